@@ -1,0 +1,269 @@
+import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, randomBytes } from '@noble/hashes/utils.js';
+import { base64 } from '@scure/base';
+import { constantTimeEqual, utf8, wipe } from '../core/bytes.ts';
+import { type Canonical, canonicalJson } from '../core/canonical.ts';
+import { type ErrorCode, WardenError } from '../core/errors.ts';
+import { type DerivedKeys, deriveKeys, type KdfParams, kdfParamsWithinBounds } from './kdf.ts';
+
+/**
+ * The sealed file format shared by the keystore and its backups (version 1):
+ *
+ *   { format, version, vaultId, kdf{alg,memoryKiB,iterations,parallelism,salt}, cipher, verifier,
+ *     body: b64(nonce || XChaCha20-Poly1305(meta)), secrets: { id: b64(nonce || ciphertext) } }
+ *
+ * - The header (every field but body and secrets) is the associated data of the body, so any
+ *   change to it fails authentication.
+ * - Each secret is sealed on its own, bound to vaultId and its id, so one key can be unsealed to
+ *   sign without decrypting the others. The body lists the digest of every sealed secret, so
+ *   removing, adding or swapping a secret is detected.
+ * - `verifier` is derived from the passphrase alongside the encryption key: it tells a wrong
+ *   passphrase (VAULT_BAD_PASSPHRASE) from a damaged file (KEYSTORE_CORRUPT).
+ */
+export type ContainerKind = 'warden-keystore' | 'warden-backup';
+export const CONTAINER_VERSION = 1;
+const CIPHER = 'xchacha20poly1305';
+const NONCE_BYTES = 24;
+const MAX_FILE_BYTES = 16 * 1024 * 1024;
+
+export interface ContainerHeader {
+  format: ContainerKind;
+  version: number;
+  vaultId: string;
+  kdf: KdfParams;
+  cipher: typeof CIPHER;
+  verifier: Uint8Array;
+}
+
+export interface SealedContainer<M> {
+  header: ContainerHeader;
+  meta: M;
+  secrets: Map<string, Uint8Array>;
+}
+
+interface ErrorCodes {
+  corrupt: ErrorCode;
+  badPassphrase: ErrorCode;
+}
+
+function codesFor(kind: ContainerKind): ErrorCodes {
+  return kind === 'warden-backup'
+    ? { corrupt: 'BACKUP_CORRUPT', badPassphrase: 'BACKUP_BAD_PASSPHRASE' }
+    : { corrupt: 'KEYSTORE_CORRUPT', badPassphrase: 'VAULT_BAD_PASSPHRASE' };
+}
+
+function headerAad(h: ContainerHeader): Uint8Array {
+  return utf8(canonicalJson(headerJson(h)));
+}
+
+function headerJson(h: ContainerHeader): { [key: string]: Canonical } {
+  return {
+    format: h.format,
+    version: h.version,
+    vaultId: h.vaultId,
+    kdf: {
+      alg: h.kdf.alg,
+      memoryKiB: h.kdf.memoryKiB,
+      iterations: h.kdf.iterations,
+      parallelism: h.kdf.parallelism,
+      salt: base64.encode(h.kdf.salt),
+    },
+    cipher: h.cipher,
+    verifier: base64.encode(h.verifier),
+  };
+}
+
+function secretAad(vaultId: string, secretId: string): Uint8Array {
+  return utf8(`warden/secret/v1/${vaultId}/${secretId}`);
+}
+
+export function sealSecret(kek: Uint8Array, vaultId: string, secretId: string, plaintext: Uint8Array): Uint8Array {
+  const nonce = randomBytes(NONCE_BYTES);
+  const ct = xchacha20poly1305(kek, nonce, secretAad(vaultId, secretId)).encrypt(plaintext);
+  const out = new Uint8Array(NONCE_BYTES + ct.length);
+  out.set(nonce);
+  out.set(ct, NONCE_BYTES);
+  return out;
+}
+
+/** Decrypts one secret. The caller owns the result and must wipe it. */
+export function openSecret(
+  kek: Uint8Array,
+  vaultId: string,
+  secretId: string,
+  blob: Uint8Array,
+  kind: ContainerKind = 'warden-keystore',
+): Uint8Array {
+  try {
+    return xchacha20poly1305(kek, blob.subarray(0, NONCE_BYTES), secretAad(vaultId, secretId)).decrypt(
+      blob.subarray(NONCE_BYTES),
+    );
+  } catch {
+    throw new WardenError(codesFor(kind).corrupt, 'a sealed secret failed authentication', { secretId });
+  }
+}
+
+export async function newHeader(
+  kind: ContainerKind,
+  vaultId: string,
+  passphrase: Uint8Array,
+  kdf: Omit<KdfParams, 'alg' | 'salt'>,
+): Promise<{ header: ContainerHeader; kek: Uint8Array }> {
+  const params: KdfParams = { alg: 'argon2id', ...kdf, salt: randomBytes(16) };
+  const keys = await deriveKeys(passphrase, params);
+  const header: ContainerHeader = {
+    format: kind,
+    version: CONTAINER_VERSION,
+    vaultId,
+    kdf: params,
+    cipher: CIPHER,
+    verifier: keys.verifier,
+  };
+  return { header, kek: keys.kek };
+}
+
+/**
+ * Serializes a container: seals the metadata (with the digests of all sealed secrets) under kek.
+ * The metadata must be plain JSON data (strings, numbers, booleans, null, arrays, objects).
+ */
+export function encodeContainer<M>(c: SealedContainer<M>, kek: Uint8Array): Uint8Array {
+  const digests: { [id: string]: string } = {};
+  const secrets: { [id: string]: string } = {};
+  for (const [id, blob] of [...c.secrets.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    digests[id] = bytesToHex(sha256(blob));
+    secrets[id] = base64.encode(blob);
+  }
+  const plaintext = utf8(canonicalJson({ meta: c.meta as Canonical, secretDigests: digests }));
+  const nonce = randomBytes(NONCE_BYTES);
+  const ct = xchacha20poly1305(kek, nonce, headerAad(c.header)).encrypt(plaintext);
+  const body = new Uint8Array(NONCE_BYTES + ct.length);
+  body.set(nonce);
+  body.set(ct, NONCE_BYTES);
+  const file = { ...headerJson(c.header), body: base64.encode(body), secrets };
+  return utf8(`${JSON.stringify(file, null, 2)}\n`);
+}
+
+function decodeB64(value: unknown, codes: ErrorCodes, field: string): Uint8Array {
+  if (typeof value !== 'string') throw corrupt(codes, `field ${field} is missing`);
+  try {
+    return base64.decode(value);
+  } catch {
+    throw corrupt(codes, `field ${field} is not valid base64`);
+  }
+}
+
+function corrupt(codes: ErrorCodes, why: string): WardenError {
+  return new WardenError(codes.corrupt, `the sealed file is damaged or was tampered with: ${why}`);
+}
+
+interface ParsedFile {
+  header: ContainerHeader;
+  body: Uint8Array;
+  secrets: Map<string, Uint8Array>;
+}
+
+/** Structural parse of a hostile file; no key material involved yet. */
+export function parseContainer(bytes: Uint8Array, kind: ContainerKind): ParsedFile {
+  const codes = codesFor(kind);
+  if (bytes.length > MAX_FILE_BYTES) throw corrupt(codes, 'file too large');
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch {
+    throw corrupt(codes, 'not valid JSON (truncated?)');
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw corrupt(codes, 'not an object');
+  if (raw.format !== kind) throw corrupt(codes, `format is not ${kind}`);
+  if (raw.version !== CONTAINER_VERSION) throw corrupt(codes, `unsupported version ${String(raw.version)}`);
+  if (raw.cipher !== CIPHER) throw corrupt(codes, 'unsupported cipher');
+  if (typeof raw.vaultId !== 'string' || !/^vlt_[a-z2-7]{26}$/.test(raw.vaultId)) throw corrupt(codes, 'bad vault id');
+  const kdf = raw.kdf as Record<string, unknown> | null;
+  if (typeof kdf !== 'object' || kdf === null || kdf.alg !== 'argon2id') throw corrupt(codes, 'bad kdf');
+  const params = {
+    memoryKiB: kdf.memoryKiB as number,
+    iterations: kdf.iterations as number,
+    parallelism: kdf.parallelism as number,
+  };
+  if (!kdfParamsWithinBounds(params)) throw corrupt(codes, 'kdf parameters out of bounds');
+  const salt = decodeB64(kdf.salt, codes, 'kdf.salt');
+  if (salt.length < 16) throw corrupt(codes, 'salt too short');
+  const verifier = decodeB64(raw.verifier, codes, 'verifier');
+  const body = decodeB64(raw.body, codes, 'body');
+  if (body.length < NONCE_BYTES + 16) throw corrupt(codes, 'body too short');
+  const rawSecrets = raw.secrets;
+  if (typeof rawSecrets !== 'object' || rawSecrets === null || Array.isArray(rawSecrets)) {
+    throw corrupt(codes, 'secrets missing');
+  }
+  const secrets = new Map<string, Uint8Array>();
+  for (const [id, value] of Object.entries(rawSecrets)) secrets.set(id, decodeB64(value, codes, `secrets.${id}`));
+  const header: ContainerHeader = {
+    format: kind,
+    version: CONTAINER_VERSION,
+    vaultId: raw.vaultId,
+    kdf: { alg: 'argon2id', ...params, salt },
+    cipher: CIPHER,
+    verifier,
+  };
+  return { header, body, secrets };
+}
+
+/**
+ * Opens a container with a passphrase. Returns the key-encryption key (caller wipes it when
+ * sealing again) and the metadata; secrets stay sealed.
+ */
+export async function openContainer<M>(
+  bytes: Uint8Array,
+  passphrase: Uint8Array,
+  kind: ContainerKind,
+): Promise<{ container: SealedContainer<M>; kek: Uint8Array }> {
+  const parsed = parseContainer(bytes, kind);
+  const keys = await deriveKeys(passphrase, parsed.header.kdf);
+  return { container: openWithKeys<M>(parsed, keys, kind), kek: keys.kek };
+}
+
+/** Opens with an already-derived key (re-reading the file while the vault is unsealed). */
+export function reopenContainer<M>(bytes: Uint8Array, kek: Uint8Array, kind: ContainerKind): SealedContainer<M> {
+  const parsed = parseContainer(bytes, kind);
+  return decryptBody<M>(parsed, kek, codesFor(kind));
+}
+
+function openWithKeys<M>(parsed: ParsedFile, keys: DerivedKeys, kind: ContainerKind): SealedContainer<M> {
+  const codes = codesFor(kind);
+  const ok = constantTimeEqual(keys.verifier, parsed.header.verifier);
+  wipe(keys.verifier);
+  if (!ok) {
+    wipe(keys.kek);
+    throw new WardenError(codes.badPassphrase, 'wrong passphrase');
+  }
+  try {
+    return decryptBody<M>(parsed, keys.kek, codes);
+  } catch (err) {
+    wipe(keys.kek);
+    throw err;
+  }
+}
+
+function decryptBody<M>(parsed: ParsedFile, kek: Uint8Array, codes: ErrorCodes): SealedContainer<M> {
+  let plain: Uint8Array;
+  try {
+    plain = xchacha20poly1305(kek, parsed.body.subarray(0, NONCE_BYTES), headerAad(parsed.header)).decrypt(
+      parsed.body.subarray(NONCE_BYTES),
+    );
+  } catch {
+    throw corrupt(codes, 'authentication failed');
+  }
+  let decoded: { meta: M; secretDigests: Record<string, string> };
+  try {
+    decoded = JSON.parse(new TextDecoder().decode(plain));
+  } catch {
+    throw corrupt(codes, 'metadata is not JSON');
+  }
+  const expected = Object.entries(decoded.secretDigests ?? {});
+  if (expected.length !== parsed.secrets.size) throw corrupt(codes, 'the set of sealed secrets changed');
+  for (const [id, digest] of expected) {
+    const blob = parsed.secrets.get(id);
+    if (!blob || bytesToHex(sha256(blob)) !== digest) throw corrupt(codes, `sealed secret ${id} changed`);
+  }
+  return { header: parsed.header, meta: decoded.meta, secrets: parsed.secrets };
+}

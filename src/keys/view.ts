@@ -1,0 +1,53 @@
+import type { AccountPublic, NostrPublic, SeedPublic } from './derive.ts';
+import { type IdentityMeta, type KeyPurpose, type KeyStatus, keyStatus, type LightningPublic } from './model.ts';
+
+/** The public face of an identity: what `warden identity show` prints. Never holds a secret. */
+export interface KeyView {
+  purpose: KeyPurpose;
+  version: number;
+  status: KeyStatus;
+  origin: string;
+  createdAt: string;
+  rotationDue: string | null;
+  deprecatedAt: string | null;
+  retiresAt: string | null;
+  public: SeedPublic | NostrPublic | LightningPublic;
+}
+
+export interface IdentityView {
+  name: string;
+  createdAt: string;
+  network: string;
+  nostr: NostrPublic | null;
+  bitcoin: { fingerprint: string; bip84: AccountPublic; bip86: AccountPublic } | null;
+  evm: { path: string; address: string } | null;
+  lightning: { configured: boolean; kind: string | null };
+  keys: KeyView[];
+}
+
+export function identityView(identity: IdentityMeta, now: Date): IdentityView {
+  const keys: KeyView[] = identity.keys.map((k) => ({
+    purpose: k.purpose,
+    version: k.version,
+    status: keyStatus(k, now),
+    origin: k.origin,
+    createdAt: k.createdAt,
+    rotationDue: k.rotationDue,
+    deprecatedAt: k.deprecatedAt,
+    retiresAt: k.retiresAt,
+    public: structuredClone(k.public),
+  }));
+  const active = (purpose: KeyPurpose) => keys.find((k) => k.purpose === purpose && k.status === 'active');
+  const seed = active('seed')?.public as SeedPublic | undefined;
+  const lightning = active('lightning')?.public as LightningPublic | undefined;
+  return {
+    name: identity.name,
+    createdAt: identity.createdAt,
+    network: identity.network,
+    nostr: (active('nostr')?.public as NostrPublic | undefined) ?? null,
+    bitcoin: seed ? { fingerprint: seed.fingerprint, bip84: seed.bip84, bip86: seed.bip86 } : null,
+    evm: seed ? seed.evm : null,
+    lightning: { configured: !!lightning?.kind, kind: lightning?.kind ?? null },
+    keys,
+  };
+}

@@ -1,0 +1,62 @@
+import { chmodSync, existsSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { Kysely, Migrator, SqliteDialect, sql } from 'kysely';
+import { WardenError } from '../core/errors.ts';
+import { migrationProvider } from './migrations.ts';
+import type { Schema } from './schema.ts';
+
+export type Db = Kysely<Schema>;
+
+/**
+ * The store: a typed Kysely handle plus a write transaction that is exclusive across processes
+ * (SQLite BEGIN IMMEDIATE), so read-then-write sequences (audit chain head, budget windows)
+ * never interleave. A PostgreSQL backend implements the same interface.
+ */
+export interface Store {
+  readonly db: Db;
+  transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export async function openSqliteStore(path: string): Promise<Store> {
+  const fresh = !existsSync(path);
+  let sqlite: Database.Database;
+  try {
+    sqlite = new Database(path);
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = FULL');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('busy_timeout = 10000');
+  } catch (cause) {
+    throw new WardenError('STORE_ERROR', 'cannot open the database', { path }, { cause });
+  }
+  if (fresh && path !== ':memory:') chmodSync(path, 0o600);
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const store: Store = {
+    db,
+    async transaction(fn) {
+      return db.connection().execute(async (conn) => {
+        await sql`BEGIN IMMEDIATE`.execute(conn);
+        try {
+          const result = await fn(conn);
+          await sql`COMMIT`.execute(conn);
+          return result;
+        } catch (err) {
+          await sql`ROLLBACK`.execute(conn);
+          throw err;
+        }
+      });
+    },
+    async close() {
+      await db.destroy();
+    },
+  };
+  await migrate(db);
+  return store;
+}
+
+async function migrate(db: Db): Promise<void> {
+  const migrator = new Migrator({ db, provider: migrationProvider });
+  const { error } = await migrator.migrateToLatest();
+  if (error) throw new WardenError('STORE_ERROR', 'database migration failed', {}, { cause: error });
+}

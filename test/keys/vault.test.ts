@@ -1,0 +1,214 @@
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { schnorr } from '@noble/curves/secp256k1.js';
+import { getPublicKey, nip19 } from 'nostr-tools';
+import { fixedClock, DAY_MS } from '../../src/core/clock.ts';
+import { isWardenError } from '../../src/core/errors.ts';
+import { mnemonicBytesFromEntropy } from '../../src/keys/mnemonic.ts';
+import { type VaultEvent, Vault } from '../../src/keys/vault.ts';
+import { passphrase, TEST_KDF, tempHome } from '../helpers/home.ts';
+
+const clock = () => fixedClock(new Date('2026-01-01T00:00:00Z'));
+
+async function newVault(events: VaultEvent[] = []) {
+  const layout = tempHome('vault');
+  const c = clock();
+  const vault = await Vault.create(layout, passphrase(), c, TEST_KDF);
+  vault.setAuditSink(async (e) => {
+    events.push(e);
+  });
+  await vault.commitNew('vault.init');
+  return { layout, vault, clock: c, events };
+}
+
+test('init writes a keystore that reopens with the passphrase and reads its KDF parameters back', async () => {
+  const { layout, vault } = await newVault();
+  const file = JSON.parse(readFileSync(layout.keystore, 'utf8'));
+  assert.equal(file.format, 'warden-keystore');
+  assert.equal(file.version, 1);
+  assert.equal(file.kdf.alg, 'argon2id');
+  assert.equal(file.kdf.memoryKiB, TEST_KDF.memoryKiB);
+  assert.equal(Buffer.from(file.kdf.salt, 'base64').length, 16);
+  const { vault: again } = await Vault.unseal(layout, passphrase(), clock());
+  assert.equal(again.vaultId, vault.vaultId);
+  assert.deepEqual(again.kdf, TEST_KDF);
+});
+
+test('a second init in the same home is refused with VAULT_EXISTS', async () => {
+  const { layout } = await newVault();
+  const other = await Vault.create(layout, passphrase(), clock(), TEST_KDF);
+  other.setAuditSink(async () => {});
+  await assert.rejects(other.commitNew('vault.init'), (e) => isWardenError(e, 'VAULT_EXISTS'));
+});
+
+test('a wrong passphrase gives VAULT_BAD_PASSPHRASE and leaves the keystore byte-identical', async () => {
+  const { layout } = await newVault();
+  const before = readFileSync(layout.keystore);
+  await assert.rejects(Vault.unseal(layout, passphrase('wrong'), clock()), (e) => isWardenError(e, 'VAULT_BAD_PASSPHRASE'));
+  assert.deepEqual(readFileSync(layout.keystore), before);
+});
+
+test('tampering with any part of the keystore gives KEYSTORE_CORRUPT', async () => {
+  const { layout, vault } = await newVault();
+  await vault.createIdentity('alice');
+  const original = readFileSync(layout.keystore, 'utf8');
+  const json = JSON.parse(original);
+  const flip = (b64: string) => {
+    const bytes = Buffer.from(b64, 'base64');
+    bytes[bytes.length - 5]! ^= 1;
+    return bytes.toString('base64');
+  };
+  const secretId = Object.keys(json.secrets)[0]!;
+  const cases: [string, string][] = [
+    ['body flipped', JSON.stringify({ ...json, body: flip(json.body) })],
+    ['secret flipped', JSON.stringify({ ...json, secrets: { ...json.secrets, [secretId]: flip(json.secrets[secretId]) } })],
+    ['secret removed', JSON.stringify({ ...json, secrets: Object.fromEntries(Object.entries(json.secrets).slice(1)) })],
+    ['vault id changed', JSON.stringify({ ...json, vaultId: `vlt_${'a'.repeat(26)}` })],
+    ['truncated', original.slice(0, original.length / 2)],
+    ['empty', ''],
+    ['not json', 'hello'],
+    ['huge kdf memory', JSON.stringify({ ...json, kdf: { ...json.kdf, memoryKiB: 2 ** 40 } })],
+    ['unknown version', JSON.stringify({ ...json, version: 2 })],
+  ];
+  for (const [label, text] of cases) {
+    writeFileSync(layout.keystore, text);
+    await assert.rejects(Vault.unseal(layout, passphrase(), clock()), (e) => isWardenError(e, 'KEYSTORE_CORRUPT'), label);
+  }
+});
+
+test('identities have independent keys; the Nostr key is not derived from the seed', async () => {
+  const { vault } = await newVault();
+  const a = await vault.createIdentity('alice');
+  const b = await vault.createIdentity('bob');
+  assert.notEqual(a.nostr!.pubkey, b.nostr!.pubkey);
+  assert.notEqual(a.evm!.address, b.evm!.address);
+  assert.notEqual(a.bitcoin!.fingerprint, b.bitcoin!.fingerprint);
+  assert.match(a.nostr!.npub, /^npub1/);
+  assert.match(a.bitcoin!.bip84.receiveDescriptor, /^wpkh\(\[[0-9a-f]{8}\/84h\/0h\/0h\]xpub[1-9A-HJ-NP-Za-km-z]+\/0\/\*\)#[a-z0-9]{8}$/);
+  assert.match(a.bitcoin!.bip86.receiveDescriptor, /^tr\(\[[0-9a-f]{8}\/86h\/0h\/0h\]xpub/);
+  assert.match(a.evm!.address, /^0x[0-9a-fA-F]{40}$/);
+  // Nostr key independent of the seed: NIP-06 derivation of the seed would be m/44'/1237'/0'/0/0.
+  const nostrKey = vault.useSecret('alice', 'nostr', 'sign', (sk) => getPublicKey(sk));
+  assert.equal(nostrKey, a.nostr!.pubkey);
+  assert.equal(a.lightning.configured, false);
+  await assert.rejects(vault.createIdentity('alice'), (e) => isWardenError(e, 'IDENTITY_EXISTS'));
+  for (const bad of ['', 'Alice', '../x', 'a b', 'x'.repeat(64), '__proto__']) {
+    await assert.rejects(vault.createIdentity(bad), (e) => isWardenError(e, 'INVALID_NAME'), bad);
+  }
+});
+
+test('import from a BIP-39 mnemonic gives the standard addresses (BIP-84/86 vectors)', async () => {
+  const { vault } = await newVault();
+  // The BIP-84 and BIP-86 test mnemonic: "abandon" x11 + "about" (entropy of 16 zero bytes).
+  const identity = await vault.importIdentity('imported', { mnemonic: mnemonicBytesFromEntropy(new Uint8Array(16)) });
+  assert.equal(
+    identity.bitcoin!.bip84.xpub,
+    'xpub6CatWdiZiodmUeTDp8LT5or8nmbKNcuyvz7WyksVFkKB4RHwCD3XyuvPEbvqAQY3rAPshWcMLoP2fMFMKHPJ4ZeZXYVUhLv1VMrjPC7PW6V',
+  );
+  assert.equal(
+    identity.bitcoin!.bip86.xpub,
+    'xpub6BgBgsespWvERF3LHQu6CnqdvfEvtMcQjYrcRzx53QJjSxarj2afYWcLteoGVky7D3UKDP9QyrLprQ3VCECoY49yfdDEHGCtMMj92pReUsQ',
+  );
+  // A well-known address of this mnemonic at m/44'/60'/0'/0/0.
+  assert.equal(identity.evm!.address, '0x9858EfFD232B4033E47d90003D41EC34EcaEda94');
+  assert.equal(identity.keys.find((k) => k.purpose === 'seed')!.origin, 'imported');
+});
+
+test('rotation deprecates the old key for 30 days: verify-only, then retired; status lists due keys', async () => {
+  const { vault, clock: c } = await newVault();
+  const before = await vault.createIdentity('alice');
+  assert.deepEqual(vault.rotationDue(), []);
+  c.advance(91 * DAY_MS);
+  assert.deepEqual(
+    vault.rotationDue().map((r) => r.purpose).sort(),
+    ['nostr', 'seed'],
+  );
+  const after = await vault.rotate('alice', 'nostr');
+  assert.notEqual(after.nostr!.pubkey, before.nostr!.pubkey);
+  assert.deepEqual(vault.rotationDue().map((r) => r.purpose), ['seed']);
+  const old = after.keys.find((k) => k.purpose === 'nostr' && k.version === 1)!;
+  assert.equal(old.status, 'deprecated');
+  // Deprecated: usable to verify, never to sign.
+  const oldPub = vault.useSecret('alice', 'nostr', 'verify', (sk) => getPublicKey(sk), 1);
+  assert.equal(oldPub, before.nostr!.pubkey);
+  assert.throws(() => vault.useSecret('alice', 'nostr', 'sign', () => 1, 1), (e) => isWardenError(e, 'KEY_NOT_ACTIVE'));
+  c.advance(31 * DAY_MS);
+  assert.equal(vault.getIdentity('alice').keys.find((k) => k.purpose === 'nostr' && k.version === 1)!.status, 'retired');
+  assert.throws(() => vault.useSecret('alice', 'nostr', 'verify', () => 1, 1), (e) => isWardenError(e, 'KEY_NOT_ACTIVE'));
+  // The active key signs and verifies.
+  const sig = vault.useSecret('alice', 'nostr', 'sign', (sk) => schnorr.sign(new Uint8Array(32), sk));
+  assert.ok(schnorr.verify(sig, new Uint8Array(32), Buffer.from(after.nostr!.pubkey, 'hex')));
+});
+
+test('the secret passed to useSecret is wiped after use', async () => {
+  const { vault } = await newVault();
+  await vault.createIdentity('alice');
+  let seen: Uint8Array | undefined;
+  vault.useSecret('alice', 'nostr', 'sign', (sk) => {
+    seen = sk;
+    assert.ok(sk.some((b) => b !== 0));
+  });
+  assert.ok(seen && seen.every((b) => b === 0));
+});
+
+test('every change is audited first; a failing audit sink leaves the keystore unchanged', async () => {
+  const { layout, vault, events } = await newVault();
+  await vault.createIdentity('alice');
+  assert.deepEqual(events.map((e) => e.action), ['vault.init', 'identity.create']);
+  const before = readFileSync(layout.keystore);
+  vault.setAuditSink(async () => {
+    throw new Error('disk full');
+  });
+  await assert.rejects(vault.createIdentity('bob'));
+  await assert.rejects(vault.rotate('alice', 'seed'));
+  assert.deepEqual(readFileSync(layout.keystore), before);
+  const { vault: reopened } = await Vault.unseal(layout, passphrase(), clock());
+  assert.deepEqual(reopened.listIdentities().map((i) => i.name), ['alice']);
+});
+
+test('two vault handles on one home do not lose each other\'s changes', async () => {
+  const { layout, vault } = await newVault();
+  const { vault: second } = await Vault.unseal(layout, passphrase(), clock());
+  second.setAuditSink(async () => {});
+  await Promise.all([vault.createIdentity('a1'), second.createIdentity('b1'), vault.createIdentity('a2')]);
+  const { vault: third } = await Vault.unseal(layout, passphrase(), clock());
+  assert.deepEqual(third.listIdentities().map((i) => i.name), ['a1', 'a2', 'b1']);
+});
+
+test('backup and restore round trip under separate passphrases', async () => {
+  const { layout, vault } = await newVault();
+  const alice = await vault.createIdentity('alice');
+  await vault.setLightningCredential('alice', 'rune', new TextEncoder().encode('rune-secret-value'));
+  const out = `${layout.dir}/../backup.warden`;
+  await vault.writeBackup(out, passphrase('backup passphrase 123'));
+  await assert.rejects(vault.writeBackup(out, passphrase('x')), (e) => isWardenError(e, 'INVALID_ARGUMENT'));
+  const target = tempHome('restore');
+  const bytes = readFileSync(out);
+  await assert.rejects(
+    Vault.fromBackup(target, bytes, passphrase('wrong'), passphrase(), clock(), TEST_KDF),
+    (e) => isWardenError(e, 'BACKUP_BAD_PASSPHRASE'),
+  );
+  await assert.rejects(
+    Vault.fromBackup(target, bytes, passphrase(), passphrase(), clock(), TEST_KDF),
+    (e) => isWardenError(e, 'BACKUP_BAD_PASSPHRASE'),
+    'the vault passphrase does not open the backup',
+  );
+  const corrupted = Buffer.from(bytes);
+  corrupted[Math.floor(corrupted.length / 2)] ^= 1;
+  await assert.rejects(
+    Vault.fromBackup(target, corrupted, passphrase('backup passphrase 123'), passphrase(), clock(), TEST_KDF),
+    (e) => isWardenError(e, 'BACKUP_CORRUPT') || isWardenError(e, 'BACKUP_BAD_PASSPHRASE'),
+  );
+  const restored = await Vault.fromBackup(target, bytes, passphrase('backup passphrase 123'), passphrase('new pass 456'), clock(), TEST_KDF);
+  restored.setAuditSink(async () => {});
+  await restored.commitNew('vault.restore');
+  const { vault: reopened } = await Vault.unseal(target, passphrase('new pass 456'), clock());
+  const got = reopened.getIdentity('alice');
+  assert.deepEqual(got.nostr, alice.nostr);
+  assert.deepEqual(got.evm, alice.evm);
+  assert.equal(got.lightning.kind, 'rune');
+  const rune = reopened.useSecret('alice', 'lightning', 'sign', (s) => new TextDecoder().decode(s));
+  assert.equal(rune, 'rune-secret-value');
+  assert.equal(reopened.auditKeys().keyId, vault.auditKeys().keyId);
+});
