@@ -4,7 +4,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes, randomBytes } from '@noble/hashes/utils.js';
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { writeFileAtomic } from '../core/atomic-file.ts';
-import { concatBytes, wipe } from '../core/bytes.ts';
+import { concatBytes, constantTimeEqual, wipe } from '../core/bytes.ts';
 import type { Canonical } from '../core/canonical.ts';
 import { type Clock, DAY_MS } from '../core/clock.ts';
 import { WardenError } from '../core/errors.ts';
@@ -22,7 +22,7 @@ import {
   sealSecret,
 } from './container.ts';
 import { type BitcoinNetwork, nostrPublic, seedPublic } from './derive.ts';
-import { DEFAULT_KDF, type KdfParams } from './kdf.ts';
+import { DEFAULT_KDF, deriveKeys, type KdfParams } from './kdf.ts';
 import { withFileLock } from './lock.ts';
 import { generateEntropy, mnemonicBytesFromEntropy, seedFromMnemonicBytes } from './mnemonic.ts';
 import {
@@ -367,6 +367,9 @@ export class Vault {
   async writeBackup(outPath: string, backupPassphrase: Uint8Array, kdf: KdfSettings = this.kdf): Promise<void> {
     if (existsSync(outPath)) throw new WardenError('INVALID_ARGUMENT', 'the backup file already exists', { path: outPath });
     const kek = this.#requireKek();
+    if (await this.#opensVault(backupPassphrase)) {
+      throw new WardenError('INVALID_ARGUMENT', 'the backup passphrase must differ from the vault passphrase');
+    }
     const { header, kek: backupKek } = await newHeader('warden-backup', this.#meta.vaultId, backupPassphrase, kdf);
     try {
       const secrets = reseal(this.#secrets, kek, backupKek, this.#meta.vaultId, 'warden-keystore');
@@ -380,6 +383,14 @@ export class Vault {
     } finally {
       wipe(backupKek);
     }
+  }
+
+  /** Whether a passphrase is this vault's own (compares derived verifiers, never passphrases). */
+  async #opensVault(candidate: Uint8Array): Promise<boolean> {
+    const keys = await deriveKeys(candidate, this.#header.kdf);
+    const same = constantTimeEqual(keys.verifier, this.#header.verifier);
+    wipe(keys.kek, keys.verifier);
+    return same;
   }
 
   #identityMeta(name: string): IdentityMeta {

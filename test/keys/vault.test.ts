@@ -183,6 +183,11 @@ test('backup and restore round trip under separate passphrases', async () => {
   const out = `${layout.dir}/../backup.warden`;
   await vault.writeBackup(out, passphrase('backup passphrase 123'));
   await assert.rejects(vault.writeBackup(out, passphrase('x')), (e) => isWardenError(e, 'INVALID_ARGUMENT'));
+  await assert.rejects(
+    vault.writeBackup(`${out}.2`, passphrase()),
+    (e) => isWardenError(e, 'INVALID_ARGUMENT') && /differ/.test(e.message),
+    'the vault passphrase is refused as backup passphrase',
+  );
   const target = tempHome('restore');
   const bytes = readFileSync(out);
   await assert.rejects(
@@ -195,7 +200,7 @@ test('backup and restore round trip under separate passphrases', async () => {
     'the vault passphrase does not open the backup',
   );
   const corrupted = Buffer.from(bytes);
-  corrupted[Math.floor(corrupted.length / 2)] ^= 1;
+  corrupted[Math.floor(corrupted.length / 2)]! ^= 1;
   await assert.rejects(
     Vault.fromBackup(target, corrupted, passphrase('backup passphrase 123'), passphrase(), clock(), TEST_KDF),
     (e) => isWardenError(e, 'BACKUP_CORRUPT') || isWardenError(e, 'BACKUP_BAD_PASSPHRASE'),

@@ -1,0 +1,188 @@
+import type { Command } from 'commander';
+import { wipe } from '../../core/bytes.ts';
+import { WardenError } from '../../core/errors.ts';
+import { DEFAULT_KDF, KDF_BOUNDS, readBackupFile, Warden } from '../../gateway/index.ts';
+import type { CliContext } from '../context.ts';
+import { hasPassphraseSource, isInteractive, readNewPassphrase, readPassphrase } from '../passphrase.ts';
+import {
+  backupPassphrase,
+  parsePositiveInt,
+  type Runner,
+  vaultPassphrase,
+  withPassphraseFile,
+  withUnsealedWarden,
+} from './shared.ts';
+
+interface KdfFlags {
+  kdfMemory?: number;
+  kdfIterations?: number;
+}
+
+function kdfFromFlags(flags: KdfFlags) {
+  const memoryKiB = (flags.kdfMemory ?? DEFAULT_KDF.memoryKiB / 1024) * 1024;
+  const iterations = flags.kdfIterations ?? DEFAULT_KDF.iterations;
+  if (memoryKiB < KDF_BOUNDS.memoryKiB.min || memoryKiB > KDF_BOUNDS.memoryKiB.max) {
+    throw new WardenError('USAGE', `--kdf-memory must be between ${KDF_BOUNDS.memoryKiB.min / 1024} and ${KDF_BOUNDS.memoryKiB.max / 1024} MiB`);
+  }
+  if (iterations > KDF_BOUNDS.iterations.max) throw new WardenError('USAGE', '--kdf-iterations is too large');
+  return { memoryKiB, iterations, parallelism: DEFAULT_KDF.parallelism };
+}
+
+function withKdfFlags(cmd: Command): Command {
+  return cmd
+    .option('--kdf-memory <MiB>', 'argon2id memory in MiB (default 64; lower only for tests)', parsePositiveInt('--kdf-memory'))
+    .option('--kdf-iterations <n>', 'argon2id iterations (default 3)', parsePositiveInt('--kdf-iterations'));
+}
+
+async function initVault(ctx: CliContext, opts: { passphraseFile?: string } & KdfFlags): Promise<Warden> {
+  const kdf = kdfFromFlags(opts);
+  if (kdf.memoryKiB < DEFAULT_KDF.memoryKiB || kdf.iterations < DEFAULT_KDF.iterations) {
+    ctx.io.stderr.write('WARNING: key-derivation parameters below the defaults make the passphrase easier to guess.\n');
+  }
+  const passphrase = await readNewPassphrase(vaultPassphrase(opts.passphraseFile), ctx.io);
+  try {
+    return await Warden.init(ctx.wardenOptions({ kdf }), passphrase);
+  } finally {
+    wipe(passphrase);
+  }
+}
+
+async function printStatus(ctx: CliContext, warden: Warden, headline: string): Promise<void> {
+  const s = await warden.status();
+  ctx.print(
+    [
+      headline,
+      `home:        ${s.home}`,
+      `vault:       ${s.vaultId} (unsealed)`,
+      `identities:  ${s.identities.length === 0 ? 'none' : s.identities.join(', ')}`,
+      `audit log:   ${s.audit.records} records, ${s.audit.ok ? 'chain verified' : `BROKEN: ${s.audit.problem?.message ?? ''}`}`,
+      s.rotationDue.length === 0
+        ? 'rotation:    no key is due'
+        : `rotation due: ${s.rotationDue.map((r) => `${r.identity}/${r.purpose} v${r.version} (since ${r.rotationDue})`).join('; ')}`,
+    ],
+    s,
+  );
+}
+
+export function registerVaultCommands(program: Command, run: Runner): void {
+  const init = withKdfFlags(withPassphraseFile(program.command('init').description('create a new sealed vault in the home directory')));
+  init.action(
+      run(async (ctx) => {
+        const warden = await initVault(ctx, init.opts());
+        try {
+          ctx.print([`Vault created in ${warden.layout.dir}`, `vault id: ${warden.vault.vaultId}`], {
+            home: warden.layout.dir,
+            vaultId: warden.vault.vaultId,
+          });
+        } finally {
+          await warden.close();
+        }
+      }),
+    );
+
+  const start = withKdfFlags(
+    withPassphraseFile(
+      program
+        .command('start')
+        .description(
+          'unseal the vault and report its status (first run on a terminal: guided init). ' +
+            'The signing API server arrives with the gateway issue.',
+        ),
+    ),
+  );
+  start.action(
+    run(async (ctx) => {
+      const opts = start.opts();
+      const initialized = Warden.exists(ctx.home);
+      if (!initialized) {
+        if (!isInteractive(ctx.io) || opts.passphraseFile !== undefined) {
+          throw new WardenError(
+            'VAULT_NOT_INITIALIZED',
+            `no vault in ${ctx.home}: run \`warden init --passphrase-file FILE\`, or run \`warden start\` on a terminal for a guided setup`,
+          );
+        }
+        ctx.io.stderr.write(
+          `No vault in ${ctx.home}. Let's create one.\nChoose a vault passphrase (12+ characters; four random words work well).\n`,
+        );
+        const warden = await initVault(ctx, opts);
+        try {
+          await printStatus(ctx, warden, 'Warden vault created and unsealed.');
+        } finally {
+          await warden.close();
+        }
+        return;
+      }
+      if (!hasPassphraseSource(vaultPassphrase(opts.passphraseFile), ctx.io)) {
+        throw new WardenError(
+          'PASSPHRASE_REQUIRED',
+          'the vault is sealed and there is no passphrase source: use --passphrase-file FILE (mode 0600), run on a terminal, or set WARDEN_PASSPHRASE (discouraged)',
+        );
+      }
+      await withUnsealedWarden(ctx, opts.passphraseFile, (warden) => printStatus(ctx, warden, 'Warden unsealed.'));
+    }),
+  );
+
+  const status = withPassphraseFile(program.command('status').description('unseal and show vault status, keys due for rotation and audit health'));
+  status.action(
+    run(async (ctx) => {
+      await withUnsealedWarden(ctx, status.opts().passphraseFile, (warden) => printStatus(ctx, warden, 'Warden status'));
+    }),
+  );
+
+  const backup = withPassphraseFile(
+    program
+      .command('backup')
+      .description('write an encrypted backup of every key, under a separate backup passphrase')
+      .requiredOption('--out <file>', 'backup file to create (refuses to overwrite)')
+      .option('--backup-passphrase-file <file>', 'read the backup passphrase from FILE (mode 0600)'),
+  );
+  backup.action(
+    run(async (ctx) => {
+      const opts = backup.opts();
+      await withUnsealedWarden(ctx, opts.passphraseFile, async (warden) => {
+        const backupPass = await readNewPassphrase(backupPassphrase(opts.backupPassphraseFile), ctx.io);
+        try {
+          await warden.backup(opts.out, backupPass);
+        } finally {
+          wipe(backupPass);
+        }
+        ctx.print(`Backup written to ${opts.out}`, { out: opts.out });
+      });
+    }),
+  );
+
+  const restore = withKdfFlags(
+    withPassphraseFile(
+      program
+        .command('restore')
+        .description('create this home\'s vault from a backup file, sealed under a new vault passphrase')
+        .argument('<file>', 'backup file written by `warden backup`')
+        .option('--backup-passphrase-file <file>', 'read the backup passphrase from FILE (mode 0600)'),
+    ),
+  );
+  restore.action(
+    run(async (ctx) => {
+      const opts = restore.opts();
+      const file = restore.args[0]!;
+      const bytes = readBackupFile(file);
+      const backupPass = await readPassphrase(backupPassphrase(opts.backupPassphraseFile), ctx.io);
+      let newPass: Uint8Array | undefined;
+      try {
+        newPass = await readNewPassphrase(vaultPassphrase(opts.passphraseFile), ctx.io);
+        const warden = await Warden.restore(ctx.wardenOptions({ kdf: kdfFromFlags(opts) }), bytes, backupPass, newPass);
+        try {
+          const identities = warden.listIdentities().map((i) => i.name);
+          ctx.print([`Vault ${warden.vault.vaultId} restored into ${warden.layout.dir}`, `identities: ${identities.join(', ') || 'none'}`], {
+            home: warden.layout.dir,
+            vaultId: warden.vault.vaultId,
+            identities,
+          });
+        } finally {
+          await warden.close();
+        }
+      } finally {
+        wipe(backupPass, newPass);
+      }
+    }),
+  );
+}

@@ -1,0 +1,244 @@
+import { readFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { appendAudit } from '../audit/append.ts';
+import { writeCheckpoint } from '../audit/checkpoint.ts';
+import { readAudit } from '../audit/show.ts';
+import { verifyAudit } from '../audit/verify.ts';
+import { ensureHome, type HomeLayout, homeLayout } from '../config/home.ts';
+import type { Canonical } from '../core/canonical.ts';
+import { type Clock, systemClock } from '../core/clock.ts';
+import { isWardenError, WardenError } from '../core/errors.ts';
+import { randomId } from '../core/ids.ts';
+import { createLogger } from '../core/logger.ts';
+import type { BitcoinNetwork } from '../keys/derive.ts';
+import type { LightningCredentialKind } from '../keys/model.ts';
+import { parseNostrSecret } from '../keys/nostr-import.ts';
+import { UnsealThrottle } from '../keys/throttle.ts';
+import { type KdfSettings, Vault, type VaultEvent } from '../keys/vault.ts';
+import type { IdentityView } from '../keys/view.ts';
+import { openSqliteStore, type Store } from '../store/store.ts';
+import { auditPublicKeyFromStore, rememberAuditPublicKey } from './audit-key.ts';
+
+export interface WardenOptions {
+  home: string;
+  /** Who acts, as written to the audit log (e.g. `cli:alice`). */
+  actor: string;
+  clock?: Clock;
+  /** A logger to use; without one, Warden logs to `warden.log` in its home at `logLevel`. */
+  logger?: Logger;
+  logLevel?: string;
+  kdf?: KdfSettings;
+}
+
+/**
+ * The one place that joins the rooms for vault operations: every change goes keystore → audit
+ * (first, fail closed) → write, and every attempt, including refused ones, leaves an audit record.
+ */
+export class Warden {
+  readonly layout: HomeLayout;
+  readonly store: Store;
+  readonly vault: Vault;
+  readonly #opts: Required<Pick<WardenOptions, 'actor' | 'clock' | 'logger'>>;
+
+  private constructor(layout: HomeLayout, store: Store, vault: Vault, opts: WardenOptions) {
+    this.layout = layout;
+    this.store = store;
+    this.vault = vault;
+    this.#opts = {
+      actor: opts.actor,
+      clock: opts.clock ?? systemClock,
+      logger: opts.logger ?? createLogger({ destination: layout.log, level: opts.logLevel ?? 'info' }),
+    };
+  }
+
+  /** Whether a vault exists in `home`, without creating or touching anything. */
+  static exists(home: string): boolean {
+    return Vault.exists(homeLayout(home));
+  }
+
+  static async init(opts: WardenOptions, passphrase: Uint8Array): Promise<Warden> {
+    const layout = ensureHome(opts.home);
+    if (Vault.exists(layout)) throw new WardenError('VAULT_EXISTS', 'a vault already exists in this home', { home: layout.dir });
+    const vault = await Vault.create(layout, passphrase, opts.clock ?? systemClock, opts.kdf);
+    return Warden.#commitNew(layout, vault, opts, 'vault.init');
+  }
+
+  static async restore(
+    opts: WardenOptions,
+    backup: Uint8Array,
+    backupPassphrase: Uint8Array,
+    newPassphrase: Uint8Array,
+  ): Promise<Warden> {
+    const layout = ensureHome(opts.home);
+    if (Vault.exists(layout)) throw new WardenError('VAULT_EXISTS', 'a vault already exists in this home', { home: layout.dir });
+    const vault = await Vault.fromBackup(layout, backup, backupPassphrase, newPassphrase, opts.clock ?? systemClock, opts.kdf);
+    return Warden.#commitNew(layout, vault, opts, 'vault.restore');
+  }
+
+  static async #commitNew(layout: HomeLayout, vault: Vault, opts: WardenOptions, action: 'vault.init' | 'vault.restore') {
+    const store = await openSqliteStore(layout.database);
+    const warden = new Warden(layout, store, vault, opts);
+    try {
+      await rememberAuditPublicKey(store, vault.auditKeys());
+      await warden.#run(action, null, () => vault.commitNew(action));
+      return warden;
+    } catch (err) {
+      await store.close();
+      vault.seal();
+      throw err;
+    }
+  }
+
+  static async unseal(opts: WardenOptions, passphrase: Uint8Array): Promise<Warden> {
+    const layout = ensureHome(opts.home);
+    const clock = opts.clock ?? systemClock;
+    const { vault, failedAttempts } = await Vault.unseal(layout, passphrase, clock, new UnsealThrottle(layout.unsealThrottle, clock));
+    const store = await openSqliteStore(layout.database);
+    const warden = new Warden(layout, store, vault, opts);
+    try {
+      await rememberAuditPublicKey(store, vault.auditKeys());
+      // Failed attempts are not written when they happen (a wrong passphrase changes nothing);
+      // the next successful unseal records how many there were.
+      await warden.#record('vault.unseal', null, 'ok', { failedAttemptsSinceLastUnseal: failedAttempts });
+      return warden;
+    } catch (err) {
+      await warden.close();
+      throw err;
+    }
+  }
+
+  listIdentities(): IdentityView[] {
+    return this.vault.listIdentities();
+  }
+
+  showIdentity(name: string): IdentityView {
+    return this.vault.getIdentity(name);
+  }
+
+  createIdentity(name: string, network?: BitcoinNetwork): Promise<IdentityView> {
+    return this.#run('identity.create', name, () => this.vault.createIdentity(name, network));
+  }
+
+  importIdentity(
+    name: string,
+    files: { mnemonic?: Uint8Array; nsec?: Uint8Array; ncryptsecPassword?: Uint8Array },
+    network?: BitcoinNetwork,
+  ): Promise<IdentityView> {
+    return this.#run('identity.import', name, () => {
+      const nostrSecretKey = files.nsec ? parseNostrSecret(files.nsec, files.ncryptsecPassword) : undefined;
+      const material = {
+        ...(files.mnemonic ? { mnemonic: files.mnemonic } : {}),
+        ...(nostrSecretKey ? { nostrSecretKey } : {}),
+      };
+      return this.vault.importIdentity(name, material, network);
+    });
+  }
+
+  rotate(name: string, purpose: 'seed' | 'nostr'): Promise<IdentityView> {
+    return this.#run('identity.rotate', name, () => this.vault.rotate(name, purpose));
+  }
+
+  setLightningCredential(name: string, kind: LightningCredentialKind, credential: Uint8Array): Promise<void> {
+    return this.#run('identity.lightning.set', name, () => this.vault.setLightningCredential(name, kind, credential));
+  }
+
+  backup(outPath: string, backupPassphrase: Uint8Array): Promise<void> {
+    return this.#run('vault.backup', null, () => this.vault.writeBackup(outPath, backupPassphrase));
+  }
+
+  async status() {
+    const verification = await this.verifyAudit();
+    return {
+      home: this.layout.dir,
+      vaultId: this.vault.vaultId,
+      sealed: this.vault.sealed,
+      createdAt: this.vault.createdAt,
+      identities: this.vault.listIdentities().map((i) => i.name),
+      rotationDue: this.vault.rotationDue(),
+      audit: {
+        ok: verification.ok,
+        records: verification.records,
+        lastCheckpointSeq: verification.lastCheckpointSeq,
+        ...(verification.problem ? { problem: verification.problem } : {}),
+      },
+    };
+  }
+
+  verifyAudit() {
+    return verifyAudit(this.store, this.vault.auditKeys().publicKey, this.layout.auditHead);
+  }
+
+  showAudit(filter: { since?: Date; identity?: string; limit?: number }) {
+    return readAudit(this.store, this.vault.auditKeys(), filter);
+  }
+
+  /** Writes the shutdown checkpoint, closes the store and wipes the vault key. */
+  async close(): Promise<void> {
+    try {
+      if (!this.vault.sealed) {
+        await writeCheckpoint(this.store, this.vault.auditKeys(), this.#opts.clock, this.layout.auditHead);
+      }
+    } finally {
+      await this.store.close();
+      this.vault.seal();
+    }
+  }
+
+  /**
+   * Runs one audited action. The vault appends the `ok` record itself before it writes (its audit
+   * sink); a refusal or failure gets its own record with the error code, so attempts show too.
+   */
+  async #run<T>(action: string, identity: string | null, fn: () => Promise<T> | T): Promise<T> {
+    const operationId = randomId('op');
+    const log = this.#opts.logger.child({ operationId, action });
+    this.vault.setAuditSink((event: VaultEvent) => this.#record(event.action, event.identity, 'ok', event.details, operationId));
+    try {
+      const result = await fn();
+      log.info('action done');
+      return result;
+    } catch (err) {
+      const code = isWardenError(err) ? err.code : 'INTERNAL';
+      log.warn({ code }, 'action refused or failed');
+      if (code !== 'AUDIT_APPEND_FAILED') {
+        await this.#record(action, identity, 'failed', { code }, operationId).catch(() => undefined);
+      }
+      throw err;
+    }
+  }
+
+  async #record(
+    action: string,
+    identity: string | null,
+    outcome: 'ok' | 'failed',
+    details: Canonical,
+    operationId = randomId('op'),
+  ): Promise<void> {
+    await appendAudit(
+      this.store,
+      this.vault.auditKeys(),
+      { actor: this.#opts.actor, identity, action, outcome, summary: { operationId, protocol: 'vault' }, details },
+      this.#opts.clock,
+    );
+  }
+}
+
+/** Verifies the audit chain while the vault is sealed, with the public key remembered in the store. */
+export async function verifyAuditSealed(home: string) {
+  const layout = ensureHome(home);
+  if (!Vault.exists(layout)) throw new WardenError('VAULT_NOT_INITIALIZED', 'no vault in this home; run `warden init`');
+  const store = await openSqliteStore(layout.database);
+  try {
+    const publicKey = await auditPublicKeyFromStore(store);
+    return { ...(await verifyAudit(store, publicKey, layout.auditHead)), keySource: 'store (unauthenticated: vault sealed)' };
+  } finally {
+    await store.close();
+  }
+}
+
+export function readBackupFile(path: string): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch {
+    throw new WardenError('FILE_NOT_FOUND', 'cannot read the backup file', { path });
+  }
+}
