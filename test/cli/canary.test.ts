@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { HDKey } from '@scure/bip32';
+import { generateMnemonic, mnemonicToSeedSync } from '@scure/bip39';
+import { wordlist } from '@scure/bip39/wordlists/english.js';
+import { generateSecretKey, nip19 } from 'nostr-tools';
+import * as nip49 from 'nostr-tools/nip49';
+import { type CliResult, FAST_KDF, runWarden, writeFileMode } from '../helpers/cli.ts';
+import { tempDir } from '../helpers/home.ts';
+
+/** Every textual form a secret could leak in. */
+function forms(label: string, bytes: Uint8Array): [string, string][] {
+  const b = Buffer.from(bytes);
+  return [
+    [`${label} hex`, bytesToHex(bytes)],
+    [`${label} HEX`, bytesToHex(bytes).toUpperCase()],
+    [`${label} base64`, b.toString('base64').replace(/=+$/, '')],
+    [`${label} base64url`, b.toString('base64url')],
+  ];
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+test('canary: a full CLI session leaks no secret into output, logs or data files', async () => {
+  const dir = tempDir('canary');
+  const home = join(dir, 'home');
+  const home2 = join(dir, 'home2');
+  const mnemonic = generateMnemonic(wordlist, 256);
+  const seed = mnemonicToSeedSync(mnemonic);
+  const root = HDKey.fromMasterSeed(seed);
+  const nostrKey = generateSecretKey();
+  const nostrKey2 = generateSecretKey();
+  const passphrase = 'canary vault passphrase 4821!';
+  const backupPassphrase = 'canary backup passphrase 7713?';
+  const ncryptsecPassword = 'canary ncryptsec password 5150';
+  const rune = 'canaryrune0123456789abcdefghijklmnopqrstuvwxyzABCDEF';
+  const ncryptsec = nip49.encrypt(nostrKey2, ncryptsecPassword, 8);
+
+  const secrets: [string, string][] = [
+    ['mnemonic', mnemonic],
+    ['nsec', nip19.nsecEncode(nostrKey)],
+    ['nsec2', nip19.nsecEncode(nostrKey2)],
+    ['ncryptsec', ncryptsec],
+    ['passphrase', passphrase],
+    ['backup passphrase', backupPassphrase],
+    ['ncryptsec password', ncryptsecPassword],
+    ['rune', rune],
+    ['root xprv', root.privateExtendedKey],
+    ['bip84 account xprv', root.derive("m/84'/0'/0'").privateExtendedKey],
+    ['bip86 account xprv', root.derive("m/86'/0'/0'").privateExtendedKey],
+    ...forms('seed', seed),
+    ...forms('nostr key', nostrKey),
+    ...forms('nostr key 2', nostrKey2),
+    ...forms('evm key', root.derive("m/44'/60'/0'/0/0").privateKey!),
+  ];
+  // Any four consecutive words of the mnemonic count as a leak of it.
+  const words = mnemonic.split(' ');
+  for (let i = 0; i + 4 <= words.length; i++) secrets.push([`mnemonic words ${i}-${i + 3}`, words.slice(i, i + 4).join(' ')]);
+
+  const files = {
+    pass: writeFileMode(dir, 'pass', passphrase),
+    backupPass: writeFileMode(dir, 'bpass', backupPassphrase),
+    mnemonic: writeFileMode(dir, 'mnemonic', `${mnemonic}\n`),
+    nsec: writeFileMode(dir, 'nsec', nip19.nsecEncode(nostrKey)),
+    ncryptsec: writeFileMode(dir, 'ncryptsec', ncryptsec),
+    ncPass: writeFileMode(dir, 'ncpass', ncryptsecPassword),
+    rune: writeFileMode(dir, 'rune', rune),
+  };
+  const outputs: CliResult[] = [];
+  const w = async (...args: string[]) => {
+    const r = await runWarden(['--home', home, ...args], { env: { WARDEN_LOG_LEVEL: 'debug' } });
+    outputs.push(r);
+    return r;
+  };
+  const p = ['--passphrase-file', files.pass];
+  const session: string[][] = [
+    ['init', ...p, ...FAST_KDF],
+    ['identity', 'import', 'main', '--mnemonic-file', files.mnemonic, '--nsec-file', files.nsec, ...p],
+    ['identity', 'import', 'second', '--nsec-file', files.ncryptsec, '--ncryptsec-password-file', files.ncPass, ...p],
+    ['identity', 'import', 'dup', '--mnemonic-file', files.mnemonic, '--nsec-file', files.nsec, '--network', 'testnet', ...p],
+    ['identity', 'create', 'fresh', ...p],
+    ['identity', 'lightning', 'main', '--kind', 'rune', '--credential-file', files.rune, ...p],
+    ['identity', 'rotate', 'main', '--nostr', ...p],
+    ['identity', 'rotate', 'main', '--seed', ...p],
+    ['--json', 'identity', 'show', 'main', ...p],
+    ['--json', 'identity', 'list', ...p],
+    ['identity', 'import', 'main', '--mnemonic-file', files.mnemonic, ...p],
+    ['identity', 'import', 'bad', '--mnemonic-file', files.nsec, ...p],
+    ['identity', 'import', 'bad2', '--nsec-file', files.mnemonic, ...p],
+    ['status', '--passphrase-file', files.backupPass],
+    ['backup', '--out', join(dir, 'backup.warden'), '--backup-passphrase-file', files.backupPass, ...p],
+    ['--json', 'status', ...p],
+    ['--json', 'audit', 'show', ...p],
+    ['audit', 'verify', ...p],
+  ];
+  for (const args of session) await w(...args);
+  const restored = await runWarden(
+    ['--home', home2, 'restore', join(dir, 'backup.warden'), '--backup-passphrase-file', files.backupPass, ...p, ...FAST_KDF],
+    { env: { WARDEN_LOG_LEVEL: 'debug' } },
+  );
+  outputs.push(restored);
+  assert.equal(restored.code, 0, restored.stderr);
+  outputs.push(await runWarden(['--home', home2, '--json', 'audit', 'show', ...p]));
+  // The session really ran: the imports succeeded and the refusals were refused.
+  assert.deepEqual(
+    outputs.slice(0, session.length).map((r) => r.code),
+    [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0],
+    outputs.map((r) => r.stderr).join('\n'),
+  );
+
+  const haystacks: [string, string][] = outputs.flatMap((r, i) => [
+    [`stdout of command ${i}`, r.stdout],
+    [`stderr of command ${i}`, r.stderr],
+  ]);
+  for (const file of [...filesUnder(home), ...filesUnder(home2), join(dir, 'backup.warden')]) {
+    haystacks.push([file, readFileSync(file).toString('latin1')]);
+  }
+  assert.ok(haystacks.some(([name]) => name.endsWith('warden.log')), 'the log file was scanned');
+  const hits: string[] = [];
+  for (const [where, text] of haystacks) {
+    for (const [what, needle] of secrets) if (text.includes(needle)) hits.push(`${what} found in ${where}`);
+  }
+  assert.deepEqual(hits, []);
+});

@@ -1,0 +1,263 @@
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { generateSecretKey, getPublicKey, nip19 } from 'nostr-tools';
+import * as nip49 from 'nostr-tools/nip49';
+import { FAST_KDF, runWarden, writeFileMode } from '../helpers/cli.ts';
+import { tempDir, TEST_PASSPHRASE } from '../helpers/home.ts';
+
+const ABANDON = `${'abandon '.repeat(11)}about`;
+
+async function freshVault() {
+  const dir = tempDir('cli');
+  const home = join(dir, 'home');
+  const pass = writeFileMode(dir, 'pass', `${TEST_PASSPHRASE}\n`);
+  const w = (...args: string[]) => runWarden(['--home', home, ...args]);
+  const init = await w('init', '--passphrase-file', pass, ...FAST_KDF);
+  assert.equal(init.code, 0, init.stderr);
+  return { dir, home, pass, w };
+}
+
+describe('warden CLI', () => {
+  test('init creates a private home (0700) whose files are all 0600', async () => {
+    const { home, w, pass } = await freshVault();
+    assert.equal((await w('identity', 'create', 'alice', '--passphrase-file', pass)).code, 0);
+    assert.equal(statSync(home).mode & 0o777, 0o700);
+    for (const name of readdirSync(home)) assert.equal(statSync(join(home, name)).mode & 0o777, 0o600, name);
+    const again = await w('init', '--passphrase-file', pass, ...FAST_KDF);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /^VAULT_EXISTS: /m);
+  });
+
+  test('exit codes: 0 success, 1 refused with CODE: message, 2 usage error', async () => {
+    const { w, pass } = await freshVault();
+    const ok = await w('identity', 'list', '--passphrase-file', pass);
+    assert.equal(ok.code, 0);
+    const refused = await w('identity', 'show', 'nobody', '--passphrase-file', pass);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /^IDENTITY_NOT_FOUND: no identity of that name$/m);
+    const usage = await w('identity', 'frobnicate');
+    assert.equal(usage.code, 2);
+    const badOption = await w('identity', 'rotate', 'x', '--passphrase-file', pass);
+    assert.equal(badOption.code, 2, 'rotate needs exactly one of --nostr/--seed');
+    const badNetwork = await w('identity', 'create', 'x', '--network', 'moon', '--passphrase-file', pass);
+    assert.equal(badNetwork.code, 2);
+    const json = await w('--json', 'identity', 'show', 'nobody', '--passphrase-file', pass);
+    assert.equal(JSON.parse(json.stdout).error.code, 'IDENTITY_NOT_FOUND');
+  });
+
+  test('every command has --help', async () => {
+    const commands = [
+      [],
+      ['init'],
+      ['start'],
+      ['status'],
+      ['identity'],
+      ['identity', 'create'],
+      ['identity', 'list'],
+      ['identity', 'show'],
+      ['identity', 'rotate'],
+      ['identity', 'import'],
+      ['identity', 'lightning'],
+      ['backup'],
+      ['restore'],
+      ['audit'],
+      ['audit', 'verify'],
+      ['audit', 'show'],
+    ];
+    const results = await Promise.all(commands.map((c) => runWarden([...c, '--help'])));
+    results.forEach((r, i) => {
+      assert.equal(r.code, 0, `warden ${commands[i]!.join(' ')} --help`);
+      assert.match(r.stdout, /Usage: warden/);
+    });
+    assert.match(results[0]!.stdout, /--home <dir>/);
+    assert.match(results[0]!.stdout, /--json/);
+  });
+
+  test('passphrase sources: 0644 file refused, none on a non-TTY names the options, env var warns', async () => {
+    const { dir, w } = await freshVault();
+    const open = writeFileMode(dir, 'open-pass', TEST_PASSPHRASE, 0o644);
+    const r1 = await w('status', '--passphrase-file', open);
+    assert.equal(r1.code, 1);
+    assert.match(r1.stderr, /^FILE_PERMISSIONS_TOO_OPEN: /m);
+    const r2 = await w('status');
+    assert.equal(r2.code, 1);
+    assert.match(r2.stderr, /^PASSPHRASE_REQUIRED: .*--passphrase-file.*terminal.*WARDEN_PASSPHRASE/m);
+    const r3 = await runWarden(['--home', join(dir, 'home'), 'status'], { env: { WARDEN_PASSPHRASE: TEST_PASSPHRASE } });
+    assert.equal(r3.code, 0, r3.stderr);
+    assert.match(r3.stderr, /WARNING: reading the vault passphrase from WARDEN_PASSPHRASE/);
+  });
+
+  test('a wrong passphrase is VAULT_BAD_PASSPHRASE and changes neither the keystore nor the database', async () => {
+    const { dir, home, w } = await freshVault();
+    const wrong = writeFileMode(dir, 'wrong', 'not the passphrase at all');
+    const keystore = readFileSync(join(home, 'keystore.json'));
+    const db = readFileSync(join(home, 'warden.db'));
+    const r = await w('status', '--passphrase-file', wrong);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^VAULT_BAD_PASSPHRASE: wrong passphrase$/m);
+    assert.deepEqual(readFileSync(join(home, 'keystore.json')), keystore);
+    assert.deepEqual(readFileSync(join(home, 'warden.db')), db);
+  });
+
+  test('weak passphrases are refused at init', async () => {
+    const dir = tempDir('weak');
+    for (const weak of ['short', 'aaaaaaaaaaaaaaaa', 'abcabcabcabc']) {
+      const f = writeFileMode(dir, 'p', weak);
+      const r = await runWarden(['--home', join(dir, 'home'), 'init', '--passphrase-file', f, ...FAST_KDF]);
+      assert.equal(r.code, 1, weak);
+      assert.match(r.stderr, /^PASSPHRASE_TOO_WEAK: /m);
+      assert.equal(existsSync(join(dir, 'home', 'keystore.json')), false);
+    }
+  });
+
+  test('identity create, show and list print only public data; rotate keeps the old key deprecated', async () => {
+    const { w, pass } = await freshVault();
+    const created = JSON.parse((await w('--json', 'identity', 'create', 'alice', '--passphrase-file', pass)).stdout);
+    assert.match(created.nostr.npub, /^npub1/);
+    assert.match(created.evm.address, /^0x[0-9a-fA-F]{40}$/);
+    const shown = JSON.parse((await w('--json', 'identity', 'show', 'alice', '--passphrase-file', pass)).stdout);
+    assert.deepEqual(shown.nostr, created.nostr);
+    const rotated = JSON.parse((await w('--json', 'identity', 'rotate', 'alice', '--nostr', '--passphrase-file', pass)).stdout);
+    assert.notEqual(rotated.nostr.npub, created.nostr.npub);
+    const nostrKeys = rotated.keys.filter((k: { purpose: string }) => k.purpose === 'nostr');
+    assert.deepEqual(
+      nostrKeys.map((k: { version: number; status: string }) => [k.version, k.status]),
+      [
+        [1, 'deprecated'],
+        [2, 'active'],
+      ],
+    );
+    const seedRotated = JSON.parse((await w('--json', 'identity', 'rotate', 'alice', '--seed', '--passphrase-file', pass)).stdout);
+    assert.notEqual(seedRotated.evm.address, created.evm.address);
+    const list = JSON.parse((await w('--json', 'identity', 'list', '--passphrase-file', pass)).stdout);
+    assert.deepEqual(
+      list.map((i: { name: string }) => i.name),
+      ['alice'],
+    );
+  });
+
+  test('import: mnemonic (checksum verified), nsec and ncryptsec; open or bad files refused', async () => {
+    const { dir, w, pass } = await freshVault();
+    const mnemonic = writeFileMode(dir, 'm', `${ABANDON}\n`);
+    const r = await w('--json', 'identity', 'import', 'legacy', '--mnemonic-file', mnemonic, '--passphrase-file', pass);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).evm.address, '0x9858EfFD232B4033E47d90003D41EC34EcaEda94');
+
+    const sk = generateSecretKey();
+    const nsecFile = writeFileMode(dir, 'nsec', nip19.nsecEncode(sk));
+    const r2 = await w('--json', 'identity', 'import', 'nostr1', '--nsec-file', nsecFile, '--passphrase-file', pass);
+    assert.equal(r2.code, 0, r2.stderr);
+    assert.equal(JSON.parse(r2.stdout).nostr.pubkey, getPublicKey(sk));
+
+    const sk2 = generateSecretKey();
+    const ncFile = writeFileMode(dir, 'nc', nip49.encrypt(sk2, 'nip49 password', 8));
+    const pwFile = writeFileMode(dir, 'pw', 'nip49 password');
+    const r3 = await w('--json', 'identity', 'import', 'nostr2', '--nsec-file', ncFile, '--ncryptsec-password-file', pwFile, '--passphrase-file', pass);
+    assert.equal(r3.code, 0, r3.stderr);
+    assert.equal(JSON.parse(r3.stdout).nostr.pubkey, getPublicKey(sk2));
+
+    const badChecksum = writeFileMode(dir, 'bad', `${'abandon '.repeat(12).trim()}`);
+    const r4 = await w('identity', 'import', 'x1', '--mnemonic-file', badChecksum, '--passphrase-file', pass);
+    assert.equal(r4.code, 1);
+    assert.match(r4.stderr, /^INVALID_MNEMONIC: mnemonic checksum mismatch$/m);
+    const wrongPw = writeFileMode(dir, 'pw2', 'other password');
+    const r5 = await w('identity', 'import', 'x2', '--nsec-file', ncFile, '--ncryptsec-password-file', wrongPw, '--passphrase-file', pass);
+    assert.equal(r5.code, 1);
+    assert.match(r5.stderr, /^INVALID_NSEC: /m);
+    const openMnemonic = writeFileMode(dir, 'm-open', ABANDON, 0o640);
+    const r6 = await w('identity', 'import', 'x3', '--mnemonic-file', openMnemonic, '--passphrase-file', pass);
+    assert.equal(r6.code, 1);
+    assert.match(r6.stderr, /^FILE_PERMISSIONS_TOO_OPEN: /m);
+    const garbage = writeFileMode(dir, 'g', 'nsec1qqqqqqqqqqqq');
+    const r7 = await w('identity', 'import', 'x4', '--nsec-file', garbage, '--passphrase-file', pass);
+    assert.equal(r7.code, 1);
+    assert.match(r7.stderr, /^INVALID_NSEC: /m);
+    // Nothing half-written: the refused imports left no identity behind.
+    const list = JSON.parse((await w('--json', 'identity', 'list', '--passphrase-file', pass)).stdout);
+    assert.deepEqual(list.map((i: { name: string }) => i.name), ['legacy', 'nostr1', 'nostr2']);
+  });
+
+  test('backup and restore round trip through the CLI', async () => {
+    const { dir, w, pass } = await freshVault();
+    const created = JSON.parse((await w('--json', 'identity', 'create', 'alice', '--passphrase-file', pass)).stdout);
+    const backupPass = writeFileMode(dir, 'bpass', 'a different backup passphrase 7');
+    const out = join(dir, 'vault.backup');
+    const b = await w('backup', '--out', out, '--backup-passphrase-file', backupPass, '--passphrase-file', pass);
+    assert.equal(b.code, 0, b.stderr);
+    assert.equal(statSync(out).mode & 0o777, 0o600);
+    const same = await w('backup', '--out', join(dir, 'x.backup'), '--backup-passphrase-file', pass, '--passphrase-file', pass);
+    assert.equal(same.code, 1);
+    assert.match(same.stderr, /must differ/);
+
+    const target = join(dir, 'restored');
+    const newPass = writeFileMode(dir, 'npass', 'the new vault passphrase 99');
+    const wrong = await runWarden(['--home', target, 'restore', out, '--backup-passphrase-file', pass, '--passphrase-file', newPass, ...FAST_KDF]);
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /^BACKUP_BAD_PASSPHRASE: /m);
+    assert.equal(existsSync(join(target, 'keystore.json')), false, 'a failed restore writes no keystore');
+    const r = await runWarden(['--home', target, 'restore', out, '--backup-passphrase-file', backupPass, '--passphrase-file', newPass, ...FAST_KDF]);
+    assert.equal(r.code, 0, r.stderr);
+    const shown = JSON.parse(
+      (await runWarden(['--home', target, '--json', 'identity', 'show', 'alice', '--passphrase-file', newPass])).stdout,
+    );
+    assert.deepEqual(shown.nostr, created.nostr);
+    assert.deepEqual(shown.bitcoin, created.bitcoin);
+    const again = await runWarden(['--home', target, 'restore', out, '--backup-passphrase-file', backupPass, '--passphrase-file', newPass, ...FAST_KDF]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /^VAULT_EXISTS: /m);
+    const audit = JSON.parse((await runWarden(['--home', target, '--json', 'audit', 'show', '--passphrase-file', newPass])).stdout);
+    assert.equal(audit[0].action, 'vault.restore');
+  });
+
+  test('every action is audited, refusals too; audit show filters; audit verify passes', async () => {
+    const { dir, w, pass } = await freshVault();
+    await w('identity', 'create', 'alice', '--passphrase-file', pass);
+    await w('identity', 'create', 'bob', '--passphrase-file', pass);
+    await w('identity', 'create', 'alice', '--passphrase-file', pass);
+    await w('identity', 'rotate', 'alice', '--nostr', '--passphrase-file', pass);
+    await w('identity', 'import', 'carol', '--mnemonic-file', writeFileMode(dir, 'm', ABANDON), '--passphrase-file', pass);
+    await w('backup', '--out', join(dir, 'b'), '--backup-passphrase-file', writeFileMode(dir, 'bp', 'backup passphrase 12345'), '--passphrase-file', pass);
+    const all = JSON.parse((await w('--json', 'audit', 'show', '--passphrase-file', pass)).stdout);
+    const actions = all
+      .filter((r: { action: string }) => r.action !== 'vault.unseal')
+      .map((r: { action: string; outcome: string; identity: string | null }) => `${r.action}:${r.outcome}:${r.identity ?? '-'}`);
+    assert.deepEqual(actions, [
+      'vault.init:ok:-',
+      'identity.create:ok:alice',
+      'identity.create:ok:bob',
+      'identity.create:failed:alice',
+      'identity.rotate:ok:alice',
+      'identity.import:ok:carol',
+      'vault.backup:ok:-',
+    ]);
+    const failed = all.find((r: { outcome: string }) => r.outcome === 'failed');
+    assert.equal(failed.details.code, 'IDENTITY_EXISTS');
+    const alice = JSON.parse((await w('--json', 'audit', 'show', '--identity', 'alice', '--passphrase-file', pass)).stdout);
+    assert.ok(alice.length === 3 && alice.every((r: { identity: string }) => r.identity === 'alice'));
+    const future = JSON.parse((await w('--json', 'audit', 'show', '--since', '2999-01-01', '--passphrase-file', pass)).stdout);
+    assert.deepEqual(future, []);
+    const badSince = await w('audit', 'show', '--since', 'yesterday', '--passphrase-file', pass);
+    assert.equal(badSince.code, 2);
+    const verify = await w('audit', 'verify', '--passphrase-file', pass);
+    assert.equal(verify.code, 0, verify.stderr);
+    assert.match(verify.stdout, /audit log OK/);
+    const sealedVerify = await w('audit', 'verify');
+    assert.equal(sealedVerify.code, 0);
+    assert.match(sealedVerify.stdout, /unauthenticated: vault sealed/);
+  });
+
+  test('start: unseals and reports; without a vault and without a TTY it names the options', async () => {
+    const { w, pass, dir } = await freshVault();
+    const started = await w('start', '--passphrase-file', pass);
+    assert.equal(started.code, 0, started.stderr);
+    assert.match(started.stdout, /Warden unsealed\./);
+    const none = await runWarden(['--home', join(dir, 'empty'), 'start']);
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /^VAULT_NOT_INITIALIZED: .*warden init --passphrase-file FILE.*terminal/m);
+    const sealed = await w('start');
+    assert.equal(sealed.code, 1);
+    assert.match(sealed.stderr, /^PASSPHRASE_REQUIRED: .*--passphrase-file/m);
+  });
+});

@@ -1,0 +1,47 @@
+import { spawn } from 'node:child_process';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const WARDEN_BIN = fileURLToPath(new URL('../../bin/warden.js', import.meta.url));
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real `warden` executable in a child process, stdin closed unless `input` is given. */
+export function runWarden(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {},
+): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env, ...options.env };
+    // The test runner's own variables must not leak a passphrase into children.
+    if (!options.env || !('WARDEN_PASSPHRASE' in options.env)) delete env.WARDEN_PASSPHRASE;
+    const child = spawn(process.execPath, [WARDEN_BIN, ...args], { env, cwd: options.cwd ?? process.cwd() });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** Writes a file with the given mode (0600 unless told) and returns its path. */
+export function writeFileMode(dir: string, name: string, content: string, mode = 0o600): string {
+  const path = join(dir, name);
+  writeFileSync(path, content, { mode });
+  chmodSync(path, mode);
+  return path;
+}
+
+/** Flags that make argon2id cheap in CLI tests; the default parameters are tested on their own. */
+export const FAST_KDF = ['--kdf-memory', '8', '--kdf-iterations', '1'];
