@@ -1,15 +1,18 @@
 import { Command, CommanderError } from 'commander';
 import { asWardenError, isWardenError, WardenError } from '../core/errors.ts';
-import { CliContext, type CliIo, type GlobalOptions } from './context.ts';
 import { registerAuditCommands } from './commands/audit.ts';
 import { registerIdentityCommands } from './commands/identity.ts';
 import { registerVaultCommands } from './commands/vault.ts';
+import { CliContext, type CliIo, type GlobalOptions } from './context.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_REFUSED = 1;
 export const EXIT_USAGE = 2;
 
-export function buildProgram(io: CliIo, run: (action: (ctx: CliContext) => Promise<void>) => () => Promise<void>) {
+export function buildProgram(
+  io: CliIo,
+  run: (action: (ctx: CliContext) => Promise<void>) => () => Promise<void>,
+) {
   const program = new Command('warden')
     .description('Warden: a key vault and signing gateway for AI agents. Agents never hold keys.')
     .option('--home <dir>', 'data directory (default: $WARDEN_HOME, else ~/.warden)')
@@ -35,8 +38,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
   process.umask(0o077);
   let exitCode = EXIT_OK;
   let json = false;
-  const run =
-    (action: (ctx: CliContext) => Promise<void>) =>
+  const run = (action: (ctx: CliContext) => Promise<void>) =>
     async function (this: Command) {
       const globals = this.optsWithGlobals() as GlobalOptions;
       json = globals.json === true;
@@ -47,20 +49,24 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return EXIT_OK;
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0)
+        return EXIT_OK;
       return EXIT_USAGE;
     }
     const wardenError = asWardenError(err);
     exitCode = wardenError.code === 'USAGE' ? EXIT_USAGE : EXIT_REFUSED;
     reportError(io, wardenError, json);
-    if (!isWardenError(err) && io.env.WARDEN_DEBUG === '1') io.stderr.write(`(internal: ${String((err as Error)?.name)})\n`);
+    if (!isWardenError(err) && io.env.WARDEN_DEBUG === '1')
+      io.stderr.write(`(internal: ${String((err as Error)?.name)})\n`);
   }
   return exitCode;
 }
 
 function reportError(io: CliIo, err: WardenError, json: boolean): void {
   if (json) {
-    io.stdout.write(`${JSON.stringify({ error: { code: err.code, message: err.message, details: err.details } })}\n`);
+    io.stdout.write(
+      `${JSON.stringify({ error: { code: err.code, message: err.message, details: err.details } })}\n`,
+    );
   }
   io.stderr.write(`${err.code}: ${err.message}\n`);
 }

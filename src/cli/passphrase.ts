@@ -91,7 +91,8 @@ export function passphraseWeakness(p: Uint8Array): string | null {
   if (has((b) => b >= 0x30 && b <= 0x39)) pool += 10;
   if (has((b) => b < 0x30 || (b > 0x39 && b < 0x41) || (b > 0x5a && b < 0x61) || b > 0x7a)) pool += 33;
   const bits = Math.min(p.length, distinct * 2) * Math.log2(Math.max(pool, 2));
-  if (bits < MIN_PASSPHRASE_BITS) return 'make it longer or mix letters, digits and symbols (e.g. four random words)';
+  if (bits < MIN_PASSPHRASE_BITS)
+    return 'make it longer or mix letters, digits and symbols (e.g. four random words)';
   return null;
 }
 

@@ -74,7 +74,8 @@ export class SecretLineReader {
           chunk.fill(0);
           if (done) this.input.pause();
         };
-        const onEnd = () => finish(line.length > 0 ? null : new WardenError('PASSPHRASE_REQUIRED', 'no passphrase entered'));
+        const onEnd = () =>
+          finish(line.length > 0 ? null : new WardenError('PASSPHRASE_REQUIRED', 'no passphrase entered'));
         const pending = this.#pending;
         this.#pending = new Uint8Array(0);
         const done = consume(pending);

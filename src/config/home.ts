@@ -40,7 +40,8 @@ export const DIR_MODE = 0o700;
 export function ensureHome(dir: string): HomeLayout {
   mkdirSync(dir, { recursive: true, mode: DIR_MODE });
   const st = statSync(dir);
-  if (!st.isDirectory()) throw new WardenError('HOME_INSECURE', 'the Warden home is not a directory', { home: dir });
+  if (!st.isDirectory())
+    throw new WardenError('HOME_INSECURE', 'the Warden home is not a directory', { home: dir });
   if ((st.mode & 0o077) !== 0) {
     // A directory we just created respects the mode; an existing one is tightened only if it is ours.
     if (process.getuid && st.uid !== process.getuid()) {

@@ -17,7 +17,8 @@ export function readSecretFile(path: string): Uint8Array {
   }
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) throw new WardenError('FILE_NOT_FOUND', 'the secret file is not a regular file', { path });
+    if (!st.isFile())
+      throw new WardenError('FILE_NOT_FOUND', 'the secret file is not a regular file', { path });
     if ((st.mode & 0o077) !== 0) {
       throw new WardenError(
         'FILE_PERMISSIONS_TOO_OPEN',
@@ -25,7 +26,8 @@ export function readSecretFile(path: string): Uint8Array {
         { path },
       );
     }
-    if (st.size > MAX_SECRET_FILE) throw new WardenError('FILE_TOO_LARGE', 'the secret file is too large', { path });
+    if (st.size > MAX_SECRET_FILE)
+      throw new WardenError('FILE_TOO_LARGE', 'the secret file is too large', { path });
     const buf = new Uint8Array(st.size);
     let read = 0;
     while (read < st.size) {

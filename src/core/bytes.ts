@@ -6,7 +6,10 @@ export function wipe(...buffers: (Uint8Array | undefined | null)[]): void {
 }
 
 /** Runs `fn` with a secret and wipes the secret afterwards, whatever happens. */
-export async function withSecret<T>(secret: Uint8Array, fn: (secret: Uint8Array) => T | Promise<T>): Promise<T> {
+export async function withSecret<T>(
+  secret: Uint8Array,
+  fn: (secret: Uint8Array) => T | Promise<T>,
+): Promise<T> {
   try {
     return await fn(secret);
   } finally {

@@ -2,7 +2,14 @@
  * Canonical JSON: object keys sorted, no whitespace, bigint written as a decimal string.
  * Used wherever bytes are hashed or authenticated, so the same value always gives the same bytes.
  */
-export type Canonical = string | number | boolean | null | bigint | Canonical[] | { [key: string]: Canonical | undefined };
+export type Canonical =
+  | string
+  | number
+  | boolean
+  | null
+  | bigint
+  | Canonical[]
+  | { [key: string]: Canonical | undefined };
 
 export function canonicalJson(value: Canonical): string {
   if (value === null || typeof value === 'boolean' || typeof value === 'string') return JSON.stringify(value);

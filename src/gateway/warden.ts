@@ -58,7 +58,8 @@ export class Warden {
 
   static async init(opts: WardenOptions, passphrase: Uint8Array): Promise<Warden> {
     const layout = ensureHome(opts.home);
-    if (Vault.exists(layout)) throw new WardenError('VAULT_EXISTS', 'a vault already exists in this home', { home: layout.dir });
+    if (Vault.exists(layout))
+      throw new WardenError('VAULT_EXISTS', 'a vault already exists in this home', { home: layout.dir });
     const vault = await Vault.create(layout, passphrase, opts.clock ?? systemClock, opts.kdf);
     return Warden.#commitNew(layout, vault, opts, 'vault.init');
   }
@@ -70,12 +71,25 @@ export class Warden {
     newPassphrase: Uint8Array,
   ): Promise<Warden> {
     const layout = ensureHome(opts.home);
-    if (Vault.exists(layout)) throw new WardenError('VAULT_EXISTS', 'a vault already exists in this home', { home: layout.dir });
-    const vault = await Vault.fromBackup(layout, backup, backupPassphrase, newPassphrase, opts.clock ?? systemClock, opts.kdf);
+    if (Vault.exists(layout))
+      throw new WardenError('VAULT_EXISTS', 'a vault already exists in this home', { home: layout.dir });
+    const vault = await Vault.fromBackup(
+      layout,
+      backup,
+      backupPassphrase,
+      newPassphrase,
+      opts.clock ?? systemClock,
+      opts.kdf,
+    );
     return Warden.#commitNew(layout, vault, opts, 'vault.restore');
   }
 
-  static async #commitNew(layout: HomeLayout, vault: Vault, opts: WardenOptions, action: 'vault.init' | 'vault.restore') {
+  static async #commitNew(
+    layout: HomeLayout,
+    vault: Vault,
+    opts: WardenOptions,
+    action: 'vault.init' | 'vault.restore',
+  ) {
     const store = await openSqliteStore(layout.database);
     const warden = new Warden(layout, store, vault, opts);
     try {
@@ -92,7 +106,12 @@ export class Warden {
   static async unseal(opts: WardenOptions, passphrase: Uint8Array): Promise<Warden> {
     const layout = ensureHome(opts.home);
     const clock = opts.clock ?? systemClock;
-    const { vault, failedAttempts } = await Vault.unseal(layout, passphrase, clock, new UnsealThrottle(layout.unsealThrottle, clock));
+    const { vault, failedAttempts } = await Vault.unseal(
+      layout,
+      passphrase,
+      clock,
+      new UnsealThrottle(layout.unsealThrottle, clock),
+    );
     const store = await openSqliteStore(layout.database);
     const warden = new Warden(layout, store, vault, opts);
     try {
@@ -139,7 +158,9 @@ export class Warden {
   }
 
   setLightningCredential(name: string, kind: LightningCredentialKind, credential: Uint8Array): Promise<void> {
-    return this.#run('identity.lightning.set', name, () => this.vault.setLightningCredential(name, kind, credential));
+    return this.#run('identity.lightning.set', name, () =>
+      this.vault.setLightningCredential(name, kind, credential),
+    );
   }
 
   backup(outPath: string, backupPassphrase: Uint8Array): Promise<void> {
@@ -191,7 +212,9 @@ export class Warden {
   async #run<T>(action: string, identity: string | null, fn: () => Promise<T> | T): Promise<T> {
     const operationId = randomId('op');
     const log = this.#opts.logger.child({ operationId, action });
-    this.vault.setAuditSink((event: VaultEvent) => this.#record(event.action, event.identity, 'ok', event.details, operationId));
+    this.vault.setAuditSink((event: VaultEvent) =>
+      this.#record(event.action, event.identity, 'ok', event.details, operationId),
+    );
     try {
       const result = await fn();
       log.info('action done');
@@ -216,8 +239,16 @@ export class Warden {
     await appendAudit(
       this.store,
       this.vault.auditKeys(),
-      { actor: this.#opts.actor, identity, action, outcome, summary: { operationId, protocol: 'vault' }, details },
+      {
+        actor: this.#opts.actor,
+        identity,
+        action,
+        outcome,
+        summary: { operationId, protocol: 'vault' },
+        details,
+      },
       this.#opts.clock,
+      { headFile: this.layout.auditHead },
     );
   }
 }
@@ -225,11 +256,15 @@ export class Warden {
 /** Verifies the audit chain while the vault is sealed, with the public key remembered in the store. */
 export async function verifyAuditSealed(home: string) {
   const layout = ensureHome(home);
-  if (!Vault.exists(layout)) throw new WardenError('VAULT_NOT_INITIALIZED', 'no vault in this home; run `warden init`');
+  if (!Vault.exists(layout))
+    throw new WardenError('VAULT_NOT_INITIALIZED', 'no vault in this home; run `warden init`');
   const store = await openSqliteStore(layout.database);
   try {
     const publicKey = await auditPublicKeyFromStore(store);
-    return { ...(await verifyAudit(store, publicKey, layout.auditHead)), keySource: 'store (unauthenticated: vault sealed)' };
+    return {
+      ...(await verifyAudit(store, publicKey, layout.auditHead)),
+      keySource: 'store (unauthenticated: vault sealed)',
+    };
   } finally {
     await store.close();
   }

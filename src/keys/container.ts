@@ -78,7 +78,12 @@ function secretAad(vaultId: string, secretId: string): Uint8Array {
   return utf8(`warden/secret/v1/${vaultId}/${secretId}`);
 }
 
-export function sealSecret(kek: Uint8Array, vaultId: string, secretId: string, plaintext: Uint8Array): Uint8Array {
+export function sealSecret(
+  kek: Uint8Array,
+  vaultId: string,
+  secretId: string,
+  plaintext: Uint8Array,
+): Uint8Array {
   const nonce = randomBytes(NONCE_BYTES);
   const ct = xchacha20poly1305(kek, nonce, secretAad(vaultId, secretId)).encrypt(plaintext);
   const out = new Uint8Array(NONCE_BYTES + ct.length);
@@ -177,7 +182,8 @@ export function parseContainer(bytes: Uint8Array, kind: ContainerKind): ParsedFi
   if (raw.format !== kind) throw corrupt(codes, `format is not ${kind}`);
   if (raw.version !== CONTAINER_VERSION) throw corrupt(codes, `unsupported version ${String(raw.version)}`);
   if (raw.cipher !== CIPHER) throw corrupt(codes, 'unsupported cipher');
-  if (typeof raw.vaultId !== 'string' || !/^vlt_[a-z2-7]{26}$/.test(raw.vaultId)) throw corrupt(codes, 'bad vault id');
+  if (typeof raw.vaultId !== 'string' || !/^vlt_[a-z2-7]{26}$/.test(raw.vaultId))
+    throw corrupt(codes, 'bad vault id');
   const kdf = raw.kdf as Record<string, unknown> | null;
   if (typeof kdf !== 'object' || kdf === null || kdf.alg !== 'argon2id') throw corrupt(codes, 'bad kdf');
   const params = {
@@ -196,7 +202,8 @@ export function parseContainer(bytes: Uint8Array, kind: ContainerKind): ParsedFi
     throw corrupt(codes, 'secrets missing');
   }
   const secrets = new Map<string, Uint8Array>();
-  for (const [id, value] of Object.entries(rawSecrets)) secrets.set(id, decodeB64(value, codes, `secrets.${id}`));
+  for (const [id, value] of Object.entries(rawSecrets))
+    secrets.set(id, decodeB64(value, codes, `secrets.${id}`));
   const header: ContainerHeader = {
     format: kind,
     version: CONTAINER_VERSION,
@@ -223,7 +230,11 @@ export async function openContainer<M>(
 }
 
 /** Opens with an already-derived key (re-reading the file while the vault is unsealed). */
-export function reopenContainer<M>(bytes: Uint8Array, kek: Uint8Array, kind: ContainerKind): SealedContainer<M> {
+export function reopenContainer<M>(
+  bytes: Uint8Array,
+  kek: Uint8Array,
+  kind: ContainerKind,
+): SealedContainer<M> {
   const parsed = parseContainer(bytes, kind);
   return decryptBody<M>(parsed, kek, codesFor(kind));
 }

@@ -1,7 +1,7 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { HARDENED_OFFSET, HDKey, type Versions } from '@scure/bip32';
-import { getPublicKey as nostrPublicKey, nip19 } from 'nostr-tools';
+import { nip19, getPublicKey as nostrPublicKey } from 'nostr-tools';
 import { publicKeyToAddress } from 'viem/accounts';
 import { withChecksum } from './descriptor.ts';
 
@@ -37,7 +37,9 @@ function parsePath(path: string): number[] {
   return path
     .split('/')
     .slice(1)
-    .map((part) => (part.endsWith("'") ? Number.parseInt(part, 10) + HARDENED_OFFSET : Number.parseInt(part, 10)));
+    .map((part) =>
+      part.endsWith("'") ? Number.parseInt(part, 10) + HARDENED_OFFSET : Number.parseInt(part, 10),
+    );
 }
 
 /**

@@ -1,6 +1,6 @@
-import argon2 from 'argon2';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import argon2 from 'argon2';
 import { utf8, wipe } from '../core/bytes.ts';
 import { WardenError } from '../core/errors.ts';
 
@@ -41,14 +41,14 @@ export async function deriveKeys(passphrase: Uint8Array, params: KdfParams): Pro
   // A Buffer view over the caller's bytes: no copy of the passphrase is made on our side.
   const password = Buffer.from(passphrase.buffer, passphrase.byteOffset, passphrase.byteLength);
   const raw = await argon2.hash(password, {
-      type: argon2.argon2id,
-      memoryCost: params.memoryKiB,
-      timeCost: params.iterations,
-      parallelism: params.parallelism,
-      salt: Buffer.from(params.salt),
-      hashLength: 32,
-      raw: true,
-    });
+    type: argon2.argon2id,
+    memoryCost: params.memoryKiB,
+    timeCost: params.iterations,
+    parallelism: params.parallelism,
+    salt: Buffer.from(params.salt),
+    hashLength: 32,
+    raw: true,
+  });
   const master = new Uint8Array(raw);
   raw.fill(0);
   try {

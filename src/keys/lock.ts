@@ -35,7 +35,8 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, timeou
         } catch {}
         continue;
       }
-      if (Date.now() > deadline) throw new WardenError('VAULT_LOCKED', 'the keystore is locked by another process');
+      if (Date.now() > deadline)
+        throw new WardenError('VAULT_LOCKED', 'the keystore is locked by another process');
       await sleep(25);
     }
   }

@@ -48,7 +48,8 @@ export const ROTATION_PERIOD_DAYS = 90;
 export const DEPRECATION_GRACE_DAYS = 30;
 
 export function keyStatus(key: KeyVersion, now: Date): KeyStatus {
-  if (key.status === 'deprecated' && key.retiresAt && now.getTime() >= Date.parse(key.retiresAt)) return 'retired';
+  if (key.status === 'deprecated' && key.retiresAt && now.getTime() >= Date.parse(key.retiresAt))
+    return 'retired';
   return key.status;
 }
 

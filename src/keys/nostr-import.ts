@@ -29,7 +29,10 @@ export function parseNostrSecret(file: Uint8Array, ncryptsecPassword?: Uint8Arra
   } catch (err) {
     if (err instanceof WardenError) throw err;
     // The library's message may quote the input: never pass it on.
-    throw new WardenError('INVALID_NSEC', 'the nsec/ncryptsec could not be decoded (checksum, length or password)');
+    throw new WardenError(
+      'INVALID_NSEC',
+      'the nsec/ncryptsec could not be decoded (checksum, length or password)',
+    );
   } finally {
     wipe(ncryptsecPassword);
   }

@@ -17,6 +17,7 @@ export function newSecp256k1SecretKey(): Uint8Array {
 
 export function newEd25519SecretKey(): Uint8Array {
   const key = csprngBytes(32);
-  if (!ed25519.utils.isValidSecretKey(key)) throw new Error('unreachable: every 32-byte string is an ed25519 seed');
+  if (!ed25519.utils.isValidSecretKey(key))
+    throw new Error('unreachable: every 32-byte string is an ed25519 seed');
   return key;
 }

@@ -32,7 +32,8 @@ export class UnsealThrottle {
   read(): ThrottleState {
     try {
       const raw = JSON.parse(readFileSync(this.path, 'utf8')) as Partial<ThrottleState>;
-      const failures = Number.isSafeInteger(raw.failures) && (raw.failures ?? 0) > 0 ? (raw.failures as number) : 0;
+      const failures =
+        Number.isSafeInteger(raw.failures) && (raw.failures ?? 0) > 0 ? (raw.failures as number) : 0;
       return { failures, lastFailureAt: typeof raw.lastFailureAt === 'string' ? raw.lastFailureAt : null };
     } catch {
       return { failures: 0, lastFailureAt: null };
@@ -52,7 +53,10 @@ export class UnsealThrottle {
 
   recordFailure(): void {
     const state = this.read();
-    const next: ThrottleState = { failures: state.failures + 1, lastFailureAt: this.clock.now().toISOString() };
+    const next: ThrottleState = {
+      failures: state.failures + 1,
+      lastFailureAt: this.clock.now().toISOString(),
+    };
     writeFileAtomic(this.path, utf8(JSON.stringify(next)));
   }
 

@@ -1,15 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes, randomBytes } from '@noble/hashes/utils.js';
-import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
+import type { HomeLayout } from '../config/home.ts';
 import { writeFileAtomic } from '../core/atomic-file.ts';
 import { concatBytes, constantTimeEqual, wipe } from '../core/bytes.ts';
 import type { Canonical } from '../core/canonical.ts';
 import { type Clock, DAY_MS } from '../core/clock.ts';
 import { WardenError } from '../core/errors.ts';
 import { randomId } from '../core/ids.ts';
-import type { HomeLayout } from '../config/home.ts';
 import {
   type ContainerHeader,
   type ContainerKind,
@@ -137,7 +137,11 @@ export class Vault {
       return { vault: new Vault(layout, clock, kek, container), failedAttempts };
     } catch (err) {
       if (err instanceof WardenError && err.code === 'VAULT_BAD_PASSPHRASE') throttle?.recordFailure();
-      if (err instanceof WardenError && err.code === 'KEYSTORE_CORRUPT' && existsSync(layout.keystorePrevious)) {
+      if (
+        err instanceof WardenError &&
+        err.code === 'KEYSTORE_CORRUPT' &&
+        existsSync(layout.keystorePrevious)
+      ) {
         err.details.previousVersion = layout.keystorePrevious;
       }
       throw err;
@@ -208,19 +212,28 @@ export class Vault {
     return Object.values(this.#meta.identities).flatMap((i) =>
       i.keys
         .filter((k) => rotationIsDue(k, now))
-        .map((k) => ({ identity: i.name, purpose: k.purpose, version: k.version, rotationDue: k.rotationDue! })),
+        .map((k) => ({
+          identity: i.name,
+          purpose: k.purpose,
+          version: k.version,
+          rotationDue: k.rotationDue!,
+        })),
     );
   }
 
   /** Writes a vault made by `create` or `fromBackup`; refuses if a keystore already exists. */
   async commitNew(action: 'vault.init' | 'vault.restore'): Promise<void> {
     await withFileLock(this.layout.keystoreLock, async () => {
-      if (Vault.exists(this.layout)) throw new WardenError('VAULT_EXISTS', 'a vault already exists in this home');
-      await this.#persist({ meta: this.#meta, secrets: this.#secrets }, {
-        action,
-        identity: null,
-        details: { vaultId: this.#meta.vaultId, identities: Object.keys(this.#meta.identities).length },
-      });
+      if (Vault.exists(this.layout))
+        throw new WardenError('VAULT_EXISTS', 'a vault already exists in this home');
+      await this.#persist(
+        { meta: this.#meta, secrets: this.#secrets },
+        {
+          action,
+          identity: null,
+          details: { vaultId: this.#meta.vaultId, identities: Object.keys(this.#meta.identities).length },
+        },
+      );
     });
   }
 
@@ -238,7 +251,10 @@ export class Vault {
     network: BitcoinNetwork = 'bitcoin',
   ): Promise<IdentityView> {
     if (!material.mnemonic && !material.nostrSecretKey) {
-      throw new WardenError('INVALID_ARGUMENT', 'nothing to import: give a mnemonic file and/or an nsec file');
+      throw new WardenError(
+        'INVALID_ARGUMENT',
+        'nothing to import: give a mnemonic file and/or an nsec file',
+      );
     }
     return this.#addIdentity(name, network, 'identity.import', material);
   }
@@ -251,7 +267,9 @@ export class Vault {
   ): Promise<IdentityView> {
     if (!isValidIdentityName(name)) {
       wipe(material.mnemonic, material.nostrSecretKey);
-      throw new WardenError('INVALID_NAME', 'identity names are 1-63 characters: a-z, 0-9, - and _', { name });
+      throw new WardenError('INVALID_NAME', 'identity names are 1-63 characters: a-z, 0-9, - and _', {
+        name,
+      });
     }
     // Derive the seed before taking the lock: PBKDF2 is slow and the mnemonic buffer is wiped here.
     const seed = material.mnemonic ? seedFromMnemonicBytes(material.mnemonic) : generatedSeed();
@@ -259,7 +277,8 @@ export class Vault {
     const nostr = material.nostrSecretKey ?? newSecp256k1SecretKey();
     try {
       return await this.#update({ action, identity: name }, (draft) => {
-        if (draft.meta.identities[name]) throw new WardenError('IDENTITY_EXISTS', 'an identity of that name exists', { name });
+        if (draft.meta.identities[name])
+          throw new WardenError('IDENTITY_EXISTS', 'an identity of that name exists', { name });
         const now = this.clock.now();
         const identity: IdentityMeta = { name, createdAt: now.toISOString(), network, keys: [] };
         identity.keys.push(
@@ -305,7 +324,11 @@ export class Vault {
   }
 
   /** Fills the identity's sealed Lightning slot (macaroon, rune or NWC URI bytes). */
-  async setLightningCredential(name: string, kind: LightningCredentialKind, credential: Uint8Array): Promise<void> {
+  async setLightningCredential(
+    name: string,
+    kind: LightningCredentialKind,
+    credential: Uint8Array,
+  ): Promise<void> {
     try {
       await this.#update({ action: 'identity.lightning.set', identity: name }, (draft) => {
         const identity = requireIdentity(draft.meta, name);
@@ -327,7 +350,13 @@ export class Vault {
    * Runs `fn` with the decrypted secret of an identity's key and wipes it afterwards. `sign` needs
    * the active version; `verify` also accepts a deprecated one within its grace period.
    */
-  useSecret<T>(name: string, purpose: KeyPurpose, mode: 'sign' | 'verify', fn: (secret: Uint8Array) => T, version?: number): T {
+  useSecret<T>(
+    name: string,
+    purpose: KeyPurpose,
+    mode: 'sign' | 'verify',
+    fn: (secret: Uint8Array) => T,
+    version?: number,
+  ): T {
     const identity = this.#identityMeta(name);
     const now = this.clock.now();
     const key = identity.keys.find(
@@ -364,13 +393,26 @@ export class Vault {
   }
 
   /** Writes an encrypted backup of every key under a separate passphrase. Refuses to overwrite. */
-  async writeBackup(outPath: string, backupPassphrase: Uint8Array, kdf: KdfSettings = this.kdf): Promise<void> {
-    if (existsSync(outPath)) throw new WardenError('INVALID_ARGUMENT', 'the backup file already exists', { path: outPath });
+  async writeBackup(
+    outPath: string,
+    backupPassphrase: Uint8Array,
+    kdf: KdfSettings = this.kdf,
+  ): Promise<void> {
+    if (existsSync(outPath))
+      throw new WardenError('INVALID_ARGUMENT', 'the backup file already exists', { path: outPath });
     const kek = this.#requireKek();
     if (await this.#opensVault(backupPassphrase)) {
-      throw new WardenError('INVALID_ARGUMENT', 'the backup passphrase must differ from the vault passphrase');
+      throw new WardenError(
+        'INVALID_ARGUMENT',
+        'the backup passphrase must differ from the vault passphrase',
+      );
     }
-    const { header, kek: backupKek } = await newHeader('warden-backup', this.#meta.vaultId, backupPassphrase, kdf);
+    const { header, kek: backupKek } = await newHeader(
+      'warden-backup',
+      this.#meta.vaultId,
+      backupPassphrase,
+      kdf,
+    );
     try {
       const secrets = reseal(this.#secrets, kek, backupKek, this.#meta.vaultId, 'warden-keystore');
       const bytes = encodeContainer({ header, meta: this.#meta, secrets }, backupKek);
@@ -431,11 +473,19 @@ export class Vault {
       version,
       origin,
       createdAt: now.toISOString(),
-      rotationDue: purpose === 'lightning' ? null : new Date(now.getTime() + ROTATION_PERIOD_DAYS * DAY_MS).toISOString(),
+      rotationDue:
+        purpose === 'lightning'
+          ? null
+          : new Date(now.getTime() + ROTATION_PERIOD_DAYS * DAY_MS).toISOString(),
       status: 'active',
       deprecatedAt: null,
       retiresAt: null,
-      public: purpose === 'seed' ? seedPublic(secret, network) : purpose === 'nostr' ? nostrPublic(secret) : { kind: null },
+      public:
+        purpose === 'seed'
+          ? seedPublic(secret, network)
+          : purpose === 'nostr'
+            ? nostrPublic(secret)
+            : { kind: null },
     };
   }
 
@@ -460,26 +510,37 @@ export class Vault {
   }
 
   async #persist(draft: Draft, event: VaultEvent): Promise<void> {
-    const bytes = encodeContainer({ header: this.#header, meta: draft.meta, secrets: draft.secrets }, this.#requireKek());
+    const bytes = encodeContainer(
+      { header: this.#header, meta: draft.meta, secrets: draft.secrets },
+      this.#requireKek(),
+    );
     await this.#audit(event);
     try {
       writeFileAtomic(this.layout.keystore, bytes, { previousPath: this.layout.keystorePrevious });
     } catch (cause) {
-      throw new WardenError('KEYSTORE_WRITE_FAILED', 'writing the keystore failed; the previous version is intact', {}, { cause });
+      throw new WardenError(
+        'KEYSTORE_WRITE_FAILED',
+        'writing the keystore failed; the previous version is intact',
+        {},
+        { cause },
+      );
     }
     this.#meta = draft.meta;
     this.#secrets = draft.secrets;
   }
 
   async #audit(event: VaultEvent): Promise<void> {
-    if (!this.#sink) throw new WardenError('AUDIT_APPEND_FAILED', 'no audit log is attached; refusing to change the vault');
+    if (!this.#sink)
+      throw new WardenError('AUDIT_APPEND_FAILED', 'no audit log is attached; refusing to change the vault');
     await this.#sink(event);
   }
 }
 
 function readKeystore(layout: HomeLayout): Uint8Array {
   if (!existsSync(layout.keystore)) {
-    throw new WardenError('VAULT_NOT_INITIALIZED', 'no vault in this home; run `warden init`', { home: layout.dir });
+    throw new WardenError('VAULT_NOT_INITIALIZED', 'no vault in this home; run `warden init`', {
+      home: layout.dir,
+    });
   }
   return readFileSync(layout.keystore);
 }
@@ -490,7 +551,12 @@ function requireIdentity(meta: VaultMeta, name: string): IdentityMeta {
   return identity;
 }
 
-function addSecret(secrets: Map<string, Uint8Array>, kek: Uint8Array, vaultId: string, plaintext: Uint8Array): string {
+function addSecret(
+  secrets: Map<string, Uint8Array>,
+  kek: Uint8Array,
+  vaultId: string,
+  plaintext: Uint8Array,
+): string {
   const id = randomId('sec');
   secrets.set(id, sealSecret(kek, vaultId, id, plaintext));
   return id;

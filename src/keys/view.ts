@@ -1,5 +1,11 @@
 import type { AccountPublic, NostrPublic, SeedPublic } from './derive.ts';
-import { type IdentityMeta, type KeyPurpose, type KeyStatus, keyStatus, type LightningPublic } from './model.ts';
+import {
+  type IdentityMeta,
+  type KeyPurpose,
+  type KeyStatus,
+  keyStatus,
+  type LightningPublic,
+} from './model.ts';
 
 /** The public face of an identity: what `warden identity show` prints. Never holds a secret. */
 export interface KeyView {

@@ -26,7 +26,11 @@ const migrations: Record<string, Migration> = {
         .addColumn('prev_hash', 'blob', (c) => c.notNull())
         .addColumn('record_hash', 'blob', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('audit_log_identity').on('audit_log').columns(['identity', 'seq']).execute();
+      await db.schema
+        .createIndex('audit_log_identity')
+        .on('audit_log')
+        .columns(['identity', 'seq'])
+        .execute();
       await db.schema
         .createTable('audit_checkpoint')
         .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())

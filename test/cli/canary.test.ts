@@ -63,7 +63,8 @@ test('canary: a full CLI session leaks no secret into output, logs or data files
   ];
   // Any four consecutive words of the mnemonic count as a leak of it.
   const words = mnemonic.split(' ');
-  for (let i = 0; i + 4 <= words.length; i++) secrets.push([`mnemonic words ${i}-${i + 3}`, words.slice(i, i + 4).join(' ')]);
+  for (let i = 0; i + 4 <= words.length; i++)
+    secrets.push([`mnemonic words ${i}-${i + 3}`, words.slice(i, i + 4).join(' ')]);
 
   const files = {
     pass: writeFileMode(dir, 'pass', passphrase),
@@ -84,8 +85,28 @@ test('canary: a full CLI session leaks no secret into output, logs or data files
   const session: string[][] = [
     ['init', ...p, ...FAST_KDF],
     ['identity', 'import', 'main', '--mnemonic-file', files.mnemonic, '--nsec-file', files.nsec, ...p],
-    ['identity', 'import', 'second', '--nsec-file', files.ncryptsec, '--ncryptsec-password-file', files.ncPass, ...p],
-    ['identity', 'import', 'dup', '--mnemonic-file', files.mnemonic, '--nsec-file', files.nsec, '--network', 'testnet', ...p],
+    [
+      'identity',
+      'import',
+      'second',
+      '--nsec-file',
+      files.ncryptsec,
+      '--ncryptsec-password-file',
+      files.ncPass,
+      ...p,
+    ],
+    [
+      'identity',
+      'import',
+      'dup',
+      '--mnemonic-file',
+      files.mnemonic,
+      '--nsec-file',
+      files.nsec,
+      '--network',
+      'testnet',
+      ...p,
+    ],
     ['identity', 'create', 'fresh', ...p],
     ['identity', 'lightning', 'main', '--kind', 'rune', '--credential-file', files.rune, ...p],
     ['identity', 'rotate', 'main', '--nostr', ...p],
@@ -103,7 +124,16 @@ test('canary: a full CLI session leaks no secret into output, logs or data files
   ];
   for (const args of session) await w(...args);
   const restored = await runWarden(
-    ['--home', home2, 'restore', join(dir, 'backup.warden'), '--backup-passphrase-file', files.backupPass, ...p, ...FAST_KDF],
+    [
+      '--home',
+      home2,
+      'restore',
+      join(dir, 'backup.warden'),
+      '--backup-passphrase-file',
+      files.backupPass,
+      ...p,
+      ...FAST_KDF,
+    ],
     { env: { WARDEN_LOG_LEVEL: 'debug' } },
   );
   outputs.push(restored);
@@ -123,7 +153,10 @@ test('canary: a full CLI session leaks no secret into output, logs or data files
   for (const file of [...filesUnder(home), ...filesUnder(home2), join(dir, 'backup.warden')]) {
     haystacks.push([file, readFileSync(file).toString('latin1')]);
   }
-  assert.ok(haystacks.some(([name]) => name.endsWith('warden.log')), 'the log file was scanned');
+  assert.ok(
+    haystacks.some(([name]) => name.endsWith('warden.log')),
+    'the log file was scanned',
+  );
   const hits: string[] = [];
   for (const [where, text] of haystacks) {
     for (const [what, needle] of secrets) if (text.includes(needle)) hits.push(`${what} found in ${where}`);

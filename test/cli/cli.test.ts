@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { generateSecretKey, getPublicKey, nip19 } from 'nostr-tools';
 import * as nip49 from 'nostr-tools/nip49';
 import { FAST_KDF, runWarden, writeFileMode } from '../helpers/cli.ts';
-import { tempDir, TEST_PASSPHRASE } from '../helpers/home.ts';
+import { TEST_PASSPHRASE, tempDir } from '../helpers/home.ts';
 
 const ABANDON = `${'abandon '.repeat(11)}about`;
 
@@ -84,7 +84,9 @@ describe('warden CLI', () => {
     const r2 = await w('status');
     assert.equal(r2.code, 1);
     assert.match(r2.stderr, /^PASSPHRASE_REQUIRED: .*--passphrase-file.*terminal.*WARDEN_PASSPHRASE/m);
-    const r3 = await runWarden(['--home', join(dir, 'home'), 'status'], { env: { WARDEN_PASSPHRASE: TEST_PASSPHRASE } });
+    const r3 = await runWarden(['--home', join(dir, 'home'), 'status'], {
+      env: { WARDEN_PASSPHRASE: TEST_PASSPHRASE },
+    });
     assert.equal(r3.code, 0, r3.stderr);
     assert.match(r3.stderr, /WARNING: reading the vault passphrase from WARDEN_PASSPHRASE/);
   });
@@ -114,12 +116,18 @@ describe('warden CLI', () => {
 
   test('identity create, show and list print only public data; rotate keeps the old key deprecated', async () => {
     const { w, pass } = await freshVault();
-    const created = JSON.parse((await w('--json', 'identity', 'create', 'alice', '--passphrase-file', pass)).stdout);
+    const created = JSON.parse(
+      (await w('--json', 'identity', 'create', 'alice', '--passphrase-file', pass)).stdout,
+    );
     assert.match(created.nostr.npub, /^npub1/);
     assert.match(created.evm.address, /^0x[0-9a-fA-F]{40}$/);
-    const shown = JSON.parse((await w('--json', 'identity', 'show', 'alice', '--passphrase-file', pass)).stdout);
+    const shown = JSON.parse(
+      (await w('--json', 'identity', 'show', 'alice', '--passphrase-file', pass)).stdout,
+    );
     assert.deepEqual(shown.nostr, created.nostr);
-    const rotated = JSON.parse((await w('--json', 'identity', 'rotate', 'alice', '--nostr', '--passphrase-file', pass)).stdout);
+    const rotated = JSON.parse(
+      (await w('--json', 'identity', 'rotate', 'alice', '--nostr', '--passphrase-file', pass)).stdout,
+    );
     assert.notEqual(rotated.nostr.npub, created.nostr.npub);
     const nostrKeys = rotated.keys.filter((k: { purpose: string }) => k.purpose === 'nostr');
     assert.deepEqual(
@@ -129,7 +137,9 @@ describe('warden CLI', () => {
         [2, 'active'],
       ],
     );
-    const seedRotated = JSON.parse((await w('--json', 'identity', 'rotate', 'alice', '--seed', '--passphrase-file', pass)).stdout);
+    const seedRotated = JSON.parse(
+      (await w('--json', 'identity', 'rotate', 'alice', '--seed', '--passphrase-file', pass)).stdout,
+    );
     assert.notEqual(seedRotated.evm.address, created.evm.address);
     const list = JSON.parse((await w('--json', 'identity', 'list', '--passphrase-file', pass)).stdout);
     assert.deepEqual(
@@ -141,20 +151,49 @@ describe('warden CLI', () => {
   test('import: mnemonic (checksum verified), nsec and ncryptsec; open or bad files refused', async () => {
     const { dir, w, pass } = await freshVault();
     const mnemonic = writeFileMode(dir, 'm', `${ABANDON}\n`);
-    const r = await w('--json', 'identity', 'import', 'legacy', '--mnemonic-file', mnemonic, '--passphrase-file', pass);
+    const r = await w(
+      '--json',
+      'identity',
+      'import',
+      'legacy',
+      '--mnemonic-file',
+      mnemonic,
+      '--passphrase-file',
+      pass,
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout).evm.address, '0x9858EfFD232B4033E47d90003D41EC34EcaEda94');
 
     const sk = generateSecretKey();
     const nsecFile = writeFileMode(dir, 'nsec', nip19.nsecEncode(sk));
-    const r2 = await w('--json', 'identity', 'import', 'nostr1', '--nsec-file', nsecFile, '--passphrase-file', pass);
+    const r2 = await w(
+      '--json',
+      'identity',
+      'import',
+      'nostr1',
+      '--nsec-file',
+      nsecFile,
+      '--passphrase-file',
+      pass,
+    );
     assert.equal(r2.code, 0, r2.stderr);
     assert.equal(JSON.parse(r2.stdout).nostr.pubkey, getPublicKey(sk));
 
     const sk2 = generateSecretKey();
     const ncFile = writeFileMode(dir, 'nc', nip49.encrypt(sk2, 'nip49 password', 8));
     const pwFile = writeFileMode(dir, 'pw', 'nip49 password');
-    const r3 = await w('--json', 'identity', 'import', 'nostr2', '--nsec-file', ncFile, '--ncryptsec-password-file', pwFile, '--passphrase-file', pass);
+    const r3 = await w(
+      '--json',
+      'identity',
+      'import',
+      'nostr2',
+      '--nsec-file',
+      ncFile,
+      '--ncryptsec-password-file',
+      pwFile,
+      '--passphrase-file',
+      pass,
+    );
     assert.equal(r3.code, 0, r3.stderr);
     assert.equal(JSON.parse(r3.stdout).nostr.pubkey, getPublicKey(sk2));
 
@@ -163,11 +202,29 @@ describe('warden CLI', () => {
     assert.equal(r4.code, 1);
     assert.match(r4.stderr, /^INVALID_MNEMONIC: mnemonic checksum mismatch$/m);
     const wrongPw = writeFileMode(dir, 'pw2', 'other password');
-    const r5 = await w('identity', 'import', 'x2', '--nsec-file', ncFile, '--ncryptsec-password-file', wrongPw, '--passphrase-file', pass);
+    const r5 = await w(
+      'identity',
+      'import',
+      'x2',
+      '--nsec-file',
+      ncFile,
+      '--ncryptsec-password-file',
+      wrongPw,
+      '--passphrase-file',
+      pass,
+    );
     assert.equal(r5.code, 1);
     assert.match(r5.stderr, /^INVALID_NSEC: /m);
     const openMnemonic = writeFileMode(dir, 'm-open', ABANDON, 0o640);
-    const r6 = await w('identity', 'import', 'x3', '--mnemonic-file', openMnemonic, '--passphrase-file', pass);
+    const r6 = await w(
+      'identity',
+      'import',
+      'x3',
+      '--mnemonic-file',
+      openMnemonic,
+      '--passphrase-file',
+      pass,
+    );
     assert.equal(r6.code, 1);
     assert.match(r6.stderr, /^FILE_PERMISSIONS_TOO_OPEN: /m);
     const garbage = writeFileMode(dir, 'g', 'nsec1qqqqqqqqqqqq');
@@ -176,38 +233,102 @@ describe('warden CLI', () => {
     assert.match(r7.stderr, /^INVALID_NSEC: /m);
     // Nothing half-written: the refused imports left no identity behind.
     const list = JSON.parse((await w('--json', 'identity', 'list', '--passphrase-file', pass)).stdout);
-    assert.deepEqual(list.map((i: { name: string }) => i.name), ['legacy', 'nostr1', 'nostr2']);
+    assert.deepEqual(
+      list.map((i: { name: string }) => i.name),
+      ['legacy', 'nostr1', 'nostr2'],
+    );
   });
 
   test('backup and restore round trip through the CLI', async () => {
     const { dir, w, pass } = await freshVault();
-    const created = JSON.parse((await w('--json', 'identity', 'create', 'alice', '--passphrase-file', pass)).stdout);
+    const created = JSON.parse(
+      (await w('--json', 'identity', 'create', 'alice', '--passphrase-file', pass)).stdout,
+    );
     const backupPass = writeFileMode(dir, 'bpass', 'a different backup passphrase 7');
     const out = join(dir, 'vault.backup');
-    const b = await w('backup', '--out', out, '--backup-passphrase-file', backupPass, '--passphrase-file', pass);
+    const b = await w(
+      'backup',
+      '--out',
+      out,
+      '--backup-passphrase-file',
+      backupPass,
+      '--passphrase-file',
+      pass,
+    );
     assert.equal(b.code, 0, b.stderr);
     assert.equal(statSync(out).mode & 0o777, 0o600);
-    const same = await w('backup', '--out', join(dir, 'x.backup'), '--backup-passphrase-file', pass, '--passphrase-file', pass);
+    const same = await w(
+      'backup',
+      '--out',
+      join(dir, 'x.backup'),
+      '--backup-passphrase-file',
+      pass,
+      '--passphrase-file',
+      pass,
+    );
     assert.equal(same.code, 1);
     assert.match(same.stderr, /must differ/);
 
     const target = join(dir, 'restored');
     const newPass = writeFileMode(dir, 'npass', 'the new vault passphrase 99');
-    const wrong = await runWarden(['--home', target, 'restore', out, '--backup-passphrase-file', pass, '--passphrase-file', newPass, ...FAST_KDF]);
+    const wrong = await runWarden([
+      '--home',
+      target,
+      'restore',
+      out,
+      '--backup-passphrase-file',
+      pass,
+      '--passphrase-file',
+      newPass,
+      ...FAST_KDF,
+    ]);
     assert.equal(wrong.code, 1);
     assert.match(wrong.stderr, /^BACKUP_BAD_PASSPHRASE: /m);
     assert.equal(existsSync(join(target, 'keystore.json')), false, 'a failed restore writes no keystore');
-    const r = await runWarden(['--home', target, 'restore', out, '--backup-passphrase-file', backupPass, '--passphrase-file', newPass, ...FAST_KDF]);
+    const r = await runWarden([
+      '--home',
+      target,
+      'restore',
+      out,
+      '--backup-passphrase-file',
+      backupPass,
+      '--passphrase-file',
+      newPass,
+      ...FAST_KDF,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const shown = JSON.parse(
-      (await runWarden(['--home', target, '--json', 'identity', 'show', 'alice', '--passphrase-file', newPass])).stdout,
+      (
+        await runWarden([
+          '--home',
+          target,
+          '--json',
+          'identity',
+          'show',
+          'alice',
+          '--passphrase-file',
+          newPass,
+        ])
+      ).stdout,
     );
     assert.deepEqual(shown.nostr, created.nostr);
     assert.deepEqual(shown.bitcoin, created.bitcoin);
-    const again = await runWarden(['--home', target, 'restore', out, '--backup-passphrase-file', backupPass, '--passphrase-file', newPass, ...FAST_KDF]);
+    const again = await runWarden([
+      '--home',
+      target,
+      'restore',
+      out,
+      '--backup-passphrase-file',
+      backupPass,
+      '--passphrase-file',
+      newPass,
+      ...FAST_KDF,
+    ]);
     assert.equal(again.code, 1);
     assert.match(again.stderr, /^VAULT_EXISTS: /m);
-    const audit = JSON.parse((await runWarden(['--home', target, '--json', 'audit', 'show', '--passphrase-file', newPass])).stdout);
+    const audit = JSON.parse(
+      (await runWarden(['--home', target, '--json', 'audit', 'show', '--passphrase-file', newPass])).stdout,
+    );
     assert.equal(audit[0].action, 'vault.restore');
   });
 
@@ -217,12 +338,31 @@ describe('warden CLI', () => {
     await w('identity', 'create', 'bob', '--passphrase-file', pass);
     await w('identity', 'create', 'alice', '--passphrase-file', pass);
     await w('identity', 'rotate', 'alice', '--nostr', '--passphrase-file', pass);
-    await w('identity', 'import', 'carol', '--mnemonic-file', writeFileMode(dir, 'm', ABANDON), '--passphrase-file', pass);
-    await w('backup', '--out', join(dir, 'b'), '--backup-passphrase-file', writeFileMode(dir, 'bp', 'backup passphrase 12345'), '--passphrase-file', pass);
+    await w(
+      'identity',
+      'import',
+      'carol',
+      '--mnemonic-file',
+      writeFileMode(dir, 'm', ABANDON),
+      '--passphrase-file',
+      pass,
+    );
+    await w(
+      'backup',
+      '--out',
+      join(dir, 'b'),
+      '--backup-passphrase-file',
+      writeFileMode(dir, 'bp', 'backup passphrase 12345'),
+      '--passphrase-file',
+      pass,
+    );
     const all = JSON.parse((await w('--json', 'audit', 'show', '--passphrase-file', pass)).stdout);
     const actions = all
       .filter((r: { action: string }) => r.action !== 'vault.unseal')
-      .map((r: { action: string; outcome: string; identity: string | null }) => `${r.action}:${r.outcome}:${r.identity ?? '-'}`);
+      .map(
+        (r: { action: string; outcome: string; identity: string | null }) =>
+          `${r.action}:${r.outcome}:${r.identity ?? '-'}`,
+      );
     assert.deepEqual(actions, [
       'vault.init:ok:-',
       'identity.create:ok:alice',
@@ -234,9 +374,13 @@ describe('warden CLI', () => {
     ]);
     const failed = all.find((r: { outcome: string }) => r.outcome === 'failed');
     assert.equal(failed.details.code, 'IDENTITY_EXISTS');
-    const alice = JSON.parse((await w('--json', 'audit', 'show', '--identity', 'alice', '--passphrase-file', pass)).stdout);
+    const alice = JSON.parse(
+      (await w('--json', 'audit', 'show', '--identity', 'alice', '--passphrase-file', pass)).stdout,
+    );
     assert.ok(alice.length === 3 && alice.every((r: { identity: string }) => r.identity === 'alice'));
-    const future = JSON.parse((await w('--json', 'audit', 'show', '--since', '2999-01-01', '--passphrase-file', pass)).stdout);
+    const future = JSON.parse(
+      (await w('--json', 'audit', 'show', '--since', '2999-01-01', '--passphrase-file', pass)).stdout,
+    );
     assert.deepEqual(future, []);
     const badSince = await w('audit', 'show', '--since', 'yesterday', '--passphrase-file', pass);
     assert.equal(badSince.code, 2);

@@ -13,7 +13,9 @@ const hasScript = spawnSync('script', ['--version']).status === 0;
  * only once it is shown, as a person would.
  */
 function onTerminal(args: string[], answers: { prompt: RegExp; reply: string }[]) {
-  const command = [process.execPath, WARDEN_BIN, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+  const command = [process.execPath, WARDEN_BIN, ...args]
+    .map((a) => `'${a.replace(/'/g, "'\\''")}'`)
+    .join(' ');
   const env = { ...process.env };
   delete env.WARDEN_PASSPHRASE;
   const child = spawn('script', ['-qfec', command, '/dev/null'], { env });
@@ -36,36 +38,52 @@ function onTerminal(args: string[], answers: { prompt: RegExp; reply: string }[]
   });
 }
 
-test('first `warden start` on a terminal: guided init with the passphrase twice, no echo', { skip: !hasScript && 'util-linux `script` is not installed' }, async () => {
+test('first `warden start` on a terminal: guided init with the passphrase twice, no echo', {
+  skip: !hasScript && 'util-linux `script` is not installed',
+}, async () => {
   const home = join(tempDir('tty'), 'home');
   const secret = 'tty typed passphrase 31337';
-  const r = await onTerminal(['--home', home, 'start', '--kdf-memory', '8', '--kdf-iterations', '1'], [
-    { prompt: /Vault passphrase: $/, reply: `${secret}\r` },
-    { prompt: /Repeat the vault passphrase: $/, reply: `${secret}\r` },
-  ]);
+  const r = await onTerminal(
+    ['--home', home, 'start', '--kdf-memory', '8', '--kdf-iterations', '1'],
+    [
+      { prompt: /Vault passphrase: $/, reply: `${secret}\r` },
+      { prompt: /Repeat the vault passphrase: $/, reply: `${secret}\r` },
+    ],
+  );
   assert.equal(r.code, 0, r.output);
   assert.match(r.output, /No vault in .*Let's create one/);
   assert.match(r.output, /Warden vault created and unsealed\./);
   assert.equal(r.output.includes(secret), false, 'the passphrase must not be echoed');
   assert.ok(existsSync(join(home, 'keystore.json')));
 
-  const unseal = await onTerminal(['--home', home, 'start'], [{ prompt: /Vault passphrase: $/, reply: `${secret}\r` }]);
+  const unseal = await onTerminal(
+    ['--home', home, 'start'],
+    [{ prompt: /Vault passphrase: $/, reply: `${secret}\r` }],
+  );
   assert.equal(unseal.code, 0, unseal.output);
   assert.match(unseal.output, /Warden unsealed\./);
 });
 
-test('guided init refuses a mismatched repeat and a weak passphrase, and writes nothing', { skip: !hasScript && 'util-linux `script` is not installed' }, async () => {
+test('guided init refuses a mismatched repeat and a weak passphrase, and writes nothing', {
+  skip: !hasScript && 'util-linux `script` is not installed',
+}, async () => {
   const home = join(tempDir('tty'), 'home');
-  const mismatch = await onTerminal(['--home', home, 'start'], [
-    { prompt: /Vault passphrase: $/, reply: 'first passphrase 12345\r' },
-    { prompt: /Repeat the vault passphrase: $/, reply: 'second passphrase 12345\r' },
-  ]);
+  const mismatch = await onTerminal(
+    ['--home', home, 'start'],
+    [
+      { prompt: /Vault passphrase: $/, reply: 'first passphrase 12345\r' },
+      { prompt: /Repeat the vault passphrase: $/, reply: 'second passphrase 12345\r' },
+    ],
+  );
   assert.equal(mismatch.code, 1);
   assert.match(mismatch.output, /PASSPHRASE_MISMATCH/);
-  const weak = await onTerminal(['--home', home, 'start'], [
-    { prompt: /Vault passphrase: $/, reply: 'short\r' },
-    { prompt: /Repeat the vault passphrase: $/, reply: 'short\r' },
-  ]);
+  const weak = await onTerminal(
+    ['--home', home, 'start'],
+    [
+      { prompt: /Vault passphrase: $/, reply: 'short\r' },
+      { prompt: /Repeat the vault passphrase: $/, reply: 'short\r' },
+    ],
+  );
   assert.equal(weak.code, 1);
   assert.match(weak.output, /PASSPHRASE_TOO_WEAK/);
   assert.equal(existsSync(join(home, 'keystore.json')), false);

@@ -22,7 +22,10 @@ test('an action whose audit append fails does not happen (gateway, real SQLite s
     () => warden.createIdentity('bob'),
     () => warden.rotate('alice', 'nostr'),
     () => warden.rotate('alice', 'seed'),
-    () => warden.importIdentity('carol', { nsec: new TextEncoder().encode(nip19.nsecEncode(generateSecretKey())) }),
+    () =>
+      warden.importIdentity('carol', {
+        nsec: new TextEncoder().encode(nip19.nsecEncode(generateSecretKey())),
+      }),
     () => warden.setLightningCredential('alice', 'rune', new TextEncoder().encode('rune')),
     () => warden.backup(`${layout.dir}/backup.warden`, passphrase('another passphrase 42')),
   ];
@@ -35,7 +38,10 @@ test('an action whose audit append fails does not happen (gateway, real SQLite s
   await warden.close();
 
   const reopened = await Warden.unseal(opts, passphrase());
-  assert.deepEqual(reopened.listIdentities().map((i) => i.name), ['alice']);
+  assert.deepEqual(
+    reopened.listIdentities().map((i) => i.name),
+    ['alice'],
+  );
   assert.equal(reopened.showIdentity('alice').keys.filter((k) => k.status === 'deprecated').length, 0);
   const verification = await reopened.verifyAudit();
   assert.equal(verification.ok, true);

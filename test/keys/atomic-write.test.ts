@@ -20,7 +20,9 @@ function crashingFs(failAt: number): FsOps & { calls: string[] } {
       }
       return (realFs[name] as (...a: unknown[]) => unknown)(...args);
     };
-  const fs = Object.fromEntries(Object.keys(realFs).map((k) => [k, wrap(k as keyof FsOps)])) as unknown as FsOps;
+  const fs = Object.fromEntries(
+    Object.keys(realFs).map((k) => [k, wrap(k as keyof FsOps)]),
+  ) as unknown as FsOps;
   return Object.assign(fs, { calls });
 }
 
@@ -46,7 +48,10 @@ test('a crash at every step of a keystore write leaves a keystore that opens, ol
   for (let failAt = 1; failAt <= steps; failAt++) {
     writeFileAtomic(layout.keystore, oldBytes, { previousPath: layout.keystorePrevious });
     const fs = crashingFs(failAt);
-    assert.throws(() => writeFileAtomic(layout.keystore, newBytes, { previousPath: layout.keystorePrevious, fs }), Crash);
+    assert.throws(
+      () => writeFileAtomic(layout.keystore, newBytes, { previousPath: layout.keystorePrevious, fs }),
+      Crash,
+    );
     const { vault: opened } = await Vault.unseal(layout, passphrase(), clock);
     const names = opened.listIdentities().map((i) => i.name);
     assert.ok(
@@ -57,7 +62,11 @@ test('a crash at every step of a keystore write leaves a keystore that opens, ol
     // A later write still succeeds despite the leftovers of the crashed one.
     writeFileAtomic(layout.keystore, newBytes, { previousPath: layout.keystorePrevious });
   }
-  assert.deepEqual([...outcomes].sort(), ['new+old', 'old'], 'crashes before the rename keep old, after it give new');
+  assert.deepEqual(
+    [...outcomes].sort(),
+    ['new+old', 'old'],
+    'crashes before the rename keep old, after it give new',
+  );
   // The previous version is kept next to the current one.
   assert.ok(existsSync(layout.keystorePrevious));
   assert.deepEqual(readFileSync(layout.keystorePrevious), newBytes);

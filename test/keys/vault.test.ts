@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { schnorr } from '@noble/curves/secp256k1.js';
-import { getPublicKey, nip19 } from 'nostr-tools';
-import { fixedClock, DAY_MS } from '../../src/core/clock.ts';
+import { getPublicKey } from 'nostr-tools';
+import { privateKeyFromSeedWords } from 'nostr-tools/nip06';
+import { DAY_MS, fixedClock } from '../../src/core/clock.ts';
 import { isWardenError } from '../../src/core/errors.ts';
 import { mnemonicBytesFromEntropy } from '../../src/keys/mnemonic.ts';
-import { type VaultEvent, Vault } from '../../src/keys/vault.ts';
+import { Vault, type VaultEvent } from '../../src/keys/vault.ts';
 import { passphrase, TEST_KDF, tempHome } from '../helpers/home.ts';
 
 const clock = () => fixedClock(new Date('2026-01-01T00:00:00Z'));
@@ -45,7 +46,9 @@ test('a second init in the same home is refused with VAULT_EXISTS', async () => 
 test('a wrong passphrase gives VAULT_BAD_PASSPHRASE and leaves the keystore byte-identical', async () => {
   const { layout } = await newVault();
   const before = readFileSync(layout.keystore);
-  await assert.rejects(Vault.unseal(layout, passphrase('wrong'), clock()), (e) => isWardenError(e, 'VAULT_BAD_PASSPHRASE'));
+  await assert.rejects(Vault.unseal(layout, passphrase('wrong'), clock()), (e) =>
+    isWardenError(e, 'VAULT_BAD_PASSPHRASE'),
+  );
   assert.deepEqual(readFileSync(layout.keystore), before);
 });
 
@@ -62,8 +65,14 @@ test('tampering with any part of the keystore gives KEYSTORE_CORRUPT', async () 
   const secretId = Object.keys(json.secrets)[0]!;
   const cases: [string, string][] = [
     ['body flipped', JSON.stringify({ ...json, body: flip(json.body) })],
-    ['secret flipped', JSON.stringify({ ...json, secrets: { ...json.secrets, [secretId]: flip(json.secrets[secretId]) } })],
-    ['secret removed', JSON.stringify({ ...json, secrets: Object.fromEntries(Object.entries(json.secrets).slice(1)) })],
+    [
+      'secret flipped',
+      JSON.stringify({ ...json, secrets: { ...json.secrets, [secretId]: flip(json.secrets[secretId]) } }),
+    ],
+    [
+      'secret removed',
+      JSON.stringify({ ...json, secrets: Object.fromEntries(Object.entries(json.secrets).slice(1)) }),
+    ],
     ['vault id changed', JSON.stringify({ ...json, vaultId: `vlt_${'a'.repeat(26)}` })],
     ['truncated', original.slice(0, original.length / 2)],
     ['empty', ''],
@@ -73,7 +82,11 @@ test('tampering with any part of the keystore gives KEYSTORE_CORRUPT', async () 
   ];
   for (const [label, text] of cases) {
     writeFileSync(layout.keystore, text);
-    await assert.rejects(Vault.unseal(layout, passphrase(), clock()), (e) => isWardenError(e, 'KEYSTORE_CORRUPT'), label);
+    await assert.rejects(
+      Vault.unseal(layout, passphrase(), clock()),
+      (e) => isWardenError(e, 'KEYSTORE_CORRUPT'),
+      label,
+    );
   }
 });
 
@@ -85,7 +98,10 @@ test('identities have independent keys; the Nostr key is not derived from the se
   assert.notEqual(a.evm!.address, b.evm!.address);
   assert.notEqual(a.bitcoin!.fingerprint, b.bitcoin!.fingerprint);
   assert.match(a.nostr!.npub, /^npub1/);
-  assert.match(a.bitcoin!.bip84.receiveDescriptor, /^wpkh\(\[[0-9a-f]{8}\/84h\/0h\/0h\]xpub[1-9A-HJ-NP-Za-km-z]+\/0\/\*\)#[a-z0-9]{8}$/);
+  assert.match(
+    a.bitcoin!.bip84.receiveDescriptor,
+    /^wpkh\(\[[0-9a-f]{8}\/84h\/0h\/0h\]xpub[1-9A-HJ-NP-Za-km-z]+\/0\/\*\)#[a-z0-9]{8}$/,
+  );
   assert.match(a.bitcoin!.bip86.receiveDescriptor, /^tr\(\[[0-9a-f]{8}\/86h\/0h\/0h\]xpub/);
   assert.match(a.evm!.address, /^0x[0-9a-fA-F]{40}$/);
   // Nostr key independent of the seed: NIP-06 derivation of the seed would be m/44'/1237'/0'/0/0.
@@ -101,7 +117,9 @@ test('identities have independent keys; the Nostr key is not derived from the se
 test('import from a BIP-39 mnemonic gives the standard addresses (BIP-84/86 vectors)', async () => {
   const { vault } = await newVault();
   // The BIP-84 and BIP-86 test mnemonic: "abandon" x11 + "about" (entropy of 16 zero bytes).
-  const identity = await vault.importIdentity('imported', { mnemonic: mnemonicBytesFromEntropy(new Uint8Array(16)) });
+  const identity = await vault.importIdentity('imported', {
+    mnemonic: mnemonicBytesFromEntropy(new Uint8Array(16)),
+  });
   assert.equal(
     identity.bitcoin!.bip84.xpub,
     'xpub6CatWdiZiodmUeTDp8LT5or8nmbKNcuyvz7WyksVFkKB4RHwCD3XyuvPEbvqAQY3rAPshWcMLoP2fMFMKHPJ4ZeZXYVUhLv1VMrjPC7PW6V',
@@ -113,6 +131,10 @@ test('import from a BIP-39 mnemonic gives the standard addresses (BIP-84/86 vect
   // A well-known address of this mnemonic at m/44'/60'/0'/0/0.
   assert.equal(identity.evm!.address, '0x9858EfFD232B4033E47d90003D41EC34EcaEda94');
   assert.equal(identity.keys.find((k) => k.purpose === 'seed')!.origin, 'imported');
+  // The Nostr key is independent: not the NIP-06 key of the same mnemonic.
+  const nip06 = getPublicKey(privateKeyFromSeedWords(`${'abandon '.repeat(11)}about`));
+  assert.notEqual(identity.nostr!.pubkey, nip06);
+  assert.equal(identity.keys.find((k) => k.purpose === 'nostr')!.origin, 'generated');
 });
 
 test('rotation deprecates the old key for 30 days: verify-only, then retired; status lists due keys', async () => {
@@ -121,21 +143,36 @@ test('rotation deprecates the old key for 30 days: verify-only, then retired; st
   assert.deepEqual(vault.rotationDue(), []);
   c.advance(91 * DAY_MS);
   assert.deepEqual(
-    vault.rotationDue().map((r) => r.purpose).sort(),
+    vault
+      .rotationDue()
+      .map((r) => r.purpose)
+      .sort(),
     ['nostr', 'seed'],
   );
   const after = await vault.rotate('alice', 'nostr');
   assert.notEqual(after.nostr!.pubkey, before.nostr!.pubkey);
-  assert.deepEqual(vault.rotationDue().map((r) => r.purpose), ['seed']);
+  assert.deepEqual(
+    vault.rotationDue().map((r) => r.purpose),
+    ['seed'],
+  );
   const old = after.keys.find((k) => k.purpose === 'nostr' && k.version === 1)!;
   assert.equal(old.status, 'deprecated');
   // Deprecated: usable to verify, never to sign.
   const oldPub = vault.useSecret('alice', 'nostr', 'verify', (sk) => getPublicKey(sk), 1);
   assert.equal(oldPub, before.nostr!.pubkey);
-  assert.throws(() => vault.useSecret('alice', 'nostr', 'sign', () => 1, 1), (e) => isWardenError(e, 'KEY_NOT_ACTIVE'));
+  assert.throws(
+    () => vault.useSecret('alice', 'nostr', 'sign', () => 1, 1),
+    (e) => isWardenError(e, 'KEY_NOT_ACTIVE'),
+  );
   c.advance(31 * DAY_MS);
-  assert.equal(vault.getIdentity('alice').keys.find((k) => k.purpose === 'nostr' && k.version === 1)!.status, 'retired');
-  assert.throws(() => vault.useSecret('alice', 'nostr', 'verify', () => 1, 1), (e) => isWardenError(e, 'KEY_NOT_ACTIVE'));
+  assert.equal(
+    vault.getIdentity('alice').keys.find((k) => k.purpose === 'nostr' && k.version === 1)!.status,
+    'retired',
+  );
+  assert.throws(
+    () => vault.useSecret('alice', 'nostr', 'verify', () => 1, 1),
+    (e) => isWardenError(e, 'KEY_NOT_ACTIVE'),
+  );
   // The active key signs and verifies.
   const sig = vault.useSecret('alice', 'nostr', 'sign', (sk) => schnorr.sign(new Uint8Array(32), sk));
   assert.ok(schnorr.verify(sig, new Uint8Array(32), Buffer.from(after.nostr!.pubkey, 'hex')));
@@ -149,13 +186,16 @@ test('the secret passed to useSecret is wiped after use', async () => {
     seen = sk;
     assert.ok(sk.some((b) => b !== 0));
   });
-  assert.ok(seen && seen.every((b) => b === 0));
+  assert.ok(seen?.every((b) => b === 0));
 });
 
 test('every change is audited first; a failing audit sink leaves the keystore unchanged', async () => {
   const { layout, vault, events } = await newVault();
   await vault.createIdentity('alice');
-  assert.deepEqual(events.map((e) => e.action), ['vault.init', 'identity.create']);
+  assert.deepEqual(
+    events.map((e) => e.action),
+    ['vault.init', 'identity.create'],
+  );
   const before = readFileSync(layout.keystore);
   vault.setAuditSink(async () => {
     throw new Error('disk full');
@@ -164,16 +204,22 @@ test('every change is audited first; a failing audit sink leaves the keystore un
   await assert.rejects(vault.rotate('alice', 'seed'));
   assert.deepEqual(readFileSync(layout.keystore), before);
   const { vault: reopened } = await Vault.unseal(layout, passphrase(), clock());
-  assert.deepEqual(reopened.listIdentities().map((i) => i.name), ['alice']);
+  assert.deepEqual(
+    reopened.listIdentities().map((i) => i.name),
+    ['alice'],
+  );
 });
 
-test('two vault handles on one home do not lose each other\'s changes', async () => {
+test("two vault handles on one home do not lose each other's changes", async () => {
   const { layout, vault } = await newVault();
   const { vault: second } = await Vault.unseal(layout, passphrase(), clock());
   second.setAuditSink(async () => {});
   await Promise.all([vault.createIdentity('a1'), second.createIdentity('b1'), vault.createIdentity('a2')]);
   const { vault: third } = await Vault.unseal(layout, passphrase(), clock());
-  assert.deepEqual(third.listIdentities().map((i) => i.name), ['a1', 'a2', 'b1']);
+  assert.deepEqual(
+    third.listIdentities().map((i) => i.name),
+    ['a1', 'a2', 'b1'],
+  );
 });
 
 test('backup and restore round trip under separate passphrases', async () => {
@@ -205,7 +251,14 @@ test('backup and restore round trip under separate passphrases', async () => {
     Vault.fromBackup(target, corrupted, passphrase('backup passphrase 123'), passphrase(), clock(), TEST_KDF),
     (e) => isWardenError(e, 'BACKUP_CORRUPT') || isWardenError(e, 'BACKUP_BAD_PASSPHRASE'),
   );
-  const restored = await Vault.fromBackup(target, bytes, passphrase('backup passphrase 123'), passphrase('new pass 456'), clock(), TEST_KDF);
+  const restored = await Vault.fromBackup(
+    target,
+    bytes,
+    passphrase('backup passphrase 123'),
+    passphrase('new pass 456'),
+    clock(),
+    TEST_KDF,
+  );
   restored.setAuditSink(async () => {});
   await restored.commitNew('vault.restore');
   const { vault: reopened } = await Vault.unseal(target, passphrase('new pass 456'), clock());

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 
 const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
 
@@ -16,7 +16,9 @@ function sourceFiles(dir: string): string[] {
 test('Math.random appears nowhere in src/ (key material and ids come from the OS CSPRNG)', () => {
   const files = sourceFiles(SRC);
   assert.ok(files.length > 10, 'the scan found the sources');
-  const offenders = files.filter((f) => /Math\s*\.\s*random|Math\s*\[\s*['"`]random/.test(readFileSync(f, 'utf8')));
+  const offenders = files.filter((f) =>
+    /Math\s*\.\s*random|Math\s*\[\s*['"`]random/.test(readFileSync(f, 'utf8')),
+  );
   assert.deepEqual(offenders, []);
 });
 

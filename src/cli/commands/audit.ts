@@ -3,7 +3,13 @@ import { WardenError } from '../../core/errors.ts';
 import { verifyAuditSealed } from '../../gateway/index.ts';
 import type { CliContext } from '../context.ts';
 import { hasPassphraseSource } from '../passphrase.ts';
-import { parsePositiveInt, type Runner, vaultPassphrase, withPassphraseFile, withUnsealedWarden } from './shared.ts';
+import {
+  parsePositiveInt,
+  type Runner,
+  vaultPassphrase,
+  withPassphraseFile,
+  withUnsealedWarden,
+} from './shared.ts';
 
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
@@ -15,17 +21,28 @@ export function parseSince(value: string, now: Date): Date {
     const t = Date.parse(value);
     if (Number.isFinite(t)) return new Date(t);
   }
-  throw new WardenError('USAGE', '--since takes an ISO time (2026-01-31T12:00:00Z) or a duration (30m, 24h, 7d)');
+  throw new WardenError(
+    'USAGE',
+    '--since takes an ISO time (2026-01-31T12:00:00Z) or a duration (30m, 24h, 7d)',
+  );
 }
 
 type Verification = Awaited<ReturnType<typeof verifyAuditSealed>>;
 
-function report(ctx: CliContext, result: Verification | Omit<Verification, 'keySource'>, keySource: string): void {
+function report(
+  ctx: CliContext,
+  result: Verification | Omit<Verification, 'keySource'>,
+  keySource: string,
+): void {
   if (!result.ok) {
-    throw new WardenError('AUDIT_CHAIN_BROKEN', `audit log verification failed: ${result.problem?.message ?? 'unknown problem'}`, {
-      firstBadSeq: result.firstBadSeq ?? null,
-      problem: result.problem?.code ?? null,
-    });
+    throw new WardenError(
+      'AUDIT_CHAIN_BROKEN',
+      `audit log verification failed: ${result.problem?.message ?? 'unknown problem'}`,
+      {
+        firstBadSeq: result.firstBadSeq ?? null,
+        problem: result.problem?.code ?? null,
+      },
+    );
   }
   ctx.print(
     [
@@ -50,7 +67,9 @@ export function registerAuditCommands(program: Command, run: Runner): void {
     run(async (ctx) => {
       const file = verify.opts().passphraseFile;
       if (hasPassphraseSource(vaultPassphrase(file), ctx.io)) {
-        await withUnsealedWarden(ctx, file, async (w) => report(ctx, await w.verifyAudit(), 'from the sealed keystore'));
+        await withUnsealedWarden(ctx, file, async (w) =>
+          report(ctx, await w.verifyAudit(), 'from the sealed keystore'),
+        );
       } else {
         const result = await verifyAuditSealed(ctx.home);
         report(ctx, result, result.keySource);

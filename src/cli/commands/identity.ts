@@ -14,7 +14,9 @@ function describe(identity: IdentityView): string[] {
     lines.push(`    bip84:   ${identity.bitcoin.bip84.receiveDescriptor}`);
     lines.push(`    bip86:   ${identity.bitcoin.bip86.receiveDescriptor}`);
   }
-  lines.push(`  lightning: ${identity.lightning.configured ? `${identity.lightning.kind} credential sealed` : 'no credential'}`);
+  lines.push(
+    `  lightning: ${identity.lightning.configured ? `${identity.lightning.kind} credential sealed` : 'no credential'}`,
+  );
   for (const k of identity.keys) {
     const due = k.rotationDue ? `, rotation due ${k.rotationDue}` : '';
     const retires = k.retiresAt && k.status !== 'active' ? `, retires ${k.retiresAt}` : '';
@@ -24,7 +26,9 @@ function describe(identity: IdentityView): string[] {
 }
 
 export function registerIdentityCommands(program: Command, run: Runner): void {
-  const identity = program.command('identity').description('isolated identities: each with its own seed, Nostr key and Lightning slot');
+  const identity = program
+    .command('identity')
+    .description('isolated identities: each with its own seed, Nostr key and Lightning slot');
 
   const create = withPassphraseFile(
     identity
@@ -50,15 +54,25 @@ export function registerIdentityCommands(program: Command, run: Runner): void {
       await withUnsealedWarden(ctx, list.opts().passphraseFile, async (w) => {
         const all = w.listIdentities();
         ctx.print(
-          all.length === 0 ? 'no identities' : all.map((i) => `${i.name}\t${i.nostr?.npub ?? '-'}\t${i.evm?.address ?? '-'}`),
-          all.map((i) => ({ name: i.name, network: i.network, npub: i.nostr?.npub ?? null, evmAddress: i.evm?.address ?? null })),
+          all.length === 0
+            ? 'no identities'
+            : all.map((i) => `${i.name}\t${i.nostr?.npub ?? '-'}\t${i.evm?.address ?? '-'}`),
+          all.map((i) => ({
+            name: i.name,
+            network: i.network,
+            npub: i.nostr?.npub ?? null,
+            evmAddress: i.evm?.address ?? null,
+          })),
         );
       });
     }),
   );
 
   const show = withPassphraseFile(
-    identity.command('show').description('show public keys: npub, xpubs and descriptors, EVM address').argument('<name>'),
+    identity
+      .command('show')
+      .description('show public keys: npub, xpubs and descriptors, EVM address')
+      .argument('<name>'),
   );
   show.action(
     run(async (ctx) => {
@@ -80,7 +94,8 @@ export function registerIdentityCommands(program: Command, run: Runner): void {
   rotate.action(
     run(async (ctx) => {
       const opts = rotate.opts();
-      if (!!opts.nostr === !!opts.seed) throw new WardenError('USAGE', 'give exactly one of --nostr or --seed');
+      if (!!opts.nostr === !!opts.seed)
+        throw new WardenError('USAGE', 'give exactly one of --nostr or --seed');
       await withUnsealedWarden(ctx, opts.passphraseFile, async (w) => {
         const rotated = await w.rotate(rotate.args[0]!, opts.nostr ? 'nostr' : 'seed');
         ctx.print(describe(rotated), rotated);
@@ -91,7 +106,9 @@ export function registerIdentityCommands(program: Command, run: Runner): void {
   const imp = withPassphraseFile(
     identity
       .command('import')
-      .description('import an identity from a BIP-39 mnemonic and/or a Nostr nsec/ncryptsec (files must be mode 0600)')
+      .description(
+        'import an identity from a BIP-39 mnemonic and/or a Nostr nsec/ncryptsec (files must be mode 0600)',
+      )
       .argument('<name>')
       .option('--mnemonic-file <file>', 'BIP-39 English mnemonic (checksum verified)')
       .option('--nsec-file <file>', 'Nostr secret key: nsec1… or ncryptsec1… (NIP-49)')
@@ -102,7 +119,8 @@ export function registerIdentityCommands(program: Command, run: Runner): void {
     run(async (ctx) => {
       const opts = imp.opts();
       const network = parseNetwork(opts.network);
-      if (!opts.mnemonicFile && !opts.nsecFile) throw new WardenError('USAGE', 'give --mnemonic-file and/or --nsec-file');
+      if (!opts.mnemonicFile && !opts.nsecFile)
+        throw new WardenError('USAGE', 'give --mnemonic-file and/or --nsec-file');
       // Secret files are read (and their permissions checked) before the vault is unsealed.
       const files: { mnemonic?: Uint8Array; nsec?: Uint8Array; ncryptsecPassword?: Uint8Array } = {};
       try {
@@ -130,12 +148,16 @@ export function registerIdentityCommands(program: Command, run: Runner): void {
   lightning.action(
     run(async (ctx) => {
       const opts = lightning.opts();
-      if (!['macaroon', 'rune', 'nwc'].includes(opts.kind)) throw new WardenError('USAGE', '--kind must be macaroon, rune or nwc');
+      if (!['macaroon', 'rune', 'nwc'].includes(opts.kind))
+        throw new WardenError('USAGE', '--kind must be macaroon, rune or nwc');
       const credential = readSecretFile(opts.credentialFile);
       try {
         await withUnsealedWarden(ctx, opts.passphraseFile, async (w) => {
           await w.setLightningCredential(lightning.args[0]!, opts.kind, credential);
-          ctx.print(`Lightning ${opts.kind} credential sealed for ${lightning.args[0]}`, { identity: lightning.args[0], kind: opts.kind });
+          ctx.print(`Lightning ${opts.kind} credential sealed for ${lightning.args[0]}`, {
+            identity: lightning.args[0],
+            kind: opts.kind,
+          });
         });
       } finally {
         wipe(credential);

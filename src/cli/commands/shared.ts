@@ -18,7 +18,12 @@ export function vaultPassphrase(file: string | undefined): PassphraseSource {
 }
 
 export function backupPassphrase(file: string | undefined): PassphraseSource {
-  return { file, envVar: BACKUP_PASSPHRASE_ENV, label: 'backup passphrase', option: '--backup-passphrase-file' };
+  return {
+    file,
+    envVar: BACKUP_PASSPHRASE_ENV,
+    label: 'backup passphrase',
+    option: '--backup-passphrase-file',
+  };
 }
 
 /** Unseals the vault, runs `fn`, and always closes (checkpoint, wipe) afterwards. */

@@ -22,7 +22,10 @@ function kdfFromFlags(flags: KdfFlags) {
   const memoryKiB = (flags.kdfMemory ?? DEFAULT_KDF.memoryKiB / 1024) * 1024;
   const iterations = flags.kdfIterations ?? DEFAULT_KDF.iterations;
   if (memoryKiB < KDF_BOUNDS.memoryKiB.min || memoryKiB > KDF_BOUNDS.memoryKiB.max) {
-    throw new WardenError('USAGE', `--kdf-memory must be between ${KDF_BOUNDS.memoryKiB.min / 1024} and ${KDF_BOUNDS.memoryKiB.max / 1024} MiB`);
+    throw new WardenError(
+      'USAGE',
+      `--kdf-memory must be between ${KDF_BOUNDS.memoryKiB.min / 1024} and ${KDF_BOUNDS.memoryKiB.max / 1024} MiB`,
+    );
   }
   if (iterations > KDF_BOUNDS.iterations.max) throw new WardenError('USAGE', '--kdf-iterations is too large');
   return { memoryKiB, iterations, parallelism: DEFAULT_KDF.parallelism };
@@ -30,14 +33,20 @@ function kdfFromFlags(flags: KdfFlags) {
 
 function withKdfFlags(cmd: Command): Command {
   return cmd
-    .option('--kdf-memory <MiB>', 'argon2id memory in MiB (default 64; lower only for tests)', parsePositiveInt('--kdf-memory'))
+    .option(
+      '--kdf-memory <MiB>',
+      'argon2id memory in MiB (default 64; lower only for tests)',
+      parsePositiveInt('--kdf-memory'),
+    )
     .option('--kdf-iterations <n>', 'argon2id iterations (default 3)', parsePositiveInt('--kdf-iterations'));
 }
 
 async function initVault(ctx: CliContext, opts: { passphraseFile?: string } & KdfFlags): Promise<Warden> {
   const kdf = kdfFromFlags(opts);
   if (kdf.memoryKiB < DEFAULT_KDF.memoryKiB || kdf.iterations < DEFAULT_KDF.iterations) {
-    ctx.io.stderr.write('WARNING: key-derivation parameters below the defaults make the passphrase easier to guess.\n');
+    ctx.io.stderr.write(
+      'WARNING: key-derivation parameters below the defaults make the passphrase easier to guess.\n',
+    );
   }
   const passphrase = await readNewPassphrase(vaultPassphrase(opts.passphraseFile), ctx.io);
   try {
@@ -65,20 +74,24 @@ async function printStatus(ctx: CliContext, warden: Warden, headline: string): P
 }
 
 export function registerVaultCommands(program: Command, run: Runner): void {
-  const init = withKdfFlags(withPassphraseFile(program.command('init').description('create a new sealed vault in the home directory')));
+  const init = withKdfFlags(
+    withPassphraseFile(
+      program.command('init').description('create a new sealed vault in the home directory'),
+    ),
+  );
   init.action(
-      run(async (ctx) => {
-        const warden = await initVault(ctx, init.opts());
-        try {
-          ctx.print([`Vault created in ${warden.layout.dir}`, `vault id: ${warden.vault.vaultId}`], {
-            home: warden.layout.dir,
-            vaultId: warden.vault.vaultId,
-          });
-        } finally {
-          await warden.close();
-        }
-      }),
-    );
+    run(async (ctx) => {
+      const warden = await initVault(ctx, init.opts());
+      try {
+        ctx.print([`Vault created in ${warden.layout.dir}`, `vault id: ${warden.vault.vaultId}`], {
+          home: warden.layout.dir,
+          vaultId: warden.vault.vaultId,
+        });
+      } finally {
+        await warden.close();
+      }
+    }),
+  );
 
   const start = withKdfFlags(
     withPassphraseFile(
@@ -118,14 +131,22 @@ export function registerVaultCommands(program: Command, run: Runner): void {
           'the vault is sealed and there is no passphrase source: use --passphrase-file FILE (mode 0600), run on a terminal, or set WARDEN_PASSPHRASE (discouraged)',
         );
       }
-      await withUnsealedWarden(ctx, opts.passphraseFile, (warden) => printStatus(ctx, warden, 'Warden unsealed.'));
+      await withUnsealedWarden(ctx, opts.passphraseFile, (warden) =>
+        printStatus(ctx, warden, 'Warden unsealed.'),
+      );
     }),
   );
 
-  const status = withPassphraseFile(program.command('status').description('unseal and show vault status, keys due for rotation and audit health'));
+  const status = withPassphraseFile(
+    program
+      .command('status')
+      .description('unseal and show vault status, keys due for rotation and audit health'),
+  );
   status.action(
     run(async (ctx) => {
-      await withUnsealedWarden(ctx, status.opts().passphraseFile, (warden) => printStatus(ctx, warden, 'Warden status'));
+      await withUnsealedWarden(ctx, status.opts().passphraseFile, (warden) =>
+        printStatus(ctx, warden, 'Warden status'),
+      );
     }),
   );
 
@@ -155,7 +176,7 @@ export function registerVaultCommands(program: Command, run: Runner): void {
     withPassphraseFile(
       program
         .command('restore')
-        .description('create this home\'s vault from a backup file, sealed under a new vault passphrase')
+        .description("create this home's vault from a backup file, sealed under a new vault passphrase")
         .argument('<file>', 'backup file written by `warden backup`')
         .option('--backup-passphrase-file <file>', 'read the backup passphrase from FILE (mode 0600)'),
     ),
@@ -169,14 +190,25 @@ export function registerVaultCommands(program: Command, run: Runner): void {
       let newPass: Uint8Array | undefined;
       try {
         newPass = await readNewPassphrase(vaultPassphrase(opts.passphraseFile), ctx.io);
-        const warden = await Warden.restore(ctx.wardenOptions({ kdf: kdfFromFlags(opts) }), bytes, backupPass, newPass);
+        const warden = await Warden.restore(
+          ctx.wardenOptions({ kdf: kdfFromFlags(opts) }),
+          bytes,
+          backupPass,
+          newPass,
+        );
         try {
           const identities = warden.listIdentities().map((i) => i.name);
-          ctx.print([`Vault ${warden.vault.vaultId} restored into ${warden.layout.dir}`, `identities: ${identities.join(', ') || 'none'}`], {
-            home: warden.layout.dir,
-            vaultId: warden.vault.vaultId,
-            identities,
-          });
+          ctx.print(
+            [
+              `Vault ${warden.vault.vaultId} restored into ${warden.layout.dir}`,
+              `identities: ${identities.join(', ') || 'none'}`,
+            ],
+            {
+              home: warden.layout.dir,
+              vaultId: warden.vault.vaultId,
+              identities,
+            },
+          );
         } finally {
           await warden.close();
         }

@@ -1,0 +1,49 @@
+/**
+ * Stable codes for what `verifyAudit` found. They are not WardenError codes: verification reports
+ * them as data (an operator reads them; `warden audit verify` maps a failure to AUDIT_CHAIN_BROKEN).
+ */
+export const AUDIT_PROBLEM_CODES = [
+  /** A record's content no longer matches its hash, or records were rewritten with a fresh chain. */
+  'AUDIT_RECORD_MODIFIED',
+  /** A record is gone: a gap in seq, or later records renumbered down to close it. */
+  'AUDIT_RECORD_MISSING',
+  /** A record sits at another record's place, or appears twice. */
+  'AUDIT_RECORD_REORDERED',
+  /** A record that was never part of the chain sits between genuine ones. */
+  'AUDIT_RECORD_INSERTED',
+  /** The newest records are gone: a signed checkpoint or the anchor file names a seq past the end. */
+  'AUDIT_TRUNCATED',
+  /** A checkpoint (in the database or the anchor file) is unreadable, badly signed or missing. */
+  'AUDIT_CHECKPOINT_INVALID',
+] as const;
+
+export type AuditProblemCode = (typeof AUDIT_PROBLEM_CODES)[number];
+
+export const AUDIT_WARNING_CODES = [
+  /** Checkpoints exist but the anchor file does not: tail truncation can't be ruled out. */
+  'AUDIT_ANCHOR_MISSING',
+] as const;
+
+export type AuditWarningCode = (typeof AUDIT_WARNING_CODES)[number];
+
+export interface AuditProblem {
+  code: AuditProblemCode;
+  message: string;
+}
+
+export interface AuditWarning {
+  code: AuditWarningCode;
+  message: string;
+}
+
+/** A verification failure: what, and the first seq that can't be trusted (when one can be named). */
+export interface Finding {
+  problem: AuditProblem;
+  firstBadSeq?: number;
+}
+
+export function finding(code: AuditProblemCode, message: string, firstBadSeq?: number): Finding {
+  return firstBadSeq === undefined
+    ? { problem: { code, message } }
+    : { problem: { code, message }, firstBadSeq };
+}

@@ -1,0 +1,85 @@
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { concatBytes, constantTimeEqual, utf8 } from '../core/bytes.ts';
+import { canonicalJson } from '../core/canonical.ts';
+
+/**
+ * The byte encodings the chain is built on. Appending, verifying and reading all go through these
+ * functions so that the three can never disagree about what a record's bytes are.
+ */
+
+/** prev_hash of record 1. */
+export const GENESIS_HASH: Uint8Array = new Uint8Array(32);
+
+/** Encoding version, inside every hashed and authenticated body so a future format can't be confused with it. */
+export const RECORD_VERSION = 1;
+
+/** The clear columns of a record, as stored. `summary` is the canonical JSON text of the summary. */
+export interface RecordFields {
+  seq: number;
+  time: string;
+  actor: string;
+  identity: string | null;
+  action: string;
+  outcome: string;
+  summary: string;
+}
+
+export interface StoredRecord extends RecordFields {
+  details: Uint8Array | null;
+  prev_hash: Uint8Array;
+  record_hash: Uint8Array;
+}
+
+/**
+ * Associated data of the details AEAD: the record's clear fields. A details blob therefore only
+ * decrypts in the record it was written for; moved to another seq or another record, it fails.
+ * The summary goes in as its stored text, so the aad is rebuilt from the columns without parsing.
+ */
+export function detailsAad(fields: RecordFields): Uint8Array {
+  return utf8(
+    canonicalJson({
+      v: RECORD_VERSION,
+      seq: fields.seq,
+      time: fields.time,
+      actor: fields.actor,
+      identity: fields.identity,
+      action: fields.action,
+      outcome: fields.outcome,
+      summary: fields.summary,
+    }),
+  );
+}
+
+/**
+ * record_hash = sha256(prev_hash || canonical JSON of the whole record, details as hex or null).
+ * `seq` is a parameter so that the verifier can ask "would this record hash correctly at another
+ * seq?", which tells a renumbered (moved) record from an edited one.
+ */
+export function computeRecordHash(
+  record: Omit<StoredRecord, 'record_hash'>,
+  seq: number = record.seq,
+): Uint8Array {
+  const body = canonicalJson({
+    v: RECORD_VERSION,
+    seq,
+    time: record.time,
+    actor: record.actor,
+    identity: record.identity,
+    action: record.action,
+    outcome: record.outcome,
+    summary: record.summary,
+    details: record.details === null ? null : bytesToHex(record.details),
+  });
+  return sha256(concatBytes(record.prev_hash, utf8(body)));
+}
+
+/** Whether the record hashes to its stored record_hash when placed at `seq`. */
+export function recordHashMatches(record: StoredRecord, seq: number = record.seq): boolean {
+  return bytesEqual(computeRecordHash(record, seq), record.record_hash);
+}
+
+/** Length-safe comparison; hashes are public, constant time is just the house habit. */
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return constantTimeEqual(a, b);
+}
