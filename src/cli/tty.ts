@@ -21,9 +21,10 @@ export class SecretLineReader {
   ) {}
 
   async read(prompt: string): Promise<Uint8Array> {
-    this.output.write(prompt);
+    // Echo goes off before the prompt appears, so nothing typed in answer to it is ever echoed.
     const raw = this.input.isTTY === true;
     if (raw) this.input.setRawMode(true);
+    this.output.write(prompt);
     this.input.resume();
     try {
       return await new Promise<Uint8Array>((resolve, reject) => {
