@@ -2,6 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { asWardenError, isWardenError, WardenError } from '../core/errors.ts';
 import { registerAuditCommands } from './commands/audit.ts';
 import { registerIdentityCommands } from './commands/identity.ts';
+import { registerGatewayCommands } from './commands/gateway.ts';
+import { registerStartCommand } from './commands/start.ts';
 import { registerVaultCommands } from './commands/vault.ts';
 import { CliContext, type CliIo, type GlobalOptions } from './context.ts';
 
@@ -24,7 +26,9 @@ export function buildProgram(
     })
     .showHelpAfterError();
   registerVaultCommands(program, run);
+  registerStartCommand(program, run);
   registerIdentityCommands(program, run);
+  registerGatewayCommands(program, run);
   registerAuditCommands(program, run);
   return program;
 }

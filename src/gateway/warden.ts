@@ -126,6 +126,18 @@ export class Warden {
     }
   }
 
+  get clock(): Clock {
+    return this.#opts.clock;
+  }
+
+  get logger(): Logger {
+    return this.#opts.logger;
+  }
+
+  get actor(): string {
+    return this.#opts.actor;
+  }
+
   listIdentities(): IdentityView[] {
     return this.vault.listIdentities();
   }

@@ -47,6 +47,100 @@ const migrations: Record<string, Migration> = {
         BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END`.execute(db);
     },
   },
+  '0002_gateway': {
+    async up(db: Kysely<unknown>) {
+      // One policy document per identity; identity '*' is the default for identities without one.
+      await db.schema
+        .createTable('policy')
+        .addColumn('identity', 'text', (c) => c.primaryKey())
+        .addColumn('document', 'text', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .addColumn('set_at', 'text', (c) => c.notNull())
+        .addColumn('set_by', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('token')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('secret_hash', 'blob', (c) => c.notNull())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('identity', 'text')
+        .addColumn('capabilities', 'text', (c) => c.notNull())
+        .addColumn('label', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('revoked_at', 'text')
+        .execute();
+      // Every non-dry-run request, with its decision and outcome. The raw payload is sealed with the
+      // audit details key (it may hold content) and kept only as long as it may still be signed.
+      await db.schema
+        .createTable('request')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('identity', 'text', (c) => c.notNull())
+        .addColumn('token_id', 'text', (c) => c.notNull())
+        .addColumn('protocol', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('intent', 'text', (c) => c.notNull())
+        .addColumn('intent_hash', 'text', (c) => c.notNull())
+        .addColumn('payload', 'blob')
+        .addColumn('idempotency_key', 'text')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('decision', 'text', (c) => c.notNull())
+        .addColumn('hold_approvals', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('hold_delay_ms', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('result', 'text')
+        .addColumn('error_code', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('request_idempotency')
+        .on('request')
+        .columns(['identity', 'idempotency_key'])
+        .unique()
+        .where(sql.ref('idempotency_key'), 'is not', null)
+        .execute();
+      await db.schema.createIndex('request_status').on('request').columns(['status', 'created_at']).execute();
+      await db.schema
+        .createTable('approval')
+        .addColumn('request_id', 'text', (c) => c.notNull())
+        .addColumn('operator', 'text', (c) => c.notNull())
+        .addColumn('verdict', 'text', (c) => c.notNull())
+        .addColumn('intent_hash', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('approval_pk', ['request_id', 'operator'])
+        .execute();
+      // The budget ledger. Amounts are decimal text: wei overflows SQLite's 64-bit integers.
+      await db.schema
+        .createTable('ledger')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('request_id', 'text', (c) => c.notNull())
+        .addColumn('identity', 'text', (c) => c.notNull())
+        .addColumn('protocol', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('asset', 'text', (c) => c.notNull())
+        .addColumn('destination', 'text')
+        .addColumn('kind', 'integer')
+        .addColumn('chain_id', 'integer')
+        .addColumn('contract', 'text')
+        .addColumn('function_selector', 'text')
+        .addColumn('amount', 'text', (c) => c.notNull())
+        .addColumn('at', 'integer', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('ledger_window').on('ledger').columns(['identity', 'asset', 'at']).execute();
+      await db.schema.createIndex('ledger_destination').on('ledger').columns(['identity', 'destination', 'status']).execute();
+      await db.schema.createIndex('ledger_request').on('ledger').columns(['request_id']).execute();
+      await db.schema
+        .createTable('evm_nonce')
+        .addColumn('identity', 'text', (c) => c.notNull())
+        .addColumn('chain_id', 'integer', (c) => c.notNull())
+        .addColumn('next_nonce', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('evm_nonce_pk', ['identity', 'chain_id'])
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -28,8 +28,87 @@ export interface AuditCheckpointTable {
   signature: Uint8Array;
 }
 
+export interface PolicyTable {
+  identity: string;
+  document: string;
+  hash: string;
+  set_at: string;
+  set_by: string;
+}
+
+export interface TokenTable {
+  id: string;
+  secret_hash: Uint8Array;
+  role: string;
+  identity: string | null;
+  capabilities: string;
+  label: string;
+  created_at: string;
+  expires_at: string;
+  revoked_at: string | null;
+}
+
+export interface RequestTable {
+  id: string;
+  identity: string;
+  token_id: string;
+  protocol: string;
+  action: string;
+  intent: string;
+  intent_hash: string;
+  payload: Uint8Array | null;
+  idempotency_key: string | null;
+  status: string;
+  decision: string;
+  hold_approvals: number;
+  hold_delay_ms: number;
+  result: string | null;
+  error_code: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ApprovalTable {
+  request_id: string;
+  operator: string;
+  verdict: string;
+  intent_hash: string;
+  reason: string | null;
+  at: string;
+}
+
+export interface LedgerTable {
+  id: string;
+  request_id: string;
+  identity: string;
+  protocol: string;
+  action: string;
+  asset: string;
+  destination: string | null;
+  kind: number | null;
+  chain_id: number | null;
+  contract: string | null;
+  function_selector: string | null;
+  amount: string;
+  at: number;
+  status: string;
+  updated_at: string;
+}
+
+export interface EvmNonceTable {
+  identity: string;
+  chain_id: number;
+  next_nonce: number;
+}
+
 export interface Schema {
   meta: MetaTable;
   audit_log: AuditLogTable;
   audit_checkpoint: AuditCheckpointTable;
+  policy: PolicyTable;
+  token: TokenTable;
+  request: RequestTable;
+  approval: ApprovalTable;
+  ledger: LedgerTable;
+  evm_nonce: EvmNonceTable;
 }

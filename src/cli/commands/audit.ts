@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { WardenError } from '../../core/errors.ts';
-import { verifyAuditSealed } from '../../gateway/index.ts';
+import { parseDuration, verifyAuditSealed } from '../../gateway/index.ts';
 import type { CliContext } from '../context.ts';
 import { hasPassphraseSource } from '../passphrase.ts';
 import {
@@ -11,12 +11,10 @@ import {
   withUnsealedWarden,
 } from './shared.ts';
 
-const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-
 /** `--since` takes an ISO-8601 time or a duration back from now such as 30m, 24h, 7d. */
 export function parseSince(value: string, now: Date): Date {
-  const duration = /^([0-9]{1,6})([smhdw])$/.exec(value);
-  if (duration) return new Date(now.getTime() - Number(duration[1]) * UNITS[duration[2]!]!);
+  const duration = parseDuration(value);
+  if (duration !== null) return new Date(now.getTime() - duration);
   if (/^\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value)) {
     const t = Date.parse(value);
     if (Number.isFinite(t)) return new Date(t);

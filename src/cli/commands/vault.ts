@@ -31,7 +31,7 @@ function kdfFromFlags(flags: KdfFlags) {
   return { memoryKiB, iterations, parallelism: DEFAULT_KDF.parallelism };
 }
 
-function withKdfFlags(cmd: Command): Command {
+export function withKdfFlags(cmd: Command): Command {
   return cmd
     .option(
       '--kdf-memory <MiB>',
@@ -41,7 +41,7 @@ function withKdfFlags(cmd: Command): Command {
     .option('--kdf-iterations <n>', 'argon2id iterations (default 3)', parsePositiveInt('--kdf-iterations'));
 }
 
-async function initVault(ctx: CliContext, opts: { passphraseFile?: string } & KdfFlags): Promise<Warden> {
+export async function initVault(ctx: CliContext, opts: { passphraseFile?: string } & KdfFlags): Promise<Warden> {
   const kdf = kdfFromFlags(opts);
   if (kdf.memoryKiB < DEFAULT_KDF.memoryKiB || kdf.iterations < DEFAULT_KDF.iterations) {
     ctx.io.stderr.write(
@@ -56,7 +56,7 @@ async function initVault(ctx: CliContext, opts: { passphraseFile?: string } & Kd
   }
 }
 
-async function printStatus(ctx: CliContext, warden: Warden, headline: string): Promise<void> {
+export async function printStatus(ctx: CliContext, warden: Warden, headline: string): Promise<void> {
   const s = await warden.status();
   ctx.print(
     [
@@ -90,50 +90,6 @@ export function registerVaultCommands(program: Command, run: Runner): void {
       } finally {
         await warden.close();
       }
-    }),
-  );
-
-  const start = withKdfFlags(
-    withPassphraseFile(
-      program
-        .command('start')
-        .description(
-          'unseal the vault and report its status (first run on a terminal: guided init). ' +
-            'The signing API server arrives with the gateway issue.',
-        ),
-    ),
-  );
-  start.action(
-    run(async (ctx) => {
-      const opts = start.opts();
-      const initialized = Warden.exists(ctx.home);
-      if (!initialized) {
-        if (!isInteractive(ctx.io) || opts.passphraseFile !== undefined) {
-          throw new WardenError(
-            'VAULT_NOT_INITIALIZED',
-            `no vault in ${ctx.home}: run \`warden init --passphrase-file FILE\`, or run \`warden start\` on a terminal for a guided setup`,
-          );
-        }
-        ctx.io.stderr.write(
-          `No vault in ${ctx.home}. Let's create one.\nChoose a vault passphrase (12+ characters; four random words work well).\n`,
-        );
-        const warden = await initVault(ctx, opts);
-        try {
-          await printStatus(ctx, warden, 'Warden vault created and unsealed.');
-        } finally {
-          await warden.close();
-        }
-        return;
-      }
-      if (!hasPassphraseSource(vaultPassphrase(opts.passphraseFile), ctx.io)) {
-        throw new WardenError(
-          'PASSPHRASE_REQUIRED',
-          'the vault is sealed and there is no passphrase source: use --passphrase-file FILE (mode 0600), run on a terminal, or set WARDEN_PASSPHRASE (discouraged)',
-        );
-      }
-      await withUnsealedWarden(ctx, opts.passphraseFile, (warden) =>
-        printStatus(ctx, warden, 'Warden unsealed.'),
-      );
     }),
   );
 

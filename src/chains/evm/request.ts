@@ -1,0 +1,176 @@
+import { isAddress } from 'viem';
+import { type ErrorDetails, WardenError } from '../../core/errors.ts';
+
+/**
+ * Parsing of the hostile JSON body of `POST /v1/evm/send`:
+ *
+ *   { chainId, to, value, maxFeePerGas?, maxPriorityFeePerGas?, idempotencyKey? }
+ *
+ * Everything is checked and nothing is guessed: unknown fields, wrong types and odd spellings are
+ * refused with a WardenError (INVALID_REQUEST, INVALID_ADDRESS or INVALID_AMOUNT) that names the field.
+ * Optional fields may be absent or null. Nothing but a WardenError is ever thrown.
+ */
+export interface EvmSendRequest {
+  chainId: number;
+  /** Lower-case 0x address; its checksum (if mixed case) was verified. Never the zero address. */
+  to: `0x${string}`;
+  /** Wei, > 0. */
+  value: bigint;
+  /** Wei per gas, or null to use the node's estimate. */
+  maxFeePerGas: bigint | null;
+  maxPriorityFeePerGas: bigint | null;
+  idempotencyKey: string | null;
+}
+
+export const MAX_UINT256 = 2n ** 256n - 1n;
+const FIELDS = ['chainId', 'to', 'value', 'maxFeePerGas', 'maxPriorityFeePerGas', 'idempotencyKey'] as const;
+const ZERO_ADDRESS = `0x${'0'.repeat(40)}`;
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** A caller's text, cut short and stripped of control characters, safe for error details. */
+function shown(value: unknown): string {
+  const text = typeof value === 'string' ? value : typeof value;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
+  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '?');
+  return clean.length > 80 ? `${clean.slice(0, 80)}…` : clean;
+}
+
+function fail(
+  code: 'INVALID_REQUEST' | 'INVALID_ADDRESS' | 'INVALID_AMOUNT',
+  message: string,
+  details: ErrorDetails,
+): never {
+  throw new WardenError(code, message, details);
+}
+
+/** Accepts `0x` + 40 hex digits: all lower, all upper, or mixed case with a valid EIP-55 checksum. */
+export function parseEvmAddress(value: unknown, field = 'to'): `0x${string}` {
+  if (typeof value !== 'string')
+    fail('INVALID_ADDRESS', `${field} must be a string`, { field, type: typeof value });
+  if (!/^0x[0-9a-fA-F]{40}$/.test(value)) {
+    fail('INVALID_ADDRESS', `${field} must be 0x followed by 40 hex digits (20 bytes)`, {
+      field,
+      value: shown(value),
+    });
+  }
+  const digits = value.slice(2);
+  const uniformCase = digits === digits.toLowerCase() || digits === digits.toUpperCase();
+  if (!uniformCase && !isAddress(value, { strict: true })) {
+    fail('INVALID_ADDRESS', `${field} has a wrong EIP-55 checksum (mixed case must match it exactly)`, {
+      field,
+      value: shown(value),
+      // The right checksum is not shown: a caller that copied it back would defeat its purpose.
+    });
+  }
+  const lower = `0x${digits.toLowerCase()}` as const;
+  if (lower === ZERO_ADDRESS) fail('INVALID_ADDRESS', `${field} is the zero address`, { field });
+  return lower;
+}
+
+/**
+ * Wei as a decimal string ("10000000000000000") or a safe non-negative integer number. Refuses
+ * signs, leading zeros, fractions, exponents, hex, whitespace and anything above 2^256 - 1.
+ */
+export function parseWei(value: unknown, field: string): bigint {
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value) || value < 0) {
+      fail(
+        'INVALID_AMOUNT',
+        `${field} as a number must be a non-negative safe integer; use a decimal string`,
+        {
+          field,
+        },
+      );
+    }
+    return BigInt(value);
+  }
+  if (typeof value !== 'string')
+    fail('INVALID_AMOUNT', `${field} must be a decimal string`, { field, type: typeof value });
+  // 2^256 - 1 has 78 digits: the length check keeps BigInt() away from huge inputs.
+  if (!/^(0|[1-9][0-9]*)$/.test(value) || value.length > 78) {
+    fail('INVALID_AMOUNT', `${field} must be a whole number of wei in decimal digits`, {
+      field,
+      value: shown(value),
+    });
+  }
+  const wei = BigInt(value);
+  if (wei > MAX_UINT256) fail('INVALID_AMOUNT', `${field} is above 2^256 - 1`, { field });
+  return wei;
+}
+
+function parseChainId(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    fail('INVALID_REQUEST', 'chainId must be a positive integer (a JSON number)', {
+      field: 'chainId',
+      type: typeof value,
+    });
+  }
+  return value;
+}
+
+function parseIdempotencyKey(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string' || !IDEMPOTENCY_KEY.test(value)) {
+    fail('INVALID_REQUEST', 'idempotencyKey must be 1-128 characters of A-Z a-z 0-9 . _ : -', {
+      field: 'idempotencyKey',
+    });
+  }
+  return value;
+}
+
+function optionalFee(value: unknown, field: string): bigint | null {
+  return value === undefined || value === null ? null : parseWei(value, field);
+}
+
+export function parseEvmSendRequest(body: unknown): EvmSendRequest {
+  try {
+    return parseBody(body);
+  } catch (err) {
+    if (err instanceof WardenError) throw err;
+    // Only reachable with exotic objects (getters, proxies) that JSON.parse never makes.
+    throw new WardenError('INVALID_REQUEST', 'the request body could not be read', {}, { cause: err });
+  }
+}
+
+function parseBody(body: unknown): EvmSendRequest {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    fail('INVALID_REQUEST', 'the request body must be a JSON object', {
+      type: Array.isArray(body) ? 'array' : body === null ? 'null' : typeof body,
+    });
+  }
+  const prototype = Object.getPrototypeOf(body);
+  if (prototype !== Object.prototype && prototype !== null) {
+    fail('INVALID_REQUEST', 'the request body must be a plain JSON object', {});
+  }
+  const record = body as Record<string, unknown>;
+  for (const key of Reflect.ownKeys(record)) {
+    if (typeof key !== 'string' || !(FIELDS as readonly string[]).includes(key)) {
+      fail('INVALID_REQUEST', `unknown field ${JSON.stringify(shown(String(key)))}`, {
+        field: shown(String(key)),
+      });
+    }
+  }
+  const get = (field: (typeof FIELDS)[number]): unknown =>
+    Object.hasOwn(record, field) ? record[field] : undefined;
+  for (const field of ['chainId', 'to', 'value'] as const) {
+    if (get(field) === undefined) fail('INVALID_REQUEST', `missing field ${field}`, { field });
+  }
+  const chainId = parseChainId(get('chainId'));
+  const to = parseEvmAddress(get('to'), 'to');
+  const value = parseWei(get('value'), 'value');
+  if (value === 0n) fail('INVALID_AMOUNT', 'value is zero: nothing to send', { field: 'value' });
+  const maxFeePerGas = optionalFee(get('maxFeePerGas'), 'maxFeePerGas');
+  const maxPriorityFeePerGas = optionalFee(get('maxPriorityFeePerGas'), 'maxPriorityFeePerGas');
+  if (maxFeePerGas === 0n) fail('INVALID_AMOUNT', 'maxFeePerGas is zero', { field: 'maxFeePerGas' });
+  if (maxFeePerGas !== null && maxPriorityFeePerGas !== null && maxPriorityFeePerGas > maxFeePerGas) {
+    fail('INVALID_AMOUNT', 'maxPriorityFeePerGas is above maxFeePerGas', { field: 'maxPriorityFeePerGas' });
+  }
+  return {
+    chainId,
+    to,
+    value,
+    maxFeePerGas,
+    maxPriorityFeePerGas,
+    idempotencyKey: parseIdempotencyKey(get('idempotencyKey')),
+  };
+}

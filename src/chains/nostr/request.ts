@@ -1,0 +1,108 @@
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import type { EventTemplate } from 'nostr-tools';
+import { utf8 } from '../../core/bytes.ts';
+import { canonicalJson } from '../../core/canonical.ts';
+import { WardenError } from '../../core/errors.ts';
+import type { Intent } from '../../core/intent.ts';
+import { optionalIdempotencyKey, refuseUnknownFields, requireObject } from '../../core/validate.ts';
+
+/** Bounds on what an agent may ask us to sign: generous for real events, small enough to be safe. */
+export const NOSTR_LIMITS = {
+  maxKind: 65_535,
+  maxContentBytes: 64 * 1024,
+  maxTags: 2_000,
+  maxTagItems: 100,
+  maxTagItemBytes: 4_096,
+  /** created_at may differ from now by at most this much (seconds). */
+  maxClockSkewSeconds: 24 * 60 * 60,
+} as const;
+
+export interface NostrSignRequest {
+  template: EventTemplate;
+  idempotencyKey: string | null;
+  /** Digest of the body as sent (before defaults), so a retry matches its first attempt. */
+  payloadDigest: string;
+}
+
+function invalid(message: string, field: string): WardenError {
+  return new WardenError('INVALID_EVENT', message, { field });
+}
+
+/** Parses `POST /v1/nostr/sign` `{kind, content, tags, created_at?, idempotencyKey?}`. */
+export function parseNostrSignRequest(raw: unknown, now: Date): NostrSignRequest {
+  const body = requireObject(raw);
+  refuseUnknownFields(body, ['kind', 'content', 'tags', 'created_at', 'idempotencyKey']);
+  const { kind, content, tags } = body;
+  if (typeof kind !== 'number' || !Number.isInteger(kind) || kind < 0 || kind > NOSTR_LIMITS.maxKind) {
+    throw invalid(`kind must be an integer from 0 to ${NOSTR_LIMITS.maxKind}`, 'kind');
+  }
+  if (typeof content !== 'string') throw invalid('content must be a string', 'content');
+  if (utf8(content).length > NOSTR_LIMITS.maxContentBytes) throw invalid('content is too long', 'content');
+  const parsedTags = parseTags(tags ?? []);
+  const nowSeconds = Math.floor(now.getTime() / 1000);
+  let createdAt = nowSeconds;
+  if (body.created_at !== undefined) {
+    const c = body.created_at;
+    if (typeof c !== 'number' || !Number.isSafeInteger(c) || c < 0) {
+      throw invalid('created_at must be a unix time in seconds', 'created_at');
+    }
+    if (Math.abs(c - nowSeconds) > NOSTR_LIMITS.maxClockSkewSeconds) {
+      throw invalid('created_at is more than a day away from now', 'created_at');
+    }
+    createdAt = c;
+  }
+  const idempotencyKey = optionalIdempotencyKey(body.idempotencyKey);
+  const digestInput = {
+    kind,
+    content,
+    tags: parsedTags,
+    created_at: body.created_at === undefined ? null : createdAt,
+  };
+  return {
+    template: { kind, content, tags: parsedTags, created_at: createdAt },
+    idempotencyKey,
+    payloadDigest: bytesToHex(sha256(utf8(canonicalJson(digestInput)))),
+  };
+}
+
+function parseTags(tags: unknown): string[][] {
+  if (!Array.isArray(tags)) throw invalid('tags must be an array of arrays of strings', 'tags');
+  if (tags.length > NOSTR_LIMITS.maxTags) throw invalid('too many tags', 'tags');
+  return tags.map((tag, i) => {
+    if (!Array.isArray(tag) || tag.length === 0 || tag.length > NOSTR_LIMITS.maxTagItems) {
+      throw invalid(
+        `tags[${i}] must be a non-empty array of at most ${NOSTR_LIMITS.maxTagItems} strings`,
+        'tags',
+      );
+    }
+    return tag.map((item) => {
+      if (typeof item !== 'string' || utf8(item).length > NOSTR_LIMITS.maxTagItemBytes) {
+        throw invalid(
+          `tags[${i}] must hold strings of at most ${NOSTR_LIMITS.maxTagItemBytes} bytes`,
+          'tags',
+        );
+      }
+      return item;
+    });
+  });
+}
+
+export function nostrSignIntent(identity: string, req: NostrSignRequest): Intent {
+  return {
+    protocol: 'nostr',
+    action: 'sign_event',
+    identity,
+    asset: 'nostr:event',
+    amount: 0n,
+    destinations: [],
+    maxFee: 0n,
+    payloadDigest: req.payloadDigest,
+    idempotencyKey: req.idempotencyKey,
+    nostr: {
+      kind: req.template.kind,
+      tagCount: req.template.tags.length,
+      contentLength: req.template.content.length,
+    },
+  };
+}

@@ -1,0 +1,301 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { WardenError } from '../../core/errors.ts';
+import { CAPABILITIES, type Capability, ROLES, type Role } from '../../core/principal.ts';
+import {
+  createTokenAudited,
+  explainPolicy,
+  Gateway,
+  ledgerTotals,
+  loadPolicy,
+  parseDuration,
+  parsePolicy,
+  POLICY_TEMPLATES,
+  policyJsonSchema,
+  reconcile,
+  revokeTokenAudited,
+  setPolicyAudited,
+  stuckRequests,
+  tokens,
+  type Warden,
+} from '../../gateway/index.ts';
+import type { CliContext } from '../context.ts';
+import { evmHandlersFromFlags, withEvmRpcOption } from './evm-flags.ts';
+import { type Runner, withPassphraseFile, withUnsealedWarden } from './shared.ts';
+
+const MAX_DOCUMENT_BYTES = 256 * 1024;
+
+function readDocument(path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new WardenError('FILE_NOT_FOUND', 'cannot read the file', { path });
+  }
+  if (text.length > MAX_DOCUMENT_BYTES) throw new WardenError('FILE_TOO_LARGE', 'the file is larger than 256 KiB', { path });
+  return text;
+}
+
+function gatewayFor(warden: Warden, evmRpc: string[] = []): Gateway {
+  return new Gateway(warden, { logger: warden.logger, handlers: evmHandlersFromFlags(warden, evmRpc) });
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export function registerGatewayCommands(program: Command, run: Runner): void {
+  // Tokens
+  const token = program.command('token').description('bearer tokens for agents, operators, admins and viewers');
+  const create = withPassphraseFile(
+    token
+      .command('create')
+      .description('create a token; it is shown once and stored only as a hash')
+      .requiredOption('--role <role>', `one of ${ROLES.join(', ')}`)
+      .option('--identity <name>', 'the one identity an agent token acts for')
+      .option('--cap <capability>', `agent capability (repeatable): ${CAPABILITIES.join(', ')}`, collect, [])
+      .option('--ttl <duration>', 'lifetime, e.g. 12h, 30d (default 90d, at most 366d)')
+      .option('--label <text>', 'a name to recognise the token by', 'token'),
+  );
+  create.action(
+    run(async (ctx) => {
+      const o = create.opts();
+      const ttlMs = o.ttl === undefined ? undefined : parseDuration(o.ttl);
+      if (ttlMs === null) throw new WardenError('USAGE', '--ttl takes a duration such as 12h or 30d');
+      await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
+        const { token: secret, info } = await createTokenAudited(w, {
+          role: o.role as Role,
+          identity: o.identity ?? null,
+          capabilities: o.cap as Capability[],
+          label: o.label,
+          ...(ttlMs === undefined ? {} : { ttlMs }),
+        });
+        ctx.print(
+          [`token ${info.id} (${info.role}${info.identity ? ` for ${info.identity}` : ''}, expires ${info.expiresAt})`, secret, 'Store it now: it is not shown again.'],
+          { token: secret, ...info },
+        );
+      });
+    }),
+  );
+  const list = withPassphraseFile(token.command('list').description('list tokens (never their secrets)'));
+  list.action(
+    run(async (ctx) => {
+      await withUnsealedWarden(ctx, list.opts().passphraseFile, async (w) => {
+        const all = await tokens(w);
+        ctx.print(
+          all.length === 0
+            ? 'no tokens'
+            : all.map((t) => `${t.id}\t${t.role}\t${t.identity ?? '-'}\t${t.capabilities.join(',') || '-'}\t${t.revokedAt ? 'revoked' : `expires ${t.expiresAt}`}\t${t.label}`),
+          all,
+        );
+      });
+    }),
+  );
+  const revoke = withPassphraseFile(token.command('revoke').description('revoke a token at once').argument('<id>'));
+  revoke.action(
+    run(async (ctx) => {
+      await withUnsealedWarden(ctx, revoke.opts().passphraseFile, async (w) => {
+        const info = await revokeTokenAudited(w, revoke.args[0]!);
+        ctx.print(`token ${info.id} revoked`, info);
+      });
+    }),
+  );
+
+  // Policies
+  const policy = program.command('policy').description('spending and signing policies');
+  const set = withPassphraseFile(
+    policy
+      .command('set')
+      .description('validate and store a policy (YAML or JSON) for an identity, or the default')
+      .argument('<file>')
+      .option('--identity <name>', 'the identity it applies to')
+      .option('--default', 'the default for identities without a policy of their own'),
+  );
+  set.action(
+    run(async (ctx) => {
+      const o = set.opts();
+      if (!o.identity === !o.default) throw new WardenError('USAGE', 'give exactly one of --identity NAME or --default');
+      const document = readDocument(set.args[0]!);
+      parsePolicy(document);
+      await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
+        const loaded = await setPolicyAudited(w, o.identity ?? null, document);
+        ctx.print([`policy ${loaded.policy.name} set for ${o.identity ?? 'the default'} (sha256 ${loaded.hash})`, ...explainPolicy(loaded.policy)], {
+          identity: o.identity ?? '*',
+          hash: loaded.hash,
+          explain: explainPolicy(loaded.policy),
+        });
+      });
+    }),
+  );
+  const show = withPassphraseFile(policy.command('show').description('the policy that applies to an identity').requiredOption('--identity <name>'));
+  show.action(
+    run(async (ctx) => {
+      const o = show.opts();
+      await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
+        w.vault.getIdentity(o.identity);
+        const loaded = await loadPolicy(w.store.db, o.identity);
+        ctx.print([`# source: ${loaded.source}, sha256 ${loaded.hash}`, loaded.document.trimEnd()], {
+          identity: o.identity,
+          source: loaded.source,
+          hash: loaded.hash,
+          document: loaded.document,
+        });
+      });
+    }),
+  );
+  const explain = withPassphraseFile(
+    policy
+      .command('explain')
+      .description('render a policy in plain language: a FILE, or the policy of --identity')
+      .argument('[file]')
+      .option('--identity <name>'),
+  );
+  explain.action(
+    run(async (ctx) => {
+      const o = explain.opts();
+      const file = explain.args[0];
+      if (!file === !o.identity) throw new WardenError('USAGE', 'give a FILE or --identity NAME');
+      if (file) {
+        const lines = explainPolicy(parsePolicy(readDocument(file)));
+        ctx.print(lines, { explain: lines });
+        return;
+      }
+      await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
+        w.vault.getIdentity(o.identity);
+        const lines = explainPolicy((await loadPolicy(w.store.db, o.identity)).policy);
+        ctx.print(lines, { identity: o.identity, explain: lines });
+      });
+    }),
+  );
+  policy
+    .command('schema')
+    .description('print the JSON Schema of policy documents')
+    .action(
+      run(async (ctx) => {
+        ctx.io.stdout.write(`${JSON.stringify(policyJsonSchema(), null, 2)}\n`);
+      }),
+    );
+  const template = policy
+    .command('template')
+    .description(`print a policy template: ${Object.keys(POLICY_TEMPLATES).join(', ')}`)
+    .argument('<name>');
+  template.action(
+    run(async (ctx) => {
+      const text = POLICY_TEMPLATES[template.args[0]!];
+      if (!text) throw new WardenError('USAGE', `unknown template; one of ${Object.keys(POLICY_TEMPLATES).join(', ')}`);
+      ctx.io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+    }),
+  );
+  const test = withEvmRpcOption(
+    withPassphraseFile(
+      policy
+        .command('test')
+        .description('evaluate a request against the policy with no side effect: REQUEST.json is {operation, identity, request}')
+        .argument('<request-file>'),
+    ),
+  );
+  test.action(
+    run(async (ctx) => {
+      const o = test.opts();
+      let body: { operation?: unknown; identity?: unknown; request?: unknown };
+      try {
+        body = JSON.parse(readDocument(test.args[0]!));
+      } catch (err) {
+        if (err instanceof WardenError) throw err;
+        throw new WardenError('INVALID_JSON', 'the request file is not valid JSON');
+      }
+      if (typeof body.operation !== 'string' || typeof body.identity !== 'string') {
+        throw new WardenError('INVALID_REQUEST', 'the request file needs "operation", "identity" and "request"');
+      }
+      await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
+        const gateway = gatewayFor(w, o.evmRpc);
+        const handler = gateway.operations.includes(body.operation as string) ? (body.operation as string) : '';
+        if (!handler) throw new WardenError('INVALID_REQUEST', `operation must be one of ${gateway.operations.join(', ')}`);
+        const result = await gateway.pipeline.dryRun(body.identity as string, gateway.handler(handler), body.request);
+        const d = result.decision as { outcome: string; code: string; reason: string; remedy: string | null };
+        ctx.print([`${d.outcome.toUpperCase()} (${d.code}): ${d.reason}`, ...(d.remedy ? [`to pass: ${d.remedy}`] : [])], result);
+      });
+    }),
+  );
+
+  // Approvals
+  const approvals = program.command('approvals').description('requests held for human approval or a delay');
+  const alist = withPassphraseFile(approvals.command('list').description('held requests and their approvals'));
+  alist.action(
+    run(async (ctx) => {
+      await withUnsealedWarden(ctx, alist.opts().passphraseFile, async (w) => {
+        const held = await gatewayFor(w).approvals.list();
+        ctx.print(
+          held.length === 0
+            ? 'no held requests'
+            : held.map((h) => {
+                const d = h.decision as { reason?: string };
+                return `${h.requestId}\t${h.identity}\t${h.protocol}/${h.action}\t${h.state}, ${h.remainingApprovals} more approval(s)${h.releaseAt ? `, release ${h.releaseAt}` : ''}\t${d.reason ?? ''}`;
+              }),
+          held,
+        );
+      });
+    }),
+  );
+  for (const verdict of ['approve', 'deny'] as const) {
+    const cmd = withEvmRpcOption(
+      withPassphraseFile(
+        approvals
+          .command(verdict)
+          .description(verdict === 'approve' ? 'approve a held request (bound to its exact intent)' : 'deny (veto) a held request')
+          .argument('<request-id>')
+          .option('--reason <text>', 'why (kept in the audit log)'),
+      ),
+    );
+    cmd.action(
+      run(async (ctx) => {
+        const o = cmd.opts();
+        await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
+          const view = await gatewayFor(w, o.evmRpc).approvals.decide(w.actor, cmd.args[0]!, verdict, o.reason ?? null);
+          ctx.print(`${view.requestId}: ${view.status}`, view);
+        });
+      }),
+    );
+  }
+
+  // Ledger
+  const ledger = program.command('ledger').description('the exact budget ledger');
+  const lshow = withPassphraseFile(ledger.command('show').description('totals per identity, asset and status').option('--identity <name>'));
+  lshow.action(
+    run(async (ctx) => {
+      const o = lshow.opts();
+      await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
+        const totals = await ledgerTotals(w.store.db, o.identity);
+        ctx.print(
+          totals.length === 0 ? 'the ledger is empty' : totals.map((t) => `${t.identity}\t${t.asset}\t${t.status}\t${t.total}\t(${t.count})`),
+          totals.map((t) => ({ ...t, total: t.total.toString() })),
+        );
+      });
+    }),
+  );
+  const rec = withPassphraseFile(
+    ledger
+      .command('reconcile')
+      .description('list reservations whose outcome is unknown; --commit or --release one after checking what happened')
+      .option('--commit <request-id>', 'it happened: count it for good')
+      .option('--release <request-id>', 'it did not happen: free the budget'),
+  );
+  rec.action(
+    run(async (ctx: CliContext) => {
+      const o = rec.opts();
+      if (o.commit && o.release) throw new WardenError('USAGE', 'give --commit or --release, not both');
+      await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
+        if (o.commit || o.release) {
+          await reconcile(w, o.commit ?? o.release, o.commit ? 'commit' : 'release');
+          ctx.print(`${o.commit ?? o.release}: ${o.commit ? 'committed' : 'released'}`, { requestId: o.commit ?? o.release, verdict: o.commit ? 'commit' : 'release' });
+          return;
+        }
+        const stuck = await stuckRequests(w);
+        ctx.print(
+          stuck.length === 0 ? 'nothing to reconcile' : stuck.map((s) => `${s.requestId}\t${s.identity}\t${s.protocol}\t${s.status} since ${s.since}\t${s.amount} ${s.asset}`),
+          stuck,
+        );
+      });
+    }),
+  );
+}

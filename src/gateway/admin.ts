@@ -1,0 +1,56 @@
+import { appendAuditInTx } from '../audit/append.ts';
+import type { Canonical } from '../core/canonical.ts';
+import { randomId } from '../core/ids.ts';
+import type { Db } from '../store/store.ts';
+import { DEFAULT_POLICY_KEY, type LoadedPolicy, storePolicy } from './policies.ts';
+import { createToken, listTokens, revokeToken, type TokenInfo, type TokenSpec } from './tokens.ts';
+import type { Warden } from './warden.ts';
+
+/** Runs a store change and its audit record in one transaction: both happen, or neither. */
+async function auditedChange<T>(
+  warden: Warden,
+  action: string,
+  identity: string | null,
+  change: (tx: Db) => Promise<{ result: T; details: Canonical }>,
+): Promise<T> {
+  return warden.store.transaction(async (tx) => {
+    const { result, details } = await change(tx);
+    await appendAuditInTx(
+      tx,
+      warden.vault.auditKeys(),
+      { actor: warden.actor, identity, action, outcome: 'ok', summary: { operationId: randomId('op'), protocol: 'admin' }, details },
+      warden.clock,
+    );
+    return result;
+  });
+}
+
+export function createTokenAudited(warden: Warden, spec: TokenSpec): Promise<{ token: string; info: TokenInfo }> {
+  if (spec.identity) warden.vault.getIdentity(spec.identity);
+  return auditedChange(warden, 'token.create', spec.identity, async (tx) => {
+    const created = await createToken(tx, spec, warden.clock);
+    const { id, role, capabilities, expiresAt, label } = created.info;
+    return { result: created, details: { id, role, capabilities, expiresAt, label } };
+  });
+}
+
+export function revokeTokenAudited(warden: Warden, id: string): Promise<TokenInfo> {
+  return auditedChange(warden, 'token.revoke', null, async (tx) => {
+    const info = await revokeToken(tx, id, warden.clock);
+    return { result: info, details: { id } };
+  });
+}
+
+export function tokens(warden: Warden): Promise<TokenInfo[]> {
+  return listTokens(warden.store.db);
+}
+
+/** Stores a validated policy for an identity (or the default, `*`), audited with its hash. */
+export function setPolicyAudited(warden: Warden, identity: string | null, document: string): Promise<LoadedPolicy> {
+  const key = identity ?? DEFAULT_POLICY_KEY;
+  if (identity) warden.vault.getIdentity(identity);
+  return auditedChange(warden, 'policy.set', identity, async (tx) => {
+    const loaded = await storePolicy(tx, key, document, warden.actor, warden.clock);
+    return { result: loaded, details: { identity: key, hash: loaded.hash, rules: loaded.policy.rules.length } };
+  });
+}

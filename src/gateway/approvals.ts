@@ -1,0 +1,170 @@
+import { appendAuditInTx } from '../audit/append.ts';
+import type { AuditEntry } from '../audit/entry.ts';
+import { WardenError } from '../core/errors.ts';
+import type { HoldRequirement } from '../core/decision.ts';
+import type { RequestTable } from '../store/schema.ts';
+import type { Db } from '../store/store.ts';
+import { holdProgress } from '../policy/index.ts';
+import type { GatewayContext } from './context.ts';
+import type { ProtocolHandler } from './handlers/handler.ts';
+import { intentFromJson, intentHash } from './intent-codec.ts';
+import { settle } from './ledger.ts';
+import { type Pipeline, payloadAad } from './pipeline.ts';
+import { getRequestRow, type RequestView, requestView, transition } from './requests.ts';
+
+/** A held request expires (and its reservation is released) if not released within this time. */
+export const HOLD_EXPIRY_MS = 7 * 24 * 60 * 60 * 1000;
+
+export interface HeldRequest extends RequestView {
+  approvals: { operator: string; verdict: string; at: string }[];
+  state: string;
+  remainingApprovals: number;
+  releaseAt: string | null;
+}
+
+type Handlers = ReadonlyMap<string, ProtocolHandler<unknown>>;
+
+export function handlerKey(protocol: string, action: string): string {
+  return `${protocol}/${action}`;
+}
+
+/**
+ * Holds for human approval or a delay. An approval is bound to the hash of the exact intent it
+ * approved, one operator counts once, any veto denies, and a ready request executes exactly once
+ * (the `held → executing` transition is conditional).
+ */
+export class Approvals {
+  constructor(
+    private readonly ctx: GatewayContext,
+    private readonly pipeline: Pipeline,
+    private readonly handlers: Handlers,
+  ) {}
+
+  async list(): Promise<HeldRequest[]> {
+    const rows = await this.ctx.store.db.selectFrom('request').selectAll().where('status', '=', 'held').orderBy('created_at').execute();
+    const out: HeldRequest[] = [];
+    for (const row of rows) out.push(await this.#heldView(this.ctx.store.db, row));
+    return out;
+  }
+
+  async decide(actor: string, requestId: string, verdict: 'approve' | 'deny', reason: string | null): Promise<RequestView> {
+    if (reason !== null && reason.length > 500) throw new WardenError('INVALID_REQUEST', 'reason: at most 500 characters');
+    const ready = await this.ctx.store.transaction(async (tx) => {
+      const row = await getRequestRow(tx, requestId);
+      if (row.status !== 'held') throw new WardenError('REQUEST_NOT_PENDING', `the request is ${row.status}, not held`, { requestId });
+      const previous = await tx
+        .selectFrom('approval')
+        .selectAll()
+        .where('request_id', '=', requestId)
+        .where('operator', '=', actor)
+        .executeTakeFirst();
+      const now = this.ctx.clock.now();
+      if (previous?.verdict === 'deny' && verdict === 'approve') {
+        throw new WardenError('REQUEST_NOT_PENDING', 'a veto cannot be turned into an approval');
+      }
+      if (!previous || previous.verdict !== verdict) {
+        // One row per operator: approving twice counts once; a later veto replaces the approval.
+        await tx
+          .insertInto('approval')
+          .values({ request_id: requestId, operator: actor, verdict, intent_hash: row.intent_hash, reason, at: now.toISOString() })
+          .onConflict((oc) => oc.columns(['request_id', 'operator']).doUpdateSet({ verdict, reason, at: now.toISOString() }))
+          .execute();
+        await this.#audit(tx, actor, row, `approval.${verdict}`, verdict === 'approve' ? 'ok' : 'denied', { reason });
+      }
+      return this.#advance(tx, row, actor);
+    });
+    if (ready) await this.#execute(ready, actor);
+    return requestView(await getRequestRow(this.ctx.store.db, requestId));
+  }
+
+  /** Releases delayed holds whose time has come and expires stale ones. Returns how many ran. */
+  async tick(): Promise<number> {
+    const rows = await this.ctx.store.db.selectFrom('request').selectAll().where('status', '=', 'held').execute();
+    let ran = 0;
+    for (const row of rows) {
+      const ready = await this.ctx.store.transaction(async (tx) => {
+        const current = await getRequestRow(tx, row.id);
+        return current.status === 'held' ? this.#advance(tx, current, 'scheduler') : null;
+      });
+      if (ready) {
+        await this.#execute(ready, 'scheduler');
+        ran++;
+      }
+    }
+    return ran;
+  }
+
+  /** Moves a held request on if it can: vetoed → denied, expired → denied, ready → executing. */
+  async #advance(tx: Db, row: RequestTable, actor: string): Promise<RequestTable | null> {
+    const now = this.ctx.clock.now();
+    const progress = await this.#progress(tx, row);
+    const expired = now.getTime() - Date.parse(row.created_at) > HOLD_EXPIRY_MS + row.hold_delay_ms;
+    if (progress.state === 'vetoed' || (expired && progress.state !== 'ready')) {
+      const code = progress.state === 'vetoed' ? 'REQUEST_VETOED' : 'HOLD_EXPIRED';
+      await transition(tx, row.id, ['held'], 'denied', now, { error_code: code, payload: null });
+      await settle(tx, row.id, 'released', now);
+      await this.#audit(tx, actor, row, 'approval.closed', 'denied', { code });
+      return null;
+    }
+    if (progress.state !== 'ready') return null;
+    return (await transition(tx, row.id, ['held'], 'executing', now)) ? row : null;
+  }
+
+  async #progress(db: Db, row: RequestTable) {
+    const rows = await db.selectFrom('approval').selectAll().where('request_id', '=', row.id).execute();
+    // Only approvals of this exact intent count.
+    const bound = rows.filter((a) => a.intent_hash === row.intent_hash);
+    const requirement: HoldRequirement = { approvals: row.hold_approvals, delaySeconds: row.hold_delay_ms / 1000, reasons: [] };
+    return holdProgress(
+      {
+        requirement,
+        heldAt: new Date(row.created_at),
+        approvals: bound.filter((a) => a.verdict === 'approve').map((a) => ({ operator: a.operator, at: new Date(a.at) })),
+        vetoes: bound.filter((a) => a.verdict === 'deny').map((a) => ({ operator: a.operator, at: new Date(a.at) })),
+      },
+      this.ctx.clock.now(),
+    );
+  }
+
+  async #heldView(db: Db, row: RequestTable): Promise<HeldRequest> {
+    const progress = await this.#progress(db, row);
+    const approvals = await db.selectFrom('approval').selectAll().where('request_id', '=', row.id).execute();
+    return {
+      ...requestView(row),
+      approvals: approvals.map((a) => ({ operator: a.operator, verdict: a.verdict, at: a.at })),
+      state: progress.state,
+      remainingApprovals: progress.remainingApprovals,
+      releaseAt: progress.releaseAt?.toISOString() ?? null,
+    };
+  }
+
+  /** Executes a released request from its sealed payload, after checking it is what was approved. */
+  async #execute(row: RequestTable, actor: string): Promise<void> {
+    const handler = this.handlers.get(handlerKey(row.protocol, row.action));
+    const intent = intentFromJson(row.intent);
+    let parsed: unknown;
+    try {
+      if (!handler || !row.payload) throw new Error('missing handler or payload');
+      if (intentHash(intent) !== row.intent_hash) throw new Error('intent hash mismatch');
+      parsed = handler.decode(await this.ctx.keyring.decrypt(row.payload, payloadAad(row.id)));
+    } catch {
+      await this.ctx.store.transaction(async (tx) => {
+        const now = this.ctx.clock.now();
+        await transition(tx, row.id, ['executing'], 'failed', now, { error_code: 'APPROVAL_MISMATCH', payload: null });
+        await settle(tx, row.id, 'released', now);
+        await this.#audit(tx, actor, row, 'approval.execute', 'failed', { code: 'APPROVAL_MISMATCH' });
+      });
+      return;
+    }
+    await this.pipeline.execute(row.id, handler, parsed, intent, actor);
+  }
+
+  async #audit(tx: Db, actor: string, row: RequestTable, action: string, outcome: AuditEntry['outcome'], details: Record<string, unknown>) {
+    await appendAuditInTx(
+      tx,
+      this.ctx.keyring,
+      { actor, identity: row.identity, action, outcome, summary: { operationId: row.id, protocol: row.protocol }, details: details as never },
+      this.ctx.clock,
+    );
+  }
+}

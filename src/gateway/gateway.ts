@@ -1,0 +1,179 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import { WardenError } from '../core/errors.ts';
+import { toJsonValue } from '../core/json.ts';
+import { actorOf, type Principal } from '../core/principal.ts';
+import { explainPolicy } from '../policy/index.ts';
+import { Approvals, type HeldRequest, handlerKey } from './approvals.ts';
+import type { GatewayContext } from './context.ts';
+import type { ProtocolHandler } from './handlers/handler.ts';
+import { nostrSignHandler } from './handlers/nostr.ts';
+import { ledgerTotals, listLedger } from './ledger.ts';
+import { Pipeline, requireAgent } from './pipeline.ts';
+import { loadPolicy } from './policies.ts';
+import { type RateLimit, SlidingWindowLimiter } from './rate-limit.ts';
+import { getRequestRow, type RequestView, requestView } from './requests.ts';
+import { authenticate } from './tokens.ts';
+import type { Warden } from './warden.ts';
+
+export const OPERATIONS = ['nostr.sign', 'evm.send'] as const;
+export type Operation = (typeof OPERATIONS)[number];
+
+export interface GatewayOptions {
+  logger: Logger;
+  /** Extra protocol handlers (EVM needs its RPC endpoints); Nostr signing is always there. */
+  handlers?: ProtocolHandler<unknown>[];
+  rateLimits?: (operation: string) => RateLimit;
+}
+
+/** Default sliding-window limits per token and operation. */
+export function defaultRateLimits(operation: string): RateLimit {
+  if (operation === 'auth.failure') return { max: 20, windowMs: 60_000 };
+  if (operation.startsWith('read.')) return { max: 600, windowMs: 60_000 };
+  return { max: 1200, windowMs: 60_000 };
+}
+
+/**
+ * What front doors call: every request goes authenticate → rate limit → the one path. Reads are
+ * scoped too: an agent sees only its own identity, requests and ledger.
+ */
+export class Gateway {
+  readonly ctx: GatewayContext;
+  readonly pipeline: Pipeline;
+  readonly approvals: Approvals;
+  readonly #handlers = new Map<string, ProtocolHandler<unknown>>();
+  readonly #byOperation = new Map<string, ProtocolHandler<unknown>>();
+
+  constructor(readonly warden: Warden, options: GatewayOptions) {
+    this.ctx = {
+      store: warden.store,
+      vault: warden.vault,
+      keyring: warden.vault.auditKeys(),
+      clock: warden.clock,
+      logger: options.logger,
+      auditHead: warden.layout.auditHead,
+      limiter: new SlidingWindowLimiter(options.rateLimits ?? defaultRateLimits),
+    };
+    for (const h of [nostrSignHandler(warden.vault) as ProtocolHandler<unknown>, ...(options.handlers ?? [])]) {
+      this.#handlers.set(handlerKey(h.protocol, h.action), h);
+      this.#byOperation.set(h.operation, h);
+    }
+    this.pipeline = new Pipeline(this.ctx);
+    this.approvals = new Approvals(this.ctx, this.pipeline, this.#handlers);
+  }
+
+  get operations(): string[] {
+    return [...this.#byOperation.keys()];
+  }
+
+  async authenticate(authorization: string | undefined, clientKey: string): Promise<Principal> {
+    try {
+      return await authenticate(this.ctx.store.db, authorization, this.ctx.clock);
+    } catch (err) {
+      // Repeated failures from one client are rate limited too (token guessing).
+      this.ctx.limiter.hit(clientKey, 'auth.failure', this.ctx.clock.now().getTime());
+      throw err;
+    }
+  }
+
+  #limit(principal: Principal, operation: string): void {
+    this.ctx.limiter.hit(principal.tokenId, operation, this.ctx.clock.now().getTime());
+  }
+
+  handler(operation: string): ProtocolHandler<unknown> {
+    const h = this.#byOperation.get(operation);
+    if (!h) throw new WardenError('NOT_FOUND', `operation ${operation} is not enabled on this server`);
+    return h;
+  }
+
+  /** Agents act for their own identity only; others may name any identity they can read. */
+  #scope(principal: Principal, identity: string | undefined): string {
+    if (principal.role === 'agent') {
+      if (identity !== undefined && identity !== principal.identity) {
+        throw new WardenError('FORBIDDEN', 'this token acts for another identity');
+      }
+      return principal.identity!;
+    }
+    if (identity === undefined) throw new WardenError('INVALID_REQUEST', 'name an identity');
+    this.warden.vault.getIdentity(identity);
+    return identity;
+  }
+
+  #requireRole(principal: Principal, roles: Principal['role'][]): void {
+    if (!roles.includes(principal.role)) throw new WardenError('FORBIDDEN', `this needs a ${roles.join(' or ')} token`);
+  }
+
+  async submit(principal: Principal, operation: string, body: unknown, identity?: string): Promise<RequestView> {
+    const handler = this.handler(operation);
+    requireAgent(principal, handler.capability);
+    this.#scope(principal, identity);
+    this.#limit(principal, operation);
+    return this.pipeline.submit(principal, handler, body);
+  }
+
+  async dryRun(principal: Principal, operation: string, body: unknown, identity?: string) {
+    const handler = this.handler(operation);
+    const target = this.#scope(principal, identity);
+    if (principal.role === 'agent') requireAgent(principal, handler.capability);
+    this.#limit(principal, `dry-run.${operation}`);
+    return this.pipeline.dryRun(target, handler, body);
+  }
+
+  async getRequest(principal: Principal, requestId: string, waitSeconds = 0): Promise<RequestView> {
+    this.#limit(principal, 'read.request');
+    const deadline = this.ctx.clock.now().getTime() + Math.min(Math.max(waitSeconds, 0), 60) * 1000;
+    for (;;) {
+      const row = await getRequestRow(this.ctx.store.db, requestId);
+      if (principal.role === 'agent' && row.identity !== principal.identity) {
+        throw new WardenError('FORBIDDEN', 'this request belongs to another identity');
+      }
+      const pending = row.status === 'held' || row.status === 'executing';
+      if (!pending || Date.now() >= deadline) return requestView(row);
+      await sleep(250);
+    }
+  }
+
+  async listApprovals(principal: Principal): Promise<HeldRequest[]> {
+    this.#requireRole(principal, ['operator', 'admin', 'viewer']);
+    this.#limit(principal, 'read.approvals');
+    return this.approvals.list();
+  }
+
+  async decide(principal: Principal, requestId: string, verdict: 'approve' | 'deny', reason: string | null): Promise<RequestView> {
+    this.#requireRole(principal, ['operator', 'admin']);
+    this.#limit(principal, 'approvals.decide');
+    return this.approvals.decide(actorOf(principal), requestId, verdict, reason);
+  }
+
+  listIdentities(principal: Principal) {
+    this.#limit(principal, 'read.identities');
+    const all = this.warden.vault.listIdentities();
+    return principal.role === 'agent' ? all.filter((i) => i.name === principal.identity) : all;
+  }
+
+  getIdentity(principal: Principal, name: string) {
+    this.#limit(principal, 'read.identities');
+    return this.warden.vault.getIdentity(this.#scope(principal, name));
+  }
+
+  async getPolicy(principal: Principal, name: string) {
+    this.#limit(principal, 'read.policy');
+    const identity = this.#scope(principal, name);
+    const loaded = await loadPolicy(this.ctx.store.db, identity);
+    return { identity, source: loaded.source, hash: loaded.hash, explain: explainPolicy(loaded.policy), document: loaded.document };
+  }
+
+  async ledger(principal: Principal, identity?: string) {
+    this.#limit(principal, 'read.ledger');
+    const target = principal.role === 'agent' || identity !== undefined ? this.#scope(principal, identity) : undefined;
+    return {
+      totals: toJsonValue(await ledgerTotals(this.ctx.store.db, target)),
+      entries: await listLedger(this.ctx.store.db, target ? { identity: target } : {}),
+    };
+  }
+
+  /** Releases due delayed holds; the server calls this every second. */
+  tick(): Promise<number> {
+    return this.approvals.tick();
+  }
+}

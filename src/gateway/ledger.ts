@@ -1,0 +1,124 @@
+import type { Intent } from '../core/intent.ts';
+import { randomId } from '../core/ids.ts';
+import type { LedgerEntry, LedgerSnapshot } from '../policy/snapshot.ts';
+import type { Db } from '../store/store.ts';
+
+/**
+ * The budget ledger in the store. Reserve inside the same transaction that read the window totals
+ * and evaluated the policy; after signing/broadcasting, commit or release; an outcome that is not
+ * known stays counted (`unknown`) until reconciled. Released entries never count.
+ */
+export type LedgerStatus = 'reserved' | 'committed' | 'released' | 'unknown';
+const COUNTING: LedgerStatus[] = ['reserved', 'committed', 'unknown'];
+
+export async function loadSnapshot(tx: Db, intent: Intent, since: Date): Promise<LedgerSnapshot> {
+  const rows = await tx
+    .selectFrom('ledger')
+    .selectAll()
+    .where('identity', '=', intent.identity)
+    .where('asset', '=', intent.asset)
+    .where('at', '>', since.getTime())
+    .where('status', 'in', COUNTING)
+    .orderBy('at')
+    .execute();
+  const entries: LedgerEntry[] = rows.map((r) => ({
+    protocol: r.protocol as LedgerEntry['protocol'],
+    action: r.action as LedgerEntry['action'],
+    asset: r.asset,
+    destination: r.destination,
+    kind: r.kind,
+    chainId: r.chain_id,
+    contract: r.contract,
+    functionSelector: r.function_selector,
+    amount: BigInt(r.amount),
+    at: r.at,
+    status: r.status as LedgerEntry['status'],
+  }));
+  const known =
+    intent.destinations.length === 0
+      ? []
+      : await tx
+          .selectFrom('ledger')
+          .select('destination')
+          .distinct()
+          .where('identity', '=', intent.identity)
+          .where('status', '=', 'committed')
+          .where('destination', 'in', intent.destinations)
+          .execute();
+  return { entries, knownDestinations: new Set(known.map((k) => k.destination!)) };
+}
+
+export async function reserve(tx: Db, requestId: string, intent: Intent, at: Date): Promise<void> {
+  await tx
+    .insertInto('ledger')
+    .values({
+      id: randomId('led'),
+      request_id: requestId,
+      identity: intent.identity,
+      protocol: intent.protocol,
+      action: intent.action,
+      asset: intent.asset,
+      destination: intent.destinations[0] ?? null,
+      kind: intent.nostr?.kind ?? null,
+      chain_id: intent.evm?.chainId ?? null,
+      contract: intent.evm?.contract ?? null,
+      function_selector: intent.evm?.functionSelector ?? null,
+      amount: intent.amount.toString(),
+      at: at.getTime(),
+      status: 'reserved',
+      updated_at: at.toISOString(),
+    })
+    .execute();
+}
+
+/** Moves a request's reservation to its final state; a committed entry never changes again. */
+export async function settle(tx: Db, requestId: string, status: Exclude<LedgerStatus, 'reserved'>, at: Date): Promise<number> {
+  const result = await tx
+    .updateTable('ledger')
+    .set({ status, updated_at: at.toISOString() })
+    .where('request_id', '=', requestId)
+    .where('status', 'in', ['reserved', 'unknown'])
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+export interface LedgerRow {
+  id: string;
+  requestId: string;
+  identity: string;
+  asset: string;
+  amount: string;
+  status: string;
+  at: string;
+}
+
+export async function listLedger(db: Db, filter: { identity?: string; status?: LedgerStatus[]; limit?: number }): Promise<LedgerRow[]> {
+  let q = db.selectFrom('ledger').selectAll();
+  if (filter.identity) q = q.where('identity', '=', filter.identity);
+  if (filter.status) q = q.where('status', 'in', filter.status);
+  const rows = await q.orderBy('at', 'desc').limit(filter.limit ?? 100).execute();
+  return rows.map((r) => ({
+    id: r.id,
+    requestId: r.request_id,
+    identity: r.identity,
+    asset: r.asset,
+    amount: r.amount,
+    status: r.status,
+    at: new Date(r.at).toISOString(),
+  }));
+}
+
+/** Exact totals per identity, asset and status, summed as bigint (amounts are decimal text). */
+export async function ledgerTotals(db: Db, identity?: string): Promise<{ identity: string; asset: string; status: string; total: bigint; count: number }[]> {
+  let q = db.selectFrom('ledger').select(['identity', 'asset', 'status', 'amount']);
+  if (identity) q = q.where('identity', '=', identity);
+  const totals = new Map<string, { identity: string; asset: string; status: string; total: bigint; count: number }>();
+  for (const r of await q.execute()) {
+    const key = `${r.identity}|${r.asset}|${r.status}`;
+    const t = totals.get(key) ?? { identity: r.identity, asset: r.asset, status: r.status, total: 0n, count: 0 };
+    t.total += BigInt(r.amount);
+    t.count += 1;
+    totals.set(key, t);
+  }
+  return [...totals.values()].sort((a, b) => `${a.identity}${a.asset}${a.status}`.localeCompare(`${b.identity}${b.asset}${b.status}`));
+}

@@ -1,0 +1,204 @@
+import { appendAuditInTx } from '../audit/append.ts';
+import type { AuditEntry } from '../audit/entry.ts';
+import { writeCheckpoint } from '../audit/checkpoint.ts';
+import { utf8 } from '../core/bytes.ts';
+import type { Canonical } from '../core/canonical.ts';
+import type { Decision } from '../core/decision.ts';
+import { WardenError } from '../core/errors.ts';
+import { randomId } from '../core/ids.ts';
+import type { Intent } from '../core/intent.ts';
+import { toJsonValue } from '../core/json.ts';
+import { actorOf, type Principal } from '../core/principal.ts';
+import { evaluate, type Policy, snapshotHorizon } from '../policy/index.ts';
+import { assessRisk, toleranceFromPolicy } from '../risk/index.ts';
+import type { GatewayContext } from './context.ts';
+import type { ExecutionOutcome, ProtocolHandler } from './handlers/handler.ts';
+import { intentFromJson, intentHash, intentJson } from './intent-codec.ts';
+import type { RequestTable } from '../store/schema.ts';
+import { loadSnapshot, reserve, settle } from './ledger.ts';
+import { loadPolicy } from './policies.ts';
+import {
+  decisionJson,
+  findByIdempotencyKey,
+  getRequestRow,
+  type RequestStatus,
+  type RequestView,
+  requestView,
+  transition,
+} from './requests.ts';
+
+export function payloadAad(requestId: string): Uint8Array {
+  return utf8(`warden/request-payload/v1/${requestId}`);
+}
+
+const STATUS_FOR: Record<Decision['outcome'], RequestStatus> = { allow: 'executing', hold: 'held', deny: 'denied' };
+const AUDIT_OUTCOME_FOR: Record<Decision['outcome'], AuditEntry['outcome']> = { allow: 'ok', hold: 'held', deny: 'denied' };
+
+/** Only agents sign, each for its one identity and only with its capabilities. */
+export function requireAgent(principal: Principal, capability: string): string {
+  if (principal.role !== 'agent' || !principal.identity) {
+    throw new WardenError('FORBIDDEN', 'only agent tokens may request signatures');
+  }
+  if (!(principal.capabilities as readonly string[]).includes(capability)) {
+    throw new WardenError('FORBIDDEN', `this token lacks the ${capability} capability`, { capability });
+  }
+  return principal.identity;
+}
+
+export function assessAndEvaluate(
+  intent: Intent,
+  policy: Policy,
+  snapshotFor: (since: Date) => Promise<Awaited<ReturnType<typeof loadSnapshot>>>,
+  now: Date,
+): Promise<Decision> {
+  const risk = assessRisk(intent, { tolerance: toleranceFromPolicy(policy.risk?.tolerance) });
+  return snapshotFor(snapshotHorizon(policy, now)).then((snapshot) => evaluate(intent, risk, snapshot, policy, now));
+}
+
+/**
+ * The one path, from a parsed request to a signed result:
+ * intent → risk → policy → (ledger reservation + audit record, one transaction) → signer →
+ * settle (commit or release + audit record). Dry runs stop after policy and write nothing.
+ */
+export class Pipeline {
+  constructor(private readonly ctx: GatewayContext) {}
+
+  async dryRun<P>(identity: string, handler: ProtocolHandler<P>, body: unknown) {
+    const now = this.ctx.clock.now();
+    const parsed = handler.parse(body, now);
+    const intent = await handler.toIntent(identity, parsed);
+    const loaded = await loadPolicy(this.ctx.store.db, identity);
+    const decision = await assessAndEvaluate(intent, loaded.policy, (since) => loadSnapshot(this.ctx.store.db, intent, since), now);
+    return { dryRun: true as const, intent: toJsonValue(intent), decision: toJsonValue(decision), policy: { source: loaded.source, hash: loaded.hash } };
+  }
+
+  async submit<P>(principal: Principal, handler: ProtocolHandler<P>, body: unknown): Promise<RequestView> {
+    const identity = requireAgent(principal, handler.capability);
+    const { ctx } = this;
+    const parsed = handler.parse(body, ctx.clock.now());
+    const key = handler.idempotencyKey(parsed);
+    if (key) {
+      // A retry returns the first result without estimating fees or touching the ledger again.
+      const existing = await findByIdempotencyKey(ctx.store.db, identity, key);
+      if (existing) return this.#replay(existing, handler.digest(parsed));
+    }
+    const intent = await handler.toIntent(identity, parsed);
+    const hash = intentHash(intent);
+    const loaded = await loadPolicy(ctx.store.db, identity);
+    const requestId = randomId('req');
+    const sealedPayload = await ctx.keyring.encrypt(handler.encode(parsed), payloadAad(requestId));
+
+    const admitted = await ctx.store.transaction(async (tx) => {
+      if (key) {
+        const existing = await findByIdempotencyKey(tx, identity, key);
+        if (existing) return { replay: existing };
+      }
+      const now = ctx.clock.now();
+      const decision = await assessAndEvaluate(intent, loaded.policy, (since) => loadSnapshot(tx, intent, since), now);
+      const keepPayload = decision.outcome === 'hold' || decision.code === 'RISK_TOO_HIGH';
+      await tx
+        .insertInto('request')
+        .values({
+          id: requestId,
+          identity,
+          token_id: principal.tokenId,
+          protocol: handler.protocol,
+          action: handler.action,
+          intent: intentJson(intent),
+          intent_hash: hash,
+          payload: keepPayload ? sealedPayload : null,
+          idempotency_key: key,
+          status: STATUS_FOR[decision.outcome],
+          decision: decisionJson(decision),
+          hold_approvals: decision.hold?.approvals ?? 0,
+          hold_delay_ms: (decision.hold?.delaySeconds ?? 0) * 1000,
+          result: null,
+          error_code: decision.outcome === 'deny' ? decision.code : null,
+          created_at: now.toISOString(),
+          updated_at: now.toISOString(),
+        })
+        .execute();
+      if (decision.outcome !== 'deny') await reserve(tx, requestId, intent, now);
+      const audit = await appendAuditInTx(
+        tx,
+        ctx.keyring,
+        this.#auditEntry(actorOf(principal), identity, handler.operation, AUDIT_OUTCOME_FOR[decision.outcome], requestId, handler.protocol, {
+          intent: toJsonValue(intent),
+          decision: toJsonValue(decision),
+          policyHash: loaded.hash,
+        }),
+        ctx.clock,
+      );
+      return { decision, checkpointDue: audit.checkpointDue };
+    });
+    if ('replay' in admitted) return this.#replay(admitted.replay, intent.payloadDigest);
+    if (admitted.checkpointDue) this.#checkpoint();
+    ctx.logger.info({ operationId: requestId, operation: handler.operation, outcome: admitted.decision.outcome }, 'request decided');
+    if (admitted.decision.outcome === 'allow') await this.execute(requestId, handler, parsed, intent, actorOf(principal));
+    return requestView(await getRequestRow(ctx.store.db, requestId));
+  }
+
+  /** Runs an admitted request (status `executing`) and settles its reservation and audit trail. */
+  async execute<P>(requestId: string, handler: ProtocolHandler<P>, parsed: P, intent: Intent, actor: string): Promise<void> {
+    const { ctx } = this;
+    let outcome: ExecutionOutcome;
+    try {
+      outcome = await handler.execute(intent.identity, parsed, intent, requestId);
+    } catch (err) {
+      // Fail secure: an execution that broke in an unknown way keeps its reservation counted.
+      ctx.logger.error({ operationId: requestId, err }, 'execution failed unexpectedly');
+      outcome = { status: 'unknown', code: 'INTERNAL', message: 'execution ended in an unknown state' };
+    }
+    const now = ctx.clock.now();
+    const ledgerStatus = outcome.status === 'done' ? 'committed' : outcome.status === 'failed' ? 'released' : 'unknown';
+    const result = 'result' in outcome && outcome.result ? JSON.stringify(toJsonValue(outcome.result)) : null;
+    await ctx.store.transaction(async (tx) => {
+      await transition(tx, requestId, ['executing'], outcome.status, now, {
+        result,
+        error_code: outcome.status === 'done' ? null : outcome.code,
+        payload: null,
+      });
+      await settle(tx, requestId, ledgerStatus, now);
+      await appendAuditInTx(
+        tx,
+        ctx.keyring,
+        this.#auditEntry(actor, intent.identity, `${handler.operation}.result`, outcome.status === 'done' ? 'ok' : outcome.status === 'failed' ? 'failed' : 'error', requestId, intent.protocol, {
+          status: outcome.status,
+          ledger: ledgerStatus,
+          ...(outcome.status === 'done' ? { result: toJsonValue(outcome.result) } : { code: outcome.code }),
+        }),
+        ctx.clock,
+      );
+    });
+    ctx.logger.info({ operationId: requestId, status: outcome.status }, 'request settled');
+  }
+
+  /** A retry returns the first request's state, if it is the same request. */
+  async #replay(existing: RequestTable, digest: string): Promise<RequestView> {
+    if (intentFromJson(existing.intent).payloadDigest !== digest) {
+      throw new WardenError('IDEMPOTENCY_CONFLICT', 'this idempotency key was used for a different request', {
+        requestId: existing.id,
+      });
+    }
+    return requestView(await getRequestRow(this.ctx.store.db, existing.id));
+  }
+
+  #auditEntry(
+    actor: string,
+    identity: string,
+    action: string,
+    outcome: AuditEntry['outcome'],
+    operationId: string,
+    protocol: string,
+    details: unknown,
+  ): AuditEntry {
+    return { actor, identity, action, outcome, summary: { operationId, protocol }, details: details as Canonical };
+  }
+
+  #checkpoint(): void {
+    writeCheckpoint(this.ctx.store, this.ctx.keyring, this.ctx.clock, this.ctx.auditHead).catch((err) =>
+      this.ctx.logger.warn({ err }, 'audit checkpoint failed; it stays due'),
+    );
+  }
+}
+

@@ -1,0 +1,68 @@
+import { appendAuditInTx } from '../audit/append.ts';
+import { WardenError } from '../core/errors.ts';
+import { settle } from './ledger.ts';
+import { getRequestRow, transition } from './requests.ts';
+import type { Warden } from './warden.ts';
+
+export interface StuckRequest {
+  requestId: string;
+  identity: string;
+  protocol: string;
+  status: string;
+  amount: string;
+  asset: string;
+  since: string;
+}
+
+/**
+ * Requests whose outcome is not known (a crash between reserve and settle, a broadcast that timed
+ * out): their reservations keep counting against budgets until an operator reconciles them.
+ */
+export async function stuckRequests(warden: Warden, olderThanMs = 60_000): Promise<StuckRequest[]> {
+  const cutoff = new Date(warden.clock.now().getTime() - olderThanMs).toISOString();
+  const rows = await warden.store.db
+    .selectFrom('request')
+    .innerJoin('ledger', 'ledger.request_id', 'request.id')
+    .select(['request.id', 'request.identity', 'request.protocol', 'request.status', 'request.updated_at', 'ledger.amount', 'ledger.asset'])
+    .where((eb) => eb.or([eb('request.status', '=', 'unknown'), eb.and([eb('request.status', '=', 'executing'), eb('request.updated_at', '<', cutoff)])]))
+    .orderBy('request.updated_at')
+    .execute();
+  return rows.map((r) => ({
+    requestId: r.id,
+    identity: r.identity,
+    protocol: r.protocol,
+    status: r.status,
+    amount: r.amount,
+    asset: r.asset,
+    since: r.updated_at,
+  }));
+}
+
+/** An operator's verdict on a stuck request: it happened (commit) or it did not (release). */
+export async function reconcile(warden: Warden, requestId: string, verdict: 'commit' | 'release'): Promise<void> {
+  await warden.store.transaction(async (tx) => {
+    const row = await getRequestRow(tx, requestId);
+    if (row.status !== 'unknown' && row.status !== 'executing') {
+      throw new WardenError('REQUEST_NOT_PENDING', `the request is ${row.status}; only unknown or stuck requests are reconciled`);
+    }
+    const now = warden.clock.now();
+    await transition(tx, requestId, ['unknown', 'executing'], verdict === 'commit' ? 'done' : 'failed', now, {
+      error_code: verdict === 'commit' ? null : 'RECONCILED_NOT_EXECUTED',
+      payload: null,
+    });
+    await settle(tx, requestId, verdict === 'commit' ? 'committed' : 'released', now);
+    await appendAuditInTx(
+      tx,
+      warden.vault.auditKeys(),
+      {
+        actor: warden.actor,
+        identity: row.identity,
+        action: 'ledger.reconcile',
+        outcome: 'ok',
+        summary: { operationId: requestId, protocol: row.protocol },
+        details: { verdict, previousStatus: row.status },
+      },
+      warden.clock,
+    );
+  });
+}

@@ -1,0 +1,82 @@
+import type { Decision } from '../core/decision.ts';
+import { WardenError } from '../core/errors.ts';
+import { stringifyJson } from '../core/json.ts';
+import type { Db } from '../store/store.ts';
+import type { RequestTable } from '../store/schema.ts';
+
+/**
+ * Request rows: one per non-dry-run request. Status moves only forward:
+ *   held → executing → done | failed | unknown;  held → denied;  executing (allowed) → …
+ * Updates are conditional on the current status, so two workers never execute one request.
+ */
+export type RequestStatus = 'held' | 'executing' | 'done' | 'denied' | 'failed' | 'unknown';
+
+export interface RequestView {
+  requestId: string;
+  identity: string;
+  protocol: string;
+  action: string;
+  status: RequestStatus;
+  createdAt: string;
+  updatedAt: string;
+  decision: unknown;
+  result: unknown;
+  error: { code: string } | null;
+  hold: { approvals: number; delaySeconds: number } | null;
+}
+
+export function requestView(row: RequestTable): RequestView {
+  return {
+    requestId: row.id,
+    identity: row.identity,
+    protocol: row.protocol,
+    action: row.action,
+    status: row.status as RequestStatus,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    decision: JSON.parse(row.decision),
+    result: row.result === null ? null : JSON.parse(row.result),
+    error: row.error_code ? { code: row.error_code } : null,
+    hold:
+      row.hold_approvals > 0 || row.hold_delay_ms > 0
+        ? { approvals: row.hold_approvals, delaySeconds: Math.round(row.hold_delay_ms / 1000) }
+        : null,
+  };
+}
+
+export async function getRequestRow(db: Db, id: string): Promise<RequestTable> {
+  const row = await db.selectFrom('request').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) throw new WardenError('NOT_FOUND', 'no request with that id', { requestId: id.slice(0, 64) });
+  return row;
+}
+
+export async function findByIdempotencyKey(db: Db, identity: string, key: string): Promise<RequestTable | undefined> {
+  return db
+    .selectFrom('request')
+    .selectAll()
+    .where('identity', '=', identity)
+    .where('idempotency_key', '=', key)
+    .executeTakeFirst();
+}
+
+export function decisionJson(decision: Decision): string {
+  return stringifyJson(decision);
+}
+
+/** Moves a request from one of `from` to `to`; returns false if another worker got there first. */
+export async function transition(
+  tx: Db,
+  id: string,
+  from: RequestStatus[],
+  to: RequestStatus,
+  at: Date,
+  fields: Partial<Pick<RequestTable, 'result' | 'error_code' | 'payload' | 'decision'>> = {},
+): Promise<boolean> {
+  const result = await tx
+    .updateTable('request')
+    .set({ status: to, updated_at: at.toISOString(), ...fields })
+    .where('id', '=', id)
+    .where('status', 'in', from)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}

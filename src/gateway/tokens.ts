@@ -1,0 +1,153 @@
+import { sha256 } from '@noble/hashes/sha2.js';
+import { base64urlnopad } from '@scure/base';
+import type { Clock } from '../core/clock.ts';
+import { constantTimeEqual } from '../core/bytes.ts';
+import { WardenError } from '../core/errors.ts';
+import { randomId } from '../core/ids.ts';
+import { CAPABILITIES, type Capability, type Principal, ROLES, type Role } from '../core/principal.ts';
+import type { Db } from '../store/store.ts';
+
+/**
+ * Bearer tokens: `wdn_<id>_<secret>` where the secret is 256 random bits. Only SHA-256 of the
+ * secret is stored; the token is shown once. Lookup is by id, comparison in constant time.
+ */
+const TOKEN_PATTERN = /^wdn_(tok_[a-z2-7]{26})_([A-Za-z0-9_-]{43})$/;
+export const DEFAULT_TOKEN_TTL_MS = 90 * 24 * 60 * 60 * 1000;
+export const MAX_TOKEN_TTL_MS = 366 * 24 * 60 * 60 * 1000;
+
+export interface TokenSpec {
+  role: Role;
+  identity: string | null;
+  capabilities: readonly Capability[];
+  label: string;
+  ttlMs?: number;
+}
+
+export interface TokenInfo {
+  id: string;
+  role: Role;
+  identity: string | null;
+  capabilities: Capability[];
+  label: string;
+  createdAt: string;
+  expiresAt: string;
+  revokedAt: string | null;
+}
+
+export function validateTokenSpec(spec: TokenSpec): void {
+  if (!ROLES.includes(spec.role)) throw new WardenError('INVALID_ARGUMENT', `role must be one of ${ROLES.join(', ')}`);
+  if (spec.role === 'agent') {
+    if (!spec.identity) throw new WardenError('INVALID_ARGUMENT', 'an agent token needs exactly one identity');
+    if (spec.capabilities.length === 0) throw new WardenError('INVALID_ARGUMENT', 'an agent token needs at least one capability');
+  } else {
+    if (spec.identity) throw new WardenError('INVALID_ARGUMENT', 'only agent tokens are bound to an identity');
+    if (spec.capabilities.length > 0) throw new WardenError('INVALID_ARGUMENT', 'capabilities are for agent tokens');
+  }
+  for (const c of spec.capabilities) {
+    if (!CAPABILITIES.includes(c)) throw new WardenError('INVALID_ARGUMENT', `unknown capability "${c}" (${CAPABILITIES.join(', ')})`);
+  }
+  if (!/^[\x20-\x7e]{1,64}$/.test(spec.label)) throw new WardenError('INVALID_ARGUMENT', 'label: 1-64 printable ASCII characters');
+  const ttl = spec.ttlMs ?? DEFAULT_TOKEN_TTL_MS;
+  if (!Number.isSafeInteger(ttl) || ttl <= 0 || ttl > MAX_TOKEN_TTL_MS) {
+    throw new WardenError('INVALID_ARGUMENT', 'token lifetime must be between 1 second and 366 days');
+  }
+}
+
+export async function createToken(tx: Db, spec: TokenSpec, clock: Clock): Promise<{ token: string; info: TokenInfo }> {
+  validateTokenSpec(spec);
+  const id = randomId('tok');
+  const secret = globalThis.crypto.getRandomValues(new Uint8Array(32));
+  const token = `wdn_${id}_${base64urlnopad.encode(secret)}`;
+  const now = clock.now();
+  const info: TokenInfo = {
+    id,
+    role: spec.role,
+    identity: spec.identity,
+    capabilities: [...spec.capabilities],
+    label: spec.label,
+    createdAt: now.toISOString(),
+    expiresAt: new Date(now.getTime() + (spec.ttlMs ?? DEFAULT_TOKEN_TTL_MS)).toISOString(),
+    revokedAt: null,
+  };
+  await tx
+    .insertInto('token')
+    .values({
+      id,
+      secret_hash: sha256(secret),
+      role: info.role,
+      identity: info.identity,
+      capabilities: JSON.stringify(info.capabilities),
+      label: info.label,
+      created_at: info.createdAt,
+      expires_at: info.expiresAt,
+      revoked_at: null,
+    })
+    .execute();
+  secret.fill(0);
+  return { token, info };
+}
+
+function rowToInfo(row: {
+  id: string;
+  role: string;
+  identity: string | null;
+  capabilities: string;
+  label: string;
+  created_at: string;
+  expires_at: string;
+  revoked_at: string | null;
+}): TokenInfo {
+  return {
+    id: row.id,
+    role: row.role as Role,
+    identity: row.identity,
+    capabilities: JSON.parse(row.capabilities) as Capability[],
+    label: row.label,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    revokedAt: row.revoked_at,
+  };
+}
+
+export async function listTokens(db: Db): Promise<TokenInfo[]> {
+  const rows = await db.selectFrom('token').selectAll().orderBy('created_at').execute();
+  return rows.map(rowToInfo);
+}
+
+export async function revokeToken(tx: Db, id: string, clock: Clock): Promise<TokenInfo> {
+  const row = await tx.selectFrom('token').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) throw new WardenError('NOT_FOUND', 'no token with that id', { id });
+  if (!row.revoked_at) {
+    row.revoked_at = clock.now().toISOString();
+    await tx.updateTable('token').set({ revoked_at: row.revoked_at }).where('id', '=', id).execute();
+  }
+  return rowToInfo(row);
+}
+
+/** Resolves an Authorization header to a principal, or throws UNAUTHENTICATED (never says why in detail). */
+export async function authenticate(db: Db, authorization: string | undefined, clock: Clock): Promise<Principal> {
+  const unauthenticated = () => new WardenError('UNAUTHENTICATED', 'a valid bearer token is required');
+  if (!authorization?.startsWith('Bearer ')) throw unauthenticated();
+  const match = TOKEN_PATTERN.exec(authorization.slice(7).trim());
+  if (!match) throw unauthenticated();
+  const [, id, secretText] = match;
+  const row = await db.selectFrom('token').selectAll().where('id', '=', id!).executeTakeFirst();
+  let presented: Uint8Array;
+  try {
+    // Hashed even when the id is unknown, so both paths take the same time.
+    presented = sha256(base64urlnopad.decode(secretText!));
+  } catch {
+    throw unauthenticated();
+  }
+  if (!row || !constantTimeEqual(presented, row.secret_hash)) throw unauthenticated();
+  if (row.revoked_at || Date.parse(row.expires_at) <= clock.now().getTime()) throw unauthenticated();
+  const info = rowToInfo(row);
+  return {
+    tokenId: info.id,
+    label: info.label,
+    role: info.role,
+    identity: info.identity,
+    capabilities: info.capabilities,
+    expiresAt: new Date(info.expiresAt),
+  };
+}

@@ -1,0 +1,364 @@
+/**
+ * evaluate: (intent, risk, ledger snapshot, policy, now) → Decision. Pure and deterministic: no I/O,
+ * no clock, no randomness, inputs never changed. See docs/policy.md for the semantics.
+ */
+import type { Decision, HoldRequirement, LimitCheck, RuleTrace } from '../core/decision.ts';
+import { WardenError } from '../core/errors.ts';
+import type { Intent } from '../core/intent.ts';
+import { type RiskAssessment, TOLERANCE_THRESHOLDS } from '../core/risk.ts';
+import { formatAmount, formatGasPrice } from './amount.ts';
+import { describeIntent, describeMs, isoTime } from './describe.ts';
+import { normalizeDestination } from './destination.ts';
+import { intentDestinations, matchIntent } from './match.ts';
+import type { LedgerSnapshot } from './snapshot.ts';
+import type { Policy, PolicyRule } from './types.ts';
+import { checkRuleLimits, countedEntries } from './windows.ts';
+
+export const GLOBAL_TRACE = '(global)';
+export const FIRST_PAYMENT_REASON = 'first payment to this destination';
+
+interface HoldSource {
+  rule: PolicyRule | null;
+  approvals: number;
+  delayMs: number;
+  reason: string;
+}
+
+interface DestinationFailure {
+  rule: PolicyRule | null;
+  destination: string;
+  list: 'deny' | 'allow';
+}
+
+interface LimitFailure {
+  rule: PolicyRule;
+  check: LimitCheck;
+}
+
+/** The global risk cap: `risk.max_score` when given, else the threshold of `risk.tolerance`. */
+export function globalRiskCap(policy: Policy): number {
+  return policy.risk.maxScore ?? TOLERANCE_THRESHOLDS[policy.risk.tolerance];
+}
+
+export function evaluate(
+  intent: Intent,
+  risk: RiskAssessment,
+  snapshot: LedgerSnapshot,
+  policy: Policy,
+  now: Date,
+): Decision {
+  const t = now.getTime();
+  if (!Number.isFinite(t)) throw new WardenError('INVALID_ARGUMENT', 'evaluate: now is not a valid time');
+  if (typeof intent.amount !== 'bigint' || intent.amount < 0n) {
+    throw new WardenError('INVALID_ARGUMENT', 'evaluate: intent amount must be a non-negative bigint');
+  }
+
+  const destinations = intentDestinations(intent);
+  const entries = countedEntries(intent, snapshot);
+  let newDestinations: string[] | null = null;
+  const firstPayments = (): string[] => {
+    if (newDestinations === null) {
+      const known = new Set([...snapshot.knownDestinations].map(normalizeDestination));
+      newDestinations = destinations.filter((d) => !known.has(d));
+    }
+    return newDestinations;
+  };
+
+  const trail: RuleTrace[] = [];
+  let denyRule: PolicyRule | null = null;
+  const permitting: PolicyRule[] = [];
+  const holds: HoldSource[] = [];
+  const destinationFailures: DestinationFailure[] = [];
+  const riskFailures: { rule: PolicyRule | null; cap: number }[] = [];
+  const limitFailures: LimitFailure[] = [];
+
+  for (const rule of policy.rules) {
+    const mismatch = matchIntent(rule, intent, destinations);
+    if (mismatch !== null) {
+      trail.push({ rule: rule.id, index: rule.index, matched: false, mismatch, limits: [], notes: [] });
+      continue;
+    }
+    const notes: string[] = [];
+    const limits = checkRuleLimits(rule, intent, destinations, entries, t, notes);
+    for (const check of limits) if (!check.ok) limitFailures.push({ rule, check });
+    checkLists(rule, rule.denylist, rule.allowlist, destinations, destinationFailures, notes);
+    if (rule.newDestination === 'hold' && firstPayments().length > 0) {
+      holds.push({ rule, approvals: 1, delayMs: 0, reason: FIRST_PAYMENT_REASON });
+      notes.push(`${FIRST_PAYMENT_REASON}: ${firstPayments().join(', ')} (held for approval)`);
+    }
+    if (rule.maxRiskScore !== null) {
+      const ok = risk.score <= rule.maxRiskScore;
+      if (!ok) riskFailures.push({ rule, cap: rule.maxRiskScore });
+      notes.push(`risk score ${risk.score} ${ok ? 'is within' : 'is above'} max_score ${rule.maxRiskScore}`);
+    }
+    if (rule.effect === 'deny') denyRule ??= rule;
+    else permitting.push(rule);
+    if (rule.effect === 'hold') {
+      holds.push({
+        rule,
+        approvals: rule.approvals,
+        delayMs: rule.delayMs,
+        reason: rule.description ?? `rule ${rule.id} holds ${describeIntent(intent)}`,
+      });
+    }
+    trail.push({ rule: rule.id, index: rule.index, matched: true, effect: rule.effect, limits, notes });
+  }
+
+  // Policy-wide settings, recorded as one last trail entry.
+  const globalNotes: string[] = [];
+  checkLists(
+    null,
+    policy.destinations.deny,
+    policy.destinations.allow,
+    destinations,
+    destinationFailures,
+    globalNotes,
+  );
+  if (policy.newDestination === 'hold' && firstPayments().length > 0) {
+    holds.push({ rule: null, approvals: 1, delayMs: 0, reason: FIRST_PAYMENT_REASON });
+    globalNotes.push(`${FIRST_PAYMENT_REASON}: ${firstPayments().join(', ')} (held for approval)`);
+  }
+  const cap = globalRiskCap(policy);
+  const riskOk = risk.score <= cap;
+  if (!riskOk) riskFailures.push({ rule: null, cap });
+  globalNotes.push(
+    `risk score ${risk.score} ${riskOk ? 'is within' : 'is above'} the global max_score ${cap}${policy.risk.maxScore === null ? ` (tolerance ${policy.risk.tolerance})` : ''}`,
+  );
+  trail.push({ rule: GLOBAL_TRACE, index: -1, matched: true, limits: [], notes: globalNotes });
+
+  const base = { trail, risk };
+  const deny = (
+    code: Decision['code'],
+    reason: string,
+    decidingRule: string | null,
+    remedy: string,
+  ): Decision => ({
+    outcome: 'deny',
+    code,
+    reason,
+    decidingRule,
+    remedy,
+    hold: null,
+    ...base,
+  });
+  const what = describeIntent(intent);
+
+  if (denyRule !== null) {
+    const why = denyRule.description === null ? '' : ` (${stripPeriod(denyRule.description)})`;
+    return deny(
+      'POLICY_DENIED',
+      `Denied by rule ${denyRule.id}${why}: it denies ${what}.`,
+      denyRule.id,
+      `ask an operator to change rule ${denyRule.id}, or change the request so that the rule no longer matches it`,
+    );
+  }
+  const denied = destinationFailures.find((f) => f.list === 'deny');
+  if (denied !== undefined) {
+    const where = denied.rule === null ? 'the global denylist' : `the denylist of rule ${denied.rule.id}`;
+    return deny(
+      'DESTINATION_DENIED',
+      `Denied: destination ${denied.destination} is on ${where}.`,
+      denied.rule?.id ?? null,
+      `pay a destination that is not denied, or ask an operator to remove ${denied.destination} from ${where}`,
+    );
+  }
+  if (permitting.length === 0) {
+    return deny(
+      'NO_MATCHING_RULE',
+      `Denied: no rule allows or holds ${what}, and anything no rule allows is denied.`,
+      null,
+      `ask an operator to add a rule that allows or holds it, e.g. match: { ${exampleMatch(intent)} } with effect hold`,
+    );
+  }
+  const notAllowed = destinationFailures.find((f) => f.list === 'allow');
+  if (notAllowed !== undefined) {
+    const where =
+      notAllowed.rule === null
+        ? 'the global allowlist (destinations.allow)'
+        : `the allowlist of rule ${notAllowed.rule.id}`;
+    return deny(
+      'DESTINATION_DENIED',
+      `Denied: destination ${notAllowed.destination} is not on ${where}.`,
+      notAllowed.rule?.id ?? null,
+      `ask an operator to add ${notAllowed.destination} to ${where}`,
+    );
+  }
+  const riskFailure = riskFailures[0];
+  if (riskFailure !== undefined) {
+    const strictest = riskFailures.reduce((a, b) => (b.cap < a.cap ? b : a));
+    const where = strictest.rule === null ? 'the policy' : `rule ${strictest.rule.id}`;
+    const setting =
+      strictest.rule === null ? 'the global risk.max_score' : `risk.max_score of rule ${strictest.rule.id}`;
+    const alternative =
+      risk.alternative === null
+        ? ''
+        : `, or use ${risk.alternative.protocol} instead (${stripPeriod(risk.alternative.reason)})`;
+    return deny(
+      'RISK_TOO_HIGH',
+      `Denied: risk score ${risk.score} is above the maximum of ${strictest.cap} set by ${where}; top risks: ${topRisks(risk)}.`,
+      strictest.rule?.id ?? null,
+      `ask an operator to accept the risk (raise ${setting} to at least ${risk.score}), lower the amount${alternative}`,
+    );
+  }
+  const binding = bindingFailure(limitFailures);
+  if (binding !== null) {
+    return deny(
+      'LIMIT_EXCEEDED',
+      limitReason(binding, intent, what),
+      binding.rule.id,
+      limitRemedy(binding, intent),
+    );
+  }
+
+  if (holds.length > 0) {
+    const hold: HoldRequirement = {
+      approvals: Math.max(...holds.map((h) => h.approvals)),
+      delaySeconds: Math.max(...holds.map((h) => h.delayMs)) / 1000,
+      reasons: [...new Set(holds.map((h) => h.reason))],
+    };
+    const decider = holds.find((h) => h.rule !== null)?.rule ?? permitting[0]!;
+    return {
+      outcome: 'hold',
+      code: 'HELD',
+      reason: `Held by rule ${decider.id}: ${what} needs ${holdNeeds(hold)}.`,
+      decidingRule: decider.id,
+      remedy: null,
+      hold,
+      ...base,
+    };
+  }
+  const allowRule = permitting[0]!;
+  return {
+    outcome: 'allow',
+    code: 'ALLOWED',
+    reason: `Allowed by rule ${allowRule.id}: ${what} is within every limit of every matching rule.`,
+    decidingRule: allowRule.id,
+    remedy: null,
+    hold: null,
+    ...base,
+  };
+}
+
+function checkLists(
+  rule: PolicyRule | null,
+  denylist: readonly string[] | null,
+  allowlist: readonly string[] | null,
+  destinations: readonly string[],
+  failures: DestinationFailure[],
+  notes: string[],
+): void {
+  const which = rule === null ? 'global' : 'rule';
+  if (denylist !== null && denylist.length > 0) {
+    const denied = new Set(denylist);
+    const hits = destinations.filter((d) => denied.has(d));
+    for (const d of hits) failures.push({ rule, destination: d, list: 'deny' });
+    notes.push(
+      hits.length > 0
+        ? `on the ${which} denylist: ${hits.join(', ')}`
+        : `${which} denylist: no destination on it`,
+    );
+  }
+  if (allowlist !== null) {
+    const allowed = new Set(allowlist);
+    const misses = destinations.filter((d) => !allowed.has(d));
+    for (const d of misses) failures.push({ rule, destination: d, list: 'allow' });
+    notes.push(
+      misses.length > 0
+        ? `not on the ${which} allowlist: ${misses.join(', ')}`
+        : `${which} allowlist: every destination is on it`,
+    );
+  }
+}
+
+function stripPeriod(s: string): string {
+  return s.trim().replace(/[.!]+$/, '');
+}
+
+function topRisks(risk: RiskAssessment): string {
+  const top = [...risk.risks].sort((a, b) => b.score - a.score || a.id.localeCompare(b.id)).slice(0, 3);
+  return top.length === 0 ? 'none listed' : top.map((r) => `${r.name} (${r.score})`).join(', ');
+}
+
+function exampleMatch(intent: Intent): string {
+  const parts = [`protocol: ${intent.protocol}`, `action: ${intent.action}`, `asset: "${intent.asset}"`];
+  if (intent.nostr) parts.push(`kind: ${intent.nostr.kind}`);
+  if (intent.evm) parts.push(`chain_id: ${intent.evm.chainId}`);
+  return parts.join(', ');
+}
+
+function holdNeeds(hold: HoldRequirement): string {
+  const approvals =
+    hold.approvals > 0
+      ? `${hold.approvals} distinct operator approval${hold.approvals === 1 ? '' : 's'}`
+      : '';
+  const delay =
+    hold.delaySeconds > 0
+      ? `a ${describeMs(hold.delaySeconds * 1000)
+          .replace(/s$/, '')
+          .replace(' ', '-')} delay`
+      : '';
+  if (approvals && delay) return `${approvals} and ${delay} (released after both, unless vetoed)`;
+  if (delay) return `${delay} (released automatically unless an operator vetoes it)`;
+  return approvals;
+}
+
+/** The limit that decides when the request can pass: one that can never pass, else the latest to free up. */
+function bindingFailure(failures: readonly LimitFailure[]): LimitFailure | null {
+  let best: LimitFailure | null = null;
+  for (const f of failures) {
+    if (f.check.freesAt === null) return f;
+    if (best === null || (best.check.freesAt !== null && f.check.freesAt > best.check.freesAt)) best = f;
+  }
+  return best;
+}
+
+function limitName(f: LimitFailure): string {
+  const c = f.check;
+  const scope = c.perDestination === null ? '' : ` for ${c.perDestination}`;
+  if (c.limit === 'max_per_tx' || c.limit === 'max_fee_per_gas') return `${c.limit} of rule ${f.rule.id}`;
+  return `${c.limit} ${c.measure === 'value' ? 'value' : 'count'} window of rule ${f.rule.id}${scope}`;
+}
+
+function limitReason(f: LimitFailure, intent: Intent, what: string): string {
+  const c = f.check;
+  if (c.limit === 'max_per_tx') {
+    return `Denied: ${what} is above the ${limitName(f)} (${formatAmount(intent.asset, c.cap)}).`;
+  }
+  if (c.limit === 'max_fee_per_gas') {
+    return `Denied: max fee per gas ${formatGasPrice(c.request)} is above the ${limitName(f)} (${formatGasPrice(c.cap)}).`;
+  }
+  if (c.measure === 'count') {
+    return `Denied: ${what} would be operation ${c.used + c.reserved + 1n} in the ${limitName(f)}, whose cap is ${c.cap} (${c.used} committed, ${c.reserved} reserved).`;
+  }
+  const show = (v: bigint) => formatAmount(intent.asset, v);
+  return `Denied: ${what} would bring the ${limitName(f)} to ${show(c.used + c.reserved + c.request)}, above its cap of ${show(c.cap)} (${show(c.used)} committed, ${show(c.reserved)} reserved).`;
+}
+
+function limitRemedy(f: LimitFailure, intent: Intent): string {
+  const c = f.check;
+  const show = (v: bigint) => formatAmount(intent.asset, v);
+  if (c.limit === 'max_per_tx') {
+    return `lower the amount to at most ${show(c.cap)}, or ask an operator to raise max_per_tx of rule ${f.rule.id}`;
+  }
+  if (c.limit === 'max_fee_per_gas') {
+    return `lower maxFeePerGas to at most ${formatGasPrice(c.cap)} (or wait for cheaper gas), or ask an operator to raise max_fee_per_gas of rule ${f.rule.id}`;
+  }
+  if (c.freesAt === null) {
+    return c.measure === 'value'
+      ? `lower the amount to at most ${show(c.cap)} (the cap of the ${limitName(f)}), or ask an operator to raise that cap`
+      : `ask an operator to raise the cap of the ${limitName(f)}`;
+  }
+  const when = isoTime(Date.parse(c.freesAt));
+  const need = c.used + c.reserved + c.request - c.cap;
+  const calendar = c.limit === 'day' || c.limit === 'week' || c.limit === 'month';
+  if (c.measure === 'count') {
+    return calendar
+      ? `wait until ${when} when the ${limitName(f)} starts over, or ask an operator to raise its cap`
+      : `wait until ${when} when ${need} of the ${c.used + c.reserved} operations in the ${limitName(f)} ${need === 1n ? 'has' : 'have'} aged out, or ask an operator to raise its cap`;
+  }
+  const room = c.cap - c.used - c.reserved;
+  const lower = room > 0n ? `, or lower the amount to at most ${show(room)}` : '';
+  return calendar
+    ? `wait until ${when} when the ${limitName(f)} starts over${lower}`
+    : `wait until ${when} when ${show(need)} of the ${limitName(f)} frees up${lower}`;
+}

@@ -1,0 +1,138 @@
+/**
+ * parsePolicy: text → validated, normalized, deeply frozen Policy. Every failure is a WardenError
+ * with code POLICY_INVALID whose message starts with the path of the problem
+ * (`rules[2].limits[0].window: unknown window "2x"`).
+ */
+import { isWardenError } from '../core/errors.ts';
+import type { IntentAction, Protocol } from '../core/intent.ts';
+import { normalizeDestinations } from './destination.ts';
+import { parseDuration, parseWindow } from './duration.ts';
+import { policyInvalid } from './invalid.ts';
+import { loadPolicyText, type PolicyFormat } from './load.ts';
+import {
+  type LimitDocument,
+  type MatchDocument,
+  type PolicyDocument,
+  policyDocumentSchema,
+  type RuleDocument,
+} from './schema.ts';
+import type { Policy, PolicyLimit, PolicyRule, RuleMatch } from './types.ts';
+
+export function parsePolicy(text: string, format?: PolicyFormat): Policy {
+  let data: unknown;
+  try {
+    data = loadPolicyText(text, format);
+  } catch (err) {
+    if (isWardenError(err)) throw err;
+    // A parser failure we did not foresee (e.g. exhausted stack): still a refusal, never a crash.
+    throw policyInvalid([], 'document could not be parsed');
+  }
+  return policyFromData(data);
+}
+
+/** Validates already-parsed data (e.g. a policy stored as JSON in the database). */
+export function policyFromData(data: unknown): Policy {
+  const result = policyDocumentSchema.safeParse(data);
+  if (!result.success) {
+    // An unknown field first: a misspelt key also makes the real one look missing.
+    const issues = [...result.error.issues].sort(
+      (a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'),
+    );
+    const first = issues[0];
+    if (first === undefined) throw policyInvalid([], 'invalid policy');
+    if (first.code === 'unrecognized_keys') {
+      const [key, ...others] = first.keys;
+      throw policyInvalid([...first.path, key ?? '?'], 'unknown field', others.length + issues.length - 1);
+    }
+    throw policyInvalid(first.path, first.message, issues.length - 1);
+  }
+  return deepFreeze(normalize(result.data));
+}
+
+function list<T>(value: T | readonly T[] | undefined): readonly T[] | null {
+  if (value === undefined) return null;
+  const items = Array.isArray(value) ? (value as readonly T[]) : [value as T];
+  return [...new Set(items)];
+}
+
+function lowerList(value: string | readonly string[] | undefined): readonly string[] | null {
+  const items = list(value);
+  return items === null ? null : [...new Set(items.map((s) => s.toLowerCase()))];
+}
+
+function destinationList(value: string | readonly string[] | undefined): readonly string[] | null {
+  const items = list(value);
+  return items === null ? null : normalizeDestinations(items);
+}
+
+const amount = (v: string | number | undefined): bigint | null => (v === undefined ? null : BigInt(v));
+
+function normalizeMatch(m: MatchDocument | undefined): RuleMatch {
+  return {
+    protocols: list<Protocol>(m?.protocol),
+    actions: list<IntentAction>(m?.action),
+    assets: lowerList(m?.asset),
+    destinations: destinationList(m?.destination),
+    amountMin: amount(m?.amount?.min),
+    amountMax: amount(m?.amount?.max),
+    kinds: list(m?.kind),
+    chainIds: list(m?.chain_id),
+    contracts: lowerList(m?.contract),
+    functions: lowerList(m?.function),
+  };
+}
+
+function normalizeLimit(l: LimitDocument): PolicyLimit {
+  const window = parseWindow(l.window);
+  if (window === null) throw policyInvalid([], `unknown window "${l.window}"`); // unreachable: schema checked it
+  return {
+    window,
+    maxValue: amount(l.max_value),
+    maxCount: l.max_count ?? null,
+    perDestination: l.per_destination ?? false,
+  };
+}
+
+function normalizeRule(r: RuleDocument, index: number): PolicyRule {
+  const delayMs = r.delay === undefined ? 0 : (parseDuration(r.delay) ?? 0);
+  const approvals = r.effect === 'hold' ? (r.approvals ?? (delayMs > 0 ? 0 : 1)) : 0;
+  return {
+    id: r.id,
+    index,
+    description: r.description ?? null,
+    match: normalizeMatch(r.match),
+    effect: r.effect,
+    approvals,
+    delayMs,
+    maxPerTx: amount(r.max_per_tx),
+    maxFeePerGas: amount(r.max_fee_per_gas),
+    limits: (r.limits ?? []).map(normalizeLimit),
+    allowlist: r.allowlist === undefined ? null : normalizeDestinations(r.allowlist),
+    denylist: r.denylist === undefined ? null : normalizeDestinations(r.denylist),
+    newDestination: r.new_destination ?? null,
+    maxRiskScore: r.risk?.max_score ?? null,
+  };
+}
+
+function normalize(doc: PolicyDocument): Policy {
+  return {
+    version: 1,
+    name: doc.name,
+    description: doc.description ?? null,
+    risk: { tolerance: doc.risk?.tolerance ?? 'medium', maxScore: doc.risk?.max_score ?? null },
+    destinations: {
+      allow: doc.destinations?.allow === undefined ? null : normalizeDestinations(doc.destinations.allow),
+      deny: normalizeDestinations(doc.destinations?.deny ?? []),
+    },
+    newDestination: doc.new_destination ?? 'allow',
+    rules: doc.rules.map(normalizeRule),
+  };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

@@ -1,0 +1,84 @@
+/**
+ * What evaluation sees of the ledger: the entries that can still count in some window of the policy,
+ * and the destinations this identity has paid before. The gateway loads it inside the transaction
+ * that then reserves the request, so the check and the reservation see the same numbers.
+ */
+import type { Intent, IntentAction, Protocol } from '../core/intent.ts';
+import { normalizeDestination } from './destination.ts';
+import { windowStart } from './duration.ts';
+import type { Policy } from './types.ts';
+
+export type LedgerEntryStatus = 'reserved' | 'committed' | 'unknown';
+
+export interface LedgerEntry {
+  protocol: Protocol;
+  action: IntentAction;
+  asset: string;
+  /**
+   * The one destination of the operation; null when it had none or several. A null destination counts
+   * against every per-destination window (it might be any of them).
+   */
+  destination: string | null;
+  kind: number | null;
+  chainId: number | null;
+  contract: string | null;
+  functionSelector: string | null;
+  amount: bigint;
+  /** ms since the epoch. */
+  at: number;
+  /** Released entries are never in a snapshot; `unknown` (outcome not known) counts like `reserved`. */
+  status: LedgerEntryStatus;
+  /**
+   * Optional: the identity the entry belongs to. The snapshot is meant to hold the intent's identity
+   * only; when an entry carries another identity it is ignored, when it carries none it counts.
+   */
+  identity?: string;
+}
+
+export interface LedgerSnapshot {
+  entries: readonly LedgerEntry[];
+  /** Destinations this identity has paid before (committed); compared after normalization. */
+  knownDestinations: ReadonlySet<string>;
+}
+
+export const EMPTY_SNAPSHOT: LedgerSnapshot = Object.freeze({
+  entries: Object.freeze([]) as readonly LedgerEntry[],
+  knownDestinations: new Set<string>(),
+});
+
+/**
+ * How far back the ledger must be read: evaluation needs exactly the entries with `at > horizon`.
+ * It is the earliest start of any window in the policy (rolling: now − d, where an entry exactly d
+ * old no longer counts; calendar: the period start minus 1 ms, as entries at the start count).
+ * With no windows at all it is `now`.
+ */
+export function snapshotHorizon(policy: Policy, now: Date): Date {
+  const t = now.getTime();
+  let horizon = t;
+  for (const rule of policy.rules) {
+    for (const limit of rule.limits) {
+      const start = windowStart(limit.window, t) - (limit.window.kind === 'calendar' ? 1 : 0);
+      if (start < horizon) horizon = start;
+    }
+  }
+  return new Date(horizon);
+}
+
+/** The ledger entry a request books (reserved first, then committed, released or unknown). */
+export function ledgerEntryFromIntent(intent: Intent, at: number, status: LedgerEntryStatus): LedgerEntry {
+  const destinations = [...new Set(intent.destinations.map(normalizeDestination))];
+  return {
+    protocol: intent.protocol,
+    action: intent.action,
+    asset: intent.asset.toLowerCase(),
+    destination: destinations.length === 1 ? (destinations[0] ?? null) : null,
+    kind: intent.nostr?.kind ?? null,
+    chainId: intent.evm?.chainId ?? null,
+    contract: intent.evm?.contract?.toLowerCase() ?? null,
+    functionSelector: intent.evm?.functionSelector?.toLowerCase() ?? null,
+    amount: intent.amount,
+    at,
+    status,
+    identity: intent.identity,
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * Limit checks of one matching rule: max_per_tx, max_fee_per_gas and every window limit, with the
+ * numbers (used, reserved, request, cap) and, when a check fails, when it would pass (freesAt).
+ */
+import type { LimitCheck } from '../core/decision.ts';
+import type { Intent } from '../core/intent.ts';
+import { normalizeDestination } from './destination.ts';
+import { inWindow, nextPeriodStart, windowStart } from './duration.ts';
+import { entryMatchesRule } from './match.ts';
+import type { LedgerEntry, LedgerSnapshot } from './snapshot.ts';
+import type { PolicyLimit, PolicyRule } from './types.ts';
+
+/** A snapshot entry that can count for this intent (same identity and asset), destination normalized. */
+export interface CountedEntry {
+  readonly entry: LedgerEntry;
+  readonly destination: string | null;
+  readonly committed: boolean;
+}
+
+export function countedEntries(intent: Intent, snapshot: LedgerSnapshot): CountedEntry[] {
+  const asset = intent.asset.toLowerCase();
+  const out: CountedEntry[] = [];
+  for (const entry of snapshot.entries) {
+    if (entry.asset.toLowerCase() !== asset) continue;
+    if (entry.identity !== undefined && entry.identity !== intent.identity) continue;
+    out.push({
+      entry,
+      destination: entry.destination === null ? null : normalizeDestination(entry.destination),
+      // Anything not committed (reserved, unknown, or an unexpected status) counts as reserved.
+      committed: entry.status === 'committed',
+    });
+  }
+  return out;
+}
+
+function simpleCheck(limit: string, request: bigint, cap: bigint): LimitCheck {
+  return {
+    limit,
+    measure: 'value',
+    used: 0n,
+    reserved: 0n,
+    request,
+    cap,
+    ok: request <= cap,
+    perDestination: null,
+    windowStart: null,
+    freesAt: null,
+  };
+}
+
+export function checkRuleLimits(
+  rule: PolicyRule,
+  intent: Intent,
+  destinations: readonly string[],
+  entries: readonly CountedEntry[],
+  now: number,
+  notes: string[],
+): LimitCheck[] {
+  const checks: LimitCheck[] = [];
+  if (rule.maxPerTx !== null) checks.push(simpleCheck('max_per_tx', intent.amount, rule.maxPerTx));
+  if (rule.maxFeePerGas !== null) {
+    if (intent.evm === undefined) notes.push('max_fee_per_gas does not apply: not an EVM request');
+    else checks.push(simpleCheck('max_fee_per_gas', intent.evm.maxFeePerGas, rule.maxFeePerGas));
+  }
+  if (rule.limits.length === 0) return checks;
+  const ruleEntries = entries.filter((c) => entryMatchesRule(rule, c.entry, normalizeDestination));
+  for (const limit of rule.limits) {
+    const inside = ruleEntries.filter((c) => inWindow(limit.window, c.entry.at, now));
+    const buckets: { destination: string | null; items: CountedEntry[] }[] =
+      limit.perDestination && destinations.length > 0
+        ? destinations.map((d) => ({
+            destination: d,
+            items: inside.filter((c) => c.destination === null || c.destination === d),
+          }))
+        : [{ destination: null, items: inside }];
+    for (const bucket of buckets) {
+      if (limit.maxValue !== null) {
+        checks.push(
+          windowCheck(limit, 'value', limit.maxValue, intent.amount, bucket.items, bucket.destination, now),
+        );
+      }
+      if (limit.maxCount !== null) {
+        checks.push(
+          windowCheck(limit, 'count', BigInt(limit.maxCount), 1n, bucket.items, bucket.destination, now),
+        );
+      }
+    }
+  }
+  return checks;
+}
+
+function windowCheck(
+  limit: PolicyLimit,
+  measure: 'value' | 'count',
+  cap: bigint,
+  request: bigint,
+  items: readonly CountedEntry[],
+  perDestination: string | null,
+  now: number,
+): LimitCheck {
+  const weight = (c: CountedEntry): bigint => (measure === 'value' ? c.entry.amount : 1n);
+  let used = 0n;
+  let reserved = 0n;
+  for (const c of items) {
+    if (c.committed) used += weight(c);
+    else reserved += weight(c);
+  }
+  const ok = used + reserved + request <= cap;
+  let freesAt: number | null = null;
+  if (!ok && request <= cap) {
+    if (limit.window.kind === 'calendar') {
+      freesAt = nextPeriodStart(limit.window.unit, now);
+    } else {
+      // Entries leave a rolling window d after they were made; find when enough have left.
+      const need = used + reserved + request - cap;
+      const sorted = [...items].sort((a, b) => a.entry.at - b.entry.at);
+      let freed = 0n;
+      for (const c of sorted) {
+        freed += weight(c);
+        if (freed >= need) {
+          freesAt = c.entry.at + limit.window.ms;
+          break;
+        }
+      }
+    }
+  }
+  return {
+    limit: limit.window.label,
+    measure,
+    used,
+    reserved,
+    request,
+    cap,
+    ok,
+    perDestination,
+    windowStart: new Date(windowStart(limit.window, now)).toISOString(),
+    freesAt: freesAt === null ? null : new Date(freesAt).toISOString(),
+  };
+}

@@ -1,0 +1,90 @@
+import { after } from 'node:test';
+import { startHttpServer } from '../../src/api/http/server.ts';
+import type { Clock } from '../../src/core/clock.ts';
+import { nullLogger } from '../../src/core/logger.ts';
+import type { Capability, Role } from '../../src/core/principal.ts';
+import { createTokenAudited, setPolicyAudited } from '../../src/gateway/admin.ts';
+import { evmHandlers } from '../../src/gateway/evm-setup.ts';
+import { Gateway } from '../../src/gateway/gateway.ts';
+import type { RateLimit } from '../../src/gateway/rate-limit.ts';
+import { Warden } from '../../src/gateway/warden.ts';
+import { passphrase, TEST_KDF } from './home.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureHome } from '../../src/config/home.ts';
+
+export interface TestGateway {
+  url: string;
+  warden: Warden;
+  gateway: Gateway;
+  token(role: Role, options?: { identity?: string; capabilities?: Capability[]; ttlMs?: number }): Promise<string>;
+  call(method: string, path: string, options?: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> }): Promise<{ status: number; body: any }>;
+  close(): Promise<void>;
+}
+
+/** A real Warden (vault, SQLite store, audit log) behind a real HTTP server on 127.0.0.1. */
+export async function startTestGateway(options: {
+  identities: string[];
+  policies?: Record<string, string>;
+  clock?: Clock;
+  evmRpc?: Map<number, string>;
+  rateLimits?: (operation: string) => RateLimit;
+}): Promise<TestGateway> {
+  const root = mkdtempSync(join(tmpdir(), 'warden-gateway-'));
+  const layout = ensureHome(join(root, 'home'));
+  const warden = await Warden.init(
+    { home: layout.dir, actor: 'cli:test', logger: nullLogger(), kdf: TEST_KDF, ...(options.clock ? { clock: options.clock } : {}) },
+    passphrase(),
+  );
+  for (const name of options.identities) await warden.createIdentity(name, 'regtest');
+  for (const [identity, doc] of Object.entries(options.policies ?? {})) await setPolicyAudited(warden, identity === '*' ? null : identity, doc);
+  const gateway = new Gateway(warden, {
+    logger: nullLogger(),
+    handlers: options.evmRpc ? evmHandlers(warden, options.evmRpc) : [],
+    ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
+  });
+  const server = await startHttpServer(gateway, { host: '127.0.0.1', port: 0 });
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await server.close();
+    await warden.close();
+    rmSync(root, { recursive: true, force: true });
+  };
+  after(close);
+  return {
+    url: server.url,
+    warden,
+    gateway,
+    async token(role, o = {}) {
+      const { token } = await createTokenAudited(warden, {
+        role,
+        identity: o.identity ?? null,
+        capabilities: o.capabilities ?? [],
+        label: `test-${role}`,
+        ...(o.ttlMs ? { ttlMs: o.ttlMs } : {}),
+      });
+      return token;
+    },
+    async call(method, path, o = {}) {
+      const headers: Record<string, string> = { ...(o.headers ?? {}) };
+      if (o.token) headers.authorization = `Bearer ${o.token}`;
+      let body: string | undefined;
+      if (o.rawBody !== undefined) body = o.rawBody;
+      else if (o.body !== undefined) {
+        body = JSON.stringify(o.body);
+        headers['content-type'] ??= 'application/json';
+      }
+      const res = await fetch(`${server.url}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {}
+      return { status: res.status, body: parsed };
+    },
+    close,
+  };
+}
