@@ -212,7 +212,7 @@ export function evaluate(
 
   if (holds.length > 0) {
     const hold: HoldRequirement = {
-      approvals: Math.max(...holds.map((h) => h.approvals)),
+      approvals: holds[0]!.approvals,
       delaySeconds: Math.max(...holds.map((h) => h.delayMs)) / 1000,
       reasons: [...new Set(holds.map((h) => h.reason))],
     };
