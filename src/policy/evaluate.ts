@@ -54,7 +54,7 @@ export function evaluate(
   }
 
   const destinations = intentDestinations(intent);
-  const entries = countedEntries(intent, snapshot);
+  const entries = countedEntries(intent, snapshot, t);
   let newDestinations: string[] | null = null;
   const firstPayments = (): string[] => {
     if (newDestinations === null) {
@@ -212,7 +212,7 @@ export function evaluate(
 
   if (holds.length > 0) {
     const hold: HoldRequirement = {
-      approvals: holds[0]!.approvals,
+      approvals: Math.max(...holds.map((h) => h.approvals)),
       delaySeconds: Math.max(...holds.map((h) => h.delayMs)) / 1000,
       reasons: [...new Set(holds.map((h) => h.reason))],
     };
@@ -275,7 +275,9 @@ function stripPeriod(s: string): string {
 }
 
 function topRisks(risk: RiskAssessment): string {
-  const top = [...risk.risks].sort((a, b) => b.score - a.score || a.id.localeCompare(b.id)).slice(0, 3);
+  const top = [...risk.risks]
+    .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .slice(0, 3);
   return top.length === 0 ? 'none listed' : top.map((r) => `${r.name} (${r.score})`).join(', ');
 }
 

@@ -15,9 +15,13 @@ export interface CountedEntry {
   readonly entry: LedgerEntry;
   readonly destination: string | null;
   readonly committed: boolean;
+  /** The entry's time; a corrupt (non-finite) time counts as `now`, inside every window. */
+  readonly at: number;
+  /** The entry's amount; a corrupt negative amount counts as 0, never as room. */
+  readonly amount: bigint;
 }
 
-export function countedEntries(intent: Intent, snapshot: LedgerSnapshot): CountedEntry[] {
+export function countedEntries(intent: Intent, snapshot: LedgerSnapshot, now: number): CountedEntry[] {
   const asset = intent.asset.toLowerCase();
   const out: CountedEntry[] = [];
   for (const entry of snapshot.entries) {
@@ -28,6 +32,8 @@ export function countedEntries(intent: Intent, snapshot: LedgerSnapshot): Counte
       destination: entry.destination === null ? null : normalizeDestination(entry.destination),
       // Anything not committed (reserved, unknown, or an unexpected status) counts as reserved.
       committed: entry.status === 'committed',
+      at: Number.isFinite(entry.at) ? entry.at : now,
+      amount: typeof entry.amount === 'bigint' && entry.amount > 0n ? entry.amount : 0n,
     });
   }
   return out;
@@ -65,7 +71,7 @@ export function checkRuleLimits(
   if (rule.limits.length === 0) return checks;
   const ruleEntries = entries.filter((c) => entryMatchesRule(rule, c.entry, normalizeDestination));
   for (const limit of rule.limits) {
-    const inside = ruleEntries.filter((c) => inWindow(limit.window, c.entry.at, now));
+    const inside = ruleEntries.filter((c) => inWindow(limit.window, c.at, now));
     const buckets: { destination: string | null; items: CountedEntry[] }[] =
       limit.perDestination && destinations.length > 0
         ? destinations.map((d) => ({
@@ -98,7 +104,7 @@ function windowCheck(
   perDestination: string | null,
   now: number,
 ): LimitCheck {
-  const weight = (c: CountedEntry): bigint => (measure === 'value' ? c.entry.amount : 1n);
+  const weight = (c: CountedEntry): bigint => (measure === 'value' ? c.amount : 1n);
   let used = 0n;
   let reserved = 0n;
   for (const c of items) {
@@ -113,12 +119,12 @@ function windowCheck(
     } else {
       // Entries leave a rolling window d after they were made; find when enough have left.
       const need = used + reserved + request - cap;
-      const sorted = [...items].sort((a, b) => a.entry.at - b.entry.at);
+      const sorted = [...items].sort((a, b) => a.at - b.at);
       let freed = 0n;
       for (const c of sorted) {
         freed += weight(c);
         if (freed >= need) {
-          freesAt = c.entry.at + limit.window.ms;
+          freesAt = c.at + limit.window.ms;
           break;
         }
       }

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
-import { FAST_KDF, runWarden, WARDEN_BIN, writeFileMode } from '../helpers/cli.ts';
+import { describe, test } from 'node:test';
+import { FAST_KDF, runWarden, startWardenServer, writeFileMode } from '../helpers/cli.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
 import { fund, HARDHAT_CHAIN_ID, rpcCall, startHardhat } from '../helpers/hardhat.ts';
 import { tempDir, TEST_PASSPHRASE } from '../helpers/home.ts';
@@ -88,26 +87,8 @@ describe('EVM sends against a real node: the budget is exact under concurrency a
     await fund(node.rpcUrl, identity.evm.address, 100n * ONE_ETH);
     const before = await balance(node.rpcUrl, RECIPIENT);
 
-    const servers: ChildProcess[] = [];
-    after(() => servers.forEach((s) => s.kill('SIGKILL')));
-    const startServer = async () => {
-      const child = spawn(
-        process.execPath,
-        [WARDEN_BIN, '--home', home, 'start', '--port', '0', '--passphrase-file', pass, '--evm-rpc', `${HARDHAT_CHAIN_ID}=${node.rpcUrl}`],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      servers.push(child);
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        child.stdout!.on('data', (d) => {
-          out += d;
-          const m = /Warden listening on (http:\/\/\S+)/.exec(out);
-          if (m) resolve(m[1]!);
-        });
-        child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
-      });
-      return { child, url };
-    };
+    const startServer = () =>
+      startWardenServer(['--home', home, 'start', '--port', '0', '--passphrase-file', pass, '--evm-rpc', `${HARDHAT_CHAIN_ID}=${node.rpcUrl}`]);
     const post = (url: string, i: number) =>
       fetch(`${url}/v1/evm/send`, {
         method: 'POST',
@@ -119,8 +100,7 @@ describe('EVM sends against a real node: the budget is exact under concurrency a
     const batch1 = await Promise.all(Array.from({ length: 40 }, (_, i) => post(first.url, i)));
     assert.equal(batch1.filter((r) => r.status === 200).length, 40);
     // A crash, not a graceful stop: SIGKILL leaves no chance to flush anything.
-    first.child.kill('SIGKILL');
-    await new Promise((resolve) => first.child.once('exit', resolve));
+    await first.stop('SIGKILL');
 
     const second = await startServer();
     const batch2 = await Promise.all(Array.from({ length: 960 }, (_, i) => post(second.url, 40 + i)));
@@ -131,8 +111,7 @@ describe('EVM sends against a real node: the budget is exact under concurrency a
     const retry = await post(second.url, 0);
     assert.equal(retry.status, 200);
     assert.equal(retry.body.request.requestId, batch1[0]!.body.request.requestId);
-    second.child.kill('SIGTERM');
-    await new Promise((resolve) => second.child.once('exit', resolve));
+    assert.equal(await second.stop('SIGTERM'), 0);
 
     const totals = JSON.parse((await w('--json', 'ledger', 'show')).stdout);
     assert.deepEqual(

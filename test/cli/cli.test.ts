@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { generateSecretKey, getPublicKey, nip19 } from 'nostr-tools';
 import * as nip49 from 'nostr-tools/nip49';
-import { FAST_KDF, runWarden, writeFileMode } from '../helpers/cli.ts';
+import { FAST_KDF, runWarden, startWardenServer, writeFileMode } from '../helpers/cli.ts';
 import { TEST_PASSPHRASE, tempDir } from '../helpers/home.ts';
 
 const ABANDON = `${'abandon '.repeat(11)}about`;
@@ -392,11 +392,18 @@ describe('warden CLI', () => {
     assert.match(sealedVerify.stdout, /unauthenticated: vault sealed/);
   });
 
-  test('start: unseals and reports; without a vault and without a TTY it names the options', async () => {
-    const { w, pass, dir } = await freshVault();
-    const started = await w('start', '--passphrase-file', pass);
-    assert.equal(started.code, 0, started.stderr);
-    assert.match(started.stdout, /Warden unsealed\./);
+  test('start: unseals, serves the API on loopback until SIGTERM; without a vault or passphrase it names the options', async () => {
+    const { w, pass, dir, home } = await freshVault();
+    const server = await startWardenServer(['--home', home, 'start', '--port', '0', '--passphrase-file', pass]);
+    assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.match(server.output(), /Warden unsealed\./);
+    const health = await fetch(`${server.url}/v1/health`);
+    assert.equal(health.status, 200);
+    assert.equal(await server.stop('SIGTERM'), 0);
+    assert.match(server.output(), /Warden stopped; the vault is sealed\./);
+    const remote = await w('start', '--port', '0', '--host', '0.0.0.0', '--passphrase-file', pass);
+    assert.equal(remote.code, 1);
+    assert.match(remote.stderr, /^BIND_REFUSED: .*TLS.*--allow-remote/m);
     const none = await runWarden(['--home', join(dir, 'empty'), 'start']);
     assert.equal(none.code, 1);
     assert.match(none.stderr, /^VAULT_NOT_INITIALIZED: .*warden init --passphrase-file FILE.*terminal/m);

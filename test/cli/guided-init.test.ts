@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { WARDEN_BIN } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/home.ts';
 
+const CTRL_C = '\x03';
 const hasScript = spawnSync('script', ['--version']).status === 0;
 
 /**
@@ -44,10 +45,12 @@ test('first `warden start` on a terminal: guided init with the passphrase twice,
   const home = join(tempDir('tty'), 'home');
   const secret = 'tty typed passphrase 31337';
   const r = await onTerminal(
-    ['--home', home, 'start', '--kdf-memory', '8', '--kdf-iterations', '1'],
+    ['--home', home, 'start', '--port', '0', '--kdf-memory', '8', '--kdf-iterations', '1'],
     [
       { prompt: /Vault passphrase: $/, reply: `${secret}\r` },
       { prompt: /Repeat the vault passphrase: $/, reply: `${secret}\r` },
+      // The server runs until Ctrl-C on its terminal.
+      { prompt: /Warden listening on http:\/\/127\.0\.0\.1:\d+/, reply: CTRL_C },
     ],
   );
   assert.equal(r.code, 0, r.output);
@@ -57,11 +60,15 @@ test('first `warden start` on a terminal: guided init with the passphrase twice,
   assert.ok(existsSync(join(home, 'keystore.json')));
 
   const unseal = await onTerminal(
-    ['--home', home, 'start'],
-    [{ prompt: /Vault passphrase: $/, reply: `${secret}\r` }],
+    ['--home', home, 'start', '--port', '0'],
+    [
+      { prompt: /Vault passphrase: $/, reply: `${secret}\r` },
+      { prompt: /Warden listening on /, reply: CTRL_C },
+    ],
   );
   assert.equal(unseal.code, 0, unseal.output);
   assert.match(unseal.output, /Warden unsealed\./);
+  assert.match(unseal.output, /Warden stopped; the vault is sealed\./);
 });
 
 test('guided init refuses a mismatched repeat and a weak passphrase, and writes nothing', {

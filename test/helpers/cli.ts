@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 export const WARDEN_BIN = fileURLToPath(new URL('../../bin/warden.js', import.meta.url));
@@ -45,3 +46,46 @@ export function writeFileMode(dir: string, name: string, content: string, mode =
 
 /** Flags that make argon2id cheap in CLI tests; the default parameters are tested on their own. */
 export const FAST_KDF = ['--kdf-memory', '8', '--kdf-iterations', '1'];
+
+export interface ServerProcess {
+  url: string;
+  child: import('node:child_process').ChildProcess;
+  output(): string;
+  /** Sends a signal and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Runs `warden … start` as a real server process and resolves once it prints its URL. */
+export async function startWardenServer(args: string[]): Promise<ServerProcess> {
+  const env = { ...process.env };
+  delete env.WARDEN_PASSPHRASE;
+  const child = spawn(process.execPath, [WARDEN_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => {
+    out += d;
+  });
+  child.stderr!.on('data', (d) => {
+    out += d;
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  after(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    const onData = () => {
+      const m = /Warden listening on (https?:\/\/\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    };
+    child.stdout!.on('data', onData);
+    exited.then((code) => reject(new Error(`warden start exited with ${code}: ${out}`)));
+  });
+  return {
+    url,
+    child,
+    output: () => out,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}

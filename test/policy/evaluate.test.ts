@@ -311,6 +311,21 @@ describe('windows count the right ledger entries', () => {
     assert.equal(d.trail[0]?.limits[0]?.used, 900n);
   });
 
+  test('corrupt ledger entries never make room: a negative amount counts as 0, a time that is not a number as now', () => {
+    const p = policy(
+      'rules:\n  - { id: w, effect: allow, limits: [{ window: 1h, max_value: 100, max_count: 2 }] }\n',
+    );
+    const d = run(p, btcIntent(60n), snapshot([entry(-1000n, t - 1000), entry(50n, Number.NaN)]));
+    assert.equal(d.code, 'LIMIT_EXCEEDED');
+    assert.deepEqual(
+      d.trail[0]?.limits.map((l) => [l.measure, l.used]),
+      [
+        ['value', 50n],
+        ['count', 2n],
+      ],
+    );
+  });
+
   test('the amount condition does not filter the window: big and small payments share it', () => {
     const p = policy(`rules:
   - { id: small, match: { amount: { max: 100 } }, effect: allow, limits: [{ window: 1h, max_value: 150 }] }

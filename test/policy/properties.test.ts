@@ -85,14 +85,21 @@ const ruleFields = (effect: fc.Arbitrary<string>): fc.Arbitrary<Doc> =>
     });
 
 const anyRuleArb = ruleFields(
-  fc.oneof({ weight: 3, arbitrary: fc.constant('allow') }, { weight: 2, arbitrary: fc.constant('hold') }, { weight: 1, arbitrary: fc.constant('deny') }),
+  fc.oneof(
+    { weight: 3, arbitrary: fc.constant('allow') },
+    { weight: 2, arbitrary: fc.constant('hold') },
+    { weight: 1, arbitrary: fc.constant('deny') },
+  ),
 );
 
 const policyDocArb: fc.Arbitrary<Doc> = fc.record(
   {
     version: fc.constant(1),
     name: fc.constant('generated'),
-    risk: fc.record({ tolerance: fc.constantFrom('low', 'medium', 'high'), max_score: fc.integer({ min: 1, max: 16 }) }, { requiredKeys: [] }),
+    risk: fc.record(
+      { tolerance: fc.constantFrom('low', 'medium', 'high'), max_score: fc.integer({ min: 1, max: 16 }) },
+      { requiredKeys: [] },
+    ),
     new_destination: fc.constantFrom('allow', 'hold'),
     destinations: fc.record({ deny: fc.subarray(BTC_DESTS, { maxLength: 1 }) }),
     rules: fc.array(anyRuleArb, { minLength: 1, maxLength: 6 }),
@@ -109,7 +116,9 @@ const intentArb: fc.Arbitrary<Intent> = fc.oneof(
   fc
     .tuple(fc.bigInt({ min: 0n, max: 3000n }), fc.subarray(BTC_DESTS, { minLength: 1, maxLength: 2 }))
     .map(([a, d]) => btcIntent(a, d)),
-  fc.tuple(fc.bigInt({ min: 0n, max: 3000n }), fc.constantFrom(...BTC_DESTS)).map(([a, d]) => lnIntent(a, [d])),
+  fc
+    .tuple(fc.bigInt({ min: 0n, max: 3000n }), fc.constantFrom(...BTC_DESTS))
+    .map(([a, d]) => lnIntent(a, [d])),
   fc.constantFrom(...KINDS).map(nostrIntent),
   fc
     .tuple(fc.bigInt({ min: 0n, max: 3000n }), fc.constantFrom(EVM_ADDR, EVM_ADDR2))
@@ -119,7 +128,11 @@ const intentArb: fc.Arbitrary<Intent> = fc.oneof(
 const snapshotArb: fc.Arbitrary<LedgerSnapshot> = fc
   .tuple(
     fc.array(
-      fc.tuple(intentArb, fc.integer({ min: 0, max: 2 * DAY }), fc.constantFrom('reserved', 'committed', 'unknown' as const)),
+      fc.tuple(
+        intentArb,
+        fc.integer({ min: 0, max: 2 * DAY }),
+        fc.constantFrom('reserved', 'committed', 'unknown' as const),
+      ),
       { maxLength: 12 },
     ),
     fc.subarray([...BTC_DESTS, EVM_ADDR, EVM_ADDR2]),
@@ -149,7 +162,8 @@ function matchingDenyArb(intent: Intent): fc.Arbitrary<Doc> {
       if (pick.asset) match.asset = intent.asset;
       if (pick.amount) match.amount = { min: intent.amount.toString(), max: intent.amount.toString() };
       if (pick.kind && intent.nostr) match.kind = intent.nostr.kind;
-      if (pick.destination && intent.destinations[0] !== undefined) match.destination = [intent.destinations[0]];
+      if (pick.destination && intent.destinations[0] !== undefined)
+        match.destination = [intent.destinations[0]];
       return { id: 'added-deny', effect: 'deny', ...(Object.keys(match).length > 0 ? { match } : {}) };
     });
 }
@@ -180,7 +194,13 @@ interface Lim {
   per_destination?: boolean;
 }
 
-function referenceOk(limits: readonly Lim[], entries: readonly LedgerEntry[], request: bigint, dest: string, now: number) {
+function referenceOk(
+  limits: readonly Lim[],
+  entries: readonly LedgerEntry[],
+  request: bigint,
+  dest: string,
+  now: number,
+) {
   return limits.every((l) => {
     const { start, inclusive } = referenceStart(l.window, now);
     const inside = entries.filter(
@@ -199,7 +219,11 @@ describe('properties', () => {
   test('(a) no sequence of requests ever exceeds a cap, and only a real excess denies', () => {
     const requestArb = fc.record({
       amount: fc.bigInt({ min: 0n, max: 3000n }),
-      advance: fc.oneof(fc.integer({ min: 0, max: 2000 }), fc.integer({ min: 0, max: 3 * 3_600_000 }), fc.integer({ min: 0, max: 9 * DAY })),
+      advance: fc.oneof(
+        fc.integer({ min: 0, max: 2000 }),
+        fc.integer({ min: 0, max: 3 * 3_600_000 }),
+        fc.integer({ min: 0, max: 9 * DAY }),
+      ),
       dest: fc.constantFrom(...BTC_DESTS),
     });
     fc.assert(
@@ -209,7 +233,11 @@ describe('properties', () => {
         fc.integer({ min: 0, max: 400 * DAY }),
         (limits, requests, startOffset) => {
           const p = parsePolicy(
-            JSON.stringify({ version: 1, name: 'caps', rules: [{ id: 'capped', match: { protocol: 'bitcoin' }, effect: 'allow', limits }] }),
+            JSON.stringify({
+              version: 1,
+              name: 'caps',
+              rules: [{ id: 'capped', match: { protocol: 'bitcoin' }, effect: 'allow', limits }],
+            }),
           );
           const entries: LedgerEntry[] = [];
           let now = Date.UTC(2027, 0, 1) + startOffset;
@@ -218,16 +246,23 @@ describe('properties', () => {
             const intent = btcIntent(r.amount, [r.dest]);
             const d = evaluate(intent, risk(1), { entries, knownDestinations: new Set() }, p, new Date(now));
             const expected = referenceOk(limits, entries, r.amount, r.dest, now);
-            assert.equal(d.outcome, expected ? 'allow' : 'deny', `at ${new Date(now).toISOString()}: ${d.reason}`);
+            assert.equal(
+              d.outcome,
+              expected ? 'allow' : 'deny',
+              `at ${new Date(now).toISOString()}: ${d.reason}`,
+            );
             if (d.outcome !== 'allow') continue;
             entries.push(ledgerEntryFromIntent(intent, now, 'committed'));
             // Window totals only grow when an entry is added, so checking now covers every moment.
             for (const l of limits) {
               const { start, inclusive } = referenceStart(l.window, now);
               const inside = entries.filter((e) => (inclusive ? e.at >= start : e.at > start));
-              const groups = l.per_destination ? BTC_DESTS.map((d) => inside.filter((e) => e.destination === d)) : [inside];
+              const groups = l.per_destination
+                ? BTC_DESTS.map((d) => inside.filter((e) => e.destination === d))
+                : [inside];
               for (const g of groups) {
-                if (l.max_value !== undefined) assert.ok(g.reduce((s, e) => s + e.amount, 0n) <= BigInt(l.max_value));
+                if (l.max_value !== undefined)
+                  assert.ok(g.reduce((s, e) => s + e.amount, 0n) <= BigInt(l.max_value));
                 if (l.max_count !== undefined) assert.ok(g.length <= l.max_count);
               }
             }
@@ -247,7 +282,7 @@ describe('properties', () => {
         riskArb,
         fc.nat(),
         (doc, [intent, denyRule], snap, r, index) => {
-          const rules = insert((withIds(doc).rules as Doc[]), index, denyRule);
+          const rules = insert(withIds(doc).rules as Doc[], index, denyRule);
           const p = parsePolicy(JSON.stringify({ ...doc, rules }), 'json');
           const d = evaluate(intent, r, snap, p, NOW);
           assert.equal(d.outcome, 'deny');
@@ -264,8 +299,20 @@ describe('properties', () => {
     fc.assert(
       fc.property(policyDocArb, intentArb, snapshotArb, riskArb, (doc, intent, snap, r) => {
         const p = parsePolicy(JSON.stringify(withIds(doc)));
-        const fresh = evaluate(structuredClone(intent), structuredClone(r), { entries: structuredClone(snap.entries), knownDestinations: new Set(snap.knownDestinations) }, p, new Date(NOW));
-        const frozen = [deepFreeze(intent), deepFreeze(r), deepFreeze(snap), p, deepFreeze(new Date(NOW))] as const;
+        const fresh = evaluate(
+          structuredClone(intent),
+          structuredClone(r),
+          { entries: structuredClone(snap.entries), knownDestinations: new Set(snap.knownDestinations) },
+          p,
+          new Date(NOW),
+        );
+        const frozen = [
+          deepFreeze(intent),
+          deepFreeze(r),
+          deepFreeze(snap),
+          p,
+          deepFreeze(new Date(NOW)),
+        ] as const;
         const first = evaluate(...frozen);
         const second = evaluate(...frozen);
         assert.deepEqual(first, second);
@@ -289,7 +336,10 @@ describe('properties', () => {
         (doc, holdAt, intent, snap, r, added) => {
           // A catch-all hold somewhere in the policy makes held outcomes common (fewer discarded runs).
           const seeded = withIds(doc);
-          const base = { ...seeded, rules: insert(seeded.rules as Doc[], holdAt, { id: 'base-hold', effect: 'hold' }) };
+          const base = {
+            ...seeded,
+            rules: insert(seeded.rules as Doc[], holdAt, { id: 'base-hold', effect: 'hold' }),
+          };
           const before = evaluate(intent, r, snap, parsePolicy(JSON.stringify(base)), NOW);
           fc.pre(before.outcome === 'hold');
           holds += 1;

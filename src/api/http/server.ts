@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { isIP } from 'node:net';
-import { type ServerType, serve } from '@hono/node-server';
+import { createAdaptorServer } from '@hono/node-server';
 import { WardenError } from '../../core/errors.ts';
 import type { Gateway } from '../../gateway/gateway.ts';
 import { createHttpApp } from './app.ts';
@@ -33,6 +33,8 @@ export function checkBind(options: ServeOptions): void {
   }
 }
 
+export const LISTEN_BACKLOG = 4096;
+
 export interface RunningServer {
   url: string;
   close(): Promise<void>;
@@ -44,9 +46,11 @@ export async function startHttpServer(gateway: Gateway, options: ServeOptions): 
   const tls = options.tls
     ? { createServer: createHttpsServer, serverOptions: { cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) } }
     : {};
-  const server = await new Promise<ServerType>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: options.host, port: options.port, ...tls }, () => resolve(s));
-    s.once('error', reject);
+  const server = createAdaptorServer({ fetch: app.fetch, ...tls });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    // A deep accept queue: bursts of agent requests wait for a worker instead of being reset.
+    server.listen({ host: options.host, port: options.port, backlog: LISTEN_BACKLOG }, () => resolve());
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;

@@ -34,8 +34,6 @@ async function serve(ctx: CliContext, warden: Warden, flags: StartFlags): Promis
     ...(flags.allowRemote ? { allowRemote: true } : {}),
     ...(flags.bodyLimit ? { bodyLimit: flags.bodyLimit } : {}),
   });
-  ctx.io.stdout.write(`Warden listening on ${server.url} (operations: ${gateway.operations.join(', ')})\n`);
-  warden.logger.info({ url: server.url }, 'listening');
   let ticking = false;
   const timer = setInterval(() => {
     if (ticking) return;
@@ -47,11 +45,15 @@ async function serve(ctx: CliContext, warden: Warden, flags: StartFlags): Promis
         ticking = false;
       });
   }, 1000);
-  await new Promise<void>((resolve) => {
+  // Signal handlers go in before the URL is printed: whoever reads it may stop us at once.
+  const stopped = new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  ctx.io.stdout.write(`Warden listening on ${server.url} (operations: ${gateway.operations.join(', ')})\n`);
+  warden.logger.info({ url: server.url }, 'listening');
+  await stopped;
   clearInterval(timer);
   await server.close();
   ctx.io.stdout.write('Warden stopped; the vault is sealed.\n');
