@@ -1,8 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { asWardenError, isWardenError, WardenError } from '../core/errors.ts';
 import { registerAuditCommands } from './commands/audit.ts';
-import { registerIdentityCommands } from './commands/identity.ts';
 import { registerGatewayCommands } from './commands/gateway.ts';
+import { registerIdentityCommands } from './commands/identity.ts';
 import { registerStartCommand } from './commands/start.ts';
 import { registerVaultCommands } from './commands/vault.ts';
 import { CliContext, type CliIo, type GlobalOptions } from './context.ts';

@@ -18,14 +18,24 @@ async function auditedChange<T>(
     await appendAuditInTx(
       tx,
       warden.vault.auditKeys(),
-      { actor: warden.actor, identity, action, outcome: 'ok', summary: { operationId: randomId('op'), protocol: 'admin' }, details },
+      {
+        actor: warden.actor,
+        identity,
+        action,
+        outcome: 'ok',
+        summary: { operationId: randomId('op'), protocol: 'admin' },
+        details,
+      },
       warden.clock,
     );
     return result;
   });
 }
 
-export function createTokenAudited(warden: Warden, spec: TokenSpec): Promise<{ token: string; info: TokenInfo }> {
+export function createTokenAudited(
+  warden: Warden,
+  spec: TokenSpec,
+): Promise<{ token: string; info: TokenInfo }> {
   if (spec.identity) warden.vault.getIdentity(spec.identity);
   return auditedChange(warden, 'token.create', spec.identity, async (tx) => {
     const created = await createToken(tx, spec, warden.clock);
@@ -46,11 +56,18 @@ export function tokens(warden: Warden): Promise<TokenInfo[]> {
 }
 
 /** Stores a validated policy for an identity (or the default, `*`), audited with its hash. */
-export function setPolicyAudited(warden: Warden, identity: string | null, document: string): Promise<LoadedPolicy> {
+export function setPolicyAudited(
+  warden: Warden,
+  identity: string | null,
+  document: string,
+): Promise<LoadedPolicy> {
   const key = identity ?? DEFAULT_POLICY_KEY;
   if (identity) warden.vault.getIdentity(identity);
   return auditedChange(warden, 'policy.set', identity, async (tx) => {
     const loaded = await storePolicy(tx, key, document, warden.actor, warden.clock);
-    return { result: loaded, details: { identity: key, hash: loaded.hash, rules: loaded.policy.rules.length } };
+    return {
+      result: loaded,
+      details: { identity: key, hash: loaded.hash, rules: loaded.policy.rules.length },
+    };
   });
 }

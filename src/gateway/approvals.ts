@@ -1,16 +1,30 @@
+import { bytesToHex } from '@noble/hashes/utils.js';
 import { appendAuditInTx } from '../audit/append.ts';
 import type { AuditEntry } from '../audit/entry.ts';
+import type { Decision, HoldRequirement } from '../core/decision.ts';
 import { WardenError } from '../core/errors.ts';
-import type { HoldRequirement } from '../core/decision.ts';
+import { toJsonValue } from '../core/json.ts';
+import type { Policy } from '../policy/index.ts';
+import { holdProgress } from '../policy/index.ts';
+import { riskAcceptance, riskAcceptanceBytes } from '../risk/index.ts';
 import type { RequestTable } from '../store/schema.ts';
 import type { Db } from '../store/store.ts';
-import { holdProgress } from '../policy/index.ts';
 import type { GatewayContext } from './context.ts';
 import type { ProtocolHandler } from './handlers/handler.ts';
 import { intentFromJson, intentHash } from './intent-codec.ts';
-import { settle } from './ledger.ts';
-import { type Pipeline, payloadAad } from './pipeline.ts';
-import { getRequestRow, type RequestView, requestView, transition } from './requests.ts';
+import { loadSnapshot, reserve, settle } from './ledger.ts';
+import { assessAndEvaluate, type Pipeline, payloadAad } from './pipeline.ts';
+import { loadPolicy } from './policies.ts';
+import { decisionJson, getRequestRow, type RequestView, requestView, transition } from './requests.ts';
+
+/** The policy with every risk cap lifted (the highest possible score is 16). */
+function withoutRiskCaps(policy: Policy): Policy {
+  return {
+    ...policy,
+    risk: { ...policy.risk, maxScore: 16 },
+    rules: policy.rules.map((r) => ({ ...r, maxRiskScore: null })),
+  };
+}
 
 /** A held request expires (and its reservation is released) if not released within this time. */
 export const HOLD_EXPIRY_MS = 7 * 24 * 60 * 60 * 1000;
@@ -41,17 +55,29 @@ export class Approvals {
   ) {}
 
   async list(): Promise<HeldRequest[]> {
-    const rows = await this.ctx.store.db.selectFrom('request').selectAll().where('status', '=', 'held').orderBy('created_at').execute();
+    const rows = await this.ctx.store.db
+      .selectFrom('request')
+      .selectAll()
+      .where('status', '=', 'held')
+      .orderBy('created_at')
+      .execute();
     const out: HeldRequest[] = [];
     for (const row of rows) out.push(await this.#heldView(this.ctx.store.db, row));
     return out;
   }
 
-  async decide(actor: string, requestId: string, verdict: 'approve' | 'deny', reason: string | null): Promise<RequestView> {
-    if (reason !== null && reason.length > 500) throw new WardenError('INVALID_REQUEST', 'reason: at most 500 characters');
+  async decide(
+    actor: string,
+    requestId: string,
+    verdict: 'approve' | 'deny',
+    reason: string | null,
+  ): Promise<RequestView> {
+    if (reason !== null && reason.length > 500)
+      throw new WardenError('INVALID_REQUEST', 'reason: at most 500 characters');
     const ready = await this.ctx.store.transaction(async (tx) => {
       const row = await getRequestRow(tx, requestId);
-      if (row.status !== 'held') throw new WardenError('REQUEST_NOT_PENDING', `the request is ${row.status}, not held`, { requestId });
+      if (row.status !== 'held')
+        throw new WardenError('REQUEST_NOT_PENDING', `the request is ${row.status}, not held`, { requestId });
       const previous = await tx
         .selectFrom('approval')
         .selectAll()
@@ -66,10 +92,21 @@ export class Approvals {
         // One row per operator: approving twice counts once; a later veto replaces the approval.
         await tx
           .insertInto('approval')
-          .values({ request_id: requestId, operator: actor, verdict, intent_hash: row.intent_hash, reason, at: now.toISOString() })
-          .onConflict((oc) => oc.columns(['request_id', 'operator']).doUpdateSet({ verdict, reason, at: now.toISOString() }))
+          .values({
+            request_id: requestId,
+            operator: actor,
+            verdict,
+            intent_hash: row.intent_hash,
+            reason,
+            at: now.toISOString(),
+          })
+          .onConflict((oc) =>
+            oc.columns(['request_id', 'operator']).doUpdateSet({ verdict, reason, at: now.toISOString() }),
+          )
           .execute();
-        await this.#audit(tx, actor, row, `approval.${verdict}`, verdict === 'approve' ? 'ok' : 'denied', { reason });
+        await this.#audit(tx, actor, row, `approval.${verdict}`, verdict === 'approve' ? 'ok' : 'denied', {
+          reason,
+        });
       }
       return this.#advance(tx, row, actor);
     });
@@ -77,9 +114,85 @@ export class Approvals {
     return requestView(await getRequestRow(this.ctx.store.db, requestId));
   }
 
+  /**
+   * An operator overrides a risk denial: a signed risk-acceptance record (who, why, the assessment)
+   * goes into the audit log, and the request is evaluated again with risk caps lifted — every other
+   * rule (limits, lists, holds) still applies.
+   */
+  async acceptRisk(actor: string, requestId: string, reason: string): Promise<RequestView> {
+    const row = await getRequestRow(this.ctx.store.db, requestId);
+    const stored = JSON.parse(row.decision) as Decision;
+    if (row.status !== 'denied' || stored.code !== 'RISK_TOO_HIGH' || !row.payload) {
+      throw new WardenError(
+        'REQUEST_NOT_PENDING',
+        'only a request denied for its risk can have its risk accepted',
+        { requestId },
+      );
+    }
+    const now = this.ctx.clock.now();
+    const record = riskAcceptance({
+      operator: actor,
+      reason,
+      assessment: stored.risk,
+      operationId: requestId,
+      at: now,
+    });
+    const signature = await this.ctx.keyring.sign(riskAcceptanceBytes(record));
+    const intent = intentFromJson(row.intent);
+    const relaxed = withoutRiskCaps((await loadPolicy(this.ctx.store.db, row.identity)).policy);
+    const ready = await this.ctx.store.transaction(async (tx) => {
+      const current = await getRequestRow(tx, requestId);
+      if (current.status !== 'denied')
+        throw new WardenError('REQUEST_NOT_PENDING', `the request is ${current.status}`);
+      const at = this.ctx.clock.now();
+      const decision = await assessAndEvaluate(
+        intent,
+        relaxed,
+        (since) => loadSnapshot(tx, intent, since),
+        at,
+      );
+      const status =
+        decision.outcome === 'allow' ? 'executing' : decision.outcome === 'hold' ? 'held' : 'denied';
+      await tx
+        .updateTable('request')
+        .set({
+          status,
+          decision: decisionJson(decision),
+          hold_approvals: decision.hold?.approvals ?? 0,
+          hold_delay_ms: (decision.hold?.delaySeconds ?? 0) * 1000,
+          error_code: decision.outcome === 'deny' ? decision.code : null,
+          payload:
+            decision.outcome === 'hold'
+              ? current.payload
+              : decision.outcome === 'allow'
+                ? current.payload
+                : null,
+          created_at: decision.outcome === 'hold' ? at.toISOString() : current.created_at,
+          updated_at: at.toISOString(),
+        })
+        .where('id', '=', requestId)
+        .where('status', '=', 'denied')
+        .execute();
+      if (decision.outcome !== 'deny') await reserve(tx, requestId, intent, at);
+      await this.#audit(tx, actor, row, 'risk.accept', decision.outcome === 'deny' ? 'denied' : 'ok', {
+        acceptance: toJsonValue(record),
+        signature: bytesToHex(signature),
+        keyId: this.ctx.keyring.keyId,
+        decision: toJsonValue(decision),
+      });
+      return decision.outcome === 'allow' ? { ...current, status: 'executing' } : null;
+    });
+    if (ready) await this.#execute(ready, actor);
+    return requestView(await getRequestRow(this.ctx.store.db, requestId));
+  }
+
   /** Releases delayed holds whose time has come and expires stale ones. Returns how many ran. */
   async tick(): Promise<number> {
-    const rows = await this.ctx.store.db.selectFrom('request').selectAll().where('status', '=', 'held').execute();
+    const rows = await this.ctx.store.db
+      .selectFrom('request')
+      .selectAll()
+      .where('status', '=', 'held')
+      .execute();
     let ran = 0;
     for (const row of rows) {
       const ready = await this.ctx.store.transaction(async (tx) => {
@@ -114,13 +227,21 @@ export class Approvals {
     const rows = await db.selectFrom('approval').selectAll().where('request_id', '=', row.id).execute();
     // Only approvals of this exact intent count.
     const bound = rows.filter((a) => a.intent_hash === row.intent_hash);
-    const requirement: HoldRequirement = { approvals: row.hold_approvals, delaySeconds: row.hold_delay_ms / 1000, reasons: [] };
+    const requirement: HoldRequirement = {
+      approvals: row.hold_approvals,
+      delaySeconds: row.hold_delay_ms / 1000,
+      reasons: [],
+    };
     return holdProgress(
       {
         requirement,
         heldAt: new Date(row.created_at),
-        approvals: bound.filter((a) => a.verdict === 'approve').map((a) => ({ operator: a.operator, at: new Date(a.at) })),
-        vetoes: bound.filter((a) => a.verdict === 'deny').map((a) => ({ operator: a.operator, at: new Date(a.at) })),
+        approvals: bound
+          .filter((a) => a.verdict === 'approve')
+          .map((a) => ({ operator: a.operator, at: new Date(a.at) })),
+        vetoes: bound
+          .filter((a) => a.verdict === 'deny')
+          .map((a) => ({ operator: a.operator, at: new Date(a.at) })),
       },
       this.ctx.clock.now(),
     );
@@ -150,7 +271,10 @@ export class Approvals {
     } catch {
       await this.ctx.store.transaction(async (tx) => {
         const now = this.ctx.clock.now();
-        await transition(tx, row.id, ['executing'], 'failed', now, { error_code: 'APPROVAL_MISMATCH', payload: null });
+        await transition(tx, row.id, ['executing'], 'failed', now, {
+          error_code: 'APPROVAL_MISMATCH',
+          payload: null,
+        });
         await settle(tx, row.id, 'released', now);
         await this.#audit(tx, actor, row, 'approval.execute', 'failed', { code: 'APPROVAL_MISMATCH' });
       });
@@ -159,11 +283,25 @@ export class Approvals {
     await this.pipeline.execute(row.id, handler, parsed, intent, actor);
   }
 
-  async #audit(tx: Db, actor: string, row: RequestTable, action: string, outcome: AuditEntry['outcome'], details: Record<string, unknown>) {
+  async #audit(
+    tx: Db,
+    actor: string,
+    row: RequestTable,
+    action: string,
+    outcome: AuditEntry['outcome'],
+    details: Record<string, unknown>,
+  ) {
     await appendAuditInTx(
       tx,
       this.ctx.keyring,
-      { actor, identity: row.identity, action, outcome, summary: { operationId: row.id, protocol: row.protocol }, details: details as never },
+      {
+        actor,
+        identity: row.identity,
+        action,
+        outcome,
+        summary: { operationId: row.id, protocol: row.protocol },
+        details: details as never,
+      },
       this.ctx.clock,
     );
   }

@@ -1,12 +1,20 @@
 import { createNet } from '../net/http.ts';
-import type { ProtocolHandler } from './handlers/handler.ts';
 import { evmSendHandler } from './handlers/evm.ts';
+import type { ProtocolHandler } from './handlers/handler.ts';
 import type { Warden } from './warden.ts';
 
 /** The EVM handler when at least one chain has an RPC endpoint; none otherwise. */
-export function evmHandlers(warden: Warden, rpcUrls: ReadonlyMap<number, string>): ProtocolHandler<unknown>[] {
+export function evmHandlers(
+  warden: Warden,
+  rpcUrls: ReadonlyMap<number, string>,
+): ProtocolHandler<unknown>[] {
   if (rpcUrls.size === 0) return [];
   const loopback = [...rpcUrls.values()].some((u) => /^https?:\/\/(127\.|localhost|\[::1\])/.test(u));
-  const handler = evmSendHandler({ vault: warden.vault, store: warden.store, net: createNet({ allowLoopback: loopback }), rpcUrls });
+  const handler = evmSendHandler({
+    vault: warden.vault,
+    store: warden.store,
+    net: createNet({ allowLoopback: loopback }),
+    rpcUrls,
+  });
   return [handler as ProtocolHandler<unknown>];
 }

@@ -44,7 +44,10 @@ export class Gateway {
   readonly #handlers = new Map<string, ProtocolHandler<unknown>>();
   readonly #byOperation = new Map<string, ProtocolHandler<unknown>>();
 
-  constructor(readonly warden: Warden, options: GatewayOptions) {
+  constructor(
+    readonly warden: Warden,
+    options: GatewayOptions,
+  ) {
     this.ctx = {
       store: warden.store,
       vault: warden.vault,
@@ -54,7 +57,10 @@ export class Gateway {
       auditHead: warden.layout.auditHead,
       limiter: new SlidingWindowLimiter(options.rateLimits ?? defaultRateLimits),
     };
-    for (const h of [nostrSignHandler(warden.vault) as ProtocolHandler<unknown>, ...(options.handlers ?? [])]) {
+    for (const h of [
+      nostrSignHandler(warden.vault) as ProtocolHandler<unknown>,
+      ...(options.handlers ?? []),
+    ]) {
       this.#handlers.set(handlerKey(h.protocol, h.action), h);
       this.#byOperation.set(h.operation, h);
     }
@@ -100,10 +106,16 @@ export class Gateway {
   }
 
   #requireRole(principal: Principal, roles: Principal['role'][]): void {
-    if (!roles.includes(principal.role)) throw new WardenError('FORBIDDEN', `this needs a ${roles.join(' or ')} token`);
+    if (!roles.includes(principal.role))
+      throw new WardenError('FORBIDDEN', `this needs a ${roles.join(' or ')} token`);
   }
 
-  async submit(principal: Principal, operation: string, body: unknown, identity?: string): Promise<RequestView> {
+  async submit(
+    principal: Principal,
+    operation: string,
+    body: unknown,
+    identity?: string,
+  ): Promise<RequestView> {
     const handler = this.handler(operation);
     requireAgent(principal, handler.capability);
     this.#scope(principal, identity);
@@ -139,10 +151,21 @@ export class Gateway {
     return this.approvals.list();
   }
 
-  async decide(principal: Principal, requestId: string, verdict: 'approve' | 'deny', reason: string | null): Promise<RequestView> {
+  async decide(
+    principal: Principal,
+    requestId: string,
+    verdict: 'approve' | 'deny',
+    reason: string | null,
+  ): Promise<RequestView> {
     this.#requireRole(principal, ['operator', 'admin']);
     this.#limit(principal, 'approvals.decide');
     return this.approvals.decide(actorOf(principal), requestId, verdict, reason);
+  }
+
+  async acceptRisk(principal: Principal, requestId: string, reason: string): Promise<RequestView> {
+    this.#requireRole(principal, ['operator', 'admin']);
+    this.#limit(principal, 'approvals.decide');
+    return this.approvals.acceptRisk(actorOf(principal), requestId, reason);
   }
 
   listIdentities(principal: Principal) {
@@ -160,12 +183,19 @@ export class Gateway {
     this.#limit(principal, 'read.policy');
     const identity = this.#scope(principal, name);
     const loaded = await loadPolicy(this.ctx.store.db, identity);
-    return { identity, source: loaded.source, hash: loaded.hash, explain: explainPolicy(loaded.policy), document: loaded.document };
+    return {
+      identity,
+      source: loaded.source,
+      hash: loaded.hash,
+      explain: explainPolicy(loaded.policy),
+      document: loaded.document,
+    };
   }
 
   async ledger(principal: Principal, identity?: string) {
     this.#limit(principal, 'read.ledger');
-    const target = principal.role === 'agent' || identity !== undefined ? this.#scope(principal, identity) : undefined;
+    const target =
+      principal.role === 'agent' || identity !== undefined ? this.#scope(principal, identity) : undefined;
     return {
       totals: toJsonValue(await ledgerTotals(this.ctx.store.db, target)),
       entries: await listLedger(this.ctx.store.db, target ? { identity: target } : {}),

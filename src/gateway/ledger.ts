@@ -1,5 +1,5 @@
-import type { Intent } from '../core/intent.ts';
 import { randomId } from '../core/ids.ts';
+import type { Intent } from '../core/intent.ts';
 import type { LedgerEntry, LedgerSnapshot } from '../policy/snapshot.ts';
 import type { Db } from '../store/store.ts';
 
@@ -72,7 +72,12 @@ export async function reserve(tx: Db, requestId: string, intent: Intent, at: Dat
 }
 
 /** Moves a request's reservation to its final state; a committed entry never changes again. */
-export async function settle(tx: Db, requestId: string, status: Exclude<LedgerStatus, 'reserved'>, at: Date): Promise<number> {
+export async function settle(
+  tx: Db,
+  requestId: string,
+  status: Exclude<LedgerStatus, 'reserved'>,
+  at: Date,
+): Promise<number> {
   const result = await tx
     .updateTable('ledger')
     .set({ status, updated_at: at.toISOString() })
@@ -92,11 +97,17 @@ export interface LedgerRow {
   at: string;
 }
 
-export async function listLedger(db: Db, filter: { identity?: string; status?: LedgerStatus[]; limit?: number }): Promise<LedgerRow[]> {
+export async function listLedger(
+  db: Db,
+  filter: { identity?: string; status?: LedgerStatus[]; limit?: number },
+): Promise<LedgerRow[]> {
   let q = db.selectFrom('ledger').selectAll();
   if (filter.identity) q = q.where('identity', '=', filter.identity);
   if (filter.status) q = q.where('status', 'in', filter.status);
-  const rows = await q.orderBy('at', 'desc').limit(filter.limit ?? 100).execute();
+  const rows = await q
+    .orderBy('at', 'desc')
+    .limit(filter.limit ?? 100)
+    .execute();
   return rows.map((r) => ({
     id: r.id,
     requestId: r.request_id,
@@ -109,16 +120,30 @@ export async function listLedger(db: Db, filter: { identity?: string; status?: L
 }
 
 /** Exact totals per identity, asset and status, summed as bigint (amounts are decimal text). */
-export async function ledgerTotals(db: Db, identity?: string): Promise<{ identity: string; asset: string; status: string; total: bigint; count: number }[]> {
+export async function ledgerTotals(
+  db: Db,
+  identity?: string,
+): Promise<{ identity: string; asset: string; status: string; total: bigint; count: number }[]> {
   let q = db.selectFrom('ledger').select(['identity', 'asset', 'status', 'amount']);
   if (identity) q = q.where('identity', '=', identity);
-  const totals = new Map<string, { identity: string; asset: string; status: string; total: bigint; count: number }>();
+  const totals = new Map<
+    string,
+    { identity: string; asset: string; status: string; total: bigint; count: number }
+  >();
   for (const r of await q.execute()) {
     const key = `${r.identity}|${r.asset}|${r.status}`;
-    const t = totals.get(key) ?? { identity: r.identity, asset: r.asset, status: r.status, total: 0n, count: 0 };
+    const t = totals.get(key) ?? {
+      identity: r.identity,
+      asset: r.asset,
+      status: r.status,
+      total: 0n,
+      count: 0,
+    };
     t.total += BigInt(r.amount);
     t.count += 1;
     totals.set(key, t);
   }
-  return [...totals.values()].sort((a, b) => `${a.identity}${a.asset}${a.status}`.localeCompare(`${b.identity}${b.asset}${b.status}`));
+  return [...totals.values()].sort((a, b) =>
+    `${a.identity}${a.asset}${a.status}`.localeCompare(`${b.identity}${b.asset}${b.status}`),
+  );
 }

@@ -1,6 +1,6 @@
 import { appendAuditInTx } from '../audit/append.ts';
-import type { AuditEntry } from '../audit/entry.ts';
 import { writeCheckpoint } from '../audit/checkpoint.ts';
+import type { AuditEntry } from '../audit/entry.ts';
 import { utf8 } from '../core/bytes.ts';
 import type { Canonical } from '../core/canonical.ts';
 import type { Decision } from '../core/decision.ts';
@@ -11,10 +11,10 @@ import { toJsonValue } from '../core/json.ts';
 import { actorOf, type Principal } from '../core/principal.ts';
 import { evaluate, type Policy, snapshotHorizon } from '../policy/index.ts';
 import { assessRisk, toleranceFromPolicy } from '../risk/index.ts';
+import type { RequestTable } from '../store/schema.ts';
 import type { GatewayContext } from './context.ts';
 import type { ExecutionOutcome, ProtocolHandler } from './handlers/handler.ts';
 import { intentFromJson, intentHash, intentJson } from './intent-codec.ts';
-import type { RequestTable } from '../store/schema.ts';
 import { loadSnapshot, reserve, settle } from './ledger.ts';
 import { loadPolicy } from './policies.ts';
 import {
@@ -31,8 +31,16 @@ export function payloadAad(requestId: string): Uint8Array {
   return utf8(`warden/request-payload/v1/${requestId}`);
 }
 
-const STATUS_FOR: Record<Decision['outcome'], RequestStatus> = { allow: 'executing', hold: 'held', deny: 'denied' };
-const AUDIT_OUTCOME_FOR: Record<Decision['outcome'], AuditEntry['outcome']> = { allow: 'ok', hold: 'held', deny: 'denied' };
+const STATUS_FOR: Record<Decision['outcome'], RequestStatus> = {
+  allow: 'executing',
+  hold: 'held',
+  deny: 'denied',
+};
+const AUDIT_OUTCOME_FOR: Record<Decision['outcome'], AuditEntry['outcome']> = {
+  allow: 'ok',
+  hold: 'held',
+  deny: 'denied',
+};
 
 /** Only agents sign, each for its one identity and only with its capabilities. */
 export function requireAgent(principal: Principal, capability: string): string {
@@ -52,7 +60,9 @@ export function assessAndEvaluate(
   now: Date,
 ): Promise<Decision> {
   const risk = assessRisk(intent, { tolerance: toleranceFromPolicy(policy.risk?.tolerance) });
-  return snapshotFor(snapshotHorizon(policy, now)).then((snapshot) => evaluate(intent, risk, snapshot, policy, now));
+  return snapshotFor(snapshotHorizon(policy, now)).then((snapshot) =>
+    evaluate(intent, risk, snapshot, policy, now),
+  );
 }
 
 /**
@@ -68,8 +78,18 @@ export class Pipeline {
     const parsed = handler.parse(body, now);
     const intent = await handler.toIntent(identity, parsed);
     const loaded = await loadPolicy(this.ctx.store.db, identity);
-    const decision = await assessAndEvaluate(intent, loaded.policy, (since) => loadSnapshot(this.ctx.store.db, intent, since), now);
-    return { dryRun: true as const, intent: toJsonValue(intent), decision: toJsonValue(decision), policy: { source: loaded.source, hash: loaded.hash } };
+    const decision = await assessAndEvaluate(
+      intent,
+      loaded.policy,
+      (since) => loadSnapshot(this.ctx.store.db, intent, since),
+      now,
+    );
+    return {
+      dryRun: true as const,
+      intent: toJsonValue(intent),
+      decision: toJsonValue(decision),
+      policy: { source: loaded.source, hash: loaded.hash },
+    };
   }
 
   async submit<P>(principal: Principal, handler: ProtocolHandler<P>, body: unknown): Promise<RequestView> {
@@ -94,7 +114,12 @@ export class Pipeline {
         if (existing) return { replay: existing };
       }
       const now = ctx.clock.now();
-      const decision = await assessAndEvaluate(intent, loaded.policy, (since) => loadSnapshot(tx, intent, since), now);
+      const decision = await assessAndEvaluate(
+        intent,
+        loaded.policy,
+        (since) => loadSnapshot(tx, intent, since),
+        now,
+      );
       const keepPayload = decision.outcome === 'hold' || decision.code === 'RISK_TOO_HIGH';
       await tx
         .insertInto('request')
@@ -122,24 +147,42 @@ export class Pipeline {
       const audit = await appendAuditInTx(
         tx,
         ctx.keyring,
-        this.#auditEntry(actorOf(principal), identity, handler.operation, AUDIT_OUTCOME_FOR[decision.outcome], requestId, handler.protocol, {
-          intent: toJsonValue(intent),
-          decision: toJsonValue(decision),
-          policyHash: loaded.hash,
-        }),
+        this.#auditEntry(
+          actorOf(principal),
+          identity,
+          handler.operation,
+          AUDIT_OUTCOME_FOR[decision.outcome],
+          requestId,
+          handler.protocol,
+          {
+            intent: toJsonValue(intent),
+            decision: toJsonValue(decision),
+            policyHash: loaded.hash,
+          },
+        ),
         ctx.clock,
       );
       return { decision, checkpointDue: audit.checkpointDue };
     });
     if ('replay' in admitted) return this.#replay(admitted.replay, intent.payloadDigest);
     if (admitted.checkpointDue) this.#checkpoint();
-    ctx.logger.info({ operationId: requestId, operation: handler.operation, outcome: admitted.decision.outcome }, 'request decided');
-    if (admitted.decision.outcome === 'allow') await this.execute(requestId, handler, parsed, intent, actorOf(principal));
+    ctx.logger.info(
+      { operationId: requestId, operation: handler.operation, outcome: admitted.decision.outcome },
+      'request decided',
+    );
+    if (admitted.decision.outcome === 'allow')
+      await this.execute(requestId, handler, parsed, intent, actorOf(principal));
     return requestView(await getRequestRow(ctx.store.db, requestId));
   }
 
   /** Runs an admitted request (status `executing`) and settles its reservation and audit trail. */
-  async execute<P>(requestId: string, handler: ProtocolHandler<P>, parsed: P, intent: Intent, actor: string): Promise<void> {
+  async execute<P>(
+    requestId: string,
+    handler: ProtocolHandler<P>,
+    parsed: P,
+    intent: Intent,
+    actor: string,
+  ): Promise<void> {
     const { ctx } = this;
     let outcome: ExecutionOutcome;
     try {
@@ -150,7 +193,8 @@ export class Pipeline {
       outcome = { status: 'unknown', code: 'INTERNAL', message: 'execution ended in an unknown state' };
     }
     const now = ctx.clock.now();
-    const ledgerStatus = outcome.status === 'done' ? 'committed' : outcome.status === 'failed' ? 'released' : 'unknown';
+    const ledgerStatus =
+      outcome.status === 'done' ? 'committed' : outcome.status === 'failed' ? 'released' : 'unknown';
     const result = 'result' in outcome && outcome.result ? JSON.stringify(toJsonValue(outcome.result)) : null;
     await ctx.store.transaction(async (tx) => {
       await transition(tx, requestId, ['executing'], outcome.status, now, {
@@ -162,11 +206,19 @@ export class Pipeline {
       await appendAuditInTx(
         tx,
         ctx.keyring,
-        this.#auditEntry(actor, intent.identity, `${handler.operation}.result`, outcome.status === 'done' ? 'ok' : outcome.status === 'failed' ? 'failed' : 'error', requestId, intent.protocol, {
-          status: outcome.status,
-          ledger: ledgerStatus,
-          ...(outcome.status === 'done' ? { result: toJsonValue(outcome.result) } : { code: outcome.code }),
-        }),
+        this.#auditEntry(
+          actor,
+          intent.identity,
+          `${handler.operation}.result`,
+          outcome.status === 'done' ? 'ok' : outcome.status === 'failed' ? 'failed' : 'error',
+          requestId,
+          intent.protocol,
+          {
+            status: outcome.status,
+            ledger: ledgerStatus,
+            ...(outcome.status === 'done' ? { result: toJsonValue(outcome.result) } : { code: outcome.code }),
+          },
+        ),
         ctx.clock,
       );
     });
@@ -192,7 +244,14 @@ export class Pipeline {
     protocol: string,
     details: unknown,
   ): AuditEntry {
-    return { actor, identity, action, outcome, summary: { operationId, protocol }, details: details as Canonical };
+    return {
+      actor,
+      identity,
+      action,
+      outcome,
+      summary: { operationId, protocol },
+      details: details as Canonical,
+    };
   }
 
   #checkpoint(): void {
@@ -201,4 +260,3 @@ export class Pipeline {
     );
   }
 }
-

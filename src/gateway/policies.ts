@@ -2,7 +2,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { utf8 } from '../core/bytes.ts';
 import type { Clock } from '../core/clock.ts';
-import { parsePolicy, type Policy, POLICY_TEMPLATES } from '../policy/index.ts';
+import { POLICY_TEMPLATES, type Policy, parsePolicy } from '../policy/index.ts';
 import type { Db } from '../store/store.ts';
 
 /** `*` holds the default policy, used by identities that have none of their own. */
@@ -45,18 +45,31 @@ export async function loadPolicy(db: Db, identity: string): Promise<LoadedPolicy
     const hash = policyHash(document);
     return { policy: parseCached(document, hash), source: 'built-in deny-all', hash, document };
   }
-  return { policy: parseCached(row.document, row.hash), source: own ? 'identity' : 'default', hash: row.hash, document: row.document };
+  return {
+    policy: parseCached(row.document, row.hash),
+    source: own ? 'identity' : 'default',
+    hash: row.hash,
+    document: row.document,
+  };
 }
 
 /** Validates and stores a policy document (the caller audits it in the same transaction). */
-export async function storePolicy(tx: Db, identity: string, document: string, actor: string, clock: Clock): Promise<LoadedPolicy> {
+export async function storePolicy(
+  tx: Db,
+  identity: string,
+  document: string,
+  actor: string,
+  clock: Clock,
+): Promise<LoadedPolicy> {
   const policy = parsePolicy(document);
   const hash = policyHash(document);
   const row = { identity, document, hash, set_at: clock.now().toISOString(), set_by: actor };
   await tx
     .insertInto('policy')
     .values(row)
-    .onConflict((oc) => oc.column('identity').doUpdateSet({ document, hash, set_at: row.set_at, set_by: actor }))
+    .onConflict((oc) =>
+      oc.column('identity').doUpdateSet({ document, hash, set_at: row.set_at, set_by: actor }),
+    )
     .execute();
   parsed.set(hash, policy);
   return { policy, source: identity === DEFAULT_POLICY_KEY ? 'default' : 'identity', hash, document };

@@ -23,10 +23,14 @@ export class SlidingWindowLimiter {
     while (log.length > 0 && log[0]! <= nowMs - windowMs) log.shift();
     if (log.length >= max) {
       const retryAfterMs = log[0]! + windowMs - nowMs;
-      throw new WardenError('RATE_LIMITED', `too many ${operation} requests; retry in ${Math.ceil(retryAfterMs / 1000)} s`, {
-        operation,
-        retryAfterSeconds: Math.ceil(retryAfterMs / 1000),
-      });
+      throw new WardenError(
+        'RATE_LIMITED',
+        `too many ${operation} requests; retry in ${Math.ceil(retryAfterMs / 1000)} s`,
+        {
+          operation,
+          retryAfterSeconds: Math.ceil(retryAfterMs / 1000),
+        },
+      );
     }
     log.push(nowMs);
     this.#hits.set(mapKey, log);
@@ -36,7 +40,8 @@ export class SlidingWindowLimiter {
   #sweep(nowMs: number): void {
     for (const [k, log] of this.#hits) {
       const operation = k.slice(k.indexOf('|') + 1);
-      if (log.length === 0 || log[log.length - 1]! <= nowMs - this.limits(operation).windowMs) this.#hits.delete(k);
+      if (log.length === 0 || log[log.length - 1]! <= nowMs - this.limits(operation).windowMs)
+        this.#hits.delete(k);
     }
   }
 }

@@ -23,8 +23,21 @@ export async function stuckRequests(warden: Warden, olderThanMs = 60_000): Promi
   const rows = await warden.store.db
     .selectFrom('request')
     .innerJoin('ledger', 'ledger.request_id', 'request.id')
-    .select(['request.id', 'request.identity', 'request.protocol', 'request.status', 'request.updated_at', 'ledger.amount', 'ledger.asset'])
-    .where((eb) => eb.or([eb('request.status', '=', 'unknown'), eb.and([eb('request.status', '=', 'executing'), eb('request.updated_at', '<', cutoff)])]))
+    .select([
+      'request.id',
+      'request.identity',
+      'request.protocol',
+      'request.status',
+      'request.updated_at',
+      'ledger.amount',
+      'ledger.asset',
+    ])
+    .where((eb) =>
+      eb.or([
+        eb('request.status', '=', 'unknown'),
+        eb.and([eb('request.status', '=', 'executing'), eb('request.updated_at', '<', cutoff)]),
+      ]),
+    )
     .orderBy('request.updated_at')
     .execute();
   return rows.map((r) => ({
@@ -39,11 +52,18 @@ export async function stuckRequests(warden: Warden, olderThanMs = 60_000): Promi
 }
 
 /** An operator's verdict on a stuck request: it happened (commit) or it did not (release). */
-export async function reconcile(warden: Warden, requestId: string, verdict: 'commit' | 'release'): Promise<void> {
+export async function reconcile(
+  warden: Warden,
+  requestId: string,
+  verdict: 'commit' | 'release',
+): Promise<void> {
   await warden.store.transaction(async (tx) => {
     const row = await getRequestRow(tx, requestId);
     if (row.status !== 'unknown' && row.status !== 'executing') {
-      throw new WardenError('REQUEST_NOT_PENDING', `the request is ${row.status}; only unknown or stuck requests are reconciled`);
+      throw new WardenError(
+        'REQUEST_NOT_PENDING',
+        `the request is ${row.status}; only unknown or stuck requests are reconciled`,
+      );
     }
     const now = warden.clock.now();
     await transition(tx, requestId, ['unknown', 'executing'], verdict === 'commit' ? 'done' : 'failed', now, {

@@ -1,8 +1,8 @@
 import type { Decision } from '../core/decision.ts';
 import { WardenError } from '../core/errors.ts';
 import { stringifyJson } from '../core/json.ts';
-import type { Db } from '../store/store.ts';
 import type { RequestTable } from '../store/schema.ts';
+import type { Db } from '../store/store.ts';
 
 /**
  * Request rows: one per non-dry-run request. Status moves only forward:
@@ -50,7 +50,11 @@ export async function getRequestRow(db: Db, id: string): Promise<RequestTable> {
   return row;
 }
 
-export async function findByIdempotencyKey(db: Db, identity: string, key: string): Promise<RequestTable | undefined> {
+export async function findByIdempotencyKey(
+  db: Db,
+  identity: string,
+  key: string,
+): Promise<RequestTable | undefined> {
   return db
     .selectFrom('request')
     .selectAll()

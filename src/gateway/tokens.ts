@@ -1,7 +1,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { base64urlnopad } from '@scure/base';
-import type { Clock } from '../core/clock.ts';
 import { constantTimeEqual } from '../core/bytes.ts';
+import type { Clock } from '../core/clock.ts';
 import { WardenError } from '../core/errors.ts';
 import { randomId } from '../core/ids.ts';
 import { CAPABILITIES, type Capability, type Principal, ROLES, type Role } from '../core/principal.ts';
@@ -35,25 +35,36 @@ export interface TokenInfo {
 }
 
 export function validateTokenSpec(spec: TokenSpec): void {
-  if (!ROLES.includes(spec.role)) throw new WardenError('INVALID_ARGUMENT', `role must be one of ${ROLES.join(', ')}`);
+  if (!ROLES.includes(spec.role))
+    throw new WardenError('INVALID_ARGUMENT', `role must be one of ${ROLES.join(', ')}`);
   if (spec.role === 'agent') {
-    if (!spec.identity) throw new WardenError('INVALID_ARGUMENT', 'an agent token needs exactly one identity');
-    if (spec.capabilities.length === 0) throw new WardenError('INVALID_ARGUMENT', 'an agent token needs at least one capability');
+    if (!spec.identity)
+      throw new WardenError('INVALID_ARGUMENT', 'an agent token needs exactly one identity');
+    if (spec.capabilities.length === 0)
+      throw new WardenError('INVALID_ARGUMENT', 'an agent token needs at least one capability');
   } else {
-    if (spec.identity) throw new WardenError('INVALID_ARGUMENT', 'only agent tokens are bound to an identity');
-    if (spec.capabilities.length > 0) throw new WardenError('INVALID_ARGUMENT', 'capabilities are for agent tokens');
+    if (spec.identity)
+      throw new WardenError('INVALID_ARGUMENT', 'only agent tokens are bound to an identity');
+    if (spec.capabilities.length > 0)
+      throw new WardenError('INVALID_ARGUMENT', 'capabilities are for agent tokens');
   }
   for (const c of spec.capabilities) {
-    if (!CAPABILITIES.includes(c)) throw new WardenError('INVALID_ARGUMENT', `unknown capability "${c}" (${CAPABILITIES.join(', ')})`);
+    if (!CAPABILITIES.includes(c))
+      throw new WardenError('INVALID_ARGUMENT', `unknown capability "${c}" (${CAPABILITIES.join(', ')})`);
   }
-  if (!/^[\x20-\x7e]{1,64}$/.test(spec.label)) throw new WardenError('INVALID_ARGUMENT', 'label: 1-64 printable ASCII characters');
+  if (!/^[\x20-\x7e]{1,64}$/.test(spec.label))
+    throw new WardenError('INVALID_ARGUMENT', 'label: 1-64 printable ASCII characters');
   const ttl = spec.ttlMs ?? DEFAULT_TOKEN_TTL_MS;
   if (!Number.isSafeInteger(ttl) || ttl <= 0 || ttl > MAX_TOKEN_TTL_MS) {
     throw new WardenError('INVALID_ARGUMENT', 'token lifetime must be between 1 second and 366 days');
   }
 }
 
-export async function createToken(tx: Db, spec: TokenSpec, clock: Clock): Promise<{ token: string; info: TokenInfo }> {
+export async function createToken(
+  tx: Db,
+  spec: TokenSpec,
+  clock: Clock,
+): Promise<{ token: string; info: TokenInfo }> {
   validateTokenSpec(spec);
   const id = randomId('tok');
   const secret = globalThis.crypto.getRandomValues(new Uint8Array(32));
@@ -125,7 +136,11 @@ export async function revokeToken(tx: Db, id: string, clock: Clock): Promise<Tok
 }
 
 /** Resolves an Authorization header to a principal, or throws UNAUTHENTICATED (never says why in detail). */
-export async function authenticate(db: Db, authorization: string | undefined, clock: Clock): Promise<Principal> {
+export async function authenticate(
+  db: Db,
+  authorization: string | undefined,
+  clock: Clock,
+): Promise<Principal> {
   const unauthenticated = () => new WardenError('UNAUTHENTICATED', 'a valid bearer token is required');
   if (!authorization?.startsWith('Bearer ')) throw unauthenticated();
   const match = TOKEN_PATTERN.exec(authorization.slice(7).trim());

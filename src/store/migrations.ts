@@ -129,8 +129,16 @@ const migrations: Record<string, Migration> = {
         .addColumn('status', 'text', (c) => c.notNull())
         .addColumn('updated_at', 'text', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('ledger_window').on('ledger').columns(['identity', 'asset', 'at']).execute();
-      await db.schema.createIndex('ledger_destination').on('ledger').columns(['identity', 'destination', 'status']).execute();
+      await db.schema
+        .createIndex('ledger_window')
+        .on('ledger')
+        .columns(['identity', 'asset', 'at'])
+        .execute();
+      await db.schema
+        .createIndex('ledger_destination')
+        .on('ledger')
+        .columns(['identity', 'destination', 'status'])
+        .execute();
       await db.schema.createIndex('ledger_request').on('ledger').columns(['request_id']).execute();
       await db.schema
         .createTable('evm_nonce')

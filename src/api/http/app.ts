@@ -36,18 +36,26 @@ async function readJson(c: Context<Env>): Promise<Record<string, unknown>> {
 }
 
 /** `identity` may be named in a body; for an agent it must be its own (checked by the gateway). */
-function splitIdentity(body: Record<string, unknown>): { identity: string | undefined; rest: Record<string, unknown> } {
+function splitIdentity(body: Record<string, unknown>): {
+  identity: string | undefined;
+  rest: Record<string, unknown>;
+} {
   const { identity, ...rest } = body;
-  if (identity !== undefined && typeof identity !== 'string') throw new WardenError('INVALID_REQUEST', 'identity must be a string');
+  if (identity !== undefined && typeof identity !== 'string')
+    throw new WardenError('INVALID_REQUEST', 'identity must be a string');
   return { identity: identity as string | undefined, rest };
 }
 
 /** How a request's state maps to HTTP: done 200, pending 202, denied 403, failed with its code. */
 function requestResponse(c: Context<Env>, view: RequestView) {
   if (view.status === 'done') return c.json({ request: view }, 200);
-  if (view.status === 'held' || view.status === 'executing' || view.status === 'unknown') return c.json({ request: view }, 202);
+  if (view.status === 'held' || view.status === 'executing' || view.status === 'unknown')
+    return c.json({ request: view }, 202);
   const decision = view.decision as { code?: string; reason?: string } | null;
-  const code = view.status === 'denied' ? (view.error?.code ?? decision?.code ?? 'POLICY_DENIED') : (view.error?.code ?? 'INTERNAL');
+  const code =
+    view.status === 'denied'
+      ? (view.error?.code ?? decision?.code ?? 'POLICY_DENIED')
+      : (view.error?.code ?? 'INTERNAL');
   const message = view.status === 'denied' ? (decision?.reason ?? 'denied by policy') : 'the request failed';
   const status = view.status === 'denied' ? 403 : (httpStatusFor(code as never) as ContentfulStatusCode);
   return c.json(errorBody(code, message, { requestId: view.requestId, request: view }), status);
@@ -105,35 +113,66 @@ export function createHttpApp(gateway: Gateway, options: { bodyLimit?: number } 
     const body = await readJson(c);
     const { operation, request, identity, ...unknown } = body;
     const extra = Object.keys(unknown)[0];
-    if (extra !== undefined) throw new WardenError('INVALID_REQUEST', `unknown field "${extra.slice(0, 64)}"`);
-    if (typeof operation !== 'string') throw new WardenError('INVALID_REQUEST', 'operation must be one of the enabled operations');
-    if (identity !== undefined && typeof identity !== 'string') throw new WardenError('INVALID_REQUEST', 'identity must be a string');
-    return c.json(await gateway.dryRun(c.get('principal'), operation, request, identity as string | undefined));
+    if (extra !== undefined)
+      throw new WardenError('INVALID_REQUEST', `unknown field "${extra.slice(0, 64)}"`);
+    if (typeof operation !== 'string')
+      throw new WardenError('INVALID_REQUEST', 'operation must be one of the enabled operations');
+    if (identity !== undefined && typeof identity !== 'string')
+      throw new WardenError('INVALID_REQUEST', 'identity must be a string');
+    return c.json(
+      await gateway.dryRun(c.get('principal'), operation, request, identity as string | undefined),
+    );
   });
 
   app.get('/v1/requests/:id', async (c) => {
     const wait = Number(c.req.query('wait') ?? 0);
-    if (!Number.isFinite(wait) || wait < 0 || wait > 60) throw new WardenError('INVALID_REQUEST', 'wait is 0 to 60 seconds');
+    if (!Number.isFinite(wait) || wait < 0 || wait > 60)
+      throw new WardenError('INVALID_REQUEST', 'wait is 0 to 60 seconds');
     const view = await gateway.getRequest(c.get('principal'), c.req.param('id'), wait);
     return c.json({ request: view });
   });
 
-  app.get('/v1/approvals', async (c) => c.json({ approvals: await gateway.listApprovals(c.get('principal')) }));
+  app.get('/v1/approvals', async (c) =>
+    c.json({ approvals: await gateway.listApprovals(c.get('principal')) }),
+  );
   for (const verdict of ['approve', 'deny'] as const) {
     app.post(`/v1/approvals/:id/${verdict}`, async (c) => {
-      const body = c.req.header('content-length') === '0' || !c.req.header('content-type') ? {} : await readJson(c);
+      const body =
+        c.req.header('content-length') === '0' || !c.req.header('content-type') ? {} : await readJson(c);
       const { reason, ...unknown } = body;
-      if (Object.keys(unknown).length > 0) throw new WardenError('INVALID_REQUEST', 'only "reason" is accepted');
-      if (reason !== undefined && typeof reason !== 'string') throw new WardenError('INVALID_REQUEST', 'reason must be a string');
-      const view = await gateway.decide(c.get('principal'), c.req.param('id'), verdict, (reason as string | undefined) ?? null);
+      if (Object.keys(unknown).length > 0)
+        throw new WardenError('INVALID_REQUEST', 'only "reason" is accepted');
+      if (reason !== undefined && typeof reason !== 'string')
+        throw new WardenError('INVALID_REQUEST', 'reason must be a string');
+      const view = await gateway.decide(
+        c.get('principal'),
+        c.req.param('id'),
+        verdict,
+        (reason as string | undefined) ?? null,
+      );
       return c.json({ request: view });
     });
   }
 
+  app.post('/v1/approvals/:id/accept-risk', async (c) => {
+    const { reason, ...unknown } = await readJson(c);
+    if (Object.keys(unknown).length > 0)
+      throw new WardenError('INVALID_REQUEST', 'only "reason" is accepted');
+    if (typeof reason !== 'string' || reason.trim() === '')
+      throw new WardenError('INVALID_REQUEST', 'a reason is required to accept a risk');
+    return c.json({ request: await gateway.acceptRisk(c.get('principal'), c.req.param('id'), reason) });
+  });
+
   app.get('/v1/identities', (c) => c.json({ identities: gateway.listIdentities(c.get('principal')) }));
-  app.get('/v1/identities/:name', (c) => c.json({ identity: gateway.getIdentity(c.get('principal'), c.req.param('name')) }));
-  app.get('/v1/identities/:name/policy', async (c) => c.json(await gateway.getPolicy(c.get('principal'), c.req.param('name'))));
-  app.get('/v1/ledger', async (c) => c.json(await gateway.ledger(c.get('principal'), c.req.query('identity'))));
+  app.get('/v1/identities/:name', (c) =>
+    c.json({ identity: gateway.getIdentity(c.get('principal'), c.req.param('name')) }),
+  );
+  app.get('/v1/identities/:name/policy', async (c) =>
+    c.json(await gateway.getPolicy(c.get('principal'), c.req.param('name'))),
+  );
+  app.get('/v1/ledger', async (c) =>
+    c.json(await gateway.ledger(c.get('principal'), c.req.query('identity'))),
+  );
 
   return app;
 }

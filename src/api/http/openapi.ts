@@ -7,7 +7,10 @@ const error = {
       type: 'object',
       required: ['code', 'message', 'details'],
       properties: {
-        code: { type: 'string', description: 'stable machine code, e.g. LIMIT_EXCEEDED, FORBIDDEN, INVALID_ADDRESS' },
+        code: {
+          type: 'string',
+          description: 'stable machine code, e.g. LIMIT_EXCEEDED, FORBIDDEN, INVALID_ADDRESS',
+        },
         message: { type: 'string' },
         details: { type: 'object' },
       },
@@ -23,13 +26,21 @@ const request = {
     protocol: { type: 'string' },
     action: { type: 'string' },
     status: { enum: ['held', 'executing', 'done', 'denied', 'failed', 'unknown'] },
-    decision: { type: 'object', description: 'outcome, code, reason, decidingRule, remedy, hold, trail (every rule and limit with its numbers), risk' },
+    decision: {
+      type: 'object',
+      description:
+        'outcome, code, reason, decidingRule, remedy, hold, trail (every rule and limit with its numbers), risk',
+    },
     result: { description: 'the signed event or the transaction hash, when done' },
     error: { type: ['object', 'null'] },
   },
 };
 
-const amount = { type: 'string', pattern: '^[0-9]{1,78}$', description: 'integer in base units (wei), as a decimal string' };
+const amount = {
+  type: 'string',
+  pattern: '^[0-9]{1,78}$',
+  description: 'integer in base units (wei), as a decimal string',
+};
 
 const bodies: Record<string, object> = {
   'nostr.sign': {
@@ -51,7 +62,11 @@ const bodies: Record<string, object> = {
     required: ['chainId', 'to', 'value'],
     properties: {
       chainId: { type: 'integer', minimum: 1 },
-      to: { type: 'string', pattern: '^0x[0-9a-fA-F]{40}$', description: 'EIP-55 checksum verified when mixed case' },
+      to: {
+        type: 'string',
+        pattern: '^0x[0-9a-fA-F]{40}$',
+        description: 'EIP-55 checksum verified when mixed case',
+      },
       value: amount,
       maxFeePerGas: amount,
       maxPriorityFeePerGas: amount,
@@ -76,12 +91,18 @@ export function openApiDocument(operations: string[]): object {
     const path = `/v1/${op.replace('.', '/')}`;
     paths[path] = {
       post: {
-        summary: op === 'nostr.sign' ? 'Sign a NIP-01 event for the token identity' : 'Build, sign and broadcast an EIP-1559 native transfer',
+        summary:
+          op === 'nostr.sign'
+            ? 'Sign a NIP-01 event for the token identity'
+            : 'Build, sign and broadcast an EIP-1559 native transfer',
         security: [{ bearer: [] }],
         requestBody: { required: true, ...json(bodies[op] ?? { type: 'object' }) },
         responses: {
           '200': { description: 'signed', ...json({ type: 'object', properties: { request } }) },
-          '202': { description: 'held for approval or delay; poll GET /v1/requests/{id}', ...json({ type: 'object', properties: { request } }) },
+          '202': {
+            description: 'held for approval or delay; poll GET /v1/requests/{id}',
+            ...json({ type: 'object', properties: { request } }),
+          },
           ...errors,
         },
       },
@@ -94,9 +115,16 @@ export function openApiDocument(operations: string[]): object {
       requestBody: json({
         type: 'object',
         required: ['operation', 'request'],
-        properties: { operation: { enum: operations }, identity: { type: 'string' }, request: { type: 'object' } },
+        properties: {
+          operation: { enum: operations },
+          identity: { type: 'string' },
+          request: { type: 'object' },
+        },
       }),
-      responses: { '200': { description: 'the decision with its trail', ...json({ type: 'object' }) }, ...errors },
+      responses: {
+        '200': { description: 'the decision with its trail', ...json({ type: 'object' }) },
+        ...errors,
+      },
     },
   };
   paths['/v1/requests/{id}'] = {
@@ -110,7 +138,13 @@ export function openApiDocument(operations: string[]): object {
       responses: { '200': json({ type: 'object', properties: { request } }), ...errors },
     },
   };
-  paths['/v1/approvals'] = { get: { summary: 'Held requests (operator, admin, viewer)', security: [{ bearer: [] }], responses: { '200': json({ type: 'object' }), ...errors } } };
+  paths['/v1/approvals'] = {
+    get: {
+      summary: 'Held requests (operator, admin, viewer)',
+      security: [{ bearer: [] }],
+      responses: { '200': json({ type: 'object' }), ...errors },
+    },
+  };
   for (const verdict of ['approve', 'deny']) {
     paths[`/v1/approvals/{id}/${verdict}`] = {
       post: {
@@ -122,16 +156,64 @@ export function openApiDocument(operations: string[]): object {
       },
     };
   }
-  paths['/v1/identities'] = { get: { summary: 'Identities (public data); an agent sees its own', security: [{ bearer: [] }], responses: { '200': json({ type: 'object' }), ...errors } } };
-  paths['/v1/identities/{name}'] = { get: { summary: 'One identity (public data)', security: [{ bearer: [] }], responses: { '200': json({ type: 'object' }), ...errors } } };
-  paths['/v1/identities/{name}/policy'] = { get: { summary: 'The policy that applies, explained', security: [{ bearer: [] }], responses: { '200': json({ type: 'object' }), ...errors } } };
-  paths['/v1/ledger'] = { get: { summary: 'Budget ledger totals and entries', security: [{ bearer: [] }], responses: { '200': json({ type: 'object' }), ...errors } } };
+  paths['/v1/approvals/{id}/accept-risk'] = {
+    post: {
+      summary:
+        'Override a RISK_TOO_HIGH denial: writes a signed risk-acceptance record and evaluates again without risk caps',
+      security: [{ bearer: [] }],
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+      requestBody: json({
+        type: 'object',
+        required: ['reason'],
+        properties: { reason: { type: 'string', maxLength: 500 } },
+      }),
+      responses: { '200': json({ type: 'object', properties: { request } }), ...errors },
+    },
+  };
+  paths['/v1/identities'] = {
+    get: {
+      summary: 'Identities (public data); an agent sees its own',
+      security: [{ bearer: [] }],
+      responses: { '200': json({ type: 'object' }), ...errors },
+    },
+  };
+  paths['/v1/identities/{name}'] = {
+    get: {
+      summary: 'One identity (public data)',
+      security: [{ bearer: [] }],
+      responses: { '200': json({ type: 'object' }), ...errors },
+    },
+  };
+  paths['/v1/identities/{name}/policy'] = {
+    get: {
+      summary: 'The policy that applies, explained',
+      security: [{ bearer: [] }],
+      responses: { '200': json({ type: 'object' }), ...errors },
+    },
+  };
+  paths['/v1/ledger'] = {
+    get: {
+      summary: 'Budget ledger totals and entries',
+      security: [{ bearer: [] }],
+      responses: { '200': json({ type: 'object' }), ...errors },
+    },
+  };
   paths['/v1/health'] = { get: { summary: 'Liveness', responses: { '200': json({ type: 'object' }) } } };
   return {
     openapi: '3.1.0',
-    info: { title: 'Warden', version: '0.2.0', description: 'Key vault and signing gateway for AI agents. Every request is checked against a written policy, budgeted in an exact ledger and audited.' },
+    info: {
+      title: 'Warden',
+      version: '0.2.0',
+      description:
+        'Key vault and signing gateway for AI agents. Every request is checked against a written policy, budgeted in an exact ledger and audited.',
+    },
     servers: [{ url: '/' }],
-    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'wdn_… token from `warden token create`' } }, schemas: { Error: error, Request: request } },
+    components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'wdn_… token from `warden token create`' },
+      },
+      schemas: { Error: error, Request: request },
+    },
     paths,
   };
 }

@@ -44,7 +44,10 @@ export async function startHttpServer(gateway: Gateway, options: ServeOptions): 
   checkBind(options);
   const app = createHttpApp(gateway, options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit });
   const tls = options.tls
-    ? { createServer: createHttpsServer, serverOptions: { cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) } }
+    ? {
+        createServer: createHttpsServer,
+        serverOptions: { cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) },
+      }
     : {};
   const server = createAdaptorServer({ fetch: app.fetch, ...tls });
   await new Promise<void>((resolve, reject) => {

@@ -7,7 +7,12 @@ function collect(value: string, previous: string[] = []): string[] {
 }
 
 export function withEvmRpcOption(cmd: Command): Command {
-  return cmd.option('--evm-rpc <chainId=url>', 'JSON-RPC endpoint of an EVM chain (repeatable), e.g. 42161=http://127.0.0.1:8545', collect, []);
+  return cmd.option(
+    '--evm-rpc <chainId=url>',
+    'JSON-RPC endpoint of an EVM chain (repeatable), e.g. 42161=http://127.0.0.1:8545',
+    collect,
+    [],
+  );
 }
 
 /** Parses `--evm-rpc 42161=http://…` flags into a chainId → URL map. */
@@ -15,7 +20,8 @@ export function parseEvmRpcFlags(values: string[]): Map<number, string> {
   const map = new Map<number, string>();
   for (const v of values) {
     const m = /^([1-9][0-9]{0,15})=(https?:\/\/.+)$/.exec(v);
-    if (!m || !Number.isSafeInteger(Number(m[1]))) throw new WardenError('USAGE', `--evm-rpc takes CHAINID=URL, got "${v.slice(0, 80)}"`);
+    if (!m || !Number.isSafeInteger(Number(m[1])))
+      throw new WardenError('USAGE', `--evm-rpc takes CHAINID=URL, got "${v.slice(0, 80)}"`);
     map.set(Number(m[1]), m[2]!);
   }
   return map;

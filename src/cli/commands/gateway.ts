@@ -8,9 +8,9 @@ import {
   Gateway,
   ledgerTotals,
   loadPolicy,
+  POLICY_TEMPLATES,
   parseDuration,
   parsePolicy,
-  POLICY_TEMPLATES,
   policyJsonSchema,
   reconcile,
   revokeTokenAudited,
@@ -32,7 +32,8 @@ function readDocument(path: string): string {
   } catch {
     throw new WardenError('FILE_NOT_FOUND', 'cannot read the file', { path });
   }
-  if (text.length > MAX_DOCUMENT_BYTES) throw new WardenError('FILE_TOO_LARGE', 'the file is larger than 256 KiB', { path });
+  if (text.length > MAX_DOCUMENT_BYTES)
+    throw new WardenError('FILE_TOO_LARGE', 'the file is larger than 256 KiB', { path });
   return text;
 }
 
@@ -46,7 +47,9 @@ function collect(value: string, previous: string[] = []): string[] {
 
 export function registerGatewayCommands(program: Command, run: Runner): void {
   // Tokens
-  const token = program.command('token').description('bearer tokens for agents, operators, admins and viewers');
+  const token = program
+    .command('token')
+    .description('bearer tokens for agents, operators, admins and viewers');
   const create = withPassphraseFile(
     token
       .command('create')
@@ -71,7 +74,11 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
           ...(ttlMs === undefined ? {} : { ttlMs }),
         });
         ctx.print(
-          [`token ${info.id} (${info.role}${info.identity ? ` for ${info.identity}` : ''}, expires ${info.expiresAt})`, secret, 'Store it now: it is not shown again.'],
+          [
+            `token ${info.id} (${info.role}${info.identity ? ` for ${info.identity}` : ''}, expires ${info.expiresAt})`,
+            secret,
+            'Store it now: it is not shown again.',
+          ],
           { token: secret, ...info },
         );
       });
@@ -85,13 +92,18 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
         ctx.print(
           all.length === 0
             ? 'no tokens'
-            : all.map((t) => `${t.id}\t${t.role}\t${t.identity ?? '-'}\t${t.capabilities.join(',') || '-'}\t${t.revokedAt ? 'revoked' : `expires ${t.expiresAt}`}\t${t.label}`),
+            : all.map(
+                (t) =>
+                  `${t.id}\t${t.role}\t${t.identity ?? '-'}\t${t.capabilities.join(',') || '-'}\t${t.revokedAt ? 'revoked' : `expires ${t.expiresAt}`}\t${t.label}`,
+              ),
           all,
         );
       });
     }),
   );
-  const revoke = withPassphraseFile(token.command('revoke').description('revoke a token at once').argument('<id>'));
+  const revoke = withPassphraseFile(
+    token.command('revoke').description('revoke a token at once').argument('<id>'),
+  );
   revoke.action(
     run(async (ctx) => {
       await withUnsealedWarden(ctx, revoke.opts().passphraseFile, async (w) => {
@@ -114,20 +126,32 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
   set.action(
     run(async (ctx) => {
       const o = set.opts();
-      if (!o.identity === !o.default) throw new WardenError('USAGE', 'give exactly one of --identity NAME or --default');
+      if (!o.identity === !o.default)
+        throw new WardenError('USAGE', 'give exactly one of --identity NAME or --default');
       const document = readDocument(set.args[0]!);
       parsePolicy(document);
       await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
         const loaded = await setPolicyAudited(w, o.identity ?? null, document);
-        ctx.print([`policy ${loaded.policy.name} set for ${o.identity ?? 'the default'} (sha256 ${loaded.hash})`, ...explainPolicy(loaded.policy)], {
-          identity: o.identity ?? '*',
-          hash: loaded.hash,
-          explain: explainPolicy(loaded.policy),
-        });
+        ctx.print(
+          [
+            `policy ${loaded.policy.name} set for ${o.identity ?? 'the default'} (sha256 ${loaded.hash})`,
+            ...explainPolicy(loaded.policy),
+          ],
+          {
+            identity: o.identity ?? '*',
+            hash: loaded.hash,
+            explain: explainPolicy(loaded.policy),
+          },
+        );
       });
     }),
   );
-  const show = withPassphraseFile(policy.command('show').description('the policy that applies to an identity').requiredOption('--identity <name>'));
+  const show = withPassphraseFile(
+    policy
+      .command('show')
+      .description('the policy that applies to an identity')
+      .requiredOption('--identity <name>'),
+  );
   show.action(
     run(async (ctx) => {
       const o = show.opts();
@@ -182,7 +206,11 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
   template.action(
     run(async (ctx) => {
       const text = POLICY_TEMPLATES[template.args[0]!];
-      if (!text) throw new WardenError('USAGE', `unknown template; one of ${Object.keys(POLICY_TEMPLATES).join(', ')}`);
+      if (!text)
+        throw new WardenError(
+          'USAGE',
+          `unknown template; one of ${Object.keys(POLICY_TEMPLATES).join(', ')}`,
+        );
       ctx.io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
     }),
   );
@@ -190,7 +218,9 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
     withPassphraseFile(
       policy
         .command('test')
-        .description('evaluate a request against the policy with no side effect: REQUEST.json is {operation, identity, request}')
+        .description(
+          'evaluate a request against the policy with no side effect: REQUEST.json is {operation, identity, request}',
+        )
         .argument('<request-file>'),
     ),
   );
@@ -205,22 +235,43 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
         throw new WardenError('INVALID_JSON', 'the request file is not valid JSON');
       }
       if (typeof body.operation !== 'string' || typeof body.identity !== 'string') {
-        throw new WardenError('INVALID_REQUEST', 'the request file needs "operation", "identity" and "request"');
+        throw new WardenError(
+          'INVALID_REQUEST',
+          'the request file needs "operation", "identity" and "request"',
+        );
       }
       await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
         const gateway = gatewayFor(w, o.evmRpc);
-        const handler = gateway.operations.includes(body.operation as string) ? (body.operation as string) : '';
-        if (!handler) throw new WardenError('INVALID_REQUEST', `operation must be one of ${gateway.operations.join(', ')}`);
-        const result = await gateway.pipeline.dryRun(body.identity as string, gateway.handler(handler), body.request);
+        const handler = gateway.operations.includes(body.operation as string)
+          ? (body.operation as string)
+          : '';
+        if (!handler)
+          throw new WardenError(
+            'INVALID_REQUEST',
+            `operation must be one of ${gateway.operations.join(', ')}`,
+          );
+        const result = await gateway.pipeline.dryRun(
+          body.identity as string,
+          gateway.handler(handler),
+          body.request,
+        );
         const d = result.decision as { outcome: string; code: string; reason: string; remedy: string | null };
-        ctx.print([`${d.outcome.toUpperCase()} (${d.code}): ${d.reason}`, ...(d.remedy ? [`to pass: ${d.remedy}`] : [])], result);
+        ctx.print(
+          [
+            `${d.outcome.toUpperCase()} (${d.code}): ${d.reason}`,
+            ...(d.remedy ? [`to pass: ${d.remedy}`] : []),
+          ],
+          result,
+        );
       });
     }),
   );
 
   // Approvals
   const approvals = program.command('approvals').description('requests held for human approval or a delay');
-  const alist = withPassphraseFile(approvals.command('list').description('held requests and their approvals'));
+  const alist = withPassphraseFile(
+    approvals.command('list').description('held requests and their approvals'),
+  );
   alist.action(
     run(async (ctx) => {
       await withUnsealedWarden(ctx, alist.opts().passphraseFile, async (w) => {
@@ -242,7 +293,11 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
       withPassphraseFile(
         approvals
           .command(verdict)
-          .description(verdict === 'approve' ? 'approve a held request (bound to its exact intent)' : 'deny (veto) a held request')
+          .description(
+            verdict === 'approve'
+              ? 'approve a held request (bound to its exact intent)'
+              : 'deny (veto) a held request',
+          )
           .argument('<request-id>')
           .option('--reason <text>', 'why (kept in the audit log)'),
       ),
@@ -251,23 +306,53 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
       run(async (ctx) => {
         const o = cmd.opts();
         await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
-          const view = await gatewayFor(w, o.evmRpc).approvals.decide(w.actor, cmd.args[0]!, verdict, o.reason ?? null);
+          const view = await gatewayFor(w, o.evmRpc).approvals.decide(
+            w.actor,
+            cmd.args[0]!,
+            verdict,
+            o.reason ?? null,
+          );
           ctx.print(`${view.requestId}: ${view.status}`, view);
         });
       }),
     );
   }
 
+  const accept = withEvmRpcOption(
+    withPassphraseFile(
+      approvals
+        .command('accept-risk')
+        .description(
+          'override a RISK_TOO_HIGH denial: a signed risk-acceptance record, then the request is evaluated again',
+        )
+        .argument('<request-id>')
+        .requiredOption('--reason <text>', 'why the risk is accepted (kept, signed, in the audit log)'),
+    ),
+  );
+  accept.action(
+    run(async (ctx) => {
+      const o = accept.opts();
+      await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
+        const view = await gatewayFor(w, o.evmRpc).approvals.acceptRisk(w.actor, accept.args[0]!, o.reason);
+        ctx.print(`${view.requestId}: ${view.status}`, view);
+      });
+    }),
+  );
+
   // Ledger
   const ledger = program.command('ledger').description('the exact budget ledger');
-  const lshow = withPassphraseFile(ledger.command('show').description('totals per identity, asset and status').option('--identity <name>'));
+  const lshow = withPassphraseFile(
+    ledger.command('show').description('totals per identity, asset and status').option('--identity <name>'),
+  );
   lshow.action(
     run(async (ctx) => {
       const o = lshow.opts();
       await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
         const totals = await ledgerTotals(w.store.db, o.identity);
         ctx.print(
-          totals.length === 0 ? 'the ledger is empty' : totals.map((t) => `${t.identity}\t${t.asset}\t${t.status}\t${t.total}\t(${t.count})`),
+          totals.length === 0
+            ? 'the ledger is empty'
+            : totals.map((t) => `${t.identity}\t${t.asset}\t${t.status}\t${t.total}\t(${t.count})`),
           totals.map((t) => ({ ...t, total: t.total.toString() })),
         );
       });
@@ -276,7 +361,9 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
   const rec = withPassphraseFile(
     ledger
       .command('reconcile')
-      .description('list reservations whose outcome is unknown; --commit or --release one after checking what happened')
+      .description(
+        'list reservations whose outcome is unknown; --commit or --release one after checking what happened',
+      )
       .option('--commit <request-id>', 'it happened: count it for good')
       .option('--release <request-id>', 'it did not happen: free the budget'),
   );
@@ -287,12 +374,20 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
       await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
         if (o.commit || o.release) {
           await reconcile(w, o.commit ?? o.release, o.commit ? 'commit' : 'release');
-          ctx.print(`${o.commit ?? o.release}: ${o.commit ? 'committed' : 'released'}`, { requestId: o.commit ?? o.release, verdict: o.commit ? 'commit' : 'release' });
+          ctx.print(`${o.commit ?? o.release}: ${o.commit ? 'committed' : 'released'}`, {
+            requestId: o.commit ?? o.release,
+            verdict: o.commit ? 'commit' : 'release',
+          });
           return;
         }
         const stuck = await stuckRequests(w);
         ctx.print(
-          stuck.length === 0 ? 'nothing to reconcile' : stuck.map((s) => `${s.requestId}\t${s.identity}\t${s.protocol}\t${s.status} since ${s.since}\t${s.amount} ${s.asset}`),
+          stuck.length === 0
+            ? 'nothing to reconcile'
+            : stuck.map(
+                (s) =>
+                  `${s.requestId}\t${s.identity}\t${s.protocol}\t${s.status} since ${s.since}\t${s.amount} ${s.asset}`,
+              ),
           stuck,
         );
       });

@@ -5,7 +5,13 @@ import { Gateway, Warden } from '../../gateway/index.ts';
 import type { CliContext } from '../context.ts';
 import { hasPassphraseSource, isInteractive } from '../passphrase.ts';
 import { evmHandlersFromFlags, withEvmRpcOption } from './evm-flags.ts';
-import { parsePositiveInt, type Runner, vaultPassphrase, withPassphraseFile, withUnsealedWarden } from './shared.ts';
+import {
+  parsePositiveInt,
+  type Runner,
+  vaultPassphrase,
+  withPassphraseFile,
+  withUnsealedWarden,
+} from './shared.ts';
 import { initVault, printStatus, withKdfFlags } from './vault.ts';
 
 export const DEFAULT_PORT = 7878;
@@ -25,8 +31,12 @@ interface StartFlags {
 
 /** Serves the HTTP API until SIGINT/SIGTERM, releasing delayed holds every second. */
 async function serve(ctx: CliContext, warden: Warden, flags: StartFlags): Promise<void> {
-  if (!!flags.tlsCert !== !!flags.tlsKey) throw new WardenError('USAGE', '--tls-cert and --tls-key go together');
-  const gateway = new Gateway(warden, { logger: warden.logger, handlers: evmHandlersFromFlags(warden, flags.evmRpc) });
+  if (!!flags.tlsCert !== !!flags.tlsKey)
+    throw new WardenError('USAGE', '--tls-cert and --tls-key go together');
+  const gateway = new Gateway(warden, {
+    logger: warden.logger,
+    handlers: evmHandlersFromFlags(warden, flags.evmRpc),
+  });
   const server = await startHttpServer(gateway, {
     host: flags.host,
     port: flags.port,
@@ -65,13 +75,28 @@ export function registerStartCommand(program: Command, run: Runner): void {
       withPassphraseFile(
         program
           .command('start')
-          .description('unseal the vault and serve the HTTP API (first run on a terminal: guided vault setup)')
-          .option('--host <address>', 'address to listen on; non-loopback needs TLS and --allow-remote', '127.0.0.1')
-          .option('--port <port>', `port to listen on (0: any free port)`, (v) => (v === '0' ? 0 : parsePositiveInt('--port')(v)), DEFAULT_PORT)
+          .description(
+            'unseal the vault and serve the HTTP API (first run on a terminal: guided vault setup)',
+          )
+          .option(
+            '--host <address>',
+            'address to listen on; non-loopback needs TLS and --allow-remote',
+            '127.0.0.1',
+          )
+          .option(
+            '--port <port>',
+            `port to listen on (0: any free port)`,
+            (v) => (v === '0' ? 0 : parsePositiveInt('--port')(v)),
+            DEFAULT_PORT,
+          )
           .option('--tls-cert <file>', 'TLS certificate (PEM)')
           .option('--tls-key <file>', 'TLS private key (PEM)')
           .option('--allow-remote', 'allow a non-loopback address (requires TLS)')
-          .option('--body-limit <bytes>', 'largest request body accepted (default 65536)', parsePositiveInt('--body-limit')),
+          .option(
+            '--body-limit <bytes>',
+            'largest request body accepted (default 65536)',
+            parsePositiveInt('--body-limit'),
+          ),
       ),
     ),
   );
@@ -85,7 +110,9 @@ export function registerStartCommand(program: Command, run: Runner): void {
             `no vault in ${ctx.home}: run \`warden init --passphrase-file FILE\`, or run \`warden start\` on a terminal for a guided setup`,
           );
         }
-        ctx.io.stderr.write(`No vault in ${ctx.home}. Let's create one.\nChoose a vault passphrase (12+ characters; four random words work well).\n`);
+        ctx.io.stderr.write(
+          `No vault in ${ctx.home}. Let's create one.\nChoose a vault passphrase (12+ characters; four random words work well).\n`,
+        );
         const warden = await initVault(ctx, flags);
         try {
           await printStatus(ctx, warden, 'Warden vault created and unsealed.');

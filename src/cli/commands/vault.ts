@@ -41,7 +41,10 @@ export function withKdfFlags(cmd: Command): Command {
     .option('--kdf-iterations <n>', 'argon2id iterations (default 3)', parsePositiveInt('--kdf-iterations'));
 }
 
-export async function initVault(ctx: CliContext, opts: { passphraseFile?: string } & KdfFlags): Promise<Warden> {
+export async function initVault(
+  ctx: CliContext,
+  opts: { passphraseFile?: string } & KdfFlags,
+): Promise<Warden> {
   const kdf = kdfFromFlags(opts);
   if (kdf.memoryKiB < DEFAULT_KDF.memoryKiB || kdf.iterations < DEFAULT_KDF.iterations) {
     ctx.io.stderr.write(

@@ -4,7 +4,12 @@ import { evmSendIntent, resolveFees } from '../../chains/evm/intent.ts';
 import { nextNonce } from '../../chains/evm/nonce.ts';
 import { type EvmSendRequest, parseEvmSendRequest } from '../../chains/evm/request.ts';
 import { createEvmRpc, type EvmRpc } from '../../chains/evm/rpc.ts';
-import { buildSendTransaction, serializeSigned, signingHash, transactionHash } from '../../chains/evm/transaction.ts';
+import {
+  buildSendTransaction,
+  serializeSigned,
+  signingHash,
+  transactionHash,
+} from '../../chains/evm/transaction.ts';
 import { utf8 } from '../../core/bytes.ts';
 import { canonicalJson } from '../../core/canonical.ts';
 import { isWardenError, WardenError } from '../../core/errors.ts';
@@ -26,7 +31,13 @@ export interface EvmHandlerOptions {
 
 /** What the request commits to, whatever its spelling: the digest approvals and retries bind to. */
 function digestOf(p: EvmSendRequest): string {
-  const canonical = { chainId: p.chainId, to: p.to, value: p.value, maxFeePerGas: p.maxFeePerGas, maxPriorityFeePerGas: p.maxPriorityFeePerGas };
+  const canonical = {
+    chainId: p.chainId,
+    to: p.to,
+    value: p.value,
+    maxFeePerGas: p.maxFeePerGas,
+    maxPriorityFeePerGas: p.maxPriorityFeePerGas,
+  };
   return bytesToHex(sha256(utf8(canonicalJson(toJsonValue(canonical) as never))));
 }
 
@@ -41,11 +52,18 @@ export function evmSendHandler(options: EvmHandlerOptions): ProtocolHandler<EvmS
   const mutex = new KeyedMutex();
   const rpcFor = (chainId: number, identity: string): EvmRpc => {
     const url = options.rpcUrls.get(chainId);
-    if (!url) throw new WardenError('CHAIN_NOT_ALLOWED', `no RPC endpoint is configured for chain ${chainId}`, { chainId });
+    if (!url)
+      throw new WardenError('CHAIN_NOT_ALLOWED', `no RPC endpoint is configured for chain ${chainId}`, {
+        chainId,
+      });
     return createEvmRpc({ url, net: options.net, identity });
   };
 
-  async function execute(identity: string, intent: Parameters<ProtocolHandler<EvmSendRequest>['execute']>[2], requestId: string): Promise<ExecutionOutcome> {
+  async function execute(
+    identity: string,
+    intent: Parameters<ProtocolHandler<EvmSendRequest>['execute']>[2],
+    requestId: string,
+  ): Promise<ExecutionOutcome> {
     const chainId = intent.evm!.chainId;
     const rpc = rpcFor(chainId, identity);
     const address = options.vault.getIdentity(identity).evm?.address;
@@ -63,7 +81,11 @@ export function evmSendHandler(options: EvmHandlerOptions): ProtocolHandler<EvmS
         nonce = nextNonce(pending, row?.next_nonce ?? null);
       } catch (err) {
         // Nothing was signed: the reservation can be released.
-        return { status: 'failed', code: isWardenError(err) ? err.code : 'RPC_UNREACHABLE', message: 'could not read the nonce' };
+        return {
+          status: 'failed',
+          code: isWardenError(err) ? err.code : 'RPC_UNREACHABLE',
+          message: 'could not read the nonce',
+        };
       }
       const tx = buildSendTransaction(intent, nonce);
       const signature = signEvmDigest(options.vault, identity, signingHash(tx));
@@ -86,9 +108,18 @@ export function evmSendHandler(options: EvmHandlerOptions): ProtocolHandler<EvmS
             .where('chain_id', '=', chainId)
             .where('next_nonce', '=', nonce + 1)
             .execute();
-          return { status: 'failed', code: 'BROADCAST_FAILED', message: `the node refused the transaction (${requestId})` };
+          return {
+            status: 'failed',
+            code: 'BROADCAST_FAILED',
+            message: `the node refused the transaction (${requestId})`,
+          };
         }
-        return { status: 'unknown', code, message: 'the broadcast outcome is unknown; reconcile by its hash', result };
+        return {
+          status: 'unknown',
+          code,
+          message: 'the broadcast outcome is unknown; reconcile by its hash',
+          result,
+        };
       }
     });
   }
@@ -122,7 +153,8 @@ export function evmSendHandler(options: EvmHandlerOptions): ProtocolHandler<EvmS
       const p = { ...raw } as unknown as EvmSendRequest;
       for (const f of BIGINT_FIELDS) {
         const v = raw[f];
-        (p as unknown as Record<string, unknown>)[f] = v === null || v === undefined ? null : BigInt(v as string);
+        (p as unknown as Record<string, unknown>)[f] =
+          v === null || v === undefined ? null : BigInt(v as string);
       }
       return p;
     },

@@ -1,5 +1,5 @@
 import type { EventTemplate } from 'nostr-tools';
-import { nostrSignIntent, type NostrSignRequest, parseNostrSignRequest } from '../../chains/nostr/request.ts';
+import { type NostrSignRequest, nostrSignIntent, parseNostrSignRequest } from '../../chains/nostr/request.ts';
 import { utf8 } from '../../core/bytes.ts';
 import { WardenError } from '../../core/errors.ts';
 import { signNostrEvent } from '../../keys/nostr-signer.ts';
@@ -20,7 +20,8 @@ export function nostrSignHandler(vault: Vault): ProtocolHandler<NostrSignRequest
     encode: (p) => utf8(JSON.stringify(p)),
     decode: (bytes) => {
       const p = JSON.parse(new TextDecoder().decode(bytes)) as NostrSignRequest;
-      if (typeof p?.template?.kind !== 'number') throw new WardenError('INTERNAL', 'stored request is unreadable');
+      if (typeof p?.template?.kind !== 'number')
+        throw new WardenError('INTERNAL', 'stored request is unreadable');
       return p;
     },
     async execute(identity, p) {
