@@ -1,6 +1,11 @@
 import { randomId } from '../core/ids.ts';
 import type { Intent } from '../core/intent.ts';
-import type { LedgerEntry, LedgerSnapshot } from '../policy/snapshot.ts';
+import {
+  type LedgerEntry,
+  type LedgerSnapshot,
+  ledgerEntryFromIntent,
+  normalizeDestination,
+} from '../policy/index.ts';
 import type { Db } from '../store/store.ts';
 
 /**
@@ -16,7 +21,7 @@ export async function loadSnapshot(tx: Db, intent: Intent, since: Date): Promise
     .selectFrom('ledger')
     .selectAll()
     .where('identity', '=', intent.identity)
-    .where('asset', '=', intent.asset)
+    .where('asset', '=', ledgerEntryFromIntent(intent, since.getTime(), 'reserved').asset)
     .where('at', '>', since.getTime())
     .where('status', 'in', COUNTING)
     .orderBy('at')
@@ -43,28 +48,30 @@ export async function loadSnapshot(tx: Db, intent: Intent, since: Date): Promise
           .distinct()
           .where('identity', '=', intent.identity)
           .where('status', '=', 'committed')
-          .where('destination', 'in', intent.destinations)
+          .where('destination', 'in', intent.destinations.map(normalizeDestination))
           .execute();
   return { entries, knownDestinations: new Set(known.map((k) => k.destination!)) };
 }
 
 export async function reserve(tx: Db, requestId: string, intent: Intent, at: Date): Promise<void> {
+  // The policy room's normal form, so that windows count exactly what they will later read.
+  const e = ledgerEntryFromIntent(intent, at.getTime(), 'reserved');
   await tx
     .insertInto('ledger')
     .values({
       id: randomId('led'),
       request_id: requestId,
       identity: intent.identity,
-      protocol: intent.protocol,
-      action: intent.action,
-      asset: intent.asset,
-      destination: intent.destinations[0] ?? null,
-      kind: intent.nostr?.kind ?? null,
-      chain_id: intent.evm?.chainId ?? null,
-      contract: intent.evm?.contract ?? null,
-      function_selector: intent.evm?.functionSelector ?? null,
-      amount: intent.amount.toString(),
-      at: at.getTime(),
+      protocol: e.protocol,
+      action: e.action,
+      asset: e.asset,
+      destination: e.destination,
+      kind: e.kind,
+      chain_id: e.chainId,
+      contract: e.contract,
+      function_selector: e.functionSelector,
+      amount: e.amount.toString(),
+      at: e.at,
       status: 'reserved',
       updated_at: at.toISOString(),
     })

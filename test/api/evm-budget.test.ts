@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import { FAST_KDF, runWarden, startWardenServer, writeFileMode } from '../helpers/cli.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
 import { fund, HARDHAT_CHAIN_ID, rpcCall, startHardhat } from '../helpers/hardhat.ts';
-import { tempDir, TEST_PASSPHRASE } from '../helpers/home.ts';
+import { TEST_PASSPHRASE, tempDir } from '../helpers/home.ts';
 
 const ONE_ETH = 10n ** 18n;
 const CENT = ONE_ETH / 100n;
@@ -51,23 +51,38 @@ describe('EVM sends against a real node: the budget is exact under concurrency a
     const before = await balance(node.rpcUrl, RECIPIENT);
     const token = await g.token('agent', { identity: 'treasury', capabilities: ['evm:send'] });
 
-    const results = await Promise.all(Array.from({ length: 1000 }, (_, i) => g.call('POST', '/v1/evm/send', { token, body: send(i) })));
+    const results = await Promise.all(
+      Array.from({ length: 1000 }, (_, i) => g.call('POST', '/v1/evm/send', { token, body: send(i) })),
+    );
     const ok = results.filter((r) => r.status === 200);
     const refused = results.filter((r) => r.status === 403);
-    assert.equal(ok.length, 100, JSON.stringify(results.find((r) => r.status !== 200 && r.status !== 403)?.body));
+    assert.equal(
+      ok.length,
+      100,
+      JSON.stringify(results.find((r) => r.status !== 200 && r.status !== 403)?.body),
+    );
     assert.equal(refused.length, 900);
     assert.ok(refused.every((r) => r.body.error.code === 'LIMIT_EXCEEDED'));
     const nonces = ok.map((r) => r.body.request.result.nonce).sort((a: number, b: number) => a - b);
-    assert.deepEqual(nonces, Array.from({ length: 100 }, (_, i) => i), 'nonces 0..99, no gap, no reuse');
+    assert.deepEqual(
+      nonces,
+      Array.from({ length: 100 }, (_, i) => i),
+      'nonces 0..99, no gap, no reuse',
+    );
 
     const ledger = await g.call('GET', '/v1/ledger', { token });
     const committed = ledger.body.totals.filter((t: { status: string }) => t.status === 'committed');
-    assert.deepEqual(committed.map((t: { total: string; count: number }) => [t.total, t.count]), [[ONE_ETH.toString(), 100]]);
+    assert.deepEqual(
+      committed.map((t: { total: string; count: number }) => [t.total, t.count]),
+      [[ONE_ETH.toString(), 100]],
+    );
     assert.equal(ledger.body.totals.filter((t: { status: string }) => t.status !== 'committed').length, 0);
     // On chain, exactly 1 ETH arrived (Hardhat mines every transaction at once).
     assert.equal((await balance(node.rpcUrl, RECIPIENT)) - before, ONE_ETH);
     // A denial explains itself with the numbers of the window.
-    const limit = refused[0]!.body.error.details.request.decision.trail[0].limits.find((l: { limit: string }) => l.limit === '24h');
+    const limit = refused[0]!.body.error.details.request.decision.trail[0].limits.find(
+      (l: { limit: string }) => l.limit === '24h',
+    );
     assert.equal(limit.cap, ONE_ETH.toString());
     assert.ok(BigInt(limit.used) + BigInt(limit.reserved) + BigInt(limit.request) > ONE_ETH);
   });
@@ -80,15 +95,37 @@ describe('EVM sends against a real node: the budget is exact under concurrency a
     const policy = writeFileMode(dir, 'policy.yaml', POLICY);
     const w = (...args: string[]) => runWarden(['--home', home, ...args, '--passphrase-file', pass]);
     assert.equal((await w('init', ...FAST_KDF)).code, 0);
-    const identity = JSON.parse((await w('--json', 'identity', 'create', 'treasury', '--network', 'regtest')).stdout);
+    const identity = JSON.parse(
+      (await w('--json', 'identity', 'create', 'treasury', '--network', 'regtest')).stdout,
+    );
     assert.equal((await w('policy', 'set', policy, '--identity', 'treasury')).code, 0);
-    const created = await w('--json', 'token', 'create', '--role', 'agent', '--identity', 'treasury', '--cap', 'evm:send');
+    const created = await w(
+      '--json',
+      'token',
+      'create',
+      '--role',
+      'agent',
+      '--identity',
+      'treasury',
+      '--cap',
+      'evm:send',
+    );
     const token = JSON.parse(created.stdout).token as string;
     await fund(node.rpcUrl, identity.evm.address, 100n * ONE_ETH);
     const before = await balance(node.rpcUrl, RECIPIENT);
 
     const startServer = () =>
-      startWardenServer(['--home', home, 'start', '--port', '0', '--passphrase-file', pass, '--evm-rpc', `${HARDHAT_CHAIN_ID}=${node.rpcUrl}`]);
+      startWardenServer([
+        '--home',
+        home,
+        'start',
+        '--port',
+        '0',
+        '--passphrase-file',
+        pass,
+        '--evm-rpc',
+        `${HARDHAT_CHAIN_ID}=${node.rpcUrl}`,
+      ]);
     const post = (url: string, i: number) =>
       fetch(`${url}/v1/evm/send`, {
         method: 'POST',
@@ -106,7 +143,10 @@ describe('EVM sends against a real node: the budget is exact under concurrency a
     const batch2 = await Promise.all(Array.from({ length: 960 }, (_, i) => post(second.url, 40 + i)));
     const ok2 = batch2.filter((r) => r.status === 200).length;
     assert.equal(ok2, 60, 'only the 0.6 ETH left of the window could be spent after the restart');
-    assert.equal(batch2.filter((r) => r.status === 403 && r.body.error.code === 'LIMIT_EXCEEDED').length, 900);
+    assert.equal(
+      batch2.filter((r) => r.status === 403 && r.body.error.code === 'LIMIT_EXCEEDED').length,
+      900,
+    );
     // Retrying a request of the first batch after the restart returns its first result.
     const retry = await post(second.url, 0);
     assert.equal(retry.status, 200);

@@ -394,7 +394,15 @@ describe('warden CLI', () => {
 
   test('start: unseals, serves the API on loopback until SIGTERM; without a vault or passphrase it names the options', async () => {
     const { w, pass, dir, home } = await freshVault();
-    const server = await startWardenServer(['--home', home, 'start', '--port', '0', '--passphrase-file', pass]);
+    const server = await startWardenServer([
+      '--home',
+      home,
+      'start',
+      '--port',
+      '0',
+      '--passphrase-file',
+      pass,
+    ]);
     assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.match(server.output(), /Warden unsealed\./);
     const health = await fetch(`${server.url}/v1/health`);

@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after } from 'node:test';
 import { startHttpServer } from '../../src/api/http/server.ts';
+import { ensureHome } from '../../src/config/home.ts';
 import type { Clock } from '../../src/core/clock.ts';
 import { nullLogger } from '../../src/core/logger.ts';
 import type { Capability, Role } from '../../src/core/principal.ts';
@@ -9,17 +13,20 @@ import { Gateway } from '../../src/gateway/gateway.ts';
 import type { RateLimit } from '../../src/gateway/rate-limit.ts';
 import { Warden } from '../../src/gateway/warden.ts';
 import { passphrase, TEST_KDF } from './home.ts';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ensureHome } from '../../src/config/home.ts';
 
 export interface TestGateway {
   url: string;
   warden: Warden;
   gateway: Gateway;
-  token(role: Role, options?: { identity?: string; capabilities?: Capability[]; ttlMs?: number }): Promise<string>;
-  call(method: string, path: string, options?: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> }): Promise<{ status: number; body: any }>;
+  token(
+    role: Role,
+    options?: { identity?: string; capabilities?: Capability[]; ttlMs?: number },
+  ): Promise<string>;
+  call(
+    method: string,
+    path: string,
+    options?: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: any }>;
   close(): Promise<void>;
 }
 
@@ -34,11 +41,18 @@ export async function startTestGateway(options: {
   const root = mkdtempSync(join(tmpdir(), 'warden-gateway-'));
   const layout = ensureHome(join(root, 'home'));
   const warden = await Warden.init(
-    { home: layout.dir, actor: 'cli:test', logger: nullLogger(), kdf: TEST_KDF, ...(options.clock ? { clock: options.clock } : {}) },
+    {
+      home: layout.dir,
+      actor: 'cli:test',
+      logger: nullLogger(),
+      kdf: TEST_KDF,
+      ...(options.clock ? { clock: options.clock } : {}),
+    },
     passphrase(),
   );
   for (const name of options.identities) await warden.createIdentity(name, 'regtest');
-  for (const [identity, doc] of Object.entries(options.policies ?? {})) await setPolicyAudited(warden, identity === '*' ? null : identity, doc);
+  for (const [identity, doc] of Object.entries(options.policies ?? {}))
+    await setPolicyAudited(warden, identity === '*' ? null : identity, doc);
   const gateway = new Gateway(warden, {
     logger: nullLogger(),
     handlers: options.evmRpc ? evmHandlers(warden, options.evmRpc) : [],
@@ -77,7 +91,11 @@ export async function startTestGateway(options: {
         body = JSON.stringify(o.body);
         headers['content-type'] ??= 'application/json';
       }
-      const res = await fetch(`${server.url}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+      const res = await fetch(`${server.url}${path}`, {
+        method,
+        headers,
+        ...(body !== undefined ? { body } : {}),
+      });
       const text = await res.text();
       let parsed: unknown = text;
       try {
