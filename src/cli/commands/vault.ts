@@ -3,7 +3,7 @@ import { wipe } from '../../core/bytes.ts';
 import { WardenError } from '../../core/errors.ts';
 import { DEFAULT_KDF, KDF_BOUNDS, readBackupFile, Warden } from '../../gateway/index.ts';
 import type { CliContext } from '../context.ts';
-import { hasPassphraseSource, isInteractive, readNewPassphrase, readPassphrase } from '../passphrase.ts';
+import { readNewPassphrase, readPassphrase } from '../passphrase.ts';
 import {
   backupPassphrase,
   parsePositiveInt,

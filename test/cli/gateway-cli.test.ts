@@ -1,0 +1,183 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { verifyEvent } from 'nostr-tools';
+import { FAST_KDF, runWarden, startWardenServer, writeFileMode } from '../helpers/cli.ts';
+import { TEST_PASSPHRASE, tempDir } from '../helpers/home.ts';
+
+async function vaultWithIdentity() {
+  const dir = tempDir('gwcli');
+  const home = join(dir, 'home');
+  const pass = writeFileMode(dir, 'pass', TEST_PASSPHRASE);
+  const w = (...args: string[]) => runWarden(['--home', home, ...args, '--passphrase-file', pass]);
+  assert.equal((await w('init', ...FAST_KDF)).code, 0);
+  assert.equal((await w('identity', 'create', 'alice')).code, 0);
+  return { dir, home, pass, w };
+}
+
+describe('warden token / policy / approvals / ledger', () => {
+  test('tokens: created once with their secret, listed without it, revoked; bad specs refused', async () => {
+    const { w } = await vaultWithIdentity();
+    const created = await w(
+      '--json',
+      'token',
+      'create',
+      '--role',
+      'agent',
+      '--identity',
+      'alice',
+      '--cap',
+      'nostr:sign',
+      '--ttl',
+      '30d',
+      '--label',
+      'bot',
+    );
+    assert.equal(created.code, 0, created.stderr);
+    const info = JSON.parse(created.stdout);
+    assert.match(info.token, /^wdn_tok_/);
+    const list = await w('--json', 'token', 'list');
+    assert.equal(list.stdout.includes(info.token.split('_').at(-1)), false, 'the secret is never listed');
+    assert.equal(JSON.parse(list.stdout)[0].id, info.id);
+    const revoked = await w('token', 'revoke', info.id);
+    assert.equal(revoked.code, 0);
+    assert.match(JSON.parse((await w('--json', 'token', 'list')).stdout)[0].revokedAt, /^\d{4}-/);
+    const cases: [string[], RegExp][] = [
+      [
+        ['--role', 'agent', '--cap', 'nostr:sign'],
+        /^INVALID_ARGUMENT: an agent token needs exactly one identity/m,
+      ],
+      [
+        ['--role', 'agent', '--identity', 'alice'],
+        /^INVALID_ARGUMENT: an agent token needs at least one capability/m,
+      ],
+      [
+        ['--role', 'agent', '--identity', 'alice', '--cap', 'btc:steal'],
+        /^INVALID_ARGUMENT: unknown capability/m,
+      ],
+      [['--role', 'operator', '--identity', 'alice'], /^INVALID_ARGUMENT: only agent tokens/m],
+      [['--role', 'agent', '--identity', 'nobody', '--cap', 'nostr:sign'], /^IDENTITY_NOT_FOUND/m],
+      [['--role', 'root'], /^INVALID_ARGUMENT: role must be one of/m],
+    ];
+    for (const [args, pattern] of cases) {
+      const r = await w('token', 'create', ...args);
+      assert.equal(r.code, 1, args.join(' '));
+      assert.match(r.stderr, pattern);
+    }
+    assert.equal((await w('token', 'create', '--role', 'viewer', '--ttl', 'forever')).code, 2);
+  });
+
+  test('policies: template, set, show, explain, schema, test; an invalid policy is refused and nothing stored', async () => {
+    const { dir, w } = await vaultWithIdentity();
+    const template = await runWarden(['policy', 'template', 'guidelines-default']);
+    assert.equal(template.code, 0);
+    const file = writeFileMode(dir, 'policy.yaml', template.stdout);
+    const set = await w('policy', 'set', file, '--identity', 'alice');
+    assert.equal(set.code, 0, set.stderr);
+    assert.match(set.stdout, /Anything no rule allows is denied/);
+    const show = JSON.parse((await w('--json', 'policy', 'show', '--identity', 'alice')).stdout);
+    assert.equal(show.source, 'identity');
+    assert.equal(show.document, template.stdout);
+    const explained = await runWarden(['policy', 'explain', file]);
+    assert.equal(explained.code, 0);
+    assert.match(explained.stdout, /5,000,000 sat/);
+    const schema = JSON.parse((await runWarden(['policy', 'schema'])).stdout);
+    assert.equal(typeof schema, 'object');
+    assert.ok(JSON.stringify(schema).includes('max_per_tx'));
+
+    const bad = writeFileMode(
+      dir,
+      'bad.yaml',
+      'version: 1\nname: bad\nrules:\n  - id: x\n    effect: allow\n    limits: [{ window: 2x, max_count: 1 }]\n',
+    );
+    const refused = await w('policy', 'set', bad, '--identity', 'alice');
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /^POLICY_INVALID: .*window/m);
+    assert.equal(
+      JSON.parse((await w('--json', 'policy', 'show', '--identity', 'alice')).stdout).document,
+      template.stdout,
+    );
+
+    let files = 0;
+    const request = (body: unknown) => writeFileMode(dir, `req-${files++}.json`, JSON.stringify(body));
+    const allowed = await w(
+      'policy',
+      'test',
+      request({ operation: 'nostr.sign', identity: 'alice', request: { kind: 1, content: 'hi' } }),
+    );
+    assert.equal(allowed.code, 0, allowed.stderr);
+    assert.match(allowed.stdout, /^ALLOW/);
+    const held = await w(
+      'policy',
+      'test',
+      request({ operation: 'nostr.sign', identity: 'alice', request: { kind: 0, content: '{}' } }),
+    );
+    assert.match(held.stdout, /^HOLD/);
+    const ledger = JSON.parse((await w('--json', 'ledger', 'show')).stdout);
+    assert.deepEqual(ledger, [], 'policy test changed nothing');
+  });
+
+  test('approvals from the CLI while the server runs: the held event is signed and the agent gets it', async () => {
+    const { dir, home, pass, w } = await vaultWithIdentity();
+    const policy = writeFileMode(
+      dir,
+      'p.yaml',
+      'version: 1\nname: p\nrisk: { tolerance: high }\nrules:\n  - { id: profile, match: { protocol: nostr, kind: [0] }, effect: hold, approvals: 1 }\n',
+    );
+    assert.equal((await w('policy', 'set', policy, '--identity', 'alice')).code, 0);
+    const token = JSON.parse(
+      (await w('--json', 'token', 'create', '--role', 'agent', '--identity', 'alice', '--cap', 'nostr:sign'))
+        .stdout,
+    ).token;
+    const server = await startWardenServer([
+      '--home',
+      home,
+      'start',
+      '--port',
+      '0',
+      '--passphrase-file',
+      pass,
+    ]);
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const held = await (
+      await fetch(`${server.url}/v1/nostr/sign`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ kind: 0, content: '{"name":"a"}' }),
+      })
+    ).json();
+    const id = (held as { request: { requestId: string } }).request.requestId;
+    const list = JSON.parse((await w('--json', 'approvals', 'list')).stdout);
+    assert.deepEqual(
+      list.map((h: { requestId: string }) => h.requestId),
+      [id],
+    );
+    const approved = await w('approvals', 'approve', id, '--reason', 'profile reviewed');
+    assert.equal(approved.code, 0, approved.stderr);
+    assert.match(approved.stdout, new RegExp(`${id}: done`));
+    const polled = (await (await fetch(`${server.url}/v1/requests/${id}?wait=5`, { headers })).json()) as {
+      request: { status: string; result: { event: never } };
+    };
+    assert.equal(polled.request.status, 'done');
+    assert.equal(verifyEvent(polled.request.result.event), true);
+    assert.equal(await server.stop(), 0);
+    const totals = JSON.parse((await w('--json', 'ledger', 'show')).stdout);
+    assert.deepEqual(
+      totals.map((t: { status: string; count: number }) => [t.status, t.count]),
+      [['committed', 1]],
+    );
+    assert.match((await w('ledger', 'reconcile')).stdout, /nothing to reconcile/);
+    const audit = JSON.parse((await w('--json', 'audit', 'show', '--identity', 'alice')).stdout).map(
+      (r: { action: string }) => r.action,
+    );
+    for (const action of [
+      'policy.set',
+      'token.create',
+      'nostr.sign',
+      'approval.approve',
+      'nostr.sign.result',
+    ])
+      assert.ok(audit.includes(action), action);
+    assert.equal((await w('audit', 'verify')).code, 0);
+  });
+});
