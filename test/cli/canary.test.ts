@@ -8,8 +8,17 @@ import { generateMnemonic, mnemonicToSeedSync } from '@scure/bip39';
 import { wordlist } from '@scure/bip39/wordlists/english.js';
 import { generateSecretKey, nip19 } from 'nostr-tools';
 import * as nip49 from 'nostr-tools/nip49';
-import { type CliResult, FAST_KDF, runWarden, writeFileMode } from '../helpers/cli.ts';
+import { type CliResult, FAST_KDF, runWarden, startWardenServer, writeFileMode } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/home.ts';
+
+const POLICY = `
+version: 1
+name: canary
+risk: { tolerance: high }
+rules:
+  - { id: profile, match: { protocol: nostr, kind: [0] }, effect: hold, approvals: 1 }
+  - { id: notes, match: { protocol: nostr, kind: [1] }, effect: allow }
+`;
 
 /** Every textual form a secret could leak in. */
 function forms(label: string, bytes: Uint8Array): [string, string][] {
@@ -123,6 +132,24 @@ test('canary: a full CLI session leaks no secret into output, logs or data files
     ['audit', 'verify', ...p],
   ];
   for (const args of session) await w(...args);
+  // The gateway too: a policy, an agent token, a server signing and holding events, an approval.
+  const policyFile = writeFileMode(dir, 'policy.yaml', POLICY);
+  const gatewaySession: string[][] = [
+    ['policy', 'set', policyFile, '--identity', 'main', ...p],
+    ['--json', 'token', 'create', '--role', 'agent', '--identity', 'main', '--cap', 'nostr:sign', ...p],
+  ];
+  const gatewayOutputs: CliResult[] = [];
+  for (const args of gatewaySession) gatewayOutputs.push(await w(...args));
+  assert.deepEqual(gatewayOutputs.map((r) => r.code), [0, 0], gatewayOutputs.map((r) => r.stderr).join('\n'));
+  const agentToken = JSON.parse(gatewayOutputs[1]!.stdout).token as string;
+  const server = await startWardenServer(['--home', home, 'start', '--port', '0', ...p], { WARDEN_LOG_LEVEL: 'debug' });
+  const headers = { authorization: `Bearer ${agentToken}`, 'content-type': 'application/json' };
+  const sign = async (body: unknown) => (await fetch(`${server.url}/v1/nostr/sign`, { method: 'POST', headers, body: JSON.stringify(body) })).text();
+  const signed = [await sign({ kind: 1, content: 'canary note' }), await sign({ kind: 0, content: '{"name":"canary"}' }), await sign({ kind: 1, content: 12 })];
+  const heldId = JSON.parse(signed[1]!).request.requestId as string;
+  outputs.push(await w('approvals', 'approve', heldId, ...p));
+  await server.stop();
+  outputs.push({ code: 0, stdout: `${server.output()}${signed.join('\n')}`, stderr: '' });
   const restored = await runWarden(
     [
       '--home',
