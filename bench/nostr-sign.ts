@@ -45,7 +45,12 @@ function percentile(sorted: number[], p: number): number {
 }
 
 /** Runs `op` n times with `concurrency` in flight; returns throughput and latency percentiles. */
-async function measure(name: string, n: number, concurrency: number, op: (i: number) => Promise<unknown> | unknown): Promise<Stats> {
+async function measure(
+  name: string,
+  n: number,
+  concurrency: number,
+  op: (i: number) => Promise<unknown> | unknown,
+): Promise<Stats> {
   const latencies: number[] = [];
   let next = 0;
   const start = performance.now();
@@ -61,20 +66,38 @@ async function measure(name: string, n: number, concurrency: number, op: (i: num
   );
   const elapsed = performance.now() - start;
   latencies.sort((a, b) => a - b);
-  return { name, perSecond: (n / elapsed) * 1000, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+  return {
+    name,
+    perSecond: (n / elapsed) * 1000,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+  };
 }
 
 async function main() {
   const root = mkdtempSync(join(tmpdir(), 'warden-bench-'));
   try {
     const warden = await Warden.init(
-      { home: join(root, 'home'), actor: 'bench', logger: nullLogger(), kdf: { memoryKiB: 8 * 1024, iterations: 1, parallelism: 1 } },
+      {
+        home: join(root, 'home'),
+        actor: 'bench',
+        logger: nullLogger(),
+        kdf: { memoryKiB: 8 * 1024, iterations: 1, parallelism: 1 },
+      },
       utf8('benchmark passphrase 2026'),
     );
     await warden.createIdentity('bench');
     await setPolicyAudited(warden, 'bench', POLICY);
-    const { token } = await createTokenAudited(warden, { role: 'agent', identity: 'bench', capabilities: ['nostr:sign'], label: 'bench' });
-    const gateway = new Gateway(warden, { logger: nullLogger(), rateLimits: () => ({ max: 10_000_000, windowMs: 60_000 }) });
+    const { token } = await createTokenAudited(warden, {
+      role: 'agent',
+      identity: 'bench',
+      capabilities: ['nostr:sign'],
+      label: 'bench',
+    });
+    const gateway = new Gateway(warden, {
+      logger: nullLogger(),
+      rateLimits: () => ({ max: 10_000_000, windowMs: 60_000 }),
+    });
     const principal = await authenticate(warden.store.db, `Bearer ${token}`, warden.clock);
     const handler = gateway.handler('nostr.sign');
     const body = (i: number) => ({ kind: 1, content: `benchmark note ${i}`, tags: [['t', 'bench']] });
@@ -84,27 +107,47 @@ async function main() {
     for (let i = 0; i < 200; i++) finalizeEvent({ ...body(i), created_at: 1 }, sk);
     await measure('warm-up', 200, 1, (i) => gateway.pipeline.submit(principal, handler, body(i)));
 
-    const raw = await measure('raw nostr-tools finalizeEvent', N, 1, (i) => finalizeEvent({ ...body(i), created_at: 1_700_000_000 }, sk));
-    const inProcess = await measure('Warden in-process (policy + ledger + audit)', N, 1, (i) => gateway.pipeline.submit(principal, handler, body(i)));
-    const inProcessConcurrent = await measure(`Warden in-process, ${CONCURRENCY} in flight`, N, CONCURRENCY, (i) =>
+    const raw = await measure('raw nostr-tools finalizeEvent', N, 1, (i) =>
+      finalizeEvent({ ...body(i), created_at: 1_700_000_000 }, sk),
+    );
+    const inProcess = await measure('Warden in-process (policy + ledger + audit)', N, 1, (i) =>
       gateway.pipeline.submit(principal, handler, body(i)),
     );
+    const inProcessConcurrent = await measure(
+      `Warden in-process, ${CONCURRENCY} in flight`,
+      N,
+      CONCURRENCY,
+      (i) => gateway.pipeline.submit(principal, handler, body(i)),
+    );
     const server = await startHttpServer(gateway, { host: '127.0.0.1', port: 0 });
-    const http = await measure(`Warden over HTTP on loopback, ${CONCURRENCY} in flight`, N, CONCURRENCY, async (i) => {
-      const r = await fetch(`${server.url}/v1/nostr/sign`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body(i)),
-      });
-      if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${await r.text()}`);
-      await r.arrayBuffer();
-    });
+    const http = await measure(
+      `Warden over HTTP on loopback, ${CONCURRENCY} in flight`,
+      N,
+      CONCURRENCY,
+      async (i) => {
+        const r = await fetch(`${server.url}/v1/nostr/sign`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body(i)),
+        });
+        if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${await r.text()}`);
+        await r.arrayBuffer();
+      },
+    );
     await server.close();
     await warden.close();
 
     const rows = [raw, inProcess, inProcessConcurrent, http];
     console.log(`Nostr signing benchmark: ${N} operations per stage, Node ${process.version}`);
-    console.log(['stage'.padEnd(58), 'ops/s'.padStart(10), 'p50 ms'.padStart(9), 'p99 ms'.padStart(9), 'vs raw'.padStart(8)].join(''));
+    console.log(
+      [
+        'stage'.padEnd(58),
+        'ops/s'.padStart(10),
+        'p50 ms'.padStart(9),
+        'p99 ms'.padStart(9),
+        'vs raw'.padStart(8),
+      ].join(''),
+    );
     for (const r of rows) {
       console.log(
         [

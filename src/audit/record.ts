@@ -2,6 +2,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { concatBytes, constantTimeEqual, utf8 } from '../core/bytes.ts';
 import { canonicalJson } from '../core/canonical.ts';
+import type { AuditLogTable } from '../store/schema.ts';
 
 /**
  * The byte encodings the chain is built on. Appending, verifying and reading all go through these
@@ -14,22 +15,11 @@ export const GENESIS_HASH: Uint8Array = new Uint8Array(32);
 /** Encoding version, inside every hashed and authenticated body so a future format can't be confused with it. */
 export const RECORD_VERSION = 1;
 
-/** The clear columns of a record, as stored. `summary` is the canonical JSON text of the summary. */
-export interface RecordFields {
-  seq: number;
-  time: string;
-  actor: string;
-  identity: string | null;
-  action: string;
-  outcome: string;
-  summary: string;
-}
+/** A record as stored (the audit_log row). `summary` is the canonical JSON text of the summary. */
+export type StoredRecord = AuditLogTable;
 
-export interface StoredRecord extends RecordFields {
-  details: Uint8Array | null;
-  prev_hash: Uint8Array;
-  record_hash: Uint8Array;
-}
+/** The clear columns of a record: everything the details blob is bound to. */
+export type RecordFields = Omit<AuditLogTable, 'details' | 'prev_hash' | 'record_hash'>;
 
 /**
  * Associated data of the details AEAD: the record's clear fields. A details blob therefore only

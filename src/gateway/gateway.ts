@@ -116,16 +116,16 @@ export class Gateway {
     body: unknown,
     identity?: string,
   ): Promise<RequestView> {
+    if (principal.role === 'agent') this.#scope(principal, identity);
     const handler = this.handler(operation);
     requireAgent(principal, handler.capability);
-    this.#scope(principal, identity);
     this.#limit(principal, operation);
     return this.pipeline.submit(principal, handler, body);
   }
 
   async dryRun(principal: Principal, operation: string, body: unknown, identity?: string) {
-    const handler = this.handler(operation);
     const target = this.#scope(principal, identity);
+    const handler = this.handler(operation);
     if (principal.role === 'agent') requireAgent(principal, handler.capability);
     this.#limit(principal, `dry-run.${operation}`);
     return this.pipeline.dryRun(target, handler, body);
@@ -133,7 +133,8 @@ export class Gateway {
 
   async getRequest(principal: Principal, requestId: string, waitSeconds = 0): Promise<RequestView> {
     this.#limit(principal, 'read.request');
-    const deadline = this.ctx.clock.now().getTime() + Math.min(Math.max(waitSeconds, 0), 60) * 1000;
+    // Real time, not the gateway clock: this is how long the caller's connection is held.
+    const deadline = Date.now() + Math.min(Math.max(waitSeconds, 0), 60) * 1000;
     for (;;) {
       const row = await getRequestRow(this.ctx.store.db, requestId);
       if (principal.role === 'agent' && row.identity !== principal.identity) {

@@ -5,6 +5,7 @@ import type { Clock } from '../core/clock.ts';
 import { WardenError } from '../core/errors.ts';
 import { randomId } from '../core/ids.ts';
 import { CAPABILITIES, type Capability, type Principal, ROLES, type Role } from '../core/principal.ts';
+import type { TokenTable } from '../store/schema.ts';
 import type { Db } from '../store/store.ts';
 
 /**
@@ -98,16 +99,7 @@ export async function createToken(
   return { token, info };
 }
 
-function rowToInfo(row: {
-  id: string;
-  role: string;
-  identity: string | null;
-  capabilities: string;
-  label: string;
-  created_at: string;
-  expires_at: string;
-  revoked_at: string | null;
-}): TokenInfo {
+function rowToInfo(row: TokenTable): TokenInfo {
   return {
     id: row.id,
     role: row.role as Role,

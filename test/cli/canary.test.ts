@@ -140,12 +140,25 @@ test('canary: a full CLI session leaks no secret into output, logs or data files
   ];
   const gatewayOutputs: CliResult[] = [];
   for (const args of gatewaySession) gatewayOutputs.push(await w(...args));
-  assert.deepEqual(gatewayOutputs.map((r) => r.code), [0, 0], gatewayOutputs.map((r) => r.stderr).join('\n'));
+  assert.deepEqual(
+    gatewayOutputs.map((r) => r.code),
+    [0, 0],
+    gatewayOutputs.map((r) => r.stderr).join('\n'),
+  );
   const agentToken = JSON.parse(gatewayOutputs[1]!.stdout).token as string;
-  const server = await startWardenServer(['--home', home, 'start', '--port', '0', ...p], { WARDEN_LOG_LEVEL: 'debug' });
+  const server = await startWardenServer(['--home', home, 'start', '--port', '0', ...p], {
+    WARDEN_LOG_LEVEL: 'debug',
+  });
   const headers = { authorization: `Bearer ${agentToken}`, 'content-type': 'application/json' };
-  const sign = async (body: unknown) => (await fetch(`${server.url}/v1/nostr/sign`, { method: 'POST', headers, body: JSON.stringify(body) })).text();
-  const signed = [await sign({ kind: 1, content: 'canary note' }), await sign({ kind: 0, content: '{"name":"canary"}' }), await sign({ kind: 1, content: 12 })];
+  const sign = async (body: unknown) =>
+    (
+      await fetch(`${server.url}/v1/nostr/sign`, { method: 'POST', headers, body: JSON.stringify(body) })
+    ).text();
+  const signed = [
+    await sign({ kind: 1, content: 'canary note' }),
+    await sign({ kind: 0, content: '{"name":"canary"}' }),
+    await sign({ kind: 1, content: 12 }),
+  ];
   const heldId = JSON.parse(signed[1]!).request.requestId as string;
   outputs.push(await w('approvals', 'approve', heldId, ...p));
   await server.stop();

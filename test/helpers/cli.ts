@@ -56,7 +56,10 @@ export interface ServerProcess {
 }
 
 /** Runs `warden … start` as a real server process and resolves once it prints its URL. */
-export async function startWardenServer(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
+export async function startWardenServer(
+  args: string[],
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<ServerProcess> {
   const env = { ...process.env, ...extraEnv };
   delete env.WARDEN_PASSPHRASE;
   const child = spawn(process.execPath, [WARDEN_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -22,9 +22,28 @@ test('Math.random appears nowhere in src/ (key material and ids come from the OS
   assert.deepEqual(offenders, []);
 });
 
-test('front doors (cli/, api/) reach keys/, store/ and audit/ only through the gateway', () => {
+test('policy/ and risk/ are pure: no I/O, no clock reads, no randomness, only core/ of ours', () => {
+  const offenders = sourceFiles(SRC)
+    .filter((f) => /\/src\/(policy|risk)\//.test(f))
+    .flatMap((f) => {
+      const text = readFileSync(f, 'utf8');
+      const bad = [
+        /from 'node:/.test(text) && 'imports node:',
+        /Date\.now\(|new Date\(\)/.test(text) && 'reads the clock',
+        /getRandomValues|randomBytes/.test(text) && 'uses randomness',
+        /from '\.\.\/(keys|store|audit|config|gateway|api|cli|chains|net)\//.test(text) &&
+          'imports another room',
+      ].filter(Boolean);
+      return bad.map((b) => `${f}: ${b}`);
+    });
+  assert.deepEqual(offenders, []);
+});
+
+test('front doors (cli/, api/) reach the other rooms only through the gateway', () => {
   const offenders = sourceFiles(SRC)
     .filter((f) => /\/src\/(cli|api)\//.test(f))
-    .filter((f) => /from '(\.\.\/)+(keys|store|audit|config)\//.test(readFileSync(f, 'utf8')));
+    .filter((f) =>
+      /from '(\.\.\/)+(keys|store|audit|config|policy|risk|chains|net)\//.test(readFileSync(f, 'utf8')),
+    );
   assert.deepEqual(offenders, []);
 });
