@@ -21,9 +21,12 @@ import { Warden } from '../src/gateway/warden.ts';
 
 const N = Number(process.env.BENCH_N ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
-const POLICY = `
+/** Two identities: one whose policy keeps a 24 h count window (the ledger snapshot grows with
+ * use), one with a plain allow rule (no window to read). */
+const POLICIES = {
+  windowed: `
 version: 1
-name: bench
+name: bench-windowed
 risk: { tolerance: high }
 rules:
   - id: notes
@@ -31,7 +34,15 @@ rules:
     effect: allow
     limits:
       - { window: 24h, max_count: 100000000 }
-`;
+`,
+  plain: `
+version: 1
+name: bench-plain
+risk: { tolerance: high }
+rules:
+  - { id: notes, match: { protocol: nostr, kind: [1] }, effect: allow }
+`,
+};
 
 interface Stats {
   name: string;
@@ -86,38 +97,46 @@ async function main() {
       },
       utf8('benchmark passphrase 2026'),
     );
-    await warden.createIdentity('bench');
-    await setPolicyAudited(warden, 'bench', POLICY);
-    const { token } = await createTokenAudited(warden, {
-      role: 'agent',
-      identity: 'bench',
-      capabilities: ['nostr:sign'],
-      label: 'bench',
-    });
     const gateway = new Gateway(warden, {
       logger: nullLogger(),
       rateLimits: () => ({ max: 10_000_000, windowMs: 60_000 }),
     });
-    const principal = await authenticate(warden.store.db, `Bearer ${token}`, warden.clock);
     const handler = gateway.handler('nostr.sign');
+    const agents: Record<string, { token: string; principal: Awaited<ReturnType<typeof authenticate>> }> = {};
+    for (const [name, policy] of Object.entries(POLICIES)) {
+      await warden.createIdentity(name);
+      await setPolicyAudited(warden, name, policy);
+      const { token } = await createTokenAudited(warden, {
+        role: 'agent',
+        identity: name,
+        capabilities: ['nostr:sign'],
+        label: name,
+      });
+      agents[name] = {
+        token,
+        principal: await authenticate(warden.store.db, `Bearer ${token}`, warden.clock),
+      };
+    }
+    const { windowed, plain } = agents as Record<'windowed' | 'plain', (typeof agents)[string]>;
     const body = (i: number) => ({ kind: 1, content: `benchmark note ${i}`, tags: [['t', 'bench']] });
 
     const sk = generateSecretKey();
     // Warm-up, so JIT compilation is not measured.
     for (let i = 0; i < 200; i++) finalizeEvent({ ...body(i), created_at: 1 }, sk);
-    await measure('warm-up', 200, 1, (i) => gateway.pipeline.submit(principal, handler, body(i)));
+    await measure('warm-up', 200, 1, (i) => gateway.pipeline.submit(plain.principal, handler, body(i)));
 
     const raw = await measure('raw nostr-tools finalizeEvent', N, 1, (i) =>
       finalizeEvent({ ...body(i), created_at: 1_700_000_000 }, sk),
     );
-    const inProcess = await measure('Warden in-process (policy + ledger + audit)', N, 1, (i) =>
-      gateway.pipeline.submit(principal, handler, body(i)),
-    );
+    const submit = (agent: typeof plain) => (i: number) =>
+      gateway.pipeline.submit(agent.principal, handler, body(i));
+    const inProcessPlain = await measure('Warden in-process, allow rule', N, 1, submit(plain));
+    const inProcess = await measure('Warden in-process, 24 h count window', N, 1, submit(windowed));
     const inProcessConcurrent = await measure(
-      `Warden in-process, ${CONCURRENCY} in flight`,
+      `Warden in-process, count window, ${CONCURRENCY} in flight`,
       N,
       CONCURRENCY,
-      (i) => gateway.pipeline.submit(principal, handler, body(i)),
+      submit(windowed),
     );
     const server = await startHttpServer(gateway, { host: '127.0.0.1', port: 0 });
     const http = await measure(
@@ -127,7 +146,7 @@ async function main() {
       async (i) => {
         const r = await fetch(`${server.url}/v1/nostr/sign`, {
           method: 'POST',
-          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          headers: { authorization: `Bearer ${windowed.token}`, 'content-type': 'application/json' },
           body: JSON.stringify(body(i)),
         });
         if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${await r.text()}`);
@@ -137,8 +156,9 @@ async function main() {
     await server.close();
     await warden.close();
 
-    const rows = [raw, inProcess, inProcessConcurrent, http];
+    const rows = [raw, inProcessPlain, inProcess, inProcessConcurrent, http];
     console.log(`Nostr signing benchmark: ${N} operations per stage, Node ${process.version}`);
+    console.log('(the count-window stages run after each other: their window holds all earlier signatures)');
     console.log(
       [
         'stage'.padEnd(58),
