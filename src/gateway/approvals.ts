@@ -2,7 +2,7 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { appendAuditInTx } from '../audit/append.ts';
 import type { AuditEntry } from '../audit/entry.ts';
 import type { Decision, HoldRequirement } from '../core/decision.ts';
-import { WardenError } from '../core/errors.ts';
+import { type ErrorCode, WardenError } from '../core/errors.ts';
 import { toJsonValue } from '../core/json.ts';
 import type { Policy } from '../policy/index.ts';
 import { holdProgress } from '../policy/index.ts';
@@ -26,10 +26,14 @@ function withoutRiskCaps(policy: Policy): Policy {
   };
 }
 
+const POLICY_REFUSALS = new Set(['POLICY_DENIED', 'NO_MATCHING_RULE', 'DESTINATION_DENIED']);
+
 /** A held request expires (and its reservation is released) if not released within this time. */
 export const HOLD_EXPIRY_MS = 7 * 24 * 60 * 60 * 1000;
 
 export interface HeldRequest extends RequestView {
+  /** SHA-256 of the exact intent: what an approval is bound to. */
+  intentHash: string;
   approvals: { operator: string; verdict: string; at: string }[];
   state: string;
   remainingApprovals: number;
@@ -52,6 +56,12 @@ export class Approvals {
     private readonly ctx: GatewayContext,
     private readonly pipeline: Pipeline,
     private readonly handlers: Handlers,
+    /**
+     * Whether this process executes released requests. The server does; the CLI only records
+     * decisions and leaves execution to the server's scheduler, whose nonce locks and RPC
+     * endpoints are the ones in charge.
+     */
+    private readonly executeHere: boolean = true,
   ) {}
 
   async list(): Promise<HeldRequest[]> {
@@ -71,6 +81,8 @@ export class Approvals {
     requestId: string,
     verdict: 'approve' | 'deny',
     reason: string | null,
+    /** The intent hash the operator reviewed; if given, it must be the request's. */
+    reviewedIntentHash: string | null = null,
   ): Promise<RequestView> {
     if (reason !== null && reason.length > 500)
       throw new WardenError('INVALID_REQUEST', 'reason: at most 500 characters');
@@ -78,6 +90,13 @@ export class Approvals {
       const row = await getRequestRow(tx, requestId);
       if (row.status !== 'held')
         throw new WardenError('REQUEST_NOT_PENDING', `the request is ${row.status}, not held`, { requestId });
+      if (reviewedIntentHash !== null && reviewedIntentHash !== row.intent_hash) {
+        throw new WardenError(
+          'APPROVAL_MISMATCH',
+          'the request is not the one you reviewed (intent hash differs)',
+          { requestId },
+        );
+      }
       const previous = await tx
         .selectFrom('approval')
         .selectAll()
@@ -142,17 +161,26 @@ export class Approvals {
     const relaxed = withoutRiskCaps((await loadPolicy(this.ctx.store.db, row.identity)).policy);
     const ready = await this.ctx.store.transaction(async (tx) => {
       const current = await getRequestRow(tx, requestId);
-      if (current.status !== 'denied')
+      const currentCode = (JSON.parse(current.decision) as Decision).code;
+      if (current.status !== 'denied' || currentCode !== 'RISK_TOO_HIGH' || !current.payload) {
         throw new WardenError('REQUEST_NOT_PENDING', `the request is ${current.status}`);
+      }
       const at = this.ctx.clock.now();
       const decision = await assessAndEvaluate(
         intent,
         relaxed,
-        (since) => loadSnapshot(tx, intent, since),
+        (since, at) => loadSnapshot(tx, intent, since, at),
         at,
       );
+      // Where this process does not execute, an allowed request waits, ready, for the server.
       const status =
-        decision.outcome === 'allow' ? 'executing' : decision.outcome === 'hold' ? 'held' : 'denied';
+        decision.outcome === 'allow'
+          ? this.executeHere
+            ? 'executing'
+            : 'held'
+          : decision.outcome === 'hold'
+            ? 'held'
+            : 'denied';
       await tx
         .updateTable('request')
         .set({
@@ -180,7 +208,7 @@ export class Approvals {
         keyId: this.ctx.keyring.keyId,
         decision: toJsonValue(decision),
       });
-      return decision.outcome === 'allow' ? { ...current, status: 'executing' } : null;
+      return decision.outcome === 'allow' && this.executeHere ? { ...current, status: 'executing' } : null;
     });
     if (ready) await this.#execute(ready, actor);
     return requestView(await getRequestRow(this.ctx.store.db, requestId));
@@ -188,15 +216,37 @@ export class Approvals {
 
   /** Releases delayed holds whose time has come and expires stale ones. Returns how many ran. */
   async tick(): Promise<number> {
-    const rows = await this.ctx.store.db
+    const nowMs = this.ctx.clock.now().getTime();
+    const db = this.ctx.store.db;
+    const held = await db
       .selectFrom('request')
-      .selectAll()
+      .select(['id', 'created_at', 'hold_delay_ms', 'hold_approvals'])
       .where('status', '=', 'held')
       .execute();
+    if (held.length === 0) return 0;
+    const votes = await db
+      .selectFrom('approval')
+      .innerJoin('request', 'request.id', 'approval.request_id')
+      .select(['approval.request_id', 'approval.verdict'])
+      .where('request.status', '=', 'held')
+      .execute();
+    const approvals = new Map<string, number>();
+    const vetoed = new Set<string>();
+    for (const v of votes) {
+      if (v.verdict === 'deny') vetoed.add(v.request_id);
+      else approvals.set(v.request_id, (approvals.get(v.request_id) ?? 0) + 1);
+    }
+    // Only requests that can move: delay over and enough approvals, a veto, or past expiry.
+    const due = held.filter((r) => {
+      const heldAt = Date.parse(r.created_at);
+      const expired = nowMs - heldAt > HOLD_EXPIRY_MS + r.hold_delay_ms;
+      const ready = nowMs >= heldAt + r.hold_delay_ms && (approvals.get(r.id) ?? 0) >= r.hold_approvals;
+      return expired || ready || vetoed.has(r.id);
+    });
     let ran = 0;
-    for (const row of rows) {
+    for (const { id } of due) {
       const ready = await this.ctx.store.transaction(async (tx) => {
-        const current = await getRequestRow(tx, row.id);
+        const current = await getRequestRow(tx, id);
         return current.status === 'held' ? this.#advance(tx, current, 'scheduler') : null;
       });
       if (ready) {
@@ -211,16 +261,56 @@ export class Approvals {
   async #advance(tx: Db, row: RequestTable, actor: string): Promise<RequestTable | null> {
     const now = this.ctx.clock.now();
     const progress = await this.#progress(tx, row);
+    // Past its expiry a hold is closed, whatever approvals arrive late.
     const expired = now.getTime() - Date.parse(row.created_at) > HOLD_EXPIRY_MS + row.hold_delay_ms;
-    if (progress.state === 'vetoed' || (expired && progress.state !== 'ready')) {
-      const code = progress.state === 'vetoed' ? 'REQUEST_VETOED' : 'HOLD_EXPIRED';
-      await transition(tx, row.id, ['held'], 'denied', now, { error_code: code, payload: null });
+    const refusal =
+      progress.state === 'vetoed'
+        ? 'REQUEST_VETOED'
+        : expired
+          ? 'HOLD_EXPIRED'
+          : progress.state === 'ready'
+            ? await this.#releaseRefusal(tx, row, now)
+            : null;
+    if (refusal) {
+      await transition(tx, row.id, ['held'], 'denied', now, { error_code: refusal, payload: null });
       await settle(tx, row.id, 'released', now);
-      await this.#audit(tx, actor, row, 'approval.closed', 'denied', { code });
+      await this.#audit(tx, actor, row, 'approval.closed', 'denied', { code: refusal });
       return null;
     }
-    if (progress.state !== 'ready') return null;
-    return (await transition(tx, row.id, ['held'], 'executing', now)) ? row : null;
+    if (progress.state !== 'ready' || !this.executeHere) return null;
+    if (!(await transition(tx, row.id, ['held'], 'executing', now))) return null;
+    // From now on the reservation counts from the moment it is spent, not from when it was asked.
+    await tx
+      .updateTable('ledger')
+      .set({ at: now.getTime(), updated_at: now.toISOString() })
+      .where('request_id', '=', row.id)
+      .execute();
+    return row;
+  }
+
+  /**
+   * What may stop a ready hold at release: the token that asked was revoked or expired, or the
+   * policy now in force refuses the request outright (limits were reserved at admission and are
+   * not counted twice; a risk denial is the operator's to accept).
+   */
+  async #releaseRefusal(tx: Db, row: RequestTable, now: Date): Promise<ErrorCode | null> {
+    const token = await tx
+      .selectFrom('token')
+      .select(['revoked_at', 'expires_at'])
+      .where('id', '=', row.token_id)
+      .executeTakeFirst();
+    if (!token || token.revoked_at || Date.parse(token.expires_at) <= now.getTime()) return 'TOKEN_INVALID';
+    const intent = intentFromJson(row.intent);
+    const { policy } = await loadPolicy(tx, row.identity);
+    const decision = await assessAndEvaluate(
+      intent,
+      policy,
+      (since, at) => loadSnapshot(tx, intent, since, at),
+      now,
+    );
+    return decision.outcome === 'deny' && POLICY_REFUSALS.has(decision.code)
+      ? (decision.code as ErrorCode)
+      : null;
   }
 
   async #progress(db: Db, row: RequestTable) {
@@ -255,6 +345,7 @@ export class Approvals {
       approvals: approvals.map((a) => ({ operator: a.operator, verdict: a.verdict, at: a.at })),
       state: progress.state,
       remainingApprovals: progress.remainingApprovals,
+      intentHash: row.intent_hash,
       releaseAt: progress.releaseAt?.toISOString() ?? null,
     };
   }

@@ -24,7 +24,12 @@ export interface GatewayOptions {
   /** Extra protocol handlers (EVM needs its RPC endpoints); Nostr signing is always there. */
   handlers?: ProtocolHandler<unknown>[];
   rateLimits?: (operation: string) => RateLimit;
+  /** Whether this process executes released holds (the server); false for the CLI. Default true. */
+  executeApprovals?: boolean;
 }
+
+/** Concurrent long-polls (`?wait=`) one token may hold open. */
+export const MAX_WAITS_PER_TOKEN = 8;
 
 /** Default sliding-window limits per token and operation. */
 export function defaultRateLimits(operation: string): RateLimit {
@@ -65,7 +70,7 @@ export class Gateway {
       this.#byOperation.set(h.operation, h);
     }
     this.pipeline = new Pipeline(this.ctx);
-    this.approvals = new Approvals(this.ctx, this.pipeline, this.#handlers);
+    this.approvals = new Approvals(this.ctx, this.pipeline, this.#handlers, options.executeApprovals ?? true);
   }
 
   get operations(): string[] {
@@ -73,6 +78,8 @@ export class Gateway {
   }
 
   async authenticate(authorization: string | undefined, clientKey: string): Promise<Principal> {
+    // A client that keeps failing is refused before its next attempt is even checked.
+    this.ctx.limiter.check(clientKey, 'auth.failure', this.ctx.clock.now().getTime());
     try {
       return await authenticate(this.ctx.store.db, authorization, this.ctx.clock);
     } catch (err) {
@@ -131,18 +138,33 @@ export class Gateway {
     return this.pipeline.dryRun(target, handler, body);
   }
 
+  readonly #waits = new Map<string, number>();
+
   async getRequest(principal: Principal, requestId: string, waitSeconds = 0): Promise<RequestView> {
     this.#limit(principal, 'read.request');
-    // Real time, not the gateway clock: this is how long the caller's connection is held.
-    const deadline = Date.now() + Math.min(Math.max(waitSeconds, 0), 60) * 1000;
-    for (;;) {
-      const row = await getRequestRow(this.ctx.store.db, requestId);
-      if (principal.role === 'agent' && row.identity !== principal.identity) {
-        throw new WardenError('FORBIDDEN', 'this request belongs to another identity');
+    const waiting = this.#waits.get(principal.tokenId) ?? 0;
+    if (waitSeconds > 0 && waiting >= MAX_WAITS_PER_TOKEN) {
+      throw new WardenError('RATE_LIMITED', `at most ${MAX_WAITS_PER_TOKEN} waits per token at once`, {
+        operation: 'read.wait',
+      });
+    }
+    this.#waits.set(principal.tokenId, waiting + 1);
+    try {
+      // Real time, not the gateway clock: this is how long the caller's connection is held.
+      const deadline = Date.now() + Math.min(Math.max(waitSeconds, 0), 60) * 1000;
+      for (;;) {
+        const row = await getRequestRow(this.ctx.store.db, requestId);
+        if (principal.role === 'agent' && row.identity !== principal.identity) {
+          throw new WardenError('FORBIDDEN', 'this request belongs to another identity');
+        }
+        const pending = row.status === 'held' || row.status === 'executing';
+        if (!pending || Date.now() >= deadline || this.#closed) return requestView(row);
+        await sleep(250);
       }
-      const pending = row.status === 'held' || row.status === 'executing';
-      if (!pending || Date.now() >= deadline) return requestView(row);
-      await sleep(250);
+    } finally {
+      const left = (this.#waits.get(principal.tokenId) ?? 1) - 1;
+      if (left === 0) this.#waits.delete(principal.tokenId);
+      else this.#waits.set(principal.tokenId, left);
     }
   }
 
@@ -157,10 +179,11 @@ export class Gateway {
     requestId: string,
     verdict: 'approve' | 'deny',
     reason: string | null,
+    reviewedIntentHash: string | null = null,
   ): Promise<RequestView> {
     this.#requireRole(principal, ['operator', 'admin']);
     this.#limit(principal, 'approvals.decide');
-    return this.approvals.decide(actorOf(principal), requestId, verdict, reason);
+    return this.approvals.decide(actorOf(principal), requestId, verdict, reason, reviewedIntentHash);
   }
 
   async acceptRisk(principal: Principal, requestId: string, reason: string): Promise<RequestView> {
@@ -203,8 +226,16 @@ export class Gateway {
     };
   }
 
+  #closed = false;
+
   /** Releases due delayed holds; the server calls this every second. */
   tick(): Promise<number> {
-    return this.approvals.tick();
+    return this.#closed ? Promise.resolve(0) : this.approvals.tick();
+  }
+
+  /** Stops long-polls and the scheduler, and waits for executions in flight to settle. */
+  async drain(): Promise<void> {
+    this.#closed = true;
+    await this.pipeline.drain();
   }
 }

@@ -16,13 +16,19 @@ import type { Db } from '../store/store.ts';
 export type LedgerStatus = 'reserved' | 'committed' | 'released' | 'unknown';
 const COUNTING: LedgerStatus[] = ['reserved', 'committed', 'unknown'];
 
-export async function loadSnapshot(tx: Db, intent: Intent, since: Date): Promise<LedgerSnapshot> {
+/**
+ * The entries the policy needs: committed ones inside the horizon, and every entry not yet
+ * committed whatever its age. A reservation (a request in flight, a hold waiting for approval, an
+ * outcome not known) counts in every window until it settles: it is treated as made `now`, so a
+ * hold cannot slip out of its window while it waits and then execute on top of a full budget.
+ */
+export async function loadSnapshot(tx: Db, intent: Intent, since: Date, now: Date): Promise<LedgerSnapshot> {
   const rows = await tx
     .selectFrom('ledger')
     .selectAll()
     .where('identity', '=', intent.identity)
     .where('asset', '=', ledgerEntryFromIntent(intent, since.getTime(), 'reserved').asset)
-    .where('at', '>', since.getTime())
+    .where((eb) => eb.or([eb('at', '>', since.getTime()), eb('status', 'in', ['reserved', 'unknown'])]))
     .where('status', 'in', COUNTING)
     .orderBy('at')
     .execute();
@@ -36,7 +42,7 @@ export async function loadSnapshot(tx: Db, intent: Intent, since: Date): Promise
     contract: r.contract,
     functionSelector: r.function_selector,
     amount: BigInt(r.amount),
-    at: r.at,
+    at: r.status === 'committed' ? r.at : Math.max(r.at, now.getTime()),
     status: r.status as LedgerEntry['status'],
   }));
   const known =

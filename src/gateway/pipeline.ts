@@ -56,11 +56,11 @@ export function requireAgent(principal: Principal, capability: string): string {
 export function assessAndEvaluate(
   intent: Intent,
   policy: Policy,
-  snapshotFor: (since: Date) => Promise<Awaited<ReturnType<typeof loadSnapshot>>>,
+  snapshotFor: (since: Date, now: Date) => Promise<Awaited<ReturnType<typeof loadSnapshot>>>,
   now: Date,
 ): Promise<Decision> {
   const risk = assessRisk(intent, { tolerance: toleranceFromPolicy(policy.risk?.tolerance) });
-  return snapshotFor(snapshotHorizon(policy, now)).then((snapshot) =>
+  return snapshotFor(snapshotHorizon(policy, now), now).then((snapshot) =>
     evaluate(intent, risk, snapshot, policy, now),
   );
 }
@@ -70,8 +70,18 @@ export function assessAndEvaluate(
  * intent → risk → policy → (ledger reservation + audit record, one transaction) → signer →
  * settle (commit or release + audit record). Dry runs stop after policy and write nothing.
  */
+/** Held requests one identity may have waiting at once: holds reserve budget and cost scheduler work. */
+export const MAX_PENDING_HOLDS = 100;
+
 export class Pipeline {
+  readonly #inFlight = new Set<Promise<void>>();
+
   constructor(private readonly ctx: GatewayContext) {}
+
+  /** Waits for every execution in flight to settle (shutdown). */
+  async drain(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+  }
 
   async dryRun<P>(identity: string, handler: ProtocolHandler<P>, body: unknown) {
     const now = this.ctx.clock.now();
@@ -81,7 +91,7 @@ export class Pipeline {
     const decision = await assessAndEvaluate(
       intent,
       loaded.policy,
-      (since) => loadSnapshot(this.ctx.store.db, intent, since),
+      (since, at) => loadSnapshot(this.ctx.store.db, intent, since, at),
       now,
     );
     return {
@@ -117,9 +127,26 @@ export class Pipeline {
       const decision = await assessAndEvaluate(
         intent,
         loaded.policy,
-        (since) => loadSnapshot(tx, intent, since),
+        (since, at) => loadSnapshot(tx, intent, since, at),
         now,
       );
+      if (decision.outcome === 'hold') {
+        const pending = await tx
+          .selectFrom('request')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('identity', '=', identity)
+          .where('status', '=', 'held')
+          .executeTakeFirstOrThrow();
+        if (Number(pending.n) >= MAX_PENDING_HOLDS) {
+          throw new WardenError(
+            'RATE_LIMITED',
+            `${MAX_PENDING_HOLDS} requests of this identity already wait for approval`,
+            {
+              operation: 'hold',
+            },
+          );
+        }
+      }
       const keepPayload = decision.outcome === 'hold' || decision.code === 'RISK_TOO_HIGH';
       await tx
         .insertInto('request')
@@ -183,6 +210,22 @@ export class Pipeline {
     intent: Intent,
     actor: string,
   ): Promise<void> {
+    const run = this.#execute(requestId, handler, parsed, intent, actor);
+    this.#inFlight.add(run);
+    try {
+      await run;
+    } finally {
+      this.#inFlight.delete(run);
+    }
+  }
+
+  async #execute<P>(
+    requestId: string,
+    handler: ProtocolHandler<P>,
+    parsed: P,
+    intent: Intent,
+    actor: string,
+  ): Promise<void> {
     const { ctx } = this;
     let outcome: ExecutionOutcome;
     try {
@@ -197,12 +240,20 @@ export class Pipeline {
       outcome.status === 'done' ? 'committed' : outcome.status === 'failed' ? 'released' : 'unknown';
     const result = 'result' in outcome && outcome.result ? JSON.stringify(toJsonValue(outcome.result)) : null;
     await ctx.store.transaction(async (tx) => {
-      await transition(tx, requestId, ['executing'], outcome.status, now, {
+      const moved = await transition(tx, requestId, ['executing'], outcome.status, now, {
         result,
         error_code: outcome.status === 'done' ? null : outcome.code,
         payload: null,
       });
-      await settle(tx, requestId, ledgerStatus, now);
+      if (!moved) {
+        // Reconciled by an operator while it ran: keep their verdict, but say loudly what happened.
+        ctx.logger.error(
+          { operationId: requestId, status: outcome.status },
+          'request settled by reconcile while executing',
+        );
+      } else {
+        await settle(tx, requestId, ledgerStatus, now);
+      }
       await appendAuditInTx(
         tx,
         ctx.keyring,

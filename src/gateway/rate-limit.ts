@@ -17,9 +17,20 @@ export class SlidingWindowLimiter {
 
   /** Counts one hit or throws RATE_LIMITED with the time to wait. */
   hit(key: string, operation: string, nowMs: number): void {
+    const log = this.#check(key, operation, nowMs);
+    log.push(nowMs);
+    this.#hits.set(`${key}|${operation}`, log);
+    if (this.#hits.size > 100_000) this.#sweep(nowMs);
+  }
+
+  /** Throws RATE_LIMITED if the key is over its limit, without counting a hit. */
+  check(key: string, operation: string, nowMs: number): void {
+    this.#check(key, operation, nowMs);
+  }
+
+  #check(key: string, operation: string, nowMs: number): number[] {
     const { max, windowMs } = this.limits(operation);
-    const mapKey = `${key}|${operation}`;
-    const log = this.#hits.get(mapKey) ?? [];
+    const log = this.#hits.get(`${key}|${operation}`) ?? [];
     while (log.length > 0 && log[0]! <= nowMs - windowMs) log.shift();
     if (log.length >= max) {
       const retryAfterMs = log[0]! + windowMs - nowMs;
@@ -32,9 +43,7 @@ export class SlidingWindowLimiter {
         },
       );
     }
-    log.push(nowMs);
-    this.#hits.set(mapKey, log);
-    if (this.#hits.size > 100_000) this.#sweep(nowMs);
+    return log;
   }
 
   #sweep(nowMs: number): void {

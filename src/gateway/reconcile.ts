@@ -18,7 +18,10 @@ export interface StuckRequest {
  * Requests whose outcome is not known (a crash between reserve and settle, a broadcast that timed
  * out): their reservations keep counting against budgets until an operator reconciles them.
  */
-export async function stuckRequests(warden: Warden, olderThanMs = 60_000): Promise<StuckRequest[]> {
+/** An `executing` request this old was left by a crash, not by a slow node or a queue. */
+export const STUCK_AFTER_MS = 10 * 60 * 1000;
+
+export async function stuckRequests(warden: Warden, olderThanMs = STUCK_AFTER_MS): Promise<StuckRequest[]> {
   const cutoff = new Date(warden.clock.now().getTime() - olderThanMs).toISOString();
   const rows = await warden.store.db
     .selectFrom('request')
@@ -59,13 +62,14 @@ export async function reconcile(
 ): Promise<void> {
   await warden.store.transaction(async (tx) => {
     const row = await getRequestRow(tx, requestId);
-    if (row.status !== 'unknown' && row.status !== 'executing') {
+    const now = warden.clock.now();
+    const stuck = row.status === 'executing' && now.getTime() - Date.parse(row.updated_at) >= STUCK_AFTER_MS;
+    if (row.status !== 'unknown' && !stuck) {
       throw new WardenError(
         'REQUEST_NOT_PENDING',
-        `the request is ${row.status}; only unknown or stuck requests are reconciled`,
+        `the request is ${row.status}; only unknown requests, or ones executing for 10 minutes, are reconciled`,
       );
     }
-    const now = warden.clock.now();
     await transition(tx, requestId, ['unknown', 'executing'], verdict === 'commit' ? 'done' : 'failed', now, {
       error_code: verdict === 'commit' ? null : 'RECONCILED_NOT_EXECUTED',
       payload: null,

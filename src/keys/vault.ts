@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -79,6 +79,8 @@ export class Vault {
   #meta: VaultMeta;
   #secrets: Map<string, Uint8Array>;
   #sink: AuditSink | null = null;
+  /** mtime, size and inode of the keystore file as last read: another process may rewrite it. */
+  #stamp = '';
   readonly layout: HomeLayout;
   readonly clock: Clock;
 
@@ -196,6 +198,7 @@ export class Vault {
   }
 
   listIdentities(): IdentityView[] {
+    this.#refresh();
     const now = this.clock.now();
     return Object.values(this.#meta.identities)
       .sort((a, b) => (a.name < b.name ? -1 : 1))
@@ -203,6 +206,7 @@ export class Vault {
   }
 
   getIdentity(name: string): IdentityView {
+    this.#refresh();
     return identityView(this.#identityMeta(name), this.clock.now());
   }
 
@@ -357,6 +361,7 @@ export class Vault {
     fn: (secret: Uint8Array) => T,
     version?: number,
   ): T {
+    this.#refresh();
     const identity = this.#identityMeta(name);
     const now = this.clock.now();
     const key = identity.keys.find(
@@ -433,6 +438,26 @@ export class Vault {
     const same = constantTimeEqual(keys.verifier, this.#header.verifier);
     wipe(keys.kek, keys.verifier);
     return same;
+  }
+
+  /**
+   * Re-reads the keystore if another process (the CLI while the server runs) changed it, so a
+   * rotation or a new identity takes effect at once. A cheap stat when nothing changed.
+   */
+  #refresh(): void {
+    if (!this.#kek) return;
+    let stamp: string;
+    try {
+      const st = statSync(this.layout.keystore);
+      stamp = `${st.mtimeMs}:${st.size}:${st.ino}`;
+    } catch {
+      return;
+    }
+    if (stamp === this.#stamp) return;
+    const current = reopenContainer<VaultMeta>(readKeystore(this.layout), this.#kek, 'warden-keystore');
+    this.#meta = current.meta;
+    this.#secrets = current.secrets;
+    this.#stamp = stamp;
   }
 
   #identityMeta(name: string): IdentityMeta {

@@ -149,6 +149,16 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0003_evm_nonce_address': {
+    async up(db: Kysely<unknown>) {
+      // Nonces belong to a sending address: after a seed rotation the identity's new address starts
+      // its own sequence instead of inheriting the old one.
+      await db.schema
+        .alterTable('evm_nonce')
+        .addColumn('address', 'text', (c) => c.notNull().defaultTo(''))
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -99,6 +99,8 @@ export interface EvmNonceTable {
   identity: string;
   chain_id: number;
   next_nonce: number;
+  /** The sending address the sequence belongs to (lower case). */
+  address: string;
 }
 
 export interface Schema {

@@ -5,6 +5,7 @@ import { sql } from 'kysely';
 import { verifyEvent } from 'nostr-tools';
 import { verifyCheckpointSignature } from '../../src/audit/keyring.ts';
 import { fixedClock } from '../../src/core/clock.ts';
+import { revokeTokenAudited, setPolicyAudited } from '../../src/gateway/admin.ts';
 import { type RiskAcceptanceRecord, riskAcceptanceBytes } from '../../src/risk/index.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
 
@@ -79,14 +80,27 @@ describe('approvals', () => {
     assert.equal(late.body.error.code, 'REQUEST_NOT_PENDING');
   });
 
-  test('an approval is bound to the exact intent: a request changed after approval does not execute', async () => {
+  test('an approval is bound to the exact intent: a reviewed hash that differs is refused; a request changed after approval does not execute', async () => {
     const { g, agent, op1, op2 } = await setup();
     const held = await g.call('POST', '/v1/nostr/sign', {
       token: agent,
       body: { kind: 0, content: 'original' },
     });
     const id = held.body.request.requestId;
-    await g.call('POST', `/v1/approvals/${id}/approve`, { token: op1 });
+    const listed = await g.call('GET', '/v1/approvals', { token: op1 });
+    const reviewed = listed.body.approvals[0].intentHash;
+    assert.match(reviewed, /^[0-9a-f]{64}$/);
+    const wrong = await g.call('POST', `/v1/approvals/${id}/approve`, {
+      token: op1,
+      body: { intentHash: 'a'.repeat(64) },
+    });
+    assert.equal(wrong.status, 409);
+    assert.equal(wrong.body.error.code, 'APPROVAL_MISMATCH');
+    const right = await g.call('POST', `/v1/approvals/${id}/approve`, {
+      token: op1,
+      body: { intentHash: reviewed },
+    });
+    assert.equal(right.status, 200);
     // Someone with database access swaps the stored intent hash for another request's.
     await sql`UPDATE request SET intent_hash = ${'f'.repeat(64)} WHERE id = ${id}`.execute(g.warden.store.db);
     const second = await g.call('POST', `/v1/approvals/${id}/approve`, { token: op2 });
@@ -182,5 +196,95 @@ describe('approvals', () => {
       body: { reason: 'twice' },
     });
     assert.equal(again.status, 409);
+  });
+});
+
+describe('holds stay safe while they wait', () => {
+  const WINDOWED = `
+version: 1
+name: windowed-hold
+risk: { tolerance: high }
+rules:
+  - id: profile
+    match: { protocol: nostr, kind: [0] }
+    effect: hold
+    approvals: 1
+    limits: [{ window: 1h, max_count: 1 }]
+`;
+
+  test('a held reservation keeps counting after its window has passed; releasing it counts from then', async () => {
+    const clock = fixedClock(new Date('2026-04-01T00:00:00Z'));
+    const g = await startTestGateway({ identities: ['alice'], policies: { alice: WINDOWED }, clock });
+    const agent = await g.token('agent', { identity: 'alice', capabilities: ['nostr:sign'] });
+    const op = await g.token('operator');
+    const first = await g.call('POST', '/v1/nostr/sign', {
+      token: agent,
+      body: { kind: 0, content: '{"a":1}' },
+    });
+    assert.equal(first.status, 202);
+    clock.advance(61 * 60 * 1000);
+    const second = await g.call('POST', '/v1/nostr/sign', {
+      token: agent,
+      body: { kind: 0, content: '{"a":2}' },
+    });
+    assert.equal(second.status, 403, 'the waiting hold still uses the only slot of the window');
+    assert.equal(second.body.error.code, 'LIMIT_EXCEEDED');
+    const approved = await g.call('POST', `/v1/approvals/${first.body.request.requestId}/approve`, {
+      token: op,
+    });
+    assert.equal(approved.body.request.status, 'done');
+    const third = await g.call('POST', '/v1/nostr/sign', {
+      token: agent,
+      body: { kind: 0, content: '{"a":3}' },
+    });
+    assert.equal(third.status, 403, 'the signature counts in the window from the moment it was released');
+    clock.advance(61 * 60 * 1000);
+    const fourth = await g.call('POST', '/v1/nostr/sign', {
+      token: agent,
+      body: { kind: 0, content: '{"a":4}' },
+    });
+    assert.equal(fourth.status, 202);
+  });
+
+  test('release is refused when the asking token was revoked, or when the policy now denies the request', async () => {
+    const g = await startTestGateway({ identities: ['alice'], policies: { alice: POLICY } });
+    const agent = await g.token('agent', { identity: 'alice', capabilities: ['nostr:sign'] });
+    const [op1, op2, op3, op4] = [
+      await g.token('operator'),
+      await g.token('operator'),
+      await g.token('operator'),
+      await g.token('operator'),
+    ];
+    const first = await g.call('POST', '/v1/nostr/sign', { token: agent, body: { kind: 0, content: '{}' } });
+    await revokeTokenAudited(g.warden, agent.slice(4, 34));
+    await g.call('POST', `/v1/approvals/${first.body.request.requestId}/approve`, { token: op1 });
+    const released1 = await g.call('POST', `/v1/approvals/${first.body.request.requestId}/approve`, {
+      token: op2,
+    });
+    assert.equal(released1.body.request.status, 'denied');
+    assert.equal(released1.body.request.error.code, 'TOKEN_INVALID');
+
+    const agent2 = await g.token('agent', { identity: 'alice', capabilities: ['nostr:sign'] });
+    const second = await g.call('POST', '/v1/nostr/sign', {
+      token: agent2,
+      body: { kind: 0, content: '{"b":1}' },
+    });
+    await setPolicyAudited(
+      g.warden,
+      'alice',
+      'version: 1\nname: lockdown\nrules:\n  - { id: evm-only, match: { protocol: evm }, effect: allow }\n',
+    );
+    await g.call('POST', `/v1/approvals/${second.body.request.requestId}/approve`, { token: op3 });
+    const released2 = await g.call('POST', `/v1/approvals/${second.body.request.requestId}/approve`, {
+      token: op4,
+    });
+    assert.equal(released2.body.request.status, 'denied');
+    assert.equal(released2.body.request.error.code, 'NO_MATCHING_RULE');
+    assert.equal(released2.body.request.result, null);
+    const ledger = await g.call('GET', '/v1/ledger', { token: agent2 });
+    assert.deepEqual(
+      ledger.body.totals.map((t: { status: string }) => t.status),
+      ['released'],
+    );
   });
 });

@@ -135,8 +135,8 @@ describe('hostile input: a 4xx with a code, never a 5xx, never a signature', asy
       ['negative chain', { ...EVM_BASE, chainId: -1 }, 'INVALID_REQUEST'],
       ['unknown field', { ...EVM_BASE, data: '0xa9059cbb' }, 'INVALID_REQUEST'],
       ['gas field', { ...EVM_BASE, gas: '1' }, 'INVALID_REQUEST'],
-      // Well-formed, but a chain no rule allows: the policy refuses it (and nothing is broadcast).
-      ['wrong chain', { ...EVM_BASE, chainId: 1 }, 'NO_MATCHING_RULE'],
+      // Well-formed, but a chain this server has no node for: refused before anything is reserved.
+      ['wrong chain', { ...EVM_BASE, chainId: 1 }, 'CHAIN_NOT_ALLOWED'],
     ];
     for (const [label, body, code] of cases)
       assertClientError(await g.call('POST', '/v1/evm/send', { token, body }), label, code);

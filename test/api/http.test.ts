@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
+import { sha256 } from '@noble/hashes/sha2.js';
 import { sql } from 'kysely';
 import { checkBind } from '../../src/api/http/server.ts';
 import { fixedClock } from '../../src/core/clock.ts';
@@ -122,9 +123,22 @@ describe('HTTP API', () => {
     });
     assert.match(agent, /^wdn_tok_[a-z2-7]{26}_[A-Za-z0-9_-]{43}$/);
     const secret = agent.split('_').at(-1)!;
-    await g.warden.store.db.selectFrom('token').selectAll().execute();
-    const dbFile = readFileSync(g.warden.layout.database).toString('latin1');
-    assert.equal(dbFile.includes(secret), false, 'the token secret is not in the database');
+    const secretBytes = Buffer.from(secret, 'base64url');
+    const row = await g.warden.store.db
+      .selectFrom('token')
+      .selectAll()
+      .where('id', '=', agent.slice(4, 34))
+      .executeTakeFirstOrThrow();
+    assert.deepEqual(
+      Buffer.from(row.secret_hash),
+      Buffer.from(sha256(secretBytes)),
+      'only SHA-256 of the secret is stored',
+    );
+    await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(g.warden.store.db);
+    const dbFile = readFileSync(g.warden.layout.database);
+    assert.ok(dbFile.includes(Buffer.from(row.id)), 'the row is in the checkpointed database file');
+    assert.equal(dbFile.includes(secretBytes), false, 'the raw secret is not in the database');
+    assert.equal(dbFile.toString('latin1').includes(secret), false, 'nor its text form');
     assert.equal((await g.call('GET', '/v1/identities', { token: agent })).status, 200);
     clock.advance(60 * 60 * 1000);
     assert.equal((await g.call('GET', '/v1/identities', { token: agent })).status, 401, 'expired');

@@ -154,7 +154,11 @@ describe('warden token / policy / approvals / ledger', () => {
     );
     const approved = await w('approvals', 'approve', id, '--reason', 'profile reviewed');
     assert.equal(approved.code, 0, approved.stderr);
-    assert.match(approved.stdout, new RegExp(`${id}: done`));
+    // The CLI records the approval; the running server's scheduler executes it.
+    assert.match(
+      approved.stdout,
+      new RegExp(`${id}: held \\(the running server executes it once released\\)`),
+    );
     const polled = (await (await fetch(`${server.url}/v1/requests/${id}?wait=5`, { headers })).json()) as {
       request: { status: string; result: { event: never } };
     };

@@ -270,3 +270,21 @@ test('backup and restore round trip under separate passphrases', async () => {
   assert.equal(rune, 'rune-secret-value');
   assert.equal(reopened.auditKeys().keyId, vault.auditKeys().keyId);
 });
+
+test('a running vault sees another process rotate a key or add an identity (no restart needed)', async () => {
+  const { layout, vault } = await newVault();
+  await vault.createIdentity('alice');
+  const before = vault.useSecret('alice', 'nostr', 'sign', (sk) => getPublicKey(sk));
+  // The CLI, as a second process would: its own handle on the same home.
+  const { vault: cli } = await Vault.unseal(layout, passphrase(), clock());
+  cli.setAuditSink(async () => {});
+  const rotated = await cli.rotate('alice', 'nostr');
+  await cli.createIdentity('bob');
+  const after = vault.useSecret('alice', 'nostr', 'sign', (sk) => getPublicKey(sk));
+  assert.notEqual(after, before, 'the server signs with the new key at once');
+  assert.equal(after, rotated.nostr!.pubkey);
+  assert.deepEqual(
+    vault.listIdentities().map((i) => i.name),
+    ['alice', 'bob'],
+  );
+});

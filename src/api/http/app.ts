@@ -139,16 +139,23 @@ export function createHttpApp(gateway: Gateway, options: { bodyLimit?: number } 
     app.post(`/v1/approvals/:id/${verdict}`, async (c) => {
       const body =
         c.req.header('content-length') === '0' || !c.req.header('content-type') ? {} : await readJson(c);
-      const { reason, ...unknown } = body;
+      const { reason, intentHash, ...unknown } = body;
       if (Object.keys(unknown).length > 0)
-        throw new WardenError('INVALID_REQUEST', 'only "reason" is accepted');
+        throw new WardenError('INVALID_REQUEST', 'only "reason" and "intentHash" are accepted');
       if (reason !== undefined && typeof reason !== 'string')
         throw new WardenError('INVALID_REQUEST', 'reason must be a string');
+      if (
+        intentHash !== undefined &&
+        (typeof intentHash !== 'string' || !/^[0-9a-f]{64}$/.test(intentHash))
+      ) {
+        throw new WardenError('INVALID_REQUEST', 'intentHash is 64 lower-case hex digits');
+      }
       const view = await gateway.decide(
         c.get('principal'),
         c.req.param('id'),
         verdict,
         (reason as string | undefined) ?? null,
+        (intentHash as string | undefined) ?? null,
       );
       return c.json({ request: view });
     });

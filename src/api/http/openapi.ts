@@ -151,7 +151,18 @@ export function openApiDocument(operations: string[]): object {
         summary: `${verdict} a held request (operator, admin); bound to the exact intent; one operator counts once`,
         security: [{ bearer: [] }],
         parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-        requestBody: json({ type: 'object', properties: { reason: { type: 'string', maxLength: 500 } } }),
+        requestBody: json({
+          type: 'object',
+          properties: {
+            reason: { type: 'string', maxLength: 500 },
+            intentHash: {
+              type: 'string',
+              pattern: '^[0-9a-f]{64}$',
+              description:
+                'the intent hash you reviewed (from GET /v1/approvals); refused with APPROVAL_MISMATCH if it differs',
+            },
+          },
+        }),
         responses: { '200': json({ type: 'object', properties: { request } }), ...errors },
       },
     };

@@ -38,7 +38,12 @@ function readDocument(path: string): string {
 }
 
 function gatewayFor(warden: Warden, evmRpc: string[] = []): Gateway {
-  return new Gateway(warden, { logger: warden.logger, handlers: evmHandlersFromFlags(warden, evmRpc) });
+  // The CLI records decisions; the running server executes what they release.
+  return new Gateway(warden, {
+    logger: warden.logger,
+    handlers: evmHandlersFromFlags(warden, evmRpc),
+    executeApprovals: false,
+  });
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -299,7 +304,11 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
               : 'deny (veto) a held request',
           )
           .argument('<request-id>')
-          .option('--reason <text>', 'why (kept in the audit log)'),
+          .option('--reason <text>', 'why (kept in the audit log)')
+          .option(
+            '--intent-hash <hex>',
+            'the intent hash you reviewed (approvals list); refused if the request differs',
+          ),
       ),
     );
     cmd.action(
@@ -311,8 +320,13 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
             cmd.args[0]!,
             verdict,
             o.reason ?? null,
+            o.intentHash ?? null,
           );
-          ctx.print(`${view.requestId}: ${view.status}`, view);
+          const note =
+            view.status === 'held' && verdict === 'approve'
+              ? ' (the running server executes it once released)'
+              : '';
+          ctx.print(`${view.requestId}: ${view.status}${note}`, view);
         });
       }),
     );

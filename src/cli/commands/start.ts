@@ -66,6 +66,8 @@ async function serve(ctx: CliContext, warden: Warden, flags: StartFlags): Promis
   await stopped;
   clearInterval(timer);
   await server.close();
+  // Executions in flight settle (commit, release or unknown) before the vault is sealed.
+  await gateway.drain();
   ctx.io.stdout.write('Warden stopped; the vault is sealed.\n');
 }
 

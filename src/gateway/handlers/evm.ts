@@ -1,5 +1,6 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
+import type { Hex } from 'viem';
 import { evmSendIntent, resolveFees } from '../../chains/evm/intent.ts';
 import { nextNonce } from '../../chains/evm/nonce.ts';
 import { type EvmSendRequest, parseEvmSendRequest } from '../../chains/evm/request.ts';
@@ -13,12 +14,14 @@ import {
 import { utf8 } from '../../core/bytes.ts';
 import { canonicalJson } from '../../core/canonical.ts';
 import { isWardenError, WardenError } from '../../core/errors.ts';
+import type { Intent } from '../../core/intent.ts';
 import { toJsonValue } from '../../core/json.ts';
 import { KeyedMutex } from '../../core/mutex.ts';
 import { signEvmDigest } from '../../keys/evm-signer.ts';
 import type { Vault } from '../../keys/vault.ts';
 import type { Net } from '../../net/http.ts';
 import type { Store } from '../../store/store.ts';
+import { certainlyNotBroadcast } from './evm-broadcast.ts';
 import type { ExecutionOutcome, ProtocolHandler } from './handler.ts';
 
 export interface EvmHandlerOptions {
@@ -59,77 +62,98 @@ export function evmSendHandler(options: EvmHandlerOptions): ProtocolHandler<EvmS
     return createEvmRpc({ url, net: options.net, identity });
   };
 
-  async function execute(
-    identity: string,
-    intent: Parameters<ProtocolHandler<EvmSendRequest>['execute']>[2],
-    requestId: string,
-  ): Promise<ExecutionOutcome> {
+  async function stillExecuting(requestId: string): Promise<boolean> {
+    const row = await options.store.db
+      .selectFrom('request')
+      .select('status')
+      .where('id', '=', requestId)
+      .executeTakeFirst();
+    return row?.status === 'executing';
+  }
+
+  const failed = (err: unknown, message: string): ExecutionOutcome => ({
+    status: 'failed',
+    code: isWardenError(err) ? err.code : 'SIGNING_FAILED',
+    message,
+  });
+
+  async function execute(identity: string, intent: Intent, requestId: string): Promise<ExecutionOutcome> {
     const chainId = intent.evm!.chainId;
-    const rpc = rpcFor(chainId, identity);
-    const address = options.vault.getIdentity(identity).evm?.address;
-    if (!address) return { status: 'failed', code: 'KEY_NOT_ACTIVE', message: 'the identity has no EVM key' };
+    let rpc: EvmRpc;
+    let address: string;
+    try {
+      rpc = rpcFor(chainId, identity);
+      const evm = options.vault.getIdentity(identity).evm;
+      if (!evm) throw new WardenError('KEY_NOT_ACTIVE', 'the identity has no EVM key');
+      address = evm.address.toLowerCase();
+    } catch (err) {
+      return failed(err, 'nothing was signed');
+    }
     return mutex.run(`${identity}/${chainId}`, async () => {
+      // Until the transaction is signed and recorded, any failure leaves nothing behind: release.
       let nonce: number;
+      let signed: Hex;
+      let result: Record<string, unknown>;
       try {
+        // An operator may have reconciled the request while it waited for the lock.
+        if (!(await stillExecuting(requestId)))
+          return { status: 'failed', code: 'REQUEST_NOT_PENDING', message: 'no longer executing' };
+        await rpc.assertChainId(chainId);
         const pending = await rpc.getTransactionCount(address, 'pending');
         const row = await options.store.db
           .selectFrom('evm_nonce')
-          .select('next_nonce')
+          .selectAll()
           .where('identity', '=', identity)
           .where('chain_id', '=', chainId)
           .executeTakeFirst();
-        nonce = nextNonce(pending, row?.next_nonce ?? null);
+        nonce = nextNonce(pending, row && row.address === address ? row.next_nonce : null);
+        const tx = buildSendTransaction(intent, nonce);
+        const signature = signEvmDigest(options.vault, identity, signingHash(tx));
+        signed = serializeSigned(tx, signature);
+        result = { txHash: transactionHash(signed), nonce, chainId, from: signature.address };
       } catch (err) {
-        // Nothing was signed: the reservation can be released.
-        return {
-          status: 'failed',
-          code: isWardenError(err) ? err.code : 'RPC_UNREACHABLE',
-          message: 'could not read the nonce',
-        };
+        return failed(err, 'nothing was broadcast');
       }
-      const tx = buildSendTransaction(intent, nonce);
-      const signature = signEvmDigest(options.vault, identity, signingHash(tx));
-      const signed = serializeSigned(tx, signature);
-      const hash = transactionHash(signed);
-      // The nonce is spent from here on, even if we crash before the broadcast returns.
-      await setNextNonce(identity, chainId, nonce + 1);
-      const result = { txHash: hash, nonce, chainId, from: signature.address };
+      // The nonce is spent and the hash on record before the transaction leaves, so a crash after
+      // the broadcast can be reconciled by its hash and never reuses the nonce.
+      await options.store.transaction(async (tx) => {
+        await tx
+          .insertInto('evm_nonce')
+          .values({ identity, chain_id: chainId, next_nonce: nonce + 1, address })
+          .onConflict((oc) =>
+            oc.columns(['identity', 'chain_id']).doUpdateSet({ next_nonce: nonce + 1, address }),
+          )
+          .execute();
+        await tx
+          .updateTable('request')
+          .set({ result: JSON.stringify(result) })
+          .where('id', '=', requestId)
+          .execute();
+      });
       try {
         await rpc.sendRawTransaction(signed);
         return { status: 'done', result };
       } catch (err) {
-        const code = isWardenError(err) ? err.code : 'BROADCAST_FAILED';
-        if (code === 'RPC_ERROR' || code === 'CHAIN_MISMATCH') {
-          // The node refused it: it will never be mined, so the nonce goes back if still the last.
+        if (certainlyNotBroadcast(err)) {
+          // It will never be mined: the nonce goes back if nothing newer took the next one.
           await options.store.db
             .updateTable('evm_nonce')
             .set({ next_nonce: nonce })
             .where('identity', '=', identity)
             .where('chain_id', '=', chainId)
+            .where('address', '=', address)
             .where('next_nonce', '=', nonce + 1)
             .execute();
-          return {
-            status: 'failed',
-            code: 'BROADCAST_FAILED',
-            message: `the node refused the transaction (${requestId})`,
-          };
+          return { status: 'failed', code: 'BROADCAST_FAILED', message: 'the node refused the transaction' };
         }
         return {
           status: 'unknown',
-          code,
+          code: isWardenError(err) ? err.code : 'BROADCAST_FAILED',
           message: 'the broadcast outcome is unknown; reconcile by its hash',
           result,
         };
       }
     });
-  }
-
-  async function setNextNonce(identity: string, chainId: number, next: number): Promise<void> {
-    await options.store.db
-      .insertInto('evm_nonce')
-      .values({ identity, chain_id: chainId, next_nonce: next })
-      .onConflict((oc) => oc.columns(['identity', 'chain_id']).doUpdateSet({ next_nonce: next }))
-      .execute();
   }
 
   return {
@@ -141,9 +165,11 @@ export function evmSendHandler(options: EvmHandlerOptions): ProtocolHandler<EvmS
     idempotencyKey: (p) => p.idempotencyKey,
     digest: digestOf,
     async toIntent(identity, p) {
+      // A chain without a node can never be broadcast to: refuse it before anything is reserved.
+      const rpc = rpcFor(p.chainId, identity);
       const needsEstimate = p.maxFeePerGas === null || p.maxPriorityFeePerGas === null;
       const estimate = needsEstimate
-        ? await rpcFor(p.chainId, identity).feeEstimate()
+        ? await rpc.feeEstimate()
         : { maxFeePerGas: p.maxFeePerGas!, maxPriorityFeePerGas: p.maxPriorityFeePerGas! };
       return evmSendIntent(identity, p, resolveFees(p, estimate), digestOf(p), p.idempotencyKey);
     },

@@ -1,0 +1,23 @@
+import { isWardenError } from '../../core/errors.ts';
+
+/**
+ * Whether a failed broadcast certainly did NOT put the transaction in any mempool. Only then may
+ * its budget be released and its nonce reused; anything else (a 502 from a proxy that forwarded it,
+ * "already known", "nonce too low", a timeout, a malformed answer) may have reached the chain and
+ * stays `unknown` until reconciled by its hash.
+ */
+const REJECTED =
+  /insufficient funds|underpriced|fee too low|max fee per gas less than|intrinsic gas|exceeds block gas limit|invalid sender|invalid signature|invalid chain ?id|oversized data|tip higher than/i;
+const MAYBE_SENT = /already known|known transaction|nonce too low|replacement/i;
+
+export function certainlyNotBroadcast(err: unknown): boolean {
+  if (!isWardenError(err)) return false;
+  const { method, rpcCode, rpcMessage } = err.details;
+  // The chain check runs before the transaction is sent.
+  if (err.code === 'CHAIN_MISMATCH') return true;
+  if (method === 'eth_chainId' && (err.code === 'RPC_ERROR' || err.code === 'RPC_UNREACHABLE')) return true;
+  // Unreachable during the send itself: it may have left before the connection broke.
+  if (err.code !== 'RPC_ERROR' || method !== 'eth_sendRawTransaction') return false;
+  if (typeof rpcCode !== 'number' || typeof rpcMessage !== 'string') return false;
+  return REJECTED.test(rpcMessage) && !MAYBE_SENT.test(rpcMessage);
+}
