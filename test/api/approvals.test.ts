@@ -7,7 +7,7 @@ import { verifyCheckpointSignature } from '../../src/audit/keyring.ts';
 import { fixedClock } from '../../src/core/clock.ts';
 import { revokeTokenAudited, setPolicyAudited } from '../../src/gateway/admin.ts';
 import { type RiskAcceptanceRecord, riskAcceptanceBytes } from '../../src/risk/index.ts';
-import { startTestGateway } from '../helpers/gateway.ts';
+import { startTestGateway, tokenParts } from '../helpers/gateway.ts';
 
 const POLICY = `
 version: 1
@@ -256,7 +256,7 @@ rules:
       await g.token('operator'),
     ];
     const first = await g.call('POST', '/v1/nostr/sign', { token: agent, body: { kind: 0, content: '{}' } });
-    await revokeTokenAudited(g.warden, agent.slice(4, 34));
+    await revokeTokenAudited(g.warden, tokenParts(agent).id);
     await g.call('POST', `/v1/approvals/${first.body.request.requestId}/approve`, { token: op1 });
     const released1 = await g.call('POST', `/v1/approvals/${first.body.request.requestId}/approve`, {
       token: op2,

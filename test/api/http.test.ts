@@ -7,7 +7,7 @@ import { checkBind } from '../../src/api/http/server.ts';
 import { fixedClock } from '../../src/core/clock.ts';
 import { isWardenError } from '../../src/core/errors.ts';
 import { revokeTokenAudited } from '../../src/gateway/admin.ts';
-import { startTestGateway } from '../helpers/gateway.ts';
+import { startTestGateway, tokenParts } from '../helpers/gateway.ts';
 
 const POLICY = `
 version: 1
@@ -122,12 +122,12 @@ describe('HTTP API', () => {
       ttlMs: 60 * 60 * 1000,
     });
     assert.match(agent, /^wdn_tok_[a-z2-7]{26}_[A-Za-z0-9_-]{43}$/);
-    const secret = agent.split('_').at(-1)!;
+    const secret = tokenParts(agent).secret;
     const secretBytes = Buffer.from(secret, 'base64url');
     const row = await g.warden.store.db
       .selectFrom('token')
       .selectAll()
-      .where('id', '=', agent.slice(4, 34))
+      .where('id', '=', tokenParts(agent).id)
       .executeTakeFirstOrThrow();
     assert.deepEqual(
       Buffer.from(row.secret_hash),
@@ -144,7 +144,7 @@ describe('HTTP API', () => {
     assert.equal((await g.call('GET', '/v1/identities', { token: agent })).status, 401, 'expired');
     const other = await g.token('agent', { identity: 'alice', capabilities: ['nostr:sign'] });
     assert.equal((await g.call('GET', '/v1/identities', { token: other })).status, 200);
-    const id = other.slice(4, 4 + 30);
+    const id = tokenParts(other).id;
     await revokeTokenAudited(g.warden, id);
     assert.equal((await g.call('GET', '/v1/identities', { token: other })).status, 401, 'revoked');
   });

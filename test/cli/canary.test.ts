@@ -9,6 +9,7 @@ import { wordlist } from '@scure/bip39/wordlists/english.js';
 import { generateSecretKey, nip19 } from 'nostr-tools';
 import * as nip49 from 'nostr-tools/nip49';
 import { type CliResult, FAST_KDF, runWarden, startWardenServer, writeFileMode } from '../helpers/cli.ts';
+import { tokenParts } from '../helpers/gateway.ts';
 import { tempDir } from '../helpers/home.ts';
 
 const POLICY = `
@@ -164,7 +165,7 @@ test('canary: a full CLI session leaks no secret into output, logs or data files
   );
   const agentToken = JSON.parse(gatewayOutputs[1]!.stdout).token as string;
   // Shown once by `token create` (not scanned); it must appear nowhere else, the secret part in no form.
-  const tokenSecret = Buffer.from(agentToken.split('_').at(-1)!, 'base64url');
+  const tokenSecret = Buffer.from(tokenParts(agentToken).secret, 'base64url');
   secrets.push(['agent token', agentToken], ...forms('agent token secret', tokenSecret));
   const server = await startWardenServer(['--home', home, 'start', '--port', '0', ...p], {
     WARDEN_LOG_LEVEL: 'debug',

@@ -106,3 +106,10 @@ export async function startTestGateway(options: {
     close,
   };
 }
+
+/** The id and secret of a `wdn_<id>_<secret>` token (the secret may itself contain `_`). */
+export function tokenParts(token: string): { id: string; secret: string } {
+  const m = /^wdn_(tok_[a-z2-7]{26})_([A-Za-z0-9_-]{43})$/.exec(token);
+  if (!m) throw new Error('not a Warden token');
+  return { id: m[1]!, secret: m[2]! };
+}
