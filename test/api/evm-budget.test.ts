@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { FAST_KDF, runWarden, startWardenServer, writeFileMode } from '../helpers/cli.ts';
+import { initCliVault, writeFileMode } from '../helpers/cli.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
 import { fund, HARDHAT_CHAIN_ID, rpcCall, startHardhat } from '../helpers/hardhat.ts';
-import { TEST_PASSPHRASE, tempDir } from '../helpers/home.ts';
+import { TEST_PASSPHRASE } from '../helpers/home.ts';
 
 const ONE_ETH = 10n ** 18n;
 const CENT = ONE_ETH / 100n;
@@ -89,12 +88,8 @@ describe('EVM sends against a real node: the budget is exact under concurrency a
 
   test('the budget does not reset when the server is killed and restarted in the middle', async () => {
     const node = await startHardhat();
-    const dir = tempDir('evm-restart');
-    const home = join(dir, 'home');
-    const pass = writeFileMode(dir, 'pass', TEST_PASSPHRASE);
+    const { dir, w, start } = await initCliVault('evm-restart', TEST_PASSPHRASE);
     const policy = writeFileMode(dir, 'policy.yaml', POLICY);
-    const w = (...args: string[]) => runWarden(['--home', home, ...args, '--passphrase-file', pass]);
-    assert.equal((await w('init', ...FAST_KDF)).code, 0);
     const identity = JSON.parse(
       (await w('--json', 'identity', 'create', 'treasury', '--network', 'regtest')).stdout,
     );
@@ -114,18 +109,7 @@ describe('EVM sends against a real node: the budget is exact under concurrency a
     await fund(node.rpcUrl, identity.evm.address, 100n * ONE_ETH);
     const before = await balance(node.rpcUrl, RECIPIENT);
 
-    const startServer = () =>
-      startWardenServer([
-        '--home',
-        home,
-        'start',
-        '--port',
-        '0',
-        '--passphrase-file',
-        pass,
-        '--evm-rpc',
-        `${HARDHAT_CHAIN_ID}=${node.rpcUrl}`,
-      ]);
+    const startServer = () => start('--evm-rpc', `${HARDHAT_CHAIN_ID}=${node.rpcUrl}`);
     const post = (url: string, i: number) =>
       fetch(`${url}/v1/evm/send`, {
         method: 'POST',

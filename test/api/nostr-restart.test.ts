@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { verifyEvent } from 'nostr-tools';
-import { FAST_KDF, runWarden, startWardenServer, writeFileMode } from '../helpers/cli.ts';
-import { TEST_PASSPHRASE, tempDir } from '../helpers/home.ts';
+import { initCliVault, writeFileMode } from '../helpers/cli.ts';
+import { TEST_PASSPHRASE } from '../helpers/home.ts';
 
 const POLICY = `
 version: 1
@@ -18,11 +17,7 @@ rules:
 `;
 
 test('a Nostr count window survives kill -9 and restart: exactly 50 signatures in all', async () => {
-  const dir = tempDir('nostr-restart');
-  const home = join(dir, 'home');
-  const pass = writeFileMode(dir, 'pass', TEST_PASSPHRASE);
-  const w = (...args: string[]) => runWarden(['--home', home, ...args, '--passphrase-file', pass]);
-  assert.equal((await w('init', ...FAST_KDF)).code, 0);
+  const { dir, w, start } = await initCliVault('nostr-restart', TEST_PASSPHRASE);
   assert.equal((await w('identity', 'create', 'poster')).code, 0);
   assert.equal(
     (await w('policy', 'set', writeFileMode(dir, 'p.yaml', POLICY), '--identity', 'poster')).code,
@@ -39,12 +34,12 @@ test('a Nostr count window survives kill -9 and restart: exactly 50 signatures i
       body: JSON.stringify({ kind: 1, content: `note ${i}` }),
     }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
 
-  const first = await startWardenServer(['--home', home, 'start', '--port', '0', '--passphrase-file', pass]);
+  const first = await start();
   const batch1 = await Promise.all(Array.from({ length: 30 }, (_, i) => sign(first.url, i)));
   assert.equal(batch1.filter((r) => r.status === 200).length, 30);
   await first.stop('SIGKILL');
 
-  const second = await startWardenServer(['--home', home, 'start', '--port', '0', '--passphrase-file', pass]);
+  const second = await start();
   const batch2 = await Promise.all(Array.from({ length: 100 }, (_, i) => sign(second.url, 30 + i)));
   const ok = batch2.filter((r) => r.status === 200);
   assert.equal(ok.length, 20, 'the 30 signatures before the crash still count');

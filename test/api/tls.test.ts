@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { FAST_KDF, runWarden, startWardenServer, writeFileMode } from '../helpers/cli.ts';
-import { TEST_PASSPHRASE, tempDir } from '../helpers/home.ts';
+import { initCliVault } from '../helpers/cli.ts';
+import { TEST_PASSPHRASE } from '../helpers/home.ts';
 
 const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
 
@@ -26,9 +26,7 @@ function httpsGet(url: string, ca: Buffer): Promise<{ status: number; body: stri
 test('warden start serves the API over TLS with --tls-cert/--tls-key', {
   skip: !hasOpenssl && 'openssl is not installed',
 }, async () => {
-  const dir = tempDir('tls');
-  const home = join(dir, 'home');
-  const pass = writeFileMode(dir, 'pass', TEST_PASSPHRASE);
+  const { dir, run, start, pass } = await initCliVault('tls', TEST_PASSPHRASE);
   const cert = join(dir, 'cert.pem');
   const key = join(dir, 'key.pem');
   const made = spawnSync('openssl', [
@@ -51,20 +49,7 @@ test('warden start serves the API over TLS with --tls-cert/--tls-key', {
     cert,
   ]);
   assert.equal(made.status, 0, made.stderr.toString());
-  assert.equal((await runWarden(['--home', home, 'init', '--passphrase-file', pass, ...FAST_KDF])).code, 0);
-  const server = await startWardenServer([
-    '--home',
-    home,
-    'start',
-    '--port',
-    '0',
-    '--passphrase-file',
-    pass,
-    '--tls-cert',
-    cert,
-    '--tls-key',
-    key,
-  ]);
+  const server = await start('--tls-cert', cert, '--tls-key', key);
   assert.match(server.url, /^https:\/\/127\.0\.0\.1:\d+$/);
   const health = await httpsGet(`${server.url}/v1/health`, readFileSync(cert));
   assert.equal(health.status, 200);
@@ -72,16 +57,6 @@ test('warden start serves the API over TLS with --tls-cert/--tls-key', {
   // Plain HTTP to the TLS port gets no API answer.
   await assert.rejects(fetch(`${server.url.replace('https', 'http')}/v1/health`));
   assert.equal(await server.stop(), 0);
-  const half = await runWarden([
-    '--home',
-    home,
-    'start',
-    '--port',
-    '0',
-    '--passphrase-file',
-    pass,
-    '--tls-cert',
-    cert,
-  ]);
+  const half = await run('start', '--port', '0', '--passphrase-file', pass, '--tls-cert', cert);
   assert.equal(half.code, 2);
 });

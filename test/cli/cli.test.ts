@@ -4,19 +4,14 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { generateSecretKey, getPublicKey, nip19 } from 'nostr-tools';
 import * as nip49 from 'nostr-tools/nip49';
-import { FAST_KDF, runWarden, startWardenServer, writeFileMode } from '../helpers/cli.ts';
+import { FAST_KDF, initCliVault, runWarden, writeFileMode } from '../helpers/cli.ts';
 import { TEST_PASSPHRASE, tempDir } from '../helpers/home.ts';
 
 const ABANDON = `${'abandon '.repeat(11)}about`;
 
 async function freshVault() {
-  const dir = tempDir('cli');
-  const home = join(dir, 'home');
-  const pass = writeFileMode(dir, 'pass', `${TEST_PASSPHRASE}\n`);
-  const w = (...args: string[]) => runWarden(['--home', home, ...args]);
-  const init = await w('init', '--passphrase-file', pass, ...FAST_KDF);
-  assert.equal(init.code, 0, init.stderr);
-  return { dir, home, pass, w };
+  const v = await initCliVault('cli', TEST_PASSPHRASE);
+  return { dir: v.dir, home: v.home, pass: v.pass, w: v.run, start: v.start };
 }
 
 describe('warden CLI', () => {
@@ -393,16 +388,8 @@ describe('warden CLI', () => {
   });
 
   test('start: unseals, serves the API on loopback until SIGTERM; without a vault or passphrase it names the options', async () => {
-    const { w, pass, dir, home } = await freshVault();
-    const server = await startWardenServer([
-      '--home',
-      home,
-      'start',
-      '--port',
-      '0',
-      '--passphrase-file',
-      pass,
-    ]);
+    const { w, pass, dir, start } = await freshVault();
+    const server = await start();
     assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.match(server.output(), /Warden unsealed\./);
     const health = await fetch(`${server.url}/v1/health`);

@@ -1,19 +1,14 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { verifyEvent } from 'nostr-tools';
-import { FAST_KDF, runWarden, startWardenServer, writeFileMode } from '../helpers/cli.ts';
+import { initCliVault, runWarden, writeFileMode } from '../helpers/cli.ts';
 import { tokenParts } from '../helpers/gateway.ts';
-import { TEST_PASSPHRASE, tempDir } from '../helpers/home.ts';
+import { TEST_PASSPHRASE } from '../helpers/home.ts';
 
 async function vaultWithIdentity() {
-  const dir = tempDir('gwcli');
-  const home = join(dir, 'home');
-  const pass = writeFileMode(dir, 'pass', TEST_PASSPHRASE);
-  const w = (...args: string[]) => runWarden(['--home', home, ...args, '--passphrase-file', pass]);
-  assert.equal((await w('init', ...FAST_KDF)).code, 0);
-  assert.equal((await w('identity', 'create', 'alice')).code, 0);
-  return { dir, home, pass, w };
+  const v = await initCliVault('gwcli', TEST_PASSPHRASE);
+  assert.equal((await v.w('identity', 'create', 'alice')).code, 0);
+  return v;
 }
 
 describe('warden token / policy / approvals / ledger', () => {
@@ -119,7 +114,7 @@ describe('warden token / policy / approvals / ledger', () => {
   });
 
   test('approvals from the CLI while the server runs: the held event is signed and the agent gets it', async () => {
-    const { dir, home, pass, w } = await vaultWithIdentity();
+    const { dir, w, start } = await vaultWithIdentity();
     const policy = writeFileMode(
       dir,
       'p.yaml',
@@ -130,15 +125,7 @@ describe('warden token / policy / approvals / ledger', () => {
       (await w('--json', 'token', 'create', '--role', 'agent', '--identity', 'alice', '--cap', 'nostr:sign'))
         .stdout,
     ).token;
-    const server = await startWardenServer([
-      '--home',
-      home,
-      'start',
-      '--port',
-      '0',
-      '--passphrase-file',
-      pass,
-    ]);
+    const server = await start();
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     const held = await (
       await fetch(`${server.url}/v1/nostr/sign`, {

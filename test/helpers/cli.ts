@@ -3,6 +3,7 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from './home.ts';
 
 export const WARDEN_BIN = fileURLToPath(new URL('../../bin/warden.js', import.meta.url));
 
@@ -90,5 +91,37 @@ export async function startWardenServer(
       if (child.exitCode === null) child.kill(signal);
       return exited;
     },
+  };
+}
+
+export interface CliVault {
+  dir: string;
+  home: string;
+  /** The vault passphrase file (0600). */
+  pass: string;
+  /** `warden --home HOME …` with no passphrase source (for tests of the sources themselves). */
+  run(...args: string[]): Promise<CliResult>;
+  /** `warden --home HOME … --passphrase-file PASS`. */
+  w(...args: string[]): Promise<CliResult>;
+  /** `warden --home HOME start --port 0 --passphrase-file PASS …` as a server process. */
+  start(...extra: string[]): Promise<ServerProcess>;
+}
+
+/** A fresh home with an initialized vault (cheap KDF), driven through the real `warden` executable. */
+export async function initCliVault(label: string, passphrase: string): Promise<CliVault> {
+  const dir = tempDir(label);
+  const home = join(dir, 'home');
+  const pass = writeFileMode(dir, 'pass', `${passphrase}\n`);
+  const run = (...args: string[]) => runWarden(['--home', home, ...args]);
+  const init = await run('init', '--passphrase-file', pass, ...FAST_KDF);
+  if (init.code !== 0) throw new Error(`warden init failed: ${init.stderr}`);
+  return {
+    dir,
+    home,
+    pass,
+    run,
+    w: (...args) => run(...args, '--passphrase-file', pass),
+    start: (...extra) =>
+      startWardenServer(['--home', home, 'start', '--port', '0', '--passphrase-file', pass, ...extra]),
   };
 }
