@@ -4,6 +4,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, randomBytes } from '@noble/hashes/utils.js';
 import { concatBytes } from '../core/bytes.ts';
 import { WardenError } from '../core/errors.ts';
+import type { AuditKeyAccess } from '../keys/vault.ts';
 
 /**
  * What the audit log needs from the keystore, and nothing more: a signature for checkpoints and an
@@ -11,17 +12,7 @@ import { WardenError } from '../core/errors.ts';
  * audit room never holds a private key it could leak; when the vault is sealed the callers pass
  * `null` instead of a keyring and records are written without details.
  */
-export interface AuditKeyring {
-  /** Stable id of the checkpoint signing key, e.g. hex of the first 8 bytes of sha256(publicKey). */
-  readonly keyId: string;
-  /** Ed25519 public key of the checkpoint signing key. */
-  readonly publicKey: Uint8Array;
-  sign(message: Uint8Array): Promise<Uint8Array>;
-  /** AEAD-encrypt details; returns nonce||ciphertext. `aad` binds the blob to its record. */
-  encrypt(plaintext: Uint8Array, aad: Uint8Array): Promise<Uint8Array>;
-  /** Rejects (never returns garbage) when the blob was altered, moved to another record, or the key differs. */
-  decrypt(blob: Uint8Array, aad: Uint8Array): Promise<Uint8Array>;
-}
+export type AuditKeyring = AuditKeyAccess;
 
 /** XChaCha20-Poly1305: a 24-byte nonce is large enough to draw at random for every record. */
 export const DETAILS_NONCE_LENGTH = 24;

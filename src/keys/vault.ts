@@ -54,13 +54,14 @@ export type AuditSink = (event: VaultEvent) => Promise<void>;
 
 /**
  * The audit log's use of its two keys (checkpoint signing, details encryption) without the keys
- * leaving this room. Structurally the AuditKeyring of src/audit/.
+ * leaving this room; src/audit/ knows it as AuditKeyring.
  */
 export interface AuditKeyAccess {
   readonly keyId: string;
   readonly publicKey: Uint8Array;
   sign(message: Uint8Array): Promise<Uint8Array>;
   encrypt(plaintext: Uint8Array, aad: Uint8Array): Promise<Uint8Array>;
+  /** Rejects (never returns garbage) when the blob was altered, moved to another record, or the key differs. */
   decrypt(blob: Uint8Array, aad: Uint8Array): Promise<Uint8Array>;
 }
 
