@@ -14,10 +14,13 @@ const hasScript = spawnSync('script', ['--version']).status === 0;
  * only once it is shown, as a person would.
  */
 function onTerminal(args: string[], answers: { prompt: RegExp; reply: string }[]) {
-  const command = [process.execPath, WARDEN_BIN, ...args]
+  // `exec`: no shell stays between the terminal and Warden. A shell left waiting (dash does)
+  // would get the same Ctrl-C and die of it, whatever Warden does. SHELL is pinned because
+  // `script` runs the command with $SHELL, which differs from one machine to the next.
+  const command = `exec ${[process.execPath, WARDEN_BIN, ...args]
     .map((a) => `'${a.replace(/'/g, "'\\''")}'`)
-    .join(' ');
-  const env = { ...process.env };
+    .join(' ')}`;
+  const env = { ...process.env, SHELL: '/bin/sh' };
   delete env.WARDEN_PASSPHRASE;
   const child = spawn('script', ['-qfec', command, '/dev/null'], { env });
   let output = '';
