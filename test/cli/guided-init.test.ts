@@ -20,7 +20,7 @@ function onTerminal(args: string[], answers: { prompt: RegExp; reply: string }[]
   const command = `exec ${[process.execPath, WARDEN_BIN, ...args]
     .map((a) => `'${a.replace(/'/g, "'\\''")}'`)
     .join(' ')}`;
-  const env = { ...process.env, SHELL: '/bin/sh' };
+  const env: NodeJS.ProcessEnv = { ...process.env, SHELL: '/bin/sh' };
   delete env.WARDEN_PASSPHRASE;
   const child = spawn('script', ['-qfec', command, '/dev/null'], { env });
   let output = '';
