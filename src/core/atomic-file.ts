@@ -32,6 +32,21 @@ function unlinkIfPresent(fs: FsOps, path: string): void {
   }
 }
 
+function fsyncDir(fs: FsOps, dir: string): void {
+  const dirFd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(dirFd);
+  } finally {
+    fs.closeSync(dirFd);
+  }
+}
+
+/** Removes `path` if present and makes the removal durable (fsync of the directory). */
+export function removeFileDurably(path: string, fs: FsOps = realFs): void {
+  unlinkIfPresent(fs, path);
+  fsyncDir(fs, dirname(path));
+}
+
 /**
  * Replaces `path` with `data` so that a crash at any point leaves either the old or the new
  * content at `path`, never a mix: write a temp file, fsync it, rename over, fsync the directory.
@@ -61,10 +76,5 @@ export function writeFileAtomic(
     fs.renameSync(prevTmp, options.previousPath);
   }
   fs.renameSync(tmp, path);
-  const dirFd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(dirFd);
-  } finally {
-    fs.closeSync(dirFd);
-  }
+  fsyncDir(fs, dir);
 }

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { WardenError } from '../core/errors.ts';
+import { isWardenError, WardenError } from '../core/errors.ts';
 import { toJsonValue } from '../core/json.ts';
 import { actorOf, type Principal } from '../core/principal.ts';
 import { explainPolicy } from '../policy/index.ts';
@@ -81,7 +81,10 @@ export class Gateway {
     // A client that keeps failing is refused before its next attempt is even checked.
     this.ctx.limiter.check(clientKey, 'auth.failure', this.ctx.clock.now().getTime());
     try {
-      return await authenticate(this.ctx.store.db, authorization, this.ctx.clock);
+      const principal = await authenticate(this.ctx.store.db, authorization, this.ctx.clock);
+      // A sealed vault (its passphrase changed by another process) serves nothing, and says so.
+      this.warden.vault.requireUnsealed();
+      return principal;
     } catch (err) {
       // Repeated failures from one client are rate limited too (token guessing).
       this.ctx.limiter.hit(clientKey, 'auth.failure', this.ctx.clock.now().getTime());
@@ -228,9 +231,21 @@ export class Gateway {
 
   #closed = false;
 
-  /** Releases due delayed holds; the server calls this every second. */
-  tick(): Promise<number> {
-    return this.#closed ? Promise.resolve(0) : this.approvals.tick();
+  /** Whether the vault is sealed: then the server answers nothing but its health. */
+  get sealed(): boolean {
+    try {
+      this.warden.vault.requireUnsealed();
+      return false;
+    } catch (err) {
+      if (isWardenError(err, 'VAULT_SEALED')) return true;
+      throw err;
+    }
+  }
+
+  /** Releases due delayed holds; the server calls this every second (not while sealed). */
+  async tick(): Promise<number> {
+    if (this.#closed || this.sealed) return 0;
+    return this.approvals.tick();
   }
 
   /** Stops long-polls and the scheduler, and waits for executions in flight to settle. */

@@ -4,6 +4,7 @@ export { resolveHomeDir } from '../config/home.ts';
 export { readSecretFile } from '../config/secret-file.ts';
 export { BITCOIN_NETWORKS, type BitcoinNetwork } from '../keys/derive.ts';
 export { DEFAULT_KDF, KDF_BOUNDS } from '../keys/kdf.ts';
+export type { KdfSettings } from '../keys/vault.ts';
 export type { IdentityView } from '../keys/view.ts';
 export { parseDuration } from '../policy/duration.ts';
 export { explainPolicy, POLICY_TEMPLATES, parsePolicy, policyJsonSchema } from '../policy/index.ts';

@@ -175,6 +175,10 @@ export class Warden {
     );
   }
 
+  changePassphrase(newPassphrase: Uint8Array, kdf?: KdfSettings): Promise<void> {
+    return this.#run('vault.passphrase.change', null, () => this.vault.changePassphrase(newPassphrase, kdf));
+  }
+
   backup(outPath: string, backupPassphrase: Uint8Array): Promise<void> {
     return this.#run('vault.backup', null, () => this.vault.writeBackup(outPath, backupPassphrase));
   }

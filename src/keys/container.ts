@@ -229,13 +229,23 @@ export async function openContainer<M>(
   return { container: openWithKeys<M>(parsed, keys, kind), kek: keys.kek };
 }
 
-/** Opens with an already-derived key (re-reading the file while the vault is unsealed). */
+/**
+ * Opens with an already-derived key (re-reading the file while the vault is unsealed). `verifier`
+ * is the one derived along with that key: a file with another verifier was re-sealed under a new
+ * passphrase (by another process), which is not damage and is told apart (VAULT_SEALED).
+ */
 export function reopenContainer<M>(
   bytes: Uint8Array,
   kek: Uint8Array,
+  verifier: Uint8Array,
   kind: ContainerKind,
 ): SealedContainer<M> {
   const parsed = parseContainer(bytes, kind);
+  if (!constantTimeEqual(parsed.header.verifier, verifier)) {
+    throw new WardenError('VAULT_SEALED', 'the vault passphrase was changed: unseal the vault again', {
+      reason: 'passphrase_changed',
+    });
+  }
   return decryptBody<M>(parsed, kek, codesFor(kind));
 }
 

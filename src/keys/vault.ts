@@ -1,30 +1,26 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
-import { ed25519 } from '@noble/curves/ed25519.js';
-import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex, hexToBytes, randomBytes } from '@noble/hashes/utils.js';
 import type { HomeLayout } from '../config/home.ts';
-import { writeFileAtomic } from '../core/atomic-file.ts';
-import { concatBytes, constantTimeEqual, wipe } from '../core/bytes.ts';
+import { removeFileDurably, writeFileAtomic } from '../core/atomic-file.ts';
+import { constantTimeEqual, wipe } from '../core/bytes.ts';
 import type { Canonical } from '../core/canonical.ts';
 import { type Clock, DAY_MS } from '../core/clock.ts';
 import { WardenError } from '../core/errors.ts';
 import { randomId } from '../core/ids.ts';
+import { type AuditKeyAccess, auditKeyAccess, newAuditKeys } from './audit-keys.ts';
 import {
   type ContainerHeader,
-  type ContainerKind,
   encodeContainer,
   newHeader,
   openContainer,
   openSecret,
   reopenContainer,
   type SealedContainer,
-  sealSecret,
 } from './container.ts';
-import { type BitcoinNetwork, nostrPublic, seedPublic } from './derive.ts';
+import type { BitcoinNetwork } from './derive.ts';
 import { DEFAULT_KDF, deriveKeys, type KdfParams } from './kdf.ts';
+import { generatedSeed, newKeyVersion } from './key-version.ts';
 import { withFileLock } from './lock.ts';
-import { generateEntropy, mnemonicBytesFromEntropy, seedFromMnemonicBytes } from './mnemonic.ts';
+import { seedFromMnemonicBytes } from './mnemonic.ts';
 import {
   DEPRECATION_GRACE_DAYS,
   type IdentityMeta,
@@ -34,14 +30,15 @@ import {
   type KeyVersion,
   keyStatus,
   type LightningCredentialKind,
-  ROTATION_PERIOD_DAYS,
   rotationIsDue,
   type VaultMeta,
 } from './model.ts';
-import { csprngBytes, newEd25519SecretKey, newSecp256k1SecretKey } from './random.ts';
+import { newSecp256k1SecretKey } from './random.ts';
+import { resealUnder } from './reseal.ts';
 import type { UnsealThrottle } from './throttle.ts';
 import { type IdentityView, identityView } from './view.ts';
 
+export type { AuditKeyAccess } from './audit-keys.ts';
 export type KdfSettings = Omit<KdfParams, 'alg' | 'salt'>;
 
 /** Every change to the keystore is reported here first; if the sink throws, nothing is written. */
@@ -51,19 +48,6 @@ export interface VaultEvent {
   details: Canonical;
 }
 export type AuditSink = (event: VaultEvent) => Promise<void>;
-
-/**
- * The audit log's use of its two keys (checkpoint signing, details encryption) without the keys
- * leaving this room; src/audit/ knows it as AuditKeyring.
- */
-export interface AuditKeyAccess {
-  readonly keyId: string;
-  readonly publicKey: Uint8Array;
-  sign(message: Uint8Array): Promise<Uint8Array>;
-  encrypt(plaintext: Uint8Array, aad: Uint8Array): Promise<Uint8Array>;
-  /** Rejects (never returns garbage) when the blob was altered, moved to another record, or the key differs. */
-  decrypt(blob: Uint8Array, aad: Uint8Array): Promise<Uint8Array>;
-}
 
 interface Draft {
   meta: VaultMeta;
@@ -108,19 +92,10 @@ export class Vault {
     const vaultId = randomId('vlt');
     const { header, kek } = await newHeader('warden-keystore', vaultId, passphrase, kdf);
     const secrets = new Map<string, Uint8Array>();
-    const signing = newEd25519SecretKey();
-    const publicKey = ed25519.getPublicKey(signing);
-    const signingSecretId = addSecret(secrets, kek, vaultId, signing);
-    const detailsSecretId = addSecret(secrets, kek, vaultId, csprngBytes(32));
     const meta: VaultMeta = {
       vaultId,
       createdAt: clock.now().toISOString(),
-      audit: {
-        signingSecretId,
-        detailsSecretId,
-        publicKey: bytesToHex(publicKey),
-        keyId: bytesToHex(sha256(publicKey).subarray(0, 8)),
-      },
+      audit: newAuditKeys(secrets, kek, vaultId),
       identities: {},
     };
     return new Vault(layout, clock, kek, { header, meta, secrets });
@@ -162,9 +137,17 @@ export class Vault {
   ): Promise<Vault> {
     const opened = await openContainer<VaultMeta>(backup, backupPassphrase, 'warden-backup');
     try {
-      const vaultId = opened.container.header.vaultId;
-      const { header, kek } = await newHeader('warden-keystore', vaultId, newPassphrase, kdf);
-      const secrets = reseal(opened.container.secrets, opened.kek, kek, vaultId, 'warden-backup');
+      const { header, kek, secrets } = await resealUnder(
+        {
+          kind: 'warden-backup',
+          kek: opened.kek,
+          vaultId: opened.container.header.vaultId,
+          secrets: opened.container.secrets,
+        },
+        'warden-keystore',
+        newPassphrase,
+        kdf,
+      );
       return new Vault(layout, clock, kek, { header, meta: opened.container.meta, secrets });
     } finally {
       wipe(opened.kek);
@@ -190,6 +173,15 @@ export class Vault {
 
   get sealed(): boolean {
     return this.#kek === null;
+  }
+
+  /**
+   * Throws VAULT_SEALED unless this handle is unsealed, after a cheap check that no other process
+   * re-sealed the keystore under a new passphrase (which seals this handle).
+   */
+  requireUnsealed(): void {
+    this.#refresh();
+    this.#requireKek();
   }
 
   /** Wipes the key-encryption key. The object is unusable afterwards. */
@@ -381,21 +373,7 @@ export class Vault {
   }
 
   auditKeys(): AuditKeyAccess {
-    const { audit } = this.#meta;
-    return {
-      keyId: audit.keyId,
-      publicKey: hexToBytes(audit.publicKey),
-      sign: async (message) => this.#withSecret(audit.signingSecretId, (sk) => ed25519.sign(message, sk)),
-      encrypt: async (plaintext, aad) =>
-        this.#withSecret(audit.detailsSecretId, (key) => {
-          const nonce = randomBytes(24);
-          return concatBytes(nonce, xchacha20poly1305(key, nonce, aad).encrypt(plaintext));
-        }),
-      decrypt: async (blob, aad) =>
-        this.#withSecret(audit.detailsSecretId, (key) =>
-          xchacha20poly1305(key, blob.subarray(0, 24), aad).decrypt(blob.subarray(24)),
-        ),
-    };
+    return auditKeyAccess(this.#meta.audit, (secretId, fn) => this.#withSecret(secretId, fn));
   }
 
   /** Writes an encrypted backup of every key under a separate passphrase. Refuses to overwrite. */
@@ -413,24 +391,71 @@ export class Vault {
         'the backup passphrase must differ from the vault passphrase',
       );
     }
-    const { header, kek: backupKek } = await newHeader(
+    const backup = await resealUnder(
+      { kind: 'warden-keystore', kek, vaultId: this.#meta.vaultId, secrets: this.#secrets },
       'warden-backup',
-      this.#meta.vaultId,
       backupPassphrase,
       kdf,
     );
     try {
-      const secrets = reseal(this.#secrets, kek, backupKek, this.#meta.vaultId, 'warden-keystore');
-      const bytes = encodeContainer({ header, meta: this.#meta, secrets }, backupKek);
+      const bytes = encodeContainer({ ...backup, meta: this.#meta }, backup.kek);
       await this.#audit({
         action: 'vault.backup',
         identity: null,
-        details: { identities: Object.keys(this.#meta.identities).length, secrets: secrets.size },
+        details: { identities: Object.keys(this.#meta.identities).length, secrets: backup.secrets.size },
       });
       writeFileAtomic(outPath, bytes);
     } finally {
-      wipe(backupKek);
+      wipe(backup.kek);
     }
+  }
+
+  /**
+   * Re-seals every secret under a key derived from a new passphrase, with a fresh salt and the
+   * given KDF settings (raising them is how an old vault gets stronger ones). The previous-version
+   * copy is removed: a passphrase changed because it leaked must not still open a file Warden
+   * keeps (deleting does not scrub the disk blocks; the README says so). Backups keep their own
+   * passphrase. Processes holding the vault unsealed under the old passphrase seal themselves on
+   * their next read (VAULT_SEALED).
+   */
+  async changePassphrase(newPassphrase: Uint8Array, kdf: KdfSettings = this.kdf): Promise<void> {
+    const oldKek = this.#requireKek();
+    if (await this.#opensVault(newPassphrase)) {
+      throw new WardenError('INVALID_ARGUMENT', 'the new passphrase must differ from the current one');
+    }
+    await withFileLock(this.layout.keystoreLock, async () => {
+      const current = this.#readCurrent(oldKek);
+      const next = await resealUnder(
+        { kind: 'warden-keystore', kek: oldKek, vaultId: this.#meta.vaultId, secrets: current.secrets },
+        'warden-keystore',
+        newPassphrase,
+        kdf,
+      );
+      try {
+        await this.#persist(
+          { meta: current.meta, secrets: next.secrets },
+          { action: 'vault.passphrase.change', identity: null, details: { kdf: { ...kdf } } },
+          { header: next.header, kek: next.kek },
+        );
+      } catch (err) {
+        wipe(next.kek);
+        throw err;
+      }
+      this.#header = next.header;
+      this.#kek = next.kek;
+      wipe(oldKek);
+      try {
+        removeFileDurably(this.layout.keystorePrevious);
+      } catch (cause) {
+        throw new WardenError(
+          'KEYSTORE_WRITE_FAILED',
+          'the passphrase was changed, but the previous keystore version (sealed under the old passphrase) ' +
+            'could not be removed: delete it by hand',
+          { path: this.layout.keystorePrevious },
+          { cause },
+        );
+      }
+    });
   }
 
   /** Whether a passphrase is this vault's own (compares derived verifiers, never passphrases). */
@@ -455,10 +480,25 @@ export class Vault {
       return;
     }
     if (stamp === this.#stamp) return;
-    const current = reopenContainer<VaultMeta>(readKeystore(this.layout), this.#kek, 'warden-keystore');
+    const current = this.#readCurrent(this.#kek);
     this.#meta = current.meta;
     this.#secrets = current.secrets;
     this.#stamp = stamp;
+  }
+
+  /** The keystore as on disk now. Re-sealed elsewhere under a new passphrase: seal, and say so. */
+  #readCurrent(kek: Uint8Array): SealedContainer<VaultMeta> {
+    try {
+      return reopenContainer<VaultMeta>(
+        readKeystore(this.layout),
+        kek,
+        this.#header.verifier,
+        'warden-keystore',
+      );
+    } catch (err) {
+      if (err instanceof WardenError && err.code === 'VAULT_SEALED') this.seal();
+      throw err;
+    }
   }
 
   #identityMeta(name: string): IdentityMeta {
@@ -491,28 +531,14 @@ export class Vault {
     secret: Uint8Array,
     network: BitcoinNetwork,
   ): KeyVersion {
-    const now = this.clock.now();
-    const secretId = addSecret(draft.secrets, this.#requireKek(), this.#meta.vaultId, secret);
-    return {
-      secretId,
+    return newKeyVersion(draft.secrets, this.#requireKek(), this.#meta.vaultId, {
       purpose,
       version,
       origin,
-      createdAt: now.toISOString(),
-      rotationDue:
-        purpose === 'lightning'
-          ? null
-          : new Date(now.getTime() + ROTATION_PERIOD_DAYS * DAY_MS).toISOString(),
-      status: 'active',
-      deprecatedAt: null,
-      retiresAt: null,
-      public:
-        purpose === 'seed'
-          ? seedPublic(secret, network)
-          : purpose === 'nostr'
-            ? nostrPublic(secret)
-            : { kind: null },
-    };
+      secret,
+      network,
+      now: this.clock.now(),
+    });
   }
 
   /**
@@ -525,7 +551,7 @@ export class Vault {
   ): Promise<R> {
     const kek = this.#requireKek();
     return withFileLock(this.layout.keystoreLock, async () => {
-      const current = reopenContainer<VaultMeta>(readKeystore(this.layout), kek, 'warden-keystore');
+      const current = this.#readCurrent(kek);
       const draft: Draft = { meta: structuredClone(current.meta), secrets: new Map(current.secrets) };
       this.#meta = current.meta;
       this.#secrets = current.secrets;
@@ -535,14 +561,27 @@ export class Vault {
     });
   }
 
-  async #persist(draft: Draft, event: VaultEvent): Promise<void> {
+  /**
+   * Audits, then writes the draft atomically, keeping the replaced file as the previous version.
+   * With `resealed` (a new passphrase) the draft is sealed under it, and the replaced file is not
+   * kept: it opens with the old passphrase.
+   */
+  async #persist(
+    draft: Draft,
+    event: VaultEvent,
+    resealed?: { header: ContainerHeader; kek: Uint8Array },
+  ): Promise<void> {
     const bytes = encodeContainer(
-      { header: this.#header, meta: draft.meta, secrets: draft.secrets },
-      this.#requireKek(),
+      { header: resealed?.header ?? this.#header, meta: draft.meta, secrets: draft.secrets },
+      resealed?.kek ?? this.#requireKek(),
     );
     await this.#audit(event);
     try {
-      writeFileAtomic(this.layout.keystore, bytes, { previousPath: this.layout.keystorePrevious });
+      writeFileAtomic(
+        this.layout.keystore,
+        bytes,
+        resealed ? {} : { previousPath: this.layout.keystorePrevious },
+      );
     } catch (cause) {
       throw new WardenError(
         'KEYSTORE_WRITE_FAILED',
@@ -575,41 +614,4 @@ function requireIdentity(meta: VaultMeta, name: string): IdentityMeta {
   const identity = Object.hasOwn(meta.identities, name) ? meta.identities[name] : undefined;
   if (!identity) throw new WardenError('IDENTITY_NOT_FOUND', 'no identity of that name', { name });
   return identity;
-}
-
-function addSecret(
-  secrets: Map<string, Uint8Array>,
-  kek: Uint8Array,
-  vaultId: string,
-  plaintext: Uint8Array,
-): string {
-  const id = randomId('sec');
-  secrets.set(id, sealSecret(kek, vaultId, id, plaintext));
-  return id;
-}
-
-function reseal(
-  secrets: Map<string, Uint8Array>,
-  fromKek: Uint8Array,
-  toKek: Uint8Array,
-  vaultId: string,
-  fromKind: ContainerKind,
-): Map<string, Uint8Array> {
-  const out = new Map<string, Uint8Array>();
-  for (const [id, blob] of secrets) {
-    const plain = openSecret(fromKek, vaultId, id, blob, fromKind);
-    out.set(id, sealSecret(toKek, vaultId, id, plain));
-    wipe(plain);
-  }
-  return out;
-}
-
-function generatedSeed(): Uint8Array {
-  const entropy = generateEntropy(32);
-  const mnemonic = mnemonicBytesFromEntropy(entropy);
-  try {
-    return seedFromMnemonicBytes(mnemonic);
-  } finally {
-    wipe(entropy, mnemonic);
-  }
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { generateSecretKey, getPublicKey, nip19 } from 'nostr-tools';
 import * as nip49 from 'nostr-tools/nip49';
-import { FAST_KDF, initCliVault, runWarden, writeFileMode } from '../helpers/cli.ts';
+import { FAST_KDF, initCliVault, runWarden, startWardenServer, writeFileMode } from '../helpers/cli.ts';
 import { TEST_PASSPHRASE, tempDir } from '../helpers/home.ts';
 
 const ABANDON = `${'abandon '.repeat(11)}about`;
@@ -55,6 +55,8 @@ describe('warden CLI', () => {
       ['identity', 'rotate'],
       ['identity', 'import'],
       ['identity', 'lightning'],
+      ['passphrase'],
+      ['passphrase', 'change'],
       ['backup'],
       ['restore'],
       ['audit'],
@@ -405,5 +407,85 @@ describe('warden CLI', () => {
     const sealed = await w('start');
     assert.equal(sealed.code, 1);
     assert.match(sealed.stderr, /^PASSPHRASE_REQUIRED: .*--passphrase-file/m);
+  });
+
+  test('passphrase change: keys re-sealed, the old passphrase opens nothing, a running server seals itself', async () => {
+    const { dir, home, w: run, pass, start } = await freshVault();
+    const w = (...args: string[]) => run(...args, '--passphrase-file', pass);
+    const created = JSON.parse((await w('--json', 'identity', 'create', 'alice')).stdout);
+    const policy = writeFileMode(
+      dir,
+      'p.yaml',
+      'version: 1\nname: notes\nrules:\n  - { id: notes, match: { protocol: nostr, kind: [1] }, effect: allow }\n',
+    );
+    assert.equal((await w('policy', 'set', policy, '--identity', 'alice')).code, 0);
+    const token = JSON.parse(
+      (await w('--json', 'token', 'create', '--role', 'agent', '--identity', 'alice', '--cap', 'nostr:sign'))
+        .stdout,
+    ).token;
+    const server = await start();
+    const sign = () =>
+      fetch(`${server.url}/v1/nostr/sign`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ kind: 1, content: 'hello' }),
+      });
+    assert.equal((await sign()).status, 200);
+
+    const newPass = writeFileMode(dir, 'new-pass', 'the changed vault passphrase 2026\n');
+    const same = await w('passphrase', 'change', '--new-passphrase-file', pass);
+    assert.equal(same.code, 1);
+    assert.match(same.stderr, /^INVALID_ARGUMENT: the new passphrase must differ/m);
+    const weak = writeFileMode(dir, 'weak-pass', 'short\n');
+    const refused = await w('passphrase', 'change', '--new-passphrase-file', weak);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /^PASSPHRASE_TOO_WEAK: /m);
+
+    const changed = await w(
+      '--json',
+      'passphrase',
+      'change',
+      '--new-passphrase-file',
+      newPass,
+      '--kdf-iterations',
+      '2',
+    );
+    assert.equal(changed.code, 0, changed.stderr);
+    assert.deepEqual(JSON.parse(changed.stdout).kdf, { memoryKiB: 8192, iterations: 2, parallelism: 1 });
+    assert.match(changed.stderr, /WARNING: key-derivation parameters below the defaults/);
+    assert.equal(existsSync(join(home, 'keystore.json.prev')), false, 'no copy under the old passphrase');
+
+    // The running server held the old key: it seals itself and refuses, fail closed.
+    const after = await sign();
+    assert.equal(after.status, 503);
+    assert.equal(((await after.json()) as { error: { code: string } }).error.code, 'VAULT_SEALED');
+    const health = await fetch(`${server.url}/v1/health`);
+    assert.equal(health.status, 503);
+    assert.deepEqual(await health.json(), { status: 'sealed' });
+    await server.stop();
+
+    const old = await w('status');
+    assert.equal(old.code, 1);
+    assert.match(old.stderr, /^VAULT_BAD_PASSPHRASE: /m);
+    const shown = JSON.parse(
+      (await run('--json', 'identity', 'show', 'alice', '--passphrase-file', newPass)).stdout,
+    );
+    assert.deepEqual(shown.nostr, created.nostr);
+    const audit = JSON.parse((await run('--json', 'audit', 'show', '--passphrase-file', newPass)).stdout);
+    const actions = audit.map((r: { action: string; outcome: string }) => `${r.action}:${r.outcome}`);
+    assert.ok(actions.includes('vault.passphrase.change:ok'), actions.join(' '));
+    assert.ok(actions.includes('vault.passphrase.change:failed'), 'the refused attempts are audited too');
+    assert.equal((await run('audit', 'verify', '--passphrase-file', newPass)).code, 0);
+    const restarted = await startWardenServer([
+      '--home',
+      home,
+      'start',
+      '--port',
+      '0',
+      '--passphrase-file',
+      newPass,
+    ]);
+    assert.match(restarted.output(), /Warden unsealed\./);
+    assert.equal(await restarted.stop(), 0);
   });
 });

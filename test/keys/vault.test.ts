@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { schnorr } from '@noble/curves/secp256k1.js';
 import { getPublicKey } from 'nostr-tools';
@@ -287,4 +287,66 @@ test('a running vault sees another process rotate a key or add an identity (no r
     vault.listIdentities().map((i) => i.name),
     ['alice', 'bob'],
   );
+});
+
+test('changing the passphrase re-seals every key: the old one opens nothing Warden keeps', async () => {
+  const { layout, vault, events } = await newVault();
+  const alice = await vault.createIdentity('alice');
+  await vault.setLightningCredential('alice', 'rune', new TextEncoder().encode('rune-secret-value'));
+  assert.ok(existsSync(layout.keystorePrevious), 'an ordinary write keeps the previous version');
+  await assert.rejects(
+    vault.changePassphrase(passphrase()),
+    (e) => isWardenError(e, 'INVALID_ARGUMENT') && /differ/.test(e.message),
+    'the current passphrase is refused as the new one',
+  );
+  const stronger = { ...TEST_KDF, iterations: 2 };
+  await vault.changePassphrase(passphrase('a new passphrase 789'), stronger);
+  assert.deepEqual(vault.kdf, stronger);
+  assert.equal(events.at(-1)?.action, 'vault.passphrase.change');
+  assert.equal(existsSync(layout.keystorePrevious), false, 'the copy under the old passphrase is gone');
+  await assert.rejects(Vault.unseal(layout, passphrase(), clock()), (e) =>
+    isWardenError(e, 'VAULT_BAD_PASSPHRASE'),
+  );
+  // The handle that changed it keeps working, under the new key.
+  await vault.rotate('alice', 'nostr');
+  const { vault: reopened } = await Vault.unseal(layout, passphrase('a new passphrase 789'), clock());
+  assert.deepEqual(reopened.kdf, stronger);
+  assert.deepEqual(reopened.getIdentity('alice').evm, alice.evm);
+  assert.equal(
+    reopened.useSecret('alice', 'lightning', 'sign', (s) => new TextDecoder().decode(s)),
+    'rune-secret-value',
+  );
+  assert.equal(reopened.auditKeys().keyId, vault.auditKeys().keyId, 'the audit keys survive');
+  assert.equal(
+    reopened.useSecret('alice', 'nostr', 'verify', (sk) => getPublicKey(sk), 1),
+    alice.nostr!.pubkey,
+    'deprecated versions are re-sealed too',
+  );
+});
+
+test('a failed audit append leaves the passphrase unchanged', async () => {
+  const { layout, vault } = await newVault();
+  const before = readFileSync(layout.keystore);
+  vault.setAuditSink(async () => {
+    throw new Error('store refuses');
+  });
+  await assert.rejects(vault.changePassphrase(passphrase('a new passphrase 789')));
+  assert.deepEqual(readFileSync(layout.keystore), before);
+  await Vault.unseal(layout, passphrase(), clock());
+  vault.setAuditSink(async () => {});
+  await vault.createIdentity('still-works');
+});
+
+test('a running vault seals itself when another process changes the passphrase', async () => {
+  const { layout, vault } = await newVault();
+  await vault.createIdentity('alice');
+  const { vault: cli } = await Vault.unseal(layout, passphrase(), clock());
+  cli.setAuditSink(async () => {});
+  await cli.changePassphrase(passphrase('a new passphrase 789'));
+  assert.throws(
+    () => vault.useSecret('alice', 'nostr', 'sign', () => 1),
+    (e) => isWardenError(e, 'VAULT_SEALED') && e.details.reason === 'passphrase_changed',
+  );
+  assert.equal(vault.sealed, true, 'the old key-encryption key is wiped, not kept around');
+  await assert.rejects(vault.createIdentity('bob'), (e) => isWardenError(e, 'VAULT_SEALED'));
 });

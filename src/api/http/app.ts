@@ -92,7 +92,10 @@ export function createHttpApp(gateway: Gateway, options: { bodyLimit?: number } 
     c.header('X-Content-Type-Options', 'nosniff');
   });
 
-  app.get('/v1/health', (c) => c.json({ status: 'ok' }));
+  // Monitors see a sealed vault (passphrase changed elsewhere) as down: 503.
+  app.get('/v1/health', (c) =>
+    gateway.sealed ? c.json({ status: 'sealed' }, 503) : c.json({ status: 'ok' }),
+  );
   app.get('/v1/openapi.json', (c) => c.json(openApiDocument(gateway.operations)));
 
   app.use('/v1/*', async (c, next) => {

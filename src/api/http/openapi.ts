@@ -209,7 +209,12 @@ export function openApiDocument(operations: string[]): object {
       responses: { '200': json({ type: 'object' }), ...errors },
     },
   };
-  paths['/v1/health'] = { get: { summary: 'Liveness', responses: { '200': json({ type: 'object' }) } } };
+  paths['/v1/health'] = {
+    get: {
+      summary: 'Liveness: {"status":"ok"}, or 503 {"status":"sealed"} once the vault has sealed itself',
+      responses: { '200': json({ type: 'object' }), '503': json({ type: 'object' }) },
+    },
+  };
   return {
     openapi: '3.1.0',
     info: {

@@ -8,6 +8,7 @@ export type Runner = (action: (ctx: CliContext) => Promise<void>) => () => Promi
 
 export const PASSPHRASE_ENV = 'WARDEN_PASSPHRASE';
 export const BACKUP_PASSPHRASE_ENV = 'WARDEN_BACKUP_PASSPHRASE';
+export const NEW_PASSPHRASE_ENV = 'WARDEN_NEW_PASSPHRASE';
 
 export function withPassphraseFile(cmd: Command): Command {
   return cmd.option('--passphrase-file <file>', 'read the vault passphrase from FILE (must be mode 0600)');
@@ -15,6 +16,15 @@ export function withPassphraseFile(cmd: Command): Command {
 
 export function vaultPassphrase(file: string | undefined): PassphraseSource {
   return { file, envVar: PASSPHRASE_ENV, label: 'vault passphrase', option: '--passphrase-file' };
+}
+
+export function newVaultPassphrase(file: string | undefined): PassphraseSource {
+  return {
+    file,
+    envVar: NEW_PASSPHRASE_ENV,
+    label: 'new vault passphrase',
+    option: '--new-passphrase-file',
+  };
 }
 
 export function backupPassphrase(file: string | undefined): PassphraseSource {

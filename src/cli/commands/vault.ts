@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
 import { wipe } from '../../core/bytes.ts';
 import { WardenError } from '../../core/errors.ts';
-import { DEFAULT_KDF, KDF_BOUNDS, readBackupFile, Warden } from '../../gateway/index.ts';
+import { DEFAULT_KDF, KDF_BOUNDS, type KdfSettings, readBackupFile, Warden } from '../../gateway/index.ts';
 import type { CliContext } from '../context.ts';
 import { readNewPassphrase, readPassphrase } from '../passphrase.ts';
 import {
   backupPassphrase,
+  newVaultPassphrase,
   parsePositiveInt,
   type Runner,
   vaultPassphrase,
@@ -18,9 +19,10 @@ interface KdfFlags {
   kdfIterations?: number;
 }
 
-function kdfFromFlags(flags: KdfFlags) {
-  const memoryKiB = (flags.kdfMemory ?? DEFAULT_KDF.memoryKiB / 1024) * 1024;
-  const iterations = flags.kdfIterations ?? DEFAULT_KDF.iterations;
+/** KDF settings from the flags; what a flag leaves out comes from `base` (the defaults, or the vault's own). */
+function kdfFromFlags(ctx: CliContext, flags: KdfFlags, base: KdfSettings = DEFAULT_KDF) {
+  const memoryKiB = flags.kdfMemory === undefined ? base.memoryKiB : flags.kdfMemory * 1024;
+  const iterations = flags.kdfIterations ?? base.iterations;
   if (memoryKiB < KDF_BOUNDS.memoryKiB.min || memoryKiB > KDF_BOUNDS.memoryKiB.max) {
     throw new WardenError(
       'USAGE',
@@ -28,7 +30,12 @@ function kdfFromFlags(flags: KdfFlags) {
     );
   }
   if (iterations > KDF_BOUNDS.iterations.max) throw new WardenError('USAGE', '--kdf-iterations is too large');
-  return { memoryKiB, iterations, parallelism: DEFAULT_KDF.parallelism };
+  if (memoryKiB < DEFAULT_KDF.memoryKiB || iterations < DEFAULT_KDF.iterations) {
+    ctx.io.stderr.write(
+      'WARNING: key-derivation parameters below the defaults make the passphrase easier to guess.\n',
+    );
+  }
+  return { memoryKiB, iterations, parallelism: base.parallelism };
 }
 
 export function withKdfFlags(cmd: Command): Command {
@@ -45,12 +52,7 @@ export async function initVault(
   ctx: CliContext,
   opts: { passphraseFile?: string } & KdfFlags,
 ): Promise<Warden> {
-  const kdf = kdfFromFlags(opts);
-  if (kdf.memoryKiB < DEFAULT_KDF.memoryKiB || kdf.iterations < DEFAULT_KDF.iterations) {
-    ctx.io.stderr.write(
-      'WARNING: key-derivation parameters below the defaults make the passphrase easier to guess.\n',
-    );
-  }
+  const kdf = kdfFromFlags(ctx, opts);
   const passphrase = await readNewPassphrase(vaultPassphrase(opts.passphraseFile), ctx.io);
   try {
     return await Warden.init(ctx.wardenOptions({ kdf }), passphrase);
@@ -150,7 +152,7 @@ export function registerVaultCommands(program: Command, run: Runner): void {
       try {
         newPass = await readNewPassphrase(vaultPassphrase(opts.passphraseFile), ctx.io);
         const warden = await Warden.restore(
-          ctx.wardenOptions({ kdf: kdfFromFlags(opts) }),
+          ctx.wardenOptions({ kdf: kdfFromFlags(ctx, opts) }),
           bytes,
           backupPass,
           newPass,
@@ -174,6 +176,42 @@ export function registerVaultCommands(program: Command, run: Runner): void {
       } finally {
         wipe(backupPass, newPass);
       }
+    }),
+  );
+
+  const passphraseCommand = program.command('passphrase').description('manage the vault passphrase');
+  const change = withKdfFlags(
+    withPassphraseFile(
+      passphraseCommand
+        .command('change')
+        .description(
+          're-seal every key under a new vault passphrase; KDF flags change the key-derivation settings ' +
+            '(default: keep the current ones). The previous keystore copy, which the old passphrase ' +
+            'opens, is removed. A running `warden start` seals itself and must be started again.',
+        )
+        .option('--new-passphrase-file <file>', 'read the new vault passphrase from FILE (mode 0600)'),
+    ),
+  );
+  change.action(
+    run(async (ctx) => {
+      const opts = change.opts();
+      await withUnsealedWarden(ctx, opts.passphraseFile, async (warden) => {
+        const kdf = kdfFromFlags(ctx, opts, warden.vault.kdf);
+        const next = await readNewPassphrase(newVaultPassphrase(opts.newPassphraseFile), ctx.io);
+        try {
+          await warden.changePassphrase(next, kdf);
+        } finally {
+          wipe(next);
+        }
+        ctx.print(
+          [
+            'Vault passphrase changed; every key is re-sealed under it.',
+            `key derivation: argon2id, ${kdf.memoryKiB / 1024} MiB, ${kdf.iterations} iterations`,
+            'A running `warden start` has sealed itself: start it again with the new passphrase.',
+          ],
+          { changed: true, kdf },
+        );
+      });
     }),
   );
 }

@@ -1,0 +1,64 @@
+import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, hexToBytes, randomBytes } from '@noble/hashes/utils.js';
+import { concatBytes, wipe } from '../core/bytes.ts';
+import { addSecret } from './key-version.ts';
+import type { VaultMeta } from './model.ts';
+import { csprngBytes, newEd25519SecretKey } from './random.ts';
+
+/**
+ * The audit log's use of its two keys (checkpoint signing, details encryption) without the keys
+ * leaving this room; src/audit/ knows it as AuditKeyring.
+ */
+export interface AuditKeyAccess {
+  readonly keyId: string;
+  readonly publicKey: Uint8Array;
+  sign(message: Uint8Array): Promise<Uint8Array>;
+  encrypt(plaintext: Uint8Array, aad: Uint8Array): Promise<Uint8Array>;
+  /** Rejects (never returns garbage) when the blob was altered, moved to another record, or the key differs. */
+  decrypt(blob: Uint8Array, aad: Uint8Array): Promise<Uint8Array>;
+}
+
+/** Runs a callback with one decrypted secret of the vault, wiping it afterwards. */
+export type WithSecret = <T>(secretId: string, fn: (secret: Uint8Array) => T) => T;
+
+const NONCE_BYTES = 24;
+
+/** Generates a new vault's audit keys, sealed into `secrets`; returns what the metadata records. */
+export function newAuditKeys(
+  secrets: Map<string, Uint8Array>,
+  kek: Uint8Array,
+  vaultId: string,
+): VaultMeta['audit'] {
+  const signing = newEd25519SecretKey();
+  const details = csprngBytes(32);
+  try {
+    const publicKey = ed25519.getPublicKey(signing);
+    return {
+      signingSecretId: addSecret(secrets, kek, vaultId, signing),
+      detailsSecretId: addSecret(secrets, kek, vaultId, details),
+      publicKey: bytesToHex(publicKey),
+      keyId: bytesToHex(sha256(publicKey).subarray(0, 8)),
+    };
+  } finally {
+    wipe(signing, details);
+  }
+}
+
+export function auditKeyAccess(audit: VaultMeta['audit'], withSecret: WithSecret): AuditKeyAccess {
+  return {
+    keyId: audit.keyId,
+    publicKey: hexToBytes(audit.publicKey),
+    sign: async (message) => withSecret(audit.signingSecretId, (sk) => ed25519.sign(message, sk)),
+    encrypt: async (plaintext, aad) =>
+      withSecret(audit.detailsSecretId, (key) => {
+        const nonce = randomBytes(NONCE_BYTES);
+        return concatBytes(nonce, xchacha20poly1305(key, nonce, aad).encrypt(plaintext));
+      }),
+    decrypt: async (blob, aad) =>
+      withSecret(audit.detailsSecretId, (key) =>
+        xchacha20poly1305(key, blob.subarray(0, NONCE_BYTES), aad).decrypt(blob.subarray(NONCE_BYTES)),
+      ),
+  };
+}
