@@ -50,6 +50,7 @@ test('canary: a full CLI session leaks no secret into output, logs or data files
   const nostrKey2 = generateSecretKey();
   const passphrase = 'canary vault passphrase 4821!';
   const backupPassphrase = 'canary backup passphrase 7713?';
+  const changedPassphrase = 'canary changed passphrase 9090#';
   const ncryptsecPassword = 'canary ncryptsec password 5150';
   const rune = 'canaryrune0123456789abcdefghijklmnopqrstuvwxyzABCDEF';
   const ncryptsec = nip49.encrypt(nostrKey2, ncryptsecPassword, 8);
@@ -61,6 +62,7 @@ test('canary: a full CLI session leaks no secret into output, logs or data files
     ['ncryptsec', ncryptsec],
     ['passphrase', passphrase],
     ['backup passphrase', backupPassphrase],
+    ['changed passphrase', changedPassphrase],
     ['ncryptsec password', ncryptsecPassword],
     ['rune', rune],
     ['root xprv', root.privateExtendedKey],
@@ -79,6 +81,7 @@ test('canary: a full CLI session leaks no secret into output, logs or data files
   const files = {
     pass: writeFileMode(dir, 'pass', passphrase),
     backupPass: writeFileMode(dir, 'bpass', backupPassphrase),
+    changedPass: writeFileMode(dir, 'cpass', changedPassphrase),
     mnemonic: writeFileMode(dir, 'mnemonic', `${mnemonic}\n`),
     nsec: writeFileMode(dir, 'nsec', nip19.nsecEncode(nostrKey)),
     ncryptsec: writeFileMode(dir, 'ncryptsec', ncryptsec),
@@ -199,7 +202,15 @@ test('canary: a full CLI session leaks no secret into output, logs or data files
   );
   outputs.push(restored);
   assert.equal(restored.code, 0, restored.stderr);
-  outputs.push(await runWarden(['--home', home2, '--json', 'audit', 'show', ...p]));
+  const changed = await runWarden(
+    ['--home', home2, 'passphrase', 'change', '--new-passphrase-file', files.changedPass, ...p],
+    { env: { WARDEN_LOG_LEVEL: 'debug' } },
+  );
+  outputs.push(changed);
+  assert.equal(changed.code, 0, changed.stderr);
+  outputs.push(
+    await runWarden(['--home', home2, '--json', 'audit', 'show', '--passphrase-file', files.changedPass]),
+  );
   // The session really ran: the imports succeeded and the refusals were refused.
   assert.deepEqual(
     outputs.slice(0, session.length).map((r) => r.code),
