@@ -13,5 +13,5 @@ export type { AuditProblem, AuditProblemCode, AuditWarning, AuditWarningCode } f
 export { AUDIT_PROBLEM_CODES, AUDIT_WARNING_CODES } from './problems.ts';
 export type { AuditView, ReadAuditOptions } from './show.ts';
 export { readAudit } from './show.ts';
-export type { VerifyResult } from './verify.ts';
+export type { VerifyOptions, VerifyResult } from './verify.ts';
 export { assertAuditIntact, verifyAudit } from './verify.ts';

@@ -4,7 +4,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, randomBytes } from '@noble/hashes/utils.js';
 import { concatBytes } from '../core/bytes.ts';
 import { WardenError } from '../core/errors.ts';
-import type { AuditKeyAccess } from '../keys/vault.ts';
+import type { AuditKeyAccess } from '../keys/audit-keys.ts';
 
 /**
  * What the audit log needs from the keystore, and nothing more: a signature for checkpoints and an

@@ -15,6 +15,12 @@ export const AUDIT_PROBLEM_CODES = [
   'AUDIT_TRUNCATED',
   /** A checkpoint (in the database or the anchor file) is unreadable, badly signed or missing. */
   'AUDIT_CHECKPOINT_INVALID',
+  /**
+   * A record whose chain is intact but whose details do not authenticate under the vault's audit
+   * key: written (or rewritten with a fresh chain) by someone without the key. Only an unsealed
+   * verification can tell.
+   */
+  'AUDIT_RECORD_FORGED',
 ] as const;
 
 export type AuditProblemCode = (typeof AUDIT_PROBLEM_CODES)[number];

@@ -1,3 +1,4 @@
+import { wipe } from '../core/bytes.ts';
 import { asWardenError, WardenError } from '../core/errors.ts';
 import type { Db, Store } from '../store/store.ts';
 import type { AnchorRead } from './anchor.ts';
@@ -6,9 +7,10 @@ import type { AuditCheckpoint } from './checkpoint.ts';
 import { checkpointSignatureValid, fromStoredCheckpoint } from './checkpoint.ts';
 import { classifyBadHash, classifyBadLink, classifyCheckpointMismatch, readRecordAt } from './classify.ts';
 import { CheckpointCursor, RecordCursor } from './cursor.ts';
+import type { AuditKeyring } from './keyring.ts';
 import type { AuditProblem, AuditWarning, Finding } from './problems.ts';
 import { finding } from './problems.ts';
-import { bytesEqual, GENESIS_HASH, recordHashMatches } from './record.ts';
+import { bytesEqual, detailsAad, GENESIS_HASH, recordHashMatches, type StoredRecord } from './record.ts';
 import { asBytes } from './rows.ts';
 
 export interface VerifyResult {
@@ -26,10 +28,23 @@ export interface VerifyResult {
   anchor: 'verified' | 'missing' | 'not-configured' | 'not-reached' | 'failed';
   /** Not failures, but limits of what could be proven. */
   warnings: AuditWarning[];
+  /**
+   * Records whose details authenticated under the audit key (unsealed verification), or null when
+   * no keyring was given: then records after the last checkpoint rest on the hash chain alone.
+   */
+  authenticated: number | null;
+}
+
+export interface VerifyOptions {
+  /** The unsealed vault's audit keyring: every record's details blob must then authenticate. */
+  keyring?: AuditKeyring;
+  /** With a keyring: a record without a details blob is a forgery too (Warden always writes one). */
+  requireDetails?: boolean;
 }
 
 interface WalkState {
   records: number;
+  authenticated: number;
   checkpoints: number;
   lastCheckpointSeq: number | null;
   lastSeq: number;
@@ -45,6 +60,7 @@ export async function verifyAudit(
   store: Store,
   publicKey: Uint8Array,
   headFilePath?: string,
+  options: VerifyOptions = {},
 ): Promise<VerifyResult> {
   if (!(publicKey instanceof Uint8Array) || publicKey.length !== 32) {
     throw new WardenError('INVALID_ARGUMENT', 'the audit public key must be 32 bytes');
@@ -59,12 +75,19 @@ export async function verifyAudit(
       .executeTakeFirst();
     const maxCheckpointId = Number(maxRow?.maxId ?? 0);
 
-    const state: WalkState = { records: 0, checkpoints: 0, lastCheckpointSeq: null, lastSeq: 0 };
-    const bad = await walk(store.db, publicKey, maxCheckpointId, state);
+    const state: WalkState = {
+      records: 0,
+      authenticated: 0,
+      checkpoints: 0,
+      lastCheckpointSeq: null,
+      lastSeq: 0,
+    };
+    const bad = await walk(store.db, publicKey, maxCheckpointId, state, options);
     const base = {
       records: state.records,
       checkpoints: state.checkpoints,
       lastCheckpointSeq: state.lastCheckpointSeq,
+      authenticated: options.keyring ? state.authenticated : null,
     };
     if (bad) {
       return {
@@ -110,6 +133,7 @@ async function walk(
   publicKey: Uint8Array,
   maxCheckpointId: number,
   state: WalkState,
+  options: VerifyOptions,
 ): Promise<Finding | undefined> {
   const records = new RecordCursor(db);
   const checkpoints = new CheckpointCursor(db, maxCheckpointId);
@@ -140,6 +164,11 @@ async function walk(
     }
     if (!bytesEqual(record.prev_hash, prevHash)) {
       return classifyBadLink(record, state.lastSeq, prevHash, await records.peek());
+    }
+    if (options.keyring) {
+      const forged = await authenticateRecord(options.keyring, record, options.requireDetails === true);
+      if (forged) return forged;
+      if (record.details !== null) state.authenticated++;
     }
 
     // Checkpoints that name this seq (or, if malformed, an earlier one) are judged now.
@@ -190,6 +219,37 @@ async function walk(
     );
   }
   return undefined;
+}
+
+/**
+ * The details blob is an AEAD under the vault's audit key with the record's clear fields as
+ * associated data, so it doubles as a MAC over the record: without the key nobody can write one
+ * that opens, whatever they do to the chain.
+ */
+async function authenticateRecord(
+  keyring: AuditKeyring,
+  record: StoredRecord,
+  requireDetails: boolean,
+): Promise<Finding | undefined> {
+  if (record.details === null) {
+    return requireDetails
+      ? finding(
+          'AUDIT_RECORD_FORGED',
+          `record ${record.seq} has no details blob, which every record this vault writes has`,
+          record.seq,
+        )
+      : undefined;
+  }
+  try {
+    wipe(await keyring.decrypt(record.details, detailsAad(record)));
+    return undefined;
+  } catch {
+    return finding(
+      'AUDIT_RECORD_FORGED',
+      `record ${record.seq} does not authenticate under the vault's audit key: it was written or altered without that key`,
+      record.seq,
+    );
+  }
 }
 
 /** The anchor must be validly signed, name a record that exists with that hash, and match a DB checkpoint. */

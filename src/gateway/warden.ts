@@ -202,7 +202,12 @@ export class Warden {
   }
 
   verifyAudit() {
-    return verifyAudit(this.store, this.vault.auditKeys().publicKey, this.layout.auditHead);
+    // Unsealed, every record must also authenticate under the audit key (not only chain).
+    const keyring = this.vault.auditKeys();
+    return verifyAudit(this.store, keyring.publicKey, this.layout.auditHead, {
+      keyring,
+      requireDetails: true,
+    });
   }
 
   showAudit(filter: { since?: Date; identity?: string; limit?: number }) {

@@ -399,3 +399,79 @@ test('assertAuditIntact throws AUDIT_CHAIN_BROKEN with the problem and first bad
     await m.cleanup();
   }
 });
+
+/** Unsealed verification: every record's details must open under the vault's audit key. */
+const withKey = { keyring, requireDetails: true };
+
+test('unsealed, every genuine record authenticates under the audit key', async () => {
+  await victim(async (t) => {
+    const result = await verifyAudit(t.store, keyring.publicKey, t.headFile, withKey);
+    assert.equal(result.ok, true, result.problem?.message);
+    assert.equal(result.authenticated, N);
+    assert.equal((await verifyAudit(t.store, keyring.publicKey, t.headFile)).authenticated, null);
+  });
+});
+
+test('records forged after the last checkpoint pass the chain alone, but not the audit key', async () => {
+  await victim(async (t) => {
+    // The attacker runs Warden's own append code, with a details key of their own.
+    await appendAudit(
+      t.store,
+      testKeyring('attacker'),
+      sampleEntry(26, { details: { fake: 1 } }),
+      testClock(),
+    );
+    const sealed = await verifyAudit(t.store, keyring.publicKey, t.headFile);
+    assert.equal(sealed.ok, true, 'the hash chain alone cannot tell (the limit a sealed verify states)');
+    expectProblem(
+      await verifyAudit(t.store, keyring.publicKey, t.headFile, withKey),
+      'AUDIT_RECORD_FORGED',
+      N + 1,
+    );
+  });
+});
+
+test('a forged record without details is caught when every record must carry them', async () => {
+  await victim(async (t) => {
+    await appendAudit(t.store, null, sampleEntry(26), testClock());
+    const lenient = await verifyAudit(t.store, keyring.publicKey, t.headFile, { keyring });
+    assert.equal(lenient.ok, true);
+    assert.equal(lenient.authenticated, N, 'a record without details is not counted as authenticated');
+    expectProblem(
+      await verifyAudit(t.store, keyring.publicKey, t.headFile, withKey),
+      'AUDIT_RECORD_FORGED',
+      N + 1,
+    );
+  });
+});
+
+test('records rewritten past the last checkpoint with a fresh chain fail authentication at the first', async () => {
+  await victim(async (t) => {
+    await appendMany(t.store, keyring, 3, {}, testClock());
+    // Records 26..28 are genuine and behind no checkpoint; 27 is edited and the chain recomputed.
+    await exec(t.store, `UPDATE audit_log SET outcome = 'denied' WHERE seq = ${N + 2}`);
+    await rechain(t.store, N + 2);
+    assert.equal((await verifyAudit(t.store, keyring.publicKey, t.headFile)).ok, true);
+    expectProblem(
+      await verifyAudit(t.store, keyring.publicKey, t.headFile, withKey),
+      'AUDIT_RECORD_FORGED',
+      N + 2,
+    );
+  });
+});
+
+test('a details blob moved to another record does not authenticate there', async () => {
+  await victim(async (t) => {
+    await appendMany(t.store, keyring, 2, {}, testClock());
+    await exec(
+      t.store,
+      `UPDATE audit_log SET details = (SELECT details FROM audit_log WHERE seq = ${N + 1}) WHERE seq = ${N + 2}`,
+    );
+    await rechain(t.store, N + 2);
+    expectProblem(
+      await verifyAudit(t.store, keyring.publicKey, t.headFile, withKey),
+      'AUDIT_RECORD_FORGED',
+      N + 2,
+    );
+  });
+});

@@ -384,9 +384,11 @@ describe('warden CLI', () => {
     const verify = await w('audit', 'verify', '--passphrase-file', pass);
     assert.equal(verify.code, 0, verify.stderr);
     assert.match(verify.stdout, /audit log OK/);
+    assert.match(verify.stdout, /record authentication: all \d+ records authenticate under the audit key/);
     const sealedVerify = await w('audit', 'verify');
     assert.equal(sealedVerify.code, 0);
     assert.match(sealedVerify.stdout, /unauthenticated: vault sealed/);
+    assert.match(sealedVerify.stdout, /record authentication: not checked \(sealed\)/);
   });
 
   test('start: unseals, serves the API on loopback until SIGTERM; without a vault or passphrase it names the options', async () => {

@@ -47,6 +47,9 @@ function report(
       `audit log OK: ${result.records} records, ${result.checkpoints} signed checkpoints` +
         (result.lastCheckpointSeq !== null ? `, last at seq ${result.lastCheckpointSeq}` : ''),
       `checkpoint key: ${keySource}`,
+      result.authenticated === null
+        ? 'record authentication: not checked (sealed); records after the last checkpoint rest on the hash chain'
+        : `record authentication: all ${result.authenticated} records authenticate under the audit key`,
       ...result.warnings.map((w) => `warning: ${w.code}: ${w.message}`),
     ],
     { ...result, keySource },
@@ -59,7 +62,10 @@ export function registerAuditCommands(program: Command, run: Runner): void {
   const verify = withPassphraseFile(
     audit
       .command('verify')
-      .description('check the hash chain and the signed checkpoints; names the first bad record'),
+      .description(
+        'check the hash chain and the signed checkpoints, and (unsealed) authenticate every record; ' +
+          'names the first bad record',
+      ),
   );
   verify.action(
     run(async (ctx) => {
