@@ -12,7 +12,7 @@ import type { Db } from '../store/store.ts';
 import type { GatewayContext } from './context.ts';
 import type { ProtocolHandler } from './handlers/handler.ts';
 import { intentFromJson, intentHash } from './intent-codec.ts';
-import { loadSnapshot, reserve, settle } from './ledger.ts';
+import { reserve, restamp, settle } from './ledger.ts';
 import { assessAndEvaluate, type Pipeline, payloadAad } from './pipeline.ts';
 import { loadPolicy } from './policies.ts';
 import { decisionJson, getRequestRow, type RequestView, requestView, transition } from './requests.ts';
@@ -169,7 +169,7 @@ export class Approvals {
       const decision = await assessAndEvaluate(
         intent,
         relaxed,
-        (since, at) => loadSnapshot(tx, intent, since, at),
+        (since, at) => this.ctx.ledger.snapshot(tx, intent, since, at),
         at,
       );
       // Where this process does not execute, an allowed request waits, ready, for the server.
@@ -280,11 +280,7 @@ export class Approvals {
     if (progress.state !== 'ready' || !this.executeHere) return null;
     if (!(await transition(tx, row.id, ['held'], 'executing', now))) return null;
     // From now on the reservation counts from the moment it is spent, not from when it was asked.
-    await tx
-      .updateTable('ledger')
-      .set({ at: now.getTime(), updated_at: now.toISOString() })
-      .where('request_id', '=', row.id)
-      .execute();
+    await restamp(tx, row.id, now);
     return row;
   }
 
@@ -305,7 +301,7 @@ export class Approvals {
     const decision = await assessAndEvaluate(
       intent,
       policy,
-      (since, at) => loadSnapshot(tx, intent, since, at),
+      (since, at) => this.ctx.ledger.snapshot(tx, intent, since, at),
       now,
     );
     return decision.outcome === 'deny' && POLICY_REFUSALS.has(decision.code)

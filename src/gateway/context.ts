@@ -3,6 +3,7 @@ import type { AuditKeyring } from '../audit/keyring.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Vault } from '../keys/vault.ts';
 import type { Store } from '../store/store.ts';
+import type { LedgerCache } from './ledger-cache.ts';
 import type { SlidingWindowLimiter } from './rate-limit.ts';
 
 /** What every step of the one path needs; built once when the server starts. */
@@ -14,4 +15,6 @@ export interface GatewayContext {
   logger: Logger;
   auditHead: string;
   limiter: SlidingWindowLimiter;
+  /** Budget snapshots inside store transactions (the store above is guarded by it). */
+  ledger: LedgerCache;
 }

@@ -9,6 +9,7 @@ import type { GatewayContext } from './context.ts';
 import type { ProtocolHandler } from './handlers/handler.ts';
 import { nostrSignHandler } from './handlers/nostr.ts';
 import { ledgerTotals, listLedger } from './ledger.ts';
+import { LedgerCache } from './ledger-cache.ts';
 import { Pipeline, requireAgent } from './pipeline.ts';
 import { loadPolicy } from './policies.ts';
 import { type RateLimit, SlidingWindowLimiter } from './rate-limit.ts';
@@ -53,8 +54,10 @@ export class Gateway {
     readonly warden: Warden,
     options: GatewayOptions,
   ) {
+    const ledger = new LedgerCache();
     this.ctx = {
-      store: warden.store,
+      store: ledger.guard(warden.store),
+      ledger,
       vault: warden.vault,
       keyring: warden.vault.auditKeys(),
       clock: warden.clock,

@@ -6,6 +6,7 @@ import {
   ledgerEntryFromIntent,
   normalizeDestination,
 } from '../policy/index.ts';
+import type { LedgerTable } from '../store/schema.ts';
 import type { Db } from '../store/store.ts';
 
 /**
@@ -16,23 +17,46 @@ import type { Db } from '../store/store.ts';
 export type LedgerStatus = 'reserved' | 'committed' | 'released' | 'unknown';
 const COUNTING: LedgerStatus[] = ['reserved', 'committed', 'unknown'];
 
+/** The columns a snapshot entry is built from. */
+export type LedgerEntryRow = Pick<
+  LedgerTable,
+  | 'id'
+  | 'protocol'
+  | 'action'
+  | 'asset'
+  | 'destination'
+  | 'kind'
+  | 'chain_id'
+  | 'contract'
+  | 'function_selector'
+  | 'amount'
+  | 'at'
+  | 'status'
+  | 'version'
+>;
+export const ENTRY_COLUMNS = [
+  'id',
+  'protocol',
+  'action',
+  'asset',
+  'destination',
+  'kind',
+  'chain_id',
+  'contract',
+  'function_selector',
+  'amount',
+  'at',
+  'status',
+  'version',
+] as const;
+
 /**
- * The entries the policy needs: committed ones inside the horizon, and every entry not yet
- * committed whatever its age. A reservation (a request in flight, a hold waiting for approval, an
+ * A row as the policy sees it. A reservation (a request in flight, a hold waiting for approval, an
  * outcome not known) counts in every window until it settles: it is treated as made `now`, so a
  * hold cannot slip out of its window while it waits and then execute on top of a full budget.
  */
-export async function loadSnapshot(tx: Db, intent: Intent, since: Date, now: Date): Promise<LedgerSnapshot> {
-  const rows = await tx
-    .selectFrom('ledger')
-    .selectAll()
-    .where('identity', '=', intent.identity)
-    .where('asset', '=', ledgerEntryFromIntent(intent, since.getTime(), 'reserved').asset)
-    .where((eb) => eb.or([eb('at', '>', since.getTime()), eb('status', 'in', ['reserved', 'unknown'])]))
-    .where('status', 'in', COUNTING)
-    .orderBy('at')
-    .execute();
-  const entries: LedgerEntry[] = rows.map((r) => ({
+export function entryFromRow(r: LedgerEntryRow, now: Date): LedgerEntry {
+  return {
     protocol: r.protocol as LedgerEntry['protocol'],
     action: r.action as LedgerEntry['action'],
     asset: r.asset,
@@ -44,19 +68,56 @@ export async function loadSnapshot(tx: Db, intent: Intent, since: Date, now: Dat
     amount: BigInt(r.amount),
     at: r.status === 'committed' ? r.at : Math.max(r.at, now.getTime()),
     status: r.status as LedgerEntry['status'],
-  }));
-  const known =
-    intent.destinations.length === 0
-      ? []
-      : await tx
-          .selectFrom('ledger')
-          .select('destination')
-          .distinct()
-          .where('identity', '=', intent.identity)
-          .where('status', '=', 'committed')
-          .where('destination', 'in', intent.destinations.map(normalizeDestination))
-          .execute();
-  return { entries, knownDestinations: new Set(known.map((k) => k.destination!)) };
+  };
+}
+
+/** The asset key the ledger files an intent under (the policy room's normal form). */
+export function ledgerAsset(intent: Intent): string {
+  return ledgerEntryFromIntent(intent, 0, 'reserved').asset;
+}
+
+/**
+ * The entries the policy needs, read afresh: committed ones inside the horizon, and every entry
+ * not yet committed whatever its age. The gateway keeps a LedgerCache instead; this is the
+ * reference it is tested against, and what a dry run outside any transaction uses.
+ */
+export async function loadSnapshot(tx: Db, intent: Intent, since: Date, now: Date): Promise<LedgerSnapshot> {
+  const rows = await tx
+    .selectFrom('ledger')
+    .select(ENTRY_COLUMNS)
+    .where('identity', '=', intent.identity)
+    .where('asset', '=', ledgerAsset(intent))
+    .where((eb) => eb.or([eb('at', '>', since.getTime()), eb('status', 'in', ['reserved', 'unknown'])]))
+    .where('status', 'in', COUNTING)
+    .orderBy('at')
+    .execute();
+  return {
+    entries: rows.map((r) => entryFromRow(r, now)),
+    knownDestinations: await knownDestinations(tx, intent),
+  };
+}
+
+/** Destinations of the intent this identity has paid before (committed). */
+export async function knownDestinations(tx: Db, intent: Intent): Promise<Set<string>> {
+  if (intent.destinations.length === 0) return new Set();
+  const known = await tx
+    .selectFrom('ledger')
+    .select('destination')
+    .distinct()
+    .where('identity', '=', intent.identity)
+    .where('status', '=', 'committed')
+    .where('destination', 'in', intent.destinations.map(normalizeDestination))
+    .execute();
+  return new Set(known.map((k) => k.destination!));
+}
+
+/** The highest version in the ledger (0 when empty); writers take the next one under the write lock. */
+export async function ledgerVersion(tx: Db): Promise<number> {
+  const row = await tx
+    .selectFrom('ledger')
+    .select((eb) => eb.fn.max('version').as('v'))
+    .executeTakeFirst();
+  return Number(row?.v ?? 0);
 }
 
 export async function reserve(tx: Db, requestId: string, intent: Intent, at: Date): Promise<void> {
@@ -80,6 +141,7 @@ export async function reserve(tx: Db, requestId: string, intent: Intent, at: Dat
       at: e.at,
       status: 'reserved',
       updated_at: at.toISOString(),
+      version: (await ledgerVersion(tx)) + 1,
     })
     .execute();
 }
@@ -93,11 +155,20 @@ export async function settle(
 ): Promise<number> {
   const result = await tx
     .updateTable('ledger')
-    .set({ status, updated_at: at.toISOString() })
+    .set({ status, updated_at: at.toISOString(), version: (await ledgerVersion(tx)) + 1 })
     .where('request_id', '=', requestId)
     .where('status', 'in', ['reserved', 'unknown'])
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
+}
+
+/** A held reservation released for execution counts from the moment it is spent. */
+export async function restamp(tx: Db, requestId: string, at: Date): Promise<void> {
+  await tx
+    .updateTable('ledger')
+    .set({ at: at.getTime(), updated_at: at.toISOString(), version: (await ledgerVersion(tx)) + 1 })
+    .where('request_id', '=', requestId)
+    .execute();
 }
 
 export interface LedgerRow {

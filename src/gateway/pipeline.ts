@@ -127,7 +127,7 @@ export class Pipeline {
       const decision = await assessAndEvaluate(
         intent,
         loaded.policy,
-        (since, at) => loadSnapshot(tx, intent, since, at),
+        (since, at) => ctx.ledger.snapshot(tx, intent, since, at),
         now,
       );
       if (decision.outcome === 'hold') {

@@ -159,6 +159,17 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0004_ledger_version': {
+    async up(db: Kysely<unknown>) {
+      // Every insert and status change of a ledger row takes the next version, so a process can
+      // bring its copy of a budget's entries up to date by reading only the rows changed since.
+      await db.schema
+        .alterTable('ledger')
+        .addColumn('version', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema.createIndex('ledger_version').on('ledger').column('version').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

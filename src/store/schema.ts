@@ -93,6 +93,8 @@ export interface LedgerTable {
   at: number;
   status: string;
   updated_at: string;
+  /** Global and increasing: set from the highest version + 1 on every insert and status change. */
+  version: number;
 }
 
 export interface EvmNonceTable {

@@ -1,0 +1,132 @@
+import type { Intent } from '../core/intent.ts';
+import type { LedgerEntry, LedgerSnapshot } from '../policy/index.ts';
+import type { Db, Store } from '../store/store.ts';
+import {
+  ENTRY_COLUMNS,
+  entryFromRow,
+  knownDestinations,
+  type LedgerEntryRow,
+  ledgerAsset,
+  ledgerVersion,
+} from './ledger.ts';
+
+/** The rows of one identity and asset that can count, as of `version`. */
+interface Slot {
+  /** Every change with a version up to this one is reflected in `rows`. */
+  version: number;
+  /** Committed rows at or before this time (ms) have been dropped: no window reaches them. */
+  since: number;
+  rows: Map<string, Cached>;
+}
+
+interface Cached {
+  row: LedgerEntryRow;
+  /** Built once for a committed row (it never changes again); others depend on `now`. */
+  entry: LedgerEntry | null;
+}
+
+function cached(row: LedgerEntryRow): Cached {
+  // Frozen: every snapshot of this budget hands out the same object.
+  return {
+    row,
+    entry: row.status === 'committed' ? Object.freeze(entryFromRow(row, new Date(row.at))) : null,
+  };
+}
+
+const COUNTING = new Set(['reserved', 'committed', 'unknown']);
+
+/**
+ * The window snapshot without reading the whole window on every request. Each budget (identity and
+ * asset) keeps its counting rows in memory; inside each transaction only the rows changed since
+ * (every insert and status change takes the next ledger version) are read and applied. The result
+ * equals `loadSnapshot` read in the same transaction, so budgets stay exact:
+ *
+ * - Use it only inside `store.transaction` (BEGIN IMMEDIATE): rows changed by another process are
+ *   then committed with a higher version, and the delta read sees them.
+ * - A transaction that rolls back may have read its own uncommitted rows; `guard` wraps the store so
+ *   that any rollback empties the cache, and the next request reads its budget afresh.
+ * - A longer window than the cache covers (a new policy) reads afresh too.
+ */
+export class LedgerCache {
+  readonly #slots = new Map<string, Slot>();
+
+  /** The store whose transactions drop the cache when they roll back. */
+  guard(store: Store): Store {
+    return {
+      db: store.db,
+      close: () => store.close(),
+      transaction: async (fn) => {
+        try {
+          return await store.transaction(fn);
+        } catch (err) {
+          this.clear();
+          throw err;
+        }
+      },
+    };
+  }
+
+  clear(): void {
+    this.#slots.clear();
+  }
+
+  async snapshot(tx: Db, intent: Intent, since: Date, now: Date): Promise<LedgerSnapshot> {
+    const key = `${intent.identity}\u0000${ledgerAsset(intent)}`;
+    let slot = this.#slots.get(key);
+    if (!slot || since.getTime() < slot.since) {
+      slot = await this.#load(tx, intent, since);
+      this.#slots.set(key, slot);
+    } else {
+      await this.#catchUp(tx, intent, slot);
+    }
+    this.#prune(slot, since.getTime());
+    const entries: LedgerEntry[] = [];
+    for (const { row, entry } of slot.rows.values()) entries.push(entry ?? entryFromRow(row, now));
+    return { entries, knownDestinations: await knownDestinations(tx, intent) };
+  }
+
+  async #load(tx: Db, intent: Intent, since: Date): Promise<Slot> {
+    // The version first: rows committed before this transaction are all at or below it.
+    const version = await ledgerVersion(tx);
+    const rows = await tx
+      .selectFrom('ledger')
+      .select(ENTRY_COLUMNS)
+      .where('identity', '=', intent.identity)
+      .where('asset', '=', ledgerAsset(intent))
+      .where((eb) => eb.or([eb('at', '>', since.getTime()), eb('status', 'in', ['reserved', 'unknown'])]))
+      .where('status', 'in', [...COUNTING])
+      .execute();
+    return { version, since: since.getTime(), rows: new Map(rows.map((r) => [r.id, cached(r)])) };
+  }
+
+  async #catchUp(tx: Db, intent: Intent, slot: Slot): Promise<void> {
+    const changed = await tx
+      .selectFrom('ledger')
+      .select(ENTRY_COLUMNS)
+      .where('version', '>', slot.version)
+      .where('identity', '=', intent.identity)
+      .where('asset', '=', ledgerAsset(intent))
+      .execute();
+    for (const row of changed) {
+      if (counts(row, slot.since)) slot.rows.set(row.id, cached(row));
+      else slot.rows.delete(row.id);
+      if (row.version > slot.version) slot.version = row.version;
+    }
+  }
+
+  #prune(slot: Slot, since: number): void {
+    if (since <= slot.since) return;
+    for (const [id, { row }] of slot.rows) if (!counts(row, since)) slot.rows.delete(id);
+    slot.since = since;
+  }
+}
+
+/**
+ * Whether a row belongs in a snapshot whose committed entries start after `since`: it counts, and
+ * it is either not committed yet (counts whatever its age) or committed after `since`. A row can
+ * become committed after the horizon has passed it, so this is checked on every change, not only
+ * when the horizon moves.
+ */
+function counts(row: LedgerEntryRow, since: number): boolean {
+  return COUNTING.has(row.status) && (row.status !== 'committed' || row.at > since);
+}

@@ -1,0 +1,183 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import type { Intent } from '../../src/core/intent.ts';
+import { loadSnapshot, reserve, restamp, settle } from '../../src/gateway/ledger.ts';
+import { LedgerCache } from '../../src/gateway/ledger-cache.ts';
+import type { LedgerSnapshot } from '../../src/policy/index.ts';
+import type { Db, Store } from '../../src/store/store.ts';
+import { openSqliteStore } from '../../src/store/store.ts';
+import { tempDir } from '../helpers/home.ts';
+import { btcIntent } from '../policy/helpers.ts';
+
+const HOUR = 3_600_000;
+const IDENTITIES = ['alice', 'bob'];
+const DESTINATIONS = ['bc1qdest0', 'bc1qdest1', 'bc1qdest2'];
+const LOOKBACKS = [60_000, HOUR, 24 * HOUR, 7 * 24 * HOUR];
+
+function intentFor(identity: string, amount = 0n, destination = DESTINATIONS[0]!): Intent {
+  return { ...btcIntent(amount, [destination]), identity };
+}
+
+/** Order-free comparison: the policy sums and sorts entries itself. */
+function canonical(s: LedgerSnapshot): { entries: string[]; known: string[] } {
+  return {
+    entries: s.entries.map((e) => JSON.stringify(e, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v))).sort(),
+    known: [...s.knownDestinations].sort(),
+  };
+}
+
+/** A "process": its own connection to the same database file and its own cache. */
+interface Proc {
+  store: Store;
+  cache: LedgerCache;
+}
+
+type Op =
+  | { kind: 'reserve'; proc: number; identity: number; destination: number; amount: bigint }
+  | { kind: 'settle'; proc: number; pick: number; status: 'committed' | 'released' | 'unknown' }
+  | { kind: 'restamp'; proc: number; pick: number }
+  | { kind: 'advance'; ms: number }
+  | { kind: 'rollback'; proc: number; identity: number }
+  | { kind: 'check'; proc: number; identity: number; lookback: number };
+
+const proc = fc.integer({ min: 0, max: 1 });
+const identity = fc.integer({ min: 0, max: IDENTITIES.length - 1 });
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({
+    kind: fc.constant('reserve' as const),
+    proc,
+    identity,
+    destination: fc.integer({ min: 0, max: DESTINATIONS.length - 1 }),
+    amount: fc.bigInt({ min: 1n, max: 10n ** 12n }),
+  }),
+  fc.record({
+    kind: fc.constant('settle' as const),
+    proc,
+    pick: fc.nat(),
+    status: fc.constantFrom('committed' as const, 'released' as const, 'unknown' as const),
+  }),
+  fc.record({ kind: fc.constant('restamp' as const), proc, pick: fc.nat() }),
+  fc.record({
+    kind: fc.constant('advance' as const),
+    // Window boundaries exactly, and 1 ms either side, as often as anywhere else.
+    ms: fc.oneof(
+      fc.integer({ min: 0, max: 30 * HOUR }),
+      fc.constantFrom(...LOOKBACKS.flatMap((l) => [l - 1, l, l + 1])),
+    ),
+  }),
+  fc.record({ kind: fc.constant('rollback' as const), proc, identity }),
+  fc.record({
+    kind: fc.constant('check' as const),
+    proc,
+    identity,
+    lookback: fc.integer({ min: 0, max: LOOKBACKS.length - 1 }),
+  }),
+);
+
+test('the cached snapshot always equals the snapshot read afresh (two processes, rollbacks, horizons)', async () => {
+  const dir = tempDir('ledger-cache');
+  let run = 0;
+  await fc.assert(
+    fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 30 }), async (ops) => {
+      const path = join(dir, `ledger-${run++}.db`);
+      const stores = [await openSqliteStore(path), await openSqliteStore(path)];
+      const procs: Proc[] = stores.map((store) => {
+        const cache = new LedgerCache();
+        return { store: cache.guard(store), cache };
+      });
+      let now = Date.parse('2026-03-01T00:00:00Z');
+      const requests: { id: string; identity: string }[] = [];
+
+      /** What every step does first, as the pipeline does: snapshot, compared with the fresh read. */
+      const compare = async (p: Proc, tx: Db, who: string, lookback: number) => {
+        const intent = intentFor(who);
+        const since = new Date(now - lookback);
+        const at = new Date(now);
+        const cached = await p.cache.snapshot(tx, intent, since, at);
+        const fresh = await loadSnapshot(tx, intent, since, at);
+        assert.deepEqual(canonical(cached), canonical(fresh));
+      };
+
+      try {
+        for (const op of ops) {
+          if (op.kind === 'advance') {
+            now += op.ms;
+            continue;
+          }
+          const p = procs[op.proc]!;
+          if (op.kind === 'check') {
+            await p.store.transaction((tx) =>
+              compare(p, tx, IDENTITIES[op.identity]!, LOOKBACKS[op.lookback]!),
+            );
+          } else if (op.kind === 'reserve') {
+            const who = IDENTITIES[op.identity]!;
+            await p.store.transaction(async (tx) => {
+              await compare(p, tx, who, 24 * HOUR);
+              const id = `req_${requests.length}`;
+              await reserve(tx, id, intentFor(who, op.amount, DESTINATIONS[op.destination]!), new Date(now));
+              requests.push({ id, identity: who });
+            });
+          } else if (op.kind === 'rollback') {
+            const who = IDENTITIES[op.identity]!;
+            await assert.rejects(
+              p.store.transaction(async (tx) => {
+                await reserve(tx, 'req_rolled_back', intentFor(who, 5n), new Date(now));
+                // The cache now holds a row that is about to vanish.
+                await compare(p, tx, who, 24 * HOUR);
+                throw new Error('abort');
+              }),
+              /abort/,
+            );
+          } else if (requests.length > 0) {
+            const r = requests[op.pick % requests.length]!;
+            await p.store.transaction(async (tx) => {
+              await compare(p, tx, r.identity, 24 * HOUR);
+              if (op.kind === 'settle') await settle(tx, r.id, op.status, new Date(now));
+              else await restamp(tx, r.id, new Date(now));
+            });
+          }
+        }
+        // In the end both processes agree with the database for every identity and horizon.
+        for (const p of procs) {
+          for (const who of IDENTITIES) {
+            for (const lookback of LOOKBACKS)
+              await p.store.transaction((tx) => compare(p, tx, who, lookback));
+          }
+        }
+      } finally {
+        for (const s of stores) await s.close();
+      }
+    }),
+    { numRuns: 200 },
+  );
+});
+
+test('a rolled-back transaction empties the cache: the vanished reservation is never counted', async () => {
+  const dir = tempDir('ledger-cache');
+  const raw = await openSqliteStore(join(dir, 'ledger.db'));
+  const cache = new LedgerCache();
+  const store = cache.guard(raw);
+  const now = new Date('2026-03-01T00:00:00Z');
+  const since = new Date(now.getTime() - HOUR);
+  const intent = intentFor('alice', 7n);
+  try {
+    await store.transaction((tx) => reserve(tx, 'req_kept', intent, now));
+    await assert.rejects(
+      store.transaction(async (tx) => {
+        await reserve(tx, 'req_gone', intent, now);
+        assert.equal((await cache.snapshot(tx, intent, since, now)).entries.length, 2);
+        throw new Error('abort');
+      }),
+      /abort/,
+    );
+    const after = await store.transaction((tx) => cache.snapshot(tx, intent, since, now));
+    assert.deepEqual(
+      after.entries.map((e) => e.amount),
+      [7n],
+    );
+  } finally {
+    await raw.close();
+  }
+});
