@@ -1,0 +1,354 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import type { HomeLayout } from '../config/home.ts';
+import { removeFileDurably, writeFileAtomic } from '../core/atomic-file.ts';
+import { constantTimeEqual, wipe } from '../core/bytes.ts';
+import type { Canonical } from '../core/canonical.ts';
+import type { Clock } from '../core/clock.ts';
+import { WardenError } from '../core/errors.ts';
+import {
+  type ContainerHeader,
+  encodeContainer,
+  openSecret,
+  reopenContainer,
+  type SealedContainer,
+} from './container.ts';
+import type { BitcoinNetwork } from './derive.ts';
+import { deriveKeys, type KdfParams } from './kdf.ts';
+import { newKeyVersion } from './key-version.ts';
+import { withFileLock } from './lock.ts';
+import type { KeyOrigin, KeyPurpose, KeyVersion, VaultMeta } from './model.ts';
+import { resealUnder } from './reseal.ts';
+
+export type KdfSettings = Omit<KdfParams, 'alg' | 'salt'>;
+
+/** Every change to the keystore is reported here first; if the sink throws, nothing is written. */
+export interface VaultEvent {
+  action: string;
+  identity: string | null;
+  details: Canonical;
+}
+export type AuditSink = (event: VaultEvent) => Promise<void>;
+
+/** A copy of the keystore's contents being changed under the lock (see `update`). */
+export interface Draft {
+  meta: VaultMeta;
+  secrets: Map<string, Uint8Array>;
+}
+
+/**
+ * The sealed keystore file as one unsealed handle sees it: the key-encryption key in memory, the
+ * metadata decrypted, every secret still sealed. It owns what touches the file and the keys that
+ * seal it: reading (and noticing other processes' writes), locked read-modify-write, audit before
+ * write, backup and passphrase change. `Vault` builds identities and key use on top of it.
+ */
+export class SealedKeystore {
+  #kek: Uint8Array | null;
+  #header: ContainerHeader;
+  #meta: VaultMeta;
+  #secrets: Map<string, Uint8Array>;
+  #sink: AuditSink | null = null;
+  /** mtime, size and inode of the keystore file as last read: another process may rewrite it. */
+  #stamp = '';
+  readonly layout: HomeLayout;
+  readonly clock: Clock;
+
+  protected constructor(layout: HomeLayout, clock: Clock, kek: Uint8Array, c: SealedContainer<VaultMeta>) {
+    this.layout = layout;
+    this.clock = clock;
+    this.#kek = kek;
+    this.#header = c.header;
+    this.#meta = c.meta;
+    this.#secrets = c.secrets;
+  }
+
+  static exists(layout: HomeLayout): boolean {
+    return existsSync(layout.keystore);
+  }
+
+  setAuditSink(sink: AuditSink): void {
+    this.#sink = sink;
+  }
+
+  get vaultId(): string {
+    return this.#meta.vaultId;
+  }
+
+  get createdAt(): string {
+    return this.#meta.createdAt;
+  }
+
+  get kdf(): KdfSettings {
+    const { memoryKiB, iterations, parallelism } = this.#header.kdf;
+    return { memoryKiB, iterations, parallelism };
+  }
+
+  get sealed(): boolean {
+    return this.#kek === null;
+  }
+
+  /**
+   * Throws VAULT_SEALED unless this handle is unsealed, after a cheap check that no other process
+   * re-sealed the keystore under a new passphrase (which seals this handle).
+   */
+  requireUnsealed(): void {
+    this.refresh();
+    this.#requireKek();
+  }
+
+  /** Wipes the key-encryption key. The object is unusable afterwards. */
+  seal(): void {
+    wipe(this.#kek);
+    this.#kek = null;
+  }
+
+  /** Writes a vault made by `create` or `fromBackup`; refuses if a keystore already exists. */
+  async commitNew(action: 'vault.init' | 'vault.restore'): Promise<void> {
+    await withFileLock(this.layout.keystoreLock, async () => {
+      if (SealedKeystore.exists(this.layout))
+        throw new WardenError('VAULT_EXISTS', 'a vault already exists in this home');
+      await this.#persist(
+        { meta: this.#meta, secrets: this.#secrets },
+        {
+          action,
+          identity: null,
+          details: { vaultId: this.#meta.vaultId, identities: Object.keys(this.#meta.identities).length },
+        },
+      );
+    });
+  }
+
+  /** Writes an encrypted backup of every key under a separate passphrase. Refuses to overwrite. */
+  async writeBackup(
+    outPath: string,
+    backupPassphrase: Uint8Array,
+    kdf: KdfSettings = this.kdf,
+  ): Promise<void> {
+    if (existsSync(outPath))
+      throw new WardenError('INVALID_ARGUMENT', 'the backup file already exists', { path: outPath });
+    this.refresh(); // another process may have added identities since this handle last read
+    const kek = this.#requireKek();
+    if (await this.#opensVault(backupPassphrase)) {
+      throw new WardenError(
+        'INVALID_ARGUMENT',
+        'the backup passphrase must differ from the vault passphrase',
+      );
+    }
+    const backup = await resealUnder(
+      { kind: 'warden-keystore', kek, vaultId: this.#meta.vaultId, secrets: this.#secrets },
+      'warden-backup',
+      backupPassphrase,
+      kdf,
+    );
+    try {
+      const bytes = encodeContainer({ ...backup, meta: this.#meta }, backup.kek);
+      await this.#audit({
+        action: 'vault.backup',
+        identity: null,
+        details: { identities: Object.keys(this.#meta.identities).length, secrets: backup.secrets.size },
+      });
+      writeFileAtomic(outPath, bytes);
+    } finally {
+      wipe(backup.kek);
+    }
+  }
+
+  /**
+   * Re-seals every secret under a key derived from a new passphrase, with a fresh salt and the
+   * given KDF settings (raising them is how an old vault gets stronger ones). The previous-version
+   * copy is removed: a passphrase changed because it leaked must not still open a file Warden
+   * keeps (deleting does not scrub the disk blocks; the README says so). Backups keep their own
+   * passphrase. Processes holding the vault unsealed under the old passphrase seal themselves on
+   * their next read (VAULT_SEALED).
+   */
+  async changePassphrase(newPassphrase: Uint8Array, kdf: KdfSettings = this.kdf): Promise<void> {
+    const oldKek = this.#requireKek();
+    if (await this.#opensVault(newPassphrase)) {
+      throw new WardenError('INVALID_ARGUMENT', 'the new passphrase must differ from the current one');
+    }
+    await withFileLock(this.layout.keystoreLock, async () => {
+      const current = this.#readCurrent(oldKek);
+      const next = await resealUnder(
+        { kind: 'warden-keystore', kek: oldKek, vaultId: this.#meta.vaultId, secrets: current.secrets },
+        'warden-keystore',
+        newPassphrase,
+        kdf,
+      );
+      try {
+        await this.#persist(
+          { meta: current.meta, secrets: next.secrets },
+          { action: 'vault.passphrase.change', identity: null, details: { kdf: { ...kdf } } },
+          { header: next.header, kek: next.kek },
+        );
+      } catch (err) {
+        wipe(next.kek);
+        throw err;
+      }
+      this.#header = next.header;
+      this.#kek = next.kek;
+      wipe(oldKek);
+      try {
+        removeFileDurably(this.layout.keystorePrevious);
+      } catch (cause) {
+        throw new WardenError(
+          'KEYSTORE_WRITE_FAILED',
+          'the passphrase was changed, but the previous keystore version (sealed under the old passphrase) ' +
+            'could not be removed: delete it by hand',
+          { path: this.layout.keystorePrevious },
+          { cause },
+        );
+      }
+    });
+  }
+
+  /** Whether a passphrase is this vault's own (compares derived verifiers, never passphrases). */
+  async #opensVault(candidate: Uint8Array): Promise<boolean> {
+    const keys = await deriveKeys(candidate, this.#header.kdf);
+    const same = constantTimeEqual(keys.verifier, this.#header.verifier);
+    wipe(keys.kek, keys.verifier);
+    return same;
+  }
+
+  /** The metadata as last read (callers that must see other processes' writes call `refresh`). */
+  protected get meta(): VaultMeta {
+    return this.#meta;
+  }
+
+  /**
+   * Re-reads the keystore if another process (the CLI while the server runs) changed it, so a
+   * rotation or a new identity takes effect at once. A cheap stat when nothing changed.
+   */
+  protected refresh(): void {
+    if (!this.#kek) return;
+    let stamp: string;
+    try {
+      const st = statSync(this.layout.keystore);
+      stamp = `${st.mtimeMs}:${st.size}:${st.ino}`;
+    } catch {
+      return;
+    }
+    if (stamp === this.#stamp) return;
+    const current = this.#readCurrent(this.#kek);
+    this.#meta = current.meta;
+    this.#secrets = current.secrets;
+    this.#stamp = stamp;
+  }
+
+  /** The keystore as on disk now. Re-sealed elsewhere under a new passphrase: seal, and say so. */
+  #readCurrent(kek: Uint8Array): SealedContainer<VaultMeta> {
+    try {
+      return reopenContainer<VaultMeta>(
+        readKeystore(this.layout),
+        kek,
+        this.#header.verifier,
+        'warden-keystore',
+      );
+    } catch (err) {
+      if (err instanceof WardenError && err.code === 'VAULT_SEALED') this.seal();
+      throw err;
+    }
+  }
+
+  #requireKek(): Uint8Array {
+    if (!this.#kek) throw new WardenError('VAULT_SEALED', 'the vault is sealed');
+    return this.#kek;
+  }
+
+  protected withSecret<T>(secretId: string, fn: (secret: Uint8Array) => T): T {
+    const blob = this.#secrets.get(secretId);
+    if (!blob) throw new WardenError('KEYSTORE_CORRUPT', 'a sealed secret is missing', { secretId });
+    const secret = openSecret(this.#requireKek(), this.#meta.vaultId, secretId, blob);
+    try {
+      const result = fn(secret);
+      if (result instanceof Promise) throw new Error('useSecret callbacks must be synchronous');
+      return result;
+    } finally {
+      wipe(secret);
+    }
+  }
+
+  protected sealNewKey(
+    draft: Draft,
+    purpose: KeyPurpose,
+    version: number,
+    origin: KeyOrigin,
+    secret: Uint8Array,
+    network: BitcoinNetwork,
+  ): KeyVersion {
+    return newKeyVersion(draft.secrets, this.#requireKek(), this.#meta.vaultId, {
+      purpose,
+      version,
+      origin,
+      secret,
+      network,
+      now: this.clock.now(),
+    });
+  }
+
+  /**
+   * Read-modify-write under the keystore lock: re-read the file (another process may have changed
+   * it), apply the change to a copy, audit it, then write atomically. Audit failure → no write.
+   */
+  protected async update<R>(
+    event: { action: string; identity: string | null },
+    mutate: (draft: Draft) => { result: R; details: Canonical },
+  ): Promise<R> {
+    const kek = this.#requireKek();
+    return withFileLock(this.layout.keystoreLock, async () => {
+      const current = this.#readCurrent(kek);
+      const draft: Draft = { meta: structuredClone(current.meta), secrets: new Map(current.secrets) };
+      this.#meta = current.meta;
+      this.#secrets = current.secrets;
+      const { result, details } = mutate(draft);
+      await this.#persist(draft, { ...event, details });
+      return result;
+    });
+  }
+
+  /**
+   * Audits, then writes the draft atomically, keeping the replaced file as the previous version.
+   * With `resealed` (a new passphrase) the draft is sealed under it, and the replaced file is not
+   * kept: it opens with the old passphrase.
+   */
+  async #persist(
+    draft: Draft,
+    event: VaultEvent,
+    resealed?: { header: ContainerHeader; kek: Uint8Array },
+  ): Promise<void> {
+    const bytes = encodeContainer(
+      { header: resealed?.header ?? this.#header, meta: draft.meta, secrets: draft.secrets },
+      resealed?.kek ?? this.#requireKek(),
+    );
+    await this.#audit(event);
+    try {
+      writeFileAtomic(
+        this.layout.keystore,
+        bytes,
+        resealed ? {} : { previousPath: this.layout.keystorePrevious },
+      );
+    } catch (cause) {
+      throw new WardenError(
+        'KEYSTORE_WRITE_FAILED',
+        'writing the keystore failed; the previous version is intact',
+        {},
+        { cause },
+      );
+    }
+    this.#meta = draft.meta;
+    this.#secrets = draft.secrets;
+  }
+
+  async #audit(event: VaultEvent): Promise<void> {
+    if (!this.#sink)
+      throw new WardenError('AUDIT_APPEND_FAILED', 'no audit log is attached; refusing to change the vault');
+    await this.#sink(event);
+  }
+}
+
+export function readKeystore(layout: HomeLayout): Uint8Array {
+  if (!existsSync(layout.keystore)) {
+    throw new WardenError('VAULT_NOT_INITIALIZED', 'no vault in this home; run `warden init`', {
+      home: layout.dir,
+    });
+  }
+  return readFileSync(layout.keystore);
+}
