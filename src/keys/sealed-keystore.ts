@@ -5,6 +5,7 @@ import { constantTimeEqual, wipe } from '../core/bytes.ts';
 import type { Canonical } from '../core/canonical.ts';
 import type { Clock } from '../core/clock.ts';
 import { WardenError } from '../core/errors.ts';
+import { withFileLock } from '../store/file-lock.ts';
 import {
   type ContainerHeader,
   encodeContainer,
@@ -15,7 +16,6 @@ import {
 import type { BitcoinNetwork } from './derive.ts';
 import { deriveKeys, type KdfParams } from './kdf.ts';
 import { newKeyVersion } from './key-version.ts';
-import { withFileLock } from './lock.ts';
 import type { KeyOrigin, KeyPurpose, KeyVersion, VaultMeta } from './model.ts';
 import { resealUnder } from './reseal.ts';
 
