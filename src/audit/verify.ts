@@ -1,5 +1,5 @@
 import { wipe } from '../core/bytes.ts';
-import { asWardenError, WardenError } from '../core/errors.ts';
+import { asWardenError, isWardenError, WardenError } from '../core/errors.ts';
 import type { Db, Store } from '../store/store.ts';
 import type { AnchorRead } from './anchor.ts';
 import { readAnchorFile } from './anchor.ts';
@@ -243,7 +243,9 @@ async function authenticateRecord(
   try {
     wipe(await keyring.decrypt(record.details, detailsAad(record)));
     return undefined;
-  } catch {
+  } catch (err) {
+    // Only a blob that fails authentication is a forgery; a sealed or damaged keystore is not.
+    if (!isWardenError(err, 'INVALID_ARGUMENT')) throw err;
     return finding(
       'AUDIT_RECORD_FORGED',
       `record ${record.seq} does not authenticate under the vault's audit key: it was written or altered without that key`,

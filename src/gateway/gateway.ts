@@ -83,14 +83,36 @@ export class Gateway {
   async authenticate(authorization: string | undefined, clientKey: string): Promise<Principal> {
     // A client that keeps failing is refused before its next attempt is even checked.
     this.ctx.limiter.check(clientKey, 'auth.failure', this.ctx.clock.now().getTime());
+    let principal: Principal;
     try {
-      const principal = await authenticate(this.ctx.store.db, authorization, this.ctx.clock);
-      // A sealed vault (its passphrase changed by another process) serves nothing, and says so.
-      this.warden.vault.requireUnsealed();
-      return principal;
+      principal = await authenticate(this.ctx.store.db, authorization, this.ctx.clock);
     } catch (err) {
       // Repeated failures from one client are rate limited too (token guessing).
       this.ctx.limiter.hit(clientKey, 'auth.failure', this.ctx.clock.now().getTime());
+      throw err;
+    }
+    // A sealed vault serves nothing and says so (not an authentication failure: not counted).
+    this.#requireUnsealed();
+    return principal;
+  }
+
+  #sealReported = false;
+
+  /**
+   * VAULT_SEALED once the vault has sealed itself (its passphrase was changed by another
+   * process); the first time, the operator's log says so at error level.
+   */
+  #requireUnsealed(): void {
+    try {
+      this.warden.vault.requireUnsealed();
+    } catch (err) {
+      if (isWardenError(err, 'VAULT_SEALED') && !this.#sealReported) {
+        this.#sealReported = true;
+        this.ctx.logger.error(
+          { code: err.code, reason: err.details.reason ?? null },
+          'the vault has sealed itself: restart Warden and unseal it with the current passphrase',
+        );
+      }
       throw err;
     }
   }
@@ -234,20 +256,33 @@ export class Gateway {
 
   #closed = false;
 
-  /** Whether the vault is sealed: then the server answers nothing but its health. */
-  get sealed(): boolean {
+  /**
+   * The health monitors see: `sealed` once the vault has sealed itself, `unavailable` when the
+   * keystore cannot even be read (damaged, removed); then the server answers nothing else.
+   */
+  health(): 'ok' | 'sealed' | 'unavailable' {
     try {
-      this.warden.vault.requireUnsealed();
-      return false;
+      this.#requireUnsealed();
+      return 'ok';
     } catch (err) {
-      if (isWardenError(err, 'VAULT_SEALED')) return true;
-      throw err;
+      if (isWardenError(err, 'VAULT_SEALED')) return 'sealed';
+      this.ctx.logger.error(
+        { code: isWardenError(err) ? err.code : 'INTERNAL' },
+        'the keystore cannot be read',
+      );
+      return 'unavailable';
     }
   }
 
   /** Releases due delayed holds; the server calls this every second (not while sealed). */
   async tick(): Promise<number> {
-    if (this.#closed || this.sealed) return 0;
+    if (this.#closed) return 0;
+    try {
+      this.#requireUnsealed();
+    } catch (err) {
+      if (isWardenError(err, 'VAULT_SEALED')) return 0; // reported once already
+      throw err;
+    }
     return this.approvals.tick();
   }
 

@@ -50,14 +50,25 @@ const COUNTING = new Set(['reserved', 'committed', 'unknown']);
 export class LedgerCache {
   readonly #slots = new Map<string, Slot>();
 
-  /** The store whose transactions drop the cache when they roll back. */
+  /**
+   * The store whose transactions drop the cache when they roll back: inside the transaction,
+   * before the connection is released to the next one (which must not see what was rolled back),
+   * and again if the commit itself fails.
+   */
   guard(store: Store): Store {
     return {
       db: store.db,
       close: () => store.close(),
       transaction: async (fn) => {
         try {
-          return await store.transaction(fn);
+          return await store.transaction(async (tx) => {
+            try {
+              return await fn(tx);
+            } catch (err) {
+              this.clear();
+              throw err;
+            }
+          });
         } catch (err) {
           this.clear();
           throw err;

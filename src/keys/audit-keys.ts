@@ -3,6 +3,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes, randomBytes } from '@noble/hashes/utils.js';
 import { concatBytes, wipe } from '../core/bytes.ts';
+import { WardenError } from '../core/errors.ts';
 import { addSecret } from './key-version.ts';
 import type { VaultMeta } from './model.ts';
 import { csprngBytes, newEd25519SecretKey } from './random.ts';
@@ -16,7 +17,10 @@ export interface AuditKeyAccess {
   readonly publicKey: Uint8Array;
   sign(message: Uint8Array): Promise<Uint8Array>;
   encrypt(plaintext: Uint8Array, aad: Uint8Array): Promise<Uint8Array>;
-  /** Rejects (never returns garbage) when the blob was altered, moved to another record, or the key differs. */
+  /**
+   * Rejects with INVALID_ARGUMENT (never returns garbage) when the blob was altered, moved to
+   * another record, or the key differs; any other error means the key itself could not be used.
+   */
   decrypt(blob: Uint8Array, aad: Uint8Array): Promise<Uint8Array>;
 }
 
@@ -57,8 +61,15 @@ export function auditKeyAccess(audit: VaultMeta['audit'], withSecret: WithSecret
         return concatBytes(nonce, xchacha20poly1305(key, nonce, aad).encrypt(plaintext));
       }),
     decrypt: async (blob, aad) =>
-      withSecret(audit.detailsSecretId, (key) =>
-        xchacha20poly1305(key, blob.subarray(0, NONCE_BYTES), aad).decrypt(blob.subarray(NONCE_BYTES)),
-      ),
+      withSecret(audit.detailsSecretId, (key) => {
+        try {
+          return xchacha20poly1305(key, blob.subarray(0, NONCE_BYTES), aad).decrypt(
+            blob.subarray(NONCE_BYTES),
+          );
+        } catch (cause) {
+          // Wrong key, altered bytes or a blob moved from another record (its aad differs).
+          throw new WardenError('INVALID_ARGUMENT', 'audit details cannot be decrypted', {}, { cause });
+        }
+      }),
   };
 }

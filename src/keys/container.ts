@@ -242,9 +242,11 @@ export function reopenContainer<M>(
 ): SealedContainer<M> {
   const parsed = parseContainer(bytes, kind);
   if (!constantTimeEqual(parsed.header.verifier, verifier)) {
-    throw new WardenError('VAULT_SEALED', 'the vault passphrase was changed: unseal the vault again', {
-      reason: 'passphrase_changed',
-    });
+    throw new WardenError(
+      'VAULT_SEALED',
+      'the keystore was re-sealed under another passphrase (or its header altered): unseal it again',
+      { reason: 'passphrase_changed' },
+    );
   }
   return decryptBody<M>(parsed, kek, codesFor(kind));
 }

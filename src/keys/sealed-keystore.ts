@@ -10,6 +10,7 @@ import {
   type ContainerHeader,
   encodeContainer,
   openSecret,
+  parseContainer,
   reopenContainer,
   type SealedContainer,
 } from './container.ts';
@@ -174,6 +175,9 @@ export class SealedKeystore {
         kdf,
       );
       try {
+        // Copies the old passphrase opens go first: until the rename below, the keystore itself
+        // is the durable copy, and after it nothing under the old passphrase is left behind.
+        this.#removePreviousVersions();
         await this.#persist(
           { meta: current.meta, secrets: next.secrets },
           { action: 'vault.passphrase.change', identity: null, details: { kdf: { ...kdf } } },
@@ -186,18 +190,46 @@ export class SealedKeystore {
       this.#header = next.header;
       this.#kek = next.kek;
       wipe(oldKek);
-      try {
-        removeFileDurably(this.layout.keystorePrevious);
-      } catch (cause) {
-        throw new WardenError(
-          'KEYSTORE_WRITE_FAILED',
-          'the passphrase was changed, but the previous keystore version (sealed under the old passphrase) ' +
-            'could not be removed: delete it by hand',
-          { path: this.layout.keystorePrevious },
-          { cause },
-        );
-      }
     });
+  }
+
+  /**
+   * A previous version sealed under another passphrase is what an interrupted passphrase change
+   * leaves behind (a crash between removing it and writing the new keystore cannot, but an older
+   * release or a copy put back by hand can). The old passphrase must open nothing: it goes.
+   */
+  protected dropStalePrevious(): void {
+    const previous = this.layout.keystorePrevious;
+    if (!existsSync(previous)) return;
+    let verifier: Uint8Array;
+    try {
+      verifier = parseContainer(readFileSync(previous), 'warden-keystore').header.verifier;
+    } catch {
+      return; // damaged: left for the operator, who may need it to recover
+    }
+    if (constantTimeEqual(verifier, this.#header.verifier)) return;
+    try {
+      this.#removePreviousVersions();
+    } catch {
+      // Best effort at unseal: refusing to unseal would not remove the file either. The next
+      // unseal tries again.
+    }
+  }
+
+  #removePreviousVersions(): void {
+    const previous = this.layout.keystorePrevious;
+    try {
+      // The .tmp is the hard link an interrupted ordinary write may have left.
+      removeFileDurably(`${previous}.tmp`);
+      removeFileDurably(previous);
+    } catch (cause) {
+      throw new WardenError(
+        'KEYSTORE_WRITE_FAILED',
+        'the previous keystore version could not be removed; nothing was changed',
+        { path: previous },
+        { cause },
+      );
+    }
   }
 
   /** Whether a passphrase is this vault's own (compares derived verifiers, never passphrases). */

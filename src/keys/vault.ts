@@ -64,7 +64,9 @@ export class Vault extends SealedKeystore {
     try {
       const { container, kek } = await openContainer<VaultMeta>(bytes, passphrase, 'warden-keystore');
       const failedAttempts = throttle?.recordSuccess() ?? 0;
-      return { vault: new Vault(layout, clock, kek, container), failedAttempts };
+      const vault = new Vault(layout, clock, kek, container);
+      vault.dropStalePrevious();
+      return { vault, failedAttempts };
     } catch (err) {
       if (err instanceof WardenError && err.code === 'VAULT_BAD_PASSPHRASE') throttle?.recordFailure();
       if (

@@ -168,6 +168,13 @@ const migrations: Record<string, Migration> = {
         .addColumn('version', 'integer', (c) => c.notNull().defaultTo(0))
         .execute();
       await db.schema.createIndex('ledger_version').on('ledger').column('version').execute();
+      // Readers trust the version to name every change: the database refuses a change without a
+      // newer one (a hand edit, an older build still running), and ledger rows are never deleted.
+      await sql`CREATE TRIGGER ledger_version_increases BEFORE UPDATE ON ledger
+        WHEN NEW.version <= OLD.version
+        BEGIN SELECT RAISE(ABORT, 'ledger rows change only with a newer version'); END`.execute(db);
+      await sql`CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger
+        BEGIN SELECT RAISE(ABORT, 'ledger rows are never deleted'); END`.execute(db);
     },
   },
 };

@@ -11,7 +11,7 @@ import { toStoredRecord } from '../../src/audit/rows.ts';
 import type { VerifyResult } from '../../src/audit/verify.ts';
 import { assertAuditIntact, verifyAudit } from '../../src/audit/verify.ts';
 import { utf8 } from '../../src/core/bytes.ts';
-import { isWardenError } from '../../src/core/errors.ts';
+import { isWardenError, WardenError } from '../../src/core/errors.ts';
 import type { Store } from '../../src/store/store.ts';
 import type { TempStore } from './helpers.ts';
 import {
@@ -472,6 +472,21 @@ test('a details blob moved to another record does not authenticate there', async
       await verifyAudit(t.store, keyring.publicKey, t.headFile, withKey),
       'AUDIT_RECORD_FORGED',
       N + 2,
+    );
+  });
+});
+
+test('a keyring that cannot be used is reported as such, never as a forged record', async () => {
+  await victim(async (t) => {
+    const sealed = {
+      ...keyring,
+      decrypt: async () => {
+        throw new WardenError('VAULT_SEALED', 'the vault is sealed');
+      },
+    };
+    await assert.rejects(
+      verifyAudit(t.store, keyring.publicKey, t.headFile, { keyring: sealed, requireDetails: true }),
+      (e) => isWardenError(e, 'VAULT_SEALED'),
     );
   });
 });

@@ -457,10 +457,15 @@ describe('warden CLI', () => {
     assert.match(changed.stderr, /WARNING: key-derivation parameters below the defaults/);
     assert.equal(existsSync(join(home, 'keystore.json.prev')), false, 'no copy under the old passphrase');
 
-    // The running server held the old key: it seals itself and refuses, fail closed.
-    const after = await sign();
-    assert.equal(after.status, 503);
-    assert.equal(((await after.json()) as { error: { code: string } }).error.code, 'VAULT_SEALED');
+    // The running server held the old key: it seals itself and refuses, fail closed, every time
+    // (a sealed vault is not an authentication failure, so it never turns into RATE_LIMITED).
+    for (let i = 0; i < 25; i++) {
+      const after = await sign();
+      assert.equal(after.status, 503);
+      assert.equal(((await after.json()) as { error: { code: string } }).error.code, 'VAULT_SEALED');
+    }
+    const log = readFileSync(join(home, 'warden.log'), 'utf8');
+    assert.equal(log.match(/the vault has sealed itself/g)?.length, 1, 'reported once, at error level');
     const health = await fetch(`${server.url}/v1/health`);
     assert.equal(health.status, 503);
     assert.deepEqual(await health.json(), { status: 'sealed' });

@@ -181,3 +181,19 @@ test('a rolled-back transaction empties the cache: the vanished reservation is n
     await raw.close();
   }
 });
+
+test('the database refuses a ledger change without a newer version, and any deletion', async () => {
+  const raw = await openSqliteStore(join(tempDir('ledger-cache'), 'ledger.db'));
+  try {
+    await raw.transaction((tx) => reserve(tx, 'req_1', intentFor('alice', 7n), new Date()));
+    // What a hand edit or an older build would do: the cache would never hear of it.
+    await assert.rejects(
+      raw.db.updateTable('ledger').set({ status: 'committed' }).execute(),
+      /newer version/,
+    );
+    await assert.rejects(raw.db.deleteFrom('ledger').execute(), /never deleted/);
+    assert.equal(await raw.transaction((tx) => settle(tx, 'req_1', 'committed', new Date())), 1);
+  } finally {
+    await raw.close();
+  }
+});

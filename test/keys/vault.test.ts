@@ -350,3 +350,22 @@ test('a running vault seals itself when another process changes the passphrase',
   assert.equal(vault.sealed, true, 'the old key-encryption key is wiped, not kept around');
   await assert.rejects(vault.createIdentity('bob'), (e) => isWardenError(e, 'VAULT_SEALED'));
 });
+
+test('a previous version left under the old passphrase is removed at the next unseal', async () => {
+  const { layout, vault } = await newVault();
+  await vault.createIdentity('alice');
+  const underOldPassphrase = readFileSync(layout.keystore);
+  await vault.changePassphrase(passphrase('a new passphrase 789'));
+  // What an interrupted change of an older release, or a copy put back by hand, would leave.
+  writeFileSync(layout.keystorePrevious, underOldPassphrase, { mode: 0o600 });
+  writeFileSync(`${layout.keystorePrevious}.tmp`, underOldPassphrase, { mode: 0o600 });
+  const { vault: reopened } = await Vault.unseal(layout, passphrase('a new passphrase 789'), clock());
+  assert.equal(existsSync(layout.keystorePrevious), false);
+  assert.equal(existsSync(`${layout.keystorePrevious}.tmp`), false);
+  // A previous version under the current passphrase is the crash-recovery copy: it stays.
+  reopened.setAuditSink(async () => {});
+  await reopened.createIdentity('bob');
+  assert.equal(existsSync(layout.keystorePrevious), true);
+  await Vault.unseal(layout, passphrase('a new passphrase 789'), clock());
+  assert.equal(existsSync(layout.keystorePrevious), true);
+});

@@ -92,10 +92,11 @@ export function createHttpApp(gateway: Gateway, options: { bodyLimit?: number } 
     c.header('X-Content-Type-Options', 'nosniff');
   });
 
-  // Monitors see a sealed vault (passphrase changed elsewhere) as down: 503.
-  app.get('/v1/health', (c) =>
-    gateway.sealed ? c.json({ status: 'sealed' }, 503) : c.json({ status: 'ok' }),
-  );
+  // Monitors see a sealed vault (passphrase changed elsewhere) or an unreadable keystore as down.
+  app.get('/v1/health', (c) => {
+    const status = gateway.health();
+    return status === 'ok' ? c.json({ status }) : c.json({ status }, 503);
+  });
   app.get('/v1/openapi.json', (c) => c.json(openApiDocument(gateway.operations)));
 
   app.use('/v1/*', async (c, next) => {

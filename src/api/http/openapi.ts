@@ -211,7 +211,8 @@ export function openApiDocument(operations: string[]): object {
   };
   paths['/v1/health'] = {
     get: {
-      summary: 'Liveness: {"status":"ok"}, or 503 {"status":"sealed"} once the vault has sealed itself',
+      summary:
+        'Liveness: {"status":"ok"}; 503 {"status":"sealed"} once the vault has sealed itself, or {"status":"unavailable"} when the keystore cannot be read',
       responses: { '200': json({ type: 'object' }), '503': json({ type: 'object' }) },
     },
   };

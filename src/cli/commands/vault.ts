@@ -207,7 +207,7 @@ export function registerVaultCommands(program: Command, run: Runner): void {
           [
             'Vault passphrase changed; every key is re-sealed under it.',
             `key derivation: argon2id, ${kdf.memoryKiB / 1024} MiB, ${kdf.iterations} iterations`,
-            'A running `warden start` has sealed itself: start it again with the new passphrase.',
+            'A running `warden start` seals itself at its next request: start it again with the new passphrase.',
           ],
           { changed: true, kdf },
         );
