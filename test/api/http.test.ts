@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { sql } from 'kysely';
@@ -147,6 +147,21 @@ describe('HTTP API', () => {
     const id = tokenParts(other).id;
     await revokeTokenAudited(g.warden, id);
     assert.equal((await g.call('GET', '/v1/identities', { token: other })).status, 401, 'revoked');
+  });
+
+  test('health: ok, then 503 unavailable when the keystore can no longer be read, and nothing served', async () => {
+    const g = await startTestGateway({ identities: ['alice'] });
+    try {
+      assert.deepEqual(await g.call('GET', '/v1/health'), { status: 200, body: { status: 'ok' } });
+      const token = await g.token('agent', { identity: 'alice', capabilities: ['nostr:sign'] });
+      writeFileSync(g.warden.layout.keystore, 'damaged');
+      assert.deepEqual(await g.call('GET', '/v1/health'), { status: 503, body: { status: 'unavailable' } });
+      const refused = await g.call('POST', '/v1/nostr/sign', { token, body: { kind: 1, content: 'x' } });
+      assert.equal(refused.status, 500);
+      assert.equal(refused.body.error.code, 'KEYSTORE_CORRUPT');
+    } finally {
+      await g.close();
+    }
   });
 
   test('OpenAPI document, error shape, unknown routes, rate limits', async () => {
