@@ -1,5 +1,4 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import type { HomeLayout } from '../config/home.ts';
 import { removeFileDurably, writeFileAtomic } from '../core/atomic-file.ts';
 import { constantTimeEqual, wipe } from '../core/bytes.ts';
 import type { Canonical } from '../core/canonical.ts';
@@ -21,6 +20,14 @@ import type { KeyOrigin, KeyPurpose, KeyVersion, VaultMeta } from './model.ts';
 import { resealUnder } from './reseal.ts';
 
 export type KdfSettings = Omit<KdfParams, 'alg' | 'salt'>;
+
+/** Where the keystore lives: the part of the home layout (config/) this room needs. */
+export interface KeystorePaths {
+  readonly dir: string;
+  readonly keystore: string;
+  readonly keystorePrevious: string;
+  readonly keystoreLock: string;
+}
 
 /** Every change to the keystore is reported here first; if the sink throws, nothing is written. */
 export interface VaultEvent {
@@ -50,10 +57,10 @@ export class SealedKeystore {
   #sink: AuditSink | null = null;
   /** mtime, size and inode of the keystore file as last read: another process may rewrite it. */
   #stamp = '';
-  readonly layout: HomeLayout;
+  readonly layout: KeystorePaths;
   readonly clock: Clock;
 
-  protected constructor(layout: HomeLayout, clock: Clock, kek: Uint8Array, c: SealedContainer<VaultMeta>) {
+  protected constructor(layout: KeystorePaths, clock: Clock, kek: Uint8Array, c: SealedContainer<VaultMeta>) {
     this.layout = layout;
     this.clock = clock;
     this.#kek = kek;
@@ -62,7 +69,7 @@ export class SealedKeystore {
     this.#secrets = c.secrets;
   }
 
-  static exists(layout: HomeLayout): boolean {
+  static exists(layout: KeystorePaths): boolean {
     return existsSync(layout.keystore);
   }
 
@@ -376,7 +383,7 @@ export class SealedKeystore {
   }
 }
 
-export function readKeystore(layout: HomeLayout): Uint8Array {
+export function readKeystore(layout: KeystorePaths): Uint8Array {
   if (!existsSync(layout.keystore)) {
     throw new WardenError('VAULT_NOT_INITIALIZED', 'no vault in this home; run `warden init`', {
       home: layout.dir,

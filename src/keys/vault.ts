@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import type { HomeLayout } from '../config/home.ts';
 import { wipe } from '../core/bytes.ts';
 import { type Clock, DAY_MS } from '../core/clock.ts';
 import { WardenError } from '../core/errors.ts';
@@ -22,7 +21,7 @@ import {
 } from './model.ts';
 import { newSecp256k1SecretKey } from './random.ts';
 import { resealUnder } from './reseal.ts';
-import { type KdfSettings, readKeystore, SealedKeystore } from './sealed-keystore.ts';
+import { type KdfSettings, type KeystorePaths, readKeystore, SealedKeystore } from './sealed-keystore.ts';
 import type { UnsealThrottle } from './throttle.ts';
 import { type IdentityView, identityView } from './view.ts';
 
@@ -36,7 +35,7 @@ export type { AuditSink, KdfSettings, VaultEvent } from './sealed-keystore.ts';
 export class Vault extends SealedKeystore {
   /** A new vault in memory, with its audit keys. Nothing is written until `commitNew`. */
   static async create(
-    layout: HomeLayout,
+    layout: KeystorePaths,
     passphrase: Uint8Array,
     clock: Clock,
     kdf: KdfSettings = DEFAULT_KDF,
@@ -54,7 +53,7 @@ export class Vault extends SealedKeystore {
   }
 
   static async unseal(
-    layout: HomeLayout,
+    layout: KeystorePaths,
     passphrase: Uint8Array,
     clock: Clock,
     throttle?: UnsealThrottle,
@@ -82,7 +81,7 @@ export class Vault extends SealedKeystore {
 
   /** Reads a backup and re-seals every secret under a new passphrase; nothing written until `commitNew`. */
   static async fromBackup(
-    layout: HomeLayout,
+    layout: KeystorePaths,
     backup: Uint8Array,
     backupPassphrase: Uint8Array,
     newPassphrase: Uint8Array,

@@ -47,3 +47,43 @@ test('front doors (cli/, api/) reach the other rooms only through the gateway', 
     );
   assert.deepEqual(offenders, []);
 });
+
+/**
+ * The rooms table of ARCHITECTURE.md: which rooms each room may import. core/ holds the shared
+ * types (Intent, Decision, WardenError) and imports nothing of ours, so every room may use it.
+ */
+const MAY_IMPORT: Record<string, string[]> = {
+  core: [],
+  config: ['core'],
+  store: ['core'],
+  keys: ['core', 'store'],
+  audit: ['core', 'store', 'keys'],
+  policy: ['core', 'store'],
+  risk: ['core'],
+  chains: ['core', 'keys', 'net'],
+  net: ['core'],
+  gateway: ['core', 'config', 'store', 'keys', 'audit', 'policy', 'risk', 'chains', 'net'],
+  api: ['core', 'gateway'],
+  cli: ['core', 'api', 'gateway'],
+};
+
+test('every room imports only the rooms ARCHITECTURE.md allows it', () => {
+  const offenders: string[] = [];
+  for (const file of sourceFiles(SRC)) {
+    const room = file.slice(SRC.length).split('/')[0]!;
+    const allowed = MAY_IMPORT[room];
+    if (!allowed) {
+      offenders.push(`${file}: not in a room of the table`);
+      continue;
+    }
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/from '(\.[^']*)'/g)) {
+      const target = join(file, '..', m[1]!);
+      if (!target.startsWith(SRC)) continue;
+      const targetRoom = target.slice(SRC.length).split('/')[0]!;
+      if (targetRoom !== room && !allowed.includes(targetRoom))
+        offenders.push(`${file.slice(SRC.length)} imports ${targetRoom}/`);
+    }
+  }
+  assert.deepEqual(offenders, []);
+});
