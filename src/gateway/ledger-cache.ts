@@ -2,6 +2,8 @@ import type { Intent } from '../core/intent.ts';
 import type { LedgerEntry, LedgerSnapshot } from '../policy/index.ts';
 import type { Db, Store } from '../store/store.ts';
 import {
+  COUNTING,
+  countingRows,
   ENTRY_COLUMNS,
   entryFromRow,
   knownDestinations,
@@ -33,7 +35,7 @@ function cached(row: LedgerEntryRow): Cached {
   };
 }
 
-const COUNTING = new Set(['reserved', 'committed', 'unknown']);
+const COUNTS = new Set<string>(COUNTING);
 
 /**
  * The window snapshot without reading the whole window on every request. Each budget (identity and
@@ -99,14 +101,7 @@ export class LedgerCache {
   async #load(tx: Db, intent: Intent, since: Date): Promise<Slot> {
     // The version first: rows committed before this transaction are all at or below it.
     const version = await ledgerVersion(tx);
-    const rows = await tx
-      .selectFrom('ledger')
-      .select(ENTRY_COLUMNS)
-      .where('identity', '=', intent.identity)
-      .where('asset', '=', ledgerAsset(intent))
-      .where((eb) => eb.or([eb('at', '>', since.getTime()), eb('status', 'in', ['reserved', 'unknown'])]))
-      .where('status', 'in', [...COUNTING])
-      .execute();
+    const rows = await countingRows(tx, intent, since);
     return { version, since: since.getTime(), rows: new Map(rows.map((r) => [r.id, cached(r)])) };
   }
 
@@ -139,5 +134,5 @@ export class LedgerCache {
  * when the horizon moves.
  */
 function counts(row: LedgerEntryRow, since: number): boolean {
-  return COUNTING.has(row.status) && (row.status !== 'committed' || row.at > since);
+  return COUNTS.has(row.status) && (row.status !== 'committed' || row.at > since);
 }

@@ -15,7 +15,8 @@ import type { Db } from '../store/store.ts';
  * known stays counted (`unknown`) until reconciled. Released entries never count.
  */
 export type LedgerStatus = 'reserved' | 'committed' | 'released' | 'unknown';
-const COUNTING: LedgerStatus[] = ['reserved', 'committed', 'unknown'];
+/** The statuses that count in a window (released entries never do). */
+export const COUNTING: readonly LedgerStatus[] = ['reserved', 'committed', 'unknown'];
 
 /** The columns a snapshot entry is built from. */
 export type LedgerEntryRow = Pick<
@@ -82,7 +83,16 @@ export function ledgerAsset(intent: Intent): string {
  * reference it is tested against, and what a dry run outside any transaction uses.
  */
 export async function loadSnapshot(tx: Db, intent: Intent, since: Date, now: Date): Promise<LedgerSnapshot> {
-  const rows = await tx
+  const rows = await countingRows(tx, intent, since);
+  return {
+    entries: rows.map((r) => entryFromRow(r, now)),
+    knownDestinations: await knownDestinations(tx, intent),
+  };
+}
+
+/** The rows of the intent's budget that can count in a window starting after `since`, oldest first. */
+export function countingRows(tx: Db, intent: Intent, since: Date): Promise<LedgerEntryRow[]> {
+  return tx
     .selectFrom('ledger')
     .select(ENTRY_COLUMNS)
     .where('identity', '=', intent.identity)
@@ -91,10 +101,6 @@ export async function loadSnapshot(tx: Db, intent: Intent, since: Date, now: Dat
     .where('status', 'in', COUNTING)
     .orderBy('at')
     .execute();
-  return {
-    entries: rows.map((r) => entryFromRow(r, now)),
-    knownDestinations: await knownDestinations(tx, intent),
-  };
 }
 
 /** Destinations of the intent this identity has paid before (committed). */

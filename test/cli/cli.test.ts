@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { generateSecretKey, getPublicKey, nip19 } from 'nostr-tools';
 import * as nip49 from 'nostr-tools/nip49';
-import { FAST_KDF, initCliVault, runWarden, startWardenServer, writeFileMode } from '../helpers/cli.ts';
+import {
+  FAST_KDF,
+  initCliVault,
+  nostrAgentWithPolicy,
+  runWarden,
+  startWardenServer,
+  writeFileMode,
+} from '../helpers/cli.ts';
 import { TEST_PASSPHRASE, tempDir } from '../helpers/home.ts';
 
 const ABANDON = `${'abandon '.repeat(11)}about`;
@@ -415,16 +422,12 @@ describe('warden CLI', () => {
     const { dir, home, w: run, pass, start } = await freshVault();
     const w = (...args: string[]) => run(...args, '--passphrase-file', pass);
     const created = JSON.parse((await w('--json', 'identity', 'create', 'alice')).stdout);
-    const policy = writeFileMode(
+    const token = await nostrAgentWithPolicy(
+      w,
       dir,
-      'p.yaml',
+      'alice',
       'version: 1\nname: notes\nrules:\n  - { id: notes, match: { protocol: nostr, kind: [1] }, effect: allow }\n',
     );
-    assert.equal((await w('policy', 'set', policy, '--identity', 'alice')).code, 0);
-    const token = JSON.parse(
-      (await w('--json', 'token', 'create', '--role', 'agent', '--identity', 'alice', '--cap', 'nostr:sign'))
-        .stdout,
-    ).token;
     const server = await start();
     const sign = () =>
       fetch(`${server.url}/v1/nostr/sign`, {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { verifyEvent } from 'nostr-tools';
-import { initCliVault, runWarden, writeFileMode } from '../helpers/cli.ts';
+import { initCliVault, nostrAgentWithPolicy, runWarden, writeFileMode } from '../helpers/cli.ts';
 import { tokenParts } from '../helpers/gateway.ts';
 import { TEST_PASSPHRASE } from '../helpers/home.ts';
 
@@ -115,16 +115,12 @@ describe('warden token / policy / approvals / ledger', () => {
 
   test('approvals from the CLI while the server runs: the held event is signed and the agent gets it', async () => {
     const { dir, w, start } = await vaultWithIdentity();
-    const policy = writeFileMode(
+    const token = await nostrAgentWithPolicy(
+      w,
       dir,
-      'p.yaml',
+      'alice',
       'version: 1\nname: p\nrisk: { tolerance: high }\nrules:\n  - { id: profile, match: { protocol: nostr, kind: [0] }, effect: hold, approvals: 1 }\n',
     );
-    assert.equal((await w('policy', 'set', policy, '--identity', 'alice')).code, 0);
-    const token = JSON.parse(
-      (await w('--json', 'token', 'create', '--role', 'agent', '--identity', 'alice', '--cap', 'nostr:sign'))
-        .stdout,
-    ).token;
     const server = await start();
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     const held = await (

@@ -125,3 +125,31 @@ export async function initCliVault(label: string, passphrase: string): Promise<C
       startWardenServer(['--home', home, 'start', '--port', '0', '--passphrase-file', pass, ...extra]),
   };
 }
+
+/**
+ * Through the CLI: sets `policyYaml` as the identity's policy and creates an agent token for it
+ * with `nostr:sign`; returns the token. `w` runs `warden` with the vault passphrase.
+ */
+export async function nostrAgentWithPolicy(
+  w: (...args: string[]) => Promise<CliResult>,
+  dir: string,
+  identity: string,
+  policyYaml: string,
+): Promise<string> {
+  const policy = writeFileMode(dir, `${identity}-policy.yaml`, policyYaml);
+  const set = await w('policy', 'set', policy, '--identity', identity);
+  if (set.code !== 0) throw new Error(`warden policy set failed: ${set.stderr}`);
+  const created = await w(
+    '--json',
+    'token',
+    'create',
+    '--role',
+    'agent',
+    '--identity',
+    identity,
+    '--cap',
+    'nostr:sign',
+  );
+  if (created.code !== 0) throw new Error(`warden token create failed: ${created.stderr}`);
+  return JSON.parse(created.stdout).token;
+}
