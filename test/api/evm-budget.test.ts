@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { initCliVault, writeFileMode } from '../helpers/cli.ts';
+import { agentWithPolicy, initCliVault } from '../helpers/cli.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
 import { fund, HARDHAT_CHAIN_ID, rpcCall, startHardhat } from '../helpers/hardhat.ts';
 import { TEST_PASSPHRASE } from '../helpers/home.ts';
@@ -89,23 +89,10 @@ describe('EVM sends against a real node: the budget is exact under concurrency a
   test('the budget does not reset when the server is killed and restarted in the middle', async () => {
     const node = await startHardhat();
     const { dir, w, start } = await initCliVault('evm-restart', TEST_PASSPHRASE);
-    const policy = writeFileMode(dir, 'policy.yaml', POLICY);
     const identity = JSON.parse(
       (await w('--json', 'identity', 'create', 'treasury', '--network', 'regtest')).stdout,
     );
-    assert.equal((await w('policy', 'set', policy, '--identity', 'treasury')).code, 0);
-    const created = await w(
-      '--json',
-      'token',
-      'create',
-      '--role',
-      'agent',
-      '--identity',
-      'treasury',
-      '--cap',
-      'evm:send',
-    );
-    const token = JSON.parse(created.stdout).token as string;
+    const token = await agentWithPolicy(w, dir, 'treasury', POLICY, 'evm:send');
     await fund(node.rpcUrl, identity.evm.address, 100n * ONE_ETH);
     const before = await balance(node.rpcUrl, RECIPIENT);
 

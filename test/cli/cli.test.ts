@@ -5,9 +5,9 @@ import { describe, test } from 'node:test';
 import { generateSecretKey, getPublicKey, nip19 } from 'nostr-tools';
 import * as nip49 from 'nostr-tools/nip49';
 import {
+  agentWithPolicy,
   FAST_KDF,
   initCliVault,
-  nostrAgentWithPolicy,
   runWarden,
   startWardenServer,
   writeFileMode,
@@ -422,7 +422,7 @@ describe('warden CLI', () => {
     const { dir, home, w: run, pass, start } = await freshVault();
     const w = (...args: string[]) => run(...args, '--passphrase-file', pass);
     const created = JSON.parse((await w('--json', 'identity', 'create', 'alice')).stdout);
-    const token = await nostrAgentWithPolicy(
+    const token = await agentWithPolicy(
       w,
       dir,
       'alice',

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { verifyEvent } from 'nostr-tools';
-import { initCliVault, nostrAgentWithPolicy, runWarden, writeFileMode } from '../helpers/cli.ts';
+import { agentWithPolicy, initCliVault, runWarden, writeFileMode } from '../helpers/cli.ts';
 import { tokenParts } from '../helpers/gateway.ts';
 import { TEST_PASSPHRASE } from '../helpers/home.ts';
 
@@ -115,7 +115,7 @@ describe('warden token / policy / approvals / ledger', () => {
 
   test('approvals from the CLI while the server runs: the held event is signed and the agent gets it', async () => {
     const { dir, w, start } = await vaultWithIdentity();
-    const token = await nostrAgentWithPolicy(
+    const token = await agentWithPolicy(
       w,
       dir,
       'alice',

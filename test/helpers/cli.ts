@@ -128,13 +128,14 @@ export async function initCliVault(label: string, passphrase: string): Promise<C
 
 /**
  * Through the CLI: sets `policyYaml` as the identity's policy and creates an agent token for it
- * with `nostr:sign`; returns the token. `w` runs `warden` with the vault passphrase.
+ * with one capability; returns the token. `w` runs `warden` with the vault passphrase.
  */
-export async function nostrAgentWithPolicy(
+export async function agentWithPolicy(
   w: (...args: string[]) => Promise<CliResult>,
   dir: string,
   identity: string,
   policyYaml: string,
+  capability: 'nostr:sign' | 'evm:send' = 'nostr:sign',
 ): Promise<string> {
   const policy = writeFileMode(dir, `${identity}-policy.yaml`, policyYaml);
   const set = await w('policy', 'set', policy, '--identity', identity);
@@ -148,7 +149,7 @@ export async function nostrAgentWithPolicy(
     '--identity',
     identity,
     '--cap',
-    'nostr:sign',
+    capability,
   );
   if (created.code !== 0) throw new Error(`warden token create failed: ${created.stderr}`);
   return JSON.parse(created.stdout).token;
