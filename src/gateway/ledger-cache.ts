@@ -50,7 +50,11 @@ const COUNTS = new Set<string>(COUNTING);
  * - A longer window than the cache covers (a new policy) reads afresh too.
  */
 export class LedgerCache {
+  /** In least-recently-used order: a budget not asked about for a while is forgotten first. */
   readonly #slots = new Map<string, Slot>();
+
+  /** @param maxBudgets how many budgets (identity and asset) to keep; others are read afresh. */
+  constructor(readonly maxBudgets = 1024) {}
 
   /**
    * The store whose transactions drop the cache when they roll back: inside the transaction,
@@ -88,9 +92,14 @@ export class LedgerCache {
     let slot = this.#slots.get(key);
     if (!slot || since.getTime() < slot.since) {
       slot = await this.#load(tx, intent, since);
-      this.#slots.set(key, slot);
     } else {
       await this.#catchUp(tx, intent, slot);
+    }
+    this.#slots.delete(key);
+    this.#slots.set(key, slot);
+    for (const oldest of this.#slots.keys()) {
+      if (this.#slots.size <= this.maxBudgets) break;
+      this.#slots.delete(oldest);
     }
     this.#prune(slot, since.getTime());
     const entries: LedgerEntry[] = [];
