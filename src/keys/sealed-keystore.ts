@@ -182,9 +182,6 @@ export class SealedKeystore {
         kdf,
       );
       try {
-        // Copies the old passphrase opens go first: until the rename below, the keystore itself
-        // is the durable copy, and after it nothing under the old passphrase is left behind.
-        this.#removePreviousVersions();
         await this.#persist(
           { meta: current.meta, secrets: next.secrets },
           { action: 'vault.passphrase.change', identity: null, details: { kdf: { ...kdf } } },
@@ -232,7 +229,7 @@ export class SealedKeystore {
     } catch (cause) {
       throw new WardenError(
         'KEYSTORE_WRITE_FAILED',
-        'the previous keystore version could not be removed; nothing was changed',
+        'the previous keystore version could not be removed; the keystore was not changed',
         { path: previous },
         { cause },
       );
@@ -345,8 +342,8 @@ export class SealedKeystore {
 
   /**
    * Audits, then writes the draft atomically, keeping the replaced file as the previous version.
-   * With `resealed` (a new passphrase) the draft is sealed under it, and the replaced file is not
-   * kept: it opens with the old passphrase.
+   * With `resealed` (a new passphrase) the draft is sealed under it, and neither the replaced file
+   * nor the previous version is kept: they open with the old passphrase.
    */
   async #persist(
     draft: Draft,
@@ -358,6 +355,9 @@ export class SealedKeystore {
       resealed?.kek ?? this.#requireKek(),
     );
     await this.#audit(event);
+    // Copies the old passphrase opens go before the re-sealed file is written: until its rename
+    // the keystore itself is the durable copy, and after it nothing under that passphrase is left.
+    if (resealed) this.#removePreviousVersions();
     try {
       writeFileAtomic(
         this.layout.keystore,

@@ -326,12 +326,15 @@ test('changing the passphrase re-seals every key: the old one opens nothing Ward
 
 test('a failed audit append leaves the passphrase unchanged', async () => {
   const { layout, vault } = await newVault();
+  await vault.createIdentity('alice');
   const before = readFileSync(layout.keystore);
+  const previous = readFileSync(layout.keystorePrevious);
   vault.setAuditSink(async () => {
     throw new Error('store refuses');
   });
   await assert.rejects(vault.changePassphrase(passphrase('a new passphrase 789')));
   assert.deepEqual(readFileSync(layout.keystore), before);
+  assert.deepEqual(readFileSync(layout.keystorePrevious), previous, 'the recovery copy is kept too');
   await Vault.unseal(layout, passphrase(), clock());
   vault.setAuditSink(async () => {});
   await vault.createIdentity('still-works');
