@@ -1,5 +1,6 @@
 import { appendAuditInTx } from '../audit/append.ts';
 import { WardenError } from '../core/errors.ts';
+import { returnNonce, spentNonceOf } from './evm-nonces.ts';
 import { settle } from './ledger.ts';
 import { getRequestRow, transition } from './requests.ts';
 import type { Warden } from './warden.ts';
@@ -75,6 +76,12 @@ export async function reconcile(
       payload: null,
     });
     await settle(tx, requestId, verdict === 'commit' ? 'committed' : 'released', now);
+    // Not sent after all: its nonce is free again, or every later transaction would wait behind it.
+    const spent =
+      verdict === 'release' && row.protocol === 'evm' && row.result !== null
+        ? spentNonceOf(row.identity, JSON.parse(row.result))
+        : null;
+    const nonceReturned = spent ? await returnNonce(tx, spent) : null;
     await appendAuditInTx(
       tx,
       warden.vault.auditKeys(),
@@ -84,7 +91,7 @@ export async function reconcile(
         action: 'ledger.reconcile',
         outcome: 'ok',
         summary: { operationId: requestId, protocol: row.protocol },
-        details: { verdict, previousStatus: row.status },
+        details: { verdict, previousStatus: row.status, nonceReturned },
       },
       warden.clock,
     );

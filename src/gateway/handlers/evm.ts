@@ -21,6 +21,7 @@ import { signEvmDigest } from '../../keys/evm-signer.ts';
 import type { Vault } from '../../keys/vault.ts';
 import type { Net } from '../../net/http.ts';
 import type { Store } from '../../store/store.ts';
+import { returnNonce } from '../evm-nonces.ts';
 import { certainlyNotBroadcast } from './evm-broadcast.ts';
 import type { ExecutionOutcome, ProtocolHandler } from './handler.ts';
 
@@ -136,14 +137,7 @@ export function evmSendHandler(options: EvmHandlerOptions): ProtocolHandler<EvmS
       } catch (err) {
         if (certainlyNotBroadcast(err)) {
           // It will never be mined: the nonce goes back if nothing newer took the next one.
-          await options.store.db
-            .updateTable('evm_nonce')
-            .set({ next_nonce: nonce })
-            .where('identity', '=', identity)
-            .where('chain_id', '=', chainId)
-            .where('address', '=', address)
-            .where('next_nonce', '=', nonce + 1)
-            .execute();
+          await returnNonce(options.store.db, { identity, chainId, address, nonce });
           return { status: 'failed', code: 'BROADCAST_FAILED', message: 'the node refused the transaction' };
         }
         return {

@@ -1,0 +1,36 @@
+import type { Db } from '../store/store.ts';
+
+/** The transaction a nonce was spent on, as the EVM handler records it in the request's result. */
+export interface SpentNonce {
+  identity: string;
+  chainId: number;
+  /** The sending address (nonces belong to an address: a seed rotation starts a new sequence). */
+  address: string;
+  nonce: number;
+}
+
+/**
+ * Gives a nonce back when its transaction certainly never reached any mempool (the node refused
+ * it, or an operator reconciled it as not sent), so the next send fills it instead of leaving a gap
+ * that would block every later transaction. Only if nothing newer was taken since; otherwise the
+ * gap stays and must be filled by hand. Returns whether the nonce was given back.
+ */
+export async function returnNonce(db: Db, spent: SpentNonce): Promise<boolean> {
+  const result = await db
+    .updateTable('evm_nonce')
+    .set({ next_nonce: spent.nonce })
+    .where('identity', '=', spent.identity)
+    .where('chain_id', '=', spent.chainId)
+    .where('address', '=', spent.address)
+    .where('next_nonce', '=', spent.nonce + 1)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** The spent nonce named by an EVM request's recorded result, if it has one. */
+export function spentNonceOf(identity: string, result: unknown): SpentNonce | null {
+  if (typeof result !== 'object' || result === null) return null;
+  const { nonce, chainId, from } = result as Record<string, unknown>;
+  if (!Number.isSafeInteger(nonce) || !Number.isSafeInteger(chainId) || typeof from !== 'string') return null;
+  return { identity, chainId: chainId as number, address: from.toLowerCase(), nonce: nonce as number };
+}

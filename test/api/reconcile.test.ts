@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, test } from 'node:test';
+import { isWardenError } from '../../src/core/errors.ts';
+import { reconcile, stuckRequests } from '../../src/gateway/reconcile.ts';
+import { startTestGateway } from '../helpers/gateway.ts';
+import { fund, HARDHAT_CHAIN_ID, rpcCall, startHardhat } from '../helpers/hardhat.ts';
+
+const ONE_ETH = 10n ** 18n;
+const TENTH = ONE_ETH / 10n;
+const RECIPIENT = '0x2222222222222222222222222222222222222222';
+
+const POLICY = `
+version: 1
+name: reconcile
+risk: { tolerance: high }
+new_destination: allow
+rules:
+  - id: sends
+    match: { protocol: evm, action: send, chain_id: ${HARDHAT_CHAIN_ID} }
+    effect: allow
+    limits:
+      - { window: 24h, max_value: "${ONE_ETH}" }
+`;
+
+type Fault = 'none' | 'answer-lost' | 'never-arrives';
+
+/**
+ * A JSON-RPC hop in front of the real node that breaks the connection on a broadcast, as a
+ * flaky network or proxy does: `answer-lost` forwards the transaction (the node has it) and
+ * hangs up before answering; `never-arrives` hangs up without forwarding it.
+ */
+async function faultyHop(nodeUrl: string) {
+  const hop = { fault: 'none' as Fault, url: '' };
+  const body = (req: IncomingMessage) =>
+    new Promise<string>((resolve) => {
+      let text = '';
+      req.on('data', (d) => {
+        text += d;
+      });
+      req.on('end', () => resolve(text));
+    });
+  const server = createServer(async (req, res) => {
+    const text = await body(req);
+    const isBroadcast = (JSON.parse(text) as { method?: string }).method === 'eth_sendRawTransaction';
+    if (isBroadcast && hop.fault === 'never-arrives') return req.socket.destroy();
+    const answer = await fetch(nodeUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: text,
+    });
+    const reply = await answer.text();
+    if (isBroadcast && hop.fault === 'answer-lost') return req.socket.destroy();
+    res.writeHead(answer.status, { 'content-type': 'application/json' }).end(reply);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  hop.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return hop;
+}
+
+test('a broadcast whose outcome is unknown keeps counting until reconciled: commit if it landed, release if not', async () => {
+  const node = await startHardhat();
+  const hop = await faultyHop(node.rpcUrl);
+  const g = await startTestGateway({
+    identities: ['treasury'],
+    policies: { treasury: POLICY },
+    evmRpc: new Map([[HARDHAT_CHAIN_ID, hop.url]]),
+  });
+  try {
+    const from = g.warden.showIdentity('treasury').evm!.address;
+    await fund(node.rpcUrl, from, 10n * ONE_ETH);
+    const token = await g.token('agent', { identity: 'treasury', capabilities: ['evm:send'] });
+    const send = (value: bigint) =>
+      g.call('POST', '/v1/evm/send', {
+        token,
+        body: {
+          chainId: HARDHAT_CHAIN_ID,
+          to: RECIPIENT,
+          value: value.toString(),
+          maxFeePerGas: '20000000000',
+          maxPriorityFeePerGas: '1000000000',
+        },
+      });
+    const receipt = (hash: string) => rpcCall(node.rpcUrl, 'eth_getTransactionReceipt', [hash]);
+
+    // 1. The node has the transaction; the answer is lost on the way back.
+    hop.fault = 'answer-lost';
+    const landed = await send(3n * TENTH);
+    assert.equal(landed.body.request.status, 'unknown', JSON.stringify(landed.body));
+    const landedHash = landed.body.request.result.txHash as string;
+    assert.ok(await receipt(landedHash), 'it is on chain');
+
+    // 2. The transaction never reaches the node.
+    hop.fault = 'never-arrives';
+    const lost = await send(3n * TENTH);
+    assert.equal(lost.body.request.status, 'unknown');
+    assert.equal(await receipt(lost.body.request.result.txHash), null, 'it is nowhere');
+    hop.fault = 'none';
+
+    // Both count until an operator says what happened: 0.6 ETH + 0.5 ETH would pass 1 ETH.
+    const refused = await send(5n * TENTH);
+    assert.equal(refused.status, 403);
+    assert.equal(refused.body.error.code, 'LIMIT_EXCEEDED');
+    const stuck = await stuckRequests(g.warden);
+    assert.deepEqual(
+      stuck.map((s) => [s.requestId, s.status]),
+      [
+        [landed.body.request.requestId, 'unknown'],
+        [lost.body.request.requestId, 'unknown'],
+      ],
+    );
+
+    await reconcile(g.warden, landed.body.request.requestId, 'commit');
+    await reconcile(g.warden, lost.body.request.requestId, 'release');
+    await assert.rejects(reconcile(g.warden, lost.body.request.requestId, 'commit'), (e) =>
+      isWardenError(e, 'REQUEST_NOT_PENDING'),
+    );
+    assert.deepEqual(await stuckRequests(g.warden), []);
+
+    // The released one frees its budget and its nonce: the next send fills the gap and is mined.
+    const after = await send(5n * TENTH);
+    assert.equal(after.status, 200, JSON.stringify(after.body));
+    assert.equal(after.body.request.result.nonce, lost.body.request.result.nonce, 'the nonce was reused');
+    assert.ok(await receipt(after.body.request.result.txHash), 'mined, not stuck behind a gap');
+    const full = await send(3n * TENTH);
+    assert.equal(full.body.error.code, 'LIMIT_EXCEEDED', '0.3 committed + 0.5 + 0.3 > 1 ETH');
+    const received = BigInt((await rpcCall(node.rpcUrl, 'eth_getBalance', [RECIPIENT, 'latest'])) as string);
+    assert.equal(received, 8n * TENTH);
+
+    const audit = (await g.warden.showAudit({ limit: 100 })).map((r) => r.action);
+    assert.equal(audit.filter((a) => a === 'ledger.reconcile').length, 2);
+  } finally {
+    await g.close();
+  }
+});
