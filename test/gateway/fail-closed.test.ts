@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { sql } from 'kysely';
-import { generateSecretKey, nip19 } from 'nostr-tools';
+import { generateSecretKey, nip19, verifyEvent } from 'nostr-tools';
 import { isWardenError } from '../../src/core/errors.ts';
 import { nullLogger } from '../../src/core/logger.ts';
 import { Warden } from '../../src/gateway/warden.ts';
+import { startTestGateway } from '../helpers/gateway.ts';
 import { passphrase, TEST_KDF, tempHome } from '../helpers/home.ts';
 
 test('an action whose audit append fails does not happen (gateway, real SQLite store)', async () => {
@@ -46,4 +47,44 @@ test('an action whose audit append fails does not happen (gateway, real SQLite s
   const verification = await reopened.verifyAudit();
   assert.equal(verification.ok, true);
   await reopened.close();
+});
+
+test('a signing request whose audit record cannot be written is refused: no signature, no reservation', async () => {
+  const g = await startTestGateway({
+    identities: ['alice'],
+    policies: {
+      alice:
+        'version: 1\nname: notes\nrules:\n  - { id: notes, match: { protocol: nostr, kind: [1] }, effect: allow }\n',
+    },
+  });
+  try {
+    const token = await g.token('agent', { identity: 'alice', capabilities: ['nostr:sign'] });
+    const sign = () => g.call('POST', '/v1/nostr/sign', { token, body: { kind: 1, content: 'hello' } });
+    const db = g.warden.store.db;
+    const rows = async (table: 'ledger' | 'request') =>
+      Number(
+        (
+          await db
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    await sql`CREATE TRIGGER audit_fails BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'disk full'); END`.execute(
+      db,
+    );
+    const refused = await sign();
+    assert.equal(refused.status, 500);
+    assert.equal(refused.body.error.code, 'AUDIT_APPEND_FAILED');
+    assert.equal(JSON.stringify(refused.body).includes('"sig"'), false, 'no signature in the answer');
+    assert.equal(await rows('ledger'), 0, 'nothing reserved');
+    assert.equal(await rows('request'), 0, 'no request on record');
+    await sql`DROP TRIGGER audit_fails`.execute(db);
+    const signed = await sign();
+    assert.equal(signed.status, 200);
+    assert.equal(verifyEvent(signed.body.request.result.event), true);
+    assert.equal(await rows('ledger'), 1);
+  } finally {
+    await g.close();
+  }
 });
