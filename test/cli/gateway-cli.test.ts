@@ -96,6 +96,11 @@ describe('warden token / policy / approvals / ledger', () => {
 
     let files = 0;
     const request = (body: unknown) => writeFileMode(dir, `req-${files++}.json`, JSON.stringify(body));
+    const auditActions = async () =>
+      JSON.parse((await w('--json', 'audit', 'show', '--limit', '1000')).stdout).map(
+        (r: { action: string }) => r.action,
+      ) as string[];
+    const auditBefore = await auditActions();
     const allowed = await w(
       'policy',
       'test',
@@ -111,6 +116,13 @@ describe('warden token / policy / approvals / ledger', () => {
     assert.match(held.stdout, /^HOLD/);
     const ledger = JSON.parse((await w('--json', 'ledger', 'show')).stdout);
     assert.deepEqual(ledger, [], 'policy test changed nothing');
+    assert.deepEqual(JSON.parse((await w('--json', 'approvals', 'list')).stdout), [], 'no hold either');
+    // Of the evaluations, not a trace: only the unseal of each CLI session since (two policy tests,
+    // ledger show, approvals list, audit show) was recorded.
+    const auditAfter = await auditActions();
+    const besidesUnseals = (actions: string[]) => actions.filter((a) => a !== 'vault.unseal');
+    assert.deepEqual(besidesUnseals(auditAfter), besidesUnseals(auditBefore));
+    assert.equal(auditAfter.length - auditBefore.length, 5);
   });
 
   test('approvals from the CLI while the server runs: the held event is signed and the agent gets it', async () => {
