@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import Database from 'better-sqlite3';
 import { verifyEvent } from 'nostr-tools';
-import { initCliVault, writeFileMode } from '../helpers/cli.ts';
+import { agentWithPolicy, initCliVault, writeFileMode } from '../helpers/cli.ts';
 import { TEST_PASSPHRASE } from '../helpers/home.ts';
 
 const POLICY = `
@@ -51,4 +53,50 @@ test('a Nostr count window survives kill -9 and restart: exactly 50 signatures i
     totals.map((t: { status: string; count: number }) => [t.status, t.count]),
     [['committed', 50]],
   );
+});
+
+test('killed between admission and settlement: what was admitted keeps counting, never more than 50 in all', async () => {
+  const { dir, home, w, start } = await initCliVault('nostr-crash', TEST_PASSPHRASE);
+  assert.equal((await w('identity', 'create', 'poster')).code, 0);
+  const token = await agentWithPolicy(w, dir, 'poster', POLICY);
+  const sign = (url: string, i: number) =>
+    fetch(`${url}/v1/nostr/sign`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 1, content: `note ${i}` }),
+    }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+  const counted = async () => {
+    const totals = JSON.parse((await w('--json', 'ledger', 'show')).stdout) as {
+      status: string;
+      count: number;
+    }[];
+    const of = (status: string) => totals.find((t) => t.status === status)?.count ?? 0;
+    return { committed: of('committed'), stillCounting: of('reserved') + of('unknown') };
+  };
+  // Another connection to the server's database, as a failing disk would be: settlements fail
+  // while it is installed, so requests stay admitted (reserved, signed) and never settled, which
+  // is the state a crash at that moment leaves, every time rather than by luck of timing.
+  const db = new Database(join(home, 'warden.db'));
+  const failSettlements = () =>
+    db.exec(`CREATE TRIGGER settle_fails BEFORE UPDATE ON ledger WHEN NEW.status = 'committed'
+             BEGIN SELECT RAISE(ABORT, 'crash before settlement'); END`);
+
+  const first = await start();
+  const settled = await Promise.all(Array.from({ length: 10 }, (_, i) => sign(first.url, i)));
+  assert.equal(settled.filter((r) => r.status === 200).length, 10);
+  failSettlements();
+  const unsettled = await Promise.all(Array.from({ length: 8 }, (_, i) => sign(first.url, 10 + i)));
+  assert.equal(unsettled.filter((r) => r.status === 200).length, 0, 'no signature leaves unsettled');
+  await first.stop('SIGKILL');
+  db.exec('DROP TRIGGER settle_fails');
+  db.close();
+  assert.deepEqual(await counted(), { committed: 10, stillCounting: 8 });
+
+  const second = await start();
+  const batch2 = await Promise.all(Array.from({ length: 100 }, (_, i) => sign(second.url, 18 + i)));
+  const ok = batch2.filter((r) => r.status === 200);
+  assert.equal(ok.length, 32, 'the 8 admitted before the crash still count');
+  assert.ok(ok.every((r) => verifyEvent(r.body.request.result.event)));
+  assert.equal(await second.stop(), 0);
+  assert.deepEqual(await counted(), { committed: 42, stillCounting: 8 }, 'exactly the cap, across the crash');
 });
