@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { sha256 } from '@noble/hashes/sha2.js';
+import fc from 'fast-check';
 import { sql } from 'kysely';
 import { checkBind } from '../../src/api/http/server.ts';
 import { fixedClock } from '../../src/core/clock.ts';
@@ -69,6 +70,48 @@ describe('HTTP API', () => {
           .status,
       );
     assert.deepEqual(statuses, [200, 200, 403]);
+  });
+
+  test('property: generated dry runs, well-formed or not, never change a row (fast-check)', async () => {
+    const g = await startTestGateway({ identities: ['alice', 'bob'], policies: { alice: POLICY } });
+    try {
+      const agent = await g.token('agent', { identity: 'alice', capabilities: ['nostr:sign'] });
+      const operator = await g.token('operator');
+      await g.call('POST', '/v1/nostr/sign', { token: agent, body: { kind: 1, content: 'real' } });
+      const before = await tableCounts(g);
+      const tag = fc.array(fc.string({ maxLength: 8 }), { maxLength: 3 });
+      const request = fc.oneof(
+        fc.record(
+          {
+            kind: fc.oneof(fc.constantFrom(0, 1, 3, 4, 7, 10002, 27235), fc.integer()),
+            content: fc.string({ maxLength: 40 }),
+            tags: fc.array(tag, { maxLength: 3 }),
+            created_at: fc.integer({ min: 0, max: 2_000_000_000 }),
+          },
+          { requiredKeys: ['kind'] },
+        ),
+        fc.jsonValue(),
+      );
+      await fc.assert(
+        fc.asyncProperty(
+          fc.boolean(),
+          fc.constantFrom('nostr.sign', 'evm.send', 'nope'),
+          fc.option(fc.constantFrom('alice', 'bob', 'nobody'), { nil: undefined }),
+          request,
+          async (asAgent, operation, identity, body) => {
+            const r = await g.call('POST', '/v1/dry-run', {
+              token: asAgent ? agent : operator,
+              body: { operation, request: body, ...(identity ? { identity } : {}) },
+            });
+            assert.ok(r.status < 500, JSON.stringify(r.body));
+          },
+        ),
+        { numRuns: 150 },
+      );
+      assert.deepEqual(await tableCounts(g), before, 'no request, ledger, audit or approval row was written');
+    } finally {
+      await g.close();
+    }
   });
 
   test('a denial names the rule, the numbers and what would let it pass', async () => {
