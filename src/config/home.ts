@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, type Stats, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { WardenError } from '../core/errors.ts';
@@ -15,9 +15,11 @@ export interface HomeLayout {
   auditHead: string;
 }
 
+/** `--home`, else `$WARDEN_HOME`, else `~/.warden`. Empty is refused, never the current directory. */
 export function resolveHomeDir(option: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  const chosen = option ?? env.WARDEN_HOME ?? join(homedir(), '.warden');
-  return resolve(chosen);
+  if (option === '') throw new WardenError('USAGE', '--home must not be empty');
+  const fromEnv = env.WARDEN_HOME === '' ? undefined : env.WARDEN_HOME;
+  return resolve(option ?? fromEnv ?? join(homedir(), '.warden'));
 }
 
 export function homeLayout(dir: string): HomeLayout {
@@ -36,18 +38,27 @@ export function homeLayout(dir: string): HomeLayout {
 export const FILE_MODE = 0o600;
 export const DIR_MODE = 0o700;
 
-/** Creates the home directory (0700) if needed and refuses one that others can read or write. */
+/**
+ * Creates the home directory (0700) if needed. An existing one must be a directory of ours (else
+ * HOME_INSECURE); if others could read or enter it, it is tightened to 0700.
+ */
 export function ensureHome(dir: string): HomeLayout {
-  mkdirSync(dir, { recursive: true, mode: DIR_MODE });
-  const st = statSync(dir);
-  if (!st.isDirectory())
+  const existing = statOrNull(dir);
+  if (existing && !existing.isDirectory())
     throw new WardenError('HOME_INSECURE', 'the Warden home is not a directory', { home: dir });
-  if ((st.mode & 0o077) !== 0) {
-    // A directory we just created respects the mode; an existing one is tightened only if it is ours.
-    if (process.getuid && st.uid !== process.getuid()) {
-      throw new WardenError('HOME_INSECURE', 'the Warden home belongs to another user', { home: dir });
-    }
-    chmodSync(dir, DIR_MODE);
-  }
+  if (!existing) mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+  const st = statSync(dir);
+  if (process.getuid && st.uid !== process.getuid())
+    throw new WardenError('HOME_INSECURE', 'the Warden home belongs to another user', { home: dir });
+  if ((st.mode & 0o077) !== 0) chmodSync(dir, DIR_MODE);
   return homeLayout(dir);
+}
+
+function statOrNull(path: string): Stats | null {
+  try {
+    return statSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
 }

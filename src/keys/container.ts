@@ -180,7 +180,11 @@ export function parseContainer(bytes: Uint8Array, kind: ContainerKind): ParsedFi
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw corrupt(codes, 'not an object');
   if (raw.format !== kind) throw corrupt(codes, `format is not ${kind}`);
-  if (raw.version !== CONTAINER_VERSION) throw corrupt(codes, `unsupported version ${String(raw.version)}`);
+  if (raw.version !== CONTAINER_VERSION) {
+    // Never String() a hostile value: an object's toString may be anything, or not callable.
+    const seen = typeof raw.version === 'number' ? raw.version : typeof raw.version;
+    throw corrupt(codes, `unsupported version ${seen}`);
+  }
   if (raw.cipher !== CIPHER) throw corrupt(codes, 'unsupported cipher');
   if (typeof raw.vaultId !== 'string' || !/^vlt_[a-z2-7]{26}$/.test(raw.vaultId))
     throw corrupt(codes, 'bad vault id');

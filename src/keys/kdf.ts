@@ -17,8 +17,9 @@ export const DEFAULT_KDF = { memoryKiB: 64 * 1024, iterations: 3, parallelism: 1
 
 /** Bounds for parameters read from a file: a hostile header must not make us allocate 100 GiB. */
 export const KDF_BOUNDS = {
-  memoryKiB: { min: 8 * 1024, max: 4 * 1024 * 1024 },
-  iterations: { min: 1, max: 64 },
+  // The upper bounds also cap what a hostile keystore or backup header can make an unseal cost.
+  memoryKiB: { min: 8 * 1024, max: 1024 * 1024 },
+  iterations: { min: 1, max: 16 },
   parallelism: { min: 1, max: 16 },
 } as const;
 

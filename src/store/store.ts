@@ -1,4 +1,4 @@
-import { chmodSync, existsSync } from 'node:fs';
+import { chmodSync, closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, sql } from 'kysely';
 import { WardenError } from '../core/errors.ts';
@@ -19,9 +19,14 @@ export interface Store {
 }
 
 export async function openSqliteStore(path: string): Promise<Store> {
-  const fresh = !existsSync(path);
   let sqlite: Database.Database;
   try {
+    // The file exists with mode 0600 before SQLite opens it (never briefly world-readable), and
+    // an existing one is tightened: it holds the audit log and the ledger.
+    if (path !== ':memory:') {
+      closeSync(openSync(path, 'a', 0o600));
+      chmodSync(path, 0o600);
+    }
     sqlite = new Database(path);
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = FULL');
@@ -30,7 +35,6 @@ export async function openSqliteStore(path: string): Promise<Store> {
   } catch (cause) {
     throw new WardenError('STORE_ERROR', 'cannot open the database', { path }, { cause });
   }
-  if (fresh && path !== ':memory:') chmodSync(path, 0o600);
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) });
   const store: Store = {
     db,
@@ -42,7 +46,8 @@ export async function openSqliteStore(path: string): Promise<Store> {
           await sql`COMMIT`.execute(conn);
           return result;
         } catch (err) {
-          await sql`ROLLBACK`.execute(conn);
+          // A failed ROLLBACK (SQLite may have rolled back already) must not hide the real error.
+          await sql`ROLLBACK`.execute(conn).catch(() => undefined);
           throw err;
         }
       });
@@ -51,7 +56,12 @@ export async function openSqliteStore(path: string): Promise<Store> {
       await db.destroy();
     },
   };
-  await migrate(db);
+  try {
+    await migrate(db);
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
   return store;
 }
 

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 
 const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
 
@@ -85,5 +86,170 @@ test('every room imports only the rooms ARCHITECTURE.md allows it', () => {
         offenders.push(`${file.slice(SRC.length)} imports ${targetRoom}/`);
     }
   }
+  assert.deepEqual(offenders, []);
+});
+
+/**
+ * Outbound connections are opened in net/ only (Tor, pinning, URL checks and deadlines live there).
+ * Elsewhere: no global fetch/WebSocket/EventSource, no socket or HTTP(S) client module, no network
+ * client of viem or nostr-tools. Read from the syntax tree, so a method that happens to be called
+ * fetch (audit/cursor.ts) or a call through net's own `Net.fetch` (chains/) is not mistaken for one.
+ */
+const NET_MODULE =
+  /^(node:)?(net|http|https|http2|tls|dgram)$|^(undici|ws)$|^nostr-tools\/(pool|relay|abstract-pool|abstract-relay|nip05|nip11|nip46|nip96)$/;
+const NET_GLOBALS = new Set(['fetch', 'WebSocket', 'EventSource', 'XMLHttpRequest']);
+const GLOBAL_OBJECTS = new Set(['globalThis', 'global', 'self', 'window']);
+/** Named imports of packages we depend on that would open connections. */
+const NET_NAMED_IMPORTS: Record<string, RegExp> = {
+  viem: /^(http|webSocket|fallback|custom|ipc|create(Public|Wallet|Test)?Client)$/,
+  'nostr-tools': /^(SimplePool|Relay|AbstractPool|AbstractRelay|useWebSocketImplementation)$/,
+};
+/**
+ * Files that only listen. The HTTP front door binds its server with node:https's createServer (the
+ * TLS variant, handed to @hono/node-server, which creates the plain one itself) and uses node:net
+ * only for the type of the bound address and isIP (the loopback check on --host): exactly these
+ * names, nothing that connects.
+ */
+const LISTEN_ONLY: Record<string, Record<string, string[]>> = {
+  'api/http/server.ts': { 'node:https': ['createServer'], 'node:net': ['AddressInfo', 'isIP'] },
+};
+
+function outboundUses(file: string, text: string): string[] {
+  const rel = file.slice(SRC.length);
+  const allowed = LISTEN_ONLY[rel] ?? {};
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  const found: string[] = [];
+  const at = (node: ts.Node) => `${rel}:${source.getLineAndCharacterOfPosition(node.getStart()).line + 1}`;
+
+  const checkImport = (node: ts.Node, spec: string, clause: ts.ImportClause | undefined) => {
+    if (NET_MODULE.test(spec)) {
+      const names = allowed[spec];
+      const bindings = clause?.namedBindings;
+      const named =
+        names && clause && !clause.name && bindings && ts.isNamedImports(bindings)
+          ? bindings.elements.map((e) => (e.propertyName ?? e.name).text)
+          : undefined;
+      if (!named || named.some((n) => !names!.includes(n))) found.push(`${at(node)} imports ${spec}`);
+    }
+    const pattern = NET_NAMED_IMPORTS[spec];
+    const bindings = clause?.namedBindings;
+    if (pattern && bindings && ts.isNamedImports(bindings)) {
+      for (const e of bindings.elements) {
+        const name = (e.propertyName ?? e.name).text;
+        if (pattern.test(name)) found.push(`${at(node)} imports ${name} from ${spec}`);
+      }
+    }
+  };
+
+  const isTypeOnly = (node: ts.Node): boolean => {
+    for (let n = node.parent; n; n = n.parent) {
+      if (ts.isTypeQueryNode(n) || ts.isTypeReferenceNode(n)) return true;
+      if (!ts.isQualifiedName(n)) return false;
+    }
+    return false;
+  };
+
+  /** `const { fetch: f } = globalThis` */
+  const destructuresGlobal = (b: ts.BindingElement): boolean => {
+    const decl = b.parent.parent;
+    return (
+      ts.isVariableDeclaration(decl) &&
+      !!decl.initializer &&
+      ts.isIdentifier(decl.initializer) &&
+      GLOBAL_OBJECTS.has(decl.initializer.text)
+    );
+  };
+
+  /** A name in a property or member position (obj.fetch, { fetch: x }, fetch() {}), not a variable. */
+  const isMemberName = (node: ts.Identifier): boolean => {
+    const p = node.parent;
+    return (
+      (ts.isPropertyAccessExpression(p) && p.name === node) ||
+      ((ts.isPropertyAssignment(p) ||
+        ts.isMethodDeclaration(p) ||
+        ts.isMethodSignature(p) ||
+        ts.isPropertyDeclaration(p) ||
+        ts.isPropertySignature(p) ||
+        ts.isGetAccessorDeclaration(p) ||
+        ts.isSetAccessorDeclaration(p)) &&
+        p.name === node) ||
+      (ts.isBindingElement(p) && p.propertyName === node && !destructuresGlobal(p)) ||
+      ts.isImportSpecifier(p) ||
+      ts.isExportSpecifier(p)
+    );
+  };
+
+  const visit = (node: ts.Node): void => {
+    if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
+      checkImport(node, node.moduleSpecifier.text, node.importClause);
+    } else if (
+      ts.isExportDeclaration(node) &&
+      node.moduleSpecifier &&
+      ts.isStringLiteral(node.moduleSpecifier) &&
+      NET_MODULE.test(node.moduleSpecifier.text)
+    ) {
+      found.push(`${at(node)} re-exports ${node.moduleSpecifier.text}`);
+    } else if (ts.isCallExpression(node) && node.arguments[0] && ts.isStringLiteralLike(node.arguments[0])) {
+      // import('node:net'), require('http'), createRequire(...)('https'), getBuiltinModule('tls');
+      // a bare 'http' passed to anything else (startsWith('http')) is not a module.
+      const spec = node.arguments[0].text;
+      const callee = node.expression;
+      const loads =
+        spec.startsWith('node:') ||
+        callee.kind === ts.SyntaxKind.ImportKeyword ||
+        ts.isIdentifier(callee) ||
+        ts.isCallExpression(callee) ||
+        (ts.isPropertyAccessExpression(callee) && callee.name.text === 'getBuiltinModule');
+      if (loads && NET_MODULE.test(spec)) found.push(`${at(node)} loads ${spec}`);
+    } else if (
+      ts.isIdentifier(node) &&
+      NET_GLOBALS.has(node.text) &&
+      !isMemberName(node) &&
+      !isTypeOnly(node)
+    ) {
+      found.push(`${at(node)} uses ${node.text}`);
+    } else if (
+      ts.isPropertyAccessExpression(node) &&
+      NET_GLOBALS.has(node.name.text) &&
+      ts.isIdentifier(node.expression) &&
+      GLOBAL_OBJECTS.has(node.expression.text)
+    ) {
+      found.push(`${at(node)} uses ${node.expression.text}.${node.name.text}`);
+    } else if (
+      ts.isElementAccessExpression(node) &&
+      ts.isStringLiteralLike(node.argumentExpression) &&
+      NET_GLOBALS.has(node.argumentExpression.text)
+    ) {
+      found.push(`${at(node)} uses [${node.argumentExpression.text}]`);
+    } else if (
+      ts.isPropertyAccessExpression(node) &&
+      ts.isIdentifier(node.expression) &&
+      /^https?2?$/.test(node.expression.text) &&
+      /^(request|get|connect)$/.test(node.name.text)
+    ) {
+      found.push(`${at(node)} calls ${node.expression.text}.${node.name.text}`);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return found;
+}
+
+test('only net/ opens outbound connections: no fetch, sockets, HTTP clients or WebSockets elsewhere', () => {
+  const files = sourceFiles(SRC);
+  const inNet = (f: string) => f.startsWith(join(SRC, 'net/'));
+  // The scan sees the one global fetch that is allowed (net/http.ts), or it sees nothing at all.
+  const netUses = files.filter(inNet).flatMap((f) => outboundUses(f, readFileSync(f, 'utf8')));
+  assert.ok(
+    netUses.some((u) => u.includes('globalThis.fetch')),
+    `the scan finds net/'s own fetch: ${netUses}`,
+  );
+  // And the listen-only allowance is for a file that exists and imports what it names.
+  for (const rel of Object.keys(LISTEN_ONLY)) {
+    const text = readFileSync(join(SRC, rel), 'utf8');
+    for (const spec of Object.keys(LISTEN_ONLY[rel]!))
+      assert.ok(text.includes(`from '${spec}'`), `${rel}: ${spec}`);
+  }
+  const offenders = files.filter((f) => !inNet(f)).flatMap((f) => outboundUses(f, readFileSync(f, 'utf8')));
   assert.deepEqual(offenders, []);
 });
