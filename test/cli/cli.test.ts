@@ -96,7 +96,7 @@ describe('warden CLI', () => {
   });
 
   test('a wrong passphrase is VAULT_BAD_PASSPHRASE and changes neither the keystore nor the database', async () => {
-    const { dir, home, w } = await freshVault();
+    const { dir, home, w, pass } = await freshVault();
     const wrong = writeFileMode(dir, 'wrong', 'not the passphrase at all');
     const keystore = readFileSync(join(home, 'keystore.json'));
     const db = readFileSync(join(home, 'warden.db'));
@@ -105,6 +105,18 @@ describe('warden CLI', () => {
     assert.match(r.stderr, /^VAULT_BAD_PASSPHRASE: wrong passphrase$/m);
     assert.deepEqual(readFileSync(join(home, 'keystore.json')), keystore);
     assert.deepEqual(readFileSync(join(home, 'warden.db')), db);
+    // The failures are not written when they happen; the next unseal records how many there were.
+    assert.equal((await w('status', '--passphrase-file', wrong)).code, 1);
+    const audit = JSON.parse((await w('--json', 'audit', 'show', '--passphrase-file', pass)).stdout) as {
+      action: string;
+      details: { failedAttemptsSinceLastUnseal?: number };
+    }[];
+    const unseals = audit.filter((r) => r.action === 'vault.unseal');
+    assert.deepEqual(
+      unseals.map((r) => r.details.failedAttemptsSinceLastUnseal),
+      [2],
+      'two failed attempts, recorded by the one successful unseal',
+    );
   });
 
   test('weak passphrases are refused at init', async () => {

@@ -160,11 +160,32 @@ describe('warden token / policy / approvals / ledger', () => {
     };
     assert.equal(polled.request.status, 'done');
     assert.equal(verifyEvent(polled.request.result.event), true);
+
+    // A second profile change, vetoed from the CLI: never signed, its reservation released.
+    const vetoed = (
+      (await (
+        await fetch(`${server.url}/v1/nostr/sign`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ kind: 0, content: '{"name":"b"}' }),
+        })
+      ).json()) as { request: { requestId: string } }
+    ).request.requestId;
+    const denied = await w('approvals', 'deny', vetoed, '--reason', 'not this name');
+    assert.equal(denied.code, 0, denied.stderr);
+    const after = (await (await fetch(`${server.url}/v1/requests/${vetoed}?wait=5`, { headers })).json()) as {
+      request: { status: string; errorCode: string | null; result: unknown };
+    };
+    assert.equal(after.request.status, 'denied', JSON.stringify(after));
+    assert.equal(after.request.result, null, 'nothing signed');
     assert.equal(await server.stop(), 0);
     const totals = JSON.parse((await w('--json', 'ledger', 'show')).stdout);
     assert.deepEqual(
       totals.map((t: { status: string; count: number }) => [t.status, t.count]),
-      [['committed', 1]],
+      [
+        ['committed', 1],
+        ['released', 1],
+      ],
     );
     assert.match((await w('ledger', 'reconcile')).stdout, /nothing to reconcile/);
     const audit = JSON.parse((await w('--json', 'audit', 'show', '--identity', 'alice')).stdout).map(
