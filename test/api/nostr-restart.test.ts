@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { verifyEvent } from 'nostr-tools';
-import { agentWithPolicy, initCliVault, writeFileMode } from '../helpers/cli.ts';
+import { agentWithPolicy, initCliVault } from '../helpers/cli.ts';
 import { TEST_PASSPHRASE } from '../helpers/home.ts';
 
 const POLICY = `
@@ -18,23 +18,21 @@ rules:
       - { window: 24h, max_count: 50 }
 `;
 
-test('a Nostr count window survives kill -9 and restart: exactly 50 signatures in all', async () => {
-  const { dir, w, start } = await initCliVault('nostr-restart', TEST_PASSPHRASE);
-  assert.equal((await w('identity', 'create', 'poster')).code, 0);
-  assert.equal(
-    (await w('policy', 'set', writeFileMode(dir, 'p.yaml', POLICY), '--identity', 'poster')).code,
-    0,
-  );
-  const token = JSON.parse(
-    (await w('--json', 'token', 'create', '--role', 'agent', '--identity', 'poster', '--cap', 'nostr:sign'))
-      .stdout,
-  ).token;
-  const sign = (url: string, i: number) =>
+/** Signs note `i` for the token at a server's URL: the HTTP status and the JSON answer. */
+function noteSigner(token: string) {
+  return (url: string, i: number) =>
     fetch(`${url}/v1/nostr/sign`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ kind: 1, content: `note ${i}` }),
     }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+}
+
+test('a Nostr count window survives kill -9 and restart: exactly 50 signatures in all', async () => {
+  const { dir, w, start } = await initCliVault('nostr-restart', TEST_PASSPHRASE);
+  assert.equal((await w('identity', 'create', 'poster')).code, 0);
+  const token = await agentWithPolicy(w, dir, 'poster', POLICY);
+  const sign = noteSigner(token);
 
   const first = await start();
   const batch1 = await Promise.all(Array.from({ length: 30 }, (_, i) => sign(first.url, i)));
@@ -59,12 +57,7 @@ test('killed between admission and settlement: what was admitted keeps counting,
   const { dir, home, w, start } = await initCliVault('nostr-crash', TEST_PASSPHRASE);
   assert.equal((await w('identity', 'create', 'poster')).code, 0);
   const token = await agentWithPolicy(w, dir, 'poster', POLICY);
-  const sign = (url: string, i: number) =>
-    fetch(`${url}/v1/nostr/sign`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ kind: 1, content: `note ${i}` }),
-    }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+  const sign = noteSigner(token);
   const counted = async () => {
     const totals = JSON.parse((await w('--json', 'ledger', 'show')).stdout) as {
       status: string;
