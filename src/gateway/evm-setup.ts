@@ -1,4 +1,4 @@
-import { createNet } from '../net/http.ts';
+import { createNet, type Net } from '../net/http.ts';
 import { evmSendHandler } from './handlers/evm.ts';
 import type { ProtocolHandler } from './handlers/handler.ts';
 import type { Warden } from './warden.ts';
@@ -9,12 +9,17 @@ export function evmHandlers(
   rpcUrls: ReadonlyMap<number, string>,
 ): ProtocolHandler<unknown>[] {
   if (rpcUrls.size === 0) return [];
-  const loopback = [...rpcUrls.values()].some((u) => /^https?:\/\/(127\.|localhost|\[::1\])/.test(u));
   const handler = evmSendHandler({
     vault: warden.vault,
     store: warden.store,
-    net: createNet({ allowLoopback: loopback }),
+    net: netForRpc(rpcUrls),
     rpcUrls,
   });
   return [handler as ProtocolHandler<unknown>];
+}
+
+/** The net layer for these RPC endpoints: loopback allowed only when the operator named one. */
+export function netForRpc(rpcUrls: ReadonlyMap<number, string>): Net {
+  const loopback = [...rpcUrls.values()].some((u) => /^https?:\/\/(127\.|localhost|\[::1\])/.test(u));
+  return createNet({ allowLoopback: loopback });
 }

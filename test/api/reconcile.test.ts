@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, test } from 'node:test';
 import { isWardenError } from '../../src/core/errors.ts';
+import { reconcileEvmFromChain } from '../../src/gateway/evm-reconcile.ts';
 import { reconcile, stuckRequests } from '../../src/gateway/reconcile.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
 import { fund, HARDHAT_CHAIN_ID, rpcCall, startHardhat } from '../helpers/hardhat.ts';
@@ -60,7 +61,8 @@ async function faultyHop(nodeUrl: string) {
   return hop;
 }
 
-test('a broadcast whose outcome is unknown keeps counting until reconciled: commit if it landed, release if not', async () => {
+/** A funded identity behind the faulty hop, an agent token, and a way to send. */
+async function treasuryBehindHop() {
   const node = await startHardhat();
   const hop = await faultyHop(node.rpcUrl);
   const g = await startTestGateway({
@@ -68,23 +70,27 @@ test('a broadcast whose outcome is unknown keeps counting until reconciled: comm
     policies: { treasury: POLICY },
     evmRpc: new Map([[HARDHAT_CHAIN_ID, hop.url]]),
   });
-  try {
-    const from = g.warden.showIdentity('treasury').evm!.address;
-    await fund(node.rpcUrl, from, 10n * ONE_ETH);
-    const token = await g.token('agent', { identity: 'treasury', capabilities: ['evm:send'] });
-    const send = (value: bigint) =>
-      g.call('POST', '/v1/evm/send', {
-        token,
-        body: {
-          chainId: HARDHAT_CHAIN_ID,
-          to: RECIPIENT,
-          value: value.toString(),
-          maxFeePerGas: '20000000000',
-          maxPriorityFeePerGas: '1000000000',
-        },
-      });
-    const receipt = (hash: string) => rpcCall(node.rpcUrl, 'eth_getTransactionReceipt', [hash]);
+  const from = g.warden.showIdentity('treasury').evm!.address;
+  await fund(node.rpcUrl, from, 10n * ONE_ETH);
+  const token = await g.token('agent', { identity: 'treasury', capabilities: ['evm:send'] });
+  const send = (value: bigint) =>
+    g.call('POST', '/v1/evm/send', {
+      token,
+      body: {
+        chainId: HARDHAT_CHAIN_ID,
+        to: RECIPIENT,
+        value: value.toString(),
+        maxFeePerGas: '20000000000',
+        maxPriorityFeePerGas: '1000000000',
+      },
+    });
+  const receipt = (hash: string) => rpcCall(node.rpcUrl, 'eth_getTransactionReceipt', [hash]);
+  return { node, hop, g, from, send, receipt };
+}
 
+test('a broadcast whose outcome is unknown keeps counting until reconciled: commit if it landed, release if not', async () => {
+  const { node, hop, g, send, receipt } = await treasuryBehindHop();
+  try {
     // 1. The node has the transaction; the answer is lost on the way back.
     hop.fault = 'answer-lost';
     const landed = await send(3n * TENTH);
@@ -131,6 +137,55 @@ test('a broadcast whose outcome is unknown keeps counting until reconciled: comm
 
     const audit = (await g.warden.showAudit({ limit: 100 })).map((r) => r.action);
     assert.equal(audit.filter((a) => a === 'ledger.reconcile').length, 2);
+  } finally {
+    await g.close();
+  }
+});
+
+test('--from-chain settles only what the chain proves: mined → commit, nonce taken by another → release', async () => {
+  const { node, hop, g, from, send, receipt } = await treasuryBehindHop();
+  try {
+    hop.fault = 'answer-lost';
+    const landed = (await send(2n * TENTH)).body.request;
+    hop.fault = 'never-arrives';
+    const lost = (await send(2n * TENTH)).body.request;
+    hop.fault = 'none';
+    assert.deepEqual([landed.status, lost.status], ['unknown', 'unknown']);
+    const chain = new Map([[HARDHAT_CHAIN_ID, node.rpcUrl]]);
+
+    const first = await reconcileEvmFromChain(g.warden, chain);
+    assert.deepEqual(
+      first.map((v) => [v.requestId, v.verdict]),
+      [
+        [landed.requestId, 'commit'],
+        [lost.requestId, 'unresolved'],
+      ],
+      'the lost one might still be in some mempool: the chain cannot tell yet',
+    );
+    assert.match(first[0]!.reason, /^mined in block \d+ \(success\)$/);
+
+    // Its nonce is used by another transaction (as a wallet restored from the same seed would).
+    const nonce = lost.result.nonce as number;
+    await rpcCall(node.rpcUrl, 'hardhat_setNonce', [from, `0x${(nonce + 1).toString(16)}`]);
+    const second = await reconcileEvmFromChain(g.warden, chain);
+    assert.deepEqual(
+      second.map((v) => [v.requestId, v.verdict, v.reason]),
+      [
+        [
+          lost.requestId,
+          'release',
+          `nonce ${nonce} was taken by another transaction; this one can never be mined`,
+        ],
+      ],
+    );
+    assert.deepEqual(await stuckRequests(g.warden), []);
+    assert.equal(await receipt(lost.result.txHash), null);
+
+    // 0.2 committed, 0.2 released: 0.8 more fits in the 1 ETH window, and is mined.
+    const next = await send(8n * TENTH);
+    assert.equal(next.status, 200, JSON.stringify(next.body));
+    assert.equal(next.body.request.result.nonce, nonce + 1);
+    assert.ok(await receipt(next.body.request.result.txHash));
   } finally {
     await g.close();
   }

@@ -188,6 +188,8 @@ describe('warden token / policy / approvals / ledger', () => {
       ],
     );
     assert.match((await w('ledger', 'reconcile')).stdout, /nothing to reconcile/);
+    assert.equal((await w('ledger', 'reconcile', '--from-chain')).code, 2, '--from-chain needs --evm-rpc');
+    assert.equal((await w('ledger', 'reconcile', '--from-chain', '--commit', id)).code, 2);
     const audit = JSON.parse((await w('--json', 'audit', 'show', '--identity', 'alice')).stdout).map(
       (r: { action: string }) => r.action,
     );

@@ -13,6 +13,7 @@ import {
   parsePolicy,
   policyJsonSchema,
   reconcile,
+  reconcileEvmFromChain,
   revokeTokenAudited,
   setPolicyAudited,
   stuckRequests,
@@ -20,7 +21,7 @@ import {
   type Warden,
 } from '../../gateway/index.ts';
 import type { CliContext } from '../context.ts';
-import { evmHandlersFromFlags, withEvmRpcOption } from './evm-flags.ts';
+import { evmHandlersFromFlags, parseEvmRpcFlags, withEvmRpcOption } from './evm-flags.ts';
 import { type Runner, withPassphraseFile, withUnsealedWarden } from './shared.ts';
 
 const MAX_DOCUMENT_BYTES = 256 * 1024;
@@ -372,20 +373,40 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
       });
     }),
   );
-  const rec = withPassphraseFile(
-    ledger
-      .command('reconcile')
-      .description(
-        'list reservations whose outcome is unknown; --commit or --release one after checking what happened',
-      )
-      .option('--commit <request-id>', 'it happened: count it for good')
-      .option('--release <request-id>', 'it did not happen: free the budget'),
+  const rec = withEvmRpcOption(
+    withPassphraseFile(
+      ledger
+        .command('reconcile')
+        .description(
+          'list reservations whose outcome is unknown; --commit or --release one after checking what ' +
+            'happened, or --from-chain to let the chain decide where its answer is certain',
+        )
+        .option('--commit <request-id>', 'it happened: count it for good')
+        .option('--release <request-id>', 'it did not happen: free the budget')
+        .option(
+          '--from-chain',
+          'EVM requests: commit what was mined, release what can never be (its nonce taken); needs --evm-rpc',
+        ),
+    ),
   );
   rec.action(
     run(async (ctx: CliContext) => {
       const o = rec.opts();
-      if (o.commit && o.release) throw new WardenError('USAGE', 'give --commit or --release, not both');
+      if ([o.commit, o.release, o.fromChain].filter(Boolean).length > 1)
+        throw new WardenError('USAGE', 'give one of --commit, --release or --from-chain');
       await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
+        if (o.fromChain) {
+          const rpcUrls = parseEvmRpcFlags(o.evmRpc);
+          if (rpcUrls.size === 0) throw new WardenError('USAGE', '--from-chain needs --evm-rpc CHAIN=URL');
+          const verdicts = await reconcileEvmFromChain(w, rpcUrls);
+          ctx.print(
+            verdicts.length === 0
+              ? 'nothing to reconcile'
+              : verdicts.map((v) => `${v.requestId}\t${v.verdict}\t${v.reason}`),
+            verdicts,
+          );
+          return;
+        }
         if (o.commit || o.release) {
           await reconcile(w, o.commit ?? o.release, o.commit ? 'commit' : 'release');
           ctx.print(`${o.commit ?? o.release}: ${o.commit ? 'committed' : 'released'}`, {

@@ -1,0 +1,77 @@
+import type { Hex } from 'viem';
+import { createEvmRpc } from '../chains/evm/rpc.ts';
+import { isWardenError } from '../core/errors.ts';
+import { spentNonceOf } from './evm-nonces.ts';
+import { netForRpc } from './evm-setup.ts';
+import { reconcile, stuckRequests } from './reconcile.ts';
+import { getRequestRow } from './requests.ts';
+import type { Warden } from './warden.ts';
+
+export interface ChainVerdict {
+  requestId: string;
+  verdict: 'commit' | 'release' | 'unresolved';
+  reason: string;
+}
+
+/**
+ * Settles stuck EVM requests where the chain gives a certain answer, and only there:
+ * - a receipt for the recorded hash: it was mined. Success → commit; reverted → release (the
+ *   value never moved);
+ * - no receipt, but the sender's mined transaction count is past the recorded nonce: another
+ *   transaction took that nonce, so this one can never be mined → release.
+ * Anything else (still pending somewhere, or no endpoint for its chain) stays for the operator.
+ */
+export async function reconcileEvmFromChain(
+  warden: Warden,
+  rpcUrls: ReadonlyMap<number, string>,
+): Promise<ChainVerdict[]> {
+  const net = netForRpc(rpcUrls);
+  const verdicts: ChainVerdict[] = [];
+  for (const stuck of await stuckRequests(warden)) {
+    if (stuck.protocol !== 'evm') continue;
+    const row = await getRequestRow(warden.store.db, stuck.requestId);
+    const result = row.result === null ? null : (JSON.parse(row.result) as { txHash?: unknown });
+    const spent = spentNonceOf(row.identity, result);
+    const txHash = typeof result?.txHash === 'string' ? (result.txHash as Hex) : null;
+    const url = spent ? rpcUrls.get(spent.chainId) : undefined;
+    if (!spent || !txHash || !url) {
+      verdicts.push({
+        requestId: stuck.requestId,
+        verdict: 'unresolved',
+        reason: spent && txHash ? `no --evm-rpc for chain ${spent.chainId}` : 'nothing was signed on record',
+      });
+      continue;
+    }
+    const rpc = createEvmRpc({ url, net, identity: row.identity });
+    let verdict: ChainVerdict;
+    try {
+      await rpc.assertChainId(spent.chainId);
+      const receipt = await rpc.getTransactionReceipt(txHash);
+      if (receipt) {
+        verdict = {
+          requestId: stuck.requestId,
+          verdict: receipt.status === 'success' ? 'commit' : 'release',
+          reason: `mined in block ${receipt.blockNumber} (${receipt.status})`,
+        };
+      } else if ((await rpc.getTransactionCount(spent.address, 'latest')) > spent.nonce) {
+        verdict = {
+          requestId: stuck.requestId,
+          verdict: 'release',
+          reason: `nonce ${spent.nonce} was taken by another transaction; this one can never be mined`,
+        };
+      } else {
+        verdict = { requestId: stuck.requestId, verdict: 'unresolved', reason: 'not mined yet' };
+      }
+    } catch (err) {
+      const code = isWardenError(err) ? err.code : 'INTERNAL';
+      verdict = {
+        requestId: stuck.requestId,
+        verdict: 'unresolved',
+        reason: `the node did not answer (${code})`,
+      };
+    }
+    if (verdict.verdict !== 'unresolved') await reconcile(warden, stuck.requestId, verdict.verdict);
+    verdicts.push(verdict);
+  }
+  return verdicts;
+}
