@@ -168,6 +168,20 @@ interface ParsedFile {
   secrets: Map<string, Uint8Array>;
 }
 
+const FILE_FIELDS = new Set(['format', 'version', 'vaultId', 'kdf', 'cipher', 'verifier', 'body', 'secrets']);
+const KDF_FIELDS = new Set(['alg', 'memoryKiB', 'iterations', 'parallelism', 'salt']);
+
+/** Fields outside the format are refused: nothing unauthenticated rides along in a keystore. */
+function refuseUnknownFields(
+  value: Record<string, unknown>,
+  known: ReadonlySet<string>,
+  prefix: string,
+  codes: ErrorCodes,
+): void {
+  const unknown = Object.keys(value).find((k) => !known.has(k));
+  if (unknown !== undefined) throw corrupt(codes, `unknown field ${prefix}${unknown.slice(0, 40)}`);
+}
+
 /** Structural parse of a hostile file; no key material involved yet. */
 export function parseContainer(bytes: Uint8Array, kind: ContainerKind): ParsedFile {
   const codes = codesFor(kind);
@@ -179,6 +193,7 @@ export function parseContainer(bytes: Uint8Array, kind: ContainerKind): ParsedFi
     throw corrupt(codes, 'not valid JSON (truncated?)');
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw corrupt(codes, 'not an object');
+  refuseUnknownFields(raw, FILE_FIELDS, '', codes);
   if (raw.format !== kind) throw corrupt(codes, `format is not ${kind}`);
   if (raw.version !== CONTAINER_VERSION) {
     // Never String() a hostile value: an object's toString may be anything, or not callable.
@@ -190,6 +205,7 @@ export function parseContainer(bytes: Uint8Array, kind: ContainerKind): ParsedFi
     throw corrupt(codes, 'bad vault id');
   const kdf = raw.kdf as Record<string, unknown> | null;
   if (typeof kdf !== 'object' || kdf === null || kdf.alg !== 'argon2id') throw corrupt(codes, 'bad kdf');
+  refuseUnknownFields(kdf, KDF_FIELDS, 'kdf.', codes);
   const params = {
     memoryKiB: kdf.memoryKiB as number,
     iterations: kdf.iterations as number,

@@ -79,6 +79,9 @@ test('tampering with any part of the keystore gives KEYSTORE_CORRUPT', async () 
     ['not json', 'hello'],
     ['huge kdf memory', JSON.stringify({ ...json, kdf: { ...json.kdf, memoryKiB: 2 ** 40 } })],
     ['unknown version', JSON.stringify({ ...json, version: 2 })],
+    ['hostile version', JSON.stringify({ ...json, version: { toString: 1 } })],
+    ['unknown field', JSON.stringify({ ...json, note: 'rides along unauthenticated' })],
+    ['unknown kdf field', JSON.stringify({ ...json, kdf: { ...json.kdf, pepper: 'x' } })],
   ];
   for (const [label, text] of cases) {
     writeFileSync(layout.keystore, text);
