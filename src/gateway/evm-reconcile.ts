@@ -46,6 +46,10 @@ export async function reconcileEvmFromChain(
     let verdict: ChainVerdict;
     try {
       await rpc.assertChainId(spent.chainId);
+      // The mined count first, the receipt after: if the nonce was already consumed when counted
+      // and our receipt is still absent afterwards, another transaction consumed it. The other
+      // order could miss ours being mined between the two questions, and release it wrongly.
+      const minedCount = await rpc.getTransactionCount(spent.address, 'latest');
       const receipt = await rpc.getTransactionReceipt(txHash);
       if (receipt) {
         verdict = {
@@ -53,7 +57,7 @@ export async function reconcileEvmFromChain(
           verdict: receipt.status === 'success' ? 'commit' : 'release',
           reason: `mined in block ${receipt.blockNumber} (${receipt.status})`,
         };
-      } else if ((await rpc.getTransactionCount(spent.address, 'latest')) > spent.nonce) {
+      } else if (minedCount > spent.nonce) {
         verdict = {
           requestId: stuck.requestId,
           verdict: 'release',
