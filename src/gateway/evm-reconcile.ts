@@ -15,11 +15,9 @@ export interface ChainVerdict {
 
 /**
  * Settles stuck EVM requests where the chain gives a certain answer, and only there:
- * - a receipt for the recorded hash: it was mined. Success → commit; reverted → release (the
- *   value never moved);
- * - no receipt, but the sender's mined transaction count is past the recorded nonce: another
- *   transaction took that nonce, so this one can never be mined → release.
- * Anything else (still pending somewhere, or no endpoint for its chain) stays for the operator.
+ * a receipt for the recorded hash means it was mined: success → commit; reverted → release (the
+ * value never moved). Anything else stays for the operator, with what the node said: not mined yet,
+ * its nonce used by something this node has no receipt for, no endpoint for its chain.
  */
 export async function reconcileEvmFromChain(
   warden: Warden,
@@ -58,10 +56,13 @@ export async function reconcileEvmFromChain(
           reason: `mined in block ${receipt.blockNumber} (${receipt.status})`,
         };
       } else if (minedCount > spent.nonce) {
+        // Most likely another transaction took the nonce, but a node that prunes old lookups or a
+        // load balancer over lagging nodes answers the same: releasing would free a budget the
+        // chain may have spent. The operator confirms on a synced node and releases by hand.
         verdict = {
           requestId: stuck.requestId,
-          verdict: 'release',
-          reason: `nonce ${spent.nonce} was taken by another transaction; this one can never be mined`,
+          verdict: 'unresolved',
+          reason: `nonce ${spent.nonce} is used on chain but this node has no receipt for it: check ${txHash} on a synced node, then --commit or --release`,
         };
       } else {
         verdict = { requestId: stuck.requestId, verdict: 'unresolved', reason: 'not mined yet' };
@@ -74,7 +75,9 @@ export async function reconcileEvmFromChain(
         reason: `the node did not answer (${code})`,
       };
     }
-    if (verdict.verdict !== 'unresolved') await reconcile(warden, stuck.requestId, verdict.verdict);
+    // A mined transaction used its nonce, whatever its status: never give it back.
+    if (verdict.verdict !== 'unresolved')
+      await reconcile(warden, stuck.requestId, verdict.verdict, { returnNonce: false });
     verdicts.push(verdict);
   }
   return verdicts;

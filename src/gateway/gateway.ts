@@ -97,6 +97,7 @@ export class Gateway {
   }
 
   #sealReported = false;
+  #unavailableReported = false;
 
   /**
    * VAULT_SEALED once the vault has sealed itself (its passphrase was changed by another
@@ -266,10 +267,13 @@ export class Gateway {
       return 'ok';
     } catch (err) {
       if (isWardenError(err, 'VAULT_SEALED')) return 'sealed';
-      this.ctx.logger.error(
-        { code: isWardenError(err) ? err.code : 'INTERNAL' },
-        'the keystore cannot be read',
-      );
+      if (!this.#unavailableReported) {
+        this.#unavailableReported = true;
+        this.ctx.logger.error(
+          { code: isWardenError(err) ? err.code : 'INTERNAL' },
+          'the keystore cannot be read',
+        );
+      }
       return 'unavailable';
     }
   }

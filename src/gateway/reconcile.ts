@@ -60,6 +60,7 @@ export async function reconcile(
   warden: Warden,
   requestId: string,
   verdict: 'commit' | 'release',
+  options: { returnNonce?: boolean } = {},
 ): Promise<void> {
   await warden.store.transaction(async (tx) => {
     const row = await getRequestRow(tx, requestId);
@@ -78,7 +79,7 @@ export async function reconcile(
     await settle(tx, requestId, verdict === 'commit' ? 'committed' : 'released', now);
     // Not sent after all: its nonce is free again, or every later transaction would wait behind it.
     const spent =
-      verdict === 'release' && row.protocol === 'evm' && row.result !== null
+      verdict === 'release' && options.returnNonce !== false && row.protocol === 'evm' && row.result !== null
         ? spentNonceOf(row.identity, JSON.parse(row.result))
         : null;
     const nonceReturned = spent ? await returnNonce(tx, spent) : null;

@@ -57,6 +57,8 @@ export class SealedKeystore {
   #sink: AuditSink | null = null;
   /** mtime, size and inode of the keystore file as last read: another process may rewrite it. */
   #stamp = '';
+  /** Whether this handle's keystore exists on disk (read from it, or written once). */
+  #onDisk: boolean;
   readonly layout: KeystorePaths;
   readonly clock: Clock;
 
@@ -67,6 +69,7 @@ export class SealedKeystore {
     this.#header = c.header;
     this.#meta = c.meta;
     this.#secrets = c.secrets;
+    this.#onDisk = existsSync(layout.keystore);
   }
 
   static exists(layout: KeystorePaths): boolean {
@@ -191,6 +194,11 @@ export class SealedKeystore {
         wipe(next.kek);
         throw err;
       }
+      if (this.#kek !== oldKek) {
+        // Sealed while the change was being written: stay sealed, keep no key.
+        wipe(next.kek);
+        throw new WardenError('VAULT_SEALED', 'the vault was sealed during the passphrase change');
+      }
       this.#header = next.header;
       this.#kek = next.kek;
       wipe(oldKek);
@@ -202,7 +210,16 @@ export class SealedKeystore {
    * leaves behind (a crash between removing it and writing the new keystore cannot, but an older
    * release or a copy put back by hand can). The old passphrase must open nothing: it goes.
    */
-  protected dropStalePrevious(): void {
+  protected async dropStalePrevious(): Promise<void> {
+    if (!existsSync(this.layout.keystorePrevious)) return;
+    // Under the lock: a writer in another process may be linking the previous version right now.
+    // Best effort, as below: a busy lock only postpones it to the next unseal.
+    await withFileLock(this.layout.keystoreLock, async () => this.#dropStalePreviousLocked(), 2_000).catch(
+      () => undefined,
+    );
+  }
+
+  #dropStalePreviousLocked(): void {
     const previous = this.layout.keystorePrevious;
     if (!existsSync(previous)) return;
     let verifier: Uint8Array;
@@ -259,8 +276,10 @@ export class SealedKeystore {
     try {
       const st = statSync(this.layout.keystore);
       stamp = `${st.mtimeMs}:${st.size}:${st.ino}`;
-    } catch {
-      return;
+    } catch (cause) {
+      // Not written yet (a vault being created or restored) is fine; gone afterwards is not.
+      if (!this.#onDisk) return;
+      throw new WardenError('KEYSTORE_CORRUPT', 'the keystore file is gone or unreadable', {}, { cause });
     }
     if (stamp === this.#stamp) return;
     const current = this.#readCurrent(this.#kek);
@@ -367,13 +386,17 @@ export class SealedKeystore {
     } catch (cause) {
       throw new WardenError(
         'KEYSTORE_WRITE_FAILED',
-        'writing the keystore failed; the previous version is intact',
+        resealed
+          ? 'writing the re-sealed keystore failed: it opens with the old passphrase, or with the new ' +
+              'one if the failure came after the rename (the previous copy was removed first)'
+          : 'writing the keystore failed; the previous version is intact',
         {},
         { cause },
       );
     }
     this.#meta = draft.meta;
     this.#secrets = draft.secrets;
+    this.#onDisk = true;
   }
 
   async #audit(event: VaultEvent): Promise<void> {

@@ -64,7 +64,7 @@ export class Vault extends SealedKeystore {
       const { container, kek } = await openContainer<VaultMeta>(bytes, passphrase, 'warden-keystore');
       const failedAttempts = throttle?.recordSuccess() ?? 0;
       const vault = new Vault(layout, clock, kek, container);
-      vault.dropStalePrevious();
+      await vault.dropStalePrevious();
       return { vault, failedAttempts };
     } catch (err) {
       if (err instanceof WardenError && err.code === 'VAULT_BAD_PASSPHRASE') throttle?.recordFailure();

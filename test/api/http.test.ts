@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { sha256 } from '@noble/hashes/sha2.js';
 import fc from 'fast-check';
@@ -200,8 +200,11 @@ describe('HTTP API', () => {
       writeFileSync(g.warden.layout.keystore, 'damaged');
       assert.deepEqual(await g.call('GET', '/v1/health'), { status: 503, body: { status: 'unavailable' } });
       const refused = await g.call('POST', '/v1/nostr/sign', { token, body: { kind: 1, content: 'x' } });
-      assert.equal(refused.status, 500);
+      assert.equal(refused.status, 503);
       assert.equal(refused.body.error.code, 'KEYSTORE_CORRUPT');
+      // A keystore removed under the running server is unavailable too, not quietly ignored.
+      rmSync(g.warden.layout.keystore);
+      assert.deepEqual(await g.call('GET', '/v1/health'), { status: 503, body: { status: 'unavailable' } });
     } finally {
       await g.close();
     }

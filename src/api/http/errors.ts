@@ -32,6 +32,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   BROADCAST_FAILED: 502,
   SIGNING_FAILED: 500,
   VAULT_SEALED: 503,
+  // The keystore became unreadable under a running server: unavailable, as health says.
+  KEYSTORE_CORRUPT: 503,
 };
 
 export function httpStatusFor(code: ErrorCode): number {
