@@ -10,6 +10,19 @@ export interface SpentNonce {
 }
 
 /**
+ * Records a nonce as spent (the next one is `nonce + 1`) before its transaction leaves, in the
+ * caller's transaction, so a crash after the broadcast never reuses it.
+ */
+export async function spendNonce(tx: Db, spent: SpentNonce): Promise<void> {
+  const next = { next_nonce: spent.nonce + 1, address: spent.address };
+  await tx
+    .insertInto('evm_nonce')
+    .values({ identity: spent.identity, chain_id: spent.chainId, ...next })
+    .onConflict((oc) => oc.columns(['identity', 'chain_id']).doUpdateSet(next))
+    .execute();
+}
+
+/**
  * Gives a nonce back when its transaction certainly never reached any mempool (the node refused
  * it, or an operator reconciled it as not sent), so the next send fills it instead of leaving a gap
  * that would block every later transaction. Only if nothing newer was taken since; otherwise the

@@ -280,13 +280,8 @@ export class Gateway {
 
   /** Releases due delayed holds; the server calls this every second (not while sealed). */
   async tick(): Promise<number> {
-    if (this.#closed) return 0;
-    try {
-      this.#requireUnsealed();
-    } catch (err) {
-      if (isWardenError(err, 'VAULT_SEALED')) return 0; // reported once already
-      throw err;
-    }
+    // Sealed or unreadable: nothing is released (health has reported it once already).
+    if (this.#closed || this.health() !== 'ok') return 0;
     return this.approvals.tick();
   }
 

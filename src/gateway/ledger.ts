@@ -19,22 +19,6 @@ export type LedgerStatus = 'reserved' | 'committed' | 'released' | 'unknown';
 export const COUNTING: readonly LedgerStatus[] = ['reserved', 'committed', 'unknown'];
 
 /** The columns a snapshot entry is built from. */
-export type LedgerEntryRow = Pick<
-  LedgerTable,
-  | 'id'
-  | 'protocol'
-  | 'action'
-  | 'asset'
-  | 'destination'
-  | 'kind'
-  | 'chain_id'
-  | 'contract'
-  | 'function_selector'
-  | 'amount'
-  | 'at'
-  | 'status'
-  | 'version'
->;
 export const ENTRY_COLUMNS = [
   'id',
   'protocol',
@@ -50,6 +34,7 @@ export const ENTRY_COLUMNS = [
   'status',
   'version',
 ] as const;
+export type LedgerEntryRow = Pick<LedgerTable, (typeof ENTRY_COLUMNS)[number]>;
 
 /**
  * A row as the policy sees it. A reservation (a request in flight, a hold waiting for approval, an

@@ -21,7 +21,7 @@ import { signEvmDigest } from '../../keys/evm-signer.ts';
 import type { Vault } from '../../keys/vault.ts';
 import type { Net } from '../../net/http.ts';
 import type { Store } from '../../store/store.ts';
-import { returnNonce } from '../evm-nonces.ts';
+import { returnNonce, spendNonce } from '../evm-nonces.ts';
 import { certainlyNotBroadcast } from './evm-broadcast.ts';
 import type { ExecutionOutcome, ProtocolHandler } from './handler.ts';
 
@@ -118,13 +118,7 @@ export function evmSendHandler(options: EvmHandlerOptions): ProtocolHandler<EvmS
       // The nonce is spent and the hash on record before the transaction leaves, so a crash after
       // the broadcast can be reconciled by its hash and never reuses the nonce.
       await options.store.transaction(async (tx) => {
-        await tx
-          .insertInto('evm_nonce')
-          .values({ identity, chain_id: chainId, next_nonce: nonce + 1, address })
-          .onConflict((oc) =>
-            oc.columns(['identity', 'chain_id']).doUpdateSet({ next_nonce: nonce + 1, address }),
-          )
-          .execute();
+        await spendNonce(tx, { identity, chainId, address, nonce });
         await tx
           .updateTable('request')
           .set({ result: JSON.stringify(result) })
