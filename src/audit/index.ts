@@ -5,6 +5,8 @@ export type { AppendAuditResult, AppendOptions, AppendResult } from './append.ts
 export { appendAudit, appendAuditInTx, audited } from './append.ts';
 export type { AuditCheckpoint, WriteCheckpointResult } from './checkpoint.ts';
 export { checkpointMessage, DEFAULT_CHECKPOINT_EVERY, writeCheckpoint } from './checkpoint.ts';
+export type { ControlPlaneFinding } from './control-plane.ts';
+export { CONTROL_PLANE_TAMPERED, checkControlPlane } from './control-plane.ts';
 export type { AuditEntry, AuditOutcome, AuditSummary } from './entry.ts';
 export { AUDIT_OUTCOMES } from './entry.ts';
 export type { AuditKeyring } from './keyring.ts';

@@ -8,7 +8,7 @@ import { detailsAad } from './record.ts';
 import { toStoredRecord } from './rows.ts';
 
 export interface ReadAuditOptions {
-  /** Records at or after this time, oldest first. Without it: the newest `limit` records, oldest first. */
+  /** Only records at or after this time. Either way the newest `limit` records are read, shown oldest first. */
   since?: Date;
   identity?: string;
   /** At most this many records (default 100, at most 10 000). */
@@ -54,14 +54,13 @@ export async function readAudit(
   }
   let query = store.db.selectFrom('audit_log').selectAll().limit(limit);
   if (options.identity !== undefined) query = query.where('identity', '=', options.identity);
-  if (options.since !== undefined) {
-    // Times are stored as ISO-8601 UTC strings, which sort as text in time order.
-    query = query.where('time', '>=', options.since.toISOString()).orderBy('seq', 'asc');
-  } else {
-    query = query.orderBy('seq', 'desc');
-  }
-  const rows = (await query.execute()).map((r) => toStoredRecord(r as unknown as Record<string, unknown>));
-  if (options.since === undefined) rows.reverse();
+  // Times are stored as ISO-8601 UTC strings, which sort as text in time order.
+  if (options.since !== undefined) query = query.where('time', '>=', options.since.toISOString());
+  // The newest `limit` (what someone looking at a log wants), then put back in time order.
+  const rows = (await query.orderBy('seq', 'desc').execute()).map((r) =>
+    toStoredRecord(r as unknown as Record<string, unknown>),
+  );
+  rows.reverse();
   const views: AuditView[] = [];
   for (const row of rows) views.push(await view(row, keyring));
   return views;

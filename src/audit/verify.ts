@@ -1,11 +1,13 @@
 import { wipe } from '../core/bytes.ts';
 import { asWardenError, isWardenError, WardenError } from '../core/errors.ts';
+import type { ControlPlaneMac } from '../keys/control-plane-key.ts';
 import type { Db, Store } from '../store/store.ts';
 import type { AnchorRead } from './anchor.ts';
 import { readAnchorFile } from './anchor.ts';
 import type { AuditCheckpoint } from './checkpoint.ts';
 import { checkpointSignatureValid, fromStoredCheckpoint } from './checkpoint.ts';
 import { classifyBadHash, classifyBadLink, classifyCheckpointMismatch, readRecordAt } from './classify.ts';
+import { type ControlPlaneFinding, checkControlPlane } from './control-plane.ts';
 import { CheckpointCursor, RecordCursor } from './cursor.ts';
 import type { AuditKeyring } from './keyring.ts';
 import type { AuditProblem, AuditWarning, Finding } from './problems.ts';
@@ -33,6 +35,12 @@ export interface VerifyResult {
    * no keyring was given: then records after the last checkpoint rest on the hash chain alone.
    */
   authenticated: number | null;
+  /**
+   * Token and policy rows that fail their control-plane MAC (each one named), or null when no MAC
+   * was given (sealed: the control plane cannot be checked without the vault's key). Any finding
+   * makes `ok` false; the chain's own `problem` is reported apart.
+   */
+  controlPlane: ControlPlaneFinding[] | null;
 }
 
 export interface VerifyOptions {
@@ -40,6 +48,8 @@ export interface VerifyOptions {
   keyring?: AuditKeyring;
   /** With a keyring: a record without a details blob is a forgery too (Warden always writes one). */
   requireDetails?: boolean;
+  /** The unsealed vault's control-plane MAC: every token and policy row is then checked too. */
+  controlPlane?: ControlPlaneMac;
 }
 
 interface WalkState {
@@ -83,40 +93,57 @@ export async function verifyAudit(
       lastSeq: 0,
     };
     const bad = await walk(store.db, publicKey, maxCheckpointId, state, options);
+    const controlPlane = options.controlPlane
+      ? await checkControlPlane(store.db, options.controlPlane)
+      : null;
     const base = {
       records: state.records,
       checkpoints: state.checkpoints,
       lastCheckpointSeq: state.lastCheckpointSeq,
       authenticated: options.keyring ? state.authenticated : null,
+      controlPlane,
     };
-    if (bad) {
-      return {
-        ok: false,
-        ...base,
-        ...bad,
-        anchor: anchor === undefined ? 'not-configured' : 'not-reached',
-        warnings: [],
-      };
-    }
-    if (anchor === undefined) return { ok: true, ...base, anchor: 'not-configured', warnings: [] };
-    if (anchor.kind === 'missing') {
-      const warnings: AuditWarning[] =
-        state.checkpoints > 0
-          ? [
-              {
-                code: 'AUDIT_ANCHOR_MISSING',
-                message: 'the anchor file is missing: truncation of the newest records cannot be ruled out',
-              },
-            ]
-          : [];
-      return { ok: true, ...base, anchor: 'missing', warnings };
-    }
-    const anchorBad = await checkAnchor(store.db, publicKey, anchor, state.lastSeq);
-    if (anchorBad) return { ok: false, ...base, ...anchorBad, anchor: 'failed', warnings: [] };
-    return { ok: true, ...base, anchor: 'verified', warnings: [] };
+    const chainOk = await judgeChain(store.db, publicKey, anchor, state, bad, base);
+    return controlPlane && controlPlane.length > 0 ? { ...chainOk, ok: false } : chainOk;
   } catch (err) {
     throw asWardenError(err, 'STORE_ERROR');
   }
+}
+
+/** The verdict on the chain, checkpoints and anchor file once the walk is done. */
+async function judgeChain(
+  db: Db,
+  publicKey: Uint8Array,
+  anchor: AnchorRead | undefined,
+  state: WalkState,
+  bad: Finding | undefined,
+  base: Omit<VerifyResult, 'ok' | 'anchor' | 'warnings' | 'problem' | 'firstBadSeq'>,
+): Promise<VerifyResult> {
+  if (bad) {
+    return {
+      ok: false,
+      ...base,
+      ...bad,
+      anchor: anchor === undefined ? 'not-configured' : 'not-reached',
+      warnings: [],
+    };
+  }
+  if (anchor === undefined) return { ok: true, ...base, anchor: 'not-configured', warnings: [] };
+  if (anchor.kind === 'missing') {
+    const warnings: AuditWarning[] =
+      state.checkpoints > 0
+        ? [
+            {
+              code: 'AUDIT_ANCHOR_MISSING',
+              message: 'the anchor file is missing: truncation of the newest records cannot be ruled out',
+            },
+          ]
+        : [];
+    return { ok: true, ...base, anchor: 'missing', warnings };
+  }
+  const anchorBad = await checkAnchor(db, publicKey, anchor, state.lastSeq);
+  if (anchorBad) return { ok: false, ...base, ...anchorBad, anchor: 'failed', warnings: [] };
+  return { ok: true, ...base, anchor: 'verified', warnings: [] };
 }
 
 async function readAnchorSafely(path: string): Promise<AnchorRead> {

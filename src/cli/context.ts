@@ -20,6 +20,8 @@ export class CliContext {
   readonly home: string;
   readonly json: boolean;
   readonly io: CliIo;
+  /** Set by a command that succeeded in running but reports a negative answer (a denial): exit 1. */
+  exitCode = 0;
 
   constructor(globals: GlobalOptions, io: CliIo) {
     this.home = resolveHomeDir(globals.home, io.env);
@@ -41,6 +43,15 @@ export class CliContext {
   print(human: string | string[], json: unknown): void {
     if (this.json) this.io.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
     else this.io.stdout.write(`${(Array.isArray(human) ? human : [human]).join('\n')}\n`);
+  }
+
+  /**
+   * Reports one event of a long-running command: with --json one JSON object per line
+   * (`{"event": name, …fields}`) on stdout, else the human line (on stderr when it is a warning).
+   */
+  event(name: string, fields: Record<string, unknown>, human: string, warning = false): void {
+    if (this.json) this.io.stdout.write(`${JSON.stringify({ event: name, ...fields })}\n`);
+    else (warning ? this.io.stderr : this.io.stdout).write(`${human}\n`);
   }
 }
 

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { asWardenError, isWardenError, WardenError } from '../core/errors.ts';
+import { wardenVersion } from '../core/version.ts';
 import { registerAuditCommands } from './commands/audit.ts';
 import { registerGatewayCommands } from './commands/gateway.ts';
 import { registerIdentityCommands } from './commands/identity.ts';
@@ -19,6 +20,7 @@ export function buildProgram(
     .description('Warden: a key vault and signing gateway for AI agents. Agents never hold keys.')
     .option('--home <dir>', 'data directory (default: $WARDEN_HOME, else ~/.warden)')
     .option('--json', 'machine-readable output')
+    .version(wardenVersion(), '-V, --version', 'print the Warden version')
     .exitOverride()
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
@@ -41,12 +43,15 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
   // Everything this process creates (database, WAL, logs, keystore) is private to its owner.
   process.umask(0o077);
   let exitCode = EXIT_OK;
-  let json = false;
+  // Known before commander parses: a usage error must be JSON too when --json was asked for.
+  let json = wantsJson(argv.slice(2));
   const run = (action: (ctx: CliContext) => Promise<void>) =>
     async function (this: Command) {
       const globals = this.optsWithGlobals() as GlobalOptions;
       json = globals.json === true;
-      await action(new CliContext(globals, io));
+      const ctx = new CliContext(globals, io);
+      await action(ctx);
+      exitCode = ctx.exitCode;
     };
   const program = buildProgram(io, run);
   try {
@@ -55,6 +60,8 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0)
         return EXIT_OK;
+      // Commander already printed the message (and help) on stderr; stdout gets the JSON error.
+      if (json) writeJsonError(io, usageError(err.message.replace(/^error: /, '')));
       return EXIT_USAGE;
     }
     const wardenError = asWardenError(err);
@@ -66,13 +73,24 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
   return exitCode;
 }
 
+/** `--json` among the arguments before a `--` (after which everything is an operand). */
+function wantsJson(args: string[]): boolean {
+  const end = args.indexOf('--');
+  return (end === -1 ? args : args.slice(0, end)).includes('--json');
+}
+
+function writeJsonError(io: CliIo, err: WardenError): void {
+  io.stdout.write(
+    `${JSON.stringify({ error: { code: err.code, message: err.message, details: err.details } })}\n`,
+  );
+}
+
 function reportError(io: CliIo, err: WardenError, json: boolean): void {
-  if (json) {
-    io.stdout.write(
-      `${JSON.stringify({ error: { code: err.code, message: err.message, details: err.details } })}\n`,
-    );
-  }
+  if (json) writeJsonError(io, err);
   io.stderr.write(`${err.code}: ${err.message}\n`);
+  // A list of problems (every one of a bad policy, say) is shown in full, one per line.
+  const list = err.details.problemList;
+  if (typeof list === 'string') for (const line of list.split('\n')) io.stderr.write(`  - ${line}\n`);
 }
 
 function defaultIo(): CliIo {

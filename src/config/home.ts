@@ -13,6 +13,9 @@ export interface HomeLayout {
   log: string;
   unsealThrottle: string;
   auditHead: string;
+  /** Held (a kernel file lock) by the running `warden start`; `serverPid` names its process. */
+  serverLock: string;
+  serverPid: string;
 }
 
 /** `--home`, else `$WARDEN_HOME`, else `~/.warden`. Empty is refused, never the current directory. */
@@ -32,6 +35,8 @@ export function homeLayout(dir: string): HomeLayout {
     log: join(dir, 'warden.log'),
     unsealThrottle: join(dir, 'unseal-throttle.json'),
     auditHead: join(dir, 'audit-head.json'),
+    serverLock: join(dir, 'server.lock'),
+    serverPid: join(dir, 'server.pid'),
   };
 }
 

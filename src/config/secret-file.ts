@@ -13,21 +13,22 @@ export function readSecretFile(path: string): Uint8Array {
   try {
     fd = openSync(path, 'r');
   } catch {
-    throw new WardenError('FILE_NOT_FOUND', 'cannot open the secret file', { path });
+    throw new WardenError('FILE_NOT_FOUND', `cannot open ${path}`, { path });
   }
   try {
     const st = fstatSync(fd);
-    if (!st.isFile())
-      throw new WardenError('FILE_NOT_FOUND', 'the secret file is not a regular file', { path });
+    if (!st.isFile()) throw new WardenError('FILE_NOT_FOUND', `${path} is not a regular file`, { path });
     if ((st.mode & 0o077) !== 0) {
       throw new WardenError(
         'FILE_PERMISSIONS_TOO_OPEN',
-        `the secret file is readable by group or others (mode ${(st.mode & 0o777).toString(8)}); run chmod 600`,
+        `${path} is readable by group or others (mode ${(st.mode & 0o777).toString(8)}); run chmod 600 ${path}`,
         { path },
       );
     }
     if (st.size > MAX_SECRET_FILE)
-      throw new WardenError('FILE_TOO_LARGE', 'the secret file is too large', { path });
+      throw new WardenError('FILE_TOO_LARGE', `${path} is too large for a secret file (over 64 KiB)`, {
+        path,
+      });
     const buf = new Uint8Array(st.size);
     let read = 0;
     while (read < st.size) {

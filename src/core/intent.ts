@@ -45,7 +45,11 @@ export interface Intent {
   amount: bigint;
   /** Normalized destinations (EVM: lower-case 0x address). Empty when nothing is sent anywhere. */
   destinations: string[];
-  /** Most the operation can cost in fees, in the asset's base unit (EVM: gasLimit × maxFeePerGas). */
+  /**
+   * Most the operation can cost in fees (EVM: gasLimit × maxFeePerGas), in the base unit of the
+   * coin that pays them: `asset`'s, except for an EVM token, whose gas is paid in wei. Fees are
+   * money: value limits count them (docs/policy.md).
+   */
   maxFee: bigint;
   /** Hex SHA-256 of the canonical raw request: binds approvals and idempotency to exact bytes. */
   payloadDigest: string;

@@ -38,7 +38,7 @@ export function createTokenAudited(
 ): Promise<{ token: string; info: TokenInfo }> {
   if (spec.identity) warden.vault.getIdentity(spec.identity);
   return auditedChange(warden, 'token.create', spec.identity, async (tx) => {
-    const created = await createToken(tx, spec, warden.clock);
+    const created = await createToken(tx, spec, warden.clock, warden.controlPlane);
     const { id, role, capabilities, expiresAt, label } = created.info;
     return { result: created, details: { id, role, capabilities, expiresAt, label } };
   });
@@ -46,13 +46,13 @@ export function createTokenAudited(
 
 export function revokeTokenAudited(warden: Warden, id: string): Promise<TokenInfo> {
   return auditedChange(warden, 'token.revoke', null, async (tx) => {
-    const info = await revokeToken(tx, id, warden.clock);
-    return { result: info, details: { id } };
+    const info = await revokeToken(tx, id, warden.clock, warden.controlPlane);
+    return { result: info, details: { id, ...(info.tampered ? { tampered: info.tampered } : {}) } };
   });
 }
 
 export function tokens(warden: Warden): Promise<TokenInfo[]> {
-  return listTokens(warden.store.db);
+  return listTokens(warden.store.db, warden.controlPlane);
 }
 
 /** Stores a validated policy for an identity (or the default, `*`), audited with its hash. */
@@ -64,7 +64,7 @@ export function setPolicyAudited(
   const key = identity ?? DEFAULT_POLICY_KEY;
   if (identity) warden.vault.getIdentity(identity);
   return auditedChange(warden, 'policy.set', identity, async (tx) => {
-    const loaded = await storePolicy(tx, key, document, warden.actor, warden.clock);
+    const loaded = await storePolicy(tx, key, document, warden.actor, warden.clock, warden.controlPlane);
     return {
       result: loaded,
       details: { identity: key, hash: loaded.hash, rules: loaded.policy.rules.length },

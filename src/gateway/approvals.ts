@@ -1,21 +1,23 @@
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { appendAuditInTx } from '../audit/append.ts';
 import type { AuditEntry } from '../audit/entry.ts';
-import type { Decision, HoldRequirement } from '../core/decision.ts';
+import type { Decision } from '../core/decision.ts';
 import { type ErrorCode, WardenError } from '../core/errors.ts';
 import { toJsonValue } from '../core/json.ts';
 import type { Policy } from '../policy/index.ts';
-import { holdProgress } from '../policy/index.ts';
 import { riskAcceptance, riskAcceptanceBytes } from '../risk/index.ts';
 import type { RequestTable } from '../store/schema.ts';
 import type { Db } from '../store/store.ts';
 import type { GatewayContext } from './context.ts';
-import type { ProtocolHandler } from './handlers/handler.ts';
-import { intentFromJson, intentHash } from './intent-codec.ts';
+import { intentFromJson } from './intent-codec.ts';
 import { reserve, restamp, settle } from './ledger.ts';
-import { assessAndEvaluate, type Pipeline, payloadAad } from './pipeline.ts';
+import { HOLD_EXPIRY_MS, RISK_ACCEPT_WINDOW_MS } from './payload.ts';
+import { assessAndEvaluate, type Pipeline } from './pipeline.ts';
 import { loadPolicy } from './policies.ts';
+import { progressOf } from './reads.ts';
 import { decisionJson, getRequestRow, type RequestView, requestView, transition } from './requests.ts';
+import { type Handlers, type OpenedRequest, openRequest } from './review-view.ts';
+import { tokenStillValid } from './tokens.ts';
 
 /** The policy with every risk cap lifted (the highest possible score is 16). */
 function withoutRiskCaps(policy: Policy): Policy {
@@ -26,25 +28,13 @@ function withoutRiskCaps(policy: Policy): Policy {
   };
 }
 
+const ACCEPT_REFUSAL_MESSAGES = {
+  ACCEPTANCE_EXPIRED: 'the denial is older than a hold may wait; the agent must ask again',
+  TOKEN_INVALID: 'the token that asked was revoked or has expired',
+  APPROVAL_MISMATCH: 'the stored payload no longer matches the reviewed intent',
+} as const;
+
 const POLICY_REFUSALS = new Set(['POLICY_DENIED', 'NO_MATCHING_RULE', 'DESTINATION_DENIED']);
-
-/** A held request expires (and its reservation is released) if not released within this time. */
-export const HOLD_EXPIRY_MS = 7 * 24 * 60 * 60 * 1000;
-
-export interface HeldRequest extends RequestView {
-  /** SHA-256 of the exact intent: what an approval is bound to. */
-  intentHash: string;
-  approvals: { operator: string; verdict: string; at: string }[];
-  state: string;
-  remainingApprovals: number;
-  releaseAt: string | null;
-}
-
-type Handlers = ReadonlyMap<string, ProtocolHandler<unknown>>;
-
-export function handlerKey(protocol: string, action: string): string {
-  return `${protocol}/${action}`;
-}
 
 /**
  * Holds for human approval or a delay. An approval is bound to the hash of the exact intent it
@@ -63,18 +53,6 @@ export class Approvals {
      */
     private readonly executeHere: boolean = true,
   ) {}
-
-  async list(): Promise<HeldRequest[]> {
-    const rows = await this.ctx.store.db
-      .selectFrom('request')
-      .selectAll()
-      .where('status', '=', 'held')
-      .orderBy('created_at')
-      .execute();
-    const out: HeldRequest[] = [];
-    for (const row of rows) out.push(await this.#heldView(this.ctx.store.db, row));
-    return out;
-  }
 
   async decide(
     actor: string,
@@ -135,8 +113,11 @@ export class Approvals {
 
   /**
    * An operator overrides a risk denial: a signed risk-acceptance record (who, why, the assessment)
-   * goes into the audit log, and the request is evaluated again with risk caps lifted — every other
-   * rule (limits, lists, holds) still applies.
+   * goes into the audit log, and the request is evaluated again under the policy now in force with
+   * risk caps lifted — every other rule (limits, lists, holds) still applies. It checks what a
+   * release checks: the asking token is still valid, the denial is no older than a hold may wait,
+   * and the kept payload still rebuilds the reviewed intent. A refused acceptance drops the payload
+   * for good (it could never pass again) and is audited.
    */
   async acceptRisk(actor: string, requestId: string, reason: string): Promise<RequestView> {
     const row = await getRequestRow(this.ctx.store.db, requestId);
@@ -144,7 +125,7 @@ export class Approvals {
     if (row.status !== 'denied' || stored.code !== 'RISK_TOO_HIGH' || !row.payload) {
       throw new WardenError(
         'REQUEST_NOT_PENDING',
-        'only a request denied for its risk can have its risk accepted',
+        'only a request denied for its risk, whose payload is still kept, can have its risk accepted',
         { requestId },
       );
     }
@@ -158,14 +139,29 @@ export class Approvals {
     });
     const signature = await this.ctx.keyring.sign(riskAcceptanceBytes(record));
     const intent = intentFromJson(row.intent);
-    const relaxed = withoutRiskCaps((await loadPolicy(this.ctx.store.db, row.identity)).policy);
-    const ready = await this.ctx.store.transaction(async (tx) => {
+    const acceptance = {
+      acceptance: toJsonValue(record),
+      signature: bytesToHex(signature),
+      keyId: this.ctx.keyring.keyId,
+    };
+    const outcome = await this.ctx.store.transaction(async (tx) => {
       const current = await getRequestRow(tx, requestId);
       const currentCode = (JSON.parse(current.decision) as Decision).code;
       if (current.status !== 'denied' || currentCode !== 'RISK_TOO_HIGH' || !current.payload) {
-        throw new WardenError('REQUEST_NOT_PENDING', `the request is ${current.status}`);
+        throw new WardenError('REQUEST_NOT_PENDING', `the request is ${current.status}`, { requestId });
       }
       const at = this.ctx.clock.now();
+      const refusal = await this.#acceptRefusal(tx, current, at);
+      if (refusal) {
+        await tx
+          .updateTable('request')
+          .set({ payload: null, updated_at: at.toISOString() })
+          .where('id', '=', requestId)
+          .execute();
+        await this.#audit(tx, actor, row, 'risk.accept', 'denied', { ...acceptance, code: refusal });
+        return { refusal };
+      }
+      const relaxed = withoutRiskCaps((await loadPolicy(tx, row.identity)).policy);
       const decision = await assessAndEvaluate(
         intent,
         relaxed,
@@ -189,13 +185,9 @@ export class Approvals {
           hold_approvals: decision.hold?.approvals ?? 0,
           hold_delay_ms: (decision.hold?.delaySeconds ?? 0) * 1000,
           error_code: decision.outcome === 'deny' ? decision.code : null,
-          payload:
-            decision.outcome === 'hold'
-              ? current.payload
-              : decision.outcome === 'allow'
-                ? current.payload
-                : null,
-          created_at: decision.outcome === 'hold' ? at.toISOString() : current.created_at,
+          payload: decision.outcome === 'deny' ? null : current.payload,
+          // A hold waits (and expires) from now, not from the denial.
+          created_at: status === 'held' ? at.toISOString() : current.created_at,
           updated_at: at.toISOString(),
         })
         .where('id', '=', requestId)
@@ -203,19 +195,60 @@ export class Approvals {
         .execute();
       if (decision.outcome !== 'deny') await reserve(tx, requestId, intent, at);
       await this.#audit(tx, actor, row, 'risk.accept', decision.outcome === 'deny' ? 'denied' : 'ok', {
-        acceptance: toJsonValue(record),
-        signature: bytesToHex(signature),
-        keyId: this.ctx.keyring.keyId,
+        ...acceptance,
         decision: toJsonValue(decision),
       });
-      return decision.outcome === 'allow' && this.executeHere ? { ...current, status: 'executing' } : null;
+      return { ready: status === 'executing' ? { ...current, status: 'executing' } : null };
     });
-    if (ready) await this.#execute(ready, actor);
+    if ('refusal' in outcome) {
+      throw new WardenError(
+        outcome.refusal,
+        ACCEPT_REFUSAL_MESSAGES[outcome.refusal as keyof typeof ACCEPT_REFUSAL_MESSAGES],
+        { requestId },
+      );
+    }
+    if (outcome.ready) await this.#execute(outcome.ready, actor);
     return requestView(await getRequestRow(this.ctx.store.db, requestId));
+  }
+
+  /** Why a risk denial can no longer be accepted, if it cannot. */
+  async #acceptRefusal(tx: Db, row: RequestTable, now: Date): Promise<ErrorCode | null> {
+    if (now.getTime() - Date.parse(row.created_at) > RISK_ACCEPT_WINDOW_MS) return 'ACCEPTANCE_EXPIRED';
+    if (!(await tokenStillValid(tx, row.token_id, now))) return 'TOKEN_INVALID';
+    try {
+      if (!(await openRequest(row, this.handlers, this.ctx.keyring)).matches) return 'APPROVAL_MISMATCH';
+    } catch {
+      return 'APPROVAL_MISMATCH';
+    }
+    return null;
+  }
+
+  /** Drops the payloads of risk denials past the acceptance window: they can never be signed. */
+  async expireRiskPayloads(now: Date): Promise<number> {
+    const cutoff = new Date(now.getTime() - RISK_ACCEPT_WINDOW_MS).toISOString();
+    const db = this.ctx.store.db;
+    const stale = await db
+      .selectFrom('request')
+      .select('id')
+      .where('status', '=', 'denied')
+      .where('payload', 'is not', null)
+      .where('created_at', '<=', cutoff)
+      .limit(1)
+      .execute();
+    if (stale.length === 0) return 0;
+    const result = await db
+      .updateTable('request')
+      .set({ payload: null, updated_at: now.toISOString() })
+      .where('status', '=', 'denied')
+      .where('payload', 'is not', null)
+      .where('created_at', '<=', cutoff)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
   }
 
   /** Releases delayed holds whose time has come and expires stale ones. Returns how many ran. */
   async tick(): Promise<number> {
+    await this.expireRiskPayloads(this.ctx.clock.now());
     const nowMs = this.ctx.clock.now().getTime();
     const db = this.ctx.store.db;
     const held = await db
@@ -260,7 +293,7 @@ export class Approvals {
   /** Moves a held request on if it can: vetoed → denied, expired → denied, ready → executing. */
   async #advance(tx: Db, row: RequestTable, actor: string): Promise<RequestTable | null> {
     const now = this.ctx.clock.now();
-    const progress = await this.#progress(tx, row);
+    const { progress } = await progressOf(tx, row, now);
     // Past its expiry a hold is closed, whatever approvals arrive late.
     const expired = now.getTime() - Date.parse(row.created_at) > HOLD_EXPIRY_MS + row.hold_delay_ms;
     const refusal =
@@ -290,12 +323,7 @@ export class Approvals {
    * not counted twice; a risk denial is the operator's to accept).
    */
   async #releaseRefusal(tx: Db, row: RequestTable, now: Date): Promise<ErrorCode | null> {
-    const token = await tx
-      .selectFrom('token')
-      .select(['revoked_at', 'expires_at'])
-      .where('id', '=', row.token_id)
-      .executeTakeFirst();
-    if (!token || token.revoked_at || Date.parse(token.expires_at) <= now.getTime()) return 'TOKEN_INVALID';
+    if (!(await tokenStillValid(tx, row.token_id, now))) return 'TOKEN_INVALID';
     const intent = intentFromJson(row.intent);
     const { policy } = await loadPolicy(tx, row.identity);
     const decision = await assessAndEvaluate(
@@ -309,52 +337,14 @@ export class Approvals {
       : null;
   }
 
-  async #progress(db: Db, row: RequestTable) {
-    const rows = await db.selectFrom('approval').selectAll().where('request_id', '=', row.id).execute();
-    // Only approvals of this exact intent count.
-    const bound = rows.filter((a) => a.intent_hash === row.intent_hash);
-    const requirement: HoldRequirement = {
-      approvals: row.hold_approvals,
-      delaySeconds: row.hold_delay_ms / 1000,
-      reasons: [],
-    };
-    return holdProgress(
-      {
-        requirement,
-        heldAt: new Date(row.created_at),
-        approvals: bound
-          .filter((a) => a.verdict === 'approve')
-          .map((a) => ({ operator: a.operator, at: new Date(a.at) })),
-        vetoes: bound
-          .filter((a) => a.verdict === 'deny')
-          .map((a) => ({ operator: a.operator, at: new Date(a.at) })),
-      },
-      this.ctx.clock.now(),
-    );
-  }
-
-  async #heldView(db: Db, row: RequestTable): Promise<HeldRequest> {
-    const progress = await this.#progress(db, row);
-    const approvals = await db.selectFrom('approval').selectAll().where('request_id', '=', row.id).execute();
-    return {
-      ...requestView(row),
-      approvals: approvals.map((a) => ({ operator: a.operator, verdict: a.verdict, at: a.at })),
-      state: progress.state,
-      remainingApprovals: progress.remainingApprovals,
-      intentHash: row.intent_hash,
-      releaseAt: progress.releaseAt?.toISOString() ?? null,
-    };
-  }
-
   /** Executes a released request from its sealed payload, after checking it is what was approved. */
   async #execute(row: RequestTable, actor: string): Promise<void> {
-    const handler = this.handlers.get(handlerKey(row.protocol, row.action));
     const intent = intentFromJson(row.intent);
-    let parsed: unknown;
+    let opened: OpenedRequest;
     try {
-      if (!handler || !row.payload) throw new Error('missing handler or payload');
-      if (intentHash(intent) !== row.intent_hash) throw new Error('intent hash mismatch');
-      parsed = handler.decode(await this.ctx.keyring.decrypt(row.payload, payloadAad(row.id)));
+      // The payload must rebuild exactly the review the approvals were bound to.
+      opened = await openRequest(row, this.handlers, this.ctx.keyring);
+      if (!opened.matches) throw new Error('intent hash mismatch');
     } catch {
       await this.ctx.store.transaction(async (tx) => {
         const now = this.ctx.clock.now();
@@ -367,7 +357,7 @@ export class Approvals {
       });
       return;
     }
-    await this.pipeline.execute(row.id, handler, parsed, intent, actor);
+    await this.pipeline.execute(row.id, opened.handler, opened.parsed, intent, actor);
   }
 
   async #audit(

@@ -4,7 +4,8 @@ import { isWardenError, WardenError } from '../core/errors.ts';
 import { toJsonValue } from '../core/json.ts';
 import { actorOf, type Principal } from '../core/principal.ts';
 import { explainPolicy } from '../policy/index.ts';
-import { Approvals, type HeldRequest, handlerKey } from './approvals.ts';
+import { Approvals } from './approvals.ts';
+import { AuthFailureThrottle, DEFAULT_AUTH_THROTTLE } from './auth-throttle.ts';
 import type { GatewayContext } from './context.ts';
 import type { ProtocolHandler } from './handlers/handler.ts';
 import { nostrSignHandler } from './handlers/nostr.ts';
@@ -13,8 +14,10 @@ import { LedgerCache } from './ledger-cache.ts';
 import { Pipeline, requireAgent } from './pipeline.ts';
 import { loadPolicy } from './policies.ts';
 import { type RateLimit, SlidingWindowLimiter } from './rate-limit.ts';
+import { type HeldRequest, Reads, type RequestFilter, type ReviewedRequest } from './reads.ts';
 import { getRequestRow, type RequestView, requestView } from './requests.ts';
-import { authenticate } from './tokens.ts';
+import { handlerKey } from './review-view.ts';
+import { authenticate, presentedTokenId } from './tokens.ts';
 import type { Warden } from './warden.ts';
 
 export const OPERATIONS = ['nostr.sign', 'evm.send'] as const;
@@ -25,6 +28,8 @@ export interface GatewayOptions {
   /** Extra protocol handlers (EVM needs its RPC endpoints); Nostr signing is always there. */
   handlers?: ProtocolHandler<unknown>[];
   rateLimits?: (operation: string) => RateLimit;
+  /** How failed authentications are slowed down (delays, bounds); limits come from rateLimits. */
+  authThrottle?: Partial<typeof DEFAULT_AUTH_THROTTLE>;
   /** Whether this process executes released holds (the server); false for the CLI. Default true. */
   executeApprovals?: boolean;
 }
@@ -34,7 +39,9 @@ export const MAX_WAITS_PER_TOKEN = 8;
 
 /** Default sliding-window limits per token and operation. */
 export function defaultRateLimits(operation: string): RateLimit {
-  if (operation === 'auth.failure') return { max: 20, windowMs: 60_000 };
+  // Failed authentications: per presented token id, and in total (see AuthFailureThrottle).
+  if (operation === 'auth.failure') return { max: 10, windowMs: 60_000 };
+  if (operation === 'auth.failure.global') return { max: 100, windowMs: 60_000 };
   if (operation.startsWith('read.')) return { max: 600, windowMs: 60_000 };
   return { max: 1200, windowMs: 60_000 };
 }
@@ -47,6 +54,8 @@ export class Gateway {
   readonly ctx: GatewayContext;
   readonly pipeline: Pipeline;
   readonly approvals: Approvals;
+  readonly reads: Reads;
+  readonly #authThrottle: AuthFailureThrottle;
   readonly #handlers = new Map<string, ProtocolHandler<unknown>>();
   readonly #byOperation = new Map<string, ProtocolHandler<unknown>>();
 
@@ -72,7 +81,15 @@ export class Gateway {
       this.#handlers.set(handlerKey(h.protocol, h.action), h);
       this.#byOperation.set(h.operation, h);
     }
+    const limits = options.rateLimits ?? defaultRateLimits;
+    this.#authThrottle = new AuthFailureThrottle({
+      ...DEFAULT_AUTH_THROTTLE,
+      ...options.authThrottle,
+      perToken: limits('auth.failure'),
+      global: limits('auth.failure.global'),
+    });
     this.pipeline = new Pipeline(this.ctx);
+    this.reads = new Reads(this.ctx, this.#handlers);
     this.approvals = new Approvals(this.ctx, this.pipeline, this.#handlers, options.executeApprovals ?? true);
   }
 
@@ -80,16 +97,27 @@ export class Gateway {
     return [...this.#byOperation.keys()];
   }
 
-  async authenticate(authorization: string | undefined, clientKey: string): Promise<Principal> {
-    // A client that keeps failing is refused before its next attempt is even checked.
-    this.ctx.limiter.check(clientKey, 'auth.failure', this.ctx.clock.now().getTime());
+  /**
+   * Every credential is checked, whatever failed before: a valid token is never refused because of
+   * other clients' failures. Failures are slowed down per presented token id and in total.
+   */
+  async authenticate(authorization: string | undefined): Promise<Principal> {
     let principal: Principal;
     try {
       principal = await authenticate(this.ctx.store.db, authorization, this.ctx.clock);
     } catch (err) {
-      // Repeated failures from one client are rate limited too (token guessing).
-      this.ctx.limiter.hit(clientKey, 'auth.failure', this.ctx.clock.now().getTime());
-      throw err;
+      // Sealed, token rows cannot be checked (their MAC key is gone): not a failure to count.
+      if (isWardenError(err, 'VAULT_SEALED')) this.#requireUnsealed();
+      const verdict = this.#authThrottle.failure(
+        presentedTokenId(authorization),
+        this.ctx.clock.now().getTime(),
+      );
+      if (!verdict.limited) throw err;
+      await this.#authThrottle.wait(verdict.delayMs, sleep);
+      throw new WardenError('RATE_LIMITED', 'too many failed authentications; slow down', {
+        operation: 'auth.failure',
+        retryAfterSeconds: verdict.retryAfterSeconds,
+      });
     }
     // A sealed vault serves nothing and says so (not an authentication failure: not counted).
     this.#requireUnsealed();
@@ -200,7 +228,32 @@ export class Gateway {
   async listApprovals(principal: Principal): Promise<HeldRequest[]> {
     this.#requireRole(principal, ['operator', 'admin', 'viewer']);
     this.#limit(principal, 'read.approvals');
-    return this.approvals.list();
+    return this.reads.heldRequests();
+  }
+
+  /** A request's row, for the CLI's local operator views (the CLI holds the vault already). */
+  requestRow(requestId: string) {
+    return getRequestRow(this.ctx.store.db, requestId);
+  }
+
+  /** One request as an approver reviews it: full payload, summary, intent hash, approvals. */
+  async showApproval(principal: Principal, requestId: string): Promise<HeldRequest> {
+    this.#requireRole(principal, ['operator', 'admin', 'viewer']);
+    this.#limit(principal, 'read.approvals');
+    return this.reads.held(await getRequestRow(this.ctx.store.db, requestId));
+  }
+
+  /** Requests by status (or the risk denials that may be accepted); an agent sees its own only. */
+  async listRequests(
+    principal: Principal,
+    filter: { status?: RequestFilter; identity?: string; limit?: number },
+  ): Promise<ReviewedRequest[]> {
+    this.#limit(principal, 'read.request');
+    const identity =
+      principal.role === 'agent' || filter.identity !== undefined
+        ? this.#scope(principal, filter.identity)
+        : undefined;
+    return this.reads.requests({ ...filter, ...(identity === undefined ? {} : { identity }) });
   }
 
   async decide(

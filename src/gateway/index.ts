@@ -14,6 +14,12 @@ export { evmHandlers } from './evm-setup.ts';
 export { Gateway, type GatewayOptions } from './gateway.ts';
 export { ledgerTotals } from './ledger.ts';
 export { loadPolicy } from './policies.ts';
+export {
+  type HeldRequest,
+  REQUEST_FILTERS,
+  type RequestFilter,
+  type ReviewedRequest,
+} from './reads.ts';
 export { reconcile, stuckRequests } from './reconcile.ts';
 export type { TokenInfo } from './tokens.ts';
 export { readBackupFile, verifyAuditSealed, Warden, type WardenOptions } from './warden.ts';

@@ -5,13 +5,32 @@ import { type Canonical, canonicalJson } from '../core/canonical.ts';
 import type { Intent } from '../core/intent.ts';
 import { toJsonValue } from '../core/json.ts';
 
-/** Intents are stored as JSON (bigints as decimal strings) and bound to approvals by their hash. */
+/** Intents are stored as JSON (bigints as decimal strings). */
 export function intentJson(intent: Intent): string {
   return canonicalJson(toJsonValue(intent) as Canonical);
 }
 
-export function intentHash(intent: Intent): string {
-  return bytesToHex(sha256(utf8(intentJson(intent))));
+/**
+ * What an approval is bound to, shown whole to the approver: the operation, the intent the policy
+ * judged, and the full payload exactly as it will be signed. Its hash (`intentHash` in the API) is
+ * SHA-256 of its canonical JSON, so an operator can recompute it from what is shown.
+ */
+export interface Review {
+  operation: string;
+  intent: Canonical;
+  payload: Canonical;
+}
+
+export function reviewDocument(operation: string, intent: Intent, payload: Record<string, unknown>): Review {
+  return {
+    operation,
+    intent: toJsonValue(intent) as Canonical,
+    payload: toJsonValue(payload) as Canonical,
+  };
+}
+
+export function reviewHash(review: Review): string {
+  return bytesToHex(sha256(utf8(canonicalJson(review as unknown as Canonical))));
 }
 
 export function intentFromJson(text: string): Intent {

@@ -13,6 +13,11 @@ import type { Db } from '../store/store.ts';
  * The budget ledger in the store. Reserve inside the same transaction that read the window totals
  * and evaluated the policy; after signing/broadcasting, commit or release; an outcome that is not
  * known stays counted (`unknown`) until reconciled. Released entries never count.
+ *
+ * Fees are money: each entry books its fee beside its amount, and value windows count both. The
+ * reservation books the worst case (`intent.maxFee`); the commit keeps it until the fee actually
+ * paid is known (an EVM receipt: `warden ledger reconcile --from-chain`), which then replaces it
+ * (`fee_final` 1). Every change takes a newer version, as the cache requires.
  */
 export type LedgerStatus = 'reserved' | 'committed' | 'released' | 'unknown';
 /** The statuses that count in a window (released entries never do). */
@@ -30,6 +35,7 @@ export const ENTRY_COLUMNS = [
   'contract',
   'function_selector',
   'amount',
+  'fee',
   'at',
   'status',
   'version',
@@ -52,6 +58,7 @@ export function entryFromRow(r: LedgerEntryRow, now: Date): LedgerEntry {
     contract: r.contract,
     functionSelector: r.function_selector,
     amount: BigInt(r.amount),
+    fee: BigInt(r.fee),
     at: r.status === 'committed' ? r.at : Math.max(r.at, now.getTime()),
     status: r.status as LedgerEntry['status'],
   };
@@ -129,6 +136,9 @@ export async function reserve(tx: Db, requestId: string, intent: Intent, at: Dat
       contract: e.contract,
       function_selector: e.functionSelector,
       amount: e.amount.toString(),
+      fee: e.fee.toString(),
+      // Nothing to learn later about an operation that pays no fee.
+      fee_final: e.fee === 0n ? 1 : 0,
       at: e.at,
       status: 'reserved',
       updated_at: at.toISOString(),
@@ -137,20 +147,84 @@ export async function reserve(tx: Db, requestId: string, intent: Intent, at: Dat
     .execute();
 }
 
-/** Moves a request's reservation to its final state; a committed entry never changes again. */
+/**
+ * What an operation is known to have spent, from its network (an EVM receipt): the fee paid (null
+ * when the network did not say: the worst case stays booked), and whether its value moved (a
+ * reverted EVM transaction pays its fee and moves nothing).
+ */
+export interface Spent {
+  fee: bigint | null;
+  valueMoved: boolean;
+}
+
+function spentColumns(spent: Spent): { fee?: string; fee_final?: number; amount?: string } {
+  if (spent.fee !== null && spent.fee < 0n) throw new Error('a fee paid is never negative');
+  return {
+    ...(spent.fee === null ? {} : { fee: spent.fee.toString(), fee_final: 1 }),
+    ...(spent.valueMoved ? {} : { amount: '0' }),
+  };
+}
+
+/**
+ * Moves a request's reservation to its final state. A commit keeps the worst-case fee booked at
+ * reserve unless `spent` says what was paid; released entries never count, whatever their fee.
+ */
 export async function settle(
   tx: Db,
   requestId: string,
   status: Exclude<LedgerStatus, 'reserved'>,
   at: Date,
+  spent?: Spent,
 ): Promise<number> {
   const result = await tx
     .updateTable('ledger')
-    .set({ status, updated_at: at.toISOString(), version: (await ledgerVersion(tx)) + 1 })
+    .set({
+      status,
+      updated_at: at.toISOString(),
+      version: (await ledgerVersion(tx)) + 1,
+      ...(spent !== undefined && status === 'committed' ? spentColumns(spent) : {}),
+    })
     .where('request_id', '=', requestId)
     .where('status', 'in', ['reserved', 'unknown'])
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
+}
+
+/**
+ * The fee paid, learned after the commit: replaces the worst case of a committed entry (and its
+ * amount with 0 when the value never moved). Only once: a final fee never changes again.
+ */
+export async function settleFee(
+  tx: Db,
+  requestId: string,
+  spent: Spent & { fee: bigint },
+  at: Date,
+): Promise<number> {
+  const result = await tx
+    .updateTable('ledger')
+    .set({ ...spentColumns(spent), updated_at: at.toISOString(), version: (await ledgerVersion(tx)) + 1 })
+    .where('request_id', '=', requestId)
+    .where('status', '=', 'committed')
+    .where('fee_final', '=', 0)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/** Committed entries whose fee is still the worst case, oldest first: what a receipt can settle. */
+export function openFees(
+  db: Db,
+  protocol: string,
+  limit: number,
+): Promise<{ request_id: string; identity: string; fee: string }[]> {
+  return db
+    .selectFrom('ledger')
+    .select(['request_id', 'identity', 'fee'])
+    .where('fee_final', '=', 0)
+    .where('status', '=', 'committed')
+    .where('protocol', '=', protocol)
+    .orderBy('at')
+    .limit(limit)
+    .execute();
 }
 
 /** A held reservation released for execution counts from the moment it is spent. */
@@ -168,6 +242,9 @@ export interface LedgerRow {
   identity: string;
   asset: string;
   amount: string;
+  /** The fee booked: the worst case while `feeFinal` is false, then the fee actually paid. */
+  fee: string;
+  feeFinal: boolean;
   status: string;
   at: string;
 }
@@ -189,22 +266,29 @@ export async function listLedger(
     identity: r.identity,
     asset: r.asset,
     amount: r.amount,
+    fee: r.fee,
+    feeFinal: r.fee_final === 1,
     status: r.status,
     at: new Date(r.at).toISOString(),
   }));
 }
 
 /** Exact totals per identity, asset and status, summed as bigint (amounts are decimal text). */
-export async function ledgerTotals(
-  db: Db,
-  identity?: string,
-): Promise<{ identity: string; asset: string; status: string; total: bigint; count: number }[]> {
-  let q = db.selectFrom('ledger').select(['identity', 'asset', 'status', 'amount']);
+export interface LedgerTotal {
+  identity: string;
+  asset: string;
+  status: string;
+  /** Amounts moved, in the asset's base unit. */
+  total: bigint;
+  /** Fees booked beside them (worst case until the fee paid is known): money too. */
+  fees: bigint;
+  count: number;
+}
+
+export async function ledgerTotals(db: Db, identity?: string): Promise<LedgerTotal[]> {
+  let q = db.selectFrom('ledger').select(['identity', 'asset', 'status', 'amount', 'fee']);
   if (identity) q = q.where('identity', '=', identity);
-  const totals = new Map<
-    string,
-    { identity: string; asset: string; status: string; total: bigint; count: number }
-  >();
+  const totals = new Map<string, LedgerTotal>();
   for (const r of await q.execute()) {
     const key = `${r.identity}|${r.asset}|${r.status}`;
     const t = totals.get(key) ?? {
@@ -212,9 +296,11 @@ export async function ledgerTotals(
       asset: r.asset,
       status: r.status,
       total: 0n,
+      fees: 0n,
       count: 0,
     };
     t.total += BigInt(r.amount);
+    t.fees += BigInt(r.fee);
     t.count += 1;
     totals.set(key, t);
   }

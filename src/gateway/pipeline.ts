@@ -1,7 +1,6 @@
 import { appendAuditInTx } from '../audit/append.ts';
 import { writeCheckpoint } from '../audit/checkpoint.ts';
 import type { AuditEntry } from '../audit/entry.ts';
-import { utf8 } from '../core/bytes.ts';
 import type { Canonical } from '../core/canonical.ts';
 import type { Decision } from '../core/decision.ts';
 import { WardenError } from '../core/errors.ts';
@@ -12,10 +11,12 @@ import { actorOf, type Principal } from '../core/principal.ts';
 import { evaluate, type Policy, snapshotHorizon } from '../policy/index.ts';
 import { assessRisk, toleranceFromPolicy } from '../risk/index.ts';
 import type { RequestTable } from '../store/schema.ts';
+import type { Db } from '../store/store.ts';
 import type { GatewayContext } from './context.ts';
 import type { ExecutionOutcome, ProtocolHandler } from './handlers/handler.ts';
-import { intentFromJson, intentHash, intentJson } from './intent-codec.ts';
+import { intentFromJson, intentJson, reviewDocument, reviewHash } from './intent-codec.ts';
 import { loadSnapshot, reserve, settle } from './ledger.ts';
+import { MAX_ACCEPTABLE_DENIALS, MAX_PENDING_HOLDS, payloadAad } from './payload.ts';
 import { loadPolicy } from './policies.ts';
 import {
   decisionJson,
@@ -26,10 +27,6 @@ import {
   requestView,
   transition,
 } from './requests.ts';
-
-export function payloadAad(requestId: string): Uint8Array {
-  return utf8(`warden/request-payload/v1/${requestId}`);
-}
 
 const STATUS_FOR: Record<Decision['outcome'], RequestStatus> = {
   allow: 'executing',
@@ -53,6 +50,18 @@ export function requireAgent(principal: Principal, capability: string): string {
   return principal.identity;
 }
 
+/** Risk-denied requests of an identity whose payload is still kept for an operator to accept. */
+export async function acceptableDenials(db: Db, identity: string): Promise<number> {
+  const row = await db
+    .selectFrom('request')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('identity', '=', identity)
+    .where('status', '=', 'denied')
+    .where('payload', 'is not', null)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
 export function assessAndEvaluate(
   intent: Intent,
   policy: Policy,
@@ -70,9 +79,6 @@ export function assessAndEvaluate(
  * intent → risk → policy → (ledger reservation + audit record, one transaction) → signer →
  * settle (commit or release + audit record). Dry runs stop after policy and write nothing.
  */
-/** Held requests one identity may have waiting at once: holds reserve budget and cost scheduler work. */
-export const MAX_PENDING_HOLDS = 100;
-
 export class Pipeline {
   readonly #inFlight = new Set<Promise<void>>();
 
@@ -113,7 +119,9 @@ export class Pipeline {
       if (existing) return this.#replay(existing, handler.digest(parsed));
     }
     const intent = await handler.toIntent(identity, parsed);
-    const hash = intentHash(intent);
+    const hash = reviewHash(
+      reviewDocument(handler.operation, intent, handler.review(parsed, intent).payload),
+    );
     const loaded = await loadPolicy(ctx.store.db, identity);
     const requestId = randomId('req');
     const sealedPayload = await ctx.keyring.encrypt(handler.encode(parsed), payloadAad(requestId));
@@ -147,7 +155,10 @@ export class Pipeline {
           );
         }
       }
-      const keepPayload = decision.outcome === 'hold' || decision.code === 'RISK_TOO_HIGH';
+      const keepPayload =
+        decision.outcome === 'hold' ||
+        (decision.code === 'RISK_TOO_HIGH' &&
+          (await acceptableDenials(tx, identity)) < MAX_ACCEPTABLE_DENIALS);
       await tx
         .insertInto('request')
         .values({
@@ -185,6 +196,7 @@ export class Pipeline {
             intent: toJsonValue(intent),
             decision: toJsonValue(decision),
             policyHash: loaded.hash,
+            ...(decision.code === 'RISK_TOO_HIGH' ? { acceptable: keepPayload } : {}),
           },
         ),
         ctx.clock,
@@ -252,7 +264,7 @@ export class Pipeline {
           'request settled by reconcile while executing',
         );
       } else {
-        await settle(tx, requestId, ledgerStatus, now);
+        await settle(tx, requestId, ledgerStatus, now, outcome.status === 'done' ? outcome.spent : undefined);
       }
       await appendAuditInTx(
         tx,

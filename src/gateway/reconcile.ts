@@ -1,7 +1,7 @@
 import { appendAuditInTx } from '../audit/append.ts';
 import { WardenError } from '../core/errors.ts';
 import { returnNonce, spentNonceOf } from './evm-nonces.ts';
-import { settle } from './ledger.ts';
+import { type Spent, settle } from './ledger.ts';
 import { getRequestRow, transition } from './requests.ts';
 import type { Warden } from './warden.ts';
 
@@ -55,12 +55,17 @@ export async function stuckRequests(warden: Warden, olderThanMs = STUCK_AFTER_MS
   }));
 }
 
-/** An operator's verdict on a stuck request: it happened (commit) or it did not (release). */
+/**
+ * An operator's verdict on a stuck request: it happened (commit) or it did not (release). `spent`
+ * is what the chain says it cost: a commit then books the fee paid instead of the worst case, and
+ * a release of a transaction that was mined but reverted still counts its fee (amount 0, since
+ * fees are money). Without it a commit keeps the worst-case fee until the paid one is learned.
+ */
 export async function reconcile(
   warden: Warden,
   requestId: string,
   verdict: 'commit' | 'release',
-  options: { returnNonce?: boolean } = {},
+  options: { returnNonce?: boolean; spent?: Spent } = {},
 ): Promise<void> {
   await warden.store.transaction(async (tx) => {
     const row = await getRequestRow(tx, requestId);
@@ -76,7 +81,15 @@ export async function reconcile(
       error_code: verdict === 'commit' ? null : 'RECONCILED_NOT_EXECUTED',
       payload: null,
     });
-    await settle(tx, requestId, verdict === 'commit' ? 'committed' : 'released', now);
+    const paid = options.spent;
+    const feeOnly = verdict === 'release' && paid !== undefined;
+    await settle(
+      tx,
+      requestId,
+      verdict === 'commit' || feeOnly ? 'committed' : 'released',
+      now,
+      feeOnly ? { ...paid, valueMoved: false } : paid,
+    );
     // Not sent after all: its nonce is free again, or every later transaction would wait behind it.
     const spent =
       verdict === 'release' && options.returnNonce !== false && row.protocol === 'evm' && row.result !== null
@@ -92,7 +105,12 @@ export async function reconcile(
         action: 'ledger.reconcile',
         outcome: 'ok',
         summary: { operationId: requestId, protocol: row.protocol },
-        details: { verdict, previousStatus: row.status, nonceReturned },
+        details: {
+          verdict,
+          previousStatus: row.status,
+          nonceReturned,
+          feePaid: paid?.fee?.toString() ?? null,
+        },
       },
       warden.clock,
     );

@@ -1,5 +1,11 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { base64urlnopad } from '@scure/base';
+import {
+  CONTROL_PLANE_TAMPERED,
+  type ControlPlaneFinding,
+  tokenMacMessage,
+  tokenRowProblem,
+} from '../audit/control-plane.ts';
 import { constantTimeEqual } from '../core/bytes.ts';
 import type { Clock } from '../core/clock.ts';
 import { WardenError } from '../core/errors.ts';
@@ -7,12 +13,22 @@ import { randomId } from '../core/ids.ts';
 import { CAPABILITIES, type Capability, type Principal, ROLES, type Role } from '../core/principal.ts';
 import type { TokenTable } from '../store/schema.ts';
 import type { Db } from '../store/store.ts';
+import { type ControlPlane, controlPlaneOf } from './control-plane.ts';
 
 /**
  * Bearer tokens: `wdn_<id>_<secret>` where the secret is 256 random bits. Only SHA-256 of the
- * secret is stored; the token is shown once. Lookup is by id, comparison in constant time.
+ * secret is stored; the token is shown once. Lookup is by id, comparison in constant time. Every
+ * row carries the control-plane MAC (audit/control-plane.ts): one that fails is never honoured.
  */
 const TOKEN_PATTERN = /^wdn_(tok_[a-z2-7]{26})_([A-Za-z0-9_-]{43})$/;
+/** The token id a bearer credential names, if it is well-formed (failures are counted per id). */
+export function presentedTokenId(authorization: string | undefined): string | null {
+  const match = authorization?.startsWith('Bearer ')
+    ? TOKEN_PATTERN.exec(authorization.slice(7).trim())
+    : null;
+  return match?.[1] ?? null;
+}
+
 export const DEFAULT_TOKEN_TTL_MS = 90 * 24 * 60 * 60 * 1000;
 export const MAX_TOKEN_TTL_MS = 366 * 24 * 60 * 60 * 1000;
 
@@ -33,6 +49,8 @@ export interface TokenInfo {
   createdAt: string;
   expiresAt: string;
   revokedAt: string | null;
+  /** Set when the row fails its MAC (CONTROL_PLANE_TAMPERED): it never authenticates. */
+  tampered?: ControlPlaneFinding['reason'];
 }
 
 export function validateTokenSpec(spec: TokenSpec): void {
@@ -65,6 +83,7 @@ export async function createToken(
   tx: Db,
   spec: TokenSpec,
   clock: Clock,
+  cp: ControlPlane,
 ): Promise<{ token: string; info: TokenInfo }> {
   validateTokenSpec(spec);
   const id = randomId('tok');
@@ -81,22 +100,41 @@ export async function createToken(
     expiresAt: new Date(now.getTime() + (spec.ttlMs ?? DEFAULT_TOKEN_TTL_MS)).toISOString(),
     revokedAt: null,
   };
+  const row = {
+    id,
+    secret_hash: sha256(secret),
+    role: info.role,
+    identity: info.identity,
+    capabilities: JSON.stringify(info.capabilities),
+    label: info.label,
+    created_at: info.createdAt,
+    expires_at: info.expiresAt,
+    revoked_at: null,
+  };
+  secret.fill(0);
   await tx
     .insertInto('token')
-    .values({
-      id,
-      secret_hash: sha256(secret),
-      role: info.role,
-      identity: info.identity,
-      capabilities: JSON.stringify(info.capabilities),
-      label: info.label,
-      created_at: info.createdAt,
-      expires_at: info.expiresAt,
-      revoked_at: null,
-    })
+    .values({ ...row, mac: cp.mac.mac(tokenMacMessage(row)) })
     .execute();
-  secret.fill(0);
   return { token, info };
+}
+
+/** A row read back, with its MAC checked: a failing one is reported once and flagged. */
+function checkedInfo(row: TokenTable, cp: ControlPlane): TokenInfo {
+  const reason = tokenRowProblem(cp.mac, row);
+  if (!reason) return rowToInfo(row);
+  cp.report({ code: CONTROL_PLANE_TAMPERED, table: 'token', id: String(row.id), reason });
+  return { ...rowToInfo(row), tampered: reason };
+}
+
+/** Capabilities as stored; a hand-edited value that is not a JSON list shows as none. */
+function parseCapabilities(text: string): Capability[] {
+  try {
+    const value: unknown = JSON.parse(text);
+    return Array.isArray(value) ? (value.map(String) as Capability[]) : [];
+  } catch {
+    return [];
+  }
 }
 
 function rowToInfo(row: TokenTable): TokenInfo {
@@ -104,7 +142,7 @@ function rowToInfo(row: TokenTable): TokenInfo {
     id: row.id,
     role: row.role as Role,
     identity: row.identity,
-    capabilities: JSON.parse(row.capabilities) as Capability[],
+    capabilities: parseCapabilities(row.capabilities),
     label: row.label,
     createdAt: row.created_at,
     expiresAt: row.expires_at,
@@ -112,19 +150,29 @@ function rowToInfo(row: TokenTable): TokenInfo {
   };
 }
 
-export async function listTokens(db: Db): Promise<TokenInfo[]> {
+/** Every token, rows that fail their MAC flagged `tampered` (and logged). */
+export async function listTokens(db: Db, cp: ControlPlane): Promise<TokenInfo[]> {
   const rows = await db.selectFrom('token').selectAll().orderBy('created_at').execute();
-  return rows.map(rowToInfo);
+  return rows.map((row) => checkedInfo(row, cp));
 }
 
-export async function revokeToken(tx: Db, id: string, clock: Clock): Promise<TokenInfo> {
+/**
+ * Revokes a token. A tampered row may be revoked too (that only takes power away); its new MAC
+ * covers the revocation, and the returned info still says it was tampered (for the audit record).
+ */
+export async function revokeToken(tx: Db, id: string, clock: Clock, cp: ControlPlane): Promise<TokenInfo> {
   const row = await tx.selectFrom('token').selectAll().where('id', '=', id).executeTakeFirst();
   if (!row) throw new WardenError('NOT_FOUND', 'no token with that id', { id });
-  if (!row.revoked_at) {
-    row.revoked_at = clock.now().toISOString();
-    await tx.updateTable('token').set({ revoked_at: row.revoked_at }).where('id', '=', id).execute();
+  const info = checkedInfo(row, cp);
+  if (!row.revoked_at || info.tampered) {
+    row.revoked_at ??= clock.now().toISOString();
+    await tx
+      .updateTable('token')
+      .set({ revoked_at: row.revoked_at, mac: cp.mac.mac(tokenMacMessage(row)) })
+      .where('id', '=', id)
+      .execute();
   }
-  return rowToInfo(row);
+  return { ...info, revokedAt: row.revoked_at };
 }
 
 /** Resolves an Authorization header to a principal, or throws UNAUTHENTICATED (never says why in detail). */
@@ -132,6 +180,7 @@ export async function authenticate(
   db: Db,
   authorization: string | undefined,
   clock: Clock,
+  controlPlane?: ControlPlane,
 ): Promise<Principal> {
   const unauthenticated = () => new WardenError('UNAUTHENTICATED', 'a valid bearer token is required');
   if (!authorization?.startsWith('Bearer ')) throw unauthenticated();
@@ -147,8 +196,11 @@ export async function authenticate(
     throw unauthenticated();
   }
   if (!row || !constantTimeEqual(presented, row.secret_hash)) throw unauthenticated();
+  // A row written without the vault key (an added admin token, a widened one) is refused like a
+  // wrong secret: the caller learns nothing more; the operator's log says CONTROL_PLANE_TAMPERED.
+  const info = checkedInfo(row, controlPlane ?? (await controlPlaneOf(db)));
+  if (info.tampered) throw unauthenticated();
   if (row.revoked_at || Date.parse(row.expires_at) <= clock.now().getTime()) throw unauthenticated();
-  const info = rowToInfo(row);
   return {
     tokenId: info.id,
     label: info.label,
@@ -157,4 +209,15 @@ export async function authenticate(
     capabilities: info.capabilities,
     expiresAt: new Date(info.expiresAt),
   };
+}
+
+/**
+ * Whether a token may still stand behind a request (hold release): present, MAC intact, not
+ * revoked, not expired. For callers that hold a request's token id rather than its secret.
+ */
+export async function tokenStillValid(db: Db, id: string, now: Date, controlPlane?: ControlPlane) {
+  const row = await db.selectFrom('token').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) return false;
+  const info = checkedInfo(row, controlPlane ?? (await controlPlaneOf(db)));
+  return !info.tampered && !row.revoked_at && Date.parse(row.expires_at) > now.getTime();
 }

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import type { Logger } from 'pino';
 import { appendAudit } from '../audit/append.ts';
 import { writeCheckpoint } from '../audit/checkpoint.ts';
@@ -16,8 +17,12 @@ import { parseNostrSecret } from '../keys/nostr-import.ts';
 import { UnsealThrottle } from '../keys/throttle.ts';
 import { type KdfSettings, Vault, type VaultEvent } from '../keys/vault.ts';
 import type { IdentityView } from '../keys/view.ts';
+import { restoreDatabaseFile, snapshotDatabase } from '../store/snapshot.ts';
 import { openSqliteStore, type Store } from '../store/store.ts';
 import { auditPublicKeyFromStore, rememberAuditPublicKey } from './audit-key.ts';
+import { attachControlPlane, type ControlPlane, makeControlPlane } from './control-plane.ts';
+import { adoptLegacyRows, rolledBackRows } from './control-plane-adopt.ts';
+import { anchorFromSnapshot, keystoreOnlyReport, type RestoreReport, settleRestored } from './restore.ts';
 
 export interface WardenOptions {
   home: string;
@@ -39,6 +44,11 @@ export class Warden {
   readonly store: Store;
   readonly vault: Vault;
   readonly #opts: Required<Pick<WardenOptions, 'actor' | 'clock' | 'logger'>>;
+  /** The MAC of token and policy rows, attached to this store for the readers (control-plane.ts). */
+  readonly controlPlane: ControlPlane;
+  readonly #detachControlPlane: () => void;
+  /** Set on a Warden made by `restore`: what came back and what did not. */
+  restoreReport: RestoreReport | null = null;
 
   private constructor(layout: HomeLayout, store: Store, vault: Vault, opts: WardenOptions) {
     this.layout = layout;
@@ -49,6 +59,12 @@ export class Warden {
       clock: opts.clock ?? systemClock,
       logger: opts.logger ?? createLogger({ destination: layout.log, level: opts.logLevel ?? 'info' }),
     };
+    this.controlPlane = makeControlPlane(vault.controlPlaneMac(), this.#opts.logger);
+    this.#detachControlPlane = attachControlPlane(
+      store.db,
+      bytesToHex(vault.auditKeys().publicKey),
+      this.controlPlane,
+    );
   }
 
   /** Whether a vault exists in `home`, without creating or touching anything. */
@@ -64,6 +80,10 @@ export class Warden {
     return Warden.#commitNew(layout, vault, opts, 'vault.init');
   }
 
+  /**
+   * Restores keys and, from a backup that holds one, the whole database (policies, tokens, ledger,
+   * requests, audit log) into an empty home; `restoreReport` says what did not come back.
+   */
   static async restore(
     opts: WardenOptions,
     backup: Uint8Array,
@@ -73,7 +93,7 @@ export class Warden {
     const layout = ensureHome(opts.home);
     if (Vault.exists(layout))
       throw new WardenError('VAULT_EXISTS', 'a vault already exists in this home', { home: layout.dir });
-    const vault = await Vault.fromBackup(
+    const { vault, database } = await Vault.openBackup(
       layout,
       backup,
       backupPassphrase,
@@ -81,7 +101,19 @@ export class Warden {
       opts.clock ?? systemClock,
       opts.kdf,
     );
-    return Warden.#commitNew(layout, vault, opts, 'vault.restore');
+    try {
+      if (database) restoreDatabaseFile(layout.database, database);
+    } catch (err) {
+      vault.seal();
+      throw err;
+    }
+    try {
+      return await Warden.#commitNew(layout, vault, opts, 'vault.restore', database !== null);
+    } catch (err) {
+      // Only what this restore wrote goes: the home was empty (checked above), and stays so.
+      if (database) for (const f of ['', '-wal', '-shm']) rmSync(`${layout.database}${f}`, { force: true });
+      throw err;
+    }
   }
 
   static async #commitNew(
@@ -89,17 +121,54 @@ export class Warden {
     vault: Vault,
     opts: WardenOptions,
     action: 'vault.init' | 'vault.restore',
+    withDatabase = false,
   ) {
     const store = await openSqliteStore(layout.database);
     const warden = new Warden(layout, store, vault, opts);
     try {
       await rememberAuditPublicKey(store, vault.auditKeys());
+      if (withDatabase) await anchorFromSnapshot(store, layout.auditHead);
       await warden.#run(action, null, () => vault.commitNew(action));
+      if (action === 'vault.restore') await warden.#afterRestore(withDatabase);
       return warden;
     } catch (err) {
+      warden.#detachControlPlane();
       await store.close();
       vault.seal();
       throw err;
+    }
+  }
+
+  /** Settles what was in flight in the snapshot, adopts legacy rows, and audits the outcome. */
+  async #afterRestore(withDatabase: boolean): Promise<void> {
+    const report = withDatabase ? await settleRestored(this.store, this.clock.now()) : keystoreOnlyReport();
+    await this.#adoptLegacyRows();
+    this.restoreReport = report;
+    await this.#record('vault.restore.database', null, 'ok', {
+      database: report.database,
+      ...report.counts,
+      executingToUnknown: report.executingToUnknown,
+      heldDenied: report.heldDenied,
+    });
+    this.logger.warn({ notRestored: report.notRestored }, 'restore: not everything comes back');
+  }
+
+  /** Rows from before control-plane MACs, adopted once where the audit log vouches for them. */
+  async #adoptLegacyRows(): Promise<void> {
+    const result = await adoptLegacyRows(
+      this.store,
+      this.controlPlane,
+      this.vault.auditKeys(),
+      this.clock,
+      this.actor,
+    );
+    if (result && result.refused.length > 0) {
+      this.logger.error(
+        { code: 'CONTROL_PLANE_TAMPERED', refused: result.refused },
+        'rows without a MAC that the audit log does not vouch for stay refused',
+      );
+    } else if (result) {
+      this.logger.warn({ adopted: result.adopted }, 'control-plane rows from an older version were MACed');
     }
   }
 
@@ -119,6 +188,7 @@ export class Warden {
       // Failed attempts are not written when they happen (a wrong passphrase changes nothing);
       // the next successful unseal records how many there were.
       await warden.#record('vault.unseal', null, 'ok', { failedAttemptsSinceLastUnseal: failedAttempts });
+      await warden.#adoptLegacyRows();
       return warden;
     } catch (err) {
       await warden.close();
@@ -179,8 +249,17 @@ export class Warden {
     return this.#run('vault.passphrase.change', null, () => this.vault.changePassphrase(newPassphrase, kdf));
   }
 
+  /**
+   * Keys and a consistent snapshot of the database in one encrypted file. A checkpoint first, so
+   * the snapshot's newest records are covered by a signature the restored home can anchor to.
+   * The snapshot is taken before this backup's own audit record, which it therefore does not hold.
+   */
   backup(outPath: string, backupPassphrase: Uint8Array): Promise<void> {
-    return this.#run('vault.backup', null, () => this.vault.writeBackup(outPath, backupPassphrase));
+    return this.#run('vault.backup', null, async () => {
+      await writeCheckpoint(this.store, this.vault.auditKeys(), this.clock, this.layout.auditHead);
+      const database = await snapshotDatabase(this.layout.database);
+      await this.vault.writeBackup(outPath, backupPassphrase, { database });
+    });
   }
 
   async status() {
@@ -201,13 +280,22 @@ export class Warden {
     };
   }
 
-  verifyAudit() {
-    // Unsealed, every record must also authenticate under the audit key (not only chain).
+  async verifyAudit() {
+    // Unsealed, every record must also authenticate under the audit key (not only chain), and
+    // every token and policy row under the control-plane MAC.
     const keyring = this.vault.auditKeys();
-    return verifyAudit(this.store, keyring.publicKey, this.layout.auditHead, {
+    const result = await verifyAudit(this.store, keyring.publicKey, this.layout.auditHead, {
       keyring,
       requireDetails: true,
+      controlPlane: this.controlPlane.mac,
     });
+    // A row put back to an older version of itself keeps a valid MAC: the log tells.
+    const flagged = new Set((result.controlPlane ?? []).map((f) => `${f.table}:${f.id}`));
+    const stale = (await rolledBackRows(this.store.db, keyring)).filter(
+      (f) => !flagged.has(`${f.table}:${f.id}`),
+    );
+    if (stale.length === 0) return result;
+    return { ...result, ok: false, controlPlane: [...(result.controlPlane ?? []), ...stale] };
   }
 
   showAudit(filter: { since?: Date; identity?: string; limit?: number }) {
@@ -221,6 +309,7 @@ export class Warden {
         await writeCheckpoint(this.store, this.vault.auditKeys(), this.#opts.clock, this.layout.auditHead);
       }
     } finally {
+      this.#detachControlPlane();
       await this.store.close();
       this.vault.seal();
     }

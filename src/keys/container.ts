@@ -20,12 +20,17 @@ import { type DerivedKeys, deriveKeys, type KdfParams, kdfParamsWithinBounds } f
  *   removing, adding or swapping a secret is detected.
  * - `verifier` is derived from the passphrase alongside the encryption key: it tells a wrong
  *   passphrase (VAULT_BAD_PASSPHRASE) from a damaged file (KEYSTORE_CORRUPT).
+ * - A backup may also hold `database`: b64(nonce || XChaCha20-Poly1305(snapshot of warden.db)),
+ *   bound to the header as associated data, with its digest in the body, so it can neither be
+ *   swapped in from another backup nor stripped. Older backups have none.
  */
 export type ContainerKind = 'warden-keystore' | 'warden-backup';
 export const CONTAINER_VERSION = 1;
 const CIPHER = 'xchacha20poly1305';
 const NONCE_BYTES = 24;
 const MAX_FILE_BYTES = 16 * 1024 * 1024;
+/** A backup carries the database too (audit log, ledger): base64 in JSON, so kept bounded. */
+const MAX_BACKUP_BYTES = 512 * 1024 * 1024;
 
 export interface ContainerHeader {
   format: ContainerKind;
@@ -40,6 +45,8 @@ export interface SealedContainer<M> {
   header: ContainerHeader;
   meta: M;
   secrets: Map<string, Uint8Array>;
+  /** Backups only: the sealed database snapshot (see `sealDatabase`), absent in older ones. */
+  database?: Uint8Array;
 }
 
 interface ErrorCodes {
@@ -109,6 +116,30 @@ export function openSecret(
   }
 }
 
+function databaseAad(h: ContainerHeader): Uint8Array {
+  return utf8(`warden/backup-database/v1\u0000${canonicalJson(headerJson(h))}`);
+}
+
+/** Seals a database snapshot into a backup under its key, bound to its header. */
+export function sealDatabase(kek: Uint8Array, header: ContainerHeader, snapshot: Uint8Array): Uint8Array {
+  const nonce = randomBytes(NONCE_BYTES);
+  const ct = xchacha20poly1305(kek, nonce, databaseAad(header)).encrypt(snapshot);
+  const out = new Uint8Array(NONCE_BYTES + ct.length);
+  out.set(nonce);
+  out.set(ct, NONCE_BYTES);
+  return out;
+}
+
+export function openDatabase(kek: Uint8Array, header: ContainerHeader, blob: Uint8Array): Uint8Array {
+  try {
+    return xchacha20poly1305(kek, blob.subarray(0, NONCE_BYTES), databaseAad(header)).decrypt(
+      blob.subarray(NONCE_BYTES),
+    );
+  } catch {
+    throw new WardenError('BACKUP_CORRUPT', 'the database in the backup failed authentication');
+  }
+}
+
 export async function newHeader(
   kind: ContainerKind,
   vaultId: string,
@@ -139,13 +170,21 @@ export function encodeContainer<M>(c: SealedContainer<M>, kek: Uint8Array): Uint
     digests[id] = bytesToHex(sha256(blob));
     secrets[id] = base64.encode(blob);
   }
-  const plaintext = utf8(canonicalJson({ meta: c.meta as Canonical, secretDigests: digests }));
+  const databaseDigest = c.database ? { databaseDigest: bytesToHex(sha256(c.database)) } : {};
+  const plaintext = utf8(
+    canonicalJson({ meta: c.meta as Canonical, secretDigests: digests, ...databaseDigest }),
+  );
   const nonce = randomBytes(NONCE_BYTES);
   const ct = xchacha20poly1305(kek, nonce, headerAad(c.header)).encrypt(plaintext);
   const body = new Uint8Array(NONCE_BYTES + ct.length);
   body.set(nonce);
   body.set(ct, NONCE_BYTES);
-  const file = { ...headerJson(c.header), body: base64.encode(body), secrets };
+  const file = {
+    ...headerJson(c.header),
+    body: base64.encode(body),
+    secrets,
+    ...(c.database ? { database: base64.encode(c.database) } : {}),
+  };
   return utf8(`${JSON.stringify(file, null, 2)}\n`);
 }
 
@@ -166,9 +205,11 @@ interface ParsedFile {
   header: ContainerHeader;
   body: Uint8Array;
   secrets: Map<string, Uint8Array>;
+  database?: Uint8Array;
 }
 
 const FILE_FIELDS = new Set(['format', 'version', 'vaultId', 'kdf', 'cipher', 'verifier', 'body', 'secrets']);
+const BACKUP_FIELDS = new Set([...FILE_FIELDS, 'database']);
 const KDF_FIELDS = new Set(['alg', 'memoryKiB', 'iterations', 'parallelism', 'salt']);
 
 /** Fields outside the format are refused: nothing unauthenticated rides along in a keystore. */
@@ -185,7 +226,8 @@ function refuseUnknownFields(
 /** Structural parse of a hostile file; no key material involved yet. */
 export function parseContainer(bytes: Uint8Array, kind: ContainerKind): ParsedFile {
   const codes = codesFor(kind);
-  if (bytes.length > MAX_FILE_BYTES) throw corrupt(codes, 'file too large');
+  if (bytes.length > (kind === 'warden-backup' ? MAX_BACKUP_BYTES : MAX_FILE_BYTES))
+    throw corrupt(codes, 'file too large');
   let raw: Record<string, unknown>;
   try {
     raw = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
@@ -193,7 +235,7 @@ export function parseContainer(bytes: Uint8Array, kind: ContainerKind): ParsedFi
     throw corrupt(codes, 'not valid JSON (truncated?)');
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw corrupt(codes, 'not an object');
-  refuseUnknownFields(raw, FILE_FIELDS, '', codes);
+  refuseUnknownFields(raw, kind === 'warden-backup' ? BACKUP_FIELDS : FILE_FIELDS, '', codes);
   if (raw.format !== kind) throw corrupt(codes, `format is not ${kind}`);
   if (raw.version !== CONTAINER_VERSION) {
     // Never String() a hostile value: an object's toString may be anything, or not callable.
@@ -232,7 +274,8 @@ export function parseContainer(bytes: Uint8Array, kind: ContainerKind): ParsedFi
     cipher: CIPHER,
     verifier,
   };
-  return { header, body, secrets };
+  const database = raw.database === undefined ? {} : { database: decodeB64(raw.database, codes, 'database') };
+  return { header, body, secrets, ...database };
 }
 
 /**
@@ -296,7 +339,7 @@ function decryptBody<M>(parsed: ParsedFile, kek: Uint8Array, codes: ErrorCodes):
   } catch {
     throw corrupt(codes, 'authentication failed');
   }
-  let decoded: { meta: M; secretDigests: Record<string, string> };
+  let decoded: { meta: M; secretDigests: Record<string, string>; databaseDigest?: string };
   try {
     decoded = JSON.parse(new TextDecoder().decode(plain));
   } catch {
@@ -308,5 +351,16 @@ function decryptBody<M>(parsed: ParsedFile, kek: Uint8Array, codes: ErrorCodes):
     const blob = parsed.secrets.get(id);
     if (!blob || bytesToHex(sha256(blob)) !== digest) throw corrupt(codes, `sealed secret ${id} changed`);
   }
-  return { header: parsed.header, meta: decoded.meta, secrets: parsed.secrets };
+  // The body names the database it was written with: one removed, added or swapped is refused.
+  const db = parsed.database;
+  if ((decoded.databaseDigest === undefined) !== (db === undefined)) {
+    throw corrupt(codes, 'the database was added to or removed from the file');
+  }
+  if (db && bytesToHex(sha256(db)) !== decoded.databaseDigest) throw corrupt(codes, 'the database changed');
+  return {
+    header: parsed.header,
+    meta: decoded.meta,
+    secrets: parsed.secrets,
+    ...(db ? { database: db } : {}),
+  };
 }

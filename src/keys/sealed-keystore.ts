@@ -12,7 +12,9 @@ import {
   parseContainer,
   reopenContainer,
   type SealedContainer,
+  sealDatabase,
 } from './container.ts';
+import { CONTROL_PLANE_MARKER } from './control-plane-key.ts';
 import type { BitcoinNetwork } from './derive.ts';
 import { deriveKeys, type KdfParams } from './kdf.ts';
 import { newKeyVersion } from './key-version.ts';
@@ -122,18 +124,26 @@ export class SealedKeystore {
         {
           action,
           identity: null,
-          details: { vaultId: this.#meta.vaultId, identities: Object.keys(this.#meta.identities).length },
+          details: {
+            vaultId: this.#meta.vaultId,
+            identities: Object.keys(this.#meta.identities).length,
+            controlPlane: CONTROL_PLANE_MARKER,
+          },
         },
       );
     });
   }
 
-  /** Writes an encrypted backup of every key under a separate passphrase. Refuses to overwrite. */
+  /**
+   * Writes an encrypted backup of every key under a separate passphrase, with the database
+   * snapshot sealed beside them when given. Refuses to overwrite.
+   */
   async writeBackup(
     outPath: string,
     backupPassphrase: Uint8Array,
-    kdf: KdfSettings = this.kdf,
+    options: { kdf?: KdfSettings; database?: Uint8Array } = {},
   ): Promise<void> {
+    const kdf = options.kdf ?? this.kdf;
     if (existsSync(outPath))
       throw new WardenError('INVALID_ARGUMENT', 'the backup file already exists', { path: outPath });
     this.refresh(); // another process may have added identities since this handle last read
@@ -151,11 +161,21 @@ export class SealedKeystore {
       kdf,
     );
     try {
-      const bytes = encodeContainer({ ...backup, meta: this.#meta }, backup.kek);
+      const database = options.database
+        ? sealDatabase(backup.kek, backup.header, options.database)
+        : undefined;
+      const bytes = encodeContainer(
+        { ...backup, meta: this.#meta, ...(database ? { database } : {}) },
+        backup.kek,
+      );
       await this.#audit({
         action: 'vault.backup',
         identity: null,
-        details: { identities: Object.keys(this.#meta.identities).length, secrets: backup.secrets.size },
+        details: {
+          identities: Object.keys(this.#meta.identities).length,
+          secrets: backup.secrets.size,
+          databaseBytes: options.database?.length ?? 0,
+        },
       });
       writeFileAtomic(outPath, bytes);
     } finally {

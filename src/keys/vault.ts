@@ -4,7 +4,8 @@ import { type Clock, DAY_MS } from '../core/clock.ts';
 import { WardenError } from '../core/errors.ts';
 import { randomId } from '../core/ids.ts';
 import { type AuditKeyAccess, auditKeyAccess, newAuditKeys } from './audit-keys.ts';
-import { newHeader, openContainer } from './container.ts';
+import { newHeader, openContainer, openDatabase } from './container.ts';
+import { type ControlPlaneMac, controlPlaneMac, deriveControlPlaneKey } from './control-plane-key.ts';
 import type { BitcoinNetwork } from './derive.ts';
 import { DEFAULT_KDF } from './kdf.ts';
 import { generatedSeed } from './key-version.ts';
@@ -26,6 +27,7 @@ import type { UnsealThrottle } from './throttle.ts';
 import { type IdentityView, identityView } from './view.ts';
 
 export type { AuditKeyAccess } from './audit-keys.ts';
+export type { ControlPlaneMac } from './control-plane-key.ts';
 export type { AuditSink, KdfSettings, VaultEvent } from './sealed-keystore.ts';
 
 /**
@@ -88,8 +90,25 @@ export class Vault extends SealedKeystore {
     clock: Clock,
     kdf: KdfSettings = DEFAULT_KDF,
   ): Promise<Vault> {
+    return (await Vault.openBackup(layout, backup, backupPassphrase, newPassphrase, clock, kdf)).vault;
+  }
+
+  /**
+   * `fromBackup`, plus the database snapshot the backup holds (authenticated and decrypted), or
+   * null for a backup written before backups carried one.
+   */
+  static async openBackup(
+    layout: KeystorePaths,
+    backup: Uint8Array,
+    backupPassphrase: Uint8Array,
+    newPassphrase: Uint8Array,
+    clock: Clock,
+    kdf: KdfSettings = DEFAULT_KDF,
+  ): Promise<{ vault: Vault; database: Uint8Array | null }> {
     const opened = await openContainer<VaultMeta>(backup, backupPassphrase, 'warden-backup');
     try {
+      const sealedDb = opened.container.database;
+      const database = sealedDb ? openDatabase(opened.kek, opened.container.header, sealedDb) : null;
       const { header, kek, secrets } = await resealUnder(
         {
           kind: 'warden-backup',
@@ -101,7 +120,10 @@ export class Vault extends SealedKeystore {
         newPassphrase,
         kdf,
       );
-      return new Vault(layout, clock, kek, { header, meta: opened.container.meta, secrets });
+      return {
+        vault: new Vault(layout, clock, kek, { header, meta: opened.container.meta, secrets }),
+        database,
+      };
     } finally {
       wipe(opened.kek);
     }
@@ -284,6 +306,26 @@ export class Vault extends SealedKeystore {
     return auditKeyAccess(this.meta.audit, (secretId, fn) => this.withSecret(secretId, fn));
   }
 
+  /** Derived once per unsealed handle and wiped at seal (see control-plane-key.ts). */
+  #controlPlaneKey: Uint8Array | null = null;
+
+  /** The MAC of token and policy rows; refuses with VAULT_SEALED once this handle is sealed. */
+  controlPlaneMac(): ControlPlaneMac {
+    return controlPlaneMac(() => {
+      if (this.sealed) return null;
+      this.#controlPlaneKey ??= this.withSecret(this.meta.audit.detailsSecretId, (details) =>
+        deriveControlPlaneKey(details, this.vaultId),
+      );
+      return this.#controlPlaneKey;
+    });
+  }
+
+  override seal(): void {
+    wipe(this.#controlPlaneKey);
+    this.#controlPlaneKey = null;
+    super.seal();
+  }
+
   #identityMeta(name: string): IdentityMeta {
     return requireIdentity(this.meta, name);
   }
@@ -291,6 +333,19 @@ export class Vault extends SealedKeystore {
 
 function requireIdentity(meta: VaultMeta, name: string): IdentityMeta {
   const identity = Object.hasOwn(meta.identities, name) ? meta.identities[name] : undefined;
-  if (!identity) throw new WardenError('IDENTITY_NOT_FOUND', 'no identity of that name', { name });
+  if (!identity) throw identityNotFound(meta, name);
   return identity;
+}
+
+/** Names the identity asked for and lists (the first 20 of) those that exist. */
+function identityNotFound(meta: VaultMeta, name: string): WardenError {
+  const names = Object.keys(meta.identities).sort();
+  const shown = names.slice(0, 20).join(', ') + (names.length > 20 ? `, … (${names.length} in all)` : '');
+  const existing =
+    names.length === 0 ? 'there are none yet (warden identity create NAME)' : `existing: ${shown}`;
+  return new WardenError(
+    'IDENTITY_NOT_FOUND',
+    `no identity ${JSON.stringify(name.slice(0, 64))}; ${existing}`,
+    { name },
+  );
 }

@@ -10,7 +10,7 @@ import { formatAmount, formatGasPrice } from './amount.ts';
 import { describeIntent, describeMs, isoTime } from './describe.ts';
 import { normalizeDestination } from './destination.ts';
 import { intentDestinations, matchIntent } from './match.ts';
-import type { LedgerSnapshot } from './snapshot.ts';
+import { feeInAsset, type LedgerSnapshot } from './snapshot.ts';
 import type { Policy, PolicyRule } from './types.ts';
 import { checkRuleLimits, countedEntries } from './windows.ts';
 
@@ -51,6 +51,9 @@ export function evaluate(
   if (!Number.isFinite(t)) throw new WardenError('INVALID_ARGUMENT', 'evaluate: now is not a valid time');
   if (typeof intent.amount !== 'bigint' || intent.amount < 0n) {
     throw new WardenError('INVALID_ARGUMENT', 'evaluate: intent amount must be a non-negative bigint');
+  }
+  if (typeof intent.maxFee !== 'bigint' || intent.maxFee < 0n) {
+    throw new WardenError('INVALID_ARGUMENT', 'evaluate: intent maxFee must be a non-negative bigint');
   }
 
   const destinations = intentDestinations(intent);
@@ -321,10 +324,32 @@ function limitName(f: LimitFailure): string {
   return `${c.limit} ${c.measure === 'value' ? 'value' : 'count'} window of rule ${f.rule.id}${scope}`;
 }
 
+/** " with up to 0.0042 ETH (… wei) in fees" when the request pays fees: value limits count them. */
+function withFees(intent: Intent): string {
+  const fee = feeInAsset(intent);
+  return fee > 0n ? ` with up to ${formatAmount(intent.asset, fee)} in fees` : '';
+}
+
+/**
+ * "lower the amount to at most X (what)" for a room of `room`, fees included: the amount advised
+ * leaves room for the request's worst-case fee. When the fees alone fill the room, lowering
+ * the fee is the advice instead.
+ */
+function lowerAmount(room: bigint, intent: Intent, what: string | null): string {
+  const show = (v: bigint) => formatAmount(intent.asset, v);
+  const fee = feeInAsset(intent);
+  const amount = room - fee;
+  if (fee === 0n) return `lower the amount to at most ${show(room)}${what === null ? '' : ` (${what})`}`;
+  if (amount <= 0n) {
+    return `lower the fee: its fees of up to ${show(fee)} alone reach ${what ?? `the ${show(room)} left`}`;
+  }
+  return `lower the amount to at most ${show(amount)} (${what === null ? '' : `${what}, `}less its fees of up to ${show(fee)})`;
+}
+
 function limitReason(f: LimitFailure, intent: Intent, what: string): string {
   const c = f.check;
   if (c.limit === 'max_per_tx') {
-    return `Denied: ${what} is above the ${limitName(f)} (${formatAmount(intent.asset, c.cap)}).`;
+    return `Denied: ${what}${withFees(intent)} is above the ${limitName(f)} (${formatAmount(intent.asset, c.cap)}).`;
   }
   if (c.limit === 'max_fee_per_gas') {
     return `Denied: max fee per gas ${formatGasPrice(c.request)} is above the ${limitName(f)} (${formatGasPrice(c.cap)}).`;
@@ -333,21 +358,22 @@ function limitReason(f: LimitFailure, intent: Intent, what: string): string {
     return `Denied: ${what} would be operation ${c.used + c.reserved + 1n} in the ${limitName(f)}, whose cap is ${c.cap} (${c.used} committed, ${c.reserved} reserved).`;
   }
   const show = (v: bigint) => formatAmount(intent.asset, v);
-  return `Denied: ${what} would bring the ${limitName(f)} to ${show(c.used + c.reserved + c.request)}, above its cap of ${show(c.cap)} (${show(c.used)} committed, ${show(c.reserved)} reserved).`;
+  const fees = feeInAsset(intent) > 0n ? ', fees included' : '';
+  return `Denied: ${what}${withFees(intent)} would bring the ${limitName(f)} to ${show(c.used + c.reserved + c.request)}, above its cap of ${show(c.cap)} (${show(c.used)} committed, ${show(c.reserved)} reserved${fees}).`;
 }
 
 function limitRemedy(f: LimitFailure, intent: Intent): string {
   const c = f.check;
   const show = (v: bigint) => formatAmount(intent.asset, v);
   if (c.limit === 'max_per_tx') {
-    return `lower the amount to at most ${show(c.cap)}, or ask an operator to raise max_per_tx of rule ${f.rule.id}`;
+    return `${lowerAmount(c.cap, intent, null)}, or ask an operator to raise max_per_tx of rule ${f.rule.id}`;
   }
   if (c.limit === 'max_fee_per_gas') {
     return `lower maxFeePerGas to at most ${formatGasPrice(c.cap)} (or wait for cheaper gas), or ask an operator to raise max_fee_per_gas of rule ${f.rule.id}`;
   }
   if (c.freesAt === null) {
     return c.measure === 'value'
-      ? `lower the amount to at most ${show(c.cap)} (the cap of the ${limitName(f)}), or ask an operator to raise that cap`
+      ? `${lowerAmount(c.cap, intent, `the cap of the ${limitName(f)}`)}, or ask an operator to raise that cap`
       : `ask an operator to raise the cap of the ${limitName(f)}`;
   }
   const when = isoTime(Date.parse(c.freesAt));
@@ -359,7 +385,7 @@ function limitRemedy(f: LimitFailure, intent: Intent): string {
       : `wait until ${when} when ${need} of the ${c.used + c.reserved} operations in the ${limitName(f)} ${need === 1n ? 'has' : 'have'} aged out, or ask an operator to raise its cap`;
   }
   const room = c.cap - c.used - c.reserved;
-  const lower = room > 0n ? `, or lower the amount to at most ${show(room)}` : '';
+  const lower = room > 0n ? `, or ${lowerAmount(room, intent, null)}` : '';
   return calendar
     ? `wait until ${when} when the ${limitName(f)} starts over${lower}`
     : `wait until ${when} when ${show(need)} of the ${limitName(f)} frees up${lower}`;

@@ -167,6 +167,10 @@ function ruleSentences(rule: PolicyRule): string[] {
   return out;
 }
 
+/** Fees are money: what every value limit counts, said once for the whole policy. */
+export const FEES_SENTENCE =
+  'Value limits (per transaction and per window) count fees: a request counts its amount plus the most its fees can cost (EVM: gas limit × max fee per gas), and a payment made counts the fee it paid, or that worst case until the fee paid is known.';
+
 export function explainPolicy(policy: Policy): string[] {
   const out: string[] = [];
   out.push(
@@ -177,6 +181,9 @@ export function explainPolicy(policy: Policy): string[] {
   out.push(
     'Rules are checked in order and every matching rule applies: a deny beats a hold, a hold beats an allow, and every limit of every matching rule must hold.',
   );
+  if (policy.rules.some((r) => r.maxPerTx !== null || r.limits.some((l) => l.maxValue !== null))) {
+    out.push(FEES_SENTENCE);
+  }
   if (policy.destinations.deny.length > 0) {
     out.push(`Never to ${joinOr(policy.destinations.deny)}, whatever the rules say.`);
   }

@@ -7,7 +7,7 @@ import { isWardenError } from '../core/errors.ts';
 import type { IntentAction, Protocol } from '../core/intent.ts';
 import { normalizeDestinations } from './destination.ts';
 import { parseDuration, parseWindow } from './duration.ts';
-import { policyInvalid } from './invalid.ts';
+import { type PolicyProblem, policyInvalid } from './invalid.ts';
 import { loadPolicyText, type PolicyFormat } from './load.ts';
 import {
   type LimitDocument,
@@ -38,13 +38,15 @@ export function policyFromData(data: unknown): Policy {
     const issues = [...result.error.issues].sort(
       (a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'),
     );
-    const first = issues[0];
-    if (first === undefined) throw policyInvalid([], 'invalid policy');
-    if (first.code === 'unrecognized_keys') {
-      const [key, ...others] = first.keys;
-      throw policyInvalid([...first.path, key ?? '?'], 'unknown field', others.length + issues.length - 1);
-    }
-    throw policyInvalid(first.path, first.message, issues.length - 1);
+    // Every problem, one per unknown key: the first names the error, the rest are listed with it.
+    const problems = issues.flatMap((i) =>
+      i.code === 'unrecognized_keys'
+        ? i.keys.map((key) => ({ path: [...i.path, key], message: 'unknown field' }))
+        : [{ path: i.path, message: i.message }],
+    );
+    const [head, ...rest]: PolicyProblem[] = problems;
+    if (head === undefined) throw policyInvalid([], 'invalid policy');
+    throw policyInvalid(head.path, head.message, rest);
   }
   return deepFreeze(normalize(result.data));
 }

@@ -4,6 +4,7 @@
  * publishes the same shape as JSON Schema for editors and other tools.
  */
 import { z } from 'zod';
+import { BASE_UNITS_PATTERN } from '../core/validate.ts';
 import { DURATION_PATTERN, parseDuration, parseWindow, WINDOW_PATTERN } from './duration.ts';
 
 const show = (input: unknown): string => {
@@ -16,7 +17,7 @@ const AMOUNT_HELP = 'write a whole number of base units as digits, e.g. "1000000
 
 export const amountSchema = z
   .union([
-    z.string().regex(/^(0|[1-9][0-9]{0,77})$/, {
+    z.string().regex(BASE_UNITS_PATTERN, {
       error: (iss) => `amount ${show(iss.input)} is not a whole number of base units; ${AMOUNT_HELP}`,
     }),
     z
@@ -86,7 +87,7 @@ const newDestinationSchema = z
 
 /** Refinements may run on values whose own checks failed: convert defensively. */
 function bigOrNull(v: unknown): bigint | null {
-  if (typeof v === 'string' && /^(0|[1-9][0-9]{0,77})$/.test(v)) return BigInt(v);
+  if (typeof v === 'string' && BASE_UNITS_PATTERN.test(v)) return BigInt(v);
   if (typeof v === 'number' && Number.isSafeInteger(v)) return BigInt(v);
   return null;
 }

@@ -24,6 +24,11 @@ export interface LedgerEntry {
   contract: string | null;
   functionSelector: string | null;
   amount: bigint;
+  /**
+   * The fee in the same asset (fees are money, and value windows count them): the worst case while
+   * the fee actually paid is not known, then what was paid. 0 for operations that pay no fee.
+   */
+  fee: bigint;
   /** ms since the epoch. */
   at: number;
   /** Released entries are never in a snapshot; `unknown` (outcome not known) counts like `reserved`. */
@@ -64,6 +69,16 @@ export function snapshotHorizon(policy: Policy, now: Date): Date {
   return new Date(horizon);
 }
 
+/**
+ * The part of a request's worst-case fee that counts in its own asset's budget: all of it, except
+ * for an EVM token, whose gas is paid in the chain's native coin, not in the token (Warden signs
+ * no token transfers yet; when it does, their fee belongs in the native coin's budget).
+ */
+export function feeInAsset(intent: Intent): bigint {
+  if (intent.evm !== undefined && intent.asset.toLowerCase() !== `evm:${intent.evm.chainId}`) return 0n;
+  return intent.maxFee;
+}
+
 /** The ledger entry a request books (reserved first, then committed, released or unknown). */
 export function ledgerEntryFromIntent(intent: Intent, at: number, status: LedgerEntryStatus): LedgerEntry {
   const destinations = [...new Set(intent.destinations.map(normalizeDestination))];
@@ -77,6 +92,7 @@ export function ledgerEntryFromIntent(intent: Intent, at: number, status: Ledger
     contract: intent.evm?.contract?.toLowerCase() ?? null,
     functionSelector: intent.evm?.functionSelector?.toLowerCase() ?? null,
     amount: intent.amount,
+    fee: feeInAsset(intent),
     at,
     status,
     identity: intent.identity,

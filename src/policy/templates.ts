@@ -3,6 +3,27 @@
  * guidelines; `nostr-only` signs Nostr events and pays nothing; `deny-all` refuses everything.
  * Each one parses and explains (test/policy/templates.test.ts).
  */
+import { SENSITIVE_NOSTR_KINDS } from '../core/nostr-kinds.ts';
+
+/**
+ * The rule both Nostr templates share: every sensitive kind (core/nostr-kinds.ts, the one list)
+ * is held for an operator, each written on its own line with its reason so the document a user
+ * gets explains itself.
+ */
+const NOSTR_SENSITIVE_RULE = `  # Nostr: events that log the identity in somewhere, authorize uploads, say where its money or
+  # messages go, pay, or rewrite or erase the identity. docs/policy.md lists each kind.
+  - id: nostr-sensitive
+    description: >-
+      logins, upload permissions, payments, and events that say where the identity's money or
+      messages go or rewrite or erase it, need an operator's approval
+    match:
+      protocol: nostr
+      action: sign_event
+      kind:
+${SENSITIVE_NOSTR_KINDS.map((k) => `        - ${k.kind} # ${k.nip} ${k.name}`).join('\n')}
+    effect: hold
+    approvals: 1
+`;
 
 const GUIDELINES_DEFAULT = `# Warden policy: the defaults of the security guidelines (docs/policy.md explains every field).
 version: 1
@@ -45,15 +66,7 @@ rules:
     approvals: 1
     delay: 24h
 
-  # Nostr: events that can redirect an identity, its messages or its tips, or log it in elsewhere.
-  - id: nostr-sensitive
-    description: >-
-      profile (0), follows (3), relay list (10002), DM relay list (10050), NIP-98 HTTP auth (27235)
-      and zap requests (9734) can redirect an identity or its tips, or log it in elsewhere
-    match: { protocol: nostr, action: sign_event, kind: [0, 3, 10002, 10050, 27235, 9734] }
-    effect: hold
-    approvals: 1
-  - id: nostr-sign
+${NOSTR_SENSITIVE_RULE}  - id: nostr-sign
     description: other events are signed without approval
     match: { protocol: nostr, action: sign_event }
     effect: allow
@@ -89,14 +102,7 @@ rules:
     description: this identity never pays or sends value
     match: { protocol: [bitcoin, lightning, evm] }
     effect: deny
-  - id: nostr-sensitive
-    description: >-
-      profile (0), follows (3), relay list (10002), DM relay list (10050), NIP-98 HTTP auth (27235)
-      and zap requests (9734) can redirect an identity or its tips, or log it in elsewhere
-    match: { protocol: nostr, action: sign_event, kind: [0, 3, 10002, 10050, 27235, 9734] }
-    effect: hold
-    approvals: 1
-  - id: nostr-sign
+${NOSTR_SENSITIVE_RULE}  - id: nostr-sign
     description: other events are signed without approval
     match: { protocol: nostr, action: sign_event }
     effect: allow

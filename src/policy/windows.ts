@@ -1,13 +1,17 @@
 /**
  * Limit checks of one matching rule: max_per_tx, max_fee_per_gas and every window limit, with the
  * numbers (used, reserved, request, cap) and, when a check fails, when it would pass (freesAt).
+ *
+ * Fees are money: value limits (max_per_tx and every max_value window) count an operation's amount
+ * plus its fee — for a request its worst-case fee (`maxFee`), for a ledger entry the fee booked
+ * (the worst case until the fee actually paid is known).
  */
 import type { LimitCheck } from '../core/decision.ts';
 import type { Intent } from '../core/intent.ts';
 import { normalizeDestination } from './destination.ts';
 import { inWindow, nextPeriodStart, windowStart } from './duration.ts';
 import { entryMatchesRule } from './match.ts';
-import type { LedgerEntry, LedgerSnapshot } from './snapshot.ts';
+import { feeInAsset, type LedgerEntry, type LedgerSnapshot } from './snapshot.ts';
 import type { PolicyLimit, PolicyRule } from './types.ts';
 
 /** A snapshot entry that can count for this intent (same identity and asset), destination normalized. */
@@ -17,8 +21,15 @@ export interface CountedEntry {
   readonly committed: boolean;
   /** The entry's time; a corrupt (non-finite) time counts as `now`, inside every window. */
   readonly at: number;
-  /** The entry's amount; a corrupt negative amount counts as 0, never as room. */
-  readonly amount: bigint;
+  /** What the entry counts in value windows: amount plus fee; a corrupt negative part counts as 0, never as room. */
+  readonly value: bigint;
+}
+
+const nonNegative = (v: unknown): bigint => (typeof v === 'bigint' && v > 0n ? v : 0n);
+
+/** What a request counts against value limits: its amount plus the most its fees can cost. */
+export function requestValue(intent: Intent): bigint {
+  return intent.amount + feeInAsset(intent);
 }
 
 export function countedEntries(intent: Intent, snapshot: LedgerSnapshot, now: number): CountedEntry[] {
@@ -33,7 +44,7 @@ export function countedEntries(intent: Intent, snapshot: LedgerSnapshot, now: nu
       // Anything not committed (reserved, unknown, or an unexpected status) counts as reserved.
       committed: entry.status === 'committed',
       at: Number.isFinite(entry.at) ? entry.at : now,
-      amount: typeof entry.amount === 'bigint' && entry.amount > 0n ? entry.amount : 0n,
+      value: nonNegative(entry.amount) + nonNegative(entry.fee),
     });
   }
   return out;
@@ -63,7 +74,8 @@ export function checkRuleLimits(
   notes: string[],
 ): LimitCheck[] {
   const checks: LimitCheck[] = [];
-  if (rule.maxPerTx !== null) checks.push(simpleCheck('max_per_tx', intent.amount, rule.maxPerTx));
+  const value = requestValue(intent);
+  if (rule.maxPerTx !== null) checks.push(simpleCheck('max_per_tx', value, rule.maxPerTx));
   if (rule.maxFeePerGas !== null) {
     if (intent.evm === undefined) notes.push('max_fee_per_gas does not apply: not an EVM request');
     else checks.push(simpleCheck('max_fee_per_gas', intent.evm.maxFeePerGas, rule.maxFeePerGas));
@@ -82,7 +94,7 @@ export function checkRuleLimits(
     for (const bucket of buckets) {
       if (limit.maxValue !== null) {
         checks.push(
-          windowCheck(limit, 'value', limit.maxValue, intent.amount, bucket.items, bucket.destination, now),
+          windowCheck(limit, 'value', limit.maxValue, value, bucket.items, bucket.destination, now),
         );
       }
       if (limit.maxCount !== null) {
@@ -104,7 +116,7 @@ function windowCheck(
   perDestination: string | null,
   now: number,
 ): LimitCheck {
-  const weight = (c: CountedEntry): bigint => (measure === 'value' ? c.amount : 1n);
+  const weight = (c: CountedEntry): bigint => (measure === 'value' ? c.value : 1n);
   let used = 0n;
   let reserved = 0n;
   for (const c of items) {

@@ -15,13 +15,13 @@ export const WARDEN_ROWS: readonly CatalogEntry[] = [
   // ── Warden's own: Nostr event kinds ─────────────────────────────────────────────────────────────
   {
     id: 'nostr.identity-redirection.profile',
-    name: 'Identity redirection (profile, follows, relay lists)',
+    name: 'Identity redirection (profile, follows, relay and server lists, deletion)',
     category: 'security',
     protocol: 'nostr',
     severity: 3, // High: readers, DMs and tips follow these events
     likelihood: 3, // Possible: one injected prompt is enough
     mitigation:
-      'Require operator approval for profile, follow-list and relay-list events; diff them against the current ones',
+      'Require operator approval for profile, list, key-package and deletion events; diff them against the current ones',
     source: 'warden',
     appliesTo: [
       { protocol: 'nostr', actions: ['sign_event'], when: [{ type: 'nostr-kind', kinds: PROFILE_KINDS }] },
@@ -29,12 +29,13 @@ export const WARDEN_ROWS: readonly CatalogEntry[] = [
   },
   {
     id: 'nostr.identity-redirection.http-auth',
-    name: 'Identity redirection (NIP-98 login elsewhere)',
+    name: 'Identity redirection (login elsewhere: NIP-42, NIP-98, NIP-46)',
     category: 'security',
     protocol: 'nostr',
     severity: 3, // High: logs the identity in to a service chosen by whoever wrote the request
     likelihood: 3, // Possible
-    mitigation: 'Sign NIP-98 HTTP auth only for allowlisted URLs and methods; check the u and method tags',
+    mitigation:
+      'Sign logins only for allowlisted relays, URLs and methods; check the relay, u and method tags',
     source: 'warden',
     appliesTo: [
       { protocol: 'nostr', actions: ['sign_event'], when: [{ type: 'nostr-kind', kinds: HTTP_AUTH_KINDS }] },
@@ -42,12 +43,13 @@ export const WARDEN_ROWS: readonly CatalogEntry[] = [
   },
   {
     id: 'nostr.identity-redirection.zap',
-    name: 'Identity redirection (zap request)',
+    name: 'Identity redirection (money: zaps, nutzaps, Cashu wallet, wallet connect)',
     category: 'security',
     protocol: 'nostr',
     severity: 3, // High: moves money and attributes a tip to the identity
     likelihood: 3, // Possible
-    mitigation: 'Sign zap requests only to allowlisted recipients; check the p and amount tags',
+    mitigation:
+      'Sign money events only to allowlisted recipients, mints and wallets; check the p, amount and mint tags',
     source: 'warden',
     appliesTo: [
       {

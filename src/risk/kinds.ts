@@ -1,18 +1,18 @@
 /** Nostr event kinds and EVM function selectors that some catalog rows single out. */
-/** Nostr kinds that can redirect an identity, its messages, its tips, or log it in elsewhere. */
-export const PROFILE_KINDS: readonly number[] = [
-  0, // profile metadata (name, picture, nip05, lud16: where tips go)
-  3, // follow list (who the identity trusts)
-  10002, // NIP-65 relay list (where the identity is read and written)
-  10050, // NIP-17 DM relay list (where its private messages are delivered)
-];
-export const HTTP_AUTH_KINDS: readonly number[] = [27235]; // NIP-98 HTTP auth
-export const ZAP_REQUEST_KINDS: readonly number[] = [9734]; // NIP-57 zap request
-export const IDENTITY_REDIRECTION_KINDS: readonly number[] = [
-  ...PROFILE_KINDS,
-  ...HTTP_AUTH_KINDS,
-  ...ZAP_REQUEST_KINDS,
-];
+import { SENSITIVE_NOSTR_KINDS, sensitiveKinds } from '../core/nostr-kinds.ts';
+
+/*
+ * The sensitive kinds come from the one table in core/nostr-kinds.ts (the default policies hold
+ * the same kinds); the catalog scores them in three rows, by what they redirect.
+ */
+/** What the identity is, where it is read and messaged, where its files go, or erasing it. */
+export const PROFILE_KINDS: readonly number[] = sensitiveKinds('identity', 'messages', 'uploads');
+/** Logins and remote-signing sessions in its name (NIP-42, NIP-98, NIP-46). */
+export const HTTP_AUTH_KINDS: readonly number[] = sensitiveKinds('login');
+/** Where its money goes, or a payment itself (zaps, nutzaps, Cashu wallet, wallet connect). */
+export const ZAP_REQUEST_KINDS: readonly number[] = sensitiveKinds('money');
+/** Every sensitive kind, each in exactly one of the three lists above. */
+export const IDENTITY_REDIRECTION_KINDS: readonly number[] = SENSITIVE_NOSTR_KINDS.map((k) => k.kind);
 /** Direct messages: NIP-04 (4), NIP-17 chat message (14), its seal (13) and gift wrap (1059). */
 export const DM_KINDS: readonly number[] = [4, 13, 14, 1059];
 export const NIP04_DM_KINDS: readonly number[] = [4];

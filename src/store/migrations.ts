@@ -177,6 +177,46 @@ const migrations: Record<string, Migration> = {
         BEGIN SELECT RAISE(ABORT, 'ledger rows are never deleted'); END`.execute(db);
     },
   },
+  '0005_control_plane_mac': {
+    async up(db: Kysely<unknown>) {
+      // Token and policy rows are authenticated with a key from the vault, which a migration does
+      // not have: older rows stay null here and are adopted once at the next unseal, only if the
+      // audit log vouches for them (gateway/control-plane-adopt.ts); a null MAC is refused otherwise.
+      await db.schema.alterTable('token').addColumn('mac', 'blob').execute();
+      await db.schema.alterTable('policy').addColumn('mac', 'blob').execute();
+    },
+  },
+  '0006_ledger_fee': {
+    async up(db: Kysely<unknown>) {
+      // Fees are money: every entry books its fee beside its amount, the worst case until the fee
+      // actually paid is known (fee_final 0), then that fee (fee_final 1). Rows from before had
+      // none booked: fee 0, final (nothing is left to learn about them).
+      await db.schema
+        .alterTable('ledger')
+        .addColumn('fee', 'text', (c) => c.notNull().defaultTo('0'))
+        .execute();
+      await db.schema
+        .alterTable('ledger')
+        .addColumn('fee_final', 'integer', (c) => c.notNull().defaultTo(1))
+        .execute();
+      // Only committed rows still waiting for their paid fee are looked up by it: keep that small.
+      await db.schema
+        .createIndex('ledger_fee_open')
+        .on('ledger')
+        .column('request_id')
+        .where(sql.ref('fee_final'), '=', 0)
+        .execute();
+    },
+  },
+  '0007_request_kept_payloads': {
+    async up(db: Kysely<unknown>) {
+      // Risk denials whose payload is kept for an operator are counted per identity at every such
+      // denial and expired every second: this index holds only those rows, so both stay cheap
+      // however many denials the table has.
+      await sql`CREATE INDEX request_kept_denials ON request (identity, created_at)
+        WHERE status = 'denied' AND payload IS NOT NULL`.execute(db);
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

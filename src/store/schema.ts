@@ -34,6 +34,8 @@ export interface PolicyTable {
   hash: string;
   set_at: string;
   set_by: string;
+  /** HMAC of the row under the vault's control-plane key (audit/control-plane.ts); null only before 0005. */
+  mac: Uint8Array | null;
 }
 
 export interface TokenTable {
@@ -46,6 +48,8 @@ export interface TokenTable {
   created_at: string;
   expires_at: string;
   revoked_at: string | null;
+  /** HMAC of the row under the vault's control-plane key (audit/control-plane.ts); null only before 0005. */
+  mac: Uint8Array | null;
 }
 
 export interface RequestTable {
@@ -90,6 +94,13 @@ export interface LedgerTable {
   contract: string | null;
   function_selector: string | null;
   amount: string;
+  /**
+   * The fee in the same asset, decimal text: the worst case booked at reserve, then the fee
+   * actually paid once known. Value windows count amount + fee.
+   */
+  fee: string;
+  /** 1 when `fee` is what was paid (or nothing is to be paid); 0 while it is the worst case. */
+  fee_final: number;
   at: number;
   status: string;
   updated_at: string;

@@ -7,6 +7,9 @@ import { TEST_PASSPHRASE } from '../helpers/home.ts';
 
 const ONE_ETH = 10n ** 18n;
 const CENT = ONE_ETH / 100n;
+/** Fees are money: each send books 0.01 ETH plus its worst-case fee, 21000 gas × 20 gwei. */
+const WORST_FEE = 21_000n * 20_000_000_000n;
+const CAP = 100n * (CENT + WORST_FEE);
 const RECIPIENT = '0x1111111111111111111111111111111111111111';
 
 const POLICY = `
@@ -20,7 +23,7 @@ rules:
     effect: allow
     max_fee_per_gas: "100000000000"
     limits:
-      - { window: 24h, max_value: "${ONE_ETH}" }
+      - { window: 24h, max_value: "${CAP}" }
 `;
 
 const send = (i: number) => ({
@@ -37,7 +40,7 @@ async function balance(rpcUrl: string, address: string): Promise<bigint> {
 }
 
 describe('EVM sends against a real node: the budget is exact under concurrency and restarts', () => {
-  test('1,000 concurrent sends of 0.01 ETH against 1 ETH per 24 h: exactly 100 signed and broadcast', async () => {
+  test('1,000 concurrent sends of 0.01 ETH (+ worst-case fee) against 100 of them per 24 h: exactly 100 signed and broadcast', async () => {
     const node = await startHardhat();
     const g = await startTestGateway({
       identities: ['treasury'],
@@ -82,8 +85,9 @@ describe('EVM sends against a real node: the budget is exact under concurrency a
     const limit = refused[0]!.body.error.details.request.decision.trail[0].limits.find(
       (l: { limit: string }) => l.limit === '24h',
     );
-    assert.equal(limit.cap, ONE_ETH.toString());
-    assert.ok(BigInt(limit.used) + BigInt(limit.reserved) + BigInt(limit.request) > ONE_ETH);
+    assert.equal(limit.cap, CAP.toString());
+    assert.equal(BigInt(limit.request), CENT + WORST_FEE, 'the request counts its worst-case fee');
+    assert.ok(BigInt(limit.used) + BigInt(limit.reserved) + BigInt(limit.request) > CAP);
   });
 
   test('the budget does not reset when the server is killed and restarted in the middle', async () => {
@@ -117,6 +121,7 @@ describe('EVM sends against a real node: the budget is exact under concurrency a
     assert.equal(
       batch2.filter((r) => r.status === 403 && r.body.error.code === 'LIMIT_EXCEEDED').length,
       900,
+      JSON.stringify(batch2.find((r) => r.status !== 200 && r.body.error?.code !== 'LIMIT_EXCEEDED')),
     );
     // Retrying a request of the first batch after the restart returns its first result.
     const retry = await post(second.url, 0);
@@ -126,8 +131,14 @@ describe('EVM sends against a real node: the budget is exact under concurrency a
 
     const totals = JSON.parse((await w('--json', 'ledger', 'show')).stdout);
     assert.deepEqual(
-      totals.map((t: { status: string; total: string; count: number }) => [t.status, t.total, t.count]),
-      [['committed', ONE_ETH.toString(), 100]],
+      totals.map((t: { status: string; total: string; fees: string; count: number }) => [
+        t.status,
+        t.total,
+        t.fees,
+        t.count,
+      ]),
+      // Fees are money: each send is booked with its worst case (21000 gas at 20 gwei) until reconciled.
+      [['committed', ONE_ETH.toString(), (100n * 21_000n * 20_000_000_000n).toString(), 100]],
     );
     assert.equal((await balance(node.rpcUrl, RECIPIENT)) - before, ONE_ETH);
     const verify = await w('audit', 'verify');

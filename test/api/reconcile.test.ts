@@ -162,7 +162,22 @@ test('--from-chain settles only what the chain proves: a mined transaction; neve
       ],
       'the lost one might still be in some mempool: the chain cannot tell yet',
     );
-    assert.match(first[0]!.reason, /^mined in block \d+ \(success\)$/);
+    assert.match(first[0]!.reason, /^mined in block \d+ \(success\), fee paid \d+ wei$/);
+    // The fee it paid, from its receipt, replaces the worst case booked at reserve.
+    const mined = (await receipt(landed.result.txHash)) as { gasUsed: string; effectiveGasPrice: string };
+    const paid = BigInt(mined.gasUsed) * BigInt(mined.effectiveGasPrice);
+    const row = await g.warden.store.db
+      .selectFrom('ledger')
+      .select(['fee', 'fee_final', 'status', 'amount'])
+      .where('request_id', '=', landed.requestId)
+      .executeTakeFirstOrThrow();
+    assert.deepEqual(row, {
+      fee: paid.toString(),
+      fee_final: 1,
+      status: 'committed',
+      amount: (2n * TENTH).toString(),
+    });
+    assert.ok(paid < 21_000n * 20_000_000_000n);
 
     // Its nonce is used by another transaction (as a wallet restored from the same seed would).
     // A node with no receipt says the same of a transaction it pruned or has not caught up with:
@@ -192,6 +207,47 @@ test('--from-chain settles only what the chain proves: a mined transaction; neve
     assert.equal(next.status, 200, JSON.stringify(next.body));
     assert.equal(next.body.request.result.nonce, nonce + 1);
     assert.ok(await receipt(next.body.request.result.txHash));
+  } finally {
+    await g.close();
+  }
+});
+
+test('--from-chain: a mined transaction that reverted moved no value but paid its fee, which keeps counting', async () => {
+  const { node, hop, g, send, receipt } = await treasuryBehindHop();
+  try {
+    // A recipient whose code reverts (PUSH1 0 PUSH1 0 REVERT): the transfer is mined and fails.
+    await rpcCall(node.rpcUrl, 'hardhat_setCode', [RECIPIENT, '0x60006000fd']);
+    hop.fault = 'answer-lost';
+    const sent = (await send(2n * TENTH)).body.request;
+    hop.fault = 'none';
+    assert.equal(sent.status, 'unknown');
+    const mined = (await receipt(sent.result.txHash)) as {
+      status: string;
+      gasUsed: string;
+      effectiveGasPrice: string;
+    };
+    assert.equal(mined.status, '0x0', 'reverted on chain');
+
+    const verdicts = await reconcileEvmFromChain(g.warden, new Map([[HARDHAT_CHAIN_ID, node.rpcUrl]]));
+    assert.deepEqual(
+      verdicts.map((v) => [v.requestId, v.verdict]),
+      [[sent.requestId, 'release']],
+    );
+    assert.match(verdicts[0]!.reason, /\(reverted\), fee paid \d+ wei$/);
+    const row = await g.warden.store.db
+      .selectFrom('ledger')
+      .select(['fee', 'fee_final', 'status', 'amount'])
+      .where('request_id', '=', sent.requestId)
+      .executeTakeFirstOrThrow();
+    const paid = BigInt(mined.gasUsed) * BigInt(mined.effectiveGasPrice);
+    assert.ok(paid > 0n);
+    assert.deepEqual(row, { fee: paid.toString(), fee_final: 1, status: 'committed', amount: '0' });
+    const request = await g.warden.store.db
+      .selectFrom('request')
+      .select(['status', 'error_code'])
+      .where('id', '=', sent.requestId)
+      .executeTakeFirstOrThrow();
+    assert.deepEqual(request, { status: 'failed', error_code: 'RECONCILED_NOT_EXECUTED' });
   } finally {
     await g.close();
   }

@@ -1,9 +1,21 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { verifyEvent } from 'nostr-tools';
 import { agentWithPolicy, initCliVault, runWarden, writeFileMode } from '../helpers/cli.ts';
 import { tokenParts } from '../helpers/gateway.ts';
 import { TEST_PASSPHRASE } from '../helpers/home.ts';
+
+/** The shell recipes of docs/approvals.md that recompute an intent hash, reading the JSON on stdin. */
+function intentHashRecipes(): string[] {
+  const page = readFileSync(new URL('../../docs/approvals.md', import.meta.url), 'utf8');
+  const prefix = 'warden approvals show REQ_ID --json |';
+  return [...page.matchAll(/```sh\n([\s\S]*?)```/g)]
+    .map((m) => m[1]!.trim())
+    .filter((block) => block.startsWith(prefix))
+    .map((block) => `cat |${block.slice(prefix.length)}`);
+}
 
 async function vaultWithIdentity() {
   const v = await initCliVault('gwcli', TEST_PASSPHRASE);
@@ -148,13 +160,31 @@ describe('warden token / policy / approvals / ledger', () => {
       list.map((h: { requestId: string }) => h.requestId),
       [id],
     );
-    const approved = await w('approvals', 'approve', id, '--reason', 'profile reviewed');
-    assert.equal(approved.code, 0, approved.stderr);
-    // The CLI records the approval; the running server's scheduler executes it.
+    const table = (await w('approvals', 'list')).stdout.split('\n');
+    assert.match(table[0]!, /^ID\tIDENTITY\tOPERATION\tAGE\tINTENT\tSTATE\tSUMMARY$/);
     assert.match(
-      approved.stdout,
-      new RegExp(`${id}: held \\(the running server executes it once released\\)`),
+      table[1]!,
+      new RegExp(
+        `^${id}\talice\tnostr.sign\t\\d+s\t[0-9a-f]{12}\tneeds 1 more approval\\(s\\)\tprofile update`,
+      ),
     );
+    const shown = await w('approvals', 'show', id);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /content: "\{\\"name\\":\\"a\\"\}"/);
+    const hash = /^intent hash ([0-9a-f]{64})$/m.exec(shown.stdout)![1]!;
+    // The operator's recipes of docs/approvals.md, taken from the page and run as written.
+    const json = (await w('--json', 'approvals', 'show', id)).stdout;
+    const recipes = intentHashRecipes();
+    assert.equal(recipes.length, 2);
+    for (const recipe of recipes) {
+      const run = spawnSync('sh', ['-c', recipe], { input: json, encoding: 'utf8' });
+      if (run.status === 0) assert.equal(run.stdout.split(' ')[0], hash, recipe);
+      else assert.ok(!process.env.CI, `jq and sha256sum are installed in CI: ${run.stderr}`);
+    }
+    const approved = await w('approvals', 'approve', id, '--intent-hash', hash, '--wait', '10');
+    assert.equal(approved.code, 0, approved.stderr);
+    // The CLI records the approval; the running server's scheduler executes it; --wait follows it.
+    assert.match(approved.stdout, new RegExp(`^${id}: signed, event [0-9a-f]{64}$`, 'm'));
     const polled = (await (await fetch(`${server.url}/v1/requests/${id}?wait=5`, { headers })).json()) as {
       request: { status: string; result: { event: never } };
     };
@@ -173,6 +203,7 @@ describe('warden token / policy / approvals / ledger', () => {
     ).request.requestId;
     const denied = await w('approvals', 'deny', vetoed, '--reason', 'not this name');
     assert.equal(denied.code, 0, denied.stderr);
+    assert.match(denied.stdout, new RegExp(`^${vetoed}: denied \\(REQUEST_VETOED\\)$`, 'm'));
     const after = (await (await fetch(`${server.url}/v1/requests/${vetoed}?wait=5`, { headers })).json()) as {
       request: { status: string; errorCode: string | null; result: unknown };
     };

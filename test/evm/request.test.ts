@@ -2,8 +2,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { getAddress } from 'viem';
-import { MAX_UINT256, parseEvmSendRequest, parseWei } from '../../src/chains/evm/request.ts';
+import { MAX_UINT256, parseEvmSendRequest } from '../../src/chains/evm/request.ts';
 import { type ErrorCode, isWardenError, WardenError } from '../../src/core/errors.ts';
+import { parseBaseUnits } from '../../src/core/validate.ts';
+
+const parseWei = (value: unknown, field: string) => parseBaseUnits(value, field, MAX_UINT256);
 
 // An address with a known EIP-55 form (from the EIP-55 test vectors).
 const CHECKSUMMED = '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed';
@@ -34,7 +37,7 @@ test('a valid request parses to the normalized form', () => {
   assert.deepEqual(
     parseEvmSendRequest({
       ...good,
-      value: 12345,
+      value: '12345',
       maxFeePerGas: '30000000000',
       maxPriorityFeePerGas: '0',
       idempotencyKey: 'order-42:retry.1_x',
@@ -139,7 +142,24 @@ test('bad amounts give INVALID_AMOUNT', () => {
     assert.equal(code(parse({ ...good, value })), 'INVALID_AMOUNT', String(value));
   }
   assert.equal(parseEvmSendRequest({ ...good, value: MAX_UINT256.toString() }).value, MAX_UINT256);
-  assert.equal(parseEvmSendRequest({ ...good, value: Number.MAX_SAFE_INTEGER }).value, 2n ** 53n - 1n);
+});
+
+test('a JSON number is never an amount: INVALID_AMOUNT naming the field, whatever its value', () => {
+  // JSON.parse turns all of these into the number 1000 before anything can look at the spelling.
+  for (const text of ['1e3', '1000.0', '1000', '1E3', '10000e-1', '0', '1']) {
+    for (const field of ['value', 'maxFeePerGas', 'maxPriorityFeePerGas']) {
+      const body = JSON.parse(
+        `{"chainId":42161,"to":"${LOWER}","value":"1","maxFeePerGas":"100","${field}":${text}}`,
+      );
+      assert.throws(parse(body), (e) => {
+        assert.ok(isWardenError(e, 'INVALID_AMOUNT'), `${field}: ${text}`);
+        assert.equal(e.details.field, field);
+        assert.equal(e.details.type, 'number');
+        assert.match(e.message, new RegExp(`^${field} must be a decimal string`));
+        return true;
+      });
+    }
+  }
 });
 
 test('bad fees give INVALID_AMOUNT; a tip above the cap is refused', () => {
@@ -325,14 +345,50 @@ test('property: an accepted amount string is exactly the canonical decimal of th
   );
 });
 
-test('property: numbers are accepted only as non-negative safe integers', () => {
+test('property: every number, and every non-string, is refused as an amount of any field', () => {
+  const field = fc.constantFrom('value', 'maxFeePerGas', 'maxPriorityFeePerGas');
+  const notString = fc.oneof(
+    fc.double(),
+    fc.integer(),
+    fc.maxSafeInteger(),
+    fc.boolean(),
+    fc.bigInt(),
+    fc.array(fc.string(), { maxLength: 2 }),
+    fc.dictionary(fc.string(), fc.string(), { maxKeys: 2 }),
+  );
   fc.assert(
-    fc.property(fc.oneof(fc.double(), fc.integer(), fc.maxSafeInteger()), (n) => {
-      const ok = Number.isSafeInteger(n) && n >= 0;
-      const outcome = code(() => parseWei(n, 'value'));
-      assert.equal(outcome, ok ? 'none' : 'INVALID_AMOUNT', String(n));
-      if (ok) assert.equal(parseWei(n, 'value'), BigInt(n));
+    fc.property(field, notString, (name, v) => {
+      assert.throws(parse({ ...good, [name]: v }), (e) => {
+        assert.ok(isWardenError(e, 'INVALID_AMOUNT'), `${name}: ${typeof v}`);
+        assert.equal(e.details.field, name);
+        return true;
+      });
     }),
+    { numRuns: 1_000 },
+  );
+});
+
+test('property: a string that is not canonical decimal digits is refused, naming the field', () => {
+  // Generated near-misses of a decimal: signs, points, exponents, leading zeros, hex, spaces, units.
+  const nearMiss = fc
+    .tuple(
+      fc.constantFrom('', '-', '+', ' ', '0', '00', '0x', '\t'),
+      fc.stringMatching(/^[0-9]{1,20}$/),
+      fc.constantFrom('', '.', '.0', 'e3', 'E-1', ' ', 'n', ' wei', '_000', ',000', '\n'),
+    )
+    .map(([a, b, c]) => `${a}${b}${c}`)
+    .filter((s) => !/^(0|[1-9][0-9]*)$/.test(s));
+  const field = fc.constantFrom('value', 'maxFeePerGas', 'maxPriorityFeePerGas');
+  fc.assert(
+    fc.property(field, fc.oneof(nearMiss, fc.string()), (name, v) => {
+      fc.pre(!/^(0|[1-9][0-9]*)$/.test(v));
+      assert.throws(parse({ ...good, [name]: v }), (e) => {
+        assert.ok(isWardenError(e, 'INVALID_AMOUNT'), `${name}: ${JSON.stringify(v)}`);
+        assert.equal(e.details.field, name);
+        return true;
+      });
+    }),
+    { numRuns: 2_000 },
   );
 });
 

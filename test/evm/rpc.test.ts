@@ -284,9 +284,13 @@ test('receipts are parsed and checked; waitForReceipt polls until one appears', 
     blockNumber: 16n,
     gasUsed: 21_000n,
     effectiveGasPrice: 1_000_000_000n,
+    l1Fee: null,
     from: ADDRESS,
     to: ADDRESS,
   });
+  // OP Stack chains report the L1 data fee they charge on top of the gas.
+  use(() => ({ result: { ...receipt, l1Fee: '0x64' } }));
+  assert.equal((await rpc().getTransactionReceipt(HASH))?.l1Fee, 100n);
   use(() => ({ result: { ...receipt, status: '0x0' } }));
   assert.equal((await rpc().getTransactionReceipt(HASH))?.status, 'reverted');
   for (const bad of [
@@ -295,6 +299,7 @@ test('receipts are parsed and checked; waitForReceipt polls until one appears', 
     { ...receipt, status: true },
     { ...receipt, from: 'me' },
     { ...receipt, blockNumber: 16 },
+    { ...receipt, l1Fee: 100 },
     'receipt',
   ]) {
     use(() => ({ result: bad }));

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import type { Intent } from '../../src/core/intent.ts';
-import { loadSnapshot, reserve, restamp, settle } from '../../src/gateway/ledger.ts';
+import { loadSnapshot, reserve, restamp, settle, settleFee } from '../../src/gateway/ledger.ts';
 import { LedgerCache } from '../../src/gateway/ledger-cache.ts';
 import type { LedgerSnapshot } from '../../src/policy/index.ts';
 import type { Db, Store } from '../../src/store/store.ts';
@@ -16,8 +16,8 @@ const IDENTITIES = ['alice', 'bob'];
 const DESTINATIONS = ['bc1qdest0', 'bc1qdest1', 'bc1qdest2'];
 const LOOKBACKS = [60_000, HOUR, 24 * HOUR, 7 * 24 * HOUR];
 
-function intentFor(identity: string, amount = 0n, destination = DESTINATIONS[0]!): Intent {
-  return { ...btcIntent(amount, [destination]), identity };
+function intentFor(identity: string, amount = 0n, destination = DESTINATIONS[0]!, maxFee = 0n): Intent {
+  return { ...btcIntent(amount, [destination]), identity, maxFee };
 }
 
 /** Order-free comparison: the policy sums and sorts entries itself. */
@@ -34,9 +34,13 @@ interface Proc {
   cache: LedgerCache;
 }
 
+/** What the network said an operation spent (null: nothing said, the worst case stays). */
+type Paid = { fee: bigint | null; valueMoved: boolean } | null;
+
 type Op =
-  | { kind: 'reserve'; proc: number; identity: number; destination: number; amount: bigint }
-  | { kind: 'settle'; proc: number; pick: number; status: 'committed' | 'released' | 'unknown' }
+  | { kind: 'reserve'; proc: number; identity: number; destination: number; amount: bigint; fee: bigint }
+  | { kind: 'settle'; proc: number; pick: number; status: 'committed' | 'released' | 'unknown'; paid: Paid }
+  | { kind: 'fee'; proc: number; pick: number; fee: bigint; valueMoved: boolean }
   | { kind: 'restamp'; proc: number; pick: number }
   | { kind: 'advance'; ms: number }
   | { kind: 'rollback'; proc: number; identity: number }
@@ -51,12 +55,24 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     identity,
     destination: fc.integer({ min: 0, max: DESTINATIONS.length - 1 }),
     amount: fc.bigInt({ min: 1n, max: 10n ** 12n }),
+    // Fees are money: a worst case booked beside the amount (0 for what pays none).
+    fee: fc.oneof(fc.constant(0n), fc.bigInt({ min: 1n, max: 10n ** 9n })),
   }),
   fc.record({
     kind: fc.constant('settle' as const),
     proc,
     pick: fc.nat(),
     status: fc.constantFrom('committed' as const, 'released' as const, 'unknown' as const),
+    paid: fc.option(
+      fc.record({ fee: fc.option(fc.bigInt({ min: 0n, max: 10n ** 9n })), valueMoved: fc.boolean() }),
+    ),
+  }),
+  fc.record({
+    kind: fc.constant('fee' as const),
+    proc,
+    pick: fc.nat(),
+    fee: fc.bigInt({ min: 0n, max: 10n ** 9n }),
+    valueMoved: fc.boolean(),
   }),
   fc.record({ kind: fc.constant('restamp' as const), proc, pick: fc.nat() }),
   fc.record({
@@ -89,16 +105,37 @@ test('the cached snapshot always equals the snapshot read afresh (two processes,
         return { store: cache.guard(store), cache };
       });
       let now = Date.parse('2026-03-01T00:00:00Z');
-      const requests: { id: string; identity: string }[] = [];
+      /** The model: what each request books, as the ledger rules say it should. */
+      const requests: {
+        id: string;
+        identity: string;
+        amount: bigint;
+        fee: bigint;
+        final: boolean;
+        status: 'reserved' | 'committed' | 'released' | 'unknown';
+      }[] = [];
+      /** Reserved and unknown entries count whatever their age: their totals must match the model. */
+      const openTotals = (who: string) => {
+        let total = 0n;
+        for (const r of requests)
+          if (r.identity === who && (r.status === 'reserved' || r.status === 'unknown'))
+            total += r.amount + r.fee;
+        return total;
+      };
 
       /** What every step does first, as the pipeline does: snapshot, compared with the fresh read. */
-      const compare = async (p: Proc, tx: Db, who: string, lookback: number) => {
+      const compare = async (p: Proc, tx: Db, who: string, lookback: number, modelled = true) => {
         const intent = intentFor(who);
         const since = new Date(now - lookback);
         const at = new Date(now);
         const cached = await p.cache.snapshot(tx, intent, since, at);
         const fresh = await loadSnapshot(tx, intent, since, at);
         assert.deepEqual(canonical(cached), canonical(fresh));
+        const open = fresh.entries
+          .filter((e) => e.status !== 'committed')
+          .reduce((sum, e) => sum + e.amount + e.fee, 0n);
+        if (modelled)
+          assert.equal(open, openTotals(who), 'reserved amounts and fees, as the model books them');
       };
 
       try {
@@ -117,29 +154,72 @@ test('the cached snapshot always equals the snapshot read afresh (two processes,
             await p.store.transaction(async (tx) => {
               await compare(p, tx, who, 24 * HOUR);
               const id = `req_${requests.length}`;
-              await reserve(tx, id, intentFor(who, op.amount, DESTINATIONS[op.destination]!), new Date(now));
-              requests.push({ id, identity: who });
+              const intent = intentFor(who, op.amount, DESTINATIONS[op.destination]!, op.fee);
+              await reserve(tx, id, intent, new Date(now));
+              requests.push({
+                id,
+                identity: who,
+                amount: op.amount,
+                fee: op.fee,
+                final: op.fee === 0n,
+                status: 'reserved',
+              });
             });
           } else if (op.kind === 'rollback') {
             const who = IDENTITIES[op.identity]!;
             await assert.rejects(
               p.store.transaction(async (tx) => {
                 await reserve(tx, 'req_rolled_back', intentFor(who, 5n), new Date(now));
-                // The cache now holds a row that is about to vanish.
-                await compare(p, tx, who, 24 * HOUR);
+                // The cache now holds a row that is about to vanish (and the model never had).
+                await compare(p, tx, who, 24 * HOUR, false);
                 throw new Error('abort');
               }),
               /abort/,
             );
           } else if (requests.length > 0) {
             const r = requests[op.pick % requests.length]!;
-            await p.store.transaction(async (tx) => {
+            const changed = await p.store.transaction(async (tx) => {
               await compare(p, tx, r.identity, 24 * HOUR);
-              if (op.kind === 'settle') await settle(tx, r.id, op.status, new Date(now));
-              else await restamp(tx, r.id, new Date(now));
+              if (op.kind === 'settle')
+                return settle(tx, r.id, op.status, new Date(now), op.paid ?? undefined);
+              if (op.kind === 'fee') {
+                const spent = { fee: op.fee, valueMoved: op.valueMoved };
+                return settleFee(tx, r.id, spent, new Date(now));
+              }
+              await restamp(tx, r.id, new Date(now));
+              return 0;
             });
+            // The model: a settle moves only open entries; the paid fee replaces the worst case
+            // on a commit, and once only; a value that never moved books 0.
+            const spend = (paid: { fee: bigint | null; valueMoved: boolean }) => {
+              if (paid.fee !== null) [r.fee, r.final] = [paid.fee, true];
+              if (!paid.valueMoved) r.amount = 0n;
+            };
+            if (op.kind === 'settle' && (r.status === 'reserved' || r.status === 'unknown')) {
+              assert.equal(changed, 1);
+              r.status = op.status;
+              if (op.status === 'committed' && op.paid) spend(op.paid);
+            } else if (op.kind === 'fee') {
+              const open = r.status === 'committed' && !r.final;
+              assert.equal(changed, open ? 1 : 0);
+              if (open) spend({ fee: op.fee, valueMoved: op.valueMoved });
+            } else if (op.kind === 'settle') {
+              assert.equal(changed, 0, 'a settled entry never moves again');
+            }
           }
         }
+        // Every row books what the model says: amount, fee (worst case or paid) and status.
+        const rows = await stores[0]!.db
+          .selectFrom('ledger')
+          .select(['request_id', 'amount', 'fee', 'fee_final', 'status'])
+          .orderBy('request_id')
+          .execute();
+        assert.deepEqual(
+          rows
+            .map((r) => [r.request_id, BigInt(r.amount), BigInt(r.fee), r.fee_final === 1, r.status])
+            .sort(),
+          requests.map((r) => [r.id, r.amount, r.fee, r.final, r.status]).sort(),
+        );
         // In the end both processes agree with the database for every identity and horizon.
         for (const p of procs) {
           for (const who of IDENTITIES) {

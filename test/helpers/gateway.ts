@@ -9,7 +9,7 @@ import { nullLogger } from '../../src/core/logger.ts';
 import type { Capability, Role } from '../../src/core/principal.ts';
 import { createTokenAudited, setPolicyAudited } from '../../src/gateway/admin.ts';
 import { evmHandlers } from '../../src/gateway/evm-setup.ts';
-import { Gateway } from '../../src/gateway/gateway.ts';
+import { Gateway, type GatewayOptions } from '../../src/gateway/gateway.ts';
 import type { RateLimit } from '../../src/gateway/rate-limit.ts';
 import { Warden } from '../../src/gateway/warden.ts';
 import { passphrase, TEST_KDF } from './home.ts';
@@ -37,6 +37,7 @@ export async function startTestGateway(options: {
   clock?: Clock;
   evmRpc?: Map<number, string>;
   rateLimits?: (operation: string) => RateLimit;
+  authThrottle?: GatewayOptions['authThrottle'];
 }): Promise<TestGateway> {
   const root = mkdtempSync(join(tmpdir(), 'warden-gateway-'));
   const layout = ensureHome(join(root, 'home'));
@@ -57,6 +58,7 @@ export async function startTestGateway(options: {
     logger: nullLogger(),
     handlers: options.evmRpc ? evmHandlers(warden, options.evmRpc) : [],
     ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
+    ...(options.authThrottle ? { authThrottle: options.authThrottle } : {}),
   });
   const server = await startHttpServer(gateway, { host: '127.0.0.1', port: 0 });
   let closed = false;

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { SENSITIVE_NOSTR_KINDS } from '../../src/core/nostr-kinds.ts';
 import { formatAmount, formatUnits, groupDigits } from '../../src/policy/amount.ts';
-import { explainPolicy } from '../../src/policy/explain.ts';
+import { explainPolicy, FEES_SENTENCE } from '../../src/policy/explain.ts';
 import { parsePolicy } from '../../src/policy/parse.ts';
 import { POLICY_TEMPLATES } from '../../src/policy/templates.ts';
 import { policy } from './helpers.ts';
@@ -50,12 +51,30 @@ describe('explainPolicy', () => {
           l.includes('held until 1 operator approves and 24 hours have passed'),
       ),
     );
+    const kinds = SENSITIVE_NOSTR_KINDS.map((k) => String(k.kind));
+    const sensitive = `Rule nostr-sensitive: Nostr event signatures of kind ${kinds.slice(0, -1).join(', ')} or ${kinds.at(-1)} are held`;
     assert.ok(
-      lines.some((l) =>
-        l.startsWith(
-          'Rule nostr-sensitive: Nostr event signatures of kind 0, 3, 10002, 10050, 27235 or 9734 are held',
-        ),
-      ),
+      lines.some((l) => l.startsWith(sensitive)),
+      sensitive,
+    );
+    // Fees are money: said once, right after how rules combine.
+    assert.equal(lines[2], FEES_SENTENCE);
+    assert.match(FEES_SENTENCE, /count fees/);
+  });
+
+  test('the fee sentence appears only when the policy has a value limit', () => {
+    assert.ok(
+      !explainPolicy(
+        policy('rules:\n  - { id: n, effect: allow, limits: [{ window: 1h, max_count: 5 }] }\n'),
+      ).includes(FEES_SENTENCE),
+    );
+    assert.ok(
+      explainPolicy(policy('rules:\n  - { id: n, effect: allow, max_per_tx: 5 }\n')).includes(FEES_SENTENCE),
+    );
+    assert.ok(
+      explainPolicy(
+        policy('rules:\n  - { id: n, effect: allow, limits: [{ window: 1h, max_value: 5 }] }\n'),
+      ).includes(FEES_SENTENCE),
     );
   });
 
@@ -94,6 +113,7 @@ rules:
     assert.deepEqual(lines, [
       'Policy test: test policy.',
       'Rules are checked in order and every matching rule applies: a deny beats a hold, a hold beats an allow, and every limit of every matching rule must hold.',
+      FEES_SENTENCE,
       'Never to bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh, whatever the rules say.',
       'No destination may be paid at all.',
       'A first payment to a destination never paid before is held until 1 operator approves.',

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import type { Decision } from '../../src/core/decision.ts';
 import type { Intent } from '../../src/core/intent.ts';
+import { SENSITIVE_NOSTR_KINDS } from '../../src/core/nostr-kinds.ts';
 import { evaluate } from '../../src/policy/evaluate.ts';
 import { parsePolicy } from '../../src/policy/parse.ts';
 import type { LedgerEntry } from '../../src/policy/snapshot.ts';
@@ -94,14 +96,44 @@ describe('guidelines-default: Bitcoin and Lightning', () => {
 });
 
 describe('guidelines-default: Nostr', () => {
-  test('kinds 0, 3, 10002, 27235 and 9734 are held for 1 approval; kind 1 is allowed', () => {
-    for (const kind of [0, 3, 10002, 27235, 9734]) {
-      const d = decide(nostrIntent(kind));
-      assert.equal(d.outcome, 'hold', `kind ${kind}`);
-      assert.equal(d.decidingRule, 'nostr-sensitive');
-      assert.deepEqual([d.hold?.approvals, d.hold?.delaySeconds], [1, 0]);
+  test('every sensitive kind of the one list is held for 1 approval, in both Nostr templates', () => {
+    const nostrOnly = parsePolicy(POLICY_TEMPLATES['nostr-only'] ?? '');
+    for (const p of [template, nostrOnly]) {
+      for (const { kind } of SENSITIVE_NOSTR_KINDS) {
+        const intent = nostrIntent(kind);
+        // With the real risk catalog too: these kinds score high, but the template holds them.
+        for (const r of [risk(8), assessRisk(intent, { tolerance: p.risk.tolerance })]) {
+          const d = evaluate(intent, r, snapshot(), p, NOW);
+          assert.equal(d.outcome, 'hold', `${p.name}: kind ${kind}`);
+          assert.equal(d.decidingRule, 'nostr-sensitive');
+          assert.deepEqual([d.hold?.approvals, d.hold?.delaySeconds], [1, 0]);
+        }
+      }
     }
-    for (const kind of [1, 7, 30023])
+  });
+
+  test('the list holds the whole class: logins, uploads, money and message routing, identity', () => {
+    const listed = new Set(SENSITIVE_NOSTR_KINDS.map((k) => k.kind));
+    // NIP-01/02/09/62 identity, NIP-65/17 relays, NIP-42/98/46 logins, Blossom and NIP-96 uploads,
+    // NIP-57/61/60/47/75 money, NIP-EE key packages.
+    for (const kind of [
+      0, 3, 5, 62, 10002, 10050, 22242, 27235, 24133, 24242, 10063, 10096, 9734, 9735, 9321, 10019, 17375,
+      23194, 9041, 443, 10051,
+    ]) {
+      assert.ok(listed.has(kind), `kind ${kind}`);
+    }
+    assert.equal(listed.size, SENSITIVE_NOSTR_KINDS.length, 'no kind listed twice');
+    for (const k of SENSITIVE_NOSTR_KINDS) assert.ok(k.reason.length > 20 && /^(NIP|BUD)-/.test(k.nip));
+  });
+
+  test('docs/policy.md lists every sensitive kind with its spec', () => {
+    const doc = readFileSync(new URL('../../docs/policy.md', import.meta.url), 'utf8');
+    for (const k of SENSITIVE_NOSTR_KINDS)
+      assert.ok(doc.includes(`| ${k.kind} | ${k.nip} | ${k.name} |`), `kind ${k.kind}`);
+  });
+
+  test('a plain note, a reaction, an article and a DM are signed without approval', () => {
+    for (const kind of [1, 7, 30023, 4, 14, 1111])
       assert.equal(decide(nostrIntent(kind)).outcome, 'allow', `kind ${kind}`);
   });
 
@@ -163,6 +195,61 @@ describe('guidelines-default: EVM', () => {
       decide(evmIntent(1n, { maxFeePerGas: 200n * GWEI + 1n }), [], [EVM_ADDR]).code,
       'LIMIT_EXCEEDED',
     );
+  });
+});
+
+describe('guidelines-default: fees are money', () => {
+  const GWEI = 1_000_000_000n;
+  const ETH = 10n ** 18n;
+  const FEE = 21_000n * 200n * GWEI; // the worst case at the 200 gwei cap: 0.0042 ETH
+  const send = (amount: bigint): Intent => ({
+    ...evmIntent(amount, { maxFeePerGas: 200n * GWEI }),
+    maxFee: FEE,
+  });
+  const booked = (i: number, fee = FEE): LedgerEntry => ({
+    ...entry(1n, t - (i + 1) * 20 * 60_000, { destination: EVM_ADDR }), // 3 an hour: counts never decide
+    protocol: 'evm',
+    asset: 'evm:1',
+    chainId: 1,
+    fee,
+  });
+
+  test('max_per_tx counts the worst-case fee: 0.05 ETH less the fee passes, 1 wei more does not', () => {
+    assert.equal(decide(send(ETH / 20n - FEE), [], [EVM_ADDR]).outcome, 'allow');
+    const d = decide(send(ETH / 20n - FEE + 1n), [], [EVM_ADDR]);
+    assert.equal(d.code, 'LIMIT_EXCEEDED');
+    assert.match(d.reason, /with up to 0\.0042 ETH \(4200000000000000 wei\) in fees is above the max_per_tx/);
+    assert.match(
+      d.remedy ?? '',
+      /lower the amount to at most 0\.0458 ETH \(45800000000000000 wei\) \(less its fees/,
+    );
+  });
+
+  test('1 wei sends at 200 gwei: the 24 h cap is reached by their fees after 47', () => {
+    const ledger = Array.from({ length: 46 }, (_, i) => booked(i));
+    assert.equal(decide(send(1n), ledger, [EVM_ADDR]).outcome, 'allow');
+    const full = [...ledger, booked(46)];
+    const d = decide(send(1n), full, [EVM_ADDR]);
+    assert.equal(d.code, 'LIMIT_EXCEEDED');
+    const day = d.trail.find((r) => r.rule === 'evm-native')?.limits.find((l) => l.limit === '24h');
+    assert.deepEqual([day?.used, day?.request], [47n * (1n + FEE), 1n + FEE]);
+    assert.match(d.reason, /fees included/);
+    // Once the fees paid are known (far less than the worst case), the room is back.
+    const paid = full.map((e) => ({ ...e, fee: 21_000n * GWEI }));
+    assert.equal(decide(send(1n), paid, [EVM_ADDR]).outcome, 'allow');
+  });
+
+  test('reserved and unknown entries count their fee too; a corrupt negative fee is never room', () => {
+    const open = Array.from({ length: 47 }, (_, i) => ({ ...booked(i), status: 'unknown' as const }));
+    assert.equal(decide(send(1n), open, [EVM_ADDR]).code, 'LIMIT_EXCEEDED');
+    const corrupt = [booked(0, -(10n ** 18n)), ...Array.from({ length: 46 }, (_, i) => booked(i + 1))];
+    assert.equal(decide(send(1n), corrupt, [EVM_ADDR]).outcome, 'allow', '46 × (1 + fee) + 1 wei + fee fits');
+    assert.equal(decide(send(1n), [...corrupt, booked(47)], [EVM_ADDR]).code, 'LIMIT_EXCEEDED');
+  });
+
+  test('Nostr pays no fee: nothing changes for signatures', () => {
+    assert.equal(nostrIntent(1).maxFee, 0n);
+    assert.equal(decide(nostrIntent(1)).outcome, 'allow');
   });
 });
 

@@ -102,6 +102,7 @@ export function entry(amount: bigint, at: number, over: Partial<LedgerEntry> = {
     contract: null,
     functionSelector: null,
     amount,
+    fee: 0n,
     at,
     status: 'committed',
     ...over,

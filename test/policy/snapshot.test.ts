@@ -51,10 +51,13 @@ describe('ledgerEntryFromIntent', () => {
       contract: null,
       functionSelector: null,
       amount: 5n,
+      fee: 0n,
       at: 1000,
       status: 'reserved',
       identity: 'agent-1',
     });
+    // The worst-case fee is booked with the amount: value windows count both.
+    assert.equal(ledgerEntryFromIntent({ ...evmIntent(5n), maxFee: 42n }, 0, 'reserved').fee, 42n);
     const n = ledgerEntryFromIntent(nostrIntent(7), 5, 'committed');
     assert.deepEqual([n.kind, n.destination, n.asset, n.amount], [7, null, 'nostr:event', 0n]);
   });

@@ -5,8 +5,10 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { asWardenError, WardenError } from '../../core/errors.ts';
 import type { Principal } from '../../core/principal.ts';
 import type { Gateway } from '../../gateway/gateway.ts';
+import { MAX_LIST_LIMIT, REQUEST_FILTERS, type RequestFilter } from '../../gateway/reads.ts';
 import type { RequestView } from '../../gateway/requests.ts';
 import { httpStatusFor } from './errors.ts';
+import { type GuardOptions, installGuards } from './guards.ts';
 import { openApiDocument } from './openapi.ts';
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
@@ -17,12 +19,20 @@ function errorBody(code: string, message: string, details: unknown = {}) {
   return { error: { code, message, details } };
 }
 
-async function readJson(c: Context<Env>): Promise<Record<string, unknown>> {
-  const type = c.req.header('content-type') ?? '';
-  if (!/^application\/json\b/i.test(type)) {
-    throw new WardenError('UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json');
-  }
+/**
+ * The body as a JSON object. A body that is not declared application/json is refused (415),
+ * never read as empty: an approval's intent-hash binding must not fail open. Only where the body
+ * is optional (`emptyAllowed`) does a request with no body bytes at all count as `{}`.
+ */
+async function readJson(c: Context<Env>, emptyAllowed = false): Promise<Record<string, unknown>> {
+  const type = c.req.header('content-type');
   const text = await c.req.text();
+  if (emptyAllowed && text.length === 0 && type === undefined) return {};
+  if (!/^application\/json\s*(;|$)/i.test(type ?? '')) {
+    throw new WardenError('UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json', {
+      contentType: (type ?? 'none').slice(0, 64),
+    });
+  }
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -61,13 +71,14 @@ function requestResponse(c: Context<Env>, view: RequestView) {
   return c.json(errorBody(code, message, { requestId: view.requestId, request: view }), status);
 }
 
-function clientKey(c: Context<Env>): string {
-  return `ip:${c.env?.incoming?.socket?.remoteAddress ?? 'unknown'}`;
-}
-
 /** The HTTP front door: a thin adapter onto the gateway. */
-export function createHttpApp(gateway: Gateway, options: { bodyLimit?: number } = {}): Hono<Env> {
+export function createHttpApp(
+  gateway: Gateway,
+  options: { bodyLimit?: number } & GuardOptions = {},
+): Hono<Env> {
   const app = new Hono<Env>();
+  // First of all middleware: headers on every answer, Host and Origin checked before the body is read.
+  installGuards(app, options);
   const limit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
 
   app.onError((err, c) => {
@@ -86,11 +97,6 @@ export function createHttpApp(gateway: Gateway, options: { bodyLimit?: number } 
       onError: (c) => c.json(errorBody('PAYLOAD_TOO_LARGE', `the body exceeds ${limit} bytes`), 413),
     }),
   );
-  app.use('*', async (c, next) => {
-    await next();
-    c.header('Cache-Control', 'no-store');
-    c.header('X-Content-Type-Options', 'nosniff');
-  });
 
   // Monitors see a sealed vault (passphrase changed elsewhere) or an unreadable keystore as down.
   app.get('/v1/health', (c) => {
@@ -100,7 +106,7 @@ export function createHttpApp(gateway: Gateway, options: { bodyLimit?: number } 
   app.get('/v1/openapi.json', (c) => c.json(openApiDocument(gateway.operations)));
 
   app.use('/v1/*', async (c, next) => {
-    const principal = await gateway.authenticate(c.req.header('authorization'), clientKey(c));
+    const principal = await gateway.authenticate(c.req.header('authorization'));
     c.set('principal', principal);
     await next();
   });
@@ -139,11 +145,27 @@ export function createHttpApp(gateway: Gateway, options: { bodyLimit?: number } 
   app.get('/v1/approvals', async (c) =>
     c.json({ approvals: await gateway.listApprovals(c.get('principal')) }),
   );
+  app.get('/v1/approvals/:id', async (c) =>
+    c.json({ approval: await gateway.showApproval(c.get('principal'), c.req.param('id')) }),
+  );
+  app.get('/v1/requests', async (c) => {
+    const status = c.req.query('status');
+    if (status !== undefined && !(REQUEST_FILTERS as readonly string[]).includes(status))
+      throw new WardenError('INVALID_REQUEST', `status is one of ${REQUEST_FILTERS.join(', ')}`);
+    const limitText = c.req.query('limit');
+    if (limitText !== undefined && !/^[1-9][0-9]{0,3}$/.test(limitText))
+      throw new WardenError('INVALID_REQUEST', `limit is 1 to ${MAX_LIST_LIMIT}`);
+    const identity = c.req.query('identity');
+    const requests = await gateway.listRequests(c.get('principal'), {
+      ...(status === undefined ? {} : { status: status as RequestFilter }),
+      ...(identity === undefined ? {} : { identity }),
+      ...(limitText === undefined ? {} : { limit: Number(limitText) }),
+    });
+    return c.json({ requests });
+  });
   for (const verdict of ['approve', 'deny'] as const) {
     app.post(`/v1/approvals/:id/${verdict}`, async (c) => {
-      const body =
-        c.req.header('content-length') === '0' || !c.req.header('content-type') ? {} : await readJson(c);
-      const { reason, intentHash, ...unknown } = body;
+      const { reason, intentHash, ...unknown } = await readJson(c, true);
       if (Object.keys(unknown).length > 0)
         throw new WardenError('INVALID_REQUEST', 'only "reason" and "intentHash" are accepted');
       if (reason !== undefined && typeof reason !== 'string')

@@ -1,4 +1,18 @@
-/** The OpenAPI 3.1 description of the HTTP API, served at GET /v1/openapi.json. */
+/**
+ * The OpenAPI 3.1 description of the HTTP API, served at GET /v1/openapi.json. A test validates it
+ * with a real OpenAPI validator and checks that it lists every route the app serves.
+ */
+import { wardenVersion } from '../../core/version.ts';
+import { MAX_LIST_LIMIT, REQUEST_FILTERS } from '../../gateway/reads.ts';
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: object) => ({ content: { 'application/json': { schema } } });
+const response = (description: string, schema: object = { type: 'object' }) => ({
+  description,
+  ...json(schema),
+});
+const failure = (description: string) => response(description, ref('Error'));
+
 const error = {
   type: 'object',
   required: ['error'],
@@ -18,6 +32,9 @@ const error = {
   },
 };
 
+/** A request's states: the list filters less the one that is not a state. */
+const STATUSES = REQUEST_FILTERS.filter((f) => f !== 'risk-acceptable');
+
 const request = {
   type: 'object',
   properties: {
@@ -25,7 +42,9 @@ const request = {
     identity: { type: 'string' },
     protocol: { type: 'string' },
     action: { type: 'string' },
-    status: { enum: ['held', 'executing', 'done', 'denied', 'failed', 'unknown'] },
+    status: { enum: STATUSES },
+    createdAt: { type: 'string', format: 'date-time' },
+    updatedAt: { type: 'string', format: 'date-time' },
     decision: {
       type: 'object',
       description:
@@ -33,87 +52,155 @@ const request = {
     },
     result: { description: 'the signed event or the transaction hash, when done' },
     error: { type: ['object', 'null'] },
+    hold: {
+      type: ['object', 'null'],
+      properties: { approvals: { type: 'integer' }, delaySeconds: { type: 'integer' } },
+    },
   },
 };
 
+const heldRequest = {
+  allOf: [
+    ref('Request'),
+    {
+      type: 'object',
+      properties: {
+        intentHash: {
+          type: 'string',
+          pattern: '^[0-9a-f]{64}$',
+          description: 'what an approval is bound to; send it back with approve/deny',
+        },
+        shortIntentHash: { type: 'string' },
+        summary: { type: 'string', description: 'one line: what would be signed' },
+        review: {
+          type: ['object', 'null'],
+          description: 'operation, intent and the full decoded payload as it will be signed',
+        },
+        reviewable: { type: 'boolean', description: 'false when the payload is gone or does not match' },
+        ageSeconds: { type: 'integer' },
+        acceptable: { type: 'boolean', description: 'a risk denial an operator may still accept' },
+        expiresAt: { type: ['string', 'null'], format: 'date-time' },
+        approvals: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              operator: { type: 'string' },
+              verdict: { enum: ['approve', 'deny'] },
+              at: { type: 'string', format: 'date-time' },
+              reason: { type: ['string', 'null'] },
+            },
+          },
+        },
+        state: { type: 'string' },
+        remainingApprovals: { type: 'integer' },
+        releaseAt: { type: ['string', 'null'], format: 'date-time', description: 'when a delay ends' },
+      },
+    },
+  ],
+};
+
+/** Amounts are decimal strings only: a JSON number loses precision and is refused (INVALID_AMOUNT). */
 const amount = {
   type: 'string',
-  pattern: '^[0-9]{1,78}$',
+  pattern: '^(0|[1-9][0-9]*)$',
+  maxLength: 78,
   description: 'integer in base units (wei), as a decimal string',
 };
 
-const bodies: Record<string, object> = {
+const idempotencyKey = { type: 'string', pattern: '^[A-Za-z0-9_.:-]{8,128}$' };
+
+const bodies: Record<string, { summary: string; schema: object }> = {
   'nostr.sign': {
-    type: 'object',
-    additionalProperties: false,
-    required: ['kind', 'content'],
-    properties: {
-      kind: { type: 'integer', minimum: 0, maximum: 65535 },
-      content: { type: 'string' },
-      tags: { type: 'array', items: { type: 'array', items: { type: 'string' } } },
-      created_at: { type: 'integer', description: 'unix seconds; default now; at most one day from now' },
-      identity: { type: 'string', description: "optional; must be the token's own identity" },
-      idempotencyKey: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{8,128}$' },
+    summary: 'Sign a NIP-01 event for the token identity',
+    schema: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['kind', 'content'],
+      properties: {
+        kind: { type: 'integer', minimum: 0, maximum: 65535 },
+        content: { type: 'string' },
+        tags: { type: 'array', items: { type: 'array', items: { type: 'string' } } },
+        created_at: { type: 'integer', description: 'unix seconds; default now; at most one day from now' },
+        identity: { type: 'string', description: "optional; must be the token's own identity" },
+        idempotencyKey,
+      },
     },
   },
   'evm.send': {
-    type: 'object',
-    additionalProperties: false,
-    required: ['chainId', 'to', 'value'],
-    properties: {
-      chainId: { type: 'integer', minimum: 1 },
-      to: {
-        type: 'string',
-        pattern: '^0x[0-9a-fA-F]{40}$',
-        description: 'EIP-55 checksum verified when mixed case',
+    summary: 'Build, sign and broadcast an EIP-1559 native transfer',
+    schema: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['chainId', 'to', 'value'],
+      properties: {
+        chainId: { type: 'integer', minimum: 1 },
+        to: {
+          type: 'string',
+          pattern: '^0x[0-9a-fA-F]{40}$',
+          description: 'EIP-55 checksum verified when mixed case',
+        },
+        value: amount,
+        maxFeePerGas: amount,
+        maxPriorityFeePerGas: amount,
+        identity: { type: 'string' },
+        idempotencyKey,
       },
-      value: amount,
-      maxFeePerGas: amount,
-      maxPriorityFeePerGas: amount,
-      identity: { type: 'string' },
-      idempotencyKey: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{8,128}$' },
     },
   },
 };
 
-const json = (schema: object) => ({ content: { 'application/json': { schema } } });
-const errors = {
-  '400': { description: 'invalid input', ...json(error) },
-  '401': { description: 'missing or invalid token', ...json(error) },
-  '403': { description: 'forbidden, or denied by policy (code names why)', ...json(error) },
-  '413': { description: 'body too large', ...json(error) },
-  '429': { description: 'rate limited', ...json(error) },
+/** Answers every route may give: the Host and Origin checks run before anything else. */
+const guarded = {
+  '403': failure('forbidden, denied by policy, or an Origin that is not allowed (code names why)'),
+  '421': failure('MISDIRECTED_REQUEST: the Host header does not name this server'),
 };
+/** And every authenticated route. */
+const authed = {
+  ...guarded,
+  '401': failure('missing or invalid token'),
+  '429': failure('rate limited; Retry-After says when to retry'),
+  '503': failure('VAULT_SEALED: the vault sealed itself (its passphrase was changed)'),
+};
+const withBody = {
+  ...authed,
+  '400': failure('invalid input (INVALID_REQUEST, INVALID_JSON, INVALID_AMOUNT …)'),
+  '413': failure('body too large'),
+  '415': failure('UNSUPPORTED_MEDIA_TYPE: send the body as application/json'),
+};
+const notFound = { '404': failure('no such request or identity') };
+const pathParam = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string' } });
+const bearer = [{ bearer: [] }];
+const requestResult = { type: 'object', properties: { request: ref('Request') } };
 
 export function openApiDocument(operations: string[]): object {
-  const paths: Record<string, object> = {};
+  const paths: Record<string, Record<string, object>> = {};
+  const add = (path: string, method: 'get' | 'post', operation: object) => {
+    paths[path] = { ...paths[path], [method]: operation };
+  };
+
   for (const op of operations) {
-    const path = `/v1/${op.replace('.', '/')}`;
-    paths[path] = {
-      post: {
-        summary:
-          op === 'nostr.sign'
-            ? 'Sign a NIP-01 event for the token identity'
-            : 'Build, sign and broadcast an EIP-1559 native transfer',
-        security: [{ bearer: [] }],
-        requestBody: { required: true, ...json(bodies[op] ?? { type: 'object' }) },
-        responses: {
-          '200': { description: 'signed', ...json({ type: 'object', properties: { request } }) },
-          '202': {
-            description: 'held for approval or delay; poll GET /v1/requests/{id}',
-            ...json({ type: 'object', properties: { request } }),
-          },
-          ...errors,
-        },
+    const body = bodies[op];
+    add(`/v1/${op.replace('.', '/')}`, 'post', {
+      summary: body?.summary ?? op,
+      security: bearer,
+      requestBody: { required: true, ...json(body?.schema ?? { type: 'object' }) },
+      responses: {
+        '200': response('signed (and broadcast), with the result', requestResult),
+        '202': response('held for approval or delay; poll GET /v1/requests/{id}', requestResult),
+        ...withBody,
+        '409': failure('IDEMPOTENCY_CONFLICT: the key was used for a different request'),
       },
-    };
+    });
   }
-  paths['/v1/dry-run'] = {
-    post: {
-      summary: 'Evaluate a request against the policy with no side effect',
-      security: [{ bearer: [] }],
-      requestBody: json({
+  add('/v1/dry-run', 'post', {
+    summary: 'Evaluate a request against the policy with no side effect',
+    security: bearer,
+    requestBody: {
+      required: true,
+      ...json({
         type: 'object',
+        additionalProperties: false,
         required: ['operation', 'request'],
         properties: {
           operation: { enum: operations },
@@ -121,106 +208,156 @@ export function openApiDocument(operations: string[]): object {
           request: { type: 'object' },
         },
       }),
-      responses: {
-        '200': { description: 'the decision with its trail', ...json({ type: 'object' }) },
-        ...errors,
+    },
+    responses: { '200': response('the decision with its trail'), ...withBody },
+  });
+  add('/v1/requests', 'get', {
+    summary: 'Requests, newest first (operator, admin, viewer; an agent sees its own)',
+    security: bearer,
+    parameters: [
+      {
+        name: 'status',
+        in: 'query',
+        description: 'a status, or risk-acceptable: RISK_TOO_HIGH denials an operator may still accept',
+        schema: { enum: [...REQUEST_FILTERS] },
       },
+      { name: 'identity', in: 'query', schema: { type: 'string' } },
+      {
+        name: 'limit',
+        in: 'query',
+        schema: { type: 'integer', minimum: 1, maximum: MAX_LIST_LIMIT, default: 100 },
+      },
+    ],
+    responses: {
+      '200': response('the requests', {
+        type: 'object',
+        properties: { requests: { type: 'array', items: ref('HeldRequest') } },
+      }),
+      '400': failure('invalid filter'),
+      ...authed,
     },
-  };
-  paths['/v1/requests/{id}'] = {
-    get: {
-      summary: 'A request and its outcome; ?wait=N waits up to N seconds (max 60) while it is pending',
-      security: [{ bearer: [] }],
-      parameters: [
-        { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
-        { name: 'wait', in: 'query', schema: { type: 'integer', minimum: 0, maximum: 60 } },
-      ],
-      responses: { '200': json({ type: 'object', properties: { request } }), ...errors },
+  });
+  add('/v1/requests/{id}', 'get', {
+    summary: 'A request and its outcome; ?wait=N waits up to N seconds (max 60) while it is pending',
+    security: bearer,
+    parameters: [
+      pathParam('id'),
+      { name: 'wait', in: 'query', schema: { type: 'integer', minimum: 0, maximum: 60 } },
+    ],
+    responses: {
+      '200': response('the request', requestResult),
+      '400': failure('bad wait'),
+      ...authed,
+      ...notFound,
     },
-  };
-  paths['/v1/approvals'] = {
-    get: {
-      summary: 'Held requests (operator, admin, viewer)',
-      security: [{ bearer: [] }],
-      responses: { '200': json({ type: 'object' }), ...errors },
+  });
+  add('/v1/approvals', 'get', {
+    summary: 'Held requests (operator, admin, viewer)',
+    security: bearer,
+    responses: {
+      '200': response('the held requests', {
+        type: 'object',
+        properties: { approvals: { type: 'array', items: ref('HeldRequest') } },
+      }),
+      ...authed,
     },
+  });
+  add('/v1/approvals/{id}', 'get', {
+    summary:
+      'One held request with its full decoded payload, summary, intent hash, approvals and release time (operator, admin, viewer)',
+    security: bearer,
+    parameters: [pathParam('id')],
+    responses: {
+      '200': response('the held request', { type: 'object', properties: { approval: ref('HeldRequest') } }),
+      ...authed,
+      ...notFound,
+    },
+  });
+  const decided = {
+    '200': response('the request after the decision', requestResult),
+    ...withBody,
+    ...notFound,
+    '409': failure('REQUEST_NOT_PENDING, or APPROVAL_MISMATCH when the intent hash differs'),
   };
   for (const verdict of ['approve', 'deny']) {
-    paths[`/v1/approvals/{id}/${verdict}`] = {
-      post: {
-        summary: `${verdict} a held request (operator, admin); bound to the exact intent; one operator counts once`,
-        security: [{ bearer: [] }],
-        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-        requestBody: json({
-          type: 'object',
-          properties: {
-            reason: { type: 'string', maxLength: 500 },
-            intentHash: {
-              type: 'string',
-              pattern: '^[0-9a-f]{64}$',
-              description:
-                'the intent hash you reviewed (from GET /v1/approvals); refused with APPROVAL_MISMATCH if it differs',
-            },
-          },
-        }),
-        responses: { '200': json({ type: 'object', properties: { request } }), ...errors },
-      },
-    };
-  }
-  paths['/v1/approvals/{id}/accept-risk'] = {
-    post: {
-      summary:
-        'Override a RISK_TOO_HIGH denial: writes a signed risk-acceptance record and evaluates again without risk caps',
-      security: [{ bearer: [] }],
-      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+    add(`/v1/approvals/{id}/${verdict}`, 'post', {
+      summary: `${verdict} a held request (operator, admin); bound to the exact intent; one operator counts once`,
+      security: bearer,
+      parameters: [pathParam('id')],
       requestBody: json({
         type: 'object',
+        additionalProperties: false,
+        properties: {
+          reason: { type: 'string', maxLength: 500 },
+          intentHash: {
+            type: 'string',
+            pattern: '^[0-9a-f]{64}$',
+            description:
+              'the intent hash you reviewed (from GET /v1/approvals); refused with APPROVAL_MISMATCH if it differs',
+          },
+        },
+      }),
+      responses: decided,
+    });
+  }
+  add('/v1/approvals/{id}/accept-risk', 'post', {
+    summary:
+      'Override a RISK_TOO_HIGH denial: writes a signed risk-acceptance record and evaluates again without risk caps',
+    security: bearer,
+    parameters: [pathParam('id')],
+    requestBody: {
+      required: true,
+      ...json({
+        type: 'object',
+        additionalProperties: false,
         required: ['reason'],
         properties: { reason: { type: 'string', maxLength: 500 } },
       }),
-      responses: { '200': json({ type: 'object', properties: { request } }), ...errors },
     },
-  };
-  paths['/v1/identities'] = {
-    get: {
-      summary: 'Identities (public data); an agent sees its own',
-      security: [{ bearer: [] }],
-      responses: { '200': json({ type: 'object' }), ...errors },
+    responses: decided,
+  });
+  add('/v1/identities', 'get', {
+    summary: 'Identities (public data); an agent sees its own',
+    security: bearer,
+    responses: { '200': response('the identities'), ...authed },
+  });
+  add('/v1/identities/{name}', 'get', {
+    summary: 'One identity (public data)',
+    security: bearer,
+    parameters: [pathParam('name')],
+    responses: { '200': response('the identity'), ...authed, ...notFound },
+  });
+  add('/v1/identities/{name}/policy', 'get', {
+    summary: 'The policy that applies, explained',
+    security: bearer,
+    parameters: [pathParam('name')],
+    responses: { '200': response('the policy and its explanation'), ...authed, ...notFound },
+  });
+  add('/v1/ledger', 'get', {
+    summary: 'Budget ledger totals and entries (an agent sees its own identity)',
+    security: bearer,
+    parameters: [{ name: 'identity', in: 'query', schema: { type: 'string' } }],
+    responses: { '200': response('totals per window and the entries'), ...authed },
+  });
+  add('/v1/health', 'get', {
+    summary: 'Liveness (no token)',
+    responses: {
+      '200': response('{"status":"ok"}'),
+      '503': response(
+        '{"status":"sealed"} once the vault has sealed itself, or {"status":"unavailable"} when the keystore cannot be read',
+      ),
+      ...guarded,
     },
-  };
-  paths['/v1/identities/{name}'] = {
-    get: {
-      summary: 'One identity (public data)',
-      security: [{ bearer: [] }],
-      responses: { '200': json({ type: 'object' }), ...errors },
-    },
-  };
-  paths['/v1/identities/{name}/policy'] = {
-    get: {
-      summary: 'The policy that applies, explained',
-      security: [{ bearer: [] }],
-      responses: { '200': json({ type: 'object' }), ...errors },
-    },
-  };
-  paths['/v1/ledger'] = {
-    get: {
-      summary: 'Budget ledger totals and entries',
-      security: [{ bearer: [] }],
-      responses: { '200': json({ type: 'object' }), ...errors },
-    },
-  };
-  paths['/v1/health'] = {
-    get: {
-      summary:
-        'Liveness: {"status":"ok"}; 503 {"status":"sealed"} once the vault has sealed itself, or {"status":"unavailable"} when the keystore cannot be read',
-      responses: { '200': json({ type: 'object' }), '503': json({ type: 'object' }) },
-    },
-  };
+  });
+  add('/v1/openapi.json', 'get', {
+    summary: 'This document (no token)',
+    responses: { '200': response('the OpenAPI document'), ...guarded },
+  });
   return {
     openapi: '3.1.0',
     info: {
       title: 'Warden',
-      version: '0.2.0',
+      version: wardenVersion(),
       description:
         'Key vault and signing gateway for AI agents. Every request is checked against a written policy, budgeted in an exact ledger and audited.',
     },
@@ -229,7 +366,7 @@ export function openApiDocument(operations: string[]): object {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'wdn_… token from `warden token create`' },
       },
-      schemas: { Error: error, Request: request },
+      schemas: { Error: error, Request: request, HeldRequest: heldRequest },
     },
     paths,
   };

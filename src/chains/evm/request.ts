@@ -1,13 +1,14 @@
 import { isAddress } from 'viem';
 import { type ErrorDetails, WardenError } from '../../core/errors.ts';
+import { MAX_BASE_UNITS, parseBaseUnits, shownValue as shown } from '../../core/validate.ts';
 
 /**
  * Parsing of the hostile JSON body of `POST /v1/evm/send`:
  *
  *   { chainId, to, value, maxFeePerGas?, maxPriorityFeePerGas?, idempotencyKey? }
  *
- * Everything is checked and nothing is guessed: unknown fields, wrong types and odd spellings are
- * refused with a WardenError (INVALID_REQUEST, INVALID_ADDRESS or INVALID_AMOUNT) that names the field.
+ * Everything is checked and nothing is guessed: amounts are decimal strings of wei (a JSON number is
+ * INVALID_AMOUNT, see parseBaseUnits); unknown fields, wrong types and odd spellings are refused with a WardenError (INVALID_REQUEST, INVALID_ADDRESS or INVALID_AMOUNT) that names the field.
  * Optional fields may be absent or null. Nothing but a WardenError is ever thrown.
  */
 export interface EvmSendRequest {
@@ -22,18 +23,10 @@ export interface EvmSendRequest {
   idempotencyKey: string | null;
 }
 
-export const MAX_UINT256 = 2n ** 256n - 1n;
+export const MAX_UINT256 = MAX_BASE_UNITS;
 const FIELDS = ['chainId', 'to', 'value', 'maxFeePerGas', 'maxPriorityFeePerGas', 'idempotencyKey'] as const;
 const ZERO_ADDRESS = `0x${'0'.repeat(40)}`;
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,128}$/;
-
-/** A caller's text, cut short and stripped of control characters, safe for error details. */
-function shown(value: unknown): string {
-  const text = typeof value === 'string' ? value : typeof value;
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
-  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '?');
-  return clean.length > 80 ? `${clean.slice(0, 80)}…` : clean;
-}
 
 function fail(
   code: 'INVALID_REQUEST' | 'INVALID_ADDRESS' | 'INVALID_AMOUNT',
@@ -67,37 +60,6 @@ export function parseEvmAddress(value: unknown, field = 'to'): `0x${string}` {
   return lower;
 }
 
-/**
- * Wei as a decimal string ("10000000000000000") or a safe non-negative integer number. Refuses
- * signs, leading zeros, fractions, exponents, hex, whitespace and anything above 2^256 - 1.
- */
-export function parseWei(value: unknown, field: string): bigint {
-  if (typeof value === 'number') {
-    if (!Number.isSafeInteger(value) || value < 0) {
-      fail(
-        'INVALID_AMOUNT',
-        `${field} as a number must be a non-negative safe integer; use a decimal string`,
-        {
-          field,
-        },
-      );
-    }
-    return BigInt(value);
-  }
-  if (typeof value !== 'string')
-    fail('INVALID_AMOUNT', `${field} must be a decimal string`, { field, type: typeof value });
-  // 2^256 - 1 has 78 digits: the length check keeps BigInt() away from huge inputs.
-  if (!/^(0|[1-9][0-9]*)$/.test(value) || value.length > 78) {
-    fail('INVALID_AMOUNT', `${field} must be a whole number of wei in decimal digits`, {
-      field,
-      value: shown(value),
-    });
-  }
-  const wei = BigInt(value);
-  if (wei > MAX_UINT256) fail('INVALID_AMOUNT', `${field} is above 2^256 - 1`, { field });
-  return wei;
-}
-
 function parseChainId(value: unknown): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
     fail('INVALID_REQUEST', 'chainId must be a positive integer (a JSON number)', {
@@ -119,7 +81,7 @@ function parseIdempotencyKey(value: unknown): string | null {
 }
 
 function optionalFee(value: unknown, field: string): bigint | null {
-  return value === undefined || value === null ? null : parseWei(value, field);
+  return value === undefined || value === null ? null : parseBaseUnits(value, field, MAX_UINT256);
 }
 
 export function parseEvmSendRequest(body: unknown): EvmSendRequest {
@@ -157,7 +119,7 @@ function parseBody(body: unknown): EvmSendRequest {
   }
   const chainId = parseChainId(get('chainId'));
   const to = parseEvmAddress(get('to'), 'to');
-  const value = parseWei(get('value'), 'value');
+  const value = parseBaseUnits(get('value'), 'value', MAX_UINT256);
   if (value === 0n) fail('INVALID_AMOUNT', 'value is zero: nothing to send', { field: 'value' });
   const maxFeePerGas = optionalFee(get('maxFeePerGas'), 'maxFeePerGas');
   const maxPriorityFeePerGas = optionalFee(get('maxPriorityFeePerGas'), 'maxPriorityFeePerGas');

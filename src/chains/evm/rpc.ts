@@ -19,6 +19,8 @@ export interface EvmReceipt {
   blockNumber: bigint;
   gasUsed: bigint;
   effectiveGasPrice: bigint | null;
+  /** OP Stack chains (OP Mainnet, Base): the L1 data fee charged on top of the gas; null elsewhere. */
+  l1Fee: bigint | null;
   from: string;
   to: string | null;
 }
@@ -124,6 +126,7 @@ function parseReceipt(value: unknown, hash: Hex): EvmReceipt | null {
       value.effectiveGasPrice === undefined
         ? null
         : quantity(value.effectiveGasPrice, method, 'effectiveGasPrice'),
+    l1Fee: value.l1Fee === undefined || value.l1Fee === null ? null : quantity(value.l1Fee, method, 'l1Fee'),
     from: value.from.toLowerCase(),
     to: value.to === null ? null : (value.to as string).toLowerCase(),
   };

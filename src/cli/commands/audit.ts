@@ -32,7 +32,8 @@ function report(
   result: Verification | Omit<Verification, 'keySource'>,
   keySource: string,
 ): void {
-  if (!result.ok) {
+  const chainBroken = !result.ok && (result.problem !== undefined || !result.controlPlane?.length);
+  if (chainBroken) {
     throw new WardenError(
       'AUDIT_CHAIN_BROKEN',
       `audit log verification failed: ${result.problem?.message ?? 'unknown problem'}`,
@@ -40,6 +41,14 @@ function report(
         firstBadSeq: result.firstBadSeq ?? null,
         problem: result.problem?.code ?? null,
       },
+    );
+  }
+  const tampered = (result.controlPlane ?? []).map((f) => `${f.table}:${f.id} (${f.reason})`);
+  if (tampered.length > 0) {
+    throw new WardenError(
+      'CONTROL_PLANE_TAMPERED',
+      `${tampered.length} token/policy row(s) fail their integrity check and are refused: ${tampered.join(', ')}`,
+      { rows: tampered.join(',') },
     );
   }
   ctx.print(
@@ -50,6 +59,9 @@ function report(
       result.authenticated === null
         ? 'record authentication: not checked (sealed); records after the last checkpoint rest on the hash chain'
         : `record authentication: all ${result.authenticated} records authenticate under the audit key`,
+      result.controlPlane === null
+        ? 'control plane (tokens, policies): not checked: it cannot be checked without the vault key (sealed)'
+        : 'control plane (tokens, policies): every row authenticates under the vault key',
       ...result.warnings.map((w) => `warning: ${w.code}: ${w.message}`),
     ],
     { ...result, keySource },
@@ -87,7 +99,7 @@ export function registerAuditCommands(program: Command, run: Runner): void {
       .description('list audit records, with their encrypted details decrypted (needs the vault passphrase)')
       .option('--since <time>', 'ISO time or duration back from now (30m, 24h, 7d)')
       .option('--identity <name>', 'only records of this identity')
-      .option('--limit <n>', 'at most N records (default 100)', parsePositiveInt('--limit'), 100),
+      .option('--limit <n>', 'the newest N records (default 100)', parsePositiveInt('--limit'), 100),
   );
   show.action(
     run(async (ctx) => {

@@ -21,6 +21,7 @@ import {
   type Warden,
 } from '../../gateway/index.ts';
 import type { CliContext } from '../context.ts';
+import { registerApprovalCommands } from './approvals.ts';
 import { evmHandlersFromFlags, parseEvmRpcFlags, withEvmRpcOption } from './evm-flags.ts';
 import { type Runner, withPassphraseFile, withUnsealedWarden } from './shared.ts';
 
@@ -31,10 +32,10 @@ function readDocument(path: string): string {
   try {
     text = readFileSync(path, 'utf8');
   } catch {
-    throw new WardenError('FILE_NOT_FOUND', 'cannot read the file', { path });
+    throw new WardenError('FILE_NOT_FOUND', `cannot read ${path}`, { path });
   }
   if (text.length > MAX_DOCUMENT_BYTES)
-    throw new WardenError('FILE_TOO_LARGE', 'the file is larger than 256 KiB', { path });
+    throw new WardenError('FILE_TOO_LARGE', `${path} is larger than 256 KiB`, { path });
   return text;
 }
 
@@ -217,7 +218,8 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
           'USAGE',
           `unknown template; one of ${Object.keys(POLICY_TEMPLATES).join(', ')}`,
         );
-      ctx.io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+      if (ctx.json) ctx.print([], { name: template.args[0], template: text });
+      else ctx.io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
     }),
   );
   const test = withEvmRpcOption(
@@ -269,90 +271,13 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
           ],
           result,
         );
+        // Scripts can test a policy by the exit code: 1 when the request would be denied.
+        if (d.outcome === 'deny') ctx.exitCode = 1;
       });
     }),
   );
 
-  // Approvals
-  const approvals = program.command('approvals').description('requests held for human approval or a delay');
-  const alist = withPassphraseFile(
-    approvals.command('list').description('held requests and their approvals'),
-  );
-  alist.action(
-    run(async (ctx) => {
-      await withUnsealedWarden(ctx, alist.opts().passphraseFile, async (w) => {
-        const held = await gatewayFor(w).approvals.list();
-        ctx.print(
-          held.length === 0
-            ? 'no held requests'
-            : held.map((h) => {
-                const d = h.decision as { reason?: string };
-                return `${h.requestId}\t${h.identity}\t${h.protocol}/${h.action}\t${h.state}, ${h.remainingApprovals} more approval(s)${h.releaseAt ? `, release ${h.releaseAt}` : ''}\t${d.reason ?? ''}`;
-              }),
-          held,
-        );
-      });
-    }),
-  );
-  for (const verdict of ['approve', 'deny'] as const) {
-    const cmd = withEvmRpcOption(
-      withPassphraseFile(
-        approvals
-          .command(verdict)
-          .description(
-            verdict === 'approve'
-              ? 'approve a held request (bound to its exact intent)'
-              : 'deny (veto) a held request',
-          )
-          .argument('<request-id>')
-          .option('--reason <text>', 'why (kept in the audit log)')
-          .option(
-            '--intent-hash <hex>',
-            'the intent hash you reviewed (approvals list); refused if the request differs',
-          ),
-      ),
-    );
-    cmd.action(
-      run(async (ctx) => {
-        const o = cmd.opts();
-        await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
-          const view = await gatewayFor(w, o.evmRpc).approvals.decide(
-            w.actor,
-            cmd.args[0]!,
-            verdict,
-            o.reason ?? null,
-            o.intentHash ?? null,
-          );
-          const note =
-            view.status === 'held' && verdict === 'approve'
-              ? ' (the running server executes it once released)'
-              : '';
-          ctx.print(`${view.requestId}: ${view.status}${note}`, view);
-        });
-      }),
-    );
-  }
-
-  const accept = withEvmRpcOption(
-    withPassphraseFile(
-      approvals
-        .command('accept-risk')
-        .description(
-          'override a RISK_TOO_HIGH denial: a signed risk-acceptance record, then the request is evaluated again',
-        )
-        .argument('<request-id>')
-        .requiredOption('--reason <text>', 'why the risk is accepted (kept, signed, in the audit log)'),
-    ),
-  );
-  accept.action(
-    run(async (ctx) => {
-      const o = accept.opts();
-      await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
-        const view = await gatewayFor(w, o.evmRpc).approvals.acceptRisk(w.actor, accept.args[0]!, o.reason);
-        ctx.print(`${view.requestId}: ${view.status}`, view);
-      });
-    }),
-  );
+  registerApprovalCommands(program, run);
 
   // Ledger
   const ledger = program.command('ledger').description('the exact budget ledger');
@@ -367,8 +292,13 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
         ctx.print(
           totals.length === 0
             ? 'the ledger is empty'
-            : totals.map((t) => `${t.identity}\t${t.asset}\t${t.status}\t${t.total}\t(${t.count})`),
-          totals.map((t) => ({ ...t, total: t.total.toString() })),
+            : [
+                'IDENTITY\tASSET\tSTATUS\tAMOUNT\tFEES\tCOUNT',
+                ...totals.map(
+                  (t) => `${t.identity}\t${t.asset}\t${t.status}\t${t.total}\t${t.fees}\t${t.count}`,
+                ),
+              ],
+          totals.map((t) => ({ ...t, total: t.total.toString(), fees: t.fees.toString() })),
         );
       });
     }),

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
-import { startHttpServer } from '../../api/http/server.ts';
-import { WardenError } from '../../core/errors.ts';
+import { normalizeAllowedHost, normalizeAllowedOrigin } from '../../api/http/guards.ts';
+import { checkBind, checkPortFree, type ServeOptions, startHttpServer } from '../../api/http/server.ts';
+import { asWardenError, WardenError } from '../../core/errors.ts';
 import { Gateway, Warden } from '../../gateway/index.ts';
+import { claimServerHome } from '../../gateway/server-slot.ts';
 import type { CliContext } from '../context.ts';
 import { hasPassphraseSource, isInteractive } from '../passphrase.ts';
 import { evmHandlersFromFlags, withEvmRpcOption } from './evm-flags.ts';
@@ -25,32 +27,105 @@ interface StartFlags {
   allowRemote?: boolean;
   evmRpc: string[];
   bodyLimit?: number;
+  allowHost: string[];
+  allowOrigin: string[];
   kdfMemory?: number;
   kdfIterations?: number;
 }
 
-/** Serves the HTTP API until SIGINT/SIGTERM, releasing delayed holds every second. */
-async function serve(ctx: CliContext, warden: Warden, flags: StartFlags): Promise<void> {
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function parseFlag(flag: string, parse: (v: string) => string | null, form: string) {
+  return (value: string, previous: string[] = []): string[] => {
+    const parsed = parse(value);
+    if (parsed === null) throw new WardenError('USAGE', `${flag} takes ${form}, got "${value.slice(0, 80)}"`);
+    return collect(parsed, previous);
+  };
+}
+
+/** What the HTTP server gets from the flags; checked (usage, bind rules) before any passphrase. */
+function serveOptions(flags: StartFlags): ServeOptions {
   if (!!flags.tlsCert !== !!flags.tlsKey)
     throw new WardenError('USAGE', '--tls-cert and --tls-key go together');
-  const gateway = new Gateway(warden, {
-    logger: warden.logger,
-    handlers: evmHandlersFromFlags(warden, flags.evmRpc),
-  });
-  const server = await startHttpServer(gateway, {
+  const options: ServeOptions = {
     host: flags.host,
     port: flags.port,
     ...(flags.tlsCert && flags.tlsKey ? { tls: { certFile: flags.tlsCert, keyFile: flags.tlsKey } } : {}),
     ...(flags.allowRemote ? { allowRemote: true } : {}),
     ...(flags.bodyLimit ? { bodyLimit: flags.bodyLimit } : {}),
+    allowedHosts: flags.allowHost,
+    allowedOrigins: flags.allowOrigin,
+  };
+  checkBind(options);
+  return options;
+}
+
+/**
+ * Watches the vault once a second: when it seals itself (its passphrase was changed by another
+ * process) or its keystore becomes unreadable, the console says so once, and why.
+ */
+function sealWatcher(ctx: CliContext, gateway: Gateway): () => void {
+  let last = 'ok';
+  return () => {
+    const health = gateway.health();
+    if (health === last) return;
+    last = health;
+    if (health === 'sealed')
+      ctx.event(
+        'sealed',
+        { reason: 'passphrase-changed' },
+        'Warden sealed itself: the vault passphrase was changed by another process. Requests now get 503 VAULT_SEALED; restart `warden start` with the new passphrase.',
+        true,
+      );
+    else if (health === 'unavailable')
+      ctx.event(
+        'unavailable',
+        { reason: 'keystore-unreadable' },
+        'Warden cannot read its keystore any more (removed or damaged): requests now get 503. Restore it, then restart.',
+        true,
+      );
+  };
+}
+
+/** Serves the HTTP API until SIGINT/SIGTERM, releasing delayed holds every second. */
+async function serve(
+  ctx: CliContext,
+  warden: Warden,
+  flags: StartFlags,
+  options: ServeOptions,
+): Promise<void> {
+  const gateway = new Gateway(warden, {
+    logger: warden.logger,
+    handlers: evmHandlersFromFlags(warden, flags.evmRpc),
   });
+  const server = await startHttpServer(gateway, options);
+  const watchSeal = sealWatcher(ctx, gateway);
   let ticking = false;
+  // The log gets every failure; the console each kind once, until a tick succeeds again.
+  let lastFailure: string | null = null;
   const timer = setInterval(() => {
     if (ticking) return;
     ticking = true;
-    gateway
-      .tick()
-      .catch((err) => warden.logger.error({ err }, 'releasing delayed holds failed'))
+    Promise.resolve()
+      .then(watchSeal)
+      .then(() => gateway.tick())
+      .then(() => {
+        lastFailure = null;
+      })
+      .catch((err) => {
+        warden.logger.error({ err }, 'releasing delayed holds failed');
+        const e = asWardenError(err);
+        if (e.code === lastFailure) return;
+        lastFailure = e.code;
+        ctx.event(
+          'error',
+          { error: { code: e.code, message: e.message } },
+          `releasing delayed holds failed: ${e.code}: ${e.message}`,
+          true,
+        );
+      })
       .finally(() => {
         ticking = false;
       });
@@ -61,14 +136,43 @@ async function serve(ctx: CliContext, warden: Warden, flags: StartFlags): Promis
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
-  ctx.io.stdout.write(`Warden listening on ${server.url} (operations: ${gateway.operations.join(', ')})\n`);
+  ctx.event(
+    'listening',
+    { url: server.url, host: server.host, port: server.port, operations: gateway.operations },
+    `Warden listening on ${server.url} (operations: ${gateway.operations.join(', ')})`,
+  );
   warden.logger.info({ url: server.url }, 'listening');
   await stopped;
   clearInterval(timer);
   await server.close();
   // Executions in flight settle (commit, release or unknown) before the vault is sealed.
+  ctx.event('draining', {}, 'Stopping: requests in flight are settling…');
   await gateway.drain();
-  ctx.io.stdout.write('Warden stopped; the vault is sealed.\n');
+  ctx.event('stopped', { sealed: true }, 'Warden stopped; the vault is sealed.');
+}
+
+/** Reports the unsealed vault: the status lines, or with --json one `unsealed` event. */
+async function reportUnsealed(ctx: CliContext, warden: Warden, headline: string): Promise<void> {
+  if (ctx.json) ctx.event('unsealed', { status: await warden.status() }, headline);
+  else await printStatus(ctx, warden, headline);
+}
+
+/**
+ * One server per home (ALREADY_RUNNING names its pid) and a free port (PORT_IN_USE), both known
+ * before the passphrase is asked for or the KDF runs. The lock is held until `fn` returns.
+ */
+async function withServerSlot(
+  ctx: CliContext,
+  options: ServeOptions,
+  fn: () => Promise<void>,
+): Promise<void> {
+  const lock = claimServerHome(ctx.home);
+  try {
+    await checkPortFree(options.host, options.port);
+    await fn();
+  } finally {
+    lock.release();
+  }
 }
 
 export function registerStartCommand(program: Command, run: Runner): void {
@@ -98,6 +202,18 @@ export function registerStartCommand(program: Command, run: Runner): void {
             '--body-limit <bytes>',
             'largest request body accepted (default 65536)',
             parsePositiveInt('--body-limit'),
+          )
+          .option(
+            '--allow-host <name>',
+            'also answer requests whose Host is NAME, bare or with the port, or exactly NAME:PORT (repeatable; e.g. a reverse proxy)',
+            parseFlag('--allow-host', normalizeAllowedHost, 'a host name, NAME:PORT or [IPv6]:PORT'),
+            [],
+          )
+          .option(
+            '--allow-origin <origin>',
+            'serve browser requests from this exact origin, scheme://host[:port] (repeatable; default none)',
+            parseFlag('--allow-origin', normalizeAllowedOrigin, 'scheme://host[:port]'),
+            [],
           ),
       ),
     ),
@@ -105,6 +221,7 @@ export function registerStartCommand(program: Command, run: Runner): void {
   start.action(
     run(async (ctx) => {
       const flags = start.opts() as StartFlags;
+      const options = serveOptions(flags);
       if (!Warden.exists(ctx.home)) {
         if (!isInteractive(ctx.io) || flags.passphraseFile !== undefined) {
           throw new WardenError(
@@ -112,16 +229,18 @@ export function registerStartCommand(program: Command, run: Runner): void {
             `no vault in ${ctx.home}: run \`warden init --passphrase-file FILE\`, or run \`warden start\` on a terminal for a guided setup`,
           );
         }
-        ctx.io.stderr.write(
-          `No vault in ${ctx.home}. Let's create one.\nChoose a vault passphrase (12+ characters; four random words work well).\n`,
-        );
-        const warden = await initVault(ctx, flags);
-        try {
-          await printStatus(ctx, warden, 'Warden vault created and unsealed.');
-          await serve(ctx, warden, flags);
-        } finally {
-          await warden.close();
-        }
+        await withServerSlot(ctx, options, async () => {
+          ctx.io.stderr.write(
+            `No vault in ${ctx.home}. Let's create one.\nChoose a vault passphrase (12+ characters; four random words work well).\n`,
+          );
+          const warden = await initVault(ctx, flags);
+          try {
+            await reportUnsealed(ctx, warden, 'Warden vault created and unsealed.');
+            await serve(ctx, warden, flags, options);
+          } finally {
+            await warden.close();
+          }
+        });
         return;
       }
       if (!hasPassphraseSource(vaultPassphrase(flags.passphraseFile), ctx.io)) {
@@ -130,10 +249,12 @@ export function registerStartCommand(program: Command, run: Runner): void {
           'the vault is sealed and there is no passphrase source: use --passphrase-file FILE (mode 0600), run on a terminal, or set WARDEN_PASSPHRASE (discouraged)',
         );
       }
-      await withUnsealedWarden(ctx, flags.passphraseFile, async (warden) => {
-        await printStatus(ctx, warden, 'Warden unsealed.');
-        await serve(ctx, warden, flags);
-      });
+      await withServerSlot(ctx, options, () =>
+        withUnsealedWarden(ctx, flags.passphraseFile, async (warden) => {
+          await reportUnsealed(ctx, warden, 'Warden unsealed.');
+          await serve(ctx, warden, flags, options);
+        }),
+      );
     }),
   );
 }

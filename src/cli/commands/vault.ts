@@ -114,7 +114,10 @@ export function registerVaultCommands(program: Command, run: Runner): void {
   const backup = withPassphraseFile(
     program
       .command('backup')
-      .description('write an encrypted backup of every key, under a separate backup passphrase')
+      .description(
+        'write one encrypted file with every key and a consistent copy of the database (policies, ' +
+          'tokens, ledger, requests, audit log), under a separate backup passphrase',
+      )
       .requiredOption('--out <file>', 'backup file to create (refuses to overwrite)')
       .option('--backup-passphrase-file <file>', 'read the backup passphrase from FILE (mode 0600)'),
   );
@@ -159,15 +162,24 @@ export function registerVaultCommands(program: Command, run: Runner): void {
         );
         try {
           const identities = warden.listIdentities().map((i) => i.name);
+          const report = warden.restoreReport;
+          const c = report?.counts;
+          // What did not come back goes to stderr too, so it is seen even when stdout is parsed.
+          for (const line of report?.notRestored ?? []) ctx.io.stderr.write(`NOT RESTORED: ${line}\n`);
           ctx.print(
             [
               `Vault ${warden.vault.vaultId} restored into ${warden.layout.dir}`,
               `identities: ${identities.join(', ') || 'none'}`,
+              report?.database && c
+                ? `database: ${c.policies} policies, ${c.tokens} tokens, ${c.ledgerEntries} ledger entries, ` +
+                  `${c.requests} requests, ${c.auditRecords} audit records`
+                : 'database: NONE in this backup (keys only)',
             ],
             {
               home: warden.layout.dir,
               vaultId: warden.vault.vaultId,
               identities,
+              ...(report ? { restore: { ...report } } : {}),
             },
           );
         } finally {

@@ -4,6 +4,7 @@ import type { Hex } from 'viem';
 import { evmSendIntent, resolveFees } from '../../chains/evm/intent.ts';
 import { nextNonce } from '../../chains/evm/nonce.ts';
 import { type EvmSendRequest, parseEvmSendRequest } from '../../chains/evm/request.ts';
+import { evmSendReview } from '../../chains/evm/review.ts';
 import { createEvmRpc, type EvmRpc } from '../../chains/evm/rpc.ts';
 import {
   buildSendTransaction,
@@ -161,6 +162,8 @@ export function evmSendHandler(options: EvmHandlerOptions): ProtocolHandler<EvmS
         : { maxFeePerGas: p.maxFeePerGas!, maxPriorityFeePerGas: p.maxPriorityFeePerGas! };
       return evmSendIntent(identity, p, resolveFees(p, estimate), digestOf(p), p.idempotencyKey);
     },
+    review: (_p, intent) =>
+      evmSendReview(intent, options.vault.getIdentity(intent.identity).evm?.address.toLowerCase() ?? 'none'),
     encode: (p) => utf8(JSON.stringify(toJsonValue(p))),
     decode(bytes) {
       const raw = JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>;

@@ -1,5 +1,6 @@
 import type { EventTemplate } from 'nostr-tools';
 import { type NostrSignRequest, nostrSignIntent, parseNostrSignRequest } from '../../chains/nostr/request.ts';
+import { nostrReview } from '../../chains/nostr/review.ts';
 import { utf8 } from '../../core/bytes.ts';
 import { WardenError } from '../../core/errors.ts';
 import { signNostrEvent } from '../../keys/nostr-signer.ts';
@@ -17,6 +18,7 @@ export function nostrSignHandler(vault: Vault): ProtocolHandler<NostrSignRequest
     idempotencyKey: (p) => p.idempotencyKey,
     digest: (p) => p.payloadDigest,
     toIntent: async (identity, p) => nostrSignIntent(identity, p),
+    review: (p) => nostrReview(p.template),
     encode: (p) => utf8(JSON.stringify(p)),
     decode: (bytes) => {
       const p = JSON.parse(new TextDecoder().decode(bytes)) as NostrSignRequest;

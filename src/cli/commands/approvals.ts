@@ -1,0 +1,284 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Command } from 'commander';
+import { visibleJson, visibleText } from '../../core/display.ts';
+import { WardenError } from '../../core/errors.ts';
+import {
+  Gateway,
+  type HeldRequest,
+  REQUEST_FILTERS,
+  type RequestFilter,
+  type ReviewedRequest,
+  type Warden,
+} from '../../gateway/index.ts';
+import { evmHandlersFromFlags, withEvmRpcOption } from './evm-flags.ts';
+import { parsePositiveInt, type Runner, withPassphraseFile, withUnsealedWarden } from './shared.ts';
+
+function gatewayFor(warden: Warden, evmRpc: string[] = []): Gateway {
+  // The CLI records decisions; the running server executes what they release.
+  return new Gateway(warden, {
+    logger: warden.logger,
+    handlers: evmHandlersFromFlags(warden, evmRpc),
+    executeApprovals: false,
+  });
+}
+
+function age(seconds: number): string {
+  if (seconds < 120) return `${seconds}s`;
+  if (seconds < 7200) return `${Math.floor(seconds / 60)}m`;
+  if (seconds < 172_800) return `${Math.floor(seconds / 3600)}h`;
+  return `${Math.floor(seconds / 86_400)}d`;
+}
+
+function operationOf(r: ReviewedRequest): string {
+  return r.review?.operation ?? `${r.protocol}/${r.action}`;
+}
+
+/** One table: a header row, then one tab-separated row per request. */
+function table(header: string[], rows: string[][]): string[] {
+  return [header.join('\t'), ...rows.map((row) => row.map(visibleText).join('\t'))];
+}
+
+function heldState(h: HeldRequest): string {
+  if (h.state === 'waiting_approvals') return `needs ${h.remainingApprovals} more approval(s)`;
+  if (h.state === 'waiting_delay') return `released at ${h.releaseAt}`;
+  return h.state;
+}
+
+/** Every field of the payload, one per line; arrays (tags) one item per line. JSON, made visible. */
+function payloadLines(payload: unknown): string[] {
+  if (payload === null || typeof payload !== 'object') return [`  ${visibleJson(payload)}`];
+  return Object.entries(payload as Record<string, unknown>).flatMap(([key, value]) =>
+    Array.isArray(value)
+      ? [`  ${key} (${value.length}):`, ...value.map((item) => `    ${visibleJson(item)}`)]
+      : [`  ${key}: ${visibleJson(value)}`],
+  );
+}
+
+function reviewLines(r: ReviewedRequest): string[] {
+  const decision = r.decision as { outcome?: string; code?: string; reason?: string } | null;
+  return [
+    `request    ${r.requestId}`,
+    `identity   ${r.identity}`,
+    `operation  ${operationOf(r)}`,
+    `status     ${r.status}${r.error ? ` (${r.error.code})` : ''}, asked ${age(r.ageSeconds)} ago${r.expiresAt ? `, expires ${r.expiresAt}` : ''}`,
+    `decision   ${decision?.outcome ?? '?'} (${decision?.code ?? '?'}): ${visibleText(decision?.reason ?? '')}`,
+    `summary    ${visibleText(r.summary)}`,
+    `intent hash ${r.intentHash}`,
+    ...(r.review
+      ? ['payload (as it will be signed):', ...payloadLines(r.review.payload)]
+      : ['payload: not kept (nothing of it can be signed any more)']),
+  ];
+}
+
+function showLines(h: HeldRequest): string[] {
+  const lines = reviewLines(h);
+  if (h.status === 'held') {
+    lines.push(`hold       ${heldState(h)}`);
+    for (const a of h.approvals)
+      lines.push(`  ${a.verdict} by ${a.operator} at ${a.at}${a.reason ? `: ${visibleText(a.reason)}` : ''}`);
+    if (h.reviewable)
+      lines.push(
+        `to approve exactly this: warden approvals approve ${h.requestId} --intent-hash ${h.intentHash}`,
+      );
+  }
+  if (h.acceptable)
+    lines.push(`to accept its risk: warden approvals accept-risk ${h.requestId} --reason TEXT`);
+  if (!h.reviewable && h.review) lines.push('WARNING: the payload does not match its intent hash: deny it');
+  lines.push(
+    'the intent hash is SHA-256 of the canonical JSON of "review" in --json output (docs/approvals.md)',
+  );
+  return lines;
+}
+
+/** What became of a request after a decision, in words: signed, sent, queued, or still waiting. */
+export function outcomeLine(h: HeldRequest): string {
+  const result = h.result as { txHash?: string; event?: { id?: string } } | null;
+  switch (h.status) {
+    case 'done':
+      if (result?.txHash) return `${h.requestId}: sent, transaction ${result.txHash}`;
+      if (result?.event?.id) return `${h.requestId}: signed, event ${result.event.id}`;
+      return `${h.requestId}: done`;
+    case 'held':
+      if (h.state === 'ready')
+        return `${h.requestId}: released and queued for the running server (warden start), which executes it within a second; follow it with: warden requests show ${h.requestId}`;
+      return `${h.requestId}: recorded; still held: ${heldState(h)}`;
+    case 'executing':
+      return `${h.requestId}: executing`;
+    case 'denied':
+      return `${h.requestId}: denied (${h.error?.code ?? 'POLICY_DENIED'})`;
+    default:
+      return `${h.requestId}: ${h.status}${h.error ? ` (${h.error.code})` : ''}`;
+  }
+}
+
+/** Follows a request until the running server has executed it, or `seconds` have passed. */
+async function waitForServer(gateway: Gateway, requestId: string, seconds: number): Promise<HeldRequest> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const view = await gateway.reads.held(await gateway.requestRow(requestId));
+    const pending = view.status === 'executing' || (view.status === 'held' && view.state === 'ready');
+    if (!pending || Date.now() >= deadline) return view;
+    await sleep(250);
+  }
+}
+
+export function registerApprovalCommands(program: Command, run: Runner): void {
+  const approvals = program.command('approvals').description('requests held for human approval or a delay');
+  const list = withPassphraseFile(approvals.command('list').description('held requests and their approvals'));
+  list.action(
+    run(async (ctx) => {
+      await withUnsealedWarden(ctx, list.opts().passphraseFile, async (w) => {
+        const held = await gatewayFor(w).reads.heldRequests();
+        ctx.print(
+          held.length === 0
+            ? 'no held requests'
+            : table(
+                ['ID', 'IDENTITY', 'OPERATION', 'AGE', 'INTENT', 'STATE', 'SUMMARY'],
+                held.map((h) => [
+                  h.requestId,
+                  h.identity,
+                  operationOf(h),
+                  age(h.ageSeconds),
+                  h.shortIntentHash,
+                  heldState(h),
+                  h.summary,
+                ]),
+              ),
+          held,
+        );
+      });
+    }),
+  );
+  const show = withPassphraseFile(
+    approvals
+      .command('show')
+      .description('everything a held or risk-denied request would sign, and its intent hash')
+      .argument('<request-id>'),
+  );
+  show.action(
+    run(async (ctx) => {
+      await withUnsealedWarden(ctx, show.opts().passphraseFile, async (w) => {
+        const gateway = gatewayFor(w);
+        const view = await gateway.reads.held(await gateway.requestRow(show.args[0]!));
+        ctx.print(showLines(view), view);
+      });
+    }),
+  );
+  for (const verdict of ['approve', 'deny'] as const) {
+    const cmd = withEvmRpcOption(
+      withPassphraseFile(
+        approvals
+          .command(verdict)
+          .description(
+            verdict === 'approve'
+              ? 'approve a held request (bound to its exact intent)'
+              : 'deny (veto) a held request',
+          )
+          .argument('<request-id>')
+          .option('--reason <text>', 'why (kept in the audit log)')
+          .option(
+            '--intent-hash <hex>',
+            'the intent hash you reviewed (approvals show); refused if the request differs',
+          )
+          .option(
+            '--wait <seconds>',
+            'wait for the running server to execute it',
+            parsePositiveInt('--wait'),
+          ),
+      ),
+    );
+    cmd.action(
+      run(async (ctx) => {
+        const o = cmd.opts();
+        await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
+          const gateway = gatewayFor(w, o.evmRpc);
+          const id = cmd.args[0]!;
+          await gateway.approvals.decide(w.actor, id, verdict, o.reason ?? null, o.intentHash ?? null);
+          const view = await waitForServer(gateway, id, o.wait ?? 0);
+          ctx.print(outcomeLine(view), view);
+        });
+      }),
+    );
+  }
+  const accept = withEvmRpcOption(
+    withPassphraseFile(
+      approvals
+        .command('accept-risk')
+        .description(
+          'override a RISK_TOO_HIGH denial: a signed risk-acceptance record, then the request is evaluated again',
+        )
+        .argument('<request-id>')
+        .requiredOption('--reason <text>', 'why the risk is accepted (kept, signed, in the audit log)')
+        .option('--wait <seconds>', 'wait for the running server to execute it', parsePositiveInt('--wait')),
+    ),
+  );
+  accept.action(
+    run(async (ctx) => {
+      const o = accept.opts();
+      await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
+        const gateway = gatewayFor(w, o.evmRpc);
+        const id = accept.args[0]!;
+        await gateway.approvals.acceptRisk(w.actor, id, o.reason);
+        const view = await waitForServer(gateway, id, o.wait ?? 0);
+        ctx.print(outcomeLine(view), view);
+      });
+    }),
+  );
+
+  const requests = program.command('requests').description('requests and their state');
+  const rlist = withPassphraseFile(
+    requests
+      .command('list')
+      .description('requests, newest first')
+      .option('--status <status>', `one of ${REQUEST_FILTERS.join(', ')}`)
+      .option('--identity <name>')
+      .option('--limit <n>', 'at most N (default 100, at most 500)', parsePositiveInt('--limit')),
+  );
+  rlist.action(
+    run(async (ctx) => {
+      const o = rlist.opts();
+      if (o.status !== undefined && !(REQUEST_FILTERS as readonly string[]).includes(o.status))
+        throw new WardenError('USAGE', `--status is one of ${REQUEST_FILTERS.join(', ')}`);
+      await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
+        if (o.identity !== undefined) w.vault.getIdentity(o.identity);
+        const found = await gatewayFor(w).reads.requests({
+          ...(o.status === undefined ? {} : { status: o.status as RequestFilter }),
+          ...(o.identity === undefined ? {} : { identity: o.identity }),
+          ...(o.limit === undefined ? {} : { limit: o.limit }),
+        });
+        ctx.print(
+          found.length === 0
+            ? 'no requests'
+            : table(
+                ['ID', 'IDENTITY', 'OPERATION', 'AGE', 'INTENT', 'STATUS', 'SUMMARY'],
+                found.map((r) => [
+                  r.requestId,
+                  r.identity,
+                  operationOf(r),
+                  age(r.ageSeconds),
+                  r.shortIntentHash,
+                  `${r.status}${r.error ? ` (${r.error.code})` : ''}${r.acceptable ? ', risk acceptable' : ''}`,
+                  r.summary,
+                ]),
+              ),
+          found,
+        );
+      });
+    }),
+  );
+  const rshow = withPassphraseFile(
+    requests
+      .command('show')
+      .description('one request, with what it signs while that is kept')
+      .argument('<request-id>'),
+  );
+  rshow.action(
+    run(async (ctx) => {
+      await withUnsealedWarden(ctx, rshow.opts().passphraseFile, async (w) => {
+        const gateway = gatewayFor(w);
+        const view = await gateway.reads.held(await gateway.requestRow(rshow.args[0]!));
+        ctx.print(showLines(view), view);
+      });
+    }),
+  );
+}

@@ -1,0 +1,94 @@
+import type { AuditKeyring } from '../audit/keyring.ts';
+import type { RequestTable } from '../store/schema.ts';
+import type { ProtocolHandler } from './handlers/handler.ts';
+import { intentFromJson, type Review, reviewDocument, reviewHash } from './intent-codec.ts';
+import { payloadAad } from './payload.ts';
+
+export type Handlers = ReadonlyMap<string, ProtocolHandler<unknown>>;
+
+export function handlerKey(protocol: string, action: string): string {
+  return `${protocol}/${action}`;
+}
+
+/** Characters of the intent hash shown in lists; `show` prints it whole. */
+export const SHORT_HASH_LENGTH = 12;
+
+/**
+ * What an approver sees of one request: the full review (operation, intent, payload as it will be
+ * signed) when its sealed payload is still kept, a one-line summary, and the intent hash with
+ * whether the shown review really hashes to it. A payload that cannot be opened, or does not
+ * match its hash, is reported as such and never described as if it could be approved.
+ */
+export interface ReviewFields {
+  intentHash: string;
+  shortIntentHash: string;
+  summary: string;
+  review: Review | null;
+  /** False when the payload is gone (settled, expired) or does not match `intentHash`. */
+  reviewable: boolean;
+}
+
+export interface OpenedRequest<P = unknown> {
+  handler: ProtocolHandler<P>;
+  parsed: P;
+  review: Review;
+  summary: string;
+  matches: boolean;
+}
+
+/** Opens a kept payload and rebuilds its review; throws if it cannot be read. */
+export async function openRequest(
+  row: RequestTable,
+  handlers: Handlers,
+  keyring: AuditKeyring,
+): Promise<OpenedRequest> {
+  const handler = handlers.get(handlerKey(row.protocol, row.action));
+  if (!handler || !row.payload) throw new Error('no handler or no payload');
+  const parsed = handler.decode(await keyring.decrypt(row.payload, payloadAad(row.id)));
+  const intent = intentFromJson(row.intent);
+  const described = handler.review(parsed, intent);
+  const review = reviewDocument(handler.operation, intent, described.payload);
+  return {
+    handler,
+    parsed,
+    review,
+    summary: described.summary,
+    matches: reviewHash(review) === row.intent_hash,
+  };
+}
+
+export async function reviewFields(
+  row: RequestTable,
+  handlers: Handlers,
+  keyring: AuditKeyring,
+): Promise<ReviewFields> {
+  const hash = { intentHash: row.intent_hash, shortIntentHash: row.intent_hash.slice(0, SHORT_HASH_LENGTH) };
+  if (!row.payload) {
+    return {
+      ...hash,
+      summary: `${row.protocol}/${row.action}: the payload is no longer kept (${row.status})`,
+      review: null,
+      reviewable: false,
+    };
+  }
+  let opened: OpenedRequest;
+  try {
+    opened = await openRequest(row, handlers, keyring);
+  } catch {
+    return {
+      ...hash,
+      summary: 'the stored payload cannot be read: do not approve; deny it',
+      review: null,
+      reviewable: false,
+    };
+  }
+  if (!opened.matches) {
+    return {
+      ...hash,
+      summary: `the stored payload does not match its intent hash: do not approve; deny it (it reads: ${opened.summary})`,
+      review: opened.review,
+      reviewable: false,
+    };
+  }
+  return { ...hash, summary: opened.summary, review: opened.review, reviewable: true };
+}

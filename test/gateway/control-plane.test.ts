@@ -1,0 +1,347 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { base64urlnopad } from '@scure/base';
+import Database from 'better-sqlite3';
+import { appendAudit } from '../../src/audit/append.ts';
+import { systemClock } from '../../src/core/clock.ts';
+import { isWardenError } from '../../src/core/errors.ts';
+import { randomId } from '../../src/core/ids.ts';
+import { nullLogger } from '../../src/core/logger.ts';
+import { createTokenAudited, setPolicyAudited, tokens } from '../../src/gateway/admin.ts';
+import { rememberAuditPublicKey } from '../../src/gateway/audit-key.ts';
+import { loadPolicy } from '../../src/gateway/policies.ts';
+import { authenticate } from '../../src/gateway/tokens.ts';
+import { Warden } from '../../src/gateway/warden.ts';
+import { Vault } from '../../src/keys/vault.ts';
+import { POLICY_TEMPLATES } from '../../src/policy/index.ts';
+import { openSqliteStore } from '../../src/store/store.ts';
+import { runWarden, writeFileMode } from '../helpers/cli.ts';
+import { passphrase, TEST_KDF, TEST_PASSPHRASE, tempDir, tempHome } from '../helpers/home.ts';
+
+const ALLOW_NOSTR = `version: 1
+name: allow-nostr
+rules:
+  - id: sign
+    match: { protocol: nostr }
+    effect: allow
+`;
+
+function options(home: string) {
+  return { home, actor: 'cli:test', logger: nullLogger(), kdf: TEST_KDF };
+}
+
+/** A second, raw connection to warden.db: what a process running as the Warden user could do. */
+function raw(home: string): Database.Database {
+  const db = new Database(`${home}/warden.db`);
+  db.pragma('busy_timeout = 5000');
+  return db;
+}
+
+/** A token row with a secret the "attacker" knows, inserted straight into the table. */
+function plantToken(db: Database.Database, row: { role: string; mac: Uint8Array | null }): string {
+  const id = randomId('tok');
+  const secret = globalThis.crypto.getRandomValues(new Uint8Array(32));
+  const now = new Date();
+  db.prepare(
+    `INSERT INTO token (id, secret_hash, role, identity, capabilities, label, created_at, expires_at, revoked_at, mac)
+     VALUES (?, ?, ?, NULL, '[]', 'planted', ?, ?, NULL, ?)`,
+  ).run(
+    id,
+    sha256(secret),
+    row.role,
+    now.toISOString(),
+    new Date(now.getTime() + 86_400_000).toISOString(),
+    row.mac,
+  );
+  return `wdn_${id}_${base64urlnopad.encode(secret)}`;
+}
+
+const bearer = (token: string) => `Bearer ${token}`;
+const unauthenticated = (e: unknown) => isWardenError(e, 'UNAUTHENTICATED');
+
+async function newWarden() {
+  const layout = tempHome('cp');
+  const warden = await Warden.init(options(layout.dir), passphrase());
+  await warden.createIdentity('bot', 'regtest');
+  return warden;
+}
+
+test('a token row written without the vault key is refused; honest tokens keep working', async () => {
+  const warden = await newWarden();
+  try {
+    const honest = await createTokenAudited(warden, {
+      role: 'agent',
+      identity: 'bot',
+      capabilities: ['nostr:sign'],
+      label: 'honest',
+    });
+    const db = raw(warden.layout.dir);
+    const honestMac = db.prepare('SELECT mac FROM token WHERE id = ?').get(honest.info.id) as { mac: Buffer };
+    const noMac = plantToken(db, { role: 'admin', mac: null });
+    const randomMac = plantToken(db, { role: 'admin', mac: new Uint8Array(32).fill(7) });
+    const copiedMac = plantToken(db, { role: 'admin', mac: honestMac.mac });
+    // A genuine token widened in place: agent → admin, same MAC.
+    const widened = await createTokenAudited(warden, {
+      role: 'viewer',
+      identity: null,
+      capabilities: [],
+      label: 'v',
+    });
+    db.prepare("UPDATE token SET role = 'admin' WHERE id = ?").run(widened.info.id);
+    db.close();
+
+    const principal = await authenticate(warden.store.db, bearer(honest.token), warden.clock);
+    assert.equal(principal.tokenId, honest.info.id);
+    for (const planted of [noMac, randomMac, copiedMac, widened.token]) {
+      await assert.rejects(authenticate(warden.store.db, bearer(planted), warden.clock), unauthenticated);
+    }
+
+    const listed = await tokens(warden);
+    const flagged = Object.fromEntries(listed.map((t) => [t.id, t.tampered ?? 'ok']));
+    assert.equal(flagged[honest.info.id], 'ok');
+    assert.equal(flagged[widened.info.id], 'mac-mismatch');
+    assert.equal(listed.filter((t) => t.tampered === 'mac-missing').length, 1);
+    assert.equal(listed.filter((t) => t.tampered === 'mac-mismatch').length, 3);
+
+    const verified = await warden.verifyAudit();
+    assert.equal(verified.ok, false);
+    assert.equal(verified.problem, undefined, 'the chain itself is intact');
+    assert.deepEqual(
+      verified.controlPlane?.map((f) => [f.code, f.table]),
+      Array(4).fill(['CONTROL_PLANE_TAMPERED', 'token']),
+    );
+    assert.ok(verified.controlPlane?.some((f) => f.id === widened.info.id));
+  } finally {
+    await warden.close();
+  }
+});
+
+test('a loosened policy is refused: the identity gets the tampered deny-all, not the default', async () => {
+  const warden = await newWarden();
+  try {
+    await setPolicyAudited(warden, 'bot', POLICY_TEMPLATES['deny-all']!);
+    await setPolicyAudited(warden, null, ALLOW_NOSTR); // a looser default must not be the fallback
+    const before = await loadPolicy(warden.store.db, 'bot');
+    assert.equal(before.source, 'identity');
+
+    const db = raw(warden.layout.dir);
+    const { policyHash } = await import('../../src/gateway/policies.ts');
+    db.prepare('UPDATE policy SET document = ?, hash = ? WHERE identity = ?').run(
+      ALLOW_NOSTR,
+      policyHash(ALLOW_NOSTR),
+      'bot',
+    );
+    db.close();
+
+    const loaded = await loadPolicy(warden.store.db, 'bot');
+    assert.equal(loaded.source, 'tampered');
+    assert.equal(loaded.problem?.code, 'POLICY_TAMPERED');
+    assert.equal(loaded.policy.rules.length, 1);
+    assert.equal(loaded.policy.rules[0]!.effect, 'deny');
+    // The honest default still applies to identities without their own policy.
+    assert.equal((await loadPolicy(warden.store.db, 'other')).source, 'default');
+
+    const verified = await warden.verifyAudit();
+    assert.equal(verified.ok, false);
+    assert.deepEqual(verified.controlPlane, [
+      { code: 'CONTROL_PLANE_TAMPERED', table: 'policy', id: 'bot', reason: 'mac-mismatch' },
+    ]);
+    // Setting the policy again through Warden heals it.
+    await setPolicyAudited(warden, 'bot', POLICY_TEMPLATES['deny-all']!);
+    assert.equal((await loadPolicy(warden.store.db, 'bot')).source, 'identity');
+    assert.equal((await warden.verifyAudit()).ok, true);
+  } finally {
+    await warden.close();
+  }
+});
+
+test('a row put back to an older version of itself keeps its MAC, and audit verify still names it', async () => {
+  const warden = await newWarden();
+  try {
+    const t = await createTokenAudited(warden, {
+      role: 'viewer',
+      identity: null,
+      capabilities: [],
+      label: 'old',
+    });
+    const db = raw(warden.layout.dir);
+    const saved = db.prepare('SELECT revoked_at, mac FROM token WHERE id = ?').get(t.info.id) as {
+      revoked_at: null;
+      mac: Buffer;
+    };
+    const { revokeTokenAudited } = await import('../../src/gateway/admin.ts');
+    await revokeTokenAudited(warden, t.info.id);
+    await assert.rejects(authenticate(warden.store.db, bearer(t.token), warden.clock), unauthenticated);
+    db.prepare('UPDATE token SET revoked_at = ?, mac = ? WHERE id = ?').run(
+      saved.revoked_at,
+      saved.mac,
+      t.info.id,
+    );
+    db.close();
+    const verified = await warden.verifyAudit();
+    assert.equal(verified.ok, false);
+    assert.deepEqual(verified.controlPlane, [
+      { code: 'CONTROL_PLANE_TAMPERED', table: 'token', id: t.info.id, reason: 'rolled-back' },
+    ]);
+  } finally {
+    await warden.close();
+  }
+});
+
+test('`warden audit verify` names tampered rows and exits 1; sealed it says it cannot check them', async () => {
+  const warden = await newWarden();
+  const home = warden.layout.dir;
+  await createTokenAudited(warden, {
+    role: 'agent',
+    identity: 'bot',
+    capabilities: ['nostr:sign'],
+    label: 'ok',
+  });
+  await warden.close();
+  const dir = tempDir('cp-cli');
+  const pass = writeFileMode(dir, 'pass.txt', TEST_PASSPHRASE);
+
+  const clean = await runWarden(['--home', home, 'audit', 'verify', '--passphrase-file', pass]);
+  assert.equal(clean.code, 0, clean.stderr);
+  assert.match(clean.stdout, /control plane \(tokens, policies\): every row authenticates/);
+
+  const db = raw(home);
+  const planted = plantToken(db, { role: 'admin', mac: null });
+  db.close();
+  const plantedId = planted.split('_').slice(1, 3).join('_');
+
+  const bad = await runWarden(['--home', home, 'audit', 'verify', '--passphrase-file', pass]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /CONTROL_PLANE_TAMPERED/);
+  assert.ok(bad.stderr.includes(`token:${plantedId}`), bad.stderr);
+
+  const sealed = await runWarden(['--home', home, 'audit', 'verify']);
+  assert.equal(sealed.code, 0, sealed.stderr);
+  assert.match(sealed.stdout, /cannot be checked without the vault key/);
+});
+
+test('an HTTP request with a planted admin token is 401; a policy edited by hand denies signing', async () => {
+  const { startTestGateway } = await import('../helpers/gateway.ts');
+  const gw = await startTestGateway({ identities: ['bot'], policies: { bot: ALLOW_NOSTR } });
+  const agent = await gw.token('agent', { identity: 'bot', capabilities: ['nostr:sign'] });
+  const sign = () => gw.call('POST', '/v1/nostr/sign', { token: agent, body: { kind: 1, content: 'hi' } });
+  assert.equal((await sign()).status, 200);
+
+  const db = raw(gw.warden.layout.dir);
+  const planted = plantToken(db, { role: 'admin', mac: null });
+  assert.equal((await gw.call('GET', '/v1/identities', { token: planted })).status, 401);
+  db.prepare("UPDATE policy SET set_by = 'someone else' WHERE identity = 'bot'").run();
+  db.close();
+  const refused = await sign();
+  assert.equal(refused.status, 403);
+  assert.match(JSON.stringify(refused.body), /policy-tampered/);
+});
+
+/**
+ * A vault from before control-plane MACs: its first audit record carries no marker, and its rows
+ * have no MAC. Built with the real Vault and audit log, only without the marker.
+ */
+async function legacyHome() {
+  const layout = tempHome('legacy');
+  const clock = systemClock;
+  const vault = await Vault.create(layout, passphrase(), clock, TEST_KDF);
+  const store = await openSqliteStore(layout.database);
+  await rememberAuditPublicKey(store, vault.auditKeys());
+  vault.setAuditSink(async (event) => {
+    const { controlPlane: _marker, ...details } = event.details as Record<string, string>;
+    await appendAudit(
+      store,
+      vault.auditKeys(),
+      {
+        actor: 'cli:old',
+        identity: event.identity,
+        action: event.action,
+        outcome: 'ok',
+        summary: { operationId: randomId('op'), protocol: 'vault' },
+        details,
+      },
+      clock,
+    );
+  });
+  await vault.commitNew('vault.init');
+  await vault.createIdentity('bot', 'regtest');
+  await store.close();
+  vault.seal();
+  return layout.dir;
+}
+
+test('old rows without a MAC are adopted once at unseal, only where the audit log vouches for them', async () => {
+  const home = await legacyHome();
+  let warden = await Warden.unseal(options(home), passphrase());
+  const genuine = await createTokenAudited(warden, {
+    role: 'agent',
+    identity: 'bot',
+    capabilities: ['nostr:sign'],
+    label: 'old',
+  });
+  await setPolicyAudited(warden, 'bot', ALLOW_NOSTR);
+  await warden.close();
+
+  // As an older Warden left them: no MACs. Plus a row the log knows nothing about.
+  let db = raw(home);
+  db.prepare('UPDATE token SET mac = NULL').run();
+  db.prepare('UPDATE policy SET mac = NULL').run();
+  const planted = plantToken(db, { role: 'admin', mac: null });
+  db.close();
+
+  warden = await Warden.unseal(options(home), passphrase());
+  try {
+    assert.equal(
+      (await authenticate(warden.store.db, bearer(genuine.token), warden.clock)).tokenId,
+      genuine.info.id,
+    );
+    assert.equal((await loadPolicy(warden.store.db, 'bot')).source, 'identity');
+    await assert.rejects(authenticate(warden.store.db, bearer(planted), warden.clock), unauthenticated);
+    const adopt = (await warden.showAudit({ limit: 10 })).filter((r) => r.action === 'control-plane.adopt');
+    assert.equal(adopt.length, 1);
+    const details = adopt[0]!.details as { adopted: string[]; refused: string[] };
+    assert.deepEqual(details.adopted.sort(), [`policy:bot`, `token:${genuine.info.id}`].sort());
+    assert.equal(details.refused.length, 1);
+    const verified = await warden.verifyAudit();
+    assert.equal(verified.controlPlane?.length, 1, 'only the planted row stays refused');
+  } finally {
+    await warden.close();
+  }
+
+  // Adoption happens once: a row stripped of its MAC later is never adopted again.
+  db = raw(home);
+  db.prepare('UPDATE token SET mac = NULL WHERE id = ?').run(genuine.info.id);
+  db.close();
+  warden = await Warden.unseal(options(home), passphrase());
+  try {
+    await assert.rejects(authenticate(warden.store.db, bearer(genuine.token), warden.clock), unauthenticated);
+  } finally {
+    await warden.close();
+  }
+});
+
+test('a vault born with MACs never adopts a row without one', async () => {
+  const warden = await newWarden();
+  const home = warden.layout.dir;
+  const token = await createTokenAudited(warden, {
+    role: 'agent',
+    identity: 'bot',
+    capabilities: ['nostr:sign'],
+    label: 'new',
+  });
+  await warden.close();
+  const db = raw(home);
+  db.prepare('UPDATE token SET mac = NULL').run();
+  db.close();
+  const again = await Warden.unseal(options(home), passphrase());
+  try {
+    await assert.rejects(authenticate(again.store.db, bearer(token.token), again.clock), unauthenticated);
+    assert.equal(
+      (await again.showAudit({ limit: 20 })).filter((r) => r.action === 'control-plane.adopt').length,
+      0,
+    );
+  } finally {
+    await again.close();
+  }
+});
