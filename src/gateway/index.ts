@@ -9,7 +9,7 @@ export type { IdentityView } from '../keys/view.ts';
 export { parseDuration } from '../policy/duration.ts';
 export { explainPolicy, POLICY_TEMPLATES, parsePolicy, policyJsonSchema } from '../policy/index.ts';
 export { createTokenAudited, revokeTokenAudited, setPolicyAudited, tokens } from './admin.ts';
-export { type ChainVerdict, reconcileEvmFromChain } from './evm-reconcile.ts';
+export { type ChainVerdict, reconcileEvmFromChain, settleEvmFees } from './evm-reconcile.ts';
 export { evmHandlers } from './evm-setup.ts';
 export { Gateway, type GatewayOptions } from './gateway.ts';
 export { ledgerTotals } from './ledger.ts';

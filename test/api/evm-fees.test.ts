@@ -3,8 +3,10 @@ import { test } from 'node:test';
 import { fixedClock } from '../../src/core/clock.ts';
 import { reconcileEvmFromChain } from '../../src/gateway/evm-reconcile.ts';
 import { POLICY_TEMPLATES } from '../../src/policy/templates.ts';
+import { agentWithPolicy, initCliVault } from '../helpers/cli.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
 import { fund, HARDHAT_CHAIN_ID, rpcCall, startHardhat } from '../helpers/hardhat.ts';
+import { TEST_PASSPHRASE } from '../helpers/home.ts';
 
 const ONE_ETH = 10n ** 18n;
 const RECIPIENT = '0x3333333333333333333333333333333333333333';
@@ -18,9 +20,11 @@ interface Receipt {
   effectiveGasPrice: string;
 }
 
+// One node for the file: heavy peers start once per test file.
+const node = await startHardhat();
+
 test('guidelines-default: 1 wei sends at 200 gwei are refused once their worst-case fees reach the 0.2 ETH cap; receipts then book the fees paid', async () => {
   assert.equal(HARDHAT_CHAIN_ID, 42161, 'Arbitrum One: a chain guidelines-default allows');
-  const node = await startHardhat();
   const clock = fixedClock(new Date('2026-03-01T00:00:00Z'));
   const g = await startTestGateway({
     identities: ['treasury'],
@@ -104,4 +108,43 @@ test('guidelines-default: 1 wei sends at 200 gwei are refused once their worst-c
   const after = await send();
   assert.equal(after.status, 200, JSON.stringify(after.body));
   await g.close();
+});
+
+test('the running server books the fee a send really paid by itself (--fee-follow), no reconcile needed', async () => {
+  const { dir, w, start } = await initCliVault('fee-follow', TEST_PASSPHRASE);
+  assert.equal((await w('identity', 'create', 'payer')).code, 0);
+  const address = JSON.parse((await w('--json', 'identity', 'show', 'payer')).stdout).evm.address;
+  await fund(node.rpcUrl, address, ONE_ETH);
+  const token = await agentWithPolicy(
+    w,
+    dir,
+    'payer',
+    `version: 1\nname: p\nrisk: { tolerance: high }\nnew_destination: allow\nrules:\n  - { id: sends, match: { protocol: evm, action: send }, effect: allow }\n`,
+    'evm:send',
+  );
+  const server = await start('--evm-rpc', `${HARDHAT_CHAIN_ID}=${node.rpcUrl}`, '--fee-follow', '1');
+  const sent = await fetch(`${server.url}/v1/evm/send`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      chainId: HARDHAT_CHAIN_ID,
+      to: RECIPIENT,
+      value: '5',
+      maxFeePerGas: MAX_FEE_PER_GAS.toString(),
+      maxPriorityFeePerGas: '1000000000',
+    }),
+  });
+  const body = (await sent.json()) as { request: { status: string; result: { txHash: string } } };
+  assert.equal(body.request.status, 'done', JSON.stringify(body));
+  const receipt = (await rpcCall(node.rpcUrl, 'eth_getTransactionReceipt', [
+    body.request.result.txHash,
+  ])) as Receipt;
+  const paid = BigInt(receipt.gasUsed) * BigInt(receipt.effectiveGasPrice);
+  assert.ok(paid < WORST_FEE);
+  const fees = async () => JSON.parse((await w('--json', 'ledger', 'show')).stdout)[0].fees as string;
+  const deadline = Date.now() + 20_000;
+  while ((await fees()) !== paid.toString() && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 500));
+  assert.equal(await fees(), paid.toString(), 'then at what the receipt says it paid');
+  assert.equal(await server.stop(), 0);
 });

@@ -2,11 +2,11 @@ import type { Command } from 'commander';
 import { normalizeAllowedHost, normalizeAllowedOrigin } from '../../api/http/guards.ts';
 import { checkBind, checkPortFree, type ServeOptions, startHttpServer } from '../../api/http/server.ts';
 import { asWardenError, WardenError } from '../../core/errors.ts';
-import { Gateway, Warden } from '../../gateway/index.ts';
+import { Gateway, settleEvmFees, Warden } from '../../gateway/index.ts';
 import { claimServerHome } from '../../gateway/server-slot.ts';
 import type { CliContext } from '../context.ts';
 import { hasPassphraseSource, isInteractive } from '../passphrase.ts';
-import { evmHandlersFromFlags, withEvmRpcOption } from './evm-flags.ts';
+import { evmHandlersFromFlags, parseEvmRpcFlags, withEvmRpcOption } from './evm-flags.ts';
 import {
   parsePositiveInt,
   type Runner,
@@ -27,6 +27,7 @@ interface StartFlags {
   allowRemote?: boolean;
   evmRpc: string[];
   bodyLimit?: number;
+  feeFollow: number;
   allowHost: string[];
   allowOrigin: string[];
   kdfMemory?: number;
@@ -130,6 +131,7 @@ async function serve(
         ticking = false;
       });
   }, 1000);
+  const stopFees = followEvmFees(warden, flags.evmRpc, flags.feeFollow);
   // Signal handlers go in before the URL is printed: whoever reads it may stop us at once.
   const stopped = new Promise<void>((resolve) => {
     const stop = () => resolve();
@@ -144,11 +146,37 @@ async function serve(
   warden.logger.info({ url: server.url }, 'listening');
   await stopped;
   clearInterval(timer);
+  stopFees();
   await server.close();
   // Executions in flight settle (commit, release or unknown) before the vault is sealed.
   ctx.event('draining', {}, 'Stopping: requests in flight are settling…');
   await gateway.drain();
   ctx.event('stopped', { sealed: true }, 'Warden stopped; the vault is sealed.');
+}
+
+/** How often (seconds) the server asks the nodes what committed EVM sends really paid in fees. */
+export const DEFAULT_FEE_FOLLOW_SECONDS = 30;
+
+/**
+ * Fees are money, booked at their worst case until the fee paid is known: while the server runs,
+ * it looks up the receipts of committed EVM sends every `seconds` and books what they paid, so
+ * budgets free up without an operator's `ledger reconcile --from-chain`. Runs never overlap.
+ */
+function followEvmFees(warden: Warden, evmRpc: string[], seconds: number): () => void {
+  const rpcUrls = parseEvmRpcFlags(evmRpc);
+  if (rpcUrls.size === 0 || seconds === 0) return () => undefined;
+  let running = false;
+  const timer = setInterval(() => {
+    if (running || warden.vault.sealed) return;
+    running = true;
+    settleEvmFees(warden, rpcUrls)
+      .catch((err) => warden.logger.warn({ err }, 'looking up EVM fees paid failed; the worst case stays'))
+      .finally(() => {
+        running = false;
+      });
+  }, seconds * 1000);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /** Reports the unsealed vault: the status lines, or with --json one `unsealed` event. */
@@ -198,6 +226,12 @@ export function registerStartCommand(program: Command, run: Runner): void {
           .option('--tls-cert <file>', 'TLS certificate (PEM)')
           .option('--tls-key <file>', 'TLS private key (PEM)')
           .option('--allow-remote', 'allow a non-loopback address (requires TLS)')
+          .option(
+            '--fee-follow <seconds>',
+            'with --evm-rpc: every N seconds book the fees committed EVM sends really paid (0: never)',
+            (v) => (v === '0' ? 0 : parsePositiveInt('--fee-follow')(v)),
+            DEFAULT_FEE_FOLLOW_SECONDS,
+          )
           .option(
             '--body-limit <bytes>',
             'largest request body accepted (default 65536)',
