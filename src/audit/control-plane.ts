@@ -26,8 +26,9 @@ export interface ControlPlaneFinding {
   /**
    * `rolled-back`: the MAC holds but the row is an older version of itself (a revoked token not
    * revoked, a policy other than the last one set), which only the audit log can tell.
+   * `deleted`: the log says a policy was set for this identity, and its row is gone.
    */
-  reason: 'mac-missing' | 'mac-mismatch' | 'rolled-back';
+  reason: 'mac-missing' | 'mac-mismatch' | 'rolled-back' | 'deleted';
 }
 
 type Unmaced<T> = Omit<T, 'mac'>;

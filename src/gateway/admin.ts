@@ -6,14 +6,18 @@ import { DEFAULT_POLICY_KEY, type LoadedPolicy, storePolicy } from './policies.t
 import { createToken, listTokens, revokeToken, type TokenInfo, type TokenSpec } from './tokens.ts';
 import type { Warden } from './warden.ts';
 
-/** Runs a store change and its audit record in one transaction: both happen, or neither. */
+/**
+ * Runs a store change and its audit record in one transaction: both happen, or neither. Then the
+ * control plane's witness reads the new record at once (a revocation or policy set here holds
+ * from the next request, not a second later; the change is committed whatever that read says).
+ */
 async function auditedChange<T>(
   warden: Warden,
   action: string,
   identity: string | null,
   change: (tx: Db) => Promise<{ result: T; details: Canonical }>,
 ): Promise<T> {
-  return warden.store.transaction(async (tx) => {
+  const result = await warden.store.transaction(async (tx) => {
     const { result, details } = await change(tx);
     await appendAuditInTx(
       tx,
@@ -30,6 +34,8 @@ async function auditedChange<T>(
     );
     return result;
   });
+  await warden.controlPlane.witness(warden.store.db, true).catch(() => undefined);
+  return result;
 }
 
 export function createTokenAudited(

@@ -8,10 +8,11 @@ import type { Policy } from '../policy/index.ts';
 import { riskAcceptance, riskAcceptanceBytes } from '../risk/index.ts';
 import type { RequestTable } from '../store/schema.ts';
 import type { Db } from '../store/store.ts';
+import { approvalMac } from './approval-mac.ts';
 import type { GatewayContext } from './context.ts';
 import { intentFromJson } from './intent-codec.ts';
 import { reserve, restamp, settle } from './ledger.ts';
-import { HOLD_EXPIRY_MS, RISK_ACCEPT_WINDOW_MS } from './payload.ts';
+import { HOLD_EXPIRY_MS, payloadAad, RISK_ACCEPT_WINDOW_MS } from './payload.ts';
 import { assessAndEvaluate, type Pipeline } from './pipeline.ts';
 import { loadPolicy } from './policies.ts';
 import { progressOf } from './reads.ts';
@@ -86,19 +87,27 @@ export class Approvals {
         throw new WardenError('REQUEST_NOT_PENDING', 'a veto cannot be turned into an approval');
       }
       if (!previous || previous.verdict !== verdict) {
+        const fields = {
+          request_id: requestId,
+          operator: actor,
+          verdict,
+          intent_hash: row.intent_hash,
+          reason,
+          at: now.toISOString(),
+        };
+        const approval = { ...fields, mac: await approvalMac(tx, fields) };
         // One row per operator: approving twice counts once; a later veto replaces the approval.
         await tx
           .insertInto('approval')
-          .values({
-            request_id: requestId,
-            operator: actor,
-            verdict,
-            intent_hash: row.intent_hash,
-            reason,
-            at: now.toISOString(),
-          })
+          .values(approval)
           .onConflict((oc) =>
-            oc.columns(['request_id', 'operator']).doUpdateSet({ verdict, reason, at: now.toISOString() }),
+            oc.columns(['request_id', 'operator']).doUpdateSet({
+              verdict,
+              reason,
+              intent_hash: approval.intent_hash,
+              at: approval.at,
+              mac: approval.mac,
+            }),
           )
           .execute();
         await this.#audit(tx, actor, row, `approval.${verdict}`, verdict === 'approve' ? 'ok' : 'denied', {
@@ -119,7 +128,14 @@ export class Approvals {
    * and the kept payload still rebuilds the reviewed intent. A refused acceptance drops the payload
    * for good (it could never pass again) and is audited.
    */
-  async acceptRisk(actor: string, requestId: string, reason: string): Promise<RequestView> {
+  async acceptRisk(
+    actor: string,
+    requestId: string,
+    reason: string,
+    /** The intent hash the operator reviewed; if given, it must be the request's. */
+    reviewedIntentHash: string | null = null,
+  ): Promise<RequestView> {
+    if (reason.length > 500) throw new WardenError('INVALID_REQUEST', 'reason: at most 500 characters');
     const row = await getRequestRow(this.ctx.store.db, requestId);
     const stored = JSON.parse(row.decision) as Decision;
     if (row.status !== 'denied' || stored.code !== 'RISK_TOO_HIGH' || !row.payload) {
@@ -150,9 +166,17 @@ export class Approvals {
       if (current.status !== 'denied' || currentCode !== 'RISK_TOO_HIGH' || !current.payload) {
         throw new WardenError('REQUEST_NOT_PENDING', `the request is ${current.status}`, { requestId });
       }
+      if (reviewedIntentHash !== null && reviewedIntentHash !== current.intent_hash) {
+        throw new WardenError(
+          'APPROVAL_MISMATCH',
+          'the request is not the one you reviewed (intent hash differs)',
+          { requestId },
+        );
+      }
       const at = this.ctx.clock.now();
-      const refusal = await this.#acceptRefusal(tx, current, at);
-      if (refusal) {
+      const checked = await this.#acceptRefusal(tx, current, at);
+      if ('refusal' in checked) {
+        const { refusal } = checked;
         await tx
           .updateTable('request')
           .set({ payload: null, updated_at: at.toISOString() })
@@ -177,17 +201,28 @@ export class Approvals {
           : decision.outcome === 'hold'
             ? 'held'
             : 'denied';
+      const columns = {
+        id: requestId,
+        intent_hash: current.intent_hash,
+        status,
+        hold_approvals: decision.hold?.approvals ?? 0,
+        hold_delay_ms: (decision.hold?.delaySeconds ?? 0) * 1000,
+        // A hold waits (and expires) from now, not from the denial.
+        created_at: status === 'held' ? at.toISOString() : current.created_at,
+      };
+      // Sealed again, bound to how it is admitted now (payload.ts).
+      const { handler, parsed } = checked.opened;
+      const payload =
+        decision.outcome === 'deny'
+          ? null
+          : await this.ctx.keyring.encrypt(handler.encode(parsed), payloadAad(columns));
       await tx
         .updateTable('request')
         .set({
-          status,
+          ...columns,
           decision: decisionJson(decision),
-          hold_approvals: decision.hold?.approvals ?? 0,
-          hold_delay_ms: (decision.hold?.delaySeconds ?? 0) * 1000,
           error_code: decision.outcome === 'deny' ? decision.code : null,
-          payload: decision.outcome === 'deny' ? null : current.payload,
-          // A hold waits (and expires) from now, not from the denial.
-          created_at: status === 'held' ? at.toISOString() : current.created_at,
+          payload,
           updated_at: at.toISOString(),
         })
         .where('id', '=', requestId)
@@ -198,7 +233,7 @@ export class Approvals {
         ...acceptance,
         decision: toJsonValue(decision),
       });
-      return { ready: status === 'executing' ? { ...current, status: 'executing' } : null };
+      return { ready: status === 'executing' ? await getRequestRow(tx, requestId) : null };
     });
     if ('refusal' in outcome) {
       throw new WardenError(
@@ -212,15 +247,20 @@ export class Approvals {
   }
 
   /** Why a risk denial can no longer be accepted, if it cannot. */
-  async #acceptRefusal(tx: Db, row: RequestTable, now: Date): Promise<ErrorCode | null> {
-    if (now.getTime() - Date.parse(row.created_at) > RISK_ACCEPT_WINDOW_MS) return 'ACCEPTANCE_EXPIRED';
-    if (!(await tokenStillValid(tx, row.token_id, now))) return 'TOKEN_INVALID';
+  async #acceptRefusal(
+    tx: Db,
+    row: RequestTable,
+    now: Date,
+  ): Promise<{ refusal: ErrorCode } | { opened: OpenedRequest }> {
+    if (now.getTime() - Date.parse(row.created_at) > RISK_ACCEPT_WINDOW_MS)
+      return { refusal: 'ACCEPTANCE_EXPIRED' };
+    if (!(await tokenStillValid(tx, row.token_id, now))) return { refusal: 'TOKEN_INVALID' };
     try {
-      if (!(await openRequest(row, this.handlers, this.ctx.keyring)).matches) return 'APPROVAL_MISMATCH';
+      const opened = await openRequest(row, this.handlers, this.ctx.keyring);
+      return opened.matches ? { opened } : { refusal: 'APPROVAL_MISMATCH' };
     } catch {
-      return 'APPROVAL_MISMATCH';
+      return { refusal: 'APPROVAL_MISMATCH' };
     }
-    return null;
   }
 
   /** Drops the payloads of risk denials past the acceptance window: they can never be signed. */
@@ -293,7 +333,13 @@ export class Approvals {
   /** Moves a held request on if it can: vetoed → denied, expired → denied, ready → executing. */
   async #advance(tx: Db, row: RequestTable, actor: string): Promise<RequestTable | null> {
     const now = this.ctx.clock.now();
-    const { progress } = await progressOf(tx, row, now);
+    const { progress, forged } = await progressOf(tx, row, now);
+    if (forged.length > 0) {
+      this.ctx.logger.error(
+        { operationId: row.id, code: 'CONTROL_PLANE_TAMPERED', forged: forged.length },
+        'approval rows without a valid MAC are ignored: they were written without the vault key',
+      );
+    }
     // Past its expiry a hold is closed, whatever approvals arrive late.
     const expired = now.getTime() - Date.parse(row.created_at) > HOLD_EXPIRY_MS + row.hold_delay_ms;
     const refusal =

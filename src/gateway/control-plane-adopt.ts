@@ -6,15 +6,12 @@ import {
   tokenMacMessage,
 } from '../audit/control-plane.ts';
 import type { AuditKeyring } from '../audit/keyring.ts';
-import { detailsAad } from '../audit/record.ts';
-import { toStoredRecord } from '../audit/rows.ts';
-import { wipe } from '../core/bytes.ts';
 import type { Clock } from '../core/clock.ts';
 import { randomId } from '../core/ids.ts';
 import { CONTROL_PLANE_MARKER } from '../keys/control-plane-key.ts';
 import type { PolicyTable, TokenTable } from '../store/schema.ts';
 import type { Db, Store } from '../store/store.ts';
-import type { ControlPlane } from './control-plane.ts';
+import { type ControlPlane, openAuditDetails } from './control-plane.ts';
 import { policyHash } from './policies.ts';
 
 /**
@@ -39,23 +36,6 @@ interface Witness {
   policies: Map<string, string>;
 }
 
-async function openDetails(keyring: AuditKeyring, raw: unknown): Promise<Record<string, unknown> | null> {
-  const row = toStoredRecord(raw as Record<string, unknown>);
-  if (row.details === null) return null;
-  let plain: Uint8Array | undefined;
-  try {
-    plain = await keyring.decrypt(row.details, detailsAad(row));
-    const value: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(plain));
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : null;
-  } catch {
-    return null; // an unreadable record vouches for nothing
-  } finally {
-    wipe(plain);
-  }
-}
-
 /** Whether adoption is still open: never done, and the vault was not born with MACs. */
 async function adoptionOpen(db: Db, keyring: AuditKeyring): Promise<boolean> {
   const done = await db
@@ -67,7 +47,7 @@ async function adoptionOpen(db: Db, keyring: AuditKeyring): Promise<boolean> {
   if (done) return false;
   const first = await db.selectFrom('audit_log').selectAll().where('seq', '=', 1).executeTakeFirst();
   if (!first) return false; // an empty log vouches for nothing
-  const details = await openDetails(keyring, first);
+  const details = await openAuditDetails(keyring, first);
   // Unreadable is treated as "born with MACs": the safe side is to adopt nothing.
   return details !== null && details.controlPlane !== CONTROL_PLANE_MARKER;
 }
@@ -82,7 +62,7 @@ async function readWitness(db: Db, keyring: AuditKeyring): Promise<Witness> {
     .orderBy('seq')
     .execute();
   for (const row of rows) {
-    const details = await openDetails(keyring, row);
+    const details = await openAuditDetails(keyring, row);
     if (!details) continue;
     const id = typeof details.id === 'string' ? details.id : null;
     if (row.action === 'token.create' && id) witness.tokens.set(id, { identity: row.identity, details });
@@ -99,7 +79,9 @@ async function readWitness(db: Db, keyring: AuditKeyring): Promise<Witness> {
 
 /**
  * Rows whose MAC holds but which the audit log says are stale: a token revoked in the log but
- * not in its row, a policy whose hash is not the last one set for its identity. For `audit verify`.
+ * not in its row, a policy whose hash is not the last one set for its identity (or with no
+ * `policy.set` at all), and a policy row deleted although the log says one was set. The gateway
+ * refuses the same (tokens.ts, policies.ts, from the witness in control-plane.ts). For `audit verify`.
  */
 export async function rolledBackRows(db: Db, keyring: AuditKeyring): Promise<ControlPlaneFinding[]> {
   const witness = await readWitness(db, keyring);
@@ -113,10 +95,15 @@ export async function rolledBackRows(db: Db, keyring: AuditKeyring): Promise<Con
     if (witness.revoked.has(t.id))
       found.push({ code: CONTROL_PLANE_TAMPERED, table: 'token', id: t.id, reason: 'rolled-back' });
   }
+  const present = new Set<string>();
   for (const p of await db.selectFrom('policy').select(['identity', 'hash']).execute()) {
-    const last = witness.policies.get(p.identity);
-    if (last !== undefined && last !== p.hash)
+    present.add(p.identity);
+    if (witness.policies.get(p.identity) !== p.hash)
       found.push({ code: CONTROL_PLANE_TAMPERED, table: 'policy', id: p.identity, reason: 'rolled-back' });
+  }
+  for (const identity of [...witness.policies.keys()].sort()) {
+    if (!present.has(identity))
+      found.push({ code: CONTROL_PLANE_TAMPERED, table: 'policy', id: identity, reason: 'deleted' });
   }
   return found;
 }

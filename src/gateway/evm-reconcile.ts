@@ -138,7 +138,7 @@ export async function settleEvmFees(
 ): Promise<ChainVerdict[]> {
   const verdicts: ChainVerdict[] = [];
   const rpcs = new Map<string, EvmRpc>();
-  for (const open of await openFees(warden.store.db, 'evm', FEES_PER_RUN)) {
+  for (const open of await openFees(warden.store.db, 'evm', [...rpcUrls.keys()], FEES_PER_RUN)) {
     const { sent } = await sentOf(warden, open.request_id, rpcUrls);
     if (!sent) continue;
     const key = `${open.identity}\u0000${sent.spent.chainId}`;

@@ -268,10 +268,15 @@ export class Gateway {
     return this.approvals.decide(actorOf(principal), requestId, verdict, reason, reviewedIntentHash);
   }
 
-  async acceptRisk(principal: Principal, requestId: string, reason: string): Promise<RequestView> {
+  async acceptRisk(
+    principal: Principal,
+    requestId: string,
+    reason: string,
+    reviewedIntentHash: string | null = null,
+  ): Promise<RequestView> {
     this.#requireRole(principal, ['operator', 'admin']);
     this.#limit(principal, 'approvals.decide');
-    return this.approvals.acceptRisk(actorOf(principal), requestId, reason);
+    return this.approvals.acceptRisk(actorOf(principal), requestId, reason, reviewedIntentHash);
   }
 
   listIdentities(principal: Principal) {

@@ -210,10 +210,15 @@ export async function settleFee(
   return Number(result.numUpdatedRows);
 }
 
-/** Committed entries whose fee is still the worst case, oldest first: what a receipt can settle. */
+/**
+ * Committed entries whose fee is still the worst case, on the given chains, newest first: what a
+ * receipt can settle. Newest first, so entries that never settle (a dropped transaction) cannot
+ * crowd out the ones that just landed; they keep their worst case, which is the safe side.
+ */
 export function openFees(
   db: Db,
   protocol: string,
+  chainIds: readonly number[],
   limit: number,
 ): Promise<{ request_id: string; identity: string; fee: string }[]> {
   return db
@@ -222,7 +227,8 @@ export function openFees(
     .where('fee_final', '=', 0)
     .where('status', '=', 'committed')
     .where('protocol', '=', protocol)
-    .orderBy('at')
+    .where('chain_id', 'in', chainIds.length > 0 ? [...chainIds] : [-1])
+    .orderBy('at', 'desc')
     .limit(limit)
     .execute();
 }

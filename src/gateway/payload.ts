@@ -1,11 +1,29 @@
 import { utf8 } from '../core/bytes.ts';
 
 /**
- * A request's payload (it may hold content) is sealed with the audit details key, bound to its
- * request id, and kept only while it may still be signed: held, or risk-denied and acceptable.
+ * A request's payload (it may hold content) is sealed with the audit details key and kept only
+ * while it may still be signed: held, or risk-denied and acceptable. The seal binds it to the row
+ * columns that decide whether and what it signs: its id, its intent hash (which commits to the
+ * judged intent, so the clear `intent` column cannot be edited either), and how it was admitted:
+ * the hold's approvals, delay and start, or a risk denial. A process that can write the database
+ * but has no vault key cannot redirect a held send, lower a hold's approvals or delay, or turn a
+ * risk denial into a hold: the payload then fails to open and nothing is signed.
  */
-export function payloadAad(requestId: string): Uint8Array {
-  return utf8(`warden/request-payload/v1/${requestId}`);
+export interface SealedColumns {
+  id: string;
+  intent_hash: string;
+  status: string;
+  hold_approvals: number;
+  hold_delay_ms: number;
+  created_at: string;
+}
+
+export function payloadAad(row: SealedColumns): Uint8Array {
+  const admission =
+    row.status === 'denied'
+      ? 'risk-denied'
+      : `hold/${row.hold_approvals}/${row.hold_delay_ms}/${row.created_at}`;
+  return utf8(`warden/request-payload/v2/${row.id}/${row.intent_hash}/${admission}`);
 }
 
 /** Held requests one identity may have waiting at once: holds reserve budget and cost scheduler work. */

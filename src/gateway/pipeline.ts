@@ -124,7 +124,6 @@ export class Pipeline {
     );
     const loaded = await loadPolicy(ctx.store.db, identity);
     const requestId = randomId('req');
-    const sealedPayload = await ctx.keyring.encrypt(handler.encode(parsed), payloadAad(requestId));
 
     const admitted = await ctx.store.transaction(async (tx) => {
       if (key) {
@@ -159,25 +158,33 @@ export class Pipeline {
         decision.outcome === 'hold' ||
         (decision.code === 'RISK_TOO_HIGH' &&
           (await acceptableDenials(tx, identity)) < MAX_ACCEPTABLE_DENIALS);
+      const columns = {
+        id: requestId,
+        intent_hash: hash,
+        status: STATUS_FOR[decision.outcome],
+        hold_approvals: decision.hold?.approvals ?? 0,
+        hold_delay_ms: (decision.hold?.delaySeconds ?? 0) * 1000,
+        created_at: now.toISOString(),
+      };
+      // Only a payload that may still be signed later is sealed and kept; an allowed request
+      // runs from what was parsed, here and now.
+      const payload = keepPayload
+        ? await ctx.keyring.encrypt(handler.encode(parsed), payloadAad(columns))
+        : null;
       await tx
         .insertInto('request')
         .values({
-          id: requestId,
+          ...columns,
           identity,
           token_id: principal.tokenId,
           protocol: handler.protocol,
           action: handler.action,
           intent: intentJson(intent),
-          intent_hash: hash,
-          payload: keepPayload ? sealedPayload : null,
+          payload,
           idempotency_key: key,
-          status: STATUS_FOR[decision.outcome],
           decision: decisionJson(decision),
-          hold_approvals: decision.hold?.approvals ?? 0,
-          hold_delay_ms: (decision.hold?.delaySeconds ?? 0) * 1000,
           result: null,
           error_code: decision.outcome === 'deny' ? decision.code : null,
-          created_at: now.toISOString(),
           updated_at: now.toISOString(),
         })
         .execute();

@@ -11,7 +11,7 @@ import type { Clock } from '../core/clock.ts';
 import { POLICY_TEMPLATES, type Policy, parsePolicy } from '../policy/index.ts';
 import type { PolicyTable } from '../store/schema.ts';
 import type { Db } from '../store/store.ts';
-import { type ControlPlane, controlPlaneOf } from './control-plane.ts';
+import { type ControlPlane, controlPlaneOf, type WitnessView } from './control-plane.ts';
 
 /** `*` holds the default policy, used by identities that have none of their own. */
 export const DEFAULT_POLICY_KEY = '*';
@@ -59,10 +59,45 @@ function builtIn(document: string, source: 'built-in deny-all' | 'tampered'): Lo
   return { policy: parseCached(document, hash), source, hash, document };
 }
 
+type Chosen =
+  | { row: PolicyTable; source: 'identity' | 'default' }
+  | { row: null; source: 'built-in deny-all' }
+  | { tampered: { identity: string; reason: ControlPlaneFinding['reason'] } };
+
+/**
+ * Which row applies, judged against the audit log's last `policy.set` per identity: an identity
+ * the log says has its own policy never falls back to the default when its row is gone, and a
+ * row (MAC intact) whose hash is not the last one set is an older version put back.
+ */
+function choose(identity: string, rows: PolicyTable[], witness: WitnessView): Chosen {
+  for (const [key, source] of [
+    [identity, 'identity'],
+    [DEFAULT_POLICY_KEY, 'default'],
+  ] as const) {
+    const row = rows.find((r) => r.identity === key);
+    const last = witness.policy(key);
+    if (row)
+      return last === row.hash ? { row, source } : { tampered: { identity: key, reason: 'rolled-back' } };
+    if (last !== undefined) return { tampered: { identity: key, reason: 'deleted' } };
+  }
+  return { row: null, source: 'built-in deny-all' };
+}
+
+function tampered(cp: ControlPlane, identity: string, reason: ControlPlaneFinding['reason']): LoadedPolicy {
+  cp.report({ code: CONTROL_PLANE_TAMPERED, table: 'policy', id: identity, reason });
+  return {
+    ...builtIn(TAMPERED_POLICY, 'tampered'),
+    problem: { code: 'POLICY_TAMPERED', identity, reason },
+  };
+}
+
 /**
  * The policy that applies to an identity: its own, else the default, else deny everything. The
- * row used must pass its MAC; if it does not, the identity gets the tampered deny-all (fail
- * secure: no fallback to the default, which would be looser than what was set).
+ * row used must pass its MAC and be the last one the audit log says was set, and a row the log
+ * says exists must be there; otherwise the identity gets the tampered deny-all (fail secure: no
+ * fallback to the default or an older policy, either of which may be looser than what was set).
+ * The log is asked through the in-memory witness (control-plane.ts): a disagreement is read again
+ * from the newest records before it counts, since another process may just have set a policy.
  */
 export async function loadPolicy(
   db: Db,
@@ -74,23 +109,21 @@ export async function loadPolicy(
     .selectAll()
     .where('identity', 'in', [identity, DEFAULT_POLICY_KEY])
     .execute();
-  const own = rows.find((r) => r.identity === identity);
-  const row = own ?? rows.find((r) => r.identity === DEFAULT_POLICY_KEY);
-  if (!row) return builtIn(POLICY_TEMPLATES['deny-all']!, 'built-in deny-all');
   const cp = controlPlane ?? (await controlPlaneOf(db));
-  const reason = policyRowProblem(cp.mac, row);
-  if (reason) {
-    cp.report({ code: CONTROL_PLANE_TAMPERED, table: 'policy', id: row.identity, reason });
-    return {
-      ...builtIn(TAMPERED_POLICY, 'tampered'),
-      problem: { code: 'POLICY_TAMPERED', identity: row.identity, reason },
-    };
-  }
+  // The MAC first: a row written without the vault key is refused whatever the log says.
+  const first =
+    rows.find((r) => r.identity === identity) ?? rows.find((r) => r.identity === DEFAULT_POLICY_KEY);
+  const reason = first ? policyRowProblem(cp.mac, first) : null;
+  if (first && reason) return tampered(cp, first.identity, reason);
+  let chosen = choose(identity, rows, await cp.witness(db));
+  if ('tampered' in chosen) chosen = choose(identity, rows, await cp.witness(db, true));
+  if ('tampered' in chosen) return tampered(cp, chosen.tampered.identity, chosen.tampered.reason);
+  if (!chosen.row) return builtIn(POLICY_TEMPLATES['deny-all']!, 'built-in deny-all');
   return {
-    policy: parseCached(row.document, row.hash),
-    source: own ? 'identity' : 'default',
-    hash: row.hash,
-    document: row.document,
+    policy: parseCached(chosen.row.document, chosen.row.hash),
+    source: chosen.source,
+    hash: chosen.row.hash,
+    document: chosen.row.document,
   };
 }
 

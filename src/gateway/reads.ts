@@ -3,10 +3,12 @@ import { WardenError } from '../core/errors.ts';
 import { holdProgress } from '../policy/index.ts';
 import type { RequestTable } from '../store/schema.ts';
 import type { Db } from '../store/store.ts';
+import { checkedApprovals } from './approval-mac.ts';
 import type { GatewayContext } from './context.ts';
 import { HOLD_EXPIRY_MS, RISK_ACCEPT_WINDOW_MS } from './payload.ts';
 import { type RequestStatus, type RequestView, requestView } from './requests.ts';
 import { type Handlers, type ReviewFields, reviewFields } from './review-view.ts';
+import { tokenStillValid } from './tokens.ts';
 
 /** A request as an operator reviews it: its state plus everything it would sign. */
 export interface ReviewedRequest extends RequestView, ReviewFields {
@@ -18,7 +20,7 @@ export interface ReviewedRequest extends RequestView, ReviewFields {
 }
 
 export interface HeldRequest extends ReviewedRequest {
-  approvals: { operator: string; verdict: string; at: string; reason: string | null }[];
+  approvals: { operator: string; verdict: string; at: string; reason: string | null; forged: boolean }[];
   state: string;
   remainingApprovals: number;
   releaseAt: string | null;
@@ -41,7 +43,9 @@ export const MAX_LIST_LIMIT = 500;
 /** Where a held request stands, from its recorded approvals bound to its exact intent hash. */
 export async function progressOf(db: Db, row: RequestTable, now: Date) {
   const rows = await db.selectFrom('approval').selectAll().where('request_id', '=', row.id).execute();
-  const bound = rows.filter((a) => a.intent_hash === row.intent_hash);
+  // Only approvals the vault wrote (their MAC verifies), of this exact intent, count.
+  const { valid, forged } = await checkedApprovals(db, rows);
+  const bound = valid.filter((a) => a.intent_hash === row.intent_hash);
   const requirement: HoldRequirement = {
     approvals: row.hold_approvals,
     delaySeconds: row.hold_delay_ms / 1000,
@@ -55,6 +59,7 @@ export async function progressOf(db: Db, row: RequestTable, now: Date) {
       now,
     ),
     approvals: rows,
+    forged,
   };
 }
 
@@ -80,13 +85,19 @@ export class Reads {
       ...requestView(row),
       ...fields,
       ageSeconds: Math.max(0, Math.floor((now - created) / 1000)),
-      acceptable: riskDenied && fields.reviewable && expiresAt !== null && now < expiresAt,
+      // What accept-risk would check: kept and intact, in time, and its token still valid.
+      acceptable:
+        riskDenied &&
+        fields.reviewable &&
+        expiresAt !== null &&
+        now < expiresAt &&
+        (await tokenStillValid(this.ctx.store.db, row.token_id, this.ctx.clock.now())),
       expiresAt: expiresAt === null ? null : new Date(expiresAt).toISOString(),
     };
   }
 
   async held(row: RequestTable): Promise<HeldRequest> {
-    const { progress, approvals } = await progressOf(this.ctx.store.db, row, this.ctx.clock.now());
+    const { progress, approvals, forged } = await progressOf(this.ctx.store.db, row, this.ctx.clock.now());
     return {
       ...(await this.reviewed(row)),
       approvals: approvals.map((a) => ({
@@ -94,6 +105,8 @@ export class Reads {
         verdict: a.verdict,
         at: a.at,
         reason: a.reason,
+        // Written without the vault key: it does not count.
+        forged: forged.includes(a),
       })),
       state: row.status === 'held' ? progress.state : row.status,
       remainingApprovals: row.status === 'held' ? progress.remainingApprovals : 0,

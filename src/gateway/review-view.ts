@@ -44,7 +44,7 @@ export async function openRequest(
 ): Promise<OpenedRequest> {
   const handler = handlers.get(handlerKey(row.protocol, row.action));
   if (!handler || !row.payload) throw new Error('no handler or no payload');
-  const parsed = handler.decode(await keyring.decrypt(row.payload, payloadAad(row.id)));
+  const parsed = handler.decode(await keyring.decrypt(row.payload, payloadAad(row)));
   const intent = intentFromJson(row.intent);
   const described = handler.review(parsed, intent);
   const review = reviewDocument(handler.operation, intent, described.payload);
@@ -77,7 +77,8 @@ export async function reviewFields(
   } catch {
     return {
       ...hash,
-      summary: 'the stored payload cannot be read: do not approve; deny it',
+      // Its seal binds the intent hash and the hold (payload.ts): a row edited outside Warden.
+      summary: 'the stored payload does not open under this intent hash and hold: do not approve; deny it',
       review: null,
       reviewable: false,
     };

@@ -18,7 +18,8 @@ import { type ControlPlane, controlPlaneOf } from './control-plane.ts';
 /**
  * Bearer tokens: `wdn_<id>_<secret>` where the secret is 256 random bits. Only SHA-256 of the
  * secret is stored; the token is shown once. Lookup is by id, comparison in constant time. Every
- * row carries the control-plane MAC (audit/control-plane.ts): one that fails is never honoured.
+ * row carries the control-plane MAC (audit/control-plane.ts): one that fails is never honoured,
+ * nor one whose revocation the audit log records although its row no longer says so.
  */
 const TOKEN_PATTERN = /^wdn_(tok_[a-z2-7]{26})_([A-Za-z0-9_-]{43})$/;
 /** The token id a bearer credential names, if it is well-formed (failures are counted per id). */
@@ -150,10 +151,28 @@ function rowToInfo(row: TokenTable): TokenInfo {
   };
 }
 
-/** Every token, rows that fail their MAC flagged `tampered` (and logged). */
+/**
+ * Whether the audit log records this token's revocation although its row (MAC intact) says it
+ * is not revoked: the row was put back as it was before (a leaked token brought back to life).
+ * Asked only of a row that would otherwise pass, so the hot path costs a set lookup (the witness
+ * reads new records at most about once a second). Reported once, like a failing MAC.
+ */
+async function revokedInLog(db: Db, row: TokenTable, cp: ControlPlane): Promise<boolean> {
+  if (row.revoked_at !== null || !(await cp.witness(db)).revoked(row.id)) return false;
+  cp.report({ code: CONTROL_PLANE_TAMPERED, table: 'token', id: String(row.id), reason: 'rolled-back' });
+  return true;
+}
+
+/** Every token, rows that fail their MAC or were rolled back flagged `tampered` (and logged). */
 export async function listTokens(db: Db, cp: ControlPlane): Promise<TokenInfo[]> {
   const rows = await db.selectFrom('token').selectAll().orderBy('created_at').execute();
-  return rows.map((row) => checkedInfo(row, cp));
+  const infos: TokenInfo[] = [];
+  for (const row of rows) {
+    const info = checkedInfo(row, cp);
+    if (!info.tampered && (await revokedInLog(db, row, cp))) info.tampered = 'rolled-back';
+    infos.push(info);
+  }
+  return infos;
 }
 
 /**
@@ -198,9 +217,12 @@ export async function authenticate(
   if (!row || !constantTimeEqual(presented, row.secret_hash)) throw unauthenticated();
   // A row written without the vault key (an added admin token, a widened one) is refused like a
   // wrong secret: the caller learns nothing more; the operator's log says CONTROL_PLANE_TAMPERED.
-  const info = checkedInfo(row, controlPlane ?? (await controlPlaneOf(db)));
+  const cp = controlPlane ?? (await controlPlaneOf(db));
+  const info = checkedInfo(row, cp);
   if (info.tampered) throw unauthenticated();
   if (row.revoked_at || Date.parse(row.expires_at) <= clock.now().getTime()) throw unauthenticated();
+  // Revoked in the audit log, not in the row (put back with its old MAC): refused the same way.
+  if (await revokedInLog(db, row, cp)) throw unauthenticated();
   return {
     tokenId: info.id,
     label: info.label,
@@ -213,11 +235,14 @@ export async function authenticate(
 
 /**
  * Whether a token may still stand behind a request (hold release): present, MAC intact, not
- * revoked, not expired. For callers that hold a request's token id rather than its secret.
+ * revoked (in its row or in the audit log), not expired. For callers that hold a request's token
+ * id rather than its secret.
  */
 export async function tokenStillValid(db: Db, id: string, now: Date, controlPlane?: ControlPlane) {
   const row = await db.selectFrom('token').selectAll().where('id', '=', id).executeTakeFirst();
   if (!row) return false;
-  const info = checkedInfo(row, controlPlane ?? (await controlPlaneOf(db)));
-  return !info.tampered && !row.revoked_at && Date.parse(row.expires_at) > now.getTime();
+  const cp = controlPlane ?? (await controlPlaneOf(db));
+  const info = checkedInfo(row, cp);
+  if (info.tampered || row.revoked_at || Date.parse(row.expires_at) <= now.getTime()) return false;
+  return !(await revokedInLog(db, row, cp));
 }

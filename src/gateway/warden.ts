@@ -1,4 +1,4 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import type { Logger } from 'pino';
 import { appendAudit } from '../audit/append.ts';
@@ -59,7 +59,10 @@ export class Warden {
       clock: opts.clock ?? systemClock,
       logger: opts.logger ?? createLogger({ destination: layout.log, level: opts.logLevel ?? 'info' }),
     };
-    this.controlPlane = makeControlPlane(vault.controlPlaneMac(), this.#opts.logger);
+    this.controlPlane = makeControlPlane(vault.controlPlaneMac(), this.#opts.logger, {
+      db: store.db,
+      keyring: vault.auditKeys(),
+    });
     this.#detachControlPlane = attachControlPlane(
       store.db,
       bytesToHex(vault.auditKeys().publicKey),
@@ -93,6 +96,9 @@ export class Warden {
     const layout = ensureHome(opts.home);
     if (Vault.exists(layout))
       throw new WardenError('VAULT_EXISTS', 'a vault already exists in this home', { home: layout.dir });
+    const before = new Set(
+      restoreFiles(layout).filter((f) => existsSync(f) && (f !== layout.database || statSync(f).size > 0)),
+    );
     const { vault, database } = await Vault.openBackup(
       layout,
       backup,
@@ -107,11 +113,19 @@ export class Warden {
       vault.seal();
       throw err;
     }
+    const progress = { keystoreOurs: false };
     try {
-      return await Warden.#commitNew(layout, vault, opts, 'vault.restore', database !== null);
+      return await Warden.#commitNew(layout, vault, opts, 'vault.restore', database !== null, progress);
     } catch (err) {
-      // Only what this restore wrote goes: the home was empty (checked above), and stays so.
-      if (database) for (const f of ['', '-wal', '-shm']) rmSync(`${layout.database}${f}`, { force: true });
+      // Everything this restore wrote goes (the home had no keystore and no database: checked
+      // above), so a failure leaves a home a restore can start again in, never keys without
+      // their database (which `start` would open empty: policies and tokens silently gone).
+      // The keystore goes only if this restore wrote it, not one another process got in first.
+      for (const f of restoreFiles(layout)) {
+        const ours = (database !== null && f.startsWith(layout.database)) || !before.has(f);
+        const keystore = f === layout.keystore || f === layout.keystorePrevious;
+        if (ours && (!keystore || progress.keystoreOurs)) rmSync(f, { force: true });
+      }
       throw err;
     }
   }
@@ -122,14 +136,25 @@ export class Warden {
     opts: WardenOptions,
     action: 'vault.init' | 'vault.restore',
     withDatabase = false,
+    progress: { keystoreOurs: boolean } = { keystoreOurs: false },
   ) {
     const store = await openSqliteStore(layout.database);
     const warden = new Warden(layout, store, vault, opts);
     try {
       await rememberAuditPublicKey(store, vault.auditKeys());
       if (withDatabase) await anchorFromSnapshot(store, layout.auditHead);
-      await warden.#run(action, null, () => vault.commitNew(action));
+      await warden.#run(action, null, async () => {
+        try {
+          await vault.commitNew(action);
+          progress.keystoreOurs = true;
+        } catch (err) {
+          // VAULT_EXISTS: another process wrote a keystore first; any other failure is ours.
+          progress.keystoreOurs = !isWardenError(err, 'VAULT_EXISTS');
+          throw err;
+        }
+      });
       if (action === 'vault.restore') await warden.#afterRestore(withDatabase);
+      await warden.controlPlane.witness(store.db, true);
       return warden;
     } catch (err) {
       warden.#detachControlPlane();
@@ -189,6 +214,8 @@ export class Warden {
       // the next successful unseal records how many there were.
       await warden.#record('vault.unseal', null, 'ok', { failedAttemptsSinceLastUnseal: failedAttempts });
       await warden.#adoptLegacyRows();
+      // Revocations and the current policies, from the audit log (control-plane.ts).
+      await warden.controlPlane.witness(store.db, true);
       return warden;
     } catch (err) {
       await warden.close();
@@ -361,6 +388,24 @@ export class Warden {
       { headFile: this.layout.auditHead },
     );
   }
+}
+
+/**
+ * The files a restore may write in its home. From a backup with a database, a database is
+ * refused unless empty or absent (restoreDatabaseFile): its files are then the restore's own.
+ * Otherwise a file counts as the restore's only if it was not there before.
+ */
+function restoreFiles(layout: HomeLayout): string[] {
+  return [
+    layout.keystore,
+    layout.keystorePrevious,
+    layout.keystoreLock,
+    layout.auditHead,
+    layout.database,
+    `${layout.database}-wal`,
+    `${layout.database}-shm`,
+    `${layout.database}-journal`,
+  ];
 }
 
 /** Verifies the audit chain while the vault is sealed, with the public key remembered in the store. */

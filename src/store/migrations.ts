@@ -217,6 +217,14 @@ const migrations: Record<string, Migration> = {
         WHERE status = 'denied' AND payload IS NOT NULL`.execute(db);
     },
   },
+  '0008_approval_mac': {
+    async up(db: Kysely<unknown>) {
+      // Approvals release held requests: each row is authenticated with the control-plane key, so
+      // one inserted by a process without the vault never counts. Older rows (null) never count
+      // either: their requests need approving again.
+      await db.schema.alterTable('approval').addColumn('mac', 'blob').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

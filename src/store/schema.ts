@@ -79,6 +79,8 @@ export interface ApprovalTable {
   intent_hash: string;
   reason: string | null;
   at: string;
+  /** HMAC under the control-plane key (gateway/approval-mac.ts): an approval only the vault can write. */
+  mac: Uint8Array | null;
 }
 
 export interface LedgerTable {

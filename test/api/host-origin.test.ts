@@ -1,53 +1,16 @@
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { after, describe, test } from 'node:test';
 import { startHttpServer } from '../../src/api/http/server.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
+import { type RawResponse, rawRequest } from '../helpers/raw-http.ts';
 
-interface RawResponse {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: any;
-}
-
-/**
- * A request through node:http, which (unlike fetch) sends the Host and Origin headers we give it:
- * what a browser tricked by DNS rebinding, or a hostile page, would send.
- */
+/** A request to `url` + `path` with exactly these headers (GET unless told). */
 function raw(
   url: string,
   path: string,
   options: { method?: string; headers?: Record<string, string>; body?: string; noHost?: boolean } = {},
-): Promise<RawResponse> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        hostname,
-        port,
-        path,
-        method: options.method ?? 'GET',
-        headers: options.headers ?? {},
-        setHost: options.noHost !== true,
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (d) => {
-          text += d;
-        });
-        res.on('end', () => {
-          let body: unknown = text;
-          try {
-            body = JSON.parse(text);
-          } catch {}
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
-        });
-      },
-    );
-    // A body the server refuses early may reset the connection while we still write.
-    req.on('error', reject);
-    req.end(options.body);
-  });
+) {
+  return rawRequest(`${url}${path}`, { ...options, method: options.method ?? 'GET' });
 }
 
 function assertSecurityHeaders(r: RawResponse, what: string): void {

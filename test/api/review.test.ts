@@ -45,6 +45,7 @@ function sortedJson(value: unknown): string {
 const recomputed = (review: unknown) => createHash('sha256').update(sortedJson(review)).digest('hex');
 
 const ATTACKER = 'thief@evil.example';
+const PUBKEY = 'ab'.repeat(32);
 const PROFILE = {
   kind: 0,
   content: JSON.stringify({ name: 'bot', lud16: ATTACKER }),
@@ -87,6 +88,11 @@ describe('an approver sees exactly what is approved', () => {
     assert.equal(approval.review.payload.content, PROFILE.content);
     assert.deepEqual(approval.review.payload.tags, PROFILE.tags);
     assert.equal(approval.review.payload.kind, 0);
+    assert.equal(
+      approval.review.payload.pubkey,
+      g.warden.vault.getIdentity('alice').nostr!.pubkey,
+      'the signing key',
+    );
     assert.equal(typeof approval.review.payload.created_at, 'number');
     assert.equal(approval.reviewable, true);
     assert.equal(
@@ -190,7 +196,7 @@ describe('an approver sees exactly what is approved', () => {
     await sql`UPDATE request SET intent_hash = ${'e'.repeat(64)} WHERE id = ${id}`.execute(g.warden.store.db);
     const shown = (await g.call('GET', `/v1/approvals/${id}`, { token: viewer })).body.approval;
     assert.equal(shown.reviewable, false);
-    assert.match(shown.summary, /does not match its intent hash: do not approve/);
+    assert.match(shown.summary, /does not open under this intent hash and hold: do not approve; deny it/);
     const approved = await g.call('POST', `/v1/approvals/${id}/approve`, { token: operator });
     assert.equal(approved.body.request.status, 'failed');
     assert.equal(approved.body.request.error.code, 'APPROVAL_MISMATCH');
@@ -302,17 +308,122 @@ describe('the approval binding never fails open', () => {
 describe('summaries of sensitive kinds without a wording of their own', () => {
   test('they name the kind, its NIP and what it redirects, from the one list of sensitive kinds', () => {
     for (const sensitive of SENSITIVE_NOSTR_KINDS) {
-      const { summary } = nostrReview({ kind: sensitive.kind, content: 'x', tags: [], created_at: 1 });
+      const { summary } = nostrReview(
+        { kind: sensitive.kind, content: 'x', tags: [], created_at: 1 },
+        PUBKEY,
+      );
       assert.ok(summary.length > 0);
       if (!/\(kind \d+/.test(summary)) continue; // a dedicated wording (profile, relay list, …)
       assert.ok(summary.includes(`kind ${sensitive.kind}`), summary);
     }
-    const nutzap = nostrReview({
-      kind: 10019,
-      content: '',
-      tags: [['mint', 'https://mint.evil']],
-      created_at: 1,
-    });
+    const nutzap = nostrReview(
+      { kind: 10019, content: '', tags: [['mint', 'https://mint.evil']], created_at: 1 },
+      PUBKEY,
+    );
     assert.match(nutzap.summary, /\(kind 10019, NIP-61\): .+; 1 tag\(s\)/);
+  });
+
+  test("zap splits on any kind are named: they send the event's zaps elsewhere", () => {
+    const note = nostrReview(
+      { kind: 1, content: 'gm', tags: [['zap', 'f'.repeat(64), 'wss://r.example', '1']], created_at: 1 },
+      PUBKEY,
+    );
+    assert.match(note.summary, new RegExp(`its zaps go to "${'f'.repeat(64)}" \\(zap split\\)`));
+    assert.equal(note.payload.pubkey, PUBKEY);
+  });
+});
+
+describe('a process that can write the database but has no vault key cannot move a request', () => {
+  test('an EVM send redirected in the clear intent column, with its hashes recomputed, is never sent', async () => {
+    const { g, agent, operator } = await setup();
+    const held = await g.call('POST', '/v1/evm/send', {
+      token: agent,
+      body: {
+        chainId: 42161,
+        to: '0x1111111111111111111111111111111111111111',
+        value: '1000',
+        maxFeePerGas: '1000000000',
+        maxPriorityFeePerGas: '1',
+      },
+    });
+    const id = held.body.request.requestId;
+    const db = g.warden.store.db;
+    const row = await db.selectFrom('request').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    const intent = JSON.parse(row.intent);
+    intent.destinations = ['0x2222222222222222222222222222222222222222'];
+    intent.evm.to = '0x2222222222222222222222222222222222222222';
+    // The attacker recomputes the review hash over the edited intent: it needs no key.
+    const shown = (await g.call('GET', `/v1/approvals/${id}`, { token: operator })).body.approval;
+    const review = { ...shown.review, intent, payload: { ...shown.review.payload, to: intent.evm.to } };
+    const forgedHash = recomputed(review);
+    await sql`UPDATE request SET intent = ${JSON.stringify(intent)}, intent_hash = ${forgedHash} WHERE id = ${id}`.execute(
+      db,
+    );
+    const after = (await g.call('GET', `/v1/approvals/${id}`, { token: operator })).body.approval;
+    assert.equal(after.reviewable, false, 'the sealed payload no longer opens');
+    const approved = await g.call('POST', `/v1/approvals/${id}/approve`, {
+      token: operator,
+      body: { intentHash: forgedHash },
+    });
+    assert.equal(approved.body.request.status, 'failed');
+    assert.equal(approved.body.request.error.code, 'APPROVAL_MISMATCH');
+  });
+
+  test("lowering a hold's approvals, or an inserted approval row, releases nothing", async () => {
+    const { g, agent, viewer } = await setup();
+    const db = g.warden.store.db;
+    const a = (await g.call('POST', '/v1/nostr/sign', { token: agent, body: PROFILE })).body.request
+      .requestId;
+    await sql`UPDATE request SET hold_approvals = 0 WHERE id = ${a}`.execute(db);
+    await g.gateway.tick();
+    const lowered = (await g.call('GET', `/v1/approvals/${a}`, { token: viewer })).body.approval;
+    assert.notEqual(lowered.status, 'done');
+    assert.equal(lowered.result, null);
+
+    const b = (await g.call('POST', '/v1/nostr/sign', { token: agent, body: { ...PROFILE, content: '{}' } }))
+      .body.request.requestId;
+    const hash = (await g.call('GET', `/v1/approvals/${b}`, { token: viewer })).body.approval.intentHash;
+    await db
+      .insertInto('approval')
+      .values({
+        request_id: b,
+        operator: 'operator:tok_x',
+        verdict: 'approve',
+        intent_hash: hash,
+        reason: null,
+        at: new Date(Date.now() + 1000).toISOString(),
+        mac: new Uint8Array(32),
+      })
+      .execute();
+    await g.gateway.tick();
+    const forged = (await g.call('GET', `/v1/approvals/${b}`, { token: viewer })).body.approval;
+    assert.equal(forged.status, 'held');
+    assert.equal(forged.remainingApprovals, 1);
+    assert.equal(forged.approvals[0].forged, true);
+  });
+
+  test('a risk denial turned into a zero-approval hold in the database is never signed', async () => {
+    const g = await startTestGateway({
+      identities: ['alice'],
+      policies: {
+        alice:
+          'version: 1\nname: strict\nrisk: { tolerance: low }\nrules:\n  - { id: all-nostr, match: { protocol: nostr }, effect: allow }\n',
+      },
+    });
+    const agent = await g.token('agent', { identity: 'alice', capabilities: ['nostr:sign'] });
+    const denied = await g.call('POST', '/v1/nostr/sign', { token: agent, body: { kind: 1, content: 'gm' } });
+    const id = denied.body.error.details.requestId;
+    await sql`UPDATE request SET status = 'held', hold_approvals = 0, hold_delay_ms = 0, error_code = NULL WHERE id = ${id}`.execute(
+      g.warden.store.db,
+    );
+    await g.gateway.tick();
+    const row = await g.warden.store.db
+      .selectFrom('request')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
+    assert.equal(row.result, null, 'nothing signed');
+    assert.equal(row.status, 'failed');
+    assert.equal(row.error_code, 'APPROVAL_MISMATCH');
   });
 });

@@ -46,6 +46,8 @@ describe('accept-risk checks what a release checks', () => {
     const { g, agent, deny, accept, payloadKept, audited } = await setup();
     const id = await deny('gm');
     await revokeTokenAudited(g.warden, tokenParts(agent).id);
+    const listed = await g.call('GET', `/v1/approvals/${id}`, { token: await g.token('viewer') });
+    assert.equal(listed.body.approval.acceptable, false, 'the list says what accept-risk would find');
     const r = await accept(id);
     assert.equal(r.status, 409);
     assert.equal(r.body.error.code, 'TOKEN_INVALID');

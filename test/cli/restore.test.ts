@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
@@ -272,4 +272,37 @@ test('through the CLI: backup, restore, `audit verify` passes; an older keys-onl
     ['bot'],
   );
   vault.seal();
+});
+
+test('a restore that fails after writing the keystore leaves the home empty, and a second restore succeeds', async () => {
+  const g = await startTestGateway({ identities: ['bot'], policies: { bot: BUDGET } });
+  const token = await g.token('agent', { identity: 'bot', capabilities: ['nostr:sign'] });
+  const dir = tempDir('backup');
+  const good = join(dir, 'good.backup');
+  const bad = join(dir, 'bad.backup');
+  await g.warden.backup(good, passphrase(BACKUP_PASS));
+  // A real failure after the keystore is written: the snapshot refuses the restore's last record
+  // (`vault.restore.database`, appended once the keys are on disk).
+  const db = new Database(join(g.warden.layout.dir, 'warden.db'));
+  db.exec(`CREATE TRIGGER refuse_restore BEFORE INSERT ON audit_log
+    WHEN NEW.action = 'vault.restore.database' BEGIN SELECT RAISE(ABORT, 'refused'); END`);
+  db.close();
+  await g.warden.backup(bad, passphrase(BACKUP_PASS));
+  await g.close();
+
+  const target = tempHome('half');
+  const restore = (file: string) =>
+    Warden.restore(options(target.dir), readFileSync(file), passphrase(BACKUP_PASS), passphrase(NEW_PASS));
+  await assert.rejects(restore(bad));
+  assert.deepEqual(readdirSync(target.dir), [], 'nothing this restore wrote is left');
+  assert.equal(Warden.exists(target.dir), false);
+
+  const restored = await restore(good);
+  try {
+    assert.equal(restored.restoreReport?.counts.tokens, 1);
+    assert.equal((await authenticate(restored.store.db, `Bearer ${token}`, restored.clock)).identity, 'bot');
+    assert.equal((await restored.verifyAudit()).ok, true);
+  } finally {
+    await restored.close();
+  }
 });

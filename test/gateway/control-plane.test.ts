@@ -156,36 +156,137 @@ test('a loosened policy is refused: the identity gets the tampered deny-all, not
   }
 });
 
-test('a row put back to an older version of itself keeps its MAC, and audit verify still names it', async () => {
+test('a revoked token put back as it was before (old MAC) stays refused: over HTTP, for holds, by verify', async () => {
+  const { startTestGateway, tokenParts } = await import('../helpers/gateway.ts');
+  const gw = await startTestGateway({ identities: ['bot'] });
+  const token = await gw.token('viewer');
+  const { id } = tokenParts(token);
+  const list = () => gw.call('GET', '/v1/identities', { token });
+  assert.equal((await list()).status, 200);
+  const db = raw(gw.warden.layout.dir);
+  const saved = db.prepare('SELECT revoked_at, mac FROM token WHERE id = ?').get(id) as {
+    revoked_at: null;
+    mac: Buffer;
+  };
+  const { revokeTokenAudited } = await import('../../src/gateway/admin.ts');
+  await revokeTokenAudited(gw.warden, id);
+  assert.equal((await list()).status, 401);
+  db.prepare('UPDATE token SET revoked_at = ?, mac = ? WHERE id = ?').run(saved.revoked_at, saved.mac, id);
+  db.close();
+
+  // The audit log records the revocation: the row's valid MAC does not bring the token back.
+  assert.equal((await list()).status, 401);
+  const { warden } = gw;
+  await assert.rejects(authenticate(warden.store.db, bearer(token), warden.clock), unauthenticated);
+  const { tokenStillValid } = await import('../../src/gateway/tokens.ts');
+  assert.equal(await tokenStillValid(warden.store.db, id, warden.clock.now()), false);
+  assert.equal(
+    await warden.store.transaction((tx) => tokenStillValid(tx, id, warden.clock.now())),
+    false,
+    'inside a transaction (hold release) too',
+  );
+  assert.equal((await tokens(warden)).find((t) => t.id === id)?.tampered, 'rolled-back');
+  const verified = await warden.verifyAudit();
+  assert.equal(verified.ok, false);
+  assert.deepEqual(verified.controlPlane, [
+    { code: 'CONTROL_PLANE_TAMPERED', table: 'token', id, reason: 'rolled-back' },
+  ]);
+});
+
+test('a revocation by another process is seen within about a second', async () => {
   const warden = await newWarden();
   try {
     const t = await createTokenAudited(warden, {
       role: 'viewer',
       identity: null,
       capabilities: [],
-      label: 'old',
+      label: 'x',
     });
     const db = raw(warden.layout.dir);
     const saved = db.prepare('SELECT revoked_at, mac FROM token WHERE id = ?').get(t.info.id) as {
       revoked_at: null;
       mac: Buffer;
     };
-    const { revokeTokenAudited } = await import('../../src/gateway/admin.ts');
-    await revokeTokenAudited(warden, t.info.id);
-    await assert.rejects(authenticate(warden.store.db, bearer(t.token), warden.clock), unauthenticated);
-    db.prepare('UPDATE token SET revoked_at = ?, mac = ? WHERE id = ?').run(
-      saved.revoked_at,
-      saved.mac,
-      t.info.id,
-    );
     db.close();
+    // Another Warden process on the same home revokes it (here: a second handle, its own witness).
+    const other = await Warden.unseal(options(warden.layout.dir), passphrase());
+    try {
+      const { revokeTokenAudited } = await import('../../src/gateway/admin.ts');
+      await revokeTokenAudited(other, t.info.id);
+    } finally {
+      await other.close();
+    }
+    const db2 = raw(warden.layout.dir);
+    db2
+      .prepare('UPDATE token SET revoked_at = ?, mac = ? WHERE id = ?')
+      .run(saved.revoked_at, saved.mac, t.info.id);
+    db2.close();
+    await new Promise((r) => setTimeout(r, 1100));
+    await assert.rejects(authenticate(warden.store.db, bearer(t.token), warden.clock), unauthenticated);
+  } finally {
+    await warden.close();
+  }
+});
+
+test('a deleted policy row is not a fallback to the default: deny-all, and audit verify names it', async () => {
+  const warden = await newWarden();
+  try {
+    await setPolicyAudited(warden, 'bot', POLICY_TEMPLATES['deny-all']!);
+    await setPolicyAudited(warden, null, ALLOW_NOSTR); // the looser default a deletion would expose
+    assert.equal((await loadPolicy(warden.store.db, 'bot')).source, 'identity');
+    const db = raw(warden.layout.dir);
+    db.prepare("DELETE FROM policy WHERE identity = 'bot'").run();
+    db.close();
+
+    const loaded = await loadPolicy(warden.store.db, 'bot');
+    assert.equal(loaded.source, 'tampered');
+    assert.deepEqual(loaded.problem, { code: 'POLICY_TAMPERED', identity: 'bot', reason: 'deleted' });
+    assert.equal(loaded.policy.rules[0]!.effect, 'deny');
+    assert.equal((await loadPolicy(warden.store.db, 'other')).source, 'default');
     const verified = await warden.verifyAudit();
     assert.equal(verified.ok, false);
     assert.deepEqual(verified.controlPlane, [
-      { code: 'CONTROL_PLANE_TAMPERED', table: 'token', id: t.info.id, reason: 'rolled-back' },
+      { code: 'CONTROL_PLANE_TAMPERED', table: 'policy', id: 'bot', reason: 'deleted' },
     ]);
+    // Setting it again heals it.
+    await setPolicyAudited(warden, 'bot', POLICY_TEMPLATES['deny-all']!);
+    assert.equal((await loadPolicy(warden.store.db, 'bot')).source, 'identity');
+    assert.equal((await warden.verifyAudit()).ok, true);
   } finally {
     await warden.close();
+  }
+});
+
+test('an older, looser policy row put back with its old MAC gives deny-all (HTTP, after unseal, verify)', async () => {
+  const { startTestGateway } = await import('../helpers/gateway.ts');
+  const gw = await startTestGateway({ identities: ['bot'], policies: { bot: ALLOW_NOSTR } });
+  const agent = await gw.token('agent', { identity: 'bot', capabilities: ['nostr:sign'] });
+  const sign = () => gw.call('POST', '/v1/nostr/sign', { token: agent, body: { kind: 1, content: 'hi' } });
+  assert.equal((await sign()).status, 200);
+  const db = raw(gw.warden.layout.dir);
+  const looser = db.prepare("SELECT * FROM policy WHERE identity = 'bot'").get() as Record<string, unknown>;
+  await setPolicyAudited(gw.warden, 'bot', POLICY_TEMPLATES['deny-all']!);
+  assert.equal((await sign()).status, 403);
+  db.prepare(
+    "UPDATE policy SET document = ?, hash = ?, set_at = ?, set_by = ?, mac = ? WHERE identity = 'bot'",
+  ).run(looser.document, looser.hash, looser.set_at, looser.set_by, looser.mac);
+  db.close();
+
+  const refused = await sign();
+  assert.equal(refused.status, 403);
+  assert.match(JSON.stringify(refused.body), /policy-tampered/);
+  const loaded = await loadPolicy(gw.warden.store.db, 'bot');
+  assert.deepEqual(loaded.problem, { code: 'POLICY_TAMPERED', identity: 'bot', reason: 'rolled-back' });
+  assert.deepEqual((await gw.warden.verifyAudit()).controlPlane, [
+    { code: 'CONTROL_PLANE_TAMPERED', table: 'policy', id: 'bot', reason: 'rolled-back' },
+  ]);
+  // A new unseal builds the same from the audit log.
+  const again = await Warden.unseal(options(gw.warden.layout.dir), passphrase());
+  try {
+    const fresh = await again.store.transaction((tx) => loadPolicy(tx, 'bot'));
+    assert.equal(fresh.source, 'tampered');
+  } finally {
+    await again.close();
   }
 });
 

@@ -56,6 +56,24 @@ function splitIdentity(body: Record<string, unknown>): {
   return { identity: identity as string | undefined, rest };
 }
 
+/**
+ * `{reason?, intentHash?}` of approve, deny and accept-risk: the intent hash the operator reviewed
+ * binds the decision to that exact request.
+ */
+function decisionBody(body: Record<string, unknown>): { reason: string | null; intentHash: string | null } {
+  const { reason, intentHash, ...unknown } = body;
+  if (Object.keys(unknown).length > 0)
+    throw new WardenError('INVALID_REQUEST', 'only "reason" and "intentHash" are accepted');
+  if (reason !== undefined && (typeof reason !== 'string' || reason.length > 500))
+    throw new WardenError('INVALID_REQUEST', 'reason must be a string of at most 500 characters');
+  if (intentHash !== undefined && (typeof intentHash !== 'string' || !/^[0-9a-f]{64}$/.test(intentHash)))
+    throw new WardenError('INVALID_REQUEST', 'intentHash is 64 lower-case hex digits');
+  return {
+    reason: (reason as string | undefined) ?? null,
+    intentHash: (intentHash as string | undefined) ?? null,
+  };
+}
+
 /** How a request's state maps to HTTP: done 200, pending 202, denied 403, failed with its code. */
 function requestResponse(c: Context<Env>, view: RequestView) {
   if (view.status === 'done') return c.json({ request: view }, 200);
@@ -165,35 +183,19 @@ export function createHttpApp(
   });
   for (const verdict of ['approve', 'deny'] as const) {
     app.post(`/v1/approvals/:id/${verdict}`, async (c) => {
-      const { reason, intentHash, ...unknown } = await readJson(c, true);
-      if (Object.keys(unknown).length > 0)
-        throw new WardenError('INVALID_REQUEST', 'only "reason" and "intentHash" are accepted');
-      if (reason !== undefined && typeof reason !== 'string')
-        throw new WardenError('INVALID_REQUEST', 'reason must be a string');
-      if (
-        intentHash !== undefined &&
-        (typeof intentHash !== 'string' || !/^[0-9a-f]{64}$/.test(intentHash))
-      ) {
-        throw new WardenError('INVALID_REQUEST', 'intentHash is 64 lower-case hex digits');
-      }
-      const view = await gateway.decide(
-        c.get('principal'),
-        c.req.param('id'),
-        verdict,
-        (reason as string | undefined) ?? null,
-        (intentHash as string | undefined) ?? null,
-      );
+      const { reason, intentHash } = decisionBody(await readJson(c, true));
+      const view = await gateway.decide(c.get('principal'), c.req.param('id'), verdict, reason, intentHash);
       return c.json({ request: view });
     });
   }
 
   app.post('/v1/approvals/:id/accept-risk', async (c) => {
-    const { reason, ...unknown } = await readJson(c);
-    if (Object.keys(unknown).length > 0)
-      throw new WardenError('INVALID_REQUEST', 'only "reason" is accepted');
-    if (typeof reason !== 'string' || reason.trim() === '')
+    const { reason, intentHash } = decisionBody(await readJson(c));
+    if (reason === null || reason.trim() === '')
       throw new WardenError('INVALID_REQUEST', 'a reason is required to accept a risk');
-    return c.json({ request: await gateway.acceptRisk(c.get('principal'), c.req.param('id'), reason) });
+    return c.json({
+      request: await gateway.acceptRisk(c.get('principal'), c.req.param('id'), reason, intentHash),
+    });
   });
 
   app.get('/v1/identities', (c) => c.json({ identities: gateway.listIdentities(c.get('principal')) }));

@@ -173,6 +173,14 @@ const pathParam = (name: string) => ({ name, in: 'path', required: true, schema:
 const bearer = [{ bearer: [] }];
 const requestResult = { type: 'object', properties: { request: ref('Request') } };
 
+const REASON = { type: 'string', maxLength: 500 };
+const REVIEWED_INTENT_HASH = {
+  type: 'string',
+  pattern: '^[0-9a-f]{64}$',
+  description:
+    'the intent hash you reviewed (GET /v1/approvals/{id}); refused with APPROVAL_MISMATCH if it differs',
+};
+
 export function openApiDocument(operations: string[]): object {
   const paths: Record<string, Record<string, object>> = {};
   const add = (path: string, method: 'get' | 'post', operation: object) => {
@@ -287,15 +295,7 @@ export function openApiDocument(operations: string[]): object {
       requestBody: json({
         type: 'object',
         additionalProperties: false,
-        properties: {
-          reason: { type: 'string', maxLength: 500 },
-          intentHash: {
-            type: 'string',
-            pattern: '^[0-9a-f]{64}$',
-            description:
-              'the intent hash you reviewed (from GET /v1/approvals); refused with APPROVAL_MISMATCH if it differs',
-          },
-        },
+        properties: { reason: REASON, intentHash: REVIEWED_INTENT_HASH },
       }),
       responses: decided,
     });
@@ -311,7 +311,7 @@ export function openApiDocument(operations: string[]): object {
         type: 'object',
         additionalProperties: false,
         required: ['reason'],
-        properties: { reason: { type: 'string', maxLength: 500 } },
+        properties: { reason: REASON, intentHash: REVIEWED_INTENT_HASH },
       }),
     },
     responses: decided,

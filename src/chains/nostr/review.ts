@@ -8,7 +8,7 @@ import { SENSITIVE_NOSTR_KINDS } from '../../core/nostr-kinds.ts';
  * The line is a reading aid; the payload beside it is what the approval is bound to.
  */
 export interface NostrReview {
-  payload: { kind: number; created_at: number; content: string; tags: string[][] };
+  payload: { pubkey: string; kind: number; created_at: number; content: string; tags: string[][] };
   summary: string;
 }
 
@@ -98,10 +98,20 @@ function fallback(t: EventTemplate): string {
   return `${what || `kind ${t.kind} event: `}${t.tags.length} tag(s), content ${quoted(t.content)}`;
 }
 
-export function nostrReview(template: EventTemplate): NostrReview {
-  const summary = (DESCRIBE[template.kind] ?? fallback)(template);
+/**
+ * NIP-57 zap splits: a `zap` tag on any event sends that event's zaps to another pubkey. The
+ * summary names them whatever the kind.
+ */
+function zapSplits(tags: string[][]): string {
+  const targets = tagValues(tags, 'zap');
+  return targets.length === 0 ? '' : `; its zaps go to ${listed(targets)} (zap split)`;
+}
+
+export function nostrReview(template: EventTemplate, pubkey: string): NostrReview {
+  const summary = (DESCRIBE[template.kind] ?? fallback)(template) + zapSplits(template.tags);
   return {
     payload: {
+      pubkey,
       kind: template.kind,
       created_at: template.created_at,
       content: template.content,

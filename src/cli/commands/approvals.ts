@@ -33,9 +33,24 @@ function operationOf(r: ReviewedRequest): string {
   return r.review?.operation ?? `${r.protocol}/${r.action}`;
 }
 
-/** One table: a header row, then one tab-separated row per request. */
-function table(header: string[], rows: string[][]): string[] {
-  return [header.join('\t'), ...rows.map((row) => row.map(visibleText).join('\t'))];
+/** One table: a header row, then one tab-separated row per request, every cell made visible. */
+function requestTable<R extends ReviewedRequest>(
+  stateHeader: string,
+  rows: R[],
+  state: (r: R) => string,
+): string[] {
+  return [
+    ['ID', 'IDENTITY', 'OPERATION', 'AGE', 'INTENT', stateHeader, 'SUMMARY'].join('\t'),
+    ...rows.map((r) =>
+      [r.requestId, r.identity, operationOf(r), age(r.ageSeconds), r.shortIntentHash, state(r), r.summary]
+        .map(visibleText)
+        .join('\t'),
+    ),
+  ];
+}
+
+function listedStatus(r: ReviewedRequest): string {
+  return `${r.status}${r.error ? ` (${r.error.code})` : ''}${r.acceptable ? ', risk acceptable' : ''}`;
 }
 
 function heldState(h: HeldRequest): string {
@@ -75,14 +90,18 @@ function showLines(h: HeldRequest): string[] {
   if (h.status === 'held') {
     lines.push(`hold       ${heldState(h)}`);
     for (const a of h.approvals)
-      lines.push(`  ${a.verdict} by ${a.operator} at ${a.at}${a.reason ? `: ${visibleText(a.reason)}` : ''}`);
+      lines.push(
+        `  ${a.verdict} by ${visibleText(a.operator)} at ${a.at}${a.reason ? `: ${visibleText(a.reason)}` : ''}${a.forged ? ' (FORGED: written without the vault key; it does not count)' : ''}`,
+      );
     if (h.reviewable)
       lines.push(
         `to approve exactly this: warden approvals approve ${h.requestId} --intent-hash ${h.intentHash}`,
       );
   }
   if (h.acceptable)
-    lines.push(`to accept its risk: warden approvals accept-risk ${h.requestId} --reason TEXT`);
+    lines.push(
+      `to accept its risk: warden approvals accept-risk ${h.requestId} --intent-hash ${h.intentHash} --reason TEXT`,
+    );
   if (!h.reviewable && h.review) lines.push('WARNING: the payload does not match its intent hash: deny it');
   lines.push(
     'the intent hash is SHA-256 of the canonical JSON of "review" in --json output (docs/approvals.md)',
@@ -129,23 +148,7 @@ export function registerApprovalCommands(program: Command, run: Runner): void {
     run(async (ctx) => {
       await withUnsealedWarden(ctx, list.opts().passphraseFile, async (w) => {
         const held = await gatewayFor(w).reads.heldRequests();
-        ctx.print(
-          held.length === 0
-            ? 'no held requests'
-            : table(
-                ['ID', 'IDENTITY', 'OPERATION', 'AGE', 'INTENT', 'STATE', 'SUMMARY'],
-                held.map((h) => [
-                  h.requestId,
-                  h.identity,
-                  operationOf(h),
-                  age(h.ageSeconds),
-                  h.shortIntentHash,
-                  heldState(h),
-                  h.summary,
-                ]),
-              ),
-          held,
-        );
+        ctx.print(held.length === 0 ? 'no held requests' : requestTable('STATE', held, heldState), held);
       });
     }),
   );
@@ -209,6 +212,10 @@ export function registerApprovalCommands(program: Command, run: Runner): void {
         )
         .argument('<request-id>')
         .requiredOption('--reason <text>', 'why the risk is accepted (kept, signed, in the audit log)')
+        .option(
+          '--intent-hash <hex>',
+          'the intent hash you reviewed (approvals show); refused if the request differs',
+        )
         .option('--wait <seconds>', 'wait for the running server to execute it', parsePositiveInt('--wait')),
     ),
   );
@@ -218,7 +225,7 @@ export function registerApprovalCommands(program: Command, run: Runner): void {
       await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
         const gateway = gatewayFor(w, o.evmRpc);
         const id = accept.args[0]!;
-        await gateway.approvals.acceptRisk(w.actor, id, o.reason);
+        await gateway.approvals.acceptRisk(w.actor, id, o.reason, o.intentHash ?? null);
         const view = await waitForServer(gateway, id, o.wait ?? 0);
         ctx.print(outcomeLine(view), view);
       });
@@ -246,23 +253,7 @@ export function registerApprovalCommands(program: Command, run: Runner): void {
           ...(o.identity === undefined ? {} : { identity: o.identity }),
           ...(o.limit === undefined ? {} : { limit: o.limit }),
         });
-        ctx.print(
-          found.length === 0
-            ? 'no requests'
-            : table(
-                ['ID', 'IDENTITY', 'OPERATION', 'AGE', 'INTENT', 'STATUS', 'SUMMARY'],
-                found.map((r) => [
-                  r.requestId,
-                  r.identity,
-                  operationOf(r),
-                  age(r.ageSeconds),
-                  r.shortIntentHash,
-                  `${r.status}${r.error ? ` (${r.error.code})` : ''}${r.acceptable ? ', risk acceptable' : ''}`,
-                  r.summary,
-                ]),
-              ),
-          found,
-        );
+        ctx.print(found.length === 0 ? 'no requests' : requestTable('STATUS', found, listedStatus), found);
       });
     }),
   );

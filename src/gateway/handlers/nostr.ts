@@ -18,7 +18,9 @@ export function nostrSignHandler(vault: Vault): ProtocolHandler<NostrSignRequest
     idempotencyKey: (p) => p.idempotencyKey,
     digest: (p) => p.payloadDigest,
     toIntent: async (identity, p) => nostrSignIntent(identity, p),
-    review: (p) => nostrReview(p.template),
+    // The review names the key that signs: a rotation between hold and release fails the release.
+    review: (p, intent) =>
+      nostrReview(p.template, vault.getIdentity(intent.identity).nostr?.pubkey ?? 'none'),
     encode: (p) => utf8(JSON.stringify(p)),
     decode: (bytes) => {
       const p = JSON.parse(new TextDecoder().decode(bytes)) as NostrSignRequest;
