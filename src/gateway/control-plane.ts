@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { ControlPlaneFinding } from '../audit/control-plane.ts';
 import type { AuditKeyring } from '../audit/keyring.ts';
 import { detailsAad } from '../audit/record.ts';
-import { asBytes, toStoredRecord } from '../audit/rows.ts';
+import { asBytes, readHead, toStoredRecord } from '../audit/rows.ts';
 import { constantTimeEqual, wipe } from '../core/bytes.ts';
 import { isWardenError, WardenError } from '../core/errors.ts';
 import type { ControlPlaneMac } from '../keys/vault.ts';
@@ -186,16 +186,6 @@ async function readWitnessed(
   }
 }
 
-async function logHead(db: Db): Promise<{ seq: number; hash: Uint8Array } | null> {
-  const row = await db
-    .selectFrom('audit_log')
-    .select(['seq', 'record_hash'])
-    .orderBy('seq', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  return row ? { seq: Number(row.seq), hash: asBytes(row.record_hash) } : null;
-}
-
 async function hashAt(db: Db, seq: number): Promise<Uint8Array | null> {
   const row = await db
     .selectFrom('audit_log')
@@ -264,7 +254,7 @@ class AuditWitness {
 
   async #read(): Promise<void> {
     const started = performance.now();
-    const head = await logHead(this.#root);
+    const head = await readHead(this.#root);
     const headSeq = head?.seq ?? 0;
     if (headSeq < this.#seq) {
       // Truncated: keep what was read (revocations stand; a policy set since stays the current one).
@@ -273,10 +263,10 @@ class AuditWitness {
       if (!(await this.follows(this.#root))) this.#brokenOnce();
       await readWitnessed(this.#root, this.#keyring, this.#seq, headSeq, this.#seen);
       this.#seq = headSeq;
-      this.#hash = head.hash;
-    } else if (head && this.#hash && !constantTimeEqual(head.hash, this.#hash)) {
+      this.#hash = head.recordHash;
+    } else if (head && this.#hash && !constantTimeEqual(head.recordHash, this.#hash)) {
       this.#brokenOnce();
-      this.#hash = head.hash;
+      this.#hash = head.recordHash;
     }
     this.#checkedAt = started;
   }
@@ -290,7 +280,7 @@ class AuditWitness {
   /** Inside a transaction: what is known, plus the records after it as this transaction sees them. */
   async #local(db: Db): Promise<WitnessView> {
     const from = this.#seq;
-    const head = await logHead(db);
+    const head = await readHead(db);
     const delta: Witnessed = { revoked: new Set(), policies: new Map() };
     if (head && head.seq > from) await readWitnessed(db, this.#keyring, from, head.seq, delta);
     const seen = this.#seen;

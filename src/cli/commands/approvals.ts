@@ -3,24 +3,14 @@ import type { Command } from 'commander';
 import { visibleJson, visibleText } from '../../core/display.ts';
 import { WardenError } from '../../core/errors.ts';
 import {
-  Gateway,
+  type Gateway,
   type HeldRequest,
   REQUEST_FILTERS,
   type RequestFilter,
   type ReviewedRequest,
-  type Warden,
 } from '../../gateway/index.ts';
-import { evmHandlersFromFlags, withEvmRpcOption } from './evm-flags.ts';
+import { cliGateway, withEvmRpcOption } from './evm-flags.ts';
 import { parsePositiveInt, type Runner, withPassphraseFile, withUnsealedWarden } from './shared.ts';
-
-function gatewayFor(warden: Warden, evmRpc: string[] = []): Gateway {
-  // The CLI records decisions; the running server executes what they release.
-  return new Gateway(warden, {
-    logger: warden.logger,
-    handlers: evmHandlersFromFlags(warden, evmRpc),
-    executeApprovals: false,
-  });
-}
 
 function age(seconds: number): string {
   if (seconds < 120) return `${seconds}s`;
@@ -141,32 +131,32 @@ async function waitForServer(gateway: Gateway, requestId: string, seconds: numbe
   }
 }
 
+/** `approvals show` and `requests show`: one request as an approver reviews it. */
+function registerShow(parent: Command, description: string, run: Runner): void {
+  const show = withPassphraseFile(parent.command('show').description(description).argument('<request-id>'));
+  show.action(
+    run(async (ctx) => {
+      await withUnsealedWarden(ctx, show.opts().passphraseFile, async (w) => {
+        const gateway = cliGateway(w);
+        const view = await gateway.reads.held(await gateway.requestRow(show.args[0]!));
+        ctx.print(showLines(view), view);
+      });
+    }),
+  );
+}
+
 export function registerApprovalCommands(program: Command, run: Runner): void {
   const approvals = program.command('approvals').description('requests held for human approval or a delay');
   const list = withPassphraseFile(approvals.command('list').description('held requests and their approvals'));
   list.action(
     run(async (ctx) => {
       await withUnsealedWarden(ctx, list.opts().passphraseFile, async (w) => {
-        const held = await gatewayFor(w).reads.heldRequests();
+        const held = await cliGateway(w).reads.heldRequests();
         ctx.print(held.length === 0 ? 'no held requests' : requestTable('STATE', held, heldState), held);
       });
     }),
   );
-  const show = withPassphraseFile(
-    approvals
-      .command('show')
-      .description('everything a held or risk-denied request would sign, and its intent hash')
-      .argument('<request-id>'),
-  );
-  show.action(
-    run(async (ctx) => {
-      await withUnsealedWarden(ctx, show.opts().passphraseFile, async (w) => {
-        const gateway = gatewayFor(w);
-        const view = await gateway.reads.held(await gateway.requestRow(show.args[0]!));
-        ctx.print(showLines(view), view);
-      });
-    }),
-  );
+  registerShow(approvals, 'everything a held or risk-denied request would sign, and its intent hash', run);
   for (const verdict of ['approve', 'deny'] as const) {
     const cmd = withEvmRpcOption(
       withPassphraseFile(
@@ -194,7 +184,7 @@ export function registerApprovalCommands(program: Command, run: Runner): void {
       run(async (ctx) => {
         const o = cmd.opts();
         await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
-          const gateway = gatewayFor(w, o.evmRpc);
+          const gateway = cliGateway(w, o.evmRpc);
           const id = cmd.args[0]!;
           await gateway.approvals.decide(w.actor, id, verdict, o.reason ?? null, o.intentHash ?? null);
           const view = await waitForServer(gateway, id, o.wait ?? 0);
@@ -223,7 +213,7 @@ export function registerApprovalCommands(program: Command, run: Runner): void {
     run(async (ctx) => {
       const o = accept.opts();
       await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
-        const gateway = gatewayFor(w, o.evmRpc);
+        const gateway = cliGateway(w, o.evmRpc);
         const id = accept.args[0]!;
         await gateway.approvals.acceptRisk(w.actor, id, o.reason, o.intentHash ?? null);
         const view = await waitForServer(gateway, id, o.wait ?? 0);
@@ -248,7 +238,7 @@ export function registerApprovalCommands(program: Command, run: Runner): void {
         throw new WardenError('USAGE', `--status is one of ${REQUEST_FILTERS.join(', ')}`);
       await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
         if (o.identity !== undefined) w.vault.getIdentity(o.identity);
-        const found = await gatewayFor(w).reads.requests({
+        const found = await cliGateway(w).reads.requests({
           ...(o.status === undefined ? {} : { status: o.status as RequestFilter }),
           ...(o.identity === undefined ? {} : { identity: o.identity }),
           ...(o.limit === undefined ? {} : { limit: o.limit }),
@@ -257,19 +247,5 @@ export function registerApprovalCommands(program: Command, run: Runner): void {
       });
     }),
   );
-  const rshow = withPassphraseFile(
-    requests
-      .command('show')
-      .description('one request, with what it signs while that is kept')
-      .argument('<request-id>'),
-  );
-  rshow.action(
-    run(async (ctx) => {
-      await withUnsealedWarden(ctx, rshow.opts().passphraseFile, async (w) => {
-        const gateway = gatewayFor(w);
-        const view = await gateway.reads.held(await gateway.requestRow(rshow.args[0]!));
-        ctx.print(showLines(view), view);
-      });
-    }),
-  );
+  registerShow(requests, 'one request, with what it signs while that is kept', run);
 }

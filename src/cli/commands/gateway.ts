@@ -5,7 +5,6 @@ import { CAPABILITIES, type Capability, ROLES, type Role } from '../../core/prin
 import {
   createTokenAudited,
   explainPolicy,
-  Gateway,
   ledgerTotals,
   loadPolicy,
   POLICY_TEMPLATES,
@@ -18,11 +17,10 @@ import {
   setPolicyAudited,
   stuckRequests,
   tokens,
-  type Warden,
 } from '../../gateway/index.ts';
 import type { CliContext } from '../context.ts';
 import { registerApprovalCommands } from './approvals.ts';
-import { evmHandlersFromFlags, parseEvmRpcFlags, withEvmRpcOption } from './evm-flags.ts';
+import { cliGateway, parseEvmRpcFlags, withEvmRpcOption } from './evm-flags.ts';
 import { type Runner, withPassphraseFile, withUnsealedWarden } from './shared.ts';
 
 const MAX_DOCUMENT_BYTES = 256 * 1024;
@@ -37,15 +35,6 @@ function readDocument(path: string): string {
   if (text.length > MAX_DOCUMENT_BYTES)
     throw new WardenError('FILE_TOO_LARGE', `${path} is larger than 256 KiB`, { path });
   return text;
-}
-
-function gatewayFor(warden: Warden, evmRpc: string[] = []): Gateway {
-  // The CLI records decisions; the running server executes what they release.
-  return new Gateway(warden, {
-    logger: warden.logger,
-    handlers: evmHandlersFromFlags(warden, evmRpc),
-    executeApprovals: false,
-  });
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -249,7 +238,7 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
         );
       }
       await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
-        const gateway = gatewayFor(w, o.evmRpc);
+        const gateway = cliGateway(w, o.evmRpc);
         const handler = gateway.operations.includes(body.operation as string)
           ? (body.operation as string)
           : '';
