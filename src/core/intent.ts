@@ -1,44 +1,35 @@
 /**
- * The normalized form of every request, whatever front door it came through. Front doors parse
- * raw input into an Intent (chains/<protocol>/), and everything after that (risk, policy, ledger,
- * audit) works on Intents only. Amounts are bigint in the asset's base unit.
+ * The normalized form of every request, whatever front door it came through. A protocol module
+ * (src/protocols/<name>/) parses raw input into an Intent, and everything after that (risk,
+ * policy, ledger, audit) works on Intents only. The envelope is common to every protocol; what
+ * only one protocol knows travels in `facets` (what policy and risk may match on, declared by the
+ * module as data) and `detail` (what its own execution needs, opaque to everyone else).
+ * Amounts are bigint in the asset's base unit.
  */
-export type Protocol = 'nostr' | 'evm' | 'bitcoin' | 'lightning';
-export const PROTOCOLS: readonly Protocol[] = ['nostr', 'evm', 'bitcoin', 'lightning'];
+
+/** A protocol module's name (`nostr`, `evm`, …): the registry says which exist. */
+export type Protocol = string;
+/** An action within a protocol (`sign_event`, `send`, …), declared by its module. */
+export type IntentAction = string;
 
 /**
- * Actions per protocol: nostr `sign_event`; evm `send` (native value), `call` (contract);
- * bitcoin `send`; lightning `pay`.
+ * One facet's value, in the normal form its module declares (lower-case addresses, numbers as
+ * numbers). `null`: the request has none (a plain transfer calls no function). A bigint facet is
+ * a quantity that policy may cap (the EVM max fee per gas); it is never booked in the ledger.
  */
-export type IntentAction = 'sign_event' | 'send' | 'call' | 'pay';
+export type FacetValue = string | number | bigint | null;
+export type Facets = Readonly<Record<string, FacetValue>>;
 
-export interface EvmIntentFields {
-  chainId: number;
-  /** Lower-case 0x address of the recipient (or contract). */
-  to: string;
-  /** Lower-case contract address for token transfers / calls; null for native value. */
-  contract: string | null;
-  /** 4-byte function selector (0x…) of a contract call; null for a plain transfer. */
-  functionSelector: string | null;
-  maxFeePerGas: bigint;
-  maxPriorityFeePerGas: bigint;
-  gasLimit: bigint;
-}
-
-export interface NostrIntentFields {
-  kind: number;
-  /** Number of tags and content length: shapes only, never the content itself. */
-  tagCount: number;
-  contentLength: number;
-}
+/** The JSON a protocol keeps in `detail`: plain data (bigints as decimal strings), so it stores as is. */
+export type IntentDetail = Readonly<Record<string, unknown>>;
 
 export interface Intent {
   protocol: Protocol;
   action: IntentAction;
   identity: string;
   /**
-   * The asset moved, in a stable spelling: `evm:<chainId>` for a chain's native coin,
-   * `evm:<chainId>:<contract>` for a token, `btc` (sat) for Bitcoin and Lightning,
+   * The asset moved, in a stable spelling chosen by its module: `evm:<chainId>` for a chain's
+   * native coin, `evm:<chainId>:<contract>` for a token, `btc` (sat) for Bitcoin and Lightning,
    * `nostr:event` for signatures (amount 0).
    */
   asset: string;
@@ -46,14 +37,17 @@ export interface Intent {
   /** Normalized destinations (EVM: lower-case 0x address). Empty when nothing is sent anywhere. */
   destinations: string[];
   /**
-   * Most the operation can cost in fees (EVM: gasLimit × maxFeePerGas), in the base unit of the
-   * coin that pays them: `asset`'s, except for an EVM token, whose gas is paid in wei. Fees are
-   * money: value limits count them (docs/policy.md).
+   * Most the operation can cost in fees, in the base unit of `feeAsset`. Fees are money: value
+   * limits count them where they are paid in the asset moved (docs/policy.md).
    */
   maxFee: bigint;
+  /** The asset fees are paid in: `asset` itself, except e.g. an EVM token, whose gas is paid in wei. */
+  feeAsset: string;
   /** Hex SHA-256 of the canonical raw request: binds approvals and idempotency to exact bytes. */
   payloadDigest: string;
   idempotencyKey: string | null;
-  evm?: EvmIntentFields;
-  nostr?: NostrIntentFields;
+  /** What policy and risk may match on, named as the module declares them (`kind`, `chain_id`). */
+  facets: Facets;
+  /** The module's own part of the intent (an EVM send's gas and fees): only its module reads it. */
+  detail: IntentDetail;
 }

@@ -41,16 +41,18 @@ export function describeIntent(intent: Intent): string {
   const to = listDestinations(intent.destinations);
   switch (intent.protocol) {
     case 'nostr':
-      return intent.nostr ? `signing a kind-${intent.nostr.kind} Nostr event` : 'signing a Nostr event';
+      return typeof intent.facets.kind === 'number'
+        ? `signing a kind-${intent.facets.kind} Nostr event`
+        : 'signing a Nostr event';
     case 'bitcoin':
       return `sending ${amount} on Bitcoin${to}`;
     case 'lightning':
       return `paying ${amount} over Lightning${to}`;
     case 'evm': {
-      const chain = intent.evm ? ` on chain ${intent.evm.chainId}` : '';
+      const chain = typeof intent.facets.chain_id === 'number' ? ` on chain ${intent.facets.chain_id}` : '';
       if (intent.action === 'call') {
-        const fn = intent.evm?.functionSelector ?? 'a function';
-        const contract = intent.evm?.contract ?? intent.evm?.to ?? 'a contract';
+        const fn = intent.facets.function ?? 'a function';
+        const contract = intent.facets.contract ?? intent.destinations[0] ?? 'a contract';
         const value = intent.amount > 0n ? ` with ${amount}` : '';
         return `calling ${fn} on ${contract}${chain}${value}`;
       }

@@ -286,8 +286,8 @@ function topRisks(risk: RiskAssessment): string {
 
 function exampleMatch(intent: Intent): string {
   const parts = [`protocol: ${intent.protocol}`, `action: ${intent.action}`, `asset: "${intent.asset}"`];
-  if (intent.nostr) parts.push(`kind: ${intent.nostr.kind}`);
-  if (intent.evm) parts.push(`chain_id: ${intent.evm.chainId}`);
+  if (typeof intent.facets.kind === 'number') parts.push(`kind: ${intent.facets.kind}`);
+  if (typeof intent.facets.chain_id === 'number') parts.push(`chain_id: ${intent.facets.chain_id}`);
   return parts.join(', ');
 }
 

@@ -40,17 +40,17 @@ function subject(m: RuleMatch): string {
   if (protocols === null && actions === null) return 'all requests';
   if (protocols === null)
     return joinOr(
-      (actions ?? []).map((a) => ACTION_NOUN[a]),
+      (actions ?? []).map((a) => ACTION_NOUN[a] ?? a),
       'and',
     );
   const phrases: string[] = [];
   for (const p of protocols) {
-    const own = PROTOCOL_ACTIONS[p].filter((a) => actions === null || actions.includes(a));
-    if (actions === null && own.length > 1) phrases.push(`${PROTOCOL_NAME[p]} requests`);
-    else for (const a of own) phrases.push(`${PROTOCOL_NAME[p]} ${ACTION_NOUN[a]}`);
+    const own = (PROTOCOL_ACTIONS[p] ?? []).filter((a) => actions === null || actions.includes(a));
+    if (actions === null && own.length > 1) phrases.push(`${PROTOCOL_NAME[p] ?? p} requests`);
+    else for (const a of own) phrases.push(`${PROTOCOL_NAME[p] ?? p} ${ACTION_NOUN[a] ?? a}`);
   }
   if (phrases.length === 0) {
-    return `${joinOr(protocols.map((p) => PROTOCOL_NAME[p]))} ${joinOr((actions ?? []).map((a) => a))} requests (which do not exist)`;
+    return `${joinOr(protocols.map((p) => PROTOCOL_NAME[p] ?? p))} ${joinOr((actions ?? []).map((a) => a))} requests (which do not exist)`;
   }
   return joinOr(phrases, 'and');
 }

@@ -3,6 +3,7 @@
  * whether a ledger entry falls under the same conditions (all but amount) for the rule's windows.
  */
 import type { Intent } from '../core/intent.ts';
+import { facetNumber, facetText } from './snapshot.ts';
 import { formatAmount } from './amount.ts';
 import { normalizeDestinations } from './destination.ts';
 import type { LedgerEntry } from './snapshot.ts';
@@ -40,10 +41,10 @@ export function matchIntent(
     protocol: intent.protocol,
     action: intent.action,
     asset: intent.asset.toLowerCase(),
-    kind: intent.nostr?.kind ?? null,
-    chainId: intent.evm?.chainId ?? null,
-    contract: intent.evm?.contract?.toLowerCase() ?? null,
-    functionSelector: intent.evm?.functionSelector?.toLowerCase() ?? null,
+    kind: facetNumber(intent, 'kind'),
+    chainId: facetNumber(intent, 'chain_id'),
+    contract: facetText(intent, 'contract'),
+    functionSelector: facetText(intent, 'function'),
   });
   if (common !== null) return common;
   if (m.destinations !== null) {

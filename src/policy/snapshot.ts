@@ -75,8 +75,19 @@ export function snapshotHorizon(policy: Policy, now: Date): Date {
  * no token transfers yet; when it does, their fee belongs in the native coin's budget).
  */
 export function feeInAsset(intent: Intent): bigint {
-  if (intent.evm !== undefined && intent.asset.toLowerCase() !== `evm:${intent.evm.chainId}`) return 0n;
-  return intent.maxFee;
+  return intent.feeAsset.toLowerCase() === intent.asset.toLowerCase() ? intent.maxFee : 0n;
+}
+
+/** A number facet of the intent, or null when it has none. */
+export function facetNumber(intent: Intent, name: string): number | null {
+  const v = intent.facets[name];
+  return typeof v === 'number' ? v : null;
+}
+
+/** A text facet of the intent in lower case, or null when it has none. */
+export function facetText(intent: Intent, name: string): string | null {
+  const v = intent.facets[name];
+  return typeof v === 'string' ? v.toLowerCase() : null;
 }
 
 /** The ledger entry a request books (reserved first, then committed, released or unknown). */
@@ -87,10 +98,10 @@ export function ledgerEntryFromIntent(intent: Intent, at: number, status: Ledger
     action: intent.action,
     asset: intent.asset.toLowerCase(),
     destination: destinations.length === 1 ? (destinations[0] ?? null) : null,
-    kind: intent.nostr?.kind ?? null,
-    chainId: intent.evm?.chainId ?? null,
-    contract: intent.evm?.contract?.toLowerCase() ?? null,
-    functionSelector: intent.evm?.functionSelector?.toLowerCase() ?? null,
+    kind: facetNumber(intent, 'kind'),
+    chainId: facetNumber(intent, 'chain_id'),
+    contract: facetText(intent, 'contract'),
+    functionSelector: facetText(intent, 'function'),
     amount: intent.amount,
     fee: feeInAsset(intent),
     at,

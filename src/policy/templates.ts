@@ -3,10 +3,10 @@
  * guidelines; `nostr-only` signs Nostr events and pays nothing; `deny-all` refuses everything.
  * Each one parses and explains (test/policy/templates.test.ts).
  */
-import { SENSITIVE_NOSTR_KINDS } from '../core/nostr-kinds.ts';
+import { SENSITIVE_NOSTR_KINDS } from '../protocols/nostr/kinds.ts';
 
 /**
- * The rule both Nostr templates share: every sensitive kind (core/nostr-kinds.ts, the one list)
+ * The rule both Nostr templates share: every sensitive kind (protocols/nostr/kinds.ts, the one list)
  * is held for an operator, each written on its own line with its reason so the document a user
  * gets explains itself.
  */

@@ -77,8 +77,9 @@ export function checkRuleLimits(
   const value = requestValue(intent);
   if (rule.maxPerTx !== null) checks.push(simpleCheck('max_per_tx', value, rule.maxPerTx));
   if (rule.maxFeePerGas !== null) {
-    if (intent.evm === undefined) notes.push('max_fee_per_gas does not apply: not an EVM request');
-    else checks.push(simpleCheck('max_fee_per_gas', intent.evm.maxFeePerGas, rule.maxFeePerGas));
+    const fee = intent.facets.max_fee_per_gas;
+    if (typeof fee !== 'bigint') notes.push('max_fee_per_gas does not apply: not an EVM request');
+    else checks.push(simpleCheck('max_fee_per_gas', fee, rule.maxFeePerGas));
   }
   if (rule.limits.length === 0) return checks;
   const ruleEntries = entries.filter((c) => entryMatchesRule(rule, c.entry, normalizeDestination));

@@ -17,13 +17,13 @@ export function conditionHolds(
     case 'has-destination':
       return intent.destinations.length > 0;
     case 'nostr-kind': {
-      const kind = intent.nostr?.kind;
-      return kind === undefined || condition.kinds.includes(kind);
+      const kind = intent.facets.kind;
+      return typeof kind !== 'number' || condition.kinds.includes(kind);
     }
     case 'evm-selector': {
-      const selector = intent.evm?.functionSelector;
-      if (selector === undefined) return true;
-      return selector !== null && condition.selectors.includes(selector.toLowerCase());
+      if (!('function' in intent.facets)) return true;
+      const selector = intent.facets.function;
+      return typeof selector === 'string' && condition.selectors.includes(selector.toLowerCase());
     }
     case 'signal':
       return signals?.[condition.signal] === true;

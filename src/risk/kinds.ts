@@ -1,8 +1,8 @@
 /** Nostr event kinds and EVM function selectors that some catalog rows single out. */
-import { SENSITIVE_NOSTR_KINDS, sensitiveKinds } from '../core/nostr-kinds.ts';
+import { SENSITIVE_NOSTR_KINDS, sensitiveKinds } from '../protocols/nostr/kinds.ts';
 
 /*
- * The sensitive kinds come from the one table in core/nostr-kinds.ts (the default policies hold
+ * The sensitive kinds come from the one table in protocols/nostr/kinds.ts (the default policies hold
  * the same kinds); the catalog scores them in three rows, by what they redirect.
  */
 /** What the identity is, where it is read and messaged, where its files go, or erasing it. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fixedClock } from '../../src/core/clock.ts';
-import { reconcileEvmFromChain } from '../../src/gateway/evm-reconcile.ts';
+import { reconcileEvmFromChain } from '../../src/protocols/evm/reconcile.ts';
 import { POLICY_TEMPLATES } from '../../src/policy/templates.ts';
 import { agentWithPolicy, initCliVault } from '../helpers/cli.ts';
 import { startTestGateway } from '../helpers/gateway.ts';

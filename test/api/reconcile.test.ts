@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, test } from 'node:test';
 import { isWardenError } from '../../src/core/errors.ts';
-import { reconcileEvmFromChain } from '../../src/gateway/evm-reconcile.ts';
+import { reconcileEvmFromChain } from '../../src/protocols/evm/reconcile.ts';
 import { reconcile, stuckRequests } from '../../src/gateway/reconcile.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
 import { fund, HARDHAT_CHAIN_ID, rpcCall, startHardhat } from '../helpers/hardhat.ts';

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { nostrReview } from '../../src/chains/nostr/review.ts';
+import { nostrReview } from '../../src/protocols/nostr/review.ts';
 import { fixedClock } from '../../src/core/clock.ts';
-import { SENSITIVE_NOSTR_KINDS } from '../../src/core/nostr-kinds.ts';
+import { SENSITIVE_NOSTR_KINDS } from '../../src/protocols/nostr/kinds.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
 import { rawRequest } from '../helpers/raw-http.ts';
 

@@ -8,7 +8,7 @@ import type { Clock } from '../../src/core/clock.ts';
 import { nullLogger } from '../../src/core/logger.ts';
 import type { Capability, Role } from '../../src/core/principal.ts';
 import { createTokenAudited, setPolicyAudited } from '../../src/gateway/admin.ts';
-import { evmHandlers } from '../../src/gateway/evm-setup.ts';
+import { evmHandlers } from '../../src/protocols/evm/setup.ts';
 import { Gateway, type GatewayOptions } from '../../src/gateway/gateway.ts';
 import type { RateLimit } from '../../src/gateway/rate-limit.ts';
 import { Warden } from '../../src/gateway/warden.ts';

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, test } from 'node:test';
-import { isWardenError } from '../../src/core/errors.ts';
-import { createNet, readTextLimited } from '../../src/net/http.ts';
+import { isWardenError } from '../../../src/core/errors.ts';
+import { createNet, readTextLimited } from '../../../src/net/http.ts';
 
 const ctx = { identity: 'alice' };
 

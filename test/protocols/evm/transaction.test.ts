@@ -3,8 +3,8 @@ import { test } from 'node:test';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { hexToBigInt, parseTransaction, recoverTransactionAddress } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { evmSendIntent } from '../../src/chains/evm/intent.ts';
-import { parseEvmSendRequest } from '../../src/chains/evm/request.ts';
+import { evmSendIntent } from '../../../src/protocols/evm/intent.ts';
+import { parseEvmSendRequest } from '../../../src/protocols/evm/request.ts';
 import {
   buildSendTransaction,
   serializedChainId,
@@ -12,14 +12,14 @@ import {
   signingHash,
   transactionHash,
   unsignedSerialization,
-} from '../../src/chains/evm/transaction.ts';
-import { utf8 } from '../../src/core/bytes.ts';
-import { fixedClock } from '../../src/core/clock.ts';
-import { isWardenError } from '../../src/core/errors.ts';
-import type { Intent } from '../../src/core/intent.ts';
-import { signEvmDigest } from '../../src/keys/evm-signer.ts';
-import { Vault } from '../../src/keys/vault.ts';
-import { passphrase, TEST_KDF, tempHome } from '../helpers/home.ts';
+} from '../../../src/protocols/evm/transaction.ts';
+import { utf8 } from '../../../src/core/bytes.ts';
+import { fixedClock } from '../../../src/core/clock.ts';
+import { isWardenError } from '../../../src/core/errors.ts';
+import type { Intent } from '../../../src/core/intent.ts';
+import { signEvmDigest } from '../../../src/keys/evm-signer.ts';
+import { Vault } from '../../../src/keys/vault.ts';
+import { passphrase, TEST_KDF, tempHome } from '../../helpers/home.ts';
 
 // Hardhat's public development mnemonic and its account #0 (address and key are printed by every
 // `hardhat node`; they guard nothing). Used only as an independent oracle below.

@@ -2,23 +2,23 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { parseTransaction, recoverTransactionAddress } from 'viem';
-import { evmSendIntent, resolveFees } from '../../src/chains/evm/intent.ts';
-import { nextNonce } from '../../src/chains/evm/nonce.ts';
-import { parseEvmSendRequest } from '../../src/chains/evm/request.ts';
-import { createEvmRpc } from '../../src/chains/evm/rpc.ts';
+import { evmSendIntent, resolveFees } from '../../../src/protocols/evm/intent.ts';
+import { nextNonce } from '../../../src/protocols/evm/nonce.ts';
+import { parseEvmSendRequest } from '../../../src/protocols/evm/request.ts';
+import { createEvmRpc } from '../../../src/protocols/evm/rpc.ts';
 import {
   buildSendTransaction,
   serializeSigned,
   signingHash,
   transactionHash,
-} from '../../src/chains/evm/transaction.ts';
-import { fixedClock } from '../../src/core/clock.ts';
-import { isWardenError } from '../../src/core/errors.ts';
-import { signEvmDigest } from '../../src/keys/evm-signer.ts';
-import { Vault } from '../../src/keys/vault.ts';
-import { createNet } from '../../src/net/http.ts';
-import { fund, HARDHAT_CHAIN_ID, rpcCall, startHardhat } from '../helpers/hardhat.ts';
-import { passphrase, TEST_KDF, tempHome } from '../helpers/home.ts';
+} from '../../../src/protocols/evm/transaction.ts';
+import { fixedClock } from '../../../src/core/clock.ts';
+import { isWardenError } from '../../../src/core/errors.ts';
+import { signEvmDigest } from '../../../src/keys/evm-signer.ts';
+import { Vault } from '../../../src/keys/vault.ts';
+import { createNet } from '../../../src/net/http.ts';
+import { fund, HARDHAT_CHAIN_ID, rpcCall, startHardhat } from '../../helpers/hardhat.ts';
+import { passphrase, TEST_KDF, tempHome } from '../../helpers/home.ts';
 
 /**
  * The whole EVM send path against a real Hardhat node (chain 42161): raw body → parse → intent →

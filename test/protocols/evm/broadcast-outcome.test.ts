@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { WardenError } from '../../src/core/errors.ts';
-import { certainlyNotBroadcast } from '../../src/gateway/handlers/evm-broadcast.ts';
+import { WardenError } from '../../../src/core/errors.ts';
+import { certainlyNotBroadcast } from '../../../src/protocols/evm/broadcast-outcome.ts';
 
 const send = (rpcCode: number | null, rpcMessage: string | null) =>
   new WardenError('RPC_ERROR', 'the node refused eth_sendRawTransaction', {

@@ -1,0 +1,50 @@
+/**
+ * Narrow signer capabilities: what an execution gets instead of the Vault. Each one signs with one
+ * key of one identity, unsealing it only for the signature (Vault.useSecret) and wiping it after;
+ * none can reveal a key, reach another identity or sign with another purpose's key.
+ */
+import type { EventTemplate, VerifiedEvent } from 'nostr-tools';
+import { WardenError } from '../core/errors.ts';
+import { type EvmDigestSignature, signEvmDigest } from './evm-signer.ts';
+import { signNostrEvent } from './nostr-signer.ts';
+import type { Vault } from './vault.ts';
+
+/** Signs NIP-01 events with the identity's active Nostr key. */
+export interface NostrEventSigner {
+  /** The x-only public key (hex) that signs: the review names it. */
+  readonly publicKey: string;
+  signEvent(template: EventTemplate): VerifiedEvent;
+}
+
+/** Signs 32-byte digests with the identity's EVM key (m/44'/60'/0'/0/0). */
+export interface EvmDigestSigner {
+  /** Lower-case 0x address of the key that signs. */
+  readonly address: string;
+  signDigest(digest: Uint8Array): EvmDigestSignature;
+}
+
+export interface Signers {
+  'nostr-event': NostrEventSigner;
+  'evm-digest': EvmDigestSigner;
+}
+export type SignerKind = keyof Signers;
+export type SignerOf<K extends SignerKind> = Signers[K];
+export const SIGNER_KINDS: readonly SignerKind[] = ['nostr-event', 'evm-digest'];
+
+/** The capability of `kind` for one identity; KEY_NOT_ACTIVE when the identity has no such key. */
+export function signerFor<K extends SignerKind>(vault: Vault, identity: string, kind: K): Signers[K] {
+  const view = vault.getIdentity(identity);
+  const make: { [S in SignerKind]: () => Signers[S] } = {
+    'nostr-event': () => {
+      if (!view.nostr) throw new WardenError('KEY_NOT_ACTIVE', 'the identity has no Nostr key');
+      const publicKey = view.nostr.pubkey;
+      return Object.freeze({ publicKey, signEvent: (t: EventTemplate) => signNostrEvent(vault, identity, t) });
+    },
+    'evm-digest': () => {
+      if (!view.evm) throw new WardenError('KEY_NOT_ACTIVE', 'the identity has no EVM key');
+      const address = view.evm.address.toLowerCase();
+      return Object.freeze({ address, signDigest: (d: Uint8Array) => signEvmDigest(vault, identity, d) });
+    },
+  };
+  return make[kind]();
+}
