@@ -127,7 +127,7 @@ async function main() {
       logger: nullLogger(),
       rateLimits: () => ({ max: 10_000_000, windowMs: 60_000 }),
     });
-    const handler = gateway.handler('nostr.sign');
+    const handler = gateway.operations.get('nostr.sign_event');
     const agents: Record<string, { token: string; principal: Awaited<ReturnType<typeof authenticate>> }> = {};
     for (const [name, policy] of Object.entries(POLICIES)) {
       await warden.createIdentity(name);

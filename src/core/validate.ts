@@ -21,15 +21,22 @@ export function refuseUnknownFields(body: JsonObject, allowed: readonly string[]
   }
 }
 
-const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,128}$/;
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,128}$/;
 
-/** Idempotency keys: 8-128 characters of [A-Za-z0-9_.:-], or absent. */
+/** The one rule for idempotency keys, whatever the operation: 1-128 of [A-Za-z0-9_.:-]. */
+export const IDEMPOTENCY_KEY_SCHEMA = {
+  type: 'string',
+  pattern: IDEMPOTENCY_KEY.source,
+  description: 'a retry with the same key returns the first result instead of acting twice',
+} as const;
+
+/** Idempotency keys: 1-128 characters of [A-Za-z0-9_.:-], or absent (null counts as absent). */
 export function optionalIdempotencyKey(value: unknown): string | null {
   if (value === undefined || value === null) return null;
   if (typeof value !== 'string' || !IDEMPOTENCY_KEY.test(value)) {
     throw new WardenError(
       'INVALID_REQUEST',
-      'idempotencyKey must be 8-128 characters of A-Z a-z 0-9 _ . : -',
+      'idempotencyKey must be 1-128 characters of A-Z a-z 0-9 _ . : -',
       {
         field: 'idempotencyKey',
       },

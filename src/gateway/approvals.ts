@@ -12,12 +12,13 @@ import { approvalMac } from './approval-mac.ts';
 import type { GatewayContext } from './context.ts';
 import { intentFromJson } from './intent-codec.ts';
 import { reserve, restamp, settle } from './ledger.ts';
+import type { Operations } from './operations.ts';
 import { HOLD_EXPIRY_MS, payloadAad, RISK_ACCEPT_WINDOW_MS } from './payload.ts';
 import { assessAndEvaluate, type Pipeline } from './pipeline.ts';
 import { loadPolicy } from './policies.ts';
 import { progressOf } from './reads.ts';
 import { decisionJson, getRequestRow, type RequestView, requestView, transition } from './requests.ts';
-import { type Handlers, type OpenedRequest, openRequest } from './review-view.ts';
+import { type OpenedRequest, openRequest } from './review-view.ts';
 import { tokenStillValid } from './tokens.ts';
 
 /** The policy with every risk cap lifted (the highest possible score is 16). */
@@ -46,7 +47,7 @@ export class Approvals {
   constructor(
     private readonly ctx: GatewayContext,
     private readonly pipeline: Pipeline,
-    private readonly handlers: Handlers,
+    private readonly operations: Operations,
     /**
      * Whether this process executes released requests. The server does; the CLI only records
      * decisions and leaves execution to the server's scheduler, whose nonce locks and RPC
@@ -211,11 +212,11 @@ export class Approvals {
         created_at: status === 'held' ? at.toISOString() : current.created_at,
       };
       // Sealed again, bound to how it is admitted now (payload.ts).
-      const { handler, parsed } = checked.opened;
+      const { operation, parsed } = checked.opened;
       const payload =
         decision.outcome === 'deny'
           ? null
-          : await this.ctx.keyring.encrypt(handler.encode(parsed), payloadAad(columns));
+          : await this.ctx.keyring.encrypt(operation.encode(parsed), payloadAad(columns));
       await tx
         .updateTable('request')
         .set({
@@ -256,7 +257,7 @@ export class Approvals {
       return { refusal: 'ACCEPTANCE_EXPIRED' };
     if (!(await tokenStillValid(tx, row.token_id, now))) return { refusal: 'TOKEN_INVALID' };
     try {
-      const opened = await openRequest(row, this.handlers, this.ctx.keyring);
+      const opened = await openRequest(row, this.operations, this.ctx.keyring);
       return opened.matches ? { opened } : { refusal: 'APPROVAL_MISMATCH' };
     } catch {
       return { refusal: 'APPROVAL_MISMATCH' };
@@ -389,7 +390,7 @@ export class Approvals {
     let opened: OpenedRequest;
     try {
       // The payload must rebuild exactly the review the approvals were bound to.
-      opened = await openRequest(row, this.handlers, this.ctx.keyring);
+      opened = await openRequest(row, this.operations, this.ctx.keyring);
       if (!opened.matches) throw new Error('intent hash mismatch');
     } catch {
       await this.ctx.store.transaction(async (tx) => {
@@ -403,7 +404,7 @@ export class Approvals {
       });
       return;
     }
-    await this.pipeline.execute(row.id, opened.handler, opened.parsed, intent, actor);
+    await this.pipeline.execute(row.id, opened.operation, opened.parsed, intent, actor);
   }
 
   async #audit(

@@ -7,26 +7,21 @@ import { explainPolicy } from '../policy/index.ts';
 import { Approvals } from './approvals.ts';
 import { AuthFailureThrottle, DEFAULT_AUTH_THROTTLE } from './auth-throttle.ts';
 import type { GatewayContext } from './context.ts';
-import type { ProtocolHandler } from './handlers/handler.ts';
-import { nostrSignHandler } from './handlers/nostr.ts';
 import { ledgerTotals, listLedger } from './ledger.ts';
 import { LedgerCache } from './ledger-cache.ts';
+import { Operations, type ProtocolConfig } from './operations.ts';
 import { Pipeline, requireAgent } from './pipeline.ts';
 import { loadPolicy } from './policies.ts';
 import { type RateLimit, SlidingWindowLimiter } from './rate-limit.ts';
 import { type HeldRequest, Reads, type RequestFilter, type ReviewedRequest } from './reads.ts';
 import { getRequestRow, type RequestView, requestView } from './requests.ts';
-import { handlerKey } from './review-view.ts';
 import { authenticate, presentedTokenId } from './tokens.ts';
 import type { Warden } from './warden.ts';
 
-export const OPERATIONS = ['nostr.sign', 'evm.send'] as const;
-export type Operation = (typeof OPERATIONS)[number];
-
 export interface GatewayOptions {
   logger: Logger;
-  /** Extra protocol handlers (EVM needs its RPC endpoints); Nostr signing is always there. */
-  handlers?: ProtocolHandler<unknown>[];
+  /** Each protocol module's configuration (`evm: { rpcUrls }`); a module without one has no backend. */
+  protocols?: ProtocolConfig;
   rateLimits?: (operation: string) => RateLimit;
   /** How failed authentications are slowed down (delays, bounds); limits come from rateLimits. */
   authThrottle?: Partial<typeof DEFAULT_AUTH_THROTTLE>;
@@ -56,8 +51,8 @@ export class Gateway {
   readonly approvals: Approvals;
   readonly reads: Reads;
   readonly #authThrottle: AuthFailureThrottle;
-  readonly #handlers = new Map<string, ProtocolHandler<unknown>>();
-  readonly #byOperation = new Map<string, ProtocolHandler<unknown>>();
+  /** The registry's operations with their backends, as this process runs them. */
+  readonly operations: Operations;
 
   constructor(
     readonly warden: Warden,
@@ -74,13 +69,7 @@ export class Gateway {
       auditHead: warden.layout.auditHead,
       limiter: new SlidingWindowLimiter(options.rateLimits ?? defaultRateLimits),
     };
-    for (const h of [
-      nostrSignHandler(warden.vault) as ProtocolHandler<unknown>,
-      ...(options.handlers ?? []),
-    ]) {
-      this.#handlers.set(handlerKey(h.protocol, h.action), h);
-      this.#byOperation.set(h.operation, h);
-    }
+    this.operations = new Operations(warden.vault, this.ctx.store, options.protocols);
     const limits = options.rateLimits ?? defaultRateLimits;
     this.#authThrottle = new AuthFailureThrottle({
       ...DEFAULT_AUTH_THROTTLE,
@@ -88,13 +77,29 @@ export class Gateway {
       perToken: limits('auth.failure'),
       global: limits('auth.failure.global'),
     });
-    this.pipeline = new Pipeline(this.ctx);
-    this.reads = new Reads(this.ctx, this.#handlers);
-    this.approvals = new Approvals(this.ctx, this.pipeline, this.#handlers, options.executeApprovals ?? true);
+    this.pipeline = new Pipeline(this.ctx, this.operations);
+    this.reads = new Reads(this.ctx, this.operations);
+    this.approvals = new Approvals(
+      this.ctx,
+      this.pipeline,
+      this.operations,
+      options.executeApprovals ?? true,
+    );
   }
 
-  get operations(): string[] {
-    return [...this.#byOperation.keys()];
+  /** The names of the operations this server offers (registry names; aliases not listed). */
+  get operationNames(): string[] {
+    return this.operations.enabled().map((op) => op.name);
+  }
+
+  /** Whether a name or alias reaches an enabled operation. */
+  hasOperation(name: string): boolean {
+    try {
+      this.operations.get(name);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /**
@@ -150,12 +155,6 @@ export class Gateway {
     this.ctx.limiter.hit(principal.tokenId, operation, this.ctx.clock.now().getTime());
   }
 
-  handler(operation: string): ProtocolHandler<unknown> {
-    const h = this.#byOperation.get(operation);
-    if (!h) throw new WardenError('NOT_FOUND', `operation ${operation} is not enabled on this server`);
-    return h;
-  }
-
   /** Agents act for their own identity only; others may name any identity they can read. */
   #scope(principal: Principal, identity: string | undefined): string {
     if (principal.role === 'agent') {
@@ -181,18 +180,18 @@ export class Gateway {
     identity?: string,
   ): Promise<RequestView> {
     if (principal.role === 'agent') this.#scope(principal, identity);
-    const handler = this.handler(operation);
-    requireAgent(principal, handler.capability);
-    this.#limit(principal, operation);
-    return this.pipeline.submit(principal, handler, body);
+    const op = this.operations.get(operation);
+    requireAgent(principal, op.capability);
+    this.#limit(principal, op.name);
+    return this.pipeline.submit(principal, op, body);
   }
 
   async dryRun(principal: Principal, operation: string, body: unknown, identity?: string) {
     const target = this.#scope(principal, identity);
-    const handler = this.handler(operation);
-    if (principal.role === 'agent') requireAgent(principal, handler.capability);
-    this.#limit(principal, `dry-run.${operation}`);
-    return this.pipeline.dryRun(target, handler, body);
+    const op = this.operations.get(operation);
+    if (principal.role === 'agent') requireAgent(principal, op.capability);
+    this.#limit(principal, `dry-run.${op.name}`);
+    return this.pipeline.dryRun(target, op, body);
   }
 
   readonly #waits = new Map<string, number>();

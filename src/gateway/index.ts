@@ -8,11 +8,11 @@ export type { KdfSettings } from '../keys/vault.ts';
 export type { IdentityView } from '../keys/view.ts';
 export { parseDuration } from '../policy/duration.ts';
 export { explainPolicy, POLICY_TEMPLATES, parsePolicy, policyJsonSchema } from '../policy/index.ts';
+export { OPERATIONS } from '../protocols/registry.ts';
 export { createTokenAudited, revokeTokenAudited, setPolicyAudited, tokens } from './admin.ts';
-export { type ChainVerdict, reconcileEvmFromChain, settleEvmFees } from './evm-reconcile.ts';
-export { evmHandlers } from './evm-setup.ts';
 export { Gateway, type GatewayOptions } from './gateway.ts';
 export { ledgerTotals } from './ledger.ts';
+export type { ProtocolConfig } from './operations.ts';
 export { loadPolicy } from './policies.ts';
 export {
   type HeldRequest,
@@ -21,5 +21,6 @@ export {
   type ReviewedRequest,
 } from './reads.ts';
 export { reconcile, stuckRequests } from './reconcile.ts';
+export { type ReconcileVerdict, reconcileFromBackends, settleFees } from './reconcile-backends.ts';
 export type { TokenInfo } from './tokens.ts';
 export { readBackupFile, verifyAuditSealed, Warden, type WardenOptions } from './warden.ts';

@@ -2,8 +2,9 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { utf8 } from '../core/bytes.ts';
 import { type Canonical, canonicalJson } from '../core/canonical.ts';
-import type { Intent } from '../core/intent.ts';
+import type { FacetValue, Intent } from '../core/intent.ts';
 import { toJsonValue } from '../core/json.ts';
+import { QUANTITY_FACETS } from '../protocols/registry.ts';
 
 /** Intents are stored as JSON (bigints as decimal strings). */
 export function intentJson(intent: Intent): string {
@@ -35,15 +36,11 @@ export function reviewHash(review: Review): string {
 
 export function intentFromJson(text: string): Intent {
   const raw = JSON.parse(text) as Intent & { amount: string; maxFee: string };
-  const intent: Intent = { ...raw, amount: BigInt(raw.amount), maxFee: BigInt(raw.maxFee) };
-  if (raw.evm) {
-    const e = raw.evm as unknown as Record<string, string>;
-    intent.evm = {
-      ...raw.evm,
-      maxFeePerGas: BigInt(e.maxFeePerGas!),
-      maxPriorityFeePerGas: BigInt(e.maxPriorityFeePerGas!),
-      gasLimit: BigInt(e.gasLimit!),
-    };
+  const facets: Record<string, FacetValue> = { ...raw.facets };
+  // Quantity facets (a cap such as the max fee per gas) are bigints, stored as decimal text.
+  for (const name of QUANTITY_FACETS) {
+    const v = facets[name];
+    if (typeof v === 'string' && /^(0|[1-9][0-9]{0,77})$/.test(v)) facets[name] = BigInt(v);
   }
-  return intent;
+  return { ...raw, amount: BigInt(raw.amount), maxFee: BigInt(raw.maxFee), facets };
 }

@@ -6,6 +6,7 @@ import {
   ledgerEntryFromIntent,
   normalizeDestination,
 } from '../policy/index.ts';
+import type { Spent } from '../protocols/operation.ts';
 import type { LedgerTable } from '../store/schema.ts';
 import type { Db } from '../store/store.ts';
 
@@ -30,10 +31,7 @@ export const ENTRY_COLUMNS = [
   'action',
   'asset',
   'destination',
-  'kind',
-  'chain_id',
-  'contract',
-  'function_selector',
+  'facets',
   'amount',
   'fee',
   'at',
@@ -53,15 +51,30 @@ export function entryFromRow(r: LedgerEntryRow, now: Date): LedgerEntry {
     action: r.action as LedgerEntry['action'],
     asset: r.asset,
     destination: r.destination,
-    kind: r.kind,
-    chainId: r.chain_id,
-    contract: r.contract,
-    functionSelector: r.function_selector,
+    facets: facetsFromColumn(r.facets),
     amount: BigInt(r.amount),
     fee: BigInt(r.fee),
     at: r.status === 'committed' ? r.at : Math.max(r.at, now.getTime()),
     status: r.status as LedgerEntry['status'],
   };
+}
+
+/**
+ * The booked facets of a row. A value that is not a flat object of strings and numbers (a hand
+ * edit) reads as no facets: the entry then matches no rule that conditions on one, the same as an
+ * entry of another protocol.
+ */
+function facetsFromColumn(text: string): Readonly<Record<string, string | number>> {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return {};
+    const out: Record<string, string | number> = {};
+    for (const [k, v] of Object.entries(parsed))
+      if (typeof v === 'string' || typeof v === 'number') out[k] = v;
+    return out;
+  } catch {
+    return {};
+  }
 }
 
 /** The asset key the ledger files an intent under (the policy room's normal form). */
@@ -131,10 +144,7 @@ export async function reserve(tx: Db, requestId: string, intent: Intent, at: Dat
       action: e.action,
       asset: e.asset,
       destination: e.destination,
-      kind: e.kind,
-      chain_id: e.chainId,
-      contract: e.contract,
-      function_selector: e.functionSelector,
+      facets: JSON.stringify(e.facets),
       amount: e.amount.toString(),
       fee: e.fee.toString(),
       // Nothing to learn later about an operation that pays no fee.
@@ -147,15 +157,7 @@ export async function reserve(tx: Db, requestId: string, intent: Intent, at: Dat
     .execute();
 }
 
-/**
- * What an operation is known to have spent, from its network (an EVM receipt): the fee paid (null
- * when the network did not say: the worst case stays booked), and whether its value moved (a
- * reverted EVM transaction pays its fee and moves nothing).
- */
-export interface Spent {
-  fee: bigint | null;
-  valueMoved: boolean;
-}
+export type { Spent };
 
 function spentColumns(spent: Spent): { fee?: string; fee_final?: number; amount?: string } {
   if (spent.fee !== null && spent.fee < 0n) throw new Error('a fee paid is never negative');
@@ -211,14 +213,13 @@ export async function settleFee(
 }
 
 /**
- * Committed entries whose fee is still the worst case, on the given chains, newest first: what a
- * receipt can settle. Newest first, so entries that never settle (a dropped transaction) cannot
+ * Committed entries of a protocol whose fee is still the worst case, newest first: what its
+ * network can settle. Newest first, so entries that never settle (a dropped transaction) cannot
  * crowd out the ones that just landed; they keep their worst case, which is the safe side.
  */
 export function openFees(
   db: Db,
   protocol: string,
-  chainIds: readonly number[],
   limit: number,
 ): Promise<{ request_id: string; identity: string; fee: string }[]> {
   return db
@@ -227,7 +228,6 @@ export function openFees(
     .where('fee_final', '=', 0)
     .where('status', '=', 'committed')
     .where('protocol', '=', protocol)
-    .where('chain_id', 'in', chainIds.length > 0 ? [...chainIds] : [-1])
     .orderBy('at', 'desc')
     .limit(limit)
     .execute();

@@ -3,19 +3,20 @@ import { writeCheckpoint } from '../audit/checkpoint.ts';
 import type { AuditEntry } from '../audit/entry.ts';
 import type { Canonical } from '../core/canonical.ts';
 import type { Decision } from '../core/decision.ts';
-import { WardenError } from '../core/errors.ts';
+import { isWardenError, WardenError } from '../core/errors.ts';
 import { randomId } from '../core/ids.ts';
 import type { Intent } from '../core/intent.ts';
 import { toJsonValue } from '../core/json.ts';
 import { actorOf, type Principal } from '../core/principal.ts';
 import { evaluate, type Policy, snapshotHorizon } from '../policy/index.ts';
+import type { AnyOperation, ExecutionOutcome } from '../protocols/operation.ts';
 import { assessRisk, toleranceFromPolicy } from '../risk/index.ts';
 import type { RequestTable } from '../store/schema.ts';
 import type { Db } from '../store/store.ts';
 import type { GatewayContext } from './context.ts';
-import type { ExecutionOutcome, ProtocolHandler } from './handlers/handler.ts';
 import { intentFromJson, intentJson, reviewDocument, reviewHash } from './intent-codec.ts';
 import { loadSnapshot, reserve, settle } from './ledger.ts';
+import type { Operations } from './operations.ts';
 import { MAX_ACCEPTABLE_DENIALS, MAX_PENDING_HOLDS, payloadAad } from './payload.ts';
 import { loadPolicy } from './policies.ts';
 import {
@@ -82,17 +83,20 @@ export function assessAndEvaluate(
 export class Pipeline {
   readonly #inFlight = new Set<Promise<void>>();
 
-  constructor(private readonly ctx: GatewayContext) {}
+  constructor(
+    private readonly ctx: GatewayContext,
+    private readonly operations: Operations,
+  ) {}
 
   /** Waits for every execution in flight to settle (shutdown). */
   async drain(): Promise<void> {
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
   }
 
-  async dryRun<P>(identity: string, handler: ProtocolHandler<P>, body: unknown) {
+  async dryRun(identity: string, op: AnyOperation, body: unknown) {
     const now = this.ctx.clock.now();
-    const parsed = handler.parse(body, now);
-    const intent = await handler.toIntent(identity, parsed);
+    const parsed = op.parse(body, now);
+    const intent = await op.toIntent(parsed, this.operations.intentContext(op, identity));
     const loaded = await loadPolicy(this.ctx.store.db, identity);
     const decision = await assessAndEvaluate(
       intent,
@@ -108,19 +112,20 @@ export class Pipeline {
     };
   }
 
-  async submit<P>(principal: Principal, handler: ProtocolHandler<P>, body: unknown): Promise<RequestView> {
-    const identity = requireAgent(principal, handler.capability);
+  async submit(principal: Principal, op: AnyOperation, body: unknown): Promise<RequestView> {
+    const identity = requireAgent(principal, op.capability);
     const { ctx } = this;
-    const parsed = handler.parse(body, ctx.clock.now());
-    const key = handler.idempotencyKey(parsed);
+    const parsed = op.parse(body, ctx.clock.now());
+    const key = op.idempotencyKey(parsed);
     if (key) {
       // A retry returns the first result without estimating fees or touching the ledger again.
       const existing = await findByIdempotencyKey(ctx.store.db, identity, key);
-      if (existing) return this.#replay(existing, handler.digest(parsed));
+      if (existing) return this.#replay(existing, op.digest(parsed));
     }
-    const intent = await handler.toIntent(identity, parsed);
+    const intentContext = this.operations.intentContext(op, identity);
+    const intent = await op.toIntent(parsed, intentContext);
     const hash = reviewHash(
-      reviewDocument(handler.operation, intent, handler.review(parsed, intent).payload),
+      reviewDocument(op.name, intent, op.review(parsed, intent, intentContext.publicKeys).payload),
     );
     const loaded = await loadPolicy(ctx.store.db, identity);
     const requestId = randomId('req');
@@ -168,17 +173,16 @@ export class Pipeline {
       };
       // Only a payload that may still be signed later is sealed and kept; an allowed request
       // runs from what was parsed, here and now.
-      const payload = keepPayload
-        ? await ctx.keyring.encrypt(handler.encode(parsed), payloadAad(columns))
-        : null;
+      const payload = keepPayload ? await ctx.keyring.encrypt(op.encode(parsed), payloadAad(columns)) : null;
       await tx
         .insertInto('request')
         .values({
           ...columns,
           identity,
           token_id: principal.tokenId,
-          protocol: handler.protocol,
-          action: handler.action,
+          protocol: op.protocol,
+          action: op.action,
+          operation: op.name,
           intent: intentJson(intent),
           payload,
           idempotency_key: key,
@@ -195,10 +199,10 @@ export class Pipeline {
         this.#auditEntry(
           actorOf(principal),
           identity,
-          handler.operation,
+          op.name,
           AUDIT_OUTCOME_FOR[decision.outcome],
           requestId,
-          handler.protocol,
+          op.protocol,
           {
             intent: toJsonValue(intent),
             decision: toJsonValue(decision),
@@ -213,23 +217,23 @@ export class Pipeline {
     if ('replay' in admitted) return this.#replay(admitted.replay, intent.payloadDigest);
     if (admitted.checkpointDue) this.#checkpoint();
     ctx.logger.info(
-      { operationId: requestId, operation: handler.operation, outcome: admitted.decision.outcome },
+      { operationId: requestId, operation: op.name, outcome: admitted.decision.outcome },
       'request decided',
     );
     if (admitted.decision.outcome === 'allow')
-      await this.execute(requestId, handler, parsed, intent, actorOf(principal));
+      await this.execute(requestId, op, parsed, intent, actorOf(principal));
     return requestView(await getRequestRow(ctx.store.db, requestId));
   }
 
   /** Runs an admitted request (status `executing`) and settles its reservation and audit trail. */
-  async execute<P>(
+  async execute(
     requestId: string,
-    handler: ProtocolHandler<P>,
-    parsed: P,
+    op: AnyOperation,
+    parsed: unknown,
     intent: Intent,
     actor: string,
   ): Promise<void> {
-    const run = this.#execute(requestId, handler, parsed, intent, actor);
+    const run = this.#execute(requestId, op, parsed, intent, actor);
     this.#inFlight.add(run);
     try {
       await run;
@@ -238,17 +242,17 @@ export class Pipeline {
     }
   }
 
-  async #execute<P>(
+  async #execute(
     requestId: string,
-    handler: ProtocolHandler<P>,
-    parsed: P,
+    op: AnyOperation,
+    parsed: unknown,
     intent: Intent,
     actor: string,
   ): Promise<void> {
     const { ctx } = this;
     let outcome: ExecutionOutcome;
     try {
-      outcome = await handler.execute(intent.identity, parsed, intent, requestId);
+      outcome = await this.#run(requestId, op, parsed, intent);
     } catch (err) {
       // Fail secure: an execution that broke in an unknown way keeps its reservation counted.
       ctx.logger.error({ operationId: requestId, err }, 'execution failed unexpectedly');
@@ -279,7 +283,7 @@ export class Pipeline {
         this.#auditEntry(
           actor,
           intent.identity,
-          `${handler.operation}.result`,
+          `${op.name}.result`,
           outcome.status === 'done' ? 'ok' : outcome.status === 'failed' ? 'failed' : 'error',
           requestId,
           intent.protocol,
@@ -293,6 +297,23 @@ export class Pipeline {
       );
     });
     ctx.logger.info({ operationId: requestId, status: outcome.status }, 'request settled');
+  }
+
+  /** The execution with its narrow context; an identity without the key it needs signs nothing. */
+  async #run(
+    requestId: string,
+    op: AnyOperation,
+    parsed: unknown,
+    intent: Intent,
+  ): Promise<ExecutionOutcome> {
+    let execution: ReturnType<Operations['executionContext']>;
+    try {
+      execution = this.operations.executionContext(op, intent.identity, requestId);
+    } catch (err) {
+      const code = isWardenError(err) ? err.code : 'SIGNING_FAILED';
+      return { status: 'failed', code, message: 'nothing was signed' };
+    }
+    return op.execute(parsed, intent, execution);
   }
 
   /** A retry returns the first request's state, if it is the same request. */

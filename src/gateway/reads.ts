@@ -5,9 +5,10 @@ import type { RequestTable } from '../store/schema.ts';
 import type { Db } from '../store/store.ts';
 import { checkedApprovals } from './approval-mac.ts';
 import type { GatewayContext } from './context.ts';
+import type { Operations } from './operations.ts';
 import { HOLD_EXPIRY_MS, RISK_ACCEPT_WINDOW_MS } from './payload.ts';
 import { type RequestStatus, type RequestView, requestView } from './requests.ts';
-import { type Handlers, type ReviewFields, reviewFields } from './review-view.ts';
+import { type ReviewFields, reviewFields } from './review-view.ts';
 import { tokenStillValid } from './tokens.ts';
 
 /** A request as an operator reviews it: its state plus everything it would sign. */
@@ -67,13 +68,13 @@ export async function progressOf(db: Db, row: RequestTable, now: Date) {
 export class Reads {
   constructor(
     private readonly ctx: GatewayContext,
-    private readonly handlers: Handlers,
+    private readonly operations: Operations,
   ) {}
 
   async reviewed(row: RequestTable): Promise<ReviewedRequest> {
     const now = this.ctx.clock.now().getTime();
     const created = Date.parse(row.created_at);
-    const fields = await reviewFields(row, this.handlers, this.ctx.keyring);
+    const fields = await reviewFields(row, this.operations, this.ctx.keyring);
     const riskDenied = row.status === 'denied' && row.error_code === 'RISK_TOO_HIGH';
     const expiresAt =
       row.status === 'held'

@@ -1,6 +1,6 @@
 import { appendAuditInTx } from '../audit/append.ts';
 import { WardenError } from '../core/errors.ts';
-import { returnNonce, spentNonceOf } from './evm-nonces.ts';
+import { moduleNamed } from '../protocols/registry.ts';
 import { type Spent, settle } from './ledger.ts';
 import { getRequestRow, transition } from './requests.ts';
 import type { Warden } from './warden.ts';
@@ -65,7 +65,11 @@ export async function reconcile(
   warden: Warden,
   requestId: string,
   verdict: 'commit' | 'release',
-  options: { returnNonce?: boolean; spent?: Spent } = {},
+  /**
+   * `giveBack: false` when the backend says the operation did reach its network (a mined,
+   * reverted transaction used its nonce): then nothing it spent is given back.
+   */
+  options: { giveBack?: boolean; spent?: Spent } = {},
 ): Promise<void> {
   await warden.store.transaction(async (tx) => {
     const row = await getRequestRow(tx, requestId);
@@ -90,12 +94,20 @@ export async function reconcile(
       now,
       feeOnly ? { ...paid, valueMoved: false } : paid,
     );
-    // Not sent after all: its nonce is free again, or every later transaction would wait behind it.
-    const spent =
-      verdict === 'release' && options.returnNonce !== false && row.protocol === 'evm' && row.result !== null
-        ? spentNonceOf(row.identity, JSON.parse(row.result))
-        : null;
-    const nonceReturned = spent ? await returnNonce(tx, spent) : null;
+    // Not sent after all: its module gives back what it spent (a nonce), or every later
+    // operation would wait behind it.
+    const hooks = moduleNamed(row.protocol)?.reconcile;
+    const givenBack =
+      verdict === 'release' && options.giveBack !== false && hooks
+        ? await hooks.released(
+            {
+              requestId,
+              identity: row.identity,
+              result: row.result === null ? null : (JSON.parse(row.result) as unknown),
+            },
+            tx,
+          )
+        : {};
     await appendAuditInTx(
       tx,
       warden.vault.auditKeys(),
@@ -108,7 +120,7 @@ export async function reconcile(
         details: {
           verdict,
           previousStatus: row.status,
-          nonceReturned,
+          ...givenBack,
           feePaid: paid?.fee?.toString() ?? null,
         },
       },

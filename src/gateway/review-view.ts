@@ -1,14 +1,9 @@
 import type { AuditKeyring } from '../audit/keyring.ts';
+import type { AnyOperation } from '../protocols/operation.ts';
 import type { RequestTable } from '../store/schema.ts';
-import type { ProtocolHandler } from './handlers/handler.ts';
 import { intentFromJson, type Review, reviewDocument, reviewHash } from './intent-codec.ts';
+import type { Operations } from './operations.ts';
 import { payloadAad } from './payload.ts';
-
-export type Handlers = ReadonlyMap<string, ProtocolHandler<unknown>>;
-
-export function handlerKey(protocol: string, action: string): string {
-  return `${protocol}/${action}`;
-}
 
 /** Characters of the intent hash shown in lists; `show` prints it whole. */
 export const SHORT_HASH_LENGTH = 12;
@@ -28,9 +23,9 @@ export interface ReviewFields {
   reviewable: boolean;
 }
 
-export interface OpenedRequest<P = unknown> {
-  handler: ProtocolHandler<P>;
-  parsed: P;
+export interface OpenedRequest {
+  operation: AnyOperation;
+  parsed: unknown;
   review: Review;
   summary: string;
   matches: boolean;
@@ -39,17 +34,21 @@ export interface OpenedRequest<P = unknown> {
 /** Opens a kept payload and rebuilds its review; throws if it cannot be read. */
 export async function openRequest(
   row: RequestTable,
-  handlers: Handlers,
+  operations: Operations,
   keyring: AuditKeyring,
 ): Promise<OpenedRequest> {
-  const handler = handlers.get(handlerKey(row.protocol, row.action));
-  if (!handler || !row.payload) throw new Error('no handler or no payload');
-  const parsed = handler.decode(await keyring.decrypt(row.payload, payloadAad(row)));
+  const operation = operations.stored(row.operation);
+  if (!operation || !row.payload) throw new Error('no operation or no payload');
+  const parsed = operation.decode(await keyring.decrypt(row.payload, payloadAad(row)));
   const intent = intentFromJson(row.intent);
-  const described = handler.review(parsed, intent);
-  const review = reviewDocument(handler.operation, intent, described.payload);
+  const described = operation.review(
+    parsed,
+    intent,
+    operations.intentContext(operation, row.identity).publicKeys,
+  );
+  const review = reviewDocument(operation.name, intent, described.payload);
   return {
-    handler,
+    operation,
     parsed,
     review,
     summary: described.summary,
@@ -59,7 +58,7 @@ export async function openRequest(
 
 export async function reviewFields(
   row: RequestTable,
-  handlers: Handlers,
+  operations: Operations,
   keyring: AuditKeyring,
 ): Promise<ReviewFields> {
   const hash = { intentHash: row.intent_hash, shortIntentHash: row.intent_hash.slice(0, SHORT_HASH_LENGTH) };
@@ -73,7 +72,7 @@ export async function reviewFields(
   }
   let opened: OpenedRequest;
   try {
-    opened = await openRequest(row, handlers, keyring);
+    opened = await openRequest(row, operations, keyring);
   } catch {
     return {
       ...hash,

@@ -17,6 +17,7 @@ import { parseNostrSecret } from '../keys/nostr-import.ts';
 import { UnsealThrottle } from '../keys/throttle.ts';
 import { type KdfSettings, Vault, type VaultEvent } from '../keys/vault.ts';
 import type { IdentityView } from '../keys/view.ts';
+import { MODULE_MIGRATIONS } from '../protocols/registry.ts';
 import { restoreDatabaseFile, snapshotDatabase } from '../store/snapshot.ts';
 import { openSqliteStore, type Store } from '../store/store.ts';
 import { auditPublicKeyFromStore, rememberAuditPublicKey } from './audit-key.ts';
@@ -138,7 +139,7 @@ export class Warden {
     withDatabase = false,
     progress: { keystoreOurs: boolean } = { keystoreOurs: false },
   ) {
-    const store = await openSqliteStore(layout.database);
+    const store = await openSqliteStore(layout.database, MODULE_MIGRATIONS);
     const warden = new Warden(layout, store, vault, opts);
     try {
       await rememberAuditPublicKey(store, vault.auditKeys());
@@ -206,7 +207,7 @@ export class Warden {
       clock,
       new UnsealThrottle(layout.unsealThrottle, clock),
     );
-    const store = await openSqliteStore(layout.database);
+    const store = await openSqliteStore(layout.database, MODULE_MIGRATIONS);
     const warden = new Warden(layout, store, vault, opts);
     try {
       await rememberAuditPublicKey(store, vault.auditKeys());
@@ -413,7 +414,7 @@ export async function verifyAuditSealed(home: string) {
   const layout = ensureHome(home);
   if (!Vault.exists(layout))
     throw new WardenError('VAULT_NOT_INITIALIZED', 'no vault in this home; run `warden init`');
-  const store = await openSqliteStore(layout.database);
+  const store = await openSqliteStore(layout.database, MODULE_MIGRATIONS);
   try {
     const publicKey = await auditPublicKeyFromStore(store);
     return {

@@ -38,7 +38,10 @@ export function signerFor<K extends SignerKind>(vault: Vault, identity: string, 
     'nostr-event': () => {
       if (!view.nostr) throw new WardenError('KEY_NOT_ACTIVE', 'the identity has no Nostr key');
       const publicKey = view.nostr.pubkey;
-      return Object.freeze({ publicKey, signEvent: (t: EventTemplate) => signNostrEvent(vault, identity, t) });
+      return Object.freeze({
+        publicKey,
+        signEvent: (t: EventTemplate) => signNostrEvent(vault, identity, t),
+      });
     },
     'evm-digest': () => {
       if (!view.evm) throw new WardenError('KEY_NOT_ACTIVE', 'the identity has no EVM key');

@@ -3,10 +3,10 @@
  * whether a ledger entry falls under the same conditions (all but amount) for the rule's windows.
  */
 import type { Intent } from '../core/intent.ts';
-import { facetNumber, facetText } from './snapshot.ts';
 import { formatAmount } from './amount.ts';
 import { normalizeDestinations } from './destination.ts';
 import type { LedgerEntry } from './snapshot.ts';
+import { facetNumber, facetText } from './snapshot.ts';
 import type { PolicyRule, RuleMatch } from './types.ts';
 
 const MAX_SHOWN = 5;
@@ -120,14 +120,24 @@ export function entryMatchesRule(
     protocol: entry.protocol,
     action: entry.action,
     asset: entry.asset.toLowerCase(),
-    kind: entry.kind,
-    chainId: entry.chainId,
-    contract: entry.contract?.toLowerCase() ?? null,
-    functionSelector: entry.functionSelector?.toLowerCase() ?? null,
+    kind: bookedNumber(entry, 'kind'),
+    chainId: bookedNumber(entry, 'chain_id'),
+    contract: bookedText(entry, 'contract'),
+    functionSelector: bookedText(entry, 'function'),
   });
   if (common !== null) return false;
   if (m.destinations !== null && entry.destination !== null) {
     return m.destinations.includes(destinations(entry.destination));
   }
   return true;
+}
+
+function bookedNumber(entry: LedgerEntry, name: string): number | null {
+  const v = entry.facets[name];
+  return typeof v === 'number' ? v : null;
+}
+
+function bookedText(entry: LedgerEntry, name: string): string | null {
+  const v = entry.facets[name];
+  return typeof v === 'string' ? v.toLowerCase() : null;
 }

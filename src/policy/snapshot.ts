@@ -19,10 +19,8 @@ export interface LedgerEntry {
    * against every per-destination window (it might be any of them).
    */
   destination: string | null;
-  kind: number | null;
-  chainId: number | null;
-  contract: string | null;
-  functionSelector: string | null;
+  /** The intent's facets as booked: non-null, non-bigint values only, keys sorted. */
+  facets: Readonly<Record<string, string | number>>;
   amount: bigint;
   /**
    * The fee in the same asset (fees are money, and value windows count them): the worst case while
@@ -90,6 +88,20 @@ export function facetText(intent: Intent, name: string): string | null {
   return typeof v === 'string' ? v.toLowerCase() : null;
 }
 
+/**
+ * The facets a ledger entry keeps: those a window may match on later (text in lower case), in
+ * key order. A bigint facet is a cap on the request itself and no window counts it.
+ */
+export function bookedFacets(intent: Intent): Readonly<Record<string, string | number>> {
+  const out: Record<string, string | number> = {};
+  for (const name of Object.keys(intent.facets).sort()) {
+    const v = intent.facets[name];
+    if (typeof v === 'number') out[name] = v;
+    else if (typeof v === 'string') out[name] = v.toLowerCase();
+  }
+  return out;
+}
+
 /** The ledger entry a request books (reserved first, then committed, released or unknown). */
 export function ledgerEntryFromIntent(intent: Intent, at: number, status: LedgerEntryStatus): LedgerEntry {
   const destinations = [...new Set(intent.destinations.map(normalizeDestination))];
@@ -98,10 +110,7 @@ export function ledgerEntryFromIntent(intent: Intent, at: number, status: Ledger
     action: intent.action,
     asset: intent.asset.toLowerCase(),
     destination: destinations.length === 1 ? (destinations[0] ?? null) : null,
-    kind: facetNumber(intent, 'kind'),
-    chainId: facetNumber(intent, 'chain_id'),
-    contract: facetText(intent, 'contract'),
-    functionSelector: facetText(intent, 'function'),
+    facets: bookedFacets(intent),
     amount: intent.amount,
     fee: feeInAsset(intent),
     at,

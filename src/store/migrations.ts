@@ -140,23 +140,14 @@ const migrations: Record<string, Migration> = {
         .columns(['identity', 'destination', 'status'])
         .execute();
       await db.schema.createIndex('ledger_request').on('ledger').columns(['request_id']).execute();
-      await db.schema
-        .createTable('evm_nonce')
-        .addColumn('identity', 'text', (c) => c.notNull())
-        .addColumn('chain_id', 'integer', (c) => c.notNull())
-        .addColumn('next_nonce', 'integer', (c) => c.notNull())
-        .addPrimaryKeyConstraint('evm_nonce_pk', ['identity', 'chain_id'])
-        .execute();
+      // The EVM nonce table that was created here now belongs to its module's migrations, which
+      // create it where it is missing (protocols/evm/migrations.ts).
     },
   },
   '0003_evm_nonce_address': {
-    async up(db: Kysely<unknown>) {
-      // Nonces belong to a sending address: after a seed rotation the identity's new address starts
-      // its own sequence instead of inheriting the old one.
-      await db.schema
-        .alterTable('evm_nonce')
-        .addColumn('address', 'text', (c) => c.notNull().defaultTo(''))
-        .execute();
+    async up() {
+      // Moved with its table to the EVM module's migrations; kept by name, as databases that
+      // ran it remember it.
     },
   },
   '0004_ledger_version': {
@@ -225,10 +216,62 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('approval').addColumn('mac', 'blob').execute();
     },
   },
-};
-
-export const migrationProvider: MigrationProvider = {
-  async getMigrations() {
-    return migrations;
+  '0009_generic_facets': {
+    async up(db: Kysely<unknown>) {
+      // Protocol modules declare what policy may match on (facets); the ledger books them as one
+      // JSON object instead of one column per protocol field. Rows from before get theirs from
+      // the old columns, under the names the modules use.
+      await db.schema
+        .alterTable('ledger')
+        .addColumn('facets', 'text', (c) => c.notNull().defaultTo('{}'))
+        .execute();
+      const rows = await sql<{
+        id: string;
+        kind: number | null;
+        chain_id: number | null;
+        contract: string | null;
+        function_selector: string | null;
+      }>`SELECT id, kind, chain_id, contract, function_selector FROM ledger`.execute(db);
+      // The trigger refuses a change without a newer version; this one changes no amount or
+      // status, so it is lifted for the copy and put back as it was.
+      await sql`DROP TRIGGER ledger_version_increases`.execute(db);
+      for (const r of rows.rows) {
+        const facets: Record<string, string | number> = {};
+        if (r.chain_id !== null) facets.chain_id = r.chain_id;
+        if (r.contract !== null) facets.contract = r.contract.toLowerCase();
+        if (r.function_selector !== null) facets.function = r.function_selector.toLowerCase();
+        if (r.kind !== null) facets.kind = r.kind;
+        await sql`UPDATE ledger SET facets = ${JSON.stringify(facets)} WHERE id = ${r.id}`.execute(db);
+      }
+      await sql`CREATE TRIGGER ledger_version_increases BEFORE UPDATE ON ledger
+        WHEN NEW.version <= OLD.version
+        BEGIN SELECT RAISE(ABORT, 'ledger rows change only with a newer version'); END`.execute(db);
+      for (const column of ['kind', 'chain_id', 'contract', 'function_selector'])
+        await db.schema.alterTable('ledger').dropColumn(column).execute();
+      // The one key of a request's operation (its module's registry name): what a held request
+      // is opened and executed with. Before, it was protocol and action.
+      await db.schema
+        .alterTable('request')
+        .addColumn('operation', 'text', (c) => c.notNull().defaultTo(''))
+        .execute();
+      await sql`UPDATE request SET operation = protocol || '.' || action`.execute(db);
+    },
   },
 };
+
+/**
+ * The store's migrations and those rooms and protocol modules register (their own tables), in
+ * one name order. Module migrations are named `<module>/<nnnn>_<what>`; each touches only its
+ * own tables, so they run in name order among the others, wherever they fall.
+ */
+export function migrationProvider(extra: Readonly<Record<string, Migration>> = {}): MigrationProvider {
+  for (const name of Object.keys(extra)) {
+    if (!/^[a-z0-9-]+\/[0-9]{4}_[a-z0-9_]+$/.test(name) || name in migrations)
+      throw new Error(`bad module migration name ${name}`);
+  }
+  return {
+    async getMigrations() {
+      return { ...migrations, ...extra };
+    },
+  };
+}

@@ -58,6 +58,8 @@ export interface RequestTable {
   token_id: string;
   protocol: string;
   action: string;
+  /** The operation's registry name (`nostr.sign_event`): what the request is opened and run with. */
+  operation: string;
   intent: string;
   intent_hash: string;
   payload: Uint8Array | null;
@@ -91,10 +93,8 @@ export interface LedgerTable {
   action: string;
   asset: string;
   destination: string | null;
-  kind: number | null;
-  chain_id: number | null;
-  contract: string | null;
-  function_selector: string | null;
+  /** The facets policy windows match on, as canonical JSON (`{"chain_id":42161}`). */
+  facets: string;
   amount: string;
   /**
    * The fee in the same asset, decimal text: the worst case booked at reserve, then the fee
@@ -110,14 +110,6 @@ export interface LedgerTable {
   version: number;
 }
 
-export interface EvmNonceTable {
-  identity: string;
-  chain_id: number;
-  next_nonce: number;
-  /** The sending address the sequence belongs to (lower case). */
-  address: string;
-}
-
 export interface Schema {
   meta: MetaTable;
   audit_log: AuditLogTable;
@@ -127,5 +119,4 @@ export interface Schema {
   request: RequestTable;
   approval: ApprovalTable;
   ledger: LedgerTable;
-  evm_nonce: EvmNonceTable;
 }

@@ -1,6 +1,6 @@
 import { chmodSync, closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect, sql } from 'kysely';
+import { Kysely, type Migration, Migrator, SqliteDialect, sql } from 'kysely';
 import { WardenError } from '../core/errors.ts';
 import { migrationProvider } from './migrations.ts';
 import type { Schema } from './schema.ts';
@@ -18,7 +18,14 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export async function openSqliteStore(path: string): Promise<Store> {
+/**
+ * Opens (creating if need be) the database at `path` and brings it to the latest schema: the
+ * store's own migrations and `migrations` registered by protocol modules for their tables.
+ */
+export async function openSqliteStore(
+  path: string,
+  migrations: Readonly<Record<string, Migration>> = {},
+): Promise<Store> {
   let sqlite: Database.Database;
   try {
     // The file exists with mode 0600 before SQLite opens it (never briefly world-readable), and
@@ -57,7 +64,7 @@ export async function openSqliteStore(path: string): Promise<Store> {
     },
   };
   try {
-    await migrate(db);
+    await migrate(db, migrations);
   } catch (err) {
     await db.destroy();
     throw err;
@@ -65,8 +72,10 @@ export async function openSqliteStore(path: string): Promise<Store> {
   return store;
 }
 
-async function migrate(db: Db): Promise<void> {
-  const migrator = new Migrator({ db, provider: migrationProvider });
+async function migrate(db: Db, extra: Readonly<Record<string, Migration>>): Promise<void> {
+  // Module migrations interleave with the store's by name (protocols/evm/…): each touches its
+  // own tables only, so one registered later than a newer store migration still runs.
+  const migrator = new Migrator({ db, provider: migrationProvider(extra), allowUnorderedMigrations: true });
   const { error } = await migrator.migrateToLatest();
   if (error) throw new WardenError('STORE_ERROR', 'database migration failed', {}, { cause: error });
 }

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fixedClock } from '../../src/core/clock.ts';
-import { reconcileEvmFromChain } from '../../src/protocols/evm/reconcile.ts';
+import { Operations } from '../../src/gateway/operations.ts';
+import { reconcileFromBackends } from '../../src/gateway/reconcile-backends.ts';
+import type { Warden } from '../../src/gateway/warden.ts';
 import { POLICY_TEMPLATES } from '../../src/policy/templates.ts';
 import { agentWithPolicy, initCliVault } from '../helpers/cli.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
@@ -83,7 +85,7 @@ test('guidelines-default: 1 wei sends at 200 gwei are refused once their worst-c
   assert.equal(BigInt(day.request), 1n + WORST_FEE);
 
   // The chain knows what each one paid: far less than the worst case. Reconciling books that.
-  const verdicts = await reconcileEvmFromChain(g.warden, new Map([[HARDHAT_CHAIN_ID, node.rpcUrl]]));
+  const verdicts = await reconcileFromChain(g.warden, new Map([[HARDHAT_CHAIN_ID, node.rpcUrl]]));
   assert.equal(verdicts.length, hashes.length);
   assert.ok(verdicts.every((v) => v.verdict === 'fee'));
   let paid = 0n;
@@ -104,7 +106,7 @@ test('guidelines-default: 1 wei sends at 200 gwei are refused once their worst-c
   );
   assert.ok(paid < fits * WORST_FEE);
   // A second run finds nothing left to settle; the window now has room again.
-  assert.deepEqual(await reconcileEvmFromChain(g.warden, new Map([[HARDHAT_CHAIN_ID, node.rpcUrl]])), []);
+  assert.deepEqual(await reconcileFromChain(g.warden, new Map([[HARDHAT_CHAIN_ID, node.rpcUrl]])), []);
   const after = await send();
   assert.equal(after.status, 200, JSON.stringify(after.body));
   await g.close();
@@ -148,3 +150,8 @@ test('the running server books the fee a send really paid by itself (--fee-follo
   assert.equal(await fees(), paid.toString(), 'then at what the receipt says it paid');
   assert.equal(await server.stop(), 0);
 });
+
+/** What `warden ledger reconcile --from-chain` runs, with these EVM nodes. */
+function reconcileFromChain(warden: Warden, rpcUrls: ReadonlyMap<number, string>) {
+  return reconcileFromBackends(warden, new Operations(warden.vault, warden.store, { evm: { rpcUrls } }));
+}

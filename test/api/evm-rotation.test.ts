@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { EvmDb } from '../../src/protocols/evm/nonces.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
 import { fund, HARDHAT_CHAIN_ID, startHardhat } from '../helpers/hardhat.ts';
 
@@ -64,6 +65,6 @@ test('an unreachable node before signing releases the budget and burns no nonce'
     ledger.body.totals.map((t: { status: string }) => t.status),
     ['released'],
   );
-  const nonces = await g.warden.store.db.selectFrom('evm_nonce').selectAll().execute();
+  const nonces = await (g.warden.store.db as unknown as EvmDb).selectFrom('evm_nonce').selectAll().execute();
   assert.deepEqual(nonces, []);
 });

@@ -3,8 +3,10 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, test } from 'node:test';
 import { isWardenError } from '../../src/core/errors.ts';
-import { reconcileEvmFromChain } from '../../src/protocols/evm/reconcile.ts';
+import { Operations } from '../../src/gateway/operations.ts';
 import { reconcile, stuckRequests } from '../../src/gateway/reconcile.ts';
+import { reconcileFromBackends } from '../../src/gateway/reconcile-backends.ts';
+import type { Warden } from '../../src/gateway/warden.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
 import { fund, HARDHAT_CHAIN_ID, rpcCall, startHardhat } from '../helpers/hardhat.ts';
 
@@ -153,7 +155,7 @@ test('--from-chain settles only what the chain proves: a mined transaction; neve
     assert.deepEqual([landed.status, lost.status], ['unknown', 'unknown']);
     const chain = new Map([[HARDHAT_CHAIN_ID, node.rpcUrl]]);
 
-    const first = await reconcileEvmFromChain(g.warden, chain);
+    const first = await reconcileFromChain(g.warden, chain);
     assert.deepEqual(
       first.map((v) => [v.requestId, v.verdict]),
       [
@@ -184,7 +186,7 @@ test('--from-chain settles only what the chain proves: a mined transaction; neve
     // the budget stays reserved until an operator checks and decides.
     const nonce = lost.result.nonce as number;
     await rpcCall(node.rpcUrl, 'hardhat_setNonce', [from, `0x${(nonce + 1).toString(16)}`]);
-    const second = await reconcileEvmFromChain(g.warden, chain);
+    const second = await reconcileFromChain(g.warden, chain);
     assert.deepEqual(
       second.map((v) => [v.requestId, v.verdict]),
       [[lost.requestId, 'unresolved']],
@@ -228,7 +230,7 @@ test('--from-chain: a mined transaction that reverted moved no value but paid it
     };
     assert.equal(mined.status, '0x0', 'reverted on chain');
 
-    const verdicts = await reconcileEvmFromChain(g.warden, new Map([[HARDHAT_CHAIN_ID, node.rpcUrl]]));
+    const verdicts = await reconcileFromChain(g.warden, new Map([[HARDHAT_CHAIN_ID, node.rpcUrl]]));
     assert.deepEqual(
       verdicts.map((v) => [v.requestId, v.verdict]),
       [[sent.requestId, 'release']],
@@ -252,3 +254,8 @@ test('--from-chain: a mined transaction that reverted moved no value but paid it
     await g.close();
   }
 });
+
+/** What `warden ledger reconcile --from-chain` runs, with these EVM nodes. */
+function reconcileFromChain(warden: Warden, rpcUrls: ReadonlyMap<number, string>) {
+  return reconcileFromBackends(warden, new Operations(warden.vault, warden.store, { evm: { rpcUrls } }));
+}

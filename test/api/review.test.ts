@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { nostrReview } from '../../src/protocols/nostr/review.ts';
 import { fixedClock } from '../../src/core/clock.ts';
 import { SENSITIVE_NOSTR_KINDS } from '../../src/protocols/nostr/kinds.ts';
+import { nostrReview } from '../../src/protocols/nostr/review.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
 import { rawRequest } from '../helpers/raw-http.ts';
 
@@ -84,7 +84,7 @@ describe('an approver sees exactly what is approved', () => {
     const shown = await g.call('GET', `/v1/approvals/${id}`, { token: viewer });
     assert.equal(shown.status, 200);
     const { approval } = shown.body;
-    assert.equal(approval.review.operation, 'nostr.sign');
+    assert.equal(approval.review.operation, 'nostr.sign_event');
     assert.equal(approval.review.payload.content, PROFILE.content);
     assert.deepEqual(approval.review.payload.tags, PROFILE.tags);
     assert.equal(approval.review.payload.kind, 0);
@@ -351,10 +351,10 @@ describe('a process that can write the database but has no vault key cannot move
     const row = await db.selectFrom('request').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     const intent = JSON.parse(row.intent);
     intent.destinations = ['0x2222222222222222222222222222222222222222'];
-    intent.evm.to = '0x2222222222222222222222222222222222222222';
+    intent.detail.to = '0x2222222222222222222222222222222222222222';
     // The attacker recomputes the review hash over the edited intent: it needs no key.
     const shown = (await g.call('GET', `/v1/approvals/${id}`, { token: operator })).body.approval;
-    const review = { ...shown.review, intent, payload: { ...shown.review.payload, to: intent.evm.to } };
+    const review = { ...shown.review, intent, payload: { ...shown.review.payload, to: intent.detail.to } };
     const forgedHash = recomputed(review);
     await sql`UPDATE request SET intent = ${JSON.stringify(intent)}, intent_hash = ${forgedHash} WHERE id = ${id}`.execute(
       db,

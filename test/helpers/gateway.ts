@@ -8,7 +8,6 @@ import type { Clock } from '../../src/core/clock.ts';
 import { nullLogger } from '../../src/core/logger.ts';
 import type { Capability, Role } from '../../src/core/principal.ts';
 import { createTokenAudited, setPolicyAudited } from '../../src/gateway/admin.ts';
-import { evmHandlers } from '../../src/protocols/evm/setup.ts';
 import { Gateway, type GatewayOptions } from '../../src/gateway/gateway.ts';
 import type { RateLimit } from '../../src/gateway/rate-limit.ts';
 import { Warden } from '../../src/gateway/warden.ts';
@@ -56,7 +55,7 @@ export async function startTestGateway(options: {
     await setPolicyAudited(warden, identity === '*' ? null : identity, doc);
   const gateway = new Gateway(warden, {
     logger: nullLogger(),
-    handlers: options.evmRpc ? evmHandlers(warden, options.evmRpc) : [],
+    protocols: options.evmRpc ? { evm: { rpcUrls: options.evmRpc } } : {},
     ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
     ...(options.authThrottle ? { authThrottle: options.authThrottle } : {}),
   });

@@ -6,6 +6,8 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { sql } from 'kysely';
+import type { EvmDb } from '../../src/protocols/evm/nonces.ts';
+import { MODULE_MIGRATIONS } from '../../src/protocols/registry.ts';
 import { migrationProvider } from '../../src/store/migrations.ts';
 import { openSqliteStore, type Store } from '../../src/store/store.ts';
 import { tempDir } from '../helpers/home.ts';
@@ -50,25 +52,25 @@ test('the connection runs in WAL mode with synchronous=FULL, foreign keys on and
 
 test('opening runs every migration, in name order, and a reopen applies none again', async () => {
   const path = dbPath();
-  const names = Object.keys(await migrationProvider.getMigrations());
+  const names = Object.keys(await migrationProvider(MODULE_MIGRATIONS).getMigrations());
   assert.ok(names.length >= 4, 'the migrations were found');
   assert.deepEqual(names, [...names].sort(), 'migrations are declared in the order they apply');
 
-  const first = await openSqliteStore(path);
+  const first = await openSqliteStore(path, MODULE_MIGRATIONS);
   const applied = await appliedMigrations(first);
   assert.deepEqual(
     applied.map((m) => m.name),
     names,
   );
   // The last migration's effect is there (a column it adds can be written).
-  await first.db
+  await (first.db as unknown as EvmDb)
     .insertInto('evm_nonce')
     .values({ identity: 'alice', chain_id: 1, next_nonce: 0, address: '0xabc' })
     .execute();
   await first.db.insertInto('meta').values({ key: 'kept', value: 'across reopen' }).execute();
   await first.close();
 
-  const second = await openSqliteStore(path);
+  const second = await openSqliteStore(path, MODULE_MIGRATIONS);
   try {
     assert.deepEqual(await appliedMigrations(second), applied, 'no migration row added or rewritten');
     assert.deepEqual(await metaKeys(second), ['kept'], 'no migration re-ran over the existing data');

@@ -121,7 +121,7 @@ export function createHttpApp(
     const status = gateway.health();
     return status === 'ok' ? c.json({ status }) : c.json({ status }, 503);
   });
-  app.get('/v1/openapi.json', (c) => c.json(openApiDocument(gateway.operations)));
+  app.get('/v1/openapi.json', (c) => c.json(openApiDocument(gateway.operations.enabled())));
 
   app.use('/v1/*', async (c, next) => {
     const principal = await gateway.authenticate(c.req.header('authorization'));
@@ -134,8 +134,10 @@ export function createHttpApp(
       const { identity, rest } = splitIdentity(await readJson(c));
       return requestResponse(c, await gateway.submit(c.get('principal'), operation, rest, identity));
     });
-  submitRoute('/v1/nostr/sign', 'nostr.sign');
-  submitRoute('/v1/evm/send', 'evm.send');
+  // One route per enabled operation of the registry (and its older paths, kept as aliases).
+  for (const op of gateway.operations.enabled()) {
+    for (const path of [op.http.path, ...(op.http.aliases ?? [])]) submitRoute(path, op.name);
+  }
 
   app.post('/v1/dry-run', async (c) => {
     const body = await readJson(c);

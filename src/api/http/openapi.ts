@@ -4,6 +4,7 @@
  */
 import { wardenVersion } from '../../core/version.ts';
 import { MAX_LIST_LIMIT, REQUEST_FILTERS } from '../../gateway/reads.ts';
+import type { RegisteredOperation } from '../../protocols/registry.ts';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: object) => ({ content: { 'application/json': { schema } } });
@@ -100,56 +101,6 @@ const heldRequest = {
   ],
 };
 
-/** Amounts are decimal strings only: a JSON number loses precision and is refused (INVALID_AMOUNT). */
-const amount = {
-  type: 'string',
-  pattern: '^(0|[1-9][0-9]*)$',
-  maxLength: 78,
-  description: 'integer in base units (wei), as a decimal string',
-};
-
-const idempotencyKey = { type: 'string', pattern: '^[A-Za-z0-9_.:-]{8,128}$' };
-
-const bodies: Record<string, { summary: string; schema: object }> = {
-  'nostr.sign': {
-    summary: 'Sign a NIP-01 event for the token identity',
-    schema: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['kind', 'content'],
-      properties: {
-        kind: { type: 'integer', minimum: 0, maximum: 65535 },
-        content: { type: 'string' },
-        tags: { type: 'array', items: { type: 'array', items: { type: 'string' } } },
-        created_at: { type: 'integer', description: 'unix seconds; default now; at most one day from now' },
-        identity: { type: 'string', description: "optional; must be the token's own identity" },
-        idempotencyKey,
-      },
-    },
-  },
-  'evm.send': {
-    summary: 'Build, sign and broadcast an EIP-1559 native transfer',
-    schema: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['chainId', 'to', 'value'],
-      properties: {
-        chainId: { type: 'integer', minimum: 1 },
-        to: {
-          type: 'string',
-          pattern: '^0x[0-9a-fA-F]{40}$',
-          description: 'EIP-55 checksum verified when mixed case',
-        },
-        value: amount,
-        maxFeePerGas: amount,
-        maxPriorityFeePerGas: amount,
-        identity: { type: 'string' },
-        idempotencyKey,
-      },
-    },
-  },
-};
-
 /** Answers every route may give: the Host and Origin checks run before anything else. */
 const guarded = {
   '403': failure('forbidden, denied by policy, or an Origin that is not allowed (code names why)'),
@@ -181,25 +132,54 @@ const REVIEWED_INTENT_HASH = {
     'the intent hash you reviewed (GET /v1/approvals/{id}); refused with APPROVAL_MISMATCH if it differs',
 };
 
-export function openApiDocument(operations: string[]): object {
+/**
+ * The request body of an operation's route: its module's schema, plus the `identity` every
+ * signing route takes (an agent may name only its own).
+ */
+function routeBody(op: RegisteredOperation): object {
+  const schema = op.requestSchema as { properties?: Record<string, unknown> };
+  return {
+    ...schema,
+    properties: {
+      ...schema.properties,
+      identity: { type: 'string', description: "optional; must be the token's own identity" },
+    },
+  };
+}
+
+/** Generated from the registry: each enabled operation's route, body and result come from its module. */
+export function openApiDocument(enabled: readonly RegisteredOperation[]): object {
+  const operations = enabled.flatMap((op) => [op.name, ...(op.aliases ?? [])]);
   const paths: Record<string, Record<string, object>> = {};
   const add = (path: string, method: 'get' | 'post', operation: object) => {
     paths[path] = { ...paths[path], [method]: operation };
   };
 
-  for (const op of operations) {
-    const body = bodies[op];
-    add(`/v1/${op.replace('.', '/')}`, 'post', {
-      summary: body?.summary ?? op,
-      security: bearer,
-      requestBody: { required: true, ...json(body?.schema ?? { type: 'object' }) },
-      responses: {
-        '200': response('signed (and broadcast), with the result', requestResult),
-        '202': response('held for approval or delay; poll GET /v1/requests/{id}', requestResult),
-        ...withBody,
-        '409': failure('IDEMPOTENCY_CONFLICT: the key was used for a different request'),
-      },
-    });
+  for (const op of enabled) {
+    for (const path of [op.http.path, ...(op.http.aliases ?? [])]) {
+      const alias = path !== op.http.path;
+      add(path, 'post', {
+        operationId: alias ? `${op.name}.alias` : op.name,
+        summary: op.title,
+        description: alias ? `${op.description} (an alias of ${op.http.path})` : op.description,
+        ...(alias ? { deprecated: true } : {}),
+        security: bearer,
+        requestBody: { required: true, ...json(routeBody(op)) },
+        responses: {
+          '200': response('signed (and broadcast), with the result', {
+            type: 'object',
+            properties: {
+              request: {
+                allOf: [ref('Request'), { type: 'object', properties: { result: op.resultSchema } }],
+              },
+            },
+          }),
+          '202': response('held for approval or delay; poll GET /v1/requests/{id}', requestResult),
+          ...withBody,
+          '409': failure('IDEMPOTENCY_CONFLICT: the key was used for a different request'),
+        },
+      });
+    }
   }
   add('/v1/dry-run', 'post', {
     summary: 'Evaluate a request against the policy with no side effect',

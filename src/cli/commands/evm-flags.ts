@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { WardenError } from '../../core/errors.ts';
-import { evmHandlers, Gateway, type Warden } from '../../gateway/index.ts';
+import { Gateway, type ProtocolConfig, type Warden } from '../../gateway/index.ts';
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -27,15 +27,16 @@ export function parseEvmRpcFlags(values: string[]): Map<number, string> {
   return map;
 }
 
-export function evmHandlersFromFlags(warden: Warden, values: string[] = []) {
-  return evmHandlers(warden, parseEvmRpcFlags(values));
+/** The protocol modules' configuration the flags give. */
+export function protocolsFromFlags(evmRpc: string[] = []): ProtocolConfig {
+  return { evm: { rpcUrls: parseEvmRpcFlags(evmRpc) } };
 }
 
 /** The gateway of a CLI command: it records decisions; the running server executes what they release. */
 export function cliGateway(warden: Warden, evmRpc: string[] = []): Gateway {
   return new Gateway(warden, {
     logger: warden.logger,
-    handlers: evmHandlersFromFlags(warden, evmRpc),
+    protocols: protocolsFromFlags(evmRpc),
     executeApprovals: false,
   });
 }

@@ -12,7 +12,7 @@ import {
   parsePolicy,
   policyJsonSchema,
   reconcile,
-  reconcileEvmFromChain,
+  reconcileFromBackends,
   revokeTokenAudited,
   setPolicyAudited,
   stuckRequests,
@@ -239,17 +239,12 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
       }
       await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
         const gateway = cliGateway(w, o.evmRpc);
-        const handler = gateway.operations.includes(body.operation as string)
-          ? (body.operation as string)
-          : '';
-        if (!handler)
-          throw new WardenError(
-            'INVALID_REQUEST',
-            `operation must be one of ${gateway.operations.join(', ')}`,
-          );
+        const names = gateway.operationNames;
+        if (!gateway.hasOperation(body.operation as string))
+          throw new WardenError('INVALID_REQUEST', `operation must be one of ${names.join(', ')}`);
         const result = await gateway.pipeline.dryRun(
           body.identity as string,
-          gateway.handler(handler),
+          gateway.operations.get(body.operation as string),
           body.request,
         );
         const d = result.decision as { outcome: string; code: string; reason: string; remedy: string | null };
@@ -317,7 +312,7 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
         if (o.fromChain) {
           const rpcUrls = parseEvmRpcFlags(o.evmRpc);
           if (rpcUrls.size === 0) throw new WardenError('USAGE', '--from-chain needs --evm-rpc CHAIN=URL');
-          const verdicts = await reconcileEvmFromChain(w, rpcUrls);
+          const verdicts = await reconcileFromBackends(w, cliGateway(w, o.evmRpc).operations);
           ctx.print(
             verdicts.length === 0
               ? 'nothing to reconcile'

@@ -2,11 +2,11 @@ import type { Command } from 'commander';
 import { normalizeAllowedHost, normalizeAllowedOrigin } from '../../api/http/guards.ts';
 import { checkBind, checkPortFree, type ServeOptions, startHttpServer } from '../../api/http/server.ts';
 import { asWardenError, WardenError } from '../../core/errors.ts';
-import { Gateway, settleEvmFees, Warden } from '../../gateway/index.ts';
+import { Gateway, settleFees, Warden } from '../../gateway/index.ts';
 import { claimServerHome } from '../../gateway/server-slot.ts';
 import type { CliContext } from '../context.ts';
 import { hasPassphraseSource, isInteractive } from '../passphrase.ts';
-import { evmHandlersFromFlags, parseEvmRpcFlags, withEvmRpcOption } from './evm-flags.ts';
+import { protocolsFromFlags, withEvmRpcOption } from './evm-flags.ts';
 import {
   parsePositiveInt,
   type Runner,
@@ -99,7 +99,7 @@ async function serve(
 ): Promise<void> {
   const gateway = new Gateway(warden, {
     logger: warden.logger,
-    handlers: evmHandlersFromFlags(warden, flags.evmRpc),
+    protocols: protocolsFromFlags(flags.evmRpc),
   });
   const server = await startHttpServer(gateway, options);
   const watchSeal = sealWatcher(ctx, gateway);
@@ -131,7 +131,7 @@ async function serve(
         ticking = false;
       });
   }, 1000);
-  const stopFees = followEvmFees(warden, flags.evmRpc, flags.feeFollow);
+  const stopFees = followFees(warden, gateway, flags.feeFollow);
   // Signal handlers go in before the URL is printed: whoever reads it may stop us at once.
   const stopped = new Promise<void>((resolve) => {
     const stop = () => resolve();
@@ -140,8 +140,8 @@ async function serve(
   });
   ctx.event(
     'listening',
-    { url: server.url, host: server.host, port: server.port, operations: gateway.operations },
-    `Warden listening on ${server.url} (operations: ${gateway.operations.join(', ')})`,
+    { url: server.url, host: server.host, port: server.port, operations: gateway.operationNames },
+    `Warden listening on ${server.url} (operations: ${gateway.operationNames.join(', ')})`,
   );
   warden.logger.info({ url: server.url }, 'listening');
   await stopped;
@@ -154,23 +154,22 @@ async function serve(
   ctx.event('stopped', { sealed: true }, 'Warden stopped; the vault is sealed.');
 }
 
-/** How often (seconds) the server asks the nodes what committed EVM sends really paid in fees. */
+/** How often (seconds) the server asks the backends what committed operations really paid in fees. */
 export const DEFAULT_FEE_FOLLOW_SECONDS = 30;
 
 /**
  * Fees are money, booked at their worst case until the fee paid is known: while the server runs,
- * it looks up the receipts of committed EVM sends every `seconds` and books what they paid, so
+ * it asks each module's backend (EVM receipts) every `seconds` and books what they paid, so
  * budgets free up without an operator's `ledger reconcile --from-chain`. Runs never overlap.
  */
-function followEvmFees(warden: Warden, evmRpc: string[], seconds: number): () => void {
-  const rpcUrls = parseEvmRpcFlags(evmRpc);
-  if (rpcUrls.size === 0 || seconds === 0) return () => undefined;
+function followFees(warden: Warden, gateway: Gateway, seconds: number): () => void {
+  if (seconds === 0) return () => undefined;
   let running = false;
   const timer = setInterval(() => {
     if (running || warden.vault.sealed) return;
     running = true;
-    settleEvmFees(warden, rpcUrls)
-      .catch((err) => warden.logger.warn({ err }, 'looking up EVM fees paid failed; the worst case stays'))
+    settleFees(warden, gateway.operations)
+      .catch((err) => warden.logger.warn({ err }, 'looking up fees paid failed; the worst case stays'))
       .finally(() => {
         running = false;
       });

@@ -53,24 +53,72 @@ export function evmSendIntent(
     throw new WardenError('INVALID_ARGUMENT', 'payloadDigest must be 64 lower-case hex digits (SHA-256)');
   }
   const to = parsed.to.toLowerCase();
+  const asset = `evm:${parsed.chainId}`;
+  const detail: EvmSendDetail = {
+    chainId: parsed.chainId,
+    to,
+    maxFeePerGas: fees.maxFeePerGas.toString(),
+    maxPriorityFeePerGas: fees.maxPriorityFeePerGas.toString(),
+    gasLimit: TRANSFER_GAS_LIMIT.toString(),
+  };
   return {
     protocol: 'evm',
     action: 'send',
     identity,
-    asset: `evm:${parsed.chainId}`,
+    asset,
     amount: parsed.value,
     destinations: [to],
     maxFee: TRANSFER_GAS_LIMIT * fees.maxFeePerGas,
+    // Gas is paid in the chain's native coin, the asset a native send moves.
+    feeAsset: asset,
     payloadDigest,
     idempotencyKey,
-    evm: {
-      chainId: parsed.chainId,
-      to,
+    facets: {
+      chain_id: parsed.chainId,
       contract: null,
-      functionSelector: null,
-      maxFeePerGas: fees.maxFeePerGas,
-      maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
-      gasLimit: TRANSFER_GAS_LIMIT,
+      function: null,
+      max_fee_per_gas: fees.maxFeePerGas,
     },
+    detail,
   };
+}
+
+/** The EVM part of a send's Intent, as stored with it (amounts as decimal strings of wei). */
+export type EvmSendDetail = {
+  chainId: number;
+  /** Lower-case 0x address of the recipient. */
+  to: string;
+  maxFeePerGas: string;
+  maxPriorityFeePerGas: string;
+  gasLimit: string;
+};
+
+/** A send's EVM fields with amounts as bigint, read back from its Intent (refused if malformed). */
+export function evmSendFields(intent: Intent): {
+  chainId: number;
+  to: string;
+  maxFeePerGas: bigint;
+  maxPriorityFeePerGas: bigint;
+  gasLimit: bigint;
+} {
+  const d = intent.detail as Partial<EvmSendDetail>;
+  const amount = (v: unknown) =>
+    typeof v === 'string' && /^(0|[1-9][0-9]{0,77})$/.test(v) ? BigInt(v) : null;
+  const maxFeePerGas = amount(d.maxFeePerGas);
+  const maxPriorityFeePerGas = amount(d.maxPriorityFeePerGas);
+  const gasLimit = amount(d.gasLimit);
+  if (
+    intent.protocol !== 'evm' ||
+    !Number.isSafeInteger(d.chainId) ||
+    typeof d.to !== 'string' ||
+    maxFeePerGas === null ||
+    maxPriorityFeePerGas === null ||
+    gasLimit === null
+  ) {
+    throw new WardenError('INVALID_ARGUMENT', 'not an EVM send intent', {
+      protocol: intent.protocol,
+      action: intent.action,
+    });
+  }
+  return { chainId: d.chainId as number, to: d.to, maxFeePerGas, maxPriorityFeePerGas, gasLimit };
 }

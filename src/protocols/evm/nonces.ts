@@ -1,4 +1,19 @@
-import type { Db } from '../store/store.ts';
+import type { Kysely } from 'kysely';
+
+/** The nonce each (identity, chain) sends with next: the EVM module's own table. */
+export interface EvmNonceTable {
+  identity: string;
+  chain_id: number;
+  next_nonce: number;
+  /** The sending address the sequence belongs to (lower case). */
+  address: string;
+}
+
+/** The tables of the EVM module, all it may read or write. */
+export interface EvmTables {
+  evm_nonce: EvmNonceTable;
+}
+export type EvmDb = Kysely<EvmTables>;
 
 /** The transaction a nonce was spent on, as the EVM handler records it in the request's result. */
 export interface SpentNonce {
@@ -13,7 +28,7 @@ export interface SpentNonce {
  * Records a nonce as spent (the next one is `nonce + 1`) before its transaction leaves, in the
  * caller's transaction, so a crash after the broadcast never reuses it.
  */
-export async function spendNonce(tx: Db, spent: SpentNonce): Promise<void> {
+export async function spendNonce(tx: EvmDb, spent: SpentNonce): Promise<void> {
   const next = { next_nonce: spent.nonce + 1, address: spent.address };
   await tx
     .insertInto('evm_nonce')
@@ -28,7 +43,7 @@ export async function spendNonce(tx: Db, spent: SpentNonce): Promise<void> {
  * that would block every later transaction. Only if nothing newer was taken since; otherwise the
  * gap stays and must be filled by hand. Returns whether the nonce was given back.
  */
-export async function returnNonce(db: Db, spent: SpentNonce): Promise<boolean> {
+export async function returnNonce(db: EvmDb, spent: SpentNonce): Promise<boolean> {
   const result = await db
     .updateTable('evm_nonce')
     .set({ next_nonce: spent.nonce })
@@ -46,4 +61,20 @@ export function spentNonceOf(identity: string, result: unknown): SpentNonce | nu
   const { nonce, chainId, from } = result as Record<string, unknown>;
   if (!Number.isSafeInteger(nonce) || !Number.isSafeInteger(chainId) || typeof from !== 'string') return null;
   return { identity, chainId: chainId as number, address: from.toLowerCase(), nonce: nonce as number };
+}
+
+/** The next nonce on record for an (identity, chain), if it belongs to `address`. */
+export async function recordedNextNonce(
+  db: EvmDb,
+  identity: string,
+  chainId: number,
+  address: string,
+): Promise<number | null> {
+  const row = await db
+    .selectFrom('evm_nonce')
+    .selectAll()
+    .where('identity', '=', identity)
+    .where('chain_id', '=', chainId)
+    .executeTakeFirst();
+  return row && row.address === address ? row.next_nonce : null;
 }

@@ -1,6 +1,12 @@
 import { isAddress } from 'viem';
 import { type ErrorDetails, WardenError } from '../../core/errors.ts';
-import { MAX_BASE_UNITS, parseBaseUnits, shownValue as shown } from '../../core/validate.ts';
+import {
+  IDEMPOTENCY_KEY_SCHEMA,
+  MAX_BASE_UNITS,
+  optionalIdempotencyKey,
+  parseBaseUnits,
+  shownValue as shown,
+} from '../../core/validate.ts';
 
 /**
  * Parsing of the hostile JSON body of `POST /v1/evm/send`:
@@ -26,7 +32,6 @@ export interface EvmSendRequest {
 export const MAX_UINT256 = MAX_BASE_UNITS;
 const FIELDS = ['chainId', 'to', 'value', 'maxFeePerGas', 'maxPriorityFeePerGas', 'idempotencyKey'] as const;
 const ZERO_ADDRESS = `0x${'0'.repeat(40)}`;
-const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,128}$/;
 
 function fail(
   code: 'INVALID_REQUEST' | 'INVALID_ADDRESS' | 'INVALID_AMOUNT',
@@ -65,16 +70,6 @@ function parseChainId(value: unknown): number {
     fail('INVALID_REQUEST', 'chainId must be a positive integer (a JSON number)', {
       field: 'chainId',
       type: typeof value,
-    });
-  }
-  return value;
-}
-
-function parseIdempotencyKey(value: unknown): string | null {
-  if (value === undefined || value === null) return null;
-  if (typeof value !== 'string' || !IDEMPOTENCY_KEY.test(value)) {
-    fail('INVALID_REQUEST', 'idempotencyKey must be 1-128 characters of A-Z a-z 0-9 . _ : -', {
-      field: 'idempotencyKey',
     });
   }
   return value;
@@ -133,6 +128,49 @@ function parseBody(body: unknown): EvmSendRequest {
     value,
     maxFeePerGas,
     maxPriorityFeePerGas,
-    idempotencyKey: parseIdempotencyKey(get('idempotencyKey')),
+    idempotencyKey: optionalIdempotencyKey(get('idempotencyKey')),
   };
 }
+
+const WEI = {
+  type: 'string',
+  pattern: '^(0|[1-9][0-9]{0,77})$',
+  description: 'wei, as decimal digits',
+} as const;
+
+/** The body of `POST /v1/evm/send` as JSON Schema: what the parser above accepts. */
+export const EVM_SEND_REQUEST_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['chainId', 'to', 'value'],
+  properties: {
+    chainId: { type: 'integer', minimum: 1, description: 'a chain with a node configured' },
+    to: {
+      type: 'string',
+      pattern: '^0x[0-9a-fA-F]{40}$',
+      description: 'recipient; mixed case must carry a valid EIP-55 checksum; never the zero address',
+    },
+    value: { ...WEI, description: 'wei to send, more than 0' },
+    maxFeePerGas: {
+      oneOf: [WEI, { type: 'null' }],
+      description: "wei per gas; the node's estimate when absent",
+    },
+    maxPriorityFeePerGas: {
+      oneOf: [WEI, { type: 'null' }],
+      description: 'wei per gas, at most maxFeePerGas',
+    },
+    idempotencyKey: IDEMPOTENCY_KEY_SCHEMA,
+  },
+} as const;
+
+/** What a done send returns. */
+export const EVM_SEND_RESULT_SCHEMA = {
+  type: 'object',
+  required: ['txHash', 'nonce', 'chainId', 'from'],
+  properties: {
+    txHash: { type: 'string', pattern: '^0x[0-9a-f]{64}$' },
+    nonce: { type: 'integer', minimum: 0 },
+    chainId: { type: 'integer' },
+    from: { type: 'string', description: 'EIP-55 address that signed' },
+  },
+} as const;

@@ -1,5 +1,6 @@
 import { formatEther } from 'viem';
 import type { Intent } from '../../core/intent.ts';
+import { evmSendFields } from './intent.ts';
 
 /**
  * What an approver reads before an EVM send: the transaction exactly as it will be built from the
@@ -24,7 +25,7 @@ export interface EvmReview {
 }
 
 export function evmSendReview(intent: Intent, from: string): EvmReview {
-  const evm = intent.evm!;
+  const evm = evmSendFields(intent);
   return {
     payload: {
       type: 'eip1559',

@@ -7,7 +7,7 @@ import {
 } from 'viem';
 import { WardenError } from '../../core/errors.ts';
 import type { Intent } from '../../core/intent.ts';
-import { TRANSFER_GAS_LIMIT } from './intent.ts';
+import { evmSendFields, TRANSFER_GAS_LIMIT } from './intent.ts';
 
 /** An unsigned EIP-1559 transfer: exactly the fields that are signed, nothing optional. */
 export interface EvmSendTransaction {
@@ -32,14 +32,15 @@ export interface EvmSignature {
  * exactly what risk and policy judged: chain, recipient, value, fee caps and gas limit.
  */
 export function buildSendTransaction(intent: Intent, nonce: number): EvmSendTransaction {
-  const evm = intent.evm;
-  if (intent.protocol !== 'evm' || intent.action !== 'send' || !evm) {
+  if (intent.action !== 'send') {
     throw new WardenError('INVALID_ARGUMENT', 'not an EVM send intent', {
       protocol: intent.protocol,
       action: intent.action,
     });
   }
-  if (evm.contract !== null || evm.functionSelector !== null || evm.gasLimit !== TRANSFER_GAS_LIMIT) {
+  const evm = evmSendFields(intent);
+  const { contract, function: selector } = intent.facets;
+  if ((contract ?? null) !== null || (selector ?? null) !== null || evm.gasLimit !== TRANSFER_GAS_LIMIT) {
     throw new WardenError('INVALID_ARGUMENT', 'only plain native-value transfers are built here');
   }
   if (intent.destinations.length !== 1 || intent.destinations[0] !== evm.to) {

@@ -5,7 +5,12 @@ import { utf8 } from '../../core/bytes.ts';
 import { canonicalJson } from '../../core/canonical.ts';
 import { WardenError } from '../../core/errors.ts';
 import type { Intent } from '../../core/intent.ts';
-import { optionalIdempotencyKey, refuseUnknownFields, requireObject } from '../../core/validate.ts';
+import {
+  IDEMPOTENCY_KEY_SCHEMA,
+  optionalIdempotencyKey,
+  refuseUnknownFields,
+  requireObject,
+} from '../../core/validate.ts';
 
 /** Bounds on what an agent may ask us to sign: generous for real events, small enough to be safe. */
 export const NOSTR_LIMITS = {
@@ -97,12 +102,59 @@ export function nostrSignIntent(identity: string, req: NostrSignRequest): Intent
     amount: 0n,
     destinations: [],
     maxFee: 0n,
+    feeAsset: 'nostr:event',
     payloadDigest: req.payloadDigest,
     idempotencyKey: req.idempotencyKey,
-    nostr: {
-      kind: req.template.kind,
-      tagCount: req.template.tags.length,
-      contentLength: req.template.content.length,
-    },
+    facets: { kind: req.template.kind },
+    // Shapes only, never the content itself.
+    detail: { tagCount: req.template.tags.length, contentLength: req.template.content.length },
   };
 }
+
+/** The body of `POST /v1/nostr/sign` as JSON Schema: what the parser above accepts. */
+export const NOSTR_SIGN_REQUEST_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['kind', 'content'],
+  properties: {
+    kind: { type: 'integer', minimum: 0, maximum: NOSTR_LIMITS.maxKind },
+    content: { type: 'string', description: `at most ${NOSTR_LIMITS.maxContentBytes} bytes of UTF-8` },
+    tags: {
+      type: 'array',
+      maxItems: NOSTR_LIMITS.maxTags,
+      items: {
+        type: 'array',
+        minItems: 1,
+        maxItems: NOSTR_LIMITS.maxTagItems,
+        items: { type: 'string', description: `at most ${NOSTR_LIMITS.maxTagItemBytes} bytes of UTF-8` },
+      },
+    },
+    created_at: {
+      type: 'integer',
+      minimum: 0,
+      description: 'unix seconds, within a day of now; now when absent',
+    },
+    idempotencyKey: IDEMPOTENCY_KEY_SCHEMA,
+  },
+} as const;
+
+/** What a done request returns: the signed NIP-01 event. */
+export const NOSTR_SIGN_RESULT_SCHEMA = {
+  type: 'object',
+  required: ['event'],
+  properties: {
+    event: {
+      type: 'object',
+      required: ['id', 'pubkey', 'created_at', 'kind', 'tags', 'content', 'sig'],
+      properties: {
+        id: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+        pubkey: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+        created_at: { type: 'integer' },
+        kind: { type: 'integer' },
+        tags: { type: 'array', items: { type: 'array', items: { type: 'string' } } },
+        content: { type: 'string' },
+        sig: { type: 'string', pattern: '^[0-9a-f]{128}$' },
+      },
+    },
+  },
+} as const;

@@ -1,6 +1,6 @@
 import type { EventTemplate } from 'nostr-tools';
 import { visibleJson } from '../../core/display.ts';
-import { SENSITIVE_NOSTR_KINDS } from '../../protocols/nostr/kinds.ts';
+import { SENSITIVE_NOSTR_KINDS } from './kinds.ts';
 
 /**
  * What an approver reads before a Nostr signature: the event exactly as it will be signed, and

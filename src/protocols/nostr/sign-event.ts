@@ -1,41 +1,50 @@
 import type { EventTemplate } from 'nostr-tools';
-import { type NostrSignRequest, nostrSignIntent, parseNostrSignRequest } from '../../chains/nostr/request.ts';
-import { nostrReview } from '../../chains/nostr/review.ts';
 import { utf8 } from '../../core/bytes.ts';
 import { WardenError } from '../../core/errors.ts';
-import { signNostrEvent } from '../../keys/nostr-signer.ts';
-import type { Vault } from '../../keys/vault.ts';
-import type { ProtocolHandler } from './handler.ts';
+import type { Operation } from '../operation.ts';
+import {
+  NOSTR_SIGN_REQUEST_SCHEMA,
+  NOSTR_SIGN_RESULT_SCHEMA,
+  type NostrSignRequest,
+  nostrSignIntent,
+  parseNostrSignRequest,
+} from './request.ts';
+import { nostrReview } from './review.ts';
 
-/** `POST /v1/nostr/sign`: a NIP-01 event signed with the identity's Nostr key. */
-export function nostrSignHandler(vault: Vault): ProtocolHandler<NostrSignRequest> {
-  return {
-    operation: 'nostr.sign',
-    capability: 'nostr:sign',
-    protocol: 'nostr',
-    action: 'sign_event',
-    parse: (body, now) => parseNostrSignRequest(body, now),
-    idempotencyKey: (p) => p.idempotencyKey,
-    digest: (p) => p.payloadDigest,
-    toIntent: async (identity, p) => nostrSignIntent(identity, p),
-    // The review names the key that signs: a rotation between hold and release fails the release.
-    review: (p, intent) =>
-      nostrReview(p.template, vault.getIdentity(intent.identity).nostr?.pubkey ?? 'none'),
-    encode: (p) => utf8(JSON.stringify(p)),
-    decode: (bytes) => {
-      const p = JSON.parse(new TextDecoder().decode(bytes)) as NostrSignRequest;
-      if (typeof p?.template?.kind !== 'number')
-        throw new WardenError('INTERNAL', 'stored request is unreadable');
-      return p;
-    },
-    async execute(identity, p) {
-      try {
-        const event = signNostrEvent(vault, identity, p.template as EventTemplate);
-        return { status: 'done', result: { event } };
-      } catch (err) {
-        const code = err instanceof WardenError ? err.code : 'SIGNING_FAILED';
-        return { status: 'failed', code, message: 'the event could not be signed' };
-      }
-    },
-  };
-}
+/** A NIP-01 event signed with the identity's Nostr key. */
+export const signEventOperation: Operation<NostrSignRequest, null, 'nostr-event'> = {
+  name: 'nostr.sign_event',
+  aliases: ['nostr.sign'],
+  protocol: 'nostr',
+  action: 'sign_event',
+  capability: 'nostr:sign',
+  signer: 'nostr-event',
+  http: { path: '/v1/nostr/sign' },
+  title: 'Sign a Nostr event',
+  description:
+    "Signs a NIP-01 event (kind, content, tags) with the identity's Nostr key and returns it signed. Nothing is published. Logins, payments, relay lists, profile changes and other sensitive kinds are held for an operator by default.",
+  requestSchema: NOSTR_SIGN_REQUEST_SCHEMA,
+  resultSchema: NOSTR_SIGN_RESULT_SCHEMA,
+  parse: (body, now) => parseNostrSignRequest(body, now),
+  idempotencyKey: (p) => p.idempotencyKey,
+  digest: (p) => p.payloadDigest,
+  toIntent: async (p, ctx) => nostrSignIntent(ctx.identity, p),
+  // The review names the key that signs: a rotation between hold and release fails the release.
+  review: (p, _intent, keys) => nostrReview(p.template, keys.nostr?.pubkey ?? 'none'),
+  encode: (p) => utf8(JSON.stringify(p)),
+  decode: (bytes) => {
+    const p = JSON.parse(new TextDecoder().decode(bytes)) as NostrSignRequest;
+    if (typeof p?.template?.kind !== 'number')
+      throw new WardenError('INTERNAL', 'stored request is unreadable');
+    return p;
+  },
+  async execute(p, _intent, ctx) {
+    try {
+      const event = ctx.signer.signEvent(p.template as EventTemplate);
+      return { status: 'done', result: { event } };
+    } catch (err) {
+      const code = err instanceof WardenError ? err.code : 'SIGNING_FAILED';
+      return { status: 'failed', code, message: 'the event could not be signed' };
+    }
+  },
+};

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { isWardenError } from '../../../src/core/errors.ts';
 import { evmSendIntent, resolveFees, TRANSFER_GAS_LIMIT } from '../../../src/protocols/evm/intent.ts';
 import { nextNonce } from '../../../src/protocols/evm/nonce.ts';
 import { parseEvmSendRequest } from '../../../src/protocols/evm/request.ts';
-import { isWardenError } from '../../../src/core/errors.ts';
 
 const DIGEST = 'ab'.repeat(32);
 const request = parseEvmSendRequest({

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { getAddress } from 'viem';
-import { MAX_UINT256, parseEvmSendRequest } from '../../../src/protocols/evm/request.ts';
 import { type ErrorCode, isWardenError, WardenError } from '../../../src/core/errors.ts';
 import { parseBaseUnits } from '../../../src/core/validate.ts';
+import { MAX_UINT256, parseEvmSendRequest } from '../../../src/protocols/evm/request.ts';
 
 const parseWei = (value: unknown, field: string) => parseBaseUnits(value, field, MAX_UINT256);
 

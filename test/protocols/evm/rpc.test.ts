@@ -3,12 +3,12 @@ import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, test } from 'node:test';
 import { keccak256 } from 'viem';
+import { isWardenError } from '../../../src/core/errors.ts';
+import { createNet } from '../../../src/net/http.ts';
 import { evmSendIntent } from '../../../src/protocols/evm/intent.ts';
 import { parseEvmSendRequest } from '../../../src/protocols/evm/request.ts';
 import { createEvmRpc, type EvmRpc } from '../../../src/protocols/evm/rpc.ts';
 import { buildSendTransaction, serializeSigned } from '../../../src/protocols/evm/transaction.ts';
-import { isWardenError } from '../../../src/core/errors.ts';
-import { createNet } from '../../../src/net/http.ts';
 
 /**
  * The error paths of the RPC client against a scripted, hostile JSON-RPC server on loopback: what a

@@ -2,6 +2,11 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { parseTransaction, recoverTransactionAddress } from 'viem';
+import { fixedClock } from '../../../src/core/clock.ts';
+import { isWardenError } from '../../../src/core/errors.ts';
+import { signEvmDigest } from '../../../src/keys/evm-signer.ts';
+import { Vault } from '../../../src/keys/vault.ts';
+import { createNet } from '../../../src/net/http.ts';
 import { evmSendIntent, resolveFees } from '../../../src/protocols/evm/intent.ts';
 import { nextNonce } from '../../../src/protocols/evm/nonce.ts';
 import { parseEvmSendRequest } from '../../../src/protocols/evm/request.ts';
@@ -12,11 +17,6 @@ import {
   signingHash,
   transactionHash,
 } from '../../../src/protocols/evm/transaction.ts';
-import { fixedClock } from '../../../src/core/clock.ts';
-import { isWardenError } from '../../../src/core/errors.ts';
-import { signEvmDigest } from '../../../src/keys/evm-signer.ts';
-import { Vault } from '../../../src/keys/vault.ts';
-import { createNet } from '../../../src/net/http.ts';
 import { fund, HARDHAT_CHAIN_ID, rpcCall, startHardhat } from '../../helpers/hardhat.ts';
 import { passphrase, TEST_KDF, tempHome } from '../../helpers/home.ts';
 
@@ -67,7 +67,7 @@ test('a parsed, signed transfer is mined: status success, recipient +value exact
   );
   assert.equal(nonce, 0);
   assert.equal(sig.address, from);
-  assert.equal(intent.maxFee, 21_000n * intent.evm!.maxFeePerGas);
+  assert.equal(intent.maxFee, 21_000n * (intent.facets.max_fee_per_gas as bigint));
   assert.equal(await recoverTransactionAddress({ serializedTransaction: signed as `0x02${string}` }), from);
   assert.equal(parseTransaction(signed).chainId, 42161);
 

@@ -3,6 +3,12 @@ import { test } from 'node:test';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { hexToBigInt, parseTransaction, recoverTransactionAddress } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
+import { utf8 } from '../../../src/core/bytes.ts';
+import { fixedClock } from '../../../src/core/clock.ts';
+import { isWardenError } from '../../../src/core/errors.ts';
+import type { Intent } from '../../../src/core/intent.ts';
+import { signEvmDigest } from '../../../src/keys/evm-signer.ts';
+import { Vault } from '../../../src/keys/vault.ts';
 import { evmSendIntent } from '../../../src/protocols/evm/intent.ts';
 import { parseEvmSendRequest } from '../../../src/protocols/evm/request.ts';
 import {
@@ -13,12 +19,6 @@ import {
   transactionHash,
   unsignedSerialization,
 } from '../../../src/protocols/evm/transaction.ts';
-import { utf8 } from '../../../src/core/bytes.ts';
-import { fixedClock } from '../../../src/core/clock.ts';
-import { isWardenError } from '../../../src/core/errors.ts';
-import type { Intent } from '../../../src/core/intent.ts';
-import { signEvmDigest } from '../../../src/keys/evm-signer.ts';
-import { Vault } from '../../../src/keys/vault.ts';
 import { passphrase, TEST_KDF, tempHome } from '../../helpers/home.ts';
 
 // Hardhat's public development mnemonic and its account #0 (address and key are printed by every
@@ -34,6 +34,11 @@ vault.setAuditSink(async () => {});
 await vault.commitNew('vault.init');
 const agent = await vault.createIdentity('agent');
 const hh = await vault.importIdentity('hh', { mnemonic: utf8(HARDHAT_MNEMONIC) });
+
+/** The recipient an EVM send intent carries in its detail. */
+function recipient(intent: Intent): string {
+  return (intent.detail as { to: string }).to;
+}
 
 function sendIntent(body: Record<string, unknown>): Intent {
   const parsed = parseEvmSendRequest({
@@ -155,16 +160,16 @@ test('buildSendTransaction refuses intents that are not a plain EVM send and bad
   const cases: [string, Intent, string][] = [
     ['nostr', { ...good, protocol: 'nostr' }, 'INVALID_ARGUMENT'],
     ['call', { ...good, action: 'call' }, 'INVALID_ARGUMENT'],
-    ['no evm fields', { ...good, evm: undefined as never }, 'INVALID_ARGUMENT'],
-    ['token', { ...good, evm: { ...good.evm!, contract: '0x'.padEnd(42, '1') } }, 'INVALID_ARGUMENT'],
-    ['selector', { ...good, evm: { ...good.evm!, functionSelector: '0xa9059cbb' } }, 'INVALID_ARGUMENT'],
-    ['gas', { ...good, evm: { ...good.evm!, gasLimit: 100_000n } }, 'INVALID_ARGUMENT'],
+    ['no evm fields', { ...good, detail: {} }, 'INVALID_ARGUMENT'],
+    ['token', { ...good, facets: { ...good.facets, contract: '0x'.padEnd(42, '1') } }, 'INVALID_ARGUMENT'],
+    ['selector', { ...good, facets: { ...good.facets, function: '0xa9059cbb' } }, 'INVALID_ARGUMENT'],
+    ['gas', { ...good, detail: { ...good.detail, gasLimit: '100000' } }, 'INVALID_ARGUMENT'],
     ['other destination', { ...good, destinations: ['0x'.padEnd(42, '2')] }, 'INVALID_ARGUMENT'],
-    ['two destinations', { ...good, destinations: [good.evm!.to, good.evm!.to] }, 'INVALID_ARGUMENT'],
+    ['two destinations', { ...good, destinations: [recipient(good), recipient(good)] }, 'INVALID_ARGUMENT'],
     ['asset of another chain', { ...good, asset: 'evm:1' }, 'INVALID_ARGUMENT'],
     [
       'tip above cap',
-      { ...good, evm: { ...good.evm!, maxFeePerGas: 1n, maxPriorityFeePerGas: 2n } },
+      { ...good, detail: { ...good.detail, maxFeePerGas: '1', maxPriorityFeePerGas: '2' } },
       'INVALID_ARGUMENT',
     ],
     [
@@ -172,7 +177,7 @@ test('buildSendTransaction refuses intents that are not a plain EVM send and bad
       {
         ...good,
         destinations: ['0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed'],
-        evm: { ...good.evm!, to: '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed' },
+        detail: { ...good.detail, to: '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed' },
       },
       'INVALID_ADDRESS',
     ],

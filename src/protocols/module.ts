@@ -1,0 +1,61 @@
+/**
+ * A protocol module: everything of one protocol behind one object, registered in registry.ts.
+ * The gateway knows modules only through this shape: their operations, their tables' migrations,
+ * the backend their configuration names, and what reconcile asks of that backend.
+ */
+import type { Migration } from 'kysely';
+import type { Canonical } from '../core/canonical.ts';
+import type { AnyOperation, Spent } from './operation.ts';
+
+/** A request whose outcome is not known, with what its execution put on record before sending. */
+export interface PendingRequest {
+  requestId: string;
+  identity: string;
+  /** The request's recorded result (JSON), or null when nothing was recorded. */
+  result: unknown;
+}
+
+/** What a backend says of a request whose outcome is not known. */
+export type BackendVerdict =
+  | { requestId: string; verdict: 'commit' | 'release'; reason: string; spent: Spent }
+  | { requestId: string; verdict: 'unresolved'; reason: string };
+
+/** A fee paid, learned from the backend after the commit (replaces the booked worst case). */
+export interface FeeFinding {
+  requestId: string;
+  spent: Spent & { fee: bigint };
+  reason: string;
+}
+
+/** What reconcile asks of a module; every answer must be certain, or `unresolved`. */
+export interface ReconcileHooks<B, T> {
+  verdicts(requests: readonly PendingRequest[], backend: B | null): Promise<BackendVerdict[]>;
+  /** Fees paid by committed requests still booked at their worst case; problems as `unresolved`. */
+  feesPaid(
+    requests: readonly PendingRequest[],
+    backend: B | null,
+  ): Promise<{ found: FeeFinding[]; unresolved: BackendVerdict[] }>;
+  /**
+   * An operator released a request as not sent: give back what it had spent (an EVM nonce), in
+   * the release's store transaction. Returns what to say in the audit record.
+   */
+  released(request: PendingRequest, tables: T): Promise<Record<string, Canonical>>;
+}
+
+export interface ProtocolModule<B = unknown, T = unknown> {
+  readonly name: string;
+  readonly operations: readonly AnyOperation[];
+  /** Migrations of its own tables, named `<module>/<nnnn>_<what>`. */
+  readonly migrations?: Readonly<Record<string, Migration>>;
+  /** Builds its backend from its configuration section; null when none is configured. */
+  backend?(config: unknown): B | null;
+  /** Operations that cannot run without a backend are not offered when there is none. */
+  readonly needsBackend?: readonly string[];
+  readonly reconcile?: ReconcileHooks<B, T>;
+  /** Its bigint facets (caps such as the max fee per gas): stored as text, read back as bigint. */
+  readonly quantityFacets?: readonly string[];
+}
+
+/** A module of any backend and tables, as the registry holds them. */
+// biome-ignore lint/suspicious/noExplicitAny: the registry holds modules of every backend type
+export type AnyModule = ProtocolModule<any, any>;

@@ -1,0 +1,46 @@
+/**
+ * The one table of what Warden can do: protocol modules and, through them, every operation by
+ * its name. Capabilities, HTTP routes, the OpenAPI document and MCP tools are all read from here.
+ * Adding an operation is one entry in its module's `operations`; adding a protocol, one line below.
+ */
+import type { Migration } from 'kysely';
+import { evmModule } from './evm/index.ts';
+import type { AnyModule } from './module.ts';
+import { nostrModule } from './nostr/index.ts';
+import type { AnyOperation } from './operation.ts';
+
+/** What a front door reads of an operation (its name, route, schemas, words). */
+export type RegisteredOperation = AnyOperation;
+
+export const MODULES: readonly AnyModule[] = [nostrModule, evmModule];
+
+export const OPERATIONS: readonly AnyOperation[] = MODULES.flatMap((m) => m.operations);
+
+const BY_NAME = new Map<string, AnyOperation>();
+for (const op of OPERATIONS) {
+  for (const name of [op.name, ...(op.aliases ?? [])]) {
+    if (BY_NAME.has(name)) throw new Error(`operation ${name} is registered twice`);
+    BY_NAME.set(name, op);
+  }
+}
+
+/** The operation of a name or alias, if there is one. */
+export function operationNamed(name: string): AnyOperation | undefined {
+  return BY_NAME.get(name);
+}
+
+export function moduleNamed(name: string): AnyModule | undefined {
+  return MODULES.find((m) => m.name === name);
+}
+
+/** Every capability an agent token may hold: one per operation (several may share one). */
+export const CAPABILITIES: readonly string[] = [...new Set(OPERATIONS.map((o) => o.capability))];
+
+/** Every module's own migrations, for the store's one name order. */
+export const MODULE_MIGRATIONS: Readonly<Record<string, Migration>> = Object.assign(
+  {},
+  ...MODULES.map((m) => m.migrations ?? {}),
+);
+
+/** Facets that are bigint quantities, whichever module declares them. */
+export const QUANTITY_FACETS: ReadonlySet<string> = new Set(MODULES.flatMap((m) => m.quantityFacets ?? []));
