@@ -1,10 +1,19 @@
 import type { Intent } from '../core/intent.ts';
-import type { CatalogEntry, Condition, Operation } from './catalog.ts';
+import type { CatalogEntry, Condition, ListedFacetValue, Operation } from './catalog-types.ts';
 import type { MonitorSignals } from './signals.ts';
 
+function listed(values: readonly ListedFacetValue[], value: unknown): boolean {
+  if (typeof value === 'string') {
+    const lower = value.toLowerCase();
+    return values.some((v) => typeof v === 'string' && v.toLowerCase() === lower);
+  }
+  return typeof value === 'number' && values.includes(value);
+}
+
 /**
- * Whether one condition holds for the intent. A condition on a field the intent does not carry
- * (no `nostr` / `evm` block) holds: an unknown kind or selector is assumed to be the risky one.
+ * Whether one condition holds for the intent. A facet condition on a facet the intent does not
+ * carry at all holds (an unknown value is assumed to be the risky one); on a facet that is present
+ * but null, it does not (the request has none).
  */
 export function conditionHolds(
   condition: Condition,
@@ -14,16 +23,16 @@ export function conditionHolds(
   switch (condition.type) {
     case 'amount-positive':
       return intent.amount > 0n;
+    case 'amount-below':
+      return intent.amount < condition.than;
+    case 'amount-above':
+      return intent.amount > condition.than;
     case 'has-destination':
       return intent.destinations.length > 0;
-    case 'nostr-kind': {
-      const kind = intent.facets.kind;
-      return typeof kind !== 'number' || condition.kinds.includes(kind);
-    }
-    case 'evm-selector': {
-      if (!('function' in intent.facets)) return true;
-      const selector = intent.facets.function;
-      return typeof selector === 'string' && condition.selectors.includes(selector.toLowerCase());
+    case 'facet-in': {
+      if (!Object.hasOwn(intent.facets, condition.facet)) return true;
+      const value = intent.facets[condition.facet];
+      return value !== null && listed(condition.values, value);
     }
     case 'signal':
       return signals?.[condition.signal] === true;

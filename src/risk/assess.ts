@@ -1,9 +1,9 @@
 import type { Intent } from '../core/intent.ts';
 import type { AssessedRisk, RiskAssessment, RiskTolerance } from '../core/risk.ts';
 import { saferAlternative } from './alternative.ts';
-import { amountBump, TARGETED_SEVERITY } from './amount.ts';
+import { amountBump, amountScale, TARGETED_SEVERITY } from './amount.ts';
 import { entryApplies } from './applies.ts';
-import { type CatalogEntry, RISK_CATALOG } from './catalog.ts';
+import type { CatalogEntry, RiskCatalog } from './catalog-types.ts';
 import { priorityOf, raiseLikelihood, riskScore } from './score.ts';
 import { type LikelihoodBump, type MonitorSignals, signalBumps } from './signals.ts';
 import { toleranceThreshold } from './tolerance.ts';
@@ -13,6 +13,8 @@ export { toleranceFromPolicy } from './tolerance.ts';
 
 export interface RiskContext {
   tolerance: RiskTolerance;
+  /** The assembled catalog: rows, pricing and alternatives (src/protocols/risk-catalog.ts). */
+  catalog: RiskCatalog;
   signals?: MonitorSignals | undefined;
 }
 
@@ -23,7 +25,7 @@ function assessEntry(
 ): AssessedRisk {
   const bumps: LikelihoodBump[] = [];
   if (amount !== null && entry.severity >= TARGETED_SEVERITY) bumps.push(amount);
-  bumps.push(...signalBumps(entry.id, signals));
+  bumps.push(...signalBumps(entry.raisedBy, signals));
   const steps = bumps.reduce((sum, b) => sum + b.steps, 0);
   const likelihood = raiseLikelihood(entry.likelihood, steps);
   const adjustments = bumps.map((b) => b.reason);
@@ -45,17 +47,18 @@ function assessEntry(
 }
 
 /**
- * Scores an intent against the catalog: every risk that applies to the operation, its likelihood
- * raised by the amount (targeted risks) and the monitors' signals, its score severity × likelihood.
- * The assessment's score is the highest of them; it is within tolerance when score ≤ threshold.
- * Recommendations are the mitigations of the high and critical risks, highest score first, once each.
- * Pure: the same intent and context always give the same assessment.
+ * Scores an intent against the catalog it is given: every risk that applies to the operation, its
+ * likelihood raised by the amount (targeted risks) and the monitors' signals, its score severity ×
+ * likelihood. The assessment's score is the highest of them; it is within tolerance when score ≤
+ * threshold. Recommendations are the mitigations of the high and critical risks, highest score first,
+ * once each. Pure: the same intent, catalog and context always give the same assessment.
  */
 export function assessRisk(intent: Intent, context: RiskContext): RiskAssessment {
   const threshold = toleranceThreshold(context.tolerance);
-  const signals = context.signals;
-  const amount = amountBump(intent);
-  const risks = RISK_CATALOG.map((entry, index) => ({ entry, index }))
+  const { catalog, signals } = context;
+  const amount = amountBump(intent, amountScale(catalog, intent));
+  const risks = catalog.entries
+    .map((entry, index) => ({ entry, index }))
     .filter(({ entry }) => entryApplies(entry, intent, signals))
     .map(({ entry, index }) => ({ risk: assessEntry(entry, amount, signals), index }))
     .sort((a, b) => b.risk.score - a.risk.score || a.index - b.index)
@@ -78,6 +81,6 @@ export function assessRisk(intent: Intent, context: RiskContext): RiskAssessment
     withinTolerance: score <= threshold,
     risks,
     recommendations,
-    alternative: saferAlternative(intent),
+    alternative: saferAlternative(catalog, intent),
   };
 }

@@ -1,4 +1,7 @@
-/** risk/: the severity × likelihood catalog, scoring, assessment and risk-acceptance records. Pure. */
+/**
+ * risk/: scoring, assessment and risk-acceptance records over the catalog rows the protocol modules
+ * supply (assembled in src/protocols/risk-catalog.ts). Pure; names no protocol.
+ */
 export {
   type RiskAcceptanceInput,
   type RiskAcceptanceRecord,
@@ -6,20 +9,27 @@ export {
   riskAcceptanceBytes,
   riskAcceptanceJson,
 } from './acceptance.ts';
-export { LIGHTNING_MAX_SAT, ONCHAIN_MIN_SAT, saferAlternative } from './alternative.ts';
-export { amountBump, SAT_THRESHOLDS, WEI_THRESHOLDS } from './amount.ts';
+export { saferAlternative } from './alternative.ts';
+export { amountBump, amountScale } from './amount.ts';
 export { entryApplies } from './applies.ts';
 export { assessRisk, type RiskContext } from './assess.ts';
 export {
-  APPROVAL_SELECTORS,
+  ALL_PROTOCOLS,
+  type AlternativeRule,
+  AMOUNT,
+  type AmountScale,
+  buildCatalog,
   type CatalogEntry,
   type Condition,
   catalogEntry,
-  DM_KINDS,
-  IDENTITY_REDIRECTION_KINDS,
+  DESTINATION,
+  facetIn,
   type Operation,
-  RISK_CATALOG,
+  type ProtocolRisks,
+  type RiskCatalog,
+  type SignalRule,
 } from './catalog.ts';
+export { describeCondition, describeEntry, describeOperation, describeSignalRule } from './describe.ts';
 export { priorityOf, riskScore } from './score.ts';
-export type { MonitorSignals } from './signals.ts';
+export { HIGH_FEES, type MonitorSignals, RECENT_FAILURES } from './signals.ts';
 export { DEFAULT_TOLERANCE, toleranceFromPolicy, toleranceThreshold } from './tolerance.ts';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isWardenError } from '../../src/core/errors.ts';
+import { RISK_CATALOG } from '../../src/protocols/risk-catalog.ts';
 import {
   type RiskAcceptanceInput,
   riskAcceptance,
@@ -14,7 +15,7 @@ const at = new Date('2025-03-01T12:00:00.000Z');
 const input = (over: Partial<RiskAcceptanceInput> = {}): RiskAcceptanceInput => ({
   operator: 'alice',
   reason: 'supplier invoice, confirmed by phone',
-  assessment: assessRisk(lightningPay(150_000_000n), { tolerance: 'medium' }),
+  assessment: assessRisk(lightningPay(150_000_000n), { tolerance: 'medium', catalog: RISK_CATALOG }),
   operationId: 'op_01HZX',
   at,
   ...over,

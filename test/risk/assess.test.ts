@@ -3,14 +3,20 @@ import { test } from 'node:test';
 import { isWardenError } from '../../src/core/errors.ts';
 import type { Intent } from '../../src/core/intent.ts';
 import { type RiskTolerance, TOLERANCE_THRESHOLDS } from '../../src/core/risk.ts';
+import { DM_KINDS, IDENTITY_REDIRECTION_KINDS } from '../../src/protocols/nostr/risks.ts';
+import { riskCatalogEntry as catalogEntry, RISK_CATALOG } from '../../src/protocols/risk-catalog.ts';
 import { assessRisk, type MonitorSignals, toleranceFromPolicy } from '../../src/risk/assess.ts';
-import { catalogEntry, DM_KINDS, IDENTITY_REDIRECTION_KINDS } from '../../src/risk/catalog.ts';
 import { priorityOf, riskScore } from '../../src/risk/score.ts';
 import { toleranceThreshold } from '../../src/risk/tolerance.ts';
-import { bitcoinSend, evmCall, evmSend, lightningPay, nostrSign } from './intents.ts';
+import { bitcoinSend, evmCall, evmCallUnknownFunction, evmSend, lightningPay, nostrSign } from './intents.ts';
 
 const assess = (intent: Intent, tolerance: RiskTolerance = 'medium', signals?: MonitorSignals) =>
-  assessRisk(intent, signals === undefined ? { tolerance } : { tolerance, signals });
+  assessRisk(
+    intent,
+    signals === undefined
+      ? { tolerance, catalog: RISK_CATALOG }
+      : { tolerance, catalog: RISK_CATALOG, signals },
+  );
 const risk = (intent: Intent, id: string, signals?: MonitorSignals) => {
   const r = assess(intent, 'medium', signals).risks.find((x) => x.id === id);
   assert.ok(r, `${id} does not apply`);
@@ -212,8 +218,9 @@ test('evm: approvals are critical, other calls are reviewed, plain sends carry n
   assert.ok(!transfer.includes('evm.token-approval'));
   assert.ok(!ids(evmSend(1n)).includes('evm.contract-call'));
   // a call whose selector is unknown to the intent is assumed to be an approval
-  const { evm: _evm, ...noEvm } = evmCall(null);
-  assert.ok(ids(noEvm).includes('evm.token-approval'));
+  assert.ok(ids(evmCallUnknownFunction()).includes('evm.token-approval'));
+  // a call whose intent says it calls no function (null) is not
+  assert.ok(!ids(evmCall(null)).includes('evm.token-approval'));
   // a zero-value send risks no wrong-address loss
   assert.ok(!ids(evmSend(0n)).includes('evm.wrong-address'));
   assert.ok(ids(evmSend(1n)).includes('evm.wrong-address'));

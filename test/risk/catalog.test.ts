@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { toFunctionSelector } from 'viem';
+import { APPROVAL_SELECTORS } from '../../src/protocols/evm/risks.ts';
+import { DM_KINDS, IDENTITY_REDIRECTION_KINDS } from '../../src/protocols/nostr/risks.ts';
+import { riskCatalogEntry as catalogEntry, RISK_CATALOG } from '../../src/protocols/risk-catalog.ts';
 import { assessRisk } from '../../src/risk/assess.ts';
-import {
-  APPROVAL_SELECTORS,
-  type CatalogEntry,
-  catalogEntry,
-  DM_KINDS,
-  IDENTITY_REDIRECTION_KINDS,
-  RISK_CATALOG,
-} from '../../src/risk/catalog.ts';
+import type { CatalogEntry } from '../../src/risk/catalog.ts';
 import { bitcoinSend, evmCall, evmSend, lightningPay, nostrSign } from './intents.ts';
 
 /**
@@ -341,11 +337,11 @@ test('every row of the guideline tables is in the catalog with its numbers', () 
 
 test('only Warden rows are outside the guideline tables, and they are marked so', () => {
   const specIds = new Set(SPEC.map((r) => r.id));
-  const extra = RISK_CATALOG.filter((e) => !specIds.has(e.id));
+  const extra = RISK_CATALOG.entries.filter((e) => !specIds.has(e.id));
   assert.ok(extra.length > 0);
   for (const e of extra)
     assert.equal(e.source, 'warden', `${e.id} is not in the guideline and not marked warden`);
-  const evm = RISK_CATALOG.filter((e) => e.protocol === 'evm').map((e) => e.id);
+  const evm = RISK_CATALOG.entries.filter((e) => e.protocol === 'evm').map((e) => e.id);
   for (const id of [
     'evm.wrong-address',
     'evm.wrong-chain-replay',
@@ -374,16 +370,17 @@ test('rows found in two places with different numbers keep both facts', () => {
 });
 
 test('catalog is well formed: unique ids, levels 1..4, frozen', () => {
-  const ids = RISK_CATALOG.map((e) => e.id);
+  const ids = RISK_CATALOG.entries.map((e) => e.id);
   assert.equal(new Set(ids).size, ids.length);
-  for (const e of RISK_CATALOG) {
+  for (const e of RISK_CATALOG.entries) {
     assert.ok([1, 2, 3, 4].includes(e.severity), e.id);
     assert.ok([1, 2, 3, 4].includes(e.likelihood), e.id);
     assert.ok(e.mitigation.length > 0, e.id);
     assert.ok(e.appliesTo.length > 0, e.id);
   }
   assert.ok(Object.isFrozen(RISK_CATALOG));
-  const first = RISK_CATALOG[0] as CatalogEntry;
+  assert.ok(Object.isFrozen(RISK_CATALOG.entries));
+  const first = RISK_CATALOG.entries[0] as CatalogEntry;
   assert.ok(Object.isFrozen(first));
   assert.throws(() => {
     (first as { severity: number }).severity = 1;
@@ -400,9 +397,10 @@ test('every catalog row applies to some operation Warden performs', () => {
   ];
   const seen = new Set<string>();
   for (const { intent, signals } of samples) {
-    for (const r of assessRisk(intent, { tolerance: 'medium', signals }).risks) seen.add(r.id);
+    for (const r of assessRisk(intent, { tolerance: 'medium', catalog: RISK_CATALOG, signals }).risks)
+      seen.add(r.id);
   }
-  for (const e of RISK_CATALOG) assert.ok(seen.has(e.id), `${e.id} never applies`);
+  for (const e of RISK_CATALOG.entries) assert.ok(seen.has(e.id), `${e.id} never applies`);
 });
 
 test('approval selectors are the real function selectors', () => {

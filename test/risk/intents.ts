@@ -1,6 +1,10 @@
 import type { Intent } from '../../src/core/intent.ts';
 
-/** Valid Intents for the risk tests, one builder per protocol/action. */
+/**
+ * Valid Intents for the risk tests, one builder per protocol/action, with the facets their modules
+ * declare (Nostr `kind`; EVM `chain_id`, `contract`, `function`, `max_fee_per_gas`). Bitcoin and
+ * Lightning have no module yet, hence no facets.
+ */
 const DIGEST = 'ab'.repeat(32);
 
 export function bitcoinSend(amount: bigint, extra: Partial<Intent> = {}): Intent {
@@ -12,8 +16,11 @@ export function bitcoinSend(amount: bigint, extra: Partial<Intent> = {}): Intent
     amount,
     destinations: ['bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq'],
     maxFee: 5_000n,
+    feeAsset: 'btc',
     payloadDigest: DIGEST,
     idempotencyKey: null,
+    facets: {},
+    detail: {},
     ...extra,
   };
 }
@@ -27,12 +34,16 @@ export function lightningPay(amount: bigint, extra: Partial<Intent> = {}): Inten
     amount,
     destinations: ['02'.padEnd(66, '1')],
     maxFee: 100n,
+    feeAsset: 'btc',
     payloadDigest: DIGEST,
     idempotencyKey: null,
+    facets: {},
+    detail: {},
     ...extra,
   };
 }
 
+/** A signature of an event of `kind`; `undefined`: the intent does not carry the kind at all. */
 export function nostrSign(kind: number | undefined, extra: Partial<Intent> = {}): Intent {
   return {
     protocol: 'nostr',
@@ -42,9 +53,11 @@ export function nostrSign(kind: number | undefined, extra: Partial<Intent> = {})
     amount: 0n,
     destinations: [],
     maxFee: 0n,
+    feeAsset: 'nostr:event',
     payloadDigest: DIGEST,
     idempotencyKey: null,
-    ...(kind === undefined ? {} : { nostr: { kind, tagCount: 0, contentLength: 10 } }),
+    facets: kind === undefined ? {} : { kind },
+    detail: {},
     ...extra,
   };
 }
@@ -61,22 +74,19 @@ export function evmSend(amount: bigint, extra: Partial<Intent> = {}): Intent {
     amount,
     destinations: [TO],
     maxFee: 21_000n * 30_000_000_000n,
+    feeAsset: 'evm:1',
     payloadDigest: DIGEST,
     idempotencyKey: null,
-    evm: {
-      chainId: 1,
-      to: TO,
-      contract: null,
-      functionSelector: null,
-      maxFeePerGas: 30_000_000_000n,
-      maxPriorityFeePerGas: 1_000_000_000n,
-      gasLimit: 21_000n,
-    },
+    facets: { chain_id: 1, contract: null, function: null, max_fee_per_gas: 30_000_000_000n },
+    detail: {},
     ...extra,
   };
 }
 
-/** A token contract call (asset `evm:1:<contract>`), amount in token base units. */
+/**
+ * A token contract call (asset `evm:1:<contract>`, gas paid in wei), amount in token base units. The
+ * selector is put in the `function` facet as given (its module writes it in lower case).
+ */
 export function evmCall(selector: string | null, amount = 0n, extra: Partial<Intent> = {}): Intent {
   return {
     protocol: 'evm',
@@ -86,17 +96,18 @@ export function evmCall(selector: string | null, amount = 0n, extra: Partial<Int
     amount,
     destinations: [TO],
     maxFee: 100_000n * 30_000_000_000n,
+    feeAsset: 'evm:1',
     payloadDigest: DIGEST,
     idempotencyKey: null,
-    evm: {
-      chainId: 1,
-      to: TOKEN,
-      contract: TOKEN,
-      functionSelector: selector,
-      maxFeePerGas: 30_000_000_000n,
-      maxPriorityFeePerGas: 1_000_000_000n,
-      gasLimit: 100_000n,
-    },
+    facets: { chain_id: 1, contract: TOKEN, function: selector, max_fee_per_gas: 30_000_000_000n },
+    detail: {},
     ...extra,
   };
+}
+
+/** A token contract call whose intent does not carry the function facet at all. */
+export function evmCallUnknownFunction(amount = 0n, extra: Partial<Intent> = {}): Intent {
+  const intent = evmCall(null, amount, extra);
+  const { function: _function, ...facets } = intent.facets;
+  return { ...intent, facets };
 }

@@ -4,13 +4,10 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import type { Intent } from '../../src/core/intent.ts';
 import { type RiskTolerance, TOLERANCE_THRESHOLDS } from '../../src/core/risk.ts';
+import { APPROVAL_SELECTORS } from '../../src/protocols/evm/risks.ts';
+import { DM_KINDS, IDENTITY_REDIRECTION_KINDS } from '../../src/protocols/nostr/risks.ts';
+import { riskCatalogEntry as catalogEntry, RISK_CATALOG } from '../../src/protocols/risk-catalog.ts';
 import { assessRisk, type MonitorSignals } from '../../src/risk/assess.ts';
-import {
-  APPROVAL_SELECTORS,
-  catalogEntry,
-  DM_KINDS,
-  IDENTITY_REDIRECTION_KINDS,
-} from '../../src/risk/catalog.ts';
 import { priorityOf } from '../../src/risk/score.ts';
 import { bitcoinSend, evmCall, evmSend, lightningPay, nostrSign } from './intents.ts';
 
@@ -72,7 +69,7 @@ const intentArb: fc.Arbitrary<(amount: bigint) => Intent> = fc.oneof(
 test('property: score is the max of severity × likelihood, in 1..16, priority and tolerance consistent', () => {
   fc.assert(
     fc.property(intentArb, amountArb, toleranceArb, signalsArb, (make, amount, tolerance, signals) => {
-      const a = assessRisk(make(amount), { tolerance, signals });
+      const a = assessRisk(make(amount), { tolerance, catalog: RISK_CATALOG, signals });
       assert.ok(a.risks.length > 0);
       for (const r of a.risks) {
         const entry = catalogEntry(r.id);
@@ -99,8 +96,8 @@ test('property: a larger amount never lowers the score nor any likelihood', () =
   fc.assert(
     fc.property(intentArb, amountArb, amountArb, signalsArb, (make, x, y, signals) => {
       const [lo, hi] = x <= y ? [x, y] : [y, x];
-      const small = assessRisk(make(lo), { tolerance: 'medium', signals });
-      const large = assessRisk(make(hi), { tolerance: 'medium', signals });
+      const small = assessRisk(make(lo), { tolerance: 'medium', catalog: RISK_CATALOG, signals });
+      const large = assessRisk(make(hi), { tolerance: 'medium', catalog: RISK_CATALOG, signals });
       assert.ok(small.score <= large.score, `${lo} → ${small.score}, ${hi} → ${large.score}`);
       for (const r of small.risks) {
         const same = large.risks.find((s) => s.id === r.id);
@@ -116,10 +113,14 @@ test('property: never throws, deterministic, and the tolerance changes only the 
   fc.assert(
     fc.property(intentArb, amountArb, toleranceArb, signalsArb, (make, amount, tolerance, signals) => {
       const intent = make(amount);
-      const first = assessRisk(intent, { tolerance, signals });
-      const again = assessRisk(structuredClone(intent), { tolerance, signals: structuredClone(signals) });
+      const first = assessRisk(intent, { tolerance, catalog: RISK_CATALOG, signals });
+      const again = assessRisk(structuredClone(intent), {
+        tolerance,
+        catalog: RISK_CATALOG,
+        signals: structuredClone(signals),
+      });
       assert.deepEqual(again, first);
-      const other = assessRisk(intent, { tolerance: 'high', signals });
+      const other = assessRisk(intent, { tolerance: 'high', catalog: RISK_CATALOG, signals });
       assert.deepEqual(
         { ...other, tolerance, threshold: first.threshold, withinTolerance: first.withinTolerance },
         first,
@@ -132,7 +133,7 @@ test('property: never throws, deterministic, and the tolerance changes only the 
 test('property: recommendations are the unique mitigations of high and critical risks, by score', () => {
   fc.assert(
     fc.property(intentArb, amountArb, signalsArb, (make, amount, signals) => {
-      const a = assessRisk(make(amount), { tolerance: 'medium', signals });
+      const a = assessRisk(make(amount), { tolerance: 'medium', catalog: RISK_CATALOG, signals });
       const wanted = a.risks.filter((r) => r.score >= 6).map((r) => r.mitigation);
       assert.deepEqual(a.recommendations, [...new Set(wanted)]);
       const scores = a.risks.map((r) => r.score);

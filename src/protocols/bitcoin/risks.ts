@@ -1,0 +1,207 @@
+/**
+ * Bitcoin's risk catalog rows (guideline 003: its rows of the category tables and the Bitcoin risk
+ * matrix), its monitor signals, how its amounts are priced, and its safer alternative. Numbers and
+ * the reading of the guideline's words: src/risk/catalog.ts; the matrix's "Very rare" (reorg at 6
+ * confirmations) is read as 1, the scale having nothing below Rare. Bitcoin has no operation yet;
+ * its rows apply to `bitcoin` `send` once it has.
+ */
+import {
+  AMOUNT,
+  type AmountScale,
+  type CatalogEntry,
+  DESTINATION,
+  HIGH_FEES,
+  type Operation,
+  type ProtocolRisks,
+  RECENT_FAILURES,
+  type SignalRule,
+} from '../../risk/index.ts';
+
+const PROTOCOL = 'bitcoin';
+
+/** Amounts are sat: > 10,000,000 sat (0.1 BTC) +1 · > 100,000,000 sat (1 BTC) +2, whatever the asset. */
+export const SAT_THRESHOLDS = { plusOne: 10_000_000n, plusTwo: 100_000_000n } as const;
+export const SAT_SCALE: AmountScale = {
+  unit: 'sat',
+  ...SAT_THRESHOLDS,
+  oneLabel: '0.1 BTC',
+  twoLabel: '1 BTC',
+};
+
+/** On-chain payments below this many sat are better made over Lightning (guideline 003). */
+export const ONCHAIN_MIN_SAT = 10_000n;
+
+/**
+ * `mempoolCongested`: the guideline's alert at more than 100,000 mempool transactions.
+ * `spendsUnconfirmed` (a condition, not a bump): the bitcoin backend's coin selection spends
+ * unconfirmed (0-conf) outputs; it makes `btc.double-spend-0conf` apply.
+ */
+export const MEMPOOL_CONGESTED: SignalRule = {
+  signal: 'mempoolCongested',
+  tiers: [{ test: { type: 'true' }, steps: 1, reason: 'monitor: mempool congested, likelihood +1' }],
+};
+export const SPENDS_UNCONFIRMED = 'spendsUnconfirmed';
+
+const SEND: Operation = { protocol: PROTOCOL, actions: ['send'] };
+const PAYMENT: Operation = { protocol: PROTOCOL, actions: ['send'], when: [AMOUNT] };
+
+export const BITCOIN_ROWS: readonly CatalogEntry[] = [
+  // ── Financial (guideline table 1) ───────────────────────────────────────────────────────────────
+  {
+    id: 'btc.wrong-address',
+    name: 'Transaction to wrong address',
+    category: 'financial',
+    protocol: PROTOCOL,
+    severity: 4, // Critical
+    likelihood: 1, // Low
+    mitigation:
+      'Verify the address via multiple sources; allowlist destinations; send a small test payment first',
+    source: 'guideline:financial',
+    appliesTo: [{ protocol: PROTOCOL, actions: ['send'], when: [AMOUNT, DESTINATION] }],
+  },
+  {
+    id: 'btc.fee-overpayment',
+    name: 'Overpaying fees',
+    category: 'financial',
+    protocol: PROTOCOL,
+    severity: 2, // Medium
+    likelihood: 2, // Medium
+    mitigation:
+      'Cap the fee rate and the total fee; estimate from the current mempool; bump with RBF instead of overbidding',
+    source: 'guideline:financial',
+    appliesTo: [SEND],
+    raisedBy: [HIGH_FEES, MEMPOOL_CONGESTED],
+  },
+
+  // ── Operational (guideline table 2) ─────────────────────────────────────────────────────────────
+  {
+    id: 'btc.node-sync-failure',
+    name: 'Node sync failure',
+    category: 'operational',
+    protocol: PROTOCOL,
+    severity: 2, // Medium
+    likelihood: 1, // Low
+    mitigation: 'Check the node is synced before building or broadcasting; keep a fallback backend',
+    source: 'guideline:operational',
+    appliesTo: [SEND],
+    raisedBy: [RECENT_FAILURES],
+  },
+  {
+    id: 'btc.api-rate-limit',
+    name: 'API rate limiting',
+    category: 'operational',
+    protocol: PROTOCOL,
+    severity: 1, // Low
+    likelihood: 2, // Medium
+    mitigation: 'Back off and retry; run an own node or keep a second provider',
+    source: 'guideline:operational',
+    appliesTo: [SEND],
+    raisedBy: [RECENT_FAILURES],
+  },
+
+  // ── Security (guideline table 3) ────────────────────────────────────────────────────────────────
+  {
+    id: 'btc.seed-exposure',
+    name: 'Seed phrase exposure',
+    category: 'security',
+    protocol: PROTOCOL,
+    severity: 4, // Critical
+    likelihood: 1, // Low
+    mitigation: 'Keep the seed sealed in the vault; never export it; encrypted offline backup only',
+    source: 'guideline:security',
+    appliesTo: [{ protocol: PROTOCOL }],
+  },
+
+  // ── Bitcoin risk matrix ─────────────────────────────────────────────────────────────────────────
+  {
+    // Warden only sends; its own 0-conf exposure is spending unconfirmed outputs (if the parent is
+    // double-spent, this payment vanishes). The bitcoin backend reports it as a signal.
+    id: 'btc.double-spend-0conf',
+    name: 'Double-spend (0-conf)',
+    category: 'financial',
+    protocol: PROTOCOL,
+    severity: 3, // High
+    likelihood: 3, // Possible
+    mitigation: 'Wait for confirmations',
+    source: 'guideline:bitcoin-matrix',
+    appliesTo: [
+      { protocol: PROTOCOL, actions: ['send'], when: [{ type: 'signal', signal: SPENDS_UNCONFIRMED }] },
+    ],
+    raisedBy: [MEMPOOL_CONGESTED],
+  },
+  {
+    id: 'btc.fee-sniping',
+    name: 'Fee sniping',
+    category: 'financial',
+    protocol: PROTOCOL,
+    severity: 2, // Medium
+    likelihood: 1, // Rare
+    mitigation: 'Use sequence locks',
+    source: 'guideline:bitcoin-matrix',
+    appliesTo: [SEND],
+  },
+  {
+    id: 'btc.address-reuse',
+    name: 'Address reuse',
+    category: 'privacy',
+    protocol: PROTOCOL,
+    severity: 2, // Medium
+    likelihood: 3, // Possible
+    mitigation: 'HD wallet, new address per tx',
+    source: 'guideline:bitcoin-matrix',
+    appliesTo: [SEND],
+  },
+  {
+    id: 'btc.utxo-dust',
+    name: 'UTXO dust',
+    category: 'financial',
+    protocol: PROTOCOL,
+    severity: 1, // Low
+    likelihood: 4, // Likely
+    mitigation: 'Consolidate during low fees',
+    source: 'guideline:bitcoin-matrix',
+    appliesTo: [SEND],
+    raisedBy: [HIGH_FEES],
+  },
+  {
+    id: 'btc.reorg-1conf',
+    name: 'Reorg (1-conf)',
+    category: 'financial',
+    protocol: PROTOCOL,
+    severity: 3, // High
+    likelihood: 1, // Rare
+    mitigation: 'Wait for 2-3 confirmations',
+    source: 'guideline:bitcoin-matrix',
+    appliesTo: [PAYMENT],
+  },
+  {
+    id: 'btc.reorg-6conf',
+    name: 'Reorg (6-conf)',
+    category: 'financial',
+    protocol: PROTOCOL,
+    severity: 4, // Critical
+    likelihood: 1, // Very rare → 1 (nothing below Rare on the scale)
+    mitigation: 'Accept 6-conf as final',
+    source: 'guideline:bitcoin-matrix',
+    appliesTo: [PAYMENT],
+  },
+];
+
+export const BITCOIN_RISKS: ProtocolRisks = {
+  protocol: PROTOCOL,
+  rows: BITCOIN_ROWS,
+  amountScale: () => SAT_SCALE,
+  alternatives: [
+    {
+      operation: {
+        protocol: PROTOCOL,
+        actions: ['send'],
+        when: [{ type: 'amount-below', than: ONCHAIN_MIN_SAT }],
+      },
+      alternative: {
+        protocol: 'lightning',
+        reason: `amount below ${ONCHAIN_MIN_SAT} sat is too small for an efficient on-chain transaction: use Lightning for micropayments`,
+      },
+    },
+  ],
+};
