@@ -10,6 +10,7 @@ import { toJsonValue } from '../core/json.ts';
 import { actorOf, type Principal } from '../core/principal.ts';
 import { evaluate, type Policy, snapshotHorizon } from '../policy/index.ts';
 import type { AnyOperation, ExecutionOutcome } from '../protocols/operation.ts';
+import { RISK_CATALOG } from '../protocols/risk-catalog.ts';
 import { assessRisk, toleranceFromPolicy } from '../risk/index.ts';
 import type { RequestTable } from '../store/schema.ts';
 import type { Db } from '../store/store.ts';
@@ -69,7 +70,10 @@ export function assessAndEvaluate(
   snapshotFor: (since: Date, now: Date) => Promise<Awaited<ReturnType<typeof loadSnapshot>>>,
   now: Date,
 ): Promise<Decision> {
-  const risk = assessRisk(intent, { tolerance: toleranceFromPolicy(policy.risk?.tolerance) });
+  const risk = assessRisk(intent, {
+    tolerance: toleranceFromPolicy(policy.risk?.tolerance),
+    catalog: RISK_CATALOG,
+  });
   return snapshotFor(snapshotHorizon(policy, now), now).then((snapshot) =>
     evaluate(intent, risk, snapshot, policy, now),
   );

@@ -102,7 +102,7 @@ describe('hostile input: a 4xx with a code, never a 5xx, never a signature', asy
         JSON.parse('{"kind":1,"content":"","__proto__":{"admin":true}}'),
         'INVALID_REQUEST',
       ],
-      ['bad idempotency key', { kind: 1, content: '', idempotencyKey: 'x' }, 'INVALID_REQUEST'],
+      ['bad idempotency key', { kind: 1, content: '', idempotencyKey: 'x y' }, 'INVALID_REQUEST'],
     ];
     for (const [label, body, code] of cases)
       assertClientError(await g.call('POST', '/v1/nostr/sign', { token, body }), label, code);

@@ -101,7 +101,7 @@ describe('bounded storage for refused requests', () => {
     assert.equal(last.body.error.code, 'REQUEST_NOT_PENDING');
     const audit = await g.warden.showAudit({ identity: 'alice', limit: 1_000 });
     const flags = audit
-      .filter((r) => r.action === 'nostr.sign')
+      .filter((r) => r.action === 'nostr.sign_event')
       .map((r) => (r.details as { acceptable?: boolean }).acceptable);
     assert.equal(flags.filter((f) => f === true).length, MAX_ACCEPTABLE_DENIALS);
     assert.equal(flags.filter((f) => f === false).length, 1);

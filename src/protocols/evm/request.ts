@@ -1,6 +1,7 @@
 import { isAddress } from 'viem';
 import { type ErrorDetails, WardenError } from '../../core/errors.ts';
 import {
+  BASE_UNITS_PATTERN,
   IDEMPOTENCY_KEY_SCHEMA,
   MAX_BASE_UNITS,
   optionalIdempotencyKey,

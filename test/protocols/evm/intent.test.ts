@@ -26,14 +26,14 @@ test('evmSendIntent builds the normalized Intent of a native send', () => {
     maxFee: 21_000n * 2_000_000_000n,
     payloadDigest: DIGEST,
     idempotencyKey: 'key-1',
-    evm: {
+    feeAsset: 'evm:42161',
+    facets: { chain_id: 42161, contract: null, function: null, max_fee_per_gas: 2_000_000_000n },
+    detail: {
       chainId: 42161,
       to: '0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed',
-      contract: null,
-      functionSelector: null,
-      maxFeePerGas: 2_000_000_000n,
-      maxPriorityFeePerGas: 1_000_000n,
-      gasLimit: 21_000n,
+      maxFeePerGas: '2000000000',
+      maxPriorityFeePerGas: '1000000',
+      gasLimit: '21000',
     },
   });
   assert.equal(evmSendIntent('alice', request, fees, DIGEST, null).idempotencyKey, null);
