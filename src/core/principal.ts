@@ -2,9 +2,11 @@
 export type Role = 'agent' | 'operator' | 'admin' | 'viewer';
 export const ROLES: readonly Role[] = ['agent', 'operator', 'admin', 'viewer'];
 
-/** What an agent token may do. Operators, admins and viewers act through their role. */
-export const CAPABILITIES = ['nostr:sign', 'evm:send'] as const;
-export type Capability = (typeof CAPABILITIES)[number];
+/**
+ * What an agent token may do (`nostr:sign`, `evm:send`): each operation of the registry names the
+ * one it needs (protocols/registry.ts lists them). Operators, admins and viewers act by role.
+ */
+export type Capability = string;
 
 export interface Principal {
   tokenId: string;
@@ -14,9 +16,30 @@ export interface Principal {
   identity: string | null;
   capabilities: readonly Capability[];
   expiresAt: Date;
+  /**
+   * How the principal appears in audit records and approvals when it is not a token: the local
+   * operator of the CLI (`cli:alice`), who holds the vault passphrase.
+   */
+  actor?: string;
 }
 
 /** How a principal appears in audit records and approvals. */
 export function actorOf(p: Principal): string {
-  return `${p.role}:${p.tokenId}`;
+  return p.actor ?? `${p.role}:${p.tokenId}`;
+}
+
+/**
+ * The principal of the CLI's local operator: whoever unsealed the vault with its passphrase. It
+ * goes through the same service methods and checks as a token, with an admin's reach.
+ */
+export function localOperator(actor: string, now: Date): Principal {
+  return {
+    tokenId: 'local',
+    label: actor,
+    role: 'admin',
+    identity: null,
+    capabilities: [],
+    expiresAt: new Date(now.getTime() + 24 * 60 * 60 * 1000),
+    actor,
+  };
 }

@@ -8,7 +8,7 @@ export type { KdfSettings } from '../keys/vault.ts';
 export type { IdentityView } from '../keys/view.ts';
 export { parseDuration } from '../policy/duration.ts';
 export { explainPolicy, POLICY_TEMPLATES, parsePolicy, policyJsonSchema } from '../policy/index.ts';
-export { OPERATIONS } from '../protocols/registry.ts';
+export { CAPABILITIES, OPERATIONS } from '../protocols/registry.ts';
 export { createTokenAudited, revokeTokenAudited, setPolicyAudited, tokens } from './admin.ts';
 export { Gateway, type GatewayOptions } from './gateway.ts';
 export { ledgerTotals } from './ledger.ts';

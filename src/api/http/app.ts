@@ -3,6 +3,7 @@ import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { asWardenError, WardenError } from '../../core/errors.ts';
+import { toJsonValue } from '../../core/json.ts';
 import type { Principal } from '../../core/principal.ts';
 import type { Gateway } from '../../gateway/gateway.ts';
 import { MAX_LIST_LIMIT, REQUEST_FILTERS, type RequestFilter } from '../../gateway/reads.ts';
@@ -101,7 +102,7 @@ export function createHttpApp(
 
   app.onError((err, c) => {
     const e = asWardenError(err);
-    if (e.code === 'INTERNAL') gateway.ctx.logger.error({ err }, 'internal error');
+    if (e.code === 'INTERNAL') gateway.logger.error({ err }, 'internal error');
     const status = httpStatusFor(e.code) as ContentfulStatusCode;
     if (e.code === 'RATE_LIMITED') c.header('Retry-After', String(e.details.retryAfterSeconds ?? 1));
     return c.json(errorBody(e.code, e.message, e.details), status);
@@ -124,7 +125,7 @@ export function createHttpApp(
   app.get('/v1/openapi.json', (c) => c.json(openApiDocument(gateway.operations.enabled())));
 
   app.use('/v1/*', async (c, next) => {
-    const principal = await gateway.authenticate(c.req.header('authorization'));
+    const principal = await gateway.access.authenticate(c.req.header('authorization'));
     c.set('principal', principal);
     await next();
   });
@@ -132,7 +133,7 @@ export function createHttpApp(
   const submitRoute = (path: string, operation: string) =>
     app.post(path, async (c) => {
       const { identity, rest } = splitIdentity(await readJson(c));
-      return requestResponse(c, await gateway.submit(c.get('principal'), operation, rest, identity));
+      return requestResponse(c, await gateway.requests.submit(c.get('principal'), operation, rest, identity));
     });
   // One route per enabled operation of the registry (and its older paths, kept as aliases).
   for (const op of gateway.operations.enabled()) {
@@ -150,7 +151,7 @@ export function createHttpApp(
     if (identity !== undefined && typeof identity !== 'string')
       throw new WardenError('INVALID_REQUEST', 'identity must be a string');
     return c.json(
-      await gateway.dryRun(c.get('principal'), operation, request, identity as string | undefined),
+      await gateway.requests.dryRun(c.get('principal'), operation, request, identity as string | undefined),
     );
   });
 
@@ -158,15 +159,15 @@ export function createHttpApp(
     const wait = Number(c.req.query('wait') ?? 0);
     if (!Number.isFinite(wait) || wait < 0 || wait > 60)
       throw new WardenError('INVALID_REQUEST', 'wait is 0 to 60 seconds');
-    const view = await gateway.getRequest(c.get('principal'), c.req.param('id'), wait);
+    const view = await gateway.requests.get(c.get('principal'), c.req.param('id'), wait);
     return c.json({ request: view });
   });
 
   app.get('/v1/approvals', async (c) =>
-    c.json({ approvals: await gateway.listApprovals(c.get('principal')) }),
+    c.json({ approvals: await gateway.approvals.list(c.get('principal')) }),
   );
   app.get('/v1/approvals/:id', async (c) =>
-    c.json({ approval: await gateway.showApproval(c.get('principal'), c.req.param('id')) }),
+    c.json({ approval: await gateway.approvals.show(c.get('principal'), c.req.param('id')) }),
   );
   app.get('/v1/requests', async (c) => {
     const status = c.req.query('status');
@@ -176,7 +177,7 @@ export function createHttpApp(
     if (limitText !== undefined && !/^[1-9][0-9]{0,3}$/.test(limitText))
       throw new WardenError('INVALID_REQUEST', `limit is 1 to ${MAX_LIST_LIMIT}`);
     const identity = c.req.query('identity');
-    const requests = await gateway.listRequests(c.get('principal'), {
+    const requests = await gateway.reads.requests(c.get('principal'), {
       ...(status === undefined ? {} : { status: status as RequestFilter }),
       ...(identity === undefined ? {} : { identity }),
       ...(limitText === undefined ? {} : { limit: Number(limitText) }),
@@ -186,7 +187,13 @@ export function createHttpApp(
   for (const verdict of ['approve', 'deny'] as const) {
     app.post(`/v1/approvals/:id/${verdict}`, async (c) => {
       const { reason, intentHash } = decisionBody(await readJson(c, true));
-      const view = await gateway.decide(c.get('principal'), c.req.param('id'), verdict, reason, intentHash);
+      const view = await gateway.approvals.decide(
+        c.get('principal'),
+        c.req.param('id'),
+        verdict,
+        reason,
+        intentHash,
+      );
       return c.json({ request: view });
     });
   }
@@ -196,20 +203,21 @@ export function createHttpApp(
     if (reason === null || reason.trim() === '')
       throw new WardenError('INVALID_REQUEST', 'a reason is required to accept a risk');
     return c.json({
-      request: await gateway.acceptRisk(c.get('principal'), c.req.param('id'), reason, intentHash),
+      request: await gateway.approvals.acceptRisk(c.get('principal'), c.req.param('id'), reason, intentHash),
     });
   });
 
-  app.get('/v1/identities', (c) => c.json({ identities: gateway.listIdentities(c.get('principal')) }));
+  app.get('/v1/identities', (c) => c.json({ identities: gateway.reads.identities(c.get('principal')) }));
   app.get('/v1/identities/:name', (c) =>
-    c.json({ identity: gateway.getIdentity(c.get('principal'), c.req.param('name')) }),
+    c.json({ identity: gateway.reads.identity(c.get('principal'), c.req.param('name')) }),
   );
   app.get('/v1/identities/:name/policy', async (c) =>
-    c.json(await gateway.getPolicy(c.get('principal'), c.req.param('name'))),
+    c.json(await gateway.reads.policy(c.get('principal'), c.req.param('name'))),
   );
-  app.get('/v1/ledger', async (c) =>
-    c.json(await gateway.ledger(c.get('principal'), c.req.query('identity'))),
-  );
+  app.get('/v1/ledger', async (c) => {
+    const { totals, entries } = await gateway.reads.ledger(c.get('principal'), c.req.query('identity'));
+    return c.json({ totals: toJsonValue(totals), entries });
+  });
 
   return app;
 }

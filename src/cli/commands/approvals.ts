@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { visibleJson, visibleText } from '../../core/display.ts';
 import { WardenError } from '../../core/errors.ts';
+import type { Principal } from '../../core/principal.ts';
 import {
   type Gateway,
   type HeldRequest,
@@ -10,6 +11,7 @@ import {
   type ReviewedRequest,
 } from '../../gateway/index.ts';
 import { cliGateway, withEvmRpcOption } from './evm-flags.ts';
+import { localOperator } from './local-operator.ts';
 import { parsePositiveInt, type Runner, withPassphraseFile, withUnsealedWarden } from './shared.ts';
 
 function age(seconds: number): string {
@@ -121,10 +123,15 @@ export function outcomeLine(h: HeldRequest): string {
 }
 
 /** Follows a request until the running server has executed it, or `seconds` have passed. */
-async function waitForServer(gateway: Gateway, requestId: string, seconds: number): Promise<HeldRequest> {
+async function waitForServer(
+  gateway: Gateway,
+  operator: Principal,
+  requestId: string,
+  seconds: number,
+): Promise<HeldRequest> {
   const deadline = Date.now() + seconds * 1000;
   for (;;) {
-    const view = await gateway.reads.held(await gateway.requestRow(requestId));
+    const view = await gateway.approvals.show(operator, requestId);
     const pending = view.status === 'executing' || (view.status === 'held' && view.state === 'ready');
     if (!pending || Date.now() >= deadline) return view;
     await sleep(250);
@@ -138,7 +145,7 @@ function registerShow(parent: Command, description: string, run: Runner): void {
     run(async (ctx) => {
       await withUnsealedWarden(ctx, show.opts().passphraseFile, async (w) => {
         const gateway = cliGateway(w);
-        const view = await gateway.reads.held(await gateway.requestRow(show.args[0]!));
+        const view = await gateway.approvals.show(localOperator(gateway, w), show.args[0]!);
         ctx.print(showLines(view), view);
       });
     }),
@@ -151,7 +158,8 @@ export function registerApprovalCommands(program: Command, run: Runner): void {
   list.action(
     run(async (ctx) => {
       await withUnsealedWarden(ctx, list.opts().passphraseFile, async (w) => {
-        const held = await cliGateway(w).reads.heldRequests();
+        const gateway = cliGateway(w);
+        const held = await gateway.approvals.list(localOperator(gateway, w));
         ctx.print(held.length === 0 ? 'no held requests' : requestTable('STATE', held, heldState), held);
       });
     }),
@@ -186,8 +194,9 @@ export function registerApprovalCommands(program: Command, run: Runner): void {
         await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
           const gateway = cliGateway(w, o.evmRpc);
           const id = cmd.args[0]!;
-          await gateway.approvals.decide(w.actor, id, verdict, o.reason ?? null, o.intentHash ?? null);
-          const view = await waitForServer(gateway, id, o.wait ?? 0);
+          const operator = localOperator(gateway, w);
+          await gateway.approvals.decide(operator, id, verdict, o.reason ?? null, o.intentHash ?? null);
+          const view = await waitForServer(gateway, operator, id, o.wait ?? 0);
           ctx.print(outcomeLine(view), view);
         });
       }),
@@ -215,8 +224,9 @@ export function registerApprovalCommands(program: Command, run: Runner): void {
       await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
         const gateway = cliGateway(w, o.evmRpc);
         const id = accept.args[0]!;
-        await gateway.approvals.acceptRisk(w.actor, id, o.reason, o.intentHash ?? null);
-        const view = await waitForServer(gateway, id, o.wait ?? 0);
+        const operator = localOperator(gateway, w);
+        await gateway.approvals.acceptRisk(operator, id, o.reason, o.intentHash ?? null);
+        const view = await waitForServer(gateway, operator, id, o.wait ?? 0);
         ctx.print(outcomeLine(view), view);
       });
     }),
@@ -237,8 +247,8 @@ export function registerApprovalCommands(program: Command, run: Runner): void {
       if (o.status !== undefined && !(REQUEST_FILTERS as readonly string[]).includes(o.status))
         throw new WardenError('USAGE', `--status is one of ${REQUEST_FILTERS.join(', ')}`);
       await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
-        if (o.identity !== undefined) w.vault.getIdentity(o.identity);
-        const found = await cliGateway(w).reads.requests({
+        const gateway = cliGateway(w);
+        const found = await gateway.reads.requests(localOperator(gateway, w), {
           ...(o.status === undefined ? {} : { status: o.status as RequestFilter }),
           ...(o.identity === undefined ? {} : { identity: o.identity }),
           ...(o.limit === undefined ? {} : { limit: o.limit }),

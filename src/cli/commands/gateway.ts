@@ -1,26 +1,19 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { WardenError } from '../../core/errors.ts';
-import { CAPABILITIES, type Capability, ROLES, type Role } from '../../core/principal.ts';
+import { type Capability, ROLES, type Role } from '../../core/principal.ts';
 import {
-  createTokenAudited,
+  CAPABILITIES,
   explainPolicy,
-  ledgerTotals,
-  loadPolicy,
   POLICY_TEMPLATES,
   parseDuration,
   parsePolicy,
   policyJsonSchema,
-  reconcile,
-  reconcileFromBackends,
-  revokeTokenAudited,
-  setPolicyAudited,
-  stuckRequests,
-  tokens,
 } from '../../gateway/index.ts';
 import type { CliContext } from '../context.ts';
 import { registerApprovalCommands } from './approvals.ts';
 import { cliGateway, parseEvmRpcFlags, withEvmRpcOption } from './evm-flags.ts';
+import { localOperator } from './local-operator.ts';
 import { type Runner, withPassphraseFile, withUnsealedWarden } from './shared.ts';
 
 const MAX_DOCUMENT_BYTES = 256 * 1024;
@@ -62,7 +55,8 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
       const ttlMs = o.ttl === undefined ? undefined : parseDuration(o.ttl);
       if (ttlMs === null) throw new WardenError('USAGE', '--ttl takes a duration such as 12h or 30d');
       await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
-        const { token: secret, info } = await createTokenAudited(w, {
+        const gateway = cliGateway(w);
+        const { token: secret, info } = await gateway.admin.createToken(localOperator(gateway, w), {
           role: o.role as Role,
           identity: o.identity ?? null,
           capabilities: o.cap as Capability[],
@@ -84,7 +78,8 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
   list.action(
     run(async (ctx) => {
       await withUnsealedWarden(ctx, list.opts().passphraseFile, async (w) => {
-        const all = await tokens(w);
+        const gateway = cliGateway(w);
+        const all = await gateway.admin.tokens(localOperator(gateway, w));
         ctx.print(
           all.length === 0
             ? 'no tokens'
@@ -103,7 +98,8 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
   revoke.action(
     run(async (ctx) => {
       await withUnsealedWarden(ctx, revoke.opts().passphraseFile, async (w) => {
-        const info = await revokeTokenAudited(w, revoke.args[0]!);
+        const gateway = cliGateway(w);
+        const info = await gateway.admin.revokeToken(localOperator(gateway, w), revoke.args[0]!);
         ctx.print(`token ${info.id} revoked`, info);
       });
     }),
@@ -127,7 +123,8 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
       const document = readDocument(set.args[0]!);
       parsePolicy(document);
       await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
-        const loaded = await setPolicyAudited(w, o.identity ?? null, document);
+        const gateway = cliGateway(w);
+        const loaded = await gateway.admin.setPolicy(localOperator(gateway, w), o.identity ?? null, document);
         ctx.print(
           [
             `policy ${loaded.policy.name} set for ${o.identity ?? 'the default'} (sha256 ${loaded.hash})`,
@@ -152,8 +149,8 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
     run(async (ctx) => {
       const o = show.opts();
       await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
-        w.vault.getIdentity(o.identity);
-        const loaded = await loadPolicy(w.store.db, o.identity);
+        const gateway = cliGateway(w);
+        const loaded = await gateway.reads.policy(localOperator(gateway, w), o.identity);
         ctx.print([`# source: ${loaded.source}, sha256 ${loaded.hash}`, loaded.document.trimEnd()], {
           identity: o.identity,
           source: loaded.source,
@@ -181,8 +178,8 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
         return;
       }
       await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
-        w.vault.getIdentity(o.identity);
-        const lines = explainPolicy((await loadPolicy(w.store.db, o.identity)).policy);
+        const gateway = cliGateway(w);
+        const lines = (await gateway.reads.policy(localOperator(gateway, w), o.identity)).explain;
         ctx.print(lines, { identity: o.identity, explain: lines });
       });
     }),
@@ -242,10 +239,11 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
         const names = gateway.operationNames;
         if (!gateway.hasOperation(body.operation as string))
           throw new WardenError('INVALID_REQUEST', `operation must be one of ${names.join(', ')}`);
-        const result = await gateway.pipeline.dryRun(
-          body.identity as string,
-          gateway.operations.get(body.operation as string),
+        const result = await gateway.requests.dryRun(
+          localOperator(gateway, w),
+          body.operation as string,
           body.request,
+          body.identity as string,
         );
         const d = result.decision as { outcome: string; code: string; reason: string; remedy: string | null };
         ctx.print(
@@ -272,7 +270,8 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
     run(async (ctx) => {
       const o = lshow.opts();
       await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
-        const totals = await ledgerTotals(w.store.db, o.identity);
+        const gateway = cliGateway(w);
+        const totals = (await gateway.reads.ledger(localOperator(gateway, w), o.identity)).totals;
         ctx.print(
           totals.length === 0
             ? 'the ledger is empty'
@@ -312,7 +311,8 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
         if (o.fromChain) {
           const rpcUrls = parseEvmRpcFlags(o.evmRpc);
           if (rpcUrls.size === 0) throw new WardenError('USAGE', '--from-chain needs --evm-rpc CHAIN=URL');
-          const verdicts = await reconcileFromBackends(w, cliGateway(w, o.evmRpc).operations);
+          const gateway = cliGateway(w, o.evmRpc);
+          const verdicts = await gateway.admin.reconcileFromBackends(localOperator(gateway, w));
           ctx.print(
             verdicts.length === 0
               ? 'nothing to reconcile'
@@ -322,14 +322,20 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
           return;
         }
         if (o.commit || o.release) {
-          await reconcile(w, o.commit ?? o.release, o.commit ? 'commit' : 'release');
+          const gateway = cliGateway(w);
+          await gateway.admin.reconcile(
+            localOperator(gateway, w),
+            o.commit ?? o.release,
+            o.commit ? 'commit' : 'release',
+          );
           ctx.print(`${o.commit ?? o.release}: ${o.commit ? 'committed' : 'released'}`, {
             requestId: o.commit ?? o.release,
             verdict: o.commit ? 'commit' : 'release',
           });
           return;
         }
-        const stuck = await stuckRequests(w);
+        const gateway = cliGateway(w);
+        const stuck = await gateway.admin.stuck(localOperator(gateway, w));
         ctx.print(
           stuck.length === 0
             ? 'nothing to reconcile'

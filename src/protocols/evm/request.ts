@@ -135,7 +135,7 @@ function parseBody(body: unknown): EvmSendRequest {
 
 const WEI = {
   type: 'string',
-  pattern: '^(0|[1-9][0-9]{0,77})$',
+  pattern: BASE_UNITS_PATTERN.source,
   description: 'wei, as decimal digits',
 } as const;
 

@@ -1,0 +1,64 @@
+import type { Principal } from '../../core/principal.ts';
+import { createTokenAudited, revokeTokenAudited, setPolicyAudited, tokens } from '../admin.ts';
+import type { Operations } from '../operations.ts';
+import { reconcile, type StuckRequest, stuckRequests } from '../reconcile.ts';
+import { type ReconcileVerdict, reconcileFromBackends } from '../reconcile-backends.ts';
+import type { TokenSpec } from '../tokens.ts';
+import type { Warden } from '../warden.ts';
+import type { Access } from './access.ts';
+
+const ADMINS = ['admin'] as const;
+const OPERATORS = ['operator', 'admin'] as const;
+
+/** Tokens and policies: admin only, each change audited in the same transaction (admin.ts). */
+export class AdminService {
+  constructor(
+    private readonly warden: Warden,
+    private readonly access: Access,
+    private readonly operations: Operations,
+  ) {}
+
+  async tokens(principal: Principal) {
+    this.access.requireRole(principal, ADMINS);
+    return tokens(this.warden);
+  }
+
+  async createToken(principal: Principal, spec: TokenSpec) {
+    this.access.requireRole(principal, ADMINS);
+    this.access.limit(principal, 'admin.token');
+    return createTokenAudited(this.warden, spec);
+  }
+
+  async revokeToken(principal: Principal, id: string) {
+    this.access.requireRole(principal, ADMINS);
+    this.access.limit(principal, 'admin.token');
+    return revokeTokenAudited(this.warden, id);
+  }
+
+  /** Sets an identity's policy (or the default with null), after parsing it in full. */
+  async setPolicy(principal: Principal, identity: string | null, document: string) {
+    this.access.requireRole(principal, ADMINS);
+    this.access.limit(principal, 'admin.policy');
+    return setPolicyAudited(this.warden, identity, document);
+  }
+
+  /** Requests whose outcome is not known: their reservations count until reconciled. */
+  async stuck(principal: Principal): Promise<StuckRequest[]> {
+    this.access.requireRole(principal, OPERATORS);
+    return stuckRequests(this.warden);
+  }
+
+  /** An operator's verdict on a stuck request: it happened (commit) or it did not (release). */
+  async reconcile(principal: Principal, requestId: string, verdict: 'commit' | 'release') {
+    this.access.requireRole(principal, OPERATORS);
+    this.access.limit(principal, 'admin.reconcile');
+    await reconcile(this.warden, requestId, verdict);
+  }
+
+  /** Lets each module's backend settle what it can tell for certain (an EVM receipt). */
+  async reconcileFromBackends(principal: Principal): Promise<ReconcileVerdict[]> {
+    this.access.requireRole(principal, OPERATORS);
+    this.access.limit(principal, 'admin.reconcile');
+    return reconcileFromBackends(this.warden, this.operations);
+  }
+}
