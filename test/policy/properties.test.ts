@@ -161,7 +161,7 @@ function matchingDenyArb(intent: Intent): fc.Arbitrary<Doc> {
       if (pick.action) match.action = [intent.action];
       if (pick.asset) match.asset = intent.asset;
       if (pick.amount) match.amount = { min: intent.amount.toString(), max: intent.amount.toString() };
-      if (pick.kind && intent.nostr) match.kind = intent.nostr.kind;
+      if (pick.kind && typeof intent.facets.kind === 'number') match.kind = intent.facets.kind;
       if (pick.destination && intent.destinations[0] !== undefined)
         match.destination = [intent.destinations[0]];
       return { id: 'added-deny', effect: 'deny', ...(Object.keys(match).length > 0 ? { match } : {}) };
