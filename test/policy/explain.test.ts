@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { SENSITIVE_NOSTR_KINDS } from '../../src/protocols/nostr/kinds.ts';
 import { formatAmount, formatUnits, groupDigits } from '../../src/policy/amount.ts';
 import { explainPolicy, FEES_SENTENCE } from '../../src/policy/explain.ts';
 import { parsePolicy } from '../../src/policy/parse.ts';
 import { POLICY_TEMPLATES } from '../../src/policy/templates.ts';
+import { SENSITIVE_NOSTR_KINDS } from '../../src/protocols/nostr/kinds.ts';
 import { policy } from './helpers.ts';
 
 describe('explainPolicy', () => {

@@ -3,11 +3,11 @@ import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import type { Decision } from '../../src/core/decision.ts';
 import type { Intent } from '../../src/core/intent.ts';
-import { SENSITIVE_NOSTR_KINDS } from '../../src/protocols/nostr/kinds.ts';
 import { evaluate } from '../../src/policy/evaluate.ts';
 import { parsePolicy } from '../../src/policy/parse.ts';
 import type { LedgerEntry } from '../../src/policy/snapshot.ts';
 import { POLICY_TEMPLATES } from '../../src/policy/templates.ts';
+import { SENSITIVE_NOSTR_KINDS } from '../../src/protocols/nostr/kinds.ts';
 import { assessRisk } from '../../src/risk/index.ts';
 import {
   BTC_ADDR,

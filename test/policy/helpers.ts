@@ -26,11 +26,27 @@ const base = {
 };
 
 export function btcIntent(amount: bigint, destinations: string[] = [BTC_ADDR]): Intent {
-  return { ...base, protocol: 'bitcoin', action: 'send', asset: 'btc', feeAsset: 'btc', amount, destinations };
+  return {
+    ...base,
+    protocol: 'bitcoin',
+    action: 'send',
+    asset: 'btc',
+    feeAsset: 'btc',
+    amount,
+    destinations,
+  };
 }
 
 export function lnIntent(amount: bigint, destinations: string[] = [LN_NODE]): Intent {
-  return { ...base, protocol: 'lightning', action: 'pay', asset: 'btc', feeAsset: 'btc', amount, destinations };
+  return {
+    ...base,
+    protocol: 'lightning',
+    action: 'pay',
+    asset: 'btc',
+    feeAsset: 'btc',
+    amount,
+    destinations,
+  };
 }
 
 export function nostrIntent(kind: number): Intent {
