@@ -6,13 +6,14 @@ import type { Decision, HoldRequirement, LimitCheck, RuleTrace } from '../core/d
 import { WardenError } from '../core/errors.ts';
 import type { Intent } from '../core/intent.ts';
 import { type RiskAssessment, TOLERANCE_THRESHOLDS } from '../core/risk.ts';
-import { formatAmount, formatGasPrice } from './amount.ts';
-import { describeIntent, describeMs, isoTime } from './describe.ts';
+import { describeMs, isoTime } from './describe.ts';
 import { normalizeDestination } from './destination.ts';
 import { intentDestinations, matchIntent } from './match.ts';
 import { feeInAsset, type LedgerSnapshot } from './snapshot.ts';
-import type { Policy, PolicyRule } from './types.ts';
+import type { Policy, PolicyRule, RuleCap } from './types.ts';
+import type { CapVocabulary } from './vocabulary.ts';
 import { checkRuleLimits, countedEntries } from './windows.ts';
+import type { PolicyWords } from './words.ts';
 
 export const GLOBAL_TRACE = '(global)';
 export const FIRST_PAYMENT_REASON = 'first payment to this destination';
@@ -56,6 +57,7 @@ export function evaluate(
     throw new WardenError('INVALID_ARGUMENT', 'evaluate: intent maxFee must be a non-negative bigint');
   }
 
+  const words = policy.words;
   const destinations = intentDestinations(intent);
   const entries = countedEntries(intent, snapshot, t);
   let newDestinations: string[] | null = null;
@@ -76,13 +78,13 @@ export function evaluate(
   const limitFailures: LimitFailure[] = [];
 
   for (const rule of policy.rules) {
-    const mismatch = matchIntent(rule, intent, destinations);
+    const mismatch = matchIntent(rule, intent, destinations, policy.optIn, words);
     if (mismatch !== null) {
       trail.push({ rule: rule.id, index: rule.index, matched: false, mismatch, limits: [], notes: [] });
       continue;
     }
     const notes: string[] = [];
-    const limits = checkRuleLimits(rule, intent, destinations, entries, t, notes);
+    const limits = checkRuleLimits(rule, intent, destinations, entries, t, notes, words);
     for (const check of limits) if (!check.ok) limitFailures.push({ rule, check });
     checkLists(rule, rule.denylist, rule.allowlist, destinations, destinationFailures, notes);
     if (rule.newDestination === 'hold' && firstPayments().length > 0) {
@@ -101,7 +103,7 @@ export function evaluate(
         rule,
         approvals: rule.approvals,
         delayMs: rule.delayMs,
-        reason: rule.description ?? `rule ${rule.id} holds ${describeIntent(intent)}`,
+        reason: rule.description ?? `rule ${rule.id} holds ${words.describeIntent(intent)}`,
       });
     }
     trail.push({ rule: rule.id, index: rule.index, matched: true, effect: rule.effect, limits, notes });
@@ -144,7 +146,7 @@ export function evaluate(
     hold: null,
     ...base,
   });
-  const what = describeIntent(intent);
+  const what = words.describeIntent(intent);
 
   if (denyRule !== null) {
     const why = denyRule.description === null ? '' : ` (${stripPeriod(denyRule.description)})`;
@@ -170,7 +172,7 @@ export function evaluate(
       'NO_MATCHING_RULE',
       `Denied: no rule allows or holds ${what}, and anything no rule allows is denied.`,
       null,
-      `ask an operator to add a rule that allows or holds it, e.g. match: { ${exampleMatch(intent)} } with effect hold`,
+      `ask an operator to add a rule that allows or holds it, e.g. match: { ${exampleMatch(intent, words)} } with effect hold`,
     );
   }
   const notAllowed = destinationFailures.find((f) => f.list === 'allow');
@@ -207,9 +209,9 @@ export function evaluate(
   if (binding !== null) {
     return deny(
       'LIMIT_EXCEEDED',
-      limitReason(binding, intent, what),
+      limitReason(binding, intent, what, words),
       binding.rule.id,
-      limitRemedy(binding, intent),
+      limitRemedy(binding, intent, words),
     );
   }
 
@@ -284,11 +286,9 @@ function topRisks(risk: RiskAssessment): string {
   return top.length === 0 ? 'none listed' : top.map((r) => `${r.name} (${r.score})`).join(', ');
 }
 
-function exampleMatch(intent: Intent): string {
+function exampleMatch(intent: Intent, words: PolicyWords): string {
   const parts = [`protocol: ${intent.protocol}`, `action: ${intent.action}`, `asset: "${intent.asset}"`];
-  if (typeof intent.facets.kind === 'number') parts.push(`kind: ${intent.facets.kind}`);
-  if (typeof intent.facets.chain_id === 'number') parts.push(`chain_id: ${intent.facets.chain_id}`);
-  return parts.join(', ');
+  return [...parts, ...words.exampleFacets(intent)].join(', ');
 }
 
 function holdNeeds(hold: HoldRequirement): string {
@@ -317,17 +317,22 @@ function bindingFailure(failures: readonly LimitFailure[]): LimitFailure | null 
   return best;
 }
 
+/** The rule cap the check is of, when it is one (its limit is the cap's name). */
+function capOf(f: LimitFailure): RuleCap | null {
+  return f.rule.caps.find((cap) => cap.name === f.check.limit) ?? null;
+}
+
 function limitName(f: LimitFailure): string {
   const c = f.check;
   const scope = c.perDestination === null ? '' : ` for ${c.perDestination}`;
-  if (c.limit === 'max_per_tx' || c.limit === 'max_fee_per_gas') return `${c.limit} of rule ${f.rule.id}`;
+  if (c.limit === 'max_per_tx' || capOf(f) !== null) return `${c.limit} of rule ${f.rule.id}`;
   return `${c.limit} ${c.measure === 'value' ? 'value' : 'count'} window of rule ${f.rule.id}${scope}`;
 }
 
 /** " with up to 0.0042 ETH (… wei) in fees" when the request pays fees: value limits count them. */
-function withFees(intent: Intent): string {
+function withFees(intent: Intent, words: PolicyWords): string {
   const fee = feeInAsset(intent);
-  return fee > 0n ? ` with up to ${formatAmount(intent.asset, fee)} in fees` : '';
+  return fee > 0n ? ` with up to ${words.formatAmount(intent.asset, fee)} in fees` : '';
 }
 
 /**
@@ -335,8 +340,8 @@ function withFees(intent: Intent): string {
  * leaves room for the request's worst-case fee. When the fees alone fill the room, lowering
  * the fee is the advice instead.
  */
-function lowerAmount(room: bigint, intent: Intent, what: string | null): string {
-  const show = (v: bigint) => formatAmount(intent.asset, v);
+function lowerAmount(room: bigint, intent: Intent, what: string | null, words: PolicyWords): string {
+  const show = (v: bigint) => words.formatAmount(intent.asset, v);
   const fee = feeInAsset(intent);
   const amount = room - fee;
   if (fee === 0n) return `lower the amount to at most ${show(room)}${what === null ? '' : ` (${what})`}`;
@@ -346,34 +351,51 @@ function lowerAmount(room: bigint, intent: Intent, what: string | null): string 
   return `lower the amount to at most ${show(amount)} (${what === null ? '' : `${what}, `}less its fees of up to ${show(fee)})`;
 }
 
-function limitReason(f: LimitFailure, intent: Intent, what: string): string {
+/** A cap's wording; a cap the words do not know (a hand-built Policy) is shown plainly. */
+function capWords(name: string, words: PolicyWords): CapVocabulary {
+  return (
+    words.cap(name) ?? {
+      name,
+      quantity: name,
+      format: String,
+      notApplicable: `${name} does not apply to this request`,
+      remedy: (cap) => `lower it to at most ${cap}`,
+    }
+  );
+}
+
+function limitReason(f: LimitFailure, intent: Intent, what: string, words: PolicyWords): string {
   const c = f.check;
   if (c.limit === 'max_per_tx') {
-    return `Denied: ${what}${withFees(intent)} is above the ${limitName(f)} (${formatAmount(intent.asset, c.cap)}).`;
+    return `Denied: ${what}${withFees(intent, words)} is above the ${limitName(f)} (${words.formatAmount(intent.asset, c.cap)}).`;
   }
-  if (c.limit === 'max_fee_per_gas') {
-    return `Denied: max fee per gas ${formatGasPrice(c.request)} is above the ${limitName(f)} (${formatGasPrice(c.cap)}).`;
+  const cap = capOf(f);
+  if (cap !== null) {
+    const w = capWords(cap.name, words);
+    return `Denied: ${w.quantity} ${w.format(c.request)} is above the ${limitName(f)} (${w.format(c.cap)}).`;
   }
   if (c.measure === 'count') {
     return `Denied: ${what} would be operation ${c.used + c.reserved + 1n} in the ${limitName(f)}, whose cap is ${c.cap} (${c.used} committed, ${c.reserved} reserved).`;
   }
-  const show = (v: bigint) => formatAmount(intent.asset, v);
+  const show = (v: bigint) => words.formatAmount(intent.asset, v);
   const fees = feeInAsset(intent) > 0n ? ', fees included' : '';
-  return `Denied: ${what}${withFees(intent)} would bring the ${limitName(f)} to ${show(c.used + c.reserved + c.request)}, above its cap of ${show(c.cap)} (${show(c.used)} committed, ${show(c.reserved)} reserved${fees}).`;
+  return `Denied: ${what}${withFees(intent, words)} would bring the ${limitName(f)} to ${show(c.used + c.reserved + c.request)}, above its cap of ${show(c.cap)} (${show(c.used)} committed, ${show(c.reserved)} reserved${fees}).`;
 }
 
-function limitRemedy(f: LimitFailure, intent: Intent): string {
+function limitRemedy(f: LimitFailure, intent: Intent, words: PolicyWords): string {
   const c = f.check;
-  const show = (v: bigint) => formatAmount(intent.asset, v);
+  const show = (v: bigint) => words.formatAmount(intent.asset, v);
   if (c.limit === 'max_per_tx') {
-    return `${lowerAmount(c.cap, intent, null)}, or ask an operator to raise max_per_tx of rule ${f.rule.id}`;
+    return `${lowerAmount(c.cap, intent, null, words)}, or ask an operator to raise max_per_tx of rule ${f.rule.id}`;
   }
-  if (c.limit === 'max_fee_per_gas') {
-    return `lower maxFeePerGas to at most ${formatGasPrice(c.cap)} (or wait for cheaper gas), or ask an operator to raise max_fee_per_gas of rule ${f.rule.id}`;
+  const cap = capOf(f);
+  if (cap !== null) {
+    const w = capWords(cap.name, words);
+    return `${w.remedy(w.format(c.cap))}, or ask an operator to raise ${cap.name} of rule ${f.rule.id}`;
   }
   if (c.freesAt === null) {
     return c.measure === 'value'
-      ? `${lowerAmount(c.cap, intent, `the cap of the ${limitName(f)}`)}, or ask an operator to raise that cap`
+      ? `${lowerAmount(c.cap, intent, `the cap of the ${limitName(f)}`, words)}, or ask an operator to raise that cap`
       : `ask an operator to raise the cap of the ${limitName(f)}`;
   }
   const when = isoTime(Date.parse(c.freesAt));
@@ -385,7 +407,7 @@ function limitRemedy(f: LimitFailure, intent: Intent): string {
       : `wait until ${when} when ${need} of the ${c.used + c.reserved} operations in the ${limitName(f)} ${need === 1n ? 'has' : 'have'} aged out, or ask an operator to raise its cap`;
   }
   const room = c.cap - c.used - c.reserved;
-  const lower = room > 0n ? `, or ${lowerAmount(room, intent, null)}` : '';
+  const lower = room > 0n ? `, or ${lowerAmount(room, intent, null, words)}` : '';
   return calendar
     ? `wait until ${when} when the ${limitName(f)} starts over${lower}`
     : `wait until ${when} when ${show(need)} of the ${limitName(f)} frees up${lower}`;

@@ -9,23 +9,65 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { evaluate } from '../../src/policy/evaluate.ts';
 import { explainPolicy } from '../../src/policy/explain.ts';
-import { parsePolicy } from '../../src/policy/parse.ts';
-import { policyJsonSchema } from '../../src/policy/schema.ts';
-import { POLICY_TEMPLATES } from '../../src/policy/templates.ts';
-import type { Policy } from '../../src/policy/types.ts';
-import { CASES, docsYamlBlocks, SNAPSHOTS } from './compat/cases.ts';
+import type { Policy, PolicyRule } from '../../src/policy/types.ts';
+import { POLICY_LANGUAGE, POLICY_TEMPLATES } from '../../src/protocols/policy-language.ts';
+import {
+  CASES,
+  type CompatCase,
+  docsYamlBlocks,
+  EXTRA_CASES,
+  EXTRA_POLICIES,
+  SNAPSHOTS,
+} from './compat/cases.ts';
 import { NOW, risk } from './helpers.ts';
 
 const FIXTURES = new URL('./fixtures/', import.meta.url);
 const RECORD = process.env.RECORD_POLICY_COMPAT === '1';
+const parsePolicy = POLICY_LANGUAGE.parse;
+const policyJsonSchema = POLICY_LANGUAGE.jsonSchema;
 
 /** JSON with bigints as "123n", so that a bigint and a number never look alike. */
 const json = (value: unknown): string =>
   JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v), 1);
 
-/** The parsed shape in the form it had before facets (see legacyShape once the shape changes). */
+/** Facet conditions and caps under the names the parsed shape had before facets. */
+const LEGACY_FACETS: Record<string, string> = {
+  kind: 'kinds',
+  chain_id: 'chainIds',
+  contract: 'contracts',
+  function: 'functions',
+};
+const LEGACY_CAPS: Record<string, string> = { max_fee_per_gas: 'maxFeePerGas' };
+
+function legacyRule(rule: PolicyRule): unknown {
+  const { facets, ...match } = rule.match;
+  const legacyMatch: Record<string, unknown> = { ...match };
+  for (const name of Object.values(LEGACY_FACETS)) legacyMatch[name] = null;
+  for (const c of facets) {
+    const name = LEGACY_FACETS[c.facet];
+    assert.ok(name, `facet ${c.facet} had no field before`);
+    legacyMatch[name] = c.values;
+  }
+  const { caps, ...rest } = rule;
+  const legacy: Record<string, unknown> = { ...rest, match: legacyMatch };
+  for (const name of Object.values(LEGACY_CAPS)) legacy[name] = null;
+  for (const c of caps) {
+    const name = LEGACY_CAPS[c.name];
+    assert.ok(name, `cap ${c.name} had no field before`);
+    legacy[name] = c.max;
+  }
+  return legacy;
+}
+
+/**
+ * The parsed shape in the form it had before facets: `match.facets` back to kinds, chainIds,
+ * contracts and functions, `caps` back to maxFeePerGas; what the language adds (optIn, words) is
+ * left out. Any other facet or cap fails: nothing is dropped unseen.
+ */
 function shape(policy: Policy): unknown {
-  return JSON.parse(json(policy));
+  const { optIn, words: _words, rules, ...rest } = policy;
+  assert.deepEqual(optIn, [], 'no facet of today is opt-in');
+  return JSON.parse(json({ ...rest, rules: rules.map(legacyRule) }));
 }
 
 interface Recorded {
@@ -36,10 +78,10 @@ interface Recorded {
   decisions: Record<string, unknown>;
 }
 
-function record(yaml: string): Recorded {
+function record(yaml: string, cases: readonly CompatCase[]): Recorded {
   const policy = parsePolicy(yaml);
   const decisions: Record<string, unknown> = {};
-  for (const c of CASES) {
+  for (const c of cases) {
     for (const [name, snapshot] of Object.entries(SNAPSHOTS)) {
       const { risk: _risk, ...decision } = evaluate(c.intent, risk(c.score), snapshot, policy, NOW);
       decisions[`${c.name} @ ${name}`] = JSON.parse(json(decision));
@@ -48,9 +90,9 @@ function record(yaml: string): Recorded {
   return { yaml, explain: explainPolicy(policy), shape: shape(policy), decisions };
 }
 
-function compare(file: string, sources: readonly string[]): void {
+function compare(file: string, sources: readonly string[], cases = CASES): void {
   const url = new URL(file, FIXTURES);
-  const now = sources.map(record);
+  const now = sources.map((yaml) => record(yaml, cases));
   if (RECORD) {
     mkdirSync(FIXTURES, { recursive: true });
     writeFileSync(url, `${json(now)}\n`);
@@ -112,6 +154,10 @@ describe('policies that worked before facets work unchanged', () => {
       );
       for (const block of tested) assert.ok(explainPolicy(parsePolicy(block.yaml)).length > 0, block.note);
     }
+  });
+
+  test('every facet, cap, unit and noun on its own: the same explanation, parsed shape and decisions', () => {
+    compare('extra-policies.json', EXTRA_POLICIES, [...CASES, ...EXTRA_CASES]);
   });
 
   test('the JSON Schema of the document is the recorded one', () => {

@@ -4,10 +4,9 @@ import { describe, test } from 'node:test';
 import type { Decision } from '../../src/core/decision.ts';
 import type { Intent } from '../../src/core/intent.ts';
 import { evaluate } from '../../src/policy/evaluate.ts';
-import { parsePolicy } from '../../src/policy/parse.ts';
 import type { LedgerEntry } from '../../src/policy/snapshot.ts';
-import { POLICY_TEMPLATES } from '../../src/policy/templates.ts';
 import { SENSITIVE_NOSTR_KINDS } from '../../src/protocols/nostr/kinds.ts';
+import { POLICY_LANGUAGE, POLICY_TEMPLATES } from '../../src/protocols/policy-language.ts';
 import { assessRisk } from '../../src/risk/index.ts';
 import {
   BTC_ADDR,
@@ -23,6 +22,7 @@ import {
   snapshot,
 } from './helpers.ts';
 
+const parsePolicy = POLICY_LANGUAGE.parse;
 const template = parsePolicy(POLICY_TEMPLATES['guidelines-default'] ?? '');
 const t = NOW.getTime();
 
@@ -144,7 +144,7 @@ describe('guidelines-default: Nostr', () => {
         action: 'sign_event',
         asset: 'nostr:event',
         destination: null,
-        kind: 1,
+        facets: { kind: 1 },
       });
     const hundred = Array.from({ length: 100 }, (_, i) => sig(i + 1));
     assert.equal(decide(nostrIntent(1), hundred.slice(1)).outcome, 'allow');
@@ -186,7 +186,7 @@ describe('guidelines-default: EVM', () => {
       ...entry(ETH / 20n, t - (i + 1) * HOUR, { destination: EVM_ADDR }),
       protocol: 'evm',
       asset: 'evm:1',
-      chainId: 1,
+      facets: { chain_id: 1 },
     }));
     assert.equal(decide(evmIntent(1n), spent, [EVM_ADDR]).code, 'LIMIT_EXCEEDED');
     assert.equal(decide(evmIntent(1n, { chainId: 10 }), spent, [EVM_ADDR]).outcome, 'allow', 'per chain');
@@ -210,7 +210,7 @@ describe('guidelines-default: fees are money', () => {
     ...entry(1n, t - (i + 1) * 20 * 60_000, { destination: EVM_ADDR }), // 3 an hour: counts never decide
     protocol: 'evm',
     asset: 'evm:1',
-    chainId: 1,
+    facets: { chain_id: 1 },
     fee,
   });
 

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { isWardenError } from '../../src/core/errors.ts';
 import type { Intent } from '../../src/core/intent.ts';
 import type { RiskAssessment } from '../../src/core/risk.ts';
-import { parsePolicy } from '../../src/policy/parse.ts';
 import type { LedgerEntry, LedgerSnapshot } from '../../src/policy/snapshot.ts';
 import type { Policy } from '../../src/policy/types.ts';
+import { POLICY_LANGUAGE } from '../../src/protocols/policy-language.ts';
 
 export const NOW = new Date('2026-01-01T12:00:00.000Z');
 export const HOUR = 3_600_000;
@@ -122,10 +122,7 @@ export function entry(amount: bigint, at: number, over: Partial<LedgerEntry> = {
     action: 'send',
     asset: 'btc',
     destination: BTC_ADDR,
-    kind: null,
-    chainId: null,
-    contract: null,
-    functionSelector: null,
+    facets: {},
     amount,
     fee: 0n,
     at,
@@ -140,7 +137,7 @@ export function snapshot(entries: LedgerEntry[] = [], known: string[] = []): Led
 
 /** A policy from a YAML body; `version` and `name` are added. */
 export function policy(body: string): Policy {
-  return parsePolicy(`version: 1\nname: test\n${body}`);
+  return POLICY_LANGUAGE.parse(`version: 1\nname: test\n${body}`);
 }
 
 /** Asserts that `fn` throws POLICY_INVALID whose message starts with `path` (and contains `fragment`). */

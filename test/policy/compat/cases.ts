@@ -161,3 +161,71 @@ export function docsYamlBlocks(): { tested: DocsBlock[]; skipped: string[] } {
   }
   return { tested, skipped };
 }
+
+/**
+ * Policies beyond the templates and docs that use every facet, cap, unit and noun on its own, so
+ * that each declared label, message and phrase shows in the fixtures (recorded with the code of
+ * before the facets, a470ed6, like the rest).
+ */
+export const EXTRA_POLICIES: readonly string[] = [
+  `version: 1
+name: facets-one-by-one
+rules:
+  - { id: r-kind, match: { kind: [1, 7] }, effect: allow, limits: [{ window: 1h, max_count: 50 }] }
+  - id: r-chain
+    match: { chain_id: [1, 137] }
+    effect: hold
+    approvals: 2
+    max_fee_per_gas: "100000000000"
+    limits: [{ window: 24h, max_value: "100000000000000000" }]
+  - id: r-contract
+    match: { contract: "0x1212121212121212121212121212121212121212" }
+    effect: allow
+    limits: [{ window: 1h, max_count: 1 }]
+  - { id: r-function, match: { function: ["0xA9059CBB", "0x095ea7b3"] }, effect: deny }
+`,
+  `version: 1
+name: nouns-and-units
+new_destination: hold
+rules:
+  - { id: a, match: { protocol: [nostr, bitcoin] }, effect: allow, limits: [{ window: day, max_count: 5 }] }
+  - id: b
+    match: { protocol: [evm, bitcoin], action: send }
+    effect: allow
+    max_per_tx: 1000
+    limits: [{ window: week, max_value: 5000, per_destination: true }]
+  - { id: c, match: { action: [call, pay] }, effect: hold, delay: 1h }
+  - { id: d, match: { protocol: evm, action: pay }, effect: deny }
+  - { id: e, match: { asset: ["evm:1", "evm:10"] }, effect: allow, max_per_tx: "1000000000000000000" }
+  - { id: f, match: { asset: ["evm:1", "evm:137"] }, effect: allow, max_per_tx: 5 }
+  - id: g
+    match: { protocol: evm, chain_id: 31337, asset: "evm:31337" }
+    effect: allow
+    max_fee_per_gas: 1
+  - id: h
+    match: { protocol: lightning, destination: ["02${'ab'.repeat(32)}"] }
+    effect: allow
+    new_destination: hold
+    risk: { max_score: 5 }
+  - { id: i, match: { protocol: nostr, kind: 1, amount: { min: 1 } }, effect: allow }
+  - { id: j, match: { asset: ["evm:1:${TOKEN}", "evm:1:0x${'34'.repeat(20)}"] }, effect: allow, max_per_tx: 9 }
+  - { id: k, match: { amount: { max: 999 } }, effect: allow, max_fee_per_gas: "1000000000000" }
+`,
+];
+
+/** Requests the extra policies need besides CASES: another function, a cap of 1 wei. */
+export const EXTRA_CASES: readonly CompatCase[] = [
+  {
+    name: 'evm call of another function',
+    intent: withGas(
+      evmIntent(0n, { chainId: 137, contract: `0x${'34'.repeat(20)}`, fn: '0x23b872dd', to: TOKEN }),
+      60_000n,
+    ),
+    score: 4,
+  },
+  ...[1n, 2n].map((perGas) => ({
+    name: `evm send on chain 31337 at ${perGas} wei per gas`,
+    intent: withGas(evmIntent(1n, { chainId: 31337, maxFeePerGas: perGas })),
+    score: 4,
+  })),
+];
