@@ -84,6 +84,11 @@ function destinationList(value: string | readonly string[] | undefined): readonl
 
 const amount = (v: string | number | undefined): bigint | null => (v === undefined ? null : BigInt(v));
 
+/** A declared key of the document: own properties only (a facet named `constructor` finds no Object's). */
+function own(doc: object | undefined, key: string): unknown {
+  return doc !== undefined && Object.hasOwn(doc, key) ? (doc as Record<string, unknown>)[key] : undefined;
+}
+
 function facetCondition(f: FacetVocabulary, value: unknown): FacetCondition | null {
   const items = list(value as FacetItem | readonly FacetItem[] | undefined);
   if (items === null) return null;
@@ -102,13 +107,13 @@ function normalizeMatch(grammar: Grammar, m: MatchDocument | undefined): RuleMat
     destinations: destinationList(m?.destination),
     amountMin: amount(m?.amount?.min),
     amountMax: amount(m?.amount?.max),
-    facets: grammar.facets.flatMap((f) => facetCondition(f, m?.[f.name]) ?? []),
+    facets: grammar.facets.flatMap((f) => facetCondition(f, own(m, f.name)) ?? []),
   };
 }
 
 function normalizeCaps(grammar: Grammar, r: RuleDocument): RuleCap[] {
   return grammar.caps.flatMap((c) => {
-    const value = r[c.name] as string | number | undefined;
+    const value = own(r, c.name) as string | number | undefined;
     return value === undefined ? [] : [{ name: c.name, max: BigInt(value) }];
   });
 }
