@@ -6,10 +6,10 @@
  */
 import type { Facets, Intent } from '../core/intent.ts';
 import { normalizeDestinations } from './destination.ts';
+import { facetValue, isOptInValue } from './facet-value.ts';
 import type { LedgerEntry, LedgerFacets } from './snapshot.ts';
-import type { FacetReading, OptInFacet, PolicyRule, RuleMatch } from './types.ts';
-import type { FacetItem } from './vocabulary.ts';
-import { isOptInValue, type PolicyWords } from './words.ts';
+import type { OptInFacet, PolicyRule, RuleMatch } from './types.ts';
+import type { PolicyWords } from './words.ts';
 
 const MAX_SHOWN = 5;
 
@@ -25,22 +25,6 @@ function notIn(what: string, value: string | number, values: readonly (string | 
 /** The intent's destinations in the policy's spelling. */
 export function intentDestinations(intent: Intent): string[] {
   return normalizeDestinations(intent.destinations);
-}
-
-/**
- * One facet's value as a condition compares it, or null when there is none: absent, null, of the
- * other type (a bigint is a quantity for caps, never matched), or not an own property (a facet
- * named like an Object method must not find the prototype's).
- */
-export function facetValue(
-  facets: Facets | LedgerFacets | undefined,
-  reading: FacetReading,
-): FacetItem | null {
-  if (facets === undefined || facets === null || !Object.hasOwn(facets, reading.facet)) return null;
-  const v = facets[reading.facet];
-  if (reading.type === 'number') return typeof v === 'number' ? v : null;
-  if (typeof v !== 'string') return null;
-  return reading.lowerCase ? v.toLowerCase() : v;
 }
 
 interface Fields {

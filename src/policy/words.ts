@@ -5,6 +5,7 @@
  */
 import type { Intent, Protocol } from '../core/intent.ts';
 import { BASE_UNITS } from './amount.ts';
+import { facetValue, isOptInValue } from './facet-value.ts';
 import type { AssetUnit, CapVocabulary, FacetItem, ProtocolVocabulary } from './vocabulary.ts';
 
 export interface PolicyWords {
@@ -38,11 +39,6 @@ const FEES_START =
   'Value limits (per transaction and per window) count fees: a request counts its amount plus the most its fees can cost';
 const FEES_END =
   ', and a payment made counts the fee it paid, or that worst case until the fee paid is known.';
-
-/** Whether an intent's facet value is one a rule must name (see FacetVocabulary.optIn). */
-export function isOptInValue(optIn: readonly FacetItem[] | 'every value', value: FacetItem): boolean {
-  return optIn === 'every value' || optIn.includes(value);
-}
 
 export function wordsOf(vocabularies: readonly ProtocolVocabulary[]): PolicyWords {
   const byName = new Map(vocabularies.map((v) => [v.name, v]));
@@ -91,13 +87,16 @@ export function wordsOf(vocabularies: readonly ProtocolVocabulary[]): PolicyWord
     exampleFacets(intent: Intent): string[] {
       const out: string[] = [];
       for (const f of facets) {
-        const value = Object.hasOwn(intent.facets, f.name) ? intent.facets[f.name] : null;
-        const wanted = f.type === 'number' ? typeof value === 'number' : typeof value === 'string';
-        if (!wanted || (typeof value !== 'number' && typeof value !== 'string')) continue;
-        const item = f.lowerCase === true && typeof value === 'string' ? value.toLowerCase() : value;
-        const optIn = f.optIn !== undefined && isOptInValue(f.optIn, item);
-        if (f.example === true || optIn) {
-          out.push(`${f.name}: ${typeof item === 'number' ? item : JSON.stringify(item)}`);
+        const value = facetValue(intent.facets, {
+          facet: f.name,
+          type: f.type,
+          lowerCase: f.lowerCase === true,
+          label: f.label,
+        });
+        if (value === null) continue;
+        // An opt-in value must be named, or the suggested rule would not match the request either.
+        if (f.example === true || (f.optIn !== undefined && isOptInValue(f.optIn, value))) {
+          out.push(`${f.name}: ${typeof value === 'number' ? value : JSON.stringify(value)}`);
         }
       }
       return out;
