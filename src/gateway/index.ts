@@ -7,13 +7,14 @@ export { DEFAULT_KDF, KDF_BOUNDS } from '../keys/kdf.ts';
 export type { KdfSettings } from '../keys/vault.ts';
 export type { IdentityView } from '../keys/view.ts';
 export { parseDuration } from '../policy/duration.ts';
-export { explainPolicy, POLICY_TEMPLATES, parsePolicy, policyJsonSchema } from '../policy/index.ts';
+export { explainPolicy } from '../policy/index.ts';
+export { POLICY_TEMPLATES } from '../protocols/policy-language.ts';
 export { CAPABILITIES, OPERATIONS } from '../protocols/registry.ts';
 export { createTokenAudited, revokeTokenAudited, setPolicyAudited, tokens } from './admin.ts';
 export { Gateway, type GatewayOptions } from './gateway.ts';
 export { ledgerTotals } from './ledger.ts';
 export type { ProtocolConfig } from './operations.ts';
-export { loadPolicy } from './policies.ts';
+export { loadPolicy, parsePolicy, policyJsonSchema } from './policies.ts';
 export {
   type HeldRequest,
   REQUEST_FILTERS,

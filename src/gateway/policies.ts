@@ -8,7 +8,19 @@ import {
 } from '../audit/control-plane.ts';
 import { utf8 } from '../core/bytes.ts';
 import type { Clock } from '../core/clock.ts';
-import { POLICY_TEMPLATES, type Policy, parsePolicy } from '../policy/index.ts';
+import type { Policy, PolicyFormat } from '../policy/index.ts';
+import { POLICY_LANGUAGE, POLICY_TEMPLATES } from '../protocols/policy-language.ts';
+
+/** Parses a policy document in the language of the registered protocols (POLICY_INVALID if bad). */
+export function parsePolicy(text: string, format?: PolicyFormat): Policy {
+  return POLICY_LANGUAGE.parse(text, format);
+}
+
+/** The JSON Schema of policy documents, with the facets and caps of the registered protocols. */
+export function policyJsonSchema(): Record<string, unknown> {
+  return POLICY_LANGUAGE.jsonSchema();
+}
+
 import type { PolicyTable } from '../store/schema.ts';
 import type { Db } from '../store/store.ts';
 import { type ControlPlane, controlPlaneOf, type WitnessView } from './control-plane.ts';

@@ -1,6 +1,4 @@
-/** Words for decisions: a request in a phrase, times and durations as people read them. */
-import type { Intent } from '../core/intent.ts';
-import { formatAmount } from './amount.ts';
+/** Words for decisions: times and durations as people read them (requests: words.ts). */
 
 /** ISO time without a zero millisecond part: `2026-01-01T13:00:00Z`. */
 export function isoTime(ms: number): string {
@@ -27,37 +25,4 @@ export function describeMs(ms: number): string {
     }
   }
   return `${ms} ms`;
-}
-
-function listDestinations(destinations: readonly string[]): string {
-  if (destinations.length === 0) return '';
-  if (destinations.length <= 2) return ` to ${destinations.join(' and ')}`;
-  return ` to ${destinations.slice(0, 2).join(', ')} and ${destinations.length - 2} more`;
-}
-
-/** The request in a phrase: "sending 5,000 sat on Bitcoin to bc1q…", "signing a kind-1 Nostr event". */
-export function describeIntent(intent: Intent): string {
-  const amount = formatAmount(intent.asset, intent.amount);
-  const to = listDestinations(intent.destinations);
-  switch (intent.protocol) {
-    case 'nostr':
-      return typeof intent.facets.kind === 'number'
-        ? `signing a kind-${intent.facets.kind} Nostr event`
-        : 'signing a Nostr event';
-    case 'bitcoin':
-      return `sending ${amount} on Bitcoin${to}`;
-    case 'lightning':
-      return `paying ${amount} over Lightning${to}`;
-    case 'evm': {
-      const chain = typeof intent.facets.chain_id === 'number' ? ` on chain ${intent.facets.chain_id}` : '';
-      if (intent.action === 'call') {
-        const fn = intent.facets.function ?? 'a function';
-        const contract = intent.facets.contract ?? intent.destinations[0] ?? 'a contract';
-        const value = intent.amount > 0n ? ` with ${amount}` : '';
-        return `calling ${fn} on ${contract}${chain}${value}`;
-      }
-      return `sending ${amount}${chain}${to}`;
-    }
-  }
-  return `${intent.protocol} ${intent.action} of ${amount}${to}`;
 }

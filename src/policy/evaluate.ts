@@ -2,17 +2,18 @@
  * evaluate: (intent, risk, ledger snapshot, policy, now) → Decision. Pure and deterministic: no I/O,
  * no clock, no randomness, inputs never changed. See docs/policy.md for the semantics.
  */
-import type { Decision, HoldRequirement, LimitCheck, RuleTrace } from '../core/decision.ts';
+import type { Decision, HoldRequirement, RuleTrace } from '../core/decision.ts';
 import { WardenError } from '../core/errors.ts';
 import type { Intent } from '../core/intent.ts';
 import { type RiskAssessment, TOLERANCE_THRESHOLDS } from '../core/risk.ts';
-import { formatAmount, formatGasPrice } from './amount.ts';
-import { describeIntent, describeMs, isoTime } from './describe.ts';
+import { describeMs } from './describe.ts';
 import { normalizeDestination } from './destination.ts';
+import { bindingFailure, type LimitFailure, limitReason, limitRemedy } from './limit-words.ts';
 import { intentDestinations, matchIntent } from './match.ts';
-import { feeInAsset, type LedgerSnapshot } from './snapshot.ts';
+import type { LedgerSnapshot } from './snapshot.ts';
 import type { Policy, PolicyRule } from './types.ts';
 import { checkRuleLimits, countedEntries } from './windows.ts';
+import type { PolicyWords } from './words.ts';
 
 export const GLOBAL_TRACE = '(global)';
 export const FIRST_PAYMENT_REASON = 'first payment to this destination';
@@ -28,11 +29,6 @@ interface DestinationFailure {
   rule: PolicyRule | null;
   destination: string;
   list: 'deny' | 'allow';
-}
-
-interface LimitFailure {
-  rule: PolicyRule;
-  check: LimitCheck;
 }
 
 /** The global risk cap: `risk.max_score` when given, else the threshold of `risk.tolerance`. */
@@ -56,6 +52,7 @@ export function evaluate(
     throw new WardenError('INVALID_ARGUMENT', 'evaluate: intent maxFee must be a non-negative bigint');
   }
 
+  const words = policy.words;
   const destinations = intentDestinations(intent);
   const entries = countedEntries(intent, snapshot, t);
   let newDestinations: string[] | null = null;
@@ -76,13 +73,13 @@ export function evaluate(
   const limitFailures: LimitFailure[] = [];
 
   for (const rule of policy.rules) {
-    const mismatch = matchIntent(rule, intent, destinations);
+    const mismatch = matchIntent(rule, intent, destinations, policy.optIn, words);
     if (mismatch !== null) {
       trail.push({ rule: rule.id, index: rule.index, matched: false, mismatch, limits: [], notes: [] });
       continue;
     }
     const notes: string[] = [];
-    const limits = checkRuleLimits(rule, intent, destinations, entries, t, notes);
+    const limits = checkRuleLimits(rule, intent, destinations, entries, t, notes, words);
     for (const check of limits) if (!check.ok) limitFailures.push({ rule, check });
     checkLists(rule, rule.denylist, rule.allowlist, destinations, destinationFailures, notes);
     if (rule.newDestination === 'hold' && firstPayments().length > 0) {
@@ -101,7 +98,7 @@ export function evaluate(
         rule,
         approvals: rule.approvals,
         delayMs: rule.delayMs,
-        reason: rule.description ?? `rule ${rule.id} holds ${describeIntent(intent)}`,
+        reason: rule.description ?? `rule ${rule.id} holds ${words.describeIntent(intent)}`,
       });
     }
     trail.push({ rule: rule.id, index: rule.index, matched: true, effect: rule.effect, limits, notes });
@@ -144,7 +141,7 @@ export function evaluate(
     hold: null,
     ...base,
   });
-  const what = describeIntent(intent);
+  const what = words.describeIntent(intent);
 
   if (denyRule !== null) {
     const why = denyRule.description === null ? '' : ` (${stripPeriod(denyRule.description)})`;
@@ -170,7 +167,7 @@ export function evaluate(
       'NO_MATCHING_RULE',
       `Denied: no rule allows or holds ${what}, and anything no rule allows is denied.`,
       null,
-      `ask an operator to add a rule that allows or holds it, e.g. match: { ${exampleMatch(intent)} } with effect hold`,
+      `ask an operator to add a rule that allows or holds it, e.g. match: { ${exampleMatch(intent, words)} } with effect hold`,
     );
   }
   const notAllowed = destinationFailures.find((f) => f.list === 'allow');
@@ -207,9 +204,9 @@ export function evaluate(
   if (binding !== null) {
     return deny(
       'LIMIT_EXCEEDED',
-      limitReason(binding, intent, what),
+      limitReason(binding, intent, what, words),
       binding.rule.id,
-      limitRemedy(binding, intent),
+      limitRemedy(binding, intent, words),
     );
   }
 
@@ -284,11 +281,9 @@ function topRisks(risk: RiskAssessment): string {
   return top.length === 0 ? 'none listed' : top.map((r) => `${r.name} (${r.score})`).join(', ');
 }
 
-function exampleMatch(intent: Intent): string {
+function exampleMatch(intent: Intent, words: PolicyWords): string {
   const parts = [`protocol: ${intent.protocol}`, `action: ${intent.action}`, `asset: "${intent.asset}"`];
-  if (typeof intent.facets.kind === 'number') parts.push(`kind: ${intent.facets.kind}`);
-  if (typeof intent.facets.chain_id === 'number') parts.push(`chain_id: ${intent.facets.chain_id}`);
-  return parts.join(', ');
+  return [...parts, ...words.exampleFacets(intent)].join(', ');
 }
 
 function holdNeeds(hold: HoldRequirement): string {
@@ -305,88 +300,4 @@ function holdNeeds(hold: HoldRequirement): string {
   if (approvals && delay) return `${approvals} and ${delay} (released after both, unless vetoed)`;
   if (delay) return `${delay} (released automatically unless an operator vetoes it)`;
   return approvals;
-}
-
-/** The limit that decides when the request can pass: one that can never pass, else the latest to free up. */
-function bindingFailure(failures: readonly LimitFailure[]): LimitFailure | null {
-  let best: LimitFailure | null = null;
-  for (const f of failures) {
-    if (f.check.freesAt === null) return f;
-    if (best === null || (best.check.freesAt !== null && f.check.freesAt > best.check.freesAt)) best = f;
-  }
-  return best;
-}
-
-function limitName(f: LimitFailure): string {
-  const c = f.check;
-  const scope = c.perDestination === null ? '' : ` for ${c.perDestination}`;
-  if (c.limit === 'max_per_tx' || c.limit === 'max_fee_per_gas') return `${c.limit} of rule ${f.rule.id}`;
-  return `${c.limit} ${c.measure === 'value' ? 'value' : 'count'} window of rule ${f.rule.id}${scope}`;
-}
-
-/** " with up to 0.0042 ETH (… wei) in fees" when the request pays fees: value limits count them. */
-function withFees(intent: Intent): string {
-  const fee = feeInAsset(intent);
-  return fee > 0n ? ` with up to ${formatAmount(intent.asset, fee)} in fees` : '';
-}
-
-/**
- * "lower the amount to at most X (what)" for a room of `room`, fees included: the amount advised
- * leaves room for the request's worst-case fee. When the fees alone fill the room, lowering
- * the fee is the advice instead.
- */
-function lowerAmount(room: bigint, intent: Intent, what: string | null): string {
-  const show = (v: bigint) => formatAmount(intent.asset, v);
-  const fee = feeInAsset(intent);
-  const amount = room - fee;
-  if (fee === 0n) return `lower the amount to at most ${show(room)}${what === null ? '' : ` (${what})`}`;
-  if (amount <= 0n) {
-    return `lower the fee: its fees of up to ${show(fee)} alone reach ${what ?? `the ${show(room)} left`}`;
-  }
-  return `lower the amount to at most ${show(amount)} (${what === null ? '' : `${what}, `}less its fees of up to ${show(fee)})`;
-}
-
-function limitReason(f: LimitFailure, intent: Intent, what: string): string {
-  const c = f.check;
-  if (c.limit === 'max_per_tx') {
-    return `Denied: ${what}${withFees(intent)} is above the ${limitName(f)} (${formatAmount(intent.asset, c.cap)}).`;
-  }
-  if (c.limit === 'max_fee_per_gas') {
-    return `Denied: max fee per gas ${formatGasPrice(c.request)} is above the ${limitName(f)} (${formatGasPrice(c.cap)}).`;
-  }
-  if (c.measure === 'count') {
-    return `Denied: ${what} would be operation ${c.used + c.reserved + 1n} in the ${limitName(f)}, whose cap is ${c.cap} (${c.used} committed, ${c.reserved} reserved).`;
-  }
-  const show = (v: bigint) => formatAmount(intent.asset, v);
-  const fees = feeInAsset(intent) > 0n ? ', fees included' : '';
-  return `Denied: ${what}${withFees(intent)} would bring the ${limitName(f)} to ${show(c.used + c.reserved + c.request)}, above its cap of ${show(c.cap)} (${show(c.used)} committed, ${show(c.reserved)} reserved${fees}).`;
-}
-
-function limitRemedy(f: LimitFailure, intent: Intent): string {
-  const c = f.check;
-  const show = (v: bigint) => formatAmount(intent.asset, v);
-  if (c.limit === 'max_per_tx') {
-    return `${lowerAmount(c.cap, intent, null)}, or ask an operator to raise max_per_tx of rule ${f.rule.id}`;
-  }
-  if (c.limit === 'max_fee_per_gas') {
-    return `lower maxFeePerGas to at most ${formatGasPrice(c.cap)} (or wait for cheaper gas), or ask an operator to raise max_fee_per_gas of rule ${f.rule.id}`;
-  }
-  if (c.freesAt === null) {
-    return c.measure === 'value'
-      ? `${lowerAmount(c.cap, intent, `the cap of the ${limitName(f)}`)}, or ask an operator to raise that cap`
-      : `ask an operator to raise the cap of the ${limitName(f)}`;
-  }
-  const when = isoTime(Date.parse(c.freesAt));
-  const need = c.used + c.reserved + c.request - c.cap;
-  const calendar = c.limit === 'day' || c.limit === 'week' || c.limit === 'month';
-  if (c.measure === 'count') {
-    return calendar
-      ? `wait until ${when} when the ${limitName(f)} starts over, or ask an operator to raise its cap`
-      : `wait until ${when} when ${need} of the ${c.used + c.reserved} operations in the ${limitName(f)} ${need === 1n ? 'has' : 'have'} aged out, or ask an operator to raise its cap`;
-  }
-  const room = c.cap - c.used - c.reserved;
-  const lower = room > 0n ? `, or ${lowerAmount(room, intent, null)}` : '';
-  return calendar
-    ? `wait until ${when} when the ${limitName(f)} starts over${lower}`
-    : `wait until ${when} when ${show(need)} of the ${limitName(f)} frees up${lower}`;
 }

@@ -1,94 +1,67 @@
 /**
  * explainPolicy: the policy in plain language, one sentence per rule and per limit, amounts with
- * their unit where the asset is known. What operators read before they trust a policy.
+ * their unit where the asset is known. What operators read before they trust a policy. The words
+ * are those of the language the policy was read in (policy.words).
  */
-import type { IntentAction, Protocol } from '../core/intent.ts';
 import { TOLERANCE_THRESHOLDS } from '../core/risk.ts';
-import { type AssetUnit, ETH_NATIVE_CHAINS, formatAmountIn, formatGasPrice, unitOfAsset } from './amount.ts';
+import { BASE_UNITS } from './amount.ts';
 import { describeMs } from './describe.ts';
 import { describeWindow } from './duration.ts';
 import type { Policy, PolicyLimit, PolicyRule, RuleMatch } from './types.ts';
-
-const PROTOCOL_NAME: Record<Protocol, string> = {
-  nostr: 'Nostr',
-  evm: 'EVM',
-  bitcoin: 'Bitcoin',
-  lightning: 'Lightning',
-};
-const ACTION_NOUN: Record<IntentAction, string> = {
-  sign_event: 'event signatures',
-  send: 'sends',
-  call: 'contract calls',
-  pay: 'payments',
-};
-/** The actions each protocol has (src/core/intent.ts). */
-const PROTOCOL_ACTIONS: Record<Protocol, readonly IntentAction[]> = {
-  nostr: ['sign_event'],
-  evm: ['send', 'call'],
-  bitcoin: ['send'],
-  lightning: ['pay'],
-};
+import type { AssetUnit } from './vocabulary.ts';
+import type { PolicyWords } from './words.ts';
 
 export function joinOr(items: readonly string[], word = 'or'): string {
   if (items.length <= 1) return items.join('');
   return `${items.slice(0, -1).join(', ')} ${word} ${items[items.length - 1]}`;
 }
 
-function subject(m: RuleMatch): string {
+function subject(m: RuleMatch, words: PolicyWords): string {
   const protocols = m.protocols;
   const actions = m.actions;
   if (protocols === null && actions === null) return 'all requests';
   if (protocols === null)
     return joinOr(
-      (actions ?? []).map((a) => ACTION_NOUN[a] ?? a),
+      (actions ?? []).map((a) => words.actionNoun(a)),
       'and',
     );
   const phrases: string[] = [];
   for (const p of protocols) {
-    const own = (PROTOCOL_ACTIONS[p] ?? []).filter((a) => actions === null || actions.includes(a));
-    if (actions === null && own.length > 1) phrases.push(`${PROTOCOL_NAME[p] ?? p} requests`);
-    else for (const a of own) phrases.push(`${PROTOCOL_NAME[p] ?? p} ${ACTION_NOUN[a] ?? a}`);
+    const title = words.protocolTitle(p);
+    const own = words.protocolActions(p).filter((a) => actions === null || actions.includes(a));
+    if (actions === null && own.length > 1) phrases.push(`${title} requests`);
+    else for (const a of own) phrases.push(`${title} ${words.actionNoun(a, p)}`);
   }
   if (phrases.length === 0) {
-    return `${joinOr(protocols.map((p) => PROTOCOL_NAME[p] ?? p))} ${joinOr((actions ?? []).map((a) => a))} requests (which do not exist)`;
+    return `${joinOr(protocols.map((p) => words.protocolTitle(p)))} ${joinOr((actions ?? []).map((a) => a))} requests (which do not exist)`;
   }
   return joinOr(phrases, 'and');
 }
 
+/** All the same unit (by id), or null. */
+function common(units: readonly (AssetUnit | null)[]): AssetUnit | null {
+  const first = units[0];
+  if (first === undefined || first === null) return null;
+  return units.every((u) => u !== null && u.id === first.id) ? first : null;
+}
+
 /**
- * The unit amounts of this rule are in, when the rule pins it down: by its assets, or by protocols
- * that have one asset (Bitcoin and Lightning: sat). An EVM rule without assets may match tokens, so
- * its amounts stay in base units.
+ * The unit amounts of this rule are in, when the rule pins it down: by its assets (all in one
+ * unit), or by protocols whose every asset is in one unit they share. A protocol with several
+ * units (native coins and tokens) leaves amounts in base units unless the rule names its assets.
  */
-export function ruleUnit(m: RuleMatch): AssetUnit {
-  if (m.assets !== null) {
-    const units = m.assets.map(unitOfAsset);
-    const first = units[0];
-    if (first === undefined) return { kind: 'unknown' };
-    if (units.length === 1) return first;
-    return first.kind !== 'token' && units.every((u) => u.kind === first.kind) ? first : { kind: 'unknown' };
-  }
-  const protocols = m.protocols;
-  if (protocols === null) return { kind: 'unknown' };
-  if (protocols.every((p) => p === 'bitcoin' || p === 'lightning')) return { kind: 'sat' };
-  if (protocols.every((p) => p === 'nostr')) return { kind: 'signature' };
-  return { kind: 'unknown' };
+export function ruleUnit(m: RuleMatch, words: PolicyWords): AssetUnit {
+  if (m.assets !== null) return common(m.assets.map((a) => words.unitOfAsset(a))) ?? BASE_UNITS;
+  if (m.protocols === null) return BASE_UNITS;
+  return common(m.protocols.map((p) => words.protocolUnit(p))) ?? BASE_UNITS;
 }
 
-function chainName(id: number): string {
-  const name = ETH_NATIVE_CHAINS.get(id);
-  return name === undefined ? String(id) : `${id} (${name})`;
-}
-
-function conditions(m: RuleMatch, unit: AssetUnit): string {
+function conditions(m: RuleMatch, unit: AssetUnit, words: PolicyWords): string {
   const parts: string[] = [];
   if (m.assets !== null) parts.push(`of ${m.assets.length === 1 ? 'asset' : 'assets'} ${joinOr(m.assets)}`);
-  if (m.kinds !== null) parts.push(`of kind ${joinOr(m.kinds.map(String))}`);
-  if (m.chainIds !== null) parts.push(`on chain ${joinOr(m.chainIds.map(chainName))}`);
-  if (m.contracts !== null) parts.push(`to contract ${joinOr(m.contracts)}`);
-  if (m.functions !== null) parts.push(`calling function ${joinOr(m.functions)}`);
+  for (const c of m.facets) parts.push(words.facetWords(c.facet, c.values));
   if (m.destinations !== null) parts.push(`to ${joinOr(m.destinations)}`);
-  const show = (v: bigint) => formatAmountIn(unit, v);
+  const show = (v: bigint) => unit.format(v);
   if (m.amountMin !== null && m.amountMax !== null)
     parts.push(`of ${show(m.amountMin)} to ${show(m.amountMax)}`);
   else if (m.amountMin !== null) parts.push(`of at least ${show(m.amountMin)}`);
@@ -111,17 +84,17 @@ function verdict(rule: PolicyRule): string {
   return `are held until ${operators(rule.approvals)}`;
 }
 
-function countNoun(m: RuleMatch): string {
-  const p = m.protocols;
-  if (p?.every((x) => x === 'nostr')) return 'signatures';
-  if (p !== null && !p.includes('nostr')) return 'transactions';
-  return 'operations';
+/** What the rule's count limits count: its protocols' noun when they share one. */
+function countNoun(m: RuleMatch, words: PolicyWords): string {
+  const nouns = new Set((m.protocols ?? []).map((p) => words.countNoun(p)));
+  const [only] = nouns;
+  return m.protocols !== null && nouns.size === 1 && typeof only === 'string' ? only : 'operations';
 }
 
-function limitSentence(rule: PolicyRule, limit: PolicyLimit, unit: AssetUnit): string {
+function limitSentence(rule: PolicyRule, limit: PolicyLimit, unit: AssetUnit, words: PolicyWords): string {
   const caps: string[] = [];
-  if (limit.maxCount !== null) caps.push(`${limit.maxCount} ${countNoun(rule.match)}`);
-  if (limit.maxValue !== null) caps.push(formatAmountIn(unit, limit.maxValue));
+  if (limit.maxCount !== null) caps.push(`${limit.maxCount} ${countNoun(rule.match, words)}`);
+  if (limit.maxValue !== null) caps.push(unit.format(limit.maxValue));
   const scope = limit.perDestination ? ' to each destination' : '';
   return `Rule ${rule.id}: at most ${caps.join(' and ')}${scope} per ${describeWindow(limit.window)}.`;
 }
@@ -134,18 +107,21 @@ function stripPeriod(s: string): string {
   return s.trim().replace(/[.!]+$/, '');
 }
 
-function ruleSentences(rule: PolicyRule): string[] {
-  const unit = ruleUnit(rule.match);
+function ruleSentences(rule: PolicyRule, words: PolicyWords): string[] {
+  const unit = ruleUnit(rule.match, words);
   const why = rule.description === null ? '' : ` (${stripPeriod(rule.description)})`;
   const out = [
-    `Rule ${rule.id}: ${capitalize(subject(rule.match))}${conditions(rule.match, unit)} ${verdict(rule)}${why}.`,
+    `Rule ${rule.id}: ${capitalize(subject(rule.match, words))}${conditions(rule.match, unit, words)} ${verdict(rule)}${why}.`,
   ];
   if (rule.maxPerTx !== null)
-    out.push(`Rule ${rule.id}: at most ${formatAmountIn(unit, rule.maxPerTx)} per transaction.`);
-  if (rule.maxFeePerGas !== null) {
-    out.push(`Rule ${rule.id}: the max fee per gas may be at most ${formatGasPrice(rule.maxFeePerGas)}.`);
+    out.push(`Rule ${rule.id}: at most ${unit.format(rule.maxPerTx)} per transaction.`);
+  for (const cap of rule.caps) {
+    const declared = words.cap(cap.name);
+    const quantity = declared?.quantity ?? cap.name;
+    const max = declared === null ? String(cap.max) : declared.format(cap.max);
+    out.push(`Rule ${rule.id}: the ${quantity} may be at most ${max}.`);
   }
-  for (const limit of rule.limits) out.push(limitSentence(rule, limit, unit));
+  for (const limit of rule.limits) out.push(limitSentence(rule, limit, unit, words));
   if (rule.allowlist !== null) {
     out.push(
       rule.allowlist.length === 0
@@ -167,10 +143,6 @@ function ruleSentences(rule: PolicyRule): string[] {
   return out;
 }
 
-/** Fees are money: what every value limit counts, said once for the whole policy. */
-export const FEES_SENTENCE =
-  'Value limits (per transaction and per window) count fees: a request counts its amount plus the most its fees can cost (EVM: gas limit × max fee per gas), and a payment made counts the fee it paid, or that worst case until the fee paid is known.';
-
 export function explainPolicy(policy: Policy): string[] {
   const out: string[] = [];
   out.push(
@@ -182,7 +154,8 @@ export function explainPolicy(policy: Policy): string[] {
     'Rules are checked in order and every matching rule applies: a deny beats a hold, a hold beats an allow, and every limit of every matching rule must hold.',
   );
   if (policy.rules.some((r) => r.maxPerTx !== null || r.limits.some((l) => l.maxValue !== null))) {
-    out.push(FEES_SENTENCE);
+    // Fees are money: what every value limit counts, said once for the whole policy.
+    out.push(policy.words.feesSentence);
   }
   if (policy.destinations.deny.length > 0) {
     out.push(`Never to ${joinOr(policy.destinations.deny)}, whatever the rules say.`);
@@ -203,7 +176,7 @@ export function explainPolicy(policy: Policy): string[] {
       ? `Requests whose risk score is above ${cap} (risk tolerance ${policy.risk.tolerance}) are denied.`
       : `Requests whose risk score is above ${cap} are denied (risk tolerance ${policy.risk.tolerance}).`,
   );
-  for (const rule of policy.rules) out.push(...ruleSentences(rule));
+  for (const rule of policy.rules) out.push(...ruleSentences(rule, policy.words));
   out.push('Anything no rule allows is denied.');
   return out;
 }

@@ -1,11 +1,12 @@
 /**
- * The policy room: documents (schema, templates), evaluation, ledger windows, holds. Pure: no I/O,
- * no clock reads, no randomness; it imports only core/ of ours.
+ * The policy room: documents (schema, parsing), evaluation, ledger windows, holds, over the
+ * facets protocol modules declare. Pure: no I/O, no clock reads, no randomness; it imports only
+ * core/ of ours, and names no protocol (the vocabularies come from src/protocols/).
  */
-export { formatAmount, formatGasPrice, formatUnits, groupDigits } from './amount.ts';
+export { BASE_UNITS, countedUnit, formatUnits, groupDigits } from './amount.ts';
 export { normalizeDestination } from './destination.ts';
 export { evaluate, FIRST_PAYMENT_REASON, GLOBAL_TRACE, globalRiskCap } from './evaluate.ts';
-export { explainPolicy } from './explain.ts';
+export { explainPolicy, joinOr } from './explain.ts';
 export {
   type HoldProgress,
   type HoldProgressInput,
@@ -13,25 +14,42 @@ export {
   type HoldVote,
   holdProgress,
 } from './hold.ts';
+export { createPolicyLanguage, type PolicyLanguage } from './language.ts';
 export { MAX_POLICY_BYTES, type PolicyFormat } from './load.ts';
-export { parsePolicy, policyFromData } from './parse.ts';
-export { type PolicyDocument, policyJsonSchema } from './schema.ts';
+export type { PolicyDocument } from './schema.ts';
+export { showInput } from './schema.ts';
 export {
   EMPTY_SNAPSHOT,
   type LedgerEntry,
   type LedgerEntryStatus,
+  type LedgerFacets,
   type LedgerSnapshot,
   ledgerEntryFromIntent,
+  ledgerFacets,
   snapshotHorizon,
 } from './snapshot.ts';
-export { POLICY_TEMPLATES } from './templates.ts';
 export type {
   CalendarUnit,
+  FacetCondition,
+  FacetReading,
   NewDestinationMode,
+  OptInFacet,
   Policy,
   PolicyLimit,
   PolicyRule,
   PolicyWindow,
+  RuleCap,
   RuleEffect,
   RuleMatch,
 } from './types.ts';
+export type {
+  ActionVocabulary,
+  AssetUnit,
+  CapVocabulary,
+  FacetItem,
+  FacetVocabulary,
+  IntentPhrase,
+  ProtocolVocabulary,
+  TemplateFragments,
+} from './vocabulary.ts';
+export type { PolicyWords } from './words.ts';

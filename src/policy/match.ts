@@ -1,13 +1,15 @@
 /**
  * Whether a rule's match conditions hold for a request (with the first condition that failed), and
  * whether a ledger entry falls under the same conditions (all but amount) for the rule's windows.
+ * Facets are compared as their conditions say (type, case); the order of the checks is protocol,
+ * action, asset, the facets in the language's order, opt-in facets, destination, amount.
  */
-import type { Intent } from '../core/intent.ts';
-import { formatAmount } from './amount.ts';
+import type { Facets, Intent } from '../core/intent.ts';
 import { normalizeDestinations } from './destination.ts';
-import type { LedgerEntry } from './snapshot.ts';
-import { facetNumber, facetText } from './snapshot.ts';
-import type { PolicyRule, RuleMatch } from './types.ts';
+import { facetValue, isOptInValue } from './facet-value.ts';
+import type { LedgerEntry, LedgerFacets } from './snapshot.ts';
+import type { OptInFacet, PolicyRule, RuleMatch } from './types.ts';
+import type { PolicyWords } from './words.ts';
 
 const MAX_SHOWN = 5;
 
@@ -25,6 +27,44 @@ export function intentDestinations(intent: Intent): string[] {
   return normalizeDestinations(intent.destinations);
 }
 
+interface Fields {
+  protocol: string;
+  action: string;
+  asset: string;
+  facets: Facets | LedgerFacets | undefined;
+}
+
+function matchCommon(m: RuleMatch, f: Fields): string | null {
+  if (m.protocols !== null && !m.protocols.some((p) => p === f.protocol)) {
+    return notIn('protocol', f.protocol, m.protocols);
+  }
+  if (m.actions !== null && !m.actions.some((a) => a === f.action))
+    return notIn('action', f.action, m.actions);
+  if (m.assets !== null && !m.assets.includes(f.asset)) return notIn('asset', f.asset, m.assets);
+  for (const condition of m.facets) {
+    const value = facetValue(f.facets, condition);
+    if (value === null) return condition.missing;
+    if (!condition.values.includes(value)) return notIn(condition.label, value, condition.values);
+  }
+  return null;
+}
+
+/**
+ * An allow or hold rule lets a request with an opt-in value through only when its own match names
+ * that facet (and then its condition has already checked the value). A deny rule needs no name.
+ */
+function matchOptIn(rule: PolicyRule, optIn: readonly OptInFacet[], facets: Facets): string | null {
+  if (rule.effect === 'deny') return null;
+  for (const o of optIn) {
+    if (rule.match.facets.some((c) => c.facet === o.facet)) continue;
+    const value = facetValue(facets, o);
+    if (value !== null && isOptInValue(o.values, value)) {
+      return `${o.label} ${value} is matched only by a rule that names it (match: { ${o.facet}: ${value} })`;
+    }
+  }
+  return null;
+}
+
 /**
  * Returns null when every condition holds, else the first failed condition in words.
  * Destinations: an allow or hold rule matches only when every destination of the request is listed
@@ -35,17 +75,17 @@ export function matchIntent(
   rule: PolicyRule,
   intent: Intent,
   destinations: readonly string[],
+  optIn: readonly OptInFacet[],
+  words: PolicyWords,
 ): string | null {
   const m = rule.match;
-  const common = matchCommon(m, {
-    protocol: intent.protocol,
-    action: intent.action,
-    asset: intent.asset.toLowerCase(),
-    kind: facetNumber(intent, 'kind'),
-    chainId: facetNumber(intent, 'chain_id'),
-    contract: facetText(intent, 'contract'),
-    functionSelector: facetText(intent, 'function'),
-  });
+  const common =
+    matchCommon(m, {
+      protocol: intent.protocol,
+      action: intent.action,
+      asset: intent.asset.toLowerCase(),
+      facets: intent.facets,
+    }) ?? matchOptIn(rule, optIn, intent.facets);
   if (common !== null) return common;
   if (m.destinations !== null) {
     if (destinations.length === 0) return 'request has no destination';
@@ -61,54 +101,21 @@ export function matchIntent(
       if (missing !== undefined) return notIn('destination', missing, m.destinations);
     }
   }
+  const show = (v: bigint) => words.formatAmount(intent.asset, v);
   if (m.amountMin !== null && intent.amount < m.amountMin) {
-    return `amount ${formatAmount(intent.asset, intent.amount)} is below the minimum ${formatAmount(intent.asset, m.amountMin)}`;
+    return `amount ${show(intent.amount)} is below the minimum ${show(m.amountMin)}`;
   }
   if (m.amountMax !== null && intent.amount > m.amountMax) {
-    return `amount ${formatAmount(intent.asset, intent.amount)} is above the maximum ${formatAmount(intent.asset, m.amountMax)}`;
-  }
-  return null;
-}
-
-interface Fields {
-  protocol: string;
-  action: string;
-  asset: string;
-  kind: number | null;
-  chainId: number | null;
-  contract: string | null;
-  functionSelector: string | null;
-}
-
-function matchCommon(m: RuleMatch, f: Fields): string | null {
-  if (m.protocols !== null && !m.protocols.some((p) => p === f.protocol)) {
-    return notIn('protocol', f.protocol, m.protocols);
-  }
-  if (m.actions !== null && !m.actions.some((a) => a === f.action))
-    return notIn('action', f.action, m.actions);
-  if (m.assets !== null && !m.assets.includes(f.asset)) return notIn('asset', f.asset, m.assets);
-  if (m.kinds !== null) {
-    if (f.kind === null) return 'request has no Nostr kind';
-    if (!m.kinds.includes(f.kind)) return notIn('kind', f.kind, m.kinds);
-  }
-  if (m.chainIds !== null) {
-    if (f.chainId === null) return 'request has no EVM chain id';
-    if (!m.chainIds.includes(f.chainId)) return notIn('chain id', f.chainId, m.chainIds);
-  }
-  if (m.contracts !== null) {
-    if (f.contract === null) return 'request has no contract';
-    if (!m.contracts.includes(f.contract)) return notIn('contract', f.contract, m.contracts);
-  }
-  if (m.functions !== null) {
-    if (f.functionSelector === null) return 'request calls no function';
-    if (!m.functions.includes(f.functionSelector)) return notIn('function', f.functionSelector, m.functions);
+    return `amount ${show(intent.amount)} is above the maximum ${show(m.amountMax)}`;
   }
   return null;
 }
 
 /**
  * Whether a ledger entry counts in the rule's windows: it must meet every match condition except the
- * amount. An entry with no single destination (null) meets a destination condition, conservatively.
+ * amount; an entry without a facet the rule conditions on does not. An entry with no single
+ * destination (null) meets a destination condition, conservatively. Opt-in facets do not take an
+ * entry out of a window: they decide which rules may allow a request, not which budgets it spent.
  */
 export function entryMatchesRule(
   rule: PolicyRule,
@@ -120,24 +127,11 @@ export function entryMatchesRule(
     protocol: entry.protocol,
     action: entry.action,
     asset: entry.asset.toLowerCase(),
-    kind: bookedNumber(entry, 'kind'),
-    chainId: bookedNumber(entry, 'chain_id'),
-    contract: bookedText(entry, 'contract'),
-    functionSelector: bookedText(entry, 'function'),
+    facets: entry.facets,
   });
   if (common !== null) return false;
   if (m.destinations !== null && entry.destination !== null) {
     return m.destinations.includes(destinations(entry.destination));
   }
   return true;
-}
-
-function bookedNumber(entry: LedgerEntry, name: string): number | null {
-  const v = entry.facets[name];
-  return typeof v === 'number' ? v : null;
-}
-
-function bookedText(entry: LedgerEntry, name: string): string | null {
-  const v = entry.facets[name];
-  return typeof v === 'string' ? v.toLowerCase() : null;
 }

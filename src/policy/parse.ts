@@ -1,24 +1,39 @@
 /**
- * parsePolicy: text → validated, normalized, deeply frozen Policy. Every failure is a WardenError
- * with code POLICY_INVALID whose message starts with the path of the problem
- * (`rules[2].limits[0].window: unknown window "2x"`).
+ * Reading a policy in a language: text → validated, normalized, deeply frozen Policy. Every failure
+ * is a WardenError with code POLICY_INVALID whose message starts with the path of the problem
+ * (`rules[2].limits[0].window: unknown window "2x"`). language.ts binds these to its grammar.
  */
+import type { z } from 'zod';
 import { isWardenError } from '../core/errors.ts';
 import type { IntentAction, Protocol } from '../core/intent.ts';
 import { normalizeDestinations } from './destination.ts';
 import { parseDuration, parseWindow } from './duration.ts';
 import { type PolicyProblem, policyInvalid } from './invalid.ts';
 import { loadPolicyText, type PolicyFormat } from './load.ts';
-import {
-  type LimitDocument,
-  type MatchDocument,
-  type PolicyDocument,
-  policyDocumentSchema,
-  type RuleDocument,
-} from './schema.ts';
-import type { Policy, PolicyLimit, PolicyRule, RuleMatch } from './types.ts';
+import type { LimitDocument, MatchDocument, PolicyDocument, RuleDocument } from './schema.ts';
+import type {
+  FacetCondition,
+  OptInFacet,
+  Policy,
+  PolicyLimit,
+  PolicyRule,
+  RuleCap,
+  RuleMatch,
+} from './types.ts';
+import type { CapVocabulary, FacetItem, FacetVocabulary } from './vocabulary.ts';
+import type { PolicyWords } from './words.ts';
 
-export function parsePolicy(text: string, format?: PolicyFormat): Policy {
+/** Everything a language reads documents with. */
+export interface Grammar {
+  readonly schema: z.ZodType<PolicyDocument>;
+  /** In declaration order: the order conditions are checked and explained in. */
+  readonly facets: readonly FacetVocabulary[];
+  readonly caps: readonly CapVocabulary[];
+  readonly optIn: readonly OptInFacet[];
+  readonly words: PolicyWords;
+}
+
+export function parsePolicyIn(grammar: Grammar, text: string, format?: PolicyFormat): Policy {
   let data: unknown;
   try {
     data = loadPolicyText(text, format);
@@ -27,12 +42,12 @@ export function parsePolicy(text: string, format?: PolicyFormat): Policy {
     // A parser failure we did not foresee (e.g. exhausted stack): still a refusal, never a crash.
     throw policyInvalid([], 'document could not be parsed');
   }
-  return policyFromData(data);
+  return policyFromDataIn(grammar, data);
 }
 
 /** Validates already-parsed data (e.g. a policy stored as JSON in the database). */
-export function policyFromData(data: unknown): Policy {
-  const result = policyDocumentSchema.safeParse(data);
+export function policyFromDataIn(grammar: Grammar, data: unknown): Policy {
+  const result = grammar.schema.safeParse(data);
   if (!result.success) {
     // An unknown field first: a misspelt key also makes the real one look missing.
     const issues = [...result.error.issues].sort(
@@ -48,7 +63,7 @@ export function policyFromData(data: unknown): Policy {
     if (head === undefined) throw policyInvalid([], 'invalid policy');
     throw policyInvalid(head.path, head.message, rest);
   }
-  return deepFreeze(normalize(result.data));
+  return deepFreeze(normalize(grammar, result.data));
 }
 
 function list<T>(value: T | readonly T[] | undefined): readonly T[] | null {
@@ -69,7 +84,22 @@ function destinationList(value: string | readonly string[] | undefined): readonl
 
 const amount = (v: string | number | undefined): bigint | null => (v === undefined ? null : BigInt(v));
 
-function normalizeMatch(m: MatchDocument | undefined): RuleMatch {
+/** A declared key of the document: own properties only (a facet named `constructor` finds no Object's). */
+function own(doc: object | undefined, key: string): unknown {
+  return doc !== undefined && Object.hasOwn(doc, key) ? (doc as Record<string, unknown>)[key] : undefined;
+}
+
+function facetCondition(f: FacetVocabulary, value: unknown): FacetCondition | null {
+  const items = list(value as FacetItem | readonly FacetItem[] | undefined);
+  if (items === null) return null;
+  const lowerCase = f.lowerCase === true;
+  const values = lowerCase
+    ? [...new Set(items.map((v) => (typeof v === 'string' ? v.toLowerCase() : v)))]
+    : items;
+  return { facet: f.name, type: f.type, lowerCase, label: f.label, missing: f.missing, values };
+}
+
+function normalizeMatch(grammar: Grammar, m: MatchDocument | undefined): RuleMatch {
   return {
     protocols: list<Protocol>(m?.protocol),
     actions: list<IntentAction>(m?.action),
@@ -77,11 +107,15 @@ function normalizeMatch(m: MatchDocument | undefined): RuleMatch {
     destinations: destinationList(m?.destination),
     amountMin: amount(m?.amount?.min),
     amountMax: amount(m?.amount?.max),
-    kinds: list(m?.kind),
-    chainIds: list(m?.chain_id),
-    contracts: lowerList(m?.contract),
-    functions: lowerList(m?.function),
+    facets: grammar.facets.flatMap((f) => facetCondition(f, own(m, f.name)) ?? []),
   };
+}
+
+function normalizeCaps(grammar: Grammar, r: RuleDocument): RuleCap[] {
+  return grammar.caps.flatMap((c) => {
+    const value = own(r, c.name) as string | number | undefined;
+    return value === undefined ? [] : [{ name: c.name, max: BigInt(value) }];
+  });
 }
 
 function normalizeLimit(l: LimitDocument): PolicyLimit {
@@ -95,19 +129,19 @@ function normalizeLimit(l: LimitDocument): PolicyLimit {
   };
 }
 
-function normalizeRule(r: RuleDocument, index: number): PolicyRule {
+function normalizeRule(grammar: Grammar, r: RuleDocument, index: number): PolicyRule {
   const delayMs = r.delay === undefined ? 0 : (parseDuration(r.delay) ?? 0);
   const approvals = r.effect === 'hold' ? (r.approvals ?? (delayMs > 0 ? 0 : 1)) : 0;
   return {
     id: r.id,
     index,
     description: r.description ?? null,
-    match: normalizeMatch(r.match),
+    match: normalizeMatch(grammar, r.match),
     effect: r.effect,
     approvals,
     delayMs,
     maxPerTx: amount(r.max_per_tx),
-    maxFeePerGas: amount(r.max_fee_per_gas),
+    caps: normalizeCaps(grammar, r),
     limits: (r.limits ?? []).map(normalizeLimit),
     allowlist: r.allowlist === undefined ? null : normalizeDestinations(r.allowlist),
     denylist: r.denylist === undefined ? null : normalizeDestinations(r.denylist),
@@ -116,7 +150,7 @@ function normalizeRule(r: RuleDocument, index: number): PolicyRule {
   };
 }
 
-function normalize(doc: PolicyDocument): Policy {
+function normalize(grammar: Grammar, doc: PolicyDocument): Policy {
   return {
     version: 1,
     name: doc.name,
@@ -127,10 +161,13 @@ function normalize(doc: PolicyDocument): Policy {
       deny: normalizeDestinations(doc.destinations?.deny ?? []),
     },
     newDestination: doc.new_destination ?? 'allow',
-    rules: doc.rules.map(normalizeRule),
+    rules: doc.rules.map((r, i) => normalizeRule(grammar, r, i)),
+    optIn: grammar.optIn,
+    words: grammar.words,
   };
 }
 
+/** Freezes the document's data; the words (functions) are frozen by their language already. */
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
     Object.freeze(value);

@@ -3,12 +3,15 @@
  * and the destinations this identity has paid before. The gateway loads it inside the transaction
  * that then reserves the request, so the check and the reservation see the same numbers.
  */
-import type { Intent, IntentAction, Protocol } from '../core/intent.ts';
+import type { Facets, Intent, IntentAction, Protocol } from '../core/intent.ts';
 import { normalizeDestination } from './destination.ts';
 import { windowStart } from './duration.ts';
 import type { Policy } from './types.ts';
 
 export type LedgerEntryStatus = 'reserved' | 'committed' | 'unknown';
+
+/** The facets a ledger entry keeps: the request's text and number facets, keys sorted. */
+export type LedgerFacets = Readonly<Record<string, string | number>>;
 
 export interface LedgerEntry {
   protocol: Protocol;
@@ -19,8 +22,11 @@ export interface LedgerEntry {
    * against every per-destination window (it might be any of them).
    */
   destination: string | null;
-  /** The intent's facets as booked: non-null, non-bigint values only, keys sorted. */
-  facets: Readonly<Record<string, string | number>>;
+  /**
+   * What windows match on (see ledgerFacets). A rule conditioned on a facet the entry lacks does
+   * not count the entry.
+   */
+  facets: LedgerFacets;
   amount: bigint;
   /**
    * The fee in the same asset (fees are money, and value windows count them): the worst case while
@@ -76,28 +82,20 @@ export function feeInAsset(intent: Intent): bigint {
   return intent.feeAsset.toLowerCase() === intent.asset.toLowerCase() ? intent.maxFee : 0n;
 }
 
-/** A number facet of the intent, or null when it has none. */
-export function facetNumber(intent: Intent, name: string): number | null {
-  const v = intent.facets[name];
-  return typeof v === 'number' ? v : null;
-}
-
-/** A text facet of the intent in lower case, or null when it has none. */
-export function facetText(intent: Intent, name: string): string | null {
-  const v = intent.facets[name];
-  return typeof v === 'string' ? v.toLowerCase() : null;
-}
-
 /**
- * The facets a ledger entry keeps: those a window may match on later (text in lower case), in
- * key order. A bigint facet is a cap on the request itself and no window counts it.
+ * An intent's facets as the ledger keeps them (a JSON column): text and finite numbers as they are
+ * (already in their module's normal form), keys sorted so that equal facets store alike. Null
+ * facets are left out, and so are bigint ones: those are quantities for caps, not what a window
+ * is counted by.
  */
-export function bookedFacets(intent: Intent): Readonly<Record<string, string | number>> {
+export function ledgerFacets(facets: Facets): LedgerFacets {
   const out: Record<string, string | number> = {};
-  for (const name of Object.keys(intent.facets).sort()) {
-    const v = intent.facets[name];
-    if (typeof v === 'number') out[name] = v;
-    else if (typeof v === 'string') out[name] = v.toLowerCase();
+  for (const name of Object.keys(facets).sort()) {
+    const v = facets[name];
+    if (typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v))) {
+      // defineProperty: a facet named "__proto__" stays a plain key, as everywhere in policy/.
+      Object.defineProperty(out, name, { value: v, enumerable: true, writable: true, configurable: true });
+    }
   }
   return out;
 }
@@ -110,7 +108,7 @@ export function ledgerEntryFromIntent(intent: Intent, at: number, status: Ledger
     action: intent.action,
     asset: intent.asset.toLowerCase(),
     destination: destinations.length === 1 ? (destinations[0] ?? null) : null,
-    facets: bookedFacets(intent),
+    facets: ledgerFacets(intent.facets),
     amount: intent.amount,
     fee: feeInAsset(intent),
     at,

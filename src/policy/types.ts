@@ -1,10 +1,14 @@
 /**
- * The normalized form of a policy document, as `parsePolicy` returns it: amounts are bigint in base
- * units, durations are milliseconds or calendar tags, addresses are lower-cased, absent options are
- * `null`. A Policy is deeply frozen; evaluation never changes it.
+ * The normalized form of a policy document, as a language's `parse` returns it: amounts are bigint
+ * in base units, durations are milliseconds or calendar tags, facet values are in their normal
+ * form, absent options are `null`. A Policy is deeply frozen; evaluation never changes it. It
+ * carries everything evaluation needs from the language it was read in (facet conditions with
+ * their messages, the opt-in facets, the words), so `evaluate` takes no vocabulary.
  */
 import type { IntentAction, Protocol } from '../core/intent.ts';
 import type { RiskTolerance } from '../core/risk.ts';
+import type { FacetItem } from './vocabulary.ts';
+import type { PolicyWords } from './words.ts';
 
 export type RuleEffect = 'allow' | 'deny' | 'hold';
 export type NewDestinationMode = 'allow' | 'hold';
@@ -22,6 +26,27 @@ export interface PolicyLimit {
   readonly perDestination: boolean;
 }
 
+/** How one facet is read and compared, copied from its declaration (vocabulary.ts). */
+export interface FacetReading {
+  readonly facet: string;
+  readonly type: 'number' | 'text';
+  readonly lowerCase: boolean;
+  /** "<label> 7 is not in [1, 3]". */
+  readonly label: string;
+}
+
+/** `match.<facet>`: the request's value must be one of `values` (normalized, de-duplicated). */
+export interface FacetCondition extends FacetReading {
+  readonly values: readonly FacetItem[];
+  /** The mismatch when the request has no value for the facet. */
+  readonly missing: string;
+}
+
+/** A facet whose values (all, or those listed) only a rule naming them allows or holds. */
+export interface OptInFacet extends FacetReading {
+  readonly values: readonly FacetItem[] | 'every value';
+}
+
 /** Conditions of a rule; `null` means "any". All given conditions must hold. */
 export interface RuleMatch {
   readonly protocols: readonly Protocol[] | null;
@@ -30,10 +55,14 @@ export interface RuleMatch {
   readonly destinations: readonly string[] | null;
   readonly amountMin: bigint | null;
   readonly amountMax: bigint | null;
-  readonly kinds: readonly number[] | null;
-  readonly chainIds: readonly number[] | null;
-  readonly contracts: readonly string[] | null;
-  readonly functions: readonly string[] | null;
+  /** In the order the language declares the facets; empty when the rule names none. */
+  readonly facets: readonly FacetCondition[];
+}
+
+/** A rule-level cap on a bigint facet of the same name (`max_fee_per_gas`). */
+export interface RuleCap {
+  readonly name: string;
+  readonly max: bigint;
 }
 
 export interface PolicyRule {
@@ -47,7 +76,8 @@ export interface PolicyRule {
   /** Hold delay in milliseconds (0 when none). */
   readonly delayMs: number;
   readonly maxPerTx: bigint | null;
-  readonly maxFeePerGas: bigint | null;
+  /** In the order the language declares the caps; empty when the rule sets none. */
+  readonly caps: readonly RuleCap[];
   readonly limits: readonly PolicyLimit[];
   readonly allowlist: readonly string[] | null;
   readonly denylist: readonly string[] | null;
@@ -71,4 +101,8 @@ export interface Policy {
   };
   readonly newDestination: NewDestinationMode;
   readonly rules: readonly PolicyRule[];
+  /** The opt-in facets of the language the policy was read in (every rule is checked against them). */
+  readonly optIn: readonly OptInFacet[];
+  /** How the language says things: amounts, requests, conditions, caps. */
+  readonly words: PolicyWords;
 }

@@ -1,5 +1,5 @@
 /**
- * Limit checks of one matching rule: max_per_tx, max_fee_per_gas and every window limit, with the
+ * Limit checks of one matching rule: max_per_tx, the rule's caps and every window limit, with the
  * numbers (used, reserved, request, cap) and, when a check fails, when it would pass (freesAt).
  *
  * Fees are money: value limits (max_per_tx and every max_value window) count an operation's amount
@@ -13,6 +13,7 @@ import { inWindow, nextPeriodStart, windowStart } from './duration.ts';
 import { entryMatchesRule } from './match.ts';
 import { feeInAsset, type LedgerEntry, type LedgerSnapshot } from './snapshot.ts';
 import type { PolicyLimit, PolicyRule } from './types.ts';
+import type { PolicyWords } from './words.ts';
 
 /** A snapshot entry that can count for this intent (same identity and asset), destination normalized. */
 export interface CountedEntry {
@@ -72,14 +73,16 @@ export function checkRuleLimits(
   entries: readonly CountedEntry[],
   now: number,
   notes: string[],
+  words: PolicyWords,
 ): LimitCheck[] {
   const checks: LimitCheck[] = [];
   const value = requestValue(intent);
   if (rule.maxPerTx !== null) checks.push(simpleCheck('max_per_tx', value, rule.maxPerTx));
-  if (rule.maxFeePerGas !== null) {
-    const fee = intent.facets.max_fee_per_gas;
-    if (typeof fee !== 'bigint') notes.push('max_fee_per_gas does not apply: not an EVM request');
-    else checks.push(simpleCheck('max_fee_per_gas', fee, rule.maxFeePerGas));
+  for (const cap of rule.caps) {
+    const quantity = Object.hasOwn(intent.facets, cap.name) ? intent.facets[cap.name] : undefined;
+    if (typeof quantity !== 'bigint') {
+      notes.push(words.cap(cap.name)?.notApplicable ?? `${cap.name} does not apply to this request`);
+    } else checks.push(simpleCheck(cap.name, quantity, cap.max));
   }
   if (rule.limits.length === 0) return checks;
   const ruleEntries = entries.filter((c) => entryMatchesRule(rule, c.entry, normalizeDestination));

@@ -4,7 +4,7 @@ import { fixedClock } from '../../src/core/clock.ts';
 import { Operations } from '../../src/gateway/operations.ts';
 import { reconcileFromBackends } from '../../src/gateway/reconcile-backends.ts';
 import type { Warden } from '../../src/gateway/warden.ts';
-import { POLICY_TEMPLATES } from '../../src/policy/templates.ts';
+import { POLICY_TEMPLATES } from '../../src/protocols/policy-language.ts';
 import { agentWithPolicy, initCliVault } from '../helpers/cli.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
 import { fund, HARDHAT_CHAIN_ID, rpcCall, startHardhat } from '../helpers/hardhat.ts';

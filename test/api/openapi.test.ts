@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { createHttpApp } from '../../src/api/http/app.ts';
+import { BASE_UNITS_PATTERN } from '../../src/core/validate.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
 
 const PACKAGE_VERSION = JSON.parse(

@@ -14,7 +14,7 @@ import { loadPolicy } from '../../src/gateway/policies.ts';
 import { authenticate } from '../../src/gateway/tokens.ts';
 import { Warden } from '../../src/gateway/warden.ts';
 import { Vault } from '../../src/keys/vault.ts';
-import { POLICY_TEMPLATES } from '../../src/policy/index.ts';
+import { POLICY_TEMPLATES } from '../../src/protocols/policy-language.ts';
 import { openSqliteStore } from '../../src/store/store.ts';
 import { runWarden, writeFileMode } from '../helpers/cli.ts';
 import { passphrase, TEST_KDF, TEST_PASSPHRASE, tempDir, tempHome } from '../helpers/home.ts';

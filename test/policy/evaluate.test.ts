@@ -281,7 +281,7 @@ describe('windows count the right ledger entries', () => {
         action: 'sign_event',
         asset: 'nostr:event',
         destination: null,
-        kind,
+        facets: { kind },
       });
     const reactions = Array.from({ length: 10 }, (_, i) => nostr(7, t - i * 1000));
     const two = snapshot([nostr(1, t - 1000), nostr(1, t - 2000), ...reactions]);

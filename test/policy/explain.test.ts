@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { formatAmount, formatUnits, groupDigits } from '../../src/policy/amount.ts';
-import { explainPolicy, FEES_SENTENCE } from '../../src/policy/explain.ts';
-import { parsePolicy } from '../../src/policy/parse.ts';
-import { POLICY_TEMPLATES } from '../../src/policy/templates.ts';
+import { formatUnits, groupDigits } from '../../src/policy/amount.ts';
+import { explainPolicy } from '../../src/policy/explain.ts';
 import { SENSITIVE_NOSTR_KINDS } from '../../src/protocols/nostr/kinds.ts';
+import { POLICY_LANGUAGE, POLICY_TEMPLATES } from '../../src/protocols/policy-language.ts';
 import { policy } from './helpers.ts';
+
+const parsePolicy = POLICY_LANGUAGE.parse;
+const { feesSentence: FEES_SENTENCE, formatAmount } = POLICY_LANGUAGE.words;
 
 describe('explainPolicy', () => {
   test('every template renders, one sentence per line, ending with the default deny', () => {

@@ -4,10 +4,10 @@ import { describe, test } from 'node:test';
 import type { Decision } from '../../src/core/decision.ts';
 import type { Intent } from '../../src/core/intent.ts';
 import { evaluate } from '../../src/policy/evaluate.ts';
-import { parsePolicy } from '../../src/policy/parse.ts';
 import type { LedgerEntry } from '../../src/policy/snapshot.ts';
-import { POLICY_TEMPLATES } from '../../src/policy/templates.ts';
 import { SENSITIVE_NOSTR_KINDS } from '../../src/protocols/nostr/kinds.ts';
+import { POLICY_LANGUAGE, POLICY_TEMPLATES } from '../../src/protocols/policy-language.ts';
+import { RISK_CATALOG } from '../../src/protocols/risk-catalog.ts';
 import { assessRisk } from '../../src/risk/index.ts';
 import {
   BTC_ADDR,
@@ -23,6 +23,7 @@ import {
   snapshot,
 } from './helpers.ts';
 
+const parsePolicy = POLICY_LANGUAGE.parse;
 const template = parsePolicy(POLICY_TEMPLATES['guidelines-default'] ?? '');
 const t = NOW.getTime();
 
@@ -102,7 +103,10 @@ describe('guidelines-default: Nostr', () => {
       for (const { kind } of SENSITIVE_NOSTR_KINDS) {
         const intent = nostrIntent(kind);
         // With the real risk catalog too: these kinds score high, but the template holds them.
-        for (const r of [risk(8), assessRisk(intent, { tolerance: p.risk.tolerance })]) {
+        for (const r of [
+          risk(8),
+          assessRisk(intent, { tolerance: p.risk.tolerance, catalog: RISK_CATALOG }),
+        ]) {
           const d = evaluate(intent, r, snapshot(), p, NOW);
           assert.equal(d.outcome, 'hold', `${p.name}: kind ${kind}`);
           assert.equal(d.decidingRule, 'nostr-sensitive');
@@ -144,7 +148,7 @@ describe('guidelines-default: Nostr', () => {
         action: 'sign_event',
         asset: 'nostr:event',
         destination: null,
-        kind: 1,
+        facets: { kind: 1 },
       });
     const hundred = Array.from({ length: 100 }, (_, i) => sig(i + 1));
     assert.equal(decide(nostrIntent(1), hundred.slice(1)).outcome, 'allow');
@@ -186,7 +190,7 @@ describe('guidelines-default: EVM', () => {
       ...entry(ETH / 20n, t - (i + 1) * HOUR, { destination: EVM_ADDR }),
       protocol: 'evm',
       asset: 'evm:1',
-      chainId: 1,
+      facets: { chain_id: 1 },
     }));
     assert.equal(decide(evmIntent(1n), spent, [EVM_ADDR]).code, 'LIMIT_EXCEEDED');
     assert.equal(decide(evmIntent(1n, { chainId: 10 }), spent, [EVM_ADDR]).outcome, 'allow', 'per chain');
@@ -210,7 +214,7 @@ describe('guidelines-default: fees are money', () => {
     ...entry(1n, t - (i + 1) * 20 * 60_000, { destination: EVM_ADDR }), // 3 an hour: counts never decide
     protocol: 'evm',
     asset: 'evm:1',
-    chainId: 1,
+    facets: { chain_id: 1 },
     fee,
   });
 
@@ -258,7 +262,7 @@ describe('guidelines-default with the real risk catalog', () => {
     const withRealRisk = (intent: Intent, known: string[] = []) =>
       evaluate(
         intent,
-        assessRisk(intent, { tolerance: template.risk.tolerance }),
+        assessRisk(intent, { tolerance: template.risk.tolerance, catalog: RISK_CATALOG }),
         snapshot([], known),
         template,
         NOW,

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { isWardenError } from '../../src/core/errors.ts';
 import type { Intent } from '../../src/core/intent.ts';
 import type { RiskAssessment } from '../../src/core/risk.ts';
-import { parsePolicy } from '../../src/policy/parse.ts';
 import type { LedgerEntry, LedgerSnapshot } from '../../src/policy/snapshot.ts';
 import type { Policy } from '../../src/policy/types.ts';
+import { POLICY_LANGUAGE } from '../../src/protocols/policy-language.ts';
 
 export const NOW = new Date('2026-01-01T12:00:00.000Z');
 export const HOUR = 3_600_000;
@@ -16,14 +16,37 @@ export const LN_NODE = `02${'ab'.repeat(32)}`;
 export const EVM_ADDR = `0x${'ab'.repeat(20)}`;
 export const EVM_ADDR2 = `0x${'cd'.repeat(20)}`;
 
-const base = { identity: 'agent-1', maxFee: 0n, payloadDigest: 'd'.repeat(64), idempotencyKey: null };
+const base = {
+  identity: 'agent-1',
+  maxFee: 0n,
+  payloadDigest: 'd'.repeat(64),
+  idempotencyKey: null,
+  facets: {},
+  detail: {},
+};
 
 export function btcIntent(amount: bigint, destinations: string[] = [BTC_ADDR]): Intent {
-  return { ...base, protocol: 'bitcoin', action: 'send', asset: 'btc', amount, destinations };
+  return {
+    ...base,
+    protocol: 'bitcoin',
+    action: 'send',
+    asset: 'btc',
+    feeAsset: 'btc',
+    amount,
+    destinations,
+  };
 }
 
 export function lnIntent(amount: bigint, destinations: string[] = [LN_NODE]): Intent {
-  return { ...base, protocol: 'lightning', action: 'pay', asset: 'btc', amount, destinations };
+  return {
+    ...base,
+    protocol: 'lightning',
+    action: 'pay',
+    asset: 'btc',
+    feeAsset: 'btc',
+    amount,
+    destinations,
+  };
 }
 
 export function nostrIntent(kind: number): Intent {
@@ -32,9 +55,11 @@ export function nostrIntent(kind: number): Intent {
     protocol: 'nostr',
     action: 'sign_event',
     asset: 'nostr:event',
+    feeAsset: 'nostr:event',
     amount: 0n,
     destinations: [],
-    nostr: { kind, tagCount: 0, contentLength: 10 },
+    facets: { kind },
+    detail: { tagCount: 0, contentLength: 10 },
   };
 }
 
@@ -49,17 +74,17 @@ export function evmIntent(
     protocol: 'evm',
     action: opts.fn ? 'call' : 'send',
     asset: opts.contract ? `evm:${chainId}:${opts.contract}` : `evm:${chainId}`,
+    // Gas is paid in the chain's native coin, also for a token.
+    feeAsset: `evm:${chainId}`,
     amount,
     destinations: [to.toLowerCase()],
-    evm: {
-      chainId,
-      to: to.toLowerCase(),
+    facets: {
+      chain_id: chainId,
       contract: opts.contract ?? null,
-      functionSelector: opts.fn ?? null,
-      maxFeePerGas: opts.maxFeePerGas ?? 30_000_000_000n,
-      maxPriorityFeePerGas: 1_000_000_000n,
-      gasLimit: 21_000n,
+      function: opts.fn ?? null,
+      max_fee_per_gas: opts.maxFeePerGas ?? 30_000_000_000n,
     },
+    detail: { to: to.toLowerCase(), maxPriorityFeePerGas: '1000000000', gasLimit: '21000' },
   };
 }
 
@@ -97,10 +122,7 @@ export function entry(amount: bigint, at: number, over: Partial<LedgerEntry> = {
     action: 'send',
     asset: 'btc',
     destination: BTC_ADDR,
-    kind: null,
-    chainId: null,
-    contract: null,
-    functionSelector: null,
+    facets: {},
     amount,
     fee: 0n,
     at,
@@ -115,7 +137,7 @@ export function snapshot(entries: LedgerEntry[] = [], known: string[] = []): Led
 
 /** A policy from a YAML body; `version` and `name` are added. */
 export function policy(body: string): Policy {
-  return parsePolicy(`version: 1\nname: test\n${body}`);
+  return POLICY_LANGUAGE.parse(`version: 1\nname: test\n${body}`);
 }
 
 /** Asserts that `fn` throws POLICY_INVALID whose message starts with `path` (and contains `fragment`). */

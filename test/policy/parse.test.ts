@@ -2,11 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { isWardenError } from '../../src/core/errors.ts';
-import { parsePolicy, policyFromData } from '../../src/policy/parse.ts';
-import { policyJsonSchema } from '../../src/policy/schema.ts';
-import { POLICY_TEMPLATES } from '../../src/policy/templates.ts';
+import { POLICY_LANGUAGE, POLICY_TEMPLATES } from '../../src/protocols/policy-language.ts';
 import { assertInvalid } from './helpers.ts';
 
+const { parse: parsePolicy, fromData: policyFromData, jsonSchema: policyJsonSchema } = POLICY_LANGUAGE;
 const HEAD = 'version: 1\nname: t\n';
 const yaml = (body: string) => () => parsePolicy(HEAD + body);
 const oneRule = (fields: string) => yaml(`rules:\n  - id: r\n${fields}`);
@@ -49,8 +48,13 @@ rules:
     assert.equal(a.maxPerTx, 10n ** 18n);
     assert.equal(a.match.amountMin, 1n);
     assert.equal(a.match.amountMax, 123456789012345678901234567890n);
-    assert.deepEqual(a.match.contracts, ['0xabcdefabcdefabcdefabcdefabcdefabcdefabcd']);
-    assert.deepEqual(a.match.functions, ['0xa9059cbb']);
+    assert.deepEqual(
+      a.match.facets.map((c) => [c.facet, c.values]),
+      [
+        ['contract', ['0xabcdefabcdefabcdefabcdefabcdefabcdefabcd']],
+        ['function', ['0xa9059cbb']],
+      ],
+    );
     assert.deepEqual(a.allowlist, [
       '0xabcdefabcdefabcdefabcdefabcdefabcdefabcd',
       'bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh',

@@ -3,8 +3,8 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { Intent } from '../../src/core/intent.ts';
 import { evaluate } from '../../src/policy/evaluate.ts';
-import { parsePolicy } from '../../src/policy/parse.ts';
 import { type LedgerEntry, type LedgerSnapshot, ledgerEntryFromIntent } from '../../src/policy/snapshot.ts';
+import { POLICY_LANGUAGE } from '../../src/protocols/policy-language.ts';
 import {
   BTC_ADDR,
   BTC_ADDR2,
@@ -20,6 +20,7 @@ import {
   risk,
 } from './helpers.ts';
 
+const parsePolicy = POLICY_LANGUAGE.parse;
 const BTC_DESTS = [BTC_ADDR, BTC_ADDR2, 'bc1qc7slrfxkknqcq2jevvvkdgvrt8080852dfjewde450xdlk4ugp7szw5tk9'];
 const KINDS = [0, 1, 3, 7];
 const RUNS = Number(process.env.POLICY_PROPERTY_RUNS ?? 200);
@@ -161,7 +162,7 @@ function matchingDenyArb(intent: Intent): fc.Arbitrary<Doc> {
       if (pick.action) match.action = [intent.action];
       if (pick.asset) match.asset = intent.asset;
       if (pick.amount) match.amount = { min: intent.amount.toString(), max: intent.amount.toString() };
-      if (pick.kind && intent.nostr) match.kind = intent.nostr.kind;
+      if (pick.kind && typeof intent.facets.kind === 'number') match.kind = intent.facets.kind;
       if (pick.destination && intent.destinations[0] !== undefined)
         match.destination = [intent.destinations[0]];
       return { id: 'added-deny', effect: 'deny', ...(Object.keys(match).length > 0 ? { match } : {}) };

@@ -46,10 +46,8 @@ describe('ledgerEntryFromIntent', () => {
       action: 'send',
       asset: 'evm:10',
       destination: EVM_ADDR,
-      kind: null,
-      chainId: 10,
-      contract: null,
-      functionSelector: null,
+      // Text and number facets only, keys sorted: nulls and the bigint max_fee_per_gas are left out.
+      facets: { chain_id: 10 },
       amount: 5n,
       fee: 0n,
       at: 1000,
@@ -59,7 +57,7 @@ describe('ledgerEntryFromIntent', () => {
     // The worst-case fee is booked with the amount: value windows count both.
     assert.equal(ledgerEntryFromIntent({ ...evmIntent(5n), maxFee: 42n }, 0, 'reserved').fee, 42n);
     const n = ledgerEntryFromIntent(nostrIntent(7), 5, 'committed');
-    assert.deepEqual([n.kind, n.destination, n.asset, n.amount], [7, null, 'nostr:event', 0n]);
+    assert.deepEqual([n.facets, n.destination, n.asset, n.amount], [{ kind: 7 }, null, 'nostr:event', 0n]);
   });
 
   test('several destinations: no single destination (it then counts against every per-destination window)', () => {

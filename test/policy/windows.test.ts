@@ -170,7 +170,7 @@ describe('freesAt and remedies', () => {
       ...entry(80_000_000_000_000_000n, t - 23 * HOUR),
       protocol: 'evm',
       asset: 'evm:1',
-      chainId: 1,
+      facets: { chain_id: 1 },
     };
     const d = evaluate(evmIntent(40_000_000_000_000_000n), risk(), snapshot([e]), p, new Date(now));
     assert.equal(d.code, 'LIMIT_EXCEEDED');
