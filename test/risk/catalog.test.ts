@@ -6,7 +6,7 @@ import { DM_KINDS, IDENTITY_REDIRECTION_KINDS } from '../../src/protocols/nostr/
 import { riskCatalogEntry as catalogEntry, RISK_CATALOG } from '../../src/protocols/risk-catalog.ts';
 import { assessRisk } from '../../src/risk/assess.ts';
 import type { CatalogEntry } from '../../src/risk/catalog.ts';
-import { bitcoinSend, evmCall, evmSend, lightningPay, nostrSign } from './intents.ts';
+import { bitcoinSend, evmCall, evmSend, evmSignMessage, lightningPay, nostrSign } from './intents.ts';
 
 /**
  * Guideline 003, every table row, in the guideline's own words. This is the spec: the catalog must
@@ -393,6 +393,7 @@ test('every catalog row applies to some operation Warden performs', () => {
     { intent: lightningPay(5_000n), signals: {} },
     { intent: evmSend(10n ** 17n), signals: {} },
     { intent: evmCall('0x095ea7b3'), signals: {} },
+    { intent: evmSignMessage(), signals: {} },
     ...[1, ...IDENTITY_REDIRECTION_KINDS, ...DM_KINDS].map((k) => ({ intent: nostrSign(k), signals: {} })),
   ];
   const seen = new Set<string>();

@@ -111,3 +111,21 @@ export function evmCallUnknownFunction(amount = 0n, extra: Partial<Intent> = {})
   const { function: _function, ...facets } = intent.facets;
   return { ...intent, facets };
 }
+
+/** An EIP-191 message signature (evm.sign_message): nothing moves. */
+export function evmSignMessage(messageType = 'text'): Intent {
+  return {
+    protocol: 'evm',
+    action: 'sign_message',
+    identity: 'ops',
+    asset: 'evm:signature',
+    amount: 0n,
+    destinations: [],
+    maxFee: 0n,
+    feeAsset: 'evm:signature',
+    payloadDigest: DIGEST,
+    idempotencyKey: null,
+    facets: { message_type: messageType, chain_id: null, siwe_domain: null },
+    detail: {},
+  };
+}

@@ -43,9 +43,18 @@ const plain = (e: CatalogEntry) =>
     }),
   );
 
+/** Rows added since the recording, each with the operation that brought it. */
+const ADDED_SINCE: Readonly<Record<string, string>> = { 'evm.blind-signature': 'evm.sign_message' };
+
 test('the assembled catalog is the recorded one: rows, order, numbers, sources, operations, signals', () => {
   assert.equal(RECORDED.length, 41);
-  assert.deepEqual(RISK_CATALOG.entries.map(plain), RECORDED);
+  const recorded = RISK_CATALOG.entries.filter((e) => !(e.id in ADDED_SINCE));
+  assert.deepEqual(recorded.map(plain), RECORDED);
+  for (const id of Object.keys(ADDED_SINCE))
+    assert.ok(
+      RISK_CATALOG.entries.some((e) => e.id === id),
+      id,
+    );
   assert.deepEqual(RISK_CATALOG.protocols, ['bitcoin', 'lightning', 'nostr', 'evm']);
   assert.deepEqual(
     PROTOCOL_RISKS.map((m) => m.protocol),

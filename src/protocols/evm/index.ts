@@ -4,6 +4,7 @@ import { EVM_MIGRATIONS } from './migrations.ts';
 import type { EvmDb } from './nonces.ts';
 import { evmReconcile } from './reconcile-hooks.ts';
 import { sendOperation } from './send.ts';
+import { signMessageOperation } from './sign-message/operation.ts';
 
 /** The EVM module's configuration: a JSON-RPC node per chain. */
 export interface EvmConfig {
@@ -17,7 +18,7 @@ function backendOf(config: unknown): EvmBackend | null {
 
 export const evmModule: ProtocolModule<EvmBackend, EvmDb> = {
   name: 'evm',
-  operations: [sendOperation],
+  operations: [sendOperation, signMessageOperation],
   migrations: EVM_MIGRATIONS,
   backend: backendOf,
   needsBackend: [sendOperation.name],

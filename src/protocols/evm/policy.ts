@@ -80,6 +80,7 @@ export const EVM_VOCABULARY: ProtocolVocabulary = Object.freeze({
   actions: [
     { name: 'send', noun: 'sends' },
     { name: 'call', noun: 'contract calls' },
+    { name: 'sign_message', noun: 'message signatures' },
   ],
   countNoun: 'transactions',
   unitOf,
@@ -116,6 +117,34 @@ export const EVM_VOCABULARY: ProtocolVocabulary = Object.freeze({
       missing: 'request calls no function',
       words: (selectors) => `calling function ${joinOr(selectors.map(String))}`,
     },
+    {
+      // What an EIP-191 signature is over (evm.sign_message). A 32-byte payload may be the hash of
+      // a transaction or of anything else a dapp wants authorized: only a rule naming it signs it.
+      name: 'message_type',
+      type: 'text',
+      item: z.enum(['siwe', 'text', 'bytes', 'hash32'], {
+        error: (iss) => `bad message type ${showInput(iss.input)}; one of siwe, text, bytes, hash32`,
+      }),
+      plural: 'message types',
+      label: 'message type',
+      missing: 'request signs no message',
+      words: (types) => `of message type ${joinOr(types.map(String))}`,
+      optIn: ['hash32'],
+    },
+    {
+      name: 'siwe_domain',
+      type: 'text',
+      item: z
+        .string({ error: (iss) => `expected a domain, got ${showInput(iss.input)}` })
+        .regex(/^[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?$/, {
+          error: (iss) => `bad Sign-In with Ethereum domain ${showInput(iss.input)}`,
+        }),
+      plural: 'Sign-In with Ethereum domains',
+      lowerCase: true,
+      label: 'Sign-In with Ethereum domain',
+      missing: 'request is not a Sign-In with Ethereum message',
+      words: (domains) => `signing in to ${joinOr(domains.map(String))}`,
+    },
   ],
   caps: [
     {
@@ -130,6 +159,10 @@ export const EVM_VOCABULARY: ProtocolVocabulary = Object.freeze({
   describe(intent, { amount, to }) {
     const { chain_id: chainId, contract, function: fn } = intent.facets;
     const chain = typeof chainId === 'number' ? ` on chain ${chainId}` : '';
+    if (intent.action === 'sign_message') {
+      const domain = intent.facets.siwe_domain;
+      return typeof domain === 'string' ? `signing in to ${domain}${chain}` : `signing a message${chain}`;
+    }
     if (intent.action === 'call') {
       const value = intent.amount > 0n ? ` with ${amount}` : '';
       return `calling ${fn ?? 'a function'} on ${contract ?? intent.destinations[0] ?? 'a contract'}${chain}${value}`;
@@ -155,5 +188,12 @@ export const EVM_TEMPLATE_RULES: TemplateFragments = Object.freeze({
     limits:
       - { window: 24h, max_value: "200000000000000000" } # 0.2 ETH per rolling 24 hours, per chain
       - { window: 1h, max_count: 10 }
+  # Off-chain signatures log in to sites and may authorize orders or permits: an operator reads
+  # each one (a 32-byte payload is refused unless a rule names message_type hash32).
+  - id: evm-sign-message
+    description: message signatures (EIP-191) need an operator's approval
+    match: { protocol: evm, action: sign_message }
+    effect: hold
+    approvals: 1
 `,
 });

@@ -124,6 +124,18 @@ export const EVM_ROWS: readonly CatalogEntry[] = [
     ],
   },
   {
+    id: 'evm.blind-signature',
+    name: 'Off-chain signature that authorizes more than it shows',
+    category: 'security',
+    protocol: PROTOCOL,
+    severity: 3, // High: a login in the identity's name, an order or permit signed off-chain
+    likelihood: 2, // Unlikely once SIWE is parsed and 32-byte payloads refused by default
+    mitigation:
+      'Hold message signatures for an operator; parse Sign-In with Ethereum and check its domain, address and expiry; refuse 32-byte payloads unless a rule names them',
+    source: 'warden',
+    appliesTo: [{ protocol: PROTOCOL, actions: ['sign_message'] }],
+  },
+  {
     // Same custody as the Bitcoin seed in Warden's vault, hence the same numbers.
     id: 'evm.key-exposure',
     name: 'Private key exposure',
