@@ -12,8 +12,8 @@ import { isWardenError, WardenError } from '../core/errors.ts';
 import { randomId } from '../core/ids.ts';
 import { createLogger } from '../core/logger.ts';
 import type { BitcoinNetwork } from '../keys/derive.ts';
-import type { LightningCredentialKind } from '../keys/model.ts';
-import { parseNostrSecret } from '../keys/nostr-import.ts';
+import { CREDENTIAL_SET_ACTION, type LightningCredentialKind, type RotatablePurpose } from '../keys/model.ts';
+import { type ImportFiles, importMaterial } from '../keys/import.ts';
 import { UnsealThrottle } from '../keys/throttle.ts';
 import { type KdfSettings, Vault, type VaultEvent } from '../keys/vault.ts';
 import type { IdentityView } from '../keys/view.ts';
@@ -248,29 +248,19 @@ export class Warden {
     return this.#run('identity.create', name, () => this.vault.createIdentity(name, network));
   }
 
-  importIdentity(
-    name: string,
-    files: { mnemonic?: Uint8Array; nsec?: Uint8Array; ncryptsecPassword?: Uint8Array },
-    network?: BitcoinNetwork,
-  ): Promise<IdentityView> {
-    return this.#run('identity.import', name, () => {
-      const nostrSecretKey = files.nsec ? parseNostrSecret(files.nsec, files.ncryptsecPassword) : undefined;
-      const material = {
-        ...(files.mnemonic ? { mnemonic: files.mnemonic } : {}),
-        ...(nostrSecretKey ? { nostrSecretKey } : {}),
-      };
-      return this.vault.importIdentity(name, material, network);
-    });
+  importIdentity(name: string, files: ImportFiles, network?: BitcoinNetwork): Promise<IdentityView> {
+    return this.#run('identity.import', name, () =>
+      this.vault.importIdentity(name, importMaterial(files), network),
+    );
   }
 
-  rotate(name: string, purpose: 'seed' | 'nostr'): Promise<IdentityView> {
+  rotate(name: string, purpose: RotatablePurpose): Promise<IdentityView> {
     return this.#run('identity.rotate', name, () => this.vault.rotate(name, purpose));
   }
 
-  setLightningCredential(name: string, kind: LightningCredentialKind, credential: Uint8Array): Promise<void> {
-    return this.#run('identity.lightning.set', name, () =>
-      this.vault.setLightningCredential(name, kind, credential),
-    );
+  /** Seals a backend credential (macaroon, rune, NWC URI) in the identity's slot for it. */
+  setCredential(name: string, kind: LightningCredentialKind, credential: Uint8Array): Promise<void> {
+    return this.#run(CREDENTIAL_SET_ACTION, name, () => this.vault.setLightningCredential(name, kind, credential));
   }
 
   changePassphrase(newPassphrase: Uint8Array, kdf?: KdfSettings): Promise<void> {

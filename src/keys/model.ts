@@ -2,6 +2,10 @@ import type { BitcoinNetwork, NostrPublic, SeedPublic } from './derive.ts';
 
 /** What the sealed metadata of the keystore holds. Public data only: secrets are sealed apart. */
 export type KeyPurpose = 'seed' | 'nostr' | 'lightning';
+/** The purposes whose key is generated (so can be rotated); a backend credential is set instead. */
+export type RotatablePurpose = Exclude<KeyPurpose, 'lightning'>;
+/** The audit action of setting an identity's backend credential (its sealed Lightning slot). */
+export const CREDENTIAL_SET_ACTION = 'identity.lightning.set';
 export type KeyOrigin = 'generated' | 'imported' | 'empty';
 export type StoredKeyStatus = 'active' | 'deprecated';
 /** `retired` is derived: a deprecated key past its grace period. It is kept sealed, never used. */

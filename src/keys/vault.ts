@@ -16,7 +16,9 @@ import {
   isValidIdentityName,
   type KeyPurpose,
   keyStatus,
+  CREDENTIAL_SET_ACTION,
   type LightningCredentialKind,
+  type RotatablePurpose,
   rotationIsDue,
   type VaultMeta,
 } from './model.ts';
@@ -225,7 +227,7 @@ export class Vault extends SealedKeystore {
   }
 
   /** A new version of the seed or Nostr key; the old one stays deprecated for the grace period. */
-  async rotate(name: string, purpose: 'seed' | 'nostr'): Promise<IdentityView> {
+  async rotate(name: string, purpose: RotatablePurpose): Promise<IdentityView> {
     const material = purpose === 'seed' ? generatedSeed() : newSecp256k1SecretKey();
     try {
       return await this.update({ action: 'identity.rotate', identity: name }, (draft) => {
@@ -257,7 +259,7 @@ export class Vault extends SealedKeystore {
     credential: Uint8Array,
   ): Promise<void> {
     try {
-      await this.update({ action: 'identity.lightning.set', identity: name }, (draft) => {
+      await this.update({ action: CREDENTIAL_SET_ACTION, identity: name }, (draft) => {
         const identity = requireIdentity(draft.meta, name);
         const slot = identity.keys.find((k) => k.purpose === 'lightning' && k.status === 'active');
         if (slot) draft.secrets.delete(slot.secretId);

@@ -27,7 +27,7 @@ test('an action whose audit append fails does not happen (gateway, real SQLite s
       warden.importIdentity('carol', {
         nsec: new TextEncoder().encode(nip19.nsecEncode(generateSecretKey())),
       }),
-    () => warden.setLightningCredential('alice', 'rune', new TextEncoder().encode('rune')),
+    () => warden.setCredential('alice', 'rune', new TextEncoder().encode('rune')),
     () => warden.backup(`${layout.dir}/backup.warden`, passphrase('another passphrase 42')),
   ];
   for (const attempt of refusals) {

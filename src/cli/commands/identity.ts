@@ -153,7 +153,7 @@ export function registerIdentityCommands(program: Command, run: Runner): void {
       const credential = readSecretFile(opts.credentialFile);
       try {
         await withUnsealedWarden(ctx, opts.passphraseFile, async (w) => {
-          await w.setLightningCredential(lightning.args[0]!, opts.kind, credential);
+          await w.setCredential(lightning.args[0]!, opts.kind, credential);
           ctx.print(`Lightning ${opts.kind} credential sealed for ${lightning.args[0]}`, {
             identity: lightning.args[0],
             kind: opts.kind,

@@ -42,3 +42,19 @@ export function parseNostrSecret(file: Uint8Array, ncryptsecPassword?: Uint8Arra
   }
   return key;
 }
+
+/** The files an identity is imported from: a BIP-39 mnemonic and/or a Nostr secret (nsec, ncryptsec). */
+export interface ImportFiles {
+  mnemonic?: Uint8Array;
+  nsec?: Uint8Array;
+  ncryptsecPassword?: Uint8Array;
+}
+
+/** The key material of those files, decoded (the caller's buffers are wiped by the vault). */
+export function importMaterial(files: ImportFiles): { mnemonic?: Uint8Array; nostrSecretKey?: Uint8Array } {
+  const nostrSecretKey = files.nsec ? parseNostrSecret(files.nsec, files.ncryptsecPassword) : undefined;
+  return {
+    ...(files.mnemonic ? { mnemonic: files.mnemonic } : {}),
+    ...(nostrSecretKey ? { nostrSecretKey } : {}),
+  };
+}
