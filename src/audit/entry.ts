@@ -1,6 +1,7 @@
 import type { Canonical } from '../core/canonical.ts';
 import { canonicalJson } from '../core/canonical.ts';
 import { WardenError } from '../core/errors.ts';
+import { toJsonValue } from '../core/json.ts';
 
 export const AUDIT_OUTCOMES = ['ok', 'denied', 'failed', 'held', 'error'] as const;
 export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
@@ -154,4 +155,36 @@ export function validateEntry(entry: AuditEntry): ValidatedEntry {
     }
   }
   return { actor, identity, action: entry.action, outcome: entry.outcome, summary, details };
+}
+
+/** What every audit record says, in the one shape all its writers use (`auditRecord`). */
+export interface AuditEvent {
+  /** Who asked: `agent:<token>`, `admin:local`, `cli:alice`, `scheduler`. */
+  actor: string;
+  identity: string | null;
+  /** Dotted verb: an operation's name (`evm.send`), its `.result`, `approval.approve`, … */
+  action: string;
+  outcome: AuditOutcome;
+  /** The request (`req_…`) or action (`op_…`) the record belongs to. */
+  operationId: string;
+  /** The protocol module of the request, or the room of a vault or admin action. */
+  protocol: string;
+  /** Full request and decision; encrypted. Bigints become decimal text. */
+  details?: unknown;
+}
+
+/**
+ * The one builder of audit records: every writer (the request path, approvals, reconcile, fees,
+ * admin changes, vault actions) turns its event into an entry here, so their shape cannot drift.
+ */
+export function auditRecord(event: AuditEvent): AuditEntry {
+  const { actor, identity, action, outcome, operationId, protocol, details } = event;
+  return {
+    actor,
+    identity,
+    action,
+    outcome,
+    summary: { operationId, protocol },
+    ...(details === undefined ? {} : { details: toJsonValue(details) as Canonical }),
+  };
 }

@@ -1,4 +1,5 @@
 import { appendAuditInTx } from '../audit/append.ts';
+import { auditRecord } from '../audit/entry.ts';
 import type { Canonical } from '../core/canonical.ts';
 import { randomId } from '../core/ids.ts';
 import type { Db } from '../store/store.ts';
@@ -22,14 +23,15 @@ async function auditedChange<T>(
     await appendAuditInTx(
       tx,
       warden.vault.auditKeys(),
-      {
+      auditRecord({
         actor: warden.actor,
         identity,
         action,
         outcome: 'ok',
-        summary: { operationId: randomId('op'), protocol: 'admin' },
+        operationId: randomId('op'),
+        protocol: 'admin',
         details,
-      },
+      }),
       warden.clock,
     );
     return result;

@@ -1,6 +1,6 @@
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { appendAuditInTx } from '../audit/append.ts';
-import type { AuditEntry } from '../audit/entry.ts';
+import { type AuditEntry, auditRecord } from '../audit/entry.ts';
 import type { Decision } from '../core/decision.ts';
 import { type ErrorCode, WardenError } from '../core/errors.ts';
 import { toJsonValue } from '../core/json.ts';
@@ -418,14 +418,15 @@ export class Approvals {
     await appendAuditInTx(
       tx,
       this.ctx.keyring,
-      {
+      auditRecord({
         actor,
         identity: row.identity,
         action,
         outcome,
-        summary: { operationId: row.id, protocol: row.protocol },
-        details: details as never,
-      },
+        operationId: row.id,
+        protocol: row.protocol,
+        details,
+      }),
       this.ctx.clock,
     );
   }

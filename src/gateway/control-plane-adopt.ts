@@ -5,6 +5,7 @@ import {
   policyMacMessage,
   tokenMacMessage,
 } from '../audit/control-plane.ts';
+import { auditRecord } from '../audit/entry.ts';
 import type { AuditKeyring } from '../audit/keyring.ts';
 import type { Clock } from '../core/clock.ts';
 import { randomId } from '../core/ids.ts';
@@ -164,14 +165,15 @@ export async function adoptLegacyRows(
     await appendAuditInTx(
       tx,
       keyring,
-      {
+      auditRecord({
         actor,
         identity: null,
         action: ADOPT_ACTION,
         outcome: 'ok',
-        summary: { operationId: randomId('op'), protocol: 'vault' },
+        operationId: randomId('op'),
+        protocol: 'vault',
         details: { adopted: result.adopted, refused: result.refused },
-      },
+      }),
       clock,
     );
     return result;

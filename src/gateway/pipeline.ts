@@ -1,7 +1,6 @@
 import { appendAuditInTx } from '../audit/append.ts';
 import { writeCheckpoint } from '../audit/checkpoint.ts';
-import type { AuditEntry } from '../audit/entry.ts';
-import type { Canonical } from '../core/canonical.ts';
+import { type AuditEntry, auditRecord } from '../audit/entry.ts';
 import type { Decision } from '../core/decision.ts';
 import { isWardenError, WardenError } from '../core/errors.ts';
 import { randomId } from '../core/ids.ts';
@@ -200,20 +199,20 @@ export class Pipeline {
       const audit = await appendAuditInTx(
         tx,
         ctx.keyring,
-        this.#auditEntry(
-          actorOf(principal),
+        auditRecord({
+          actor: actorOf(principal),
           identity,
-          op.name,
-          AUDIT_OUTCOME_FOR[decision.outcome],
-          requestId,
-          op.protocol,
-          {
-            intent: toJsonValue(intent),
-            decision: toJsonValue(decision),
+          action: op.name,
+          outcome: AUDIT_OUTCOME_FOR[decision.outcome],
+          operationId: requestId,
+          protocol: op.protocol,
+          details: {
+            intent,
+            decision,
             policyHash: loaded.hash,
             ...(decision.code === 'RISK_TOO_HIGH' ? { acceptable: keepPayload } : {}),
           },
-        ),
+        }),
         ctx.clock,
       );
       return { decision, checkpointDue: audit.checkpointDue };
@@ -284,19 +283,19 @@ export class Pipeline {
       await appendAuditInTx(
         tx,
         ctx.keyring,
-        this.#auditEntry(
+        auditRecord({
           actor,
-          intent.identity,
-          `${op.name}.result`,
-          outcome.status === 'done' ? 'ok' : outcome.status === 'failed' ? 'failed' : 'error',
-          requestId,
-          intent.protocol,
-          {
+          identity: intent.identity,
+          action: `${op.name}.result`,
+          outcome: outcome.status === 'done' ? 'ok' : outcome.status === 'failed' ? 'failed' : 'error',
+          operationId: requestId,
+          protocol: intent.protocol,
+          details: {
             status: outcome.status,
             ledger: ledgerStatus,
-            ...(outcome.status === 'done' ? { result: toJsonValue(outcome.result) } : { code: outcome.code }),
+            ...(outcome.status === 'done' ? { result: outcome.result } : { code: outcome.code }),
           },
-        ),
+        }),
         ctx.clock,
       );
     });
@@ -328,25 +327,6 @@ export class Pipeline {
       });
     }
     return requestView(await getRequestRow(this.ctx.store.db, existing.id));
-  }
-
-  #auditEntry(
-    actor: string,
-    identity: string,
-    action: string,
-    outcome: AuditEntry['outcome'],
-    operationId: string,
-    protocol: string,
-    details: unknown,
-  ): AuditEntry {
-    return {
-      actor,
-      identity,
-      action,
-      outcome,
-      summary: { operationId, protocol },
-      details: details as Canonical,
-    };
   }
 
   #checkpoint(): void {

@@ -1,4 +1,5 @@
 import { appendAuditInTx } from '../audit/append.ts';
+import { auditRecord } from '../audit/entry.ts';
 import type { BackendVerdict } from '../protocols/module.ts';
 import { openFees, settleFee } from './ledger.ts';
 import type { Operations } from './operations.ts';
@@ -81,14 +82,15 @@ export async function settleFees(warden: Warden, operations: Operations): Promis
         await appendAuditInTx(
           tx,
           warden.vault.auditKeys(),
-          {
+          auditRecord({
             actor: warden.actor,
             identity: entry.identity,
             action: 'ledger.fee',
             outcome: 'ok',
-            summary: { operationId: f.requestId, protocol: module.name },
-            details: { worstCase: entry.fee, paid: f.spent.fee.toString(), valueMoved: f.spent.valueMoved },
-          },
+            operationId: f.requestId,
+            protocol: module.name,
+            details: { worstCase: entry.fee, paid: f.spent.fee, valueMoved: f.spent.valueMoved },
+          }),
           warden.clock,
         );
         return true;

@@ -1,4 +1,5 @@
 import { appendAuditInTx } from '../audit/append.ts';
+import { auditRecord } from '../audit/entry.ts';
 import { WardenError } from '../core/errors.ts';
 import { moduleNamed } from '../protocols/registry.ts';
 import { type Spent, settle } from './ledger.ts';
@@ -69,7 +70,7 @@ export async function reconcile(
    * `giveBack: false` when the backend says the operation did reach its network (a mined,
    * reverted transaction used its nonce): then nothing it spent is given back.
    */
-  options: { giveBack?: boolean; spent?: Spent } = {},
+  options: { giveBack?: boolean; spent?: Spent; actor?: string } = {},
 ): Promise<void> {
   await warden.store.transaction(async (tx) => {
     const row = await getRequestRow(tx, requestId);
@@ -111,19 +112,15 @@ export async function reconcile(
     await appendAuditInTx(
       tx,
       warden.vault.auditKeys(),
-      {
-        actor: warden.actor,
+      auditRecord({
+        actor: options.actor ?? warden.actor,
         identity: row.identity,
         action: 'ledger.reconcile',
         outcome: 'ok',
-        summary: { operationId: requestId, protocol: row.protocol },
-        details: {
-          verdict,
-          previousStatus: row.status,
-          ...givenBack,
-          feePaid: paid?.fee?.toString() ?? null,
-        },
-      },
+        operationId: requestId,
+        protocol: row.protocol,
+        details: { verdict, previousStatus: row.status, ...givenBack, feePaid: paid?.fee ?? null },
+      }),
       warden.clock,
     );
   });

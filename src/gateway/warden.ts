@@ -3,6 +3,7 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import type { Logger } from 'pino';
 import { appendAudit } from '../audit/append.ts';
 import { writeCheckpoint } from '../audit/checkpoint.ts';
+import { auditRecord } from '../audit/entry.ts';
 import { readAudit } from '../audit/show.ts';
 import { verifyAudit } from '../audit/verify.ts';
 import { ensureHome, type HomeLayout, homeLayout } from '../config/home.ts';
@@ -12,8 +13,8 @@ import { isWardenError, WardenError } from '../core/errors.ts';
 import { randomId } from '../core/ids.ts';
 import { createLogger } from '../core/logger.ts';
 import type { BitcoinNetwork } from '../keys/derive.ts';
-import { CREDENTIAL_SET_ACTION, type LightningCredentialKind, type RotatablePurpose } from '../keys/model.ts';
 import { type ImportFiles, importMaterial } from '../keys/import.ts';
+import { CREDENTIAL_SET_ACTION, type LightningCredentialKind, type RotatablePurpose } from '../keys/model.ts';
 import { UnsealThrottle } from '../keys/throttle.ts';
 import { type KdfSettings, Vault, type VaultEvent } from '../keys/vault.ts';
 import type { IdentityView } from '../keys/view.ts';
@@ -260,7 +261,9 @@ export class Warden {
 
   /** Seals a backend credential (macaroon, rune, NWC URI) in the identity's slot for it. */
   setCredential(name: string, kind: LightningCredentialKind, credential: Uint8Array): Promise<void> {
-    return this.#run(CREDENTIAL_SET_ACTION, name, () => this.vault.setLightningCredential(name, kind, credential));
+    return this.#run(CREDENTIAL_SET_ACTION, name, () =>
+      this.vault.setLightningCredential(name, kind, credential),
+    );
   }
 
   changePassphrase(newPassphrase: Uint8Array, kdf?: KdfSettings): Promise<void> {
@@ -367,14 +370,15 @@ export class Warden {
     await appendAudit(
       this.store,
       this.vault.auditKeys(),
-      {
+      auditRecord({
         actor: this.#opts.actor,
         identity,
         action,
         outcome,
-        summary: { operationId, protocol: 'vault' },
+        operationId,
+        protocol: 'vault',
         details,
-      },
+      }),
       this.#opts.clock,
       { headFile: this.layout.auditHead },
     );

@@ -11,12 +11,12 @@ import { DEFAULT_KDF } from './kdf.ts';
 import { generatedSeed } from './key-version.ts';
 import { seedFromMnemonicBytes } from './mnemonic.ts';
 import {
+  CREDENTIAL_SET_ACTION,
   DEPRECATION_GRACE_DAYS,
   type IdentityMeta,
   isValidIdentityName,
   type KeyPurpose,
   keyStatus,
-  CREDENTIAL_SET_ACTION,
   type LightningCredentialKind,
   type RotatablePurpose,
   rotationIsDue,

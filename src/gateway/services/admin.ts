@@ -1,4 +1,4 @@
-import type { Principal } from '../../core/principal.ts';
+import { actorOf, type Principal } from '../../core/principal.ts';
 import { createTokenAudited, revokeTokenAudited, setPolicyAudited, tokens } from '../admin.ts';
 import type { Operations } from '../operations.ts';
 import { reconcile, type StuckRequest, stuckRequests } from '../reconcile.ts';
@@ -52,7 +52,7 @@ export class AdminService {
   async reconcile(principal: Principal, requestId: string, verdict: 'commit' | 'release') {
     this.access.requireRole(principal, OPERATORS);
     this.access.limit(principal, 'admin.reconcile');
-    await reconcile(this.warden, requestId, verdict);
+    await reconcile(this.warden, requestId, verdict, { actor: actorOf(principal) });
   }
 
   /** Lets each module's backend settle what it can tell for certain (an EVM receipt). */
