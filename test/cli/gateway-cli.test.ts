@@ -165,7 +165,7 @@ describe('warden token / policy / approvals / ledger', () => {
     assert.match(
       table[1]!,
       new RegExp(
-        `^${id}\talice\tnostr.sign\t\\d+s\t[0-9a-f]{12}\tneeds 1 more approval\\(s\\)\tprofile update`,
+        `^${id}\talice\tnostr.sign_event\t\\d+s\t[0-9a-f]{12}\tneeds 1 more approval\\(s\\)\tprofile update`,
       ),
     );
     const shown = await w('approvals', 'show', id);
@@ -227,9 +227,9 @@ describe('warden token / policy / approvals / ledger', () => {
     for (const action of [
       'policy.set',
       'token.create',
-      'nostr.sign',
+      'nostr.sign_event',
       'approval.approve',
-      'nostr.sign.result',
+      'nostr.sign_event.result',
     ])
       assert.ok(audit.includes(action), action);
     assert.equal((await w('audit', 'verify')).code, 0);
