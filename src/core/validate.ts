@@ -1,23 +1,82 @@
 import { WardenError } from './errors.ts';
 
-/** Small helpers for parsing hostile JSON bodies into typed values, with stable error codes. */
+/**
+ * The one kit for parsing hostile request bodies into typed values, with stable error codes:
+ * every protocol's parser and every front door reads its input with these, so a rule (what an
+ * object is, what a key or an idempotency key may be) is the same everywhere.
+ */
 export type JsonObject = Record<string, unknown>;
 
-export function requireObject(value: unknown, what = 'request body'): JsonObject {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new WardenError('INVALID_REQUEST', `${what} must be a JSON object`);
-  }
-  return value as JsonObject;
+/** How a hostile value is named in error details: null, array, or its typeof. */
+export function jsonType(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
 }
 
-/** Refuses fields the endpoint does not know: a typo must not silently change meaning. */
-export function refuseUnknownFields(body: JsonObject, allowed: readonly string[]): void {
-  for (const key of Object.keys(body)) {
-    if (!allowed.includes(key)) {
-      throw new WardenError('INVALID_REQUEST', `unknown field "${key.slice(0, 64)}"`, {
-        field: key.slice(0, 64),
-      });
+/**
+ * A body as a plain JSON object whose own keys are all in `fields` (a typo must not silently
+ * change meaning; a getter, a symbol or a prototype other than Object's is refused), read through
+ * a function that sees own fields only (`__proto__` from JSON.parse is an unknown field, never a
+ * prototype). INVALID_REQUEST otherwise, naming the field.
+ */
+export function readBody<F extends string>(
+  raw: unknown,
+  fields: readonly F[],
+  what = 'the request body',
+): (field: F) => unknown {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new WardenError('INVALID_REQUEST', `${what} must be a JSON object`, { type: jsonType(raw) });
+  const prototype = Object.getPrototypeOf(raw);
+  if (prototype !== Object.prototype && prototype !== null)
+    throw new WardenError('INVALID_REQUEST', `${what} must be a plain JSON object`, {});
+  const record = raw as JsonObject;
+  for (const key of Reflect.ownKeys(record)) {
+    const descriptor = Object.getOwnPropertyDescriptor(record, key);
+    if (
+      typeof key !== 'string' ||
+      !(fields as readonly string[]).includes(key) ||
+      !descriptor ||
+      !('value' in descriptor)
+    ) {
+      const field = shownValue(String(key));
+      throw new WardenError('INVALID_REQUEST', `unknown field ${JSON.stringify(field)}`, { field });
     }
+  }
+  return (field) => (Object.hasOwn(record, field) ? record[field] : undefined);
+}
+
+/** The fields a body must have, in order: the first one missing is named. */
+export function requireFields<F extends string>(get: (field: F) => unknown, fields: readonly F[]): void {
+  for (const field of fields) {
+    if (get(field) === undefined)
+      throw new WardenError('INVALID_REQUEST', `missing field ${field}`, { field });
+  }
+}
+
+/** A positive safe integer given as a JSON number (a chain id, a count); absent/null when optional. */
+export function positiveInteger(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw new WardenError('INVALID_REQUEST', `${field} must be a positive integer (a JSON number)`, {
+      field,
+      type: jsonType(value),
+    });
+  }
+  return value;
+}
+
+export function optionalPositiveInteger(value: unknown, field: string): number | null {
+  return value === undefined || value === null ? null : positiveInteger(value, field);
+}
+
+/**
+ * Runs a parser so that nothing but a WardenError leaves it: anything else can only come from
+ * exotic objects (proxies) that JSON.parse never makes, and is refused as unreadable.
+ */
+export function parseHostile<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof WardenError) throw err;
+    throw new WardenError('INVALID_REQUEST', 'the request body could not be read', {}, { cause: err });
   }
 }
 

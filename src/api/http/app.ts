@@ -5,6 +5,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { asWardenError, WardenError } from '../../core/errors.ts';
 import { toJsonValue } from '../../core/json.ts';
 import type { Principal } from '../../core/principal.ts';
+import { readBody } from '../../core/validate.ts';
 import type { Gateway } from '../../gateway/gateway.ts';
 import { MAX_LIST_LIMIT, REQUEST_FILTERS, type RequestFilter } from '../../gateway/reads.ts';
 import type { RequestView } from '../../gateway/requests.ts';
@@ -62,9 +63,9 @@ function splitIdentity(body: Record<string, unknown>): {
  * binds the decision to that exact request.
  */
 function decisionBody(body: Record<string, unknown>): { reason: string | null; intentHash: string | null } {
-  const { reason, intentHash, ...unknown } = body;
-  if (Object.keys(unknown).length > 0)
-    throw new WardenError('INVALID_REQUEST', 'only "reason" and "intentHash" are accepted');
+  const get = readBody(body, ['reason', 'intentHash']);
+  const reason = get('reason');
+  const intentHash = get('intentHash');
   if (reason !== undefined && (typeof reason !== 'string' || reason.length > 500))
     throw new WardenError('INVALID_REQUEST', 'reason must be a string of at most 500 characters');
   if (intentHash !== undefined && (typeof intentHash !== 'string' || !/^[0-9a-f]{64}$/.test(intentHash)))
@@ -141,11 +142,10 @@ export function createHttpApp(
   }
 
   app.post('/v1/dry-run', async (c) => {
-    const body = await readJson(c);
-    const { operation, request, identity, ...unknown } = body;
-    const extra = Object.keys(unknown)[0];
-    if (extra !== undefined)
-      throw new WardenError('INVALID_REQUEST', `unknown field "${extra.slice(0, 64)}"`);
+    const get = readBody(await readJson(c), ['operation', 'request', 'identity']);
+    const operation = get('operation');
+    const request = get('request');
+    const identity = get('identity');
     if (typeof operation !== 'string')
       throw new WardenError('INVALID_REQUEST', 'operation must be one of the enabled operations');
     if (identity !== undefined && typeof identity !== 'string')

@@ -6,6 +6,10 @@ import {
   MAX_BASE_UNITS,
   optionalIdempotencyKey,
   parseBaseUnits,
+  parseHostile,
+  positiveInteger,
+  readBody,
+  requireFields,
   shownValue as shown,
 } from '../../core/validate.ts';
 
@@ -66,54 +70,18 @@ export function parseEvmAddress(value: unknown, field = 'to'): `0x${string}` {
   return lower;
 }
 
-function parseChainId(value: unknown): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-    fail('INVALID_REQUEST', 'chainId must be a positive integer (a JSON number)', {
-      field: 'chainId',
-      type: typeof value,
-    });
-  }
-  return value;
-}
-
 function optionalFee(value: unknown, field: string): bigint | null {
   return value === undefined || value === null ? null : parseBaseUnits(value, field, MAX_UINT256);
 }
 
 export function parseEvmSendRequest(body: unknown): EvmSendRequest {
-  try {
-    return parseBody(body);
-  } catch (err) {
-    if (err instanceof WardenError) throw err;
-    // Only reachable with exotic objects (getters, proxies) that JSON.parse never makes.
-    throw new WardenError('INVALID_REQUEST', 'the request body could not be read', {}, { cause: err });
-  }
+  return parseHostile(() => parseBody(body));
 }
 
 function parseBody(body: unknown): EvmSendRequest {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    fail('INVALID_REQUEST', 'the request body must be a JSON object', {
-      type: Array.isArray(body) ? 'array' : body === null ? 'null' : typeof body,
-    });
-  }
-  const prototype = Object.getPrototypeOf(body);
-  if (prototype !== Object.prototype && prototype !== null) {
-    fail('INVALID_REQUEST', 'the request body must be a plain JSON object', {});
-  }
-  const record = body as Record<string, unknown>;
-  for (const key of Reflect.ownKeys(record)) {
-    if (typeof key !== 'string' || !(FIELDS as readonly string[]).includes(key)) {
-      fail('INVALID_REQUEST', `unknown field ${JSON.stringify(shown(String(key)))}`, {
-        field: shown(String(key)),
-      });
-    }
-  }
-  const get = (field: (typeof FIELDS)[number]): unknown =>
-    Object.hasOwn(record, field) ? record[field] : undefined;
-  for (const field of ['chainId', 'to', 'value'] as const) {
-    if (get(field) === undefined) fail('INVALID_REQUEST', `missing field ${field}`, { field });
-  }
-  const chainId = parseChainId(get('chainId'));
+  const get = readBody(body, FIELDS);
+  requireFields(get, ['chainId', 'to', 'value']);
+  const chainId = positiveInteger(get('chainId'), 'chainId');
   const to = parseEvmAddress(get('to'), 'to');
   const value = parseBaseUnits(get('value'), 'value', MAX_UINT256);
   if (value === 0n) fail('INVALID_AMOUNT', 'value is zero: nothing to send', { field: 'value' });

@@ -8,8 +8,8 @@ import type { Intent } from '../../core/intent.ts';
 import {
   IDEMPOTENCY_KEY_SCHEMA,
   optionalIdempotencyKey,
-  refuseUnknownFields,
-  requireObject,
+  parseHostile,
+  readBody,
 } from '../../core/validate.ts';
 
 /** Bounds on what an agent may ask us to sign: generous for real events, small enough to be safe. */
@@ -36,9 +36,17 @@ function invalid(message: string, field: string): WardenError {
 
 /** Parses `POST /v1/nostr/sign` `{kind, content, tags, created_at?, idempotencyKey?}`. */
 export function parseNostrSignRequest(raw: unknown, now: Date): NostrSignRequest {
-  const body = requireObject(raw);
-  refuseUnknownFields(body, ['kind', 'content', 'tags', 'created_at', 'idempotencyKey']);
-  const { kind, content, tags } = body;
+  return parseHostile(() => parseBody(raw, now));
+}
+
+const FIELDS = ['kind', 'content', 'tags', 'created_at', 'idempotencyKey'] as const;
+
+function parseBody(raw: unknown, now: Date): NostrSignRequest {
+  const get = readBody(raw, FIELDS);
+  const kind = get('kind');
+  const content = get('content');
+  const tags = get('tags');
+  const createdAtGiven = get('created_at');
   if (typeof kind !== 'number' || !Number.isInteger(kind) || kind < 0 || kind > NOSTR_LIMITS.maxKind) {
     throw invalid(`kind must be an integer from 0 to ${NOSTR_LIMITS.maxKind}`, 'kind');
   }
@@ -47,8 +55,8 @@ export function parseNostrSignRequest(raw: unknown, now: Date): NostrSignRequest
   const parsedTags = parseTags(tags ?? []);
   const nowSeconds = Math.floor(now.getTime() / 1000);
   let createdAt = nowSeconds;
-  if (body.created_at !== undefined) {
-    const c = body.created_at;
+  if (createdAtGiven !== undefined) {
+    const c = createdAtGiven;
     if (typeof c !== 'number' || !Number.isSafeInteger(c) || c < 0) {
       throw invalid('created_at must be a unix time in seconds', 'created_at');
     }
@@ -57,12 +65,12 @@ export function parseNostrSignRequest(raw: unknown, now: Date): NostrSignRequest
     }
     createdAt = c;
   }
-  const idempotencyKey = optionalIdempotencyKey(body.idempotencyKey);
+  const idempotencyKey = optionalIdempotencyKey(get('idempotencyKey'));
   const digestInput = {
     kind,
     content,
     tags: parsedTags,
-    created_at: body.created_at === undefined ? null : createdAt,
+    created_at: createdAtGiven === undefined ? null : createdAt,
   };
   return {
     template: { kind, content, tags: parsedTags, created_at: createdAt },

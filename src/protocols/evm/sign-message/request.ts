@@ -1,6 +1,13 @@
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { type ErrorDetails, WardenError } from '../../../core/errors.ts';
-import { shownValue } from '../../../core/validate.ts';
+import {
+  jsonType,
+  optionalIdempotencyKey,
+  optionalPositiveInteger,
+  parseHostile,
+  readBody,
+  shownValue,
+} from '../../../core/validate.ts';
 import { mentionsSiwe, parseSiwe, type SiweMessage, siweTime } from './siwe.ts';
 
 /**
@@ -52,7 +59,7 @@ const encoder = new TextEncoder();
 
 function parseText(value: unknown): Uint8Array {
   if (typeof value !== 'string')
-    fail('message must be a string (UTF-8 text)', { field: 'message', type: typeOf(value) });
+    fail('message must be a string (UTF-8 text)', { field: 'message', type: jsonType(value) });
   // Every UTF-16 unit is at least one UTF-8 byte: a string this long is too long in bytes.
   if (value.length > MAX_MESSAGE_BYTES)
     fail(`message is longer than ${MAX_MESSAGE_BYTES} bytes`, { field: 'message' });
@@ -72,7 +79,7 @@ function parseText(value: unknown): Uint8Array {
 
 function parseHex(value: unknown): Uint8Array {
   if (typeof value !== 'string')
-    fail('messageHex must be a string of 0x and hex digits', { field: 'messageHex', type: typeOf(value) });
+    fail('messageHex must be a string of 0x and hex digits', { field: 'messageHex', type: jsonType(value) });
   if (value.length > 2 + 2 * MAX_MESSAGE_BYTES)
     fail(`messageHex is longer than ${MAX_MESSAGE_BYTES} bytes`, { field: 'messageHex' });
   if (!/^0x(?:[0-9a-fA-F]{2})*$/.test(value))
@@ -84,61 +91,26 @@ function parseHex(value: unknown): Uint8Array {
   return hexToBytes(value.slice(2));
 }
 
-function parseChainId(value: unknown): number | null {
-  if (value === undefined || value === null) return null;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0)
-    fail('chainId must be a positive integer (a JSON number)', { field: 'chainId', type: typeOf(value) });
-  return value;
-}
-
-function parseIdempotencyKey(value: unknown): string | null {
-  if (value === undefined || value === null) return null;
-  if (typeof value !== 'string' || !IDEMPOTENCY_KEY.test(value))
-    fail('idempotencyKey must be 1-128 characters of A-Z a-z 0-9 . _ : -', { field: 'idempotencyKey' });
-  return value;
-}
-
-function typeOf(value: unknown): string {
-  return value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
-}
-
 /**
  * Parses a request body. `now` refuses a SIWE message that has already expired; null (used when a
  * stored request is read back) skips that check only.
  */
 export function parseSignMessageRequest(body: unknown, now: Date | null): SignMessageRequest {
-  try {
-    return parseBody(body, now);
-  } catch (err) {
-    if (err instanceof WardenError) throw err;
-    // Only reachable with exotic objects (getters, proxies) that JSON.parse never makes.
-    throw new WardenError('INVALID_REQUEST', 'the request body could not be read', {}, { cause: err });
-  }
+  return parseHostile(() => parseBody(body, now));
 }
 
 function parseBody(body: unknown, now: Date | null): SignMessageRequest {
-  if (typeof body !== 'object' || body === null || Array.isArray(body))
-    fail('the request body must be a JSON object', { type: typeOf(body) });
-  const prototype = Object.getPrototypeOf(body);
-  if (prototype !== Object.prototype && prototype !== null)
-    fail('the request body must be a plain JSON object', {});
-  const record = body as Record<string, unknown>;
-  for (const key of Reflect.ownKeys(record)) {
-    if (typeof key !== 'string' || !(FIELDS as readonly string[]).includes(key))
-      fail(`unknown field ${JSON.stringify(shownValue(String(key)))}`, { field: shownValue(String(key)) });
-  }
-  const get = (field: (typeof FIELDS)[number]): unknown =>
-    Object.hasOwn(record, field) ? record[field] : undefined;
-  const hasText = Object.hasOwn(record, 'message');
-  const hasHex = Object.hasOwn(record, 'messageHex');
+  const get = readBody(body, FIELDS);
+  const hasText = get('message') !== undefined;
+  const hasHex = get('messageHex') !== undefined;
   if (hasText && hasHex)
     fail('send either message (text) or messageHex (bytes), not both', { field: 'messageHex' });
   if (!hasText && !hasHex) fail('missing field message (or messageHex)', { field: 'message' });
 
   const field = hasText ? 'message' : 'messageHex';
   const bytes = hasText ? parseText(get('message')) : parseHex(get('messageHex'));
-  const chainId = parseChainId(get('chainId'));
-  const idempotencyKey = parseIdempotencyKey(get('idempotencyKey'));
+  const chainId = optionalPositiveInteger(get('chainId'), 'chainId');
+  const idempotencyKey = optionalIdempotencyKey(get('idempotencyKey'));
   const text = hasText ? (get('message') as string) : decodeUtf8(bytes);
 
   // The SIWE phrase is looked for in the text, or in the raw bytes read one byte per character.
