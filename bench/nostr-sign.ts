@@ -184,7 +184,10 @@ async function main() {
     // The window snapshot alone, on the ledger the stages above filled: read afresh (what every
     // request did before the cache) against the per-budget cache that reads only what changed.
     const now = warden.clock.now();
-    const intent = await handler.toIntent('windowed', handler.parse(body(0), now));
+    const intent = await handler.toIntent(
+      handler.parse(body(0), now),
+      gateway.operations.intentContext(handler, 'windowed'),
+    );
     const since = new Date(now.getTime() - 24 * 3_600_000);
     const windowSize = (await warden.store.transaction((tx) => loadSnapshot(tx, intent, since, now))).entries
       .length;
