@@ -2,6 +2,26 @@
  * The one error class of Warden. `code` is stable and machine-readable; front doors map it to
  * their protocol (exit code, HTTP status, JSON-RPC error). Messages and details must never hold
  * secrets: they are shown to callers and written to logs.
+ *
+ * Backend errors (a protocol's node, relay or service) are protocol-neutral:
+ * - `BACKEND_UNREACHABLE`: the backend could not be reached or did not answer in time; nothing it
+ *   would have done is known to have happened (a read, a check before sending).
+ * - `BACKEND_REJECTED`: the backend answered, with an error or an answer that is not acceptable
+ *   (malformed, too large, another chain's data).
+ * - `OUTCOME_UNKNOWN`: a call that acts (a broadcast, a payment) failed in a way that does not say
+ *   whether it acted: it may have. Its request stays `unknown` and keeps counting until reconciled.
+ * Their details always name `protocol` (`evm`, …) and carry the backend's own words: `method`,
+ * `reason` (`timeout`, `connect`, `malformed`, `too_large`, …), and for EVM JSON-RPC `rpcCode`,
+ * `rpcMessage` (sanitized), `httpStatus`; OUTCOME_UNKNOWN also names `backendCode`, the
+ * BACKEND_* error that left the outcome open.
+ *
+ * Deprecated aliases, for one release (until 0.3): `RPC_ERROR` and `RPC_UNREACHABLE` were the EVM
+ * JSON-RPC client's codes before the neutral ones. They are no longer raised. An error that
+ * replaced one of them says so in `details.legacyCode` (`RPC_ERROR` for BACKEND_REJECTED,
+ * `RPC_UNREACHABLE` for BACKEND_UNREACHABLE, and for OUTCOME_UNKNOWN whichever it would have been),
+ * so a caller matching on the old code can switch to `details.legacyCode` first and to the new code
+ * after. They stay in this list because request rows and audit records written by earlier versions
+ * hold them, and those must still read back as known codes (with their old HTTP status).
  */
 export const ERROR_CODES = [
   'VAULT_BAD_PASSPHRASE',
@@ -62,7 +82,12 @@ export const ERROR_CODES = [
   'INVALID_ADDRESS',
   'INVALID_AMOUNT',
   'CHAIN_MISMATCH',
+  'BACKEND_UNREACHABLE',
+  'BACKEND_REJECTED',
+  'OUTCOME_UNKNOWN',
+  /** @deprecated alias of BACKEND_REJECTED (EVM JSON-RPC), no longer raised; see above. */
   'RPC_ERROR',
+  /** @deprecated alias of BACKEND_UNREACHABLE (EVM JSON-RPC), no longer raised; see above. */
   'RPC_UNREACHABLE',
   'RECEIPT_TIMEOUT',
   'NET_URL_REFUSED',
@@ -75,6 +100,20 @@ export const ERROR_CODES = [
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** The protocol-neutral codes of a backend's failures (see above). */
+export const BACKEND_ERROR_CODES = ['BACKEND_UNREACHABLE', 'BACKEND_REJECTED', 'OUTCOME_UNKNOWN'] as const;
+export type BackendErrorCode = (typeof BACKEND_ERROR_CODES)[number];
+
+/**
+ * The deprecated code each neutral one replaced, for `details.legacyCode` (until 0.3). Before the
+ * neutral codes, the one backend was EVM JSON-RPC, so the mapping holds for every error raised
+ * under those codes. OUTCOME_UNKNOWN replaced either, so its raiser names it.
+ */
+export const LEGACY_BACKEND_CODES: Readonly<Partial<Record<ErrorCode, ErrorCode>>> = {
+  BACKEND_REJECTED: 'RPC_ERROR',
+  BACKEND_UNREACHABLE: 'RPC_UNREACHABLE',
+};
 
 export type ErrorDetails = Record<string, string | number | boolean | null | undefined>;
 

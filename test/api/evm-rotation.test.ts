@@ -59,7 +59,10 @@ test('an unreachable node before signing releases the budget and burns no nonce'
     },
   });
   assert.equal(r.status, 502, JSON.stringify(r.body));
-  assert.equal(r.body.error.code, 'RPC_UNREACHABLE');
+  assert.equal(r.body.error.code, 'BACKEND_UNREACHABLE');
+  // The code it replaced, for callers that still match on it (until 0.3; core/errors.ts).
+  assert.equal(r.body.error.details.legacyCode, 'RPC_UNREACHABLE');
+  assert.equal(r.body.error.details.request.error.code, 'BACKEND_UNREACHABLE');
   const ledger = await g.call('GET', '/v1/ledger', { token });
   assert.deepEqual(
     ledger.body.totals.map((t: { status: string }) => t.status),

@@ -9,7 +9,7 @@ import { readBody } from '../../core/validate.ts';
 import type { Gateway } from '../../gateway/gateway.ts';
 import { MAX_LIST_LIMIT, REQUEST_FILTERS, type RequestFilter } from '../../gateway/reads.ts';
 import type { RequestView } from '../../gateway/requests.ts';
-import { httpStatusFor } from './errors.ts';
+import { httpStatusFor, withLegacyCode } from './errors.ts';
 import { type GuardOptions, installGuards } from './guards.ts';
 import { openApiDocument } from './openapi.ts';
 
@@ -17,8 +17,9 @@ export const DEFAULT_BODY_LIMIT = 64 * 1024;
 
 type Env = { Bindings: HttpBindings; Variables: { principal: Principal } };
 
-function errorBody(code: string, message: string, details: unknown = {}) {
-  return { error: { code, message, details } };
+/** `{error: {code, message, details}}`; a neutral backend code also names its legacy one (errors.ts). */
+function errorBody(code: string, message: string, details: Record<string, unknown> = {}) {
+  return { error: { code, message, details: withLegacyCode(code, details) } };
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../../core/errors.ts';
+import { type ErrorCode, LEGACY_BACKEND_CODES } from '../../core/errors.ts';
 
 /** HTTP status per error code. Anything not listed is a server error (and logged as such). */
 const STATUS: Partial<Record<ErrorCode, number>> = {
@@ -30,6 +30,11 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   MISDIRECTED_REQUEST: 421,
   RATE_LIMITED: 429,
+  // A backend (an EVM node, …) failed: Bad Gateway, whichever way (the status RPC_* had).
+  BACKEND_UNREACHABLE: 502,
+  BACKEND_REJECTED: 502,
+  OUTCOME_UNKNOWN: 502,
+  // Deprecated aliases (core/errors.ts): still the status of requests recorded under them.
   RPC_ERROR: 502,
   RPC_UNREACHABLE: 502,
   CHAIN_MISMATCH: 502,
@@ -42,4 +47,15 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
 
 export function httpStatusFor(code: ErrorCode): number {
   return STATUS[code] ?? 500;
+}
+
+/**
+ * `details.legacyCode` of an error body, until 0.3: the deprecated code a neutral backend code
+ * replaced (core/errors.ts), unless the error already names one. A failed request's body is built
+ * from its stored code alone, so this is where it gets its legacy code.
+ */
+export function withLegacyCode<D extends Record<string, unknown>>(code: string, details: D): D {
+  if (details.legacyCode !== undefined) return details;
+  const legacy = LEGACY_BACKEND_CODES[code as ErrorCode];
+  return legacy ? { ...details, legacyCode: legacy } : details;
 }

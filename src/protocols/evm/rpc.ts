@@ -1,6 +1,7 @@
 import type { Hex } from 'viem';
-import { type ErrorDetails, WardenError } from '../../core/errors.ts';
+import { type ErrorCode, type ErrorDetails, isWardenError, WardenError } from '../../core/errors.ts';
 import { type Net, readTextLimited, safeOrigin } from '../../net/http.ts';
+import { certainlyNotBroadcast } from './broadcast-outcome.ts';
 import type { EvmFees } from './intent.ts';
 import { serializedChainId, transactionHash } from './transaction.ts';
 
@@ -8,10 +9,15 @@ import { serializedChainId, transactionHash } from './transaction.ts';
  * A minimal Ethereum JSON-RPC client over `net.fetch`. Every answer is treated as hostile: types,
  * ids and sizes are checked, and nothing of the node's reply reaches a caller unsanitized.
  *
- * Errors: the node answered with a JSON-RPC error or nonsense → RPC_ERROR (details: method, rpcCode,
- * rpcMessage, httpStatus; never the request body or the URL path, which often holds an API key);
- * the node could not be reached or timed out → RPC_UNREACHABLE. After RPC_UNREACHABLE from
- * `sendRawTransaction` the transaction may or may not have been broadcast: look it up by hash.
+ * Errors are the protocol-neutral backend codes (core/errors.ts), with `details.protocol: 'evm'`
+ * and `details.legacyCode`, the code this client raised before them (until 0.3):
+ * - the node answered with a JSON-RPC error or nonsense → BACKEND_REJECTED (legacy RPC_ERROR;
+ *   details: method, rpcCode, rpcMessage, httpStatus, reason; never the request body or the URL
+ *   path, which often holds an API key);
+ * - the node could not be reached or timed out → BACKEND_UNREACHABLE (legacy RPC_UNREACHABLE);
+ * - `sendRawTransaction` failed once the transaction had left, in a way that does not prove the
+ *   node refused it (`certainlyNotBroadcast`) → OUTCOME_UNKNOWN, with the failure's details and
+ *   `backendCode`: it may or may not have been broadcast; look it up by its hash.
  */
 export interface EvmReceipt {
   transactionHash: Hex;
@@ -67,11 +73,50 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function malformed(method: string, what: string): WardenError {
-  return new WardenError('RPC_ERROR', `the node's answer to ${method} is malformed: ${what}`, {
-    method,
-    reason: 'malformed',
+/** The node answered, but not acceptably: BACKEND_REJECTED (formerly RPC_ERROR). */
+function rejected(message: string, details: ErrorDetails): WardenError {
+  return new WardenError('BACKEND_REJECTED', message, {
+    protocol: 'evm',
+    ...details,
+    legacyCode: 'RPC_ERROR',
   });
+}
+
+/** The node could not be reached: BACKEND_UNREACHABLE (formerly RPC_UNREACHABLE). */
+function unreachable(message: string, details: ErrorDetails, cause: unknown): WardenError {
+  return new WardenError(
+    'BACKEND_UNREACHABLE',
+    message,
+    { protocol: 'evm', ...details, legacyCode: 'RPC_UNREACHABLE' },
+    { cause },
+  );
+}
+
+/**
+ * A broadcast that failed after the transaction left without a certain refusal: OUTCOME_UNKNOWN,
+ * keeping what the node said and the code it would have had.
+ */
+function outcomeUnknown(method: string, err: unknown): WardenError {
+  const cause = isWardenError(err) ? err : null;
+  const backendCode: ErrorCode | null = cause?.code ?? null;
+  // What the execution's record said before OUTCOME_UNKNOWN: the code thrown, or BROADCAST_FAILED.
+  const legacyCode = cause?.details.legacyCode ?? backendCode ?? 'BROADCAST_FAILED';
+  return new WardenError(
+    'OUTCOME_UNKNOWN',
+    `${method} failed after the transaction was sent; it may have been broadcast`,
+    {
+      ...(cause?.details ?? {}),
+      protocol: 'evm',
+      method,
+      backendCode,
+      legacyCode,
+    },
+    { cause: err },
+  );
+}
+
+function malformed(method: string, what: string): WardenError {
+  return rejected(`the node's answer to ${method} is malformed: ${what}`, { method, reason: 'malformed' });
 }
 
 function quantity(value: unknown, method: string, field: string): bigint {
@@ -100,7 +145,7 @@ function rpcError(method: string, error: unknown, httpStatus: number): WardenErr
     details.rpcCode = Number.isSafeInteger(error.code) ? (error.code as number) : null;
     details.rpcMessage = typeof error.message === 'string' ? sanitize(error.message) : null;
   }
-  return new WardenError('RPC_ERROR', `the node refused ${method}`, details);
+  return rejected(`the node refused ${method}`, details);
 }
 
 function parseReceipt(value: unknown, hash: Hex): EvmReceipt | null {
@@ -167,17 +212,13 @@ export function createEvmRpc(options: EvmRpcOptions): EvmRpc {
       text = await readTextLimited(response, maxBytes);
     } catch (err) {
       if (err instanceof WardenError && err.details.reason === 'too_large') {
-        throw new WardenError('RPC_ERROR', `the node's answer to ${method} is too large`, {
-          method,
-          reason: 'too_large',
-        });
+        throw rejected(`the node's answer to ${method} is too large`, { method, reason: 'too_large' });
       }
       if (err instanceof WardenError && err.code === 'NET_UNREACHABLE') {
-        throw new WardenError(
-          'RPC_UNREACHABLE',
+        throw unreachable(
           `the EVM node did not answer ${method}`,
           { method, origin, reason: err.details.reason ?? null },
-          { cause: err },
+          err,
         );
       }
       throw err;
@@ -187,7 +228,7 @@ export function createEvmRpc(options: EvmRpcOptions): EvmRpc {
       reply = JSON.parse(text);
     } catch {
       if (!response.ok) {
-        throw new WardenError('RPC_ERROR', `the node answered ${method} with HTTP ${response.status}`, {
+        throw rejected(`the node answered ${method} with HTTP ${response.status}`, {
           method,
           httpStatus: response.status,
         });
@@ -197,7 +238,7 @@ export function createEvmRpc(options: EvmRpcOptions): EvmRpc {
     if (!isRecord(reply) || reply.jsonrpc !== '2.0') throw malformed(method, 'not a JSON-RPC 2.0 reply');
     if (reply.error !== undefined) throw rpcError(method, reply.error, response.status);
     if (!response.ok) {
-      throw new WardenError('RPC_ERROR', `the node answered ${method} with HTTP ${response.status}`, {
+      throw rejected(`the node answered ${method} with HTTP ${response.status}`, {
         method,
         httpStatus: response.status,
       });
@@ -207,12 +248,12 @@ export function createEvmRpc(options: EvmRpcOptions): EvmRpc {
     return reply.result;
   }
 
-  /** Calls that a node may not implement: RPC_ERROR becomes null, unreachability still throws. */
+  /** Calls that a node may not implement: BACKEND_REJECTED becomes null, unreachability still throws. */
   async function optionalCall(method: string, params: unknown[]): Promise<unknown> {
     try {
       return await call(method, params);
     } catch (err) {
-      if (err instanceof WardenError && err.code === 'RPC_ERROR') return null;
+      if (err instanceof WardenError && err.code === 'BACKEND_REJECTED') return null;
       throw err;
     }
   }
@@ -254,7 +295,7 @@ export function createEvmRpc(options: EvmRpcOptions): EvmRpc {
     const block = await call('eth_getBlockByNumber', ['latest', false]);
     if (!isRecord(block)) throw malformed('eth_getBlockByNumber', 'no latest block');
     if (block.baseFeePerGas === undefined) {
-      throw new WardenError('RPC_ERROR', 'the chain has no base fee (not EIP-1559)', {
+      throw rejected('the chain has no base fee (not EIP-1559)', {
         method: 'eth_getBlockByNumber',
         reason: 'no_base_fee',
       });
@@ -304,11 +345,17 @@ export function createEvmRpc(options: EvmRpcOptions): EvmRpc {
       await assertChainId(txChainId);
       const expected = transactionHash(signed);
       const method = 'eth_sendRawTransaction';
-      const hash = await call(method, [signed]);
-      if (typeof hash !== 'string' || !HASH.test(hash)) throw malformed(method, 'not a transaction hash');
-      if (hash.toLowerCase() !== expected.toLowerCase())
-        throw malformed(method, 'hash of another transaction');
-      return expected;
+      // From here on the transaction may have left: only a certain refusal stays BACKEND_REJECTED.
+      try {
+        const hash = await call(method, [signed]);
+        if (typeof hash !== 'string' || !HASH.test(hash)) throw malformed(method, 'not a transaction hash');
+        if (hash.toLowerCase() !== expected.toLowerCase())
+          throw malformed(method, 'hash of another transaction');
+        return expected;
+      } catch (err) {
+        if (certainlyNotBroadcast(err)) throw err;
+        throw outcomeUnknown(method, err);
+      }
     },
 
     getTransactionReceipt,
@@ -323,7 +370,7 @@ export function createEvmRpc(options: EvmRpcOptions): EvmRpc {
           if (receipt) return receipt;
         } catch (err) {
           // A node that blinks while we wait is not a failed transaction; keep polling until the deadline.
-          if (!(err instanceof WardenError && err.code === 'RPC_UNREACHABLE')) throw err;
+          if (!(err instanceof WardenError && err.code === 'BACKEND_UNREACHABLE')) throw err;
           lastReason = String(err.details.reason ?? 'unreachable');
         }
         const left = deadline - performance.now();

@@ -103,7 +103,20 @@ test('quantities are parsed; the request is well-formed JSON-RPC', async () => {
   await assert.rejects(client.assertChainId(1), (e) => isWardenError(e, 'CHAIN_MISMATCH'));
 });
 
-test('a JSON-RPC error becomes RPC_ERROR with a sanitized code and message, without the request body', async () => {
+test('a JSON-RPC error becomes BACKEND_REJECTED (protocol evm, legacy RPC_ERROR) with a sanitized code and message, without the request body', async () => {
+  use(() => ({ error: { code: -32601, message: 'method\u0000 not found', data: 'x' } }));
+  await assert.rejects(rpc().getBalance(ADDRESS), (e) => {
+    assert.ok(isWardenError(e, 'BACKEND_REJECTED'));
+    assert.deepEqual(e.details, {
+      protocol: 'evm',
+      method: 'eth_getBalance',
+      httpStatus: 200,
+      rpcCode: -32601,
+      rpcMessage: 'method  not found',
+      legacyCode: 'RPC_ERROR',
+    });
+    return true;
+  });
   const signed = signedFor(42161);
   use((method) =>
     method === 'eth_chainId'
@@ -116,8 +129,13 @@ test('a JSON-RPC error becomes RPC_ERROR with a sanitized code and message, with
           },
         },
   );
+  // "nonce too low" from the send itself does not prove it was refused: the outcome is unknown,
+  // with everything the node said.
   await assert.rejects(rpc().sendRawTransaction(signed), (e) => {
-    assert.ok(isWardenError(e, 'RPC_ERROR'));
+    assert.ok(isWardenError(e, 'OUTCOME_UNKNOWN'));
+    assert.equal(e.details.protocol, 'evm');
+    assert.equal(e.details.backendCode, 'BACKEND_REJECTED');
+    assert.equal(e.details.legacyCode, 'RPC_ERROR');
     assert.equal(e.details.method, 'eth_sendRawTransaction');
     assert.equal(e.details.rpcCode, -32000);
     const message = String(e.details.rpcMessage);
@@ -131,7 +149,7 @@ test('a JSON-RPC error becomes RPC_ERROR with a sanitized code and message, with
   });
 });
 
-test('garbage answers become RPC_ERROR', async () => {
+test('garbage answers become BACKEND_REJECTED', async () => {
   const cases: [string, Reply][] = [
     ['not json', { raw: 'hello' }],
     ['html error page', { raw: '<html>502</html>', status: 502 }],
@@ -150,7 +168,14 @@ test('garbage answers become RPC_ERROR', async () => {
   ];
   for (const [label, reply] of cases) {
     use(() => reply);
-    await assert.rejects(rpc().chainId(), (e) => isWardenError(e, 'RPC_ERROR'), label);
+    await assert.rejects(
+      rpc().chainId(),
+      (e) =>
+        isWardenError(e, 'BACKEND_REJECTED') &&
+        e.details.protocol === 'evm' &&
+        e.details.legacyCode === 'RPC_ERROR',
+      label,
+    );
   }
 });
 
@@ -158,16 +183,21 @@ test('an oversized answer is refused', async () => {
   use(() => ({ raw: JSON.stringify({ jsonrpc: '2.0', id: 1, result: '0x1', pad: 'x'.repeat(50_000) }) }));
   await assert.rejects(
     rpc(2_000, 10_000).chainId(),
-    (e) => isWardenError(e, 'RPC_ERROR') && e.details.reason === 'too_large',
+    (e) => isWardenError(e, 'BACKEND_REJECTED') && e.details.reason === 'too_large',
   );
 });
 
-test('a node that does not answer gives RPC_UNREACHABLE; so does a closed port', async () => {
+test('a node that does not answer gives BACKEND_UNREACHABLE (legacy RPC_UNREACHABLE); so does a closed port', async () => {
   use(() => 'hang');
-  await assert.rejects(
-    rpc(300).chainId(),
-    (e) => isWardenError(e, 'RPC_UNREACHABLE') && e.details.reason === 'timeout',
-  );
+  await assert.rejects(rpc(300).chainId(), (e) => {
+    assert.ok(isWardenError(e, 'BACKEND_UNREACHABLE'));
+    assert.equal(e.details.reason, 'timeout');
+    assert.equal(e.details.protocol, 'evm');
+    assert.equal(e.details.method, 'eth_chainId');
+    assert.equal(e.details.legacyCode, 'RPC_UNREACHABLE');
+    assert.doesNotMatch(String(e.details.origin), /SECRET/);
+    return true;
+  });
   const probe = createServer();
   await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
   const port = (probe.address() as AddressInfo).port;
@@ -177,7 +207,7 @@ test('a node that does not answer gives RPC_UNREACHABLE; so does a closed port',
     net: createNet({ allowLoopback: true }),
     identity: null,
   });
-  await assert.rejects(closed.getBalance(ADDRESS), (e) => isWardenError(e, 'RPC_UNREACHABLE'));
+  await assert.rejects(closed.getBalance(ADDRESS), (e) => isWardenError(e, 'BACKEND_UNREACHABLE'));
 });
 
 test('sendRawTransaction refuses before broadcast when the node serves another chain', async () => {
@@ -197,12 +227,63 @@ test('sendRawTransaction refuses before broadcast when the node serves another c
 test('sendRawTransaction refuses a node that reports the hash of another transaction', async () => {
   const signed = signedFor(42161);
   use((method) => (method === 'eth_chainId' ? { result: '0xa4b1' } : { result: `0x${'00'.repeat(32)}` }));
-  await assert.rejects(rpc().sendRawTransaction(signed), (e) => isWardenError(e, 'RPC_ERROR'));
+  // The node took it and answered nonsense: it may well be in its mempool.
+  await assert.rejects(
+    rpc().sendRawTransaction(signed),
+    (e) =>
+      isWardenError(e, 'OUTCOME_UNKNOWN') &&
+      e.details.reason === 'malformed' &&
+      e.details.backendCode === 'BACKEND_REJECTED' &&
+      e.details.legacyCode === 'RPC_ERROR',
+  );
   use((method) => (method === 'eth_chainId' ? { result: '0xa4b1' } : { result: keccak256(signed) }));
   assert.equal(await rpc().sendRawTransaction(signed), keccak256(signed));
   assert.deepEqual(
     calls.map((c) => c.method),
     ['eth_chainId', 'eth_sendRawTransaction'],
+  );
+});
+
+test('sendRawTransaction: a certain refusal stays BACKEND_REJECTED, anything else after sending is OUTCOME_UNKNOWN, failures of the chain check before it are not', async () => {
+  const signed = signedFor(42161);
+  use((method) =>
+    method === 'eth_chainId'
+      ? { result: '0xa4b1' }
+      : { error: { code: -32000, message: 'insufficient funds for gas * price + value' } },
+  );
+  await assert.rejects(
+    rpc().sendRawTransaction(signed),
+    (e) =>
+      isWardenError(e, 'BACKEND_REJECTED') &&
+      e.details.method === 'eth_sendRawTransaction' &&
+      e.details.legacyCode === 'RPC_ERROR',
+  );
+  // The node stalls once it has the transaction: it may have taken it.
+  use((method) => (method === 'eth_chainId' ? { result: '0xa4b1' } : 'hang'));
+  await assert.rejects(rpc(300).sendRawTransaction(signed), (e) => {
+    assert.ok(isWardenError(e, 'OUTCOME_UNKNOWN'));
+    assert.equal(e.details.protocol, 'evm');
+    assert.equal(e.details.method, 'eth_sendRawTransaction');
+    assert.equal(e.details.reason, 'timeout');
+    assert.equal(e.details.backendCode, 'BACKEND_UNREACHABLE');
+    assert.equal(e.details.legacyCode, 'RPC_UNREACHABLE');
+    return true;
+  });
+  // A proxy's 502: it may have forwarded the transaction.
+  use((method) => (method === 'eth_chainId' ? { result: '0xa4b1' } : { raw: 'Bad Gateway', status: 502 }));
+  await assert.rejects(
+    rpc().sendRawTransaction(signed),
+    (e) => isWardenError(e, 'OUTCOME_UNKNOWN') && e.details.httpStatus === 502,
+  );
+  // The chain check fails: nothing was sent, so it is the check's own error.
+  use(() => 'hang');
+  await assert.rejects(
+    rpc(300).sendRawTransaction(signed),
+    (e) => isWardenError(e, 'BACKEND_UNREACHABLE') && e.details.method === 'eth_chainId',
+  );
+  assert.deepEqual(
+    calls.map((c) => c.method),
+    ['eth_chainId'],
   );
 });
 
@@ -250,13 +331,13 @@ test('feeEstimate: 2 × next base fee + tip; falls back to feeHistory rewards an
   );
   await assert.rejects(
     rpc().feeEstimate(),
-    (e) => isWardenError(e, 'RPC_ERROR') && e.details.reason === 'no_base_fee',
+    (e) => isWardenError(e, 'BACKEND_REJECTED') && e.details.reason === 'no_base_fee',
   );
 
   use((method) =>
     method === 'eth_feeHistory' ? { result: { baseFeePerGas: ['0x1', 'lots'] } } : { result: '0x1' },
   );
-  await assert.rejects(rpc().feeEstimate(), (e) => isWardenError(e, 'RPC_ERROR'));
+  await assert.rejects(rpc().feeEstimate(), (e) => isWardenError(e, 'BACKEND_REJECTED'));
 });
 
 const HASH = `0x${'ab'.repeat(32)}` as const;
@@ -303,7 +384,7 @@ test('receipts are parsed and checked; waitForReceipt polls until one appears', 
     'receipt',
   ]) {
     use(() => ({ result: bad }));
-    await assert.rejects(rpc().getTransactionReceipt(HASH), (e) => isWardenError(e, 'RPC_ERROR'));
+    await assert.rejects(rpc().getTransactionReceipt(HASH), (e) => isWardenError(e, 'BACKEND_REJECTED'));
   }
   await assert.rejects(rpc().getTransactionReceipt('0x1234' as `0x${string}`), (e) =>
     isWardenError(e, 'INVALID_ARGUMENT'),

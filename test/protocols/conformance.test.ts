@@ -1,0 +1,683 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import Ajv2020Module from 'ajv/dist/2020.js';
+import fc from 'fast-check';
+import { sql } from 'kysely';
+import { startHttpServer } from '../../src/api/http/server.ts';
+import { ensureHome } from '../../src/config/home.ts';
+import { fixedClock } from '../../src/core/clock.ts';
+import { isWardenError } from '../../src/core/errors.ts';
+import { nullLogger } from '../../src/core/logger.ts';
+import type { Capability } from '../../src/core/principal.ts';
+import { createTokenAudited, setPolicyAudited } from '../../src/gateway/admin.ts';
+import { Gateway } from '../../src/gateway/gateway.ts';
+import { reviewDocument, reviewHash } from '../../src/gateway/intent-codec.ts';
+import { Warden } from '../../src/gateway/warden.ts';
+import type { AnyOperation } from '../../src/protocols/operation.ts';
+import { OPERATIONS } from '../../src/protocols/registry.ts';
+import { startTestGateway } from '../helpers/gateway.ts';
+import { fund, HARDHAT_CHAIN_ID, rpcCall, startHardhat } from '../helpers/hardhat.ts';
+import { passphrase, TEST_KDF } from '../helpers/home.ts';
+
+/**
+ * The conformance every operation of the registry passes, whatever its protocol (issue 7, item 8).
+ * It iterates OPERATIONS: a new operation gets every check without editing this file, and fails
+ * here until it has a sample below. Checks, each over HTTP against a real gateway (and, for EVM, one
+ * real Hardhat node for the whole file) where the step is a gateway's:
+ *   1. fuzzed input never answers 5xx and never signs (what the parser refuses leaves no row);
+ *   2. encode/decode round trip of the parsed request; parse → encode → decode → review equal;
+ *   3. digest stability: key order and absent-vs-null do not change it; a changed value does;
+ *   4. a dry run writes nothing (request, ledger, audit_log);
+ *   5. idempotent replay: one request, booked once; another body under the same key is 409;
+ *   6. a held request survives a restart and executes on approval, with the same intent hash;
+ *   7. an audit record for each step, carrying the request id;
+ *   and the request schema agrees with the parser: whatever the parser accepts, the schema accepts.
+ */
+
+type Body = Record<string, unknown>;
+
+interface Sample {
+  /** Valid bodies that commit to different things (pairwise different digests); [0] is the default. */
+  bodies: Body[];
+  /** Valid bodies at random: round trips, digests, and the seeds the fuzz mutates. */
+  valid: fc.Arbitrary<Body>;
+  /** The body with an idempotency key (default: the `idempotencyKey` field). */
+  withKey?: (body: Body, key: string) => Body;
+}
+
+// A fixed clock: the gateway and the local parser agree on "now" (Nostr created_at, SIWE expiry).
+const NOW = new Date(Math.floor(Date.now() / 1000) * 1000);
+const NOW_S = NOW.getTime() / 1000;
+const KEY = fc.stringMatching(/^[A-Za-z0-9_.:-]{1,24}$/);
+const optionalKey = fc.oneof(fc.constant(null), KEY);
+/** EIP-55 vector, upper- and lower-case spellings: every one a valid recipient. */
+const RECIPIENTS = [
+  '0x52908400098527886E0F7030069857D2E4169EE7',
+  '0x52908400098527886e0f7030069857d2e4169ee7',
+  '0xDE709F2102306220921060314715629080E2FB77',
+  '0x27b1fdb04752bbc536007a920d24acb045561c26',
+];
+const wei = (min: bigint, max: bigint) => fc.bigInt({ min, max }).map(String);
+const hex = (bytes: Uint8Array) => `0x${Buffer.from(bytes).toString('hex')}`;
+
+/** One sample per operation name. An operation of the registry without one fails every check. */
+const SAMPLES: Record<string, Sample> = {
+  'nostr.sign_event': {
+    bodies: [
+      { kind: 1, content: 'conformance note' },
+      { kind: 1, content: 'conformance note', tags: [['t', 'warden']] },
+      { kind: 7, content: '+', created_at: NOW_S - 60 },
+    ],
+    valid: fc.record(
+      {
+        kind: fc.constantFrom(1, 7, 1111, 30023),
+        content: fc.string({ maxLength: 60, unit: 'grapheme' }),
+        tags: fc.array(fc.array(fc.string({ maxLength: 8 }), { minLength: 1, maxLength: 3 }), {
+          maxLength: 3,
+        }),
+        created_at: fc.integer({ min: NOW_S - 3600, max: NOW_S + 3600 }),
+        idempotencyKey: optionalKey,
+      },
+      { requiredKeys: ['kind', 'content'] },
+    ),
+  },
+  'evm.send': {
+    bodies: [
+      {
+        chainId: HARDHAT_CHAIN_ID,
+        to: RECIPIENTS[0],
+        value: '1000',
+        maxFeePerGas: '20000000000',
+        maxPriorityFeePerGas: '1',
+      },
+      {
+        chainId: HARDHAT_CHAIN_ID,
+        to: RECIPIENTS[0],
+        value: '1001',
+        maxFeePerGas: '20000000000',
+        maxPriorityFeePerGas: '1',
+      },
+      { chainId: HARDHAT_CHAIN_ID, to: RECIPIENTS[3], value: '1000' },
+    ],
+    valid: fc.record(
+      {
+        chainId: fc.constant(HARDHAT_CHAIN_ID),
+        to: fc.constantFrom(...RECIPIENTS),
+        value: wei(1n, 10n ** 15n),
+        // Above any base fee the node will reach here, and the tip never above the cap.
+        maxFeePerGas: fc.oneof(fc.constant(null), wei(10n ** 10n, 10n ** 11n)),
+        maxPriorityFeePerGas: fc.oneof(fc.constant(null), wei(0n, 10n ** 9n)),
+        idempotencyKey: optionalKey,
+      },
+      { requiredKeys: ['chainId', 'to', 'value'] },
+    ),
+  },
+  'evm.sign_message': {
+    bodies: [
+      { message: 'conformance: sign this text' },
+      { messageHex: '0x01020304' },
+      { message: 'conformance: sign this text', chainId: HARDHAT_CHAIN_ID },
+    ],
+    valid: fc.oneof(
+      fc.record(
+        {
+          message: fc
+            .string({ minLength: 1, maxLength: 60 })
+            .filter((s) => !/sign in with/i.test(s) && s.trim() !== ''),
+          chainId: fc.oneof(fc.constant(null), fc.integer({ min: 1, max: 2 ** 40 })),
+          idempotencyKey: optionalKey,
+        },
+        { requiredKeys: ['message'] },
+      ),
+      fc.record(
+        {
+          // 32 bytes would be a possible hash, refused by policy unless allowed: not a default sample.
+          messageHex: fc
+            .uint8Array({ minLength: 1, maxLength: 48 })
+            .filter((b) => b.length !== 32)
+            .map(hex),
+          chainId: fc.oneof(fc.constant(null), fc.integer({ min: 1, max: 2 ** 40 })),
+          idempotencyKey: optionalKey,
+        },
+        { requiredKeys: ['messageHex'] },
+      ),
+    ),
+  },
+};
+
+function sampleOf(op: AnyOperation): Sample {
+  const sample = SAMPLES[op.name];
+  assert.ok(
+    sample,
+    `operation ${op.name} has no sample in test/protocols/conformance.test.ts: add one, so it is checked like every other`,
+  );
+  return sample;
+}
+
+const withKey = (sample: Sample, body: Body, key: string) =>
+  sample.withKey ? sample.withKey(body, key) : { ...body, idempotencyKey: key };
+
+/** The op's parser's verdict on a body: the parsed request, or the WardenError it threw. */
+function tryParse(
+  op: AnyOperation,
+  body: unknown,
+): { ok: true; parsed: unknown } | { ok: false; error: unknown } {
+  try {
+    return { ok: true, parsed: op.parse(body, NOW) };
+  } catch (error) {
+    assert.ok(isWardenError(error), `${op.name}: the parser threw a non-WardenError: ${String(error)}`);
+    return { ok: false, error };
+  }
+}
+
+/** What the HTTP front door hands the parser: the JSON round trip of the body, without `identity`. */
+function asSubmitted(body: unknown): unknown {
+  const wire = JSON.parse(JSON.stringify(body)) as unknown;
+  if (typeof wire !== 'object' || wire === null || Array.isArray(wire)) return wire;
+  const { identity: _identity, ...rest } = wire as Body;
+  return rest;
+}
+
+function schemaProperties(op: AnyOperation): { all: string[]; required: string[] } {
+  const schema = op.requestSchema as {
+    properties?: Body;
+    required?: string[];
+    anyOf?: Body[];
+    oneOf?: Body[];
+  };
+  const parts = [schema, ...((schema.anyOf ?? schema.oneOf ?? []) as (typeof schema)[])];
+  const all = new Set<string>();
+  for (const part of parts) for (const name of Object.keys(part.properties ?? {})) all.add(name);
+  return { all: [...all], required: schema.required ?? [] };
+}
+
+// ---- hostile bodies ------------------------------------------------------------------------------
+
+function nest(kind: 'array' | 'object', depth: number): unknown {
+  let v: unknown = 'leaf';
+  for (let i = 0; i < depth; i++) v = kind === 'array' ? [v] : { a: v };
+  return v;
+}
+
+const json = fc.jsonValue({ maxDepth: 3 });
+const deep = fc
+  .tuple(fc.constantFrom('array' as const, 'object' as const), fc.integer({ min: 20, max: 400 }))
+  .map(([kind, depth]) => nest(kind, depth));
+const huge = fc
+  .tuple(fc.constantFrom('x', 'é', '0', '\u0000', '\u{1F600}'), fc.integer({ min: 1_000, max: 40_000 }))
+  .map(([c, n]) => c.repeat(n));
+
+function numbersForStrings(body: Body): Body {
+  return Object.fromEntries(
+    Object.entries(body).map(([k, v]) => [k, typeof v === 'string' ? Number(v) || v.length : v]),
+  );
+}
+
+/** Random JSON, and valid bodies mutated once or twice: wrong types, extra fields, huge strings, deep nesting, numbers for strings, a field dropped or null. */
+function hostile(op: AnyOperation, sample: Sample): fc.Arbitrary<unknown> {
+  const names = schemaProperties(op).all;
+  const mutate = (b: Body): fc.Arbitrary<Body> => {
+    const field = fc.constantFrom(...new Set([...Object.keys(b), ...names]));
+    return fc.oneof(
+      fc.tuple(field, json).map(([k, v]) => ({ ...b, [k]: v })),
+      fc.tuple(fc.string({ maxLength: 12 }), json).map(([k, v]) => ({ ...b, [k]: v })),
+      fc.tuple(field, huge).map(([k, v]) => ({ ...b, [k]: v })),
+      fc.tuple(field, deep).map(([k, v]) => ({ ...b, [k]: v })),
+      fc.constant(numbersForStrings(b)),
+      field.map((k) => Object.fromEntries(Object.entries(b).filter(([name]) => name !== k))),
+      field.map((k) => ({ ...b, [k]: null })),
+    );
+  };
+  const mutated = sample.valid.chain(mutate).chain((b) => fc.oneof(fc.constant(b), mutate(b)));
+  return fc.oneof({ weight: 1, arbitrary: json }, { weight: 4, arbitrary: mutated });
+}
+
+// ---- the gateway under test ----------------------------------------------------------------------
+
+const node = await startHardhat();
+const RPC = new Map([[HARDHAT_CHAIN_ID, node.rpcUrl]]);
+const IDENTITY = 'conformer';
+const ALLOW_ALL = `
+version: 1
+name: conformance-allow
+risk: { tolerance: high }
+new_destination: allow
+rules:
+  - { id: everything, effect: allow }
+`;
+const HOLD_ALL = `
+version: 1
+name: conformance-hold
+risk: { tolerance: high }
+new_destination: allow
+rules:
+  - { id: everything-held, effect: hold, approvals: 1 }
+`;
+const CAPABILITIES = [...new Set(OPERATIONS.map((o) => o.capability))] as Capability[];
+/** Codes a backend's refusal of a well-formed request may answer with (502), never a 500. */
+const BACKEND_CODES = new Set([
+  'BACKEND_UNREACHABLE',
+  'BACKEND_REJECTED',
+  'OUTCOME_UNKNOWN',
+  'BROADCAST_FAILED',
+]);
+
+const g = await startTestGateway({
+  identities: [IDENTITY],
+  policies: { [IDENTITY]: ALLOW_ALL },
+  clock: fixedClock(NOW),
+  evmRpc: RPC,
+  rateLimits: () => ({ max: 100_000, windowMs: 60_000 }),
+});
+const agent = await g.token('agent', { identity: IDENTITY, capabilities: CAPABILITIES });
+const operator = await g.token('operator');
+const evmAddress = g.warden.showIdentity(IDENTITY).evm?.address;
+if (evmAddress) await fund(node.rpcUrl, evmAddress, 10n ** 24n);
+
+async function count(w: Warden, table: string, where = ''): Promise<number> {
+  const { rows } = await sql<{
+    n: number;
+  }>`${sql.raw(`SELECT count(*) AS n FROM ${table} ${where}`)}`.execute(w.store.db);
+  return Number(rows[0]!.n);
+}
+
+async function counts(w: Warden) {
+  return {
+    request: await count(w, 'request'),
+    done: await count(w, 'request', "WHERE status = 'done'"),
+    ledger: await count(w, 'ledger'),
+    committed: await count(w, 'ledger', "WHERE status = 'committed'"),
+    audit: await count(w, 'audit_log'),
+  };
+}
+
+function shown(r: { status: number; body: unknown }): string {
+  return `${r.status} ${JSON.stringify(r.body).slice(0, 400)}`;
+}
+
+/** Submits and, when a rule holds it anyway, approves it: a request that ends `done`. */
+async function submitToDone(op: AnyOperation, body: Body) {
+  const first = await g.call('POST', op.http.path, { token: agent, body });
+  assert.ok(first.status === 200 || first.status === 202, shown(first));
+  let view = first.body.request;
+  if (view.status === 'held') {
+    const approved = await g.call('POST', `/v1/approvals/${view.requestId}/approve`, { token: operator });
+    assert.equal(approved.status, 200, shown(approved));
+    view = approved.body.request;
+  }
+  if (view.status === 'executing')
+    view = (await g.call('GET', `/v1/requests/${view.requestId}?wait=10`, { token: agent })).body.request;
+  assert.equal(view.status, 'done', JSON.stringify(view));
+  return { first, view };
+}
+
+async function auditOf(w: Warden, requestId: string) {
+  const records = await w.showAudit({ limit: 10_000 });
+  return records.filter((r) => r.summary.operationId === requestId);
+}
+
+const Ajv2020 = ((Ajv2020Module as unknown as { default?: unknown }).default ?? Ajv2020Module) as new (
+  options: Record<string, unknown>,
+) => { compile(schema: unknown): ((data: unknown) => boolean) & { errors?: unknown } };
+const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: false });
+
+test('every operation of the registry has a conformance sample and is served by the gateway', () => {
+  assert.ok(OPERATIONS.length > 0);
+  const missing = OPERATIONS.filter((op) => !SAMPLES[op.name]).map((op) => op.name);
+  assert.deepEqual(missing, [], `operations without a sample in this file: ${missing.join(', ')}`);
+  for (const op of OPERATIONS) assert.ok(g.gateway.hasOperation(op.name), `${op.name} is not enabled`);
+});
+
+for (const op of OPERATIONS) {
+  describe(`conformance: ${op.name}`, () => {
+    const paths = [op.http.path, ...(op.http.aliases ?? [])];
+    const names = [op.name, ...(op.aliases ?? [])];
+
+    test('the samples are valid: parsed, accepted by the request schema, pairwise different digests', () => {
+      const sample = sampleOf(op);
+      const validate = ajv.compile(op.requestSchema);
+      const digests = sample.bodies.map((body) => {
+        const r = tryParse(op, body);
+        assert.ok(r.ok, `${JSON.stringify(body)}: ${r.ok ? '' : String((r as { error: unknown }).error)}`);
+        assert.ok(validate(body), `schema refuses a sample: ${JSON.stringify(validate.errors)}`);
+        return op.digest(r.parsed);
+      });
+      assert.equal(
+        new Set(digests).size,
+        digests.length,
+        'samples committing to different things share a digest',
+      );
+    });
+
+    test('1. fuzzed input over HTTP never answers 5xx, and what the parser refuses signs nothing and leaves no row', async () => {
+      const sample = sampleOf(op);
+      let refused = 0;
+      await fc.assert(
+        fc.asyncProperty(
+          hostile(op, sample),
+          fc.constantFrom(...paths, 'dry-run'),
+          fc.constantFrom(...names),
+          async (body, via, name) => {
+            const before = await counts(g.warden);
+            const dryRun = via === 'dry-run';
+            const seen = dryRun ? JSON.parse(JSON.stringify(body)) : asSubmitted(body);
+            const accepted = tryParse(op, seen).ok;
+            if (!accepted) refused++;
+            const r = dryRun
+              ? await g.call('POST', '/v1/dry-run', {
+                  token: agent,
+                  body: { operation: name, request: body },
+                })
+              : await g.call('POST', via, { token: agent, body });
+            const label = `${via} ${JSON.stringify(body).slice(0, 300)} → ${shown(r)}`;
+            assert.equal(typeof r.body?.error?.code === 'string' || r.status < 300, true, label);
+            assert.doesNotMatch(JSON.stringify(r.body), /\bat \S+:\d+:\d+/, `no stack trace: ${label}`);
+            if (r.status >= 500) {
+              // Only a backend's answer to a well-formed request may be a 502; nothing is ever a 500.
+              assert.ok(accepted && r.status === 502 && BACKEND_CODES.has(r.body.error.code), label);
+            }
+            if (!accepted) assert.ok(r.status >= 400 && r.status < 500, `refused by the parser: ${label}`);
+            const now = await counts(g.warden);
+            if (!accepted || dryRun) {
+              assert.equal(now.request, before.request, `no request row: ${label}`);
+              assert.equal(now.done, before.done, `nothing signed: ${label}`);
+              assert.equal(now.ledger, before.ledger, `no reservation: ${label}`);
+              assert.equal(now.committed, before.committed, `nothing booked: ${label}`);
+            }
+            if (dryRun) assert.equal(now.audit, before.audit, `a dry run leaves no audit record: ${label}`);
+          },
+        ),
+        { numRuns: 45 },
+      );
+      assert.ok(refused > 0, 'the fuzz produced no input the parser refuses');
+    });
+
+    test('request schema: whatever the parser accepts, the schema accepts (fuzzed and valid bodies)', () => {
+      const sample = sampleOf(op);
+      const validate = ajv.compile(op.requestSchema);
+      // Every disagreement, one example each, rather than the first one shrunk: the fix needs them all.
+      const disagreements = new Map<string, unknown>();
+      for (const body of fc.sample(fc.oneof(hostile(op, sample), sample.valid), 400)) {
+        const seen = JSON.parse(JSON.stringify(body));
+        if (!tryParse(op, seen).ok || validate(seen)) continue;
+        const errors = (validate.errors ?? []) as { instancePath: string; message?: string }[];
+        const what = errors.map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`).join('; ');
+        if (!disagreements.has(what)) disagreements.set(what, seen);
+      }
+      assert.deepEqual(
+        [...disagreements].map(([what, body]) => `${what} — e.g. ${JSON.stringify(body).slice(0, 200)}`),
+        [],
+        'bodies the parser accepts but the request schema (and so the OpenAPI document) refuses',
+      );
+    });
+
+    test('2. encode/decode round trip; parse → encode → decode → intent and review are the same', async () => {
+      const sample = sampleOf(op);
+      const ctx = g.gateway.operations.intentContext(op, IDENTITY);
+      const check = async (body: Body) => {
+        const r = tryParse(op, body);
+        assert.ok(r.ok, `a valid sample does not parse: ${JSON.stringify(body)}`);
+        const parsed = r.parsed;
+        const bytes = op.encode(parsed);
+        assert.ok(bytes instanceof Uint8Array);
+        const decoded = op.decode(bytes);
+        assert.deepEqual(decoded, parsed, 'decode(encode(p)) is p');
+        assert.deepEqual(op.encode(decoded), bytes, 'encoding is stable');
+        assert.equal(op.digest(decoded), op.digest(parsed));
+        assert.equal(op.idempotencyKey(decoded), op.idempotencyKey(parsed));
+        const intent = await op.toIntent(parsed, ctx);
+        const again = await op.toIntent(decoded, ctx);
+        assert.deepEqual(again, intent);
+        assert.deepEqual(
+          op.review(decoded, again, ctx.publicKeys),
+          op.review(parsed, intent, ctx.publicKeys),
+        );
+      };
+      for (const body of sample.bodies) await check(body);
+      await fc.assert(fc.asyncProperty(sample.valid, check), { numRuns: 40 });
+    });
+
+    test('3. digest stability: key order and absent-vs-null leave it; a changed value changes it', () => {
+      const sample = sampleOf(op);
+      const { all, required } = schemaProperties(op);
+      const optional = all.filter((name) => !required.includes(name));
+      const digestOf = (body: Body) => {
+        const r = tryParse(op, body);
+        return r.ok ? op.digest(r.parsed) : null;
+      };
+      let nullChecks = 0;
+      let changeChecks = 0;
+      fc.assert(
+        fc.property(sample.valid, sample.valid, (a, b) => {
+          const base = digestOf(a);
+          assert.ok(base, `valid body refused: ${JSON.stringify(a)}`);
+          assert.equal(digestOf(Object.fromEntries(Object.entries(a).reverse())), base, 'key order');
+          const rotated = Object.entries(a);
+          rotated.push(rotated.shift()!);
+          assert.equal(digestOf(Object.fromEntries(rotated)), base, 'key order');
+          for (const name of optional) {
+            const { [name]: _dropped, ...absent } = a;
+            const withNull = digestOf({ ...absent, [name]: null });
+            if (withNull === null) continue; // null refused for this field: nothing to compare
+            nullChecks++;
+            assert.equal(withNull, digestOf(absent), `${name}: null and absent are the same request`);
+          }
+          const parsedA = tryParse(op, a) as { parsed: unknown };
+          for (const name of all) {
+            const changed: Body = { ...a };
+            if (Object.hasOwn(b, name)) changed[name] = b[name];
+            else delete changed[name];
+            const r = tryParse(op, changed);
+            if (!r.ok) continue;
+            // The idempotency key is not part of what the request commits to.
+            if (op.idempotencyKey(r.parsed) !== op.idempotencyKey(parsedA.parsed)) continue;
+            const sameRequest =
+              Buffer.compare(Buffer.from(op.encode(r.parsed)), Buffer.from(op.encode(parsedA.parsed))) === 0;
+            if (sameRequest) continue;
+            changeChecks++;
+            assert.notEqual(
+              op.digest(r.parsed),
+              base,
+              `${name}: ${JSON.stringify(a[name])} → ${JSON.stringify(b[name])} changed the request, not its digest`,
+            );
+          }
+        }),
+        { numRuns: 150 },
+      );
+      assert.ok(changeChecks > 0, 'no changed value was checked');
+      assert.ok(optional.length === 0 || nullChecks > 0, 'no optional field was checked absent against null');
+    });
+
+    test('4. a dry run writes nothing: request, ledger and audit_log keep their row counts', async () => {
+      const sample = sampleOf(op);
+      const bodies = [...sample.bodies, ...fc.sample(sample.valid, { numRuns: 8, seed: 7 })];
+      for (const [i, body] of bodies.entries()) {
+        const before = await counts(g.warden);
+        const r = await g.call('POST', '/v1/dry-run', {
+          token: agent,
+          body: { operation: names[i % names.length], request: body },
+        });
+        assert.equal(r.status, 200, shown(r));
+        assert.equal(r.body.dryRun, true);
+        assert.equal(typeof r.body.decision.outcome, 'string');
+        assert.deepEqual(await counts(g.warden), before, JSON.stringify(body));
+      }
+    });
+
+    test('5. idempotent replay: one request id, booked once; another body under the same key is IDEMPOTENCY_CONFLICT', async () => {
+      const sample = sampleOf(op);
+      const key = `conformance-replay-${op.name}`;
+      const body = withKey(sample, sample.bodies[0]!, key);
+      const parsed = tryParse(op, body);
+      assert.ok(parsed.ok);
+      assert.equal(
+        op.idempotencyKey(parsed.parsed),
+        key,
+        'the sample carries the key where the operation reads it',
+      );
+      const first = await g.call('POST', op.http.path, { token: agent, body });
+      assert.ok(first.status < 300, shown(first));
+      const id = first.body.request.requestId;
+      const before = await counts(g.warden);
+      // The same request again, its keys in another order: the first answer, nothing new.
+      const again = await g.call('POST', op.http.path, {
+        token: agent,
+        body: Object.fromEntries(Object.entries(body).reverse()),
+      });
+      assert.equal(again.status, first.status, shown(again));
+      assert.equal(again.body.request.requestId, id);
+      assert.deepEqual(await counts(g.warden), before, 'a replay changes nothing');
+      assert.equal(await count(g.warden, 'ledger', `WHERE request_id = '${id}'`), 1, 'booked once');
+      const other = await g.call('POST', op.http.path, {
+        token: agent,
+        body: withKey(sample, sample.bodies[1]!, key),
+      });
+      assert.equal(other.status, 409, shown(other));
+      assert.equal(other.body.error.code, 'IDEMPOTENCY_CONFLICT');
+      assert.deepEqual(await counts(g.warden), before, 'a conflict changes nothing');
+    });
+
+    test('7. an audit record for each step: the decision and the result, both naming the request', async () => {
+      const sample = sampleOf(op);
+      const { view } = await submitToDone(
+        op,
+        withKey(sample, sample.bodies[0]!, `conformance-audit-${op.name}`),
+      );
+      const records = await auditOf(g.warden, view.requestId);
+      const decision = records.find((r) => r.action === op.name);
+      const result = records.find((r) => r.action === `${op.name}.result`);
+      assert.ok(decision, JSON.stringify(records));
+      assert.ok(result, JSON.stringify(records));
+      assert.equal(result.outcome, 'ok');
+      assert.ok(decision.seq < result.seq);
+      assert.equal(decision.identity, IDENTITY);
+      assert.equal(decision.summary.protocol, op.protocol);
+      const details = decision.details as {
+        decision?: { outcome?: string };
+        intent?: { payloadDigest?: string };
+      };
+      assert.ok(details.decision?.outcome, 'the decision is in the record');
+      assert.equal(
+        details.intent?.payloadDigest,
+        op.digest((tryParse(op, sample.bodies[0]) as { parsed: unknown }).parsed),
+      );
+      assert.equal((result.details as { status?: string }).status, 'done');
+    });
+  });
+}
+
+// ---- 6. a held request survives a restart -------------------------------------------------------
+
+/** A gateway over a home that outlives it: opened, closed, and opened again on the same files. */
+async function openGateway(home: string, create: boolean) {
+  const options = { home, actor: 'cli:test', logger: nullLogger(), kdf: TEST_KDF, clock: fixedClock(NOW) };
+  const warden = create
+    ? await Warden.init(options, passphrase())
+    : await Warden.unseal(options, passphrase());
+  const gateway = new Gateway(warden, { logger: nullLogger(), protocols: { evm: { rpcUrls: RPC } } });
+  const server = await startHttpServer(gateway, { host: '127.0.0.1', port: 0 });
+  const call = async (method: string, path: string, o: { token: string; body?: unknown }) => {
+    const res = await fetch(`${server.url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${o.token}`,
+        ...(o.body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(o.body === undefined ? {} : { body: JSON.stringify(o.body) }),
+    });
+    return { status: res.status, body: (await res.json()) as any };
+  };
+  return {
+    warden,
+    gateway,
+    call,
+    async close() {
+      await server.close();
+      await gateway.drain();
+      await warden.close();
+    },
+  };
+}
+
+for (const op of OPERATIONS) {
+  test(`6. conformance: ${op.name}: a held request survives a restart and executes on approval, with the same intent hash`, async () => {
+    const sample = sampleOf(op);
+    const dir = mkdtempSync(join(tmpdir(), 'warden-conformance-'));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    const home = ensureHome(join(dir, 'home')).dir;
+    const identity = 'keeper';
+    const first = await openGateway(home, true);
+    await first.warden.createIdentity(identity, 'regtest');
+    await setPolicyAudited(first.warden, identity, HOLD_ALL);
+    const token = async (role: 'agent' | 'operator') =>
+      (
+        await createTokenAudited(first.warden, {
+          role,
+          identity: role === 'agent' ? identity : null,
+          capabilities: role === 'agent' ? CAPABILITIES : [],
+          label: `conformance-${role}`,
+        })
+      ).token;
+    const agentToken = await token('agent');
+    const operatorToken = await token('operator');
+    const address = first.warden.showIdentity(identity).evm?.address;
+    if (address) await fund(node.rpcUrl, address, 10n ** 21n);
+
+    const body = withKey(sample, sample.bodies[0]!, `conformance-restart-${op.name}`);
+    // The intent hash the approver must see, computed here from the same body at the same time.
+    const parsed = op.parse(body, NOW);
+    const ctx = first.gateway.operations.intentContext(op, identity);
+    const intent = await op.toIntent(parsed, ctx);
+    const expected = reviewHash(
+      reviewDocument(op.name, intent, op.review(parsed, intent, ctx.publicKeys).payload),
+    );
+
+    const held = await first.call('POST', op.http.path, { token: agentToken, body });
+    assert.equal(held.status, 202, JSON.stringify(held.body));
+    assert.equal(held.body.request.status, 'held');
+    const id = held.body.request.requestId as string;
+    const reviewed = await first.call('GET', `/v1/approvals/${id}`, { token: operatorToken });
+    assert.equal(reviewed.status, 200, JSON.stringify(reviewed.body));
+    assert.equal(reviewed.body.approval.intentHash, expected);
+    await first.close();
+
+    const second = await openGateway(home, false);
+    try {
+      const again = await second.call('GET', `/v1/approvals/${id}`, { token: operatorToken });
+      assert.equal(again.status, 200, JSON.stringify(again.body));
+      assert.equal(again.body.approval.intentHash, expected, 'the same intent hash after the restart');
+      const approved = await second.call('POST', `/v1/approvals/${id}/approve`, {
+        token: operatorToken,
+        body: { intentHash: expected, reason: 'conformance' },
+      });
+      assert.equal(approved.status, 200, JSON.stringify(approved.body));
+      let view = approved.body.request;
+      if (view.status === 'executing')
+        view = (await second.call('GET', `/v1/requests/${id}?wait=10`, { token: agentToken })).body.request;
+      assert.equal(view.status, 'done', JSON.stringify(view));
+      // A broadcast reached the node for real.
+      const txHash = (view.result as { txHash?: string }).txHash;
+      if (txHash) assert.ok(await rpcCall(node.rpcUrl, 'eth_getTransactionByHash', [txHash]), 'on the node');
+
+      // 7. for the held path: the hold, the approval and the result, each naming the request.
+      const records = await auditOf(second.warden, id);
+      assert.deepEqual(
+        records.map((r) => [r.action, r.outcome]),
+        [
+          [op.name, 'held'],
+          ['approval.approve', 'ok'],
+          [`${op.name}.result`, 'ok'],
+        ],
+      );
+      assert.equal(
+        await count(second.warden, 'ledger', `WHERE request_id = '${id}' AND status = 'committed'`),
+        1,
+      );
+    } finally {
+      await second.close();
+    }
+  });
+}
