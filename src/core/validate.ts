@@ -84,7 +84,8 @@ const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 /** The one rule for idempotency keys, whatever the operation: 1-128 of [A-Za-z0-9_.:-]. */
 export const IDEMPOTENCY_KEY_SCHEMA = {
-  type: 'string',
+  // null counts as absent, as the parser reads it.
+  type: ['string', 'null'],
   pattern: IDEMPOTENCY_KEY.source,
   description: 'a retry with the same key returns the first result instead of acting twice',
 } as const;

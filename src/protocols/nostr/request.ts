@@ -128,7 +128,8 @@ export const NOSTR_SIGN_REQUEST_SCHEMA = {
     kind: { type: 'integer', minimum: 0, maximum: NOSTR_LIMITS.maxKind },
     content: { type: 'string', description: `at most ${NOSTR_LIMITS.maxContentBytes} bytes of UTF-8` },
     tags: {
-      type: 'array',
+      // null or absent: no tags.
+      type: ['array', 'null'],
       maxItems: NOSTR_LIMITS.maxTags,
       items: {
         type: 'array',
