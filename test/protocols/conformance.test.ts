@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -366,12 +367,15 @@ for (const op of OPERATIONS) {
             const seen = dryRun ? JSON.parse(JSON.stringify(body)) : asSubmitted(body);
             const accepted = tryParse(op, seen).ok;
             if (!accepted) refused++;
-            const r = dryRun
-              ? await g.call('POST', '/v1/dry-run', {
-                  token: agent,
-                  body: { operation: name, request: body },
-                })
-              : await g.call('POST', via, { token: agent, body });
+            const r = await (dryRun
+              ? g.call('POST', '/v1/dry-run', { token: agent, body: { operation: name, request: body } })
+              : g.call('POST', via, { token: agent, body })
+            ).catch((err: unknown) => {
+              // No answer at all is worse than a 5xx: see the keep-alive check below for the known cause.
+              throw new Error(
+                `no HTTP answer to ${via} ${JSON.stringify(body).slice(0, 200)}: ${String((err as { cause?: unknown }).cause ?? err)}`,
+              );
+            });
             const label = `${via} ${JSON.stringify(body).slice(0, 300)} → ${shown(r)}`;
             assert.equal(typeof r.body?.error?.code === 'string' || r.status < 300, true, label);
             assert.doesNotMatch(JSON.stringify(r.body), /\bat \S+:\d+:\d+/, `no stack trace: ${label}`);
@@ -393,6 +397,41 @@ for (const op of OPERATIONS) {
         { numRuns: 45 },
       );
       assert.ok(refused > 0, 'the fuzz produced no input the parser refuses');
+    });
+
+    test('1b. an oversized body is refused (413) and the connection it leaves open still answers', async () => {
+      const url = new URL(g.url);
+      const request = (body: string) =>
+        `POST ${op.http.path} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${agent}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+      const huge = JSON.stringify({ field: 'x'.repeat(1_000_000) });
+      // One connection, as a keep-alive client pool uses it: the oversized request, then a small one.
+      const answers = await new Promise<string>((resolve) => {
+        const socket = connect(Number(url.port), url.hostname);
+        let text = '';
+        let second = false;
+        socket.on('data', (chunk) => {
+          text += chunk.toString('utf8');
+          if (!second && /\r\n\r\n\{.*\}\}$/s.test(text)) {
+            second = true;
+            // A client that honours `Connection: keep-alive` sends its next request on this socket.
+            if (!/^connection: close/im.test(text)) setTimeout(() => socket.write(request('{}')), 50);
+            else socket.end();
+          }
+        });
+        socket.on('error', () => undefined);
+        socket.on('close', () => resolve(text));
+        setTimeout(() => socket.destroy(), 3_000);
+        socket.write(request(huge));
+      });
+      const statuses = [...answers.matchAll(/^HTTP\/1\.1 (\d{3})/gm)].map((m) => Number(m[1]));
+      assert.equal(statuses[0], 413, answers.slice(0, 300));
+      const closes = /^connection: close/im.test(answers.split('\r\n\r\n')[0] ?? '');
+      assert.ok(
+        closes || statuses.length === 2,
+        'the 413 said "Connection: keep-alive", but the next request on that connection got no answer ' +
+          '(the server dropped the socket once it gave up reading the rest of the body)',
+      );
     });
 
     test('request schema: whatever the parser accepts, the schema accepts (fuzzed and valid bodies)', () => {
