@@ -115,7 +115,12 @@ export function createHttpApp(
     '*',
     bodyLimit({
       maxSize: limit,
-      onError: (c) => c.json(errorBody('PAYLOAD_TOO_LARGE', `the body exceeds ${limit} bytes`), 413),
+      onError: (c) => {
+        // The rest of the body is never read, so the connection cannot carry another request:
+        // say so, or a keep-alive client sends its next one into a socket that is about to close.
+        c.header('Connection', 'close');
+        return c.json(errorBody('PAYLOAD_TOO_LARGE', `the body exceeds ${limit} bytes`), 413);
+      },
     }),
   );
 
