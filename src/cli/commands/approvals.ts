@@ -9,8 +9,8 @@ import {
   type RequestFilter,
   type ReviewedRequest,
 } from '../../gateway/index.ts';
-import { cliGateway, withEvmRpcOption } from './evm-flags.ts';
-import { parsePositiveInt, type Runner, withPassphraseFile, withUnsealedWarden } from './shared.ts';
+import { withCliGateway, withProtocolFlags } from './config-flags.ts';
+import { parsePositiveInt, type Runner, withPassphraseFile } from './shared.ts';
 
 function age(seconds: number): string {
   if (seconds < 120) return `${seconds}s`;
@@ -136,8 +136,7 @@ function registerShow(parent: Command, description: string, run: Runner): void {
   const show = withPassphraseFile(parent.command('show').description(description).argument('<request-id>'));
   show.action(
     run(async (ctx) => {
-      await withUnsealedWarden(ctx, show.opts().passphraseFile, async (w) => {
-        const gateway = cliGateway(w);
+      await withCliGateway(ctx, show.opts().passphraseFile, async (gateway) => {
         const view = await gateway.reads.held(await gateway.requestRow(show.args[0]!));
         ctx.print(showLines(view), view);
       });
@@ -150,15 +149,15 @@ export function registerApprovalCommands(program: Command, run: Runner): void {
   const list = withPassphraseFile(approvals.command('list').description('held requests and their approvals'));
   list.action(
     run(async (ctx) => {
-      await withUnsealedWarden(ctx, list.opts().passphraseFile, async (w) => {
-        const held = await cliGateway(w).reads.heldRequests();
+      await withCliGateway(ctx, list.opts().passphraseFile, async (gateway) => {
+        const held = await gateway.reads.heldRequests();
         ctx.print(held.length === 0 ? 'no held requests' : requestTable('STATE', held, heldState), held);
       });
     }),
   );
   registerShow(approvals, 'everything a held or risk-denied request would sign, and its intent hash', run);
   for (const verdict of ['approve', 'deny'] as const) {
-    const cmd = withEvmRpcOption(
+    const cmd = withProtocolFlags(
       withPassphraseFile(
         approvals
           .command(verdict)
@@ -183,8 +182,7 @@ export function registerApprovalCommands(program: Command, run: Runner): void {
     cmd.action(
       run(async (ctx) => {
         const o = cmd.opts();
-        await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
-          const gateway = cliGateway(w, o.evmRpc);
+        await withCliGateway(ctx, o.passphraseFile, async (gateway, w) => {
           const id = cmd.args[0]!;
           await gateway.approvals.decide(w.actor, id, verdict, o.reason ?? null, o.intentHash ?? null);
           const view = await waitForServer(gateway, id, o.wait ?? 0);
@@ -193,7 +191,7 @@ export function registerApprovalCommands(program: Command, run: Runner): void {
       }),
     );
   }
-  const accept = withEvmRpcOption(
+  const accept = withProtocolFlags(
     withPassphraseFile(
       approvals
         .command('accept-risk')
@@ -212,8 +210,7 @@ export function registerApprovalCommands(program: Command, run: Runner): void {
   accept.action(
     run(async (ctx) => {
       const o = accept.opts();
-      await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
-        const gateway = cliGateway(w, o.evmRpc);
+      await withCliGateway(ctx, o.passphraseFile, async (gateway, w) => {
         const id = accept.args[0]!;
         await gateway.approvals.acceptRisk(w.actor, id, o.reason, o.intentHash ?? null);
         const view = await waitForServer(gateway, id, o.wait ?? 0);
@@ -236,9 +233,9 @@ export function registerApprovalCommands(program: Command, run: Runner): void {
       const o = rlist.opts();
       if (o.status !== undefined && !(REQUEST_FILTERS as readonly string[]).includes(o.status))
         throw new WardenError('USAGE', `--status is one of ${REQUEST_FILTERS.join(', ')}`);
-      await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
+      await withCliGateway(ctx, o.passphraseFile, async (gateway, w) => {
         if (o.identity !== undefined) w.vault.getIdentity(o.identity);
-        const found = await cliGateway(w).reads.requests({
+        const found = await gateway.reads.requests({
           ...(o.status === undefined ? {} : { status: o.status as RequestFilter }),
           ...(o.identity === undefined ? {} : { identity: o.identity }),
           ...(o.limit === undefined ? {} : { limit: o.limit }),

@@ -20,7 +20,7 @@ import {
 } from '../../gateway/index.ts';
 import type { CliContext } from '../context.ts';
 import { registerApprovalCommands } from './approvals.ts';
-import { cliGateway, parseEvmRpcFlags, withEvmRpcOption } from './evm-flags.ts';
+import { protocolFlagNames, withCliGateway, withProtocolFlags } from './config-flags.ts';
 import { type Runner, withPassphraseFile, withUnsealedWarden } from './shared.ts';
 
 const MAX_DOCUMENT_BYTES = 256 * 1024;
@@ -211,7 +211,7 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
       else ctx.io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
     }),
   );
-  const test = withEvmRpcOption(
+  const test = withProtocolFlags(
     withPassphraseFile(
       policy
         .command('test')
@@ -237,8 +237,7 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
           'the request file needs "operation", "identity" and "request"',
         );
       }
-      await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
-        const gateway = cliGateway(w, o.evmRpc);
+      await withCliGateway(ctx, o.passphraseFile, async (gateway) => {
         const names = gateway.operationNames;
         if (!gateway.hasOperation(body.operation as string))
           throw new WardenError('INVALID_REQUEST', `operation must be one of ${names.join(', ')}`);
@@ -287,7 +286,7 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
       });
     }),
   );
-  const rec = withEvmRpcOption(
+  const rec = withProtocolFlags(
     withPassphraseFile(
       ledger
         .command('reconcile')
@@ -299,7 +298,7 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
         .option('--release <request-id>', 'it did not happen: free the budget')
         .option(
           '--from-chain',
-          'EVM requests: commit what was mined, release what can never be (its nonce taken); needs --evm-rpc',
+          'let the backends decide (EVM: commit what was mined, release what can never be, its nonce taken); needs a backend in warden.yaml or --evm-rpc',
         ),
     ),
   );
@@ -308,11 +307,14 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
       const o = rec.opts();
       if ([o.commit, o.release, o.fromChain].filter(Boolean).length > 1)
         throw new WardenError('USAGE', 'give one of --commit, --release or --from-chain');
-      await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
+      await withCliGateway(ctx, o.passphraseFile, async (gateway, w) => {
         if (o.fromChain) {
-          const rpcUrls = parseEvmRpcFlags(o.evmRpc);
-          if (rpcUrls.size === 0) throw new WardenError('USAGE', '--from-chain needs --evm-rpc CHAIN=URL');
-          const verdicts = await reconcileFromBackends(w, cliGateway(w, o.evmRpc).operations);
+          if (!gateway.operations.modules().some((m) => m.backend !== null))
+            throw new WardenError(
+              'USAGE',
+              `--from-chain needs a backend: name one in warden.yaml (protocols) or with ${protocolFlagNames().join(', ')}`,
+            );
+          const verdicts = await reconcileFromBackends(w, gateway.operations);
           ctx.print(
             verdicts.length === 0
               ? 'nothing to reconcile'
