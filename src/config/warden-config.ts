@@ -110,8 +110,11 @@ export function resolveWardenConfig(
     raw = parsed.value;
     lineOf = parsed.lineOf;
   }
+  // In the order they are written in the file (object keys that are numbers would come first).
   const withLines = (problems: ConfigProblem[]): ConfigProblem[] =>
-    problems.map((p) => ({ ...p, line: p.line ?? nearestLine(p.path, lineOf) }));
+    problems
+      .map((p) => ({ ...p, line: p.line ?? nearestLine(p.path, lineOf) }))
+      .sort((a, b) => (a.line ?? Number.MAX_SAFE_INTEGER) - (b.line ?? Number.MAX_SAFE_INTEGER));
   const fileProblems = (problems: ConfigProblem[]) => configInvalid(ref.path, withLines(problems));
 
   const checked = validate(configSchema(sections), raw ?? {});
@@ -144,7 +147,8 @@ export function resolveWardenConfig(
   const problems: ConfigProblem[] = [];
   for (const [name, section] of Object.entries(sections)) {
     const fromFile = data.protocols?.[name];
-    const given = options.overrides?.protocols?.[name];
+    const offered = options.overrides?.protocols?.[name];
+    const given = offered?.section === undefined ? undefined : offered;
     let override: unknown;
     if (given !== undefined) {
       const valid = validate(section.schema, given.section, ['protocols', name]);
