@@ -1,4 +1,5 @@
 import { userInfo } from 'node:os';
+import type { Command } from 'commander';
 import type { Clock } from '../core/clock.ts';
 import { systemClock } from '../core/clock.ts';
 import type { WardenOptions } from '../gateway/index.ts';
@@ -20,13 +21,16 @@ export class CliContext {
   readonly home: string;
   readonly json: boolean;
   readonly io: CliIo;
+  /** The command being run, whose options (flags that override warden.yaml) config-flags.ts reads. */
+  readonly command: Command | undefined;
   /** Set by a command that succeeded in running but reports a negative answer (a denial): exit 1. */
   exitCode = 0;
 
-  constructor(globals: GlobalOptions, io: CliIo) {
+  constructor(globals: GlobalOptions, io: CliIo, command?: Command) {
     this.home = resolveHomeDir(globals.home, io.env);
     this.json = globals.json === true;
     this.io = io;
+    this.command = command;
   }
 
   wardenOptions(extra: Partial<WardenOptions> = {}): WardenOptions {

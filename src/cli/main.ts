@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { asWardenError, isWardenError, WardenError } from '../core/errors.ts';
 import { wardenVersion } from '../core/version.ts';
 import { registerAuditCommands } from './commands/audit.ts';
+import { registerConfigCommands } from './commands/config.ts';
 import { registerGatewayCommands } from './commands/gateway.ts';
 import { registerIdentityCommands } from './commands/identity.ts';
 import { registerStartCommand } from './commands/start.ts';
@@ -32,6 +33,7 @@ export function buildProgram(
   registerIdentityCommands(program, run);
   registerGatewayCommands(program, run);
   registerAuditCommands(program, run);
+  registerConfigCommands(program, run);
   return program;
 }
 
@@ -49,7 +51,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     async function (this: Command) {
       const globals = this.optsWithGlobals() as GlobalOptions;
       json = globals.json === true;
-      const ctx = new CliContext(globals, io);
+      const ctx = new CliContext(globals, io, this);
       await action(ctx);
       exitCode = ctx.exitCode;
     };

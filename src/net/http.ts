@@ -31,7 +31,8 @@ export function safeOrigin(url: URL): string {
   return `${url.protocol}//${url.host}`;
 }
 
-function isLoopbackHost(hostname: string): boolean {
+/** 127.0.0.0/8, ::1 (and its IPv4-mapped forms), localhost and *.localhost, 0.0.0.0 and ::. */
+export function isLoopbackHost(hostname: string): boolean {
   const host = hostname
     .toLowerCase()
     .replace(/^\[|\]$/g, '')

@@ -10,9 +10,9 @@ import {
   type RequestFilter,
   type ReviewedRequest,
 } from '../../gateway/index.ts';
-import { cliGateway, withEvmRpcOption } from './evm-flags.ts';
+import { withCliGateway, withProtocolFlags } from './config-flags.ts';
 import { localOperator } from './local-operator.ts';
-import { parsePositiveInt, type Runner, withPassphraseFile, withUnsealedWarden } from './shared.ts';
+import { parsePositiveInt, type Runner, withPassphraseFile } from './shared.ts';
 
 function age(seconds: number): string {
   if (seconds < 120) return `${seconds}s`;
@@ -143,8 +143,7 @@ function registerShow(parent: Command, description: string, run: Runner): void {
   const show = withPassphraseFile(parent.command('show').description(description).argument('<request-id>'));
   show.action(
     run(async (ctx) => {
-      await withUnsealedWarden(ctx, show.opts().passphraseFile, async (w) => {
-        const gateway = cliGateway(w);
+      await withCliGateway(ctx, show.opts().passphraseFile, async (gateway, w) => {
         const view = await gateway.approvals.show(localOperator(gateway, w), show.args[0]!);
         ctx.print(showLines(view), view);
       });
@@ -157,8 +156,7 @@ export function registerApprovalCommands(program: Command, run: Runner): void {
   const list = withPassphraseFile(approvals.command('list').description('held requests and their approvals'));
   list.action(
     run(async (ctx) => {
-      await withUnsealedWarden(ctx, list.opts().passphraseFile, async (w) => {
-        const gateway = cliGateway(w);
+      await withCliGateway(ctx, list.opts().passphraseFile, async (gateway, w) => {
         const held = await gateway.approvals.list(localOperator(gateway, w));
         ctx.print(held.length === 0 ? 'no held requests' : requestTable('STATE', held, heldState), held);
       });
@@ -166,7 +164,7 @@ export function registerApprovalCommands(program: Command, run: Runner): void {
   );
   registerShow(approvals, 'everything a held or risk-denied request would sign, and its intent hash', run);
   for (const verdict of ['approve', 'deny'] as const) {
-    const cmd = withEvmRpcOption(
+    const cmd = withProtocolFlags(
       withPassphraseFile(
         approvals
           .command(verdict)
@@ -191,8 +189,7 @@ export function registerApprovalCommands(program: Command, run: Runner): void {
     cmd.action(
       run(async (ctx) => {
         const o = cmd.opts();
-        await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
-          const gateway = cliGateway(w, o.evmRpc);
+        await withCliGateway(ctx, o.passphraseFile, async (gateway, w) => {
           const id = cmd.args[0]!;
           const operator = localOperator(gateway, w);
           await gateway.approvals.decide(operator, id, verdict, o.reason ?? null, o.intentHash ?? null);
@@ -202,7 +199,7 @@ export function registerApprovalCommands(program: Command, run: Runner): void {
       }),
     );
   }
-  const accept = withEvmRpcOption(
+  const accept = withProtocolFlags(
     withPassphraseFile(
       approvals
         .command('accept-risk')
@@ -221,8 +218,7 @@ export function registerApprovalCommands(program: Command, run: Runner): void {
   accept.action(
     run(async (ctx) => {
       const o = accept.opts();
-      await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
-        const gateway = cliGateway(w, o.evmRpc);
+      await withCliGateway(ctx, o.passphraseFile, async (gateway, w) => {
         const id = accept.args[0]!;
         const operator = localOperator(gateway, w);
         await gateway.approvals.acceptRisk(operator, id, o.reason, o.intentHash ?? null);
@@ -246,8 +242,7 @@ export function registerApprovalCommands(program: Command, run: Runner): void {
       const o = rlist.opts();
       if (o.status !== undefined && !(REQUEST_FILTERS as readonly string[]).includes(o.status))
         throw new WardenError('USAGE', `--status is one of ${REQUEST_FILTERS.join(', ')}`);
-      await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
-        const gateway = cliGateway(w);
+      await withCliGateway(ctx, o.passphraseFile, async (gateway, w) => {
         const found = await gateway.reads.requests(localOperator(gateway, w), {
           ...(o.status === undefined ? {} : { status: o.status as RequestFilter }),
           ...(o.identity === undefined ? {} : { identity: o.identity }),

@@ -12,7 +12,7 @@ import {
 } from '../../gateway/index.ts';
 import type { CliContext } from '../context.ts';
 import { registerApprovalCommands } from './approvals.ts';
-import { cliGateway, parseEvmRpcFlags, withEvmRpcOption } from './evm-flags.ts';
+import { protocolFlagNames, withCliGateway, withProtocolFlags } from './config-flags.ts';
 import { localOperator } from './local-operator.ts';
 import { type Runner, withPassphraseFile, withUnsealedWarden } from './shared.ts';
 
@@ -54,8 +54,7 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
       const o = create.opts();
       const ttlMs = o.ttl === undefined ? undefined : parseDuration(o.ttl);
       if (ttlMs === null) throw new WardenError('USAGE', '--ttl takes a duration such as 12h or 30d');
-      await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
-        const gateway = cliGateway(w);
+      await withCliGateway(ctx, o.passphraseFile, async (gateway, w) => {
         const { token: secret, info } = await gateway.admin.createToken(localOperator(gateway, w), {
           role: o.role as Role,
           identity: o.identity ?? null,
@@ -77,8 +76,7 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
   const list = withPassphraseFile(token.command('list').description('list tokens (never their secrets)'));
   list.action(
     run(async (ctx) => {
-      await withUnsealedWarden(ctx, list.opts().passphraseFile, async (w) => {
-        const gateway = cliGateway(w);
+      await withCliGateway(ctx, list.opts().passphraseFile, async (gateway, w) => {
         const all = await gateway.admin.tokens(localOperator(gateway, w));
         ctx.print(
           all.length === 0
@@ -97,8 +95,7 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
   );
   revoke.action(
     run(async (ctx) => {
-      await withUnsealedWarden(ctx, revoke.opts().passphraseFile, async (w) => {
-        const gateway = cliGateway(w);
+      await withCliGateway(ctx, revoke.opts().passphraseFile, async (gateway, w) => {
         const info = await gateway.admin.revokeToken(localOperator(gateway, w), revoke.args[0]!);
         ctx.print(`token ${info.id} revoked`, info);
       });
@@ -122,8 +119,7 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
         throw new WardenError('USAGE', 'give exactly one of --identity NAME or --default');
       const document = readDocument(set.args[0]!);
       parsePolicy(document);
-      await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
-        const gateway = cliGateway(w);
+      await withCliGateway(ctx, o.passphraseFile, async (gateway, w) => {
         const loaded = await gateway.admin.setPolicy(localOperator(gateway, w), o.identity ?? null, document);
         ctx.print(
           [
@@ -148,8 +144,7 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
   show.action(
     run(async (ctx) => {
       const o = show.opts();
-      await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
-        const gateway = cliGateway(w);
+      await withCliGateway(ctx, o.passphraseFile, async (gateway, w) => {
         const loaded = await gateway.reads.policy(localOperator(gateway, w), o.identity);
         ctx.print([`# source: ${loaded.source}, sha256 ${loaded.hash}`, loaded.document.trimEnd()], {
           identity: o.identity,
@@ -177,8 +172,7 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
         ctx.print(lines, { explain: lines });
         return;
       }
-      await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
-        const gateway = cliGateway(w);
+      await withCliGateway(ctx, o.passphraseFile, async (gateway, w) => {
         const lines = (await gateway.reads.policy(localOperator(gateway, w), o.identity)).explain;
         ctx.print(lines, { identity: o.identity, explain: lines });
       });
@@ -208,7 +202,7 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
       else ctx.io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
     }),
   );
-  const test = withEvmRpcOption(
+  const test = withProtocolFlags(
     withPassphraseFile(
       policy
         .command('test')
@@ -234,8 +228,7 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
           'the request file needs "operation", "identity" and "request"',
         );
       }
-      await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
-        const gateway = cliGateway(w, o.evmRpc);
+      await withCliGateway(ctx, o.passphraseFile, async (gateway, w) => {
         const names = gateway.operationNames;
         if (!gateway.hasOperation(body.operation as string))
           throw new WardenError('INVALID_REQUEST', `operation must be one of ${names.join(', ')}`);
@@ -269,8 +262,7 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
   lshow.action(
     run(async (ctx) => {
       const o = lshow.opts();
-      await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
-        const gateway = cliGateway(w);
+      await withCliGateway(ctx, o.passphraseFile, async (gateway, w) => {
         const totals = (await gateway.reads.ledger(localOperator(gateway, w), o.identity)).totals;
         ctx.print(
           totals.length === 0
@@ -286,7 +278,7 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
       });
     }),
   );
-  const rec = withEvmRpcOption(
+  const rec = withProtocolFlags(
     withPassphraseFile(
       ledger
         .command('reconcile')
@@ -298,7 +290,7 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
         .option('--release <request-id>', 'it did not happen: free the budget')
         .option(
           '--from-chain',
-          'EVM requests: commit what was mined, release what can never be (its nonce taken); needs --evm-rpc',
+          'let the backends decide (EVM: commit what was mined, release what can never be, its nonce taken); needs a backend in warden.yaml or --evm-rpc',
         ),
     ),
   );
@@ -307,11 +299,13 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
       const o = rec.opts();
       if ([o.commit, o.release, o.fromChain].filter(Boolean).length > 1)
         throw new WardenError('USAGE', 'give one of --commit, --release or --from-chain');
-      await withUnsealedWarden(ctx, o.passphraseFile, async (w) => {
+      await withCliGateway(ctx, o.passphraseFile, async (gateway, w) => {
         if (o.fromChain) {
-          const rpcUrls = parseEvmRpcFlags(o.evmRpc);
-          if (rpcUrls.size === 0) throw new WardenError('USAGE', '--from-chain needs --evm-rpc CHAIN=URL');
-          const gateway = cliGateway(w, o.evmRpc);
+          if (!gateway.operations.modules().some((m) => m.backend !== null))
+            throw new WardenError(
+              'USAGE',
+              `--from-chain needs a backend: name one in warden.yaml (protocols) or with ${protocolFlagNames().join(', ')}`,
+            );
           const verdicts = await gateway.admin.reconcileFromBackends(localOperator(gateway, w));
           ctx.print(
             verdicts.length === 0
@@ -322,7 +316,6 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
           return;
         }
         if (o.commit || o.release) {
-          const gateway = cliGateway(w);
           await gateway.admin.reconcile(
             localOperator(gateway, w),
             o.commit ?? o.release,
@@ -334,7 +327,6 @@ export function registerGatewayCommands(program: Command, run: Runner): void {
           });
           return;
         }
-        const gateway = cliGateway(w);
         const stuck = await gateway.admin.stuck(localOperator(gateway, w));
         ctx.print(
           stuck.length === 0

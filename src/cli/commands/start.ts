@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
 import { normalizeAllowedHost, normalizeAllowedOrigin } from '../../api/http/guards.ts';
 import { checkBind, checkPortFree, type ServeOptions, startHttpServer } from '../../api/http/server.ts';
+import type { WardenConfig } from '../../config/warden-config.ts';
 import { asWardenError, WardenError } from '../../core/errors.ts';
 import { Gateway, settleFees, Warden } from '../../gateway/index.ts';
 import { claimServerHome } from '../../gateway/server-slot.ts';
 import type { CliContext } from '../context.ts';
 import { hasPassphraseSource, isInteractive } from '../passphrase.ts';
-import { protocolsFromFlags, withEvmRpcOption } from './evm-flags.ts';
+import { effectiveConfig, type ListenFlags, listenOverrides, withProtocolFlags } from './config-flags.ts';
 import {
   parsePositiveInt,
   type Runner,
@@ -18,18 +19,9 @@ import { initVault, printStatus, withKdfFlags } from './vault.ts';
 
 export const DEFAULT_PORT = 7878;
 
-interface StartFlags {
+interface StartFlags extends ListenFlags {
   passphraseFile?: string;
-  host: string;
-  port: number;
-  tlsCert?: string;
-  tlsKey?: string;
-  allowRemote?: boolean;
-  evmRpc: string[];
-  bodyLimit?: number;
   feeFollow: number;
-  allowHost: string[];
-  allowOrigin: string[];
   kdfMemory?: number;
   kdfIterations?: number;
 }
@@ -46,21 +38,19 @@ function parseFlag(flag: string, parse: (v: string) => string | null, form: stri
   };
 }
 
-/** What the HTTP server gets from the flags; checked (usage, bind rules) before any passphrase. */
-function serveOptions(flags: StartFlags): ServeOptions {
-  if (!!flags.tlsCert !== !!flags.tlsKey)
-    throw new WardenError('USAGE', '--tls-cert and --tls-key go together');
-  const options: ServeOptions = {
-    host: flags.host,
-    port: flags.port,
-    ...(flags.tlsCert && flags.tlsKey ? { tls: { certFile: flags.tlsCert, keyFile: flags.tlsKey } } : {}),
-    ...(flags.allowRemote ? { allowRemote: true } : {}),
-    ...(flags.bodyLimit ? { bodyLimit: flags.bodyLimit } : {}),
-    allowedHosts: flags.allowHost,
-    allowedOrigins: flags.allowOrigin,
-  };
+/**
+ * What the server runs with: warden.yaml with the flags over it (listener and protocol backends),
+ * checked (usage, configuration, bind rules) before any passphrase.
+ */
+function startConfig(
+  ctx: CliContext,
+  command: Command,
+  flags: StartFlags,
+): { config: WardenConfig; options: ServeOptions } {
+  const config = effectiveConfig(ctx, { listen: listenOverrides(command, flags) });
+  const options: ServeOptions = config.listen;
   checkBind(options);
-  return options;
+  return { config, options };
 }
 
 /**
@@ -95,11 +85,11 @@ async function serve(
   ctx: CliContext,
   warden: Warden,
   flags: StartFlags,
-  options: ServeOptions,
+  { config, options }: { config: WardenConfig; options: ServeOptions },
 ): Promise<void> {
   const gateway = new Gateway(warden, {
     logger: warden.logger,
-    protocols: protocolsFromFlags(flags.evmRpc),
+    protocols: config.protocols,
   });
   const server = await startHttpServer(gateway, options);
   const watchSeal = sealWatcher(ctx, gateway);
@@ -203,22 +193,22 @@ async function withServerSlot(
 }
 
 export function registerStartCommand(program: Command, run: Runner): void {
-  const start = withEvmRpcOption(
+  const start = withProtocolFlags(
     withKdfFlags(
       withPassphraseFile(
         program
           .command('start')
           .description(
-            'unseal the vault and serve the HTTP API (first run on a terminal: guided vault setup)',
+            'unseal the vault and serve the HTTP API; listener and backends from warden.yaml, the flags override it (first run on a terminal: guided vault setup)',
           )
           .option(
             '--host <address>',
-            'address to listen on; non-loopback needs TLS and --allow-remote',
+            'address to listen on (warden.yaml listen.host); non-loopback needs TLS and --allow-remote',
             '127.0.0.1',
           )
           .option(
             '--port <port>',
-            `port to listen on (0: any free port)`,
+            'port to listen on (warden.yaml listen.port; 0: any free port)',
             (v) => (v === '0' ? 0 : parsePositiveInt('--port')(v)),
             DEFAULT_PORT,
           )
@@ -227,7 +217,7 @@ export function registerStartCommand(program: Command, run: Runner): void {
           .option('--allow-remote', 'allow a non-loopback address (requires TLS)')
           .option(
             '--fee-follow <seconds>',
-            'with --evm-rpc: every N seconds book the fees committed EVM sends really paid (0: never)',
+            'with an EVM RPC (warden.yaml or --evm-rpc): every N seconds book the fees committed EVM sends really paid (0: never)',
             (v) => (v === '0' ? 0 : parsePositiveInt('--fee-follow')(v)),
             DEFAULT_FEE_FOLLOW_SECONDS,
           )
@@ -254,7 +244,8 @@ export function registerStartCommand(program: Command, run: Runner): void {
   start.action(
     run(async (ctx) => {
       const flags = start.opts() as StartFlags;
-      const options = serveOptions(flags);
+      const setup = startConfig(ctx, start, flags);
+      const { options } = setup;
       if (!Warden.exists(ctx.home)) {
         if (!isInteractive(ctx.io) || flags.passphraseFile !== undefined) {
           throw new WardenError(
@@ -269,7 +260,7 @@ export function registerStartCommand(program: Command, run: Runner): void {
           const warden = await initVault(ctx, flags);
           try {
             await reportUnsealed(ctx, warden, 'Warden vault created and unsealed.');
-            await serve(ctx, warden, flags, options);
+            await serve(ctx, warden, flags, setup);
           } finally {
             await warden.close();
           }
@@ -285,7 +276,7 @@ export function registerStartCommand(program: Command, run: Runner): void {
       await withServerSlot(ctx, options, () =>
         withUnsealedWarden(ctx, flags.passphraseFile, async (warden) => {
           await reportUnsealed(ctx, warden, 'Warden unsealed.');
-          await serve(ctx, warden, flags, options);
+          await serve(ctx, warden, flags, setup);
         }),
       );
     }),
