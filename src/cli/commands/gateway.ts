@@ -14,7 +14,7 @@ import type { CliContext } from '../context.ts';
 import { registerApprovalCommands } from './approvals.ts';
 import { protocolFlagNames, withCliGateway, withProtocolFlags } from './config-flags.ts';
 import { localOperator } from './local-operator.ts';
-import { type Runner, withPassphraseFile, withUnsealedWarden } from './shared.ts';
+import { type Runner, withPassphraseFile } from './shared.ts';
 
 const MAX_DOCUMENT_BYTES = 256 * 1024;
 
