@@ -1,13 +1,25 @@
 /** What front doors (CLI, HTTP, MCP, …) may use: the gateway and the few helpers they need. */
 
+export { configDocument } from '../config/config-document.ts';
 export { resolveHomeDir } from '../config/home.ts';
 export { readSecretFile } from '../config/secret-file.ts';
+export {
+  CONFIG_ENV,
+  type ConfigOverrides,
+  configFileRef,
+  type ListenConfig,
+  loadWardenConfig,
+  mergeOver,
+  UNSAFE_OPTIONS,
+  type WardenConfig,
+} from '../config/warden-config.ts';
 export { BITCOIN_NETWORKS, type BitcoinNetwork } from '../keys/derive.ts';
 export { DEFAULT_KDF, KDF_BOUNDS } from '../keys/kdf.ts';
 export type { KdfSettings } from '../keys/vault.ts';
 export type { IdentityView } from '../keys/view.ts';
 export { parseDuration } from '../policy/duration.ts';
 export { explainPolicy } from '../policy/index.ts';
+export { CONFIG_SECTIONS } from '../protocols/config-sections.ts';
 export { POLICY_TEMPLATES } from '../protocols/policy-language.ts';
 export { CAPABILITIES, OPERATIONS } from '../protocols/registry.ts';
 export { createTokenAudited, revokeTokenAudited, setPolicyAudited, tokens } from './admin.ts';

@@ -5,21 +5,20 @@
  * (one `--evm-rpc` replaces that chain's URL only); the flags each protocol module accepts come
  * from its configuration section, so no flag is threaded through commands by hand.
  */
-// TODO(rooms): config/ and protocols/config-sections.ts should reach the CLI through
-// gateway/index.ts (cli/ may import api/ and gateway/ only); re-export them there and import below.
 import type { Command } from 'commander';
 import { normalizeAllowedHost, normalizeAllowedOrigin } from '../../api/http/guards.ts';
+import { WardenError } from '../../core/errors.ts';
 import {
+  CONFIG_SECTIONS,
   type ConfigOverrides,
   configFileRef,
+  Gateway,
   type ListenConfig,
   loadWardenConfig,
   mergeOver,
+  type Warden,
   type WardenConfig,
-} from '../../config/warden-config.ts';
-import { WardenError } from '../../core/errors.ts';
-import { Gateway, type Warden } from '../../gateway/index.ts';
-import { CONFIG_SECTIONS } from '../../protocols/config-sections.ts';
+} from '../../gateway/index.ts';
 import type { CliContext } from '../context.ts';
 import { withUnsealedWarden } from './shared.ts';
 

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
-import { configDocument } from '../../config/config-document.ts';
-import { CONFIG_ENV, UNSAFE_OPTIONS, type WardenConfig } from '../../config/warden-config.ts';
+import { CONFIG_ENV, configDocument, UNSAFE_OPTIONS, type WardenConfig } from '../../gateway/index.ts';
 import { effectiveConfig, withProtocolFlags } from './config-flags.ts';
 import type { Runner } from './shared.ts';
 

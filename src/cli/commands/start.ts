@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { normalizeAllowedHost, normalizeAllowedOrigin } from '../../api/http/guards.ts';
 import { checkBind, checkPortFree, type ServeOptions, startHttpServer } from '../../api/http/server.ts';
-import type { WardenConfig } from '../../config/warden-config.ts';
 import { asWardenError, WardenError } from '../../core/errors.ts';
-import { Gateway, settleFees, Warden } from '../../gateway/index.ts';
+import { Gateway, settleFees, Warden, type WardenConfig } from '../../gateway/index.ts';
 import { claimServerHome } from '../../gateway/server-slot.ts';
 import type { CliContext } from '../context.ts';
 import { hasPassphraseSource, isInteractive } from '../passphrase.ts';
