@@ -97,7 +97,7 @@ export class Gateway {
 
   /** Whether a name or alias reaches an enabled operation. */
   hasOperation(name: string): boolean {
-    return this.operations.enabled().some((op) => op.name === name || (op.aliases ?? []).includes(name));
+    return this.operations.has(name);
   }
 
   health(): 'ok' | 'sealed' | 'unavailable' {

@@ -38,6 +38,12 @@ export class Operations {
     return op;
   }
 
+  /** Whether a name or alias reaches an enabled operation. */
+  has(name: string): boolean {
+    const op = operationNamed(name);
+    return op !== undefined && this.#enabled(op);
+  }
+
   /** The operation a stored request names, enabled or not (a held request can still be shown). */
   stored(name: string): AnyOperation | undefined {
     return operationNamed(name);
@@ -51,11 +57,6 @@ export class Operations {
   /** Modules with their backends, for reconcile. */
   modules(): { module: AnyModule; backend: unknown }[] {
     return MODULES.map((module) => ({ module, backend: this.#backends.get(module.name) ?? null }));
-  }
-
-  /** A module's own tables: the database handle, typed by the module to its tables only. */
-  tables(): unknown {
-    return this.store.db;
   }
 
   intentContext(op: AnyOperation, identity: string): IntentContext<unknown> {

@@ -29,7 +29,6 @@ export interface Signers {
 }
 export type SignerKind = keyof Signers;
 export type SignerOf<K extends SignerKind> = Signers[K];
-export const SIGNER_KINDS: readonly SignerKind[] = ['nostr-event', 'evm-digest'];
 
 /** The capability of `kind` for one identity; KEY_NOT_ACTIVE when the identity has no such key. */
 export function signerFor<K extends SignerKind>(vault: Vault, identity: string, kind: K): Signers[K] {

@@ -1,6 +1,7 @@
 import { type Hex, hashMessage } from 'viem';
 import { visibleJson, visibleText } from '../../../core/display.ts';
 import type { MessageType, SignMessageRequest } from './request.ts';
+import type { SiweMessage } from './siwe.ts';
 
 /**
  * What an approver reads before an EIP-191 personal_sign: the bytes exactly as they will be signed,
@@ -26,22 +27,8 @@ export type SignMessageReviewPayload = {
   warnings: string[];
 };
 
-export type SiweReview = {
-  scheme: string | null;
-  domain: string;
-  address: string;
-  /** With every hiding character made visible. */
-  statement: string | null;
-  uri: string;
-  version: string;
-  chainId: number;
-  nonce: string;
-  issuedAt: string;
-  expirationTime: string | null;
-  notBefore: string | null;
-  requestId: string | null;
-  resources: string[];
-};
+/** The SIWE fields as parsed, the statement with every hiding character made visible. */
+export type SiweReview = SiweMessage;
 
 export interface SignMessageReview {
   payload: SignMessageReviewPayload;
@@ -106,18 +93,8 @@ export function signMessageReview(
     prefix: eip191Prefix(byteLength),
     signedDigest: hashMessage({ raw: parsed.messageHex }),
     siwe: siwe && {
-      scheme: siwe.scheme,
-      domain: siwe.domain,
-      address: siwe.address,
+      ...siwe,
       statement: siwe.statement === null ? null : visibleText(siwe.statement),
-      uri: siwe.uri,
-      version: siwe.version,
-      chainId: siwe.chainId,
-      nonce: siwe.nonce,
-      issuedAt: siwe.issuedAt,
-      expirationTime: siwe.expirationTime,
-      notBefore: siwe.notBefore,
-      requestId: siwe.requestId,
       resources: [...siwe.resources],
     },
     warnings,
