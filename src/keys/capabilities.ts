@@ -3,7 +3,7 @@
  * key of one identity, unsealing it only for the signature (Vault.useSecret) and wiping it after;
  * none can reveal a key, reach another identity or sign with another purpose's key.
  */
-import type { EventTemplate, VerifiedEvent } from 'nostr-tools';
+import type { EventTemplate, NostrEvent } from 'nostr-tools';
 import { WardenError } from '../core/errors.ts';
 import { type EvmDigestSignature, signEvmDigest } from './evm-signer.ts';
 import { signNostrEvent } from './nostr-signer.ts';
@@ -13,7 +13,7 @@ import type { Vault } from './vault.ts';
 export interface NostrEventSigner {
   /** The x-only public key (hex) that signs: the review names it. */
   readonly publicKey: string;
-  signEvent(template: EventTemplate): VerifiedEvent;
+  signEvent(template: EventTemplate): NostrEvent;
 }
 
 /** Signs 32-byte digests with the identity's EVM key (m/44'/60'/0'/0/0). */
@@ -39,7 +39,7 @@ export function signerFor<K extends SignerKind>(vault: Vault, identity: string, 
       const publicKey = view.nostr.pubkey;
       return Object.freeze({
         publicKey,
-        signEvent: (t: EventTemplate) => signNostrEvent(vault, identity, t),
+        signEvent: (t: EventTemplate) => signNostrEvent(vault, identity, publicKey, t),
       });
     },
     'evm-digest': () => {
