@@ -1,14 +1,14 @@
 import { utf8, wipe } from '../core/bytes.ts';
 import type { Clock } from '../core/clock.ts';
 import { isWardenError, WardenError } from '../core/errors.ts';
-import type { Db, Store } from '../store/store.ts';
+import type { Store, SyncTx } from '../store/store.ts';
 import type { AuditCheckpoint } from './checkpoint.ts';
 import { DEFAULT_CHECKPOINT_EVERY, writeCheckpoint } from './checkpoint.ts';
 import type { AuditEntry } from './entry.ts';
 import { validateEntry } from './entry.ts';
 import type { AuditKeyring } from './keyring.ts';
 import { computeRecordHash, detailsAad, GENESIS_HASH } from './record.ts';
-import { readHead, readLastCheckpoint } from './rows.ts';
+import { readHeadSync, readLastCheckpointSync } from './rows.ts';
 
 export interface AppendOptions {
   /** A checkpoint is due once this many records follow the last one. Default 100. */
@@ -63,13 +63,13 @@ function checkEvery(every: number | undefined): number {
  * (or anchor file) naming a record that was rolled back would look like truncation. It reports
  * `checkpointDue` instead, and the caller runs `writeCheckpoint` after its commit.
  */
-export async function appendAuditInTx(
-  tx: Db,
+export function appendAuditInTx(
+  sync: SyncTx,
   keyring: AuditKeyring | null,
   entry: AuditEntry,
   clock: Clock,
   options: Pick<AppendOptions, 'checkpointEvery'> = {},
-): Promise<AppendResult> {
+): AppendResult {
   try {
     const every = checkEvery(options.checkpointEvery);
     const valid = validateEntry(entry);
@@ -81,7 +81,7 @@ export async function appendAuditInTx(
     if (Number.isNaN(now.getTime()))
       throw new WardenError('INVALID_ARGUMENT', 'the clock returned an invalid date');
     const time = now.toISOString();
-    const head = await readHead(tx);
+    const head = readHeadSync(sync);
     const seq = (head?.seq ?? 0) + 1;
     const prevHash = head?.recordHash ?? GENESIS_HASH;
     const fields = {
@@ -97,17 +97,28 @@ export async function appendAuditInTx(
     if (valid.details !== null && keyring !== null) {
       const plain = utf8(valid.details);
       try {
-        details = await keyring.encrypt(plain, detailsAad(fields));
+        details = keyring.encrypt(plain, detailsAad(fields));
       } finally {
         wipe(plain); // the string itself can't be wiped; at least this copy goes
       }
     }
     const recordHash = computeRecordHash({ ...fields, details, prev_hash: prevHash });
-    await tx
-      .insertInto('audit_log')
-      .values({ ...fields, details, prev_hash: prevHash, record_hash: recordHash })
-      .execute();
-    const last = await readLastCheckpoint(tx);
+    sync.run(
+      'INSERT INTO audit_log (seq, time, actor, identity, action, outcome, summary, details, prev_hash, record_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      [
+        seq,
+        time,
+        fields.actor,
+        fields.identity,
+        fields.action,
+        fields.outcome,
+        fields.summary,
+        details,
+        prevHash,
+        recordHash,
+      ],
+    );
+    const last = readLastCheckpointSync(sync);
     // A checkpoint past the head is nonsense (verify reports it); writing a fresh one is the safe side.
     const covered = last?.seq ?? 0;
     const checkpointDue = covered > seq || seq - covered >= every;
@@ -131,7 +142,7 @@ export async function appendAudit(
 ): Promise<AppendAuditResult> {
   let result: AppendResult;
   try {
-    result = await store.transaction((tx) => appendAuditInTx(tx, keyring, entry, clock, options));
+    result = await store.transaction(async (tx) => appendAuditInTx(tx.sync, keyring, entry, clock, options));
   } catch (err) {
     throw appendFailed(err);
   }

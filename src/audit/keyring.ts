@@ -44,7 +44,7 @@ export function memoryAuditKeyring(signingSecret: Uint8Array, detailsKey: Uint8A
     async sign(message) {
       return ed25519.sign(message, secret);
     },
-    async encrypt(plaintext, aad) {
+    encrypt(plaintext, aad) {
       const nonce = randomBytes(DETAILS_NONCE_LENGTH);
       return concatBytes(nonce, xchacha20poly1305(key, nonce, aad).encrypt(plaintext));
     },

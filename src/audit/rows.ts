@@ -1,4 +1,4 @@
-import type { Db } from '../store/store.ts';
+import type { Db, SyncTx } from '../store/store.ts';
 import type { StoredRecord } from './record.ts';
 
 /**
@@ -76,4 +76,18 @@ export async function readLastCheckpoint(db: Db): Promise<StoredCheckpoint | und
     .limit(1)
     .executeTakeFirst();
   return row ? toStoredCheckpoint(row as unknown as Record<string, unknown>) : undefined;
+}
+
+/** readHead for a writer inside its transaction (the append path), without a round trip through Kysely. */
+export function readHeadSync(sync: SyncTx): { seq: number; recordHash: Uint8Array } | undefined {
+  const row = sync.get<{ seq: unknown; record_hash: unknown }>(
+    'SELECT seq, record_hash FROM audit_log ORDER BY seq DESC LIMIT 1',
+  );
+  return row ? { seq: Number(row.seq), recordHash: asBytes(row.record_hash) } : undefined;
+}
+
+/** readLastCheckpoint for a writer inside its transaction. */
+export function readLastCheckpointSync(sync: SyncTx): StoredCheckpoint | undefined {
+  const row = sync.get<Record<string, unknown>>('SELECT * FROM audit_checkpoint ORDER BY id DESC LIMIT 1');
+  return row ? toStoredCheckpoint(row) : undefined;
 }

@@ -21,7 +21,7 @@ async function auditedChange<T>(
   const result = await warden.store.transaction(async (tx) => {
     const { result, details } = await change(tx);
     await appendAuditInTx(
-      tx,
+      tx.sync,
       warden.vault.auditKeys(),
       auditRecord({
         actor: warden.actor,

@@ -7,7 +7,7 @@ import { toJsonValue } from '../core/json.ts';
 import type { Policy } from '../policy/index.ts';
 import { riskAcceptance, riskAcceptanceBytes } from '../risk/index.ts';
 import type { RequestTable } from '../store/schema.ts';
-import type { Db } from '../store/store.ts';
+import type { WriteTx } from '../store/store.ts';
 import { approvalMac } from './approval-mac.ts';
 import type { GatewayContext } from './context.ts';
 import { intentFromJson } from './intent-codec.ts';
@@ -249,7 +249,7 @@ export class Approvals {
 
   /** Why a risk denial can no longer be accepted, if it cannot. */
   async #acceptRefusal(
-    tx: Db,
+    tx: WriteTx,
     row: RequestTable,
     now: Date,
   ): Promise<{ refusal: ErrorCode } | { opened: OpenedRequest }> {
@@ -332,7 +332,7 @@ export class Approvals {
   }
 
   /** Moves a held request on if it can: vetoed → denied, expired → denied, ready → executing. */
-  async #advance(tx: Db, row: RequestTable, actor: string): Promise<RequestTable | null> {
+  async #advance(tx: WriteTx, row: RequestTable, actor: string): Promise<RequestTable | null> {
     const now = this.ctx.clock.now();
     const { progress, forged } = await progressOf(tx, row, now);
     if (forged.length > 0) {
@@ -369,7 +369,7 @@ export class Approvals {
    * policy now in force refuses the request outright (limits were reserved at admission and are
    * not counted twice; a risk denial is the operator's to accept).
    */
-  async #releaseRefusal(tx: Db, row: RequestTable, now: Date): Promise<ErrorCode | null> {
+  async #releaseRefusal(tx: WriteTx, row: RequestTable, now: Date): Promise<ErrorCode | null> {
     if (!(await tokenStillValid(tx, row.token_id, now))) return 'TOKEN_INVALID';
     const intent = intentFromJson(row.intent);
     const { policy } = await loadPolicy(tx, row.identity);
@@ -408,7 +408,7 @@ export class Approvals {
   }
 
   async #audit(
-    tx: Db,
+    tx: WriteTx,
     actor: string,
     row: RequestTable,
     action: string,
@@ -416,7 +416,7 @@ export class Approvals {
     details: Record<string, unknown>,
   ) {
     await appendAuditInTx(
-      tx,
+      tx.sync,
       this.ctx.keyring,
       auditRecord({
         actor,

@@ -163,7 +163,7 @@ export async function adoptLegacyRows(
           .execute();
     }
     await appendAuditInTx(
-      tx,
+      tx.sync,
       keyring,
       auditRecord({
         actor,

@@ -80,6 +80,16 @@ export class LedgerCache {
           throw err;
         }
       },
+      // A unit that fails drops what the cache read for it (the group commit's caller does that);
+      // a batch that fails as a whole drops everything.
+      batch: async (units) => {
+        try {
+          return await store.batch(units);
+        } catch (err) {
+          this.clear();
+          throw err;
+        }
+      },
     };
   }
 

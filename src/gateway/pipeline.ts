@@ -197,7 +197,7 @@ export class Pipeline {
         .execute();
       if (decision.outcome !== 'deny') await reserve(tx, requestId, intent, now);
       const audit = await appendAuditInTx(
-        tx,
+        tx.sync,
         ctx.keyring,
         auditRecord({
           actor: actorOf(principal),
@@ -281,7 +281,7 @@ export class Pipeline {
         await settle(tx, requestId, ledgerStatus, now, outcome.status === 'done' ? outcome.spent : undefined);
       }
       await appendAuditInTx(
-        tx,
+        tx.sync,
         ctx.keyring,
         auditRecord({
           actor,

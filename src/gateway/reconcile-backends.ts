@@ -80,7 +80,7 @@ export async function settleFees(warden: Warden, operations: Operations): Promis
         const now = warden.clock.now();
         if ((await settleFee(tx, f.requestId, f.spent, now)) === 0) return false;
         await appendAuditInTx(
-          tx,
+          tx.sync,
           warden.vault.auditKeys(),
           auditRecord({
             actor: warden.actor,

@@ -110,7 +110,7 @@ export async function reconcile(
           )
         : {};
     await appendAuditInTx(
-      tx,
+      tx.sync,
       warden.vault.auditKeys(),
       auditRecord({
         actor: options.actor ?? warden.actor,

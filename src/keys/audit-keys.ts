@@ -16,7 +16,8 @@ export interface AuditKeyAccess {
   readonly keyId: string;
   readonly publicKey: Uint8Array;
   sign(message: Uint8Array): Promise<Uint8Array>;
-  encrypt(plaintext: Uint8Array, aad: Uint8Array): Promise<Uint8Array>;
+  /** Synchronous: the append path encrypts inside its transaction, between statements. */
+  encrypt(plaintext: Uint8Array, aad: Uint8Array): Uint8Array;
   /**
    * Rejects with INVALID_ARGUMENT (never returns garbage) when the blob was altered, moved to
    * another record, or the key differs; any other error means the key itself could not be used.
@@ -55,7 +56,7 @@ export function auditKeyAccess(audit: VaultMeta['audit'], withSecret: WithSecret
     keyId: audit.keyId,
     publicKey: hexToBytes(audit.publicKey),
     sign: async (message) => withSecret(audit.signingSecretId, (sk) => ed25519.sign(message, sk)),
-    encrypt: async (plaintext, aad) =>
+    encrypt: (plaintext, aad) =>
       withSecret(audit.detailsSecretId, (key) => {
         const nonce = randomBytes(NONCE_BYTES);
         return concatBytes(nonce, xchacha20poly1305(key, nonce, aad).encrypt(plaintext));

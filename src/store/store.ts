@@ -4,8 +4,27 @@ import { Kysely, type Migration, Migrator, SqliteDialect, sql } from 'kysely';
 import { WardenError } from '../core/errors.ts';
 import { migrationProvider } from './migrations.ts';
 import type { Schema } from './schema.ts';
+import { preparedOnce, StatementCache } from './statements.ts';
 
 export type Db = Kysely<Schema>;
+
+/**
+ * Synchronous statements on the connection of the write transaction that is open: what the hot
+ * path (admission, signing, settling) and the writes it shares with slower paths run, so that a
+ * request costs no query building and no round trip through promises. Parameters are positional.
+ */
+export interface SyncTx {
+  get<R>(sql: string, params?: readonly unknown[]): R | undefined;
+  all<R>(sql: string, params?: readonly unknown[]): R[];
+  /** Returns the number of rows changed. */
+  run(sql: string, params?: readonly unknown[]): number;
+}
+
+/** A write transaction: the typed handle, and the same transaction's synchronous statements. */
+export type WriteTx = Db & { readonly sync: SyncTx };
+
+/** What one unit of a group commit came to: its value, or the error it threw (its writes undone). */
+export type UnitOutcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
 /**
  * The store: a typed Kysely handle plus a write transaction that is exclusive across processes
@@ -14,7 +33,15 @@ export type Db = Kysely<Schema>;
  */
 export interface Store {
   readonly db: Db;
-  transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
+  /** One write transaction; `tx.sync` runs statements on the same connection, inside it. */
+  transaction<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T>;
+  /**
+   * Group commit: the units run in order, synchronously, in one write transaction and one fsync.
+   * Each unit runs in its own savepoint: one that throws has its writes undone and the others still
+   * commit. Each unit sees the writes of the units before it. Resolves once the commit is durable;
+   * rejects (every unit lost, nothing written) when the transaction itself cannot begin or commit.
+   */
+  batch<T>(units: readonly ((sync: SyncTx) => T)[]): Promise<UnitOutcome<T>[]>;
   close(): Promise<void>;
 }
 
@@ -42,14 +69,20 @@ export async function openSqliteStore(
   } catch (cause) {
     throw new WardenError('STORE_ERROR', 'cannot open the database', { path }, { cause });
   }
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const statements = new StatementCache(sqlite);
+  const db = new Kysely<Schema>({
+    dialect: new SqliteDialect({ database: preparedOnce(sqlite, statements) }),
+  });
+  const sync = syncTx(statements);
   const store: Store = {
     db,
+    // Both kinds of transaction hold Kysely's one connection while they run, so they never
+    // interleave with each other or with a query outside any transaction.
     async transaction(fn) {
       return db.connection().execute(async (conn) => {
         await sql`BEGIN IMMEDIATE`.execute(conn);
         try {
-          const result = await fn(conn);
+          const result = await fn(Object.assign(conn, { sync }));
           await sql`COMMIT`.execute(conn);
           return result;
         } catch (err) {
@@ -58,6 +91,9 @@ export async function openSqliteStore(
           throw err;
         }
       });
+    },
+    async batch(units) {
+      return db.connection().execute(async () => runBatch(sync, units));
     },
     async close() {
       await db.destroy();
@@ -70,6 +106,42 @@ export async function openSqliteStore(
     throw err;
   }
   return store;
+}
+
+function syncTx(statements: StatementCache): SyncTx {
+  return {
+    get: <R>(text: string, params: readonly unknown[] = []) =>
+      statements.get(text).get(...params) as R | undefined,
+    all: <R>(text: string, params: readonly unknown[] = []) => statements.get(text).all(...params) as R[],
+    run: (text, params = []) => statements.get(text).run(...params).changes,
+  };
+}
+
+function runBatch<T>(sync: SyncTx, units: readonly ((sync: SyncTx) => T)[]): UnitOutcome<T>[] {
+  sync.run('BEGIN IMMEDIATE');
+  const outcomes: UnitOutcome<T>[] = [];
+  try {
+    for (const unit of units) {
+      sync.run('SAVEPOINT unit');
+      try {
+        outcomes.push({ ok: true, value: unit(sync) });
+        sync.run('RELEASE unit');
+      } catch (error) {
+        sync.run('ROLLBACK TO unit');
+        sync.run('RELEASE unit');
+        outcomes.push({ ok: false, error });
+      }
+    }
+    sync.run('COMMIT');
+    return outcomes;
+  } catch (err) {
+    try {
+      sync.run('ROLLBACK');
+    } catch {
+      // SQLite may have rolled back already; the error that matters is the first one.
+    }
+    throw err;
+  }
 }
 
 async function migrate(db: Db, extra: Readonly<Record<string, Migration>>): Promise<void> {

@@ -156,6 +156,9 @@ function failingStore(real: Store): Store {
     async transaction() {
       throw new Error('SQLITE_FULL: database or disk is full');
     },
+    async batch() {
+      throw new Error('SQLITE_FULL: database or disk is full');
+    },
     close: () => real.close(),
   };
 }
@@ -197,7 +200,7 @@ test('fail closed: a failing insert (real SQLite error) or a failing encryption 
       ...keyring,
       keyId: keyring.keyId,
       publicKey: keyring.publicKey,
-      encrypt: async () => {
+      encrypt: () => {
         throw new Error('hardware key unplugged');
       },
     };
@@ -232,14 +235,16 @@ test('appendAuditInTx joins the caller transaction: a rollback removes the recor
     await appendAudit(t.store, keyring, sampleEntry(1), testClock());
     await assert.rejects(
       t.store.transaction(async (tx) => {
-        const r = await appendAuditInTx(tx, keyring, sampleEntry(2), testClock());
+        const r = await appendAuditInTx(tx.sync, keyring, sampleEntry(2), testClock());
         assert.equal(r.seq, 2);
         throw new Error('ledger reservation failed');
       }),
       /ledger reservation failed/,
     );
     assert.equal(await countRows(t.store, 'audit_log'), 1);
-    const next = await t.store.transaction((tx) => appendAuditInTx(tx, keyring, sampleEntry(3), testClock()));
+    const next = await t.store.transaction(async (tx) =>
+      appendAuditInTx(tx.sync, keyring, sampleEntry(3), testClock()),
+    );
     assert.equal(next.seq, 2, 'the rolled-back seq is reused, so the chain stays contiguous');
     assert.equal((await verifyAudit(t.store, keyring.publicKey)).ok, true);
   } finally {

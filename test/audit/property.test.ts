@@ -109,7 +109,7 @@ test('any single tampering is detected, named, and located at the right seq', as
         const clock = testClock();
         await m.store.transaction(async (tx) => {
           for (let i = 1; i <= N; i++) {
-            await appendAuditInTx(tx, keyring, { ...sampleEntry(i), details: { i } }, clock);
+            await appendAuditInTx(tx.sync, keyring, { ...sampleEntry(i), details: { i } }, clock);
             clock.advance(1000);
           }
         });

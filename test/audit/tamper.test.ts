@@ -361,7 +361,7 @@ test('verification reads in pages: a log longer than one page verifies and a bre
   try {
     // One transaction for all of them: this test is about reading, not about append latency.
     await t.store.transaction(async (tx) => {
-      for (let i = 1; i <= 620; i++) await appendAuditInTx(tx, null, sampleEntry(i), testClock());
+      for (let i = 1; i <= 620; i++) await appendAuditInTx(tx.sync, null, sampleEntry(i), testClock());
     });
     await writeCheckpoint(t.store, keyring, testClock());
     assert.equal((await verifyAudit(t.store, keyring.publicKey)).records, 620);
