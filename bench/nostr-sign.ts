@@ -1,30 +1,26 @@
 /**
- * Benchmark: policy-checked, audited Nostr signatures, in-process and over HTTP on loopback,
- * next to the raw signing rate of nostr-tools (the same library Warden signs with), measured in
- * the same run. Prints requests/s, p50/p99 latency, and each rate as a ratio of the raw one.
- *
- *   npm run bench                 # defaults
- *   BENCH_N=5000 npm run bench    # more requests per stage
+ * Policy-checked, audited Nostr signatures: in process at 1, 8 and 64 in flight, and over HTTP on
+ * loopback, next to the raw rates they are compared with (libsecp256k1 `signSchnorr`, the
+ * baseline; nostr-tools `finalizeEvent`, what Warden signed with before), measured in the same run.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { finalizeEvent, generateSecretKey } from 'nostr-tools';
+import { finalizeEvent, generateSecretKey, verifyEvent } from 'nostr-tools';
+import { signSchnorr } from 'tiny-secp256k1';
 import { startHttpServer } from '../src/api/http/server.ts';
 import { utf8 } from '../src/core/bytes.ts';
 import { nullLogger } from '../src/core/logger.ts';
 import { createTokenAudited, setPolicyAudited } from '../src/gateway/admin.ts';
 import { Gateway } from '../src/gateway/gateway.ts';
-import { loadSnapshot } from '../src/gateway/ledger.ts';
-import { LedgerCache } from '../src/gateway/ledger-cache.ts';
 import { authenticate } from '../src/gateway/tokens.ts';
 import { Warden } from '../src/gateway/warden.ts';
+import { type BenchOptions, measure, type StageResult } from './measure.ts';
+import { measurePaced } from './paced.ts';
 
-const N = Number(process.env.BENCH_N ?? 2000);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
-/** Two identities: one whose policy keeps a 24 h count window (the ledger snapshot grows with
- * use), one with a plain allow rule (no window to read). */
+export const RAW_STAGE = 'raw.libsecp256k1';
+
+/** One identity with a plain allow rule (no window to read), one with a 24 h count window. */
 const POLICIES = {
   windowed: `
 version: 1
@@ -46,72 +42,26 @@ rules:
 `,
 };
 
-interface Stats {
-  name: string;
-  perSecond: number;
-  p50: number;
-  p99: number;
-}
+const body = (i: number) => ({ kind: 1, content: `benchmark note ${i}`, tags: [['t', 'bench']] });
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-/** Runs `op` n times with `concurrency` in flight; returns throughput and latency percentiles. */
-async function measure(
-  name: string,
-  n: number,
-  concurrency: number,
-  op: (i: number) => Promise<unknown> | unknown,
-): Promise<Stats> {
-  const latencies: number[] = [];
-  let next = 0;
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < n) {
-        const i = next++;
-        const t0 = performance.now();
-        await op(i);
-        latencies.push(performance.now() - t0);
-      }
-    }),
+export async function rawStages(options: BenchOptions): Promise<StageResult[]> {
+  const sk = generateSecretKey();
+  const digest = new Uint8Array(32);
+  for (let i = 0; i < 500; i++) signSchnorr(digest, sk); // warm-up: no JIT or WASM tier-up measured
+  const raw = await measure(RAW_STAGE, 'raw libsecp256k1 signSchnorr (baseline)', options.n, 1, (i) => {
+    digest[0] = i & 0xff;
+    digest[1] = (i >> 8) & 0xff;
+    return signSchnorr(digest, sk);
+  });
+  for (let i = 0; i < 100; i++) finalizeEvent({ ...body(i), created_at: 1 }, sk);
+  const nostrTools = await measure('raw.nostr_tools', 'raw nostr-tools finalizeEvent', options.n, 1, (i) =>
+    finalizeEvent({ ...body(i), created_at: 1_700_000_000 }, sk),
   );
-  const elapsed = performance.now() - start;
-  latencies.sort((a, b) => a - b);
-  return {
-    name,
-    perSecond: (n / elapsed) * 1000,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-  };
+  return [raw, nostrTools];
 }
 
-/** One line per stage, each rate also as a ratio of `baseline` (measured in the same run). */
-function printTable(ratioLabel: string, baseline: Stats, rows: Stats[]): void {
-  const line = (cells: string[]) =>
-    console.log(
-      [
-        cells[0]!.padEnd(58),
-        cells[1]!.padStart(10),
-        cells[2]!.padStart(9),
-        cells[3]!.padStart(9),
-        cells[4]!.padStart(9),
-      ].join(''),
-    );
-  line(['stage', 'ops/s', 'p50 ms', 'p99 ms', ratioLabel]);
-  for (const r of rows) {
-    line([
-      r.name,
-      r.perSecond.toFixed(0),
-      r.p50.toFixed(3),
-      r.p99.toFixed(3),
-      `${(r.perSecond / baseline.perSecond).toFixed(3)}x`,
-    ]);
-  }
-}
-
-async function main() {
+export async function nostrSignStages(options: BenchOptions): Promise<StageResult[]> {
+  const N = options.n;
   const root = mkdtempSync(join(tmpdir(), 'warden-bench-'));
   try {
     const warden = await Warden.init(
@@ -144,72 +94,69 @@ async function main() {
       };
     }
     const { windowed, plain } = agents as Record<'windowed' | 'plain', (typeof agents)[string]>;
-    const body = (i: number) => ({ kind: 1, content: `benchmark note ${i}`, tags: [['t', 'bench']] });
+    const submit = (agent: typeof plain) => async (i: number) => {
+      const view = await gateway.pipeline.submit(agent.principal, handler, body(i));
+      if (view.status !== 'done') throw new Error(`request ended ${view.status}`);
+      return view;
+    };
+    // Warm-up, so JIT compilation is not measured; and a check that what is measured is real.
+    const sample = await submit(plain)(0);
+    if (!verifyEvent((sample.result as { event: Parameters<typeof verifyEvent>[0] }).event))
+      throw new Error('a signature Warden returned does not verify');
+    await measure('warm-up', 'warm-up', 300, 8, submit(plain));
 
-    const sk = generateSecretKey();
-    // Warm-up, so JIT compilation is not measured.
-    for (let i = 0; i < 200; i++) finalizeEvent({ ...body(i), created_at: 1 }, sk);
-    await measure('warm-up', 200, 1, (i) => gateway.pipeline.submit(plain.principal, handler, body(i)));
-
-    const raw = await measure('raw nostr-tools finalizeEvent', N, 1, (i) =>
-      finalizeEvent({ ...body(i), created_at: 1_700_000_000 }, sk),
+    const stages: StageResult[] = [];
+    stages.push(
+      await measure('nostr.in_process.plain.c1', 'in process, allow rule, 1 in flight', N, 1, submit(plain)),
     );
-    const submit = (agent: typeof plain) => (i: number) =>
-      gateway.pipeline.submit(agent.principal, handler, body(i));
-    const inProcessPlain = await measure('Warden in-process, allow rule', N, 1, submit(plain));
-    const inProcess = await measure('Warden in-process, 24 h count window', N, 1, submit(windowed));
-    const inProcessConcurrent = await measure(
-      `Warden in-process, count window, ${CONCURRENCY} in flight`,
-      N,
-      CONCURRENCY,
-      submit(windowed),
-    );
+    for (const c of [1, 8, 64]) {
+      stages.push(
+        await measure(
+          `nostr.in_process.window.c${c}`,
+          `in process, 24 h count window, ${c} in flight`,
+          N,
+          c,
+          submit(windowed),
+        ),
+      );
+    }
     const server = await startHttpServer(gateway, { host: '127.0.0.1', port: 0 });
-    const http = await measure(
-      `Warden over HTTP on loopback, ${CONCURRENCY} in flight`,
-      N,
-      CONCURRENCY,
-      async (i) => {
-        const r = await fetch(`${server.url}/v1/nostr/sign`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${windowed.token}`, 'content-type': 'application/json' },
-          body: JSON.stringify(body(i)),
-        });
-        if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${await r.text()}`);
-        await r.arrayBuffer();
-      },
+    const overHttp = async (i: number) => {
+      const r = await fetch(`${server.url}/v1/nostr/sign`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${windowed.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body(i)),
+      });
+      if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${await r.text()}`);
+      await r.arrayBuffer();
+    };
+    await measure('warm-up', 'warm-up', 300, 8, overHttp);
+    for (const c of [1, 8, 64]) {
+      stages.push(
+        await measure(
+          `nostr.http.window.c${c}`,
+          `HTTP on loopback, count window, ${c} in flight`,
+          N,
+          c,
+          overHttp,
+        ),
+      );
+    }
+    const peak = Math.max(...stages.filter((s) => s.id.startsWith('nostr.http.')).map((s) => s.opsPerSecond));
+    stages.push(
+      await measurePaced(
+        'nostr.http.window.half_peak',
+        'HTTP on loopback, count window, at half the peak rate',
+        N,
+        peak / 2,
+        overHttp,
+      ),
     );
     await server.close();
-
-    // The window snapshot alone, on the ledger the stages above filled: read afresh (what every
-    // request did before the cache) against the per-budget cache that reads only what changed.
-    const now = warden.clock.now();
-    const intent = await handler.toIntent(
-      handler.parse(body(0), now),
-      gateway.operations.intentContext(handler, 'windowed'),
-    );
-    const since = new Date(now.getTime() - 24 * 3_600_000);
-    const windowSize = (await warden.store.transaction((tx) => loadSnapshot(tx, intent, since, now))).entries
-      .length;
-    const snapshotRuns = Math.max(50, Math.floor(N / 10));
-    const fresh = await measure(`snapshot of ${windowSize} entries, read afresh`, snapshotRuns, 1, () =>
-      warden.store.transaction((tx) => loadSnapshot(tx, intent, since, now)),
-    );
-    const cache = new LedgerCache();
-    const cached = await measure(`snapshot of ${windowSize} entries, ledger cache`, snapshotRuns, 1, () =>
-      warden.store.transaction((tx) => cache.snapshot(tx, intent, since, now)),
-    );
+    await gateway.drain();
     await warden.close();
-
-    console.log(`Nostr signing benchmark: ${N} operations per stage, Node ${process.version}`);
-    console.log('(the count-window stages run after each other: their window holds all earlier signatures)');
-    printTable('vs raw', raw, [raw, inProcessPlain, inProcess, inProcessConcurrent, http]);
-    console.log('');
-    console.log('Window snapshot inside a store transaction, on the ledger the stages above filled:');
-    printTable('vs fresh', fresh, [fresh, cached]);
+    return stages;
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
 }
-
-await main();

@@ -8,13 +8,14 @@ import type { Policy } from '../policy/index.ts';
 import { riskAcceptance, riskAcceptanceBytes } from '../risk/index.ts';
 import type { RequestTable } from '../store/schema.ts';
 import type { WriteTx } from '../store/store.ts';
+import { assessAndEvaluate } from './admission.ts';
 import { approvalMac } from './approval-mac.ts';
 import type { GatewayContext } from './context.ts';
 import { intentFromJson } from './intent-codec.ts';
 import { reserve, restamp, settle } from './ledger.ts';
 import type { Operations } from './operations.ts';
 import { HOLD_EXPIRY_MS, payloadAad, RISK_ACCEPT_WINDOW_MS } from './payload.ts';
-import { assessAndEvaluate, type Pipeline } from './pipeline.ts';
+import type { Pipeline } from './pipeline.ts';
 import { loadPolicy } from './policies.ts';
 import { progressOf } from './reads.ts';
 import { decisionJson, getRequestRow, type RequestView, requestView, transition } from './requests.ts';
@@ -190,7 +191,7 @@ export class Approvals {
       const decision = await assessAndEvaluate(
         intent,
         relaxed,
-        (since, at) => this.ctx.ledger.snapshot(tx, intent, since, at),
+        (since, at) => this.ctx.ledger.snapshot(tx.sync, intent, since, at),
         at,
       );
       // Where this process does not execute, an allowed request waits, ready, for the server.
@@ -229,7 +230,7 @@ export class Approvals {
         .where('id', '=', requestId)
         .where('status', '=', 'denied')
         .execute();
-      if (decision.outcome !== 'deny') await reserve(tx, requestId, intent, at);
+      if (decision.outcome !== 'deny') await reserve(tx.sync, requestId, intent, at);
       await this.#audit(tx, actor, row, 'risk.accept', decision.outcome === 'deny' ? 'denied' : 'ok', {
         ...acceptance,
         decision: toJsonValue(decision),
@@ -352,13 +353,13 @@ export class Approvals {
             ? await this.#releaseRefusal(tx, row, now)
             : null;
     if (refusal) {
-      await transition(tx, row.id, ['held'], 'denied', now, { error_code: refusal, payload: null });
-      await settle(tx, row.id, 'released', now);
+      await transition(tx.sync, row.id, ['held'], 'denied', now, { error_code: refusal, payload: null });
+      await settle(tx.sync, row.id, 'released', now);
       await this.#audit(tx, actor, row, 'approval.closed', 'denied', { code: refusal });
       return null;
     }
     if (progress.state !== 'ready' || !this.executeHere) return null;
-    if (!(await transition(tx, row.id, ['held'], 'executing', now))) return null;
+    if (!(await transition(tx.sync, row.id, ['held'], 'executing', now))) return null;
     // From now on the reservation counts from the moment it is spent, not from when it was asked.
     await restamp(tx, row.id, now);
     return row;
@@ -376,7 +377,7 @@ export class Approvals {
     const decision = await assessAndEvaluate(
       intent,
       policy,
-      (since, at) => this.ctx.ledger.snapshot(tx, intent, since, at),
+      (since, at) => this.ctx.ledger.snapshot(tx.sync, intent, since, at),
       now,
     );
     return decision.outcome === 'deny' && POLICY_REFUSALS.has(decision.code)
@@ -395,11 +396,11 @@ export class Approvals {
     } catch {
       await this.ctx.store.transaction(async (tx) => {
         const now = this.ctx.clock.now();
-        await transition(tx, row.id, ['executing'], 'failed', now, {
+        await transition(tx.sync, row.id, ['executing'], 'failed', now, {
           error_code: 'APPROVAL_MISMATCH',
           payload: null,
         });
-        await settle(tx, row.id, 'released', now);
+        await settle(tx.sync, row.id, 'released', now);
         await this.#audit(tx, actor, row, 'approval.execute', 'failed', { code: 'APPROVAL_MISMATCH' });
       });
       return;

@@ -1,10 +1,10 @@
 import type { Intent } from '../core/intent.ts';
 import type { LedgerEntry, LedgerSnapshot } from '../policy/index.ts';
-import type { Db, Store } from '../store/store.ts';
+import type { Store, SyncTx } from '../store/store.ts';
 import {
   COUNTING,
+  changedRows,
   countingRows,
-  ENTRY_COLUMNS,
   entryFromRow,
   knownDestinations,
   type LedgerEntryRow,
@@ -97,13 +97,13 @@ export class LedgerCache {
     this.#slots.clear();
   }
 
-  async snapshot(tx: Db, intent: Intent, since: Date, now: Date): Promise<LedgerSnapshot> {
+  snapshot(sync: SyncTx, intent: Intent, since: Date, now: Date): LedgerSnapshot {
     const key = `${intent.identity}\u0000${ledgerAsset(intent)}`;
     let slot = this.#slots.get(key);
     if (!slot || since.getTime() < slot.since) {
-      slot = await this.#load(tx, intent, since);
+      slot = this.#load(sync, intent, since);
     } else {
-      await this.#catchUp(tx, intent, slot);
+      this.#catchUp(sync, intent, slot);
     }
     this.#slots.delete(key);
     this.#slots.set(key, slot);
@@ -114,25 +114,18 @@ export class LedgerCache {
     this.#prune(slot, since.getTime());
     const entries: LedgerEntry[] = [];
     for (const { row, entry } of slot.rows.values()) entries.push(entry ?? entryFromRow(row, now));
-    return { entries, knownDestinations: await knownDestinations(tx, intent) };
+    return { entries, knownDestinations: knownDestinations(sync, intent) };
   }
 
-  async #load(tx: Db, intent: Intent, since: Date): Promise<Slot> {
+  #load(sync: SyncTx, intent: Intent, since: Date): Slot {
     // The version first: rows committed before this transaction are all at or below it.
-    const version = await ledgerVersion(tx);
-    const rows = await countingRows(tx, intent, since);
+    const version = ledgerVersion(sync);
+    const rows = countingRows(sync, intent, since);
     return { version, since: since.getTime(), rows: new Map(rows.map((r) => [r.id, cached(r)])) };
   }
 
-  async #catchUp(tx: Db, intent: Intent, slot: Slot): Promise<void> {
-    const changed = await tx
-      .selectFrom('ledger')
-      .select(ENTRY_COLUMNS)
-      .where('version', '>', slot.version)
-      .where('identity', '=', intent.identity)
-      .where('asset', '=', ledgerAsset(intent))
-      .execute();
-    for (const row of changed) {
+  #catchUp(sync: SyncTx, intent: Intent, slot: Slot): void {
+    for (const row of changedRows(sync, intent, slot.version)) {
       if (counts(row, slot.since)) slot.rows.set(row.id, cached(row));
       else slot.rows.delete(row.id);
       if (row.version > slot.version) slot.version = row.version;

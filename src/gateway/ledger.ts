@@ -8,7 +8,7 @@ import {
 } from '../policy/index.ts';
 import type { Spent } from '../protocols/operation.ts';
 import type { LedgerTable } from '../store/schema.ts';
-import type { Db } from '../store/store.ts';
+import type { Db, SyncTx, WriteTx } from '../store/store.ts';
 
 /**
  * The budget ledger in the store. Reserve inside the same transaction that read the window totals
@@ -85,76 +85,78 @@ export function ledgerAsset(intent: Intent): string {
 /**
  * The entries the policy needs, read afresh: committed ones inside the horizon, and every entry
  * not yet committed whatever its age. The gateway keeps a LedgerCache instead; this is the
- * reference it is tested against, and what a dry run outside any transaction uses.
+ * reference it is tested against.
  */
-export async function loadSnapshot(tx: Db, intent: Intent, since: Date, now: Date): Promise<LedgerSnapshot> {
-  const rows = await countingRows(tx, intent, since);
+export function loadSnapshot(sync: SyncTx, intent: Intent, since: Date, now: Date): LedgerSnapshot {
   return {
-    entries: rows.map((r) => entryFromRow(r, now)),
-    knownDestinations: await knownDestinations(tx, intent),
+    entries: countingRows(sync, intent, since).map((r) => entryFromRow(r, now)),
+    knownDestinations: knownDestinations(sync, intent),
   };
 }
 
+const ENTRY_SELECT = `SELECT ${ENTRY_COLUMNS.join(', ')} FROM ledger`;
+
 /** The rows of the intent's budget that can count in a window starting after `since`, oldest first. */
-export function countingRows(tx: Db, intent: Intent, since: Date): Promise<LedgerEntryRow[]> {
-  return tx
-    .selectFrom('ledger')
-    .select(ENTRY_COLUMNS)
-    .where('identity', '=', intent.identity)
-    .where('asset', '=', ledgerAsset(intent))
-    .where((eb) => eb.or([eb('at', '>', since.getTime()), eb('status', 'in', ['reserved', 'unknown'])]))
-    .where('status', 'in', COUNTING)
-    .orderBy('at')
-    .execute();
+export function countingRows(sync: SyncTx, intent: Intent, since: Date): LedgerEntryRow[] {
+  return sync.all<LedgerEntryRow>(
+    `${ENTRY_SELECT} WHERE identity = ? AND asset = ? AND (at > ? OR status IN ('reserved', 'unknown'))
+       AND status IN ('reserved', 'committed', 'unknown') ORDER BY at`,
+    [intent.identity, ledgerAsset(intent), since.getTime()],
+  );
+}
+
+/** The rows of the intent's budget changed after `version` (inserted or moved to another status). */
+export function changedRows(sync: SyncTx, intent: Intent, version: number): LedgerEntryRow[] {
+  // By version: the few rows changed since, whatever the size of the budget. Without the hint
+  // SQLite prefers the (identity, asset, …) index, and reads the whole budget on every request.
+  return sync.all<LedgerEntryRow>(
+    `${ENTRY_SELECT} INDEXED BY ledger_version WHERE version > ? AND identity = ? AND asset = ?`,
+    [version, intent.identity, ledgerAsset(intent)],
+  );
 }
 
 /** Destinations of the intent this identity has paid before (committed). */
-export async function knownDestinations(tx: Db, intent: Intent): Promise<Set<string>> {
+export function knownDestinations(sync: SyncTx, intent: Intent): Set<string> {
   if (intent.destinations.length === 0) return new Set();
-  const known = await tx
-    .selectFrom('ledger')
-    .select('destination')
-    .distinct()
-    .where('identity', '=', intent.identity)
-    .where('status', '=', 'committed')
-    .where('destination', 'in', intent.destinations.map(normalizeDestination))
-    .execute();
-  return new Set(known.map((k) => k.destination!));
+  const wanted = [...new Set(intent.destinations.map(normalizeDestination))];
+  const known = sync.all<{ destination: string }>(
+    `SELECT DISTINCT destination FROM ledger WHERE identity = ? AND status = 'committed'
+       AND destination IN (${wanted.map(() => '?').join(', ')})`,
+    [intent.identity, ...wanted],
+  );
+  return new Set(known.map((k) => k.destination));
 }
 
 /** The highest version in the ledger (0 when empty); writers take the next one under the write lock. */
-export async function ledgerVersion(tx: Db): Promise<number> {
-  const row = await tx
-    .selectFrom('ledger')
-    .select((eb) => eb.fn.max('version').as('v'))
-    .executeTakeFirst();
+export function ledgerVersion(sync: SyncTx): number {
+  const row = sync.get<{ v: number | null }>('SELECT max(version) AS v FROM ledger');
   return Number(row?.v ?? 0);
 }
 
-export async function reserve(tx: Db, requestId: string, intent: Intent, at: Date): Promise<void> {
+export function reserve(sync: SyncTx, requestId: string, intent: Intent, at: Date): void {
   // The policy room's normal form, so that windows count exactly what they will later read.
   const e = ledgerEntryFromIntent(intent, at.getTime(), 'reserved');
-  await tx
-    .insertInto('ledger')
-    .values({
-      id: randomId('led'),
-      request_id: requestId,
-      identity: intent.identity,
-      protocol: e.protocol,
-      action: e.action,
-      asset: e.asset,
-      destination: e.destination,
-      facets: JSON.stringify(e.facets),
-      amount: e.amount.toString(),
-      fee: e.fee.toString(),
+  sync.run(
+    `INSERT INTO ledger (id, request_id, identity, protocol, action, asset, destination, facets, amount,
+       fee, fee_final, at, status, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'reserved', ?, ?)`,
+    [
+      randomId('led'),
+      requestId,
+      intent.identity,
+      e.protocol,
+      e.action,
+      e.asset,
+      e.destination,
+      JSON.stringify(e.facets),
+      e.amount.toString(),
+      e.fee.toString(),
       // Nothing to learn later about an operation that pays no fee.
-      fee_final: e.fee === 0n ? 1 : 0,
-      at: e.at,
-      status: 'reserved',
-      updated_at: at.toISOString(),
-      version: (await ledgerVersion(tx)) + 1,
-    })
-    .execute();
+      e.fee === 0n ? 1 : 0,
+      e.at,
+      at.toISOString(),
+      ledgerVersion(sync) + 1,
+    ],
+  );
 }
 
 export type { Spent };
@@ -171,25 +173,28 @@ function spentColumns(spent: Spent): { fee?: string; fee_final?: number; amount?
  * Moves a request's reservation to its final state. A commit keeps the worst-case fee booked at
  * reserve unless `spent` says what was paid; released entries never count, whatever their fee.
  */
-export async function settle(
-  tx: Db,
+export function settle(
+  sync: SyncTx,
   requestId: string,
   status: Exclude<LedgerStatus, 'reserved'>,
   at: Date,
   spent?: Spent,
-): Promise<number> {
-  const result = await tx
-    .updateTable('ledger')
-    .set({
+): number {
+  const paid = spent !== undefined && status === 'committed' ? spentColumns(spent) : {};
+  return sync.run(
+    `UPDATE ledger SET status = ?, updated_at = ?, version = ?,
+       fee = coalesce(?, fee), fee_final = coalesce(?, fee_final), amount = coalesce(?, amount)
+     WHERE request_id = ? AND status IN ('reserved', 'unknown')`,
+    [
       status,
-      updated_at: at.toISOString(),
-      version: (await ledgerVersion(tx)) + 1,
-      ...(spent !== undefined && status === 'committed' ? spentColumns(spent) : {}),
-    })
-    .where('request_id', '=', requestId)
-    .where('status', 'in', ['reserved', 'unknown'])
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows);
+      at.toISOString(),
+      ledgerVersion(sync) + 1,
+      paid.fee ?? null,
+      paid.fee_final ?? null,
+      paid.amount ?? null,
+      requestId,
+    ],
+  );
 }
 
 /**
@@ -197,14 +202,14 @@ export async function settle(
  * amount with 0 when the value never moved). Only once: a final fee never changes again.
  */
 export async function settleFee(
-  tx: Db,
+  tx: WriteTx,
   requestId: string,
   spent: Spent & { fee: bigint },
   at: Date,
 ): Promise<number> {
   const result = await tx
     .updateTable('ledger')
-    .set({ ...spentColumns(spent), updated_at: at.toISOString(), version: (await ledgerVersion(tx)) + 1 })
+    .set({ ...spentColumns(spent), updated_at: at.toISOString(), version: ledgerVersion(tx.sync) + 1 })
     .where('request_id', '=', requestId)
     .where('status', '=', 'committed')
     .where('fee_final', '=', 0)
@@ -234,10 +239,10 @@ export function openFees(
 }
 
 /** A held reservation released for execution counts from the moment it is spent. */
-export async function restamp(tx: Db, requestId: string, at: Date): Promise<void> {
+export async function restamp(tx: WriteTx, requestId: string, at: Date): Promise<void> {
   await tx
     .updateTable('ledger')
-    .set({ at: at.getTime(), updated_at: at.toISOString(), version: (await ledgerVersion(tx)) + 1 })
+    .set({ at: at.getTime(), updated_at: at.toISOString(), version: ledgerVersion(tx.sync) + 1 })
     .where('request_id', '=', requestId)
     .execute();
 }

@@ -1,44 +1,25 @@
-import { appendAuditInTx } from '../audit/append.ts';
 import { writeCheckpoint } from '../audit/checkpoint.ts';
-import { type AuditEntry, auditRecord } from '../audit/entry.ts';
 import type { Decision } from '../core/decision.ts';
-import { isWardenError, WardenError } from '../core/errors.ts';
+import { WardenError } from '../core/errors.ts';
 import { randomId } from '../core/ids.ts';
 import type { Intent } from '../core/intent.ts';
 import { toJsonValue } from '../core/json.ts';
 import { actorOf, type Principal } from '../core/principal.ts';
-import { evaluate, type Policy, snapshotHorizon } from '../policy/index.ts';
-import type { AnyOperation, ExecutionOutcome } from '../protocols/operation.ts';
+import { evaluate, type LedgerSnapshot, type Policy, snapshotHorizon } from '../policy/index.ts';
+import type { AnyOperation } from '../protocols/operation.ts';
 import { RISK_CATALOG } from '../protocols/risk-catalog.ts';
 import { assessRisk, toleranceFromPolicy } from '../risk/index.ts';
 import type { RequestTable } from '../store/schema.ts';
-import type { Db } from '../store/store.ts';
+import type { SyncTx } from '../store/store.ts';
+import { type Admission, type Admitted, admit, assessAndEvaluate } from './admission.ts';
 import type { GatewayContext } from './context.ts';
-import { intentFromJson, intentJson, reviewDocument, reviewHash } from './intent-codec.ts';
-import { loadSnapshot, reserve, settle } from './ledger.ts';
+import { GroupCommit } from './group-commit.ts';
+import { intentFromJson, reviewDocument, reviewHash } from './intent-codec.ts';
+import { loadSnapshot } from './ledger.ts';
 import type { Operations } from './operations.ts';
-import { MAX_ACCEPTABLE_DENIALS, MAX_PENDING_HOLDS, payloadAad } from './payload.ts';
 import { loadPolicy } from './policies.ts';
-import {
-  decisionJson,
-  findByIdempotencyKey,
-  getRequestRow,
-  type RequestStatus,
-  type RequestView,
-  requestView,
-  transition,
-} from './requests.ts';
-
-const STATUS_FOR: Record<Decision['outcome'], RequestStatus> = {
-  allow: 'executing',
-  hold: 'held',
-  deny: 'denied',
-};
-const AUDIT_OUTCOME_FOR: Record<Decision['outcome'], AuditEntry['outcome']> = {
-  allow: 'ok',
-  hold: 'held',
-  deny: 'denied',
-};
+import { findByIdempotencyKey, getRequestRow, type RequestView, requestView } from './requests.ts';
+import { runLocally, sendOutcome, settleExecution } from './settle.ts';
 
 /** Only agents sign, each for its one identity and only with its capabilities. */
 export function requireAgent(principal: Principal, capability: string): string {
@@ -51,45 +32,27 @@ export function requireAgent(principal: Principal, capability: string): string {
   return principal.identity;
 }
 
-/** Risk-denied requests of an identity whose payload is still kept for an operator to accept. */
-export async function acceptableDenials(db: Db, identity: string): Promise<number> {
-  const row = await db
-    .selectFrom('request')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('identity', '=', identity)
-    .where('status', '=', 'denied')
-    .where('payload', 'is not', null)
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
-}
-
-export function assessAndEvaluate(
-  intent: Intent,
-  policy: Policy,
-  snapshotFor: (since: Date, now: Date) => Promise<Awaited<ReturnType<typeof loadSnapshot>>>,
-  now: Date,
-): Promise<Decision> {
-  const risk = assessRisk(intent, {
-    tolerance: toleranceFromPolicy(policy.risk?.tolerance),
-    catalog: RISK_CATALOG,
-  });
-  return snapshotFor(snapshotHorizon(policy, now), now).then((snapshot) =>
-    evaluate(intent, risk, snapshot, policy, now),
-  );
-}
-
 /**
  * The one path, from a parsed request to a signed result:
- * intent → risk → policy → (ledger reservation + audit record, one transaction) → signer →
- * settle (commit or release + audit record). Dry runs stop after policy and write nothing.
+ * intent → risk → policy → (ledger reservation + audit record) → signer → settle (commit or
+ * release + audit record). Admission runs as a unit of a group commit: requests arriving together
+ * share one transaction, each judged in order. An operation that signs locally signs inside its
+ * admitting unit, so one transaction records the decision, the signature and the settled ledger,
+ * and the signature leaves only after that commit. An operation that sends (a broadcast) settles
+ * in a unit of its own after the network answered. Dry runs stop after policy and write nothing.
  */
 export class Pipeline {
   readonly #inFlight = new Set<Promise<void>>();
+  readonly #commits: GroupCommit;
+  #checkpointing = false;
+  #checkpointAgain = false;
 
   constructor(
     private readonly ctx: GatewayContext,
     private readonly operations: Operations,
-  ) {}
+  ) {
+    this.#commits = new GroupCommit(ctx.store);
+  }
 
   /** Waits for every execution in flight to settle (shutdown). */
   async drain(): Promise<void> {
@@ -101,11 +64,9 @@ export class Pipeline {
     const parsed = op.parse(body, now);
     const intent = await op.toIntent(parsed, this.operations.intentContext(op, identity));
     const loaded = await loadPolicy(this.ctx.store.db, identity);
-    const decision = await assessAndEvaluate(
-      intent,
-      loaded.policy,
-      (since, at) => loadSnapshot(this.ctx.store.db, intent, since, at),
-      now,
+    // A unit that writes nothing: it reads the window as the next admission would.
+    const decision = await this.#commits.run((sync) =>
+      assessAndEvaluate(intent, loaded.policy, (since, at) => loadSnapshot(sync, intent, since, at), now),
     );
     return {
       dryRun: true as const,
@@ -127,105 +88,52 @@ export class Pipeline {
     }
     const intentContext = this.operations.intentContext(op, identity);
     const intent = await op.toIntent(parsed, intentContext);
-    const hash = reviewHash(
-      reviewDocument(op.name, intent, op.review(parsed, intent, intentContext.publicKeys).payload),
-    );
-    const loaded = await loadPolicy(ctx.store.db, identity);
-    const requestId = randomId('req');
-
-    const admitted = await ctx.store.transaction(async (tx) => {
-      if (key) {
-        const existing = await findByIdempotencyKey(tx, identity, key);
-        if (existing) return { replay: existing };
-      }
-      const now = ctx.clock.now();
-      const decision = await assessAndEvaluate(
-        intent,
-        loaded.policy,
-        (since, at) => ctx.ledger.snapshot(tx, intent, since, at),
-        now,
-      );
-      if (decision.outcome === 'hold') {
-        const pending = await tx
-          .selectFrom('request')
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .where('identity', '=', identity)
-          .where('status', '=', 'held')
-          .executeTakeFirstOrThrow();
-        if (Number(pending.n) >= MAX_PENDING_HOLDS) {
-          throw new WardenError(
-            'RATE_LIMITED',
-            `${MAX_PENDING_HOLDS} requests of this identity already wait for approval`,
-            {
-              operation: 'hold',
-            },
-          );
-        }
-      }
-      const keepPayload =
-        decision.outcome === 'hold' ||
-        (decision.code === 'RISK_TOO_HIGH' &&
-          (await acceptableDenials(tx, identity)) < MAX_ACCEPTABLE_DENIALS);
-      const columns = {
-        id: requestId,
-        intent_hash: hash,
-        status: STATUS_FOR[decision.outcome],
-        hold_approvals: decision.hold?.approvals ?? 0,
-        hold_delay_ms: (decision.hold?.delaySeconds ?? 0) * 1000,
-        created_at: now.toISOString(),
-      };
-      // Only a payload that may still be signed later is sealed and kept; an allowed request
-      // runs from what was parsed, here and now.
-      const payload = keepPayload ? await ctx.keyring.encrypt(op.encode(parsed), payloadAad(columns)) : null;
-      await tx
-        .insertInto('request')
-        .values({
-          ...columns,
-          identity,
-          token_id: principal.tokenId,
-          protocol: op.protocol,
-          action: op.action,
-          operation: op.name,
-          intent: intentJson(intent),
-          payload,
-          idempotency_key: key,
-          decision: decisionJson(decision),
-          result: null,
-          error_code: decision.outcome === 'deny' ? decision.code : null,
-          updated_at: now.toISOString(),
-        })
-        .execute();
-      if (decision.outcome !== 'deny') await reserve(tx, requestId, intent, now);
-      const audit = await appendAuditInTx(
-        tx.sync,
-        ctx.keyring,
-        auditRecord({
-          actor: actorOf(principal),
-          identity,
-          action: op.name,
-          outcome: AUDIT_OUTCOME_FOR[decision.outcome],
-          operationId: requestId,
-          protocol: op.protocol,
-          details: {
-            intent,
-            decision,
-            policyHash: loaded.hash,
-            ...(decision.code === 'RISK_TOO_HIGH' ? { acceptable: keepPayload } : {}),
-          },
-        }),
-        ctx.clock,
-      );
-      return { decision, checkpointDue: audit.checkpointDue };
-    });
+    const admission: Admission = {
+      principal,
+      identity,
+      op,
+      parsed,
+      intent,
+      key,
+      requestId: randomId('req'),
+      intentHash: reviewHash(
+        reviewDocument(op.name, intent, op.review(parsed, intent, intentContext.publicKeys).payload),
+      ),
+      loaded: await loadPolicy(ctx.store.db, identity),
+    };
+    const admitted = await this.#commits.run((sync) => this.#admitUnit(sync, admission));
     if ('replay' in admitted) return this.#replay(admitted.replay, intent.payloadDigest);
     if (admitted.checkpointDue) this.#checkpoint();
     ctx.logger.info(
-      { operationId: requestId, operation: op.name, outcome: admitted.decision.outcome },
+      { operationId: admission.requestId, operation: op.name, outcome: admitted.decision.outcome },
       'request decided',
     );
-    if (admitted.decision.outcome === 'allow')
-      await this.execute(requestId, op, parsed, intent, actorOf(principal));
-    return requestView(await getRequestRow(ctx.store.db, requestId));
+    if (admitted.executeAfter)
+      await this.execute(admission.requestId, op, parsed, intent, actorOf(principal));
+    else return requestView(admitted.row);
+    return requestView(await getRequestRow(ctx.store.db, admission.requestId));
+  }
+
+  /** Admission, and for an allowed request that signs locally, the signature and its settlement. */
+  #admitUnit(sync: SyncTx, admission: Admission): Admitted {
+    const { ctx } = this;
+    const admitted = admit(sync, ctx, admission);
+    if ('replay' in admitted || admitted.decision.outcome !== 'allow' || !admission.op.sign) return admitted;
+    const { op, parsed, intent, requestId, principal } = admission;
+    const outcome = runLocally(ctx, this.operations, op, parsed, intent, requestId);
+    const settled = settleExecution(sync, ctx, {
+      requestId,
+      op,
+      intent,
+      actor: actorOf(principal),
+      outcome,
+    });
+    return {
+      ...admitted,
+      row: settled.row ?? admitted.row,
+      executeAfter: false,
+      checkpointDue: admitted.checkpointDue || settled.checkpointDue,
+    };
   }
 
   /** Runs an admitted request (status `executing`) and settles its reservation and audit trail. */
@@ -253,70 +161,26 @@ export class Pipeline {
     actor: string,
   ): Promise<void> {
     const { ctx } = this;
-    let outcome: ExecutionOutcome;
-    try {
-      outcome = await this.#run(requestId, op, parsed, intent);
-    } catch (err) {
-      // Fail secure: an execution that broke in an unknown way keeps its reservation counted.
-      ctx.logger.error({ operationId: requestId, err }, 'execution failed unexpectedly');
-      outcome = { status: 'unknown', code: 'INTERNAL', message: 'execution ended in an unknown state' };
-    }
-    const now = ctx.clock.now();
-    const ledgerStatus =
-      outcome.status === 'done' ? 'committed' : outcome.status === 'failed' ? 'released' : 'unknown';
-    const result = 'result' in outcome && outcome.result ? JSON.stringify(toJsonValue(outcome.result)) : null;
-    await ctx.store.transaction(async (tx) => {
-      const moved = await transition(tx, requestId, ['executing'], outcome.status, now, {
-        result,
-        error_code: outcome.status === 'done' ? null : outcome.code,
-        payload: null,
-      });
-      if (!moved) {
-        // Reconciled by an operator while it ran: keep their verdict, but say loudly what happened.
-        ctx.logger.error(
-          { operationId: requestId, status: outcome.status },
-          'request settled by reconcile while executing',
-        );
-      } else {
-        await settle(tx, requestId, ledgerStatus, now, outcome.status === 'done' ? outcome.spent : undefined);
-      }
-      await appendAuditInTx(
-        tx.sync,
-        ctx.keyring,
-        auditRecord({
-          actor,
-          identity: intent.identity,
-          action: `${op.name}.result`,
-          outcome: outcome.status === 'done' ? 'ok' : outcome.status === 'failed' ? 'failed' : 'error',
-          operationId: requestId,
-          protocol: intent.protocol,
-          details: {
-            status: outcome.status,
-            ledger: ledgerStatus,
-            ...(outcome.status === 'done' ? { result: outcome.result } : { code: outcome.code }),
-          },
-        }),
-        ctx.clock,
-      );
-    });
-    ctx.logger.info({ operationId: requestId, status: outcome.status }, 'request settled');
+    // A request released from a hold that signs locally signs and settles in one unit too.
+    const settled = op.sign
+      ? await this.#commits.run((sync) =>
+          settleExecution(sync, ctx, {
+            requestId,
+            op,
+            intent,
+            actor,
+            outcome: runLocally(ctx, this.operations, op, parsed, intent, requestId),
+          }),
+        )
+      : await this.#sendAndSettle(requestId, op, parsed, intent, actor);
+    if (settled.checkpointDue) this.#checkpoint();
+    ctx.logger.info({ operationId: requestId, status: settled.status }, 'request settled');
   }
 
-  /** The execution with its narrow context; an identity without the key it needs signs nothing. */
-  async #run(
-    requestId: string,
-    op: AnyOperation,
-    parsed: unknown,
-    intent: Intent,
-  ): Promise<ExecutionOutcome> {
-    let execution: ReturnType<Operations['executionContext']>;
-    try {
-      execution = this.operations.executionContext(op, intent.identity, requestId);
-    } catch (err) {
-      const code = isWardenError(err) ? err.code : 'SIGNING_FAILED';
-      return { status: 'failed', code, message: 'nothing was signed' };
-    }
-    return op.execute(parsed, intent, execution);
+  async #sendAndSettle(requestId: string, op: AnyOperation, parsed: unknown, intent: Intent, actor: string) {
+    const { ctx } = this;
+    const outcome = await sendOutcome(ctx, this.operations, op, parsed, intent, requestId);
+    return this.#commits.run((sync) => settleExecution(sync, ctx, { requestId, op, intent, actor, outcome }));
   }
 
   /** A retry returns the first request's state, if it is the same request. */
@@ -329,9 +193,24 @@ export class Pipeline {
     return requestView(await getRequestRow(this.ctx.store.db, existing.id));
   }
 
+  /**
+   * One checkpoint at a time: units of one batch all report it due, and one written after their
+   * commit covers them all. A request for one while another is being written runs once after it.
+   */
   #checkpoint(): void {
-    writeCheckpoint(this.ctx.store, this.ctx.keyring, this.ctx.clock, this.ctx.auditHead).catch((err) =>
-      this.ctx.logger.warn({ err }, 'audit checkpoint failed; it stays due'),
-    );
+    if (this.#checkpointing) {
+      this.#checkpointAgain = true;
+      return;
+    }
+    this.#checkpointing = true;
+    writeCheckpoint(this.ctx.store, this.ctx.keyring, this.ctx.clock, this.ctx.auditHead)
+      .catch((err) => this.ctx.logger.warn({ err }, 'audit checkpoint failed; it stays due'))
+      .finally(() => {
+        this.#checkpointing = false;
+        if (this.#checkpointAgain) {
+          this.#checkpointAgain = false;
+          this.#checkpoint();
+        }
+      });
   }
 }

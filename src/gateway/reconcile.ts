@@ -82,14 +82,21 @@ export async function reconcile(
         `the request is ${row.status}; only unknown requests, or ones executing for 10 minutes, are reconciled`,
       );
     }
-    await transition(tx, requestId, ['unknown', 'executing'], verdict === 'commit' ? 'done' : 'failed', now, {
-      error_code: verdict === 'commit' ? null : 'RECONCILED_NOT_EXECUTED',
-      payload: null,
-    });
+    await transition(
+      tx.sync,
+      requestId,
+      ['unknown', 'executing'],
+      verdict === 'commit' ? 'done' : 'failed',
+      now,
+      {
+        error_code: verdict === 'commit' ? null : 'RECONCILED_NOT_EXECUTED',
+        payload: null,
+      },
+    );
     const paid = options.spent;
     const feeOnly = verdict === 'release' && paid !== undefined;
-    await settle(
-      tx,
+    settle(
+      tx.sync,
       requestId,
       verdict === 'commit' || feeOnly ? 'committed' : 'released',
       now,

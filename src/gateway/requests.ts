@@ -2,7 +2,7 @@ import type { Decision } from '../core/decision.ts';
 import { WardenError } from '../core/errors.ts';
 import { stringifyJson } from '../core/json.ts';
 import type { RequestTable } from '../store/schema.ts';
-import type { Db } from '../store/store.ts';
+import type { Db, SyncTx } from '../store/store.ts';
 
 /**
  * Request rows: one per non-dry-run request. Status moves only forward:
@@ -68,19 +68,25 @@ export function decisionJson(decision: Decision): string {
 }
 
 /** Moves a request from one of `from` to `to`; returns false if another worker got there first. */
-export async function transition(
-  tx: Db,
+export function transition(
+  sync: SyncTx,
   id: string,
-  from: RequestStatus[],
+  from: readonly RequestStatus[],
   to: RequestStatus,
   at: Date,
   fields: Partial<Pick<RequestTable, 'result' | 'error_code' | 'payload' | 'decision'>> = {},
-): Promise<boolean> {
-  const result = await tx
-    .updateTable('request')
-    .set({ status: to, updated_at: at.toISOString(), ...fields })
-    .where('id', '=', id)
-    .where('status', 'in', from)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+): boolean {
+  // Only the named fields change; the statement text stays one of a few, each prepared once.
+  const names = (Object.keys(fields) as (keyof typeof fields)[]).sort();
+  const sets = ['status = ?', 'updated_at = ?', ...names.map((n) => `${n} = ?`)].join(', ');
+  const holes = from.map(() => '?').join(', ');
+  return (
+    sync.run(`UPDATE request SET ${sets} WHERE id = ? AND status IN (${holes})`, [
+      to,
+      at.toISOString(),
+      ...names.map((n) => fields[n] ?? null),
+      id,
+      ...from,
+    ]) === 1
+  );
 }

@@ -78,12 +78,18 @@ export async function settleRestored(store: Store, now: Date): Promise<RestoreRe
     };
     for (const r of inFlight) {
       if (r.status === 'executing') {
-        await transition(tx, r.id, ['executing'], 'unknown', now, { error_code: 'INTERNAL', payload: null });
-        await settle(tx, r.id, 'unknown', now);
+        await transition(tx.sync, r.id, ['executing'], 'unknown', now, {
+          error_code: 'INTERNAL',
+          payload: null,
+        });
+        await settle(tx.sync, r.id, 'unknown', now);
         report.executingToUnknown.push(r.id);
       } else {
-        await transition(tx, r.id, ['held'], 'denied', now, { error_code: 'HOLD_EXPIRED', payload: null });
-        await settle(tx, r.id, 'released', now);
+        await transition(tx.sync, r.id, ['held'], 'denied', now, {
+          error_code: 'HOLD_EXPIRED',
+          payload: null,
+        });
+        await settle(tx.sync, r.id, 'released', now);
         report.heldDenied.push(r.id);
       }
     }

@@ -103,7 +103,14 @@ export interface Operation<P = unknown, B = unknown, K extends SignerKind = Sign
   /** Parsed requests are encoded to bytes, so held ones survive restarts. */
   encode(parsed: P): Uint8Array;
   decode(bytes: Uint8Array): P;
-  execute(parsed: P, intent: Intent, ctx: ExecutionContext<B, SignerOf<K>, T>): Promise<ExecutionOutcome>;
+  /**
+   * An operation that signs locally (nothing leaves Warden) has `sign`: synchronous, so it runs
+   * inside the transaction that admits the request, and the signature is released only after the
+   * commit that records it. An operation that sends (a broadcast) has `execute` instead, which runs
+   * between its admission and its settlement. Every operation has exactly one of the two.
+   */
+  sign?(parsed: P, intent: Intent, signer: SignerOf<K>): ExecutionOutcome;
+  execute?(parsed: P, intent: Intent, ctx: ExecutionContext<B, SignerOf<K>, T>): Promise<ExecutionOutcome>;
 }
 
 /** An operation of any shape, as the registry and the gateway hold them. */

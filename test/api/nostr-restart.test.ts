@@ -53,7 +53,7 @@ test('a Nostr count window survives kill -9 and restart: exactly 50 signatures i
   );
 });
 
-test('killed between admission and settlement: what was admitted keeps counting, never more than 50 in all', async () => {
+test('a signature is admitted, signed and settled in one transaction: when settling fails nothing leaves and nothing stays half-booked, across a kill', async () => {
   const { dir, home, w, start } = await initCliVault('nostr-crash', TEST_PASSPHRASE);
   assert.equal((await w('identity', 'create', 'poster')).code, 0);
   const token = await agentWithPolicy(w, dir, 'poster', POLICY);
@@ -67,8 +67,8 @@ test('killed between admission and settlement: what was admitted keeps counting,
     return { committed: of('committed'), stillCounting: of('reserved') + of('unknown') };
   };
   // Another connection to the server's database, as a failing disk would be: settlements fail
-  // while it is installed, so requests stay admitted (reserved, signed) and never settled, which
-  // is the state a crash at that moment leaves, every time rather than by luck of timing.
+  // while it is installed. A Nostr signature is admitted, signed and settled in one transaction,
+  // so the failure undoes the admission too: the state a crash before that commit leaves.
   const db = new Database(join(home, 'warden.db'));
   const failSettlements = () =>
     db.exec(`CREATE TRIGGER settle_fails BEFORE UPDATE ON ledger WHEN NEW.status = 'committed'
@@ -83,13 +83,17 @@ test('killed between admission and settlement: what was admitted keeps counting,
   await first.stop('SIGKILL');
   db.exec('DROP TRIGGER settle_fails');
   db.close();
-  assert.deepEqual(await counted(), { committed: 10, stillCounting: 8 });
+  assert.deepEqual(
+    await counted(),
+    { committed: 10, stillCounting: 0 },
+    'nothing of the failed ones is booked',
+  );
 
   const second = await start();
   const batch2 = await Promise.all(Array.from({ length: 100 }, (_, i) => sign(second.url, 18 + i)));
   const ok = batch2.filter((r) => r.status === 200);
-  assert.equal(ok.length, 32, 'the 8 admitted before the crash still count');
+  assert.equal(ok.length, 40, 'the cap of 50 less the 10 settled before the crash');
   assert.ok(ok.every((r) => verifyEvent(r.body.request.result.event)));
   assert.equal(await second.stop(), 0);
-  assert.deepEqual(await counted(), { committed: 42, stillCounting: 8 }, 'exactly the cap, across the crash');
+  assert.deepEqual(await counted(), { committed: 50, stillCounting: 0 }, 'exactly the cap, across the crash');
 });

@@ -6,7 +6,7 @@ import type { Intent } from '../../src/core/intent.ts';
 import { loadSnapshot, reserve, restamp, settle, settleFee } from '../../src/gateway/ledger.ts';
 import { LedgerCache } from '../../src/gateway/ledger-cache.ts';
 import type { LedgerSnapshot } from '../../src/policy/index.ts';
-import type { Db, Store } from '../../src/store/store.ts';
+import type { Store, WriteTx } from '../../src/store/store.ts';
 import { openSqliteStore } from '../../src/store/store.ts';
 import { tempDir } from '../helpers/home.ts';
 import { btcIntent } from '../policy/helpers.ts';
@@ -124,12 +124,12 @@ test('the cached snapshot always equals the snapshot read afresh (two processes,
       };
 
       /** What every step does first, as the pipeline does: snapshot, compared with the fresh read. */
-      const compare = async (p: Proc, tx: Db, who: string, lookback: number, modelled = true) => {
+      const compare = async (p: Proc, tx: WriteTx, who: string, lookback: number, modelled = true) => {
         const intent = intentFor(who);
         const since = new Date(now - lookback);
         const at = new Date(now);
-        const cached = await p.cache.snapshot(tx, intent, since, at);
-        const fresh = await loadSnapshot(tx, intent, since, at);
+        const cached = await p.cache.snapshot(tx.sync, intent, since, at);
+        const fresh = await loadSnapshot(tx.sync, intent, since, at);
         assert.deepEqual(canonical(cached), canonical(fresh));
         const open = fresh.entries
           .filter((e) => e.status !== 'committed')
@@ -155,7 +155,7 @@ test('the cached snapshot always equals the snapshot read afresh (two processes,
               await compare(p, tx, who, 24 * HOUR);
               const id = `req_${requests.length}`;
               const intent = intentFor(who, op.amount, DESTINATIONS[op.destination]!, op.fee);
-              await reserve(tx, id, intent, new Date(now));
+              await reserve(tx.sync, id, intent, new Date(now));
               requests.push({
                 id,
                 identity: who,
@@ -169,7 +169,7 @@ test('the cached snapshot always equals the snapshot read afresh (two processes,
             const who = IDENTITIES[op.identity]!;
             await assert.rejects(
               p.store.transaction(async (tx) => {
-                await reserve(tx, 'req_rolled_back', intentFor(who, 5n), new Date(now));
+                await reserve(tx.sync, 'req_rolled_back', intentFor(who, 5n), new Date(now));
                 // The cache now holds a row that is about to vanish (and the model never had).
                 await compare(p, tx, who, 24 * HOUR, false);
                 throw new Error('abort');
@@ -181,7 +181,7 @@ test('the cached snapshot always equals the snapshot read afresh (two processes,
             const changed = await p.store.transaction(async (tx) => {
               await compare(p, tx, r.identity, 24 * HOUR);
               if (op.kind === 'settle')
-                return settle(tx, r.id, op.status, new Date(now), op.paid ?? undefined);
+                return settle(tx.sync, r.id, op.status, new Date(now), op.paid ?? undefined);
               if (op.kind === 'fee') {
                 const spent = { fee: op.fee, valueMoved: op.valueMoved };
                 return settleFee(tx, r.id, spent, new Date(now));
@@ -224,7 +224,7 @@ test('the cached snapshot always equals the snapshot read afresh (two processes,
         for (const p of procs) {
           for (const who of IDENTITIES) {
             for (const lookback of LOOKBACKS)
-              await p.store.transaction((tx) => compare(p, tx, who, lookback));
+              await p.store.transaction(async (tx) => compare(p, tx, who, lookback));
           }
         }
       } finally {
@@ -244,16 +244,16 @@ test('a rolled-back transaction empties the cache: the vanished reservation is n
   const since = new Date(now.getTime() - HOUR);
   const intent = intentFor('alice', 7n);
   try {
-    await store.transaction((tx) => reserve(tx, 'req_kept', intent, now));
+    await store.transaction(async (tx) => reserve(tx.sync, 'req_kept', intent, now));
     await assert.rejects(
       store.transaction(async (tx) => {
-        await reserve(tx, 'req_gone', intent, now);
-        assert.equal((await cache.snapshot(tx, intent, since, now)).entries.length, 2);
+        await reserve(tx.sync, 'req_gone', intent, now);
+        assert.equal((await cache.snapshot(tx.sync, intent, since, now)).entries.length, 2);
         throw new Error('abort');
       }),
       /abort/,
     );
-    const after = await store.transaction((tx) => cache.snapshot(tx, intent, since, now));
+    const after = await store.transaction(async (tx) => cache.snapshot(tx.sync, intent, since, now));
     assert.deepEqual(
       after.entries.map((e) => e.amount),
       [7n],
@@ -266,14 +266,14 @@ test('a rolled-back transaction empties the cache: the vanished reservation is n
 test('the database refuses a ledger change without a newer version, and any deletion', async () => {
   const raw = await openSqliteStore(join(tempDir('ledger-cache'), 'ledger.db'));
   try {
-    await raw.transaction((tx) => reserve(tx, 'req_1', intentFor('alice', 7n), new Date()));
+    await raw.transaction(async (tx) => reserve(tx.sync, 'req_1', intentFor('alice', 7n), new Date()));
     // What a hand edit or an older build would do: the cache would never hear of it.
     await assert.rejects(
       raw.db.updateTable('ledger').set({ status: 'committed' }).execute(),
       /newer version/,
     );
     await assert.rejects(raw.db.deleteFrom('ledger').execute(), /never deleted/);
-    assert.equal(await raw.transaction((tx) => settle(tx, 'req_1', 'committed', new Date())), 1);
+    assert.equal(await raw.transaction(async (tx) => settle(tx.sync, 'req_1', 'committed', new Date())), 1);
   } finally {
     await raw.close();
   }

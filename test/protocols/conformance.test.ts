@@ -332,6 +332,15 @@ test('every operation of the registry has a conformance sample and is served by 
   for (const op of OPERATIONS) assert.ok(g.gateway.hasOperation(op.name), `${op.name} is not enabled`);
 });
 
+test('every operation either signs locally (sign) or sends (execute), never both and never neither', () => {
+  const wrong = OPERATIONS.filter((op) => (op.sign === undefined) === (op.execute === undefined));
+  assert.deepEqual(
+    wrong.map((op) => op.name),
+    [],
+  );
+  assert.equal(OPERATIONS.find((op) => op.name === 'nostr.sign_event')?.sign !== undefined, true);
+});
+
 for (const op of OPERATIONS) {
   describe(`conformance: ${op.name}`, () => {
     const paths = [op.http.path, ...(op.http.aliases ?? [])];

@@ -38,9 +38,9 @@ export const signEventOperation: Operation<NostrSignRequest, null, 'nostr-event'
       throw new WardenError('INTERNAL', 'stored request is unreadable');
     return p;
   },
-  async execute(p, _intent, ctx) {
+  sign(p, _intent, signer) {
     try {
-      const event = ctx.signer.signEvent(p.template as EventTemplate);
+      const event = signer.signEvent(p.template as EventTemplate);
       return { status: 'done', result: { event } };
     } catch (err) {
       const code = err instanceof WardenError ? err.code : 'SIGNING_FAILED';

@@ -1,0 +1,63 @@
+/**
+ * `npm run bench`: every stage, each rate also as a ratio of the raw libsecp256k1 signing rate
+ * measured in the same run (the machine is shared and noisy; ratios compare across runs).
+ *
+ *   npm run bench                   # the table
+ *   npm run bench -- --json         # one JSON object with every stage, for scripts
+ *   npm run bench -- --only nostr   # only stages whose id starts with one of the given prefixes
+ *   BENCH_N=5000 npm run bench      # more operations per throughput stage (default 2000)
+ */
+import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+import type { BenchOptions, StageResult } from './measure.ts';
+import { nostrSignStages, RAW_STAGE, rawStages } from './nostr-sign.ts';
+
+type StageGroup = { prefix: string; run: (options: BenchOptions) => Promise<StageResult[]> };
+
+const GROUPS: StageGroup[] = [{ prefix: 'nostr', run: nostrSignStages }];
+
+function table(stages: (StageResult & { ratioToRaw: number })[]): string {
+  const rows = [['stage', 'ops/s', 'p50 ms', 'p99 ms', 'vs raw']];
+  for (const s of stages) {
+    rows.push([
+      s.name,
+      s.opsPerSecond.toFixed(0),
+      s.p50Ms.toFixed(3),
+      s.p99Ms.toFixed(3),
+      `${s.ratioToRaw.toFixed(3)}x`,
+    ]);
+  }
+  return rows
+    .map((r) => [r[0]!.padEnd(60), ...r.slice(1).map((c, i) => c.padStart(i === 0 ? 10 : 9))].join(''))
+    .join('\n');
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { json: { type: 'boolean', default: false }, only: { type: 'string', multiple: true } },
+  });
+  const options: BenchOptions = { n: Number(process.env.BENCH_N ?? 2000) };
+  const wanted = (prefix: string) =>
+    !values.only || values.only.some((o) => prefix.startsWith(o) || o.startsWith(prefix));
+  const stages = await rawStages(options);
+  for (const group of GROUPS) if (wanted(group.prefix)) stages.push(...(await group.run(options)));
+  const raw = stages.find((s) => s.id === RAW_STAGE)!;
+  const withRatios = stages.map((s) => ({ ...s, ratioToRaw: s.opsPerSecond / raw.opsPerSecond }));
+  if (values.json) {
+    const report = {
+      bench: 'warden',
+      at: new Date().toISOString(),
+      node: process.version,
+      cpus: cpus().length,
+      n: options.n,
+      baseline: RAW_STAGE,
+      stages: withRatios,
+    };
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+  } else {
+    console.log(`Warden benchmark: ${options.n} operations per throughput stage, Node ${process.version}`);
+    console.log(table(withRatios));
+  }
+}
+
+await main();

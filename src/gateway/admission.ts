@@ -1,0 +1,188 @@
+import { appendAuditInTx } from '../audit/append.ts';
+import { type AuditEntry, auditRecord } from '../audit/entry.ts';
+import type { Decision } from '../core/decision.ts';
+import { WardenError } from '../core/errors.ts';
+import type { Intent } from '../core/intent.ts';
+import { actorOf, type Principal } from '../core/principal.ts';
+import { evaluate, type LedgerSnapshot, type Policy, snapshotHorizon } from '../policy/index.ts';
+import type { AnyOperation } from '../protocols/operation.ts';
+import { RISK_CATALOG } from '../protocols/risk-catalog.ts';
+import { assessRisk, toleranceFromPolicy } from '../risk/index.ts';
+import type { RequestTable } from '../store/schema.ts';
+import type { SyncTx } from '../store/store.ts';
+import type { GatewayContext } from './context.ts';
+import { intentJson } from './intent-codec.ts';
+import { reserve } from './ledger.ts';
+import { MAX_ACCEPTABLE_DENIALS, MAX_PENDING_HOLDS, payloadAad } from './payload.ts';
+import type { LoadedPolicy } from './policies.ts';
+import { decisionJson, type RequestStatus } from './requests.ts';
+
+const STATUS_FOR: Record<Decision['outcome'], RequestStatus> = {
+  allow: 'executing',
+  hold: 'held',
+  deny: 'denied',
+};
+const AUDIT_OUTCOME_FOR: Record<Decision['outcome'], AuditEntry['outcome']> = {
+  allow: 'ok',
+  hold: 'held',
+  deny: 'denied',
+};
+
+/** Everything admission needs, prepared before the unit runs (parsing, fee estimates, the review hash). */
+export interface Admission {
+  principal: Principal;
+  identity: string;
+  op: AnyOperation;
+  parsed: unknown;
+  intent: Intent;
+  key: string | null;
+  requestId: string;
+  intentHash: string;
+  loaded: LoadedPolicy;
+}
+
+export type Admitted =
+  | { replay: RequestTable }
+  | {
+      decision: Decision;
+      checkpointDue: boolean;
+      /** The request row as this unit left it. */
+      row: RequestTable;
+      /** Allowed, and its execution still to run (it sends, or it signs outside this unit). */
+      executeAfter: boolean;
+    };
+
+/** Risk, then policy over the window snapshot the policy needs (pure, given the snapshot). */
+export function assessAndEvaluate(
+  intent: Intent,
+  policy: Policy,
+  snapshotFor: (since: Date, now: Date) => LedgerSnapshot,
+  now: Date,
+): Decision {
+  const risk = assessRisk(intent, {
+    tolerance: toleranceFromPolicy(policy.risk?.tolerance),
+    catalog: RISK_CATALOG,
+  });
+  return evaluate(intent, risk, snapshotFor(snapshotHorizon(policy, now), now), policy, now);
+}
+
+function count(sync: SyncTx, text: string, params: readonly unknown[]): number {
+  return Number(sync.get<{ n: number }>(text, params)?.n ?? 0);
+}
+
+/**
+ * Judges one request against the budget as this unit sees it (the units before it included) and
+ * records the decision: the request row, the reservation unless denied, and the audit record, all
+ * in the caller's transaction. The ledger snapshot is read before anything is written (see
+ * GroupCommit).
+ */
+export function admit(sync: SyncTx, ctx: GatewayContext, a: Admission): Admitted {
+  const { identity, op, intent, requestId } = a;
+  if (a.key) {
+    const existing = sync.get<RequestTable>(
+      'SELECT * FROM request WHERE identity = ? AND idempotency_key = ?',
+      [identity, a.key],
+    );
+    if (existing) return { replay: existing };
+  }
+  const now = ctx.clock.now();
+  const decision = assessAndEvaluate(
+    intent,
+    a.loaded.policy,
+    (since, at) => ctx.ledger.snapshot(sync, intent, since, at),
+    now,
+  );
+  if (
+    decision.outcome === 'hold' &&
+    count(sync, "SELECT count(*) AS n FROM request WHERE identity = ? AND status = 'held'", [identity]) >=
+      MAX_PENDING_HOLDS
+  ) {
+    throw new WardenError(
+      'RATE_LIMITED',
+      `${MAX_PENDING_HOLDS} requests of this identity already wait for approval`,
+      {
+        operation: 'hold',
+      },
+    );
+  }
+  const keepPayload =
+    decision.outcome === 'hold' ||
+    (decision.code === 'RISK_TOO_HIGH' &&
+      count(
+        sync,
+        "SELECT count(*) AS n FROM request WHERE identity = ? AND status = 'denied' AND payload IS NOT NULL",
+        [identity],
+      ) < MAX_ACCEPTABLE_DENIALS);
+  const at = now.toISOString();
+  const columns = {
+    id: requestId,
+    intent_hash: a.intentHash,
+    status: STATUS_FOR[decision.outcome],
+    hold_approvals: decision.hold?.approvals ?? 0,
+    hold_delay_ms: (decision.hold?.delaySeconds ?? 0) * 1000,
+    created_at: at,
+  };
+  const row: RequestTable = {
+    ...columns,
+    identity,
+    token_id: a.principal.tokenId,
+    protocol: op.protocol,
+    action: op.action,
+    operation: op.name,
+    intent: intentJson(intent),
+    // Only a payload that may still be signed later is sealed and kept; an allowed request runs
+    // from what was parsed, here and now.
+    payload: keepPayload ? ctx.keyring.encrypt(op.encode(a.parsed), payloadAad(columns)) : null,
+    idempotency_key: a.key,
+    decision: decisionJson(decision),
+    result: null,
+    error_code: decision.outcome === 'deny' ? decision.code : null,
+    updated_at: at,
+  };
+  sync.run(
+    `INSERT INTO request (id, identity, token_id, protocol, action, operation, intent, intent_hash, payload,
+       idempotency_key, status, decision, hold_approvals, hold_delay_ms, result, error_code, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    [
+      row.id,
+      row.identity,
+      row.token_id,
+      row.protocol,
+      row.action,
+      row.operation,
+      row.intent,
+      row.intent_hash,
+      row.payload,
+      row.idempotency_key,
+      row.status,
+      row.decision,
+      row.hold_approvals,
+      row.hold_delay_ms,
+      row.result,
+      row.error_code,
+      row.created_at,
+      row.updated_at,
+    ],
+  );
+  if (decision.outcome !== 'deny') reserve(sync, requestId, intent, now);
+  const audit = appendAuditInTx(
+    sync,
+    ctx.keyring,
+    auditRecord({
+      actor: actorOf(a.principal),
+      identity,
+      action: op.name,
+      outcome: AUDIT_OUTCOME_FOR[decision.outcome],
+      operationId: requestId,
+      protocol: op.protocol,
+      details: {
+        intent,
+        decision,
+        policyHash: a.loaded.hash,
+        ...(decision.code === 'RISK_TOO_HIGH' ? { acceptable: keepPayload } : {}),
+      },
+    }),
+    ctx.clock,
+  );
+  return { decision, checkpointDue: audit.checkpointDue, row, executeAfter: decision.outcome === 'allow' };
+}

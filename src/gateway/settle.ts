@@ -1,0 +1,135 @@
+import { appendAuditInTx } from '../audit/append.ts';
+import { auditRecord } from '../audit/entry.ts';
+import { isWardenError, WardenError } from '../core/errors.ts';
+import type { Intent } from '../core/intent.ts';
+import { toJsonValue } from '../core/json.ts';
+import type { AnyOperation, ExecutionOutcome } from '../protocols/operation.ts';
+import type { RequestTable } from '../store/schema.ts';
+import type { SyncTx } from '../store/store.ts';
+import type { GatewayContext } from './context.ts';
+import { settle } from './ledger.ts';
+import type { Operations } from './operations.ts';
+import { type RequestStatus, transition } from './requests.ts';
+
+type Context = ReturnType<Operations['executionContext']>;
+
+/** The execution's narrow context; an identity without the key it needs signs nothing (released). */
+function contextOf(
+  operations: Operations,
+  op: AnyOperation,
+  intent: Intent,
+  requestId: string,
+): Context | ExecutionOutcome {
+  try {
+    return operations.executionContext(op, intent.identity, requestId);
+  } catch (err) {
+    const code = isWardenError(err) ? err.code : 'SIGNING_FAILED';
+    return { status: 'failed', code, message: 'nothing was signed' };
+  }
+}
+
+/** Fail secure: an execution that broke in an unknown way keeps its reservation counted. */
+function broken(ctx: GatewayContext, requestId: string, err: unknown): ExecutionOutcome {
+  ctx.logger.error({ operationId: requestId, err }, 'execution failed unexpectedly');
+  return { status: 'unknown', code: 'INTERNAL', message: 'execution ended in an unknown state' };
+}
+
+/** Signs an operation that signs locally; synchronous, so it runs inside a group-commit unit. */
+export function runLocally(
+  ctx: GatewayContext,
+  operations: Operations,
+  op: AnyOperation,
+  parsed: unknown,
+  intent: Intent,
+  requestId: string,
+): ExecutionOutcome {
+  const context = contextOf(operations, op, intent, requestId);
+  if ('status' in context) return context;
+  try {
+    if (!op.sign) throw new WardenError('INTERNAL', `operation ${op.name} does not sign locally`);
+    return op.sign(parsed, intent, context.signer);
+  } catch (err) {
+    return broken(ctx, requestId, err);
+  }
+}
+
+/** Runs an operation that sends (a broadcast): asynchronous, between its admission and its settlement. */
+export async function sendOutcome(
+  ctx: GatewayContext,
+  operations: Operations,
+  op: AnyOperation,
+  parsed: unknown,
+  intent: Intent,
+  requestId: string,
+): Promise<ExecutionOutcome> {
+  const context = contextOf(operations, op, intent, requestId);
+  if ('status' in context) return context;
+  try {
+    if (!op.execute) throw new WardenError('INTERNAL', `operation ${op.name} has no execution`);
+    return await op.execute(parsed, intent, context);
+  } catch (err) {
+    return broken(ctx, requestId, err);
+  }
+}
+
+export interface Settlement {
+  requestId: string;
+  op: AnyOperation;
+  intent: Intent;
+  actor: string;
+  outcome: ExecutionOutcome;
+}
+
+export interface Settled {
+  status: RequestStatus;
+  checkpointDue: boolean;
+  /** The request row as settled (undefined when reconcile had settled it already). */
+  row: RequestTable | undefined;
+}
+
+/**
+ * The end of an execution, in the caller's transaction: the request moves from `executing` to
+ * its outcome, the reservation is committed (done), released (failed) or kept counting (unknown),
+ * and the result is appended to the audit log.
+ */
+export function settleExecution(sync: SyncTx, ctx: GatewayContext, s: Settlement): Settled {
+  const { outcome, requestId, intent } = s;
+  const now = ctx.clock.now();
+  const ledgerStatus =
+    outcome.status === 'done' ? 'committed' : outcome.status === 'failed' ? 'released' : 'unknown';
+  const result = 'result' in outcome && outcome.result ? JSON.stringify(toJsonValue(outcome.result)) : null;
+  const moved = transition(sync, requestId, ['executing'], outcome.status, now, {
+    result,
+    error_code: outcome.status === 'done' ? null : outcome.code,
+    payload: null,
+  });
+  if (!moved) {
+    // Reconciled by an operator while it ran: keep their verdict, but say loudly what happened.
+    ctx.logger.error(
+      { operationId: requestId, status: outcome.status },
+      'request settled by reconcile while executing',
+    );
+  } else {
+    settle(sync, requestId, ledgerStatus, now, outcome.status === 'done' ? outcome.spent : undefined);
+  }
+  const audit = appendAuditInTx(
+    sync,
+    ctx.keyring,
+    auditRecord({
+      actor: s.actor,
+      identity: intent.identity,
+      action: `${s.op.name}.result`,
+      outcome: outcome.status === 'done' ? 'ok' : outcome.status === 'failed' ? 'failed' : 'error',
+      operationId: requestId,
+      protocol: intent.protocol,
+      details: {
+        status: outcome.status,
+        ledger: ledgerStatus,
+        ...(outcome.status === 'done' ? { result: outcome.result } : { code: outcome.code }),
+      },
+    }),
+    ctx.clock,
+  );
+  const row = moved ? sync.get<RequestTable>('SELECT * FROM request WHERE id = ?', [requestId]) : undefined;
+  return { status: outcome.status, checkpointDue: audit.checkpointDue, row };
+}
