@@ -1,5 +1,7 @@
-import { hexToBytes } from '@noble/hashes/utils.js';
-import { hashMessage, recoverAddress, serializeSignature } from 'viem';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import { hashMessage, serializeSignature } from 'viem';
+import { publicKeyToAddress } from 'viem/accounts';
 import { type ErrorCode, isWardenError } from '../../../core/errors.ts';
 import type { Intent } from '../../../core/intent.ts';
 import type { EvmDigestSigner } from '../../../keys/capabilities.ts';
@@ -12,13 +14,10 @@ const failed = (code: ErrorCode, message: string): ExecutionOutcome => ({ status
  * Signs the EIP-191 digest of the message with the identity's EVM key, once the judged intent, the
  * parsed request and the signer all agree: the same bytes, the same digest, the key the intent was
  * judged for, and (for SIWE) the address the message signs in as. The signature is recovered
- * before it is returned, so a wrong one never leaves.
+ * before it is returned, so a wrong one never leaves. Synchronous: it signs inside the
+ * transaction that admits the request.
  */
-export async function executeSignMessage(
-  parsed: SignMessageRequest,
-  intent: Intent,
-  signer: EvmDigestSigner,
-): Promise<ExecutionOutcome> {
+export function signMessage(parsed: SignMessageRequest, intent: Intent, signer: EvmDigestSigner): ExecutionOutcome {
   const messageHash = hashMessage({ raw: parsed.messageHex });
   const detail = intent.detail;
   if (
@@ -54,10 +53,23 @@ export async function executeSignMessage(
     return failed(isWardenError(err) ? err.code : 'SIGNING_FAILED', 'the message could not be signed');
   }
   try {
-    const recovered = await recoverAddress({ hash: messageHash, signature });
+    const recovered = recoveredAddress(messageHash, signature);
     if (recovered.toLowerCase() !== address) throw new Error('recovered another address');
   } catch {
     return failed('SIGNING_FAILED', 'the signature does not verify; it was dropped');
   }
   return { status: 'done', result: { signature, address, messageHash } };
+}
+
+/** The address whose key made a 65-byte `r ‖ s ‖ v` signature of `hash` (noble, independent of the signer). */
+function recoveredAddress(hash: `0x${string}`, signature: `0x${string}`): string {
+  const bytes = hexToBytes(signature.slice(2));
+  const v = bytes[64]!;
+  const recovery = v >= 27 ? v - 27 : v;
+  const recoverable = new Uint8Array(65);
+  recoverable[0] = recovery;
+  recoverable.set(bytes.subarray(0, 64), 1);
+  const compressed = secp256k1.recoverPublicKey(recoverable, hexToBytes(hash.slice(2)), { prehash: false });
+  const uncompressed = secp256k1.Point.fromBytes(compressed).toBytes(false);
+  return publicKeyToAddress(`0x${bytesToHex(uncompressed)}`);
 }

@@ -1,7 +1,7 @@
 import { utf8 } from '../../../core/bytes.ts';
 import { WardenError } from '../../../core/errors.ts';
 import type { Operation } from '../../operation.ts';
-import { executeSignMessage } from './execute.ts';
+import { signMessage } from './execute.ts';
 import { signingAddressOf, signMessageDigest, signMessageIntent } from './intent.ts';
 import { parseSignMessageRequest, type SignMessageRequest } from './request.ts';
 import { signMessageReview } from './review.ts';
@@ -68,5 +68,5 @@ export const signMessageOperation = {
     signMessageReview(p, publicKeys.evm ? signingAddressOf(publicKeys) : null),
   encode,
   decode,
-  execute: (p, intent, ctx) => executeSignMessage(p, intent, ctx.signer),
+  sign: (p, intent, signer) => signMessage(p, intent, signer),
 } satisfies Operation<SignMessageRequest, unknown, 'evm-digest'>;

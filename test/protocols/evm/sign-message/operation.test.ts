@@ -21,7 +21,7 @@ import type { EvmDigestSigner } from '../../../../src/keys/capabilities.ts';
 import type { IdentityView } from '../../../../src/keys/view.ts';
 import { signMessageOperation as op } from '../../../../src/protocols/evm/sign-message/operation.ts';
 import type { SignMessageRequest } from '../../../../src/protocols/evm/sign-message/request.ts';
-import type { ExecutionContext, Operation } from '../../../../src/protocols/operation.ts';
+import type { Operation } from '../../../../src/protocols/operation.ts';
 
 // Hardhat's first development account: a published test key, never holding anything.
 const PRIVATE_KEY: Hex = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
@@ -76,18 +76,6 @@ function publicKeys(address: string | null): IdentityView {
   };
 }
 
-function context(signer: EvmDigestSigner): ExecutionContext<unknown, EvmDigestSigner, unknown> {
-  return {
-    requestId: 'req-1',
-    identity: IDENTITY,
-    signer,
-    backend: null,
-    tables: undefined,
-    stillExecuting: async () => true,
-    recordBeforeSend: async () => {},
-  };
-}
-
 const intentOf = (p: SignMessageRequest, address: string | null = ADDRESS) =>
   op.toIntent(p, { identity: IDENTITY, publicKeys: publicKeys(address), backend: null });
 
@@ -98,7 +86,7 @@ async function signThrough(body: unknown, signer = testSigner(PRIVATE_KEY)) {
   assert.deepEqual(stored, parsed, 'a held request survives encode/decode');
   const intent = await intentOf(parsed);
   const review = op.review(stored, intent, publicKeys(ADDRESS));
-  const outcome = await op.execute(stored, intent, context(signer));
+  const outcome = op.sign(stored, intent, signer);
   assert.equal(outcome.status, 'done', JSON.stringify(outcome));
   const result = (outcome as { result: unknown }).result as {
     signature: Hex;
@@ -275,10 +263,10 @@ test('SIWE for another address is refused before anything is recorded, and at si
   );
   // Execute refuses even an intent judged for that address, and one doctored to name our key.
   const signer = testSigner(PRIVATE_KEY);
-  const outcome = await op.execute(parsed, intent, context(signer));
+  const outcome = op.sign(parsed, intent, signer);
   assert.equal(outcome.status, 'failed');
   const doctored: Intent = { ...intent, detail: { ...intent.detail, signingAddress: LOWER } };
-  const outcome2 = await op.execute(parsed, doctored, context(signer));
+  const outcome2 = op.sign(parsed, doctored, signer);
   assert.deepEqual(
     { status: outcome2.status, code: (outcome2 as { code: string }).code },
     { status: 'failed', code: 'INVALID_REQUEST' },
@@ -427,21 +415,21 @@ test('execute signs only the judged message with the judged key, and never retur
   const intent = await intentOf(parsed);
   const other = op.parse({ message: 'not judged' }, NOW);
   const signer = testSigner(PRIVATE_KEY);
-  const mismatch = await op.execute(other, intent, context(signer));
+  const mismatch = op.sign(other, intent, signer);
   assert.deepEqual(mismatch.status === 'failed' && mismatch.code, 'INTERNAL');
   const forged: Intent = { ...intent, detail: { ...intent.detail, messageHash: hashMessage('other') } };
-  assert.equal((await op.execute(parsed, forged, context(signer))).status, 'failed');
+  assert.equal(op.sign(parsed, forged, signer).status, 'failed');
   assert.equal(signer.calls, 0);
 
   const anotherKey = testSigner('0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d');
-  const rotated = await op.execute(parsed, intent, context(anotherKey));
+  const rotated = op.sign(parsed, intent, anotherKey);
   assert.deepEqual(rotated.status === 'failed' && rotated.code, 'KEY_NOT_ACTIVE');
   assert.equal(anotherKey.calls, 0);
 
   const flipped = testSigner(PRIVATE_KEY, (sig) => {
     sig[0] = sig[0] === 0 ? 1 : 0; // the wrong recovery bit: the signature recovers another address
   });
-  const bad = await op.execute(parsed, intent, context(flipped));
+  const bad = op.sign(parsed, intent, flipped);
   assert.deepEqual(bad.status === 'failed' && bad.code, 'SIGNING_FAILED');
 
   const sealed: EvmDigestSigner = {
@@ -450,7 +438,7 @@ test('execute signs only the judged message with the judged key, and never retur
       throw new WardenError('VAULT_SEALED', 'sealed');
     },
   };
-  const refused = await op.execute(parsed, intent, context(sealed));
+  const refused = op.sign(parsed, intent, sealed);
   assert.deepEqual(refused.status === 'failed' && refused.code, 'VAULT_SEALED');
 });
 
