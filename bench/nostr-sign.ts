@@ -1,6 +1,6 @@
 /**
  * Policy-checked, audited Nostr signatures: in process at 1, 8 and 64 in flight, and over HTTP on
- * loopback, next to the raw rates they are compared with (libsecp256k1 `signSchnorr`, the
+ * loopback (the clients in a worker thread, as other processes would be), next to the raw rates they are compared with (libsecp256k1 `signSchnorr`, the
  * baseline; nostr-tools `finalizeEvent`, what Warden signed with before), measured in the same run.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,8 +15,8 @@ import { createTokenAudited, setPolicyAudited } from '../src/gateway/admin.ts';
 import { Gateway } from '../src/gateway/gateway.ts';
 import { authenticate } from '../src/gateway/tokens.ts';
 import { Warden } from '../src/gateway/warden.ts';
+import { runHttpLoad } from './http-load.ts';
 import { type BenchOptions, measure, type StageResult } from './measure.ts';
-import { measurePaced } from './paced.ts';
 
 export const RAW_STAGE = 'raw.libsecp256k1';
 
@@ -121,36 +121,28 @@ export async function nostrSignStages(options: BenchOptions): Promise<StageResul
       );
     }
     const server = await startHttpServer(gateway, { host: '127.0.0.1', port: 0 });
-    const overHttp = async (i: number) => {
-      const r = await fetch(`${server.url}/v1/nostr/sign`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${windowed.token}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body(i)),
-      });
-      if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${await r.text()}`);
-      await r.arrayBuffer();
-    };
-    await measure('warm-up', 'warm-up', 300, 8, overHttp);
+    const http = { url: server.url, token: windowed.token };
+    await runHttpLoad({ ...http, id: 'warm-up', name: 'warm-up', n: 300, concurrency: 8 });
     for (const c of [1, 8, 64]) {
       stages.push(
-        await measure(
-          `nostr.http.window.c${c}`,
-          `HTTP on loopback, count window, ${c} in flight`,
-          N,
-          c,
-          overHttp,
-        ),
+        await runHttpLoad({
+          ...http,
+          id: `nostr.http.window.c${c}`,
+          name: `HTTP on loopback, count window, ${c} in flight`,
+          n: N,
+          concurrency: c,
+        }),
       );
     }
     const peak = Math.max(...stages.filter((s) => s.id.startsWith('nostr.http.')).map((s) => s.opsPerSecond));
     stages.push(
-      await measurePaced(
-        'nostr.http.window.half_peak',
-        'HTTP on loopback, count window, at half the peak rate',
-        N,
-        peak / 2,
-        overHttp,
-      ),
+      await runHttpLoad({
+        ...http,
+        id: 'nostr.http.window.half_peak',
+        name: 'HTTP on loopback, count window, at half the peak rate',
+        n: N,
+        perSecond: peak / 2,
+      }),
     );
     await server.close();
     await gateway.drain();
