@@ -9,7 +9,7 @@ import {
   parsePolicy,
   policyJsonSchema,
 } from '../../gateway/index.ts';
-import type { TokenSpec } from '../../gateway/tokens.ts';
+import { type TokenSpec, validateTokenSpec } from '../../gateway/tokens.ts';
 import type { CliContext } from '../context.ts';
 import { protocolFlagNames, withCliGateway } from './config-flags.ts';
 import { localOperator } from './local-operator.ts';
@@ -41,6 +41,8 @@ export async function createToken(ctx: CliContext, command: Command): Promise<vo
     label: o.label,
     ...(ttlMs === undefined ? {} : { ttlMs }),
   };
+  // The gateway checks the spec again; checked here, a bad role or capability costs no unseal.
+  validateTokenSpec(spec);
   await withCliGateway(ctx, o.passphraseFile, async (gateway, w) => {
     const { token: secret, info } = await gateway.admin.createToken(localOperator(gateway, w), spec);
     ctx.print(

@@ -3,7 +3,7 @@ import { wipe } from '../../core/bytes.ts';
 import { WardenError } from '../../core/errors.ts';
 import { DEFAULT_KDF, KDF_BOUNDS, type KdfSettings, readBackupFile, Warden } from '../../gateway/index.ts';
 import type { CliContext } from '../context.ts';
-import { readNewPassphrase, readPassphrase } from '../passphrase.ts';
+import { readNewPassphrase, readPassphrase, requirePassphraseSource } from '../passphrase.ts';
 import { backupPassphrase, newVaultPassphrase, vaultPassphrase, withUnsealedWarden } from './shared.ts';
 
 interface KdfFlags {
@@ -11,17 +11,31 @@ interface KdfFlags {
   kdfIterations?: number;
 }
 
-/** KDF settings from the flags; what a flag leaves out comes from `base` (the defaults, or the vault's own). */
-function kdfFromFlags(ctx: CliContext, flags: KdfFlags, base: KdfSettings = DEFAULT_KDF) {
-  const memoryKiB = flags.kdfMemory === undefined ? base.memoryKiB : flags.kdfMemory * 1024;
-  const iterations = flags.kdfIterations ?? base.iterations;
+function checkKdfMemory(memoryKiB: number): void {
   if (memoryKiB < KDF_BOUNDS.memoryKiB.min || memoryKiB > KDF_BOUNDS.memoryKiB.max) {
     throw new WardenError(
       'USAGE',
       `--kdf-memory must be between ${KDF_BOUNDS.memoryKiB.min / 1024} and ${KDF_BOUNDS.memoryKiB.max / 1024} MiB`,
     );
   }
+}
+
+function checkKdfIterations(iterations: number): void {
   if (iterations > KDF_BOUNDS.iterations.max) throw new WardenError('USAGE', '--kdf-iterations is too large');
+}
+
+/** The KDF flags given, against the bounds: for a command that learns its base only once unsealed. */
+function checkKdfFlags(flags: KdfFlags): void {
+  if (flags.kdfMemory !== undefined) checkKdfMemory(flags.kdfMemory * 1024);
+  if (flags.kdfIterations !== undefined) checkKdfIterations(flags.kdfIterations);
+}
+
+/** KDF settings from the flags; what a flag leaves out comes from `base` (the defaults, or the vault's own). */
+function kdfFromFlags(ctx: CliContext, flags: KdfFlags, base: KdfSettings = DEFAULT_KDF) {
+  const memoryKiB = flags.kdfMemory === undefined ? base.memoryKiB : flags.kdfMemory * 1024;
+  const iterations = flags.kdfIterations ?? base.iterations;
+  checkKdfMemory(memoryKiB);
+  checkKdfIterations(iterations);
   if (memoryKiB < DEFAULT_KDF.memoryKiB || iterations < DEFAULT_KDF.iterations) {
     ctx.io.stderr.write(
       'WARNING: key-derivation parameters below the defaults make the passphrase easier to guess.\n',
@@ -80,6 +94,9 @@ export async function status(ctx: CliContext, command: Command): Promise<void> {
 
 export async function backup(ctx: CliContext, command: Command): Promise<void> {
   const opts = command.opts();
+  // The backup passphrase is read once unsealed; that there is one is known now.
+  requirePassphraseSource(vaultPassphrase(opts.passphraseFile), ctx.io);
+  requirePassphraseSource(backupPassphrase(opts.backupPassphraseFile), ctx.io);
   await withUnsealedWarden(ctx, opts.passphraseFile, async (warden) => {
     const backupPass = await readNewPassphrase(backupPassphrase(opts.backupPassphraseFile), ctx.io);
     try {
@@ -95,16 +112,12 @@ export async function restore(ctx: CliContext, command: Command): Promise<void> 
   const opts = command.opts();
   const file = command.args[0]!;
   const bytes = readBackupFile(file);
+  const kdf = kdfFromFlags(ctx, opts);
   const backupPass = await readPassphrase(backupPassphrase(opts.backupPassphraseFile), ctx.io);
   let newPass: Uint8Array | undefined;
   try {
     newPass = await readNewPassphrase(vaultPassphrase(opts.passphraseFile), ctx.io);
-    const warden = await Warden.restore(
-      ctx.wardenOptions({ kdf: kdfFromFlags(ctx, opts) }),
-      bytes,
-      backupPass,
-      newPass,
-    );
+    const warden = await Warden.restore(ctx.wardenOptions({ kdf }), bytes, backupPass, newPass);
     try {
       const identities = warden.listIdentities().map((i) => i.name);
       const report = warden.restoreReport;
@@ -137,6 +150,11 @@ export async function restore(ctx: CliContext, command: Command): Promise<void> 
 
 export async function changePassphrase(ctx: CliContext, command: Command): Promise<void> {
   const opts = command.opts();
+  // The settings are the vault's own with the flags over them, known once unsealed; the flags
+  // themselves, and that there is a new passphrase to read, are checked now.
+  checkKdfFlags(opts);
+  requirePassphraseSource(vaultPassphrase(opts.passphraseFile), ctx.io);
+  requirePassphraseSource(newVaultPassphrase(opts.newPassphraseFile), ctx.io);
   await withUnsealedWarden(ctx, opts.passphraseFile, async (warden) => {
     const kdf = kdfFromFlags(ctx, opts, warden.vault.kdf);
     const next = await readNewPassphrase(newVaultPassphrase(opts.newPassphraseFile), ctx.io);
