@@ -1,3 +1,9 @@
+/**
+ * The `warden` command. Every command is registered here (names, arguments, options, help text)
+ * from light modules only: what a command does lives under actions/ and is imported when that
+ * command runs, so `warden --help` or a usage error never loads the gateway, the protocol modules
+ * or the database.
+ */
 import { Command, CommanderError } from 'commander';
 import { asWardenError, isWardenError, WardenError } from '../core/errors.ts';
 import { wardenVersion } from '../core/version.ts';
@@ -5,18 +11,17 @@ import { registerAuditCommands } from './commands/audit.ts';
 import { registerConfigCommands } from './commands/config.ts';
 import { registerGatewayCommands } from './commands/gateway.ts';
 import { registerIdentityCommands } from './commands/identity.ts';
+import type { Action, Registration, Runner } from './commands/options.ts';
 import { registerStartCommand } from './commands/start.ts';
 import { registerVaultCommands } from './commands/vault.ts';
-import { CliContext, type CliIo, type GlobalOptions } from './context.ts';
+import type { CliIo, GlobalOptions } from './context.ts';
+import { type CliFacts, loadFacts } from './facts.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_REFUSED = 1;
 export const EXIT_USAGE = 2;
 
-export function buildProgram(
-  io: CliIo,
-  run: (action: (ctx: CliContext) => Promise<void>) => () => Promise<void>,
-) {
+export function buildProgram(io: CliIo, run: Runner, facts: CliFacts) {
   const program = new Command('warden')
     .description('Warden: a key vault and signing gateway for AI agents. Agents never hold keys.')
     .option('--home <dir>', 'data directory (default: $WARDEN_HOME, else ~/.warden)')
@@ -28,12 +33,13 @@ export function buildProgram(
       writeErr: (s) => io.stderr.write(s),
     })
     .showHelpAfterError();
-  registerVaultCommands(program, run);
-  registerStartCommand(program, run);
-  registerIdentityCommands(program, run);
-  registerGatewayCommands(program, run);
-  registerAuditCommands(program, run);
-  registerConfigCommands(program, run);
+  const registration: Registration = { run, facts };
+  registerVaultCommands(program, registration);
+  registerStartCommand(program, registration);
+  registerIdentityCommands(program, registration);
+  registerGatewayCommands(program, registration);
+  registerAuditCommands(program, registration);
+  registerConfigCommands(program, registration);
   return program;
 }
 
@@ -47,16 +53,18 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
   let exitCode = EXIT_OK;
   // Known before commander parses: a usage error must be JSON too when --json was asked for.
   let json = wantsJson(argv.slice(2));
-  const run = (action: (ctx: CliContext) => Promise<void>) =>
+  const run: Runner = (load, name) =>
     async function (this: Command) {
       const globals = this.optsWithGlobals() as GlobalOptions;
       json = globals.json === true;
+      // The context resolves the home through the gateway: heavy, so it comes with the action.
+      const [{ CliContext }, actions] = await Promise.all([import('./context.ts'), load()]);
       const ctx = new CliContext(globals, io, this);
-      await action(ctx);
+      await (actions[name] as Action)(ctx, this);
       exitCode = ctx.exitCode;
     };
-  const program = buildProgram(io, run);
   try {
+    const program = buildProgram(io, run, await loadFacts());
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {

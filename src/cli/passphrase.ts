@@ -44,7 +44,17 @@ export async function readPassphrase(source: PassphraseSource, t: Terminal): Pro
     );
     return utf8(fromEnv);
   }
-  if (isInteractive(t)) return reader(t).read(`${capitalize(source.label)}: `);
+  requirePassphraseSource(source, t);
+  return reader(t).read(`${capitalize(source.label)}: `);
+}
+
+/**
+ * PASSPHRASE_REQUIRED unless there is somewhere to read the passphrase from. A command that reads
+ * a second passphrase after unsealing (backup, passphrase change) checks this first, so a script
+ * that forgot it fails at once rather than after the KDF.
+ */
+export function requirePassphraseSource(source: PassphraseSource, t: Terminal): void {
+  if (hasPassphraseSource(source, t)) return;
   throw new WardenError(
     'PASSPHRASE_REQUIRED',
     `no ${source.label} given: use ${source.option} FILE (mode 0600), run on a terminal to be prompted, ` +

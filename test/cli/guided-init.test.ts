@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { WARDEN_BIN } from '../helpers/cli.ts';
+import { wardenArgs } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/home.ts';
 
 const CTRL_C = '\x03';
@@ -17,7 +17,7 @@ function onTerminal(args: string[], answers: { prompt: RegExp; reply: string }[]
   // `exec`: no shell stays between the terminal and Warden. A shell left waiting (dash does)
   // would get the same Ctrl-C and die of it, whatever Warden does. SHELL is pinned because
   // `script` runs the command with $SHELL, which differs from one machine to the next.
-  const command = `exec ${[process.execPath, WARDEN_BIN, ...args]
+  const command = `exec ${[process.execPath, ...wardenArgs(args)]
     .map((a) => `'${a.replace(/'/g, "'\\''")}'`)
     .join(' ')}`;
   const env: NodeJS.ProcessEnv = { ...process.env, SHELL: '/bin/sh' };

@@ -5,7 +5,7 @@ import { request } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { FAST_KDF, initCliVault, WARDEN_BIN, writeFileMode } from '../helpers/cli.ts';
+import { FAST_KDF, initCliVault, wardenArgs, writeFileMode } from '../helpers/cli.ts';
 import { TEST_PASSPHRASE } from '../helpers/home.ts';
 
 interface Running {
@@ -21,7 +21,7 @@ interface Running {
 function spawnWarden(args: string[]): Running {
   const env = { ...process.env };
   delete env.WARDEN_PASSPHRASE;
-  const child = spawn(process.execPath, [WARDEN_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, wardenArgs(args), { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const out = { stdout: '', stderr: '' };
   child.stdout!.on('data', (d) => {
     out.stdout += d;

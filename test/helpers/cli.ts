@@ -3,9 +3,25 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { buildIsCurrent } from '../../bin/build-stamp.js';
 import { tempDir } from './home.ts';
 
 export const WARDEN_BIN = fileURLToPath(new URL('../../bin/warden.js', import.meta.url));
+
+let built = false;
+
+/**
+ * The arguments of a `warden` process: `node bin/warden.js …`, which must run the compiled CLI
+ * (what users run), so a stale build is refused here rather than silently tested through tsx.
+ */
+export function wardenArgs(args: string[]): string[] {
+  built ||= buildIsCurrent();
+  if (!built)
+    throw new Error(
+      'dist/ is not the build of src/: run `npm run build` (scripts/run-tests.js builds first)',
+    );
+  return [WARDEN_BIN, ...args];
+}
 
 export interface CliResult {
   code: number;
@@ -22,7 +38,7 @@ export function runWarden(
     const env = { ...process.env, ...options.env };
     // The test runner's own variables must not leak a passphrase into children.
     if (!options.env || !('WARDEN_PASSPHRASE' in options.env)) delete env.WARDEN_PASSPHRASE;
-    const child = spawn(process.execPath, [WARDEN_BIN, ...args], { env, cwd: options.cwd ?? process.cwd() });
+    const child = spawn(process.execPath, wardenArgs(args), { env, cwd: options.cwd ?? process.cwd() });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => {
@@ -63,7 +79,7 @@ export async function startWardenServer(
 ): Promise<ServerProcess> {
   const env = { ...process.env, ...extraEnv };
   delete env.WARDEN_PASSPHRASE;
-  const child = spawn(process.execPath, [WARDEN_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, wardenArgs(args), { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => {
     out += d;

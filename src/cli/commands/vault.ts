@@ -1,42 +1,7 @@
 import type { Command } from 'commander';
-import { wipe } from '../../core/bytes.ts';
-import { WardenError } from '../../core/errors.ts';
-import { DEFAULT_KDF, KDF_BOUNDS, type KdfSettings, readBackupFile, Warden } from '../../gateway/index.ts';
-import type { CliContext } from '../context.ts';
-import { readNewPassphrase, readPassphrase } from '../passphrase.ts';
-import {
-  backupPassphrase,
-  newVaultPassphrase,
-  parsePositiveInt,
-  type Runner,
-  vaultPassphrase,
-  withPassphraseFile,
-  withUnsealedWarden,
-} from './shared.ts';
+import { parsePositiveInt, type Registration, withPassphraseFile } from './options.ts';
 
-interface KdfFlags {
-  kdfMemory?: number;
-  kdfIterations?: number;
-}
-
-/** KDF settings from the flags; what a flag leaves out comes from `base` (the defaults, or the vault's own). */
-function kdfFromFlags(ctx: CliContext, flags: KdfFlags, base: KdfSettings = DEFAULT_KDF) {
-  const memoryKiB = flags.kdfMemory === undefined ? base.memoryKiB : flags.kdfMemory * 1024;
-  const iterations = flags.kdfIterations ?? base.iterations;
-  if (memoryKiB < KDF_BOUNDS.memoryKiB.min || memoryKiB > KDF_BOUNDS.memoryKiB.max) {
-    throw new WardenError(
-      'USAGE',
-      `--kdf-memory must be between ${KDF_BOUNDS.memoryKiB.min / 1024} and ${KDF_BOUNDS.memoryKiB.max / 1024} MiB`,
-    );
-  }
-  if (iterations > KDF_BOUNDS.iterations.max) throw new WardenError('USAGE', '--kdf-iterations is too large');
-  if (memoryKiB < DEFAULT_KDF.memoryKiB || iterations < DEFAULT_KDF.iterations) {
-    ctx.io.stderr.write(
-      'WARNING: key-derivation parameters below the defaults make the passphrase easier to guess.\n',
-    );
-  }
-  return { memoryKiB, iterations, parallelism: base.parallelism };
-}
+const actions = () => import('../actions/vault.ts');
 
 export function withKdfFlags(cmd: Command): Command {
   return cmd
@@ -48,70 +13,20 @@ export function withKdfFlags(cmd: Command): Command {
     .option('--kdf-iterations <n>', 'argon2id iterations (default 3)', parsePositiveInt('--kdf-iterations'));
 }
 
-export async function initVault(
-  ctx: CliContext,
-  opts: { passphraseFile?: string } & KdfFlags,
-): Promise<Warden> {
-  const kdf = kdfFromFlags(ctx, opts);
-  const passphrase = await readNewPassphrase(vaultPassphrase(opts.passphraseFile), ctx.io);
-  try {
-    return await Warden.init(ctx.wardenOptions({ kdf }), passphrase);
-  } finally {
-    wipe(passphrase);
-  }
-}
-
-export async function printStatus(ctx: CliContext, warden: Warden, headline: string): Promise<void> {
-  const s = await warden.status();
-  ctx.print(
-    [
-      headline,
-      `home:        ${s.home}`,
-      `vault:       ${s.vaultId} (unsealed)`,
-      `identities:  ${s.identities.length === 0 ? 'none' : s.identities.join(', ')}`,
-      `audit log:   ${s.audit.records} records, ${s.audit.ok ? 'chain verified' : `BROKEN: ${s.audit.problem?.message ?? ''}`}`,
-      s.rotationDue.length === 0
-        ? 'rotation:    no key is due'
-        : `rotation due: ${s.rotationDue.map((r) => `${r.identity}/${r.purpose} v${r.version} (since ${r.rotationDue})`).join('; ')}`,
-    ],
-    s,
-  );
-}
-
-export function registerVaultCommands(program: Command, run: Runner): void {
-  const init = withKdfFlags(
+export function registerVaultCommands(program: Command, { run }: Registration): void {
+  withKdfFlags(
     withPassphraseFile(
       program.command('init').description('create a new sealed vault in the home directory'),
     ),
-  );
-  init.action(
-    run(async (ctx) => {
-      const warden = await initVault(ctx, init.opts());
-      try {
-        ctx.print([`Vault created in ${warden.layout.dir}`, `vault id: ${warden.vault.vaultId}`], {
-          home: warden.layout.dir,
-          vaultId: warden.vault.vaultId,
-        });
-      } finally {
-        await warden.close();
-      }
-    }),
-  );
+  ).action(run(actions, 'init'));
 
-  const status = withPassphraseFile(
+  withPassphraseFile(
     program
       .command('status')
       .description('unseal and show vault status, keys due for rotation and audit health'),
-  );
-  status.action(
-    run(async (ctx) => {
-      await withUnsealedWarden(ctx, status.opts().passphraseFile, (warden) =>
-        printStatus(ctx, warden, 'Warden status'),
-      );
-    }),
-  );
+  ).action(run(actions, 'status'));
 
-  const backup = withPassphraseFile(
+  withPassphraseFile(
     program
       .command('backup')
       .description(
@@ -120,23 +35,9 @@ export function registerVaultCommands(program: Command, run: Runner): void {
       )
       .requiredOption('--out <file>', 'backup file to create (refuses to overwrite)')
       .option('--backup-passphrase-file <file>', 'read the backup passphrase from FILE (mode 0600)'),
-  );
-  backup.action(
-    run(async (ctx) => {
-      const opts = backup.opts();
-      await withUnsealedWarden(ctx, opts.passphraseFile, async (warden) => {
-        const backupPass = await readNewPassphrase(backupPassphrase(opts.backupPassphraseFile), ctx.io);
-        try {
-          await warden.backup(opts.out, backupPass);
-        } finally {
-          wipe(backupPass);
-        }
-        ctx.print(`Backup written to ${opts.out}`, { out: opts.out });
-      });
-    }),
-  );
+  ).action(run(actions, 'backup'));
 
-  const restore = withKdfFlags(
+  withKdfFlags(
     withPassphraseFile(
       program
         .command('restore')
@@ -144,55 +45,10 @@ export function registerVaultCommands(program: Command, run: Runner): void {
         .argument('<file>', 'backup file written by `warden backup`')
         .option('--backup-passphrase-file <file>', 'read the backup passphrase from FILE (mode 0600)'),
     ),
-  );
-  restore.action(
-    run(async (ctx) => {
-      const opts = restore.opts();
-      const file = restore.args[0]!;
-      const bytes = readBackupFile(file);
-      const backupPass = await readPassphrase(backupPassphrase(opts.backupPassphraseFile), ctx.io);
-      let newPass: Uint8Array | undefined;
-      try {
-        newPass = await readNewPassphrase(vaultPassphrase(opts.passphraseFile), ctx.io);
-        const warden = await Warden.restore(
-          ctx.wardenOptions({ kdf: kdfFromFlags(ctx, opts) }),
-          bytes,
-          backupPass,
-          newPass,
-        );
-        try {
-          const identities = warden.listIdentities().map((i) => i.name);
-          const report = warden.restoreReport;
-          const c = report?.counts;
-          // What did not come back goes to stderr too, so it is seen even when stdout is parsed.
-          for (const line of report?.notRestored ?? []) ctx.io.stderr.write(`NOT RESTORED: ${line}\n`);
-          ctx.print(
-            [
-              `Vault ${warden.vault.vaultId} restored into ${warden.layout.dir}`,
-              `identities: ${identities.join(', ') || 'none'}`,
-              report?.database && c
-                ? `database: ${c.policies} policies, ${c.tokens} tokens, ${c.ledgerEntries} ledger entries, ` +
-                  `${c.requests} requests, ${c.auditRecords} audit records`
-                : 'database: NONE in this backup (keys only)',
-            ],
-            {
-              home: warden.layout.dir,
-              vaultId: warden.vault.vaultId,
-              identities,
-              ...(report ? { restore: { ...report } } : {}),
-            },
-          );
-        } finally {
-          await warden.close();
-        }
-      } finally {
-        wipe(backupPass, newPass);
-      }
-    }),
-  );
+  ).action(run(actions, 'restore'));
 
   const passphraseCommand = program.command('passphrase').description('manage the vault passphrase');
-  const change = withKdfFlags(
+  withKdfFlags(
     withPassphraseFile(
       passphraseCommand
         .command('change')
@@ -203,27 +59,5 @@ export function registerVaultCommands(program: Command, run: Runner): void {
         )
         .option('--new-passphrase-file <file>', 'read the new vault passphrase from FILE (mode 0600)'),
     ),
-  );
-  change.action(
-    run(async (ctx) => {
-      const opts = change.opts();
-      await withUnsealedWarden(ctx, opts.passphraseFile, async (warden) => {
-        const kdf = kdfFromFlags(ctx, opts, warden.vault.kdf);
-        const next = await readNewPassphrase(newVaultPassphrase(opts.newPassphraseFile), ctx.io);
-        try {
-          await warden.changePassphrase(next, kdf);
-        } finally {
-          wipe(next);
-        }
-        ctx.print(
-          [
-            'Vault passphrase changed; every key is re-sealed under it.',
-            `key derivation: argon2id, ${kdf.memoryKiB / 1024} MiB, ${kdf.iterations} iterations`,
-            'A running `warden start` seals itself at its next request: start it again with the new passphrase.',
-          ],
-          { changed: true, kdf },
-        );
-      });
-    }),
-  );
+  ).action(run(actions, 'changePassphrase'));
 }

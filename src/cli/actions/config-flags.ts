@@ -3,7 +3,8 @@
  * every command that builds a gateway gets its protocol backends here (`withCliGateway`), `start`
  * its listener too (`effectiveConfig` with the listen flags). Flags win over the file, key by key
  * (one `--evm-rpc` replaces that chain's URL only); the flags each protocol module accepts come
- * from its configuration section, so no flag is threaded through commands by hand.
+ * from its configuration section (registered from the facts, ../facts.ts, read here from the
+ * sections themselves), so no flag is threaded through commands by hand.
  */
 import type { Command } from 'commander';
 import { normalizeAllowedHost, normalizeAllowedOrigin } from '../../api/http/guards.ts';
@@ -21,17 +22,6 @@ import {
 } from '../../gateway/index.ts';
 import type { CliContext } from '../context.ts';
 import { withUnsealedWarden } from './shared.ts';
-
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
-
-/** Adds the override flags of every protocol module (today `--evm-rpc`) to a command. */
-export function withProtocolFlags(cmd: Command): Command {
-  for (const section of Object.values(CONFIG_SECTIONS))
-    for (const flag of section.flags) cmd.option(flag.flags, flag.description, collect, []);
-  return cmd;
-}
 
 /** The long names of the protocol override flags, for messages (`--evm-rpc`). */
 export function protocolFlagNames(): string[] {

@@ -1,18 +1,11 @@
-import type { Command } from 'commander';
 import { WardenError } from '../../core/errors.ts';
 import { BITCOIN_NETWORKS, type BitcoinNetwork, Warden } from '../../gateway/index.ts';
 import type { CliContext } from '../context.ts';
 import { type PassphraseSource, readPassphrase } from '../passphrase.ts';
 
-export type Runner = (action: (ctx: CliContext) => Promise<void>) => () => Promise<void>;
-
 export const PASSPHRASE_ENV = 'WARDEN_PASSPHRASE';
 export const BACKUP_PASSPHRASE_ENV = 'WARDEN_BACKUP_PASSPHRASE';
 export const NEW_PASSPHRASE_ENV = 'WARDEN_NEW_PASSPHRASE';
-
-export function withPassphraseFile(cmd: Command): Command {
-  return cmd.option('--passphrase-file <file>', 'read the vault passphrase from FILE (must be mode 0600)');
-}
 
 export function vaultPassphrase(file: string | undefined): PassphraseSource {
   return { file, envVar: PASSPHRASE_ENV, label: 'vault passphrase', option: '--passphrase-file' };
@@ -36,7 +29,10 @@ export function backupPassphrase(file: string | undefined): PassphraseSource {
   };
 }
 
-/** Unseals the vault, runs `fn`, and always closes (checkpoint, wipe) afterwards. */
+/**
+ * Unseals the vault, runs `fn`, and always closes (checkpoint, wipe) afterwards. Callers check
+ * their arguments before: reading the passphrase and the KDF come first here.
+ */
 export async function withUnsealedWarden<T>(
   ctx: CliContext,
   passphraseFile: string | undefined,
@@ -61,13 +57,4 @@ export function parseNetwork(value: string): BitcoinNetwork {
     throw new WardenError('USAGE', `unknown network "${value}" (one of ${BITCOIN_NETWORKS.join(', ')})`);
   }
   return value as BitcoinNetwork;
-}
-
-export function parsePositiveInt(name: string) {
-  return (value: string): number => {
-    if (!/^[0-9]{1,9}$/.test(value) || Number(value) < 1) {
-      throw new WardenError('USAGE', `${name} must be a positive integer`);
-    }
-    return Number(value);
-  };
 }

@@ -1,0 +1,104 @@
+import type { Command } from 'commander';
+import { wipe } from '../../core/bytes.ts';
+import { WardenError } from '../../core/errors.ts';
+import { type IdentityView, readSecretFile } from '../../gateway/index.ts';
+import type { CliContext } from '../context.ts';
+import { parseNetwork, withUnsealedWarden } from './shared.ts';
+
+function describe(identity: IdentityView): string[] {
+  const lines = [`identity ${identity.name} (${identity.network}, created ${identity.createdAt})`];
+  if (identity.nostr) lines.push(`  nostr:     ${identity.nostr.npub}`);
+  if (identity.evm) lines.push(`  evm:       ${identity.evm.address} (${identity.evm.path})`);
+  if (identity.bitcoin) {
+    lines.push(`  bitcoin:   fingerprint ${identity.bitcoin.fingerprint}`);
+    lines.push(`    bip84:   ${identity.bitcoin.bip84.receiveDescriptor}`);
+    lines.push(`    bip86:   ${identity.bitcoin.bip86.receiveDescriptor}`);
+  }
+  lines.push(
+    `  lightning: ${identity.lightning.configured ? `${identity.lightning.kind} credential sealed` : 'no credential'}`,
+  );
+  for (const k of identity.keys) {
+    const due = k.rotationDue ? `, rotation due ${k.rotationDue}` : '';
+    const retires = k.retiresAt && k.status !== 'active' ? `, retires ${k.retiresAt}` : '';
+    lines.push(`  key ${k.purpose} v${k.version}: ${k.status} (${k.origin}${due}${retires})`);
+  }
+  return lines;
+}
+
+export async function create(ctx: CliContext, command: Command): Promise<void> {
+  const opts = command.opts();
+  const network = parseNetwork(opts.network);
+  await withUnsealedWarden(ctx, opts.passphraseFile, async (w) => {
+    const created = await w.createIdentity(command.args[0]!, network);
+    ctx.print(describe(created), created);
+  });
+}
+
+export async function list(ctx: CliContext, command: Command): Promise<void> {
+  await withUnsealedWarden(ctx, command.opts().passphraseFile, async (w) => {
+    const all = w.listIdentities();
+    ctx.print(
+      all.length === 0
+        ? 'no identities'
+        : all.map((i) => `${i.name}\t${i.nostr?.npub ?? '-'}\t${i.evm?.address ?? '-'}`),
+      all.map((i) => ({
+        name: i.name,
+        network: i.network,
+        npub: i.nostr?.npub ?? null,
+        evmAddress: i.evm?.address ?? null,
+      })),
+    );
+  });
+}
+
+export async function show(ctx: CliContext, command: Command): Promise<void> {
+  await withUnsealedWarden(ctx, command.opts().passphraseFile, async (w) => {
+    const found = w.showIdentity(command.args[0]!);
+    ctx.print(describe(found), found);
+  });
+}
+
+export async function rotate(ctx: CliContext, command: Command): Promise<void> {
+  const opts = command.opts();
+  if (!!opts.nostr === !!opts.seed) throw new WardenError('USAGE', 'give exactly one of --nostr or --seed');
+  await withUnsealedWarden(ctx, opts.passphraseFile, async (w) => {
+    const rotated = await w.rotate(command.args[0]!, opts.nostr ? 'nostr' : 'seed');
+    ctx.print(describe(rotated), rotated);
+  });
+}
+
+export async function importIdentity(ctx: CliContext, command: Command): Promise<void> {
+  const opts = command.opts();
+  const network = parseNetwork(opts.network);
+  if (!opts.mnemonicFile && !opts.nsecFile)
+    throw new WardenError('USAGE', 'give --mnemonic-file and/or --nsec-file');
+  // Secret files are read (and their permissions checked) before the vault is unsealed.
+  const files: { mnemonic?: Uint8Array; nsec?: Uint8Array; ncryptsecPassword?: Uint8Array } = {};
+  try {
+    if (opts.mnemonicFile) files.mnemonic = readSecretFile(opts.mnemonicFile);
+    if (opts.nsecFile) files.nsec = readSecretFile(opts.nsecFile);
+    if (opts.ncryptsecPasswordFile) files.ncryptsecPassword = readSecretFile(opts.ncryptsecPasswordFile);
+    await withUnsealedWarden(ctx, opts.passphraseFile, async (w) => {
+      const imported = await w.importIdentity(command.args[0]!, files, network);
+      ctx.print(describe(imported), imported);
+    });
+  } finally {
+    wipe(files.mnemonic, files.nsec, files.ncryptsecPassword);
+  }
+}
+
+export async function lightning(ctx: CliContext, command: Command): Promise<void> {
+  const opts = command.opts();
+  const name = command.args[0]!;
+  if (!['macaroon', 'rune', 'nwc'].includes(opts.kind))
+    throw new WardenError('USAGE', '--kind must be macaroon, rune or nwc');
+  const credential = readSecretFile(opts.credentialFile);
+  try {
+    await withUnsealedWarden(ctx, opts.passphraseFile, async (w) => {
+      await w.setCredential(name, opts.kind, credential);
+      ctx.print(`Lightning ${opts.kind} credential sealed for ${name}`, { identity: name, kind: opts.kind });
+    });
+  } finally {
+    wipe(credential);
+  }
+}
