@@ -35,5 +35,5 @@ export {
 } from './reads.ts';
 export { reconcile, stuckRequests } from './reconcile.ts';
 export { type ReconcileVerdict, reconcileFromBackends, settleFees } from './reconcile-backends.ts';
-export type { TokenInfo } from './tokens.ts';
+export { type TokenInfo, type TokenSpec, validateTokenSpec } from './tokens.ts';
 export { readBackupFile, verifyAuditSealed, Warden, type WardenOptions } from './warden.ts';

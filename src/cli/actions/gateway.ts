@@ -8,8 +8,9 @@ import {
   parseDuration,
   parsePolicy,
   policyJsonSchema,
+  type TokenSpec,
+  validateTokenSpec,
 } from '../../gateway/index.ts';
-import { type TokenSpec, validateTokenSpec } from '../../gateway/tokens.ts';
 import type { CliContext } from '../context.ts';
 import { protocolFlagNames, withCliGateway } from './config-flags.ts';
 import { localOperator } from './local-operator.ts';
