@@ -2,8 +2,10 @@ import { randomId } from '../core/ids.ts';
 import type { Intent } from '../core/intent.ts';
 import {
   type LedgerEntry,
+  type LedgerFacets,
   type LedgerSnapshot,
   ledgerEntryFromIntent,
+  ledgerTime,
   normalizeDestination,
 } from '../policy/index.ts';
 import type { Spent } from '../protocols/operation.ts';
@@ -42,20 +44,48 @@ export type LedgerEntryRow = Pick<LedgerTable, (typeof ENTRY_COLUMNS)[number]>;
 
 /**
  * A row as the policy sees it. A reservation (a request in flight, a hold waiting for approval, an
- * outcome not known) counts in every window until it settles: it is treated as made `now`, so a
- * hold cannot slip out of its window while it waits and then execute on top of a full budget.
+ * outcome not known) counts in every window until it settles: it is treated as made `now`
+ * (`ledgerTime`), so a hold cannot slip out of its window while it waits and then execute on top of
+ * a full budget.
  */
 export function entryFromRow(r: LedgerEntryRow, now: Date): LedgerEntry {
+  const entry = bookedEntry(r);
+  return { ...entry, at: ledgerTime(entry.status, entry.at, now.getTime()) };
+}
+
+/**
+ * A row as booked, its time as stored: what the cache's running windows keep (they present
+ * reservations as made now themselves). `facets` reads the facets column (one parse per distinct
+ * text when a loader shares a `facetsReader`).
+ */
+export function bookedEntry(
+  r: LedgerEntryRow,
+  facets: (text: string) => LedgerFacets = facetsFromColumn,
+): LedgerEntry {
   return {
     protocol: r.protocol as LedgerEntry['protocol'],
     action: r.action as LedgerEntry['action'],
     asset: r.asset,
     destination: r.destination,
-    facets: facetsFromColumn(r.facets),
+    facets: facets(r.facets),
     amount: BigInt(r.amount),
     fee: BigInt(r.fee),
-    at: r.status === 'committed' ? r.at : Math.max(r.at, now.getTime()),
+    at: r.at,
     status: r.status as LedgerEntry['status'],
+  };
+}
+
+/** A facets reader that parses each distinct column text once (a budget's rows share a few). */
+export function facetsReader(): (text: string) => LedgerFacets {
+  const seen = new Map<string, LedgerFacets>();
+  return (text) => {
+    let facets = seen.get(text);
+    if (facets === undefined) {
+      facets = facetsFromColumn(text);
+      // Bounded: a hand-edited ledger with a distinct text per row only costs the parse.
+      if (seen.size < 4096) seen.set(text, facets);
+    }
+    return facets;
   };
 }
 
@@ -64,7 +94,7 @@ export function entryFromRow(r: LedgerEntryRow, now: Date): LedgerEntry {
  * edit) reads as no facets: the entry then matches no rule that conditions on one, the same as an
  * entry of another protocol.
  */
-function facetsFromColumn(text: string): Readonly<Record<string, string | number>> {
+function facetsFromColumn(text: string): LedgerFacets {
   try {
     const parsed: unknown = JSON.parse(text);
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return {};
@@ -97,6 +127,15 @@ export async function loadSnapshot(tx: Db, intent: Intent, since: Date, now: Dat
 
 /** The rows of the intent's budget that can count in a window starting after `since`, oldest first. */
 export function countingRows(tx: Db, intent: Intent, since: Date): Promise<LedgerEntryRow[]> {
+  return countingQuery(tx, intent, since).execute();
+}
+
+/** The same rows one at a time, so that a budget of millions is never one array in memory. */
+export function streamCountingRows(tx: Db, intent: Intent, since: Date): AsyncIterable<LedgerEntryRow> {
+  return countingQuery(tx, intent, since).stream();
+}
+
+function countingQuery(tx: Db, intent: Intent, since: Date) {
   return tx
     .selectFrom('ledger')
     .select(ENTRY_COLUMNS)
@@ -104,8 +143,7 @@ export function countingRows(tx: Db, intent: Intent, since: Date): Promise<Ledge
     .where('asset', '=', ledgerAsset(intent))
     .where((eb) => eb.or([eb('at', '>', since.getTime()), eb('status', 'in', ['reserved', 'unknown'])]))
     .where('status', 'in', COUNTING)
-    .orderBy('at')
-    .execute();
+    .orderBy('at');
 }
 
 /** Destinations of the intent this identity has paid before (committed). */

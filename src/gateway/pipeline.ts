@@ -66,7 +66,7 @@ export async function acceptableDenials(db: Db, identity: string): Promise<numbe
 export function assessAndEvaluate(
   intent: Intent,
   policy: Policy,
-  snapshotFor: (since: Date, now: Date) => Promise<Awaited<ReturnType<typeof loadSnapshot>>>,
+  snapshotFor: (since: Date, now: Date) => Promise<Parameters<typeof evaluate>[2]>,
   now: Date,
 ): Promise<Decision> {
   const risk = assessRisk(intent, {
