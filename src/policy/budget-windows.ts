@@ -9,17 +9,18 @@
  * whose windows start after `since`.
  *
  * Committed entries live in typed-array columns (no object per entry); per rule condition, a
- * time-ordered sequence and running totals per window (budget-matcher.ts). Entries not yet
+ * time-ordered sequence and running totals per window (budget-matcher.ts, window-tracker.ts). Entries not yet
  * committed are few (requests in flight, holds, unknown outcomes) and kept as they are.
  */
 import { WardenError } from '../core/errors.ts';
 import { BigColumn } from './big-column.ts';
-import { type Columns, Matcher, NO_DESTINATION, type OpenEntry } from './budget-matcher.ts';
+import { Matcher, type OpenEntry } from './budget-matcher.ts';
 import { normalizeDestination } from './destination.ts';
 import type { LedgerEntry, LedgerFacets } from './snapshot.ts';
 import { TimeSeq } from './time-seq.ts';
 import type { PolicyLimit, PolicyRule, RuleMatch } from './types.ts';
 import { nonNegative, type WindowBucket, type WindowView } from './window-totals.ts';
+import { type Columns, NO_DESTINATION } from './window-tracker.ts';
 
 /** Rule conditions remembered per budget; the least recently asked is forgotten beyond this. */
 const MAX_MATCHERS = 64;
