@@ -4,7 +4,7 @@ import type { Decision } from '../core/decision.ts';
 import { WardenError } from '../core/errors.ts';
 import type { Intent } from '../core/intent.ts';
 import { actorOf, type Principal } from '../core/principal.ts';
-import { evaluate, type LedgerSnapshot, type Policy, snapshotHorizon } from '../policy/index.ts';
+import { evaluate, type Policy, snapshotHorizon } from '../policy/index.ts';
 import type { AnyOperation } from '../protocols/operation.ts';
 import { RISK_CATALOG } from '../protocols/risk-catalog.ts';
 import { assessRisk, toleranceFromPolicy } from '../risk/index.ts';
@@ -56,7 +56,7 @@ export type Admitted =
 export function assessAndEvaluate(
   intent: Intent,
   policy: Policy,
-  snapshotFor: (since: Date, now: Date) => LedgerSnapshot,
+  snapshotFor: (since: Date, now: Date) => Parameters<typeof evaluate>[2],
   now: Date,
 ): Decision {
   const risk = assessRisk(intent, {

@@ -1,57 +1,51 @@
 import type { Intent } from '../core/intent.ts';
-import type { LedgerEntry, LedgerSnapshot } from '../policy/index.ts';
+import { BudgetWindows, type RunningSnapshot } from '../policy/index.ts';
 import type { Store, SyncTx } from '../store/store.ts';
 import {
+  bookedEntry,
   COUNTING,
   changedRows,
-  countingRows,
-  entryFromRow,
+  facetsReader,
   knownDestinations,
-  type LedgerEntryRow,
   ledgerAsset,
   ledgerVersion,
+  streamCountingRows,
 } from './ledger.ts';
-
-/** The rows of one identity and asset that can count, as of `version`. */
-interface Slot {
-  /** Every change with a version up to this one is reflected in `rows`. */
-  version: number;
-  /** Committed rows at or before this time (ms) have been dropped: no window reaches them. */
-  since: number;
-  rows: Map<string, Cached>;
-}
-
-interface Cached {
-  row: LedgerEntryRow;
-  /** Built once for a committed row (it never changes again); others depend on `now`. */
-  entry: LedgerEntry | null;
-}
-
-function cached(row: LedgerEntryRow): Cached {
-  // Frozen: every snapshot of this budget hands out the same object.
-  return {
-    row,
-    entry: row.status === 'committed' ? Object.freeze(entryFromRow(row, new Date(row.at))) : null,
-  };
-}
 
 const COUNTS = new Set<string>(COUNTING);
 
+const budgetKey = (identity: string, asset: string) => `${identity}\u0000${asset}`;
+
 /**
- * The window snapshot without reading the whole window on every request. Each budget (identity and
- * asset) keeps its counting rows in memory; inside each transaction only the rows changed since
- * (every insert and status change takes the next ledger version) are read and applied. The result
- * equals `loadSnapshot` read in the same transaction, so budgets stay exact:
+ * The window totals without reading, or walking, the whole window on every request. Each budget
+ * (identity and asset) keeps its counting rows in memory as running windows (policy/budget-windows.ts:
+ * totals per window kept as entries come and go and as time passes, so a check costs the same with a
+ * million entries in its windows as with none); inside each transaction only the rows changed since
+ * the last read (every insert and status change takes the next ledger version) are read and applied
+ * to the budgets kept. `evaluate`
+ * over the result equals `evaluate` over `loadSnapshot` read in the same transaction, so budgets
+ * stay exact:
  *
- * - Use it only inside `store.transaction` (BEGIN IMMEDIATE): rows changed by another process are
- *   then committed with a higher version, and the delta read sees them.
+ * - Use it only inside a write transaction (`store.transaction`, or a unit of `store.batch`): rows
+ *   changed by another process are then committed with a higher version, and the delta read sees
+ *   them.
+ * - In a group commit, take the snapshot before the unit's own writes: a unit that throws has its
+ *   writes undone while the cache keeps what it read, so it must not have read them (GroupCommit).
  * - A transaction that rolls back may have read its own uncommitted rows; `guard` wraps the store so
  *   that any rollback empties the cache, and the next request reads its budget afresh.
- * - A longer window than the cache covers (a new policy) reads afresh too.
+ * - A longer window than the cache covers (a new policy), or a clock gone back, reads afresh too.
+ * - The totals answer for the `now` they were taken at, and only until the budget changes again:
+ *   evaluate right after taking them, in the same transaction.
  */
 export class LedgerCache {
-  /** In least-recently-used order: a budget not asked about for a while is forgotten first. */
-  readonly #slots = new Map<string, Slot>();
+  /**
+   * The counting rows of each budget kept (committed rows at or before a budget's `since` dropped:
+   * no window reaches them), in least-recently-used order: a budget not asked about for a while is
+   * forgotten first.
+   */
+  readonly #slots = new Map<string, BudgetWindows>();
+  /** Every ledger change up to this version is reflected in every budget kept; null: none read yet. */
+  #version: number | null = null;
 
   /** @param maxBudgets how many budgets (identity and asset) to keep; others are read afresh. */
   constructor(readonly maxBudgets = 1024) {}
@@ -80,8 +74,8 @@ export class LedgerCache {
           throw err;
         }
       },
-      // A unit that fails drops what the cache read for it (the group commit's caller does that);
-      // a batch that fails as a whole drops everything.
+      // A unit that fails leaves the cache as it was (see above); a batch that fails as a whole,
+      // at its commit, drops everything.
       batch: async (units) => {
         try {
           return await store.batch(units);
@@ -95,56 +89,53 @@ export class LedgerCache {
 
   clear(): void {
     this.#slots.clear();
+    this.#version = null;
   }
 
-  snapshot(sync: SyncTx, intent: Intent, since: Date, now: Date): LedgerSnapshot {
-    const key = `${intent.identity}\u0000${ledgerAsset(intent)}`;
-    let slot = this.#slots.get(key);
-    if (!slot || since.getTime() < slot.since) {
-      slot = this.#load(sync, intent, since);
-    } else {
-      this.#catchUp(sync, intent, slot);
-    }
+  /** The budget's windows at `now`, for a policy whose windows start after `since` (snapshotHorizon). */
+  snapshot(sync: SyncTx, intent: Intent, since: Date, now: Date): RunningSnapshot {
+    this.#catchUp(sync);
+    const key = budgetKey(intent.identity, ledgerAsset(intent));
+    let windows = this.#slots.get(key);
+    if (!windows || since.getTime() < windows.since) windows = this.#load(sync, intent, since);
     this.#slots.delete(key);
-    this.#slots.set(key, slot);
+    this.#slots.set(key, windows);
     for (const oldest of this.#slots.keys()) {
       if (this.#slots.size <= this.maxBudgets) break;
       this.#slots.delete(oldest);
     }
-    this.#prune(slot, since.getTime());
-    const entries: LedgerEntry[] = [];
-    for (const { row, entry } of slot.rows.values()) entries.push(entry ?? entryFromRow(row, now));
-    return { entries, knownDestinations: knownDestinations(sync, intent) };
+    const known = knownDestinations(sync, intent);
+    // Last: the totals are of this moment and of nothing read after it.
+    return { windows: windows.at(now.getTime(), since.getTime()), knownDestinations: known };
   }
 
-  #load(sync: SyncTx, intent: Intent, since: Date): Slot {
-    // The version first: rows committed before this transaction are all at or below it.
-    const version = ledgerVersion(sync);
-    const rows = countingRows(sync, intent, since);
-    return { version, since: since.getTime(), rows: new Map(rows.map((r) => [r.id, cached(r)])) };
+  /** Reads the budget afresh: after a catch-up, so it is as of `#version` too. */
+  #load(sync: SyncTx, intent: Intent, since: Date): BudgetWindows {
+    const windows = new BudgetWindows(intent.identity, ledgerAsset(intent));
+    const facets = facetsReader();
+    for (const row of streamCountingRows(sync, intent, since)) windows.put(row.id, bookedEntry(row, facets));
+    return windows;
   }
 
-  #catchUp(sync: SyncTx, intent: Intent, slot: Slot): void {
-    for (const row of changedRows(sync, intent, slot.version)) {
-      if (counts(row, slot.since)) slot.rows.set(row.id, cached(row));
-      else slot.rows.delete(row.id);
-      if (row.version > slot.version) slot.version = row.version;
+  /**
+   * Applies every ledger change since the last one read, of whichever budget kept. One range on the
+   * version index: filtering by budget in the query would let the database walk the budget's whole
+   * history instead (its (identity, asset, at) index looks more selective).
+   */
+  #catchUp(sync: SyncTx): void {
+    if (this.#version === null) {
+      // Nothing kept yet: rows committed before this transaction are all at or below this version.
+      this.#version = ledgerVersion(sync);
+      return;
+    }
+    const facets = facetsReader();
+    for (const row of changedRows(sync, this.#version)) {
+      if (row.version > this.#version) this.#version = row.version;
+      const windows = this.#slots.get(budgetKey(row.identity, row.asset));
+      if (windows === undefined) continue;
+      // A row committed at or before the horizon is dropped by the windows themselves.
+      if (COUNTS.has(row.status)) windows.put(row.id, bookedEntry(row, facets));
+      else windows.remove(row.id);
     }
   }
-
-  #prune(slot: Slot, since: number): void {
-    if (since <= slot.since) return;
-    for (const [id, { row }] of slot.rows) if (!counts(row, since)) slot.rows.delete(id);
-    slot.since = since;
-  }
-}
-
-/**
- * Whether a row belongs in a snapshot whose committed entries start after `since`: it counts, and
- * it is either not committed yet (counts whatever its age) or committed after `since`. A row can
- * become committed after the horizon has passed it, so this is checked on every change, not only
- * when the horizon moves.
- */
-function counts(row: LedgerEntryRow, since: number): boolean {
-  return COUNTS.has(row.status) && (row.status !== 'committed' || row.at > since);
 }

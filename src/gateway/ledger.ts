@@ -2,8 +2,10 @@ import { randomId } from '../core/ids.ts';
 import type { Intent } from '../core/intent.ts';
 import {
   type LedgerEntry,
+  type LedgerFacets,
   type LedgerSnapshot,
   ledgerEntryFromIntent,
+  ledgerTime,
   normalizeDestination,
 } from '../policy/index.ts';
 import type { Spent } from '../protocols/operation.ts';
@@ -42,20 +44,48 @@ export type LedgerEntryRow = Pick<LedgerTable, (typeof ENTRY_COLUMNS)[number]>;
 
 /**
  * A row as the policy sees it. A reservation (a request in flight, a hold waiting for approval, an
- * outcome not known) counts in every window until it settles: it is treated as made `now`, so a
- * hold cannot slip out of its window while it waits and then execute on top of a full budget.
+ * outcome not known) counts in every window until it settles: it is treated as made `now`
+ * (`ledgerTime`), so a hold cannot slip out of its window while it waits and then execute on top of
+ * a full budget.
  */
 export function entryFromRow(r: LedgerEntryRow, now: Date): LedgerEntry {
+  const entry = bookedEntry(r);
+  return { ...entry, at: ledgerTime(entry.status, entry.at, now.getTime()) };
+}
+
+/**
+ * A row as booked, its time as stored: what the cache's running windows keep (they present
+ * reservations as made now themselves). `facets` reads the facets column (one parse per distinct
+ * text when a loader shares a `facetsReader`).
+ */
+export function bookedEntry(
+  r: LedgerEntryRow,
+  facets: (text: string) => LedgerFacets = facetsFromColumn,
+): LedgerEntry {
   return {
     protocol: r.protocol as LedgerEntry['protocol'],
     action: r.action as LedgerEntry['action'],
     asset: r.asset,
     destination: r.destination,
-    facets: facetsFromColumn(r.facets),
+    facets: facets(r.facets),
     amount: BigInt(r.amount),
     fee: BigInt(r.fee),
-    at: r.status === 'committed' ? r.at : Math.max(r.at, now.getTime()),
+    at: r.at,
     status: r.status as LedgerEntry['status'],
+  };
+}
+
+/** A facets reader that parses each distinct column text once (a budget's rows share a few). */
+export function facetsReader(): (text: string) => LedgerFacets {
+  const seen = new Map<string, LedgerFacets>();
+  return (text) => {
+    let facets = seen.get(text);
+    if (facets === undefined) {
+      facets = facetsFromColumn(text);
+      // Bounded: a hand-edited ledger with a distinct text per row only costs the parse.
+      if (seen.size < 4096) seen.set(text, facets);
+    }
+    return facets;
   };
 }
 
@@ -64,7 +94,7 @@ export function entryFromRow(r: LedgerEntryRow, now: Date): LedgerEntry {
  * edit) reads as no facets: the entry then matches no rule that conditions on one, the same as an
  * entry of another protocol.
  */
-function facetsFromColumn(text: string): Readonly<Record<string, string | number>> {
+function facetsFromColumn(text: string): LedgerFacets {
   try {
     const parsed: unknown = JSON.parse(text);
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return {};
@@ -97,22 +127,24 @@ export function loadSnapshot(sync: SyncTx, intent: Intent, since: Date, now: Dat
 const ENTRY_SELECT = `SELECT ${ENTRY_COLUMNS.join(', ')} FROM ledger`;
 
 /** The rows of the intent's budget that can count in a window starting after `since`, oldest first. */
+const COUNTING_ROWS = `${ENTRY_SELECT} WHERE identity = ? AND asset = ? AND (at > ? OR status IN ('reserved', 'unknown'))
+       AND status IN ('reserved', 'committed', 'unknown') ORDER BY at`;
+
 export function countingRows(sync: SyncTx, intent: Intent, since: Date): LedgerEntryRow[] {
-  return sync.all<LedgerEntryRow>(
-    `${ENTRY_SELECT} WHERE identity = ? AND asset = ? AND (at > ? OR status IN ('reserved', 'unknown'))
-       AND status IN ('reserved', 'committed', 'unknown') ORDER BY at`,
-    [intent.identity, ledgerAsset(intent), since.getTime()],
-  );
+  return sync.all<LedgerEntryRow>(COUNTING_ROWS, [intent.identity, ledgerAsset(intent), since.getTime()]);
 }
 
-/** The rows of the intent's budget changed after `version` (inserted or moved to another status). */
-export function changedRows(sync: SyncTx, intent: Intent, version: number): LedgerEntryRow[] {
-  // By version: the few rows changed since, whatever the size of the budget. Without the hint
-  // SQLite prefers the (identity, asset, …) index, and reads the whole budget on every request.
-  return sync.all<LedgerEntryRow>(
-    `${ENTRY_SELECT} INDEXED BY ledger_version WHERE version > ? AND identity = ? AND asset = ?`,
-    [version, intent.identity, ledgerAsset(intent)],
-  );
+/** The same rows one at a time, so that a budget of millions is never one array in memory. */
+export function streamCountingRows(sync: SyncTx, intent: Intent, since: Date): Iterable<LedgerEntryRow> {
+  return sync.iterate<LedgerEntryRow>(COUNTING_ROWS, [intent.identity, ledgerAsset(intent), since.getTime()]);
+}
+
+/**
+ * Every ledger row changed after `version` (inserted or moved to another status), of any budget:
+ * one range on the version index, the few rows changed since, whatever the size of the budgets.
+ */
+export function changedRows(sync: SyncTx, version: number): (LedgerEntryRow & { identity: string })[] {
+  return sync.all(`SELECT ${ENTRY_COLUMNS.join(', ')}, identity FROM ledger WHERE version > ?`, [version]);
 }
 
 /** Destinations of the intent this identity has paid before (committed). */

@@ -1,14 +1,10 @@
 import { writeCheckpoint } from '../audit/checkpoint.ts';
-import type { Decision } from '../core/decision.ts';
 import { WardenError } from '../core/errors.ts';
 import { randomId } from '../core/ids.ts';
 import type { Intent } from '../core/intent.ts';
 import { toJsonValue } from '../core/json.ts';
 import { actorOf, type Principal } from '../core/principal.ts';
-import { evaluate, type LedgerSnapshot, type Policy, snapshotHorizon } from '../policy/index.ts';
 import type { AnyOperation } from '../protocols/operation.ts';
-import { RISK_CATALOG } from '../protocols/risk-catalog.ts';
-import { assessRisk, toleranceFromPolicy } from '../risk/index.ts';
 import type { RequestTable } from '../store/schema.ts';
 import type { SyncTx } from '../store/store.ts';
 import { type Admission, type Admitted, admit, assessAndEvaluate } from './admission.ts';

@@ -1,6 +1,11 @@
 /**
  * evaluate: (intent, risk, ledger snapshot, policy, now) → Decision. Pure and deterministic: no I/O,
  * no clock, no randomness, inputs never changed. See docs/policy.md for the semantics.
+ *
+ * The snapshot's windows come either from its entries, walked on every check (the reference), or
+ * from running totals of the budget (a RunningSnapshot: budget-windows.ts), which give the same
+ * Decision at a cost that does not grow with the entries; those build a rule's index at its first
+ * check, a memo nothing can observe.
  */
 import type { Decision, HoldRequirement, RuleTrace } from '../core/decision.ts';
 import { WardenError } from '../core/errors.ts';
@@ -12,7 +17,8 @@ import { bindingFailure, type LimitFailure, limitReason, limitRemedy } from './l
 import { intentDestinations, matchIntent } from './match.ts';
 import type { LedgerSnapshot } from './snapshot.ts';
 import type { Policy, PolicyRule } from './types.ts';
-import { checkRuleLimits, countedEntries } from './windows.ts';
+import { listWindows, type RunningSnapshot, type WindowTotals, type WindowView } from './window-totals.ts';
+import { checkRuleLimits } from './windows.ts';
 import type { PolicyWords } from './words.ts';
 
 export const GLOBAL_TRACE = '(global)';
@@ -39,7 +45,7 @@ export function globalRiskCap(policy: Policy): number {
 export function evaluate(
   intent: Intent,
   risk: RiskAssessment,
-  snapshot: LedgerSnapshot,
+  snapshot: LedgerSnapshot | RunningSnapshot,
   policy: Policy,
   now: Date,
 ): Decision {
@@ -54,7 +60,8 @@ export function evaluate(
 
   const words = policy.words;
   const destinations = intentDestinations(intent);
-  const entries = countedEntries(intent, snapshot, t);
+  const windows =
+    'windows' in snapshot ? runningWindows(snapshot.windows, intent, t) : listWindows(intent, snapshot, t);
   let newDestinations: string[] | null = null;
   const firstPayments = (): string[] => {
     if (newDestinations === null) {
@@ -79,7 +86,7 @@ export function evaluate(
       continue;
     }
     const notes: string[] = [];
-    const limits = checkRuleLimits(rule, intent, destinations, entries, t, notes, words);
+    const limits = checkRuleLimits(rule, intent, destinations, windows, t, notes, words);
     for (const check of limits) if (!check.ok) limitFailures.push({ rule, check });
     checkLists(rule, rule.denylist, rule.allowlist, destinations, destinationFailures, notes);
     if (rule.newDestination === 'hold' && firstPayments().length > 0) {
@@ -237,6 +244,17 @@ export function evaluate(
     hold: null,
     ...base,
   };
+}
+
+/** Running totals answer for one budget at one time: anything else would be someone else's numbers. */
+function runningWindows(view: WindowView, intent: Intent, t: number): WindowTotals {
+  if (view.identity !== intent.identity || view.asset !== intent.asset.toLowerCase() || view.now !== t) {
+    throw new WardenError(
+      'INVALID_ARGUMENT',
+      'evaluate: the window totals are of another budget or another time than the request',
+    );
+  }
+  return view;
 }
 
 function checkLists(

@@ -4,6 +4,7 @@
  * core/ of ours, and names no protocol (the vocabularies come from src/protocols/).
  */
 export { BASE_UNITS, countedUnit, formatUnits, groupDigits } from './amount.ts';
+export { BudgetWindows } from './budget-windows.ts';
 export { normalizeDestination } from './destination.ts';
 export { evaluate, FIRST_PAYMENT_REASON, GLOBAL_TRACE, globalRiskCap } from './evaluate.ts';
 export { explainPolicy, joinOr } from './explain.ts';
@@ -26,6 +27,7 @@ export {
   type LedgerSnapshot,
   ledgerEntryFromIntent,
   ledgerFacets,
+  ledgerTime,
   snapshotHorizon,
 } from './snapshot.ts';
 export type {
@@ -52,4 +54,11 @@ export type {
   ProtocolVocabulary,
   TemplateFragments,
 } from './vocabulary.ts';
+export type {
+  RunningSnapshot,
+  WindowBucket,
+  WindowSums,
+  WindowTotals,
+  WindowView,
+} from './window-totals.ts';
 export type { PolicyWords } from './words.ts';

@@ -56,6 +56,16 @@ export const EMPTY_SNAPSHOT: LedgerSnapshot = Object.freeze({
 });
 
 /**
+ * When an entry counts, as the ledger presents it at `now`: a committed entry when it was made; one
+ * not yet committed (a request in flight, a hold waiting for approval, an outcome not known) as made
+ * now if it is older, so that a hold cannot slip out of its window while it waits and then execute
+ * on top of a full budget. It therefore counts in every window until it settles.
+ */
+export function ledgerTime(status: string, at: number, now: number): number {
+  return status === 'committed' ? at : Math.max(at, now);
+}
+
+/**
  * How far back the ledger must be read: evaluation needs exactly the entries with `at > horizon`.
  * It is the earliest start of any window in the policy (rolling: now − d, where an entry exactly d
  * old no longer counts; calendar: the period start minus 1 ms, as entries at the start count).

@@ -16,6 +16,8 @@ export type Db = Kysely<Schema>;
 export interface SyncTx {
   get<R>(sql: string, params?: readonly unknown[]): R | undefined;
   all<R>(sql: string, params?: readonly unknown[]): R[];
+  /** Rows one at a time; the statement must not run again until the iteration ends. */
+  iterate<R>(sql: string, params?: readonly unknown[]): IterableIterator<R>;
   /** Returns the number of rows changed. */
   run(sql: string, params?: readonly unknown[]): number;
 }
@@ -113,6 +115,8 @@ function syncTx(statements: StatementCache): SyncTx {
     get: <R>(text: string, params: readonly unknown[] = []) =>
       statements.get(text).get(...params) as R | undefined,
     all: <R>(text: string, params: readonly unknown[] = []) => statements.get(text).all(...params) as R[],
+    iterate: <R>(text: string, params: readonly unknown[] = []) =>
+      statements.get(text).iterate(...params) as IterableIterator<R>,
     run: (text, params = []) => statements.get(text).run(...params).changes,
   };
 }

@@ -2,31 +2,57 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import type { Decision } from '../../src/core/decision.ts';
 import type { Intent } from '../../src/core/intent.ts';
 import { loadSnapshot, reserve, restamp, settle, settleFee } from '../../src/gateway/ledger.ts';
 import { LedgerCache } from '../../src/gateway/ledger-cache.ts';
-import type { LedgerSnapshot } from '../../src/policy/index.ts';
+import { evaluate, type Policy, snapshotHorizon } from '../../src/policy/index.ts';
+import { POLICY_LANGUAGE } from '../../src/protocols/policy-language.ts';
 import type { Store, WriteTx } from '../../src/store/store.ts';
 import { openSqliteStore } from '../../src/store/store.ts';
 import { tempDir } from '../helpers/home.ts';
-import { btcIntent } from '../policy/helpers.ts';
+import { btcIntent, risk } from '../policy/helpers.ts';
 
 const HOUR = 3_600_000;
 const IDENTITIES = ['alice', 'bob'];
 const DESTINATIONS = ['bc1qdest0', 'bc1qdest1', 'bc1qdest2'];
-const LOOKBACKS = [60_000, HOUR, 24 * HOUR, 7 * 24 * HOUR];
+/** Budgets as the checks read them: value and count, rolling and calendar, per destination. */
+const POLICIES: Policy[] = [
+  ['1m', 'value', false],
+  ['1h', 'count', true],
+  ['24h', 'value', true],
+  ['day', 'count', false],
+  ['7d', 'value', false],
+  ['week', 'value', true],
+  ['month', 'count', true],
+].map(([window, measure, perDestination]) =>
+  POLICY_LANGUAGE.fromData({
+    version: 1,
+    name: `${window}-${measure}`,
+    rules: [
+      {
+        id: 'budget',
+        effect: 'allow',
+        limits: [
+          {
+            window,
+            per_destination: perDestination,
+            ...(measure === 'value' ? { max_value: '3000000000000' } : { max_count: 4 }),
+          },
+        ],
+      },
+      // A second rule's window, so that several rules and windows are checked at once.
+      { id: 'hourly', effect: 'allow', limits: [{ window: '1h', max_value: '2000000000000' }] },
+    ],
+  }),
+);
 
 function intentFor(identity: string, amount = 0n, destination = DESTINATIONS[0]!, maxFee = 0n): Intent {
   return { ...btcIntent(amount, [destination]), identity, maxFee };
 }
 
-/** Order-free comparison: the policy sums and sorts entries itself. */
-function canonical(s: LedgerSnapshot): { entries: string[]; known: string[] } {
-  return {
-    entries: s.entries.map((e) => JSON.stringify(e, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v))).sort(),
-    known: [...s.knownDestinations].sort(),
-  };
-}
+/** Decisions compare whole, bigints spelled out. */
+const json = (d: Decision) => JSON.stringify(d, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v));
 
 /** A "process": its own connection to the same database file and its own cache. */
 interface Proc {
@@ -44,7 +70,7 @@ type Op =
   | { kind: 'restamp'; proc: number; pick: number }
   | { kind: 'advance'; ms: number }
   | { kind: 'rollback'; proc: number; identity: number }
-  | { kind: 'check'; proc: number; identity: number; lookback: number };
+  | { kind: 'check'; proc: number; identity: number; policy: number; destination: number; amount: bigint };
 
 const proc = fc.integer({ min: 0, max: 1 });
 const identity = fc.integer({ min: 0, max: IDENTITIES.length - 1 });
@@ -80,7 +106,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     // Window boundaries exactly, and 1 ms either side, as often as anywhere else.
     ms: fc.oneof(
       fc.integer({ min: 0, max: 30 * HOUR }),
-      fc.constantFrom(...LOOKBACKS.flatMap((l) => [l - 1, l, l + 1])),
+      fc.constantFrom(...[60_000, HOUR, 24 * HOUR, 7 * 24 * HOUR].flatMap((l) => [l - 1, l, l + 1])),
     ),
   }),
   fc.record({ kind: fc.constant('rollback' as const), proc, identity }),
@@ -88,11 +114,13 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     kind: fc.constant('check' as const),
     proc,
     identity,
-    lookback: fc.integer({ min: 0, max: LOOKBACKS.length - 1 }),
+    policy: fc.integer({ min: 0, max: POLICIES.length - 1 }),
+    destination: fc.integer({ min: 0, max: DESTINATIONS.length - 1 }),
+    amount: fc.bigInt({ min: 0n, max: 2n * 10n ** 12n }),
   }),
 );
 
-test('the cached snapshot always equals the snapshot read afresh (two processes, rollbacks, horizons)', async () => {
+test('decisions over the cached windows always equal those over the snapshot read afresh (two processes, rollbacks, horizons)', async () => {
   const dir = tempDir('ledger-cache');
   let run = 0;
   await fc.assert(
@@ -123,14 +151,23 @@ test('the cached snapshot always equals the snapshot read afresh (two processes,
         return total;
       };
 
-      /** What every step does first, as the pipeline does: snapshot, compared with the fresh read. */
-      const compare = async (p: Proc, tx: WriteTx, who: string, lookback: number, modelled = true) => {
-        const intent = intentFor(who);
-        const since = new Date(now - lookback);
+      /** What every step does first, as the pipeline does: a decision, compared with the fresh read. */
+      const compare = async (
+        p: Proc,
+        tx: WriteTx,
+        who: string,
+        policy = 2,
+        intent = intentFor(who),
+        modelled = true,
+      ) => {
         const at = new Date(now);
+        const since = snapshotHorizon(POLICIES[policy]!, at);
         const cached = await p.cache.snapshot(tx.sync, intent, since, at);
         const fresh = await loadSnapshot(tx.sync, intent, since, at);
-        assert.deepEqual(canonical(cached), canonical(fresh));
+        assert.equal(
+          json(evaluate(intent, risk(), cached, POLICIES[policy]!, at)),
+          json(evaluate(intent, risk(), fresh, POLICIES[policy]!, at)),
+        );
         const open = fresh.entries
           .filter((e) => e.status !== 'committed')
           .reduce((sum, e) => sum + e.amount + e.fee, 0n);
@@ -146,13 +183,13 @@ test('the cached snapshot always equals the snapshot read afresh (two processes,
           }
           const p = procs[op.proc]!;
           if (op.kind === 'check') {
-            await p.store.transaction((tx) =>
-              compare(p, tx, IDENTITIES[op.identity]!, LOOKBACKS[op.lookback]!),
-            );
+            const who = IDENTITIES[op.identity]!;
+            const intent = intentFor(who, op.amount, DESTINATIONS[op.destination]!);
+            await p.store.transaction(async (tx) => compare(p, tx, who, op.policy, intent));
           } else if (op.kind === 'reserve') {
             const who = IDENTITIES[op.identity]!;
             await p.store.transaction(async (tx) => {
-              await compare(p, tx, who, 24 * HOUR);
+              await compare(p, tx, who);
               const id = `req_${requests.length}`;
               const intent = intentFor(who, op.amount, DESTINATIONS[op.destination]!, op.fee);
               await reserve(tx.sync, id, intent, new Date(now));
@@ -171,7 +208,7 @@ test('the cached snapshot always equals the snapshot read afresh (two processes,
               p.store.transaction(async (tx) => {
                 await reserve(tx.sync, 'req_rolled_back', intentFor(who, 5n), new Date(now));
                 // The cache now holds a row that is about to vanish (and the model never had).
-                await compare(p, tx, who, 24 * HOUR, false);
+                await compare(p, tx, who, 2, intentFor(who), false);
                 throw new Error('abort');
               }),
               /abort/,
@@ -179,7 +216,7 @@ test('the cached snapshot always equals the snapshot read afresh (two processes,
           } else if (requests.length > 0) {
             const r = requests[op.pick % requests.length]!;
             const changed = await p.store.transaction(async (tx) => {
-              await compare(p, tx, r.identity, 24 * HOUR);
+              await compare(p, tx, r.identity);
               if (op.kind === 'settle')
                 return settle(tx.sync, r.id, op.status, new Date(now), op.paid ?? undefined);
               if (op.kind === 'fee') {
@@ -220,11 +257,12 @@ test('the cached snapshot always equals the snapshot read afresh (two processes,
             .sort(),
           requests.map((r) => [r.id, r.amount, r.fee, r.final, r.status]).sort(),
         );
-        // In the end both processes agree with the database for every identity and horizon.
+        // In the end both processes agree with the database for every identity and policy.
         for (const p of procs) {
           for (const who of IDENTITIES) {
-            for (const lookback of LOOKBACKS)
-              await p.store.transaction(async (tx) => compare(p, tx, who, lookback));
+            await p.store.transaction(async (tx) => {
+              for (const i of POLICIES.keys()) await compare(p, tx, who, i);
+            });
           }
         }
       } finally {
@@ -235,29 +273,110 @@ test('the cached snapshot always equals the snapshot read afresh (two processes,
   );
 });
 
+test('with thousands of rows: old reservations committed into the middle of the windows, time moving on', async () => {
+  const dir = tempDir('ledger-cache');
+  let run = 0;
+  const step = fc.record({
+    commits: fc.array(fc.nat(), { maxLength: 40 }),
+    advance: fc.oneof(fc.integer({ min: 0, max: 2 * HOUR }), fc.constantFrom(HOUR, 24 * HOUR, 24 * HOUR + 1)),
+    checks: fc.array(
+      fc.record({
+        policy: fc.integer({ min: 0, max: POLICIES.length - 1 }),
+        destination: fc.integer({ min: 0, max: DESTINATIONS.length - 1 }),
+        amount: fc.bigInt({ min: 0n, max: 2n * 10n ** 12n }),
+      }),
+      { minLength: 1, maxLength: 4 },
+    ),
+  });
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.record({ age: fc.integer({ min: 0, max: 9 * 24 * HOUR }), destination: fc.nat(3) }), {
+        minLength: 2000,
+        maxLength: 3000,
+      }),
+      fc.array(step, { minLength: 3, maxLength: 8 }),
+      async (rows, steps) => {
+        const raw = await openSqliteStore(join(dir, `bulk-${run++}.db`));
+        const cache = new LedgerCache();
+        const store = cache.guard(raw);
+        let now = Date.parse('2026-03-03T12:00:00Z');
+        const open: string[] = [];
+        try {
+          await store.transaction(async (tx) => {
+            for (const [i, r] of rows.entries()) {
+              // Destination 3: several outputs, no single destination.
+              const dests = r.destination === 3 ? DESTINATIONS : [DESTINATIONS[r.destination]!];
+              const intent = { ...btcIntent(10n ** 9n + BigInt(i), dests), identity: 'alice', maxFee: 7n };
+              await reserve(tx.sync, `req_${i}`, intent, new Date(now - r.age));
+              // Most are committed at once; the others wait, to be committed later at their old time.
+              if (i % 3 !== 0) await settle(tx.sync, `req_${i}`, 'committed', new Date(now));
+              else open.push(`req_${i}`);
+            }
+          });
+          for (const s of steps) {
+            now += s.advance;
+            await store.transaction(async (tx) => {
+              for (const c of s.commits) {
+                if (open.length > 0)
+                  await settle(tx.sync, open.splice(c % open.length, 1)[0]!, 'committed', new Date(now));
+              }
+              for (const c of s.checks) {
+                const at = new Date(now);
+                const policy = POLICIES[c.policy]!;
+                const intent = intentFor('alice', c.amount, DESTINATIONS[c.destination]!);
+                const since = snapshotHorizon(policy, at);
+                const cached = evaluate(
+                  intent,
+                  risk(),
+                  await cache.snapshot(tx.sync, intent, since, at),
+                  policy,
+                  at,
+                );
+                const fresh = evaluate(
+                  intent,
+                  risk(),
+                  await loadSnapshot(tx.sync, intent, since, at),
+                  policy,
+                  at,
+                );
+                assert.equal(json(cached), json(fresh));
+              }
+            });
+          }
+        } finally {
+          await raw.close();
+        }
+      },
+    ),
+    { numRuns: 4 },
+  );
+});
+
 test('a rolled-back transaction empties the cache: the vanished reservation is never counted', async () => {
   const dir = tempDir('ledger-cache');
   const raw = await openSqliteStore(join(dir, 'ledger.db'));
   const cache = new LedgerCache();
   const store = cache.guard(raw);
   const now = new Date('2026-03-01T00:00:00Z');
-  const since = new Date(now.getTime() - HOUR);
+  const policy = POLICIES[1]!;
+  const since = snapshotHorizon(policy, now);
   const intent = intentFor('alice', 7n);
+  /** What the 1h count window holds as reserved, by the cached windows. */
+  const reserved = async (tx: WriteTx) => {
+    const decision = evaluate(intent, risk(), await cache.snapshot(tx.sync, intent, since, now), policy, now);
+    return decision.trail[0]!.limits.find((l) => l.limit === '1h' && l.measure === 'count')!.reserved;
+  };
   try {
     await store.transaction(async (tx) => reserve(tx.sync, 'req_kept', intent, now));
     await assert.rejects(
       store.transaction(async (tx) => {
         await reserve(tx.sync, 'req_gone', intent, now);
-        assert.equal((await cache.snapshot(tx.sync, intent, since, now)).entries.length, 2);
+        assert.equal(await reserved(tx), 2n);
         throw new Error('abort');
       }),
       /abort/,
     );
-    const after = await store.transaction(async (tx) => cache.snapshot(tx.sync, intent, since, now));
-    assert.deepEqual(
-      after.entries.map((e) => e.amount),
-      [7n],
-    );
+    assert.equal(await store.transaction(reserved), 1n);
   } finally {
     await raw.close();
   }

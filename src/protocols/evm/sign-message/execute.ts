@@ -17,7 +17,11 @@ const failed = (code: ErrorCode, message: string): ExecutionOutcome => ({ status
  * before it is returned, so a wrong one never leaves. Synchronous: it signs inside the
  * transaction that admits the request.
  */
-export function signMessage(parsed: SignMessageRequest, intent: Intent, signer: EvmDigestSigner): ExecutionOutcome {
+export function signMessage(
+  parsed: SignMessageRequest,
+  intent: Intent,
+  signer: EvmDigestSigner,
+): ExecutionOutcome {
   const messageHash = hashMessage({ raw: parsed.messageHex });
   const detail = intent.detail;
   if (
