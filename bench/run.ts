@@ -6,15 +6,22 @@
  *   npm run bench -- --json         # one JSON object with every stage, for scripts
  *   npm run bench -- --only nostr   # only stages whose id starts with one of the given prefixes
  *   BENCH_N=5000 npm run bench      # more operations per throughput stage (default 2000)
+ *   BENCH_BUDGET_ENTRIES=100000     # entries in the budget stages' windows (default 1,000,000)
  */
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
+import { budgetCheckStages } from './budget-check.ts';
+import { cliStartStages } from './cli-start.ts';
 import type { BenchOptions, StageResult } from './measure.ts';
 import { nostrSignStages, RAW_STAGE, rawStages } from './nostr-sign.ts';
 
 type StageGroup = { prefix: string; run: (options: BenchOptions) => Promise<StageResult[]> };
 
-const GROUPS: StageGroup[] = [{ prefix: 'nostr', run: nostrSignStages }];
+const GROUPS: StageGroup[] = [
+  { prefix: 'nostr', run: nostrSignStages },
+  { prefix: 'budget', run: budgetCheckStages },
+  { prefix: 'cli', run: cliStartStages },
+];
 
 function table(stages: (StageResult & { ratioToRaw: number })[]): string {
   const rows = [['stage', 'ops/s', 'p50 ms', 'p99 ms', 'vs raw']];
@@ -25,10 +32,21 @@ function table(stages: (StageResult & { ratioToRaw: number })[]): string {
       s.p50Ms.toFixed(3),
       s.p99Ms.toFixed(3),
       `${s.ratioToRaw.toFixed(3)}x`,
+      s.notes
+        ? Object.entries(s.notes)
+            .map(([k, v]) => `${k}=${typeof v === 'number' ? +v.toFixed(3) : v}`)
+            .join(' ')
+        : '',
     ]);
   }
   return rows
-    .map((r) => [r[0]!.padEnd(60), ...r.slice(1).map((c, i) => c.padStart(i === 0 ? 10 : 9))].join(''))
+    .map((r) =>
+      [
+        r[0]!.padEnd(60),
+        ...r.slice(1, 5).map((c, i) => c.padStart(i === 0 ? 10 : 9)),
+        `  ${r[5] ?? 'notes'}`,
+      ].join(''),
+    )
     .join('\n');
 }
 
