@@ -7,9 +7,11 @@
  *   npm run bench -- --only nostr   # only stages whose id starts with one of the given prefixes
  *   BENCH_N=5000 npm run bench      # more operations per throughput stage (default 2000)
  *   BENCH_BUDGET_ENTRIES=100000     # entries in the budget stages' windows (default 1,000,000)
+ *   BENCH_AUDIT_RECORDS=100000      # records in the audit start-up stages' log (default 1,000,000)
  */
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
+import { auditStartStages } from './audit-start.ts';
 import { budgetCheckStages } from './budget-check.ts';
 import { cliStartStages } from './cli-start.ts';
 import type { BenchOptions, StageResult } from './measure.ts';
@@ -21,6 +23,7 @@ const GROUPS: StageGroup[] = [
   { prefix: 'nostr', run: nostrSignStages },
   { prefix: 'budget', run: budgetCheckStages },
   { prefix: 'cli', run: cliStartStages },
+  { prefix: 'audit', run: auditStartStages },
 ];
 
 function table(stages: (StageResult & { ratioToRaw: number })[]): string {

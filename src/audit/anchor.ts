@@ -3,7 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { bytesToHex, hexToBytes, randomBytes } from '@noble/hashes/utils.js';
 import { canonicalJson } from '../core/canonical.ts';
 import { WardenError } from '../core/errors.ts';
-import type { AuditCheckpoint } from './checkpoint.ts';
+import type { AuditCheckpoint } from './checkpoint-message.ts';
 
 /**
  * The anchor file: the latest checkpoint, kept outside the database (`<home>/audit-head.json`).

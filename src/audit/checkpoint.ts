@@ -1,15 +1,26 @@
-import { bytesToHex } from '@noble/hashes/utils.js';
-import { utf8 } from '../core/bytes.ts';
-import { canonicalJson } from '../core/canonical.ts';
 import type { Clock } from '../core/clock.ts';
 import { isWardenError, WardenError } from '../core/errors.ts';
-import type { Store } from '../store/store.ts';
+import type { Db, Store } from '../store/store.ts';
 import { writeAnchorFile } from './anchor.ts';
+import {
+  type AuditCheckpoint,
+  checkpointMessage,
+  checkpointSignatureValid,
+  fromStoredCheckpoint,
+} from './checkpoint-message.ts';
 import type { AuditKeyring } from './keyring.ts';
-import { verifyCheckpointSignature } from './keyring.ts';
 import { bytesEqual } from './record.ts';
-import type { StoredCheckpoint } from './rows.ts';
 import { readHead, readLastCheckpoint } from './rows.ts';
+import { recordVerifiedMark, type VerifiedMark } from './verified-mark.ts';
+import { earnedMark } from './verify-tail.ts';
+
+export type { AuditCheckpoint } from './checkpoint-message.ts';
+export {
+  CHECKPOINT_VERSION,
+  checkpointMessage,
+  checkpointSignatureValid,
+  fromStoredCheckpoint,
+} from './checkpoint-message.ts';
 
 /**
  * Signed checkpoints. The hash chain alone proves order and integrity, but anyone with the file can
@@ -18,43 +29,6 @@ import { readHead, readLastCheckpoint } from './rows.ts';
  */
 
 export const DEFAULT_CHECKPOINT_EVERY = 100;
-export const CHECKPOINT_VERSION = 1;
-
-export interface AuditCheckpoint {
-  seq: number;
-  recordHash: Uint8Array;
-  /** ISO time the checkpoint was signed. */
-  time: string;
-  keyId: string;
-  signature: Uint8Array;
-}
-
-/** The signed bytes: utf8(canonicalJson({v, seq, recordHash (hex), time, keyId})). */
-export function checkpointMessage(c: Omit<AuditCheckpoint, 'signature'>): Uint8Array {
-  return utf8(
-    canonicalJson({
-      v: CHECKPOINT_VERSION,
-      seq: c.seq,
-      recordHash: bytesToHex(c.recordHash),
-      time: c.time,
-      keyId: c.keyId,
-    }),
-  );
-}
-
-export function checkpointSignatureValid(publicKey: Uint8Array, c: AuditCheckpoint): boolean {
-  return verifyCheckpointSignature(publicKey, checkpointMessage(c), c.signature);
-}
-
-export function fromStoredCheckpoint(row: StoredCheckpoint): AuditCheckpoint {
-  return {
-    seq: row.seq,
-    recordHash: row.record_hash,
-    time: row.time,
-    keyId: row.key_id,
-    signature: row.signature,
-  };
-}
 
 export interface WriteCheckpointResult {
   checkpoint: AuditCheckpoint;
@@ -70,6 +44,7 @@ export interface WriteCheckpointResult {
  * With `headFile`, the covering checkpoint is then written to the anchor file, after the commit, so
  * the file never names a checkpoint that a failed commit dropped. The anchor file is refreshed even
  * when nothing new was signed: that repairs an anchor lost to a crash between commit and write.
+ * In the same transaction, the verified mark moves up to the head if the records since it verify.
  */
 export async function writeCheckpoint(
   store: Store,
@@ -78,35 +53,7 @@ export async function writeCheckpoint(
   headFile?: string,
 ): Promise<WriteCheckpointResult | null> {
   try {
-    const result = await store.transaction(async (tx): Promise<WriteCheckpointResult | null> => {
-      const head = await readHead(tx);
-      if (!head) return null;
-      const last = await readLastCheckpoint(tx);
-      if (last && last.seq === head.seq && bytesEqual(last.record_hash, head.recordHash)) {
-        const existing = fromStoredCheckpoint(last);
-        // Only a checkpoint we can verify counts as covering the head; a planted row does not.
-        if (checkpointSignatureValid(keyring.publicKey, existing))
-          return { checkpoint: existing, created: false };
-      }
-      const unsigned = {
-        seq: head.seq,
-        recordHash: head.recordHash,
-        time: clock.now().toISOString(),
-        keyId: keyring.keyId,
-      };
-      const signature = await keyring.sign(checkpointMessage(unsigned));
-      await tx
-        .insertInto('audit_checkpoint')
-        .values({
-          seq: unsigned.seq,
-          record_hash: unsigned.recordHash,
-          time: unsigned.time,
-          key_id: unsigned.keyId,
-          signature,
-        })
-        .execute();
-      return { checkpoint: { ...unsigned, signature }, created: true };
-    });
+    const result = await checkpointHead(store, keyring, clock);
     if (result && headFile !== undefined) await writeAnchorFile(headFile, result.checkpoint);
     return result;
   } catch (cause) {
@@ -117,5 +64,89 @@ export async function writeCheckpoint(
       { stage: 'checkpoint', reason: isWardenError(cause) ? cause.code : 'STORE_ERROR' },
       { cause },
     );
+  }
+}
+
+/** Databases whose mark a checkpoint writer of this process is walking for (checkpointHead). */
+const walking = new WeakSet<Db>();
+
+/**
+ * The signing transaction, with the walk for the mark before it (a walk of a few hundred records
+ * should not hold the write lock). Under load checkpoints come in bursts (each append stays due
+ * until one commits): one writer at a time per database walks, until its transaction has recorded
+ * the mark; the others sign without moving it, and the next walk starts from where it got to.
+ */
+async function checkpointHead(
+  store: Store,
+  keyring: AuditKeyring,
+  clock: Clock,
+): Promise<WriteCheckpointResult | null> {
+  if (walking.has(store.db)) return signHead(store, keyring, clock, null);
+  walking.add(store.db);
+  try {
+    return await signHead(store, keyring, clock, await earnedMarkQuietly(store, keyring));
+  } finally {
+    walking.delete(store.db);
+  }
+}
+
+/** Signs the head unless a valid checkpoint covers it, recording `earned` in the same transaction. */
+function signHead(
+  store: Store,
+  keyring: AuditKeyring,
+  clock: Clock,
+  earned: VerifiedMark | null,
+): Promise<WriteCheckpointResult | null> {
+  return store.transaction(async (tx): Promise<WriteCheckpointResult | null> => {
+    const head = await readHead(tx);
+    if (!head) return null;
+    const last = await readLastCheckpoint(tx);
+    if (last && last.seq === head.seq && bytesEqual(last.record_hash, head.recordHash)) {
+      const existing = fromStoredCheckpoint(last);
+      // Only a checkpoint we can verify counts as covering the head; a planted row does not.
+      if (checkpointSignatureValid(keyring.publicKey, existing)) {
+        if (earned) await recordVerifiedMark(tx, keyring, earned);
+        return { checkpoint: existing, created: false };
+      }
+    }
+    const unsigned = {
+      seq: head.seq,
+      recordHash: head.recordHash,
+      time: clock.now().toISOString(),
+      keyId: keyring.keyId,
+    };
+    const signature = await keyring.sign(checkpointMessage(unsigned));
+    const inserted = await tx
+      .insertInto('audit_checkpoint')
+      .values({
+        seq: unsigned.seq,
+        record_hash: unsigned.recordHash,
+        time: unsigned.time,
+        key_id: unsigned.keyId,
+        signature,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    if (earned) {
+      // The mark may count this checkpoint as judged (just signed over the head read here),
+      // unless another was committed since the walk: that one was not judged.
+      const judged = (last?.id ?? 0) === earned.checkpointId ? Number(inserted.id) : earned.checkpointId;
+      await recordVerifiedMark(tx, keyring, { ...earned, checkpointId: judged });
+    }
+    return { checkpoint: { ...unsigned, signature }, created: true };
+  });
+}
+
+/**
+ * The verified mark this checkpoint's writer can move to (verify-tail.ts): the records since the
+ * mark, walked, so that the next start-up check reads only what comes after. An optimisation, so
+ * it never fails the checkpoint: when it cannot (too far behind, a problem found, a store error),
+ * the mark stays where it was and the next start-up check reads more, and reports what it finds.
+ */
+async function earnedMarkQuietly(store: Store, keyring: AuditKeyring): Promise<VerifiedMark | null> {
+  try {
+    return await earnedMark(store.db, keyring);
+  } catch {
+    return null;
   }
 }

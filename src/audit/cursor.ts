@@ -6,10 +6,12 @@ import { toStoredCheckpoint, toStoredRecord } from './rows.ts';
 /**
  * Forward-only cursors over the log and the checkpoints, read in pages by keyset (never OFFSET), so
  * verifying a log of any length holds one page of each in memory. `peek` lets the verifier look one
- * record ahead when it classifies a break.
+ * record ahead when it classifies a break. Both can start part-way (after a seq), which is how the
+ * start-up check reads only the records after the verified mark.
  */
 
-export const PAGE_SIZE = 500;
+/** Rows per query: large enough that per-query overhead vanishes, small enough to stay a few MB. */
+export const PAGE_SIZE = 1000;
 
 abstract class PagedCursor<T> {
   private page: T[] = [];
@@ -19,6 +21,9 @@ abstract class PagedCursor<T> {
   protected abstract fetch(): Promise<T[]>;
   protected abstract advanced(last: T): void;
 
+  /** Called with each page as it is read, before its first item is handed out. */
+  protected onPage(_page: readonly T[]): Promise<void> | void {}
+
   async peek(): Promise<T | undefined> {
     if (this.index >= this.page.length && !this.done) {
       this.page = await this.fetch();
@@ -26,6 +31,7 @@ abstract class PagedCursor<T> {
       const last = this.page[this.page.length - 1];
       if (last === undefined || this.page.length < PAGE_SIZE) this.done = true;
       if (last !== undefined) this.advanced(last);
+      await this.onPage(this.page);
     }
     return this.page[this.index];
   }
@@ -38,10 +44,20 @@ abstract class PagedCursor<T> {
 }
 
 export class RecordCursor extends PagedCursor<StoredRecord> {
-  private afterSeq = Number.NEGATIVE_INFINITY;
-
-  constructor(private readonly db: Db) {
+  /**
+   * `afterSeq`: start after this seq (the default reads every row, even a stray seq below 1).
+   * `pageHook`: sees each page first; the verifier authenticates a whole page in one batch there.
+   */
+  constructor(
+    private readonly db: Db,
+    private afterSeq = Number.NEGATIVE_INFINITY,
+    private readonly pageHook?: (page: readonly StoredRecord[]) => Promise<void>,
+  ) {
     super();
+  }
+
+  protected override onPage(page: readonly StoredRecord[]): Promise<void> | void {
+    return this.pageHook?.(page);
   }
 
   protected async fetch(): Promise<StoredRecord[]> {
@@ -64,11 +80,14 @@ export class RecordCursor extends PagedCursor<StoredRecord> {
 export class CheckpointCursor extends PagedCursor<StoredCheckpoint> {
   private after: { seq: number; id: number } | undefined;
 
+  /** `afterSeq`: only checkpoints naming a later seq (the start-up check judges earlier ones apart). */
   constructor(
     private readonly db: Db,
     private readonly maxId: number,
+    afterSeq?: number,
   ) {
     super();
+    if (afterSeq !== undefined) this.after = { seq: afterSeq, id: Number.MAX_SAFE_INTEGER };
   }
 
   protected async fetch(): Promise<StoredCheckpoint[]> {

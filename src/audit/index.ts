@@ -15,5 +15,8 @@ export type { AuditProblem, AuditProblemCode, AuditWarning, AuditWarningCode } f
 export { AUDIT_PROBLEM_CODES, AUDIT_WARNING_CODES } from './problems.ts';
 export type { AuditView, ReadAuditOptions } from './show.ts';
 export { readAudit } from './show.ts';
+export type { MarkRead, VerifiedMark } from './verified-mark.ts';
+export { readVerifiedMark } from './verified-mark.ts';
 export type { VerifyOptions, VerifyResult } from './verify.ts';
 export { assertAuditIntact, verifyAudit } from './verify.ts';
+export { verifyAuditTail } from './verify-tail.ts';

@@ -45,22 +45,34 @@ export function memoryAuditKeyring(signingSecret: Uint8Array, detailsKey: Uint8A
       return ed25519.sign(message, secret);
     },
     encrypt(plaintext, aad) {
-      const nonce = randomBytes(DETAILS_NONCE_LENGTH);
-      return concatBytes(nonce, xchacha20poly1305(key, nonce, aad).encrypt(plaintext));
+      return seal(key, plaintext, aad);
     },
     async decrypt(blob, aad) {
-      if (blob.length < DETAILS_NONCE_LENGTH + TAG_LENGTH) {
-        throw new WardenError('INVALID_ARGUMENT', 'audit details blob is too short');
-      }
-      const nonce = blob.subarray(0, DETAILS_NONCE_LENGTH);
-      try {
-        return xchacha20poly1305(key, nonce, aad).decrypt(blob.subarray(DETAILS_NONCE_LENGTH));
-      } catch (cause) {
-        // Wrong key, altered bytes or a blob moved from another record (its aad differs).
-        throw new WardenError('INVALID_ARGUMENT', 'audit details cannot be decrypted', {}, { cause });
-      }
+      const plain = open(key, blob, aad);
+      // Too short, wrong key, altered bytes or a blob moved from another record (its aad differs).
+      if (plain === null) throw new WardenError('INVALID_ARGUMENT', 'audit details cannot be decrypted');
+      return plain;
+    },
+    async decryptMany(items) {
+      return items.map((i) => open(key, i.blob, i.aad));
     },
   };
+}
+
+function seal(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
+  const nonce = randomBytes(DETAILS_NONCE_LENGTH);
+  return concatBytes(nonce, xchacha20poly1305(key, nonce, aad).encrypt(plaintext));
+}
+
+function open(key: Uint8Array, blob: Uint8Array, aad: Uint8Array): Uint8Array | null {
+  if (blob.length < DETAILS_NONCE_LENGTH + TAG_LENGTH) return null;
+  try {
+    return xchacha20poly1305(key, blob.subarray(0, DETAILS_NONCE_LENGTH), aad).decrypt(
+      blob.subarray(DETAILS_NONCE_LENGTH),
+    );
+  } catch {
+    return null;
+  }
 }
 
 /**

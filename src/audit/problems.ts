@@ -21,6 +21,12 @@ export const AUDIT_PROBLEM_CODES = [
    * verification can tell.
    */
   'AUDIT_RECORD_FORGED',
+  /**
+   * The verified mark (how far the log was verified, verified-mark.ts) does not authenticate under
+   * the vault's key: someone without the key wrote it. The start-up check then cannot know where to
+   * start; `warden audit verify` checks everything and replaces it.
+   */
+  'AUDIT_MARK_INVALID',
 ] as const;
 
 export type AuditProblemCode = (typeof AUDIT_PROBLEM_CODES)[number];
@@ -28,6 +34,8 @@ export type AuditProblemCode = (typeof AUDIT_PROBLEM_CODES)[number];
 export const AUDIT_WARNING_CODES = [
   /** Checkpoints exist but the anchor file does not: tail truncation can't be ruled out. */
   'AUDIT_ANCHOR_MISSING',
+  /** A full verification found the verified mark invalid (AUDIT_MARK_INVALID) and wrote a new one. */
+  'AUDIT_MARK_REPLACED',
 ] as const;
 
 export type AuditWarningCode = (typeof AUDIT_WARNING_CODES)[number];

@@ -1,6 +1,5 @@
-import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex } from '@noble/hashes/utils.js';
-import { concatBytes, constantTimeEqual, utf8 } from '../core/bytes.ts';
+import { createHash } from 'node:crypto';
+import { constantTimeEqual, utf8 } from '../core/bytes.ts';
 import { canonicalJson } from '../core/canonical.ts';
 import type { AuditLogTable } from '../store/schema.ts';
 
@@ -45,6 +44,9 @@ export function detailsAad(fields: RecordFields): Uint8Array {
  * record_hash = sha256(prev_hash || canonical JSON of the whole record, details as hex or null).
  * `seq` is a parameter so that the verifier can ask "would this record hash correctly at another
  * seq?", which tells a renumbered (moved) record from an edited one.
+ *
+ * SHA-256 and hex come from node (OpenSSL, Buffer) rather than @noble: the same functions, but a
+ * full verification hashes every record, and there they are about three times faster.
  */
 export function computeRecordHash(
   record: Omit<StoredRecord, 'record_hash'>,
@@ -59,9 +61,14 @@ export function computeRecordHash(
     action: record.action,
     outcome: record.outcome,
     summary: record.summary,
-    details: record.details === null ? null : bytesToHex(record.details),
+    details: record.details === null ? null : hex(record.details),
   });
-  return sha256(concatBytes(record.prev_hash, utf8(body)));
+  // A plain Uint8Array copy, as everywhere else in the room (a Buffer compares unequal in tests).
+  return new Uint8Array(createHash('sha256').update(record.prev_hash).update(body, 'utf8').digest());
+}
+
+function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
 /** Whether the record hashes to its stored record_hash when placed at `seq`. */

@@ -5,7 +5,8 @@ import { appendAudit } from '../audit/append.ts';
 import { writeCheckpoint } from '../audit/checkpoint.ts';
 import { auditRecord } from '../audit/entry.ts';
 import { readAudit } from '../audit/show.ts';
-import { verifyAudit } from '../audit/verify.ts';
+import { type VerifyOptions, type VerifyResult, verifyAudit } from '../audit/verify.ts';
+import { verifyAuditTail } from '../audit/verify-tail.ts';
 import { ensureHome, type HomeLayout, homeLayout } from '../config/home.ts';
 import type { Canonical } from '../core/canonical.ts';
 import { type Clock, systemClock } from '../core/clock.ts';
@@ -283,8 +284,9 @@ export class Warden {
     });
   }
 
+  /** What `warden status` and `warden start` show; its audit part is the start-up check (`checkAudit`). */
   async status() {
-    const verification = await this.verifyAudit();
+    const verification = await this.checkAudit();
     return {
       home: this.layout.dir,
       vaultId: this.vault.vaultId,
@@ -296,20 +298,43 @@ export class Warden {
         ok: verification.ok,
         records: verification.records,
         lastCheckpointSeq: verification.lastCheckpointSeq,
+        verifiedFrom: verification.verifiedFrom,
         ...(verification.problem ? { problem: verification.problem } : {}),
       },
     };
   }
 
-  async verifyAudit() {
-    // Unsealed, every record must also authenticate under the audit key (not only chain), and
-    // every token and policy row under the control-plane MAC.
+  /**
+   * `warden audit verify`: the whole log. Unsealed, every record must also authenticate under the
+   * audit key (not only chain), and every token and policy row under the control-plane MAC.
+   * `onProgress` hears how many records are done, every few thousand.
+   */
+  async verifyAudit(options: Pick<VerifyOptions, 'onProgress'> = {}) {
     const keyring = this.vault.auditKeys();
     const result = await verifyAudit(this.store, keyring.publicKey, this.layout.auditHead, {
       keyring,
       requireDetails: true,
       controlPlane: this.controlPlane.mac,
+      ...options,
     });
+    return this.#withRolledBackRows(result);
+  }
+
+  /**
+   * The start-up check (`warden start`, `warden status`): only the records after the verified
+   * mark, so it costs what was appended since the last verification, not the length of the log;
+   * audit/verify-tail.ts says what it guarantees and what only `verifyAudit` does. The control
+   * plane is checked in full, as by `verifyAudit` (its rows are few).
+   */
+  async checkAudit() {
+    const result = await verifyAuditTail(this.store, this.vault.auditKeys(), this.layout.auditHead, {
+      controlPlane: this.controlPlane.mac,
+    });
+    return this.#withRolledBackRows(result);
+  }
+
+  async #withRolledBackRows(result: VerifyResult): Promise<VerifyResult> {
+    const keyring = this.vault.auditKeys();
     // A row put back to an older version of itself keeps a valid MAC: the log tells.
     const flagged = new Set((result.controlPlane ?? []).map((f) => `${f.table}:${f.id}`));
     const stale = (await rolledBackRows(this.store.db, keyring)).filter(
@@ -404,7 +429,7 @@ function restoreFiles(layout: HomeLayout): string[] {
 }
 
 /** Verifies the audit chain while the vault is sealed, with the public key remembered in the store. */
-export async function verifyAuditSealed(home: string) {
+export async function verifyAuditSealed(home: string, options: Pick<VerifyOptions, 'onProgress'> = {}) {
   const layout = ensureHome(home);
   if (!Vault.exists(layout))
     throw new WardenError('VAULT_NOT_INITIALIZED', 'no vault in this home; run `warden init`');
@@ -412,7 +437,7 @@ export async function verifyAuditSealed(home: string) {
   try {
     const publicKey = await auditPublicKeyFromStore(store);
     return {
-      ...(await verifyAudit(store, publicKey, layout.auditHead)),
+      ...(await verifyAudit(store, publicKey, layout.auditHead, options)),
       keySource: 'store (unauthenticated: vault sealed)',
     };
   } finally {

@@ -23,6 +23,17 @@ export interface AuditKeyAccess {
    * another record, or the key differs; any other error means the key itself could not be used.
    */
   decrypt(blob: Uint8Array, aad: Uint8Array): Promise<Uint8Array>;
+  /**
+   * `decrypt` for many blobs under one use of the key: a full audit verification opens every
+   * record's, and unsealing the key per blob would double its cost. One entry per item, in order:
+   * the plaintext, or null where that blob does not authenticate; any other failure rejects.
+   */
+  decryptMany(items: readonly SealedDetails[]): Promise<(Uint8Array | null)[]>;
+}
+
+export interface SealedDetails {
+  blob: Uint8Array;
+  aad: Uint8Array;
 }
 
 /** Runs a callback with one decrypted secret of the vault, wiping it afterwards. */
@@ -56,21 +67,28 @@ export function auditKeyAccess(audit: VaultMeta['audit'], withSecret: WithSecret
     keyId: audit.keyId,
     publicKey: hexToBytes(audit.publicKey),
     sign: async (message) => withSecret(audit.signingSecretId, (sk) => ed25519.sign(message, sk)),
-    encrypt: (plaintext, aad) =>
-      withSecret(audit.detailsSecretId, (key) => {
-        const nonce = randomBytes(NONCE_BYTES);
-        return concatBytes(nonce, xchacha20poly1305(key, nonce, aad).encrypt(plaintext));
-      }),
+    encrypt: (plaintext, aad) => withSecret(audit.detailsSecretId, (key) => sealDetails(key, plaintext, aad)),
     decrypt: async (blob, aad) =>
       withSecret(audit.detailsSecretId, (key) => {
-        try {
-          return xchacha20poly1305(key, blob.subarray(0, NONCE_BYTES), aad).decrypt(
-            blob.subarray(NONCE_BYTES),
-          );
-        } catch (cause) {
-          // Wrong key, altered bytes or a blob moved from another record (its aad differs).
-          throw new WardenError('INVALID_ARGUMENT', 'audit details cannot be decrypted', {}, { cause });
-        }
+        const plain = openDetails(key, blob, aad);
+        // Wrong key, altered bytes or a blob moved from another record (its aad differs).
+        if (plain === null) throw new WardenError('INVALID_ARGUMENT', 'audit details cannot be decrypted');
+        return plain;
       }),
+    decryptMany: async (items) =>
+      withSecret(audit.detailsSecretId, (key) => items.map((i) => openDetails(key, i.blob, i.aad))),
   };
+}
+
+function sealDetails(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
+  const nonce = randomBytes(NONCE_BYTES);
+  return concatBytes(nonce, xchacha20poly1305(key, nonce, aad).encrypt(plaintext));
+}
+
+function openDetails(key: Uint8Array, blob: Uint8Array, aad: Uint8Array): Uint8Array | null {
+  try {
+    return xchacha20poly1305(key, blob.subarray(0, NONCE_BYTES), aad).decrypt(blob.subarray(NONCE_BYTES));
+  } catch {
+    return null;
+  }
 }

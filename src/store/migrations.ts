@@ -257,6 +257,23 @@ const migrations: Record<string, Migration> = {
       await sql`UPDATE request SET operation = protocol || '.' || action`.execute(db);
     },
   },
+  '0010_audit_indexes': {
+    async up(db: Kysely<unknown>) {
+      // Unsealing reads a few kinds of audit record (token revocations, policy changes, the
+      // control-plane adoption): by action, not by scanning a log of millions. And checkpoints are
+      // read by seq (the start-up check reads those after the verified mark).
+      await db.schema
+        .createIndex('audit_log_action')
+        .on('audit_log')
+        .columns(['action', 'outcome', 'seq'])
+        .execute();
+      await db.schema
+        .createIndex('audit_checkpoint_seq')
+        .on('audit_checkpoint')
+        .columns(['seq', 'id'])
+        .execute();
+    },
+  },
 };
 
 /**

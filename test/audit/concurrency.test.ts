@@ -6,7 +6,9 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { appendAudit } from '../../src/audit/append.ts';
 import { memoryAuditKeyring } from '../../src/audit/keyring.ts';
 import { readAudit } from '../../src/audit/show.ts';
+import { readVerifiedMark } from '../../src/audit/verified-mark.ts';
 import { verifyAudit } from '../../src/audit/verify.ts';
+import { verifyAuditTail } from '../../src/audit/verify-tail.ts';
 import { utf8 } from '../../src/core/bytes.ts';
 import type { Store } from '../../src/store/store.ts';
 import { openSqliteStore } from '../../src/store/store.ts';
@@ -44,6 +46,11 @@ test('200 concurrent appends on one store produce a contiguous, valid chain', as
     assert.equal(result.lastCheckpointSeq, 200);
     const views = await readAudit(t.store, keyring, { limit: 200 });
     assert.equal(views.filter((v) => v.detailsError !== undefined).length, 0);
+    // The checkpoints of a burst share one walk for the verified mark, which keeps up with them.
+    const mark = await readVerifiedMark(t.store.db, keyring);
+    assert.ok(mark.kind === 'ok' && mark.mark.seq >= 150, JSON.stringify(mark));
+    const tail = await verifyAuditTail(t.store, keyring);
+    assert.equal(tail.ok, true, tail.problem?.message);
   } finally {
     await t.cleanup();
   }
@@ -99,6 +106,10 @@ test('two writers with their own Store on the same file (two processes) keep one
       assert.ok(result.checkpoints >= 1, JSON.stringify(result));
       const actors = new Set((await readAudit(reader, keyring, { limit: 60 })).map((v) => v.actor));
       assert.deepEqual([...actors].sort(), ['writer_a', 'writer_b']);
+      // Each process moved the one verified mark forward over the other's records too.
+      const tail = await verifyAuditTail(reader, keyring, t.headFile);
+      assert.equal(tail.ok, true, tail.problem?.message);
+      assert.ok(tail.verifiedFrom > 0, 'the writers left a verified mark');
     } finally {
       await reader.close();
     }

@@ -8,6 +8,9 @@ import { appendAudit } from '../../src/audit/append.ts';
 import type { AuditEntry } from '../../src/audit/entry.ts';
 import type { AuditKeyring } from '../../src/audit/keyring.ts';
 import { memoryAuditKeyring } from '../../src/audit/keyring.ts';
+import type { StoredRecord } from '../../src/audit/record.ts';
+import { computeRecordHash, GENESIS_HASH } from '../../src/audit/record.ts';
+import { toStoredRecord } from '../../src/audit/rows.ts';
 import { utf8 } from '../../src/core/bytes.ts';
 import { fixedClock } from '../../src/core/clock.ts';
 import type { Store } from '../../src/store/store.ts';
@@ -129,4 +132,39 @@ export async function templateFactory(build: (t: TempStore) => Promise<void>): P
 export async function memoryStore(): Promise<{ store: Store; cleanup(): Promise<void> }> {
   const store = await openSqliteStore(':memory:');
   return { store, cleanup: () => store.close() };
+}
+
+/** The log's rows from `fromSeq` on, as the verifier reads them. */
+export async function rows(store: Store, fromSeq = 1): Promise<StoredRecord[]> {
+  const all = await store.db
+    .selectFrom('audit_log')
+    .selectAll()
+    .where('seq', '>=', fromSeq)
+    .orderBy('seq')
+    .execute();
+  return all.map((r) => toStoredRecord(r as unknown as Record<string, unknown>));
+}
+
+/** Raw SQL, as someone with the database file would run it. */
+export async function exec(store: Store, query: string): Promise<void> {
+  await sql.raw(query).execute(store.db);
+}
+
+/** What a careful attacker does after an edit: recompute every hash from `fromSeq` on, so the chain is consistent. */
+export async function rechain(store: Store, fromSeq: number): Promise<void> {
+  const before = await store.db
+    .selectFrom('audit_log')
+    .select('record_hash')
+    .where('seq', '=', fromSeq - 1)
+    .executeTakeFirst();
+  let prev = before ? new Uint8Array(before.record_hash) : GENESIS_HASH;
+  for (const r of await rows(store, fromSeq)) {
+    const record_hash = computeRecordHash({ ...r, prev_hash: prev });
+    await store.db
+      .updateTable('audit_log')
+      .set({ prev_hash: prev, record_hash })
+      .where('seq', '=', r.seq)
+      .execute();
+    prev = record_hash;
+  }
 }

@@ -5,9 +5,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { sql } from 'kysely';
 import { appendAudit, appendAuditInTx } from '../../src/audit/append.ts';
 import { checkpointMessage, writeCheckpoint } from '../../src/audit/checkpoint.ts';
-import type { StoredRecord } from '../../src/audit/record.ts';
-import { computeRecordHash, GENESIS_HASH } from '../../src/audit/record.ts';
-import { toStoredRecord } from '../../src/audit/rows.ts';
+import { computeRecordHash } from '../../src/audit/record.ts';
 import type { VerifyResult } from '../../src/audit/verify.ts';
 import { assertAuditIntact, verifyAudit } from '../../src/audit/verify.ts';
 import { utf8 } from '../../src/core/bytes.ts';
@@ -17,7 +15,10 @@ import type { TempStore } from './helpers.ts';
 import {
   appendMany,
   dropTriggers,
+  exec,
   memoryStore,
+  rechain,
+  rows,
   sampleEntry,
   templateFactory,
   testClock,
@@ -61,20 +62,6 @@ function expectProblem(result: VerifyResult, code: string, firstBadSeq: number |
   assert.equal(result.firstBadSeq, firstBadSeq, result.problem?.message);
 }
 
-async function rows(store: Store, fromSeq = 1): Promise<StoredRecord[]> {
-  const all = await store.db
-    .selectFrom('audit_log')
-    .selectAll()
-    .where('seq', '>=', fromSeq)
-    .orderBy('seq')
-    .execute();
-  return all.map((r) => toStoredRecord(r as unknown as Record<string, unknown>));
-}
-
-async function exec(store: Store, query: string): Promise<void> {
-  await sql.raw(query).execute(store.db);
-}
-
 /** Moves records with seq >= from by delta, without primary-key collisions. */
 async function renumber(store: Store, from: number, delta: number): Promise<void> {
   await exec(store, `UPDATE audit_log SET seq = seq + 1000000 WHERE seq >= ${from}`);
@@ -85,25 +72,6 @@ async function swap(store: Store, a: number, b: number): Promise<void> {
   await exec(store, `UPDATE audit_log SET seq = -1 WHERE seq = ${a}`);
   await exec(store, `UPDATE audit_log SET seq = ${a} WHERE seq = ${b}`);
   await exec(store, `UPDATE audit_log SET seq = ${b} WHERE seq = -1`);
-}
-
-/** What a careful attacker does after an edit: recompute every hash from `fromSeq` on, so the chain is consistent. */
-async function rechain(store: Store, fromSeq: number): Promise<void> {
-  const before = await store.db
-    .selectFrom('audit_log')
-    .select('record_hash')
-    .where('seq', '=', fromSeq - 1)
-    .executeTakeFirst();
-  let prev = before ? new Uint8Array(before.record_hash) : GENESIS_HASH;
-  for (const r of await rows(store, fromSeq)) {
-    const record_hash = computeRecordHash({ ...r, prev_hash: prev });
-    await store.db
-      .updateTable('audit_log')
-      .set({ prev_hash: prev, record_hash })
-      .where('seq', '=', r.seq)
-      .execute();
-    prev = record_hash;
-  }
 }
 
 async function insertForged(
@@ -478,12 +446,10 @@ test('a details blob moved to another record does not authenticate there', async
 
 test('a keyring that cannot be used is reported as such, never as a forged record', async () => {
   await victim(async (t) => {
-    const sealed = {
-      ...keyring,
-      decrypt: async () => {
-        throw new WardenError('VAULT_SEALED', 'the vault is sealed');
-      },
+    const refuse = async (): Promise<never> => {
+      throw new WardenError('VAULT_SEALED', 'the vault is sealed');
     };
+    const sealed = { ...keyring, decrypt: refuse, decryptMany: refuse };
     await assert.rejects(
       verifyAudit(t.store, keyring.publicKey, t.headFile, { keyring: sealed, requireDetails: true }),
       (e) => isWardenError(e, 'VAULT_SEALED'),

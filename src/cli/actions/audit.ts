@@ -62,14 +62,25 @@ function report(
   );
 }
 
+/** `verified N/M records` on stderr at most once a second (a long log takes a while); never on stdout. */
+function progressOnStderr(ctx: CliContext): (done: number, total: number) => void {
+  let last = Date.now();
+  return (done, total) => {
+    if (Date.now() - last < 1000) return;
+    last = Date.now();
+    ctx.io.stderr.write(`verified ${done}/${total} records\n`);
+  };
+}
+
 export async function verify(ctx: CliContext, command: Command): Promise<void> {
   const file = command.opts().passphraseFile;
+  const onProgress = progressOnStderr(ctx);
   if (hasPassphraseSource(vaultPassphrase(file), ctx.io)) {
     await withUnsealedWarden(ctx, file, async (w) =>
-      report(ctx, await w.verifyAudit(), 'from the sealed keystore'),
+      report(ctx, await w.verifyAudit({ onProgress }), 'from the sealed keystore'),
     );
   } else {
-    const result = await verifyAuditSealed(ctx.home);
+    const result = await verifyAuditSealed(ctx.home, { onProgress });
     report(ctx, result, result.keySource);
   }
 }

@@ -57,6 +57,13 @@ export async function initVault(
   }
 }
 
+/** The start-up check reads only what came after the last verification; the line says so. */
+function auditHealth(a: Awaited<ReturnType<Warden['status']>>['audit']): string {
+  if (!a.ok) return `BROKEN: ${a.problem?.message ?? ''}`;
+  if (a.verifiedFrom === 0) return 'chain verified in full';
+  return `chain verified after #${a.verifiedFrom} (up to it by an earlier check; \`warden audit verify\` reads all)`;
+}
+
 export async function printStatus(ctx: CliContext, warden: Warden, headline: string): Promise<void> {
   const s = await warden.status();
   ctx.print(
@@ -65,7 +72,7 @@ export async function printStatus(ctx: CliContext, warden: Warden, headline: str
       `home:        ${s.home}`,
       `vault:       ${s.vaultId} (unsealed)`,
       `identities:  ${s.identities.length === 0 ? 'none' : s.identities.join(', ')}`,
-      `audit log:   ${s.audit.records} records, ${s.audit.ok ? 'chain verified' : `BROKEN: ${s.audit.problem?.message ?? ''}`}`,
+      `audit log:   ${s.audit.records} records, ${auditHealth(s.audit)}`,
       s.rotationDue.length === 0
         ? 'rotation:    no key is due'
         : `rotation due: ${s.rotationDue.map((r) => `${r.identity}/${r.purpose} v${r.version} (since ${r.rotationDue})`).join('; ')}`,
