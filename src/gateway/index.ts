@@ -15,6 +15,7 @@ export {
 } from '../config/warden-config.ts';
 export { BITCOIN_NETWORKS, type BitcoinNetwork } from '../keys/derive.ts';
 export { DEFAULT_KDF, KDF_BOUNDS } from '../keys/kdf.ts';
+export { checkIdentityName } from '../keys/model.ts';
 export type { KdfSettings } from '../keys/vault.ts';
 export type { IdentityView } from '../keys/view.ts';
 export { parseDuration } from '../policy/duration.ts';

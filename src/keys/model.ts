@@ -1,3 +1,4 @@
+import { WardenError } from '../core/errors.ts';
 import type { BitcoinNetwork, NostrPublic, SeedPublic } from './derive.ts';
 
 /** What the sealed metadata of the keystore holds. Public data only: secrets are sealed apart. */
@@ -64,4 +65,11 @@ export function rotationIsDue(key: KeyVersion, now: Date): boolean {
 const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 export function isValidIdentityName(name: string): boolean {
   return NAME_PATTERN.test(name);
+}
+
+/** Throws INVALID_NAME for a name the vault would refuse; the CLI calls it before it unseals. */
+export function checkIdentityName(name: string): void {
+  if (!isValidIdentityName(name)) {
+    throw new WardenError('INVALID_NAME', 'identity names are 1-63 characters: a-z, 0-9, - and _', { name });
+  }
 }

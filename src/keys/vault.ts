@@ -12,6 +12,7 @@ import { generatedSeed } from './key-version.ts';
 import { seedFromMnemonicBytes } from './mnemonic.ts';
 import {
   CREDENTIAL_SET_ACTION,
+  checkIdentityName,
   DEPRECATION_GRACE_DAYS,
   type IdentityMeta,
   isValidIdentityName,
@@ -189,9 +190,7 @@ export class Vault extends SealedKeystore {
   ): Promise<IdentityView> {
     if (!isValidIdentityName(name)) {
       wipe(material.mnemonic, material.nostrSecretKey);
-      throw new WardenError('INVALID_NAME', 'identity names are 1-63 characters: a-z, 0-9, - and _', {
-        name,
-      });
+      checkIdentityName(name);
     }
     // Derive the seed before taking the lock: PBKDF2 is slow and the mnemonic buffer is wiped here.
     const seed = material.mnemonic ? seedFromMnemonicBytes(material.mnemonic) : generatedSeed();

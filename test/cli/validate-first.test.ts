@@ -150,9 +150,7 @@ describe('arguments are checked before the vault is unsealed', () => {
     assert.match(change!.stderr, /^PASSPHRASE_REQUIRED: no new vault passphrase given/m);
   });
 
-  test('a bad identity name is refused before unsealing', {
-    todo: 'the CLI needs the name rule (keys/model.ts isValidIdentityName) from gateway/index.ts',
-  }, async () => {
+  test('a bad identity name is refused before unsealing', async () => {
     const { v, wrong } = await ready;
     const [r] = await runAll(v, [['identity', 'create', 'Bad Name!', '--passphrase-file', wrong]]);
     assert.match(r!.stderr, /^INVALID_NAME: /m);

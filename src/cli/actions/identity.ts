@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { wipe } from '../../core/bytes.ts';
 import { WardenError } from '../../core/errors.ts';
-import { type IdentityView, readSecretFile } from '../../gateway/index.ts';
+import { checkIdentityName, type IdentityView, readSecretFile } from '../../gateway/index.ts';
 import type { CliContext } from '../context.ts';
 import { parseNetwork, withUnsealedWarden } from './shared.ts';
 
@@ -28,6 +28,7 @@ function describe(identity: IdentityView): string[] {
 export async function create(ctx: CliContext, command: Command): Promise<void> {
   const opts = command.opts();
   const network = parseNetwork(opts.network);
+  checkIdentityName(command.args[0]!);
   await withUnsealedWarden(ctx, opts.passphraseFile, async (w) => {
     const created = await w.createIdentity(command.args[0]!, network);
     ctx.print(describe(created), created);
@@ -70,6 +71,7 @@ export async function rotate(ctx: CliContext, command: Command): Promise<void> {
 export async function importIdentity(ctx: CliContext, command: Command): Promise<void> {
   const opts = command.opts();
   const network = parseNetwork(opts.network);
+  checkIdentityName(command.args[0]!);
   if (!opts.mnemonicFile && !opts.nsecFile)
     throw new WardenError('USAGE', 'give --mnemonic-file and/or --nsec-file');
   // Secret files are read (and their permissions checked) before the vault is unsealed.
