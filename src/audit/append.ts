@@ -8,7 +8,7 @@ import type { AuditEntry } from './entry.ts';
 import { validateEntry } from './entry.ts';
 import type { AuditKeyring } from './keyring.ts';
 import { computeRecordHash, detailsAad, GENESIS_HASH } from './record.ts';
-import { readHeadSync, readLastCheckpointSync } from './rows.ts';
+import { readHeadSync, readLastCheckpointSync, rememberHead } from './rows.ts';
 
 export interface AppendOptions {
   /** A checkpoint is due once this many records follow the last one. Default 100. */
@@ -118,6 +118,7 @@ export function appendAuditInTx(
         recordHash,
       ],
     );
+    rememberHead(sync, { seq, recordHash });
     const last = readLastCheckpointSync(sync);
     // A checkpoint past the head is nonsense (verify reports it); writing a fresh one is the safe side.
     const covered = last?.seq ?? 0;

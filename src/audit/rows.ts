@@ -78,16 +78,35 @@ export async function readLastCheckpoint(db: Db): Promise<StoredCheckpoint | und
   return row ? toStoredCheckpoint(row as unknown as Record<string, unknown>) : undefined;
 }
 
-/** readHead for a writer inside its transaction (the append path), without a round trip through Kysely. */
-export function readHeadSync(sync: SyncTx): { seq: number; recordHash: Uint8Array } | undefined {
+export type AuditHead = { seq: number; recordHash: Uint8Array };
+
+const HEAD_MEMO = 'audit.head';
+const CHECKPOINT_MEMO = 'audit.lastCheckpoint';
+
+/**
+ * readHead for a writer inside its transaction (the append path), without a round trip through
+ * Kysely; read once per transaction (SyncTx.memo), then kept by `rememberHead`.
+ */
+export function readHeadSync(sync: SyncTx): AuditHead | undefined {
+  if (sync.memo.has(HEAD_MEMO)) return sync.memo.get(HEAD_MEMO) as AuditHead | undefined;
   const row = sync.get<{ seq: unknown; record_hash: unknown }>(
     'SELECT seq, record_hash FROM audit_log ORDER BY seq DESC LIMIT 1',
   );
-  return row ? { seq: Number(row.seq), recordHash: asBytes(row.record_hash) } : undefined;
+  const head = row ? { seq: Number(row.seq), recordHash: asBytes(row.record_hash) } : undefined;
+  sync.memo.set(HEAD_MEMO, head);
+  return head;
 }
 
-/** readLastCheckpoint for a writer inside its transaction. */
+/** The appender wrote a new head. */
+export function rememberHead(sync: SyncTx, head: AuditHead): void {
+  sync.memo.set(HEAD_MEMO, head);
+}
+
+/** readLastCheckpoint for a writer inside its transaction (checkpoints are written in their own). */
 export function readLastCheckpointSync(sync: SyncTx): StoredCheckpoint | undefined {
+  if (sync.memo.has(CHECKPOINT_MEMO)) return sync.memo.get(CHECKPOINT_MEMO) as StoredCheckpoint | undefined;
   const row = sync.get<Record<string, unknown>>('SELECT * FROM audit_checkpoint ORDER BY id DESC LIMIT 1');
-  return row ? toStoredCheckpoint(row) : undefined;
+  const last = row ? toStoredCheckpoint(row) : undefined;
+  sync.memo.set(CHECKPOINT_MEMO, last);
+  return last;
 }

@@ -12,15 +12,37 @@ export type Canonical =
   | { [key: string]: Canonical | undefined };
 
 export function canonicalJson(value: Canonical): string {
-  if (value === null || typeof value === 'boolean' || typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'bigint') return JSON.stringify(value.toString());
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new TypeError('canonicalJson: non-finite number');
-    return JSON.stringify(value);
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'bigint':
+      return `"${value.toString()}"`;
+    case 'number':
+      if (!Number.isFinite(value)) throw new TypeError('canonicalJson: non-finite number');
+      return JSON.stringify(value);
+    case 'object':
+      if (value === null) return 'null';
+      // Built by appending: this runs for every audit record, so no intermediate arrays.
+      if (Array.isArray(value)) {
+        let out = '[';
+        for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + canonicalJson(value[i]!);
+        return `${out}]`;
+      }
+      return canonicalObject(value);
+    default:
+      throw new TypeError(`canonicalJson: a ${typeof value} has no JSON form`);
   }
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const keys = Object.keys(value)
-    .filter((k) => value[k] !== undefined)
-    .sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k] as Canonical)}`).join(',')}}`;
+}
+
+function canonicalObject(value: { [key: string]: Canonical | undefined }): string {
+  const keys = Object.keys(value).sort();
+  let out = '{';
+  for (const key of keys) {
+    const v = value[key];
+    if (v === undefined) continue;
+    out += `${out.length === 1 ? '' : ','}${JSON.stringify(key)}:${canonicalJson(v)}`;
+  }
+  return `${out}}`;
 }

@@ -10,12 +10,26 @@ export function toJsonValue(value: unknown): unknown {
   if (value instanceof Set) return [...value].map(toJsonValue);
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = toJsonValue(v);
+    for (const [k, v] of Object.entries(value)) {
+      if (v === undefined) continue;
+      // A `__proto__` key from hostile input stays a key (as JSON.stringify writes it), not a prototype.
+      if (k === '__proto__') Object.defineProperty(out, k, { value: toJsonValue(v), enumerable: true });
+      else out[k] = toJsonValue(v);
+    }
     return out;
   }
   return value;
 }
 
+/** `JSON.stringify(toJsonValue(value))`, without the copy: this runs for every request. */
 export function stringifyJson(value: unknown): string {
-  return JSON.stringify(toJsonValue(value));
+  return JSON.stringify(value, jsonReplacer);
+}
+
+// A function, not an arrow: `this[key]` is the value before its toJSON (a Buffer has one).
+function jsonReplacer(this: Record<string, unknown>, key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  if (this[key] instanceof Uint8Array) throw new TypeError('toJsonValue: bytes are never serialized');
+  if (value instanceof Set) return [...value];
+  return value;
 }

@@ -159,10 +159,23 @@ export function knownDestinations(sync: SyncTx, intent: Intent): Set<string> {
   return new Set(known.map((k) => k.destination));
 }
 
-/** The highest version in the ledger (0 when empty); writers take the next one under the write lock. */
+const VERSION_MEMO = 'ledger.version';
+
+/** The highest version in the ledger (0 when empty), read once per transaction (SyncTx.memo). */
 export function ledgerVersion(sync: SyncTx): number {
+  const known = sync.memo.get(VERSION_MEMO);
+  if (typeof known === 'number') return known;
   const row = sync.get<{ v: number | null }>('SELECT max(version) AS v FROM ledger');
-  return Number(row?.v ?? 0);
+  const version = Number(row?.v ?? 0);
+  sync.memo.set(VERSION_MEMO, version);
+  return version;
+}
+
+/** The version for a row this writer is about to write (under the write lock). */
+function nextLedgerVersion(sync: SyncTx): number {
+  const next = ledgerVersion(sync) + 1;
+  sync.memo.set(VERSION_MEMO, next);
+  return next;
 }
 
 export function reserve(sync: SyncTx, requestId: string, intent: Intent, at: Date): void {
@@ -186,7 +199,7 @@ export function reserve(sync: SyncTx, requestId: string, intent: Intent, at: Dat
       e.fee === 0n ? 1 : 0,
       e.at,
       at.toISOString(),
-      ledgerVersion(sync) + 1,
+      nextLedgerVersion(sync),
     ],
   );
 }
@@ -220,7 +233,7 @@ export function settle(
     [
       status,
       at.toISOString(),
-      ledgerVersion(sync) + 1,
+      nextLedgerVersion(sync),
       paid.fee ?? null,
       paid.fee_final ?? null,
       paid.amount ?? null,
@@ -241,7 +254,7 @@ export async function settleFee(
 ): Promise<number> {
   const result = await tx
     .updateTable('ledger')
-    .set({ ...spentColumns(spent), updated_at: at.toISOString(), version: ledgerVersion(tx.sync) + 1 })
+    .set({ ...spentColumns(spent), updated_at: at.toISOString(), version: nextLedgerVersion(tx.sync) })
     .where('request_id', '=', requestId)
     .where('status', '=', 'committed')
     .where('fee_final', '=', 0)
@@ -274,7 +287,7 @@ export function openFees(
 export async function restamp(tx: WriteTx, requestId: string, at: Date): Promise<void> {
   await tx
     .updateTable('ledger')
-    .set({ at: at.getTime(), updated_at: at.toISOString(), version: ledgerVersion(tx.sync) + 1 })
+    .set({ at: at.getTime(), updated_at: at.toISOString(), version: nextLedgerVersion(tx.sync) })
     .where('request_id', '=', requestId)
     .execute();
 }

@@ -1,6 +1,6 @@
 /**
  * Narrow signer capabilities: what an execution gets instead of the Vault. Each one signs with one
- * key of one identity, unsealing it only for the signature (Vault.useSecret) and wiping it after;
+ * key of one identity, unsealing it only for signing (Vault.useSecret: wiped when the turn ends);
  * none can reveal a key, reach another identity or sign with another purpose's key.
  */
 import type { EventTemplate, NostrEvent } from 'nostr-tools';
@@ -32,19 +32,20 @@ export type SignerOf<K extends SignerKind> = Signers[K];
 
 /** The capability of `kind` for one identity; KEY_NOT_ACTIVE when the identity has no such key. */
 export function signerFor<K extends SignerKind>(vault: Vault, identity: string, kind: K): Signers[K] {
-  const view = vault.getIdentity(identity);
   const make: { [S in SignerKind]: () => Signers[S] } = {
     'nostr-event': () => {
-      if (!view.nostr) throw new WardenError('KEY_NOT_ACTIVE', 'the identity has no Nostr key');
-      const publicKey = view.nostr.pubkey;
+      const nostr = vault.activePublic(identity, 'nostr');
+      if (!nostr) throw new WardenError('KEY_NOT_ACTIVE', 'the identity has no Nostr key');
+      const publicKey = nostr.pubkey;
       return Object.freeze({
         publicKey,
         signEvent: (t: EventTemplate) => signNostrEvent(vault, identity, publicKey, t),
       });
     },
     'evm-digest': () => {
-      if (!view.evm) throw new WardenError('KEY_NOT_ACTIVE', 'the identity has no EVM key');
-      const address = view.evm.address.toLowerCase();
+      const seed = vault.activePublic(identity, 'seed');
+      if (!seed) throw new WardenError('KEY_NOT_ACTIVE', 'the identity has no EVM key');
+      const address = seed.evm.address.toLowerCase();
       return Object.freeze({ address, signDigest: (d: Uint8Array) => signEvmDigest(vault, identity, d) });
     },
   };

@@ -16,7 +16,7 @@ export interface EvmDigestSignature {
 
 /**
  * Signs a 32-byte digest (an EVM transaction's signing hash) with the identity's active seed key at
- * EVM_PATH. The seed is unsealed only inside `useSecret` and wiped there; every HD node and the copy
+ * EVM_PATH. The seed is unsealed only inside `useSecret` (wiped when the turn ends); every HD node and the copy
  * of the private key are wiped before returning. No hex form of the private key is ever made.
  * Deterministic (RFC 6979), low-S, as Ethereum requires.
  */

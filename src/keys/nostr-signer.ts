@@ -4,8 +4,8 @@ import { signSchnorrDigest } from './schnorr.ts';
 import type { Vault } from './vault.ts';
 
 /**
- * Signs a NIP-01 event with the identity's active Nostr key: the key is unsealed for this one
- * signature and wiped right after (Vault.useSecret).
+ * Signs a NIP-01 event with the identity's active Nostr key: the key is unsealed for signing and
+ * wiped when the synchronous run ends (Vault.useSecret), so one batch unseals it once.
  *
  * `pubkey` is the key's public half as the vault recorded it when the key was made: deriving it
  * again would cost as much as the signature. Were the record ever wrong, the event would name a key

@@ -61,6 +61,11 @@ export class SealedKeystore {
   #stamp = '';
   /** Whether this handle's keystore exists on disk (read from it, or written once). */
   #onDisk: boolean;
+  /**
+   * Secrets opened during the current event-loop turn, wiped when it ends (see `withSecret`), and
+   * whether the keystore file was already checked in it (see `refresh`).
+   */
+  #turn: { secrets: Map<string, Uint8Array>; checked: boolean } | null = null;
   readonly layout: KeystorePaths;
   readonly clock: Clock;
 
@@ -110,6 +115,7 @@ export class SealedKeystore {
 
   /** Wipes the key-encryption key. The object is unusable afterwards. */
   seal(): void {
+    this.#endTurn();
     wipe(this.#kek);
     this.#kek = null;
   }
@@ -292,6 +298,10 @@ export class SealedKeystore {
    */
   protected refresh(): void {
     if (!this.#kek) return;
+    // Within one synchronous run no other process's write can be ordered anyway: one stat per turn.
+    const turn = this.#currentTurn();
+    if (turn.checked) return;
+    turn.checked = true;
     let stamp: string;
     try {
       const st = statSync(this.layout.keystore);
@@ -328,17 +338,45 @@ export class SealedKeystore {
     return this.#kek;
   }
 
+  /**
+   * Runs `fn` with one decrypted secret. A secret is opened once per event-loop turn and wiped when
+   * the turn ends: a group commit signs and audits a whole batch in one synchronous run, and
+   * opening the same key for each of its requests would cost as much as the signatures. It never
+   * outlives the run (nothing else runs in between) and is wiped at once when the handle seals.
+   */
   protected withSecret<T>(secretId: string, fn: (secret: Uint8Array) => T): T {
-    const blob = this.#secrets.get(secretId);
-    if (!blob) throw new WardenError('KEYSTORE_CORRUPT', 'a sealed secret is missing', { secretId });
-    const secret = openSecret(this.#requireKek(), this.#meta.vaultId, secretId, blob);
-    try {
-      const result = fn(secret);
-      if (result instanceof Promise) throw new Error('useSecret callbacks must be synchronous');
-      return result;
-    } finally {
-      wipe(secret);
+    const turn = this.#currentTurn();
+    let secret = turn.secrets.get(secretId);
+    if (!secret) {
+      const blob = this.#secrets.get(secretId);
+      if (!blob) throw new WardenError('KEYSTORE_CORRUPT', 'a sealed secret is missing', { secretId });
+      secret = openSecret(this.#requireKek(), this.#meta.vaultId, secretId, blob);
+      turn.secrets.set(secretId, secret);
     }
+    const result = fn(secret);
+    if (result instanceof Promise) {
+      // An asynchronous callback would hold the secret past the turn: refuse, and wipe it now.
+      this.#endTurn();
+      throw new Error('useSecret callbacks must be synchronous');
+    }
+    return result;
+  }
+
+  #currentTurn(): { secrets: Map<string, Uint8Array>; checked: boolean } {
+    if (this.#turn) return this.#turn;
+    const turn = { secrets: new Map<string, Uint8Array>(), checked: false };
+    this.#turn = turn;
+    // Microtasks run once the current synchronous run has returned, before any other I/O callback.
+    queueMicrotask(() => {
+      if (this.#turn === turn) this.#endTurn();
+    });
+    return turn;
+  }
+
+  #endTurn(): void {
+    if (!this.#turn) return;
+    for (const secret of this.#turn.secrets.values()) wipe(secret);
+    this.#turn = null;
   }
 
   protected sealNewKey(

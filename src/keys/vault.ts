@@ -6,7 +6,7 @@ import { randomId } from '../core/ids.ts';
 import { type AuditKeyAccess, auditKeyAccess, newAuditKeys } from './audit-keys.ts';
 import { newHeader, openContainer, openDatabase } from './container.ts';
 import { type ControlPlaneMac, controlPlaneMac, deriveControlPlaneKey } from './control-plane-key.ts';
-import type { BitcoinNetwork } from './derive.ts';
+import type { BitcoinNetwork, NostrPublic, SeedPublic } from './derive.ts';
 import { DEFAULT_KDF } from './kdf.ts';
 import { generatedSeed } from './key-version.ts';
 import { seedFromMnemonicBytes } from './mnemonic.ts';
@@ -35,7 +35,8 @@ export type { AuditSink, KdfSettings, VaultEvent } from './sealed-keystore.ts';
 
 /**
  * An unsealed vault: identities and their keys on top of the sealed keystore. A secret is
- * decrypted only inside `useSecret` (or the audit keys' calls), then wiped.
+ * decrypted only inside `useSecret` (or the audit keys' calls), and wiped when the synchronous run
+ * that used it ends (SealedKeystore.withSecret).
  */
 export class Vault extends SealedKeystore {
   /** A new vault in memory, with its audit keys. Nothing is written until `commitNew`. */
@@ -143,6 +144,19 @@ export class Vault extends SealedKeystore {
   getIdentity(name: string): IdentityView {
     this.refresh();
     return identityView(this.#identityMeta(name), this.clock.now());
+  }
+
+  /**
+   * The public data of the identity's active key of one purpose, or null: what a signer needs on
+   * every request, without building (and copying) the whole view.
+   */
+  activePublic<P extends 'nostr' | 'seed'>(name: string, purpose: P): Readonly<PublicOf[P]> | null {
+    this.refresh();
+    const now = this.clock.now();
+    const key = this.#identityMeta(name).keys.find(
+      (k) => k.purpose === purpose && keyStatus(k, now) === 'active',
+    );
+    return key ? (key.public as PublicOf[P]) : null;
   }
 
   /** Keys whose rotation date has passed, for `warden status`. */
@@ -330,6 +344,11 @@ export class Vault extends SealedKeystore {
   #identityMeta(name: string): IdentityMeta {
     return requireIdentity(this.meta, name);
   }
+}
+
+interface PublicOf {
+  nostr: NostrPublic;
+  seed: SeedPublic;
 }
 
 function requireIdentity(meta: VaultMeta, name: string): IdentityMeta {

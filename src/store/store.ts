@@ -20,6 +20,13 @@ export interface SyncTx {
   iterate<R>(sql: string, params?: readonly unknown[]): IterableIterator<R>;
   /** Returns the number of rows changed. */
   run(sql: string, params?: readonly unknown[]): number;
+  /**
+   * Values read once per write transaction (the audit head, the ledger version), kept by the
+   * rooms that read them, and kept current by their writers. While the transaction holds the write
+   * lock nobody else can change them; the store empties it when a transaction begins or ends and
+   * when a unit rolls back.
+   */
+  readonly memo: Map<string, unknown>;
 }
 
 /** A write transaction: the typed handle, and the same transaction's synchronous statements. */
@@ -83,6 +90,7 @@ export async function openSqliteStore(
     async transaction(fn) {
       return db.connection().execute(async (conn) => {
         await sql`BEGIN IMMEDIATE`.execute(conn);
+        sync.memo.clear();
         try {
           const result = await fn(Object.assign(conn, { sync }));
           await sql`COMMIT`.execute(conn);
@@ -91,6 +99,8 @@ export async function openSqliteStore(
           // A failed ROLLBACK (SQLite may have rolled back already) must not hide the real error.
           await sql`ROLLBACK`.execute(conn).catch(() => undefined);
           throw err;
+        } finally {
+          sync.memo.clear();
         }
       });
     },
@@ -118,11 +128,13 @@ function syncTx(statements: StatementCache): SyncTx {
     iterate: <R>(text: string, params: readonly unknown[] = []) =>
       statements.get(text).iterate(...params) as IterableIterator<R>,
     run: (text, params = []) => statements.get(text).run(...params).changes,
+    memo: new Map(),
   };
 }
 
 function runBatch<T>(sync: SyncTx, units: readonly ((sync: SyncTx) => T)[]): UnitOutcome<T>[] {
   sync.run('BEGIN IMMEDIATE');
+  sync.memo.clear();
   const outcomes: UnitOutcome<T>[] = [];
   try {
     for (const unit of units) {
@@ -133,6 +145,7 @@ function runBatch<T>(sync: SyncTx, units: readonly ((sync: SyncTx) => T)[]): Uni
       } catch (error) {
         sync.run('ROLLBACK TO unit');
         sync.run('RELEASE unit');
+        sync.memo.clear(); // it may hold what the unit wrote
         outcomes.push({ ok: false, error });
       }
     }
@@ -145,6 +158,8 @@ function runBatch<T>(sync: SyncTx, units: readonly ((sync: SyncTx) => T)[]): Uni
       // SQLite may have rolled back already; the error that matters is the first one.
     }
     throw err;
+  } finally {
+    sync.memo.clear();
   }
 }
 

@@ -181,7 +181,7 @@ test('rotation deprecates the old key for 30 days: verify-only, then retired; st
   assert.ok(schnorr.verify(sig, new Uint8Array(32), Buffer.from(after.nostr!.pubkey, 'hex')));
 });
 
-test('the secret passed to useSecret is wiped after use', async () => {
+test('the secret passed to useSecret is wiped when the synchronous run that used it ends', async () => {
   const { vault } = await newVault();
   await vault.createIdentity('alice');
   let seen: Uint8Array | undefined;
@@ -189,6 +189,31 @@ test('the secret passed to useSecret is wiped after use', async () => {
     seen = sk;
     assert.ok(sk.some((b) => b !== 0));
   });
+  // A batch signs many times in one run: the key is opened once for it.
+  vault.useSecret('alice', 'nostr', 'sign', (sk) => assert.equal(sk, seen));
+  await Promise.resolve();
+  assert.ok(seen?.every((b) => b === 0), 'wiped before anything else could run');
+
+  let again: Uint8Array | undefined;
+  vault.useSecret('alice', 'nostr', 'sign', (sk) => {
+    again = sk;
+  });
+  assert.notEqual(again, seen, 'the next run opens it afresh');
+  vault.seal();
+  assert.ok(again?.every((b) => b === 0), 'sealing wipes it at once');
+});
+
+test('an asynchronous useSecret callback is refused and the secret wiped at once', async () => {
+  const { vault } = await newVault();
+  await vault.createIdentity('alice');
+  let seen: Uint8Array | undefined;
+  assert.throws(
+    () =>
+      vault.useSecret('alice', 'nostr', 'sign', async (sk) => {
+        seen = sk;
+      }),
+    /must be synchronous/,
+  );
   assert.ok(seen?.every((b) => b === 0));
 });
 
