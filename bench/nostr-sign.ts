@@ -44,7 +44,8 @@ rules:
 
 const body = (i: number) => ({ kind: 1, content: `benchmark note ${i}`, tags: [['t', 'bench']] });
 
-export async function rawStages(options: BenchOptions): Promise<StageResult[]> {
+/** The raw rates; `only: RAW_STAGE` measures the baseline alone (again at the end of a run). */
+export async function rawStages(options: BenchOptions & { only?: string }): Promise<StageResult[]> {
   const sk = generateSecretKey();
   const digest = new Uint8Array(32);
   for (let i = 0; i < 500; i++) signSchnorr(digest, sk); // warm-up: no JIT or WASM tier-up measured
@@ -53,6 +54,7 @@ export async function rawStages(options: BenchOptions): Promise<StageResult[]> {
     digest[1] = (i >> 8) & 0xff;
     return signSchnorr(digest, sk);
   });
+  if (options.only === RAW_STAGE) return [raw];
   for (let i = 0; i < 100; i++) finalizeEvent({ ...body(i), created_at: 1 }, sk);
   const nostrTools = await measure('raw.nostr_tools', 'raw nostr-tools finalizeEvent', options.n, 1, (i) =>
     finalizeEvent({ ...body(i), created_at: 1_700_000_000 }, sk),

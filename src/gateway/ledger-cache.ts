@@ -9,6 +9,7 @@ import {
   knownDestinations,
   ledgerAsset,
   ledgerVersion,
+  rowsById,
   streamCountingRows,
 } from './ledger.ts';
 
@@ -32,7 +33,9 @@ const budgetKey = (identity: string, asset: string) => `${identity}\u0000${asset
  * - In a group commit, take the snapshot before the unit's own writes: a unit that throws has its
  *   writes undone while the cache keeps what it read, so it must not have read them (GroupCommit).
  * - A transaction that rolls back may have read its own uncommitted rows; `guard` wraps the store so
- *   that any rollback empties the cache, and the next request reads its budget afresh.
+ *   that a rollback takes back what the transaction put in: the budgets it loaded are dropped, and
+ *   the rows it applied are read again, as committed, by the next transaction. Only a failed
+ *   commit (of a transaction or a whole batch) empties the cache.
  * - A longer window than the cache covers (a new policy), or a clock gone back, reads afresh too.
  * - The totals answer for the `now` they were taken at, and only until the budget changes again:
  *   evaluate right after taking them, in the same transaction.
@@ -46,6 +49,10 @@ export class LedgerCache {
   readonly #slots = new Map<string, BudgetWindows>();
   /** Every ledger change up to this version is reflected in every budget kept; null: none read yet. */
   #version: number | null = null;
+  /** What the running `store.transaction` put into the cache, to take back if it rolls back. */
+  #pending: { version: number | null; applied: Set<string>; loaded: Set<string> } | null = null;
+  /** Rows applied by a transaction that rolled back, to read again as committed (`#catchUp`). */
+  #recheck = new Set<string>();
 
   /** @param maxBudgets how many budgets (identity and asset) to keep; others are read afresh. */
   constructor(readonly maxBudgets = 1024) {}
@@ -60,17 +67,23 @@ export class LedgerCache {
       db: store.db,
       close: () => store.close(),
       transaction: async (fn) => {
+        let takenBack = false;
         try {
           return await store.transaction(async (tx) => {
+            // Set inside: only now does this transaction hold the connection (no batch is running).
+            this.#pending = { version: this.#version, applied: new Set(), loaded: new Set() };
             try {
               return await fn(tx);
             } catch (err) {
-              this.clear();
+              this.#takeBack();
+              takenBack = true;
               throw err;
+            } finally {
+              this.#pending = null;
             }
           });
         } catch (err) {
-          this.clear();
+          if (!takenBack) this.clear(); // the commit itself failed: what it covered is unknown
           throw err;
         }
       },
@@ -87,9 +100,29 @@ export class LedgerCache {
     };
   }
 
+  /** How many budgets are kept (for `warden status` and tests). */
+  get budgetsKept(): number {
+    return this.#slots.size;
+  }
+
   clear(): void {
     this.#slots.clear();
     this.#version = null;
+    this.#recheck.clear();
+  }
+
+  /**
+   * The running transaction rolls back: budgets it loaded may hold its own rows, so they go; rows
+   * it applied to the others are read again, as committed, at the next catch-up; the version goes
+   * back to where the transaction found it (its own versions are undone with it).
+   */
+  #takeBack(): void {
+    const pending = this.#pending;
+    if (!pending) return;
+    for (const key of pending.loaded) this.#slots.delete(key);
+    for (const id of pending.applied) this.#recheck.add(id);
+    this.#version = pending.version;
+    if (this.#version === null) this.clear();
   }
 
   /** The budget's windows at `now`, for a policy whose windows start after `since` (snapshotHorizon). */
@@ -97,7 +130,10 @@ export class LedgerCache {
     this.#catchUp(sync);
     const key = budgetKey(intent.identity, ledgerAsset(intent));
     let windows = this.#slots.get(key);
-    if (!windows || since.getTime() < windows.since) windows = this.#load(sync, intent, since);
+    if (!windows || since.getTime() < windows.since) {
+      windows = this.#load(sync, intent, since);
+      this.#pending?.loaded.add(key);
+    }
     this.#slots.delete(key);
     this.#slots.set(key, windows);
     for (const oldest of this.#slots.keys()) {
@@ -129,13 +165,29 @@ export class LedgerCache {
       return;
     }
     const facets = facetsReader();
+    if (this.#recheck.size > 0) {
+      const ids = [...this.#recheck];
+      this.#recheck.clear();
+      const found = new Map(rowsById(sync, ids).map((row) => [row.id, row]));
+      for (const id of ids) {
+        const row = found.get(id);
+        // Gone (its insert was rolled back): out of whichever budget holds it.
+        if (!row) for (const windows of this.#slots.values()) windows.remove(id);
+        else this.#apply(row, facets);
+      }
+    }
     for (const row of changedRows(sync, this.#version)) {
       if (row.version > this.#version) this.#version = row.version;
-      const windows = this.#slots.get(budgetKey(row.identity, row.asset));
-      if (windows === undefined) continue;
-      // A row committed at or before the horizon is dropped by the windows themselves.
-      if (COUNTS.has(row.status)) windows.put(row.id, bookedEntry(row, facets));
-      else windows.remove(row.id);
+      this.#apply(row, facets);
     }
+  }
+
+  #apply(row: ReturnType<typeof changedRows>[number], facets: ReturnType<typeof facetsReader>): void {
+    const windows = this.#slots.get(budgetKey(row.identity, row.asset));
+    if (windows === undefined) return;
+    this.#pending?.applied.add(row.id);
+    // A row committed at or before the horizon is dropped by the windows themselves.
+    if (COUNTS.has(row.status)) windows.put(row.id, bookedEntry(row, facets));
+    else windows.remove(row.id);
   }
 }

@@ -147,6 +147,22 @@ export function changedRows(sync: SyncTx, version: number): (LedgerEntryRow & { 
   return sync.all(`SELECT ${ENTRY_COLUMNS.join(', ')}, identity FROM ledger WHERE version > ?`, [version]);
 }
 
+/** The rows with these ids as they are now (ids no longer there are simply missing). */
+export function rowsById(sync: SyncTx, ids: readonly string[]): (LedgerEntryRow & { identity: string })[] {
+  const rows: (LedgerEntryRow & { identity: string })[] = [];
+  // Under SQLite's limit on bound parameters, whatever the number of ids.
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500);
+    rows.push(
+      ...sync.all<LedgerEntryRow & { identity: string }>(
+        `SELECT ${ENTRY_COLUMNS.join(', ')}, identity FROM ledger WHERE id IN (${chunk.map(() => '?').join(', ')})`,
+        chunk,
+      ),
+    );
+  }
+  return rows;
+}
+
 /** Destinations of the intent this identity has paid before (committed). */
 export function knownDestinations(sync: SyncTx, intent: Intent): Set<string> {
   if (intent.destinations.length === 0) return new Set();

@@ -123,6 +123,7 @@ export class Pipeline {
       intent,
       actor: actorOf(principal),
       outcome,
+      admitted: admitted.row,
     });
     return {
       ...admitted,

@@ -2,7 +2,7 @@ import { appendAuditInTx } from '../audit/append.ts';
 import { auditRecord } from '../audit/entry.ts';
 import { isWardenError, WardenError } from '../core/errors.ts';
 import type { Intent } from '../core/intent.ts';
-import { toJsonValue } from '../core/json.ts';
+import { stringifyJson } from '../core/json.ts';
 import type { AnyOperation, ExecutionOutcome } from '../protocols/operation.ts';
 import type { RequestTable } from '../store/schema.ts';
 import type { SyncTx } from '../store/store.ts';
@@ -78,6 +78,8 @@ export interface Settlement {
   intent: Intent;
   actor: string;
   outcome: ExecutionOutcome;
+  /** The request row as this transaction left it, when the caller has it (saves reading it back). */
+  admitted?: RequestTable;
 }
 
 export interface Settled {
@@ -97,12 +99,9 @@ export function settleExecution(sync: SyncTx, ctx: GatewayContext, s: Settlement
   const now = ctx.clock.now();
   const ledgerStatus =
     outcome.status === 'done' ? 'committed' : outcome.status === 'failed' ? 'released' : 'unknown';
-  const result = 'result' in outcome && outcome.result ? JSON.stringify(toJsonValue(outcome.result)) : null;
-  const moved = transition(sync, requestId, ['executing'], outcome.status, now, {
-    result,
-    error_code: outcome.status === 'done' ? null : outcome.code,
-    payload: null,
-  });
+  const result = 'result' in outcome && outcome.result ? stringifyJson(outcome.result) : null;
+  const changed = { result, error_code: outcome.status === 'done' ? null : outcome.code, payload: null };
+  const moved = transition(sync, requestId, ['executing'], outcome.status, now, changed);
   if (!moved) {
     // Reconciled by an operator while it ran: keep their verdict, but say loudly what happened.
     ctx.logger.error(
@@ -130,6 +129,9 @@ export function settleExecution(sync: SyncTx, ctx: GatewayContext, s: Settlement
     }),
     ctx.clock,
   );
-  const row = moved ? sync.get<RequestTable>('SELECT * FROM request WHERE id = ?', [requestId]) : undefined;
+  let row: RequestTable | undefined;
+  if (moved && s.admitted) {
+    row = { ...s.admitted, ...changed, status: outcome.status, updated_at: now.toISOString() };
+  } else if (moved) row = sync.get<RequestTable>('SELECT * FROM request WHERE id = ?', [requestId]);
   return { status: outcome.status, checkpointDue: audit.checkpointDue, row };
 }

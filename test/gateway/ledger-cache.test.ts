@@ -352,7 +352,7 @@ test('with thousands of rows: old reservations committed into the middle of the 
   );
 });
 
-test('a rolled-back transaction empties the cache: the vanished reservation is never counted', async () => {
+test('a rolled-back transaction takes back what it put in the cache, and only that', async () => {
   const dir = tempDir('ledger-cache');
   const raw = await openSqliteStore(join(dir, 'ledger.db'));
   const cache = new LedgerCache();
@@ -361,22 +361,55 @@ test('a rolled-back transaction empties the cache: the vanished reservation is n
   const policy = POLICIES[1]!;
   const since = snapshotHorizon(policy, now);
   const intent = intentFor('alice', 7n);
-  /** What the 1h count window holds as reserved, by the cached windows. */
-  const reserved = async (tx: WriteTx) => {
-    const decision = evaluate(intent, risk(), await cache.snapshot(tx.sync, intent, since, now), policy, now);
-    return decision.trail[0]!.limits.find((l) => l.limit === '1h' && l.measure === 'count')!.reserved;
+  /** What the 1h count window holds as reserved and as spent, by the cached windows. */
+  const counted = async (tx: WriteTx, who = intent) => {
+    const decision = evaluate(who, risk(), await cache.snapshot(tx.sync, who, since, now), policy, now);
+    const count = decision.trail[0]!.limits.find((l) => l.limit === '1h' && l.measure === 'count')!;
+    return { reserved: count.reserved, used: count.used };
   };
-  try {
-    await store.transaction(async (tx) => reserve(tx.sync, 'req_kept', intent, now));
-    await assert.rejects(
+  const abort = (fn: (tx: WriteTx) => Promise<void>) =>
+    assert.rejects(
       store.transaction(async (tx) => {
-        await reserve(tx.sync, 'req_gone', intent, now);
-        assert.equal(await reserved(tx), 2n);
+        await fn(tx);
         throw new Error('abort');
       }),
       /abort/,
     );
-    assert.equal(await store.transaction(reserved), 1n);
+  const bob = intentFor('bob', 3n);
+  try {
+    await store.transaction(async (tx) => reserve(tx.sync, 'req_kept', intent, now));
+    await store.transaction(async (tx) => reserve(tx.sync, 'req_bob', bob, now));
+    // Both budgets kept (loaded in transactions that committed).
+    await store.transaction(async (tx) => {
+      await counted(tx);
+      await counted(tx, bob);
+    });
+    assert.equal(cache.budgetsKept, 2);
+
+    // An insert that vanishes.
+    await abort(async (tx) => {
+      reserve(tx.sync, 'req_gone', intent, now);
+      assert.deepEqual(await counted(tx), { reserved: 2n, used: 0n });
+    });
+    assert.equal(cache.budgetsKept, 2, 'the other budget is not dropped, nor this one');
+    assert.deepEqual(await store.transaction(counted), { reserved: 1n, used: 0n });
+
+    // A change of an existing row that is undone: the row counts as it was, reserved.
+    await abort(async (tx) => {
+      settle(tx.sync, 'req_kept', 'committed', now);
+      assert.deepEqual(await counted(tx), { reserved: 0n, used: 1n });
+    });
+    assert.deepEqual(await store.transaction(counted), { reserved: 1n, used: 0n });
+    assert.deepEqual(await store.transaction((tx) => counted(tx, bob)), { reserved: 1n, used: 0n });
+
+    // A budget first loaded by the transaction that rolls back is dropped (it may hold its rows).
+    const carol = intentFor('carol', 1n);
+    await abort(async (tx) => {
+      reserve(tx.sync, 'req_carol', carol, now);
+      assert.deepEqual(await counted(tx, carol), { reserved: 1n, used: 0n });
+    });
+    assert.equal(cache.budgetsKept, 2);
+    assert.deepEqual(await store.transaction((tx) => counted(tx, carol)), { reserved: 0n, used: 0n });
   } finally {
     await raw.close();
   }
