@@ -19,6 +19,8 @@ export interface HttpLoad {
   concurrency?: number;
   /** Open loop when set. */
   perSecond?: number;
+  /** GET this path instead of signing (the HTTP stack's own cost, with no work behind it). */
+  getPath?: string;
 }
 
 /** Runs one HTTP stage in a worker thread and resolves with its result. */
@@ -36,6 +38,12 @@ export function runHttpLoad(load: HttpLoad): Promise<StageResult> {
 async function inWorker(load: HttpLoad): Promise<void> {
   let note = 0;
   const send = async () => {
+    if (load.getPath !== undefined) {
+      const r = await fetch(`${load.url}${load.getPath}`);
+      if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${await r.text()}`);
+      await r.arrayBuffer();
+      return;
+    }
     const i = note++;
     const r = await fetch(`${load.url}/v1/nostr/sign`, {
       method: 'POST',

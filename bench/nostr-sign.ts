@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { finalizeEvent, generateSecretKey, verifyEvent } from 'nostr-tools';
 import { signSchnorr } from 'tiny-secp256k1';
 import { startHttpServer } from '../src/api/http/server.ts';
@@ -59,7 +60,33 @@ export async function rawStages(options: BenchOptions & { only?: string }): Prom
   const nostrTools = await measure('raw.nostr_tools', 'raw nostr-tools finalizeEvent', options.n, 1, (i) =>
     finalizeEvent({ ...body(i), created_at: 1_700_000_000 }, sk),
   );
-  return [raw, nostrTools];
+  return [raw, nostrTools, await rawCommitStage(options)];
+}
+
+/**
+ * One small row per transaction, with the store's settings (WAL, synchronous=FULL): the fsync that
+ * every commit waits for, which bounds what one request in flight can reach.
+ */
+async function rawCommitStage(options: BenchOptions): Promise<StageResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-bench-commit-'));
+  const db = new Database(join(dir, 'commit.db'));
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
+    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    const commit = db.transaction((i: number) => insert.run(`row ${i}`));
+    return await measure(
+      'raw.sqlite_commit',
+      'raw SQLite commit of one row (WAL, synchronous=FULL)',
+      Math.min(options.n, 1000),
+      1,
+      (i) => commit(i),
+    );
+  } finally {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export async function nostrSignStages(options: BenchOptions): Promise<StageResult[]> {
@@ -144,6 +171,17 @@ export async function nostrSignStages(options: BenchOptions): Promise<StageResul
         name: 'HTTP on loopback, count window, at half the peak rate',
         n: N,
         perSecond: peak / 2,
+      }),
+    );
+    // The floor: what the HTTP stack and these clients cost with nothing behind the route.
+    stages.push(
+      await runHttpLoad({
+        ...http,
+        id: 'http.floor.health.c64',
+        name: 'HTTP on loopback, GET /v1/health (no work), 64 in flight',
+        n: N,
+        concurrency: 64,
+        getPath: '/v1/health',
       }),
     );
     await server.close();

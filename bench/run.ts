@@ -46,7 +46,8 @@ function table(stages: (StageResult & { ratioToRaw: number })[]): string {
     .map((r) =>
       [
         r[0]!.padEnd(60),
-        ...r.slice(1, 5).map((c, i) => c.padStart(i === 0 ? 10 : 9)),
+        // A space before each column, however wide its number.
+        ...r.slice(1, 5).map((c, i) => ` ${c}`.padStart(i === 0 ? 10 : 9)),
         `  ${r[5] ?? 'notes'}`,
       ].join(''),
     )

@@ -2,8 +2,8 @@ import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import type { Clock } from '../core/clock.ts';
 import { systemClock } from '../core/clock.ts';
-import type { WardenOptions } from '../gateway/index.ts';
-import { resolveHomeDir } from '../gateway/index.ts';
+import type { WardenOptions } from '../gateway/vault-api.ts';
+import { resolveHomeDir } from '../gateway/vault-api.ts';
 import type { Terminal } from './passphrase.ts';
 
 /** Everything a command needs from its surroundings; tests build one with their own streams. */

@@ -1,6 +1,6 @@
 import { constantTimeEqual, utf8, wipe } from '../core/bytes.ts';
 import { WardenError } from '../core/errors.ts';
-import { readSecretFile } from '../gateway/index.ts';
+import { readSecretFile } from '../gateway/vault-api.ts';
 import { SecretLineReader } from './tty.ts';
 
 export interface PassphraseSource {

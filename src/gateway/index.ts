@@ -1,8 +1,6 @@
 /** What front doors (CLI, HTTP, MCP, …) may use: the gateway and the few helpers they need. */
 
 export { configDocument } from '../config/config-document.ts';
-export { resolveHomeDir } from '../config/home.ts';
-export { readSecretFile } from '../config/secret-file.ts';
 export {
   CONFIG_ENV,
   type ConfigOverrides,
@@ -13,12 +11,6 @@ export {
   UNSAFE_OPTIONS,
   type WardenConfig,
 } from '../config/warden-config.ts';
-export { BITCOIN_NETWORKS, type BitcoinNetwork } from '../keys/derive.ts';
-export { DEFAULT_KDF, KDF_BOUNDS } from '../keys/kdf.ts';
-export { checkIdentityName } from '../keys/model.ts';
-export type { KdfSettings } from '../keys/vault.ts';
-export type { IdentityView } from '../keys/view.ts';
-export { parseDuration } from '../policy/duration.ts';
 export { explainPolicy } from '../policy/index.ts';
 export { CONFIG_SECTIONS } from '../protocols/config-sections.ts';
 export { POLICY_TEMPLATES } from '../protocols/policy-language.ts';
@@ -37,4 +29,4 @@ export {
 export { reconcile, stuckRequests } from './reconcile.ts';
 export { type ReconcileVerdict, reconcileFromBackends, settleFees } from './reconcile-backends.ts';
 export { type TokenInfo, type TokenSpec, validateTokenSpec } from './tokens.ts';
-export { readBackupFile, verifyAuditSealed, Warden, type WardenOptions } from './warden.ts';
+export * from './vault-api.ts';

@@ -19,7 +19,7 @@ import { CREDENTIAL_SET_ACTION, type LightningCredentialKind, type RotatablePurp
 import { UnsealThrottle } from '../keys/throttle.ts';
 import { type KdfSettings, Vault, type VaultEvent } from '../keys/vault.ts';
 import type { IdentityView } from '../keys/view.ts';
-import { MODULE_MIGRATIONS } from '../protocols/registry.ts';
+import { PROTOCOL_MIGRATIONS } from '../protocols/migrations.ts';
 import { restoreDatabaseFile, snapshotDatabase } from '../store/snapshot.ts';
 import { openSqliteStore, type Store } from '../store/store.ts';
 import { auditPublicKeyFromStore, rememberAuditPublicKey } from './audit-key.ts';
@@ -141,7 +141,7 @@ export class Warden {
     withDatabase = false,
     progress: { keystoreOurs: boolean } = { keystoreOurs: false },
   ) {
-    const store = await openSqliteStore(layout.database, MODULE_MIGRATIONS);
+    const store = await openSqliteStore(layout.database, PROTOCOL_MIGRATIONS);
     const warden = new Warden(layout, store, vault, opts);
     try {
       await rememberAuditPublicKey(store, vault.auditKeys());
@@ -209,7 +209,7 @@ export class Warden {
       clock,
       new UnsealThrottle(layout.unsealThrottle, clock),
     );
-    const store = await openSqliteStore(layout.database, MODULE_MIGRATIONS);
+    const store = await openSqliteStore(layout.database, PROTOCOL_MIGRATIONS);
     const warden = new Warden(layout, store, vault, opts);
     try {
       await rememberAuditPublicKey(store, vault.auditKeys());
@@ -433,7 +433,7 @@ export async function verifyAuditSealed(home: string, options: Pick<VerifyOption
   const layout = ensureHome(home);
   if (!Vault.exists(layout))
     throw new WardenError('VAULT_NOT_INITIALIZED', 'no vault in this home; run `warden init`');
-  const store = await openSqliteStore(layout.database, MODULE_MIGRATIONS);
+  const store = await openSqliteStore(layout.database, PROTOCOL_MIGRATIONS);
   try {
     const publicKey = await auditPublicKeyFromStore(store);
     return {

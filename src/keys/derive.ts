@@ -1,8 +1,10 @@
-import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { bytesToHex } from '@noble/hashes/utils.js';
+import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
+import { keccak_256 } from '@noble/hashes/sha3.js';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { HARDENED_OFFSET, HDKey, type Versions } from '@scure/bip32';
-import { nip19, getPublicKey as nostrPublicKey } from 'nostr-tools';
-import { publicKeyToAddress } from 'viem/accounts';
+// Subpaths, and noble for the rest: every CLI command loads this file, and nostr-tools' index
+// and viem cost more to load than the command's work.
+import { npubEncode } from 'nostr-tools/nip19';
 import { withChecksum } from './descriptor.ts';
 
 export type BitcoinNetwork = 'bitcoin' | 'testnet' | 'signet' | 'regtest';
@@ -74,7 +76,17 @@ export function evmAddressFromNode(node: HDKey): string {
   const compressed = node.publicKey;
   if (!compressed) throw new Error('HD node has no public key');
   const uncompressed = secp256k1.Point.fromBytes(compressed).toBytes(false);
-  return publicKeyToAddress(`0x${bytesToHex(uncompressed)}`);
+  return checksummedAddress(keccak_256(uncompressed.subarray(1)).subarray(12));
+}
+
+/** EIP-55: a hex letter is upper case where the keccak-256 of the lowercase hex has a nibble ≥ 8. */
+export function checksummedAddress(address: Uint8Array): string {
+  const hex = bytesToHex(address);
+  const hash = bytesToHex(keccak_256(utf8ToBytes(hex)));
+  let out = '0x';
+  for (let i = 0; i < hex.length; i++)
+    out += Number.parseInt(hash[i]!, 16) >= 8 ? hex[i]!.toUpperCase() : hex[i];
+  return out;
 }
 
 /** Public data of a 64-byte BIP-39 seed. Does not keep or return any private data. */
@@ -98,6 +110,6 @@ export function seedPublic(seed: Uint8Array, network: BitcoinNetwork): SeedPubli
 }
 
 export function nostrPublic(secretKey: Uint8Array): NostrPublic {
-  const pubkey = nostrPublicKey(secretKey);
-  return { pubkey, npub: nip19.npubEncode(pubkey) };
+  const pubkey = bytesToHex(schnorr.getPublicKey(secretKey));
+  return { pubkey, npub: npubEncode(pubkey) };
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { WardenError } from '../../core/errors.ts';
-import { parseDuration, verifyAuditSealed } from '../../gateway/index.ts';
+import { parseDuration, verifyAuditSealed } from '../../gateway/vault-api.ts';
 import type { CliContext } from '../context.ts';
 import { hasPassphraseSource } from '../passphrase.ts';
 import { vaultPassphrase, withUnsealedWarden } from './shared.ts';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { wipe } from '../../core/bytes.ts';
 import { WardenError } from '../../core/errors.ts';
-import { checkIdentityName, type IdentityView, readSecretFile } from '../../gateway/index.ts';
+import { checkIdentityName, type IdentityView, readSecretFile } from '../../gateway/vault-api.ts';
 import type { CliContext } from '../context.ts';
 import { parseNetwork, withUnsealedWarden } from './shared.ts';
 

@@ -1,5 +1,5 @@
 import { WardenError } from '../../core/errors.ts';
-import { BITCOIN_NETWORKS, type BitcoinNetwork, Warden } from '../../gateway/index.ts';
+import { BITCOIN_NETWORKS, type BitcoinNetwork, Warden } from '../../gateway/vault-api.ts';
 import type { CliContext } from '../context.ts';
 import { type PassphraseSource, readPassphrase } from '../passphrase.ts';
 

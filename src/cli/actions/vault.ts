@@ -1,7 +1,13 @@
 import type { Command } from 'commander';
 import { wipe } from '../../core/bytes.ts';
 import { WardenError } from '../../core/errors.ts';
-import { DEFAULT_KDF, KDF_BOUNDS, type KdfSettings, readBackupFile, Warden } from '../../gateway/index.ts';
+import {
+  DEFAULT_KDF,
+  KDF_BOUNDS,
+  type KdfSettings,
+  readBackupFile,
+  Warden,
+} from '../../gateway/vault-api.ts';
 import type { CliContext } from '../context.ts';
 import { readNewPassphrase, readPassphrase, requirePassphraseSource } from '../passphrase.ts';
 import { backupPassphrase, newVaultPassphrase, vaultPassphrase, withUnsealedWarden } from './shared.ts';
