@@ -5,7 +5,7 @@ import { WardenError } from '../core/errors.ts';
 import type { Intent } from '../core/intent.ts';
 import { actorOf, type Principal } from '../core/principal.ts';
 import { evaluate, type Policy, snapshotHorizon } from '../policy/index.ts';
-import type { AnyOperation } from '../protocols/operation.ts';
+import type { AnyOperation, ExecutionOutcome } from '../protocols/operation.ts';
 import { RISK_CATALOG } from '../protocols/risk-catalog.ts';
 import { assessRisk, toleranceFromPolicy } from '../risk/index.ts';
 import type { RequestTable } from '../store/schema.ts';
@@ -16,6 +16,7 @@ import { reserve } from './ledger.ts';
 import { MAX_ACCEPTABLE_DENIALS, MAX_PENDING_HOLDS, payloadAad } from './payload.ts';
 import type { LoadedPolicy } from './policies.ts';
 import { decisionJson, type RequestStatus } from './requests.ts';
+import { appendResultRecord, ledgerStatusOf, resultColumns } from './settle.ts';
 
 const STATUS_FOR: Record<Decision['outcome'], RequestStatus> = {
   allow: 'executing',
@@ -75,8 +76,17 @@ function count(sync: SyncTx, text: string, params: readonly unknown[]): number {
  * records the decision: the request row, the reservation unless denied, and the audit record, all
  * in the caller's transaction. The ledger snapshot is read before anything is written (see
  * GroupCommit).
+ *
+ * With `signLocally` (an operation that signs locally), an allowed request is signed here, before
+ * anything is written, and its rows are written once, already settled: the request done (or
+ * failed), the ledger entry committed (or released), then the decision and the result records.
  */
-export function admit(sync: SyncTx, ctx: GatewayContext, a: Admission): Admitted {
+export function admit(
+  sync: SyncTx,
+  ctx: GatewayContext,
+  a: Admission,
+  signLocally?: () => ExecutionOutcome,
+): Admitted {
   const { identity, op, intent, requestId } = a;
   if (a.key) {
     const existing = sync.get<RequestTable>(
@@ -113,11 +123,12 @@ export function admit(sync: SyncTx, ctx: GatewayContext, a: Admission): Admitted
         "SELECT count(*) AS n FROM request WHERE identity = ? AND status = 'denied' AND payload IS NOT NULL",
         [identity],
       ) < MAX_ACCEPTABLE_DENIALS);
+  const outcome = decision.outcome === 'allow' && signLocally ? signLocally() : null;
   const at = now.toISOString();
   const columns = {
     id: requestId,
     intent_hash: a.intentHash,
-    status: STATUS_FOR[decision.outcome],
+    status: outcome ? outcome.status : STATUS_FOR[decision.outcome],
     hold_approvals: decision.hold?.approvals ?? 0,
     hold_delay_ms: (decision.hold?.delaySeconds ?? 0) * 1000,
     created_at: at,
@@ -135,8 +146,9 @@ export function admit(sync: SyncTx, ctx: GatewayContext, a: Admission): Admitted
     payload: keepPayload ? ctx.keyring.encrypt(op.encode(a.parsed), payloadAad(columns)) : null,
     idempotency_key: a.key,
     decision: decisionJson(decision),
-    result: null,
-    error_code: decision.outcome === 'deny' ? decision.code : null,
+    ...(outcome
+      ? resultColumns(outcome)
+      : { result: null, error_code: decision.outcome === 'deny' ? decision.code : null }),
     updated_at: at,
   };
   sync.run(
@@ -164,7 +176,10 @@ export function admit(sync: SyncTx, ctx: GatewayContext, a: Admission): Admitted
       row.updated_at,
     ],
   );
-  if (decision.outcome !== 'deny') reserve(sync, requestId, intent, now);
+  if (decision.outcome !== 'deny') {
+    const spent = outcome?.status === 'done' ? outcome.spent : undefined;
+    reserve(sync, requestId, intent, now, outcome ? { status: ledgerStatusOf(outcome), spent } : undefined);
+  }
   const audit = appendAuditInTx(
     sync,
     ctx.keyring,
@@ -184,5 +199,13 @@ export function admit(sync: SyncTx, ctx: GatewayContext, a: Admission): Admitted
     }),
     ctx.clock,
   );
-  return { decision, checkpointDue: audit.checkpointDue, row, executeAfter: decision.outcome === 'allow' };
+  const result = outcome
+    ? appendResultRecord(sync, ctx, { requestId, op, intent, actor: actorOf(a.principal), outcome })
+    : null;
+  return {
+    decision,
+    checkpointDue: audit.checkpointDue || (result?.checkpointDue ?? false),
+    row,
+    executeAfter: decision.outcome === 'allow' && !outcome,
+  };
 }

@@ -194,12 +194,30 @@ function nextLedgerVersion(sync: SyncTx): number {
   return next;
 }
 
-export function reserve(sync: SyncTx, requestId: string, intent: Intent, at: Date): void {
+/** How an entry is written when its outcome is already known (a request signed in its admission). */
+export interface SettledAtOnce {
+  status: Exclude<LedgerStatus, 'reserved'>;
+  spent: Spent | undefined;
+}
+
+/**
+ * Books a request's entry: reserved, or (`settled`) straight in the state `settle` would move the
+ * reservation to, for a request signed inside the unit that admits it: one write instead of two.
+ */
+export function reserve(
+  sync: SyncTx,
+  requestId: string,
+  intent: Intent,
+  at: Date,
+  settled?: SettledAtOnce,
+): void {
   // The policy room's normal form, so that windows count exactly what they will later read.
   const e = ledgerEntryFromIntent(intent, at.getTime(), 'reserved');
+  const paid =
+    settled?.spent !== undefined && settled.status === 'committed' ? spentColumns(settled.spent) : {};
   sync.run(
     `INSERT INTO ledger (id, request_id, identity, protocol, action, asset, destination, facets, amount,
-       fee, fee_final, at, status, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'reserved', ?, ?)`,
+       fee, fee_final, at, status, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     [
       randomId('led'),
       requestId,
@@ -209,11 +227,12 @@ export function reserve(sync: SyncTx, requestId: string, intent: Intent, at: Dat
       e.asset,
       e.destination,
       JSON.stringify(e.facets),
-      e.amount.toString(),
-      e.fee.toString(),
+      paid.amount ?? e.amount.toString(),
+      paid.fee ?? e.fee.toString(),
       // Nothing to learn later about an operation that pays no fee.
-      e.fee === 0n ? 1 : 0,
+      paid.fee_final ?? (e.fee === 0n ? 1 : 0),
       e.at,
+      settled?.status ?? 'reserved',
       at.toISOString(),
       nextLedgerVersion(sync),
     ],

@@ -110,27 +110,13 @@ export class Pipeline {
     return requestView(await getRequestRow(ctx.store.db, admission.requestId));
   }
 
-  /** Admission, and for an allowed request that signs locally, the signature and its settlement. */
+  /** Admission, and for an allowed request that signs locally, the signature, settled at once. */
   #admitUnit(sync: SyncTx, admission: Admission): Admitted {
-    const { ctx } = this;
-    const admitted = admit(sync, ctx, admission);
-    if ('replay' in admitted || admitted.decision.outcome !== 'allow' || !admission.op.sign) return admitted;
-    const { op, parsed, intent, requestId, principal } = admission;
-    const outcome = runLocally(ctx, this.operations, op, parsed, intent, requestId);
-    const settled = settleExecution(sync, ctx, {
-      requestId,
-      op,
-      intent,
-      actor: actorOf(principal),
-      outcome,
-      admitted: admitted.row,
-    });
-    return {
-      ...admitted,
-      row: settled.row ?? admitted.row,
-      executeAfter: false,
-      checkpointDue: admitted.checkpointDue || settled.checkpointDue,
-    };
+    const { op, parsed, intent, requestId } = admission;
+    const signLocally = op.sign
+      ? () => runLocally(this.ctx, this.operations, op, parsed, intent, requestId)
+      : undefined;
+    return admit(sync, this.ctx, admission, signLocally);
   }
 
   /** Runs an admitted request (status `executing`) and settles its reservation and audit trail. */

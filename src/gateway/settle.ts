@@ -78,8 +78,45 @@ export interface Settlement {
   intent: Intent;
   actor: string;
   outcome: ExecutionOutcome;
-  /** The request row as this transaction left it, when the caller has it (saves reading it back). */
-  admitted?: RequestTable;
+}
+
+/** Where an outcome leaves the reservation: committed (done), released (failed) or still counting. */
+export function ledgerStatusOf(outcome: ExecutionOutcome): 'committed' | 'released' | 'unknown' {
+  return outcome.status === 'done' ? 'committed' : outcome.status === 'failed' ? 'released' : 'unknown';
+}
+
+/** The request row's columns an outcome sets. */
+export function resultColumns(outcome: ExecutionOutcome): {
+  result: string | null;
+  error_code: string | null;
+} {
+  return {
+    result: 'result' in outcome && outcome.result ? stringifyJson(outcome.result) : null,
+    error_code: outcome.status === 'done' ? null : outcome.code,
+  };
+}
+
+/** The audit record of an execution's end (`<operation>.result`), in the caller's transaction. */
+export function appendResultRecord(sync: SyncTx, ctx: GatewayContext, s: Settlement) {
+  const { outcome, requestId, intent } = s;
+  return appendAuditInTx(
+    sync,
+    ctx.keyring,
+    auditRecord({
+      actor: s.actor,
+      identity: intent.identity,
+      action: `${s.op.name}.result`,
+      outcome: outcome.status === 'done' ? 'ok' : outcome.status === 'failed' ? 'failed' : 'error',
+      operationId: requestId,
+      protocol: intent.protocol,
+      details: {
+        status: outcome.status,
+        ledger: ledgerStatusOf(outcome),
+        ...(outcome.status === 'done' ? { result: outcome.result } : { code: outcome.code }),
+      },
+    }),
+    ctx.clock,
+  );
 }
 
 export interface Settled {
@@ -95,12 +132,10 @@ export interface Settled {
  * and the result is appended to the audit log.
  */
 export function settleExecution(sync: SyncTx, ctx: GatewayContext, s: Settlement): Settled {
-  const { outcome, requestId, intent } = s;
+  const { outcome, requestId } = s;
   const now = ctx.clock.now();
-  const ledgerStatus =
-    outcome.status === 'done' ? 'committed' : outcome.status === 'failed' ? 'released' : 'unknown';
-  const result = 'result' in outcome && outcome.result ? stringifyJson(outcome.result) : null;
-  const changed = { result, error_code: outcome.status === 'done' ? null : outcome.code, payload: null };
+  const ledgerStatus = ledgerStatusOf(outcome);
+  const changed = { ...resultColumns(outcome), payload: null };
   const moved = transition(sync, requestId, ['executing'], outcome.status, now, changed);
   if (!moved) {
     // Reconciled by an operator while it ran: keep their verdict, but say loudly what happened.
@@ -111,27 +146,7 @@ export function settleExecution(sync: SyncTx, ctx: GatewayContext, s: Settlement
   } else {
     settle(sync, requestId, ledgerStatus, now, outcome.status === 'done' ? outcome.spent : undefined);
   }
-  const audit = appendAuditInTx(
-    sync,
-    ctx.keyring,
-    auditRecord({
-      actor: s.actor,
-      identity: intent.identity,
-      action: `${s.op.name}.result`,
-      outcome: outcome.status === 'done' ? 'ok' : outcome.status === 'failed' ? 'failed' : 'error',
-      operationId: requestId,
-      protocol: intent.protocol,
-      details: {
-        status: outcome.status,
-        ledger: ledgerStatus,
-        ...(outcome.status === 'done' ? { result: outcome.result } : { code: outcome.code }),
-      },
-    }),
-    ctx.clock,
-  );
-  let row: RequestTable | undefined;
-  if (moved && s.admitted) {
-    row = { ...s.admitted, ...changed, status: outcome.status, updated_at: now.toISOString() };
-  } else if (moved) row = sync.get<RequestTable>('SELECT * FROM request WHERE id = ?', [requestId]);
+  const audit = appendResultRecord(sync, ctx, s);
+  const row = moved ? sync.get<RequestTable>('SELECT * FROM request WHERE id = ?', [requestId]) : undefined;
   return { status: outcome.status, checkpointDue: audit.checkpointDue, row };
 }

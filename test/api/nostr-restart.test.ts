@@ -67,12 +67,15 @@ test('a signature is admitted, signed and settled in one transaction: when settl
     return { committed: of('committed'), stillCounting: of('reserved') + of('unknown') };
   };
   // Another connection to the server's database, as a failing disk would be: settlements fail
-  // while it is installed. A Nostr signature is admitted, signed and settled in one transaction,
-  // so the failure undoes the admission too: the state a crash before that commit leaves.
+  // while it is installed, whether a committed entry is written at once (a signature settled in
+  // its admission) or moved there. A Nostr signature is admitted, signed and settled in one
+  // transaction, so the failure undoes the admission too: the state a crash before that commit leaves.
   const db = new Database(join(home, 'warden.db'));
   const failSettlements = () =>
     db.exec(`CREATE TRIGGER settle_fails BEFORE UPDATE ON ledger WHEN NEW.status = 'committed'
-             BEGIN SELECT RAISE(ABORT, 'crash before settlement'); END`);
+               BEGIN SELECT RAISE(ABORT, 'crash before settlement'); END;
+             CREATE TRIGGER settle_fails_at_once BEFORE INSERT ON ledger WHEN NEW.status = 'committed'
+               BEGIN SELECT RAISE(ABORT, 'crash before settlement'); END;`);
 
   const first = await start();
   const settled = await Promise.all(Array.from({ length: 10 }, (_, i) => sign(first.url, i)));
@@ -81,7 +84,7 @@ test('a signature is admitted, signed and settled in one transaction: when settl
   const unsettled = await Promise.all(Array.from({ length: 8 }, (_, i) => sign(first.url, 10 + i)));
   assert.equal(unsettled.filter((r) => r.status === 200).length, 0, 'no signature leaves unsettled');
   await first.stop('SIGKILL');
-  db.exec('DROP TRIGGER settle_fails');
+  db.exec('DROP TRIGGER settle_fails; DROP TRIGGER settle_fails_at_once;');
   db.close();
   assert.deepEqual(
     await counted(),
