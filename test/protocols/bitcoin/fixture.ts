@@ -36,6 +36,8 @@ export function identityView(seed: Uint8Array = SEED, network = 'regtest'): Iden
 export function seedVault(seed: Uint8Array = SEED): Vault & { uses: number } {
   const vault = {
     uses: 0,
+    activePublic: (_name: string, purpose: string) =>
+      purpose === 'seed' ? seedPublic(seed, 'regtest') : null,
     useSecret<T>(_name: string, _purpose: string, _mode: string, fn: (secret: Uint8Array) => T): T {
       vault.uses++;
       const copy = seed.slice();
