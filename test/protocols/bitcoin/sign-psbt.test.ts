@@ -16,8 +16,9 @@ async function signed(psbt: string) {
   const vault = seedVault();
   const outcome = op.sign!(parsed, intent, signerFor(vault, 'psbt-tester', 'bitcoin-psbt'));
   assert.equal(outcome.status, 'done', JSON.stringify(outcome));
-  const result = (outcome as { result: { psbt: string; signedInputs: number[]; txid: string; fee: string } })
-    .result;
+  const result = (
+    outcome as unknown as { result: { psbt: string; signedInputs: number[]; txid: string; fee: string } }
+  ).result;
   return { parsed, intent, result, vault, tx: Transaction.fromPSBT(Buffer.from(result.psbt, 'base64')) };
 }
 
@@ -48,8 +49,8 @@ describe('bitcoin.sign_psbt signs the identity’s inputs, and the signatures ve
       assert.equal(tx.opts.PSBTVersion, version);
       assert.equal(tx.getInput(1).partialSig, undefined, 'the stranger’s input is not signed');
 
-      const [[pubkey, sig]] = tx.getInput(0).partialSig!;
-      assert.deepEqual(pubkey, keyAt(84, 0, 4).publicKey);
+      const [pubkey, sig] = tx.getInput(0).partialSig![0]!;
+      assert.deepEqual(pubkey, keyAt(84, 0, 4).publicKey!);
       assert.equal(sig[sig.length - 1], 0x01, 'SIGHASH_ALL');
       const hash = OutScript.decode(tx.getInput(0).witnessUtxo!.script) as { hash: Uint8Array };
       const digest = tx.preimageWitnessV0(

@@ -56,7 +56,7 @@ export const signPsbtOperation = {
     'bytes and non-standard outputs are refused. `payTo` may list the addresses the PSBT must pay.',
   requestSchema,
   resultSchema,
-  parse: (body) => parseSignPsbtRequest(body),
+  parse: (body, _now: Date) => parseSignPsbtRequest(body),
   idempotencyKey: (p) => p.idempotencyKey,
   digest: signPsbtDigest,
   toIntent: async (p, ctx) => signPsbtIntent(ctx.identity, p, ctx.publicKeys),
