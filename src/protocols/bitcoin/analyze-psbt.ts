@@ -123,6 +123,12 @@ export function analyzePsbt(
       {},
     );
 
+  if (tx.outputsLength === 0)
+    throw new WardenError(
+      'OUTPUT_UNSUPPORTED',
+      'the transaction has no outputs: it could never be mined',
+      {},
+    );
   const outputs = judgeOutputs(tx, accounts);
   const inputTotal = inputs.reduce((n, i) => n + i.amount, 0n);
   const outputTotal = outputs.reduce((n, o) => n + o.amount, 0n);

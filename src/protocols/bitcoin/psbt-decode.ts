@@ -53,8 +53,6 @@ export function decodePsbtBytes(bytes: Uint8Array, field = 'psbt'): DecodedPsbt 
   }
   // The library read PSBT_GLOBAL_VERSION and refused any version but 0 and 2.
   const version = tx.opts.PSBTVersion === 2 ? 2 : 0;
-  if (tx.inputsLength === 0) fail(field, 'has no inputs', 'no_inputs');
-  if (tx.outputsLength === 0) fail(field, 'has no outputs', 'no_outputs');
   return { tx, bytes, version };
 }
 

@@ -2,7 +2,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { utf8 } from '../../../core/bytes.ts';
 import { canonicalJson } from '../../../core/canonical.ts';
-import { WardenError } from '../../../core/errors.ts';
+import { isWardenError, WardenError } from '../../../core/errors.ts';
 import type { Intent } from '../../../core/intent.ts';
 import type { IdentityView } from '../../../keys/view.ts';
 import { accountsOf } from '../accounts.ts';
@@ -36,7 +36,16 @@ export const INTENT_ANALYSIS: AnalysisOptions = Object.freeze({
 
 export function analysisOf(p: SignPsbtRequest, publicKeys: IdentityView): PsbtAnalysis {
   const { tx, version } = decodePsbt(p.psbt);
-  return analyzePsbt(tx, version, accountsOf(publicKeys), INTENT_ANALYSIS);
+  try {
+    return analyzePsbt(tx, version, accountsOf(publicKeys), INTENT_ANALYSIS);
+  } catch (err) {
+    // The library may still throw on a PSBT it decoded (fuzzing found none): refuse it, without its words.
+    if (isWardenError(err)) throw err;
+    throw new WardenError('INVALID_REQUEST', 'psbt cannot be analyzed', {
+      field: 'psbt',
+      reason: 'unreadable',
+    });
+  }
 }
 
 /** The module's part of the intent: what `sign` checks and uses (plain JSON, amounts as strings). */
