@@ -26,8 +26,9 @@ export interface BitcoinAccounts {
   network: BitcoinNetwork;
   /** The seed's master fingerprint, as PSBTs carry it (a 32-bit number, big-endian). */
   fingerprint: number;
-  bip84: HDKey;
-  bip86: HDKey;
+  /** Receive (0) and change (1) chain nodes of each account, public only. */
+  bip84: readonly [HDKey, HDKey];
+  bip86: readonly [HDKey, HDKey];
 }
 
 const VERSIONS: Record<'main' | 'test', Versions> = {
@@ -35,6 +36,26 @@ const VERSIONS: Record<'main' | 'test', Versions> = {
   test: { private: 0x04358394, public: 0x043587cf },
 };
 const PURPOSE: Record<AccountName, number> = { bip84: 84, bip86: 86 };
+
+/**
+ * Chain nodes (account/0 and account/1) by xpub: public data only, so they may be kept. Reading an
+ * xpub and deriving a chain costs point multiplications on every request; a few identities' worth
+ * are kept (the oldest dropped first).
+ */
+const CHAINS = new Map<string, readonly [HDKey, HDKey]>();
+const MAX_CACHED = 64;
+
+function chainsOf(xpub: string, versions: Versions): readonly [HDKey, HDKey] {
+  const key = `${versions.public}:${xpub}`;
+  let chains = CHAINS.get(key);
+  if (!chains) {
+    const account = HDKey.fromExtendedKey(xpub, versions);
+    chains = [account.deriveChild(0), account.deriveChild(1)];
+    if (CHAINS.size >= MAX_CACHED) CHAINS.delete(CHAINS.keys().next().value!);
+    CHAINS.set(key, chains);
+  }
+  return chains;
+}
 
 /** The identity's accounts, or KEY_NOT_ACTIVE when it has no seed (or no Bitcoin network). */
 export function accountsOf(keys: IdentityView): BitcoinAccounts {
@@ -45,8 +66,8 @@ export function accountsOf(keys: IdentityView): BitcoinAccounts {
   return {
     network: keys.network,
     fingerprint: Number.parseInt(keys.bitcoin.fingerprint, 16),
-    bip84: HDKey.fromExtendedKey(keys.bitcoin.bip84.xpub, versions),
-    bip86: HDKey.fromExtendedKey(keys.bitcoin.bip86.xpub, versions),
+    bip84: chainsOf(keys.bitcoin.bip84.xpub, versions),
+    bip86: chainsOf(keys.bitcoin.bip86.xpub, versions),
   };
 }
 
@@ -64,11 +85,23 @@ export function fullPath(accounts: BitcoinAccounts, key: KeyPath): number[] {
 
 /** The output script of a key of ours: P2WPKH for BIP-84, BIP-86 key-path-only P2TR for BIP-86. */
 export function scriptOfKey(accounts: BitcoinAccounts, key: KeyPath): Uint8Array {
-  const node = accounts[key.account].deriveChild(key.chain).deriveChild(key.index);
-  const pub = node.publicKey;
+  const chain = accounts[key.account][key.chain];
+  let scripts = SCRIPTS.get(chain);
+  if (!scripts) SCRIPTS.set(chain, (scripts = new Map()));
+  const known = scripts.get(key.index);
+  if (known) return known;
+  const pub = chain.deriveChild(key.index).publicKey;
   if (!pub) throw new WardenError('INTERNAL', 'derived node has no public key');
-  return key.account === 'bip84' ? p2wpkh(pub).script : p2tr(pub.subarray(1)).script;
+  const script = key.account === 'bip84' ? p2wpkh(pub).script : p2tr(pub.subarray(1)).script;
+  // Public data; a chain keeps at most this many (a hostile PSBT may claim any index).
+  if (scripts.size >= MAX_SCRIPTS_PER_CHAIN) scripts.delete(scripts.keys().next().value!);
+  scripts.set(key.index, script);
+  return script;
 }
+
+/** Scripts of derived keys by chain node (public data): the taproot tweak is a point multiplication. */
+const SCRIPTS = new WeakMap<HDKey, Map<number, Uint8Array>>();
+const MAX_SCRIPTS_PER_CHAIN = 1024;
 
 /** A claimed path read as one of ours, or null: our coin type, account 0, chain 0/1, unhardened index. */
 function keyPathOf(accounts: BitcoinAccounts, account: AccountName, path: readonly number[]): KeyPath | null {
