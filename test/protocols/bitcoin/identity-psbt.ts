@@ -41,6 +41,9 @@ export interface IdentityPsbt {
   fee: bigint;
   version: 0 | 2;
   index?: number;
+  sighashType?: number;
+  /** Leave out the previous transaction of a P2WPKH input (witness_utxo only). */
+  witnessUtxoOnly?: boolean;
 }
 
 /** A one-input PSBT of the identity: pays `pay` to PAYEE, the rest minus `fee` back as change. */
@@ -58,7 +61,8 @@ export function identityPsbt(keys: IdentityView, spec: IdentityPsbt): string {
   tx.addInput({
     txid: prev.txid,
     index: 0,
-    ...(spec.purpose === 84 ? { nonWitnessUtxo: prev.raw } : {}),
+    ...(spec.purpose === 84 && !spec.witnessUtxoOnly ? { nonWitnessUtxo: prev.raw } : {}),
+    ...(spec.sighashType === undefined ? {} : { sighashType: spec.sighashType }),
     witnessUtxo: { script: script(inputPub), amount: spec.amount },
     ...(spec.purpose === 86 ? { tapInternalKey: inputPub.subarray(1) } : {}),
     ...claimFor(spec.purpose, 0, index, inputPub, fingerprint),
