@@ -87,7 +87,10 @@ export function fullPath(accounts: BitcoinAccounts, key: KeyPath): number[] {
 export function scriptOfKey(accounts: BitcoinAccounts, key: KeyPath): Uint8Array {
   const chain = accounts[key.account][key.chain];
   let scripts = SCRIPTS.get(chain);
-  if (!scripts) SCRIPTS.set(chain, (scripts = new Map()));
+  if (!scripts) {
+    scripts = new Map();
+    SCRIPTS.set(chain, scripts);
+  }
   const known = scripts.get(key.index);
   if (known) return known;
   const pub = chain.deriveChild(key.index).publicKey;

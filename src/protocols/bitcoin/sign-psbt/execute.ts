@@ -36,7 +36,7 @@ export function signPsbt(
     return failed(isWardenError(err) ? err.code : 'SIGNING_FAILED', 'the PSBT could not be signed');
   }
   const inputs = detail.toSign.map((k) => k.input);
-  if (!verifySignedInputs(signed, inputs))
+  if (!verifySignedInputs(signed, inputs, detail.txid))
     return failed('SIGNING_FAILED', 'a signature does not verify; the PSBT was dropped');
   return {
     status: 'done',

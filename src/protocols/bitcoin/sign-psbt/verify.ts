@@ -4,12 +4,14 @@ import { PSBT_OPTIONS } from '../psbt-decode.ts';
 
 /**
  * Checks, with @noble/curves, that each listed input of a signed PSBT carries a valid signature
- * over its sighash (recomputed from the PSBT: BIP-143 for P2WPKH, BIP-341 for P2TR key path).
- * False as soon as one is missing or does not verify; never throws.
+ * over its sighash (recomputed from the PSBT: BIP-143 for P2WPKH, BIP-341 for P2TR key path), and,
+ * when `txid` is given, that the PSBT is still that transaction. False as soon as one check fails;
+ * never throws.
  */
-export function verifySignedInputs(psbt: Uint8Array, inputs: readonly number[]): boolean {
+export function verifySignedInputs(psbt: Uint8Array, inputs: readonly number[], txid?: string): boolean {
   try {
     const tx = Transaction.fromPSBT(psbt, PSBT_OPTIONS);
+    if (txid !== undefined && tx.id !== txid) return false;
     const spent = Array.from({ length: tx.inputsLength }, (_, i) => {
       const input = tx.getInput(i);
       const out = input.witnessUtxo ?? input.nonWitnessUtxo?.outputs[input.index ?? -1];
