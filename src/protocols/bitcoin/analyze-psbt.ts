@@ -115,7 +115,11 @@ export function analyzePsbt(
       sighash,
     };
   });
-  const toSign = inputs.flatMap((i) => (i.key ? [{ input: i.index, key: i.key }] : []));
+  // An input of ours that is already finalized has its signature: there is nothing to add.
+  const finalized = (i: number) => !!(raw[i]?.finalScriptSig || raw[i]?.finalScriptWitness);
+  const toSign = inputs.flatMap((i) =>
+    i.key && !finalized(i.index) ? [{ input: i.index, key: i.key }] : [],
+  );
   if (toSign.length === 0)
     throw new WardenError(
       'NOTHING_TO_SIGN',

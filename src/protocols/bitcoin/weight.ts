@@ -29,26 +29,31 @@ export function estimateSize(
   // The unsigned transaction, without witnesses and with empty scriptSigs.
   let base = tx.toBytes(false, false).length;
   let witness = 0;
+  let withoutWitness = 0;
   for (const s of spent) {
     const input = tx.getInput(s.index);
     if (input.finalScriptWitness) {
       witness += 1 + input.finalScriptWitness.reduce((n, item) => n + 1 + item.length, 0);
     }
-    if (input.finalScriptSig) {
-      base += input.finalScriptSig.length;
+    if (input.finalScriptSig) base += input.finalScriptSig.length;
+    if (input.finalScriptSig || input.finalScriptWitness) {
+      if (!input.finalScriptWitness) withoutWitness++;
       continue;
     }
-    if (input.finalScriptWitness) continue;
     const type = scriptTypes[s.index];
     if (type === 'wpkh') witness += P2WPKH_WITNESS;
     else if (type === 'tr') witness += P2TR_KEY_WITNESS + (input.sighashType ? 1 : 0);
-    else if (type === 'pkh') base += P2PKH_SCRIPT_SIG;
     else if (type === 'sh-wpkh') {
       base += NESTED_SCRIPT_SIG;
       witness += P2WPKH_WITNESS;
+    } else {
+      if (type === 'pkh') base += P2PKH_SCRIPT_SIG;
+      withoutWitness++;
     }
   }
-  const weight = base * 4 + (witness > 0 ? 2 + witness : 0);
+  // A transaction with any witness has the marker and flag, and an empty witness (one byte) for
+  // every input without one.
+  const weight = base * 4 + (witness > 0 ? 2 + witness + withoutWitness : 0);
   return { weight, vsize: Math.ceil(weight / 4) };
 }
 

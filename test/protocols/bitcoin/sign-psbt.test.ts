@@ -79,7 +79,7 @@ describe('bitcoin.sign_psbt signs the identity’s inputs, and the signatures ve
       [{ script: PAYEE, amount: 50_000n }, changeOutput(49_000n, 5, 86)],
       2,
     );
-    const { result, tx } = await signed(psbt);
+    const { result, tx, intent } = await signed(psbt);
     assert.deepEqual(result.signedInputs, [0, 1]);
     const spent = spentOf(tx);
     for (const i of [0, 1]) {
@@ -96,10 +96,25 @@ describe('bitcoin.sign_psbt signs the identity’s inputs, and the signatures ve
     }
     tx.finalize();
     const extracted = Transaction.fromRaw(tx.extract());
+    assert.equal(extracted.vsize, (intent.detail as { vsize: number }).vsize, 'P2TR key-path size is exact');
     assert.equal(extracted.id, result.txid);
     const witness = RawWitness.decode(RawWitness.encode(extracted.getInput(0).finalScriptWitness!));
     assert.equal(witness.length, 1);
     assert.equal(witness[0]!.length, 64);
+  });
+
+  test('the size estimated before signing is the signed size (P2WPKH: within a DER byte)', async () => {
+    for (let index = 0; index < 8; index++) {
+      const psbt = buildPsbt(
+        [{ purpose: 84, index, amount: 100_000n }],
+        [{ script: PAYEE, amount: 60_000n }, changeOutput(39_000n)],
+      );
+      const { intent, tx } = await signed(psbt);
+      tx.finalize();
+      const actual = Transaction.fromRaw(tx.extract()).vsize;
+      const estimate = (intent.detail as { vsize: number }).vsize;
+      assert.ok(estimate - actual >= 0 && estimate - actual <= 1, `${estimate} vs ${actual}`);
+    }
   });
 
   test('sign refuses an intent judged for another PSBT, and a signer of another seed', async () => {

@@ -26,6 +26,8 @@ export type SignPsbtReviewPayload = {
     sighash: string;
   }[];
   outputs: { index: number; role: string; address: string | null; amount: string; script: string }[];
+  /** The payees the agent declared (null: none declared). */
+  payTo: string[] | null;
   spent: string;
   change: string;
   fee: string;
@@ -65,6 +67,7 @@ function payloadOf(p: SignPsbtRequest, a: PsbtAnalysis, network: string): SignPs
       amount: o.amount.toString(),
       script: o.script,
     })),
+    payTo: p.payTo,
     spent: a.externalTotal.toString(),
     change: a.changeTotal.toString(),
     fee: a.fee.toString(),
