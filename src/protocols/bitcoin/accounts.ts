@@ -130,25 +130,66 @@ export interface DerivationClaims {
 }
 
 /**
+ * How many keys one PSBT may make Warden derive. Each derivation is a point multiplication (two
+ * for taproot) on the request path, and a hostile PSBT can claim thousands of paths of ours: past
+ * this many, the PSBT is refused. A PSBT with more than this many inputs and outputs of the
+ * identity is not one an agent needs signed in one go.
+ */
+export const MAX_DERIVATIONS = 128;
+
+/** What is left of one PSBT's derivations. */
+export interface DerivationBudget {
+  left: number;
+}
+
+export function derivationBudget(): DerivationBudget {
+  return { left: MAX_DERIVATIONS };
+}
+
+function spend(budget: DerivationBudget): void {
+  if (budget.left <= 0)
+    throw new WardenError(
+      'INVALID_REQUEST',
+      `psbt claims more than ${MAX_DERIVATIONS} keys of the identity: split it`,
+      { field: 'psbt', reason: 'too_many_claims', cap: MAX_DERIVATIONS },
+    );
+  budget.left--;
+}
+
+/** Whether a P2WPKH script is the one of this public key: a hash, no derivation (a cheap first filter). */
+function isP2wpkhOf(pub: Uint8Array, script: Uint8Array): boolean {
+  try {
+    return equalBytes(p2wpkh(pub).script, script);
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Which key of ours `script` is, judged by re-derivation: each claim with our fingerprint and a
  * path of ours is derived from our xpub, and only a claim whose derived script is `script` counts.
- * Taproot claims count only for a key-path spend (no leaf hashes), as BIP-86 keys have no scripts.
+ * A P2WPKH claim whose own public key is not the script's is not even derived. Taproot claims
+ * count only for a key-path spend (no leaf hashes), as BIP-86 keys have no scripts.
  */
 export function ownerOf(
   accounts: BitcoinAccounts,
   script: Uint8Array,
   claims: DerivationClaims,
+  budget: DerivationBudget,
 ): KeyPath | null {
-  const candidates: KeyPath[] = [];
-  for (const [, der] of claims.bip32Derivation ?? []) {
-    if (der.fingerprint !== accounts.fingerprint) continue;
+  for (const [pub, der] of claims.bip32Derivation ?? []) {
+    if (der.fingerprint !== accounts.fingerprint || !isP2wpkhOf(pub, script)) continue;
     const key = keyPathOf(accounts, 'bip84', der.path);
-    if (key) candidates.push(key);
+    if (!key) continue;
+    spend(budget);
+    if (equalBytes(scriptOfKey(accounts, key), script)) return key;
   }
   for (const [, leaf] of claims.tapBip32Derivation ?? []) {
     if (leaf.hashes.length !== 0 || leaf.der.fingerprint !== accounts.fingerprint) continue;
     const key = keyPathOf(accounts, 'bip86', leaf.der.path);
-    if (key) candidates.push(key);
+    if (!key) continue;
+    spend(budget);
+    if (equalBytes(scriptOfKey(accounts, key), script)) return key;
   }
-  return candidates.find((key) => equalBytes(scriptOfKey(accounts, key), script)) ?? null;
+  return null;
 }

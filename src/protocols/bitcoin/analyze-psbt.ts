@@ -9,7 +9,7 @@
 import { hex } from '@scure/base';
 import { OutScript, type Transaction } from '@scure/btc-signer';
 import { WardenError } from '../../core/errors.ts';
-import { type BitcoinAccounts, type KeyPath, ownerOf } from './accounts.ts';
+import { type BitcoinAccounts, derivationBudget, type KeyPath, ownerOf } from './accounts.ts';
 import { type AmountProof, type InputKind, type SpentOutput, spentOutputs } from './input-amounts.ts';
 import { type JudgedOutput, judgeOutputs } from './outputs.ts';
 import { checkSighash, sighashFacet, sighashOf } from './sighash.ts';
@@ -86,11 +86,27 @@ export function analyzePsbt(
   options: AnalysisOptions = DEFAULT_ANALYSIS,
 ): PsbtAnalysis {
   const raw = Array.from({ length: tx.inputsLength }, (_, i) => tx.getInput(i));
+  const budget = derivationBudget();
+  const seen = new Set<string>();
+  for (const [i, input] of raw.entries()) {
+    // The same outpoint twice makes an invalid transaction, and would count its amount twice.
+    const outpoint = `${hex.encode(input.txid ?? new Uint8Array())}:${input.index}`;
+    if (seen.has(outpoint))
+      throw new WardenError('INVALID_REQUEST', `psbt spends the outpoint of input ${i} twice`, {
+        field: 'psbt',
+        reason: 'duplicate_input',
+        input: i,
+      });
+    seen.add(outpoint);
+  }
   // Ownership first, from the scripts the inputs claim: it decides which sighash types matter.
   // The claim is checked against the proven script below, so a lie here only refuses.
-  const claimedKeys = raw.map((input) => {
-    const script = input.witnessUtxo?.script ?? input.nonWitnessUtxo?.outputs[input.index ?? -1]?.script;
-    return script ? ownerOf(accounts, script, input) : null;
+  const claimedScripts = raw.map(
+    (input) => input.witnessUtxo?.script ?? input.nonWitnessUtxo?.outputs[input.index ?? -1]?.script,
+  );
+  const claimedKeys = raw.map((input, i) => {
+    const script = claimedScripts[i];
+    return script ? ownerOf(accounts, script, input, budget) : null;
   });
   const requested = raw.map((input) => input.sighashType);
   const spent = spentOutputs(
@@ -101,7 +117,10 @@ export function analyzePsbt(
   );
   const inputs = spent.map((s): AnalyzedInput => {
     const input = raw[s.index]!;
-    const key = ownerOf(accounts, s.script, input);
+    // Judged again on the proven script: the claimed one may differ only if a check above refused.
+    const key = equalScripts(claimedScripts[s.index], s.script)
+      ? (claimedKeys[s.index] ?? null)
+      : ownerOf(accounts, s.script, input, budget);
     const sighash = sighashOf(input.sighashType, s.kind);
     if (key) checkSighash(s.index, sighash, s.kind, options.allowSighash);
     return {
@@ -133,7 +152,7 @@ export function analyzePsbt(
       'the transaction has no outputs: it could never be mined',
       {},
     );
-  const outputs = judgeOutputs(tx, accounts);
+  const outputs = judgeOutputs(tx, accounts, budget);
   const inputTotal = inputs.reduce((n, i) => n + i.amount, 0n);
   const outputTotal = outputs.reduce((n, o) => n + o.amount, 0n);
   const changeTotal = outputs.filter((o) => o.role === 'change').reduce((n, o) => n + o.amount, 0n);
@@ -182,6 +201,10 @@ export function analyzePsbt(
     sighash: sighashFacet(signed.map((i) => i.sighash)),
     amountProof: inputs.some((i) => i.proof === 'witness_utxo') ? 'witness_utxo' : 'full',
   };
+}
+
+function equalScripts(a: Uint8Array | undefined, b: Uint8Array): boolean {
+  return a !== undefined && a.length === b.length && a.every((byte, i) => byte === b[i]);
 }
 
 function isTaproot(script: Uint8Array): boolean {

@@ -9,7 +9,7 @@
 import { hex } from '@scure/base';
 import { OutScript, Script, type Transaction } from '@scure/btc-signer';
 import { WardenError } from '../../core/errors.ts';
-import { type BitcoinAccounts, type KeyPath, ownerOf } from './accounts.ts';
+import { type BitcoinAccounts, type DerivationBudget, type KeyPath, ownerOf } from './accounts.ts';
 import { addressOfScript } from './addresses.ts';
 import { MAX_MONEY } from './input-amounts.ts';
 
@@ -59,7 +59,11 @@ function dataBytes(script: Uint8Array): number | null {
   return total;
 }
 
-export function judgeOutputs(tx: Transaction, accounts: BitcoinAccounts): JudgedOutput[] {
+export function judgeOutputs(
+  tx: Transaction,
+  accounts: BitcoinAccounts,
+  budget: DerivationBudget,
+): JudgedOutput[] {
   return Array.from({ length: tx.outputsLength }, (_, index) => {
     const output = tx.getOutput(index);
     const script = output.script;
@@ -107,7 +111,7 @@ export function judgeOutputs(tx: Transaction, accounts: BitcoinAccounts): Judged
         `output ${index} pays ${amount} sat, below the dust threshold of ${threshold} sat for its type`,
         { output: index, amount: amount.toString(), threshold: threshold.toString(), type },
       );
-    const key = ownerOf(accounts, script, output);
+    const key = ownerOf(accounts, script, output, budget);
     const change = key !== null && key.chain === 1;
     return {
       index,

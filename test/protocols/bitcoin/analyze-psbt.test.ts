@@ -4,7 +4,7 @@ import { hex } from '@scure/base';
 import { p2wpkh } from '@scure/btc-signer';
 import { _RawPSBTV0 } from '@scure/btc-signer/psbt.js';
 import { isWardenError } from '../../../src/core/errors.ts';
-import { accountsOf } from '../../../src/protocols/bitcoin/accounts.ts';
+import { accountsOf, MAX_DERIVATIONS } from '../../../src/protocols/bitcoin/accounts.ts';
 import {
   type AnalysisOptions,
   analyzePsbt,
@@ -284,6 +284,50 @@ describe('hostile PSBTs are refused before anything is signed', () => {
     refused(
       buildPsbt([{ purpose: 84, amount: 10_000n, foreign: STRANGER }], [{ script: PAYEE, amount: 9_000n }]),
       'NOTHING_TO_SIGN',
+    );
+  });
+});
+
+describe('hostile PSBTs that would cost Warden time or count money twice', () => {
+  test('thousands of claims of our paths are refused once past the derivation budget', () => {
+    const tx = decodePsbt(buildPsbt([{ purpose: 86, amount: 10_000_000n, previous: false }], [])).tx;
+    // Taproot outputs claiming BIP-86 paths of ours, each to a script that is not that key's.
+    for (let i = 0; i < MAX_DERIVATIONS + 5; i++) {
+      const pub = keyAt(86, 1, i).publicKey!;
+      tx.addOutput({ script: scriptAt(86, 0, i, STRANGER), amount: 1_000n, ...claimFor(86, 1, i, pub) });
+    }
+    const started = performance.now();
+    assert.throws(
+      () => analyzePsbt(tx, 0, ACCOUNTS),
+      (e: unknown) => isWardenError(e, 'INVALID_REQUEST') && e.details.reason === 'too_many_claims',
+    );
+    assert.ok(performance.now() - started < 2_000);
+  });
+
+  test('P2WPKH claims whose key is not the script’s are not even derived', () => {
+    const tx = decodePsbt(buildPsbt([{ purpose: 84, amount: 10_000_000n }], [])).tx;
+    for (let i = 0; i < MAX_DERIVATIONS + 5; i++) {
+      const pub = keyAt(84, 1, i).publicKey!;
+      tx.addOutput({ script: PAYEE, amount: 1_000n, ...claimFor(84, 1, i, pub) });
+    }
+    const a = analyzePsbt(tx, 0, ACCOUNTS, { ...DEFAULT_ANALYSIS, maxFeeSat: 10_000_000n, maxFeeRateMsatPerVb: 10n ** 9n });
+    assert.equal(a.changeTotal, 0n);
+  });
+
+  test('the same outpoint spent twice', () => {
+    const { tx } = decodePsbt(
+      buildPsbt([{ purpose: 84, amount: 10_000n }], [{ script: PAYEE, amount: 9_000n }]),
+    );
+    const first = tx.getInput(0);
+    tx.addInput({
+      txid: first.txid!,
+      index: first.index!,
+      witnessUtxo: first.witnessUtxo!,
+      nonWitnessUtxo: first.nonWitnessUtxo!,
+    });
+    assert.throws(
+      () => analyzePsbt(tx, 0, ACCOUNTS),
+      (e: unknown) => isWardenError(e, 'INVALID_REQUEST') && e.details.reason === 'duplicate_input',
     );
   });
 });
