@@ -310,7 +310,11 @@ describe('hostile PSBTs that would cost Warden time or count money twice', () =>
       const pub = keyAt(84, 1, i).publicKey!;
       tx.addOutput({ script: PAYEE, amount: 1_000n, ...claimFor(84, 1, i, pub) });
     }
-    const a = analyzePsbt(tx, 0, ACCOUNTS, { ...DEFAULT_ANALYSIS, maxFeeSat: 10_000_000n, maxFeeRateMsatPerVb: 10n ** 9n });
+    const a = analyzePsbt(tx, 0, ACCOUNTS, {
+      ...DEFAULT_ANALYSIS,
+      maxFeeSat: 10_000_000n,
+      maxFeeRateMsatPerVb: 10n ** 9n,
+    });
     assert.equal(a.changeTotal, 0n);
   });
 
