@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { hex } from '@scure/base';
-import { p2wpkh } from '@scure/btc-signer';
+import { p2pkh, p2wpkh, Transaction } from '@scure/btc-signer';
 import { _RawPSBTV0 } from '@scure/btc-signer/psbt.js';
 import { isWardenError } from '../../../src/core/errors.ts';
 import { accountsOf, MAX_DERIVATIONS } from '../../../src/protocols/bitcoin/accounts.ts';
@@ -332,6 +332,51 @@ describe('hostile PSBTs that would cost Warden time or count money twice', () =>
     assert.throws(
       () => analyzePsbt(tx, 0, ACCOUNTS),
       (e: unknown) => isWardenError(e, 'INVALID_REQUEST') && e.details.reason === 'duplicate_input',
+    );
+  });
+});
+
+describe('amount proofs, case by case', () => {
+  test('taproot with ANYONECANPAY needs the previous transactions: the commitment to other inputs is gone', () => {
+    const psbt = buildPsbt(
+      [{ purpose: 86, amount: 50_000n, previous: false, sighashType: 0x81 }],
+      [{ script: PAYEE, amount: 49_000n }],
+    );
+    refused(psbt, 'INPUT_AMOUNT_UNPROVEN', 'taproot_needs_previous_tx', {
+      ...DEFAULT_ANALYSIS,
+      allowSighash: ['all_anyonecanpay'],
+    });
+  });
+
+  test('taproot with its previous transaction is proven by it, ANYONECANPAY or not', () => {
+    const psbt = buildPsbt(
+      [{ purpose: 86, amount: 50_000n, sighashType: 0x81 }],
+      [{ script: PAYEE, amount: 49_000n }],
+    );
+    const a = analyze(psbt, { ...DEFAULT_ANALYSIS, allowSighash: ['all_anyonecanpay'] });
+    assert.equal(a.inputs[0]!.proof, 'previous_tx');
+    assert.equal(a.sighash, 'all_anyonecanpay');
+  });
+
+  test('a legacy (P2PKH) input with witness_utxo only is never taken at its word', () => {
+    const legacy = p2pkh(STRANGER.derive("m/44'/1'/0'/0/0").publicKey!).script;
+    const tx = new Transaction({ allowUnknownOutputs: true, allowLegacyWitnessUtxo: true });
+    tx.addInput({
+      txid: new Uint8Array(32).fill(3),
+      index: 0,
+      witnessUtxo: { script: legacy, amount: 50_000n },
+    });
+    const ours = decodePsbt(buildPsbt([{ purpose: 84, amount: 10_000n }], [])).tx.getInput(0);
+    tx.addInput(ours);
+    tx.addOutput({ script: PAYEE, amount: 59_000n });
+    const b64 = Buffer.from(tx.toPSBT()).toString('base64');
+    assert.throws(
+      () => analyze(b64),
+      (e: unknown) =>
+        isWardenError(e) &&
+        (e.code === 'INPUT_AMOUNT_UNPROVEN'
+          ? e.details.reason === 'legacy_needs_previous_tx'
+          : e.code === 'INVALID_REQUEST'),
     );
   });
 });
