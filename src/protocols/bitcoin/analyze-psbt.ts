@@ -123,6 +123,17 @@ export function analyzePsbt(
       : ownerOf(accounts, s.script, input, budget);
     const sighash = sighashOf(input.sighashType, s.kind);
     if (key) checkSighash(s.index, sighash, s.kind, options.allowSighash);
+    // SIGHASH_SINGLE without an output of the same index commits to no output at all (BIP-143), or
+    // is invalid (BIP-341): never signed, whatever a policy allows.
+    if (key && (sighash & 0x1f) === 0x03 && s.index >= tx.outputsLength)
+      throw new WardenError(
+        'SIGHASH_NOT_ALLOWED',
+        `input ${s.index} asks for SIGHASH_SINGLE with no output ${s.index}`,
+        {
+          input: s.index,
+          sighash: 'single',
+        },
+      );
     return {
       index: s.index,
       txid: hex.encode(input.txid ?? new Uint8Array()),

@@ -380,3 +380,14 @@ describe('amount proofs, case by case', () => {
     );
   });
 });
+
+test('SIGHASH_SINGLE on an input with no output of its index is refused even when allowed by name', () => {
+  const psbt = buildPsbt(
+    [
+      { purpose: 84, amount: 10_000n, foreign: STRANGER },
+      { purpose: 84, amount: 10_000n, sighashType: 0x03 },
+    ],
+    [{ script: PAYEE, amount: 19_000n }],
+  );
+  refused(psbt, 'SIGHASH_NOT_ALLOWED', undefined, { ...DEFAULT_ANALYSIS, allowSighash: ['single'] });
+});
