@@ -1,11 +1,24 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
+import { HDKey } from '@scure/bip32';
 import { Address, NETWORK, OutScript, RawWitness, TEST_NETWORK, Transaction } from '@scure/btc-signer';
+import { RawPSBTV0 } from '@scure/btc-signer/psbt.js';
 import { isWardenError } from '../../../src/core/errors.ts';
 import { signerFor } from '../../../src/keys/capabilities.ts';
 import { signPsbtOperation as op } from '../../../src/protocols/bitcoin/sign-psbt/operation.ts';
-import { buildPsbt, changeOutput, identityView, keyAt, PAYEE, STRANGER, seedVault } from './fixture.ts';
+import {
+  buildPsbt,
+  changeOutput,
+  FINGERPRINT,
+  identityView,
+  keyAt,
+  PAYEE,
+  pathOf,
+  SEED,
+  STRANGER,
+  seedVault,
+} from './fixture.ts';
 
 const KEYS = identityView();
 const ctx = { identity: 'psbt-tester', publicKeys: KEYS, backend: null };
@@ -180,4 +193,31 @@ describe('bitcoin.sign_psbt signs the identity’s inputs, and the signatures ve
     await refusedWith([payee.slice(0, 10) + payee.slice(10).toUpperCase()], 'INVALID_ADDRESS');
     await refusedWith([intent.destinations[0]!, intent.destinations[0]!], 'DESTINATION_DENIED');
   });
+});
+
+test('a PSBT naming an extended key of another network (PSBT_GLOBAL_XPUB) is refused', async () => {
+  const psbt = buildPsbt([{ purpose: 84, amount: 100_000n }], [{ script: PAYEE, amount: 99_000n }]);
+  const account = HDKey.fromMasterSeed(SEED).derive("m/84'/1'/0'");
+  const withXpub = (version: number) => {
+    const raw = RawPSBTV0.decode(Buffer.from(psbt, 'base64'));
+    (raw.global as { xpub?: unknown }).xpub = [
+      [
+        {
+          version,
+          depth: account.depth,
+          parentFingerprint: account.parentFingerprint,
+          childNumber: account.index,
+          chainCode: account.chainCode!,
+          publicKey: account.publicKey!,
+        },
+        { fingerprint: FINGERPRINT, path: pathOf(84, 0, 0).slice(0, 3) },
+      ],
+    ];
+    return Buffer.from(RawPSBTV0.encode(raw)).toString('base64');
+  };
+  await op.toIntent(op.parse({ psbt: withXpub(0x043587cf) }, new Date()), ctx); // tpub: regtest's
+  await assert.rejects(
+    op.toIntent(op.parse({ psbt: withXpub(0x0488b21e) }, new Date()), ctx), // xpub: mainnet's
+    (e: unknown) => isWardenError(e, 'INVALID_REQUEST') && e.details.reason === 'other_network',
+  );
 });

@@ -8,6 +8,7 @@ import type { IdentityView } from '../../../keys/view.ts';
 import { accountsOf } from '../accounts.ts';
 import { scriptOfAddress } from '../addresses.ts';
 import { type AnalysisOptions, analyzePsbt, DEFAULT_ANALYSIS, type PsbtAnalysis } from '../analyze-psbt.ts';
+import { checkGlobalXpubs } from '../global-xpubs.ts';
 import { decodePsbt } from '../psbt-decode.ts';
 import { OPT_IN_SIGHASH } from '../sighash.ts';
 import type { SignPsbtRequest } from './request.ts';
@@ -35,9 +36,11 @@ export const INTENT_ANALYSIS: AnalysisOptions = Object.freeze({
 });
 
 export function analysisOf(p: SignPsbtRequest, publicKeys: IdentityView): PsbtAnalysis {
-  const { tx, version } = decodePsbt(p.psbt);
+  const { tx, version, bytes } = decodePsbt(p.psbt);
+  const accounts = accountsOf(publicKeys);
+  checkGlobalXpubs(bytes, version, accounts.network);
   try {
-    return analyzePsbt(tx, version, accountsOf(publicKeys), INTENT_ANALYSIS);
+    return analyzePsbt(tx, version, accounts, INTENT_ANALYSIS);
   } catch (err) {
     // The library may still throw on a PSBT it decoded (fuzzing found none): refuse it, without its words.
     if (isWardenError(err)) throw err;
