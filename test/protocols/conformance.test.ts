@@ -579,6 +579,10 @@ for (const op of OPERATIONS) {
     });
 
     test('4. a dry run writes nothing: request, ledger and audit_log keep their row counts', async () => {
+      // The checks before this one run synchronously for seconds, with the server in this process:
+      // its idle keep-alive timers and the client's expire together, and a request sent before
+      // either fires may go out on a socket the server is closing (ECONNRESET). Let timers run first.
+      await new Promise((resolve) => setTimeout(resolve, 50));
       const sample = sampleOf(op);
       const bodies = [...sample.bodies, ...fc.sample(sample.valid, { numRuns: 8, seed: 7 })];
       for (const [i, body] of bodies.entries()) {
