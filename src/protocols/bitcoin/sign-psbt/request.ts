@@ -7,7 +7,7 @@ import {
   readBody,
   requireFields,
 } from '../../../core/validate.ts';
-import { decodePsbt, MAX_PSBT_BYTES } from '../psbt-decode.ts';
+import { decodePsbt } from '../psbt-decode.ts';
 
 /**
  * Parsing of the hostile JSON body of `POST /v1/bitcoin/sign-psbt`:
@@ -56,8 +56,8 @@ export function parseSignPsbtRequest(body: unknown): SignPsbtRequest {
     const psbt = get('psbt');
     if (typeof psbt !== 'string')
       fail('psbt must be a base64 string', { field: 'psbt', type: jsonType(psbt) });
+    // Size, base64 and the PSBT itself are checked by the decoder (psbt-decode.ts).
     const decoded = decodePsbt(psbt);
-    if (decoded.bytes.length > MAX_PSBT_BYTES) fail('psbt is too large', { field: 'psbt' });
     return {
       psbt: base64.encode(decoded.bytes),
       payTo: parsePayTo(get('payTo')),
