@@ -22,6 +22,20 @@
  * so a caller matching on the old code can switch to `details.legacyCode` first and to the new code
  * after. They stay in this list because request rows and audit records written by earlier versions
  * hold them, and those must still read back as known codes (with their old HTTP status).
+ *
+ * Refusals of a partially signed transaction (a PSBT), raised before anything is signed; each
+ * names the input or output in `details.input` / `details.output` (its index):
+ * - `INPUT_AMOUNT_UNPROVEN`: an input's amount is not proven by its full previous transaction
+ *   (missing, or its txid is not the outpoint's, or the output is not there), where one is needed.
+ * - `FEE_INVALID`: the outputs spend more than the inputs bring (a negative fee).
+ * - `FEE_TOO_HIGH`: the fee or the fee rate is above the sanity cap (`details.cap`).
+ * - `SIGHASH_NOT_ALLOWED`: an input to be signed asks for a sighash type not allowed
+ *   (`details.sighash`).
+ * - `DUST_OUTPUT`: an output is below the dust threshold of its script type (`details.threshold`).
+ * - `DATA_OUTPUT_TOO_LARGE`: an OP_RETURN output carries more data than the cap (`details.cap`).
+ * - `OUTPUT_UNSUPPORTED`: an output's script is of no standard type (its money could not be
+ *   shown as an address, or spent).
+ * - `NOTHING_TO_SIGN`: no input of the transaction re-derives from the identity's accounts.
  */
 export const ERROR_CODES = [
   'VAULT_BAD_PASSPHRASE',
@@ -98,6 +112,14 @@ export const ERROR_CODES = [
   'ORIGIN_NOT_ALLOWED',
   'PORT_IN_USE',
   'ALREADY_RUNNING',
+  'INPUT_AMOUNT_UNPROVEN',
+  'FEE_INVALID',
+  'FEE_TOO_HIGH',
+  'SIGHASH_NOT_ALLOWED',
+  'DUST_OUTPUT',
+  'DATA_OUTPUT_TOO_LARGE',
+  'OUTPUT_UNSUPPORTED',
+  'NOTHING_TO_SIGN',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -5,6 +5,7 @@
  */
 import type { EventTemplate, NostrEvent } from 'nostr-tools';
 import { WardenError } from '../core/errors.ts';
+import { type PsbtInputKey, signPsbtInputs } from './bitcoin-psbt-signer.ts';
 import { type EvmDigestSignature, signEvmDigest } from './evm-signer.ts';
 import { signNostrEvent } from './nostr-signer.ts';
 import type { Vault } from './vault.ts';
@@ -23,9 +24,22 @@ export interface EvmDigestSigner {
   signDigest(digest: Uint8Array): EvmDigestSignature;
 }
 
+/**
+ * Signs given inputs of a PSBT with the identity's BIP-84 / BIP-86 keys (account 0, the paths the
+ * caller re-derived), checking each input spends that key's script; returns the PSBT signed.
+ */
+export interface BitcoinPsbtSigner {
+  /** The seed's master fingerprint (8 hex digits) and the accounts' coin type: the keys that sign. */
+  readonly fingerprint: string;
+  readonly coinType: 0 | 1;
+  signInputs(psbt: Uint8Array, keys: readonly PsbtInputKey[], allowedSighash: readonly number[]): Uint8Array;
+}
+export type { PsbtInputKey };
+
 export interface Signers {
   'nostr-event': NostrEventSigner;
   'evm-digest': EvmDigestSigner;
+  'bitcoin-psbt': BitcoinPsbtSigner;
 }
 export type SignerKind = keyof Signers;
 export type SignerOf<K extends SignerKind> = Signers[K];
@@ -47,6 +61,18 @@ export function signerFor<K extends SignerKind>(vault: Vault, identity: string, 
       if (!seed) throw new WardenError('KEY_NOT_ACTIVE', 'the identity has no EVM key');
       const address = seed.evm.address.toLowerCase();
       return Object.freeze({ address, signDigest: (d: Uint8Array) => signEvmDigest(vault, identity, d) });
+    },
+    'bitcoin-psbt': () => {
+      const seed = vault.activePublic(identity, 'seed');
+      if (!seed) throw new WardenError('KEY_NOT_ACTIVE', 'the identity has no Bitcoin key');
+      // The accounts' own path says the coin type (m/84'/0'/0' on mainnet, m/84'/1'/0' elsewhere).
+      const coinType = seed.bip84.path.startsWith("m/84'/0'/") ? 0 : 1;
+      return Object.freeze({
+        fingerprint: seed.fingerprint,
+        coinType,
+        signInputs: (psbt: Uint8Array, keys: readonly PsbtInputKey[], allowed: readonly number[]) =>
+          signPsbtInputs(vault, identity, coinType, psbt, keys, allowed),
+      });
     },
   };
   return make[kind]();

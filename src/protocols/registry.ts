@@ -4,6 +4,7 @@
  * Adding an operation is one entry in its module's `operations`; adding a protocol, one line below.
  */
 import type { Migration } from 'kysely';
+import { bitcoinModule } from './bitcoin/index.ts';
 import { evmModule } from './evm/index.ts';
 import type { AnyModule } from './module.ts';
 import { nostrModule } from './nostr/index.ts';
@@ -12,7 +13,7 @@ import type { AnyOperation } from './operation.ts';
 /** What a front door reads of an operation (its name, route, schemas, words). */
 export type RegisteredOperation = AnyOperation;
 
-export const MODULES: readonly AnyModule[] = [nostrModule, evmModule];
+export const MODULES: readonly AnyModule[] = [nostrModule, evmModule, bitcoinModule];
 
 export const OPERATIONS: readonly AnyOperation[] = MODULES.flatMap((m) => m.operations);
 

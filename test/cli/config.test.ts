@@ -162,7 +162,11 @@ protocols:
     const args = ['--home', v.home, 'start', '--passphrase-file', v.pass];
     // No warden.yaml: no EVM backend, so no evm.send.
     const plain = await startWardenServer([...args, '--port', '0']);
-    assert.deepEqual(operationsOf(plain.output()), ['nostr.sign_event', 'evm.sign_message']);
+    assert.deepEqual(operationsOf(plain.output()), [
+      'nostr.sign_event',
+      'evm.sign_message',
+      'bitcoin.sign_psbt',
+    ]);
     assert.equal(await plain.stop(), 0);
 
     // A loopback RPC in the file without the unsafe option: refused before the passphrase is read.
@@ -187,7 +191,12 @@ protocols:
       '--evm-rpc',
       '31337=http://127.0.0.1:9',
     ]);
-    assert.deepEqual(operationsOf(flagged.output()), ['nostr.sign_event', 'evm.send', 'evm.sign_message']);
+    assert.deepEqual(operationsOf(flagged.output()), [
+      'nostr.sign_event',
+      'evm.send',
+      'evm.sign_message',
+      'bitcoin.sign_psbt',
+    ]);
     assert.equal(await flagged.stop(), 0);
 
     // The file's listener and RPC (with the unsafe option named): evm.send is offered.
@@ -197,7 +206,12 @@ protocols:
       'listen:\n  port: 0\nprotocols:\n  evm:\n    rpc:\n      31337: http://127.0.0.1:9\nunsafe:\n  allow_loopback_rpc: true\n',
     );
     const fromFile = await startWardenServer(args);
-    assert.deepEqual(operationsOf(fromFile.output()), ['nostr.sign_event', 'evm.send', 'evm.sign_message']);
+    assert.deepEqual(operationsOf(fromFile.output()), [
+      'nostr.sign_event',
+      'evm.send',
+      'evm.sign_message',
+      'bitcoin.sign_psbt',
+    ]);
     assert.notEqual(new URL(fromFile.url).port, '7878', 'listen.port 0 from the file: any free port');
     assert.equal(await fromFile.stop(), 0);
     // ledger reconcile --from-chain finds its backend in the file (nothing to reconcile here).
@@ -208,7 +222,11 @@ protocols:
     // A flag wins over the file: listen.port 1 would fail, --port 0 replaces it.
     writeFileMode(v.home, 'warden.yaml', 'listen:\n  port: 1\n  host: 127.0.0.1\n');
     const overridden = await startWardenServer([...args, '--port', '0']);
-    assert.deepEqual(operationsOf(overridden.output()), ['nostr.sign_event', 'evm.sign_message']);
+    assert.deepEqual(operationsOf(overridden.output()), [
+      'nostr.sign_event',
+      'evm.sign_message',
+      'bitcoin.sign_psbt',
+    ]);
     assert.equal(await overridden.stop(), 0);
   });
 });

@@ -42,7 +42,7 @@ describe('explainPolicy', () => {
     assert.ok(
       lines.some((l) =>
         l.startsWith(
-          'Rule btc-small: Bitcoin sends and Lightning payments of asset btc of at most 999 sat are allowed',
+          'Rule btc-small: Bitcoin requests and Lightning payments of asset btc of at most 999 sat are allowed',
         ),
       ),
     );

@@ -17,11 +17,13 @@ import { createTokenAudited, setPolicyAudited } from '../../src/gateway/admin.ts
 import { Gateway } from '../../src/gateway/gateway.ts';
 import { reviewDocument, reviewHash } from '../../src/gateway/intent-codec.ts';
 import { Warden } from '../../src/gateway/warden.ts';
+import type { IdentityView } from '../../src/keys/view.ts';
 import type { AnyOperation } from '../../src/protocols/operation.ts';
 import { OPERATIONS } from '../../src/protocols/registry.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
 import { fund, HARDHAT_CHAIN_ID, rpcCall, startHardhat } from '../helpers/hardhat.ts';
 import { passphrase, TEST_KDF } from '../helpers/home.ts';
+import { identityPsbt } from './bitcoin/identity-psbt.ts';
 
 /**
  * The conformance every operation of the registry passes, whatever its protocol (issue 7, item 8).
@@ -47,6 +49,11 @@ interface Sample {
   valid: fc.Arbitrary<Body>;
   /** The body with an idempotency key (default: the `idempotencyKey` field). */
   withKey?: (body: Body, key: string) => Body;
+  /**
+   * The default body for another identity, when a body commits to the identity's own keys (a
+   * PSBT spends its coins): check 6 runs on an identity of its own.
+   */
+  forIdentity?: (keys: IdentityView) => Body;
 }
 
 // A fixed clock: the gateway and the local parser agree on "now" (Nostr created_at, SIWE expiry).
@@ -277,6 +284,38 @@ const agent = await g.token('agent', { identity: IDENTITY, capabilities: CAPABIL
 const operator = await g.token('operator');
 const evmAddress = g.warden.showIdentity(IDENTITY).evm?.address;
 if (evmAddress) await fund(node.rpcUrl, evmAddress, 10n ** 24n);
+
+/** bitcoin.sign_psbt signs only PSBTs that spend the identity's own keys: built from its xpubs. */
+function bitcoinSample(keys: IdentityView): Sample {
+  const body = (psbt: string, payTo?: string[] | null) => (payTo === undefined ? { psbt } : { psbt, payTo });
+  return {
+    bodies: [
+      body(identityPsbt(keys, { purpose: 84, amount: 100_000n, pay: 600n, fee: 400n, version: 0 })),
+      body(identityPsbt(keys, { purpose: 86, amount: 100_000n, pay: 700n, fee: 300n, version: 2 })),
+      body(identityPsbt(keys, { purpose: 84, amount: 50_000n, pay: 800n, fee: 500n, version: 2, index: 3 })),
+    ],
+    valid: fc
+      .record(
+        {
+          purpose: fc.constantFrom(84 as const, 86 as const),
+          amount: fc.bigInt({ min: 20_000n, max: 2_000_000n }),
+          pay: fc.bigInt({ min: 546n, max: 10_000n }),
+          fee: fc.bigInt({ min: 200n, max: 5_000n }),
+          version: fc.constantFrom(0 as const, 2 as const),
+          index: fc.integer({ min: 0, max: 20 }),
+          idempotencyKey: optionalKey,
+        },
+        { requiredKeys: ['purpose', 'amount', 'pay', 'fee', 'version', 'index'] },
+      )
+      .map(({ idempotencyKey, ...spec }) => ({
+        psbt: identityPsbt(keys, spec),
+        ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+      })),
+    forIdentity: (other) =>
+      body(identityPsbt(other, { purpose: 84, amount: 100_000n, pay: 600n, fee: 400n, version: 0 })),
+  };
+}
+SAMPLES['bitcoin.sign_psbt'] = bitcoinSample(g.warden.showIdentity(IDENTITY));
 
 async function count(w: Warden, table: string, where = ''): Promise<number> {
   const { rows } = await sql<{
@@ -540,6 +579,10 @@ for (const op of OPERATIONS) {
     });
 
     test('4. a dry run writes nothing: request, ledger and audit_log keep their row counts', async () => {
+      // The checks before this one run synchronously for seconds, with the server in this process:
+      // its idle keep-alive timers and the client's expire together, and a request sent before
+      // either fires may go out on a socket the server is closing (ECONNRESET). Let timers run first.
+      await new Promise((resolve) => setTimeout(resolve, 50));
       const sample = sampleOf(op);
       const bodies = [...sample.bodies, ...fc.sample(sample.valid, { numRuns: 8, seed: 7 })];
       for (const [i, body] of bodies.entries()) {
@@ -674,7 +717,8 @@ for (const op of OPERATIONS) {
     const address = first.warden.showIdentity(identity).evm?.address;
     if (address) await fund(node.rpcUrl, address, 10n ** 21n);
 
-    const body = withKey(sample, sample.bodies[0]!, `conformance-restart-${op.name}`);
+    const base = sample.forIdentity?.(first.warden.showIdentity(identity)) ?? sample.bodies[0]!;
+    const body = withKey(sample, base, `conformance-restart-${op.name}`);
     // The intent hash the approver must see, computed here from the same body at the same time.
     const parsed = op.parse(body, NOW);
     const ctx = first.gateway.operations.intentContext(op, identity);

@@ -1,9 +1,19 @@
 /**
- * What policy knows of Bitcoin: the send action, amounts of asset `btc` in sat, and the rules for
- * `btc` in the ready-made policies. Those rules cover Lightning too (both pay in sat from the
- * same budget), so they are declared once, here. No facets yet.
+ * What policy knows of Bitcoin: the send and sign_psbt actions, amounts of asset `btc` in sat, the
+ * facets of a PSBT signature (`network`, `sighash`, `amount_proof`), and the rules for `btc` in the
+ * ready-made policies. Those rules cover Lightning too (both pay in sat from the same budget), so
+ * they are declared once, here.
  */
-import { countedUnit, type ProtocolVocabulary, type TemplateFragments } from '../../policy/index.ts';
+import { z } from 'zod';
+import {
+  countedUnit,
+  joinOr,
+  type ProtocolVocabulary,
+  showInput,
+  type TemplateFragments,
+} from '../../policy/index.ts';
+import { BITCOIN_NETWORK_NAMES } from './networks.ts';
+import { OPT_IN_SIGHASH, SIGHASH_FACET_VALUES } from './sighash.ts';
 
 /** Shared with Lightning by id: a rule over both shows its amounts in sat. */
 const SAT = countedUnit('sat');
@@ -11,12 +21,60 @@ const SAT = countedUnit('sat');
 export const BITCOIN_VOCABULARY: ProtocolVocabulary = Object.freeze({
   name: 'bitcoin',
   title: 'Bitcoin',
-  actions: [{ name: 'send', noun: 'sends' }],
+  actions: [
+    { name: 'send', noun: 'sends' },
+    { name: 'sign_psbt', noun: 'PSBT signatures' },
+  ],
   countNoun: 'transactions',
   unitOf: (asset: string) => (asset === 'btc' ? SAT : null),
   unit: SAT,
   baseUnits: ['sat'],
-  describe: (_intent, { amount, to }) => `sending ${amount} on Bitcoin${to}`,
+  facets: [
+    {
+      name: 'network',
+      type: 'text',
+      item: z.enum(BITCOIN_NETWORK_NAMES as [string, ...string[]], {
+        error: (iss) =>
+          `bad Bitcoin network ${showInput(iss.input)}; one of ${BITCOIN_NETWORK_NAMES.join(', ')}`,
+      }),
+      plural: 'Bitcoin networks',
+      label: 'Bitcoin network',
+      missing: 'request is on no Bitcoin network',
+      words: (networks) => `on Bitcoin ${joinOr(networks.map(String))}`,
+    },
+    {
+      // The sighash of the inputs Warden signs: anything but DEFAULT/ALL lets others change the
+      // transaction after it is signed, so only a rule naming the type allows it.
+      name: 'sighash',
+      type: 'text',
+      item: z.enum(SIGHASH_FACET_VALUES as [string, ...string[]], {
+        error: (iss) => `bad sighash ${showInput(iss.input)}; one of ${SIGHASH_FACET_VALUES.join(', ')}`,
+      }),
+      plural: 'sighash types',
+      label: 'sighash',
+      missing: 'request signs no Bitcoin input',
+      words: (types) => `signed with sighash ${joinOr(types.map(String))}`,
+      optIn: OPT_IN_SIGHASH,
+    },
+    {
+      // How the input amounts were proven: `witness_utxo` means some segwit v0 amount was taken on
+      // the PSBT's word (CVE-2020-14199), which only a rule naming it allows.
+      name: 'amount_proof',
+      type: 'text',
+      item: z.enum(['full', 'witness_utxo'], {
+        error: (iss) => `bad amount proof ${showInput(iss.input)}; one of full, witness_utxo`,
+      }),
+      plural: 'amount proofs',
+      label: 'amount proof',
+      missing: 'request spends no Bitcoin input',
+      words: (proofs) => `with input amounts proven by ${joinOr(proofs.map(String))}`,
+      optIn: ['witness_utxo'],
+    },
+  ],
+  describe: (intent, { amount, to }) =>
+    intent.action === 'sign_psbt'
+      ? `signing a PSBT that sends ${amount} on Bitcoin${to}`
+      : `sending ${amount} on Bitcoin${to}`,
 } satisfies ProtocolVocabulary);
 
 export const BITCOIN_TEMPLATE_RULES: TemplateFragments = Object.freeze({

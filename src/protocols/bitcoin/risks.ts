@@ -2,8 +2,8 @@
  * Bitcoin's risk catalog rows (guideline 003: its rows of the category tables and the Bitcoin risk
  * matrix), its monitor signals, how its amounts are priced, and its safer alternative. Numbers and
  * the reading of the guideline's words: src/risk/catalog.ts; the matrix's "Very rare" (reorg at 6
- * confirmations) is read as 1, the scale having nothing below Rare. Bitcoin has no operation yet;
- * its rows apply to `bitcoin` `send` once it has.
+ * confirmations) is read as 1, the scale having nothing below Rare. Its rows apply to `bitcoin`
+ * `send` once it exists; a wrong payee and an overpaid fee apply to `sign_psbt` too.
  */
 import {
   AMOUNT,
@@ -43,6 +43,8 @@ export const MEMPOOL_CONGESTED: SignalRule = {
 export const SPENDS_UNCONFIRMED = 'spendsUnconfirmed';
 
 const SEND: Operation = { protocol: PROTOCOL, actions: ['send'] };
+/** A signed PSBT moves money once anyone broadcasts it: a wrong payee and an overpaid fee apply. */
+const SEND_OR_SIGN_PSBT: Operation = { protocol: PROTOCOL, actions: ['send', 'sign_psbt'] };
 const PAYMENT: Operation = { protocol: PROTOCOL, actions: ['send'], when: [AMOUNT] };
 
 export const BITCOIN_ROWS: readonly CatalogEntry[] = [
@@ -57,7 +59,7 @@ export const BITCOIN_ROWS: readonly CatalogEntry[] = [
     mitigation:
       'Verify the address via multiple sources; allowlist destinations; send a small test payment first',
     source: 'guideline:financial',
-    appliesTo: [{ protocol: PROTOCOL, actions: ['send'], when: [AMOUNT, DESTINATION] }],
+    appliesTo: [{ protocol: PROTOCOL, actions: ['send', 'sign_psbt'], when: [AMOUNT, DESTINATION] }],
   },
   {
     id: 'btc.fee-overpayment',
@@ -69,7 +71,7 @@ export const BITCOIN_ROWS: readonly CatalogEntry[] = [
     mitigation:
       'Cap the fee rate and the total fee; estimate from the current mempool; bump with RBF instead of overbidding',
     source: 'guideline:financial',
-    appliesTo: [SEND],
+    appliesTo: [SEND_OR_SIGN_PSBT],
     raisedBy: [HIGH_FEES, MEMPOOL_CONGESTED],
   },
 

@@ -1,0 +1,99 @@
+import { HDKey } from '@scure/bip32';
+import { p2tr, p2wpkh, Transaction } from '@scure/btc-signer';
+import { equalBytes } from '@scure/btc-signer/utils.js';
+import { wipe } from '../core/bytes.ts';
+import { WardenError } from '../core/errors.ts';
+import { deriveWiping } from './derive.ts';
+import { csprngBytes } from './random.ts';
+import type { Vault } from './vault.ts';
+
+/** One input to sign and the key of the identity's that spends it (m/purpose'/coin'/0'/chain/index). */
+export interface PsbtInputKey {
+  input: number;
+  purpose: 84 | 86;
+  chain: 0 | 1;
+  index: number;
+}
+
+/**
+ * Signs the given inputs of a PSBT with the identity's BIP-84 (P2WPKH) or BIP-86 (P2TR key path)
+ * keys and returns the PSBT with the signatures added, in the version it came in. The caller (a
+ * protocol's analysis) chose the inputs by re-deriving their scripts from the account xpubs; this
+ * checks again, with the private key's own public key, that each input spends exactly the script
+ * of that key, and signs nothing otherwise. Each sighash type must be in `allowedSighash`.
+ *
+ * The seed is unsealed only inside `useSecret` (wiped when the turn ends); every HD node and every
+ * copy of a private key are wiped before returning, whatever happens.
+ */
+export function signPsbtInputs(
+  vault: Vault,
+  identity: string,
+  coinType: 0 | 1,
+  psbt: Uint8Array,
+  keys: readonly PsbtInputKey[],
+  allowedSighash: readonly number[],
+): Uint8Array {
+  let tx: Transaction;
+  try {
+    tx = Transaction.fromPSBT(psbt, { allowUnknownOutputs: true });
+  } catch (err) {
+    throw new WardenError('INVALID_ARGUMENT', 'the PSBT to sign does not decode', {}, { cause: err });
+  }
+  const version = tx.opts.PSBTVersion === 2 ? 2 : 0;
+  return vault.useSecret(identity, 'seed', 'sign', (seed) => {
+    const root = HDKey.fromMasterSeed(seed);
+    try {
+      for (const key of keys) signOne(tx, root, coinType, key, allowedSighash);
+    } finally {
+      root.wipePrivateData();
+    }
+    return tx.toPSBT(version);
+  });
+}
+
+function spentScript(tx: Transaction, index: number): Uint8Array | undefined {
+  const input = tx.getInput(index);
+  return input.witnessUtxo?.script ?? input.nonWitnessUtxo?.outputs[input.index ?? -1]?.script;
+}
+
+function signOne(
+  tx: Transaction,
+  root: HDKey,
+  coinType: 0 | 1,
+  key: PsbtInputKey,
+  allowedSighash: readonly number[],
+): void {
+  if (!Number.isSafeInteger(key.input) || key.input < 0 || key.input >= tx.inputsLength)
+    throw new WardenError('INVALID_ARGUMENT', 'no such input', { input: key.input });
+  if (!Number.isSafeInteger(key.index) || key.index < 0 || key.index >= 2 ** 31)
+    throw new WardenError('INVALID_ARGUMENT', 'a key index is below 2^31', { input: key.input });
+  const node = deriveWiping(root, `m/${key.purpose}'/${coinType}'/0'/${key.chain}/${key.index}`);
+  let secretKey: Uint8Array | null = null;
+  const aux = csprngBytes(32);
+  try {
+    const pub = node.publicKey;
+    secretKey = node.privateKey; // a copy: wiped below
+    if (!pub || !secretKey) throw new WardenError('INTERNAL', 'derived node has no key');
+    const xOnly = pub.subarray(1);
+    const expected = key.purpose === 84 ? p2wpkh(pub).script : p2tr(xOnly).script;
+    const script = spentScript(tx, key.input);
+    if (!script || !equalBytes(script, expected))
+      throw new WardenError('SIGNING_FAILED', 'the input does not spend this key; nothing was signed', {
+        input: key.input,
+      });
+    if (key.purpose === 86) {
+      const input = tx.getInput(key.input);
+      // BIP-86 keys have no script tree: a merkle root would make the library tweak another key.
+      if (input.tapMerkleRoot)
+        throw new WardenError('SIGNING_FAILED', 'a BIP-86 input has no script tree', { input: key.input });
+      if (input.tapInternalKey && !equalBytes(input.tapInternalKey, xOnly))
+        throw new WardenError('SIGNING_FAILED', 'the input names another internal key', { input: key.input });
+      if (!input.tapInternalKey) tx.updateInput(key.input, { tapInternalKey: xOnly });
+    }
+    if (!tx.signIdx(secretKey, key.input, [...allowedSighash], aux))
+      throw new WardenError('SIGNING_FAILED', 'the input was not signed', { input: key.input });
+  } finally {
+    wipe(secretKey, aux);
+    node.wipePrivateData();
+  }
+}

@@ -1,0 +1,127 @@
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { utf8 } from '../../../core/bytes.ts';
+import { canonicalJson } from '../../../core/canonical.ts';
+import { isWardenError, WardenError } from '../../../core/errors.ts';
+import type { Intent } from '../../../core/intent.ts';
+import type { IdentityView } from '../../../keys/view.ts';
+import { accountsOf } from '../accounts.ts';
+import { scriptOfAddress } from '../addresses.ts';
+import { type AnalysisOptions, analyzePsbt, DEFAULT_ANALYSIS, type PsbtAnalysis } from '../analyze-psbt.ts';
+import { checkGlobalXpubs } from '../global-xpubs.ts';
+import { decodePsbt } from '../psbt-decode.ts';
+import { OPT_IN_SIGHASH } from '../sighash.ts';
+import type { SignPsbtRequest } from './request.ts';
+
+/** What the request commits to: the PSBT's bytes and the declared payees (the key is not part of it). */
+export function signPsbtDigest(p: SignPsbtRequest): string {
+  return bytesToHex(sha256(utf8(canonicalJson({ psbt: p.psbt, payTo: p.payTo }))));
+}
+
+/** Hex SHA-256 of the PSBT's bytes: what `sign` checks it signs. */
+export function psbtDigest(p: SignPsbtRequest): string {
+  return bytesToHex(sha256(decodePsbt(p.psbt).bytes));
+}
+
+/**
+ * What toIntent lets through to policy rather than refusing: sighash types other than
+ * DEFAULT/ALL and witness_utxo amounts for segwit v0 are carried in the facets `sighash` and
+ * `amount_proof`, whose unsafe values are opt-in (bitcoin/policy.ts): only a rule naming them
+ * allows such a request. The sanity caps on the fee stay.
+ */
+export const INTENT_ANALYSIS: AnalysisOptions = Object.freeze({
+  ...DEFAULT_ANALYSIS,
+  allowSighash: OPT_IN_SIGHASH,
+  allowWitnessUtxoAmounts: true,
+});
+
+export function analysisOf(p: SignPsbtRequest, publicKeys: IdentityView): PsbtAnalysis {
+  const { tx, version, bytes } = decodePsbt(p.psbt);
+  const accounts = accountsOf(publicKeys);
+  checkGlobalXpubs(bytes, version, accounts.network);
+  try {
+    return analyzePsbt(tx, version, accounts, INTENT_ANALYSIS);
+  } catch (err) {
+    // The library may still throw on a PSBT it decoded (fuzzing found none): refuse it, without its words.
+    if (isWardenError(err)) throw err;
+    throw new WardenError('INVALID_REQUEST', 'psbt cannot be analyzed', {
+      field: 'psbt',
+      reason: 'unreadable',
+    });
+  }
+}
+
+/** The module's part of the intent: what `sign` checks and uses (plain JSON, amounts as strings). */
+export type SignPsbtDetail = {
+  psbtDigest: string;
+  network: string;
+  fingerprint: string;
+  txid: string;
+  fee: string;
+  vsize: number;
+  feeRateMsatPerVb: string;
+  toSign: { input: number; purpose: 84 | 86; chain: 0 | 1; index: number }[];
+  /** The sighash types of the inputs signed: the signer signs with these only. */
+  sighashTypes: number[];
+};
+
+/** Refuses a PSBT whose external outputs are not exactly the declared payees (as a multiset). */
+function checkPayTo(p: SignPsbtRequest, analysis: PsbtAnalysis, network: IdentityView['network']): void {
+  if (p.payTo === null) return;
+  const net = network as Parameters<typeof scriptOfAddress>[1];
+  const declared = p.payTo.map((a, i) => bytesToHex(scriptOfAddress(a, net, `payTo[${i}]`))).sort();
+  const paid = analysis.outputs
+    .filter((o) => o.role === 'external')
+    .map((o) => o.script)
+    .sort();
+  if (declared.length !== paid.length || declared.some((s, i) => s !== paid[i]))
+    throw new WardenError(
+      'DESTINATION_DENIED',
+      'the PSBT does not pay exactly the addresses in payTo (one per external output)',
+      { field: 'payTo', declared: declared.length, paid: paid.length },
+    );
+}
+
+export function signPsbtIntent(identity: string, p: SignPsbtRequest, publicKeys: IdentityView): Intent {
+  const analysis = analysisOf(p, publicKeys);
+  checkPayTo(p, analysis, publicKeys.network);
+  const destinations = [
+    ...new Set(analysis.outputs.flatMap((o) => (o.role === 'external' && o.address ? [o.address] : []))),
+  ];
+  const detail: SignPsbtDetail = {
+    psbtDigest: psbtDigest(p),
+    network: publicKeys.network,
+    fingerprint: publicKeys.bitcoin?.fingerprint ?? '',
+    txid: analysis.txid,
+    fee: analysis.fee.toString(),
+    vsize: analysis.vsize,
+    feeRateMsatPerVb: analysis.feeRateMsatPerVb.toString(),
+    toSign: analysis.toSign.map(({ input, key }) => ({
+      input,
+      purpose: key.account === 'bip84' ? 84 : 86,
+      chain: key.chain,
+      index: key.index,
+    })),
+    sighashTypes: [...new Set(analysis.inputs.filter((i) => i.key).map((i) => i.sighash))].sort(
+      (a, b) => a - b,
+    ),
+  };
+  return {
+    protocol: 'bitcoin',
+    action: 'sign_psbt',
+    identity,
+    asset: 'btc',
+    amount: analysis.externalTotal,
+    destinations,
+    maxFee: analysis.fee,
+    feeAsset: 'btc',
+    payloadDigest: signPsbtDigest(p),
+    idempotencyKey: p.idempotencyKey,
+    facets: {
+      network: publicKeys.network,
+      sighash: analysis.sighash,
+      amount_proof: analysis.amountProof,
+    },
+    detail,
+  };
+}

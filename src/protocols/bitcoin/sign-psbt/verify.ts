@@ -1,0 +1,60 @@
+import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
+import { OutScript, Transaction } from '@scure/btc-signer';
+import { PSBT_OPTIONS } from '../psbt-decode.ts';
+
+/**
+ * Checks, with @noble/curves, that each listed input of a signed PSBT carries a valid signature
+ * over its sighash (recomputed from the PSBT: BIP-143 for P2WPKH, BIP-341 for P2TR key path), and,
+ * when `txid` is given, that the PSBT is still that transaction. False as soon as one check fails;
+ * never throws.
+ */
+export function verifySignedInputs(psbt: Uint8Array, inputs: readonly number[], txid?: string): boolean {
+  try {
+    const tx = Transaction.fromPSBT(psbt, PSBT_OPTIONS);
+    if (txid !== undefined && tx.id !== txid) return false;
+    const spent = Array.from({ length: tx.inputsLength }, (_, i) => {
+      const input = tx.getInput(i);
+      const out = input.witnessUtxo ?? input.nonWitnessUtxo?.outputs[input.index ?? -1];
+      if (!out) throw new Error('no spent output');
+      return { script: out.script, amount: out.amount };
+    });
+    return inputs.every((i) => verifyInput(tx, i, spent));
+  } catch {
+    return false;
+  }
+}
+
+function verifyInput(
+  tx: Transaction,
+  index: number,
+  spent: { script: Uint8Array; amount: bigint }[],
+): boolean {
+  const input = tx.getInput(index);
+  const { script, amount } = spent[index]!;
+  const type = OutScript.decode(script);
+  if (type.type === 'wpkh') {
+    const sigs = input.partialSig ?? [];
+    if (sigs.length === 0) return false;
+    // BIP-143: the script code of P2WPKH is the P2PKH script of its key hash.
+    const scriptCode = OutScript.encode({ type: 'pkh', hash: type.hash });
+    return sigs.every(([pubkey, sig]) => {
+      const hashType = sig[sig.length - 1]!;
+      const digest = tx.preimageWitnessV0(index, scriptCode, hashType, amount);
+      return secp256k1.verify(sig.subarray(0, -1), digest, pubkey, { prehash: false, format: 'der' });
+    });
+  }
+  if (type.type === 'tr') {
+    const sig = input.tapKeySig;
+    if (!sig || (sig.length !== 64 && sig.length !== 65)) return false;
+    const hashType = sig.length === 65 ? sig[64]! : 0x00;
+    const digest = tx.preimageWitnessV1(
+      index,
+      spent.map((s) => s.script),
+      hashType,
+      spent.map((s) => s.amount),
+    );
+    // The output key is the script's 32-byte witness program.
+    return schnorr.verify(sig.subarray(0, 64), digest, type.pubkey);
+  }
+  return false;
+}

@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { ERROR_CODES, isWardenError } from '../../../src/core/errors.ts';
+import { signPsbtOperation as op } from '../../../src/protocols/bitcoin/sign-psbt/operation.ts';
+import { buildPsbt, changeOutput, identityView, PAYEE } from './fixture.ts';
+
+/**
+ * Fuzzed PSBT bytes, random and mutated from valid PSBTs of the identity (bytes flipped, cut,
+ * inserted, spliced), through the whole path before signing: parse, then the intent (analysis).
+ * Nothing but a WardenError with a declared code ever comes out.
+ */
+const ctx = { identity: 'psbt-tester', publicKeys: identityView(), backend: null };
+const SEEDS = [
+  buildPsbt([{ purpose: 84, amount: 100_000n }], [{ script: PAYEE, amount: 60_000n }, changeOutput(39_000n)]),
+  buildPsbt(
+    [{ purpose: 84, amount: 100_000n }],
+    [{ script: PAYEE, amount: 60_000n }, changeOutput(39_000n)],
+    2,
+  ),
+  buildPsbt([{ purpose: 86, amount: 50_000n, previous: false }], [{ script: PAYEE, amount: 49_000n }], 2),
+].map((b64) => new Uint8Array(Buffer.from(b64, 'base64')));
+
+const mutated = fc
+  .tuple(
+    fc.constantFrom(...SEEDS),
+    fc.array(
+      fc.tuple(fc.constantFrom('flip', 'cut', 'insert', 'set'), fc.nat(), fc.integer({ min: 0, max: 255 })),
+      { minLength: 1, maxLength: 4 },
+    ),
+  )
+  .map(([seed, edits]) => {
+    let bytes = [...seed];
+    for (const [kind, at, value] of edits) {
+      const i = at % Math.max(1, bytes.length);
+      if (kind === 'flip') bytes[i] = (bytes[i] ?? 0) ^ (1 << (value % 8));
+      else if (kind === 'cut') bytes = bytes.slice(0, i);
+      else if (kind === 'insert') bytes.splice(i, 0, value);
+      else bytes[i] = value;
+    }
+    return new Uint8Array(bytes);
+  });
+const randomBytes = fc.uint8Array({ maxLength: 400 }).map((b) => {
+  const out = new Uint8Array(b.length + 5);
+  out.set([0x70, 0x73, 0x62, 0x74, 0xff]); // the magic, so the fuzz gets past it
+  out.set(b, 5);
+  return out;
+});
+
+test('fuzzed PSBT bytes never throw anything but a WardenError with a declared code', async () => {
+  const seen = new Map<string, number>();
+  await fc.assert(
+    fc.asyncProperty(fc.oneof(mutated, randomBytes), async (bytes) => {
+      try {
+        const parsed = op.parse({ psbt: Buffer.from(bytes).toString('base64') }, new Date());
+        await op.toIntent(parsed, ctx);
+        seen.set('accepted', (seen.get('accepted') ?? 0) + 1);
+      } catch (err) {
+        assert.ok(isWardenError(err), `not a WardenError: ${String(err)}`);
+        assert.ok((ERROR_CODES as readonly string[]).includes(err.code));
+        assert.notEqual(err.code, 'INTERNAL', err.message);
+        seen.set(err.code, (seen.get(err.code) ?? 0) + 1);
+      }
+    }),
+    { numRuns: 1500 },
+  );
+  assert.ok((seen.get('INVALID_REQUEST') ?? 0) > 0, JSON.stringify([...seen]));
+});
