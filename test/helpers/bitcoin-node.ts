@@ -16,6 +16,8 @@ import { after } from 'node:test';
 const require = createRequire(import.meta.url);
 // bcoin ships no types; the few calls made here are typed by what they are used for.
 const bcoin = require('bcoin') as any;
+/** How long a broadcast may take to reach the mempool (script checks run after the RPC answered). */
+const SUBMIT_LIMIT_MS = 5_000;
 
 export interface Confirmation {
   blockHash: string;
@@ -33,10 +35,20 @@ export interface BitcoinNode {
   activateSegwit(script: Uint8Array): Promise<void>;
   /** The raw bytes of a transaction of a block or the mempool (the node keeps a tx index). */
   rawTransaction(txid: string): Promise<Uint8Array>;
-  /** Broadcasts a raw transaction; resolves with its txid only once it is in the mempool. */
+  /**
+   * Broadcasts a raw transaction over RPC; resolves with its txid once it is in the mempool,
+   * rejects with bcoin's reason when the mempool refused it.
+   */
   submit(raw: Uint8Array): Promise<string>;
   /** Mines one block to `script` and reads back the transaction's confirmation from the chain. */
   confirm(txid: string, script: Uint8Array): Promise<Confirmation>;
+  /**
+   * Mines a block holding `raw` without the mempool: for what bcoin's policy refuses but consensus
+   * allows (a taproot spend is "non-standard" to bcoin 1.0.2, which predates taproot).
+   */
+  mineTransaction(raw: Uint8Array, script: Uint8Array): Promise<Confirmation>;
+  /** Where `txid` was mined, read back from the chain; `blockHash` must be the tip. */
+  confirmation(txid: string, blockHash: string): Promise<Confirmation>;
   rpc(method: string, params?: unknown[]): Promise<any>;
   stop(): Promise<void>;
 }
@@ -53,6 +65,13 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** bcoin's Address object for a script: blocks pay it without an address string (and its prefix). */
+function addressOf(script: Uint8Array): unknown {
+  const address = bcoin.Address.fromScript(bcoin.Script.fromRaw(Buffer.from(script)));
+  if (!address) throw new Error('bcoin cannot mine to this script (not a standard output)');
+  return address;
+}
+
 async function startOnce(): Promise<BitcoinNode> {
   const port = await freePort();
   const apiKey = randomBytes(24).toString('hex');
@@ -66,7 +85,8 @@ async function startOnce(): Promise<BitcoinNode> {
     'http-host': '127.0.0.1',
     'http-port': port,
     'api-key': apiKey,
-    logLevel: 'error',
+    // Refusals are reported by submit() with bcoin's reason; the log would only repeat them.
+    logLevel: 'none',
   });
   let open = false;
   const stop = async () => {
@@ -88,10 +108,17 @@ async function startOnce(): Promise<BitcoinNode> {
     return reply.result;
   }
 
+  async function inMempool(txid: string): Promise<boolean> {
+    try {
+      await rpc('getmempoolentry', [txid]);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   async function mine(blocks: number, script: Uint8Array): Promise<string[]> {
-    // The coinbase pays an Address object made from the script: no address string, no prefix.
-    const to = bcoin.Address.fromScript(bcoin.Script.fromRaw(Buffer.from(script)));
-    if (!to) throw new Error('bcoin cannot mine to this script (not a standard output)');
+    const to = addressOf(script);
     const hashes: string[] = [];
     for (let i = 0; i < blocks; i++) {
       const block = await node.miner.mineBlock(node.chain.tip, to);
@@ -102,6 +129,15 @@ async function startOnce(): Promise<BitcoinNode> {
     if (tip !== undefined && (await rpc('getbestblockhash')) !== tip)
       throw new Error('the chain did not reach the mined tip');
     return hashes;
+  }
+
+  async function confirmationOf(txid: string, blockHash: string): Promise<Confirmation> {
+    const block = await rpc('getblock', [blockHash, true, false]);
+    if (!(block.tx as string[]).includes(txid)) throw new Error(`${txid} was not mined into ${blockHash}`);
+    const tx = await rpc('getrawtransaction', [txid, 1]);
+    if (tx.blockhash !== blockHash) throw new Error(`${txid} is not confirmed in ${blockHash}`);
+    if ((await rpc('getbestblockhash')) !== blockHash) throw new Error(`${blockHash} is not the tip`);
+    return { blockHash, height: block.height as number, confirmations: tx.confirmations as number };
   }
 
   try {
@@ -134,30 +170,46 @@ async function startOnce(): Promise<BitcoinNode> {
       return Buffer.from((await rpc('getrawtransaction', [txid, 0])) as string, 'hex');
     },
     async submit(raw) {
-      const hexTx = Buffer.from(raw).toString('hex');
-      const txid = bcoin.TX.fromRaw(Buffer.from(raw)).txid() as string;
-      let answer: unknown;
+      const tx = bcoin.TX.fromRaw(Buffer.from(raw));
+      const txid = tx.txid() as string;
+      // bcoin's sendrawtransaction answers the txid before the mempool has judged the transaction,
+      // and whatever it decides; a refusal only shows as an 'error' event of the node.
+      let refusal: string | null = null;
+      const onError = (err: any) => {
+        // bcoin 1.0.2 keeps a refused transaction's hash as hex, in internal byte order.
+        if (err?.type === 'VerifyError' && err.hash === tx.hash('hex'))
+          refusal = `${err.code}: ${err.reason}`;
+      };
+      node.on('error', onError);
       try {
-        answer = await rpc('sendrawtransaction', [hexTx]);
-      } catch (err) {
-        throw new Error(`bcoin refused ${txid}: ${(err as Error).message}`);
+        const answer = await rpc('sendrawtransaction', [Buffer.from(raw).toString('hex')]);
+        const deadline = performance.now() + SUBMIT_LIMIT_MS;
+        for (;;) {
+          if (refusal !== null) throw new Error(`bcoin refused ${txid} (${refusal})`);
+          if (await inMempool(txid)) return txid;
+          if (performance.now() > deadline)
+            throw new Error(`bcoin answered ${String(answer)} but ${txid} never reached its mempool`);
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      } finally {
+        node.off('error', onError);
       }
-      // bcoin answers the txid even for a transaction it dropped: only the mempool says it was taken.
-      try {
-        await rpc('getmempoolentry', [txid]);
-      } catch {
-        throw new Error(`bcoin answered ${String(answer)} but ${txid} is not in its mempool`);
-      }
-      return txid;
+    },
+    async mineTransaction(raw, script) {
+      const tx = bcoin.TX.fromRaw(Buffer.from(raw));
+      const job = await node.miner.createJob(node.chain.tip, addressOf(script));
+      job.attempt.addTX(tx, await node.chain.getCoinView(tx));
+      job.refresh();
+      const block = await job.mineAsync();
+      // The chain checks the block by consensus rules (not policy) before it becomes the tip.
+      await node.chain.add(block);
+      return confirmationOf(tx.txid(), block.rhash());
     },
     async confirm(txid, script) {
       const blockHash = (await mine(1, script))[0]!;
-      const block = await rpc('getblock', [blockHash, true, false]);
-      if (!(block.tx as string[]).includes(txid)) throw new Error(`${txid} was not mined into ${blockHash}`);
-      const tx = await rpc('getrawtransaction', [txid, 1]);
-      if (tx.blockhash !== blockHash) throw new Error(`${txid} is not confirmed in ${blockHash}`);
-      return { blockHash, height: block.height as number, confirmations: tx.confirmations as number };
+      return confirmationOf(txid, blockHash);
     },
+    confirmation: confirmationOf,
     stop,
   };
 }
