@@ -16,7 +16,10 @@ import { type Coin, finalize, interpreterError, type Purpose, watchOnlyWallet } 
 
 const fileStarted = performance.now();
 
-/** Direct up to 100,000 sat (fee included), hold above, deny above 200,000. */
+/**
+ * Signed at once below 100,000 sat paid out, held from there; denied when what is paid out plus
+ * the fee passes 200,000 sat (max_per_tx counts the fee: fees are money).
+ */
 const CAP = 200_000n;
 const POLICY = `
 version: 1
@@ -57,7 +60,7 @@ async function mineTo(purpose: Purpose, index: number): Promise<Coin> {
 const coins = {
   p2wpkh: await mineTo(84, 0),
   p2tr: await mineTo(86, 0),
-  // Spent only by PSBTs that are refused, held or inspected: never broadcast.
+  // For the policy cases: signed, held and refused PSBTs; only the approved one is broadcast.
   spare: await mineTo(84, 1),
 };
 // Coinbases mature after 100 blocks; segwit is active after ~432 on bcoin's regtest.
@@ -102,15 +105,19 @@ async function spendOnChain(coin: Coin, pay: bigint) {
     confirmation = await node.mineTransaction(raw, MINER);
   }
   assert.equal(confirmation.confirmations, 1);
-  // The fee the chain sees is the one Warden counted.
+  // The fee the chain sees is the one Warden counted, and the change is at our internal address.
   const mined = await node.rawTransaction(txid);
   assert.equal(coin.amount - outputTotal(mined), FEE);
+  const change = Transaction.fromRaw(mined, { allowUnknownOutputs: true }).getOutput(1);
+  assert.deepEqual(change.script, wallet.script(coin.purpose, 1, 0));
   return { requestId: signed.body.request.requestId as string, txid, raw, confirmation };
 }
 
 describe('bitcoin.sign_psbt against bcoin regtest', () => {
   test('a P2WPKH (BIP-84) coin: signed over HTTP, verified, taken into the mempool, mined; the ledger and audit count the fee', async () => {
     const spent = await spendOnChain(coins.p2wpkh, 30_000n);
+    // Sent again, its coin is spent: bcoin still answers a txid, the helper sees the refusal.
+    await assert.rejects(node.submit(spent.raw), /bcoin refused/);
     const request = (await g.call('GET', `/v1/requests/${spent.requestId}`, { token: agent })).body.request;
     assert.equal(request.status, 'done');
     assert.equal(request.result.txid, spent.txid);
@@ -122,7 +129,14 @@ describe('bitcoin.sign_psbt against bcoin regtest', () => {
     assert.equal(entry.fee, FEE.toString());
     const audit = await g.warden.showAudit({ identity: 'alice', limit: 1_000 });
     const records = audit.filter((r) => JSON.stringify(r).includes(spent.requestId));
-    assert.ok(records.length >= 2, 'the admission and the signature are on record');
+    assert.deepEqual(
+      records.map((r) => [r.action, r.outcome]),
+      [
+        ['bitcoin.sign_psbt', 'ok'],
+        ['bitcoin.sign_psbt.result', 'ok'],
+      ],
+      'the admission and the signature are on record',
+    );
   });
 
   test('a P2TR (BIP-86) key-path spend: bitcore-lib verifies the Schnorr signature (bcoin cannot), bcoin mines it in a block', async () => {
