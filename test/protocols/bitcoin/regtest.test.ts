@@ -137,6 +137,11 @@ describe('bitcoin.sign_psbt against bcoin regtest', () => {
       ],
       'the admission and the signature are on record',
     );
+    const [admitted, settled] = records.map((r) => r.details as any);
+    assert.equal(admitted.intent.maxFee, FEE.toString());
+    assert.equal(admitted.intent.detail.txid, spent.txid);
+    assert.equal(settled.ledger, 'committed');
+    assert.equal(settled.result.fee, FEE.toString());
   });
 
   test('a P2TR (BIP-86) key-path spend: bitcore-lib verifies the Schnorr signature (bcoin cannot), bcoin mines it in a block', async () => {
