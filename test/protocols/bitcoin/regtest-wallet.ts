@@ -57,21 +57,35 @@ export function watchOnlyWallet(keys: IdentityView) {
     claim: claimFor(purpose, 1, index, pubkey(purpose, 1, index), fingerprint),
   });
 
-  /** A PSBT (v0) spending `coin` to `outputs`, with what the analysis needs to prove its amount. */
-  function spend(coin: Coin, outputs: Payment[]): string {
-    const pub = pubkey(coin.purpose, coin.chain, coin.index);
+  /**
+   * A PSBT spending `coins` to `outputs` (BIP-174 v0 unless asked for BIP-370 v2), with what the
+   * analysis needs to prove each amount.
+   */
+  function spend(
+    coins: Coin | Coin[],
+    outputs: Payment[],
+    version: 0 | 2 = 0,
+    options: { taprootPrevious?: boolean } = {},
+  ): string {
+    const list = [coins].flat();
+    // Segwit v0 amounts are proven by the previous transaction (CVE-2020-14199). Taproot
+    // signatures commit to every amount, which Warden accepts as proof only when all inputs are
+    // taproot: beside another kind, a taproot input carries its previous transaction too.
+    const taprootPrevious = options.taprootPrevious ?? !list.every((c) => c.purpose === 86);
     const tx = new Transaction({ version: 2 });
-    tx.addInput({
-      txid: coin.txid,
-      index: coin.vout,
-      witnessUtxo: { script: coin.script, amount: coin.amount },
-      // Segwit v0 amounts are proven by the previous transaction (CVE-2020-14199); taproot
-      // signatures commit to every amount, so witness_utxo is enough there.
-      ...(coin.purpose === 84 ? { nonWitnessUtxo: coin.raw } : { tapInternalKey: pub.subarray(1) }),
-      ...claimFor(coin.purpose, coin.chain, coin.index, pub, fingerprint),
-    });
+    for (const coin of list) {
+      const pub = pubkey(coin.purpose, coin.chain, coin.index);
+      tx.addInput({
+        txid: coin.txid,
+        index: coin.vout,
+        witnessUtxo: { script: coin.script, amount: coin.amount },
+        ...(coin.purpose === 84 || taprootPrevious ? { nonWitnessUtxo: coin.raw } : {}),
+        ...(coin.purpose === 86 ? { tapInternalKey: pub.subarray(1) } : {}),
+        ...claimFor(coin.purpose, coin.chain, coin.index, pub, fingerprint),
+      });
+    }
     for (const o of outputs) tx.addOutput({ script: o.script, amount: o.amount, ...(o.claim ?? {}) });
-    return Buffer.from(tx.toPSBT(0)).toString('base64');
+    return Buffer.from(tx.toPSBT(version)).toString('base64');
   }
 
   return { fingerprint, pubkey, script, change, spend };

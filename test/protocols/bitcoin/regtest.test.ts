@@ -80,12 +80,16 @@ function outputTotal(raw: Uint8Array): bigint {
   return total;
 }
 
+/** The change outputs the mined spends left at the internal address 1/0, for the spend of both. */
+const changeCoins = new Map<Purpose, Coin>();
+
 /** Signs `coin`'s spend over HTTP, checks it with bitcore, broadcasts it and mines it. */
-async function spendOnChain(coin: Coin, pay: bigint) {
-  const psbt = wallet.spend(coin, [
-    { script: PAYEE, amount: pay },
-    wallet.change(coin.purpose, coin.amount - pay - FEE),
-  ]);
+async function spendOnChain(coin: Coin, pay: bigint, version: 0 | 2) {
+  const psbt = wallet.spend(
+    coin,
+    [{ script: PAYEE, amount: pay }, wallet.change(coin.purpose, coin.amount - pay - FEE)],
+    version,
+  );
   const signed = await signPsbt(psbt);
   assert.equal(signed.status, 200, JSON.stringify(signed.body));
   const result = signed.body.request.result;
@@ -110,12 +114,16 @@ async function spendOnChain(coin: Coin, pay: bigint) {
   assert.equal(coin.amount - outputTotal(mined), FEE);
   const change = Transaction.fromRaw(mined, { allowUnknownOutputs: true }).getOutput(1);
   assert.deepEqual(change.script, wallet.script(coin.purpose, 1, 0));
+  changeCoins.set(coin.purpose, {
+    ...{ txid, vout: 1, amount: change.amount!, script: change.script!, raw: mined },
+    ...{ purpose: coin.purpose, chain: 1, index: 0 },
+  });
   return { requestId: signed.body.request.requestId as string, txid, raw, confirmation };
 }
 
 describe('bitcoin.sign_psbt against bcoin regtest', () => {
-  test('a P2WPKH (BIP-84) coin: signed over HTTP, verified, taken into the mempool, mined; the ledger and audit count the fee', async () => {
-    const spent = await spendOnChain(coins.p2wpkh, 30_000n);
+  test('a P2WPKH (BIP-84) coin in a BIP-174 (v0) PSBT: signed over HTTP, verified, taken into the mempool, mined; the ledger and audit count the fee', async () => {
+    const spent = await spendOnChain(coins.p2wpkh, 30_000n, 0);
     // Sent again, its coin is spent: bcoin still answers a txid, the helper sees the refusal.
     await assert.rejects(node.submit(spent.raw), /bcoin refused/);
     const request = (await g.call('GET', `/v1/requests/${spent.requestId}`, { token: agent })).body.request;
@@ -144,14 +152,37 @@ describe('bitcoin.sign_psbt against bcoin regtest', () => {
     assert.equal(settled.result.fee, FEE.toString());
   });
 
-  test('a P2TR (BIP-86) key-path spend: bitcore-lib verifies the Schnorr signature (bcoin cannot), bcoin mines it in a block', async () => {
-    const spent = await spendOnChain(coins.p2tr, 40_000n);
+  test('a P2TR (BIP-86) key-path spend in a BIP-370 (v2) PSBT: bitcore-lib verifies the Schnorr signature (bcoin cannot), bcoin mines it in a block', async () => {
+    const spent = await spendOnChain(coins.p2tr, 40_000n, 2);
     // The interpreter really checks taproot: one flipped bit of the signature fails it.
     const tampered = RawTx.decode(spent.raw);
     const sig = Uint8Array.from(tampered.witnesses![0]![0]!);
     sig[10]! ^= 1;
     tampered.witnesses![0]![0] = sig;
     assert.notEqual(interpreterError(RawTx.encode(tampered), [coins.p2tr]), null);
+  });
+
+  test('both change outputs in one transaction (a P2WPKH and a P2TR input, previous transactions with witnesses): both signed, verified, mined', async () => {
+    const p2wpkhChange = changeCoins.get(84);
+    const p2trChange = changeCoins.get(86);
+    assert.ok(p2wpkhChange && p2trChange, 'the two spends above ran first and left their change');
+    const inputs = [p2wpkhChange, p2trChange];
+    const total = p2wpkhChange.amount + p2trChange.amount;
+    const outputs = [{ script: PAYEE, amount: 50_000n }, wallet.change(84, total - 50_000n - FEE, 1)];
+    // Without the taproot input's previous transaction, the mix is refused with its code.
+    const unproven = await signPsbt(wallet.spend(inputs, outputs, 0, { taprootPrevious: false }));
+    assert.equal(unproven.body.error?.code, 'INPUT_AMOUNT_UNPROVEN', JSON.stringify(unproven.body));
+    assert.ok(unproven.status >= 400);
+    const signed = await signPsbt(wallet.spend(inputs, outputs));
+    assert.equal(signed.status, 200, JSON.stringify(signed.body));
+    assert.deepEqual(signed.body.request.result.signedInputs, [0, 1]);
+    const raw = finalize(signed.body.request.result.psbt);
+    // The taproot input's sighash commits to both spent outputs: bitcore checks both inputs.
+    assert.equal(interpreterError(raw, inputs), null);
+    // A taproot input makes it non-standard to bcoin 1.0.2: mined directly (consensus only).
+    const confirmation = await node.mineTransaction(raw, MINER);
+    assert.equal(confirmation.confirmations, 1);
+    assert.equal(total - outputTotal(await node.rawTransaction(signed.body.request.result.txid)), FEE);
   });
 
   test("a 'change' output that claims our internal path but pays a foreign key is external and counts against the cap", async () => {
