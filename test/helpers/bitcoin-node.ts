@@ -143,8 +143,8 @@ async function startOnce(): Promise<BitcoinNode> {
   try {
     await node.ensure();
     await node.open();
+    // Never connect(): no peer is wanted, so the pool never dials out (nor listens: listen false).
     open = true;
-    await node.connect();
     await rpc('getblockcount');
   } catch (err) {
     await stop();
