@@ -11,7 +11,8 @@ import { after } from 'node:test';
  * - regtest addresses are `rb1…` (not `bcrt1…`): blocks are mined to a script, never an address;
  * - `sendrawtransaction` answers a txid even when the transaction was refused: `submit` reports
  *   success only once the transaction is found in the mempool afterwards;
- * - it does not validate taproot spends: the tests verify those with an independent interpreter.
+ * - it does not validate taproot spends, and its mempool refuses them as non-standard: the tests
+ *   verify them with an independent interpreter and `mineTransaction` puts them in a block.
  */
 const require = createRequire(import.meta.url);
 // bcoin ships no types; the few calls made here are typed by what they are used for.
@@ -198,7 +199,8 @@ async function startOnce(): Promise<BitcoinNode> {
     async mineTransaction(raw, script) {
       const tx = bcoin.TX.fromRaw(Buffer.from(raw));
       const job = await node.miner.createJob(node.chain.tip, addressOf(script));
-      job.attempt.addTX(tx, await node.chain.getCoinView(tx));
+      if (!job.attempt.addTX(tx, await node.chain.getCoinView(tx)))
+        throw new Error(`bcoin's block template refused ${tx.txid()} (not final, or too large)`);
       job.refresh();
       const block = await job.mineAsync();
       // The chain checks the block by consensus rules (not policy) before it becomes the tip.
