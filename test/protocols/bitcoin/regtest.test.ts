@@ -205,6 +205,12 @@ describe('bitcoin.sign_psbt against bcoin regtest', () => {
     ]);
     const allowed = await signPsbt(honest);
     assert.equal(allowed.status, 200, JSON.stringify(allowed.body));
+    // With honest change, only the payee's 20,000 sat is booked as spent (and the fee beside it).
+    const ledger = (await g.call('GET', '/v1/ledger', { token: agent })).body;
+    const entry = ledger.entries.find(
+      (e: { requestId?: string }) => e.requestId === allowed.body.request.requestId,
+    );
+    assert.deepEqual([entry?.amount, entry?.fee], ['20000', FEE.toString()]);
     // 20,000 + 150,000 + the fee is above the hold threshold: the fake change was counted as spent.
     const held = await signPsbt(lying);
     assert.equal(held.status, 202, JSON.stringify(held.body));
