@@ -82,6 +82,8 @@ async function startOnce(): Promise<BitcoinNode> {
     memory: true,
     workers: false,
     listen: false,
+    // bcoin's regtest seed is 127.0.0.1:48444: with no seeds the pool dials nobody.
+    seeds: [],
     indexTX: true,
     'http-host': '127.0.0.1',
     'http-port': port,
@@ -144,8 +146,10 @@ async function startOnce(): Promise<BitcoinNode> {
   try {
     await node.ensure();
     await node.open();
-    // Never connect(): no peer is wanted, so the pool never dials out (nor listens: listen false).
     open = true;
+    // The pool is connected (to nobody: no seeds, no listener) so that close() disconnects it:
+    // that is what ends the 60 s timers of the broadcasts it was handed by sendrawtransaction.
+    await node.connect();
     await rpc('getblockcount');
   } catch (err) {
     await stop();
