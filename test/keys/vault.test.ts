@@ -192,10 +192,7 @@ test('the secret passed to useSecret is wiped when the synchronous run that used
   // A batch signs many times in one run: the key is opened once for it.
   vault.useSecret('alice', 'nostr', 'sign', (sk) => assert.equal(sk, seen));
   await Promise.resolve();
-  assert.ok(
-    seen?.every((b) => b === 0),
-    'wiped before anything else could run',
-  );
+  assert.ok(seen?.every((b) => b === 0), 'wiped before anything else could run');
 
   let again: Uint8Array | undefined;
   vault.useSecret('alice', 'nostr', 'sign', (sk) => {
@@ -203,10 +200,7 @@ test('the secret passed to useSecret is wiped when the synchronous run that used
   });
   assert.notEqual(again, seen, 'the next run opens it afresh');
   vault.seal();
-  assert.ok(
-    again?.every((b) => b === 0),
-    'sealing wipes it at once',
-  );
+  assert.ok(again?.every((b) => b === 0), 'sealing wipes it at once');
 });
 
 test('an asynchronous useSecret callback is refused and the secret wiped at once', async () => {
