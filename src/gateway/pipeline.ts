@@ -29,15 +29,6 @@ export function requireAgent(principal: Principal, capability: string): string {
 }
 
 /**
- * The one path, from a parsed request to a signed result:
- * intent → risk → policy → (ledger reservation + audit record) → signer → settle (commit or
- * release + audit record). Admission runs as a unit of a group commit: requests arriving together
- * share one transaction, each judged in order. An operation that signs locally signs inside its
- * admitting unit, so one transaction records the decision, the signature and the settled ledger,
- * and the signature leaves only after that commit. An operation that sends (a broadcast) settles
- * in a unit of its own after the network answered. Dry runs stop after policy and write nothing.
- */
-/**
  * The least time between two checkpoints a busy server writes. A checkpoint is due every 100
  * records, and under load they would run back to back (each signs, writes and fsyncs the anchor
  * file, and walks the records since the last for the verified mark): this spacing bounds that
@@ -46,6 +37,15 @@ export function requireAgent(principal: Principal, capability: string): string {
  */
 export const MIN_CHECKPOINT_INTERVAL_MS = 1000;
 
+/**
+ * The one path, from a parsed request to a signed result:
+ * intent → risk → policy → (ledger reservation + audit record) → signer → settle (commit or
+ * release + audit record). Admission runs as a unit of a group commit: requests arriving together
+ * share one transaction, each judged in order. An operation that signs locally signs inside its
+ * admitting unit, so one transaction records the decision, the signature and the settled ledger,
+ * and the signature leaves only after that commit. An operation that sends (a broadcast) settles
+ * in a unit of its own after the network answered. Dry runs stop after policy and write nothing.
+ */
 export class Pipeline {
   readonly #inFlight = new Set<Promise<void>>();
   readonly #commits: GroupCommit;
