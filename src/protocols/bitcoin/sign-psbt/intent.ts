@@ -11,6 +11,7 @@ import { type AnalysisOptions, analyzePsbt, DEFAULT_ANALYSIS, type PsbtAnalysis 
 import { checkGlobalXpubs } from '../global-xpubs.ts';
 import { decodePsbt } from '../psbt-decode.ts';
 import { OPT_IN_SIGHASH } from '../sighash.ts';
+import { UNCOMMITTED_DESTINATION, uncommittedSpend } from '../uncommitted.ts';
 import type { SignPsbtRequest } from './request.ts';
 
 /** What the request commits to: the PSBT's bytes and the declared payees (the key is not part of it). */
@@ -85,9 +86,13 @@ function checkPayTo(p: SignPsbtRequest, analysis: PsbtAnalysis, network: Identit
 export function signPsbtIntent(identity: string, p: SignPsbtRequest, publicKeys: IdentityView): Intent {
   const analysis = analysisOf(p, publicKeys);
   checkPayTo(p, analysis, publicKeys.network);
-  const destinations = [
-    ...new Set(analysis.outputs.flatMap((o) => (o.role === 'external' && o.address ? [o.address] : []))),
-  ];
+  const paid = analysis.outputs.flatMap((o) => (o.role === 'external' && o.address ? [o.address] : []));
+  // NONE/SINGLE signatures leave outputs free to be rewritten (uncommitted.ts): no change is
+  // credited beyond what a SINGLE commits to, and the unknown payee keeps allowlists from matching.
+  const uncommitted = uncommittedSpend(analysis.inputs, analysis.toSign, analysis.outputs);
+  const destinations = [...new Set(uncommitted ? [...paid, UNCOMMITTED_DESTINATION] : paid)];
+  const amount =
+    uncommitted && uncommitted.atRisk > analysis.externalTotal ? uncommitted.atRisk : analysis.externalTotal;
   const detail: SignPsbtDetail = {
     psbtDigest: psbtDigest(p),
     network: publicKeys.network,
@@ -111,7 +116,7 @@ export function signPsbtIntent(identity: string, p: SignPsbtRequest, publicKeys:
     action: 'sign_psbt',
     identity,
     asset: 'btc',
-    amount: analysis.externalTotal,
+    amount,
     destinations,
     maxFee: analysis.fee,
     feeAsset: 'btc',

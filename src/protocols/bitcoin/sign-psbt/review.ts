@@ -2,6 +2,7 @@ import { isWardenError } from '../../../core/errors.ts';
 import type { IdentityView } from '../../../keys/view.ts';
 import type { PsbtAnalysis } from '../analyze-psbt.ts';
 import { SIGHASH_NAMES } from '../sighash.ts';
+import { uncommittedSpend } from '../uncommitted.ts';
 import { formatFeeRate } from '../weight.ts';
 import { analysisOf } from './intent.ts';
 import type { SignPsbtRequest } from './request.ts';
@@ -43,6 +44,11 @@ function payloadOf(p: SignPsbtRequest, a: PsbtAnalysis, network: string): SignPs
   if (a.sighash !== 'all')
     warnings.push(
       `an input is signed with SIGHASH_${a.sighash.toUpperCase()}: others can change the transaction afterwards`,
+    );
+  const uncommitted = uncommittedSpend(a.inputs, a.toSign, a.outputs);
+  if (uncommitted)
+    warnings.push(
+      `outputs not committed by the signatures can be rewritten: ${uncommitted.atRisk} sat counted as spent, change not credited`,
     );
   if (a.amountProof === 'witness_utxo')
     warnings.push('some input amounts are taken from witness_utxo without their previous transaction');
