@@ -27,6 +27,15 @@ export const MAX_DATA_BYTES = 80;
 
 const OP_RETURN = 0x6a;
 
+/**
+ * Change is only an internal-chain key below this index. A wallet finds its change by scanning the
+ * chain up to a gap limit past the last used index; money sent to m/…/1/2147483647 re-derives, but
+ * no wallet will ever look there, so counting it as change would let an agent move funds out of
+ * sight, uncounted. A fixed bound until Warden tracks the used indexes (a gap limit per account
+ * will replace it); above it the output counts as external, spent.
+ */
+export const CHANGE_INDEX_LIMIT = 1000;
+
 export type OutputRole = 'change' | 'external' | 'data';
 
 export interface JudgedOutput {
@@ -112,7 +121,7 @@ export function judgeOutputs(
         { output: index, amount: amount.toString(), threshold: threshold.toString(), type },
       );
     const key = ownerOf(accounts, script, output, budget);
-    const change = key !== null && key.chain === 1;
+    const change = key !== null && key.chain === 1 && key.index < CHANGE_INDEX_LIMIT;
     return {
       index,
       role: change ? 'change' : 'external',
