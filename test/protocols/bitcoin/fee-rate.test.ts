@@ -22,9 +22,9 @@ function expensive() {
 
 test('a foreign input finalized with a huge dummy witness does not dilute the fee rate', () => {
   const tx = expensive();
-  // 50 KB of witness the stranger can later replace by a 108-byte one: our SIGHASH_ALL does not
-  // commit to witnesses. Counted, it would make ~2,900 sat/vB look like ~40.
-  tx.updateInput(1, { finalScriptWitness: [new Uint8Array(50_000), new Uint8Array(33)] }, true);
+  // 40 KB of witness the stranger can later replace by a 108-byte one: our SIGHASH_ALL does not
+  // commit to witnesses. Counted, it would make ~2,900 sat/vB look like ~50.
+  tx.updateInput(1, { finalScriptWitness: [new Uint8Array(40_000), new Uint8Array(33)] }, true);
   const dummy = decodePsbt(Buffer.from(tx.toPSBT()).toString('base64')).tx;
   assert.ok(dummy.getInput(1).finalScriptWitness, 'the dummy witness survives the round trip');
   assert.throws(
@@ -35,7 +35,7 @@ test('a foreign input finalized with a huge dummy witness does not dilute the fe
 
 test('a foreign input finalized with a huge dummy scriptSig does not dilute the fee rate', () => {
   const tx = expensive();
-  tx.updateInput(1, { finalScriptSig: new Uint8Array(50_000) }, true);
+  tx.updateInput(1, { finalScriptSig: new Uint8Array(40_000) }, true);
   const dummy = decodePsbt(Buffer.from(tx.toPSBT()).toString('base64')).tx;
   assert.throws(
     () => analyzePsbt(dummy, 0, ACCOUNTS),

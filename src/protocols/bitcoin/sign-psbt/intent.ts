@@ -9,7 +9,7 @@ import { accountsOf } from '../accounts.ts';
 import { scriptOfAddress } from '../addresses.ts';
 import { type AnalysisOptions, analyzePsbt, DEFAULT_ANALYSIS, type PsbtAnalysis } from '../analyze-psbt.ts';
 import { checkGlobalXpubs } from '../global-xpubs.ts';
-import { decodePsbt } from '../psbt-decode.ts';
+import { decodePsbt, psbtBytesOf } from '../psbt-decode.ts';
 import { OPT_IN_SIGHASH } from '../sighash.ts';
 import { UNCOMMITTED_DESTINATION, uncommittedSpend } from '../uncommitted.ts';
 import type { SignPsbtRequest } from './request.ts';
@@ -21,7 +21,8 @@ export function signPsbtDigest(p: SignPsbtRequest): string {
 
 /** Hex SHA-256 of the PSBT's bytes: what `sign` checks it signs. */
 export function psbtDigest(p: SignPsbtRequest): string {
-  return bytesToHex(sha256(decodePsbt(p.psbt).bytes));
+  // The bytes only: decoding the PSBT again would cost (psbt-entries.ts), and hashes nothing more.
+  return bytesToHex(sha256(psbtBytesOf(p.psbt)));
 }
 
 /**
@@ -37,9 +38,9 @@ export const INTENT_ANALYSIS: AnalysisOptions = Object.freeze({
 });
 
 export function analysisOf(p: SignPsbtRequest, publicKeys: IdentityView): PsbtAnalysis {
-  const { tx, version, bytes } = decodePsbt(p.psbt);
+  const { tx, version, entries } = decodePsbt(p.psbt);
   const accounts = accountsOf(publicKeys);
-  checkGlobalXpubs(bytes, version, accounts.network);
+  checkGlobalXpubs(entries.globalXpubVersions, accounts.network);
   try {
     return analyzePsbt(tx, version, accounts, INTENT_ANALYSIS);
   } catch (err) {
