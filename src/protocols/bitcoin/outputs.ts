@@ -4,7 +4,7 @@
  * (OP_RETURN). Outputs of no standard type are refused; so are dust outputs, at Bitcoin Core's
  * dust thresholds (dustRelayFee 3 sat/vB, the size of the output plus of the input that would
  * spend it), and OP_RETURN outputs carrying more than 80 bytes of data (Core's long-standing
- * datacarrier default).
+ * datacarrier default), carrying any value, or more than one of them.
  */
 import { hex } from '@scure/base';
 import { OutScript, Script, type Transaction } from '@scure/btc-signer';
@@ -73,6 +73,7 @@ export function judgeOutputs(
   accounts: BitcoinAccounts,
   budget: DerivationBudget,
 ): JudgedOutput[] {
+  let dataOutputs = 0;
   return Array.from({ length: tx.outputsLength }, (_, index) => {
     const output = tx.getOutput(index);
     const script = output.script;
@@ -99,6 +100,24 @@ export function judgeOutputs(
           `output ${index} carries ${bytes} bytes of OP_RETURN data, more than ${MAX_DATA_BYTES}`,
           { output: index, bytes, cap: MAX_DATA_BYTES },
         );
+      // Value in a data output is burned and has no destination, so no allowlist would ever see it.
+      if (amount > 0n)
+        throw new WardenError(
+          'OUTPUT_UNSUPPORTED',
+          `output ${index}: an OP_RETURN output carrying ${amount} sat`,
+          {
+            output: index,
+            type: 'op_return',
+            reason: 'data_output_value',
+          },
+        );
+      // The 80-byte cap is per output; Bitcoin Core relays one data output per transaction.
+      if (++dataOutputs > 1)
+        throw new WardenError('OUTPUT_UNSUPPORTED', `output ${index}: a second OP_RETURN output`, {
+          output: index,
+          type: 'op_return',
+          reason: 'second_data_output',
+        });
       return { index, role: 'data', amount, script: hex.encode(script), address: null, key: null };
     }
     let type: string;
