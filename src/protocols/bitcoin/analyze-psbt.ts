@@ -13,6 +13,7 @@ import { WardenError } from '../../core/errors.ts';
 import { type BitcoinAccounts, derivationBudget, type KeyPath, ownerOf } from './accounts.ts';
 import { type AmountProof, type InputKind, type SpentOutput, spentOutputs } from './input-amounts.ts';
 import { type JudgedOutput, judgeOutputs } from './outputs.ts';
+import { checkOwnInputs } from './own-inputs.ts';
 import { checkSighash, sighashFacet, sighashOf } from './sighash.ts';
 import { estimateSize, feeRateMsatPerVb } from './weight.ts';
 
@@ -166,6 +167,8 @@ export function analyzePsbt(
       "no input of this PSBT re-derives from the identity's accounts",
       {},
     );
+
+  checkOwnInputs(tx, toSign, (i) => spent[i]!.script);
 
   if (tx.outputsLength === 0)
     throw new WardenError(
