@@ -36,7 +36,9 @@ export function signPsbt(
     return failed(isWardenError(err) ? err.code : 'SIGNING_FAILED', 'the PSBT could not be signed');
   }
   const inputs = detail.toSign.map((k) => k.input);
-  if (!verifySignedInputs(signed, inputs, detail.txid))
+  // Each signature with exactly its input's judged sighash type (older intents: any of the set).
+  const sighashOf = (input: number) => detail.toSign.find((k) => k.input === input)?.sighash;
+  if (!verifySignedInputs(signed, inputs, detail.txid, sighashOf))
     return failed('SIGNING_FAILED', 'a signature does not verify; the PSBT was dropped');
   return {
     status: 'done',

@@ -62,7 +62,8 @@ export type SignPsbtDetail = {
   fee: string;
   vsize: number;
   feeRateMsatPerVb: string;
-  toSign: { input: number; purpose: 84 | 86; chain: 0 | 1; index: number }[];
+  /** Each input to sign, its key, and the one sighash type its signature must have. */
+  toSign: { input: number; purpose: 84 | 86; chain: 0 | 1; index: number; sighash: number }[];
   /** The sighash types of the inputs signed: the signer signs with these only. */
   sighashTypes: number[];
 };
@@ -107,6 +108,7 @@ export function signPsbtIntent(identity: string, p: SignPsbtRequest, publicKeys:
       purpose: key.account === 'bip84' ? 84 : 86,
       chain: key.chain,
       index: key.index,
+      sighash: analysis.inputs.find((i) => i.index === input)!.sighash,
     })),
     sighashTypes: [...new Set(analysis.inputs.filter((i) => i.key).map((i) => i.sighash))].sort(
       (a, b) => a - b,
