@@ -34,7 +34,8 @@
  * - `DUST_OUTPUT`: an output is below the dust threshold of its script type (`details.threshold`).
  * - `DATA_OUTPUT_TOO_LARGE`: an OP_RETURN output carries more data than the cap (`details.cap`).
  * - `OUTPUT_UNSUPPORTED`: an output's script is of no standard type (its money could not be
- *   shown as an address, or spent).
+ *   shown as an address, or spent), or an OP_RETURN output carries value or is a second one
+ *   (`details.reason`: `data_output_value`, `second_data_output`).
  * - `NOTHING_TO_SIGN`: no input of the transaction re-derives from the identity's accounts.
  */
 export const ERROR_CODES = [

@@ -13,6 +13,11 @@ export interface PsbtInputKey {
   purpose: 84 | 86;
   chain: 0 | 1;
   index: number;
+  /**
+   * The one sighash type this input is signed with, as the analysis judged it. Absent only in
+   * intents judged before it was kept per input: `allowedSighash` then bounds it.
+   */
+  sighash?: number;
 }
 
 /**
@@ -90,7 +95,14 @@ function signOne(
         throw new WardenError('SIGNING_FAILED', 'the input names another internal key', { input: key.input });
       if (!input.tapInternalKey) tx.updateInput(key.input, { tapInternalKey: xOnly });
     }
-    if (!tx.signIdx(secretKey, key.input, [...allowedSighash], aux))
+    // The input's own judged type, when known, and never one outside the allowed set.
+    const types = key.sighash === undefined ? [...allowedSighash] : [key.sighash];
+    const asked = tx.getInput(key.input).sighashType ?? (key.purpose === 86 ? 0x00 : 0x01);
+    if (!types.includes(asked) || !types.every((t) => allowedSighash.includes(t)))
+      throw new WardenError('SIGHASH_NOT_ALLOWED', 'the input asks for a sighash type not allowed', {
+        input: key.input,
+      });
+    if (!tx.signIdx(secretKey, key.input, types, aux))
       throw new WardenError('SIGNING_FAILED', 'the input was not signed', { input: key.input });
   } finally {
     wipe(secretKey, aux);

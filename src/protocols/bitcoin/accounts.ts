@@ -135,7 +135,7 @@ export interface DerivationClaims {
  * this many, the PSBT is refused. A PSBT with more than this many inputs and outputs of the
  * identity is not one an agent needs signed in one go.
  */
-export const MAX_DERIVATIONS = 128;
+export const MAX_DERIVATIONS = 64;
 
 /** What is left of one PSBT's derivations. */
 export interface DerivationBudget {

@@ -8,10 +8,12 @@
  */
 import { hex } from '@scure/base';
 import { OutScript, type Transaction } from '@scure/btc-signer';
+import { equalBytes, hash160 } from '@scure/btc-signer/utils.js';
 import { WardenError } from '../../core/errors.ts';
 import { type BitcoinAccounts, derivationBudget, type KeyPath, ownerOf } from './accounts.ts';
 import { type AmountProof, type InputKind, type SpentOutput, spentOutputs } from './input-amounts.ts';
 import { type JudgedOutput, judgeOutputs } from './outputs.ts';
+import { checkOwnInputs } from './own-inputs.ts';
 import { checkSighash, sighashFacet, sighashOf } from './sighash.ts';
 import { estimateSize, feeRateMsatPerVb } from './weight.ts';
 
@@ -68,12 +70,21 @@ export interface PsbtAnalysis {
   amountProof: 'full' | 'witness_utxo';
 }
 
+/**
+ * The proven type of the output an input spends, for the size estimate. A P2SH input counts as
+ * P2SH-P2WPKH only when its redeem script is P2WPKH and hashes to the P2SH program: a redeem
+ * script is the PSBT's word otherwise.
+ */
 function scriptType(spent: SpentOutput, tx: Transaction): string {
   try {
-    const type = OutScript.decode(spent.script).type;
+    const out = OutScript.decode(spent.script);
     const redeem = tx.getInput(spent.index).redeemScript;
-    if (type === 'sh' && redeem && OutScript.decode(redeem).type === 'wpkh') return 'sh-wpkh';
-    return type;
+    if (out.type === 'sh') {
+      const nested =
+        redeem && OutScript.decode(redeem).type === 'wpkh' && equalBytes(hash160(redeem), out.hash);
+      return nested ? 'sh-wpkh' : 'sh';
+    }
+    return out.type;
   } catch {
     return 'unknown';
   }
@@ -157,6 +168,8 @@ export function analyzePsbt(
       {},
     );
 
+  checkOwnInputs(tx, toSign, (i) => spent[i]!.script);
+
   if (tx.outputsLength === 0)
     throw new WardenError(
       'OUTPUT_UNSUPPORTED',
@@ -177,6 +190,7 @@ export function analyzePsbt(
     tx,
     spent,
     spent.map((s) => scriptType(s, tx)),
+    (i) => toSign.some((t) => t.input === i),
   );
   const rate = feeRateMsatPerVb(fee, vsize);
   if (fee > options.maxFeeSat)

@@ -4,7 +4,7 @@
  * (OP_RETURN). Outputs of no standard type are refused; so are dust outputs, at Bitcoin Core's
  * dust thresholds (dustRelayFee 3 sat/vB, the size of the output plus of the input that would
  * spend it), and OP_RETURN outputs carrying more than 80 bytes of data (Core's long-standing
- * datacarrier default).
+ * datacarrier default), carrying any value, or more than one of them.
  */
 import { hex } from '@scure/base';
 import { OutScript, Script, type Transaction } from '@scure/btc-signer';
@@ -26,6 +26,15 @@ export const DUST_THRESHOLDS: Readonly<Record<string, bigint>> = Object.freeze({
 export const MAX_DATA_BYTES = 80;
 
 const OP_RETURN = 0x6a;
+
+/**
+ * Change is only an internal-chain key below this index. A wallet finds its change by scanning the
+ * chain up to a gap limit past the last used index; money sent to m/…/1/2147483647 re-derives, but
+ * no wallet will ever look there, so counting it as change would let an agent move funds out of
+ * sight, uncounted. A fixed bound until Warden tracks the used indexes (a gap limit per account
+ * will replace it); above it the output counts as external, spent.
+ */
+export const CHANGE_INDEX_LIMIT = 1000;
 
 export type OutputRole = 'change' | 'external' | 'data';
 
@@ -64,6 +73,7 @@ export function judgeOutputs(
   accounts: BitcoinAccounts,
   budget: DerivationBudget,
 ): JudgedOutput[] {
+  let dataOutputs = 0;
   return Array.from({ length: tx.outputsLength }, (_, index) => {
     const output = tx.getOutput(index);
     const script = output.script;
@@ -90,6 +100,24 @@ export function judgeOutputs(
           `output ${index} carries ${bytes} bytes of OP_RETURN data, more than ${MAX_DATA_BYTES}`,
           { output: index, bytes, cap: MAX_DATA_BYTES },
         );
+      // Value in a data output is burned and has no destination, so no allowlist would ever see it.
+      if (amount > 0n)
+        throw new WardenError(
+          'OUTPUT_UNSUPPORTED',
+          `output ${index}: an OP_RETURN output carrying ${amount} sat`,
+          {
+            output: index,
+            type: 'op_return',
+            reason: 'data_output_value',
+          },
+        );
+      // The 80-byte cap is per output; Bitcoin Core relays one data output per transaction.
+      if (++dataOutputs > 1)
+        throw new WardenError('OUTPUT_UNSUPPORTED', `output ${index}: a second OP_RETURN output`, {
+          output: index,
+          type: 'op_return',
+          reason: 'second_data_output',
+        });
       return { index, role: 'data', amount, script: hex.encode(script), address: null, key: null };
     }
     let type: string;
@@ -112,7 +140,7 @@ export function judgeOutputs(
         { output: index, amount: amount.toString(), threshold: threshold.toString(), type },
       );
     const key = ownerOf(accounts, script, output, budget);
-    const change = key !== null && key.chain === 1;
+    const change = key !== null && key.chain === 1 && key.index < CHANGE_INDEX_LIMIT;
     return {
       index,
       role: change ? 'change' : 'external',

@@ -6,9 +6,15 @@
 import { base64 } from '@scure/base';
 import { Transaction, type TxOpts } from '@scure/btc-signer';
 import { WardenError } from '../../core/errors.ts';
+import { type PsbtEntries, scanPsbtEntries } from './psbt-entries.ts';
 
-/** A PSBT larger than this is refused before it is decoded (a big consolidation is ~100 KiB). */
-export const MAX_PSBT_BYTES = 256 * 1024;
+/**
+ * A PSBT larger than this is refused before it is decoded. 48 KiB is the most whose base64 (4/3 as
+ * long: 64 KiB) fits in the HTTP body limit (api/http/app.ts DEFAULT_BODY_LIMIT, 64 KiB): a larger
+ * cap would only let other callers send what HTTP cannot, and every byte is decoded several times
+ * on the request path. About 300 P2WPKH inputs with their derivations and previous transactions.
+ */
+export const MAX_PSBT_BYTES = 48 * 1024;
 
 /**
  * How the library reads a PSBT here. Unknown output scripts are let through so that the analysis
@@ -24,6 +30,8 @@ export interface DecodedPsbt {
   bytes: Uint8Array;
   /** 0 (BIP-174) or 2 (BIP-370). */
   version: 0 | 2;
+  /** What the raw scan read, before the library decoded anything. */
+  entries: PsbtEntries;
 }
 
 function fail(field: string, why: string, reason: string): never {
@@ -45,6 +53,8 @@ export function psbtBytesOf(value: string, field = 'psbt'): Uint8Array {
 /** Decodes a PSBT's bytes; INVALID_REQUEST `reason: 'not_psbt'` when they are not a valid PSBT. */
 export function decodePsbtBytes(bytes: Uint8Array, field = 'psbt'): DecodedPsbt {
   if (bytes.length > MAX_PSBT_BYTES) fail(field, `is longer than ${MAX_PSBT_BYTES} bytes`, 'too_large');
+  // The entry caps first: the library's decode is what costs (psbt-entries.ts).
+  const entries = scanPsbtEntries(bytes);
   let tx: Transaction;
   try {
     tx = Transaction.fromPSBT(bytes, PSBT_OPTIONS);
@@ -53,7 +63,7 @@ export function decodePsbtBytes(bytes: Uint8Array, field = 'psbt'): DecodedPsbt 
   }
   // The library read PSBT_GLOBAL_VERSION and refused any version but 0 and 2.
   const version = tx.opts.PSBTVersion === 2 ? 2 : 0;
-  return { tx, bytes, version };
+  return { tx, bytes, version, entries };
 }
 
 /** Decodes a base64 PSBT. */

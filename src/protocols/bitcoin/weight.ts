@@ -1,8 +1,13 @@
 /**
- * The size of the transaction once signed, estimated from the unsigned one plus what signing each
- * input adds, and its fee rate. An input whose type is unknown adds nothing to the estimate: the
- * size can only be underestimated, so the fee rate only overestimated, which is the safe side for
- * a cap. Fee rates are integers in msat per vbyte (bigint), never floating point.
+ * The size of the transaction once signed, estimated from the unsigned one plus what spending each
+ * input adds by its proven script type: the standard sizes of a P2WPKH, P2TR key-path, P2PKH or
+ * P2SH-P2WPKH spend. Witnesses and scriptSigs a PSBT already carries are never counted: an
+ * already-finalized input of someone else's can carry any bytes (a 200 KB dummy witness), which
+ * our SIGHASH_ALL signature does not commit to, and its owner can re-sign it later with a short
+ * one; counting those bytes would make a huge fee look like a small fee rate. An input whose type
+ * is unknown adds nothing to the estimate: the size can only be underestimated, so the fee rate
+ * only overestimated, which is the safe side for a cap. Fee rates are integers in msat per vbyte
+ * (bigint), never floating point.
  */
 import type { Transaction } from '@scure/btc-signer';
 import type { SpentOutput } from './input-amounts.ts';
@@ -21,29 +26,29 @@ export interface SizeEstimate {
   vsize: number;
 }
 
+/**
+ * `scriptTypes[i]` is the proven type of input i's spent output ('sh-wpkh' only when its redeem
+ * script hashes to the P2SH program); `signs(i)` says whether Warden signs input i, whose sighash
+ * byte (a 65th byte of a taproot signature) is then known. Someone else's taproot input is counted
+ * with the shorter 64-byte signature, whatever sighash its PSBT names.
+ */
 export function estimateSize(
   tx: Transaction,
   spent: readonly SpentOutput[],
   scriptTypes: readonly string[],
+  signs: (index: number) => boolean = () => false,
 ): SizeEstimate {
-  // The unsigned transaction, without witnesses and with empty scriptSigs.
+  // The unsigned transaction, without witnesses and with empty scriptSigs (whatever the PSBT holds).
   let base = tx.toBytes(false, false).length;
   let witness = 0;
   let withoutWitness = 0;
   for (const s of spent) {
-    const input = tx.getInput(s.index);
-    if (input.finalScriptWitness) {
-      witness += 1 + input.finalScriptWitness.reduce((n, item) => n + 1 + item.length, 0);
-    }
-    if (input.finalScriptSig) base += input.finalScriptSig.length;
-    if (input.finalScriptSig || input.finalScriptWitness) {
-      if (!input.finalScriptWitness) withoutWitness++;
-      continue;
-    }
     const type = scriptTypes[s.index];
     if (type === 'wpkh') witness += P2WPKH_WITNESS;
-    else if (type === 'tr') witness += P2TR_KEY_WITNESS + (input.sighashType ? 1 : 0);
-    else if (type === 'sh-wpkh') {
+    else if (type === 'tr') {
+      const sighash = tx.getInput(s.index).sighashType;
+      witness += P2TR_KEY_WITNESS + (signs(s.index) && sighash ? 1 : 0);
+    } else if (type === 'sh-wpkh') {
       base += NESTED_SCRIPT_SIG;
       witness += P2WPKH_WITNESS;
     } else {

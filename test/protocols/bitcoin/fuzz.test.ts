@@ -1,8 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { hex } from '@scure/base';
 import fc from 'fast-check';
 import { ERROR_CODES, isWardenError } from '../../../src/core/errors.ts';
+import type { Intent } from '../../../src/core/intent.ts';
+import { accountsOf, scriptOfKey } from '../../../src/protocols/bitcoin/accounts.ts';
+import { CHANGE_INDEX_LIMIT } from '../../../src/protocols/bitcoin/outputs.ts';
+import { decodePsbt } from '../../../src/protocols/bitcoin/psbt-decode.ts';
+import { analysisOf } from '../../../src/protocols/bitcoin/sign-psbt/intent.ts';
 import { signPsbtOperation as op } from '../../../src/protocols/bitcoin/sign-psbt/operation.ts';
+import type { SignPsbtRequest } from '../../../src/protocols/bitcoin/sign-psbt/request.ts';
 import { buildPsbt, changeOutput, identityView, PAYEE } from './fixture.ts';
 
 /**
@@ -47,19 +54,59 @@ const randomBytes = fc.uint8Array({ maxLength: 400 }).map((b) => {
   return out;
 });
 
+const ACCOUNTS = accountsOf(ctx.publicKeys);
+
+/**
+ * What an accepted PSBT must satisfy, recomputed from the decoded transaction rather than taken
+ * from the analysis: the fee is what the inputs' proven outputs bring less what the outputs pay,
+ * and every change output's script re-derives from our xpub at its internal-chain path.
+ */
+function checkAccepted(parsed: SignPsbtRequest, intent: Intent) {
+  const { tx } = decodePsbt(parsed.psbt);
+  const a = analysisOf(parsed, ctx.publicKeys);
+  let brought = 0n;
+  for (let i = 0; i < tx.inputsLength; i++) {
+    const input = tx.getInput(i);
+    const spent = input.nonWitnessUtxo ? input.nonWitnessUtxo.outputs[input.index!]! : input.witnessUtxo!;
+    assert.equal(a.inputs[i]!.amount, spent.amount);
+    brought += spent.amount;
+  }
+  let paid = 0n;
+  for (let o = 0; o < tx.outputsLength; o++) paid += tx.getOutput(o).amount!;
+  assert.equal(a.fee, brought - paid);
+  assert.equal(intent.maxFee, brought - paid);
+  for (const o of a.outputs.filter((x) => x.role === 'change')) {
+    assert.ok(o.key && o.key.chain === 1 && o.key.index < CHANGE_INDEX_LIMIT);
+    assert.equal(hex.encode(scriptOfKey(ACCOUNTS, o.key)), hex.encode(tx.getOutput(o.index).script!));
+  }
+}
+
+test('the seeds are accepted, and pass the checks made of every accepted PSBT', async () => {
+  for (const bytes of SEEDS) {
+    const parsed = op.parse({ psbt: Buffer.from(bytes).toString('base64') }, new Date());
+    checkAccepted(parsed, await op.toIntent(parsed, ctx));
+  }
+});
+
 test('fuzzed PSBT bytes never throw anything but a WardenError with a declared code', async () => {
   const seen = new Map<string, number>();
   await fc.assert(
     fc.asyncProperty(fc.oneof(mutated, randomBytes), async (bytes) => {
+      let intent: Intent | undefined;
+      let parsed: SignPsbtRequest | undefined;
       try {
-        const parsed = op.parse({ psbt: Buffer.from(bytes).toString('base64') }, new Date());
-        await op.toIntent(parsed, ctx);
-        seen.set('accepted', (seen.get('accepted') ?? 0) + 1);
+        parsed = op.parse({ psbt: Buffer.from(bytes).toString('base64') }, new Date());
+        intent = await op.toIntent(parsed, ctx);
       } catch (err) {
         assert.ok(isWardenError(err), `not a WardenError: ${String(err)}`);
         assert.ok((ERROR_CODES as readonly string[]).includes(err.code));
         assert.notEqual(err.code, 'INTERNAL', err.message);
         seen.set(err.code, (seen.get(err.code) ?? 0) + 1);
+      }
+      // Outside the try: a failed check is a failed property, not a refusal.
+      if (intent && parsed) {
+        checkAccepted(parsed, intent);
+        seen.set('accepted', (seen.get('accepted') ?? 0) + 1);
       }
     }),
     { numRuns: 1500 },

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { hex } from '@scure/base';
-import { isWardenError } from '../../../src/core/errors.ts';
+import { type ErrorCode, isWardenError } from '../../../src/core/errors.ts';
 import { accountsOf } from '../../../src/protocols/bitcoin/accounts.ts';
 import { scriptOfAddress } from '../../../src/protocols/bitcoin/addresses.ts';
 import { analyzePsbt } from '../../../src/protocols/bitcoin/analyze-psbt.ts';
@@ -34,15 +34,30 @@ describe('BIP-174 (PSBT v0) vectors', () => {
   test('every invalid PSBT is refused with INVALID_REQUEST', () => {
     for (const c of BIP174.invalid as Case[]) refusedAsRequest(c.base64);
   });
-  test('the PSBTs that fail signer checks are never signed for anyone', () => {
+  test('the PSBTs that fail signer checks are refused for what they are, not for whose keys they hold', () => {
+    // The vectors' keys are not the identity's: NOTHING_TO_SIGN would prove nothing. Each must be
+    // refused by the check it is about, before ownership is even asked.
+    const expected: Record<string, [ErrorCode, string]> = {
+      'A Witness UTXO is provided for a non-witness input': [
+        'INPUT_AMOUNT_UNPROVEN',
+        'legacy_needs_previous_tx',
+      ],
+      // The library checks redeem and witness scripts against the spent script as it decodes.
+      'redeemScript with non-witness UTXO does not match the scriptPubKey': ['INVALID_REQUEST', 'not_psbt'],
+      'redeemScript with witness UTXO does not match the scriptPubKey': ['INVALID_REQUEST', 'not_psbt'],
+      'witnessScript with witness UTXO does not match the redeemScript': ['INVALID_REQUEST', 'not_psbt'],
+    };
     const accounts = accountsOf(identityView(undefined, 'testnet'));
-    for (const c of BIP174.valid_but_fail_signer_checks as Case[]) {
+    const cases = BIP174.valid_but_fail_signer_checks as Case[];
+    assert.equal(cases.length, Object.keys(expected).length);
+    for (const c of cases) {
+      const [code, reason] = expected[c.description ?? '']!;
       assert.throws(
         () => {
           const { tx, version } = decodePsbt(c.base64);
           analyzePsbt(tx, version, accounts);
         },
-        (e: unknown) => isWardenError(e),
+        (e: unknown) => isWardenError(e, code) && e.details.reason === reason,
         c.description ?? '',
       );
     }

@@ -3,7 +3,7 @@ import { type ErrorCode, isWardenError } from '../../../core/errors.ts';
 import type { Intent } from '../../../core/intent.ts';
 import type { BitcoinPsbtSigner } from '../../../keys/capabilities.ts';
 import type { ExecutionOutcome } from '../../operation.ts';
-import { decodePsbt } from '../psbt-decode.ts';
+import { psbtBytesOf } from '../psbt-decode.ts';
 import { psbtDigest, type SignPsbtDetail } from './intent.ts';
 import type { SignPsbtRequest } from './request.ts';
 import { verifySignedInputs } from './verify.ts';
@@ -31,12 +31,14 @@ export function signPsbt(
     );
   let signed: Uint8Array;
   try {
-    signed = signer.signInputs(decodePsbt(parsed.psbt).bytes, detail.toSign, detail.sighashTypes);
+    signed = signer.signInputs(psbtBytesOf(parsed.psbt), detail.toSign, detail.sighashTypes);
   } catch (err) {
     return failed(isWardenError(err) ? err.code : 'SIGNING_FAILED', 'the PSBT could not be signed');
   }
   const inputs = detail.toSign.map((k) => k.input);
-  if (!verifySignedInputs(signed, inputs, detail.txid))
+  // Each signature with exactly its input's judged sighash type (older intents: any of the set).
+  const sighashOf = (input: number) => detail.toSign.find((k) => k.input === input)?.sighash;
+  if (!verifySignedInputs(signed, inputs, detail.txid, sighashOf))
     return failed('SIGNING_FAILED', 'a signature does not verify; the PSBT was dropped');
   return {
     status: 'done',

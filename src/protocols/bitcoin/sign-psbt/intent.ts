@@ -9,8 +9,9 @@ import { accountsOf } from '../accounts.ts';
 import { scriptOfAddress } from '../addresses.ts';
 import { type AnalysisOptions, analyzePsbt, DEFAULT_ANALYSIS, type PsbtAnalysis } from '../analyze-psbt.ts';
 import { checkGlobalXpubs } from '../global-xpubs.ts';
-import { decodePsbt } from '../psbt-decode.ts';
+import { decodePsbt, psbtBytesOf } from '../psbt-decode.ts';
 import { OPT_IN_SIGHASH } from '../sighash.ts';
+import { UNCOMMITTED_DESTINATION, uncommittedSpend } from '../uncommitted.ts';
 import type { SignPsbtRequest } from './request.ts';
 
 /** What the request commits to: the PSBT's bytes and the declared payees (the key is not part of it). */
@@ -20,7 +21,8 @@ export function signPsbtDigest(p: SignPsbtRequest): string {
 
 /** Hex SHA-256 of the PSBT's bytes: what `sign` checks it signs. */
 export function psbtDigest(p: SignPsbtRequest): string {
-  return bytesToHex(sha256(decodePsbt(p.psbt).bytes));
+  // The bytes only: decoding the PSBT again would cost (psbt-entries.ts), and hashes nothing more.
+  return bytesToHex(sha256(psbtBytesOf(p.psbt)));
 }
 
 /**
@@ -36,9 +38,9 @@ export const INTENT_ANALYSIS: AnalysisOptions = Object.freeze({
 });
 
 export function analysisOf(p: SignPsbtRequest, publicKeys: IdentityView): PsbtAnalysis {
-  const { tx, version, bytes } = decodePsbt(p.psbt);
+  const { tx, version, entries } = decodePsbt(p.psbt);
   const accounts = accountsOf(publicKeys);
-  checkGlobalXpubs(bytes, version, accounts.network);
+  checkGlobalXpubs(entries.globalXpubVersions, accounts.network);
   try {
     return analyzePsbt(tx, version, accounts, INTENT_ANALYSIS);
   } catch (err) {
@@ -60,7 +62,8 @@ export type SignPsbtDetail = {
   fee: string;
   vsize: number;
   feeRateMsatPerVb: string;
-  toSign: { input: number; purpose: 84 | 86; chain: 0 | 1; index: number }[];
+  /** Each input to sign, its key, and the one sighash type its signature must have. */
+  toSign: { input: number; purpose: 84 | 86; chain: 0 | 1; index: number; sighash: number }[];
   /** The sighash types of the inputs signed: the signer signs with these only. */
   sighashTypes: number[];
 };
@@ -85,9 +88,13 @@ function checkPayTo(p: SignPsbtRequest, analysis: PsbtAnalysis, network: Identit
 export function signPsbtIntent(identity: string, p: SignPsbtRequest, publicKeys: IdentityView): Intent {
   const analysis = analysisOf(p, publicKeys);
   checkPayTo(p, analysis, publicKeys.network);
-  const destinations = [
-    ...new Set(analysis.outputs.flatMap((o) => (o.role === 'external' && o.address ? [o.address] : []))),
-  ];
+  const paid = analysis.outputs.flatMap((o) => (o.role === 'external' && o.address ? [o.address] : []));
+  // NONE/SINGLE signatures leave outputs free to be rewritten (uncommitted.ts): no change is
+  // credited beyond what a SINGLE commits to, and the unknown payee keeps allowlists from matching.
+  const uncommitted = uncommittedSpend(analysis.inputs, analysis.toSign, analysis.outputs);
+  const destinations = [...new Set(uncommitted ? [...paid, UNCOMMITTED_DESTINATION] : paid)];
+  const amount =
+    uncommitted && uncommitted.atRisk > analysis.externalTotal ? uncommitted.atRisk : analysis.externalTotal;
   const detail: SignPsbtDetail = {
     psbtDigest: psbtDigest(p),
     network: publicKeys.network,
@@ -101,6 +108,7 @@ export function signPsbtIntent(identity: string, p: SignPsbtRequest, publicKeys:
       purpose: key.account === 'bip84' ? 84 : 86,
       chain: key.chain,
       index: key.index,
+      sighash: analysis.inputs.find((i) => i.index === input)!.sighash,
     })),
     sighashTypes: [...new Set(analysis.inputs.filter((i) => i.key).map((i) => i.sighash))].sort(
       (a, b) => a - b,
@@ -111,7 +119,7 @@ export function signPsbtIntent(identity: string, p: SignPsbtRequest, publicKeys:
     action: 'sign_psbt',
     identity,
     asset: 'btc',
-    amount: analysis.externalTotal,
+    amount,
     destinations,
     maxFee: analysis.fee,
     feeAsset: 'btc',

@@ -1,7 +1,9 @@
 import { isWardenError } from '../../../core/errors.ts';
 import type { IdentityView } from '../../../keys/view.ts';
+import type { KeyPath } from '../accounts.ts';
 import type { PsbtAnalysis } from '../analyze-psbt.ts';
 import { SIGHASH_NAMES } from '../sighash.ts';
+import { uncommittedSpend } from '../uncommitted.ts';
 import { formatFeeRate } from '../weight.ts';
 import { analysisOf } from './intent.ts';
 import type { SignPsbtRequest } from './request.ts';
@@ -25,7 +27,15 @@ export type SignPsbtReviewPayload = {
     signedBy: string | null;
     sighash: string;
   }[];
-  outputs: { index: number; role: string; address: string | null; amount: string; script: string }[];
+  outputs: {
+    index: number;
+    role: string;
+    address: string | null;
+    amount: string;
+    script: string;
+    /** Where a change output's key is (m/purpose'/coin'/0'/1/index), so an approver sees the index. */
+    changePath: string | null;
+  }[];
   /** The payees the agent declared (null: none declared). */
   payTo: string[] | null;
   spent: string;
@@ -36,6 +46,7 @@ export type SignPsbtReviewPayload = {
   warnings: string[];
 };
 
+const pathOf = (k: KeyPath) => `${k.account === 'bip84' ? 84 : 86}'/…/0'/${k.chain}/${k.index}`;
 const sat = (n: bigint) => `${n.toLocaleString('en-US')} sat`;
 
 function payloadOf(p: SignPsbtRequest, a: PsbtAnalysis, network: string): SignPsbtReviewPayload {
@@ -43,6 +54,11 @@ function payloadOf(p: SignPsbtRequest, a: PsbtAnalysis, network: string): SignPs
   if (a.sighash !== 'all')
     warnings.push(
       `an input is signed with SIGHASH_${a.sighash.toUpperCase()}: others can change the transaction afterwards`,
+    );
+  const uncommitted = uncommittedSpend(a.inputs, a.toSign, a.outputs);
+  if (uncommitted)
+    warnings.push(
+      `outputs not committed by the signatures can be rewritten: ${uncommitted.atRisk} sat counted as spent, change not credited`,
     );
   if (a.amountProof === 'witness_utxo')
     warnings.push('some input amounts are taken from witness_utxo without their previous transaction');
@@ -57,7 +73,7 @@ function payloadOf(p: SignPsbtRequest, a: PsbtAnalysis, network: string): SignPs
       amount: i.amount.toString(),
       kind: i.kind,
       proof: i.proof,
-      signedBy: i.key ? `${i.key.account === 'bip84' ? 84 : 86}'/…/0'/${i.key.chain}/${i.key.index}` : null,
+      signedBy: i.key ? pathOf(i.key) : null,
       sighash: SIGHASH_NAMES[i.sighash] ?? String(i.sighash),
     })),
     outputs: a.outputs.map((o) => ({
@@ -66,6 +82,7 @@ function payloadOf(p: SignPsbtRequest, a: PsbtAnalysis, network: string): SignPs
       address: o.address,
       amount: o.amount.toString(),
       script: o.script,
+      changePath: o.key ? pathOf(o.key) : null,
     })),
     payTo: p.payTo,
     spent: a.externalTotal.toString(),

@@ -5,10 +5,16 @@ import { PSBT_OPTIONS } from '../psbt-decode.ts';
 /**
  * Checks, with @noble/curves, that each listed input of a signed PSBT carries a valid signature
  * over its sighash (recomputed from the PSBT: BIP-143 for P2WPKH, BIP-341 for P2TR key path), and,
- * when `txid` is given, that the PSBT is still that transaction. False as soon as one check fails;
- * never throws.
+ * when `txid` is given, that the PSBT is still that transaction, and, when `sighashOf` gives a type
+ * for an input, that each of its signatures has exactly that sighash type (a signature of another
+ * type commits to less than what was judged). False as soon as one check fails; never throws.
  */
-export function verifySignedInputs(psbt: Uint8Array, inputs: readonly number[], txid?: string): boolean {
+export function verifySignedInputs(
+  psbt: Uint8Array,
+  inputs: readonly number[],
+  txid?: string,
+  sighashOf: (input: number) => number | undefined = () => undefined,
+): boolean {
   try {
     const tx = Transaction.fromPSBT(psbt, PSBT_OPTIONS);
     if (txid !== undefined && tx.id !== txid) return false;
@@ -18,7 +24,7 @@ export function verifySignedInputs(psbt: Uint8Array, inputs: readonly number[], 
       if (!out) throw new Error('no spent output');
       return { script: out.script, amount: out.amount };
     });
-    return inputs.every((i) => verifyInput(tx, i, spent));
+    return inputs.every((i) => verifyInput(tx, i, spent, sighashOf(i)));
   } catch {
     return false;
   }
@@ -28,6 +34,7 @@ function verifyInput(
   tx: Transaction,
   index: number,
   spent: { script: Uint8Array; amount: bigint }[],
+  expected: number | undefined,
 ): boolean {
   const input = tx.getInput(index);
   const { script, amount } = spent[index]!;
@@ -39,6 +46,7 @@ function verifyInput(
     const scriptCode = OutScript.encode({ type: 'pkh', hash: type.hash });
     return sigs.every(([pubkey, sig]) => {
       const hashType = sig[sig.length - 1]!;
+      if (expected !== undefined && hashType !== expected) return false;
       const digest = tx.preimageWitnessV0(index, scriptCode, hashType, amount);
       return secp256k1.verify(sig.subarray(0, -1), digest, pubkey, { prehash: false, format: 'der' });
     });
@@ -47,6 +55,9 @@ function verifyInput(
     const sig = input.tapKeySig;
     if (!sig || (sig.length !== 64 && sig.length !== 65)) return false;
     const hashType = sig.length === 65 ? sig[64]! : 0x00;
+    // BIP-341: a 65-byte signature never ends in 0x00 (SIGHASH_DEFAULT is the 64-byte form).
+    if (sig.length === 65 && hashType === 0x00) return false;
+    if (expected !== undefined && hashType !== expected) return false;
     const digest = tx.preimageWitnessV1(
       index,
       spent.map((s) => s.script),
