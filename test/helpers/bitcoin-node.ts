@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { after } from 'node:test';
+import { startPeer } from './peer.ts';
 
 /**
  * A real bcoin 1.0.2 full node on regtest, in this process, for the Bitcoin tests: in memory, no
@@ -224,17 +224,6 @@ async function startOnce(): Promise<BitcoinNode> {
  * Starts a bcoin regtest node (on another port if the first was taken in between) and stops it in
  * `after()`. Await it once at the top of a test file: the node then serves every test of the file.
  */
-export async function startBitcoinNode(): Promise<BitcoinNode> {
-  let lastError: unknown;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const node = await startOnce();
-      after(() => node.stop());
-      return node;
-    } catch (err) {
-      lastError = err;
-      if (!(err instanceof Error && /EADDRINUSE/.test(err.message))) break;
-    }
-  }
-  throw lastError;
+export function startBitcoinNode(): Promise<BitcoinNode> {
+  return startPeer(startOnce);
 }

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { startPeer } from './peer.ts';
 
 /**
  * A real Hardhat 2 node (`hardhat node`) on 127.0.0.1, chain id 42161, for the EVM tests. The
@@ -138,17 +138,6 @@ async function startOnce(): Promise<HardhatNode> {
  * Starts a hardhat node (retrying on another port if the first one was taken in between) and stops
  * it in `after()`. Await it at the top level of a test file: the node then lives until the file ends.
  */
-export async function startHardhat(): Promise<HardhatNode> {
-  let lastError: unknown;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const node = await startOnce();
-      after(() => node.stop());
-      return node;
-    } catch (err) {
-      lastError = err;
-      if (!(err instanceof Error && /EADDRINUSE/.test(err.message))) break;
-    }
-  }
-  throw lastError;
+export function startHardhat(): Promise<HardhatNode> {
+  return startPeer(startOnce);
 }
