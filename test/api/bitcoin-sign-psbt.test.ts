@@ -117,6 +117,44 @@ describe('bitcoin.sign_psbt over HTTP', () => {
     }
   });
 
+  test('a rule caps the fee and the fee rate (max_fee, max_fee_rate): above either, nothing is signed', async () => {
+    const capped = ALLOW_PSBTS.replace(
+      '    effect: allow\n',
+      '    effect: allow\n    max_fee: 500\n    max_fee_rate: 4\n',
+    );
+    assert.notEqual(capped, ALLOW_PSBTS);
+    const { g, agent, psbt } = await setup(capped);
+    const sign = (spec: Partial<IdentityPsbt>) =>
+      g.call('POST', '/v1/bitcoin/sign-psbt', { token: agent, body: { psbt: psbt(spec) } });
+    // About 140 vB: 300 sat is about 2.1 sat/vB, 550 sat over the fee cap, 500 sat about 3.6 sat/vB.
+    const within = await sign({ fee: 300n });
+    assert.equal(within.status, 200, JSON.stringify(within.body));
+    for (const [fee, shown] of [
+      [550n, '550'],
+      [2_000n, '2,000'],
+    ] as const) {
+      const r = await sign({ fee });
+      assert.equal(r.status, 403, JSON.stringify(r.body));
+      assert.equal(r.body.error.code, 'LIMIT_EXCEEDED');
+      assert.match(
+        r.body.error.message,
+        new RegExp(`fee ${shown} sat is above the max_fee of rule psbts \\(500 sat\\)`),
+      );
+      assert.equal(r.body.error.details.request.result, null, 'nothing signed');
+    }
+    const rateCapped = ALLOW_PSBTS.replace('    effect: allow\n', '    effect: allow\n    max_fee_rate: 2\n');
+    const second = await setup(rateCapped);
+    const r = await second.g.call('POST', '/v1/bitcoin/sign-psbt', {
+      token: second.agent,
+      body: { psbt: second.psbt({ fee: 300n }) },
+    });
+    assert.equal(r.status, 403, JSON.stringify(r.body));
+    assert.equal(r.body.error.code, 'LIMIT_EXCEEDED');
+    assert.match(r.body.error.message, /fee rate 3 sat\/vB is above the max_fee_rate of rule psbts/);
+    await g.close();
+    await second.g.close();
+  });
+
   test('what the analysis refuses carries its code, signs nothing and leaves no row', async () => {
     const { g, agent, psbt, rows } = await setup(ALLOW_PSBTS);
     const before = await rows();

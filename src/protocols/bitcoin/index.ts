@@ -5,4 +5,5 @@ import { signPsbtOperation } from './sign-psbt/operation.ts';
 export const bitcoinModule: ProtocolModule<null, never> = {
   name: 'bitcoin',
   operations: [signPsbtOperation],
+  quantityFacets: ['max_fee', 'max_fee_rate'],
 };

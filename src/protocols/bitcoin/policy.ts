@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import {
   countedUnit,
+  groupDigits,
   joinOr,
   type ProtocolVocabulary,
   showInput,
@@ -69,6 +70,24 @@ export const BITCOIN_VOCABULARY: ProtocolVocabulary = Object.freeze({
       missing: 'request spends no Bitcoin input',
       words: (proofs) => `with input amounts proven by ${joinOr(proofs.map(String))}`,
       optIn: ['witness_utxo'],
+    },
+  ],
+  caps: [
+    {
+      // What the PSBT pays in fees (proven inputs less outputs), whatever it sends.
+      name: 'max_fee',
+      quantity: 'Bitcoin fee',
+      format: SAT.format,
+      notApplicable: 'max_fee does not apply: not a Bitcoin request with a proven fee',
+      remedy: (cap) => `pay a fee of at most ${cap}`,
+    },
+    {
+      // Rounded up, and over a size estimate that can only err low: never under the real rate.
+      name: 'max_fee_rate',
+      quantity: 'Bitcoin fee rate',
+      format: (rate) => `${groupDigits(rate)} sat/vB`,
+      notApplicable: 'max_fee_rate does not apply: not a Bitcoin request with a proven fee',
+      remedy: (cap) => `pay a fee rate of at most ${cap}`,
     },
   ],
   describe: (intent, { amount, to }) =>

@@ -56,7 +56,16 @@ describe('bitcoin.sign_psbt signs the identity’s inputs, and the signatures ve
       assert.equal(intent.maxFee, 2_000n);
       assert.equal(intent.destinations.length, 1);
       assert.match(intent.destinations[0]!, /^bcrt1q/);
-      assert.deepEqual(intent.facets, { network: 'regtest', sighash: 'all', amount_proof: 'full' });
+      const { vsize } = intent.detail as { vsize: number };
+      assert.ok(vsize > 100 && vsize < 400, `a plausible size for 3 inputs and 2 outputs: ${vsize}`);
+      assert.deepEqual(intent.facets, {
+        network: 'regtest',
+        sighash: 'all',
+        amount_proof: 'full',
+        // The quantities a rule may cap: the fee, and the rate over the estimated size, rounded up.
+        max_fee: 2_000n,
+        max_fee_rate: (2_000n + BigInt(vsize) - 1n) / BigInt(vsize),
+      });
       assert.deepEqual(result.signedInputs, [0]);
       assert.equal(result.fee, '2000');
       assert.equal(tx.opts.PSBTVersion, version);

@@ -129,6 +129,12 @@ export function signPsbtIntent(identity: string, p: SignPsbtRequest, publicKeys:
       network: publicKeys.network,
       sighash: analysis.sighash,
       amount_proof: analysis.amountProof,
+      // Quantities rules may cap (policy.ts): the fee, and the rate in sat/vB rounded up.
+      max_fee: analysis.fee,
+      max_fee_rate:
+        analysis.vsize > 0
+          ? (analysis.fee + BigInt(analysis.vsize) - 1n) / BigInt(analysis.vsize)
+          : analysis.fee,
     },
     detail,
   };
