@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { type NostrEvent, verifyEvent } from 'nostr-tools';
 import { agentWithPolicy, initCliVault } from '../helpers/cli.ts';
 import { TEST_PASSPHRASE } from '../helpers/home.ts';
+import { nostrNotesPolicy } from '../helpers/policies.ts';
 
 /**
  * Group commit under kill -9: a server signing with 64 requests in flight is killed at a random
@@ -16,17 +17,7 @@ import { TEST_PASSPHRASE } from '../helpers/home.ts';
 const CAP = 400;
 const ROUNDS = 8;
 const IN_FLIGHT = 64;
-const POLICY = `
-version: 1
-name: crash-count
-risk: { tolerance: high }
-rules:
-  - id: notes
-    match: { protocol: nostr, kind: [1] }
-    effect: allow
-    limits:
-      - { window: 24h, max_count: ${CAP} }
-`;
+const POLICY = nostrNotesPolicy('crash-count', CAP);
 
 interface Received {
   event: NostrEvent;

@@ -5,18 +5,9 @@ import Database from 'better-sqlite3';
 import { verifyEvent } from 'nostr-tools';
 import { agentWithPolicy, initCliVault } from '../helpers/cli.ts';
 import { TEST_PASSPHRASE } from '../helpers/home.ts';
+import { nostrNotesPolicy } from '../helpers/policies.ts';
 
-const POLICY = `
-version: 1
-name: nostr-count
-risk: { tolerance: high }
-rules:
-  - id: notes
-    match: { protocol: nostr, kind: [1] }
-    effect: allow
-    limits:
-      - { window: 24h, max_count: 50 }
-`;
+const POLICY = nostrNotesPolicy('nostr-count', 50);
 
 /** Signs note `i` for the token at a server's URL: the HTTP status and the JSON answer. */
 function noteSigner(token: string) {

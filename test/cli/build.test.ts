@@ -3,33 +3,20 @@
  * needs, and falls back to the sources through tsx, saying so, when the build is missing or stale.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { DIST, ROOT } from '../../bin/build-stamp.js';
 import { computeFacts } from '../../src/cli/facts.ts';
-import { type CliResult, initCliVault, wardenArgs } from '../helpers/cli.ts';
+import { type CliResult, initCliVault, runNode, wardenArgs } from '../helpers/cli.ts';
 import { TEST_PASSPHRASE, tempDir } from '../helpers/home.ts';
 
 const RECORDER = fileURLToPath(new URL('../helpers/record-loads.mjs', import.meta.url));
 
+/** `node <argv>` with the test process's environment plus `env`. */
 function run(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, argv, { env: { ...process.env, ...env }, stdio: 'pipe' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end();
-  });
+  return runNode(argv, { env: { ...process.env, ...env } });
 }
 
 /** Runs `warden …` and returns what it printed and the modules it loaded, relative to the checkout. */

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
-import { startPeer } from './peer.ts';
+import { freePort, startPeer } from './peer.ts';
 
 /**
  * A real bcoin 1.0.2 full node on regtest, in this process, for the Bitcoin tests: in memory, no
@@ -52,18 +51,6 @@ export interface BitcoinNode {
   confirmation(txid: string, blockHash: string): Promise<Confirmation>;
   rpc(method: string, params?: unknown[]): Promise<any>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** bcoin's Address object for a script: blocks pay it without an address string (and its prefix). */

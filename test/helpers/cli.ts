@@ -34,11 +34,22 @@ export function runWarden(
   args: string[],
   options: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {},
 ): Promise<CliResult> {
+  const env = { ...process.env, ...options.env };
+  // The test runner's own variables must not leak a passphrase into children.
+  if (!options.env || !('WARDEN_PASSPHRASE' in options.env)) delete env.WARDEN_PASSPHRASE;
+  return runNode(wardenArgs(args), { ...options, env });
+}
+
+/** Runs `node <argv>` with exactly `env` (the parent's when not given), collecting its output. */
+export function runNode(
+  argv: string[],
+  options: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const env = { ...process.env, ...options.env };
-    // The test runner's own variables must not leak a passphrase into children.
-    if (!options.env || !('WARDEN_PASSPHRASE' in options.env)) delete env.WARDEN_PASSPHRASE;
-    const child = spawn(process.execPath, wardenArgs(args), { env, cwd: options.cwd ?? process.cwd() });
+    const child = spawn(process.execPath, argv, {
+      env: options.env ?? process.env,
+      cwd: options.cwd ?? process.cwd(),
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => {

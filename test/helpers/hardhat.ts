@@ -1,10 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startPeer } from './peer.ts';
+import { freePort, startPeer } from './peer.ts';
 
 /**
  * A real Hardhat 2 node (`hardhat node`) on 127.0.0.1, chain id 42161, for the EVM tests. The
@@ -23,18 +22,6 @@ export interface HardhatNode {
   /** Milliseconds from spawn until the node answered eth_chainId. */
   startupMs: number;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** A raw JSON-RPC call with the global fetch (test-side only; the code under test uses src/net). */

@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { after } from 'node:test';
 
 /**
@@ -20,4 +21,17 @@ export async function startPeer<T extends { stop(): Promise<void> }>(
     }
   }
   throw lastError;
+}
+
+/** A port free on 127.0.0.1 a moment ago (taken in between, `startPeer` tries again). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
 }
