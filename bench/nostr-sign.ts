@@ -16,6 +16,7 @@ import { createTokenAudited, setPolicyAudited } from '../src/gateway/admin.ts';
 import { Gateway } from '../src/gateway/gateway.ts';
 import { authenticate } from '../src/gateway/tokens.ts';
 import { Warden } from '../src/gateway/warden.ts';
+import { nostrNotesPolicy } from '../test/helpers/policies.ts';
 import { runHttpLoad } from './http-load.ts';
 import { type BenchOptions, measure, type StageResult } from './measure.ts';
 
@@ -23,17 +24,7 @@ export const RAW_STAGE = 'raw.libsecp256k1';
 
 /** One identity with a plain allow rule (no window to read), one with a 24 h count window. */
 const POLICIES = {
-  windowed: `
-version: 1
-name: bench-windowed
-risk: { tolerance: high }
-rules:
-  - id: notes
-    match: { protocol: nostr, kind: [1] }
-    effect: allow
-    limits:
-      - { window: 24h, max_count: 100000000 }
-`,
+  windowed: nostrNotesPolicy('bench-windowed', 100_000_000),
   plain: `
 version: 1
 name: bench-plain
