@@ -1,9 +1,8 @@
-import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex, randomBytes } from '@noble/hashes/utils.js';
-import { concatBytes } from '../core/bytes.ts';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import { WardenError } from '../core/errors.ts';
+import { NONCE_LENGTH, openXChaCha, sealXChaCha } from '../keys/aead.ts';
 import type { AuditKeyAccess } from '../keys/audit-keys.ts';
 
 /**
@@ -14,9 +13,8 @@ import type { AuditKeyAccess } from '../keys/audit-keys.ts';
  */
 export type AuditKeyring = AuditKeyAccess;
 
-/** XChaCha20-Poly1305: a 24-byte nonce is large enough to draw at random for every record. */
-export const DETAILS_NONCE_LENGTH = 24;
-const TAG_LENGTH = 16;
+/** XChaCha20-Poly1305 (keys/aead.ts): a 24-byte nonce is large enough to draw at random for every record. */
+export const DETAILS_NONCE_LENGTH = NONCE_LENGTH;
 const KEY_LENGTH = 32;
 
 /** The key id the keystore should use too, so checkpoints name their key the same way everywhere. */
@@ -45,34 +43,18 @@ export function memoryAuditKeyring(signingSecret: Uint8Array, detailsKey: Uint8A
       return ed25519.sign(message, secret);
     },
     encrypt(plaintext, aad) {
-      return seal(key, plaintext, aad);
+      return sealXChaCha(key, plaintext, aad);
     },
     async decrypt(blob, aad) {
-      const plain = open(key, blob, aad);
+      const plain = openXChaCha(key, blob, aad);
       // Too short, wrong key, altered bytes or a blob moved from another record (its aad differs).
       if (plain === null) throw new WardenError('INVALID_ARGUMENT', 'audit details cannot be decrypted');
       return plain;
     },
     async decryptMany(items) {
-      return items.map((i) => open(key, i.blob, i.aad));
+      return items.map((i) => openXChaCha(key, i.blob, i.aad));
     },
   };
-}
-
-function seal(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
-  const nonce = randomBytes(DETAILS_NONCE_LENGTH);
-  return concatBytes(nonce, xchacha20poly1305(key, nonce, aad).encrypt(plaintext));
-}
-
-function open(key: Uint8Array, blob: Uint8Array, aad: Uint8Array): Uint8Array | null {
-  if (blob.length < DETAILS_NONCE_LENGTH + TAG_LENGTH) return null;
-  try {
-    return xchacha20poly1305(key, blob.subarray(0, DETAILS_NONCE_LENGTH), aad).decrypt(
-      blob.subarray(DETAILS_NONCE_LENGTH),
-    );
-  } catch {
-    return null;
-  }
 }
 
 /**

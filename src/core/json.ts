@@ -1,9 +1,13 @@
+import { type Canonical, CanonicalText } from './canonical.ts';
+
 /**
  * JSON for values that hold bigints (amounts): bigint becomes its decimal string, Dates their ISO
  * form, undefined fields are dropped. Used for stored decisions and API responses.
  */
 export function toJsonValue(value: unknown): unknown {
   if (typeof value === 'bigint') return value.toString();
+  // Already JSON text (see CanonicalText): kept whole, for canonicalJson to copy.
+  if (value instanceof CanonicalText) return value;
   if (value instanceof Date) return value.toISOString();
   if (value instanceof Uint8Array) throw new TypeError('toJsonValue: bytes are never serialized');
   if (Array.isArray(value)) return value.map(toJsonValue);
@@ -32,4 +36,9 @@ function jsonReplacer(this: Record<string, unknown>, key: string, value: unknown
   if (this[key] instanceof Uint8Array) throw new TypeError('toJsonValue: bytes are never serialized');
   if (value instanceof Set) return [...value];
   return value;
+}
+
+/** The canonical JSON of a value that holds bigints, Dates or Sets, written once (see CanonicalText). */
+export function canonicalTextOf(value: unknown): CanonicalText {
+  return CanonicalText.of(toJsonValue(value) as Canonical);
 }

@@ -11,12 +11,12 @@ import { assessRisk, toleranceFromPolicy } from '../risk/index.ts';
 import type { RequestTable } from '../store/schema.ts';
 import type { SyncTx } from '../store/store.ts';
 import type { GatewayContext } from './context.ts';
-import { intentJson } from './intent-codec.ts';
+import { intentText } from './intent-codec.ts';
 import { reserve } from './ledger.ts';
 import { MAX_ACCEPTABLE_DENIALS, MAX_PENDING_HOLDS, payloadAad } from './payload.ts';
 import type { LoadedPolicy } from './policies.ts';
-import { decisionJson, type RequestStatus } from './requests.ts';
-import { appendResultRecord, ledgerStatusOf, resultColumns } from './settle.ts';
+import { decisionText, type RequestStatus } from './requests.ts';
+import { appendResultRecord, ledgerStatusOf, resultColumns, resultTextOf } from './settle.ts';
 
 const STATUS_FOR: Record<Decision['outcome'], RequestStatus> = {
   allow: 'executing',
@@ -125,6 +125,10 @@ export function admit(
       ) < MAX_ACCEPTABLE_DENIALS);
   const outcome = decision.outcome === 'allow' && signLocally ? signLocally() : null;
   const at = now.toISOString();
+  // Written once each, for the request row and again, copied, into the audit records.
+  const intentCanonical = intentText(intent);
+  const decisionCanonical = decisionText(decision);
+  const resultText = outcome ? resultTextOf(outcome) : null;
   const columns = {
     id: requestId,
     intent_hash: a.intentHash,
@@ -140,14 +144,14 @@ export function admit(
     protocol: op.protocol,
     action: op.action,
     operation: op.name,
-    intent: intentJson(intent),
+    intent: intentCanonical.text,
     // Only a payload that may still be signed later is sealed and kept; an allowed request runs
     // from what was parsed, here and now.
     payload: keepPayload ? ctx.keyring.encrypt(op.encode(a.parsed), payloadAad(columns)) : null,
     idempotency_key: a.key,
-    decision: decisionJson(decision),
+    decision: decisionCanonical.text,
     ...(outcome
-      ? resultColumns(outcome)
+      ? resultColumns(outcome, resultText)
       : { result: null, error_code: decision.outcome === 'deny' ? decision.code : null }),
     updated_at: at,
   };
@@ -191,8 +195,8 @@ export function admit(
       operationId: requestId,
       protocol: op.protocol,
       details: {
-        intent,
-        decision,
+        intent: intentCanonical,
+        decision: decisionCanonical,
         policyHash: a.loaded.hash,
         ...(decision.code === 'RISK_TOO_HIGH' ? { acceptable: keepPayload } : {}),
       },
@@ -200,7 +204,14 @@ export function admit(
     ctx.clock,
   );
   const result = outcome
-    ? appendResultRecord(sync, ctx, { requestId, op, intent, actor: actorOf(a.principal), outcome })
+    ? appendResultRecord(sync, ctx, {
+        requestId,
+        op,
+        intent,
+        actor: actorOf(a.principal),
+        outcome,
+        resultText,
+      })
     : null;
   return {
     decision,

@@ -1,14 +1,14 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { utf8 } from '../core/bytes.ts';
-import { type Canonical, canonicalJson } from '../core/canonical.ts';
+import { type Canonical, type CanonicalText, canonicalJson } from '../core/canonical.ts';
 import type { FacetValue, Intent } from '../core/intent.ts';
-import { toJsonValue } from '../core/json.ts';
+import { canonicalTextOf, toJsonValue } from '../core/json.ts';
 import { QUANTITY_FACETS } from '../protocols/registry.ts';
 
-/** Intents are stored as JSON (bigints as decimal strings). */
-export function intentJson(intent: Intent): string {
-  return canonicalJson(toJsonValue(intent) as Canonical);
+/** Intents are stored as canonical JSON (bigints as decimal strings), the text their audit record holds. */
+export function intentText(intent: Intent): CanonicalText {
+  return canonicalTextOf(intent);
 }
 
 /**

@@ -1,6 +1,7 @@
+import type { CanonicalText } from '../core/canonical.ts';
 import type { Decision } from '../core/decision.ts';
 import { WardenError } from '../core/errors.ts';
-import { stringifyJson } from '../core/json.ts';
+import { canonicalTextOf } from '../core/json.ts';
 import type { RequestTable } from '../store/schema.ts';
 import type { Db, SyncTx } from '../store/store.ts';
 
@@ -63,8 +64,13 @@ export async function findByIdempotencyKey(
     .executeTakeFirst();
 }
 
+/** A decision as stored in its request row: canonical JSON, the same text its audit record holds. */
+export function decisionText(decision: Decision): CanonicalText {
+  return canonicalTextOf(decision);
+}
+
 export function decisionJson(decision: Decision): string {
-  return stringifyJson(decision);
+  return decisionText(decision).text;
 }
 
 /** Moves a request from one of `from` to `to`; returns false if another worker got there first. */

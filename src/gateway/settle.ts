@@ -1,8 +1,9 @@
 import { appendAuditInTx } from '../audit/append.ts';
 import { auditRecord } from '../audit/entry.ts';
+import type { CanonicalText } from '../core/canonical.ts';
 import { isWardenError, WardenError } from '../core/errors.ts';
 import type { Intent } from '../core/intent.ts';
-import { stringifyJson } from '../core/json.ts';
+import { canonicalTextOf } from '../core/json.ts';
 import type { AnyOperation, ExecutionOutcome } from '../protocols/operation.ts';
 import type { RequestTable } from '../store/schema.ts';
 import type { SyncTx } from '../store/store.ts';
@@ -78,6 +79,8 @@ export interface Settlement {
   intent: Intent;
   actor: string;
   outcome: ExecutionOutcome;
+  /** `resultTextOf(outcome)`, when the caller wrote it already (into the request row). */
+  resultText?: CanonicalText | null;
 }
 
 /** Where an outcome leaves the reservation: committed (done), released (failed) or still counting. */
@@ -85,13 +88,21 @@ export function ledgerStatusOf(outcome: ExecutionOutcome): 'committed' | 'releas
   return outcome.status === 'done' ? 'committed' : outcome.status === 'failed' ? 'released' : 'unknown';
 }
 
+/** An outcome's result as JSON, written once for the request row and the result record. */
+export function resultTextOf(outcome: ExecutionOutcome): CanonicalText | null {
+  return 'result' in outcome && outcome.result ? canonicalTextOf(outcome.result) : null;
+}
+
 /** The request row's columns an outcome sets. */
-export function resultColumns(outcome: ExecutionOutcome): {
+export function resultColumns(
+  outcome: ExecutionOutcome,
+  resultText: CanonicalText | null = resultTextOf(outcome),
+): {
   result: string | null;
   error_code: string | null;
 } {
   return {
-    result: 'result' in outcome && outcome.result ? stringifyJson(outcome.result) : null,
+    result: resultText ? resultText.text : null,
     error_code: outcome.status === 'done' ? null : outcome.code,
   };
 }
@@ -112,7 +123,7 @@ export function appendResultRecord(sync: SyncTx, ctx: GatewayContext, s: Settlem
       details: {
         status: outcome.status,
         ledger: ledgerStatusOf(outcome),
-        ...(outcome.status === 'done' ? { result: outcome.result } : { code: outcome.code }),
+        ...(outcome.status === 'done' ? { result: s.resultText ?? outcome.result } : { code: outcome.code }),
       },
     }),
     ctx.clock,
@@ -135,7 +146,8 @@ export function settleExecution(sync: SyncTx, ctx: GatewayContext, s: Settlement
   const { outcome, requestId } = s;
   const now = ctx.clock.now();
   const ledgerStatus = ledgerStatusOf(outcome);
-  const changed = { ...resultColumns(outcome), payload: null };
+  const resultText = resultTextOf(outcome);
+  const changed = { ...resultColumns(outcome, resultText), payload: null };
   const moved = transition(sync, requestId, ['executing'], outcome.status, now, changed);
   if (!moved) {
     // Reconciled by an operator while it ran: keep their verdict, but say loudly what happened.
@@ -146,7 +158,7 @@ export function settleExecution(sync: SyncTx, ctx: GatewayContext, s: Settlement
   } else {
     settle(sync, requestId, ledgerStatus, now, outcome.status === 'done' ? outcome.spent : undefined);
   }
-  const audit = appendResultRecord(sync, ctx, s);
+  const audit = appendResultRecord(sync, ctx, { ...s, resultText });
   const row = moved ? sync.get<RequestTable>('SELECT * FROM request WHERE id = ?', [requestId]) : undefined;
   return { status: outcome.status, checkpointDue: audit.checkpointDue, row };
 }

@@ -1,9 +1,9 @@
-import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex, hexToBytes, randomBytes } from '@noble/hashes/utils.js';
-import { concatBytes, wipe } from '../core/bytes.ts';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import { wipe } from '../core/bytes.ts';
 import { WardenError } from '../core/errors.ts';
+import { openXChaCha, sealXChaCha } from './aead.ts';
 import { addSecret } from './key-version.ts';
 import type { VaultMeta } from './model.ts';
 import { csprngBytes, newEd25519SecretKey } from './random.ts';
@@ -39,8 +39,6 @@ export interface SealedDetails {
 /** Runs a callback with one decrypted secret of the vault, wiping it afterwards. */
 export type WithSecret = <T>(secretId: string, fn: (secret: Uint8Array) => T) => T;
 
-const NONCE_BYTES = 24;
-
 /** Generates a new vault's audit keys, sealed into `secrets`; returns what the metadata records. */
 export function newAuditKeys(
   secrets: Map<string, Uint8Array>,
@@ -67,28 +65,15 @@ export function auditKeyAccess(audit: VaultMeta['audit'], withSecret: WithSecret
     keyId: audit.keyId,
     publicKey: hexToBytes(audit.publicKey),
     sign: async (message) => withSecret(audit.signingSecretId, (sk) => ed25519.sign(message, sk)),
-    encrypt: (plaintext, aad) => withSecret(audit.detailsSecretId, (key) => sealDetails(key, plaintext, aad)),
+    encrypt: (plaintext, aad) => withSecret(audit.detailsSecretId, (key) => sealXChaCha(key, plaintext, aad)),
     decrypt: async (blob, aad) =>
       withSecret(audit.detailsSecretId, (key) => {
-        const plain = openDetails(key, blob, aad);
+        const plain = openXChaCha(key, blob, aad);
         // Wrong key, altered bytes or a blob moved from another record (its aad differs).
         if (plain === null) throw new WardenError('INVALID_ARGUMENT', 'audit details cannot be decrypted');
         return plain;
       }),
     decryptMany: async (items) =>
-      withSecret(audit.detailsSecretId, (key) => items.map((i) => openDetails(key, i.blob, i.aad))),
+      withSecret(audit.detailsSecretId, (key) => items.map((i) => openXChaCha(key, i.blob, i.aad))),
   };
-}
-
-function sealDetails(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
-  const nonce = randomBytes(NONCE_BYTES);
-  return concatBytes(nonce, xchacha20poly1305(key, nonce, aad).encrypt(plaintext));
-}
-
-function openDetails(key: Uint8Array, blob: Uint8Array, aad: Uint8Array): Uint8Array | null {
-  try {
-    return xchacha20poly1305(key, blob.subarray(0, NONCE_BYTES), aad).decrypt(blob.subarray(NONCE_BYTES));
-  } catch {
-    return null;
-  }
 }

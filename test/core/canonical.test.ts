@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { type Canonical, canonicalJson } from '../../src/core/canonical.ts';
+import { type Canonical, CanonicalText, canonicalJson } from '../../src/core/canonical.ts';
+import { stringifyJson } from '../../src/core/json.ts';
 
 const canonical: fc.Arbitrary<Canonical> = fc.letrec((tie) => ({
   v: fc.oneof(
@@ -55,4 +56,27 @@ test('canonicalJson refuses what has no canonical form', () => {
   for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, [undefined], { a: () => 1 }, Symbol('s')]) {
     assert.throws(() => canonicalJson(bad as unknown as Canonical), TypeError);
   }
+});
+
+/** The value with some of its parts (chosen by `pick`) replaced by their CanonicalText. */
+function prewritten(value: Canonical, pick: () => boolean): Canonical {
+  if (value === null || typeof value !== 'object' || value instanceof CanonicalText) return value;
+  if (pick()) return CanonicalText.of(value);
+  if (Array.isArray(value)) return value.map((v) => prewritten(v, pick));
+  const out: { [key: string]: Canonical | undefined } = {};
+  for (const [k, v] of Object.entries(value)) out[k] = v === undefined ? v : prewritten(v, pick);
+  return out;
+}
+
+test('a part written ahead as CanonicalText gives the same text as the part itself, and stringifyJson writes its value', () => {
+  fc.assert(
+    fc.property(canonical, fc.infiniteStream(fc.boolean()), (value, coins) => {
+      const text = canonicalJson(value);
+      const withParts = prewritten(value, () => coins.next().value);
+      assert.equal(canonicalJson(withParts), text);
+      assert.equal(canonicalJson(CanonicalText.of(value)), text);
+      assert.deepEqual(JSON.parse(stringifyJson(withParts)), JSON.parse(JSON.stringify(reference(value))));
+    }),
+    { numRuns: 1000 },
+  );
 });
