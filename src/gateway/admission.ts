@@ -194,6 +194,7 @@ export function admit(
         intent,
         decision,
         policyHash: a.loaded.hash,
+        ...(a.principal.frontDoor === undefined ? {} : { frontDoor: a.principal.frontDoor }),
         ...(decision.code === 'RISK_TOO_HIGH' ? { acceptable: keepPayload } : {}),
       },
     }),
