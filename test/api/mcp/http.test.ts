@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { verifyEvent } from 'nostr-tools';
+import { type Hex, verifyMessage } from 'viem';
 import { readAudit } from '../../../src/audit/index.ts';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.ts';
 import { dataOf, errorOf, httpClient } from '../../helpers/mcp.ts';
@@ -24,13 +25,23 @@ rules:
       - { window: 1h, max_count: 3 }
 `;
 
+const EVM_POLICY = `
+version: 1
+name: messages
+risk: { tolerance: high }
+rules:
+  - id: messages
+    match: { protocol: evm, action: sign_message }
+    effect: allow
+`;
+
 const FIXED = ['dry_run', 'get_budget', 'get_request', 'list_identity', 'wait_for_request'];
-const IDENTITIES = ['sign', 'deny', 'hold', 'dry', 'budget', 'caps', 'res'];
+const IDENTITIES = ['sign', 'deny', 'hold', 'veto', 'dry', 'budget', 'caps', 'res'];
 
 // One server for the file (each test its own identity, so budgets do not mix).
 const g: TestGateway = await startTestGateway({
-  identities: IDENTITIES,
-  policies: Object.fromEntries(IDENTITIES.map((i) => [i, POLICY])),
+  identities: [...IDENTITIES, 'evm'],
+  policies: { ...Object.fromEntries(IDENTITIES.map((i) => [i, POLICY])), evm: EVM_POLICY },
 });
 const agent = (identity: string, capabilities = ['nostr:sign']) =>
   g.token('agent', { identity, capabilities });
@@ -157,6 +168,41 @@ describe('MCP over Streamable HTTP, official SDK client', () => {
     assert.equal(now.result.event.id, done.result.event.id);
   });
 
+  test('a hold an operator denies ends the wait as an isError result', async () => {
+    const client = await httpClient(g.url, await agent('veto'));
+    const held = dataOf(
+      await client.callTool({ name: 'nostr_sign_event', arguments: { kind: 0, content: '{}' } }),
+    );
+    const operator = await g.token('operator');
+    const vetoed = await g.call('POST', `/v1/approvals/${held.requestId}/deny`, {
+      token: operator,
+      body: { reason: 'not this profile' },
+    });
+    assert.equal(vetoed.status, 200);
+    const error = errorOf(
+      await client.callTool({
+        name: 'wait_for_request',
+        arguments: { requestId: held.requestId, timeoutSeconds: 5 },
+      }),
+    );
+    assert.equal(error.requestId, held.requestId);
+    assert.equal(typeof error.code, 'string');
+    // Another identity's request is not this token's to follow.
+    const other = await httpClient(g.url, await agent('dry'));
+    const foreign = errorOf(
+      await other.callTool({ name: 'get_request', arguments: { requestId: held.requestId } }),
+    );
+    assert.equal(foreign.code, 'FORBIDDEN');
+  });
+
+  test('evm_sign_message: another protocol from the same registry, signature checked by viem', async () => {
+    const client = await httpClient(g.url, await agent('evm', ['evm:sign_message']));
+    const message = 'sign in to example.com';
+    const done = dataOf(await client.callTool({ name: 'evm_sign_message', arguments: { message } }));
+    const address = g.warden.vault.getIdentity('evm').evm!.address as Hex;
+    assert.equal(await verifyMessage({ address, message, signature: done.result.signature }), true);
+  });
+
   test('dry_run says why without recording anything', async () => {
     const client = await httpClient(g.url, await agent('dry'));
     const dry = dataOf(
@@ -275,4 +321,29 @@ describe("the /mcp door is the HTTP API's: token, Host, Origin", () => {
       403,
     );
   });
+});
+
+test("the token's rate limit counts MCP requests: over it, 429 and RATE_LIMITED", async () => {
+  const limited = await startTestGateway({
+    identities: ['alice'],
+    rateLimits: (op) =>
+      op === 'mcp.request' ? { max: 2, windowMs: 60_000 } : { max: 1000, windowMs: 60_000 },
+  });
+  const token = await limited.token('agent', { identity: 'alice', capabilities: ['nostr:sign'] });
+  const ping = () =>
+    fetch(`${limited.url}/mcp`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+    });
+  assert.equal((await ping()).status, 200);
+  assert.equal((await ping()).status, 200);
+  const refused = await ping();
+  assert.equal(refused.status, 429);
+  assert.ok(Number(refused.headers.get('retry-after')) >= 1);
+  assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'RATE_LIMITED');
 });
