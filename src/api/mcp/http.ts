@@ -16,6 +16,14 @@ export const MCP_PATH = '/mcp';
 // biome-ignore lint/suspicious/noExplicitAny: mounted on the HTTP app, whatever its environment
 export function mountMcp(app: Hono<any>, gateway: Gateway, bodyLimit: number): void {
   app.all(MCP_PATH, async (c) => {
+    // Stateless, and nothing to push unasked: no standalone stream to GET (it would stay open,
+    // idle, for as long as the client liked) and no session to DELETE. The spec's answer is 405.
+    if (c.req.method !== 'POST') {
+      c.header('Allow', 'POST');
+      throw new WardenError('METHOD_NOT_ALLOWED', 'MCP messages are POSTed to /mcp', {
+        method: c.req.method.slice(0, 16),
+      });
+    }
     const principal = await gateway.access.authenticate(c.req.header('authorization'));
     // Approvals need a human: an operator's token has no business in an agent framework.
     if (principal.role !== 'agent')

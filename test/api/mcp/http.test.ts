@@ -291,6 +291,15 @@ describe("the /mcp door is the HTTP API's: token, Host, Origin", () => {
     assert.equal(ok.headers.get('mcp-session-id'), null, 'stateless: no session is issued');
     const withSession = await post({ 'mcp-session-id': 'anything' });
     assert.equal(withSession.status, 401);
+    // No standalone stream to hold open, no session to end.
+    for (const method of ['GET', 'DELETE']) {
+      const r = await fetch(`${g.url}/mcp`, {
+        method,
+        headers: { authorization: `Bearer ${await agent('caps')}`, accept: 'text/event-stream' },
+      });
+      assert.equal(r.status, 405, method);
+      assert.equal(r.headers.get('allow'), 'POST');
+    }
   });
 
   test('a foreign Host (DNS rebinding) and a web page Origin are refused before the token is read', async () => {
