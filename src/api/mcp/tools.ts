@@ -106,9 +106,10 @@ function operationTool(op: RegisteredOperation): WardenTool {
   };
 }
 
+const REQUEST_ID_PATTERN = '^req_[a-z2-7]{1,64}$';
 const REQUEST_ID = {
   type: 'string',
-  pattern: '^req_[a-z2-7]{1,64}$',
+  pattern: REQUEST_ID_PATTERN,
   description: 'the requestId a tool returned',
 };
 
@@ -136,15 +137,25 @@ function readOperationArgs(args: Record<string, unknown>, required: boolean) {
   return { operation, request };
 }
 
-function readRequestId(args: Record<string, unknown>): string {
-  const id = readBody(args, ['requestId', 'timeoutSeconds'])('requestId');
-  if (typeof id !== 'string' || !/^req_[a-z2-7]{1,64}$/.test(id))
+/** `{requestId}` of get_request, `{requestId, timeoutSeconds?}` of wait_for_request. */
+function readRequestArgs(args: Record<string, unknown>, wait: boolean) {
+  const get = readBody(args, wait ? ['requestId', 'timeoutSeconds'] : ['requestId']);
+  const id = get('requestId');
+  if (typeof id !== 'string' || !new RegExp(REQUEST_ID_PATTERN).test(id))
     throw new WardenError('INVALID_REQUEST', 'requestId is a request id (req_…)');
-  return id;
+  const timeout = wait ? (get('timeoutSeconds') ?? DEFAULT_WAIT_SECONDS) : 0;
+  if (
+    typeof timeout !== 'number' ||
+    !Number.isInteger(timeout) ||
+    (wait && (timeout < 1 || timeout > MAX_WAIT_SECONDS))
+  )
+    throw new WardenError('INVALID_REQUEST', `timeoutSeconds is 1 to ${MAX_WAIT_SECONDS}`);
+  return { requestId: id, timeoutSeconds: timeout };
 }
 
 /** The longest one wait_for_request call follows a request (clients time out calls, too). */
 export const MAX_WAIT_SECONDS = 600;
+const DEFAULT_WAIT_SECONDS = 60;
 
 function fixedTools(ops: readonly RegisteredOperation[]): WardenTool[] {
   const anyResult = { type: 'object' } as const;
@@ -211,7 +222,7 @@ function fixedTools(ops: readonly RegisteredOperation[]): WardenTool[] {
         annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
       },
       call: async (args, { gateway, principal }) =>
-        requestResult(await gateway.requests.get(principal, readRequestId(args))),
+        requestResult(await gateway.requests.get(principal, readRequestArgs(args, false).requestId)),
     },
     {
       definition: {
@@ -223,23 +234,20 @@ function fixedTools(ops: readonly RegisteredOperation[]): WardenTool[] {
           required: ['requestId'],
           properties: {
             requestId: REQUEST_ID,
-            timeoutSeconds: { type: 'integer', minimum: 1, maximum: MAX_WAIT_SECONDS, default: 60 },
+            timeoutSeconds: {
+              type: 'integer',
+              minimum: 1,
+              maximum: MAX_WAIT_SECONDS,
+              default: DEFAULT_WAIT_SECONDS,
+            },
           },
         },
         outputSchema: requestOutputSchema(anyResult),
         annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
       },
       call: async (args, ctx) => {
-        const id = readRequestId(args);
-        const timeout = args.timeoutSeconds ?? 60;
-        if (
-          typeof timeout !== 'number' ||
-          !Number.isInteger(timeout) ||
-          timeout < 1 ||
-          timeout > MAX_WAIT_SECONDS
-        )
-          throw new WardenError('INVALID_REQUEST', `timeoutSeconds is 1 to ${MAX_WAIT_SECONDS}`);
-        return requestResult(await waitForRequest(ctx, id, timeout));
+        const { requestId, timeoutSeconds } = readRequestArgs(args, true);
+        return requestResult(await waitForRequest(ctx, requestId, timeoutSeconds));
       },
     },
     {
@@ -256,7 +264,8 @@ function fixedTools(ops: readonly RegisteredOperation[]): WardenTool[] {
         },
         annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
       },
-      call: async (_args, { gateway, principal }) => {
+      call: async (args, { gateway, principal }) => {
+        readBody(args, [], 'the arguments');
         const identity = gateway.reads.identity(principal, principal.identity ?? '');
         return dataResult({ identity }, `Identity ${identity.name} (${identity.network}).`);
       },

@@ -203,6 +203,32 @@ describe('MCP over Streamable HTTP, official SDK client', () => {
     assert.equal(await verifyMessage({ address, message, signature: done.result.signature }), true);
   });
 
+  test('hostile arguments to the fixed tools are refused as INVALID_REQUEST results', async () => {
+    const client = await httpClient(g.url, await agent('dry'));
+    const bad: [string, Record<string, unknown>][] = [
+      ['get_request', {}],
+      ['get_request', { requestId: 'req_../../etc' }],
+      ['get_request', { requestId: 'req_abc', timeoutSeconds: 5 }],
+      ['get_request', { requestId: 7 }],
+      ['wait_for_request', { requestId: 'req_abc', timeoutSeconds: 0 }],
+      ['wait_for_request', { requestId: 'req_abc', timeoutSeconds: 601 }],
+      ['wait_for_request', { requestId: 'req_abc', timeoutSeconds: 1.5 }],
+      ['wait_for_request', { requestId: 'req_abc', timeoutSeconds: '5' }],
+      ['dry_run', { operation: 'nostr.sign_event' }],
+      ['dry_run', { operation: 'nostr.sign_event', request: [] }],
+      ['dry_run', { operation: 42, request: {} }],
+      ['dry_run', { operation: 'nostr.sign_event', request: {}, identity: 'other' }],
+      ['get_budget', { operation: 'nostr.sign_event' }],
+      ['get_budget', { request: { kind: 1 } }],
+      ['list_identity', { identity: 'other' }],
+    ];
+    for (const [name, args] of bad) {
+      const error = errorOf(await client.callTool({ name, arguments: args }));
+      assert.equal(error.code, 'INVALID_REQUEST', `${name} ${JSON.stringify(args)}`);
+    }
+    await assert.rejects(client.callTool({ name: 'no_such_tool', arguments: {} }), /no tool named/);
+  });
+
   test('dry_run says why without recording anything', async () => {
     const client = await httpClient(g.url, await agent('dry'));
     const dry = dataOf(

@@ -8,6 +8,7 @@ import { runWarden, wardenArgs } from '../../helpers/cli.ts';
 import { startTestGateway } from '../../helpers/gateway.ts';
 import { tempDir } from '../../helpers/home.ts';
 import { connectClient, dataOf, errorOf } from '../../helpers/mcp.ts';
+import { freePort } from '../../helpers/peer.ts';
 
 const POLICY = `
 version: 1
@@ -114,6 +115,12 @@ describe('warden mcp: the stdio bridge to the running server', () => {
     const { transport, stderr } = bridge(['--url', g.url], { WARDEN_TOKEN: 'wdn_tok_nope_nope' });
     await assert.rejects(connectClient(transport), /UNAUTHENTICATED/);
     assert.doesNotMatch(stderr(), /wdn_tok_nope/, 'the token is never printed');
+  });
+
+  test('no server: the client is told so, it does not hang', async () => {
+    const port = await freePort();
+    const { transport } = bridge(['--url', `http://127.0.0.1:${port}`], { WARDEN_TOKEN: 'wdn_tok_x_y' });
+    await assert.rejects(connectClient(transport), /cannot reach the warden server/);
   });
 
   test('a token file others may read is refused; no token at all is a usage error', async () => {
