@@ -59,6 +59,11 @@ describe('MCP over Streamable HTTP, official SDK client', () => {
     assert.ok(sign.outputSchema, 'an output schema for structuredContent');
     assert.match(sign.description ?? '', /budget/);
     assert.match(sign.description ?? '', /human operator/);
+    const btc = await httpClient(g.url, await agent('caps', ['bitcoin:sign_psbt', 'nostr:sign']));
+    assert.deepEqual(
+      (await btc.listTools()).tools.map((t) => t.name).sort(),
+      ['bitcoin_sign_psbt', 'nostr_sign_event', ...FIXED].sort(),
+    );
     // evm.send needs an EVM node: none is configured, so no token sees it.
     const send = await httpClient(g.url, await agent('caps', ['evm:send']));
     assert.deepEqual((await send.listTools()).tools.map((t) => t.name).sort(), FIXED);
