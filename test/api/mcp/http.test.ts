@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { verifyEvent } from 'nostr-tools';
 import { type Hex, verifyMessage } from 'viem';
 import { readAudit } from '../../../src/audit/index.ts';
+import { MAX_WAITS_PER_TOKEN } from '../../../src/gateway/services/requests.ts';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.ts';
 import { dataOf, errorOf, httpClient } from '../../helpers/mcp.ts';
 
@@ -198,6 +199,48 @@ describe('MCP over Streamable HTTP, official SDK client', () => {
       await other.callTool({ name: 'get_request', arguments: { requestId: held.requestId } }),
     );
     assert.equal(foreign.code, 'FORBIDDEN');
+  });
+
+  test('a client that goes away ends its waits: their slots (8 per token) are free again', async () => {
+    const token = await agent('veto');
+    const waiter = await httpClient(g.url, token);
+    const held = dataOf(
+      await waiter.callTool({ name: 'nostr_sign_event', arguments: { kind: 0, content: '{"w":1}' } }),
+    );
+    const started: Promise<void>[] = [];
+    const waits: Promise<unknown>[] = [];
+    for (let i = 0; i < MAX_WAITS_PER_TOKEN; i++) {
+      let onFirst!: () => void;
+      started.push(new Promise<void>((resolve) => (onFirst = resolve)));
+      const call = waiter.callTool(
+        { name: 'wait_for_request', arguments: { requestId: held.requestId, timeoutSeconds: 120 } },
+        undefined,
+        { onprogress: () => onFirst(), timeout: 150_000 },
+      );
+      waits.push(call.catch(() => undefined));
+    }
+    await Promise.all(started);
+    const other = await httpClient(g.url, token);
+    const full = errorOf(
+      await other.callTool({
+        name: 'wait_for_request',
+        arguments: { requestId: held.requestId, timeoutSeconds: 1 },
+      }),
+    );
+    assert.equal(full.code, 'RATE_LIMITED', 'eight waits hold every slot');
+    await waiter.close();
+    await Promise.all(waits);
+    // Within a poll or two the server notices and lets go.
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const r = await other.callTool({
+        name: 'wait_for_request',
+        arguments: { requestId: held.requestId, timeoutSeconds: 1 },
+      });
+      if (!r.isError) break;
+      assert.ok(Date.now() < deadline, 'the slots were never freed');
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
   });
 
   test('evm_sign_message: another protocol from the same registry, signature checked by viem', async () => {
