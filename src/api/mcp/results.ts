@@ -13,13 +13,16 @@ import type { RequestView } from '../../gateway/requests.ts';
 /** The statuses a tool answers without `isError`: signed, or still on its way. */
 export const PENDING_OR_DONE = ['done', 'held', 'executing', 'unknown'] as const;
 
-/** What the agent is told to do next for a request that is not finished. */
-const NEXT: Record<string, string> = {
-  held: 'A human operator must approve this request (or let its delay pass); nothing is signed until then. Call wait_for_request with this requestId to follow it to its end.',
-  executing: 'Being executed now: call wait_for_request with this requestId for the result.',
-  unknown:
-    'It may or may not have happened (the network did not answer in time). Do not send it again under a new idempotency key; call get_request later, an operator reconciles it.',
-};
+/** What the agent is told to do next for a request that is not finished (who acts, how to wait). */
+function nextStep(status: string, id: string): string | undefined {
+  if (status === 'held')
+    return `A human operator must approve this request (or let its delay pass); nothing is signed until then. Tell your user: an operator reviews it with \`warden approvals show ${id}\` and decides with \`warden approvals approve ${id}\` or \`deny\`. Call wait_for_request with this requestId to follow it to its end.`;
+  if (status === 'executing')
+    return 'Being executed now: call wait_for_request with this requestId for the result.';
+  if (status === 'unknown')
+    return 'It may or may not have happened (the network did not answer in time). Do not send it again under a new idempotency key; call get_request later, an operator reconciles it.';
+  return undefined;
+}
 
 /** Structured, and as one JSON text for clients that only show text. */
 function structured(value: Record<string, unknown>, summary: string): CallToolResult {
@@ -82,7 +85,7 @@ export function requestResult(view: RequestView): CallToolResult {
             rule: decision.decidingRule ?? null,
           }
         : null;
-    const next = NEXT[view.status];
+    const next = nextStep(view.status, view.requestId);
     const summary =
       view.status === 'done'
         ? `Done: request ${view.requestId} was signed.`

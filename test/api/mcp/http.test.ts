@@ -146,6 +146,7 @@ describe('MCP over Streamable HTTP, official SDK client', () => {
     assert.equal(held.hold.approvals, 1);
     assert.equal(held.hold.rule, 'profile-held');
     assert.match(held.next, /wait_for_request/);
+    assert.ok(held.next.includes(`warden approvals approve ${held.requestId}`), 'who acts, and how');
     const operator = await g.token('operator');
     const progress: string[] = [];
     const approval: { answer?: Promise<{ status: number }> } = {};
