@@ -11,6 +11,7 @@ import { registerAuditCommands } from './commands/audit.ts';
 import { registerConfigCommands } from './commands/config.ts';
 import { registerGatewayCommands } from './commands/gateway.ts';
 import { registerIdentityCommands } from './commands/identity.ts';
+import { registerMcpCommand } from './commands/mcp.ts';
 import type { Action, Registration, Runner } from './commands/options.ts';
 import { registerStartCommand } from './commands/start.ts';
 import { registerVaultCommands } from './commands/vault.ts';
@@ -40,6 +41,7 @@ export function buildProgram(io: CliIo, run: Runner, facts: CliFacts) {
   registerGatewayCommands(program, registration);
   registerAuditCommands(program, registration);
   registerConfigCommands(program, registration);
+  registerMcpCommand(program, registration);
   return program;
 }
 

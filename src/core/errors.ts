@@ -110,6 +110,8 @@ export const ERROR_CODES = [
   'POLICY_INVALID',
   'CONFIG_INVALID',
   'MISDIRECTED_REQUEST',
+  /** The endpoint exists but not for this HTTP method (GET or DELETE on /mcp). */
+  'METHOD_NOT_ALLOWED',
   'ORIGIN_NOT_ALLOWED',
   'PORT_IN_USE',
   'ALREADY_RUNNING',

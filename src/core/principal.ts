@@ -21,6 +21,11 @@ export interface Principal {
    * operator of the CLI (`cli:alice`), who holds the vault passphrase.
    */
   actor?: string;
+  /**
+   * The front door the request came through when it is not the HTTP API (`mcp`): put on the
+   * audit record of what the principal submits. Set by that door, after authentication.
+   */
+  frontDoor?: string;
 }
 
 /** How a principal appears in audit records and approvals. */

@@ -198,6 +198,7 @@ export function admit(
         intent: intentCanonical,
         decision: decisionCanonical,
         policyHash: a.loaded.hash,
+        ...(a.principal.frontDoor === undefined ? {} : { frontDoor: a.principal.frontDoor }),
         ...(decision.code === 'RISK_TOO_HIGH' ? { acceptable: keepPayload } : {}),
       },
     }),

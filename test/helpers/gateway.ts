@@ -37,6 +37,9 @@ export async function startTestGateway(options: {
   evmRpc?: Map<number, string>;
   rateLimits?: (operation: string) => RateLimit;
   authThrottle?: GatewayOptions['authThrottle'];
+  /** Host names and browser origins the server answers besides its own (a proxy in front). */
+  allowedHosts?: string[];
+  allowedOrigins?: string[];
 }): Promise<TestGateway> {
   const root = mkdtempSync(join(tmpdir(), 'warden-gateway-'));
   const layout = ensureHome(join(root, 'home'));
@@ -59,7 +62,12 @@ export async function startTestGateway(options: {
     ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
     ...(options.authThrottle ? { authThrottle: options.authThrottle } : {}),
   });
-  const server = await startHttpServer(gateway, { host: '127.0.0.1', port: 0 });
+  const server = await startHttpServer(gateway, {
+    host: '127.0.0.1',
+    port: 0,
+    ...(options.allowedHosts ? { allowedHosts: options.allowedHosts } : {}),
+    ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}),
+  });
   let closed = false;
   const close = async () => {
     if (closed) return;

@@ -9,6 +9,7 @@ import { readBody } from '../../core/validate.ts';
 import type { Gateway } from '../../gateway/gateway.ts';
 import { MAX_LIST_LIMIT, REQUEST_FILTERS, type RequestFilter } from '../../gateway/reads.ts';
 import type { RequestView } from '../../gateway/requests.ts';
+import { mountMcp } from '../mcp/http.ts';
 import { httpStatusFor, withLegacyCode } from './errors.ts';
 import { type GuardOptions, installGuards } from './guards.ts';
 import { openApiDocument } from './openapi.ts';
@@ -130,6 +131,8 @@ export function createHttpApp(
     return status === 'ok' ? c.json({ status }) : c.json({ status }, 503);
   });
   app.get('/v1/openapi.json', (c) => c.json(openApiDocument(gateway.operations.enabled())));
+  // MCP over Streamable HTTP, behind the same guards and body limit; it authenticates itself.
+  mountMcp(app, gateway, limit);
 
   app.use('/v1/*', async (c, next) => {
     const principal = await gateway.access.authenticate(c.req.header('authorization'));
