@@ -123,6 +123,8 @@ export const ERROR_CODES = [
   'DATA_OUTPUT_TOO_LARGE',
   'OUTPUT_UNSUPPORTED',
   'NOTHING_TO_SIGN',
+  /** A Lightning invoice a payer must refuse (BOLT 11); `details.reason` says why. */
+  'INVALID_INVOICE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
