@@ -16,11 +16,13 @@ import { budgetCheckStages } from './budget-check.ts';
 import { cliStartStages } from './cli-start.ts';
 import type { BenchOptions, StageResult } from './measure.ts';
 import { nostrSignStages, RAW_STAGE, rawStages } from './nostr-sign.ts';
+import { psbtSignStages } from './psbt-sign.ts';
 
 type StageGroup = { prefix: string; run: (options: BenchOptions) => Promise<StageResult[]> };
 
 const GROUPS: StageGroup[] = [
   { prefix: 'nostr', run: nostrSignStages },
+  { prefix: 'bitcoin', run: psbtSignStages },
   { prefix: 'budget', run: budgetCheckStages },
   { prefix: 'cli', run: cliStartStages },
   { prefix: 'audit', run: auditStartStages },
