@@ -12,3 +12,28 @@ rules:
       - { window: 24h, max_count: ${maxCount} }
 `;
 }
+
+/**
+ * The front-door tests' policy: profile edits (kind 0) held for one operator approval, direct
+ * messages (kind 4) denied, every other Nostr event allowed, at most `maxPerHour` an hour if given.
+ */
+export function nostrHoldDenyAllowPolicy(name: string, maxPerHour?: number): string {
+  const limit =
+    maxPerHour === undefined ? '' : `\n    limits:\n      - { window: 1h, max_count: ${maxPerHour} }`;
+  return `
+version: 1
+name: ${name}
+risk: { tolerance: high }
+rules:
+  - id: profile-held
+    match: { protocol: nostr, kind: [0] }
+    effect: hold
+    approvals: 1
+  - id: no-dms
+    match: { protocol: nostr, kind: [4] }
+    effect: deny
+  - id: notes
+    match: { protocol: nostr }
+    effect: allow${limit}
+`;
+}

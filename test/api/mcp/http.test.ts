@@ -6,25 +6,9 @@ import { readAudit } from '../../../src/audit/index.ts';
 import { MAX_WAITS_PER_TOKEN } from '../../../src/gateway/services/requests.ts';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.ts';
 import { dataOf, errorOf, httpClient } from '../../helpers/mcp.ts';
+import { nostrHoldDenyAllowPolicy } from '../../helpers/policies.ts';
 
-const POLICY = `
-version: 1
-name: mcp-test
-risk: { tolerance: high }
-rules:
-  - id: profile-held
-    match: { protocol: nostr, kind: [0] }
-    effect: hold
-    approvals: 1
-  - id: no-dms
-    match: { protocol: nostr, kind: [4] }
-    effect: deny
-  - id: notes
-    match: { protocol: nostr }
-    effect: allow
-    limits:
-      - { window: 1h, max_count: 3 }
-`;
+const POLICY = nostrHoldDenyAllowPolicy('mcp-test', 3);
 
 const EVM_POLICY = `
 version: 1

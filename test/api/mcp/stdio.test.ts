@@ -9,23 +9,9 @@ import { startTestGateway } from '../../helpers/gateway.ts';
 import { tempDir } from '../../helpers/home.ts';
 import { connectClient, dataOf, errorOf } from '../../helpers/mcp.ts';
 import { freePort } from '../../helpers/peer.ts';
+import { nostrHoldDenyAllowPolicy } from '../../helpers/policies.ts';
 
-const POLICY = `
-version: 1
-name: stdio-test
-risk: { tolerance: high }
-rules:
-  - id: profile-held
-    match: { protocol: nostr, kind: [0] }
-    effect: hold
-    approvals: 1
-  - id: no-dms
-    match: { protocol: nostr, kind: [4] }
-    effect: deny
-  - id: notes
-    match: { protocol: nostr }
-    effect: allow
-`;
+const POLICY = nostrHoldDenyAllowPolicy('stdio-test');
 
 const g = await startTestGateway({ identities: ['alice'], policies: { alice: POLICY } });
 const dir = tempDir('mcp-stdio');
