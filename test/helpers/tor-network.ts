@@ -1,9 +1,8 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mkdtempSync } from 'node:fs';
 import { createIsolation } from '../../src/net/isolation.ts';
 import { socksConnect } from '../../src/net/socks5.ts';
 import { connectTorControl, type TorControl } from '../../src/net/tor-control.ts';
@@ -228,7 +227,11 @@ async function startOnce(clientCount: number): Promise<TorNetwork> {
     rmSync(root, { recursive: true, force: true });
   };
   try {
-    const authorities = [await make('auth0', 'authority'), await make('auth1', 'authority'), await make('auth2', 'authority')];
+    const authorities = [
+      await make('auth0', 'authority'),
+      await make('auth1', 'authority'),
+      await make('auth2', 'authority'),
+    ];
     const relays = [await make('relay0', 'relay'), await make('relay1', 'relay')];
     const clients: Node[] = [];
     for (let i = 0; i < clientCount; i++) clients.push(await make(`client${i}`, 'client'));
@@ -260,7 +263,10 @@ async function startOnce(clientCount: number): Promise<TorNetwork> {
         control: { host: '127.0.0.1', port: c.control },
         cookieFile: join(c.dir, 'control_auth_cookie'),
         async controller() {
-          const control = await connectTorControl({ host: '127.0.0.1', port: c.control }, join(c.dir, 'control_auth_cookie'));
+          const control = await connectTorControl(
+            { host: '127.0.0.1', port: c.control },
+            join(c.dir, 'control_auth_cookie'),
+          );
           controllers.push(control);
           return control;
         },
