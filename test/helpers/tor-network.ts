@@ -30,6 +30,8 @@ export interface TorNetwork {
   clients: TorClientNode[];
   /** Milliseconds from the first spawn until every client carried a real HTTP request. */
   readyMs: number;
+  /** What a client's torrc needs to join this network (for Warden's managed tor). */
+  joinTorrc: string[];
   stop(): Promise<void>;
 }
 
@@ -254,8 +256,10 @@ async function startOnce(clientCount: number): Promise<TorNetwork> {
       }
     }
     const readyMs = Math.round(performance.now() - started);
+    const own = /^(RunAsDaemon|CookieAuthentication|ShutdownWaitLength) /;
     return {
       readyMs,
+      joinTorrc: [...COMMON.filter((l) => !own.test(l)), ...lines, 'VanguardsLiteEnabled 0'],
       stop,
       clients: clients.map((c) => ({
         name: c.name,

@@ -1,18 +1,23 @@
 import assert from 'node:assert/strict';
 import dns from 'node:dns';
+import { readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { normalizeAllowedHost, normalizeAllowedOrigin } from '../../src/api/http/guards.ts';
 import { resolveWardenConfig } from '../../src/config/warden-config.ts';
 import { isWardenError, type WardenError } from '../../src/core/errors.ts';
 import { createNet, type Route } from '../../src/net/http.ts';
 import type { TorControl } from '../../src/net/tor-control.ts';
+import { startManagedTor } from '../../src/net/tor-process.ts';
 import { CONFIG_SECTIONS } from '../../src/protocols/config-sections.ts';
 import { createEvmBackend, type EvmBackend } from '../../src/protocols/evm/backend.ts';
 import { certainlyNotBroadcast } from '../../src/protocols/evm/broadcast-outcome.ts';
 import { evmModule } from '../../src/protocols/evm/index.ts';
 import { HARDHAT_CHAIN_ID, startHardhat } from '../helpers/hardhat.ts';
+import { tempDir } from '../helpers/home.ts';
+import { freePort } from '../helpers/peer.ts';
 import { startTorNetwork } from '../helpers/tor-network.ts';
 
 /**
@@ -177,6 +182,36 @@ test("rotating one identity changes its circuit and no other's (no NEWNYM)", asy
   assert.notEqual(alice2, bob);
   assert.equal(await circuitOf('bob'), bob);
   assert.equal(await circuitOf('alice'), alice2);
+});
+
+test("Warden's managed tor: a torrc in the home (0600, data 0700, isolation, cookie auth) and requests through it", async () => {
+  const dir = join(tempDir('managed-tor'), 'tor');
+  const socks = { host: '127.0.0.1', port: await freePort() };
+  const managed = await startManagedTor({
+    dir,
+    socks,
+    control: { host: '127.0.0.1', port: await freePort() },
+    extraTorrc: tor.joinTorrc,
+  });
+  try {
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+    assert.equal(statSync(managed.dataDir).mode & 0o777, 0o700);
+    assert.equal(statSync(managed.torrc).mode & 0o777, 0o600);
+    const torrc = readFileSync(managed.torrc, 'utf8');
+    assert.match(torrc, new RegExp(`^SocksPort 127\\.0\\.0\\.1:${socks.port} IsolateSOCKSAuth$`, 'm'));
+    assert.match(torrc, /^CookieAuthentication 1$/m);
+    assert.match(torrc, new RegExp(`^__OwningControllerProcess ${process.pid}$`, 'm'));
+    await managed.bootstrapped(60_000);
+    const own = createNet({ route: { via: 'tor', socks }, timeoutMs: 30_000 });
+    const reply = await untilPublished(() => own.fetch(`http://${onion}/managed`, {}, { identity: 'carol' }));
+    assert.equal(await reply.text(), 'hello /managed');
+  } finally {
+    await managed.stop();
+  }
+  const after = createNet({ route: { via: 'tor', socks } });
+  await assert.rejects(after.fetch(`http://${onion}/x`, {}, { identity: 'carol' }), (err) =>
+    isWardenError(err, 'TOR_UNAVAILABLE'),
+  );
 });
 
 test('Tor stopped mid-run: requests fail closed with TOR_UNAVAILABLE and nothing goes direct', async () => {
