@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import dns from 'node:dns';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import { CONFIG_SECTIONS } from '../../src/protocols/config-sections.ts';
 import { createEvmBackend, type EvmBackend } from '../../src/protocols/evm/backend.ts';
 import { certainlyNotBroadcast } from '../../src/protocols/evm/broadcast-outcome.ts';
 import { evmModule } from '../../src/protocols/evm/index.ts';
+import { initCliVault, runWarden } from '../helpers/cli.ts';
 import { HARDHAT_CHAIN_ID, startHardhat } from '../helpers/hardhat.ts';
 import { tempDir } from '../helpers/home.ts';
 import { freePort } from '../helpers/peer.ts';
@@ -184,6 +185,26 @@ test("rotating one identity changes its circuit and no other's (no NEWNYM)", asy
   assert.equal(await circuitOf('alice'), alice2);
 });
 
+/** `warden doctor --json` with warden.yaml naming Warden's tor (client0): status per check id. */
+const doctorHome = await initCliVault('tor-doctor', 'doctor passphrase long enough');
+async function doctorVerdicts(): Promise<{ code: number; status: Map<string, string> }> {
+  writeFileSync(
+    join(doctorHome.home, 'warden.yaml'),
+    `tor:\n  socks: 127.0.0.1:${warden.socks.port}\n  control: 127.0.0.1:${warden.control.port}\n  cookie: ${warden.cookieFile}\n`,
+    { mode: 0o600 },
+  );
+  const r = await runWarden(['--home', doctorHome.home, '--json', 'doctor']);
+  const checks = (JSON.parse(r.stdout) as { checks: { id: string; status: string }[] }).checks;
+  return { code: r.code, status: new Map(checks.map((c) => [c.id, c.status])) };
+}
+
+test('warden doctor against the running tor: reachable, bootstrapped, isolating by SOCKS auth', async () => {
+  const { code, status } = await doctorVerdicts();
+  assert.equal(code, 0);
+  for (const id of ['tor.configured', 'tor.reachable', 'tor.bootstrapped', 'tor.isolation', 'routes.direct'])
+    assert.equal(status.get(id), 'PASS', id);
+});
+
 test("Warden's managed tor: a torrc in the home (0600, data 0700, isolation, cookie auth) and requests through it", async () => {
   const dir = join(tempDir('managed-tor'), 'tor');
   const socks = { host: '127.0.0.1', port: await freePort() };
@@ -239,6 +260,10 @@ test('Tor stopped mid-run: requests fail closed with TOR_UNAVAILABLE and nothing
   const viaOnion = await refused(() => evm.fetch(`http://${onion}/after`, {}, { identity: 'bob' }));
   assert.equal(viaOnion.code, 'TOR_UNAVAILABLE');
   assert.equal(seen.length, count, 'nothing reached the target after Tor stopped');
+  const doctor = await doctorVerdicts();
+  assert.equal(doctor.code, 1);
+  assert.equal(doctor.status.get('tor.reachable'), 'FAIL');
+  assert.equal(doctor.status.get('tor.bootstrapped'), 'FAIL');
   // An EVM call refused this way names Tor, and a broadcast failing so is certainly not broadcast.
   const backend = createEvmBackend(new Map([[HARDHAT_CHAIN_ID, `http://${onion}:8545/`]]), { route });
   const rpcError = await refused(() => backend!.rpc(HARDHAT_CHAIN_ID, 'alice').chainId());
