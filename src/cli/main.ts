@@ -9,6 +9,7 @@ import { asWardenError, isWardenError, WardenError } from '../core/errors.ts';
 import { wardenVersion } from '../core/version.ts';
 import { registerAuditCommands } from './commands/audit.ts';
 import { registerConfigCommands } from './commands/config.ts';
+import { registerDoctorCommand } from './commands/doctor.ts';
 import { registerGatewayCommands } from './commands/gateway.ts';
 import { registerIdentityCommands } from './commands/identity.ts';
 import { registerMcpCommand } from './commands/mcp.ts';
@@ -42,6 +43,7 @@ export function buildProgram(io: CliIo, run: Runner, facts: CliFacts) {
   registerAuditCommands(program, registration);
   registerConfigCommands(program, registration);
   registerMcpCommand(program, registration);
+  registerDoctorCommand(program, registration);
   return program;
 }
 

@@ -2,7 +2,7 @@
  * The effective configuration written back in warden.yaml's shape, for `warden config show`, with
  * every URL redacted: RPC URLs often carry an API key in the path or the query.
  */
-import type { WardenConfig } from './warden-config.ts';
+import type { TorSettings, WardenConfig } from './warden-config.ts';
 
 export const REDACTED_PART = '***';
 
@@ -60,7 +60,22 @@ export function configDocument(config: WardenConfig): Record<string, unknown> {
       allow_remote: l.allowRemote,
       ...(l.bodyLimit === undefined ? {} : { body_limit: l.bodyLimit }),
     },
+    ...(config.tor ? { tor: torDocument(config.tor) } : {}),
     protocols: config.sections,
     unsafe: { ...config.unsafe },
   }) as Record<string, unknown>;
+}
+
+function endpoint(e: { host: string; port: number }): string {
+  return e.host.includes(':') ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
+}
+
+/** The `tor` section as it takes effect (a managed tor's ports written out). */
+function torDocument(tor: TorSettings): Record<string, unknown> {
+  return {
+    ...(tor.managed ? { managed: true } : {}),
+    socks: endpoint(tor.socks),
+    ...(tor.control ? { control: endpoint(tor.control) } : {}),
+    ...(tor.cookieFile ? { cookie: tor.cookieFile } : {}),
+  };
 }

@@ -3,6 +3,7 @@
  * module's own schema, handed in) and `unsafe`. Every object is strict: an unknown key is refused
  * with its path and the keys that are known, so a typo never silently changes what runs.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import type { YamlPath } from '../core/yaml.ts';
 import type { ConfigProblem } from './config-invalid.ts';
@@ -23,6 +24,8 @@ export function strictObject<T extends z.ZodRawShape>(shape: T) {
 export const UNSAFE_OPTIONS = {
   allow_loopback_rpc:
     'protocol backends (EVM JSON-RPC) may be on this machine (127.0.0.0/8, ::1, localhost): whatever listens on that port is trusted as the chain',
+  allow_direct_backends:
+    "backends with `via: direct` are reached from this machine's own address although Tor is configured: the backend (and anyone on the path) sees where Warden runs, and can link the identities that use it",
 } as const;
 
 export type UnsafeOption = keyof typeof UNSAFE_OPTIONS;
@@ -78,6 +81,85 @@ const listenSchema = strictObject({
 
 export type ListenSection = z.infer<typeof listenSchema>;
 
+/** `IP:PORT` or `[IPv6]:PORT`: Tor's ports are never found by a name lookup (no DNS, ever). */
+const IP_PORT = /^(?:(\d{1,3}(?:\.\d{1,3}){3})|\[([0-9A-Fa-f:.]+)\]):(\d{1,5})$/;
+
+function endpointOf(value: string): { host: string; port: number } | null {
+  const m = IP_PORT.exec(value);
+  if (!m) return null;
+  const host = m[1] ?? m[2] ?? '';
+  const port = Number(m[3]);
+  if (isIP(host) === 0 || port < 1 || port > 65_535) return null;
+  return { host, port };
+}
+
+const endpoint = () =>
+  text(60).refine(
+    (s) => endpointOf(s) !== null,
+    'must be IP:PORT, e.g. 127.0.0.1:9050 (an address, not a name: it is never looked up)',
+  );
+
+const torSchema = strictObject({
+  socks: endpoint().optional(),
+  control: endpoint().optional(),
+  cookie: pathText().optional(),
+  managed: boolean().optional(),
+});
+
+export type TorSection = z.infer<typeof torSchema>;
+
+/**
+ * Tor as the net layer takes it: the SocksPort every `via: tor` backend goes through, and the
+ * ControlPort (cookie auth) when there is one. `managed`: Warden runs its own tor, with a torrc
+ * it writes into the home, on these ports (defaults below, away from a system tor's 9050/9051).
+ */
+export interface TorSettings {
+  socks: { host: string; port: number };
+  control: { host: string; port: number } | null;
+  /** The control port's auth cookie file; for a managed tor, null (it is in the home). */
+  cookieFile: string | null;
+  managed: boolean;
+}
+
+export const MANAGED_TOR_SOCKS = { host: '127.0.0.1', port: 19050 } as const;
+export const MANAGED_TOR_CONTROL = { host: '127.0.0.1', port: 19051 } as const;
+
+/** The settings of a valid section, or the problems of a section zod cannot judge alone. */
+export function torSettingsOf(
+  section: TorSection,
+): { ok: true; value: TorSettings } | { ok: false; problems: ConfigProblem[] } {
+  const managed = section.managed === true;
+  const socks = section.socks === undefined ? null : endpointOf(section.socks);
+  const control = section.control === undefined ? null : endpointOf(section.control);
+  const problems: ConfigProblem[] = [];
+  if (!managed && socks === null)
+    problems.push({
+      path: ['tor'],
+      message:
+        'name the SocksPort of a running tor (socks: 127.0.0.1:9050), or let Warden run one (managed: true)',
+    });
+  if (!managed && control !== null && section.cookie === undefined)
+    problems.push({
+      path: ['tor', 'cookie'],
+      message: "the control port needs its cookie file (Debian's tor: /run/tor/control.authcookie)",
+    });
+  if (managed && section.cookie !== undefined)
+    problems.push({
+      path: ['tor', 'cookie'],
+      message: 'a managed tor keeps its cookie in the home; remove this key',
+    });
+  if (problems.length > 0) return { ok: false, problems };
+  return {
+    ok: true,
+    value: {
+      socks: socks ?? { ...MANAGED_TOR_SOCKS },
+      control: control ?? (managed ? { ...MANAGED_TOR_CONTROL } : null),
+      cookieFile: managed ? null : (section.cookie ?? null),
+      managed,
+    },
+  };
+}
+
 /** What a protocol module gives for its section: a zod schema (the rest is in warden-config.ts). */
 export interface SectionSchema {
   // biome-ignore lint/suspicious/noExplicitAny: each module's section has its own type
@@ -90,6 +172,7 @@ export function configSchema(sections: Readonly<Record<string, SectionSchema>>) 
   );
   return strictObject({
     listen: listenSchema.optional(),
+    tor: torSchema.optional(),
     protocols: strictObject(protocols).optional(),
     unsafe: unsafeSchema.optional(),
   });
@@ -97,6 +180,7 @@ export function configSchema(sections: Readonly<Record<string, SectionSchema>>) 
 
 export interface ConfigFileData {
   listen?: ListenSection;
+  tor?: TorSection;
   protocols?: Record<string, unknown>;
   unsafe?: Partial<Record<UnsafeOption, boolean>>;
 }

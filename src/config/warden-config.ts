@@ -13,6 +13,8 @@ import {
   type ConfigFileData,
   configSchema,
   type ListenSection,
+  type TorSettings,
+  torSettingsOf,
   UNSAFE_OPTIONS,
   type UnsafeOption,
   type UnsafeOptions,
@@ -21,7 +23,14 @@ import {
 
 export { CONFIG_ENV, CONFIG_FILE, type ConfigFileRef, configFileRef } from './config-file.ts';
 export type { ConfigProblem } from './config-invalid.ts';
-export { UNSAFE_OPTIONS, type UnsafeOption, type UnsafeOptions } from './config-schema.ts';
+export {
+  MANAGED_TOR_CONTROL,
+  MANAGED_TOR_SOCKS,
+  type TorSettings,
+  UNSAFE_OPTIONS,
+  type UnsafeOption,
+  type UnsafeOptions,
+} from './config-schema.ts';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 7878;
@@ -42,6 +51,8 @@ export interface SectionContext<S> {
   unsafe: UnsafeOptions;
   /** The command-line override of this section (validated), if any: naming a value there is an opt-in. */
   override: S | undefined;
+  /** The `tor` section, when there is one: backends then go through Tor unless they say otherwise. */
+  tor: TorSettings | null;
 }
 
 /** One protocol module's section of warden.yaml (see protocols/config-sections.ts). */
@@ -51,7 +62,7 @@ export interface ConfigSection<S> {
   /** Rules zod cannot see: those that depend on the unsafe options or on where a value came from. */
   check?(section: S, context: SectionContext<S>): ConfigProblem[];
   /** The module configuration (what its `backend(config)` reads) of a valid section. */
-  toModule(section: S | undefined): unknown;
+  toModule(section: S | undefined, context: { tor: TorSettings | null }): unknown;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: each module's section has its own type
@@ -80,6 +91,8 @@ export interface LoadOptions {
 export interface WardenConfig {
   file: ConfigFileRef & { exists: boolean };
   listen: ListenConfig;
+  /** Tor, when configured (the `tor` section): every backend's default route. */
+  tor: TorSettings | null;
   unsafe: UnsafeOptions;
   /** Each module's configuration, for the gateway's `protocols` option. */
   protocols: Readonly<Record<string, unknown>>;
@@ -125,6 +138,16 @@ export function resolveWardenConfig(
     Object.keys(UNSAFE_OPTIONS).map((name) => [name, data.unsafe?.[name as UnsafeOption] === true]),
   ) as UnsafeOptions;
 
+  let tor: TorSettings | null = null;
+  if (data.tor !== undefined) {
+    const settings = torSettingsOf(data.tor);
+    if (!settings.ok) throw fileProblems(settings.problems);
+    tor = settings.value;
+    // A cookie file named relative to warden.yaml is found beside it, as the TLS files are.
+    if (tor.cookieFile !== null && !isAbsolute(tor.cookieFile))
+      tor = { ...tor, cookieFile: resolve(join(dirname(ref.path), tor.cookieFile)) };
+  }
+
   const listenProblems: ConfigProblem[] = [];
   const fileListen = listenFromFile(data.listen, ref, options.normalize, listenProblems);
   if (listenProblems.length > 0) throw fileProblems(listenProblems);
@@ -157,7 +180,7 @@ export function resolveWardenConfig(
       if (!isEmpty(override)) overriddenBy.push(given.source);
     }
     const merged = mergeOver(fromFile, override);
-    const found = merged === undefined ? [] : (section.check?.(merged, { unsafe, override }) ?? []);
+    const found = merged === undefined ? [] : (section.check?.(merged, { unsafe, override, tor }) ?? []);
     for (const p of found) {
       const path: YamlPath = ['protocols', name, ...p.path];
       if (given !== undefined && valueAt(override, p.path) !== undefined)
@@ -165,13 +188,14 @@ export function resolveWardenConfig(
       problems.push({ ...p, path });
     }
     if (merged !== undefined) effective[name] = merged;
-    protocols[name] = section.toModule(merged);
+    protocols[name] = section.toModule(merged, { tor });
   }
   if (problems.length > 0) throw fileProblems(problems);
 
   return {
     file: { ...ref, exists: text !== null },
     listen,
+    tor,
     unsafe,
     protocols,
     sections: effective,

@@ -37,6 +37,13 @@
  *   shown as an address, or spent), or an OP_RETURN output carries value or is a second one
  *   (`details.reason`: `data_output_value`, `second_data_output`).
  * - `NOTHING_TO_SIGN`: no input of the transaction re-derives from the identity's accounts.
+ *
+ * The net layer (src/net/), before the backend's own codes: `details.sent: false` says nothing of
+ * the request left this machine.
+ * - `TOR_UNAVAILABLE`: the backend's route is Tor and Tor's SOCKS port does not answer (or will
+ *   not talk SOCKS5 with credentials); nothing is ever sent directly instead.
+ * - `NET_DNS_REFUSED`: a name lookup on this machine was attempted on a Tor route (a leak guard).
+ * - `NET_PIN_MISMATCH`: the server's public key is not the SPKI pin configured for it.
  */
 export const ERROR_CODES = [
   'VAULT_BAD_PASSPHRASE',
@@ -107,6 +114,9 @@ export const ERROR_CODES = [
   'RECEIPT_TIMEOUT',
   'NET_URL_REFUSED',
   'NET_UNREACHABLE',
+  'NET_DNS_REFUSED',
+  'NET_PIN_MISMATCH',
+  'TOR_UNAVAILABLE',
   'POLICY_INVALID',
   'CONFIG_INVALID',
   'MISDIRECTED_REQUEST',

@@ -11,6 +11,8 @@ export {
   UNSAFE_OPTIONS,
   type WardenConfig,
 } from '../config/warden-config.ts';
+export { probeTor } from '../net/tor-probe.ts';
+export { type ManagedTor, startManagedTor } from '../net/tor-process.ts';
 export { explainPolicy } from '../policy/index.ts';
 export { CONFIG_SECTIONS } from '../protocols/config-sections.ts';
 export { POLICY_TEMPLATES } from '../protocols/policy-language.ts';

@@ -1,12 +1,17 @@
+import { connect as netConnect, type Socket } from 'node:net';
 import { WardenError } from '../core/errors.ts';
+import { createIsolation, type Isolation } from './isolation.ts';
+import { type SocksEndpoint, socksConnect } from './socks5.ts';
+import { exchange } from './transport.ts';
 
 /**
  * The one place Warden opens outbound connections. Protocol backends (EVM JSON-RPC, Esplora, LND,
  * relays…) get their `fetch` from here and never call the global one.
  *
- * Tor plugs in here: with Tor enabled, requests go through a SOCKS5h proxy (name resolution on the
- * proxy side, so no DNS leaks) with per-identity circuit isolation, using `context.identity` as the
- * SOCKS username so that two identities never share a circuit. TLS pinning and jitter belong here too.
+ * Each backend's route is chosen by the configuration: `tor` (a SOCKS5 stream per request, the
+ * host name resolved by Tor, never here; each identity on its own circuits by SOCKS credentials)
+ * or `direct` (from this machine's address). When Tor is the route and cannot be reached the
+ * request fails with TOR_UNAVAILABLE: nothing ever falls back to a direct connection.
  */
 export interface NetContext {
   /** The identity on whose behalf the request is made; null for Warden's own traffic. */
@@ -15,13 +20,31 @@ export interface NetContext {
 
 export interface Net {
   fetch(url: string | URL, init: RequestInit, context: NetContext): Promise<Response>;
+  /** New circuits for this identity's next requests (a new SOCKS nonce); no effect when direct. */
+  rotate(identity: string | null): void;
+  /** `tor` or `direct`, for doctor and the logs. */
+  readonly via: Route['via'];
 }
+
+/** How a backend is reached. */
+export type Route =
+  | { via: 'direct' }
+  | {
+      via: 'tor';
+      socks: SocksEndpoint;
+      /** Shared between backends so that rotating an identity rotates it everywhere. */
+      isolation?: Isolation;
+    };
 
 export interface NetOptions {
   /** Allow 127.0.0.0/8, ::1 and localhost (local nodes, tests). Off by default. */
   allowLoopback?: boolean;
   /** Whole-request deadline, body included, in milliseconds. Default 15 s. */
   timeoutMs?: number;
+  /** Default: direct (what a configuration without a `tor` section means). */
+  route?: Route;
+  /** Origin (`https://host:port`) → the SPKI pins its server must present (pin.ts). */
+  pins?: ReadonlyMap<string, readonly string[]>;
 }
 
 export const DEFAULT_TIMEOUT_MS = 15_000;
@@ -69,29 +92,84 @@ function checkUrl(raw: string | URL, allowLoopback: boolean): URL {
   return url;
 }
 
+function directOpen(url: URL): (signal: AbortSignal) => Promise<Socket> {
+  return (signal) =>
+    new Promise((resolve, reject) => {
+      const socket = netConnect({ host: url.hostname.replace(/^\[|\]$/g, ''), port: portOf(url) });
+      const onAbort = () => socket.destroy();
+      signal.addEventListener('abort', onAbort, { once: true });
+      socket.once('connect', () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(socket);
+      });
+      socket.once('error', (err) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(
+          new WardenError(
+            'NET_UNREACHABLE',
+            signal.aborted ? 'no connection in time' : 'connection failed',
+            { origin: safeOrigin(url), reason: signal.aborted ? 'timeout' : 'connect', sent: false },
+            { cause: err },
+          ),
+        );
+      });
+    });
+}
+
+function portOf(url: URL): number {
+  return url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
+}
+
 export function createNet(options: NetOptions = {}): Net {
   const allowLoopback = options.allowLoopback === true;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) {
     throw new WardenError('INVALID_ARGUMENT', 'timeoutMs must be a positive integer', { timeoutMs });
   }
+  const route: Route = options.route ?? { via: 'direct' };
+  const isolation = route.via === 'tor' ? (route.isolation ?? createIsolation()) : null;
   return {
-    async fetch(raw, init, _context) {
+    via: route.via,
+    rotate(identity) {
+      isolation?.rotate(identity);
+    },
+    async fetch(raw, init, context) {
       const url = checkUrl(raw, allowLoopback);
       const timeout = AbortSignal.timeout(timeoutMs);
       const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+      const open =
+        route.via === 'tor' && isolation
+          ? (s: AbortSignal) =>
+              socksConnect({
+                proxy: route.socks,
+                host: url.hostname.replace(/^\[|\]$/g, ''),
+                port: portOf(url),
+                ...isolation.credentials(context.identity),
+                signal: s,
+              })
+          : directOpen(url);
       try {
-        // Redirects are refused: one could lead to a host (or loopback) that was never approved.
-        return await globalThis.fetch(url, { ...init, signal, redirect: 'error' });
+        return await exchange({ url, init, signal, open, pins: options.pins?.get(safeOrigin(url)) });
       } catch (err) {
-        const timedOut = timeout.aborted;
+        if (err instanceof WardenError) {
+          if (err.code !== 'NET_UNREACHABLE') throw err;
+          const reason =
+            err.details.reason === 'timeout' && !timeout.aborted && init.signal?.aborted
+              ? 'aborted'
+              : err.details.reason;
+          const message = reason === 'timeout' ? `no answer within ${timeoutMs} ms` : err.message;
+          // The origin (never the path: it may hold an API key) for the logs and the caller.
+          throw new WardenError(
+            err.code,
+            message,
+            { ...err.details, reason, origin: safeOrigin(url) },
+            { cause: err.cause ?? err },
+          );
+        }
         throw new WardenError(
           'NET_UNREACHABLE',
-          timedOut ? `no answer within ${timeoutMs} ms` : 'connection failed',
-          {
-            origin: safeOrigin(url),
-            reason: timedOut ? 'timeout' : init.signal?.aborted ? 'aborted' : 'connect',
-          },
+          'connection failed',
+          { origin: safeOrigin(url), reason: timeout.aborted ? 'timeout' : 'connect' },
           { cause: err },
         );
       }

@@ -12,6 +12,7 @@ import {
   evmModuleConfig,
   evmSectionFromFlags,
   evmSectionSchema,
+  type TorRoute,
 } from './evm/config.ts';
 
 /** A flag that overrides part of a section (repeatable: its values are collected in order). */
@@ -27,9 +28,9 @@ export interface ProtocolConfigSection<S> {
   readonly schema: z.ZodType<S>;
   check?(
     section: S,
-    context: { unsafe: Readonly<Record<string, boolean>>; override: S | undefined },
+    context: { unsafe: Readonly<Record<string, boolean>>; override: S | undefined; tor: TorRoute | null },
   ): { path: string[]; message: string }[];
-  toModule(section: S | undefined): unknown;
+  toModule(section: S | undefined, context: { tor: TorRoute | null }): unknown;
   readonly flags: readonly SectionFlag<S>[];
 }
 
@@ -37,8 +38,12 @@ const evmSection: ProtocolConfigSection<EvmSection> = {
   schema: evmSectionSchema,
   check: (section, context) =>
     checkEvmSection(section, {
-      unsafe: { allow_loopback_rpc: context.unsafe.allow_loopback_rpc === true },
+      unsafe: {
+        allow_loopback_rpc: context.unsafe.allow_loopback_rpc === true,
+        allow_direct_backends: context.unsafe.allow_direct_backends === true,
+      },
       override: context.override,
+      tor: context.tor,
     } satisfies EvmSectionContext),
   toModule: evmModuleConfig,
   flags: [

@@ -68,7 +68,7 @@ describe('warden.yaml: a valid file', () => {
       assert.deepEqual(c.listen.allowedHosts, []);
       assert.deepEqual(c.listen.allowedOrigins, []);
       assert.equal(c.listen.tls, undefined);
-      assert.deepEqual(c.unsafe, { allow_loopback_rpc: false });
+      assert.deepEqual(c.unsafe, { allow_loopback_rpc: false, allow_direct_backends: false });
       assert.equal(rpcUrls(c).size, 0);
       assert.deepEqual(c.overriddenBy, []);
       assert.equal(c.file.exists, text !== null);
@@ -112,7 +112,7 @@ unsafe:
         [42161, 'https://arb1.example/rpc'],
       ],
     );
-    assert.deepEqual(c.unsafe, { allow_loopback_rpc: true });
+    assert.deepEqual(c.unsafe, { allow_loopback_rpc: true, allow_direct_backends: false });
     assert.deepEqual(c.sections, {
       evm: {
         rpc: {
@@ -166,7 +166,7 @@ describe('warden.yaml: every kind of invalid file names its path', () => {
 
   test('unknown keys are refused at their own path, with the keys that are known', () => {
     const cases: [string, string, RegExp][] = [
-      ['listner:\n  port: 1\n', 'listner', /known keys here are: listen, protocols, unsafe/],
+      ['listner:\n  port: 1\n', 'listner', /known keys here are: listen, tor, protocols, unsafe/],
       ['listen:\n  hots: x\n', 'listen.hots', /known keys here are: host, port, allowed_hosts/],
       ['listen:\n  tls: { cert: a, key: b, ca: c }\n', 'listen.tls.ca', /known keys here are: cert, key/],
       [
@@ -197,7 +197,7 @@ describe('warden.yaml: every kind of invalid file names its path', () => {
     assert.deepEqual(String(err.details.problemList).split('\n'), [
       'listen.port: must be a whole number from 0 to 65535 (line 2)',
       'listen.hots: unknown key; the known keys here are: host, port, allowed_hosts, allowed_origins, tls, allow_remote, body_limit (line 3)',
-      'unsafe.nope: unknown key; the known keys here are: allow_loopback_rpc (line 5)',
+      'unsafe.nope: unknown key; the known keys here are: allow_loopback_rpc, allow_direct_backends (line 5)',
     ]);
   });
 
@@ -445,7 +445,7 @@ describe('config show', () => {
       protocols: {
         evm: { rpc: { '1': 'https://eth.example/v2/***?token=***', '10': 'https://op.example/' } },
       },
-      unsafe: { allow_loopback_rpc: false },
+      unsafe: { allow_loopback_rpc: false, allow_direct_backends: false },
     });
     assert.doesNotMatch(JSON.stringify(doc), /t0k3n|0123456789abcdefXYZ/);
     // The document is itself a valid warden.yaml (re-read, it gives the same listener).

@@ -49,6 +49,10 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   RPC_ERROR: 502,
   RPC_UNREACHABLE: 502,
   CHAIN_MISMATCH: 502,
+  // The net layer refused the backend's route: Bad Gateway; Tor down is Unavailable.
+  NET_PIN_MISMATCH: 502,
+  NET_DNS_REFUSED: 502,
+  TOR_UNAVAILABLE: 503,
   BROADCAST_FAILED: 502,
   SIGNING_FAILED: 500,
   VAULT_SEALED: 503,

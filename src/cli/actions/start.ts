@@ -1,7 +1,15 @@
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { checkBind, checkPortFree, type ServeOptions, startHttpServer } from '../../api/http/server.ts';
 import { asWardenError, WardenError } from '../../core/errors.ts';
-import { Gateway, settleFees, Warden, type WardenConfig } from '../../gateway/index.ts';
+import {
+  Gateway,
+  type ManagedTor,
+  settleFees,
+  startManagedTor,
+  Warden,
+  type WardenConfig,
+} from '../../gateway/index.ts';
 import { claimServerHome } from '../../gateway/server-slot.ts';
 import type { CliContext } from '../context.ts';
 import { hasPassphraseSource, isInteractive } from '../passphrase.ts';
@@ -58,6 +66,35 @@ function sealWatcher(ctx: CliContext, gateway: Gateway): () => void {
   };
 }
 
+/**
+ * `tor: {managed: true}`: Warden's own tor, started before the backends are used and stopped after
+ * the requests in flight settle. Until it has bootstrapped, requests through it fail closed.
+ */
+async function startTorIfManaged(ctx: CliContext, config: WardenConfig): Promise<ManagedTor | null> {
+  const settings = config.tor;
+  if (!settings?.managed || settings.control === null) return null;
+  const tor = await startManagedTor({
+    dir: join(ctx.home, 'tor'),
+    socks: settings.socks,
+    control: settings.control,
+  });
+  const socks = `${settings.socks.host}:${settings.socks.port}`;
+  ctx.event('tor', { state: 'started', socks }, `Warden's tor started (SocksPort ${socks}); bootstrapping…`);
+  tor.bootstrapped(120_000).then(
+    () => ctx.event('tor', { state: 'bootstrapped', socks }, "Warden's tor has bootstrapped."),
+    (err) => {
+      const e = asWardenError(err);
+      ctx.event(
+        'tor',
+        { state: 'failed', error: { code: e.code, message: e.message } },
+        `${e.code}: ${e.message}`,
+        true,
+      );
+    },
+  );
+  return tor;
+}
+
 /** Serves the HTTP API until SIGINT/SIGTERM, releasing delayed holds every second. */
 async function serve(
   ctx: CliContext,
@@ -65,6 +102,7 @@ async function serve(
   flags: StartFlags,
   { config, options }: { config: WardenConfig; options: ServeOptions },
 ): Promise<void> {
+  const tor = await startTorIfManaged(ctx, config);
   const gateway = new Gateway(warden, {
     logger: warden.logger,
     protocols: config.protocols,
@@ -119,6 +157,7 @@ async function serve(
   // Executions in flight settle (commit, release or unknown) before the vault is sealed.
   ctx.event('draining', {}, 'Stopping: requests in flight are settling…');
   await gateway.drain();
+  await tor?.stop();
   ctx.event('stopped', { sealed: true }, 'Warden stopped; the vault is sealed.');
 }
 

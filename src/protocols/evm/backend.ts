@@ -1,5 +1,5 @@
 import { WardenError } from '../../core/errors.ts';
-import { createNet, type Net } from '../../net/http.ts';
+import { createNet, type Net, type Route } from '../../net/http.ts';
 import { createEvmRpc, type EvmRpc } from './rpc.ts';
 
 /** The EVM module's backend: one JSON-RPC node per configured chain, reached through net/. */
@@ -9,10 +9,19 @@ export interface EvmBackend {
   rpc(chainId: number, identity: string | null): EvmRpc;
 }
 
+/** How the nodes are reached: Tor or direct (default), and the SPKI pins per origin. */
+export interface EvmNetOptions {
+  route?: Route;
+  pins?: ReadonlyMap<string, readonly string[]>;
+}
+
 /** The backend for these endpoints (chainId → URL); null when no chain has one. */
-export function createEvmBackend(rpcUrls: ReadonlyMap<number, string>): EvmBackend | null {
+export function createEvmBackend(
+  rpcUrls: ReadonlyMap<number, string>,
+  options: EvmNetOptions = {},
+): EvmBackend | null {
   if (rpcUrls.size === 0) return null;
-  const net = netForRpc(rpcUrls);
+  const net = netForRpc(rpcUrls, options);
   return {
     chainIds: [...rpcUrls.keys()],
     rpc(chainId, identity) {
@@ -27,9 +36,13 @@ export function createEvmBackend(rpcUrls: ReadonlyMap<number, string>): EvmBacke
 }
 
 /** The net layer for these RPC endpoints: loopback allowed only when the operator named one. */
-export function netForRpc(rpcUrls: ReadonlyMap<number, string>): Net {
+export function netForRpc(rpcUrls: ReadonlyMap<number, string>, options: EvmNetOptions = {}): Net {
   const loopback = [...rpcUrls.values()].some((u) => /^https?:\/\/(127\.|localhost|\[::1\])/.test(u));
-  return createNet({ allowLoopback: loopback });
+  return createNet({
+    allowLoopback: loopback,
+    ...(options.route ? { route: options.route } : {}),
+    ...(options.pins ? { pins: options.pins } : {}),
+  });
 }
 
 /** The backend every EVM operation needs; CHAIN_NOT_ALLOWED when none is configured. */

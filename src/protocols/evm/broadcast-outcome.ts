@@ -9,15 +9,24 @@ import { isWardenError } from '../../core/errors.ts';
  * It reads the neutral backend codes (core/errors.ts): a certain refusal is BACKEND_REJECTED from
  * eth_sendRawTransaction with a JSON-RPC code and a message that says so, or any BACKEND_* failure
  * of the chain check (eth_chainId) that runs before sending. OUTCOME_UNKNOWN is never certain, and
- * neither are the deprecated RPC_ERROR / RPC_UNREACHABLE, which nothing raises any more.
+ * neither are the deprecated RPC_ERROR / RPC_UNREACHABLE, which nothing raises any more. A failure
+ * the net layer marks `sent: false` (src/net/) is certain too: the request never left.
  */
 const REJECTED =
   /insufficient funds|underpriced|fee too low|max fee per gas less than|intrinsic gas|exceeds block gas limit|invalid sender|invalid signature|invalid chain ?id|oversized data|tip higher than/i;
 const MAYBE_SENT = /already known|known transaction|nonce too low|replacement/i;
+const NOT_SENT_CODES: ReadonlySet<string> = new Set([
+  'BACKEND_UNREACHABLE',
+  'TOR_UNAVAILABLE',
+  'NET_PIN_MISMATCH',
+]);
 
 export function certainlyNotBroadcast(err: unknown): boolean {
   if (!isWardenError(err)) return false;
   const { method, rpcCode, rpcMessage } = err.details;
+  // The net layer knows nothing left this machine: Tor was down, its stream never opened, the TLS
+  // handshake or the pin failed, or a direct connection was refused.
+  if (err.details.sent === false && NOT_SENT_CODES.has(err.code)) return true;
   // The chain check runs before the transaction is sent.
   if (err.code === 'CHAIN_MISMATCH') return true;
   if (method === 'eth_chainId' && (err.code === 'BACKEND_REJECTED' || err.code === 'BACKEND_UNREACHABLE'))

@@ -5,15 +5,24 @@
  *     evm:
  *       rpc:
  *         42161: https://arb1.example/v2/KEY     # chain id → JSON-RPC endpoint, http(s) only
+ *       via: tor                                 # tor (the default when Tor is configured) | direct
+ *       pins:
+ *         42161: [BASE64-SHA256-OF-SPKI=]        # optional: the node's public key must be one of these
  *
  * becomes the module configuration `{ rpcUrls: Map<chainId, url> }` (what `backend()` reads). A
  * node on this machine (loopback) is refused unless `unsafe.allow_loopback_rpc: true`, or the URL
  * is named on the command line (`--evm-rpc 31337=http://127.0.0.1:8545`): naming it there is the
  * operator's explicit opt-in, as it always was.
+ *
+ * With a `tor` section the nodes are reached through Tor; `via: direct` opts out, which for a node
+ * that is not on this machine also needs `unsafe.allow_direct_backends` (the node would see
+ * Warden's address). A node on this machine is never reached through Tor (an exit cannot reach
+ * it): with Tor configured it needs `via: direct`.
  */
 import { z } from 'zod';
 import { WardenError } from '../../core/errors.ts';
-import { isLoopbackHost } from '../../net/http.ts';
+import { isLoopbackHost, type Route } from '../../net/http.ts';
+import { SPKI_PIN } from '../../net/pin.ts';
 import type { EvmConfig } from './index.ts';
 
 export const MAX_RPC_URL_LENGTH = 2048;
@@ -22,6 +31,13 @@ const CHAIN_ID_KEY = /^[1-9][0-9]{0,15}$/;
 /** The section as warden.yaml holds it once valid (URLs normalized by the WHATWG URL parser). */
 export interface EvmSection {
   rpc?: Record<string, string> | undefined;
+  via?: 'tor' | 'direct' | undefined;
+  pins?: Record<string, string[]> | undefined;
+}
+
+/** What of the `tor` section the EVM section needs (config/'s TorSettings has this shape). */
+export interface TorRoute {
+  socks: { host: string; port: number };
 }
 
 /** An http(s) URL without credentials or fragment, normalized (`http://LOCALHOST:8545` → `http://localhost:8545/`). */
@@ -71,18 +87,39 @@ const rpcSchema = z
     return out;
   });
 
+const viaSchema = z.enum(['tor', 'direct'], {
+  error: "must be tor or direct (direct: from this machine's own address)",
+});
+
+const pinsSchema = z
+  .record(
+    z.string().regex(CHAIN_ID_KEY, 'a chain id is a positive whole number with no leading zero'),
+    z
+      .array(
+        z.string().regex(SPKI_PIN, 'a pin is base64 of the SHA-256 of the key (44 characters ending in =)'),
+        {
+          error: 'must be a list of SPKI pins',
+        },
+      )
+      .min(1, 'at least one pin')
+      .max(8, 'at most 8 pins'),
+    { error: 'pins maps chain ids to lists of SPKI pins' },
+  )
+  .optional();
+
 export const evmSectionSchema: z.ZodType<EvmSection> = z.strictObject(
-  { rpc: rpcSchema.optional() },
+  { rpc: rpcSchema.optional(), via: viaSchema.optional(), pins: pinsSchema },
   {
     error: (issue) =>
-      issue.code === 'unrecognized_keys' ? 'unknown key; the known keys here are: rpc' : undefined,
+      issue.code === 'unrecognized_keys' ? 'unknown key; the known keys here are: rpc, via, pins' : undefined,
   },
 );
 
 /** What the check is told by config/: the unsafe options and the command-line override. */
 export interface EvmSectionContext {
-  unsafe: { readonly allow_loopback_rpc: boolean };
+  unsafe: { readonly allow_loopback_rpc: boolean; readonly allow_direct_backends: boolean };
   override: EvmSection | undefined;
+  tor: TorRoute | null;
 }
 
 /** Loopback endpoints need `unsafe.allow_loopback_rpc`, unless the command line named them. */
@@ -90,8 +127,8 @@ export function checkEvmSection(
   section: EvmSection,
   context: EvmSectionContext,
 ): { path: string[]; message: string }[] {
-  if (context.unsafe.allow_loopback_rpc) return [];
-  const problems: { path: string[]; message: string }[] = [];
+  const problems = [...checkRoute(section, context), ...checkPins(section)];
+  if (context.unsafe.allow_loopback_rpc) return problems;
   for (const [chainId, url] of Object.entries(section.rpc ?? {})) {
     if (context.override?.rpc?.[chainId] === url) continue;
     if (isLoopbackHost(new URL(url).hostname))
@@ -103,11 +140,55 @@ export function checkEvmSection(
   return problems;
 }
 
+/** Tor or direct, and each endpoint consistent with it (see the top of this file). */
+function checkRoute(section: EvmSection, context: EvmSectionContext): { path: string[]; message: string }[] {
+  const via = section.via ?? (context.tor ? 'tor' : 'direct');
+  const urls = Object.entries(section.rpc ?? {});
+  if (via === 'tor' && context.tor === null)
+    return [{ path: ['via'], message: 'via: tor needs a tor section (socks: IP:PORT, or managed: true)' }];
+  if (via === 'tor')
+    return urls
+      .filter(([, url]) => isLoopbackHost(new URL(url).hostname))
+      .map(([chainId, url]) => ({
+        path: ['rpc', chainId],
+        message: `${new URL(url).host} is on this machine: Tor cannot reach it; set via: direct for this section`,
+      }));
+  if (context.tor === null || context.unsafe.allow_direct_backends) return [];
+  return urls
+    .filter(([, url]) => !isLoopbackHost(new URL(url).hostname))
+    .map(([chainId, url]) => ({
+      path: ['rpc', chainId],
+      message: `via: direct would reach ${new URL(url).host} from this machine's own address although Tor is configured: refused unless unsafe.allow_direct_backends is true`,
+    }));
+}
+
+/** Pins are for https endpoints (a plain-http node has no key to pin) of configured chains. */
+function checkPins(section: EvmSection): { path: string[]; message: string }[] {
+  return Object.keys(section.pins ?? {}).flatMap((chainId) => {
+    const url = section.rpc?.[chainId];
+    if (url === undefined)
+      return [{ path: ['pins', chainId], message: `no rpc endpoint for chain ${chainId}` }];
+    if (!url.startsWith('https:'))
+      return [{ path: ['pins', chainId], message: 'only an https endpoint has a key to pin' }];
+    return [];
+  });
+}
+
 /** The module configuration of a valid section (none: no chain, no backend). */
-export function evmModuleConfig(section: EvmSection | undefined): EvmConfig {
-  return {
-    rpcUrls: new Map(Object.entries(section?.rpc ?? {}).map(([id, url]) => [Number(id), url] as const)),
-  };
+export function evmModuleConfig(
+  section: EvmSection | undefined,
+  context: { tor: TorRoute | null },
+): EvmConfig {
+  const rpcUrls = new Map(Object.entries(section?.rpc ?? {}).map(([id, url]) => [Number(id), url] as const));
+  const via = section?.via ?? (context.tor ? 'tor' : 'direct');
+  const route: Route =
+    via === 'tor' && context.tor ? { via: 'tor', socks: { ...context.tor.socks } } : { via: 'direct' };
+  const pins = new Map<string, readonly string[]>();
+  for (const [chainId, list] of Object.entries(section?.pins ?? {})) {
+    const url = rpcUrls.get(Number(chainId));
+    if (url !== undefined) pins.set(new URL(url).origin, list);
+  }
+  return { rpcUrls, route, pins };
 }
 
 /** `--evm-rpc 42161=http://…` (repeatable) as a section override; same form errors as always. */

@@ -1,3 +1,4 @@
+import type { Route } from '../../net/http.ts';
 import type { ProtocolModule } from '../module.ts';
 import { createEvmBackend, type EvmBackend } from './backend.ts';
 import { EVM_MIGRATIONS } from './migrations.ts';
@@ -6,14 +7,22 @@ import { evmReconcile } from './reconcile-hooks.ts';
 import { sendOperation } from './send.ts';
 import { signMessageOperation } from './sign-message/operation.ts';
 
-/** The EVM module's configuration: a JSON-RPC node per chain. */
+/** The EVM module's configuration: a JSON-RPC node per chain, and how they are reached. */
 export interface EvmConfig {
   rpcUrls: ReadonlyMap<number, string>;
+  /** Tor or direct (config.ts); absent: direct, as before the net layer had routes. */
+  route?: Route;
+  /** Origin → SPKI pins. */
+  pins?: ReadonlyMap<string, readonly string[]>;
 }
 
 function backendOf(config: unknown): EvmBackend | null {
-  const rpcUrls = (config as Partial<EvmConfig> | undefined)?.rpcUrls;
-  return rpcUrls instanceof Map ? createEvmBackend(rpcUrls) : null;
+  const c = config as Partial<EvmConfig> | undefined;
+  if (!(c?.rpcUrls instanceof Map)) return null;
+  return createEvmBackend(c.rpcUrls, {
+    ...(c.route ? { route: c.route } : {}),
+    ...(c.pins ? { pins: c.pins } : {}),
+  });
 }
 
 export const evmModule: ProtocolModule<EvmBackend, EvmDb> = {

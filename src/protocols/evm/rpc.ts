@@ -217,7 +217,13 @@ export function createEvmRpc(options: EvmRpcOptions): EvmRpc {
       if (err instanceof WardenError && err.code === 'NET_UNREACHABLE') {
         throw unreachable(
           `the EVM node did not answer ${method}`,
-          { method, origin, reason: err.details.reason ?? null },
+          // `sent: false`: the net layer knows nothing of the request left (broadcast-outcome.ts).
+          {
+            method,
+            origin,
+            reason: err.details.reason ?? null,
+            ...(err.details.sent === false ? { sent: false } : {}),
+          },
           err,
         );
       }

@@ -1,0 +1,242 @@
+import { type Dirent, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { isLoopback } from '../../api/http/server.ts';
+import { asWardenError } from '../../core/errors.ts';
+import { probeTor, verifyAuditSealed, Warden, type WardenConfig } from '../../gateway/index.ts';
+import type { CliContext } from '../context.ts';
+import { effectiveConfig } from './config-flags.ts';
+
+/**
+ * `warden doctor`: the deployment checklist as checks, each PASS, WARN or FAIL with what to do
+ * about it. Needs no passphrase and sends nothing outside this machine: Tor is asked on its own
+ * ports (a SOCKS greeting, the control port), nothing else. Exit 1 when a check fails.
+ */
+type Status = 'PASS' | 'WARN' | 'FAIL';
+
+interface Check {
+  id: string;
+  status: Status;
+  message: string;
+  fix?: string;
+}
+
+const pass = (id: string, message: string): Check => ({ id, status: 'PASS', message });
+const warn = (id: string, message: string, fix: string): Check => ({ id, status: 'WARN', message, fix });
+const fail = (id: string, message: string, fix: string): Check => ({ id, status: 'FAIL', message, fix });
+
+function endpoint(e: { host: string; port: number }): string {
+  return e.host.includes(':') ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
+}
+
+/** Modules whose configuration names a route (net/'s Route), by name. */
+function routes(config: WardenConfig): { module: string; via: string }[] {
+  return Object.entries(config.protocols).flatMap(([module, c]) => {
+    const route = (c as { route?: { via?: unknown }; rpcUrls?: Map<unknown, unknown> } | undefined) ?? {};
+    if (route.rpcUrls instanceof Map && route.rpcUrls.size === 0) return [];
+    return typeof route.route?.via === 'string' ? [{ module, via: route.route.via }] : [];
+  });
+}
+
+async function torChecks(home: string, config: WardenConfig): Promise<Check[]> {
+  const tor = config.tor;
+  if (tor === null)
+    return [
+      warn(
+        'tor.configured',
+        'no tor section: every backend is reached from this machine’s own address',
+        'add `tor: {managed: true}` (Warden runs tor) or `tor: {socks: 127.0.0.1:9050}` to warden.yaml (docs/config.md)',
+      ),
+    ];
+  const checks = [
+    pass(
+      'tor.configured',
+      `Tor is configured (SocksPort ${endpoint(tor.socks)}${tor.managed ? ', managed' : ''})`,
+    ),
+  ];
+  const probe = await probeTor({
+    socks: tor.socks,
+    control: tor.control,
+    cookieFile: tor.managed ? join(home, 'tor', 'data', 'control_auth_cookie') : tor.cookieFile,
+  });
+  const down = tor.managed
+    ? (id: string, m: string) => warn(id, m, 'Warden’s own tor runs while `warden start` runs; start it')
+    : (id: string, m: string) =>
+        fail(id, m, `start tor, or correct tor.socks / tor.control (${endpoint(tor.socks)})`);
+  checks.push(
+    probe.socks.ok
+      ? pass('tor.reachable', `the SocksPort ${endpoint(tor.socks)} speaks SOCKS5 with username/password`)
+      : down('tor.reachable', probe.socks.message),
+  );
+  const c = probe.control;
+  if (c === null)
+    checks.push(
+      warn(
+        'tor.bootstrapped',
+        'no control port configured: bootstrap and isolation cannot be checked',
+        'add tor.control and tor.cookie (Debian: ControlPort 9051, CookieAuthentication 1, /run/tor/control.authcookie)',
+      ),
+    );
+  else if (!c.ok) checks.push(down('tor.bootstrapped', `the control port: ${c.message}`));
+  else {
+    checks.push(
+      c.bootstrap === 100
+        ? pass('tor.bootstrapped', `tor ${c.version} has bootstrapped`)
+        : warn(
+            'tor.bootstrapped',
+            `tor has bootstrapped ${c.bootstrap} %`,
+            'wait, or read tor’s log: it cannot reach the Tor network',
+          ),
+      c.isolatesBySocksAuth
+        ? pass('tor.isolation', 'each identity gets its own circuits (IsolateSOCKSAuth on the SocksPort)')
+        : fail(
+            'tor.isolation',
+            'the SocksPort has NoIsolateSOCKSAuth: identities would share circuits',
+            'remove NoIsolateSOCKSAuth from the torrc',
+          ),
+    );
+  }
+  return checks;
+}
+
+function routeCheck(config: WardenConfig): Check {
+  const direct = routes(config).filter((r) => r.via === 'direct');
+  if (config.unsafe.allow_direct_backends)
+    return fail(
+      'routes.direct',
+      'unsafe.allow_direct_backends is on: backends may be reached from this machine’s own address',
+      'remove `via: direct` from remote backends and unsafe.allow_direct_backends from warden.yaml',
+    );
+  if (config.tor === null && direct.length > 0)
+    return warn(
+      'routes.direct',
+      `${direct.map((r) => r.module).join(', ')}: reached directly (no Tor configured)`,
+      'configure a tor section: every backend then goes through Tor',
+    );
+  const local =
+    direct.length > 0 ? ` (${direct.map((r) => r.module).join(', ')}: on this machine, direct)` : '';
+  return pass('routes.direct', `no backend is reached directly from this machine’s address${local}`);
+}
+
+function bindCheck(config: WardenConfig): Check {
+  const { host, tls } = config.listen;
+  if (isLoopback(host)) return pass('api.bind', `the API listens on loopback (${host})`);
+  if (tls) return pass('api.bind', `the API listens on ${host} behind TLS`);
+  return fail(
+    'api.bind',
+    `the API would listen on ${host} without TLS`,
+    'listen on 127.0.0.1, or configure listen.tls',
+  );
+}
+
+/** The home 0700 and everything in it (and in its tor/) not readable by group or others. */
+function permissionChecks(home: string, config: WardenConfig): Check[] {
+  let dirMode: number;
+  try {
+    dirMode = statSync(home).mode & 0o777;
+  } catch {
+    return [warn('files.permissions', `no home at ${home}`, 'run `warden init`')];
+  }
+  const open: string[] = [];
+  const walk = (dir: string, depth: number) => {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const path = join(dir, e.name);
+      if (e.isDirectory() && depth < 2) {
+        if ((statSync(path).mode & 0o077) !== 0) open.push(`${path}/`);
+        walk(path, depth + 1);
+      } else if (e.isFile() && (statSync(path).mode & 0o077) !== 0) open.push(path);
+    }
+  };
+  walk(home, 0);
+  const checks: Check[] = [];
+  if ((dirMode & 0o077) !== 0 || open.length > 0)
+    checks.push(
+      fail(
+        'files.permissions',
+        `readable by others: ${[...((dirMode & 0o077) !== 0 ? [`${home}/`] : []), ...open].slice(0, 8).join(', ')}`,
+        `chmod 700 ${home} and chmod 600 the files in it`,
+      ),
+    );
+  else checks.push(pass('files.permissions', `${home} is 0700 and its files 0600`));
+  if (config.file.exists && config.file.source !== 'home') {
+    const mode = statSync(config.file.path).mode & 0o777;
+    if ((mode & 0o044) !== 0)
+      checks.push(
+        warn(
+          'files.config',
+          `${config.file.path} is readable by others (RPC URLs carry API keys)`,
+          `chmod 600 ${config.file.path}`,
+        ),
+      );
+  }
+  return checks;
+}
+
+function debugCheck(ctx: CliContext, config: WardenConfig): Check {
+  const on = [
+    ...(ctx.io.env.WARDEN_DEBUG === '1' ? ['WARDEN_DEBUG=1'] : []),
+    ...(/^(debug|trace)$/.test(ctx.io.env.WARDEN_LOG_LEVEL ?? '')
+      ? [`WARDEN_LOG_LEVEL=${ctx.io.env.WARDEN_LOG_LEVEL}`]
+      : []),
+    ...(ctx.io.env.WARDEN_PASSPHRASE !== undefined ? ['WARDEN_PASSPHRASE set'] : []),
+    ...Object.entries(config.unsafe)
+      .filter(([name, value]) => value && name !== 'allow_direct_backends')
+      .map(([name]) => `unsafe.${name}`),
+  ];
+  return on.length === 0
+    ? pass('debug.off', 'no debug or unsafe option is on')
+    : warn(
+        'debug.off',
+        `on: ${on.join(', ')}`,
+        'turn these off in production (docs/config.md says what each gives up)',
+      );
+}
+
+async function auditCheck(home: string): Promise<Check> {
+  if (!Warden.exists(home)) return warn('audit.chain', `no vault in ${home}`, 'run `warden init`');
+  try {
+    const result = await verifyAuditSealed(home, {});
+    // As `warden audit verify` judges it: sealed, the control plane is not checked.
+    const broken = !result.ok && (result.problem !== undefined || !result.controlPlane?.length);
+    if (!broken)
+      return pass(
+        'audit.chain',
+        `the audit chain verifies (${result.records} records, ${result.checkpoints} checkpoints)`,
+      );
+    return fail(
+      'audit.chain',
+      `the audit chain does not verify: ${result.problem?.message ?? 'unknown problem'}`,
+      'run `warden audit verify` and restore from a backup (docs)',
+    );
+  } catch (err) {
+    const e = asWardenError(err);
+    return fail('audit.chain', `${e.code}: ${e.message}`, 'run `warden audit verify`');
+  }
+}
+
+export async function doctor(ctx: CliContext, _command: Command): Promise<void> {
+  const config = effectiveConfig(ctx);
+  const checks = [
+    ...(await torChecks(ctx.home, config)),
+    routeCheck(config),
+    bindCheck(config),
+    ...permissionChecks(ctx.home, config),
+    debugCheck(ctx, config),
+    await auditCheck(ctx.home),
+  ];
+  const failed = checks.some((c) => c.status === 'FAIL');
+  if (failed) ctx.exitCode = 1;
+  ctx.print(
+    checks.flatMap((c) => [
+      `${c.status.padEnd(4)}  ${c.id.padEnd(18)} ${c.message}`,
+      ...(c.fix ? [`      fix: ${c.fix}`] : []),
+    ]),
+    { ok: !failed, checks },
+  );
+}

@@ -1,0 +1,272 @@
+import assert from 'node:assert/strict';
+import dns from 'node:dns';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { normalizeAllowedHost, normalizeAllowedOrigin } from '../../src/api/http/guards.ts';
+import { resolveWardenConfig } from '../../src/config/warden-config.ts';
+import { isWardenError, type WardenError } from '../../src/core/errors.ts';
+import { createNet, type Route } from '../../src/net/http.ts';
+import type { TorControl } from '../../src/net/tor-control.ts';
+import { startManagedTor } from '../../src/net/tor-process.ts';
+import { CONFIG_SECTIONS } from '../../src/protocols/config-sections.ts';
+import { createEvmBackend, type EvmBackend } from '../../src/protocols/evm/backend.ts';
+import { certainlyNotBroadcast } from '../../src/protocols/evm/broadcast-outcome.ts';
+import { evmModule } from '../../src/protocols/evm/index.ts';
+import { initCliVault, runWarden } from '../helpers/cli.ts';
+import { HARDHAT_CHAIN_ID, startHardhat } from '../helpers/hardhat.ts';
+import { tempDir } from '../helpers/home.ts';
+import { freePort } from '../helpers/peer.ts';
+import { startTorNetwork } from '../helpers/tor-network.ts';
+
+/**
+ * The net layer against a real private Tor network on loopback (test/helpers/tor-network.ts):
+ * client0 is Warden's tor, client1 hosts the onion services of the backends. Nothing here can pass
+ * by going direct: the onion names resolve nowhere but in Tor, and the last test stops Tor under a
+ * target that is directly reachable.
+ */
+const [tor, hardhat] = await Promise.all([startTorNetwork({ clients: 2 }), startHardhat()]);
+const [warden, host] = tor.clients as [(typeof tor.clients)[0], (typeof tor.clients)[0]];
+const route: Route = { via: 'tor', socks: warden.socks };
+
+/** A loopback web server that counts what reaches it (by path). */
+const seen: IncomingMessage[] = [];
+const web = createServer((req, res) => {
+  seen.push(req);
+  res.setHeader('content-type', 'text/plain');
+  res.end(`hello ${req.url}`);
+});
+await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
+after(() => new Promise<void>((resolve) => web.close(() => resolve())));
+const webPort = (web.address() as AddressInfo).port;
+const hardhatPort = Number(new URL(hardhat.rpcUrl).port);
+
+// The onion service of both backends, hosted by client1 (kept while its control connection lives).
+const hostControl = await host.controller();
+const added = await hostControl.command(
+  `ADD_ONION NEW:ED25519-V3 Flags=DiscardPK Port=80,127.0.0.1:${webPort} Port=8545,127.0.0.1:${hardhatPort}`,
+);
+const onion = `${/^ServiceID=([a-z2-7]{56})$/.exec(added[0] ?? '')?.[1]}.onion`;
+assert.match(onion, /^[a-z2-7]{56}\.onion$/);
+
+// Warden's tor: a name only it knows (mapped to loopback at the exit), and every stream's circuit.
+const control: TorControl = await warden.controller();
+await control.command('MAPADDRESS web.test=127.0.0.1');
+const streams: string[] = [];
+control.onEvent((line) => {
+  if (line.startsWith('STREAM ')) streams.push(line);
+});
+await control.command('SETEVENTS STREAM');
+
+const torNet = createNet({ route, timeoutMs: 30_000 });
+
+/** Retries while the onion descriptor is not yet published (it uploads ~1 s after ADD_ONION). */
+async function untilPublished<T>(fn: () => Promise<T>): Promise<T> {
+  const deadline = performance.now() + 60_000;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (performance.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+/** Counts every name lookup made through node:dns (what net.connect uses) while `fn` runs. */
+async function countLookups(fn: () => Promise<void>): Promise<number> {
+  let count = 0;
+  const lookup = dns.lookup;
+  const promisesLookup = dns.promises.lookup;
+  dns.lookup = ((...args: Parameters<typeof dns.lookup>) => {
+    count++;
+    return (lookup as (...a: unknown[]) => void)(...args);
+  }) as typeof dns.lookup;
+  dns.promises.lookup = ((...args: Parameters<typeof dns.promises.lookup>) => {
+    count++;
+    return promisesLookup(...args);
+  }) as typeof dns.promises.lookup;
+  try {
+    await fn();
+  } finally {
+    dns.lookup = lookup;
+    dns.promises.lookup = promisesLookup;
+  }
+  return count;
+}
+
+/** The circuit the next stream to `web.test` succeeded on (STREAM event field 4). */
+async function circuitOf(identity: string | null): Promise<string> {
+  const from = streams.length;
+  const response = await torNet.fetch(`http://web.test:${webPort}/circuit`, {}, { identity });
+  assert.equal(await response.text(), 'hello /circuit');
+  for (let i = 0; i < 50; i++) {
+    const line = streams.slice(from).find((l) => / SUCCEEDED /.test(l) && l.includes(`:${webPort}`));
+    if (line) return line.split(' ')[3]!;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`no STREAM SUCCEEDED event: ${streams.slice(from).join(' | ')}`);
+}
+
+test(`the tor network is ready (${tor.readyMs} ms) and an onion-only backend is reached through it`, async () => {
+  const response = await untilPublished(() =>
+    torNet.fetch(`http://${onion}/hello`, {}, { identity: 'alice' }),
+  );
+  assert.equal(response.status, 200);
+  assert.equal(await response.text(), 'hello /hello');
+});
+
+test('the EVM backend, configured with a tor section, reaches a node that exists only as an onion service', async () => {
+  const yaml = [
+    'tor:',
+    `  socks: 127.0.0.1:${warden.socks.port}`,
+    'protocols:',
+    '  evm:',
+    '    rpc:',
+    `      ${HARDHAT_CHAIN_ID}: http://${onion}:8545/`,
+  ].join('\n');
+  const config = resolveWardenConfig(
+    yaml,
+    { path: '/etc/warden/warden.yaml', source: 'home' },
+    {
+      sections: CONFIG_SECTIONS,
+      normalize: { allowedHost: normalizeAllowedHost, allowedOrigin: normalizeAllowedOrigin },
+    },
+  );
+  assert.deepEqual(config.tor?.socks, warden.socks);
+  const backend = evmModule.backend?.(config.protocols.evm) as EvmBackend;
+  const rpc = backend.rpc(HARDHAT_CHAIN_ID, 'alice');
+  assert.equal(await untilPublished(() => rpc.chainId()), HARDHAT_CHAIN_ID);
+  assert.equal(typeof (await rpc.feeEstimate()).maxFeePerGas, 'bigint');
+});
+
+test('zero local name lookups in Tor mode (a DNS canary on node:dns), and the canary does count direct ones', async () => {
+  const viaTor = await countLookups(async () => {
+    const named = await torNet.fetch(`http://web.test:${webPort}/named`, {}, { identity: 'alice' });
+    assert.equal(await named.text(), 'hello /named');
+    const onionReply = await torNet.fetch(`http://${onion}/onion`, {}, { identity: 'bob' });
+    assert.equal(await onionReply.text(), 'hello /onion');
+  });
+  assert.equal(viaTor, 0);
+  const direct = createNet({ allowLoopback: true });
+  const viaDirect = await countLookups(async () => {
+    const r = await direct.fetch(`http://localhost:${webPort}/direct`, {}, { identity: 'alice' });
+    await r.text();
+  });
+  assert.ok(viaDirect >= 1, `the canary saw ${viaDirect} lookups of a direct request to a name`);
+});
+
+test("two identities' requests go out on different circuits, which Tor names by nonces, never identities", async () => {
+  const alice = await circuitOf('alice');
+  const bob = await circuitOf('bob');
+  const own = await circuitOf(null);
+  assert.notEqual(alice, bob);
+  assert.notEqual(own, alice);
+  assert.notEqual(own, bob);
+  // The same identity keeps its circuit (Tor reuses it for streams with the same credentials).
+  assert.equal(await circuitOf('alice'), alice);
+  const status = await control.getInfo('circuit-status');
+  const usernames = [...status.matchAll(/SOCKS_USERNAME="([^"]*)"/g)].map((m) => m[1]);
+  assert.ok(usernames.length >= 3, status);
+  for (const u of usernames) assert.match(u ?? '', /^[0-9a-f]{32}$/);
+  assert.doesNotMatch(status, /alice|bob/);
+});
+
+test("rotating one identity changes its circuit and no other's (no NEWNYM)", async () => {
+  const alice = await circuitOf('alice');
+  const bob = await circuitOf('bob');
+  torNet.rotate('alice');
+  const alice2 = await circuitOf('alice');
+  assert.notEqual(alice2, alice);
+  assert.notEqual(alice2, bob);
+  assert.equal(await circuitOf('bob'), bob);
+  assert.equal(await circuitOf('alice'), alice2);
+});
+
+/** `warden doctor --json` with warden.yaml naming Warden's tor (client0): status per check id. */
+const doctorHome = await initCliVault('tor-doctor', 'doctor passphrase long enough');
+async function doctorVerdicts(): Promise<{ code: number; status: Map<string, string> }> {
+  writeFileSync(
+    join(doctorHome.home, 'warden.yaml'),
+    `tor:\n  socks: 127.0.0.1:${warden.socks.port}\n  control: 127.0.0.1:${warden.control.port}\n  cookie: ${warden.cookieFile}\n`,
+    { mode: 0o600 },
+  );
+  const r = await runWarden(['--home', doctorHome.home, '--json', 'doctor']);
+  const checks = (JSON.parse(r.stdout) as { checks: { id: string; status: string }[] }).checks;
+  return { code: r.code, status: new Map(checks.map((c) => [c.id, c.status])) };
+}
+
+test('warden doctor against the running tor: reachable, bootstrapped, isolating by SOCKS auth', async () => {
+  const { code, status } = await doctorVerdicts();
+  assert.equal(code, 0);
+  for (const id of ['tor.configured', 'tor.reachable', 'tor.bootstrapped', 'tor.isolation', 'routes.direct'])
+    assert.equal(status.get(id), 'PASS', id);
+});
+
+test("Warden's managed tor: a torrc in the home (0600, data 0700, isolation, cookie auth) and requests through it", async () => {
+  const dir = join(tempDir('managed-tor'), 'tor');
+  const socks = { host: '127.0.0.1', port: await freePort() };
+  const managed = await startManagedTor({
+    dir,
+    socks,
+    control: { host: '127.0.0.1', port: await freePort() },
+    extraTorrc: tor.joinTorrc,
+  });
+  try {
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+    assert.equal(statSync(managed.dataDir).mode & 0o777, 0o700);
+    assert.equal(statSync(managed.torrc).mode & 0o777, 0o600);
+    const torrc = readFileSync(managed.torrc, 'utf8');
+    assert.match(torrc, new RegExp(`^SocksPort 127\\.0\\.0\\.1:${socks.port} IsolateSOCKSAuth$`, 'm'));
+    assert.match(torrc, /^CookieAuthentication 1$/m);
+    assert.match(torrc, new RegExp(`^__OwningControllerProcess ${process.pid}$`, 'm'));
+    await managed.bootstrapped(60_000);
+    const own = createNet({ route: { via: 'tor', socks }, timeoutMs: 30_000 });
+    const reply = await untilPublished(() => own.fetch(`http://${onion}/managed`, {}, { identity: 'carol' }));
+    assert.equal(await reply.text(), 'hello /managed');
+  } finally {
+    await managed.stop();
+  }
+  const after = createNet({ route: { via: 'tor', socks } });
+  await assert.rejects(after.fetch(`http://${onion}/x`, {}, { identity: 'carol' }), (err) =>
+    isWardenError(err, 'TOR_UNAVAILABLE'),
+  );
+});
+
+test('Tor stopped mid-run: requests fail closed with TOR_UNAVAILABLE and nothing goes direct', async () => {
+  // A target a direct fallback would reach at once: loopback, by IP.
+  const target = createNet({ route, allowLoopback: true, timeoutMs: 30_000 });
+  const before = (await target.fetch(`http://127.0.0.1:${webPort}/before`, {}, { identity: 'alice' })).status;
+  assert.equal(before, 200);
+  const evm = createNet({ route, timeoutMs: 30_000 });
+  const count = seen.length;
+  await warden.kill();
+  const refused = async (fn: () => Promise<unknown>): Promise<WardenError> => {
+    try {
+      await fn();
+    } catch (err) {
+      if (isWardenError(err)) return err;
+      throw err;
+    }
+    assert.fail('the request succeeded with Tor stopped');
+  };
+  const direct = await refused(() =>
+    target.fetch(`http://127.0.0.1:${webPort}/after`, {}, { identity: 'alice' }),
+  );
+  assert.equal(direct.code, 'TOR_UNAVAILABLE');
+  assert.equal(direct.details.sent, false);
+  const viaOnion = await refused(() => evm.fetch(`http://${onion}/after`, {}, { identity: 'bob' }));
+  assert.equal(viaOnion.code, 'TOR_UNAVAILABLE');
+  assert.equal(seen.length, count, 'nothing reached the target after Tor stopped');
+  const doctor = await doctorVerdicts();
+  assert.equal(doctor.code, 1);
+  assert.equal(doctor.status.get('tor.reachable'), 'FAIL');
+  assert.equal(doctor.status.get('tor.bootstrapped'), 'FAIL');
+  // An EVM call refused this way names Tor, and a broadcast failing so is certainly not broadcast.
+  const backend = createEvmBackend(new Map([[HARDHAT_CHAIN_ID, `http://${onion}:8545/`]]), { route });
+  const rpcError = await refused(() => backend!.rpc(HARDHAT_CHAIN_ID, 'alice').chainId());
+  assert.equal(rpcError.code, 'TOR_UNAVAILABLE');
+  assert.equal(certainlyNotBroadcast(rpcError), true);
+});
