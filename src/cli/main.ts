@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { asWardenError, isWardenError, WardenError } from '../core/errors.ts';
 import { wardenVersion } from '../core/version.ts';
 import { registerAuditCommands } from './commands/audit.ts';
+import { registerBitcoinCommands } from './commands/bitcoin.ts';
 import { registerConfigCommands } from './commands/config.ts';
 import { registerGatewayCommands } from './commands/gateway.ts';
 import { registerIdentityCommands } from './commands/identity.ts';
@@ -40,6 +41,7 @@ export function buildProgram(io: CliIo, run: Runner, facts: CliFacts) {
   registerGatewayCommands(program, registration);
   registerAuditCommands(program, registration);
   registerConfigCommands(program, registration);
+  registerBitcoinCommands(program, registration);
   return program;
 }
 
