@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { asWardenError, isWardenError, WardenError } from '../core/errors.ts';
 import { wardenVersion } from '../core/version.ts';
 import { registerAuditCommands } from './commands/audit.ts';
+import { registerBitcoinCommands } from './commands/bitcoin.ts';
 import { registerConfigCommands } from './commands/config.ts';
 import { registerDoctorCommand } from './commands/doctor.ts';
 import { registerGatewayCommands } from './commands/gateway.ts';
@@ -44,6 +45,7 @@ export function buildProgram(io: CliIo, run: Runner, facts: CliFacts) {
   registerConfigCommands(program, registration);
   registerMcpCommand(program, registration);
   registerDoctorCommand(program, registration);
+  registerBitcoinCommands(program, registration);
   return program;
 }
 

@@ -1,7 +1,10 @@
 import { appendAuditInTx } from '../audit/append.ts';
 import { auditRecord } from '../audit/entry.ts';
 import type { Canonical } from '../core/canonical.ts';
+import { WardenError } from '../core/errors.ts';
 import { randomId } from '../core/ids.ts';
+import { signerFor } from '../keys/capabilities.ts';
+import { adminActionNamed } from '../protocols/registry.ts';
 import type { Db } from '../store/store.ts';
 import { DEFAULT_POLICY_KEY, type LoadedPolicy, storePolicy } from './policies.ts';
 import { createToken, listTokens, revokeToken, type TokenInfo, type TokenSpec } from './tokens.ts';
@@ -78,4 +81,30 @@ export function setPolicyAudited(
       details: { identity: key, hash: loaded.hash, rules: loaded.policy.rules.length },
     };
   });
+}
+
+/**
+ * Runs a module's admin action for one identity: one that writes runs in one transaction with
+ * its audit record (named by the action), one that reads on the store. NOT_FOUND for no such action.
+ */
+export async function moduleActionAudited(
+  warden: Warden,
+  name: string,
+  identity: string,
+  args: unknown,
+): Promise<Canonical> {
+  const action = adminActionNamed(name);
+  if (!action) throw new WardenError('NOT_FOUND', `no admin action ${name.slice(0, 64)}`);
+  const publicKeys = warden.vault.getIdentity(identity);
+  const context = (tables: Db) => ({
+    identity,
+    publicKeys,
+    tables,
+    controlPlane: warden.controlPlane.mac,
+    signer: signerFor(warden.vault, identity, action.signer),
+    actor: warden.actor,
+    now: warden.clock.now().toISOString(),
+  });
+  if (!action.writes) return (await action.run(args, context(warden.store.db))).result;
+  return auditedChange(warden, action.name, identity, (tx) => action.run(args, context(tx)));
 }

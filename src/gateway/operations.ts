@@ -64,6 +64,8 @@ export class Operations {
       identity,
       publicKeys: this.vault.getIdentity(identity),
       backend: this.#backends.get(op.protocol) ?? null,
+      tables: this.store.db,
+      controlPlane: this.vault.controlPlaneMac(),
     };
   }
 

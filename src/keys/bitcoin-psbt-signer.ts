@@ -3,14 +3,18 @@ import { p2tr, p2wpkh, Transaction } from '@scure/btc-signer';
 import { equalBytes } from '@scure/btc-signer/utils.js';
 import { wipe } from '../core/bytes.ts';
 import { WardenError } from '../core/errors.ts';
+import { checkMultisigInput, multisigAccountPath } from './bitcoin-multisig-key.ts';
 import { deriveWiping } from './derive.ts';
 import { csprngBytes } from './random.ts';
 import type { Vault } from './vault.ts';
 
-/** One input to sign and the key of the identity's that spends it (m/purpose'/coin'/0'/chain/index). */
+/**
+ * One input to sign and the key of the identity's that spends it: m/purpose'/coin'/0'/chain/index
+ * for BIP-84 and BIP-86, m/48'/coin'/0'/2'/chain/index (the identity's key in a 2-of-3) for 48.
+ */
 export interface PsbtInputKey {
   input: number;
-  purpose: 84 | 86;
+  purpose: 84 | 86 | 48;
   chain: 0 | 1;
   index: number;
   /**
@@ -72,7 +76,8 @@ function signOne(
     throw new WardenError('INVALID_ARGUMENT', 'no such input', { input: key.input });
   if (!Number.isSafeInteger(key.index) || key.index < 0 || key.index >= 2 ** 31)
     throw new WardenError('INVALID_ARGUMENT', 'a key index is below 2^31', { input: key.input });
-  const node = deriveWiping(root, `m/${key.purpose}'/${coinType}'/0'/${key.chain}/${key.index}`);
+  const account = key.purpose === 48 ? multisigAccountPath(coinType) : `m/${key.purpose}'/${coinType}'/0'`;
+  const node = deriveWiping(root, `${account}/${key.chain}/${key.index}`);
   let secretKey: Uint8Array | null = null;
   const aux = csprngBytes(32);
   try {
@@ -80,9 +85,13 @@ function signOne(
     secretKey = node.privateKey; // a copy: wiped below
     if (!pub || !secretKey) throw new WardenError('INTERNAL', 'derived node has no key');
     const xOnly = pub.subarray(1);
-    const expected = key.purpose === 84 ? p2wpkh(pub).script : p2tr(xOnly).script;
     const script = spentScript(tx, key.input);
-    if (!script || !equalBytes(script, expected))
+    if (key.purpose === 48) {
+      if (!script)
+        throw new WardenError('SIGNING_FAILED', 'the input names no spent output', { input: key.input });
+      // One partial signature of a 2-of-3: never finalized here (the other cosigner completes it).
+      checkMultisigInput(tx, key.input, script, pub);
+    } else if (!script || !equalBytes(script, key.purpose === 84 ? p2wpkh(pub).script : p2tr(xOnly).script))
       throw new WardenError('SIGNING_FAILED', 'the input does not spend this key; nothing was signed', {
         input: key.input,
       });

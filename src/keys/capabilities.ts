@@ -5,6 +5,7 @@
  */
 import type { EventTemplate, NostrEvent } from 'nostr-tools';
 import { WardenError } from '../core/errors.ts';
+import { type MultisigAccountPublic, multisigAccountPublic } from './bitcoin-multisig-key.ts';
 import { type PsbtInputKey, signPsbtInputs } from './bitcoin-psbt-signer.ts';
 import { type EvmDigestSignature, signEvmDigest } from './evm-signer.ts';
 import { signNostrEvent } from './nostr-signer.ts';
@@ -32,9 +33,11 @@ export interface BitcoinPsbtSigner {
   /** The seed's master fingerprint (8 hex digits) and the accounts' coin type: the keys that sign. */
   readonly fingerprint: string;
   readonly coinType: 0 | 1;
+  /** The identity's BIP-48 P2WSH account (public): its key in the multisig wallets it registers. */
+  multisigAccount(): MultisigAccountPublic;
   signInputs(psbt: Uint8Array, keys: readonly PsbtInputKey[], allowedSighash: readonly number[]): Uint8Array;
 }
-export type { PsbtInputKey };
+export type { MultisigAccountPublic, PsbtInputKey };
 
 export interface Signers {
   'nostr-event': NostrEventSigner;
@@ -70,6 +73,7 @@ export function signerFor<K extends SignerKind>(vault: Vault, identity: string, 
       return Object.freeze({
         fingerprint: seed.fingerprint,
         coinType,
+        multisigAccount: () => multisigAccountPublic(vault, identity, coinType),
         signInputs: (psbt: Uint8Array, keys: readonly PsbtInputKey[], allowed: readonly number[]) =>
           signPsbtInputs(vault, identity, coinType, psbt, keys, allowed),
       });

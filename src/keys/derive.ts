@@ -5,7 +5,7 @@ import { HARDENED_OFFSET, HDKey, type Versions } from '@scure/bip32';
 // Subpaths, and noble for the rest: every CLI command loads this file, and nostr-tools' index
 // and viem cost more to load than the command's work.
 import { npubEncode } from 'nostr-tools/nip19';
-import { withChecksum } from './descriptor.ts';
+import { withChecksum } from '../core/descriptor.ts';
 
 export type BitcoinNetwork = 'bitcoin' | 'testnet' | 'signet' | 'regtest';
 export const BITCOIN_NETWORKS: readonly BitcoinNetwork[] = ['bitcoin', 'testnet', 'signet', 'regtest'];

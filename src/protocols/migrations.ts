@@ -5,6 +5,10 @@
  * this table is exactly what the registry's modules declare.
  */
 import type { Migration } from 'kysely';
+import { BITCOIN_MIGRATIONS } from './bitcoin/migrations.ts';
 import { EVM_MIGRATIONS } from './evm/migrations.ts';
 
-export const PROTOCOL_MIGRATIONS: Readonly<Record<string, Migration>> = { ...EVM_MIGRATIONS };
+export const PROTOCOL_MIGRATIONS: Readonly<Record<string, Migration>> = {
+  ...EVM_MIGRATIONS,
+  ...BITCOIN_MIGRATIONS,
+};

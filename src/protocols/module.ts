@@ -5,6 +5,9 @@
  */
 import type { Migration } from 'kysely';
 import type { Canonical } from '../core/canonical.ts';
+import type { SignerKind, SignerOf } from '../keys/capabilities.ts';
+import type { ControlPlaneMac } from '../keys/control-plane-key.ts';
+import type { IdentityView } from '../keys/view.ts';
 import type { AnyOperation, Spent } from './operation.ts';
 
 /** A request whose outcome is not known, with what its execution put on record before sending. */
@@ -42,6 +45,35 @@ export interface ReconcileHooks<B, T> {
   released(request: PendingRequest, tables: T): Promise<Record<string, Canonical>>;
 }
 
+/**
+ * What an operator's action on a module's own state gets (registering a multisig wallet): one
+ * identity's public keys, the module's tables (inside the transaction that also appends the
+ * action's audit record, for an action that writes), the control-plane MAC its rows carry, and
+ * the one signer capability it declared, for that identity (to read a public key off the seed).
+ */
+export interface AdminContext<T, S> {
+  identity: string;
+  publicKeys: IdentityView;
+  tables: T;
+  controlPlane: ControlPlaneMac;
+  signer: S;
+  /** Who acts (the operator's actor name) and when (ISO 8601). */
+  actor: string;
+  now: string;
+}
+
+/** An operator's action on a module's state: admin only; an action that writes is audited. */
+export interface AdminAction<T = unknown, K extends SignerKind = SignerKind> {
+  /** `<module>.<noun>.<verb>`: also the audit record's action. */
+  readonly name: string;
+  readonly writes: boolean;
+  readonly signer: K;
+  /** `args` is hostile (a front door's input): the action validates it. */
+  run(args: unknown, ctx: AdminContext<T, SignerOf<K>>): Promise<{ result: Canonical; details: Canonical }>;
+}
+// biome-ignore lint/suspicious/noExplicitAny: the registry holds actions of every table type
+export type AnyAdminAction = AdminAction<any, SignerKind>;
+
 export interface ProtocolModule<B = unknown, T = unknown> {
   readonly name: string;
   readonly operations: readonly AnyOperation[];
@@ -52,6 +84,8 @@ export interface ProtocolModule<B = unknown, T = unknown> {
   /** Operations that cannot run without a backend are not offered when there is none. */
   readonly needsBackend?: readonly string[];
   readonly reconcile?: ReconcileHooks<B, T>;
+  /** Operators' actions on its own state (`bitcoin.multisig.create`). */
+  readonly admin?: readonly AnyAdminAction[];
   /** Its bigint facets (caps such as the max fee per gas): stored as text, read back as bigint. */
   readonly quantityFacets?: readonly string[];
 }

@@ -9,6 +9,7 @@
 import type { ErrorCode } from '../core/errors.ts';
 import type { Intent, IntentAction, Protocol } from '../core/intent.ts';
 import type { SignerKind, SignerOf } from '../keys/capabilities.ts';
+import type { ControlPlaneMac } from '../keys/control-plane-key.ts';
 import type { IdentityView } from '../keys/view.ts';
 
 /**
@@ -34,12 +35,19 @@ export type ExecutionOutcome =
   /** May have happened (timeout, crash): the reservation keeps counting until reconciled. */
   | { status: 'unknown'; code: ErrorCode; message: string; result?: Record<string, unknown> };
 
-/** What building an Intent may use: the identity's public keys and its module's backend. */
-export interface IntentContext<B> {
+/**
+ * What building an Intent may use: the identity's public keys, its module's backend, and its
+ * module's own tables (read only here) with the control-plane MAC that authenticates rows of
+ * them (a registered multisig wallet), so that what the vault did not write is never judged with.
+ */
+export interface IntentContext<B, T = unknown> {
   identity: string;
   publicKeys: IdentityView;
   /** The module's backend (an EVM node per chain), or null where none is configured. */
   backend: B | null;
+  /** Absent where no store is open (a module's own unit tests): nothing is read from it then. */
+  tables?: T;
+  controlPlane?: ControlPlaneMac;
 }
 
 /**
@@ -97,7 +105,7 @@ export interface Operation<P = unknown, B = unknown, K extends SignerKind = Sign
   idempotencyKey(parsed: P): string | null;
   /** Hex SHA-256 of what the request commits to; a retry with the same idempotency key must match it. */
   digest(parsed: P): string;
-  toIntent(parsed: P, ctx: IntentContext<B>): Promise<Intent>;
+  toIntent(parsed: P, ctx: IntentContext<B, T>): Promise<Intent>;
   /** The approver's view; the approval's intent hash commits to `payload`. */
   review(parsed: P, intent: Intent, publicKeys: IdentityView): OperationReview;
   /** Parsed requests are encoded to bytes, so held ones survive restarts. */

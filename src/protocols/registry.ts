@@ -6,7 +6,7 @@
 import type { Migration } from 'kysely';
 import { bitcoinModule } from './bitcoin/index.ts';
 import { evmModule } from './evm/index.ts';
-import type { AnyModule } from './module.ts';
+import type { AnyAdminAction, AnyModule } from './module.ts';
 import { nostrModule } from './nostr/index.ts';
 import type { AnyOperation } from './operation.ts';
 
@@ -45,3 +45,12 @@ export const MODULE_MIGRATIONS: Readonly<Record<string, Migration>> = Object.ass
 
 /** Facets that are bigint quantities, whichever module declares them. */
 export const QUANTITY_FACETS: ReadonlySet<string> = new Set(MODULES.flatMap((m) => m.quantityFacets ?? []));
+
+const ADMIN_ACTIONS = new Map<string, AnyAdminAction>(
+  MODULES.flatMap((m) => (m.admin ?? []).map((a) => [a.name, a] as const)),
+);
+
+/** A module's admin action by name (`bitcoin.multisig.create`), if there is one. */
+export function adminActionNamed(name: string): AnyAdminAction | undefined {
+  return ADMIN_ACTIONS.get(name);
+}

@@ -37,6 +37,9 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   TOKEN_INVALID: 409,
   ACCEPTANCE_EXPIRED: 409,
   KEY_NOT_ACTIVE: 409,
+  // A control-plane row (a registered multisig wallet) fails its MAC: the request is refused as
+  // the server's state stands, until an operator looks; not a server fault.
+  CONTROL_PLANE_TAMPERED: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   MISDIRECTED_REQUEST: 421,

@@ -1,5 +1,11 @@
 import { actorOf, type Principal } from '../../core/principal.ts';
-import { createTokenAudited, revokeTokenAudited, setPolicyAudited, tokens } from '../admin.ts';
+import {
+  createTokenAudited,
+  moduleActionAudited,
+  revokeTokenAudited,
+  setPolicyAudited,
+  tokens,
+} from '../admin.ts';
 import type { Operations } from '../operations.ts';
 import { reconcile, type StuckRequest, stuckRequests } from '../reconcile.ts';
 import { type ReconcileVerdict, reconcileFromBackends } from '../reconcile-backends.ts';
@@ -40,6 +46,13 @@ export class AdminService {
     this.access.requireRole(principal, ADMINS);
     this.access.limit(principal, 'admin.policy');
     return setPolicyAudited(this.warden, identity, document);
+  }
+
+  /** A protocol module's action on its own state for one identity (registering a wallet). */
+  async moduleAction(principal: Principal, name: string, identity: string, args: unknown) {
+    this.access.requireRole(principal, ADMINS);
+    this.access.limit(principal, 'admin.module');
+    return moduleActionAudited(this.warden, name, identity, args);
   }
 
   /** Requests whose outcome is not known: their reservations count until reconciled. */

@@ -4,23 +4,33 @@
  * when the key at the path a PSBT claims, derived here from OUR account xpub, gives exactly that
  * script. A claimed path or fingerprint alone proves nothing: anyone can write ours into a PSBT.
  */
-import { HARDENED_OFFSET, HDKey, type Versions } from '@scure/bip32';
+import { HARDENED_OFFSET, type HDKey } from '@scure/bip32';
 import { p2tr, p2wpkh } from '@scure/btc-signer';
 import { equalBytes } from '@scure/btc-signer/utils.js';
 import { WardenError } from '../../core/errors.ts';
 import type { IdentityView } from '../../keys/view.ts';
+import { chainsOf, VERSIONS } from './chains.ts';
+import { isP2wsh, type MultisigWallet, walletScripts } from './multisig/wallet.ts';
 import { type BitcoinNetwork, coinTypeOf, isBitcoinNetwork } from './networks.ts';
 
 export type AccountName = 'bip84' | 'bip86';
 /** 0: receive (external) chain; 1: change (internal) chain. */
 export type Chain = 0 | 1;
 
-/** Where one of the identity's keys is: its account, chain and index (m/purpose'/coin'/0'/chain/index). */
+/**
+ * Where one of the identity's keys is: its account, chain and index (m/purpose'/coin'/0'/chain/index),
+ * or, for `bip48`, the registered 2-of-3 wallet whose scripts re-derive at chain/index (Warden's
+ * key there is m/48'/coin'/0'/2'/chain/index).
+ */
 export interface KeyPath {
-  account: AccountName;
+  account: AccountName | 'bip48';
   chain: Chain;
   index: number;
+  /** The registered wallet's name (bip48 only). */
+  wallet?: string;
 }
+/** A key of a single-key account. */
+export type SingleKeyPath = KeyPath & { account: AccountName };
 
 export interface BitcoinAccounts {
   network: BitcoinNetwork;
@@ -29,33 +39,11 @@ export interface BitcoinAccounts {
   /** Receive (0) and change (1) chain nodes of each account, public only. */
   bip84: readonly [HDKey, HDKey];
   bip86: readonly [HDKey, HDKey];
+  /** The identity's registered 2-of-3 wallets, MAC-checked (multisig/registry.ts); none by default. */
+  multisig: readonly MultisigWallet[];
 }
 
-const VERSIONS: Record<'main' | 'test', Versions> = {
-  main: { private: 0x0488ade4, public: 0x0488b21e },
-  test: { private: 0x04358394, public: 0x043587cf },
-};
 const PURPOSE: Record<AccountName, number> = { bip84: 84, bip86: 86 };
-
-/**
- * Chain nodes (account/0 and account/1) by xpub: public data only, so they may be kept. Reading an
- * xpub and deriving a chain costs point multiplications on every request; a few identities' worth
- * are kept (the oldest dropped first).
- */
-const CHAINS = new Map<string, readonly [HDKey, HDKey]>();
-const MAX_CACHED = 64;
-
-function chainsOf(xpub: string, versions: Versions): readonly [HDKey, HDKey] {
-  const key = `${versions.public}:${xpub}`;
-  let chains = CHAINS.get(key);
-  if (!chains) {
-    const account = HDKey.fromExtendedKey(xpub, versions);
-    chains = [account.deriveChild(0), account.deriveChild(1)];
-    if (CHAINS.size >= MAX_CACHED) CHAINS.delete(CHAINS.keys().next().value!);
-    CHAINS.set(key, chains);
-  }
-  return chains;
-}
 
 /** The identity's accounts, or KEY_NOT_ACTIVE when it has no seed (or no Bitcoin network). */
 export function accountsOf(keys: IdentityView): BitcoinAccounts {
@@ -68,11 +56,12 @@ export function accountsOf(keys: IdentityView): BitcoinAccounts {
     fingerprint: Number.parseInt(keys.bitcoin.fingerprint, 16),
     bip84: chainsOf(keys.bitcoin.bip84.xpub, versions),
     bip86: chainsOf(keys.bitcoin.bip86.xpub, versions),
+    multisig: [],
   };
 }
 
 /** The full path of a key of ours, as BIP-32 indexes. */
-export function fullPath(accounts: BitcoinAccounts, key: KeyPath): number[] {
+export function fullPath(accounts: BitcoinAccounts, key: SingleKeyPath): number[] {
   const coin = coinTypeOf(accounts.network);
   return [
     PURPOSE[key.account] + HARDENED_OFFSET,
@@ -84,7 +73,7 @@ export function fullPath(accounts: BitcoinAccounts, key: KeyPath): number[] {
 }
 
 /** The output script of a key of ours: P2WPKH for BIP-84, BIP-86 key-path-only P2TR for BIP-86. */
-export function scriptOfKey(accounts: BitcoinAccounts, key: KeyPath): Uint8Array {
+export function scriptOfKey(accounts: BitcoinAccounts, key: SingleKeyPath): Uint8Array {
   const chain = accounts[key.account][key.chain];
   let scripts = SCRIPTS.get(chain);
   if (!scripts) {
@@ -107,12 +96,16 @@ const SCRIPTS = new WeakMap<HDKey, Map<number, Uint8Array>>();
 const MAX_SCRIPTS_PER_CHAIN = 1024;
 
 /** A claimed path read as one of ours, or null: our coin type, account 0, chain 0/1, unhardened index. */
-function keyPathOf(accounts: BitcoinAccounts, account: AccountName, path: readonly number[]): KeyPath | null {
+function keyPathOf(
+  accounts: BitcoinAccounts,
+  account: AccountName,
+  path: readonly number[],
+): SingleKeyPath | null {
   if (path.length !== 5) return null;
   const [chain, index] = [path[3]!, path[4]!];
   if (chain !== 0 && chain !== 1) return null;
   if (index >= HARDENED_OFFSET) return null;
-  const key: KeyPath = { account, chain, index };
+  const key: SingleKeyPath = { account, chain, index };
   const expected = fullPath(accounts, key);
   return expected.every((n, i) => n === path[i]) ? key : null;
 }
@@ -190,6 +183,38 @@ export function ownerOf(
     if (!key) continue;
     spend(budget);
     if (equalBytes(scriptOfKey(accounts, key), script)) return key;
+  }
+  return accounts.multisig.length > 0 ? multisigOwnerOf(accounts.multisig, script, claims, budget) : null;
+}
+
+/**
+ * Which registered 2-of-3 wallet `script` is, and where: a claim whose fingerprint and path are
+ * one of a wallet's keys' origin followed by chain/index makes the wallet's script at chain/index
+ * derived (all three keys, sorted), and only an exact P2WSH match counts. Claims naming the
+ * wallet's keys but another key set (a fake change output with the right fingerprints) fail here.
+ */
+function multisigOwnerOf(
+  wallets: readonly MultisigWallet[],
+  script: Uint8Array,
+  claims: DerivationClaims,
+  budget: DerivationBudget,
+): KeyPath | null {
+  if (!isP2wsh(script)) return null;
+  for (const [, der] of claims.bip32Derivation ?? []) {
+    for (const wallet of wallets) {
+      const origin = wallet.keys.find(
+        (k) =>
+          Number.parseInt(k.fingerprint, 16) === der.fingerprint &&
+          der.path.length === k.path.length + 2 &&
+          k.path.every((n, i) => n === der.path[i]),
+      );
+      if (!origin) continue;
+      const [chain, index] = [der.path[origin.path.length]!, der.path[origin.path.length + 1]!];
+      if ((chain !== 0 && chain !== 1) || index >= HARDENED_OFFSET) continue;
+      spend(budget);
+      if (equalBytes(walletScripts(wallet, chain, index).script, script))
+        return { account: 'bip48', wallet: wallet.name, chain, index };
+    }
   }
   return null;
 }

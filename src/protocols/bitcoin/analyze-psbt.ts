@@ -75,7 +75,9 @@ export interface PsbtAnalysis {
  * P2SH-P2WPKH only when its redeem script is P2WPKH and hashes to the P2SH program: a redeem
  * script is the PSBT's word otherwise.
  */
-function scriptType(spent: SpentOutput, tx: Transaction): string {
+function scriptType(spent: SpentOutput, tx: Transaction, key: KeyPath | null): string {
+  // A 2-of-3 of ours: its witness script re-derived from the registered wallet (own-inputs.ts).
+  if (key?.account === 'bip48') return 'wsh-2of3';
   try {
     const out = OutScript.decode(spent.script);
     const redeem = tx.getInput(spent.index).redeemScript;
@@ -168,7 +170,7 @@ export function analyzePsbt(
       {},
     );
 
-  checkOwnInputs(tx, toSign, (i) => spent[i]!.script);
+  checkOwnInputs(tx, toSign, (i) => spent[i]!.script, accounts.multisig);
 
   if (tx.outputsLength === 0)
     throw new WardenError(
@@ -189,7 +191,7 @@ export function analyzePsbt(
   const { weight, vsize } = estimateSize(
     tx,
     spent,
-    spent.map((s) => scriptType(s, tx)),
+    spent.map((s) => scriptType(s, tx, inputs[s.index]!.key)),
     (i) => toSign.some((t) => t.input === i),
   );
   const rate = feeRateMsatPerVb(fee, vsize);

@@ -1,7 +1,7 @@
 /**
  * The size of the transaction once signed, estimated from the unsigned one plus what spending each
- * input adds by its proven script type: the standard sizes of a P2WPKH, P2TR key-path, P2PKH or
- * P2SH-P2WPKH spend. Witnesses and scriptSigs a PSBT already carries are never counted: an
+ * input adds by its proven script type: the standard sizes of a P2WPKH, P2TR key-path, P2PKH,
+ * P2SH-P2WPKH or P2WSH 2-of-3 spend. Witnesses and scriptSigs a PSBT already carries are never counted: an
  * already-finalized input of someone else's can carry any bytes (a 200 KB dummy witness), which
  * our SIGHASH_ALL signature does not commit to, and its owner can re-sign it later with a short
  * one; counting those bytes would make a huge fee look like a small fee rate. An input whose type
@@ -18,6 +18,12 @@ const P2WPKH_WITNESS = 1 + 1 + 72 + 1 + 33;
 const P2TR_KEY_WITNESS = 1 + 1 + 64;
 /** scriptSig bytes of a P2PKH spend: push of a 72-byte signature, push of a 33-byte key. */
 const P2PKH_SCRIPT_SIG = 1 + 72 + 1 + 33;
+/**
+ * Witness bytes of a P2WSH 2-of-3 spend: item count, the empty item CHECKMULTISIG pops, two
+ * 72-byte signatures with their sighash byte, and the pushed 105-byte witness script
+ * (OP_2, three 33-byte keys, OP_3, OP_CHECKMULTISIG).
+ */
+const P2WSH_2OF3_WITNESS = 1 + 1 + 2 * (1 + 72) + 1 + 105;
 /** scriptSig of a P2SH-P2WPKH spend: the push of its 22-byte redeem script. */
 const NESTED_SCRIPT_SIG = 1 + 22;
 
@@ -28,7 +34,7 @@ export interface SizeEstimate {
 
 /**
  * `scriptTypes[i]` is the proven type of input i's spent output ('sh-wpkh' only when its redeem
- * script hashes to the P2SH program); `signs(i)` says whether Warden signs input i, whose sighash
+ * script hashes to the P2SH program, 'wsh-2of3' only for a registered 2-of-3 of the identity's); `signs(i)` says whether Warden signs input i, whose sighash
  * byte (a 65th byte of a taproot signature) is then known. Someone else's taproot input is counted
  * with the shorter 64-byte signature, whatever sighash its PSBT names.
  */
@@ -45,6 +51,7 @@ export function estimateSize(
   for (const s of spent) {
     const type = scriptTypes[s.index];
     if (type === 'wpkh') witness += P2WPKH_WITNESS;
+    else if (type === 'wsh-2of3') witness += P2WSH_2OF3_WITNESS;
     else if (type === 'tr') {
       const sighash = tx.getInput(s.index).sighashType;
       witness += P2TR_KEY_WITNESS + (signs(s.index) && sighash ? 1 : 0);

@@ -1,4 +1,4 @@
-import { base64 } from '@scure/base';
+import { base64, hex } from '@scure/base';
 import { type ErrorCode, isWardenError } from '../../../core/errors.ts';
 import type { Intent } from '../../../core/intent.ts';
 import type { BitcoinPsbtSigner } from '../../../keys/capabilities.ts';
@@ -38,7 +38,11 @@ export function signPsbt(
   const inputs = detail.toSign.map((k) => k.input);
   // Each signature with exactly its input's judged sighash type (older intents: any of the set).
   const sighashOf = (input: number) => detail.toSign.find((k) => k.input === input)?.sighash;
-  if (!verifySignedInputs(signed, inputs, detail.txid, sighashOf))
+  const multisigKeyOf = (input: number) => {
+    const key = detail.toSign.find((k) => k.input === input)?.pubkey;
+    return key ? hex.decode(key) : undefined;
+  };
+  if (!verifySignedInputs(signed, inputs, detail.txid, sighashOf, multisigKeyOf))
     return failed('SIGNING_FAILED', 'a signature does not verify; the PSBT was dropped');
   return {
     status: 'done',

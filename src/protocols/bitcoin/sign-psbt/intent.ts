@@ -4,11 +4,14 @@ import { utf8 } from '../../../core/bytes.ts';
 import { canonicalJson } from '../../../core/canonical.ts';
 import { isWardenError, WardenError } from '../../../core/errors.ts';
 import type { Intent } from '../../../core/intent.ts';
+import type { ControlPlaneMac } from '../../../keys/control-plane-key.ts';
 import type { IdentityView } from '../../../keys/view.ts';
-import { accountsOf } from '../accounts.ts';
+import { accountsOf, type KeyPath } from '../accounts.ts';
 import { scriptOfAddress } from '../addresses.ts';
 import { type AnalysisOptions, analyzePsbt, DEFAULT_ANALYSIS, type PsbtAnalysis } from '../analyze-psbt.ts';
 import { checkGlobalXpubs } from '../global-xpubs.ts';
+import { type BitcoinDb, walletsOf } from '../multisig/registry.ts';
+import { type MultisigWallet, walletScripts } from '../multisig/wallet.ts';
 import { decodePsbt, psbtBytesOf } from '../psbt-decode.ts';
 import { OPT_IN_SIGHASH } from '../sighash.ts';
 import { UNCOMMITTED_DESTINATION, uncommittedSpend } from '../uncommitted.ts';
@@ -37,9 +40,13 @@ export const INTENT_ANALYSIS: AnalysisOptions = Object.freeze({
   allowWitnessUtxoAmounts: true,
 });
 
-export function analysisOf(p: SignPsbtRequest, publicKeys: IdentityView): PsbtAnalysis {
+export function analysisOf(
+  p: SignPsbtRequest,
+  publicKeys: IdentityView,
+  wallets: readonly MultisigWallet[] = [],
+): PsbtAnalysis {
   const { tx, version, entries } = decodePsbt(p.psbt);
-  const accounts = accountsOf(publicKeys);
+  const accounts = { ...accountsOf(publicKeys), multisig: wallets };
   checkGlobalXpubs(entries.globalXpubVersions, accounts.network);
   try {
     return analyzePsbt(tx, version, accounts, INTENT_ANALYSIS);
@@ -62,11 +69,69 @@ export type SignPsbtDetail = {
   fee: string;
   vsize: number;
   feeRateMsatPerVb: string;
-  /** Each input to sign, its key, and the one sighash type its signature must have. */
-  toSign: { input: number; purpose: 84 | 86; chain: 0 | 1; index: number; sighash: number }[];
+  /**
+   * Each input to sign, its key, and the one sighash type its signature must have; for a 2-of-3
+   * input (purpose 48) also the wallet and Warden's public key there (hex), whose signature is checked.
+   */
+  toSign: {
+    input: number;
+    purpose: 84 | 86 | 48;
+    chain: 0 | 1;
+    index: number;
+    sighash: number;
+    wallet?: string;
+    pubkey?: string;
+  }[];
+  /** The registered wallets the PSBT was judged with (public data): the review judges with the same. */
+  wallets?: MultisigWallet[];
   /** The sighash types of the inputs signed: the signer signs with these only. */
   sighashTypes: number[];
 };
+
+const PURPOSES = { bip84: 84, bip86: 86, bip48: 48 } as const;
+
+/** The wallet and Warden's key in it at the judged place: what the signature is checked with. */
+function multisigSigner(
+  wallets: readonly MultisigWallet[],
+  key: KeyPath,
+): { wallet: string; pubkey: string } {
+  const wallet = wallets.find((w) => w.name === key.wallet)!;
+  const pub = walletScripts(wallet, key.chain, key.index).pubkeys[wallet.warden]!;
+  return { wallet: wallet.name, pubkey: bytesToHex(pub) };
+}
+
+/** A wallet as plain JSON (the intent's detail is stored as JSON). */
+function plainWallet(w: MultisigWallet): MultisigWallet {
+  return {
+    name: w.name,
+    network: w.network,
+    keys: w.keys.map((k) => ({
+      fingerprint: k.fingerprint,
+      path: [...k.path],
+      xpub: k.xpub,
+    })) as unknown as MultisigWallet['keys'],
+    warden: w.warden,
+  };
+}
+
+/**
+ * The identity's registered wallets that still hold its key: each MAC-checked (a bad row refuses
+ * the request, registry.ts), and only those whose Warden key is the identity's current seed (a
+ * wallet registered before a seed rotation holds a key Warden no longer signs with).
+ */
+export async function liveWallets(ctx: {
+  identity: string;
+  publicKeys: IdentityView;
+  tables?: unknown;
+  controlPlane?: ControlPlaneMac;
+}): Promise<MultisigWallet[]> {
+  if (!ctx.tables || !ctx.controlPlane || !ctx.publicKeys.bitcoin) return [];
+  const all = await walletsOf(ctx.tables as BitcoinDb, ctx.identity, ctx.controlPlane);
+  const fingerprint = ctx.publicKeys.bitcoin.fingerprint;
+  return all.filter(
+    (w) => w.keys[w.warden]?.fingerprint === fingerprint && w.network === ctx.publicKeys.network,
+  );
+}
 
 /** Refuses a PSBT whose external outputs are not exactly the declared payees (as a multiset). */
 function checkPayTo(p: SignPsbtRequest, analysis: PsbtAnalysis, network: IdentityView['network']): void {
@@ -85,8 +150,13 @@ function checkPayTo(p: SignPsbtRequest, analysis: PsbtAnalysis, network: Identit
     );
 }
 
-export function signPsbtIntent(identity: string, p: SignPsbtRequest, publicKeys: IdentityView): Intent {
-  const analysis = analysisOf(p, publicKeys);
+export function signPsbtIntent(
+  identity: string,
+  p: SignPsbtRequest,
+  publicKeys: IdentityView,
+  wallets: readonly MultisigWallet[] = [],
+): Intent {
+  const analysis = analysisOf(p, publicKeys, wallets);
   checkPayTo(p, analysis, publicKeys.network);
   const paid = analysis.outputs.flatMap((o) => (o.role === 'external' && o.address ? [o.address] : []));
   // NONE/SINGLE signatures leave outputs free to be rewritten (uncommitted.ts): no change is
@@ -105,11 +175,13 @@ export function signPsbtIntent(identity: string, p: SignPsbtRequest, publicKeys:
     feeRateMsatPerVb: analysis.feeRateMsatPerVb.toString(),
     toSign: analysis.toSign.map(({ input, key }) => ({
       input,
-      purpose: key.account === 'bip84' ? 84 : 86,
+      purpose: PURPOSES[key.account],
       chain: key.chain,
       index: key.index,
       sighash: analysis.inputs.find((i) => i.index === input)!.sighash,
+      ...(key.account === 'bip48' ? multisigSigner(wallets, key) : {}),
     })),
+    ...(wallets.length > 0 ? { wallets: wallets.map(plainWallet) } : {}),
     sighashTypes: [...new Set(analysis.inputs.filter((i) => i.key).map((i) => i.sighash))].sort(
       (a, b) => a - b,
     ),

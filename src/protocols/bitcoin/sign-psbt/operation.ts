@@ -2,7 +2,7 @@ import { utf8 } from '../../../core/bytes.ts';
 import { WardenError } from '../../../core/errors.ts';
 import type { Operation } from '../../operation.ts';
 import { signPsbt } from './execute.ts';
-import { signPsbtDigest, signPsbtIntent } from './intent.ts';
+import { liveWallets, type SignPsbtDetail, signPsbtDigest, signPsbtIntent } from './intent.ts';
 import { parseSignPsbtRequest, type SignPsbtRequest } from './request.ts';
 import { signPsbtReview } from './review.ts';
 import { requestSchema, resultSchema } from './schema.ts';
@@ -59,8 +59,9 @@ export const signPsbtOperation = {
   parse: (body, _now: Date) => parseSignPsbtRequest(body),
   idempotencyKey: (p) => p.idempotencyKey,
   digest: signPsbtDigest,
-  toIntent: async (p, ctx) => signPsbtIntent(ctx.identity, p, ctx.publicKeys),
-  review: (p, _intent, publicKeys) => signPsbtReview(p, publicKeys),
+  toIntent: async (p, ctx) => signPsbtIntent(ctx.identity, p, ctx.publicKeys, await liveWallets(ctx)),
+  review: (p, intent, publicKeys) =>
+    signPsbtReview(p, publicKeys, (intent.detail as SignPsbtDetail | undefined)?.wallets ?? []),
   encode,
   decode,
   sign: (p, intent, signer) => signPsbt(p, intent, signer),

@@ -2,6 +2,7 @@ import { isWardenError } from '../../../core/errors.ts';
 import type { IdentityView } from '../../../keys/view.ts';
 import type { KeyPath } from '../accounts.ts';
 import type { PsbtAnalysis } from '../analyze-psbt.ts';
+import type { MultisigWallet } from '../multisig/wallet.ts';
 import { SIGHASH_NAMES } from '../sighash.ts';
 import { uncommittedSpend } from '../uncommitted.ts';
 import { formatFeeRate } from '../weight.ts';
@@ -46,7 +47,10 @@ export type SignPsbtReviewPayload = {
   warnings: string[];
 };
 
-const pathOf = (k: KeyPath) => `${k.account === 'bip84' ? 84 : 86}'/…/0'/${k.chain}/${k.index}`;
+const pathOf = (k: KeyPath) =>
+  k.account === 'bip48'
+    ? `48'/…/0'/2'/${k.chain}/${k.index} (2-of-3 wallet ${k.wallet})`
+    : `${k.account === 'bip84' ? 84 : 86}'/…/0'/${k.chain}/${k.index}`;
 const sat = (n: bigint) => `${n.toLocaleString('en-US')} sat`;
 
 function payloadOf(p: SignPsbtRequest, a: PsbtAnalysis, network: string): SignPsbtReviewPayload {
@@ -107,9 +111,13 @@ function summaryOf(a: PsbtAnalysis): string {
   );
 }
 
-export function signPsbtReview(p: SignPsbtRequest, keys: IdentityView) {
+export function signPsbtReview(
+  p: SignPsbtRequest,
+  keys: IdentityView,
+  wallets: readonly MultisigWallet[] = [],
+) {
   try {
-    const analysis = analysisOf(p, keys);
+    const analysis = analysisOf(p, keys, wallets);
     return { payload: payloadOf(p, analysis, keys.network), summary: summaryOf(analysis) };
   } catch (err) {
     // The identity's keys changed since the request was judged: nothing of ours to show.

@@ -1,5 +1,6 @@
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { OutScript, Transaction } from '@scure/btc-signer';
+import { equalBytes } from '@scure/btc-signer/utils.js';
 import { PSBT_OPTIONS } from '../psbt-decode.ts';
 
 /**
@@ -7,13 +8,17 @@ import { PSBT_OPTIONS } from '../psbt-decode.ts';
  * over its sighash (recomputed from the PSBT: BIP-143 for P2WPKH, BIP-341 for P2TR key path), and,
  * when `txid` is given, that the PSBT is still that transaction, and, when `sighashOf` gives a type
  * for an input, that each of its signatures has exactly that sighash type (a signature of another
- * type commits to less than what was judged). False as soon as one check fails; never throws.
+ * type commits to less than what was judged). A P2WSH 2-of-3 input is checked for the signature of
+ * `multisigKeyOf(input)`, Warden's key there, over BIP-143 with its witness script as script code
+ * (the other cosigners' signatures are theirs to get right). False as soon as one check fails;
+ * never throws.
  */
 export function verifySignedInputs(
   psbt: Uint8Array,
   inputs: readonly number[],
   txid?: string,
   sighashOf: (input: number) => number | undefined = () => undefined,
+  multisigKeyOf: (input: number) => Uint8Array | undefined = () => undefined,
 ): boolean {
   try {
     const tx = Transaction.fromPSBT(psbt, PSBT_OPTIONS);
@@ -24,7 +29,7 @@ export function verifySignedInputs(
       if (!out) throw new Error('no spent output');
       return { script: out.script, amount: out.amount };
     });
-    return inputs.every((i) => verifyInput(tx, i, spent, sighashOf(i)));
+    return inputs.every((i) => verifyInput(tx, i, spent, sighashOf(i), multisigKeyOf(i)));
   } catch {
     return false;
   }
@@ -35,10 +40,20 @@ function verifyInput(
   index: number,
   spent: { script: Uint8Array; amount: bigint }[],
   expected: number | undefined,
+  multisigKey: Uint8Array | undefined,
 ): boolean {
   const input = tx.getInput(index);
   const { script, amount } = spent[index]!;
   const type = OutScript.decode(script);
+  if (type.type === 'wsh') {
+    const witnessScript = input.witnessScript;
+    const sig = input.partialSig?.find(([pub]) => multisigKey && equalBytes(pub, multisigKey))?.[1];
+    if (!witnessScript || !sig) return false;
+    const hashType = sig[sig.length - 1]!;
+    if (expected !== undefined && hashType !== expected) return false;
+    const digest = tx.preimageWitnessV0(index, witnessScript, hashType, amount);
+    return secp256k1.verify(sig.subarray(0, -1), digest, multisigKey!, { prehash: false, format: 'der' });
+  }
   if (type.type === 'wpkh') {
     const sigs = input.partialSig ?? [];
     if (sigs.length === 0) return false;
