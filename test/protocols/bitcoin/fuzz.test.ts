@@ -77,7 +77,10 @@ function checkAccepted(parsed: SignPsbtRequest, intent: Intent) {
   assert.equal(intent.maxFee, brought - paid);
   for (const o of a.outputs.filter((x) => x.role === 'change')) {
     assert.ok(o.key && o.key.chain === 1 && o.key.index < CHANGE_INDEX_LIMIT && o.key.account !== 'bip48');
-    assert.equal(hex.encode(scriptOfKey(ACCOUNTS, { ...o.key, account: o.key.account })), hex.encode(tx.getOutput(o.index).script!));
+    assert.equal(
+      hex.encode(scriptOfKey(ACCOUNTS, { ...o.key, account: o.key.account })),
+      hex.encode(tx.getOutput(o.index).script!),
+    );
   }
 }
 

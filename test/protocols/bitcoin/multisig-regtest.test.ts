@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { hex } from '@scure/base';
 import { HDKey } from '@scure/bip32';
-import { OutScript, p2ms, p2wpkh, p2wsh, Transaction } from '@scure/btc-signer';
+import { p2ms, p2wpkh, p2wsh, Transaction } from '@scure/btc-signer';
 import { compareBytes } from '@scure/btc-signer/utils.js';
 import { addressOfScript } from '../../../src/protocols/bitcoin/addresses.ts';
 import { startBitcoinNode } from '../../helpers/bitcoin-node.ts';
