@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { hchacha } from '@noble/ciphers/chacha.js';
-import { randomBytes } from '@noble/hashes/utils.js';
+import { csprngBytes } from './random.ts';
 
 /**
  * XChaCha20-Poly1305 (draft-irtf-cfrg-xchacha) for the records of the request path (audit
@@ -12,7 +12,8 @@ import { randomBytes } from '@noble/hashes/utils.js';
  * JavaScript ChaCha20 and Poly1305 cost ~10 % of a request. So noble derives the per-message
  * subkey (HChaCha20 of the key and the first 16 nonce bytes) and OpenSSL, through node:crypto,
  * runs the IETF ChaCha20-Poly1305 under it with the last 8 nonce bytes. The key itself never
- * reaches OpenSSL, only a subkey good for this one nonce, wiped here after use.
+ * reaches OpenSSL, only a subkey good for this one nonce, wiped here after use. Composed, not
+ * written: test/keys/aead.test.ts holds it to noble's whole construction, byte for byte.
  */
 export const NONCE_LENGTH = 24;
 export const TAG_LENGTH = 16;
@@ -44,7 +45,7 @@ function subkeyAndNonce(key: Uint8Array, nonce: Uint8Array): { subkey: Uint8Arra
 
 /** Seals `plaintext` under `key` with `aad`, under a fresh random nonce: `nonce || ciphertext || tag`. */
 export function sealXChaCha(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
-  const nonce = randomBytes(NONCE_LENGTH);
+  const nonce = csprngBytes(NONCE_LENGTH);
   const { subkey, iv } = subkeyAndNonce(key, nonce);
   try {
     const cipher = createCipheriv(CIPHER, subkey, iv, { authTagLength: TAG_LENGTH });

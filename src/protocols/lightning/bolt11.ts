@@ -2,8 +2,9 @@
  * BOLT 11 invoices, read as a payer must read them before anything is paid: the checksum, the
  * network, the amount in msat, the signature and who made it, the payment hash and secret, the
  * expiry, and the feature bits. Everything the payer must refuse is refused here, with
- * INVALID_INVOICE and `details.reason`; what the spec says to skip (unknown fields, known ones of
- * the wrong length, unknown odd features) is skipped. Bech32 from @scure/base, SHA-256 and
+ * INVALID_INVOICE and `details.reason`; what the spec says to skip (unknown fields, `p`, `s`, `h`
+ * and `n` of another length, unknown odd features) is skipped. An expiry or CLTV delta of more
+ * than 50 bits is refused rather than skipped: no honest invoice has one. Bech32 from @scure/base, SHA-256 and
  * secp256k1 from @noble: nothing cryptographic is written here.
  */
 import { secp256k1 } from '@noble/curves/secp256k1.js';
@@ -27,6 +28,9 @@ const NETWORK_PREFIXES: readonly (readonly [string, BitcoinNetwork])[] = [
   ['tb', 'testnet'],
   ['bc', 'bitcoin'],
 ];
+
+/** 21,000,000 BTC in msat: no invoice may ask for more money than there is. */
+export const MAX_AMOUNT_MSAT = 2_100_000_000_000_000_000n;
 
 /** msat per unit of the amount, by multiplier; `p` is a tenth of a msat (the amount must end in 0). */
 const MSAT_PER_UNIT: Readonly<Record<string, bigint>> = {
@@ -215,8 +219,9 @@ interface Fields {
   features: number[];
   metadata?: Uint8Array;
   routeHints: RouteHop[][];
-  /** Fields given twice with different values. */
+  /** Fields given twice with different values (a second feature field always counts). */
   conflicts: string[];
+  featuresSeen?: boolean;
 }
 
 /**
@@ -295,7 +300,12 @@ function decodeDescription(bytes: Uint8Array): string {
   }
 }
 
-/** The payee: `n` verified against the signature (low-S only, as libsecp256k1 verifies), else recovered. */
+/**
+ * The payee: `n` verified against the signature (low-S only, as libsecp256k1 verifies and as the
+ * spec's invalid example requires), else recovered. Recovery accepts a high-S signature, as the
+ * spec's valid example requires: its twin with the other S and recovery bit names the same payee
+ * for the same signed data, so nothing the payer relies on changes.
+ */
 function payeeOf(signature: Uint8Array, digest: Uint8Array, stated: Uint8Array | undefined): Uint8Array {
   const recovery = signature[64]!;
   if (recovery > 3) throw invalid('signature_invalid', 'the invoice signature has no valid recovery id');
@@ -320,7 +330,7 @@ function payeeOf(signature: Uint8Array, digest: Uint8Array, stated: Uint8Array |
 /** Decodes and checks an invoice; the time checks (expiry) are `checkNotExpired`'s, given a clock. */
 export function decodeBolt11(input: unknown): Bolt11Invoice {
   if (typeof input !== 'string') throw invalid('not_a_string', 'the invoice must be a string');
-  const text = input.startsWith('lightning:') || input.startsWith('LIGHTNING:') ? input.slice(10) : input;
+  const text = input.slice(0, 10).toLowerCase() === 'lightning:' ? input.slice(10) : input;
   if (text.length > MAX_INVOICE_LENGTH) {
     throw invalid('too_long', `the invoice is longer than ${MAX_INVOICE_LENGTH} characters`);
   }
