@@ -167,13 +167,15 @@ const NET_NAMED_IMPORTS: Record<string, RegExp> = {
   'nostr-tools': /^(SimplePool|Relay|AbstractPool|AbstractRelay|useWebSocketImplementation)$/,
 };
 /**
- * Files that only listen. The HTTP front door binds its server with node:https's createServer (the
+ * Files that only listen, or only read addresses. The HTTP front door binds its server with node:https's createServer (the
  * TLS variant, handed to @hono/node-server, which creates the plain one itself) and uses node:net
  * only for the type of the bound address and isIP (the loopback check on --host): exactly these
  * names, nothing that connects.
  */
 const LISTEN_ONLY: Record<string, Record<string, string[]>> = {
   'api/http/server.ts': { 'node:https': ['createServer'], 'node:net': ['AddressInfo', 'isIP'] },
+  // The tor section's host:port check (an IP literal, never a name to resolve): isIP only.
+  'config/config-schema.ts': { 'node:net': ['isIP'] },
 };
 
 function outboundUses(file: string, text: string): string[] {
