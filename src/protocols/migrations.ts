@@ -9,6 +9,7 @@ import { BITCOIN_MIGRATIONS } from './bitcoin/migrations.ts';
 import { EVM_MIGRATIONS } from './evm/migrations.ts';
 
 export const PROTOCOL_MIGRATIONS: Readonly<Record<string, Migration>> = {
-  ...EVM_MIGRATIONS,
+  // In name order, the order they apply in (the store's test holds the declaration to it).
   ...BITCOIN_MIGRATIONS,
+  ...EVM_MIGRATIONS,
 };

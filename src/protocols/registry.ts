@@ -37,10 +37,9 @@ export function moduleNamed(name: string): AnyModule | undefined {
 /** Every capability an agent token may hold: one per operation (several may share one). */
 export const CAPABILITIES: readonly string[] = [...new Set(OPERATIONS.map((o) => o.capability))];
 
-/** Every module's own migrations, for the store's one name order. */
-export const MODULE_MIGRATIONS: Readonly<Record<string, Migration>> = Object.assign(
-  {},
-  ...MODULES.map((m) => m.migrations ?? {}),
+/** Every module's own migrations, declared in the store's one name order (whatever the modules' order). */
+export const MODULE_MIGRATIONS: Readonly<Record<string, Migration>> = Object.fromEntries(
+  MODULES.flatMap((m) => Object.entries(m.migrations ?? {})).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
 );
 
 /** Facets that are bigint quantities, whichever module declares them. */
