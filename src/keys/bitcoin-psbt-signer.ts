@@ -26,7 +26,9 @@ export interface PsbtInputKey {
 
 /**
  * Signs the given inputs of a PSBT with the identity's BIP-84 (P2WPKH) or BIP-86 (P2TR key path)
- * keys and returns the PSBT with the signatures added, in the version it came in. The caller (a
+ * keys and returns the PSBT with the signatures added, in the version it came in. The PSBT comes as
+ * bytes, or as the transaction the caller already decoded (it must have been read with the checks
+ * this file reads with): that one is signed in place and is the caller's no longer. The caller (a
  * protocol's analysis) chose the inputs by re-deriving their scripts from the account xpubs; this
  * checks again, with the private key's own public key, that each input spends exactly the script
  * of that key, and signs nothing otherwise. Each sighash type must be in `allowedSighash`.
@@ -38,16 +40,11 @@ export function signPsbtInputs(
   vault: Vault,
   identity: string,
   coinType: 0 | 1,
-  psbt: Uint8Array,
+  psbt: Uint8Array | Transaction,
   keys: readonly PsbtInputKey[],
   allowedSighash: readonly number[],
 ): Uint8Array {
-  let tx: Transaction;
-  try {
-    tx = Transaction.fromPSBT(psbt, { allowUnknownOutputs: true });
-  } catch (err) {
-    throw new WardenError('INVALID_ARGUMENT', 'the PSBT to sign does not decode', {}, { cause: err });
-  }
+  const tx = psbt instanceof Transaction ? readStrictly(psbt) : decodeStrictly(psbt);
   const version = tx.opts.PSBTVersion === 2 ? 2 : 0;
   return vault.useSecret(identity, 'seed', 'sign', (seed) => {
     const root = HDKey.fromMasterSeed(seed);
@@ -58,6 +55,37 @@ export function signPsbtInputs(
     }
     return tx.toPSBT(version);
   });
+}
+
+/** The options a PSBT is read with here: the library's checks, unknown output scripts let through. */
+const SIGNING_OPTIONS = { allowUnknownOutputs: true } as const;
+
+function decodeStrictly(psbt: Uint8Array): Transaction {
+  try {
+    return Transaction.fromPSBT(psbt, SIGNING_OPTIONS);
+  } catch (err) {
+    throw new WardenError('INVALID_ARGUMENT', 'the PSBT to sign does not decode', {}, { cause: err });
+  }
+}
+
+/**
+ * What reading with SIGNING_OPTIONS sets, and nothing else: a transaction decoded with weaker checks
+ * (`disableScriptCheck`, unknown inputs, kept unknown fields) is not one to sign.
+ */
+const STRICT_OPTIONS: Readonly<Record<string, unknown>> = {
+  allowUnknownOutputs: true,
+  allowMissingTxModifiable: true,
+  unknown: 'strip',
+  proprietary: 'strip',
+};
+const TX_FIELDS = new Set(['version', 'lockTime', 'PSBTVersion']);
+
+function readStrictly(tx: Transaction): Transaction {
+  const weaker = Object.entries(tx.opts).some(
+    ([name, value]) => !TX_FIELDS.has(name) && STRICT_OPTIONS[name] !== value,
+  );
+  if (weaker) throw new WardenError('INVALID_ARGUMENT', 'the PSBT to sign was read with weaker checks');
+  return tx;
 }
 
 function spentScript(tx: Transaction, index: number): Uint8Array | undefined {

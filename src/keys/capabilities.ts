@@ -3,6 +3,7 @@
  * key of one identity, unsealing it only for signing (Vault.useSecret: wiped when the turn ends);
  * none can reveal a key, reach another identity or sign with another purpose's key.
  */
+import type { Transaction } from '@scure/btc-signer';
 import type { EventTemplate, NostrEvent } from 'nostr-tools';
 import { WardenError } from '../core/errors.ts';
 import { type MultisigAccountPublic, multisigAccountPublic } from './bitcoin-multisig-key.ts';
@@ -35,7 +36,12 @@ export interface BitcoinPsbtSigner {
   readonly coinType: 0 | 1;
   /** The identity's BIP-48 P2WSH account (public): its key in the multisig wallets it registers. */
   multisigAccount(): MultisigAccountPublic;
-  signInputs(psbt: Uint8Array, keys: readonly PsbtInputKey[], allowedSighash: readonly number[]): Uint8Array;
+  /** `psbt` as bytes, or as a decoded transaction handed over (it is signed in place). */
+  signInputs(
+    psbt: Uint8Array | Transaction,
+    keys: readonly PsbtInputKey[],
+    allowedSighash: readonly number[],
+  ): Uint8Array;
 }
 export type { MultisigAccountPublic, PsbtInputKey };
 
@@ -74,8 +80,11 @@ export function signerFor<K extends SignerKind>(vault: Vault, identity: string, 
         fingerprint: seed.fingerprint,
         coinType,
         multisigAccount: () => multisigAccountPublic(vault, identity, coinType),
-        signInputs: (psbt: Uint8Array, keys: readonly PsbtInputKey[], allowed: readonly number[]) =>
-          signPsbtInputs(vault, identity, coinType, psbt, keys, allowed),
+        signInputs: (
+          psbt: Uint8Array | Transaction,
+          keys: readonly PsbtInputKey[],
+          allowed: readonly number[],
+        ) => signPsbtInputs(vault, identity, coinType, psbt, keys, allowed),
       });
     },
   };

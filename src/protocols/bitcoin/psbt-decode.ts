@@ -70,3 +70,36 @@ export function decodePsbtBytes(bytes: Uint8Array, field = 'psbt'): DecodedPsbt 
 export function decodePsbt(value: string, field = 'psbt'): DecodedPsbt {
   return decodePsbtBytes(psbtBytesOf(value, field), field);
 }
+
+/**
+ * One decode per request: the library's decode is most of what a PSBT costs (it re-validates every
+ * public key in it, each a square root), and a request's PSBT is read by the parser, the analysis
+ * and the signer. The parser keeps what it decoded here, keyed by the parsed request object (which
+ * holds the PSBT as an immutable string, so the decode always matches it).
+ */
+const decodedByRequest = new WeakMap<object, DecodedPsbt>();
+
+/** Keeps `decoded` as the decode of `request.psbt` (the parser calls it with what it decoded). */
+export function keepDecoded(request: { readonly psbt: string }, decoded: DecodedPsbt): void {
+  decodedByRequest.set(request, decoded);
+}
+
+/** The decode of `request.psbt`, for reading only (the analysis): kept, or decoded now. */
+export function decodedOf(request: { readonly psbt: string }): DecodedPsbt {
+  const kept = decodedByRequest.get(request);
+  if (kept) return kept;
+  const decoded = decodePsbt(request.psbt);
+  decodedByRequest.set(request, decoded);
+  return decoded;
+}
+
+/**
+ * The decode of `request.psbt`, handed over for signing (the signer adds to it in place): taken
+ * out, so that no later reader sees a transaction that signing has changed; a second call decodes
+ * again.
+ */
+export function takeDecoded(request: { readonly psbt: string }): DecodedPsbt {
+  const decoded = decodedOf(request);
+  decodedByRequest.delete(request);
+  return decoded;
+}

@@ -37,7 +37,7 @@ test('a signature with another type than its input’s is never returned, even o
   const wrong: BitcoinPsbtSigner = {
     ...honest,
     signInputs: (psbt) => {
-      const tx = Transaction.fromPSBT(psbt);
+      const tx = psbt instanceof Transaction ? psbt : Transaction.fromPSBT(psbt);
       tx.updateInput(0, { sighashType: 0x02 }, true);
       tx.signIdx(keyAt(84, 0, 0).privateKey!, 0, [0x02]);
       tx.signIdx(keyAt(84, 0, 1).privateKey!, 1, [0x02]);

@@ -165,6 +165,30 @@ describe('bitcoin.sign_psbt signs the identity’s inputs, and the signatures ve
     );
   });
 
+  test('the signer signs a decoded transaction handed to it as it signs the bytes, if read with full checks', () => {
+    const psbt = buildPsbt([{ purpose: 84, amount: 10_000n }], [{ script: PAYEE, amount: 9_000n }]);
+    const bytes = Buffer.from(psbt, 'base64');
+    const key = [{ input: 0, purpose: 84, chain: 0, index: 0 }] as const;
+    const signer = signerFor(seedVault(), 'x', 'bitcoin-psbt');
+    const fromBytes = signer.signInputs(bytes, key, [1]);
+    const handed = Transaction.fromPSBT(bytes, { allowUnknownOutputs: true });
+    assert.deepEqual(signer.signInputs(handed, key, [1]), fromBytes, 'ECDSA (RFC 6979) is deterministic');
+    assert.equal(handed.getInput(0).partialSig?.length, 1, 'signed in place');
+    for (const weaker of [
+      { disableScriptCheck: true },
+      { allowUnknownInputs: true },
+      { unknown: 'ignore' },
+    ] as const) {
+      const tx = Transaction.fromPSBT(bytes, { allowUnknownOutputs: true, ...weaker });
+      assert.throws(
+        () => signer.signInputs(tx, key, [1]),
+        (e: unknown) => isWardenError(e, 'INVALID_ARGUMENT'),
+        JSON.stringify(weaker),
+      );
+      assert.equal(tx.getInput(0).partialSig, undefined, 'nothing signed');
+    }
+  });
+
   test('encode/decode round trip and the review names what leaves', async () => {
     const psbt = buildPsbt(
       [{ purpose: 84, amount: 100_000n }],

@@ -3,7 +3,7 @@ import { type ErrorCode, isWardenError } from '../../../core/errors.ts';
 import type { Intent } from '../../../core/intent.ts';
 import type { BitcoinPsbtSigner } from '../../../keys/capabilities.ts';
 import type { ExecutionOutcome } from '../../operation.ts';
-import { psbtBytesOf } from '../psbt-decode.ts';
+import { takeDecoded } from '../psbt-decode.ts';
 import { psbtDigest, type SignPsbtDetail } from './intent.ts';
 import type { SignPsbtRequest } from './request.ts';
 import { verifySignedInputs } from './verify.ts';
@@ -29,9 +29,12 @@ export function signPsbt(
       'KEY_NOT_ACTIVE',
       'the signing key changed since the request was judged; nothing was signed',
     );
+  // The transaction the analysis judged, handed to the signer (no second decode): the digest above
+  // ties the request's PSBT to the intent, and the decode is of that PSBT.
+  const { tx } = takeDecoded(parsed);
   let signed: Uint8Array;
   try {
-    signed = signer.signInputs(psbtBytesOf(parsed.psbt), detail.toSign, detail.sighashTypes);
+    signed = signer.signInputs(tx, detail.toSign, detail.sighashTypes);
   } catch (err) {
     return failed(isWardenError(err) ? err.code : 'SIGNING_FAILED', 'the PSBT could not be signed');
   }
@@ -42,7 +45,7 @@ export function signPsbt(
     const key = detail.toSign.find((k) => k.input === input)?.pubkey;
     return key ? hex.decode(key) : undefined;
   };
-  if (!verifySignedInputs(signed, inputs, detail.txid, sighashOf, multisigKeyOf))
+  if (!verifySignedInputs(tx, inputs, detail.txid, sighashOf, multisigKeyOf))
     return failed('SIGNING_FAILED', 'a signature does not verify; the PSBT was dropped');
   return {
     status: 'done',

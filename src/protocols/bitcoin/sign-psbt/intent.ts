@@ -12,7 +12,7 @@ import { type AnalysisOptions, analyzePsbt, DEFAULT_ANALYSIS, type PsbtAnalysis 
 import { checkGlobalXpubs } from '../global-xpubs.ts';
 import { type BitcoinDb, walletsOf } from '../multisig/registry.ts';
 import { type MultisigWallet, walletScripts } from '../multisig/wallet.ts';
-import { decodePsbt, psbtBytesOf } from '../psbt-decode.ts';
+import { decodedOf, psbtBytesOf } from '../psbt-decode.ts';
 import { OPT_IN_SIGHASH } from '../sighash.ts';
 import { UNCOMMITTED_DESTINATION, uncommittedSpend } from '../uncommitted.ts';
 import type { SignPsbtRequest } from './request.ts';
@@ -45,7 +45,7 @@ export function analysisOf(
   publicKeys: IdentityView,
   wallets: readonly MultisigWallet[] = [],
 ): PsbtAnalysis {
-  const { tx, version, entries } = decodePsbt(p.psbt);
+  const { tx, version, entries } = decodedOf(p);
   const accounts = { ...accountsOf(publicKeys), multisig: wallets };
   checkGlobalXpubs(entries.globalXpubVersions, accounts.network);
   try {

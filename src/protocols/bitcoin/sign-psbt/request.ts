@@ -7,7 +7,7 @@ import {
   readBody,
   requireFields,
 } from '../../../core/validate.ts';
-import { decodePsbt } from '../psbt-decode.ts';
+import { decodePsbt, keepDecoded } from '../psbt-decode.ts';
 
 /**
  * Parsing of the hostile JSON body of `POST /v1/bitcoin/sign-psbt`:
@@ -58,10 +58,12 @@ export function parseSignPsbtRequest(body: unknown): SignPsbtRequest {
       fail('psbt must be a base64 string', { field: 'psbt', type: jsonType(psbt) });
     // Size, base64 and the PSBT itself are checked by the decoder (psbt-decode.ts).
     const decoded = decodePsbt(psbt);
-    return {
+    const request: SignPsbtRequest = {
       psbt: base64.encode(decoded.bytes),
       payTo: parsePayTo(get('payTo')),
       idempotencyKey: optionalIdempotencyKey(get('idempotencyKey')),
     };
+    keepDecoded(request, decoded);
+    return request;
   });
 }

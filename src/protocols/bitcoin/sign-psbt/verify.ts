@@ -11,17 +11,18 @@ import { PSBT_OPTIONS } from '../psbt-decode.ts';
  * type commits to less than what was judged). A P2WSH 2-of-3 input is checked for the signature of
  * `multisigKeyOf(input)`, Warden's key there, over BIP-143 with its witness script as script code
  * (the other cosigners' signatures are theirs to get right). False as soon as one check fails;
- * never throws.
+ * never throws. The PSBT as bytes, or the signer's own signed transaction (its bytes are that
+ * transaction written out: verifying it is verifying what is returned).
  */
 export function verifySignedInputs(
-  psbt: Uint8Array,
+  psbt: Uint8Array | Transaction,
   inputs: readonly number[],
   txid?: string,
   sighashOf: (input: number) => number | undefined = () => undefined,
   multisigKeyOf: (input: number) => Uint8Array | undefined = () => undefined,
 ): boolean {
   try {
-    const tx = Transaction.fromPSBT(psbt, PSBT_OPTIONS);
+    const tx = psbt instanceof Transaction ? psbt : Transaction.fromPSBT(psbt, PSBT_OPTIONS);
     if (txid !== undefined && tx.id !== txid) return false;
     const spent = Array.from({ length: tx.inputsLength }, (_, i) => {
       const input = tx.getInput(i);
