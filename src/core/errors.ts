@@ -23,21 +23,6 @@
  * after. They stay in this list because request rows and audit records written by earlier versions
  * hold them, and those must still read back as known codes (with their old HTTP status).
  *
- * Refusals of a partially signed transaction (a PSBT), raised before anything is signed; each
- * names the input or output in `details.input` / `details.output` (its index):
- * - `INPUT_AMOUNT_UNPROVEN`: an input's amount is not proven by its full previous transaction
- *   (missing, or its txid is not the outpoint's, or the output is not there), where one is needed.
- * - `FEE_INVALID`: the outputs spend more than the inputs bring (a negative fee).
- * - `FEE_TOO_HIGH`: the fee or the fee rate is above the sanity cap (`details.cap`).
- * - `SIGHASH_NOT_ALLOWED`: an input to be signed asks for a sighash type not allowed
- *   (`details.sighash`).
- * - `DUST_OUTPUT`: an output is below the dust threshold of its script type (`details.threshold`).
- * - `DATA_OUTPUT_TOO_LARGE`: an OP_RETURN output carries more data than the cap (`details.cap`).
- * - `OUTPUT_UNSUPPORTED`: an output's script is of no standard type (its money could not be
- *   shown as an address, or spent), or an OP_RETURN output carries value or is a second one
- *   (`details.reason`: `data_output_value`, `second_data_output`).
- * - `NOTHING_TO_SIGN`: no input of the transaction re-derives from the identity's accounts.
- *
  * The net layer (src/net/), before the backend's own codes: `details.sent: false` says nothing of
  * the request left this machine.
  * - `TOR_UNAVAILABLE`: the backend's route is Tor and Tor's SOCKS port does not answer (or will
@@ -125,19 +110,21 @@ export const ERROR_CODES = [
   'ORIGIN_NOT_ALLOWED',
   'PORT_IN_USE',
   'ALREADY_RUNNING',
-  'INPUT_AMOUNT_UNPROVEN',
-  'FEE_INVALID',
-  'FEE_TOO_HIGH',
-  'SIGHASH_NOT_ALLOWED',
-  'DUST_OUTPUT',
-  'DATA_OUTPUT_TOO_LARGE',
-  'OUTPUT_UNSUPPORTED',
-  'NOTHING_TO_SIGN',
-  /** A Lightning invoice a payer must refuse (BOLT 11); `details.reason` says why. */
-  'INVALID_INVOICE',
 ] as const;
 
-export type ErrorCode = (typeof ERROR_CODES)[number];
+/** The protocol-neutral codes above. */
+export type CoreErrorCode = (typeof ERROR_CODES)[number];
+
+/**
+ * The codes protocol modules declare (a PSBT's `FEE_TOO_HIGH`, an invoice's `INVALID_INVOICE`):
+ * each module adds its own here by declaration merging, in its `errors.ts`, next to the runtime
+ * table (HTTP status, meaning) it registers as `errorCodes` (protocols/registry.ts checks that no
+ * two modules, and no module and core, declare the same code).
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by the protocol modules' declarations
+export interface ProtocolErrorCodes {}
+
+export type ErrorCode = CoreErrorCode | keyof ProtocolErrorCodes;
 
 /** The protocol-neutral codes of a backend's failures (see above). */
 export const BACKEND_ERROR_CODES = ['BACKEND_UNREACHABLE', 'BACKEND_REJECTED', 'OUTCOME_UNKNOWN'] as const;

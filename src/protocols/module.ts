@@ -74,6 +74,12 @@ export interface AdminAction<T = unknown, K extends SignerKind = SignerKind> {
 // biome-ignore lint/suspicious/noExplicitAny: the registry holds actions of every table type
 export type AnyAdminAction = AdminAction<any, SignerKind>;
 
+/** A code a module declares (its `errors.ts`): what it means, and its HTTP status. */
+export interface ErrorCodeDeclaration {
+  readonly httpStatus: number;
+  readonly meaning: string;
+}
+
 export interface ProtocolModule<B = unknown, T = unknown> {
   readonly name: string;
   readonly operations: readonly AnyOperation[];
@@ -86,6 +92,8 @@ export interface ProtocolModule<B = unknown, T = unknown> {
   readonly reconcile?: ReconcileHooks<B, T>;
   /** Operators' actions on its own state (`bitcoin.multisig.create`). */
   readonly admin?: readonly AnyAdminAction[];
+  /** Its own error codes (declared into core's ErrorCode type by its errors.ts). */
+  readonly errorCodes?: Readonly<Record<string, ErrorCodeDeclaration>>;
   /** Its bigint facets (caps such as the max fee per gas): stored as text, read back as bigint. */
   readonly quantityFacets?: readonly string[];
 }

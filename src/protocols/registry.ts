@@ -4,9 +4,10 @@
  * Adding an operation is one entry in its module's `operations`; adding a protocol, one line below.
  */
 import type { Migration } from 'kysely';
+import { ERROR_CODES, type ErrorCode } from '../core/errors.ts';
 import { bitcoinModule } from './bitcoin/index.ts';
 import { evmModule } from './evm/index.ts';
-import type { AnyAdminAction, AnyModule } from './module.ts';
+import type { AnyAdminAction, AnyModule, ErrorCodeDeclaration } from './module.ts';
 import { nostrModule } from './nostr/index.ts';
 import type { AnyOperation } from './operation.ts';
 
@@ -53,3 +54,21 @@ const ADMIN_ACTIONS = new Map<string, AnyAdminAction>(
 export function adminActionNamed(name: string): AnyAdminAction | undefined {
   return ADMIN_ACTIONS.get(name);
 }
+
+/** Every module's own error codes; a code declared twice (or also a core code) is a build error. */
+const MODULE_ERROR_CODES = new Map<string, ErrorCodeDeclaration>();
+for (const m of MODULES) {
+  for (const [code, declaration] of Object.entries(m.errorCodes ?? {})) {
+    if (MODULE_ERROR_CODES.has(code) || (ERROR_CODES as readonly string[]).includes(code))
+      throw new Error(`error code ${code} is declared twice`);
+    MODULE_ERROR_CODES.set(code, declaration);
+  }
+}
+
+/** A module's declaration of `code`; undefined for a core code (or none). */
+export function moduleErrorCode(code: ErrorCode | string): ErrorCodeDeclaration | undefined {
+  return MODULE_ERROR_CODES.get(code);
+}
+
+/** Every code a WardenError may carry: core's and every module's. */
+export const ALL_ERROR_CODES: readonly string[] = [...ERROR_CODES, ...MODULE_ERROR_CODES.keys()];

@@ -4,7 +4,13 @@ import type { AddressInfo } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { httpStatusFor, withLegacyCode } from '../../src/api/http/errors.ts';
-import { BACKEND_ERROR_CODES, ERROR_CODES, LEGACY_BACKEND_CODES } from '../../src/core/errors.ts';
+import {
+  BACKEND_ERROR_CODES,
+  ERROR_CODES,
+  type ErrorCode,
+  LEGACY_BACKEND_CODES,
+} from '../../src/core/errors.ts';
+import { ALL_ERROR_CODES, MODULES, moduleErrorCode } from '../../src/protocols/registry.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
 
 /**
@@ -72,6 +78,19 @@ describe('backend error codes', () => {
     assert.deepEqual(withLegacyCode('OUTCOME_UNKNOWN', {}), {});
     assert.deepEqual(withLegacyCode('RPC_ERROR', {}), {}, 'a legacy code has no legacy code');
     assert.deepEqual(withLegacyCode('LIMIT_EXCEEDED', { x: null }), { x: null });
+  });
+
+  test('a module’s own codes carry their declared HTTP status; core and modules never share a code', () => {
+    assert.equal(httpStatusFor('FEE_TOO_HIGH'), 400);
+    assert.equal(httpStatusFor('NOTHING_TO_SIGN'), 400);
+    for (const m of MODULES)
+      for (const [code, declared] of Object.entries(m.errorCodes ?? {})) {
+        assert.equal(moduleErrorCode(code), declared, code);
+        assert.equal(httpStatusFor(code as ErrorCode), declared.httpStatus, code);
+        assert.ok(!(ERROR_CODES as readonly string[]).includes(code), `${code} is not also a core code`);
+      }
+    assert.equal(new Set(ALL_ERROR_CODES).size, ALL_ERROR_CODES.length);
+    assert.equal(moduleErrorCode('LIMIT_EXCEEDED'), undefined, 'a core code is no module’s');
   });
 
   test('a node that cannot be reached while the intent is built: 502 BACKEND_UNREACHABLE, protocol evm, legacy RPC_UNREACHABLE; dry run too', async () => {

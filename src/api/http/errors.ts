@@ -1,6 +1,10 @@
 import { type ErrorCode, LEGACY_BACKEND_CODES } from '../../core/errors.ts';
+import { moduleErrorCode } from '../../protocols/registry.ts';
 
-/** HTTP status per error code. Anything not listed is a server error (and logged as such). */
+/**
+ * HTTP status per core error code; a protocol module's codes carry their own (registry). Anything
+ * not listed is a server error (and logged as such).
+ */
 const STATUS: Partial<Record<ErrorCode, number>> = {
   INVALID_REQUEST: 400,
   INVALID_JSON: 400,
@@ -10,16 +14,6 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   INVALID_ARGUMENT: 400,
   INVALID_NAME: 400,
   CHAIN_NOT_ALLOWED: 400,
-  // What a PSBT's analysis refuses before anything is signed: the request itself is unacceptable.
-  INPUT_AMOUNT_UNPROVEN: 400,
-  FEE_INVALID: 400,
-  FEE_TOO_HIGH: 400,
-  SIGHASH_NOT_ALLOWED: 400,
-  DUST_OUTPUT: 400,
-  DATA_OUTPUT_TOO_LARGE: 400,
-  OUTPUT_UNSUPPORTED: 400,
-  NOTHING_TO_SIGN: 400,
-  INVALID_INVOICE: 400,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   ORIGIN_NOT_ALLOWED: 403,
@@ -64,7 +58,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
 };
 
 export function httpStatusFor(code: ErrorCode): number {
-  return STATUS[code] ?? 500;
+  return STATUS[code] ?? moduleErrorCode(code)?.httpStatus ?? 500;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { ProtocolModule } from '../module.ts';
+import { BITCOIN_ERROR_CODES } from './errors.ts';
 import { BITCOIN_MIGRATIONS } from './migrations.ts';
 import { createMultisig, listMultisig, showMultisig } from './multisig/admin.ts';
 import { signPsbtOperation } from './sign-psbt/operation.ts';
@@ -13,4 +14,5 @@ export const bitcoinModule: ProtocolModule<null, never> = {
   migrations: BITCOIN_MIGRATIONS,
   admin: [createMultisig, listMultisig, showMultisig],
   quantityFacets: ['max_fee', 'max_fee_rate'],
+  errorCodes: BITCOIN_ERROR_CODES,
 };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { hex } from '@scure/base';
 import fc from 'fast-check';
-import { ERROR_CODES, isWardenError } from '../../../src/core/errors.ts';
+import { isWardenError } from '../../../src/core/errors.ts';
 import type { Intent } from '../../../src/core/intent.ts';
 import { accountsOf, scriptOfKey } from '../../../src/protocols/bitcoin/accounts.ts';
 import { CHANGE_INDEX_LIMIT } from '../../../src/protocols/bitcoin/outputs.ts';
@@ -10,6 +10,7 @@ import { decodePsbt } from '../../../src/protocols/bitcoin/psbt-decode.ts';
 import { analysisOf } from '../../../src/protocols/bitcoin/sign-psbt/intent.ts';
 import { signPsbtOperation as op } from '../../../src/protocols/bitcoin/sign-psbt/operation.ts';
 import type { SignPsbtRequest } from '../../../src/protocols/bitcoin/sign-psbt/request.ts';
+import { ALL_ERROR_CODES } from '../../../src/protocols/registry.ts';
 import { buildPsbt, changeOutput, identityView, PAYEE } from './fixture.ts';
 
 /**
@@ -102,7 +103,7 @@ test('fuzzed PSBT bytes never throw anything but a WardenError with a declared c
         intent = await op.toIntent(parsed, ctx);
       } catch (err) {
         assert.ok(isWardenError(err), `not a WardenError: ${String(err)}`);
-        assert.ok((ERROR_CODES as readonly string[]).includes(err.code));
+        assert.ok(ALL_ERROR_CODES.includes(err.code));
         assert.notEqual(err.code, 'INTERNAL', err.message);
         seen.set(err.code, (seen.get(err.code) ?? 0) + 1);
       }

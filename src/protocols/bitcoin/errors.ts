@@ -1,0 +1,33 @@
+/**
+ * Refusals of a partially signed transaction (a PSBT), raised before anything is signed; each
+ * names the input or output in `details.input` / `details.output` (its index). All are 400: the
+ * request itself is unacceptable.
+ */
+import type { ErrorCodeDeclaration } from '../module.ts';
+
+const refusal = (meaning: string): ErrorCodeDeclaration => ({ httpStatus: 400, meaning });
+
+export const BITCOIN_ERROR_CODES = {
+  INPUT_AMOUNT_UNPROVEN: refusal(
+    'an input’s amount is not proven by its full previous transaction (missing, or its txid is not the ' +
+      'outpoint’s, or the output is not there), where one is needed',
+  ),
+  FEE_INVALID: refusal('the outputs spend more than the inputs bring (a negative fee)'),
+  FEE_TOO_HIGH: refusal('the fee or the fee rate is above the sanity cap (`details.cap`)'),
+  SIGHASH_NOT_ALLOWED: refusal(
+    'an input to be signed asks for a sighash type not allowed (`details.sighash`)',
+  ),
+  DUST_OUTPUT: refusal('an output is below the dust threshold of its script type (`details.threshold`)'),
+  DATA_OUTPUT_TOO_LARGE: refusal('an OP_RETURN output carries more data than the cap (`details.cap`)'),
+  OUTPUT_UNSUPPORTED: refusal(
+    'an output’s script is of no standard type, or an OP_RETURN output carries value or is a second ' +
+      'one (`details.reason`: `data_output_value`, `second_data_output`)',
+  ),
+  NOTHING_TO_SIGN: refusal('no input of the transaction re-derives from the identity’s accounts'),
+} as const satisfies Record<string, ErrorCodeDeclaration>;
+
+type BitcoinErrorCodes = Record<keyof typeof BITCOIN_ERROR_CODES, ErrorCodeDeclaration>;
+
+declare module '../../core/errors.ts' {
+  interface ProtocolErrorCodes extends BitcoinErrorCodes {}
+}
