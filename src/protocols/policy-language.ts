@@ -57,6 +57,16 @@ rules:
     effect: deny
 ${fragments('nostr-only').join('\n')}`;
 
+/** The seed's spending tiers over a single-key hot account and a 2-of-3 (Bitcoin only). */
+const BITCOIN_TIERS = `# Warden policy: Bitcoin spending tiers over a hot account and a 2-of-3 (docs/policy.md).
+version: 1
+name: bitcoin-tiers
+description: Small payments from the single-key hot account, the rest from the 2-of-3, large ones after approval and a delay
+risk:
+  tolerance: high
+rules:
+${fragments('bitcoin-tiers').join('\n')}`;
+
 const DENY_ALL = `# Warden policy: nothing is signed, paid or published.
 version: 1
 name: deny-all
@@ -71,5 +81,6 @@ rules:
 export const POLICY_TEMPLATES: Readonly<Record<string, string>> = Object.freeze({
   'guidelines-default': GUIDELINES_DEFAULT,
   'nostr-only': NOSTR_ONLY,
+  'bitcoin-tiers': BITCOIN_TIERS,
   'deny-all': DENY_ALL,
 });

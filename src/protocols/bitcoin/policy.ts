@@ -19,6 +19,13 @@ import { OPT_IN_SIGHASH, SIGHASH_FACET_VALUES } from './sighash.ts';
 /** Shared with Lightning by id: a rule over both shows its amounts in sat. */
 const SAT = countedUnit('sat');
 
+const WALLET_KINDS = ['single_key', 'multisig', 'mixed'] as const;
+const WALLET_WORDS: Record<string, string> = {
+  single_key: 'single-key account',
+  multisig: '2-of-3 wallet',
+  mixed: 'single-key account and 2-of-3 wallet together',
+};
+
 export const BITCOIN_VOCABULARY: ProtocolVocabulary = Object.freeze({
   name: 'bitcoin',
   title: 'Bitcoin',
@@ -70,6 +77,19 @@ export const BITCOIN_VOCABULARY: ProtocolVocabulary = Object.freeze({
       missing: 'request spends no Bitcoin input',
       words: (proofs) => `with input amounts proven by ${joinOr(proofs.map(String))}`,
       optIn: ['witness_utxo'],
+    },
+    {
+      // Which wallet the signed inputs spend from: the spending tiers give the single-key hot
+      // account the smallest payments and the 2-of-3 the rest (the bitcoin-tiers template).
+      name: 'wallet',
+      type: 'text',
+      item: z.enum(WALLET_KINDS, {
+        error: (iss) => `bad wallet kind ${showInput(iss.input)}; one of ${WALLET_KINDS.join(', ')}`,
+      }),
+      plural: 'wallet kinds',
+      label: 'wallet',
+      missing: 'request spends from no wallet of the identity',
+      words: (kinds) => `from the ${joinOr(kinds.map((k) => WALLET_WORDS[String(k)] ?? String(k)))}`,
     },
   ],
   caps: [
@@ -123,6 +143,44 @@ export const BITCOIN_TEMPLATE_RULES: TemplateFragments = Object.freeze({
   - id: btc-large
     description: above 100,000 sat need an operator's approval and a 24 hour delay
     match: { protocol: [bitcoin, lightning], asset: btc, amount: { min: 100001 } }
+    effect: hold
+    approvals: 1
+    delay: 24h
+`,
+  'bitcoin-tiers': `  # A 2-of-3 cannot spend with one key, so the smallest tier is the identity's single-key hot
+  # account (BIP-84/86), where Warden's signature is the only one; the 2-of-3 (agent hot key,
+  # Warden, cold key) carries the rest, Warden's signature given by these rules.
+  - id: tier-limits
+    description: every Bitcoin transaction counts against these caps
+    match: { protocol: bitcoin, asset: btc }
+    effect: allow
+    max_per_tx: 5000000 # 0.05 BTC per transaction
+    limits:
+      - { window: 24h, max_value: 10000000 } # 0.1 BTC per rolling 24 hours
+      - { window: 1h, max_count: 10 } # 10 transactions per rolling hour
+  - id: tier-hot
+    description: below 1,000 sat from the single-key hot account, without approval
+    match: { protocol: bitcoin, asset: btc, wallet: single_key, amount: { max: 999 } }
+    effect: allow
+    limits:
+      - { window: 24h, max_value: 10000 } # what the hot account may lose in a day
+  - id: tier-hot-only-small
+    description: the single-key hot account never pays 1,000 sat or more; the 2-of-3 does
+    match: { protocol: bitcoin, wallet: single_key, amount: { min: 1000 } }
+    effect: deny
+  - id: tier-one-wallet
+    description: one transaction spends from one kind of wallet
+    match: { protocol: bitcoin, wallet: mixed }
+    effect: deny
+  - id: tier-multisig
+    description: 1,000 to 100,000 sat from the 2-of-3, Warden signing by policy
+    match: { protocol: bitcoin, asset: btc, wallet: multisig, amount: { min: 1000, max: 100000 } }
+    effect: allow
+    limits:
+      - { window: 1h, max_value: 100000 } # 100,000 sat per rolling hour
+  - id: tier-cold
+    description: above 100,000 sat from the 2-of-3, only after an operator's approval and a 24 hour delay
+    match: { protocol: bitcoin, asset: btc, wallet: multisig, amount: { min: 100001 } }
     effect: hold
     approvals: 1
     delay: 24h

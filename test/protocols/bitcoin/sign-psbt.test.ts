@@ -61,6 +61,7 @@ describe('bitcoin.sign_psbt signs the identity’s inputs, and the signatures ve
       assert.deepEqual(intent.facets, {
         network: 'regtest',
         sighash: 'all',
+        wallet: 'single_key',
         amount_proof: 'full',
         // The quantities a rule may cap: the fee, and the rate over the estimated size, rounded up.
         max_fee: 2_000n,
@@ -187,6 +188,18 @@ describe('bitcoin.sign_psbt signs the identity’s inputs, and the signatures ve
       );
       assert.equal(tx.getInput(0).partialSig, undefined, 'nothing signed');
     }
+  });
+
+  test('the wallet facet: inputs of the single-key accounts are single_key', async () => {
+    const psbt = buildPsbt(
+      [
+        { purpose: 84, amount: 10_000n },
+        { purpose: 86, amount: 10_000n },
+      ],
+      [{ script: PAYEE, amount: 19_000n }],
+    );
+    const intent = await op.toIntent(op.parse({ psbt }, new Date()), ctx);
+    assert.equal(intent.facets?.wallet, 'single_key');
   });
 
   test('encode/decode round trip and the review names what leaves', async () => {

@@ -150,6 +150,16 @@ function checkPayTo(p: SignPsbtRequest, analysis: PsbtAnalysis, network: Identit
     );
 }
 
+/**
+ * Which kind of the identity's wallets the signed inputs spend from: `single_key` (BIP-84/86, where
+ * Warden's signature is the only one), `multisig` (a registered 2-of-3, where it is one of two), or
+ * `mixed` (both in one transaction, which the spending tiers refuse: a tier is one kind of wallet).
+ */
+function walletFacet(accounts: readonly string[]): string {
+  const multisig = accounts.filter((a) => a === 'bip48').length;
+  return multisig === 0 ? 'single_key' : multisig === accounts.length ? 'multisig' : 'mixed';
+}
+
 export function signPsbtIntent(
   identity: string,
   p: SignPsbtRequest,
@@ -201,6 +211,7 @@ export function signPsbtIntent(
       network: publicKeys.network,
       sighash: analysis.sighash,
       amount_proof: analysis.amountProof,
+      wallet: walletFacet(analysis.toSign.map((k) => k.key.account)),
       // Quantities rules may cap (policy.ts): the fee, and the rate in sat/vB rounded up.
       max_fee: analysis.fee,
       max_fee_rate:
