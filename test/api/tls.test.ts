@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { join } from 'node:path';
 import { test } from 'node:test';
+import { HAS_OPENSSL, selfSignedCertificate } from '../helpers/certificate.ts';
 import { initCliVault } from '../helpers/cli.ts';
 import { TEST_PASSPHRASE } from '../helpers/home.ts';
-
-const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
 
 function httpsGet(url: string, ca: Buffer): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -24,31 +21,13 @@ function httpsGet(url: string, ca: Buffer): Promise<{ status: number; body: stri
 }
 
 test('warden start serves the API over TLS with --tls-cert/--tls-key', {
-  skip: !hasOpenssl && 'openssl is not installed',
+  skip: !HAS_OPENSSL && 'openssl is not installed',
 }, async () => {
   const { dir, run, start, pass } = await initCliVault('tls', TEST_PASSPHRASE);
-  const cert = join(dir, 'cert.pem');
-  const key = join(dir, 'key.pem');
-  const made = spawnSync('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=localhost',
-    '-addext',
-    'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    '-keyout',
-    key,
-    '-out',
-    cert,
-  ]);
-  assert.equal(made.status, 0, made.stderr.toString());
+  const { certFile: cert, keyFile: key } = selfSignedCertificate(dir, {
+    cn: 'localhost',
+    altNames: ['DNS:localhost', 'IP:127.0.0.1'],
+  });
   const server = await start('--tls-cert', cert, '--tls-key', key);
   assert.match(server.url, /^https:\/\/127\.0\.0\.1:\d+$/);
   const health = await httpsGet(`${server.url}/v1/health`, readFileSync(cert));

@@ -3,13 +3,13 @@ import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type AddressInfo, createServer, type Socket } from 'node:net';
-import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { isWardenError, type WardenError } from '../../src/core/errors.ts';
 import { createNet } from '../../src/net/http.ts';
 import { createIsolation } from '../../src/net/isolation.ts';
 import { spkiPinOf } from '../../src/net/pin.ts';
 import { socksConnect } from '../../src/net/socks5.ts';
+import { selfSignedCertificate } from '../helpers/certificate.ts';
 import { tempDir } from '../helpers/home.ts';
 import { freePort } from '../helpers/peer.ts';
 
@@ -185,23 +185,7 @@ test('isolation: one nonce per identity (and for Warden’s own traffic), a new 
 });
 
 test('the SPKI pin of a certificate is what openssl computes', () => {
-  const dir = tempDir('spki');
-  const cert = join(dir, 'cert.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-subj',
-      '/CN=pin.test',
-    ].concat(['-keyout', join(dir, 'key.pem'), '-out', cert, '-days', '1']),
-    { stdio: 'ignore' },
-  );
+  const { certFile: cert } = selfSignedCertificate(tempDir('spki'), { cn: 'pin.test' });
   const der = execFileSync('openssl', ['x509', '-in', cert, '-pubkey', '-noout']);
   const spki = execFileSync('openssl', ['pkey', '-pubin', '-outform', 'der'], { input: der });
   const expected = execFileSync('openssl', ['dgst', '-sha256', '-binary'], { input: spki }).toString(

@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { isWardenError } from '../../src/core/errors.ts';
 import { createNet } from '../../src/net/http.ts';
 import { spkiPinOf } from '../../src/net/pin.ts';
+import { selfSignedCertificate } from '../helpers/certificate.ts';
 import { tempDir } from '../helpers/home.ts';
 
 /**
@@ -18,38 +18,12 @@ import { tempDir } from '../helpers/home.ts';
  * read at start, hence a child process) the SPKI pin decides, before any byte of the request.
  */
 const dir = tempDir('tls');
-const certFile = join(dir, 'cert.pem');
-execFileSync(
-  'openssl',
-  [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-subj',
-    '/CN=127.0.0.1',
-    '-addext',
-    'subjectAltName=IP:127.0.0.1',
-    '-keyout',
-    join(dir, 'key.pem'),
-    '-out',
-    certFile,
-    '-days',
-    '1',
-  ],
-  { stdio: 'ignore' },
-);
+const { certFile, keyFile } = selfSignedCertificate(dir, { cn: '127.0.0.1', altNames: ['IP:127.0.0.1'] });
 let requests = 0;
-const server = createServer(
-  { cert: readFileSync(certFile), key: readFileSync(join(dir, 'key.pem')) },
-  (_req, res) => {
-    requests++;
-    res.end('pinned ok');
-  },
-);
+const server = createServer({ cert: readFileSync(certFile), key: readFileSync(keyFile) }, (_req, res) => {
+  requests++;
+  res.end('pinned ok');
+});
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 const origin = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
