@@ -20,6 +20,7 @@ export { CAPABILITIES, OPERATIONS } from '../protocols/registry.ts';
 export { createTokenAudited, revokeTokenAudited, setPolicyAudited, tokens } from './admin.ts';
 export { Gateway, type GatewayOptions } from './gateway.ts';
 export { ledgerTotals } from './ledger.ts';
+export { type ApiOnion, apiOnion } from './onion.ts';
 export type { ProtocolConfig } from './operations.ts';
 export { loadPolicy, parsePolicy, policyJsonSchema } from './policies.ts';
 export {

@@ -23,6 +23,7 @@ import {
   rotationIsDue,
   type VaultMeta,
 } from './model.ts';
+import { deriveOnionServiceKey, type OnionServiceKey } from './onion-service-key.ts';
 import { newSecp256k1SecretKey } from './random.ts';
 import { resealUnder } from './reseal.ts';
 import { type KdfSettings, type KeystorePaths, readKeystore, SealedKeystore } from './sealed-keystore.ts';
@@ -333,6 +334,16 @@ export class Vault extends SealedKeystore {
       );
       return this.#controlPlaneKey;
     });
+  }
+
+  /**
+   * The API's onion service key (see onion-service-key.ts), derived anew at each call: it is used
+   * once per start, and its ADD_ONION text is the caller's to wipe.
+   */
+  onionServiceKey(): OnionServiceKey {
+    return this.withSecret(this.meta.audit.detailsSecretId, (details) =>
+      deriveOnionServiceKey(details, this.vaultId),
+    );
   }
 
   override seal(): void {

@@ -12,6 +12,11 @@ import { refuseLookup, type SocksEndpoint } from './socks5.ts';
 export interface TorControl {
   /** The reply lines of one command (without their status codes); TOR_UNAVAILABLE if not 250. */
   command(line: string): Promise<string[]>;
+  /**
+   * The same for a command that carries a secret (ADD_ONION's key): given as bytes, written as
+   * they are, never turned into a string here; the caller wipes them after the call.
+   */
+  commandBytes(line: Uint8Array): Promise<string[]>;
   /** `GETINFO key` → its value. */
   getInfo(key: string): Promise<string>;
   /** Subscribes to events (`SETEVENTS …`); each arrives as its line without `650 `. */
@@ -103,15 +108,21 @@ export async function connectTorControl(
     });
   });
 
-  const command = (line: string) => {
-    if (/[\r\n]/.test(line))
+  const CRLF = Uint8Array.of(0x0d, 0x0a);
+  const commandBytes = (line: Uint8Array) => {
+    if (line.includes(0x0d) || line.includes(0x0a))
       return Promise.reject(new WardenError('INVALID_ARGUMENT', 'one control command per line'));
     if (closedError !== null) return Promise.reject(closedError);
     return new Promise<string[]>((resolve, reject) => {
       pending.push({ resolve, reject });
-      socket.write(`${line}\r\n`);
+      // One write of a copy the socket owns (it may still be queued when the caller wipes `line`).
+      const frame = new Uint8Array(line.length + 2);
+      frame.set(line);
+      frame.set(CRLF, line.length);
+      socket.write(frame, () => frame.fill(0));
     });
   };
+  const command = (line: string) => commandBytes(new TextEncoder().encode(line));
 
   let cookie: Buffer;
   try {
@@ -131,6 +142,7 @@ export async function connectTorControl(
 
   return {
     command,
+    commandBytes,
     async getInfo(key) {
       const reply = await command(`GETINFO ${key}`);
       const first = reply[0] ?? '';

@@ -3,6 +3,8 @@ import type { Command } from 'commander';
 import { checkBind, checkPortFree, type ServeOptions, startHttpServer } from '../../api/http/server.ts';
 import { asWardenError, WardenError } from '../../core/errors.ts';
 import {
+  type ApiOnion,
+  apiOnion,
   Gateway,
   type ManagedTor,
   settleFees,
@@ -19,6 +21,7 @@ import { initVault, printStatus } from './vault.ts';
 
 interface StartFlags extends ListenFlags {
   passphraseFile?: string;
+  onion?: boolean;
   feeFollow: number;
   kdfMemory?: number;
   kdfIterations?: number;
@@ -95,6 +98,21 @@ async function startTorIfManaged(ctx: CliContext, config: WardenConfig): Promise
   return tor;
 }
 
+/** Publishes the onion service onto the API's own port (a wildcard bind is reached on loopback). */
+async function publishOnion(
+  ctx: CliContext,
+  onion: ApiOnion,
+  server: { host: string; port: number },
+): Promise<void> {
+  const host = server.host === '0.0.0.0' || server.host === '::' ? '127.0.0.1' : server.host;
+  await onion.publish({ host, port: server.port });
+  ctx.event(
+    'onion',
+    { address: onion.address },
+    `The API is also an onion service: http://${onion.address}/ (through Tor only)`,
+  );
+}
+
 /** Serves the HTTP API until SIGINT/SIGTERM, releasing delayed holds every second. */
 async function serve(
   ctx: CliContext,
@@ -103,11 +121,16 @@ async function serve(
   { config, options }: { config: WardenConfig; options: ServeOptions },
 ): Promise<void> {
   const tor = await startTorIfManaged(ctx, config);
+  const onion: ApiOnion | null = flags.onion ? apiOnion(warden, config.tor ?? null, tor) : null;
   const gateway = new Gateway(warden, {
     logger: warden.logger,
     protocols: config.protocols,
   });
-  const server = await startHttpServer(gateway, options);
+  const server = await startHttpServer(
+    gateway,
+    onion ? { ...options, allowedHosts: [...(options.allowedHosts ?? []), onion.address] } : options,
+  );
+  if (onion) await publishOnion(ctx, onion, server);
   const watchSeal = sealWatcher(ctx, gateway);
   let ticking = false;
   // The log gets every failure; the console each kind once, until a tick succeeds again.
@@ -157,6 +180,7 @@ async function serve(
   // Executions in flight settle (commit, release or unknown) before the vault is sealed.
   ctx.event('draining', {}, 'Stopping: requests in flight are settling…');
   await gateway.drain();
+  await onion?.close();
   await tor?.stop();
   ctx.event('stopped', { sealed: true }, 'Warden stopped; the vault is sealed.');
 }

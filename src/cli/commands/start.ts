@@ -49,6 +49,10 @@ export function registerStartCommand(program: Command, { run, facts }: Registrat
           .option('--tls-key <file>', 'TLS private key (PEM)')
           .option('--allow-remote', 'allow a non-loopback address (requires TLS)')
           .option(
+            '--onion',
+            "also publish the API as a v3 onion service through Tor's control port (warden.yaml tor: control + cookie, or managed); the same address every start",
+          )
+          .option(
             '--fee-follow <seconds>',
             'with an EVM RPC (warden.yaml or --evm-rpc): every N seconds book the fees committed EVM sends really paid (0: never)',
             (v) => (v === '0' ? 0 : parsePositiveInt('--fee-follow')(v)),
