@@ -43,7 +43,7 @@ describe('warden config', () => {
     assert.deepEqual(lines.slice(1), [
       '  - listen.port: must be a whole number from 0 to 65535 (line 2)',
       '  - protocols.evm.rpc.abc: a chain id is a positive whole number with no leading zero (e.g. 42161), not "abc" (line 6)',
-      '  - protocols.evm.rpc["1"]: only http: and https: JSON-RPC endpoints are supported, not ftp: (line 7)',
+      '  - protocols.evm.rpc["1"]: only http: and https: endpoints are supported, not ftp: (line 7)',
     ]);
     assert.doesNotMatch(bad.stderr, /\n\s+at |INTERNAL/);
 

@@ -125,7 +125,7 @@ describe('warden.yaml: protocols.evm.via and pins', () => {
     );
     assert.deepEqual([...(evm(c).pins ?? new Map())], [['https://eth.example:8443', [PIN]]]);
     for (const [pins, message] of [
-      [`2: ["${PIN}"]`, /no rpc endpoint for chain 2/],
+      [`2: ["${PIN}"]`, /no endpoint for chain 2/],
       ['1: ["not-a-pin"]', /base64 of the SHA-256/],
       ['1: []', /at least one pin/],
     ] as const)

@@ -21,11 +21,24 @@
  */
 import { z } from 'zod';
 import { WardenError } from '../../core/errors.ts';
-import { isLoopbackHost, type Route } from '../../net/http.ts';
 import { SPKI_PIN } from '../../net/pin.ts';
+import {
+  type ConfigProblem,
+  checkEndpointUrl,
+  checkLoopback,
+  checkPins,
+  checkRoute,
+  type Endpoint,
+  MAX_ENDPOINT_URL_LENGTH,
+  pinsByOrigin,
+  routeOf,
+  type TorRoute,
+} from '../backend-endpoints.ts';
 import type { EvmConfig } from './index.ts';
 
-export const MAX_RPC_URL_LENGTH = 2048;
+export type { TorRoute };
+
+export const MAX_RPC_URL_LENGTH = MAX_ENDPOINT_URL_LENGTH;
 const CHAIN_ID_KEY = /^[1-9][0-9]{0,15}$/;
 
 /** The section as warden.yaml holds it once valid (URLs normalized by the WHATWG URL parser). */
@@ -33,30 +46,6 @@ export interface EvmSection {
   rpc?: Record<string, string> | undefined;
   via?: 'tor' | 'direct' | undefined;
   pins?: Record<string, string[]> | undefined;
-}
-
-/** What of the `tor` section the EVM section needs (config/'s TorSettings has this shape). */
-export interface TorRoute {
-  socks: { host: string; port: number };
-}
-
-/** An http(s) URL without credentials or fragment, normalized (`http://LOCALHOST:8545` → `http://localhost:8545/`). */
-function checkRpcUrl(value: string): { url: string } | { problem: string } {
-  if (value.length > MAX_RPC_URL_LENGTH) return { problem: `longer than ${MAX_RPC_URL_LENGTH} characters` };
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return { problem: 'not a URL; write http://HOST:PORT/PATH or https://…' };
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    return {
-      problem: `only http: and https: JSON-RPC endpoints are supported, not ${url.protocol.slice(0, 20)}`,
-    };
-  if (url.username !== '' || url.password !== '')
-    return { problem: 'credentials in the URL (user:password@) are refused: the net layer never sends them' };
-  if (url.hash !== '') return { problem: 'a URL fragment (#…) is never sent; remove it' };
-  return { url: url.href };
 }
 
 const rpcSchema = z
@@ -73,7 +62,7 @@ const rpcSchema = z
         });
         continue;
       }
-      const checked = checkRpcUrl(value);
+      const checked = checkEndpointUrl(value);
       if ('problem' in checked) ctx.addIssue({ code: 'custom', path: [key], message: checked.problem });
     }
   })
@@ -81,7 +70,7 @@ const rpcSchema = z
     const out: Record<string, string> = {};
     const ids = Object.keys(rpc).sort((a, b) => Number(a) - Number(b));
     for (const id of ids) {
-      const checked = checkRpcUrl(rpc[id]!);
+      const checked = checkEndpointUrl(rpc[id]!);
       out[id] = 'url' in checked ? checked.url : rpc[id]!;
     }
     return out;
@@ -122,56 +111,27 @@ export interface EvmSectionContext {
   tor: TorRoute | null;
 }
 
+/** The section's endpoints, by their place in it. */
+function endpointsOf(section: EvmSection | undefined): Endpoint[] {
+  return Object.entries(section?.rpc ?? {}).map(([chainId, url]) => ({ path: ['rpc', chainId], url }));
+}
+
 /** Loopback endpoints need `unsafe.allow_loopback_rpc`, unless the command line named them. */
-export function checkEvmSection(
-  section: EvmSection,
-  context: EvmSectionContext,
-): { path: string[]; message: string }[] {
-  const problems = [...checkRoute(section, context), ...checkPins(section)];
-  if (context.unsafe.allow_loopback_rpc) return problems;
-  for (const [chainId, url] of Object.entries(section.rpc ?? {})) {
-    if (context.override?.rpc?.[chainId] === url) continue;
-    if (isLoopbackHost(new URL(url).hostname))
-      problems.push({
-        path: ['rpc', chainId],
-        message: `${new URL(url).host} is on this machine (loopback): refused unless unsafe.allow_loopback_rpc is true, or the URL is given with --evm-rpc`,
-      });
-  }
-  return problems;
-}
-
-/** Tor or direct, and each endpoint consistent with it (see the top of this file). */
-function checkRoute(section: EvmSection, context: EvmSectionContext): { path: string[]; message: string }[] {
-  const via = section.via ?? (context.tor ? 'tor' : 'direct');
-  const urls = Object.entries(section.rpc ?? {});
-  if (via === 'tor' && context.tor === null)
-    return [{ path: ['via'], message: 'via: tor needs a tor section (socks: IP:PORT, or managed: true)' }];
-  if (via === 'tor')
-    return urls
-      .filter(([, url]) => isLoopbackHost(new URL(url).hostname))
-      .map(([chainId, url]) => ({
-        path: ['rpc', chainId],
-        message: `${new URL(url).host} is on this machine: Tor cannot reach it; set via: direct for this section`,
-      }));
-  if (context.tor === null || context.unsafe.allow_direct_backends) return [];
-  return urls
-    .filter(([, url]) => !isLoopbackHost(new URL(url).hostname))
-    .map(([chainId, url]) => ({
-      path: ['rpc', chainId],
-      message: `via: direct would reach ${new URL(url).host} from this machine's own address although Tor is configured: refused unless unsafe.allow_direct_backends is true`,
-    }));
-}
-
-/** Pins are for https endpoints (a plain-http node has no key to pin) of configured chains. */
-function checkPins(section: EvmSection): { path: string[]; message: string }[] {
-  return Object.keys(section.pins ?? {}).flatMap((chainId) => {
-    const url = section.rpc?.[chainId];
-    if (url === undefined)
-      return [{ path: ['pins', chainId], message: `no rpc endpoint for chain ${chainId}` }];
-    if (!url.startsWith('https:'))
-      return [{ path: ['pins', chainId], message: 'only an https endpoint has a key to pin' }];
-    return [];
-  });
+export function checkEvmSection(section: EvmSection, context: EvmSectionContext): ConfigProblem[] {
+  const endpoints = endpointsOf(section);
+  return [
+    ...checkRoute(endpoints, section.via, {
+      tor: context.tor,
+      allowDirectBackends: context.unsafe.allow_direct_backends,
+    }),
+    ...checkPins(section.pins ?? {}, (chainId) => section.rpc?.[chainId], 'chain'),
+    ...checkLoopback(
+      endpoints,
+      context.unsafe.allow_loopback_rpc,
+      (e) => context.override?.rpc?.[e.path[1]!] === e.url,
+      ', or the URL is given with --evm-rpc',
+    ),
+  ];
 }
 
 /** The module configuration of a valid section (none: no chain, no backend). */
@@ -180,15 +140,11 @@ export function evmModuleConfig(
   context: { tor: TorRoute | null },
 ): EvmConfig {
   const rpcUrls = new Map(Object.entries(section?.rpc ?? {}).map(([id, url]) => [Number(id), url] as const));
-  const via = section?.via ?? (context.tor ? 'tor' : 'direct');
-  const route: Route =
-    via === 'tor' && context.tor ? { via: 'tor', socks: { ...context.tor.socks } } : { via: 'direct' };
-  const pins = new Map<string, readonly string[]>();
-  for (const [chainId, list] of Object.entries(section?.pins ?? {})) {
-    const url = rpcUrls.get(Number(chainId));
-    if (url !== undefined) pins.set(new URL(url).origin, list);
-  }
-  return { rpcUrls, route, pins };
+  return {
+    rpcUrls,
+    route: routeOf(section?.via, context.tor),
+    pins: pinsByOrigin(section?.pins ?? {}, (chainId) => section?.rpc?.[chainId]),
+  };
 }
 
 /** `--evm-rpc 42161=http://…` (repeatable) as a section override; same form errors as always. */
