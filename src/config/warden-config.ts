@@ -62,7 +62,7 @@ export interface ConfigSection<S> {
   /** Rules zod cannot see: those that depend on the unsafe options or on where a value came from. */
   check?(section: S, context: SectionContext<S>): ConfigProblem[];
   /** The module configuration (what its `backend(config)` reads) of a valid section. */
-  toModule(section: S | undefined, context: { tor: TorSettings | null }): unknown;
+  toModule(section: S | undefined, context: { tor: TorSettings | null; baseDir: string }): unknown;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: each module's section has its own type
@@ -188,7 +188,7 @@ export function resolveWardenConfig(
       problems.push({ ...p, path });
     }
     if (merged !== undefined) effective[name] = merged;
-    protocols[name] = section.toModule(merged, { tor });
+    protocols[name] = section.toModule(merged, { tor, baseDir: dirname(ref.path) });
   }
   if (problems.length > 0) throw fileProblems(problems);
 

@@ -82,6 +82,7 @@ export class Operations {
     return {
       requestId,
       identity,
+      publicKeys: this.vault.getIdentity(identity),
       signer: signerFor(this.vault, identity, op.signer),
       backend: this.#backends.get(op.protocol) ?? null,
       tables: store.db,

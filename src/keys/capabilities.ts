@@ -45,7 +45,11 @@ export interface BitcoinPsbtSigner {
 }
 export type { MultisigAccountPublic, PsbtInputKey };
 
+/** Signs nothing: for operations that only read or derive public data (a Bitcoin address, a balance). */
+export type NoSigner = Readonly<Record<string, never>>;
+
 export interface Signers {
+  none: NoSigner;
   'nostr-event': NostrEventSigner;
   'evm-digest': EvmDigestSigner;
   'bitcoin-psbt': BitcoinPsbtSigner;
@@ -56,6 +60,7 @@ export type SignerOf<K extends SignerKind> = Signers[K];
 /** The capability of `kind` for one identity; KEY_NOT_ACTIVE when the identity has no such key. */
 export function signerFor<K extends SignerKind>(vault: Vault, identity: string, kind: K): Signers[K] {
   const make: { [S in SignerKind]: () => Signers[S] } = {
+    none: () => Object.freeze({}),
     'nostr-event': () => {
       const nostr = vault.activePublic(identity, 'nostr');
       if (!nostr) throw new WardenError('KEY_NOT_ACTIVE', 'the identity has no Nostr key');

@@ -6,6 +6,12 @@
  */
 import type { z } from 'zod';
 import {
+  type BitcoinSection,
+  bitcoinModuleConfig,
+  bitcoinSectionSchema,
+  checkBitcoinSection,
+} from './bitcoin/config.ts';
+import {
   checkEvmSection,
   type EvmSection,
   type EvmSectionContext,
@@ -30,7 +36,7 @@ export interface ProtocolConfigSection<S> {
     section: S,
     context: { unsafe: Readonly<Record<string, boolean>>; override: S | undefined; tor: TorRoute | null },
   ): { path: string[]; message: string }[];
-  toModule(section: S | undefined, context: { tor: TorRoute | null }): unknown;
+  toModule(section: S | undefined, context: { tor: TorRoute | null; baseDir: string }): unknown;
   readonly flags: readonly SectionFlag<S>[];
 }
 
@@ -56,8 +62,16 @@ const evmSection: ProtocolConfigSection<EvmSection> = {
   ],
 };
 
+const bitcoinSection: ProtocolConfigSection<BitcoinSection> = {
+  schema: bitcoinSectionSchema,
+  check: (section, context) => checkBitcoinSection(section, context),
+  toModule: bitcoinModuleConfig,
+  flags: [],
+};
+
 /** Module name → its configuration section. Only modules with a backend have one. */
 // biome-ignore lint/suspicious/noExplicitAny: each module's section has its own type
 export const CONFIG_SECTIONS: Readonly<Record<string, ProtocolConfigSection<any>>> = {
+  bitcoin: bitcoinSection,
   evm: evmSection,
 };

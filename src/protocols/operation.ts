@@ -58,6 +58,8 @@ export interface IntentContext<B, T = unknown> {
 export interface ExecutionContext<B, S, T> {
   requestId: string;
   identity: string;
+  /** The identity's public keys (addresses to derive: a Bitcoin send's change). */
+  publicKeys: IdentityView;
   signer: S;
   backend: B | null;
   /** The module's own tables (an EVM module's nonces); typed so no other table can be named. */

@@ -24,6 +24,32 @@ export const BITCOIN_ERROR_CODES = {
       'one (`details.reason`: `data_output_value`, `second_data_output`)',
   ),
   NOTHING_TO_SIGN: refusal('no input of the transaction re-derives from the identity’s accounts'),
+  BITCOIN_NO_NODE: {
+    httpStatus: 503,
+    meaning: 'no Bitcoin node is configured for the identity’s network (`details.network`)',
+  },
+  INSUFFICIENT_FUNDS: {
+    httpStatus: 409,
+    meaning:
+      'the identity’s spendable coins (confirmed to the configured depth, not locked by a send in flight) ' +
+      'do not cover the amount and the fee (`details.available`, `details.needed`)',
+  },
+  FEE_ESTIMATE_UNAVAILABLE: {
+    httpStatus: 503,
+    meaning: 'no fee rate was given and the node has no estimate: give `feerate` (sat/vB)',
+  },
+  COINS_CHANGED: {
+    httpStatus: 409,
+    meaning:
+      'the coins left when the send ran would cost more fee than was judged (`details.judgedFee`): nothing ' +
+      'was signed; ask again',
+  },
+  ADDRESS_GAP_LIMIT: {
+    httpStatus: 409,
+    meaning:
+      'as many receive addresses as the gap limit (`details.gap`) are handed out and unused: a wallet ' +
+      'restored from the seed would not look past them; use one first',
+  },
 } as const satisfies Record<string, ErrorCodeDeclaration>;
 
 type BitcoinErrorCodes = Record<keyof typeof BITCOIN_ERROR_CODES, ErrorCodeDeclaration>;

@@ -1,17 +1,27 @@
 import type { ProtocolModule } from '../module.ts';
+import { type BitcoinBackend, bitcoinBackendOf } from './backend.ts';
+import { balanceOperation } from './balance.ts';
 import { BITCOIN_ERROR_CODES } from './errors.ts';
 import { BITCOIN_MIGRATIONS } from './migrations.ts';
 import { createMultisig, listMultisig, showMultisig } from './multisig/admin.ts';
+import { newAddressOperation } from './new-address.ts';
+import { sendOperation } from './send/operation.ts';
+import { bitcoinReconcile } from './send/reconcile.ts';
 import { signPsbtOperation } from './sign-psbt/operation.ts';
+import type { BitcoinDb } from './tables.ts';
 
 /**
  * Bitcoin: PSBT signing with the identity's single-key accounts and its registered 2-of-3 wallets
- * (Warden's one signature of two). No backend yet (sends come later).
+ * (Warden's one signature of two); with a node configured (config.ts), fresh addresses, the
+ * balance, and sends from the identity's own coins.
  */
-export const bitcoinModule: ProtocolModule<null, never> = {
+export const bitcoinModule: ProtocolModule<BitcoinBackend, BitcoinDb> = {
   name: 'bitcoin',
-  operations: [signPsbtOperation],
+  operations: [signPsbtOperation, sendOperation, newAddressOperation, balanceOperation],
   migrations: BITCOIN_MIGRATIONS,
+  backend: bitcoinBackendOf,
+  needsBackend: [sendOperation.name, balanceOperation.name],
+  reconcile: bitcoinReconcile,
   admin: [createMultisig, listMultisig, showMultisig],
   quantityFacets: ['max_fee', 'max_fee_rate'],
   errorCodes: BITCOIN_ERROR_CODES,

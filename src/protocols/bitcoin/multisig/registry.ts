@@ -6,30 +6,15 @@
  * that identity is then refused (CONTROL_PLANE_TAMPERED) rather than judged with a set Warden did
  * not register. Rows are never updated: a wallet is registered once under its name.
  */
-import type { Kysely } from 'kysely';
 import { utf8 } from '../../../core/bytes.ts';
 import { canonicalJson } from '../../../core/canonical.ts';
 import { WardenError } from '../../../core/errors.ts';
 import type { ControlPlaneMac } from '../../../keys/control-plane-key.ts';
 import { type BitcoinNetwork, isBitcoinNetwork } from '../networks.ts';
+import type { BitcoinDb, BitcoinMultisigTable } from '../tables.ts';
 import type { MultisigWallet, WalletKey } from './wallet.ts';
 
-export interface BitcoinMultisigTable {
-  identity: string;
-  name: string;
-  network: string;
-  keys: string;
-  warden_index: number;
-  created_at: string;
-  created_by: string;
-  mac: Uint8Array | null;
-}
-
-/** The tables of the Bitcoin module, all it may read or write. */
-export interface BitcoinTables {
-  bitcoin_multisig: BitcoinMultisigTable;
-}
-export type BitcoinDb = Kysely<BitcoinTables>;
+export type { BitcoinDb, BitcoinMultisigTable };
 
 const DOMAIN = 'warden/control-plane/bitcoin-multisig/v1\u0000';
 

@@ -1,37 +1,17 @@
-import { utf8 } from '../../../core/bytes.ts';
-import { WardenError } from '../../../core/errors.ts';
 import type { Operation } from '../../operation.ts';
+import { storedCodec } from '../stored.ts';
 import { signPsbt } from './execute.ts';
 import { liveWallets, type SignPsbtDetail, signPsbtDigest, signPsbtIntent } from './intent.ts';
 import { parseSignPsbtRequest, type SignPsbtRequest } from './request.ts';
 import { signPsbtReview } from './review.ts';
 import { requestSchema, resultSchema } from './schema.ts';
 
-/** Stored form of a held request: the body as parsed, read back by the parser. */
-const STORED_VERSION = 1;
-
-function encode(p: SignPsbtRequest): Uint8Array {
-  return utf8(
-    JSON.stringify({ v: STORED_VERSION, psbt: p.psbt, payTo: p.payTo, idempotencyKey: p.idempotencyKey }),
-  );
-}
-
-function decode(bytes: Uint8Array): SignPsbtRequest {
-  let stored: unknown;
-  try {
-    stored = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-  } catch (err) {
-    throw new WardenError('INTERNAL', 'a stored sign-psbt request is unreadable', {}, { cause: err });
-  }
-  if (typeof stored !== 'object' || stored === null || (stored as { v?: unknown }).v !== STORED_VERSION)
-    throw new WardenError('INTERNAL', 'a stored sign-psbt request has an unknown form');
-  const { v: _version, ...body } = stored as Record<string, unknown>;
-  try {
-    return parseSignPsbtRequest(body);
-  } catch (err) {
-    throw new WardenError('INTERNAL', 'a stored sign-psbt request no longer parses', {}, { cause: err });
-  }
-}
+/** Held requests are stored as their parsed body, read back by the parser. */
+const { encode, decode } = storedCodec(
+  'sign-psbt',
+  (p: SignPsbtRequest) => ({ psbt: p.psbt, payTo: p.payTo, idempotencyKey: p.idempotencyKey }),
+  parseSignPsbtRequest,
+);
 
 /**
  * `bitcoin.sign_psbt`: signs the inputs of a PSBT that spend the identity's own BIP-84 (P2WPKH)

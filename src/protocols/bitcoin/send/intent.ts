@@ -1,0 +1,148 @@
+/**
+ * What a send is judged on: the payments (each address checked for the identity's network), the
+ * fee rate (the request's, or the node's estimate for 6 blocks: none, and the request is refused),
+ * and the fee of the coins Warden would pick now. That fee is booked with the amount (fees are
+ * money); the send picks its coins again when it runs, and never pays more fee than was judged.
+ */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { OutScript } from '@scure/btc-signer';
+import { utf8 } from '../../../core/bytes.ts';
+import { canonicalJson } from '../../../core/canonical.ts';
+import { WardenError } from '../../../core/errors.ts';
+import type { Intent } from '../../../core/intent.ts';
+import type { IdentityView } from '../../../keys/view.ts';
+import { accountsOf, type BitcoinAccounts, scriptOfKey } from '../accounts.ts';
+import { addressOfScript, scriptOfAddress } from '../addresses.ts';
+import type { BitcoinBackend } from '../backend.ts';
+import { requireChain } from '../backend.ts';
+import type { BitcoinChain } from '../chain/chain.ts';
+import { DUST_THRESHOLDS } from '../outputs.ts';
+import type { BitcoinDb } from '../tables.ts';
+import { issuedAddresses, nextIndex } from '../wallet/address-book.ts';
+import { lockedOutpoints } from '../wallet/coin-locks.ts';
+import { type CoinView, coinView } from '../wallet/coins.ts';
+import { type Payment, selectCoins } from '../wallet/transaction.ts';
+import type { SendRequest } from './request.ts';
+
+/** The confirmation target of the node's estimate when the request names no fee rate. */
+export const ESTIMATE_TARGET_BLOCKS = 6;
+
+export function sendDigest(p: SendRequest): string {
+  return bytesToHex(
+    sha256(
+      utf8(
+        canonicalJson({
+          outputs: p.outputs.map((o) => ({ to: o.to, amountSat: o.amountSat.toString() })),
+          feeRate: p.feeRateMsatPerVb === null ? null : p.feeRateMsatPerVb.toString(),
+        }),
+      ),
+    ),
+  );
+}
+
+/** The module's part of the intent (plain JSON, amounts as strings). */
+export type SendDetail = {
+  network: string;
+  outputs: { address: string; script: string; amountSat: string }[];
+  feeRateMsatPerVb: string;
+  /** The most fee the send may pay: what was booked. */
+  judgedFee: string;
+  inputs: number;
+  change: boolean;
+};
+
+/** The payments, each address valid on the identity's network and paying at least the dust threshold. */
+export function paymentsOf(p: SendRequest, accounts: BitcoinAccounts): Payment[] {
+  return p.outputs.map((o, i) => {
+    const field = p.outputs.length === 1 ? 'to' : `outputs[${i}].to`;
+    const script = scriptOfAddress(o.to, accounts.network, field);
+    const threshold = DUST_THRESHOLDS[OutScript.decode(script).type];
+    if (threshold === undefined || o.amountSat < threshold)
+      throw new WardenError('DUST_OUTPUT', `${field}: ${o.amountSat} sat is below the dust threshold`, {
+        output: i,
+        threshold: (threshold ?? 0n).toString(),
+      });
+    // The address as the script spells it: one spelling per payee (upper-case bech32 read as lower).
+    return { address: addressOfScript(script, accounts.network) ?? o.to, script, amount: o.amountSat };
+  });
+}
+
+/** The identity's coins now (spendable ones not locked by a send in flight). */
+export async function walletView(
+  chain: BitcoinChain,
+  tables: BitcoinDb,
+  identity: string,
+  minConfirmations: number,
+): Promise<CoinView> {
+  return coinView(
+    chain,
+    await issuedAddresses(tables, identity),
+    await lockedOutpoints(tables, identity),
+    minConfirmations,
+  );
+}
+
+export async function changeTarget(tables: BitcoinDb, identity: string, accounts: BitcoinAccounts) {
+  const index = await nextIndex(tables, identity, 'bip84', 1);
+  return { index, script: scriptOfKey(accounts, { account: 'bip84', chain: 1, index }) };
+}
+
+export async function feeRateOf(p: SendRequest, chain: BitcoinChain): Promise<bigint> {
+  if (p.feeRateMsatPerVb !== null) return p.feeRateMsatPerVb;
+  const estimate = await chain.feeRate(ESTIMATE_TARGET_BLOCKS);
+  if (estimate === null || estimate <= 0n)
+    throw new WardenError('FEE_ESTIMATE_UNAVAILABLE', 'the node has no fee estimate: give feerate (sat/vB)', {
+      target: ESTIMATE_TARGET_BLOCKS,
+    });
+  return estimate;
+}
+
+export async function sendIntent(
+  identity: string,
+  p: SendRequest,
+  ctx: { publicKeys: IdentityView; backend: BitcoinBackend | null; tables?: BitcoinDb },
+): Promise<Intent> {
+  const accounts = accountsOf(ctx.publicKeys);
+  const payments = paymentsOf(p, accounts);
+  const chain = requireChain(ctx.backend, accounts.network, identity);
+  const rate = await feeRateOf(p, chain);
+  if (!ctx.tables) throw new WardenError('INTERNAL', 'a send is judged with the store open');
+  const view = await walletView(chain, ctx.tables, identity, ctx.backend!.minConfirmations);
+  const change = await changeTarget(ctx.tables, identity, accounts);
+  const selection = selectCoins(view.spendable, payments, change.script, rate);
+  const amount = payments.reduce((s, x) => s + x.amount, 0n);
+  const detail: SendDetail = {
+    network: accounts.network,
+    outputs: payments.map((x) => ({
+      address: x.address,
+      script: bytesToHex(x.script),
+      amountSat: x.amount.toString(),
+    })),
+    feeRateMsatPerVb: rate.toString(),
+    judgedFee: selection.fee.toString(),
+    inputs: selection.coins.length,
+    change: selection.change !== null,
+  };
+  return {
+    protocol: 'bitcoin',
+    action: 'send',
+    identity,
+    asset: 'btc',
+    amount,
+    destinations: [...new Set(payments.map((x) => x.address))],
+    maxFee: selection.fee,
+    feeAsset: 'btc',
+    payloadDigest: sendDigest(p),
+    idempotencyKey: p.idempotencyKey,
+    facets: {
+      network: accounts.network,
+      sighash: 'all',
+      amount_proof: 'full',
+      wallet: 'single_key',
+      max_fee: selection.fee,
+      max_fee_rate: (rate + 999n) / 1000n,
+    },
+    detail,
+  };
+}
