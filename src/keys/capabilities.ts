@@ -9,6 +9,7 @@ import { WardenError } from '../core/errors.ts';
 import { type MultisigAccountPublic, multisigAccountPublic } from './bitcoin-multisig-key.ts';
 import { type PsbtInputKey, signPsbtInputs } from './bitcoin-psbt-signer.ts';
 import { type EvmDigestSignature, signEvmDigest } from './evm-signer.ts';
+import { nostrDecryptNip44, nostrEncryptNip44 } from './nostr-encryption.ts';
 import { signNostrEvent } from './nostr-signer.ts';
 import type { Vault } from './vault.ts';
 
@@ -17,6 +18,21 @@ export interface NostrEventSigner {
   /** The x-only public key (hex) that signs: the review names it. */
   readonly publicKey: string;
   signEvent(template: EventTemplate): NostrEvent;
+}
+
+/**
+ * NIP-44 v2 encryption with the identity's active Nostr key: the conversation key with a peer is
+ * made inside keys/ for one message and wiped (keys/nostr-encryption.ts); neither it nor the secret
+ * key is ever returned. Failures are NIP44_REFUSED (`details.reason`); callers check hostile
+ * payloads first with src/protocols/nostr/nip44.ts.
+ */
+export interface NostrEncryptor {
+  /** The x-only public key (hex) whose conversations these are. */
+  readonly publicKey: string;
+  /** A base64 NIP-44 v2 payload of `plaintext` for the peer (x-only hex public key). */
+  encrypt(peerPubkeyHex: string, plaintext: string): string;
+  /** The plaintext of a NIP-44 v2 payload from the peer. */
+  decrypt(peerPubkeyHex: string, payload: string): string;
 }
 
 /** Signs 32-byte digests with the identity's EVM key (m/44'/60'/0'/0/0). */
@@ -51,6 +67,7 @@ export type NoSigner = Readonly<Record<string, never>>;
 export interface Signers {
   none: NoSigner;
   'nostr-event': NostrEventSigner;
+  'nostr-encrypt': NostrEncryptor;
   'evm-digest': EvmDigestSigner;
   'bitcoin-psbt': BitcoinPsbtSigner;
 }
@@ -68,6 +85,15 @@ export function signerFor<K extends SignerKind>(vault: Vault, identity: string, 
       return Object.freeze({
         publicKey,
         signEvent: (t: EventTemplate) => signNostrEvent(vault, identity, publicKey, t),
+      });
+    },
+    'nostr-encrypt': () => {
+      const nostr = vault.activePublic(identity, 'nostr');
+      if (!nostr) throw new WardenError('KEY_NOT_ACTIVE', 'the identity has no Nostr key');
+      return Object.freeze({
+        publicKey: nostr.pubkey,
+        encrypt: (peer: string, plaintext: string) => nostrEncryptNip44(vault, identity, peer, plaintext),
+        decrypt: (peer: string, payload: string) => nostrDecryptNip44(vault, identity, peer, payload),
       });
     },
     'evm-digest': () => {
