@@ -54,6 +54,8 @@ export interface JitterDraw {
   widened: boolean;
   /** The pattern that widened it, if any. */
   pattern: JitterPattern | null;
+  /** True for the draw that found the pattern (the one `onPattern` was called for). */
+  alert: boolean;
 }
 
 export interface JitterOptions {
@@ -110,10 +112,11 @@ export class JitterScheduler {
     push(times.requests, now, this.#window);
     const pattern = this.#pattern(identity, times);
     const range = pattern?.widened ?? this.range;
-    if (pattern && !times.widened) this.#onPattern?.(pattern);
+    const alert = pattern !== null && !times.widened;
+    if (alert) this.#onPattern?.(pattern);
     times.widened = pattern !== null;
     const delayMs = drawDelay(range);
-    return { delayMs, sendAt: now + delayMs, range, widened: pattern !== null, pattern };
+    return { delayMs, sendAt: now + delayMs, range, widened: pattern !== null, pattern, alert };
   }
 
   /** Records that a send of `identity` actually left at `at`. */
