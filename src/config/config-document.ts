@@ -61,6 +61,9 @@ export function configDocument(config: WardenConfig): Record<string, unknown> {
       ...(l.bodyLimit === undefined ? {} : { body_limit: l.bodyLimit }),
     },
     ...(config.tor ? { tor: torDocument(config.tor) } : {}),
+    ...(config.jitter
+      ? { jitter: { min: `${config.jitter.minMs}ms`, max: `${config.jitter.maxMs}ms` } }
+      : {}),
     protocols: config.sections,
     unsafe: { ...config.unsafe },
   }) as Record<string, unknown>;

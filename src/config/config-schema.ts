@@ -1,5 +1,5 @@
 /**
- * The zod schema of warden.yaml: `listen`, `protocols` (one section per protocol module, each
+ * The zod schema of warden.yaml: `listen`, `tor`, `jitter`, `protocols` (one section per protocol module, each
  * module's own schema, handed in) and `unsafe`. Every object is strict: an unknown key is refused
  * with its path and the keys that are known, so a typo never silently changes what runs.
  */
@@ -160,6 +160,62 @@ export function torSettingsOf(
   };
 }
 
+/**
+ * Timing jitter of sends (broadcasts, publishes): each waits a delay drawn from [min, max]
+ * (net/jitter.ts). Durations are whole `ms`, `s` or `m`: `250ms`, `2s`, `1m`; at most 5 minutes,
+ * so a send never waits as long as a crashed one (10 minutes) before reconcile lists it as stuck.
+ */
+export const MAX_JITTER_MS = 5 * 60_000;
+const JITTER_DURATION = /^(0|[1-9][0-9]{0,6})(ms|s|m)$/;
+const JITTER_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
+
+/** Milliseconds of a jitter duration (`250ms`, `2s`, `1m`), or null when it is not one. */
+export function jitterDurationMs(label: string): number | null {
+  const m = JITTER_DURATION.exec(label);
+  if (!m) return null;
+  const ms = Number(m[1]) * (JITTER_UNIT_MS[m[2] as string] ?? Number.NaN);
+  return Number.isSafeInteger(ms) && ms <= MAX_JITTER_MS ? ms : null;
+}
+
+const jitterDuration = () =>
+  z
+    .string({ error: 'must be a duration: a whole number with ms, s or m (e.g. 2s)' })
+    .refine((s) => JITTER_DURATION.test(s), 'must be a whole number with ms, s or m (e.g. 250ms, 2s, 1m)')
+    .refine((s) => !JITTER_DURATION.test(s) || jitterDurationMs(s) !== null, 'must be at most 5m');
+
+const jitterSchema = strictObject({ min: jitterDuration().optional(), max: jitterDuration().optional() });
+
+export type JitterSection = z.infer<typeof jitterSchema>;
+
+/** The delay range of every send, in ms; `0..0` is off. */
+export interface JitterSettings {
+  minMs: number;
+  maxMs: number;
+}
+
+/** The range of a valid section (min defaults to 0; max is needed), or its problems. */
+export function jitterSettingsOf(
+  section: JitterSection,
+): { ok: true; value: JitterSettings } | { ok: false; problems: ConfigProblem[] } {
+  if (section.max === undefined)
+    return {
+      ok: false,
+      problems: [
+        { path: ['jitter', 'max'], message: 'name the longest delay (e.g. max: 30s); min is 0 unless given' },
+      ],
+    };
+  const minMs = section.min === undefined ? 0 : (jitterDurationMs(section.min) ?? 0);
+  const maxMs = jitterDurationMs(section.max) ?? 0;
+  if (maxMs < minMs)
+    return {
+      ok: false,
+      problems: [
+        { path: ['jitter', 'max'], message: `must be at least min (${section.min}), not ${section.max}` },
+      ],
+    };
+  return { ok: true, value: { minMs, maxMs } };
+}
+
 /** What a protocol module gives for its section: a zod schema (the rest is in warden-config.ts). */
 export interface SectionSchema {
   // biome-ignore lint/suspicious/noExplicitAny: each module's section has its own type
@@ -173,6 +229,7 @@ export function configSchema(sections: Readonly<Record<string, SectionSchema>>) 
   return strictObject({
     listen: listenSchema.optional(),
     tor: torSchema.optional(),
+    jitter: jitterSchema.optional(),
     protocols: strictObject(protocols).optional(),
     unsafe: unsafeSchema.optional(),
   });
@@ -181,6 +238,7 @@ export function configSchema(sections: Readonly<Record<string, SectionSchema>>) 
 export interface ConfigFileData {
   listen?: ListenSection;
   tor?: TorSection;
+  jitter?: JitterSection;
   protocols?: Record<string, unknown>;
   unsafe?: Partial<Record<UnsafeOption, boolean>>;
 }

@@ -12,6 +12,8 @@ import { type ConfigProblem, configInvalid, overrideInvalid } from './config-inv
 import {
   type ConfigFileData,
   configSchema,
+  type JitterSettings,
+  jitterSettingsOf,
   type ListenSection,
   type TorSettings,
   torSettingsOf,
@@ -24,6 +26,7 @@ import {
 export { CONFIG_ENV, CONFIG_FILE, type ConfigFileRef, configFileRef } from './config-file.ts';
 export type { ConfigProblem } from './config-invalid.ts';
 export {
+  type JitterSettings,
   MANAGED_TOR_CONTROL,
   MANAGED_TOR_SOCKS,
   type TorSettings,
@@ -93,6 +96,8 @@ export interface WardenConfig {
   listen: ListenConfig;
   /** Tor, when configured (the `tor` section): every backend's default route. */
   tor: TorSettings | null;
+  /** The delay range of sends (the `jitter` section); null: off, sends leave at once. */
+  jitter: JitterSettings | null;
   unsafe: UnsafeOptions;
   /** Each module's configuration, for the gateway's `protocols` option. */
   protocols: Readonly<Record<string, unknown>>;
@@ -148,6 +153,14 @@ export function resolveWardenConfig(
       tor = { ...tor, cookieFile: resolve(join(dirname(ref.path), tor.cookieFile)) };
   }
 
+  let jitter: JitterSettings | null = null;
+  if (data.jitter !== undefined) {
+    const settings = jitterSettingsOf(data.jitter);
+    if (!settings.ok) throw fileProblems(settings.problems);
+    // 0..0 says off as plainly as no section.
+    jitter = settings.value.maxMs === 0 ? null : settings.value;
+  }
+
   const listenProblems: ConfigProblem[] = [];
   const fileListen = listenFromFile(data.listen, ref, options.normalize, listenProblems);
   if (listenProblems.length > 0) throw fileProblems(listenProblems);
@@ -196,6 +209,7 @@ export function resolveWardenConfig(
     file: { ...ref, exists: text !== null },
     listen,
     tor,
+    jitter,
     unsafe,
     protocols,
     sections: effective,

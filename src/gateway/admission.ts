@@ -153,6 +153,7 @@ export function admit(
     ...(outcome
       ? resultColumns(outcome, resultText)
       : { result: null, error_code: decision.outcome === 'deny' ? decision.code : null }),
+    scheduled_for: null,
     updated_at: at,
   };
   sync.run(

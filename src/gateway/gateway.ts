@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { type JitterRange, JitterScheduler } from '../net/jitter.ts';
 import { Approvals } from './approvals.ts';
 import { AuthFailureThrottle, DEFAULT_AUTH_THROTTLE } from './auth-throttle.ts';
 import type { GatewayContext } from './context.ts';
@@ -23,6 +24,11 @@ export interface GatewayOptions {
   authThrottle?: Partial<typeof DEFAULT_AUTH_THROTTLE>;
   /** Whether this process executes released holds (the server); false for the CLI. Default true. */
   executeApprovals?: boolean;
+  /**
+   * Timing jitter of sends (warden.yaml `jitter`): each waits a delay from this range, per
+   * identity (net/jitter.ts). Absent, null or 0..0: off.
+   */
+  jitter?: JitterRange | null;
 }
 
 /** Default sliding-window limits per token and operation. */
@@ -76,7 +82,8 @@ export class Gateway {
       global: limits('auth.failure.global'),
     });
     this.operations = new Operations(warden.vault, ctx.store, options.protocols);
-    this.pipeline = new Pipeline(ctx, this.operations);
+    const jitter = options.jitter && options.jitter.maxMs > 0 ? new JitterScheduler(options.jitter) : null;
+    this.pipeline = new Pipeline(ctx, this.operations, jitter);
     const reads = new Reads(ctx, this.operations);
     this.#engine = new Approvals(ctx, this.pipeline, this.operations, options.executeApprovals ?? true);
     this.access = new Access(ctx, warden.vault, throttle);

@@ -1,10 +1,12 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { writeCheckpoint } from '../audit/checkpoint.ts';
 import { WardenError } from '../core/errors.ts';
 import { randomId } from '../core/ids.ts';
 import type { Intent } from '../core/intent.ts';
 import { toJsonValue } from '../core/json.ts';
 import { actorOf, type Principal } from '../core/principal.ts';
-import type { AnyOperation } from '../protocols/operation.ts';
+import type { JitterScheduler } from '../net/jitter.ts';
+import type { AnyOperation, ExecutionOutcome } from '../protocols/operation.ts';
 import type { RequestTable } from '../store/schema.ts';
 import type { SyncTx } from '../store/store.ts';
 import { type Admission, type Admitted, admit, assessAndEvaluate } from './admission.ts';
@@ -37,6 +39,13 @@ export function requireAgent(principal: Principal, capability: string): string {
  */
 export const MIN_CHECKPOINT_INTERVAL_MS = 1000;
 
+/** What a send's wait for its jitter delay leaves: the result record's detail, and a refusal. */
+interface Waited {
+  detail: Record<string, unknown>;
+  /** Set when the request was reconciled while it waited: it is not sent. */
+  notPending?: ExecutionOutcome;
+}
+
 /**
  * The one path, from a parsed request to a signed result:
  * intent → risk → policy → (ledger reservation + audit record) → signer → settle (commit or
@@ -58,6 +67,8 @@ export class Pipeline {
   constructor(
     private readonly ctx: GatewayContext,
     private readonly operations: Operations,
+    /** Timing jitter of sends (null: off, a send leaves as soon as it is admitted). */
+    private readonly jitter: JitterScheduler | null = null,
   ) {
     this.#commits = new GroupCommit(ctx.store);
   }
@@ -133,7 +144,12 @@ export class Pipeline {
     return admit(sync, this.ctx, admission, signLocally);
   }
 
-  /** Runs an admitted request (status `executing`) and settles its reservation and audit trail. */
+  /**
+   * Runs an admitted request (status `executing`) and settles its reservation and audit trail.
+   * Resolves when it is settled, or, for a send held back by timing jitter, as soon as it is
+   * scheduled (its row shows when it is due): the send then runs on its own, in flight until it
+   * settles (drain waits for it), and a failure past that point goes to the log.
+   */
   async execute(
     requestId: string,
     op: AnyOperation,
@@ -141,13 +157,23 @@ export class Pipeline {
     intent: Intent,
     actor: string,
   ): Promise<void> {
-    const run = this.#execute(requestId, op, parsed, intent, actor);
-    this.#inFlight.add(run);
-    try {
-      await run;
-    } finally {
-      this.#inFlight.delete(run);
-    }
+    let detached = false;
+    let onScheduled = () => {};
+    const scheduled = new Promise<void>((resolve) => {
+      onScheduled = () => {
+        detached = true;
+        resolve();
+      };
+    });
+    const run = this.#execute(requestId, op, parsed, intent, actor, () => onScheduled());
+    const tracked: Promise<void> = run
+      .catch((err: unknown) => {
+        // Before it was scheduled, the caller hears of it (the race below); after, only the log.
+        if (detached) this.ctx.logger.error({ operationId: requestId, err }, 'scheduled execution failed');
+      })
+      .finally(() => this.#inFlight.delete(tracked));
+    this.#inFlight.add(tracked);
+    await Promise.race([run, scheduled]);
   }
 
   async #execute(
@@ -156,6 +182,7 @@ export class Pipeline {
     parsed: unknown,
     intent: Intent,
     actor: string,
+    onScheduled: () => void,
   ): Promise<void> {
     const { ctx } = this;
     // A request released from a hold that signs locally signs and settles in one unit too.
@@ -169,15 +196,98 @@ export class Pipeline {
             outcome: runLocally(ctx, this.operations, op, parsed, intent, requestId),
           }),
         )
-      : await this.#sendAndSettle(requestId, op, parsed, intent, actor);
+      : await this.#sendAndSettle(requestId, op, parsed, intent, actor, onScheduled);
     if (settled.checkpointDue) this.#checkpoint();
     ctx.logger.info({ operationId: requestId, status: settled.status }, 'request settled');
   }
 
-  async #sendAndSettle(requestId: string, op: AnyOperation, parsed: unknown, intent: Intent, actor: string) {
+  async #sendAndSettle(
+    requestId: string,
+    op: AnyOperation,
+    parsed: unknown,
+    intent: Intent,
+    actor: string,
+    onScheduled: () => void,
+  ) {
     const { ctx } = this;
-    const outcome = await sendOutcome(ctx, this.operations, op, parsed, intent, requestId);
-    return this.#commits.run((sync) => settleExecution(sync, ctx, { requestId, op, intent, actor, outcome }));
+    const waited = this.jitter
+      ? await this.#waitForJitter(this.jitter, requestId, intent, onScheduled)
+      : null;
+    const outcome =
+      waited?.notPending ?? (await sendOutcome(ctx, this.operations, op, parsed, intent, requestId));
+    const jitter = waited ? { jitter: waited.detail } : {};
+    return this.#commits.run((sync) =>
+      settleExecution(sync, ctx, { requestId, op, intent, actor, outcome, ...jitter }),
+    );
+  }
+
+  /**
+   * Holds a send back for its identity's jitter delay. While it waits, its row says when it is
+   * due (`scheduled_for`; shown as `scheduled`); the status stays `executing`, so a crash leaves
+   * it to reconcile like any execution (nothing was signed yet). The delay is real time; when it
+   * is due is told by the gateway's clock. An operator who reconciled it meanwhile has the last
+   * word: it is not sent.
+   */
+  async #waitForJitter(
+    jitter: JitterScheduler,
+    requestId: string,
+    intent: Intent,
+    onScheduled: () => void,
+  ): Promise<Waited> {
+    const { ctx } = this;
+    const now = ctx.clock.now();
+    const draw = jitter.delayFor(intent.identity, now.getTime());
+    const scheduledFor = new Date(draw.sendAt).toISOString();
+    const detail: Record<string, unknown> = {
+      delayMs: draw.delayMs,
+      scheduledFor,
+      rangeMs: [draw.range.minMs, draw.range.maxMs],
+      widened: draw.widened,
+      ...(draw.pattern
+        ? { pattern: { source: draw.pattern.source, cv: Math.round(draw.pattern.cv * 1000) / 1000 } }
+        : {}),
+    };
+    if (draw.alert && draw.pattern)
+      ctx.logger.warn(
+        {
+          operationId: requestId,
+          source: draw.pattern.source,
+          cv: Math.round(draw.pattern.cv * 1000) / 1000,
+          widenedMaxMs: draw.range.maxMs,
+        },
+        'regular timing pattern: jitter range widened for this identity',
+      );
+    if (draw.delayMs > 0) {
+      const marked = await this.#commits.run(
+        (sync) =>
+          sync.run(
+            "UPDATE request SET scheduled_for = ?, updated_at = ? WHERE id = ? AND status = 'executing'",
+            [scheduledFor, now.toISOString(), requestId],
+          ) === 1,
+      );
+      const notPending: Waited = {
+        detail,
+        notPending: {
+          status: 'failed',
+          code: 'REQUEST_NOT_PENDING',
+          message: 'reconciled before it was sent; nothing was signed',
+        },
+      };
+      if (!marked) return notPending;
+      onScheduled();
+      await sleep(draw.delayMs);
+      const due = ctx.clock.now().toISOString();
+      const still = await this.#commits.run(
+        (sync) =>
+          sync.run(
+            "UPDATE request SET scheduled_for = NULL, updated_at = ? WHERE id = ? AND status = 'executing'",
+            [due, requestId],
+          ) === 1,
+      );
+      if (!still) return notPending;
+    }
+    jitter.sent(intent.identity, ctx.clock.now().getTime());
+    return { detail };
   }
 
   /** A retry returns the first request's state, if it is the same request. */

@@ -30,6 +30,7 @@ export interface HeldRequest extends ReviewedRequest {
 /** Filters of `requests list`: a status, or the risk denials an operator may accept. */
 export const REQUEST_FILTERS = [
   'held',
+  'scheduled',
   'executing',
   'done',
   'denied',
@@ -144,6 +145,11 @@ export class Reads {
         .where('payload', 'is not', null)
         .where('error_code', '=', 'RISK_TOO_HIGH')
         .where('created_at', '>', since);
+    } else if (filter.status === 'scheduled') {
+      // Stored as `executing`, with when it is due (requests.ts).
+      query = query.where('status', '=', 'executing').where('scheduled_for', 'is not', null);
+    } else if (filter.status === 'executing') {
+      query = query.where('status', '=', 'executing').where('scheduled_for', 'is', null);
     } else if (filter.status !== undefined) {
       query = query.where('status', '=', filter.status satisfies RequestStatus);
     }

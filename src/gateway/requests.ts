@@ -12,12 +12,20 @@ import type { Db, SyncTx } from '../store/store.ts';
  */
 export type RequestStatus = 'held' | 'executing' | 'done' | 'denied' | 'failed' | 'unknown';
 
+/**
+ * A request's state as it is shown: its status, or `scheduled` for an `executing` send that waits
+ * for its timing-jitter delay (until `scheduledFor`). Stored, it is `executing` all along.
+ */
+export type RequestViewStatus = RequestStatus | 'scheduled';
+
 export interface RequestView {
   requestId: string;
   identity: string;
   protocol: string;
   action: string;
-  status: RequestStatus;
+  status: RequestViewStatus;
+  /** When a `scheduled` send is due (ISO time); null otherwise. */
+  scheduledFor: string | null;
   createdAt: string;
   updatedAt: string;
   decision: unknown;
@@ -27,12 +35,14 @@ export interface RequestView {
 }
 
 export function requestView(row: RequestTable): RequestView {
+  const scheduled = row.status === 'executing' && row.scheduled_for !== null;
   return {
     requestId: row.id,
     identity: row.identity,
     protocol: row.protocol,
     action: row.action,
-    status: row.status as RequestStatus,
+    status: scheduled ? 'scheduled' : (row.status as RequestStatus),
+    scheduledFor: scheduled ? row.scheduled_for : null,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     decision: JSON.parse(row.decision),

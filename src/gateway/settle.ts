@@ -81,6 +81,8 @@ export interface Settlement {
   outcome: ExecutionOutcome;
   /** `resultTextOf(outcome)`, when the caller wrote it already (into the request row). */
   resultText?: CanonicalText | null;
+  /** How long a send waited for its timing jitter, and why (pipeline.ts), for the result record. */
+  jitter?: Record<string, unknown>;
 }
 
 /** Where an outcome leaves the reservation: committed (done), released (failed) or still counting. */
@@ -124,6 +126,7 @@ export function appendResultRecord(sync: SyncTx, ctx: GatewayContext, s: Settlem
         status: outcome.status,
         ledger: ledgerStatusOf(outcome),
         ...(outcome.status === 'done' ? { result: s.resultText ?? outcome.result } : { code: outcome.code }),
+        ...(s.jitter ? { jitter: s.jitter } : {}),
       },
     }),
     ctx.clock,

@@ -274,6 +274,14 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0011_request_scheduled': {
+    async up(db: Kysely<unknown>) {
+      // When a send held back by timing jitter is due (ISO time); null once it leaves, and for
+      // everything that is not waiting. The status stays `executing` meanwhile: reconcile, restore
+      // and the stuck list treat a scheduled send as the execution it is.
+      await db.schema.alterTable('request').addColumn('scheduled_for', 'text').execute();
+    },
+  },
 };
 
 /**

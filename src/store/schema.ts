@@ -70,6 +70,8 @@ export interface RequestTable {
   hold_delay_ms: number;
   result: string | null;
   error_code: string | null;
+  /** When a send waiting for its jitter delay is due (ISO); null when nothing waits. */
+  scheduled_for: string | null;
   created_at: string;
   updated_at: string;
 }

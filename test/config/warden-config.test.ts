@@ -166,7 +166,7 @@ describe('warden.yaml: every kind of invalid file names its path', () => {
 
   test('unknown keys are refused at their own path, with the keys that are known', () => {
     const cases: [string, string, RegExp][] = [
-      ['listner:\n  port: 1\n', 'listner', /known keys here are: listen, tor, protocols, unsafe/],
+      ['listner:\n  port: 1\n', 'listner', /known keys here are: listen, tor, jitter, protocols, unsafe/],
       ['listen:\n  hots: x\n', 'listen.hots', /known keys here are: host, port, allowed_hosts/],
       ['listen:\n  tls: { cert: a, key: b, ca: c }\n', 'listen.tls.ca', /known keys here are: cert, key/],
       [
@@ -450,5 +450,35 @@ describe('config show', () => {
     assert.doesNotMatch(JSON.stringify(doc), /t0k3n|0123456789abcdefXYZ/);
     // The document is itself a valid warden.yaml (re-read, it gives the same listener).
     assert.deepEqual(load(JSON.stringify(configDocument(load(null)))).listen, load(null).listen);
+  });
+});
+
+describe('warden.yaml: jitter', () => {
+  test('off unless configured; a range of ms, s or m; min defaults to 0; 0..0 is off', () => {
+    assert.equal(load(null).jitter, null);
+    assert.deepEqual(load('jitter:\n  min: 2s\n  max: 30s\n').jitter, { minMs: 2000, maxMs: 30_000 });
+    assert.deepEqual(load('jitter: { max: 1m }\n').jitter, { minMs: 0, maxMs: 60_000 });
+    assert.deepEqual(load("jitter: { min: '250ms', max: 250ms }\n").jitter, { minMs: 250, maxMs: 250 });
+    assert.deepEqual(load('jitter: { max: 5m }\n').jitter, { minMs: 0, maxMs: 300_000 });
+    assert.equal(load('jitter: { min: 0s, max: 0ms }\n').jitter, null);
+    // Shown by `config show` in ms, and re-read to the same range.
+    const doc = configDocument(load('jitter:\n  min: 2s\n  max: 30s\n'));
+    assert.deepEqual(doc.jitter, { min: '2000ms', max: '30000ms' });
+    assert.deepEqual(load(JSON.stringify(doc)).jitter, { minMs: 2000, maxMs: 30_000 });
+    assert.equal(configDocument(load(null)).jitter, undefined);
+  });
+
+  test('bad ranges are refused at their path, with their line', () => {
+    assertInvalid('jitter:\n  min: 2s\n  max: 1s\n', 'jitter.max', /must be at least min \(2s\), not 1s/);
+    assertInvalid('jitter:\n  min: 2s\n', 'jitter.max', /name the longest delay/);
+    assertInvalid('jitter:\n  max: 30\n', 'jitter.max', /a whole number with ms, s or m/);
+    assertInvalid('jitter:\n  max: 1.5s\n', 'jitter.max', /a whole number with ms, s or m/);
+    assertInvalid('jitter:\n  max: 1h\n', 'jitter.max', /a whole number with ms, s or m/);
+    assertInvalid('jitter:\n  max: 02s\n', 'jitter.max', /a whole number with ms, s or m/);
+    assertInvalid('jitter:\n  max: 6m\n', 'jitter.max', /at most 5m/);
+    assertInvalid('jitter:\n  max: 301s\n', 'jitter.max', /at most 5m/);
+    assertInvalid('jitter:\n  mx: 3s\n', 'jitter.mx', /unknown key; the known keys here are: min, max/);
+    const err = assertInvalid('listen:\n  port: 1\njitter:\n  max: -1s\n', 'jitter.max', /ms, s or m/);
+    assert.equal(err.details.line, 4);
   });
 });

@@ -37,6 +37,8 @@ export async function startTestGateway(options: {
   evmRpc?: Map<number, string>;
   rateLimits?: (operation: string) => RateLimit;
   authThrottle?: GatewayOptions['authThrottle'];
+  /** Timing jitter of sends (warden.yaml `jitter`), in ms. */
+  jitter?: GatewayOptions['jitter'];
   /** Host names and browser origins the server answers besides its own (a proxy in front). */
   allowedHosts?: string[];
   allowedOrigins?: string[];
@@ -61,6 +63,7 @@ export async function startTestGateway(options: {
     protocols: options.evmRpc ? { evm: { rpcUrls: options.evmRpc } } : {},
     ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
     ...(options.authThrottle ? { authThrottle: options.authThrottle } : {}),
+    ...(options.jitter ? { jitter: options.jitter } : {}),
   });
   const server = await startHttpServer(gateway, {
     host: '127.0.0.1',

@@ -81,7 +81,12 @@ function decisionBody(body: Record<string, unknown>): { reason: string | null; i
 /** How a request's state maps to HTTP: done 200, pending 202, denied 403, failed with its code. */
 function requestResponse(c: Context<Env>, view: RequestView) {
   if (view.status === 'done') return c.json({ request: view }, 200);
-  if (view.status === 'held' || view.status === 'executing' || view.status === 'unknown')
+  if (
+    view.status === 'held' ||
+    view.status === 'scheduled' ||
+    view.status === 'executing' ||
+    view.status === 'unknown'
+  )
     return c.json({ request: view }, 202);
   const decision = view.decision as { code?: string; reason?: string } | null;
   const code =

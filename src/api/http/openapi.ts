@@ -44,6 +44,11 @@ const request = {
     protocol: { type: 'string' },
     action: { type: 'string' },
     status: { enum: STATUSES },
+    scheduledFor: {
+      type: ['string', 'null'],
+      format: 'date-time',
+      description: 'when a `scheduled` send leaves (timing jitter: warden.yaml `jitter`); null otherwise',
+    },
     createdAt: { type: 'string', format: 'date-time' },
     updatedAt: { type: 'string', format: 'date-time' },
     decision: {

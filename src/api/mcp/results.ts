@@ -11,12 +11,14 @@ import { toJsonValue } from '../../core/json.ts';
 import type { RequestView } from '../../gateway/requests.ts';
 
 /** The statuses a tool answers without `isError`: signed, or still on its way. */
-export const PENDING_OR_DONE = ['done', 'held', 'executing', 'unknown'] as const;
+export const PENDING_OR_DONE = ['done', 'held', 'scheduled', 'executing', 'unknown'] as const;
 
 /** What the agent is told to do next for a request that is not finished (who acts, how to wait). */
 function nextStep(status: string, id: string): string | undefined {
   if (status === 'held')
     return `A human operator must approve this request (or let its delay pass); nothing is signed until then. Tell your user: an operator reviews it with \`warden approvals show ${id}\` and decides with \`warden approvals approve ${id}\` or \`deny\`. Call wait_for_request with this requestId to follow it to its end.`;
+  if (status === 'scheduled')
+    return 'Allowed, and held back by a random delay (timing jitter) so its timing says less about you; it is sent at scheduledFor. Call wait_for_request with this requestId for the result.';
   if (status === 'executing')
     return 'Being executed now: call wait_for_request with this requestId for the result.';
   if (status === 'unknown')
@@ -97,6 +99,7 @@ export function requestResult(view: RequestView): CallToolResult {
         ...common,
         result: view.status === 'done' ? view.result : null,
         hold,
+        ...(view.scheduledFor ? { scheduledFor: view.scheduledFor } : {}),
         ...(view.error ? { error: view.error } : {}),
         ...(next ? { next } : {}),
       },

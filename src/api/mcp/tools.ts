@@ -79,6 +79,11 @@ function requestOutputSchema(result: Readonly<Record<string, unknown>>): Tool['o
         ],
       },
       error: { type: 'object' },
+      scheduledFor: {
+        type: 'string',
+        format: 'date-time',
+        description: 'when a scheduled send leaves (timing jitter)',
+      },
       next: { type: 'string', description: 'what to do while the request is not finished' },
     },
   };

@@ -22,7 +22,7 @@ export async function waitForRequest(
       requestId,
       Math.max(0, Math.min(POLL_SECONDS, left)),
     );
-    const pending = view.status === 'held' || view.status === 'executing';
+    const pending = view.status === 'held' || view.status === 'scheduled' || view.status === 'executing';
     if (!pending || left <= POLL_SECONDS || ctx.signal.aborted) return view;
     const waited = Math.round((Date.now() - start) / 1000);
     await ctx.progress(

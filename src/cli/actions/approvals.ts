@@ -113,6 +113,8 @@ export function outcomeLine(h: HeldRequest): string {
       if (h.state === 'ready')
         return `${h.requestId}: released and queued for the running server (warden start), which executes it within a second; follow it with: warden requests show ${h.requestId}`;
       return `${h.requestId}: recorded; still held: ${heldState(h)}`;
+    case 'scheduled':
+      return `${h.requestId}: scheduled, sent at ${h.scheduledFor} (timing jitter)`;
     case 'executing':
       return `${h.requestId}: executing`;
     case 'denied':
@@ -132,7 +134,10 @@ async function waitForServer(
   const deadline = Date.now() + seconds * 1000;
   for (;;) {
     const view = await gateway.approvals.show(operator, requestId);
-    const pending = view.status === 'executing' || (view.status === 'held' && view.state === 'ready');
+    const pending =
+      view.status === 'executing' ||
+      view.status === 'scheduled' ||
+      (view.status === 'held' && view.state === 'ready');
     if (!pending || Date.now() >= deadline) return view;
     await sleep(250);
   }

@@ -125,6 +125,7 @@ async function serve(
   const gateway = new Gateway(warden, {
     logger: warden.logger,
     protocols: config.protocols,
+    jitter: config.jitter,
   });
   const server = await startHttpServer(
     gateway,
