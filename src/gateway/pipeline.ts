@@ -210,9 +210,10 @@ export class Pipeline {
     onScheduled: () => void,
   ) {
     const { ctx } = this;
-    const waited = this.jitter
-      ? await this.#waitForJitter(this.jitter, requestId, intent, onScheduled)
-      : null;
+    const waited =
+      this.jitter && !op.publishesNothing
+        ? await this.#waitForJitter(this.jitter, requestId, intent, onScheduled)
+        : null;
     const outcome =
       waited?.notPending ?? (await sendOutcome(ctx, this.operations, op, parsed, intent, requestId));
     const jitter = waited ? { jitter: waited.detail } : {};

@@ -120,6 +120,11 @@ export interface Operation<P = unknown, B = unknown, K extends SignerKind = Sign
    * between its admission and its settlement. Every operation has exactly one of the two.
    */
   sign?(parsed: P, intent: Intent, signer: SignerOf<K>): ExecutionOutcome;
+  /**
+   * An executing operation that publishes nothing (reads a balance, derives an address) says so:
+   * the timing jitter of sends (net/jitter.ts) is for what an observer of the network could time.
+   */
+  readonly publishesNothing?: true;
   execute?(parsed: P, intent: Intent, ctx: ExecutionContext<B, SignerOf<K>, T>): Promise<ExecutionOutcome>;
 }
 

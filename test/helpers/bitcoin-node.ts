@@ -50,6 +50,11 @@ export interface BitcoinNode {
   /** Where `txid` was mined, read back from the chain; `blockHash` must be the tip. */
   confirmation(txid: string, blockHash: string): Promise<Confirmation>;
   rpc(method: string, params?: unknown[]): Promise<any>;
+  /** The bcoin FullNode itself (address-indexed): for the Esplora server of test/helpers/esplora.ts. */
+  full: any;
+  /** Its JSON-RPC endpoint and the Basic authorization it takes (the API key). */
+  rpcUrl: string;
+  rpcAuthorization: string;
   stop(): Promise<void>;
 }
 
@@ -72,6 +77,8 @@ async function startOnce(): Promise<BitcoinNode> {
     // bcoin's regtest seed is 127.0.0.1:48444: with no seeds the pool dials nobody.
     seeds: [],
     indexTX: true,
+    // Coins by address, for the Esplora server over this node (test/helpers/esplora.ts).
+    indexAddress: true,
     'http-host': '127.0.0.1',
     'http-port': port,
     'api-key': apiKey,
@@ -203,6 +210,9 @@ async function startOnce(): Promise<BitcoinNode> {
       return confirmationOf(txid, blockHash);
     },
     confirmation: confirmationOf,
+    full: node,
+    rpcUrl: url,
+    rpcAuthorization: authorization,
     stop,
   };
 }

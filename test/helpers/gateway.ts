@@ -35,6 +35,8 @@ export async function startTestGateway(options: {
   policies?: Record<string, string>;
   clock?: Clock;
   evmRpc?: Map<number, string>;
+  /** Module configurations besides the EVM nodes (`bitcoin: bitcoinModuleConfig(…)`). */
+  protocols?: Record<string, unknown>;
   rateLimits?: (operation: string) => RateLimit;
   authThrottle?: GatewayOptions['authThrottle'];
   /** Timing jitter of sends (warden.yaml `jitter`), in ms. */
@@ -60,7 +62,10 @@ export async function startTestGateway(options: {
     await setPolicyAudited(warden, identity === '*' ? null : identity, doc);
   const gateway = new Gateway(warden, {
     logger: nullLogger(),
-    protocols: options.evmRpc ? { evm: { rpcUrls: options.evmRpc } } : {},
+    protocols: {
+      ...(options.evmRpc ? { evm: { rpcUrls: options.evmRpc } } : {}),
+      ...(options.protocols ?? {}),
+    },
     ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
     ...(options.authThrottle ? { authThrottle: options.authThrottle } : {}),
     ...(options.jitter ? { jitter: options.jitter } : {}),

@@ -40,6 +40,7 @@ export const balanceOperation = {
   action: 'balance',
   capability: 'bitcoin:balance',
   signer: 'none',
+  publishesNothing: true,
   http: { path: '/v1/bitcoin/balance' },
   title: 'The identity’s Bitcoin balance',
   description:

@@ -75,6 +75,7 @@ export const newAddressOperation = {
   action: 'new_address',
   capability: 'bitcoin:new_address',
   signer: 'none',
+  publishesNothing: true,
   http: { path: '/v1/bitcoin/new-address' },
   title: 'A fresh Bitcoin receive address',
   description:

@@ -32,6 +32,8 @@ export const BITCOIN_VOCABULARY: ProtocolVocabulary = Object.freeze({
   actions: [
     { name: 'send', noun: 'sends' },
     { name: 'sign_psbt', noun: 'PSBT signatures' },
+    { name: 'new_address', noun: 'new addresses' },
+    { name: 'balance', noun: 'balance reads' },
   ],
   countNoun: 'transactions',
   unitOf: (asset: string) => (asset === 'btc' ? SAT : null),

@@ -1,0 +1,130 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createRequire } from 'node:module';
+import { Address, OutScript } from '@scure/btc-signer';
+import { prefixesOf } from '../../src/protocols/bitcoin/networks.ts';
+import type { BitcoinNode } from './bitcoin-node.ts';
+
+/**
+ * An Esplora REST server (the routes Warden uses, in Blockstream's API.md shapes) over a real bcoin
+ * regtest node: every answer is read from the node's chain, mempool and address index at the time
+ * of the request. No Esplora (electrs) can be had here; this is the API's surface over a real node,
+ * not a recording. It answers like esplora does: 404 for an unknown transaction, 400 with the
+ * node's reason when the mempool refuses a broadcast (esplora passes Core's refusal on).
+ *
+ * `faults` lets a test make the server lie or stall (a lying amount, a dropped broadcast).
+ */
+const require = createRequire(import.meta.url);
+const bcoin = require('bcoin') as any;
+
+export interface EsploraFaults {
+  /** Added to every UTXO value listed: a backend lying about amounts. */
+  utxoValueLie?: bigint;
+  /** Answer a broadcast 200 with the txid but drop the transaction (a lost broadcast). */
+  dropBroadcasts?: boolean;
+  /** Fee estimates to serve (sat/vB text by target); default: none, as bcoin's regtest has none. */
+  feeEstimates?: Record<string, string>;
+}
+
+export interface EsploraServer {
+  url: string;
+  faults: EsploraFaults;
+  requests: number;
+  close(): Promise<void>;
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c) => {
+      body += c;
+    });
+    req.on('end', () => resolve(body));
+    req.on('error', reject);
+  });
+}
+
+/** bcoin's Address of a regtest `bcrt1…` address (bcoin spells regtest addresses `rb1…`). */
+function bcoinAddress(address: string): unknown {
+  const script = OutScript.encode(Address(prefixesOf('regtest')).decode(address));
+  return bcoin.Address.fromScript(bcoin.Script.fromRaw(Buffer.from(script)));
+}
+
+// bcoin 1.0.2 keeps hashes as hex in internal byte order; txids are written the other way round.
+const reversed = (hex: string) => Buffer.from(hex, 'hex').reverse().toString('hex');
+const rhash = (hash: string | Buffer) => reversed(Buffer.isBuffer(hash) ? hash.toString('hex') : hash);
+const hashOf = reversed;
+
+export async function startEsplora(node: BitcoinNode, faults: EsploraFaults = {}): Promise<EsploraServer> {
+  const full = node.full;
+  const state = { requests: 0 };
+  const server: Server = createServer(async (req, res) => {
+    state.requests++;
+    const send = (status: number, body: string, type = 'text/plain') => {
+      res.writeHead(status, { 'content-type': type });
+      res.end(body);
+    };
+    try {
+      const path = new URL(req.url ?? '/', 'http://x').pathname;
+      let m: RegExpExecArray | null;
+      if (req.method === 'GET' && path === '/blocks/tip/height') return send(200, String(full.chain.height));
+      if (req.method === 'GET' && path === '/fee-estimates')
+        return send(
+          200,
+          JSON.stringify(faults.feeEstimates ?? {}).replace(/:"([\d.]+)"/g, ':$1'),
+          'application/json',
+        );
+      if (req.method === 'GET' && (m = /^\/address\/([A-Za-z0-9]+)\/utxo$/.exec(path))) {
+        const coins = await full.getCoinsByAddress([bcoinAddress(m[1]!)]);
+        const lie = faults.utxoValueLie ?? 0n;
+        const list = coins.map((c: any) => {
+          const confirmed = c.height !== -1;
+          return `{"txid":"${rhash(c.hash)}","vout":${c.index},"status":${
+            confirmed ? `{"confirmed":true,"block_height":${c.height}}` : '{"confirmed":false}'
+          },"value":${BigInt(c.value) + lie}}`;
+        });
+        return send(200, `[${list.join(',')}]`, 'application/json');
+      }
+      if (req.method === 'GET' && (m = /^\/tx\/([0-9a-f]{64})\/hex$/.exec(path))) {
+        const meta = await full.getMeta(hashOf(m[1]!));
+        return meta ? send(200, meta.tx.toRaw().toString('hex')) : send(404, 'Transaction not found');
+      }
+      if (req.method === 'GET' && (m = /^\/tx\/([0-9a-f]{64})\/status$/.exec(path))) {
+        const meta = await full.getMeta(hashOf(m[1]!));
+        if (!meta) return send(404, 'Transaction not found');
+        return send(
+          200,
+          meta.height === -1 ? '{"confirmed":false}' : `{"confirmed":true,"block_height":${meta.height}}`,
+          'application/json',
+        );
+      }
+      if (req.method === 'POST' && path === '/tx') {
+        const hex = (await readBody(req)).trim();
+        const tx = bcoin.TX.fromRaw(Buffer.from(hex, 'hex'));
+        if (faults.dropBroadcasts) return send(200, tx.txid());
+        try {
+          await full.mempool.addTX(tx);
+        } catch (err: any) {
+          return send(
+            400,
+            `sendrawtransaction RPC error: {"code":-26,"message":"${err.reason ?? err.message}"}`,
+          );
+        }
+        return send(200, tx.txid());
+      }
+      return send(404, 'not found');
+    } catch (err) {
+      return send(500, String(err));
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    faults,
+    get requests() {
+      return state.requests;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
