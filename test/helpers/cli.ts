@@ -162,7 +162,7 @@ export async function agentWithPolicy(
   dir: string,
   identity: string,
   policyYaml: string,
-  capability: 'nostr:sign' | 'evm:send' = 'nostr:sign',
+  capability: string | readonly string[] = 'nostr:sign',
 ): Promise<string> {
   const policy = writeFileMode(dir, `${identity}-policy.yaml`, policyYaml);
   const set = await w('policy', 'set', policy, '--identity', identity);
@@ -175,8 +175,7 @@ export async function agentWithPolicy(
     'agent',
     '--identity',
     identity,
-    '--cap',
-    capability,
+    ...[capability].flat().flatMap((c) => ['--cap', c]),
   );
   if (created.code !== 0) throw new Error(`warden token create failed: ${created.stderr}`);
   return JSON.parse(created.stdout).token;

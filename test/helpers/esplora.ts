@@ -21,6 +21,10 @@ export interface EsploraFaults {
   utxoValueLie?: bigint;
   /** Answer a broadcast 200 with the txid but drop the transaction (a lost broadcast). */
   dropBroadcasts?: boolean;
+  /** Hold every broadcast unanswered (and untaken) until this resolves: a crash mid-broadcast. */
+  stallBroadcasts?: Promise<void>;
+  /** Broadcasts received (taken or not). */
+  broadcasts?: number;
   /** Fee estimates to serve (sat/vB text by target); default: none, as bcoin's regtest has none. */
   feeEstimates?: Record<string, string>;
 }
@@ -101,6 +105,11 @@ export async function startEsplora(node: BitcoinNode, faults: EsploraFaults = {}
       if (req.method === 'POST' && path === '/tx') {
         const hex = (await readBody(req)).trim();
         const tx = bcoin.TX.fromRaw(Buffer.from(hex, 'hex'));
+        faults.broadcasts = (faults.broadcasts ?? 0) + 1;
+        if (faults.stallBroadcasts) {
+          await faults.stallBroadcasts;
+          return res.destroy();
+        }
         if (faults.dropBroadcasts) return send(200, tx.txid());
         try {
           await full.mempool.addTX(tx);

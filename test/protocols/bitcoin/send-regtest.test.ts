@@ -201,3 +201,70 @@ describe('bitcoin wallet operations on a real regtest node (bcoin behind an Espl
     await node.mine(2, MINER);
   });
 });
+
+/** Twelve matured coinbases to one address of `identity`: coins enough for ten sends at once. */
+async function fundTwelve(address: string): Promise<void> {
+  await node.mine(12, OutScript.encode(Address(REGTEST).decode(address)));
+  await node.mine(101, MINER);
+}
+
+describe('the budget of bitcoin sends is exact under concurrency', () => {
+  test('1,000 concurrent sends against a window of ten (fees included): exactly ten, no coin spent twice', async () => {
+    const c = await startTestGateway({
+      identities: ['bob'],
+      policies: { bob: POLICY },
+      protocols: {
+        bitcoin: bitcoinModuleConfig(
+          { nodes: { regtest: { api: 'esplora', url: esplora.url } } },
+          { tor: null, baseDir: '.' },
+        ),
+      },
+      rateLimits: () => ({ max: 10_000, windowMs: 60_000 }),
+    });
+    const token = await c.token('agent', {
+      identity: 'bob',
+      capabilities: ['bitcoin:send', 'bitcoin:new_address'],
+    });
+    const post = (op: string, body: unknown) => c.call('POST', `/v1/bitcoin/${op}`, { token, body });
+    await fundTwelve((await post('new-address', {})).body.request.result.address);
+    const started = performance.now();
+    const results = await Promise.all(
+      Array.from({ length: 1000 }, (_, i) =>
+        post('send', {
+          to: PAYEE_ADDRESS,
+          amount_sat: AMOUNT.toString(),
+          feerate: '1',
+          idempotencyKey: `c-${i}`,
+        }),
+      ),
+    );
+    const ms = Math.round(performance.now() - started);
+    const done = results.filter((r) => r.status === 200);
+    const refused = results.filter((r) => r.status === 403);
+    assert.equal(
+      done.length,
+      10,
+      `${ms} ms; ${JSON.stringify(results.find((r) => r.status !== 200 && r.status !== 403)?.body)}`,
+    );
+    assert.equal(refused.length, 990);
+    assert.ok(refused.every((r) => r.body.error.code === 'LIMIT_EXCEEDED'));
+    const txids = done.map((r) => r.body.request.result.txid as string);
+    const mempool = new Set(await node.rpc('getrawmempool'));
+    assert.ok(
+      txids.every((t) => mempool.has(t)),
+      'every send is in the node mempool',
+    );
+    const inputs = done.flatMap((r) => r.body.request.result.inputs as string[]);
+    assert.equal(new Set(inputs).size, inputs.length, 'no coin in two sends');
+    const ledger = await c.call('GET', '/v1/ledger', { token });
+    const committed = ledger.body.totals.filter(
+      (t: { status: string; asset: string }) => t.status === 'committed' && t.asset === 'btc',
+    );
+    // Fees are money: the window holds the amounts and the fees, exactly.
+    assert.deepEqual(
+      committed.map((t: { total: string; fees: string; count: number }) => [t.total, t.fees, t.count]),
+      [[(10n * AMOUNT).toString(), (10n * FEE_AT_1).toString(), 10]],
+    );
+    await node.mine(2, MINER);
+  });
+});
