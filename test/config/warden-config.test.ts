@@ -174,7 +174,12 @@ describe('warden.yaml: every kind of invalid file names its path', () => {
         'unsafe.allow_everything',
         /known keys here are: allow_loopback_rpc/,
       ],
-      ['protocols:\n  bitcoin: {}\n', 'protocols.bitcoin', /known keys here are: evm/],
+      ['protocols:\n  lightning: {}\n', 'protocols.lightning', /known keys here are: bitcoin, evm/],
+      [
+        'protocols:\n  bitcoin:\n    node: {}\n',
+        'protocols.bitcoin.node',
+        /known keys here are: nodes, via, pins, min_confirmations/,
+      ],
       ['protocols:\n  evm:\n    rpcs: {}\n', 'protocols.evm.rpcs', /known keys here are: rpc/],
       ['__proto__:\n  polluted: true\n', '__proto__', /unknown key/],
       // Merge keys are off: `<<` is an ordinary, and then unknown, key.
