@@ -70,7 +70,9 @@ export async function startEsplora(node: BitcoinNode, faults: EsploraFaults = {}
     };
     try {
       const path = new URL(req.url ?? '/', 'http://x').pathname;
-      let m: RegExpExecArray | null;
+      const utxoOf = /^\/address\/([A-Za-z0-9]+)\/utxo$/.exec(path);
+      const hexOf = /^\/tx\/([0-9a-f]{64})\/hex$/.exec(path);
+      const statusOf = /^\/tx\/([0-9a-f]{64})\/status$/.exec(path);
       if (req.method === 'GET' && path === '/blocks/tip/height') return send(200, String(full.chain.height));
       if (req.method === 'GET' && path === '/fee-estimates')
         return send(
@@ -78,8 +80,8 @@ export async function startEsplora(node: BitcoinNode, faults: EsploraFaults = {}
           JSON.stringify(faults.feeEstimates ?? {}).replace(/:"([\d.]+)"/g, ':$1'),
           'application/json',
         );
-      if (req.method === 'GET' && (m = /^\/address\/([A-Za-z0-9]+)\/utxo$/.exec(path))) {
-        const coins = await full.getCoinsByAddress([bcoinAddress(m[1]!)]);
+      if (req.method === 'GET' && utxoOf) {
+        const coins = await full.getCoinsByAddress([bcoinAddress(utxoOf[1]!)]);
         const lie = faults.utxoValueLie ?? 0n;
         const list = coins.map((c: any) => {
           const confirmed = c.height !== -1;
@@ -89,12 +91,12 @@ export async function startEsplora(node: BitcoinNode, faults: EsploraFaults = {}
         });
         return send(200, `[${list.join(',')}]`, 'application/json');
       }
-      if (req.method === 'GET' && (m = /^\/tx\/([0-9a-f]{64})\/hex$/.exec(path))) {
-        const meta = await full.getMeta(hashOf(m[1]!));
+      if (req.method === 'GET' && hexOf) {
+        const meta = await full.getMeta(hashOf(hexOf[1]!));
         return meta ? send(200, meta.tx.toRaw().toString('hex')) : send(404, 'Transaction not found');
       }
-      if (req.method === 'GET' && (m = /^\/tx\/([0-9a-f]{64})\/status$/.exec(path))) {
-        const meta = await full.getMeta(hashOf(m[1]!));
+      if (req.method === 'GET' && statusOf) {
+        const meta = await full.getMeta(hashOf(statusOf[1]!));
         if (!meta) return send(404, 'Transaction not found');
         return send(
           200,
