@@ -160,13 +160,12 @@ protocols:
   test('start and the other commands take the EVM RPC and the listener from warden.yaml; flags win', async () => {
     const v = await initCliVault('config-start', TEST_PASSPHRASE);
     const args = ['--home', v.home, 'start', '--passphrase-file', v.pass];
-    // No warden.yaml: no EVM backend, so no evm.send; no Bitcoin node, so no bitcoin.send or balance.
+    // No warden.yaml: no EVM backend, so no evm.send.
     const plain = await startWardenServer([...args, '--port', '0']);
     assert.deepEqual(operationsOf(plain.output()), [
       'nostr.sign_event',
       'evm.sign_message',
       'bitcoin.sign_psbt',
-      'bitcoin.new_address',
     ]);
     assert.equal(await plain.stop(), 0);
 
@@ -197,7 +196,6 @@ protocols:
       'evm.send',
       'evm.sign_message',
       'bitcoin.sign_psbt',
-      'bitcoin.new_address',
     ]);
     assert.equal(await flagged.stop(), 0);
 
@@ -213,7 +211,6 @@ protocols:
       'evm.send',
       'evm.sign_message',
       'bitcoin.sign_psbt',
-      'bitcoin.new_address',
     ]);
     assert.notEqual(new URL(fromFile.url).port, '7878', 'listen.port 0 from the file: any free port');
     assert.equal(await fromFile.stop(), 0);
@@ -229,7 +226,6 @@ protocols:
       'nostr.sign_event',
       'evm.sign_message',
       'bitcoin.sign_psbt',
-      'bitcoin.new_address',
     ]);
     assert.equal(await overridden.stop(), 0);
   });

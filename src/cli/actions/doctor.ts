@@ -32,8 +32,13 @@ function endpoint(e: { host: string; port: number }): string {
 /** Modules whose configuration names a route (net/'s Route), by name. */
 function routes(config: WardenConfig): { module: string; via: string }[] {
   return Object.entries(config.protocols).flatMap(([module, c]) => {
-    const route = (c as { route?: { via?: unknown }; rpcUrls?: Map<unknown, unknown> } | undefined) ?? {};
-    if (route.rpcUrls instanceof Map && route.rpcUrls.size === 0) return [];
+    const route =
+      (c as
+        | { route?: { via?: unknown }; rpcUrls?: Map<unknown, unknown>; nodes?: Map<unknown, unknown> }
+        | undefined) ?? {};
+    // A section without endpoints (EVM chains, Bitcoin nodes) reaches nothing, by any route.
+    const endpoints = route.rpcUrls ?? route.nodes;
+    if (endpoints instanceof Map && endpoints.size === 0) return [];
     return typeof route.route?.via === 'string' ? [{ module, via: route.route.via }] : [];
   });
 }

@@ -12,15 +12,19 @@ import type { BitcoinDb } from './tables.ts';
 
 /**
  * Bitcoin: PSBT signing with the identity's single-key accounts and its registered 2-of-3 wallets
- * (Warden's one signature of two); with a node configured (config.ts), fresh addresses, the
- * balance, and sends from the identity's own coins.
+ * (Warden's one signature of two). The wallet operations on a configured node (fresh addresses,
+ * the balance, sends from the identity's own coins: WALLET_OPERATIONS) are built and tested against
+ * a real node (test/protocols/bitcoin/send-regtest.test.ts) but not yet offered: they join the
+ * registry once the registry-wide conformance suite (test/protocols/conformance.test.ts) has their
+ * samples.
  */
+export const WALLET_OPERATIONS = [sendOperation, newAddressOperation, balanceOperation] as const;
+
 export const bitcoinModule: ProtocolModule<BitcoinBackend, BitcoinDb> = {
   name: 'bitcoin',
-  operations: [signPsbtOperation, sendOperation, newAddressOperation, balanceOperation],
+  operations: [signPsbtOperation],
   migrations: BITCOIN_MIGRATIONS,
   backend: bitcoinBackendOf,
-  needsBackend: [sendOperation.name, balanceOperation.name],
   reconcile: bitcoinReconcile,
   admin: [createMultisig, listMultisig, showMultisig],
   quantityFacets: ['max_fee', 'max_fee_rate'],
