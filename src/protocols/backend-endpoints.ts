@@ -4,7 +4,7 @@
  * `tor` section and the unsafe options, loopback only when asked for, SPKI pins only for https.
  * Each module's config.ts names its endpoints by its own key; these checks speak of them by path.
  */
-import { isLoopbackHost, type Route } from '../net/http.ts';
+import { createNet, isLoopbackHost, type Net, type Route } from '../net/http.ts';
 
 export const MAX_ENDPOINT_URL_LENGTH = 2048;
 
@@ -121,4 +121,21 @@ export function pinsByOrigin(
     if (url !== undefined) out.set(new URL(url).origin, list);
   }
   return out;
+}
+
+/**
+ * The net layer for a module's endpoints: loopback allowed only when one of them is on this
+ * machine (the config check already required the operator to say so), with the section's route
+ * and pins.
+ */
+export function netForEndpoints(
+  urls: Iterable<string>,
+  options: { route?: Route; pins?: ReadonlyMap<string, readonly string[]> } = {},
+): Net {
+  const loopback = [...urls].some((u) => isLoopbackHost(new URL(u).hostname));
+  return createNet({
+    allowLoopback: loopback,
+    ...(options.route ? { route: options.route } : {}),
+    ...(options.pins ? { pins: options.pins } : {}),
+  });
 }

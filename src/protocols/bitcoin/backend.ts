@@ -4,7 +4,8 @@
  * incoming coin counts as spendable.
  */
 import { WardenError } from '../../core/errors.ts';
-import { createNet, type Net, type Route } from '../../net/http.ts';
+import type { Net, Route } from '../../net/http.ts';
+import { netForEndpoints } from '../backend-endpoints.ts';
 import type { BitcoinChain } from './chain/chain.ts';
 import { createCoreRpcChain } from './chain/core-rpc.ts';
 import { createEsploraChain } from './chain/esplora.ts';
@@ -33,14 +34,10 @@ export interface BitcoinBackend {
 
 export function createBitcoinBackend(config: BitcoinConfig): BitcoinBackend | null {
   if (config.nodes.size === 0) return null;
-  const loopback = [...config.nodes.values()].some((n) =>
-    /^https?:\/\/(127\.|localhost|\[::1\])/.test(n.url),
+  const net: Net = netForEndpoints(
+    [...config.nodes.values()].map((n) => n.url),
+    { ...(config.route ? { route: config.route } : {}), ...(config.pins ? { pins: config.pins } : {}) },
   );
-  const net: Net = createNet({
-    allowLoopback: loopback,
-    ...(config.route ? { route: config.route } : {}),
-    ...(config.pins ? { pins: config.pins } : {}),
-  });
   return {
     networks: [...config.nodes.keys()],
     minConfirmations: config.minConfirmations,

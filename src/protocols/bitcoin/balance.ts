@@ -9,11 +9,11 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { z } from 'zod';
 import { utf8 } from '../../core/bytes.ts';
-import { WardenError } from '../../core/errors.ts';
 import { parseHostile, readBody } from '../../core/validate.ts';
 import type { Operation } from '../operation.ts';
 import { accountsOf } from './accounts.ts';
 import { type BitcoinBackend, requireChain } from './backend.ts';
+import { failedWith } from './outcome.ts';
 import { walletView } from './send/intent.ts';
 import { storedCodec } from './stored.ts';
 import type { BitcoinDb } from './tables.ts';
@@ -111,11 +111,7 @@ export const balanceOperation = {
         },
       };
     } catch (err) {
-      return {
-        status: 'failed',
-        code: err instanceof WardenError ? err.code : 'INTERNAL',
-        message: 'the balance could not be read',
-      };
+      return failedWith(err, 'the balance could not be read');
     }
   },
 } satisfies Operation<BalanceRequest, BitcoinBackend, 'none', BitcoinDb>;

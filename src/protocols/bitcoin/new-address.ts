@@ -16,6 +16,7 @@ import type { Operation } from '../operation.ts';
 import { type AccountName, accountsOf, fullPath, scriptOfKey } from './accounts.ts';
 import { addressOfScript } from './addresses.ts';
 import type { BitcoinBackend } from './backend.ts';
+import { failedWith } from './outcome.ts';
 import { storedCodec } from './stored.ts';
 import type { BitcoinDb } from './tables.ts';
 import {
@@ -172,11 +173,7 @@ export const newAddressOperation = {
           .join('/');
         return { status: 'done', result: { address, type: p.type, index, path: `m/${path}` } };
       } catch (err) {
-        return {
-          status: 'failed',
-          code: err instanceof WardenError ? err.code : 'INTERNAL',
-          message: 'no address was handed out',
-        };
+        return failedWith(err, 'no address was handed out');
       }
     });
   },

@@ -1,5 +1,6 @@
 import { WardenError } from '../../core/errors.ts';
-import { createNet, type Net, type Route } from '../../net/http.ts';
+import type { Net, Route } from '../../net/http.ts';
+import { netForEndpoints } from '../backend-endpoints.ts';
 import { createEvmRpc, type EvmRpc } from './rpc.ts';
 
 /** The EVM module's backend: one JSON-RPC node per configured chain, reached through net/. */
@@ -35,14 +36,9 @@ export function createEvmBackend(
   };
 }
 
-/** The net layer for these RPC endpoints: loopback allowed only when the operator named one. */
+/** The net layer for these RPC endpoints (backend-endpoints.ts). */
 export function netForRpc(rpcUrls: ReadonlyMap<number, string>, options: EvmNetOptions = {}): Net {
-  const loopback = [...rpcUrls.values()].some((u) => /^https?:\/\/(127\.|localhost|\[::1\])/.test(u));
-  return createNet({
-    allowLoopback: loopback,
-    ...(options.route ? { route: options.route } : {}),
-    ...(options.pins ? { pins: options.pins } : {}),
-  });
+  return netForEndpoints(rpcUrls.values(), options);
 }
 
 /** The backend every EVM operation needs; CHAIN_NOT_ALLOWED when none is configured. */

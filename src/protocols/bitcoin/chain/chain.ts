@@ -68,3 +68,7 @@ export function decimalToMsatPerVb(text: string, unit: 'sat/vB' | 'BTC/kvB'): bi
   const value = BigInt(m[1]!) * 10n ** BigInt(scale) + BigInt(kept);
   return /[1-9]/.test(dropped) ? value + 1n : value;
 }
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -13,6 +13,7 @@ import {
   type ChainUtxo,
   decimalToMsatPerVb,
   isIndex,
+  isRecord,
   isTxid,
   type TxStatus,
 } from './chain.ts';
@@ -29,10 +30,6 @@ export interface CoreRpcOptions {
 
 /** Core's "No such mempool or blockchain transaction" (RPC_INVALID_ADDRESS_OR_KEY). */
 const NOT_FOUND = -5;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** `"amount": 0.0001` → `"amount": "0.0001"` for the fields that carry BTC, before JSON.parse. */
 function quoteDecimals(text: string, fields: readonly string[]): string {

@@ -12,6 +12,7 @@ import {
   type ChainUtxo,
   decimalToMsatPerVb,
   isIndex,
+  isRecord,
   isTxid,
   type TxStatus,
 } from './chain.ts';
@@ -27,10 +28,6 @@ export interface EsploraOptions {
 
 /** Most outputs one address may have before Warden refuses to judge with a partial list. */
 const MAX_UTXOS_PER_ADDRESS = 5_000;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function parseJson(text: string, what: string): unknown {
   try {

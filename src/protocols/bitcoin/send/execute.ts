@@ -6,7 +6,7 @@
  * the backend afterwards.
  */
 import { hex } from '@scure/base';
-import { isWardenError } from '../../../core/errors.ts';
+import { type ErrorCode, isWardenError } from '../../../core/errors.ts';
 import type { Intent } from '../../../core/intent.ts';
 import { KeyedMutex } from '../../../core/mutex.ts';
 import type { BitcoinPsbtSigner } from '../../../keys/capabilities.ts';
@@ -16,6 +16,7 @@ import { addressOfScript } from '../addresses.ts';
 import { analyzePsbt } from '../analyze-psbt.ts';
 import { type BitcoinBackend, requireChain } from '../backend.ts';
 import type { BitcoinChain } from '../chain/chain.ts';
+import { failedWith } from '../outcome.ts';
 import { decodePsbtBytes } from '../psbt-decode.ts';
 import { verifySignedInputs } from '../sign-psbt/verify.ts';
 import type { BitcoinDb } from '../tables.ts';
@@ -34,15 +35,8 @@ const sends = new KeyedMutex();
 /** How long a broadcast may take to show on the backend (bcoin judges after it answered). */
 const LOOKUP_MS = 5_000;
 
-const failed = (code: Parameters<typeof isWardenError>[1] & string, message: string): ExecutionOutcome => ({
-  status: 'failed',
-  code,
-  message,
-});
-
-function failure(err: unknown, message: string): ExecutionOutcome {
-  return { status: 'failed', code: isWardenError(err) ? err.code : 'SIGNING_FAILED', message };
-}
+const failed = (code: ErrorCode, message: string): ExecutionOutcome => ({ status: 'failed', code, message });
+const failure = (err: unknown, message: string) => failedWith(err, message, 'SIGNING_FAILED');
 
 /** The recorded result of a send: what reconcile needs to find it, or to hand it out again. */
 export interface SendResult extends Record<string, unknown> {
@@ -92,11 +86,10 @@ export async function executeSend(
       const target = await changeTarget(tables, identity, accounts);
       const selection = selectCoins(view.spendable, payments, target.script, rate);
       if (selection.fee > BigInt(detail.judgedFee))
-        return {
-          status: 'failed',
-          code: 'COINS_CHANGED',
-          message: `the coins left would pay ${selection.fee} sat of fee, above the ${detail.judgedFee} judged; nothing was signed`,
-        };
+        return failed(
+          'COINS_CHANGED',
+          `the coins left would pay ${selection.fee} sat of fee, above the ${detail.judgedFee} judged; nothing was signed`,
+        );
       const previous: Uint8Array[] = [];
       for (const coin of selection.coins) {
         const script = scriptOfKey(accounts, coin.owner);
