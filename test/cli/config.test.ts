@@ -166,6 +166,7 @@ protocols:
       'nostr.sign_event',
       'evm.sign_message',
       'bitcoin.sign_psbt',
+      'bitcoin.new_address',
     ]);
     assert.equal(await plain.stop(), 0);
 
@@ -196,6 +197,7 @@ protocols:
       'evm.send',
       'evm.sign_message',
       'bitcoin.sign_psbt',
+      'bitcoin.new_address',
     ]);
     assert.equal(await flagged.stop(), 0);
 
@@ -211,6 +213,7 @@ protocols:
       'evm.send',
       'evm.sign_message',
       'bitcoin.sign_psbt',
+      'bitcoin.new_address',
     ]);
     assert.notEqual(new URL(fromFile.url).port, '7878', 'listen.port 0 from the file: any free port');
     assert.equal(await fromFile.stop(), 0);
@@ -226,6 +229,7 @@ protocols:
       'nostr.sign_event',
       'evm.sign_message',
       'bitcoin.sign_psbt',
+      'bitcoin.new_address',
     ]);
     assert.equal(await overridden.stop(), 0);
   });

@@ -12,17 +12,15 @@ import type { BitcoinDb } from './tables.ts';
 
 /**
  * Bitcoin: PSBT signing with the identity's single-key accounts and its registered 2-of-3 wallets
- * (Warden's one signature of two). The wallet operations on a configured node (fresh addresses,
- * the balance, sends from the identity's own coins: WALLET_OPERATIONS) are built and tested against
- * a real node (test/protocols/bitcoin/send-regtest.test.ts) but not yet offered: they join the
- * registry once the registry-wide conformance suite (test/protocols/conformance.test.ts) has their
- * samples.
+ * (Warden's one signature of two), fresh receive addresses, and, with a node configured
+ * (`protocols.bitcoin.nodes`), the balance and sends from the identity's own coins.
  */
-export const WALLET_OPERATIONS = [sendOperation, newAddressOperation, balanceOperation] as const;
 
 export const bitcoinModule: ProtocolModule<BitcoinBackend, BitcoinDb> = {
   name: 'bitcoin',
-  operations: [signPsbtOperation],
+  operations: [signPsbtOperation, sendOperation, newAddressOperation, balanceOperation],
+  // Addresses derive from the identity's keys alone; the balance and a send read the chain.
+  needsBackend: [sendOperation.name, balanceOperation.name],
   migrations: BITCOIN_MIGRATIONS,
   backend: bitcoinBackendOf,
   reconcile: bitcoinReconcile,
