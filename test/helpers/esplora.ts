@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createRequire } from 'node:module';
+import { after } from 'node:test';
 import { Address, OutScript } from '@scure/btc-signer';
 import { prefixesOf } from '../../src/protocols/bitcoin/networks.ts';
 import type { BitcoinNode } from './bitcoin-node.ts';
@@ -59,6 +60,7 @@ const reversed = (hex: string) => Buffer.from(hex, 'hex').reverse().toString('he
 const rhash = (hash: string | Buffer) => reversed(Buffer.isBuffer(hash) ? hash.toString('hex') : hash);
 const hashOf = reversed;
 
+/** Starts the server on a free loopback port; it is closed in `after()` (or by `close()`). */
 export async function startEsplora(node: BitcoinNode, faults: EsploraFaults = {}): Promise<EsploraServer> {
   const full = node.full;
   const state = { requests: 0 };
@@ -130,12 +132,19 @@ export async function startEsplora(node: BitcoinNode, faults: EsploraFaults = {}
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
+  const close = () =>
+    new Promise<void>((resolve) => {
+      // Warden's client keeps its connections alive: they would hold the file's process open.
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  after(close);
   return {
     url: `http://127.0.0.1:${port}/`,
     faults,
     get requests() {
       return state.requests;
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close,
   };
 }

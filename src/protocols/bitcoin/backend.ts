@@ -54,14 +54,18 @@ export function createBitcoinBackend(config: BitcoinConfig): BitcoinBackend | nu
 }
 
 /** The backend an operation needs; BITCOIN_NO_NODE when none is configured. */
+export function requireBackend(backend: BitcoinBackend | null, network: string): BitcoinBackend {
+  if (backend === null)
+    throw new WardenError('BITCOIN_NO_NODE', `no Bitcoin node is configured for ${network}`, { network });
+  return backend;
+}
+
 export function requireChain(
   backend: BitcoinBackend | null,
   network: string,
   identity: string,
 ): BitcoinChain {
-  if (backend === null)
-    throw new WardenError('BITCOIN_NO_NODE', `no Bitcoin node is configured for ${network}`, { network });
-  return backend.chain(network, identity);
+  return requireBackend(backend, network).chain(network, identity);
 }
 
 export function bitcoinBackendOf(config: unknown): BitcoinBackend | null {

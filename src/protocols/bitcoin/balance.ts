@@ -4,15 +4,21 @@
  * confirming (in a block, not yet deep enough: a reorg can undo it), unconfirmed (mempool: a
  * double spend can undo it) and locked. Reading marks the addresses seen paid as used (the gap
  * limit counts from the last used one).
+ *
+ * Body: `{ min_confirmations?: 1..1000, idempotencyKey? }`. A depth deeper than the configured one
+ * reads what is final enough for the caller (an exchange waiting for 6); a shallower one is refused,
+ * since "spendable" would then promise coins a send will not use.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { z } from 'zod';
 import { utf8 } from '../../core/bytes.ts';
-import { parseHostile, readBody } from '../../core/validate.ts';
+import { canonicalJson } from '../../core/canonical.ts';
+import { WardenError } from '../../core/errors.ts';
+import { optionalIdempotencyKey, parseHostile, readBody } from '../../core/validate.ts';
 import type { Operation } from '../operation.ts';
 import { accountsOf } from './accounts.ts';
-import { type BitcoinBackend, requireChain } from './backend.ts';
+import { type BitcoinBackend, requireBackend, requireChain } from './backend.ts';
 import { failedWith } from './outcome.ts';
 import { walletView } from './send/intent.ts';
 import { storedCodec } from './stored.ts';
@@ -20,19 +26,56 @@ import type { BitcoinDb } from './tables.ts';
 import { markUsed } from './wallet/address-book.ts';
 import { total } from './wallet/coins.ts';
 
-export type BalanceRequest = Record<string, never>;
+export const MAX_BALANCE_DEPTH = 1_000;
+
+export interface BalanceRequest {
+  /** The depth that counts as confirmed; null: the configured `min_confirmations`. */
+  minConfirmations: number | null;
+  idempotencyKey: string | null;
+}
 
 export function parseBalanceRequest(body: unknown): BalanceRequest {
   return parseHostile(() => {
-    readBody(body ?? {}, [] as const);
-    return {};
+    const get = readBody(body ?? {}, ['min_confirmations', 'idempotencyKey'] as const);
+    const depth = get('min_confirmations') ?? null;
+    if (
+      depth !== null &&
+      (!Number.isSafeInteger(depth) || (depth as number) < 1 || (depth as number) > MAX_BALANCE_DEPTH)
+    )
+      throw new WardenError(
+        'INVALID_REQUEST',
+        `min_confirmations must be a whole number of blocks from 1 to ${MAX_BALANCE_DEPTH}`,
+        { field: 'min_confirmations' },
+      );
+    return {
+      minConfirmations: depth as number | null,
+      idempotencyKey: optionalIdempotencyKey(get('idempotencyKey')),
+    };
   });
 }
 
-const DIGEST = bytesToHex(sha256(utf8('bitcoin.balance')));
+const digestOf = (p: BalanceRequest) =>
+  bytesToHex(sha256(utf8(canonicalJson({ op: 'bitcoin.balance', minConfirmations: p.minConfirmations }))));
 const sat = z.string().regex(/^[0-9]+$/);
 
-const { encode, decode } = storedCodec('balance', () => ({}), parseBalanceRequest);
+/** The depth the read counts as confirmed: the request's, never shallower than the configured one. */
+function depthOf(p: BalanceRequest, backend: BitcoinBackend): number {
+  const configured = backend.minConfirmations;
+  if (p.minConfirmations === null) return configured;
+  if (p.minConfirmations < configured)
+    throw new WardenError(
+      'INVALID_REQUEST',
+      `min_confirmations ${p.minConfirmations} is below the configured ${configured}: a send would not use those coins`,
+      { field: 'min_confirmations', configured },
+    );
+  return p.minConfirmations;
+}
+
+const { encode, decode } = storedCodec(
+  'balance',
+  (p: BalanceRequest) => ({ min_confirmations: p.minConfirmations, idempotencyKey: p.idempotencyKey }),
+  parseBalanceRequest,
+);
 
 export const balanceOperation = {
   name: 'bitcoin.balance',
@@ -46,7 +89,15 @@ export const balanceOperation = {
   description:
     'The coins on the addresses Warden handed out to the identity, in sat: spendable (confirmed to the ' +
     'configured depth and not held by a send in flight), confirming, unconfirmed (mempool) and locked.',
-  requestSchema: Object.freeze({ ...z.toJSONSchema(z.strictObject({})), title: 'bitcoin.balance request' }),
+  requestSchema: Object.freeze({
+    ...z.toJSONSchema(
+      z.strictObject({
+        min_confirmations: z.number().int().min(1).max(MAX_BALANCE_DEPTH).nullable().optional(),
+        idempotencyKey: z.string().nullable().optional(),
+      }),
+    ),
+    title: 'bitcoin.balance request',
+  }),
   resultSchema: Object.freeze({
     ...z.toJSONSchema(
       z.object({
@@ -63,10 +114,11 @@ export const balanceOperation = {
     title: 'bitcoin.balance result',
   }),
   parse: (body) => parseBalanceRequest(body),
-  idempotencyKey: () => null,
-  digest: () => DIGEST,
-  async toIntent(_p, ctx) {
+  idempotencyKey: (p) => p.idempotencyKey,
+  digest: digestOf,
+  async toIntent(p, ctx) {
     const accounts = accountsOf(ctx.publicKeys);
+    const depth = depthOf(p, requireBackend(ctx.backend, accounts.network));
     return {
       protocol: 'bitcoin',
       action: 'balance',
@@ -77,23 +129,26 @@ export const balanceOperation = {
       destinations: [],
       maxFee: 0n,
       feeAsset: 'btc',
-      payloadDigest: DIGEST,
-      idempotencyKey: null,
+      payloadDigest: digestOf(p),
+      idempotencyKey: p.idempotencyKey,
       facets: { network: accounts.network },
-      detail: { network: accounts.network },
+      detail: { network: accounts.network, minConfirmations: depth },
     };
   },
   review: (_p, intent) => ({
-    summary: `Read the Bitcoin balance on ${String(intent.detail?.network)}`,
-    payload: { network: intent.detail?.network ?? null },
+    summary: `Read the Bitcoin balance on ${String(intent.detail?.network)}, confirmed at ${String(intent.detail?.minConfirmations)} blocks`,
+    payload: {
+      network: intent.detail?.network ?? null,
+      minConfirmations: intent.detail?.minConfirmations ?? null,
+    },
   }),
   encode,
   decode,
-  async execute(_p, _intent, ctx) {
+  async execute(p, _intent, ctx) {
     try {
       const accounts = accountsOf(ctx.publicKeys);
       const chain = requireChain(ctx.backend, accounts.network, ctx.identity);
-      const min = ctx.backend!.minConfirmations;
+      const min = depthOf(p, ctx.backend!);
       const view = await walletView(chain, ctx.tables, ctx.identity, min);
       await markUsed(ctx.tables, ctx.identity, view.used);
       return {

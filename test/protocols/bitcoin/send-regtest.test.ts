@@ -113,6 +113,34 @@ describe('bitcoin wallet operations on a real regtest node (bcoin behind an Espl
     assert.equal(b.unconfirmedSat, '0');
   });
 
+  test('balance at a depth of its own: deeper reads less as spendable; shallower than configured is refused', async () => {
+    const tip = node.height();
+    const deep = await call('balance', { min_confirmations: 1000 });
+    assert.equal(deep.status, 200, JSON.stringify(deep.body));
+    assert.equal(deep.body.request.result.minConfirmations, 1000);
+    // Nothing here is 1,000 blocks deep unless the chain is: the coins count as confirming instead.
+    const b = await balance();
+    const deepSpendable = BigInt(deep.body.request.result.spendableSat);
+    assert.ok(deepSpendable <= BigInt(b.spendableSat as string));
+    if (tip < 1000) assert.equal(deepSpendable, 0n);
+    assert.equal(
+      BigInt(deep.body.request.result.spendableSat) + BigInt(deep.body.request.result.confirmingSat),
+      BigInt(b.spendableSat as string) + BigInt(b.confirmingSat as string),
+      'the same coins, counted at another depth',
+    );
+    for (const [body, code] of [
+      [{ min_confirmations: 1 }, 'INVALID_REQUEST'],
+      [{ min_confirmations: 0 }, 'INVALID_REQUEST'],
+      [{ min_confirmations: 2.5 }, 'INVALID_REQUEST'],
+      [{ min_confirmations: '6' }, 'INVALID_REQUEST'],
+      [{ depth: 6 }, 'INVALID_REQUEST'],
+    ] as const) {
+      const r = await call('balance', body);
+      assert.equal(r.status, 400, JSON.stringify(r.body));
+      assert.equal(r.body.error.code, code);
+    }
+  });
+
   test('send: built, judged, signed, found in the mempool, mined; change to a fresh internal address, RBF, anti-fee-sniping', async () => {
     const r = await call('send', { to: PAYEE_ADDRESS, amount_sat: AMOUNT.toString(), feerate: '1' });
     assert.equal(r.status, 200, JSON.stringify(r.body));
