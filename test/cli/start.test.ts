@@ -137,7 +137,12 @@ describe('warden start: what a newcomer hits first', () => {
     assert.equal(event.host, '127.0.0.1');
     assert.ok(Number.isInteger(event.port) && event.port > 0);
     assert.equal(event.url, `http://127.0.0.1:${event.port}`);
-    assert.deepEqual(event.operations, ['nostr.sign_event', 'evm.sign_message', 'bitcoin.sign_psbt', 'bitcoin.new_address']);
+    assert.deepEqual(event.operations, [
+      'nostr.sign_event',
+      'evm.sign_message',
+      'bitcoin.sign_psbt',
+      'bitcoin.new_address',
+    ]);
     assert.equal((await fetch(`${event.url}/v1/health`)).status, 200);
 
     const newPass = writeFileMode(v.dir, 'new-pass', 'the changed vault passphrase 2026\n');
