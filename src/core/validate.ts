@@ -80,7 +80,7 @@ export function parseHostile<T>(parse: () => T): T {
   }
 }
 
-const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,128}$/;
+export const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 /** The one rule for idempotency keys, whatever the operation: 1-128 of [A-Za-z0-9_.:-]. */
 export const IDEMPOTENCY_KEY_SCHEMA = {

@@ -15,7 +15,7 @@ import { z } from 'zod';
 import { utf8 } from '../../core/bytes.ts';
 import { canonicalJson } from '../../core/canonical.ts';
 import { WardenError } from '../../core/errors.ts';
-import { optionalIdempotencyKey, parseHostile, readBody } from '../../core/validate.ts';
+import { IDEMPOTENCY_KEY, optionalIdempotencyKey, parseHostile, readBody } from '../../core/validate.ts';
 import type { Operation } from '../operation.ts';
 import { accountsOf } from './accounts.ts';
 import { type BitcoinBackend, requireBackend, requireChain } from './backend.ts';
@@ -36,7 +36,7 @@ export interface BalanceRequest {
 
 export function parseBalanceRequest(body: unknown): BalanceRequest {
   return parseHostile(() => {
-    const get = readBody(body ?? {}, ['min_confirmations', 'idempotencyKey'] as const);
+    const get = readBody(body === undefined ? {} : body, ['min_confirmations', 'idempotencyKey'] as const);
     const depth = get('min_confirmations') ?? null;
     if (
       depth !== null &&
@@ -93,7 +93,7 @@ export const balanceOperation = {
     ...z.toJSONSchema(
       z.strictObject({
         min_confirmations: z.number().int().min(1).max(MAX_BALANCE_DEPTH).nullable().optional(),
-        idempotencyKey: z.string().nullable().optional(),
+        idempotencyKey: z.string().regex(IDEMPOTENCY_KEY).nullable().optional(),
       }),
     ),
     title: 'bitcoin.balance request',

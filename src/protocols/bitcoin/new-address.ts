@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { utf8 } from '../../core/bytes.ts';
 import { WardenError } from '../../core/errors.ts';
 import { KeyedMutex } from '../../core/mutex.ts';
-import { optionalIdempotencyKey, parseHostile, readBody } from '../../core/validate.ts';
+import { IDEMPOTENCY_KEY, optionalIdempotencyKey, parseHostile, readBody } from '../../core/validate.ts';
 import type { Operation } from '../operation.ts';
 import { type AccountName, accountsOf, fullPath, scriptOfKey } from './accounts.ts';
 import { addressOfScript } from './addresses.ts';
@@ -37,7 +37,7 @@ const ACCOUNT: Record<NewAddressRequest['type'], AccountName> = { p2wpkh: 'bip84
 
 export function parseNewAddressRequest(body: unknown): NewAddressRequest {
   return parseHostile(() => {
-    const get = readBody(body ?? {}, ['type', 'idempotencyKey'] as const);
+    const get = readBody(body === undefined ? {} : body, ['type', 'idempotencyKey'] as const);
     const type = get('type') ?? 'p2wpkh';
     if (type !== 'p2wpkh' && type !== 'p2tr')
       throw new WardenError('INVALID_REQUEST', 'type is p2wpkh (the default) or p2tr', { field: 'type' });
@@ -86,12 +86,8 @@ export const newAddressOperation = {
   requestSchema: Object.freeze({
     ...z.toJSONSchema(
       z.strictObject({
-        type: z.enum(['p2wpkh', 'p2tr']).optional(),
-        idempotencyKey: z
-          .string()
-          .regex(/^[A-Za-z0-9._:-]{1,128}$/)
-          .nullable()
-          .optional(),
+        type: z.enum(['p2wpkh', 'p2tr']).nullable().optional(),
+        idempotencyKey: z.string().regex(IDEMPOTENCY_KEY).nullable().optional(),
       }),
     ),
     title: 'bitcoin.new_address request',

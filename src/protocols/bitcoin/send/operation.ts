@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { IDEMPOTENCY_KEY } from '../../../core/validate.ts';
 import type { Operation } from '../../operation.ts';
 import type { BitcoinBackend } from '../backend.ts';
 import { storedCodec } from '../stored.ts';
@@ -31,11 +32,7 @@ const requestBody = z.strictObject({
     .nullable()
     .optional()
     .describe("sat/vB, 1 to 1000; absent: the node's estimate for 6 blocks"),
-  idempotencyKey: z
-    .string()
-    .regex(/^[A-Za-z0-9._:-]{1,128}$/)
-    .nullable()
-    .optional(),
+  idempotencyKey: z.string().regex(IDEMPOTENCY_KEY).nullable().optional(),
 });
 
 const resultBody = z.object({

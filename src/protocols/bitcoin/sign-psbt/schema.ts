@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { IDEMPOTENCY_KEY } from '../../../core/validate.ts';
 import { MAX_PSBT_BYTES } from '../psbt-decode.ts';
 import { MAX_PAY_TO } from './request.ts';
 
@@ -25,7 +26,7 @@ const body = z.strictObject({
     ),
   idempotencyKey: z
     .string()
-    .regex(/^[A-Za-z0-9._:-]{1,128}$/)
+    .regex(IDEMPOTENCY_KEY)
     .nullable()
     .optional()
     .describe('1-128 characters of A-Z a-z 0-9 . _ : -; a retry with the same key returns the first answer.'),

@@ -22,7 +22,6 @@ import { mentionsSiwe, parseSiwe, type SiweMessage, siweTime } from './siwe.ts';
 
 /** The most bytes one message may have: generous for a sign-in, small enough to show in full. */
 export const MAX_MESSAGE_BYTES = 16 * 1024;
-export const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,128}$/;
 export const FIELDS = ['message', 'messageHex', 'chainId', 'idempotencyKey'] as const;
 
 /**

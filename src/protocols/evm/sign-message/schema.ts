@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { IDEMPOTENCY_KEY, MAX_MESSAGE_BYTES } from './request.ts';
+import { IDEMPOTENCY_KEY } from '../../../core/validate.ts';
+import { MAX_MESSAGE_BYTES } from './request.ts';
 
 /**
  * The JSON Schemas (2020-12) of `evm.sign_message`, for the OpenAPI document and MCP tools. They
