@@ -118,6 +118,15 @@ export const BITCOIN_VOCABULARY: ProtocolVocabulary = Object.freeze({
       : `sending ${amount} on Bitcoin${to}`,
 } satisfies ProtocolVocabulary);
 
+/** The rule both templates give the wallet reads: they move nothing (assets btc:address, btc:balance). */
+const walletReads = (id: string) => `  - id: ${id}
+    description: fresh receive addresses and balance reads move nothing; a bound on how often
+    match: { protocol: bitcoin, action: [new_address, balance] }
+    effect: allow
+    limits:
+      - { window: 1h, max_count: 120 }
+`;
+
 export const BITCOIN_TEMPLATE_RULES: TemplateFragments = Object.freeze({
   'guidelines-default': `  # Bitcoin and Lightning: asset btc, amounts in sat.
   - id: btc-limits
@@ -148,7 +157,7 @@ export const BITCOIN_TEMPLATE_RULES: TemplateFragments = Object.freeze({
     effect: hold
     approvals: 1
     delay: 24h
-`,
+${walletReads('btc-wallet-reads')}`,
   'bitcoin-tiers': `  # A 2-of-3 cannot spend with one key, so the smallest tier is the identity's single-key hot
   # account (BIP-84/86), where Warden's signature is the only one; the 2-of-3 (agent hot key,
   # Warden, cold key) carries the rest, Warden's signature given by these rules.
@@ -186,5 +195,5 @@ export const BITCOIN_TEMPLATE_RULES: TemplateFragments = Object.freeze({
     effect: hold
     approvals: 1
     delay: 24h
-`,
+${walletReads('tier-wallet-reads')}`,
 });
