@@ -11,4 +11,10 @@ export { checkIdentityName } from '../keys/model.ts';
 export type { KdfSettings } from '../keys/vault.ts';
 export type { IdentityView } from '../keys/view.ts';
 export { parseDuration } from '../policy/duration.ts';
-export { readBackupFile, verifyAuditSealed, Warden, type WardenOptions } from './warden.ts';
+export {
+  lastBackupSealed,
+  readBackupFile,
+  verifyAuditSealed,
+  Warden,
+  type WardenOptions,
+} from './warden.ts';

@@ -445,6 +445,28 @@ export async function verifyAuditSealed(home: string, options: Pick<VerifyOption
   }
 }
 
+/**
+ * When the last backup was written (the time of its audit record), read with the vault sealed:
+ * the row is not authenticated then, which `audit verify` (and doctor's audit.chain) covers.
+ * Null: never.
+ */
+export async function lastBackupSealed(home: string): Promise<string | null> {
+  const layout = ensureHome(home);
+  if (!Vault.exists(layout)) return null;
+  const store = await openSqliteStore(layout.database, PROTOCOL_MIGRATIONS);
+  try {
+    const row = await store.db
+      .selectFrom('audit_log')
+      .select((eb) => eb.fn.max('time').as('at'))
+      .where('action', '=', 'vault.backup')
+      .where('outcome', '=', 'ok')
+      .executeTakeFirst();
+    return row?.at ?? null;
+  } finally {
+    await store.close();
+  }
+}
+
 export function readBackupFile(path: string): Uint8Array {
   try {
     return readFileSync(path);

@@ -2,28 +2,21 @@ import { type Dirent, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { isLoopback } from '../../api/http/server.ts';
+import { systemClock } from '../../core/clock.ts';
 import { asWardenError } from '../../core/errors.ts';
 import { probeTor, verifyAuditSealed, Warden, type WardenConfig } from '../../gateway/index.ts';
 import type { CliContext } from '../context.ts';
 import { effectiveConfig } from './config-flags.ts';
+import { type Check, fail, pass, warn } from './doctor-check.ts';
+import { backupCheck, vaultChecks } from './doctor-vault.ts';
 
 /**
  * `warden doctor`: the deployment checklist as checks, each PASS, WARN or FAIL with what to do
  * about it. Needs no passphrase and sends nothing outside this machine: Tor is asked on its own
- * ports (a SOCKS greeting, the control port), nothing else. Exit 1 when a check fails.
+ * ports (a SOCKS greeting, the control port), nothing else. With `--passphrase-file` it also
+ * unseals the vault for what only the sealed metadata knows (keys due, each identity's policy).
+ * Exit 1 when a check fails.
  */
-type Status = 'PASS' | 'WARN' | 'FAIL';
-
-interface Check {
-  id: string;
-  status: Status;
-  message: string;
-  fix?: string;
-}
-
-const pass = (id: string, message: string): Check => ({ id, status: 'PASS', message });
-const warn = (id: string, message: string, fix: string): Check => ({ id, status: 'WARN', message, fix });
-const fail = (id: string, message: string, fix: string): Check => ({ id, status: 'FAIL', message, fix });
 
 function endpoint(e: { host: string; port: number }): string {
   return e.host.includes(':') ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
@@ -225,8 +218,9 @@ async function auditCheck(home: string): Promise<Check> {
   }
 }
 
-export async function doctor(ctx: CliContext, _command: Command): Promise<void> {
+export async function doctor(ctx: CliContext, command: Command): Promise<void> {
   const config = effectiveConfig(ctx);
+  const passphraseFile: string | undefined = command.opts().passphraseFile;
   const checks = [
     ...(await torChecks(ctx.home, config)),
     routeCheck(config),
@@ -234,6 +228,8 @@ export async function doctor(ctx: CliContext, _command: Command): Promise<void> 
     ...permissionChecks(ctx.home, config),
     debugCheck(ctx, config),
     await auditCheck(ctx.home),
+    await backupCheck(ctx.home, (ctx.io.clock ?? systemClock).now()),
+    ...(passphraseFile === undefined ? [] : await vaultChecks(ctx, passphraseFile)),
   ];
   const failed = checks.some((c) => c.status === 'FAIL');
   if (failed) ctx.exitCode = 1;
