@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
+import type { Check } from '../../src/cli/actions/doctor-check.ts';
 import { main } from '../../src/cli/main.ts';
 import { fixedClock } from '../../src/core/clock.ts';
 import { initCliVault, runWarden, writeFileMode } from '../helpers/cli.ts';
@@ -11,13 +12,6 @@ import { initCliVault, runWarden, writeFileMode } from '../helpers/cli.ts';
  * `--passphrase-file` keys due for rotation and a policy for every identity. The real executable,
  * and for a clock a year ahead the same command in process.
  */
-interface Check {
-  id: string;
-  status: 'PASS' | 'WARN' | 'FAIL';
-  message: string;
-  fix?: string;
-}
-
 const v = await initCliVault('doctor-vault', 'doctor vault passphrase long enough');
 
 function checksOf(stdout: string) {

@@ -2,19 +2,13 @@ import assert from 'node:assert/strict';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import type { Check } from '../../src/cli/actions/doctor-check.ts';
 import { initCliVault, runWarden } from '../helpers/cli.ts';
 
 /**
  * `warden doctor` without Tor (tor.test.ts runs it against a real tor): each check's verdict
  * follows the home and warden.yaml, and a FAIL makes the exit code 1.
  */
-interface Check {
-  id: string;
-  status: 'PASS' | 'WARN' | 'FAIL';
-  message: string;
-  fix?: string;
-}
-
 const vault = await initCliVault('doctor', 'doctor passphrase long enough');
 
 async function doctor(yaml: string | null) {
