@@ -22,6 +22,7 @@ export { Gateway, type GatewayOptions } from './gateway.ts';
 export { ledgerTotals } from './ledger.ts';
 export { type ApiOnion, apiOnion } from './onion.ts';
 export type { ProtocolConfig } from './operations.ts';
+export { HOLD_EXPIRY_MS } from './payload.ts';
 export { loadPolicy, parsePolicy, policyJsonSchema } from './policies.ts';
 export {
   type HeldRequest,

@@ -125,6 +125,8 @@ export interface Operation<P = unknown, B = unknown, K extends SignerKind = Sign
    * the timing jitter of sends (net/jitter.ts) is for what an observer of the network could time.
    */
   readonly publishesNothing?: true;
+  /** Changes nothing, here or anywhere (a balance read): what MCP clients show as read-only. */
+  readonly readOnly?: true;
   execute?(parsed: P, intent: Intent, ctx: ExecutionContext<B, SignerOf<K>, T>): Promise<ExecutionOutcome>;
 }
 

@@ -8,15 +8,33 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { LimitCheck, RuleTrace } from '../../core/decision.ts';
 import { asWardenError, type WardenError } from '../../core/errors.ts';
 import { toJsonValue } from '../../core/json.ts';
+import { HOLD_EXPIRY_MS } from '../../gateway/index.ts';
 import type { RequestView } from '../../gateway/requests.ts';
+import type { RegisteredOperation } from '../../protocols/registry.ts';
 
 /** The statuses a tool answers without `isError`: signed, or still on its way. */
 export const PENDING_OR_DONE = ['done', 'held', 'scheduled', 'executing', 'unknown'] as const;
 
+interface HoldView {
+  approvals: number;
+  delaySeconds: number;
+  reasons: string[];
+  rule: string | null;
+  expiresAt: string;
+}
+
+/** Who must act on a hold: operators, a delay, or both. */
+function holdActors(hold: HoldView): string {
+  const delay = hold.delaySeconds > 0 ? `a delay of ${hold.delaySeconds} s without a veto` : '';
+  if (hold.approvals === 0) return `${delay || 'an operator'} must pass`;
+  const who = `A human operator must approve this request${hold.approvals > 1 ? ` (${hold.approvals} distinct operators)` : ''}`;
+  return delay ? `${who}, and then ${delay} must pass` : who;
+}
+
 /** What the agent is told to do next for a request that is not finished (who acts, how to wait). */
-function nextStep(status: string, id: string): string | undefined {
-  if (status === 'held')
-    return `A human operator must approve this request (or let its delay pass); nothing is signed until then. Tell your user: an operator reviews it with \`warden approvals show ${id}\` and decides with \`warden approvals approve ${id}\` or \`deny\`. Call wait_for_request with this requestId to follow it to its end.`;
+function nextStep(status: string, id: string, hold: HoldView | null): string | undefined {
+  if (status === 'held' && hold)
+    return `${holdActors(hold)}; nothing happens until then, and the hold closes unapproved at ${hold.expiresAt}. Tell your user: an operator reviews it with \`warden approvals show ${id}\` and decides with \`warden approvals approve ${id}\` or \`deny\`. Call wait_for_request with this requestId to follow it to its end.`;
   if (status === 'scheduled')
     return 'Allowed, and held back by a random delay (timing jitter) so its timing says less about you; it is sent at scheduledFor. Call wait_for_request with this requestId for the result.';
   if (status === 'executing')
@@ -68,8 +86,32 @@ function failedLimits(decision: DecisionLike): (LimitCheck & { rule: string })[]
   );
 }
 
-/** A request as a tool result, whichever tool asked (an operation, get_request, wait_for_request). */
-export function requestResult(view: RequestView): CallToolResult {
+/** "Done: …" in the words of what the operation does: signed, sent, or simply done (a read). */
+function doneSentence(id: string, op: Pick<RegisteredOperation, 'signer' | 'execute'> | undefined): string {
+  if (op === undefined || op.signer === 'none') return `Done: request ${id} is done.`;
+  return `Done: request ${id} was ${op.execute === undefined ? 'signed' : 'sent'}.`;
+}
+
+/** Why a request that was held did not happen, and what the agent may do about it. */
+const CLOSED_HOLDS: Record<string, { message: string; remedy: string }> = {
+  REQUEST_VETOED: {
+    message: 'an operator denied this request; nothing was signed or sent',
+    remedy: 'ask your user why before asking again; the same request will be held again',
+  },
+  HOLD_EXPIRED: {
+    message: `no operator approved this request within ${HOLD_EXPIRY_MS / 86_400_000} days of its hold; nothing was signed or sent`,
+    remedy: 'submit it again if it is still wanted, and tell your user it needs an approval',
+  },
+};
+
+/**
+ * A request as a tool result, whichever tool asked (an operation, get_request, wait_for_request);
+ * `op` is the operation it is of, for the words of its result.
+ */
+export function requestResult(
+  view: RequestView,
+  op?: Pick<RegisteredOperation, 'signer' | 'execute'>,
+): CallToolResult {
   const decision = (view.decision ?? {}) as DecisionLike;
   const common = {
     requestId: view.requestId,
@@ -78,19 +120,23 @@ export function requestResult(view: RequestView): CallToolResult {
     identity: view.identity,
   };
   if ((PENDING_OR_DONE as readonly string[]).includes(view.status)) {
-    const hold =
+    const delaySeconds = view.hold?.delaySeconds ?? 0;
+    const hold: HoldView | null =
       view.status === 'held'
         ? {
             approvals: view.hold?.approvals ?? 0,
-            delaySeconds: view.hold?.delaySeconds ?? 0,
+            delaySeconds,
             reasons: decision.hold?.reasons ?? [],
             rule: decision.decidingRule ?? null,
+            expiresAt: new Date(
+              Date.parse(view.createdAt) + HOLD_EXPIRY_MS + delaySeconds * 1000,
+            ).toISOString(),
           }
         : null;
-    const next = nextStep(view.status, view.requestId);
+    const next = nextStep(view.status, view.requestId, hold);
     const summary =
       view.status === 'done'
-        ? `Done: request ${view.requestId} was signed.`
+        ? doneSentence(view.requestId, op)
         : view.status === 'held'
           ? `Held: request ${view.requestId} needs ${describeHold(hold!)} (${decision.reason ?? 'the policy holds it'}).`
           : `Request ${view.requestId} is ${view.status}.`;
@@ -104,6 +150,20 @@ export function requestResult(view: RequestView): CallToolResult {
         ...(next ? { next } : {}),
       },
       next ? `${summary} ${next}` : summary,
+    );
+  }
+  const closed = view.error ? CLOSED_HOLDS[view.error.code] : undefined;
+  if (view.status === 'denied' && closed) {
+    const code = view.error!.code;
+    return errorResult(
+      {
+        code,
+        message: closed.message,
+        rule: decision.decidingRule ?? null,
+        remedy: closed.remedy,
+        ...common,
+      },
+      `Denied (${code}): ${closed.message}. ${closed.remedy}.`,
     );
   }
   if (view.status === 'denied') {
@@ -129,7 +189,7 @@ export function requestResult(view: RequestView): CallToolResult {
   );
 }
 
-function describeHold(hold: { approvals: number; delaySeconds: number }): string {
+function describeHold(hold: HoldView): string {
   const parts: string[] = [];
   if (hold.approvals > 0) parts.push(`${hold.approvals} operator approval${hold.approvals === 1 ? '' : 's'}`);
   if (hold.delaySeconds > 0) parts.push(`a delay of ${hold.delaySeconds} s without a veto`);

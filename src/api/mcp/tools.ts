@@ -9,6 +9,7 @@ import { WardenError } from '../../core/errors.ts';
 import type { Principal } from '../../core/principal.ts';
 import { readBody } from '../../core/validate.ts';
 import type { Gateway } from '../../gateway/gateway.ts';
+import type { RequestView } from '../../gateway/requests.ts';
 import type { RegisteredOperation } from '../../protocols/registry.ts';
 import { budget } from './budget.ts';
 import { dataResult, PENDING_OR_DONE, requestResult } from './results.ts';
@@ -45,12 +46,36 @@ function embedded(schema: Readonly<Record<string, unknown>>): Record<string, unk
   return rest;
 }
 
+type JsonSchema = Record<string, unknown>;
+
 /**
- * MCP wants an input schema whose top is `type: object`; an operation's may be an `anyOf` of
- * objects (evm.sign_message: message or messageHex), which says the same once `type` is added.
+ * MCP wants an input schema whose top is `type: object`. An operation's may be an `anyOf` of
+ * objects (evm.sign_message: message or messageHex), which model APIs refuse at the top (Claude's
+ * rejects every top-level anyOf/oneOf/allOf, and clients then drop the tool): the branches become
+ * one object of their properties, none required beyond what every branch requires, and the
+ * description says which go together. The operation's parser still decides (it refuses both or
+ * neither with INVALID_REQUEST), so the tool accepts no more than the HTTP API does.
  */
-function inputSchemaOf(op: RegisteredOperation): Tool['inputSchema'] {
-  return { ...op.requestSchema, type: 'object' } as Tool['inputSchema'];
+export function inputSchemaOf(op: RegisteredOperation): Tool['inputSchema'] {
+  const { anyOf, oneOf, allOf: _never, ...rest } = op.requestSchema as JsonSchema;
+  const branches = (anyOf ?? oneOf) as JsonSchema[] | undefined;
+  if (!branches) return { ...rest, type: 'object' } as Tool['inputSchema'];
+  const properties: JsonSchema = { ...((rest.properties as JsonSchema | undefined) ?? {}) };
+  const requiredBy = branches.map((b) => new Set((b.required as string[] | undefined) ?? []));
+  for (const b of branches) Object.assign(properties, b.properties as JsonSchema | undefined);
+  const required = [...(requiredBy[0] ?? [])].filter((name) => requiredBy.every((r) => r.has(name)));
+  const ways = branches
+    .map((b) => ((b.required as string[] | undefined) ?? []).join(' + ') || 'no field')
+    .join('; or ');
+  const closed = branches.every((b) => b.additionalProperties === false);
+  return {
+    ...rest,
+    type: 'object',
+    properties,
+    ...(required.length > 0 ? { required } : {}),
+    ...(closed ? { additionalProperties: false } : {}),
+    description: `${rest.description ? `${String(rest.description)} ` : ''}Give exactly one of: ${ways}.`,
+  } as Tool['inputSchema'];
 }
 
 /** A request as an operation, get_request and wait_for_request answer it. */
@@ -73,6 +98,11 @@ function requestOutputSchema(result: Readonly<Record<string, unknown>>): Tool['o
               delaySeconds: { type: 'integer' },
               reasons: { type: 'array', items: { type: 'string' } },
               rule: { type: ['string', 'null'] },
+              expiresAt: {
+                type: 'string',
+                format: 'date-time',
+                description: 'past this, the hold is closed unapproved (HOLD_EXPIRED)',
+              },
             },
           },
           { type: 'null' },
@@ -99,15 +129,16 @@ function operationTool(op: RegisteredOperation): WardenTool {
       outputSchema: requestOutputSchema(op.resultSchema),
       annotations: {
         title: op.title,
-        readOnlyHint: false,
-        destructiveHint: true,
+        readOnlyHint: op.readOnly === true,
+        // What signs or pays cannot be undone; handing out an address or reading a balance can be.
+        destructiveHint: op.signer !== 'none',
         openWorldHint: op.execute !== undefined,
       },
       _meta: { 'warden/operation': op.name },
     },
     // The identity is the token's: the arguments are the request body only.
     call: async (args, { gateway, principal }) =>
-      requestResult(await gateway.requests.submit(principal, op.name, args)),
+      requestResult(await gateway.requests.submit(principal, op.name, args), op),
   };
 }
 
@@ -160,7 +191,8 @@ function readRequestArgs(args: Record<string, unknown>, wait: boolean) {
 
 /** The longest one wait_for_request call follows a request (clients time out calls, too). */
 export const MAX_WAIT_SECONDS = 600;
-const DEFAULT_WAIT_SECONDS = 60;
+/** Under the 60 s an MCP SDK client waits for a tool call by default: the answer comes first. */
+const DEFAULT_WAIT_SECONDS = 45;
 
 function fixedTools(ops: readonly RegisteredOperation[]): WardenTool[] {
   const anyResult = { type: 'object' } as const;
@@ -226,14 +258,16 @@ function fixedTools(ops: readonly RegisteredOperation[]): WardenTool[] {
         outputSchema: requestOutputSchema(anyResult),
         annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
       },
-      call: async (args, { gateway, principal }) =>
-        requestResult(await gateway.requests.get(principal, readRequestArgs(args, false).requestId)),
+      call: async (args, { gateway, principal }) => {
+        const view = await gateway.requests.get(principal, readRequestArgs(args, false).requestId);
+        return requestResult(view, operationOf(gateway, view));
+      },
     },
     {
       definition: {
         name: 'wait_for_request',
         title: 'Wait for a held request',
-        description: `Follows one of this identity's requests until it is no longer pending: a held request waits for a human operator's approval or denial, or its delay, which may take minutes. Sends progress notifications while it waits; returns the state at timeoutSeconds (default 60, at most ${MAX_WAIT_SECONDS}) if it is still pending, so call it again. Free.`,
+        description: `Follows one of this identity's requests until it is no longer pending: a held request waits for a human operator's approval or denial, or its delay, which may take minutes. Sends progress notifications while it waits; returns the state at timeoutSeconds (default ${DEFAULT_WAIT_SECONDS}, at most ${MAX_WAIT_SECONDS}) if it is still pending, so call it again. Free.`,
         inputSchema: {
           type: 'object',
           required: ['requestId'],
@@ -252,7 +286,8 @@ function fixedTools(ops: readonly RegisteredOperation[]): WardenTool[] {
       },
       call: async (args, ctx) => {
         const { requestId, timeoutSeconds } = readRequestArgs(args, true);
-        return requestResult(await waitForRequest(ctx, requestId, timeoutSeconds));
+        const view = await waitForRequest(ctx, requestId, timeoutSeconds);
+        return requestResult(view, operationOf(ctx.gateway, view));
       },
     },
     {
@@ -276,6 +311,11 @@ function fixedTools(ops: readonly RegisteredOperation[]): WardenTool[] {
       },
     },
   ];
+}
+
+/** The operation a request is of (any enabled one: the identity's requests, whoever asked). */
+function operationOf(gateway: Gateway, view: RequestView): RegisteredOperation | undefined {
+  return gateway.operations.enabled().find((op) => op.name === `${view.protocol}.${view.action}`);
 }
 
 /** The tools this principal may use: operations its capabilities name, then the fixed tools. */

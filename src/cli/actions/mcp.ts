@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { isLoopback } from '../../api/http/server.ts';
 import { runStdioBridge } from '../../api/mcp/bridge.ts';
 import { WardenError } from '../../core/errors.ts';
 import type { ListenConfig } from '../../gateway/index.ts';
@@ -43,6 +44,12 @@ function parseUrl(value: string): URL {
   }
   if (!/^https?:$/.test(url.protocol) || url.username || url.password)
     throw new WardenError('USAGE', '--url takes http(s)://host[:port], without credentials');
+  // The bearer token goes in every request: plain HTTP only where it never leaves this machine.
+  if (url.protocol === 'http:' && !isLoopback(url.hostname.replace(/^\[(.*)\]$/, '$1')))
+    throw new WardenError(
+      'USAGE',
+      '--url: a server on another host takes https:// (over http the token would cross the network in clear)',
+    );
   return url;
 }
 

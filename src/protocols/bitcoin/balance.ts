@@ -84,6 +84,7 @@ export const balanceOperation = {
   capability: 'bitcoin:balance',
   signer: 'none',
   publishesNothing: true,
+  readOnly: true,
   http: { path: '/v1/bitcoin/balance' },
   title: 'The identity’s Bitcoin balance',
   description:

@@ -4,6 +4,7 @@ import { verifyEvent } from 'nostr-tools';
 import { type Hex, verifyMessage } from 'viem';
 import { readAudit } from '../../../src/audit/index.ts';
 import { MAX_WAITS_PER_TOKEN } from '../../../src/gateway/services/requests.ts';
+import { bitcoinModuleConfig } from '../../../src/protocols/bitcoin/config.ts';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.ts';
 import { dataOf, errorOf, httpClient } from '../../helpers/mcp.ts';
 import { nostrHoldDenyAllowPolicy } from '../../helpers/policies.ts';
@@ -20,13 +21,34 @@ rules:
     effect: allow
 `;
 
+const BTC_READS_POLICY = `
+version: 1
+name: reads
+rules:
+  - id: reads
+    match: { protocol: bitcoin, action: [new_address, balance] }
+    effect: allow
+`;
+
 const FIXED = ['dry_run', 'get_budget', 'get_request', 'list_identity', 'wait_for_request'];
 const IDENTITIES = ['sign', 'deny', 'hold', 'veto', 'dry', 'budget', 'caps', 'res'];
 
 // One server for the file (each test its own identity, so budgets do not mix).
+// A Bitcoin node is configured (nothing listens there): its tools are offered; listing them and
+// handing out an address never reach it.
 const g: TestGateway = await startTestGateway({
-  identities: [...IDENTITIES, 'evm'],
-  policies: { ...Object.fromEntries(IDENTITIES.map((i) => [i, POLICY])), evm: EVM_POLICY },
+  identities: [...IDENTITIES, 'evm', 'btc'],
+  policies: {
+    ...Object.fromEntries(IDENTITIES.map((i) => [i, POLICY])),
+    evm: EVM_POLICY,
+    btc: BTC_READS_POLICY,
+  },
+  protocols: {
+    bitcoin: bitcoinModuleConfig(
+      { nodes: { regtest: { api: 'esplora', url: 'http://127.0.0.1:9/' } } },
+      { tor: null, baseDir: '.' },
+    ),
+  },
 });
 const agent = (identity: string, capabilities = ['nostr:sign']) =>
   g.token('agent', { identity, capabilities });
@@ -49,9 +71,59 @@ describe('MCP over Streamable HTTP, official SDK client', () => {
       (await btc.listTools()).tools.map((t) => t.name).sort(),
       ['bitcoin_sign_psbt', 'nostr_sign_event', ...FIXED].sort(),
     );
+    // The wallet operations, with the node configured: a read is marked so, nothing destructive.
+    const wallet = await httpClient(
+      g.url,
+      await agent('btc', ['bitcoin:new_address', 'bitcoin:balance', 'bitcoin:send']),
+    );
+    const walletTools = (await wallet.listTools()).tools;
+    assert.deepEqual(
+      walletTools.map((t) => t.name).sort(),
+      ['bitcoin_balance', 'bitcoin_new_address', 'bitcoin_send', ...FIXED].sort(),
+    );
+    const hints = Object.fromEntries(
+      walletTools.map((t) => [t.name, [t.annotations?.readOnlyHint, t.annotations?.destructiveHint]]),
+    );
+    assert.deepEqual(hints.bitcoin_balance, [true, false]);
+    assert.deepEqual(hints.bitcoin_new_address, [false, false]);
+    assert.deepEqual(hints.bitcoin_send, [false, true]);
+    const address = dataOf(await wallet.callTool({ name: 'bitcoin_new_address', arguments: {} }));
+    assert.match(address.result.address, /^bcrt1q/);
+    assert.equal(address.result.path, "m/84'/1'/0'/0/0");
     // evm.send needs an EVM node: none is configured, so no token sees it.
     const send = await httpClient(g.url, await agent('caps', ['evm:send']));
     assert.deepEqual((await send.listTools()).tools.map((t) => t.name).sort(), FIXED);
+  });
+
+  test('no input schema has anyOf, oneOf or allOf at its top (model APIs drop such tools); one of a kind is said in words', async () => {
+    const all = await httpClient(
+      g.url,
+      await agent('caps', [
+        'nostr:sign',
+        'evm:sign_message',
+        'bitcoin:sign_psbt',
+        'bitcoin:new_address',
+        'bitcoin:balance',
+        'bitcoin:send',
+      ]),
+    );
+    const tools = (await all.listTools()).tools;
+    assert.ok(tools.length >= 11);
+    for (const t of tools) {
+      const top = t.inputSchema as Record<string, unknown>;
+      assert.equal(top.type, 'object', t.name);
+      for (const key of ['anyOf', 'oneOf', 'allOf']) assert.equal(key in top, false, `${t.name}: ${key}`);
+    }
+    const sign = tools.find((t) => t.name === 'evm_sign_message')!.inputSchema as Record<string, any>;
+    assert.ok(sign.properties.message && sign.properties.messageHex, 'both ways are properties');
+    assert.equal(sign.required, undefined, 'neither is required on its own');
+    assert.match(sign.description, /exactly one of: message; or messageHex/);
+    // The parser still decides: both, or neither, are refused as before.
+    const client = await httpClient(g.url, await agent('evm', ['evm:sign_message']));
+    for (const args of [{ message: 'a', messageHex: '0x01' }, {}]) {
+      const refused = errorOf(await client.callTool({ name: 'evm_sign_message', arguments: args }));
+      assert.equal(refused.code, 'INVALID_REQUEST', JSON.stringify(args));
+    }
   });
 
   test('signs a Nostr event (nostr-tools verifies it); the audit record says it came through MCP', async () => {
@@ -106,6 +178,7 @@ describe('MCP over Streamable HTTP, official SDK client', () => {
     );
     assert.equal(over.code, 'LIMIT_EXCEEDED');
     assert.equal(over.rule, 'notes');
+    assert.match(over.remedy ?? '', /\S/, 'what would pass');
     assert.deepEqual(
       over.limits?.map((l) => [l.rule, l.cap, l.used]),
       [['notes', '3', '3']],
@@ -129,6 +202,11 @@ describe('MCP over Streamable HTTP, official SDK client', () => {
     assert.equal(held.result, null);
     assert.equal(held.hold.approvals, 1);
     assert.equal(held.hold.rule, 'profile-held');
+    assert.ok(held.hold.reasons.length > 0, 'why it is held');
+    // No delay in this rule: the agent is not told to wait one out.
+    assert.doesNotMatch(held.next, /delay/);
+    const expires = Date.parse(held.hold.expiresAt) - Date.now();
+    assert.ok(expires > 6.9 * 86_400_000 && expires <= 7 * 86_400_000, held.hold.expiresAt);
     assert.match(held.next, /wait_for_request/);
     assert.ok(held.next.includes(`warden approvals approve ${held.requestId}`), 'who acts, and how');
     const operator = await g.token('operator');
@@ -177,7 +255,9 @@ describe('MCP over Streamable HTTP, official SDK client', () => {
       }),
     );
     assert.equal(error.requestId, held.requestId);
-    assert.equal(typeof error.code, 'string');
+    assert.equal(error.code, 'REQUEST_VETOED');
+    assert.match(error.message, /an operator denied this request/);
+    assert.match(error.remedy ?? '', /ask your user/);
     // Another identity's request is not this token's to follow.
     const other = await httpClient(g.url, await agent('dry'));
     const foreign = errorOf(

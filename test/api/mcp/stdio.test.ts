@@ -8,7 +8,6 @@ import { runWarden, wardenArgs } from '../../helpers/cli.ts';
 import { startTestGateway } from '../../helpers/gateway.ts';
 import { tempDir } from '../../helpers/home.ts';
 import { connectClient, dataOf, errorOf } from '../../helpers/mcp.ts';
-import { freePort } from '../../helpers/peer.ts';
 import { nostrHoldDenyAllowPolicy } from '../../helpers/policies.ts';
 
 const POLICY = nostrHoldDenyAllowPolicy('stdio-test');
@@ -85,6 +84,18 @@ describe('warden mcp: the stdio bridge to the running server', () => {
     assert.equal((await approval.answer)?.status, 200);
     assert.equal(done.status, 'done');
     assert.equal(verifyEvent(done.result.event), true);
+
+    // The free tools cross the bridge too: a dry run and the budget, nothing signed by either.
+    const dry = dataOf(
+      await client.callTool({
+        name: 'dry_run',
+        arguments: { operation: 'nostr.sign_event', request: { kind: 4, content: 'x' } },
+      }),
+    );
+    assert.equal(dry.decision.outcome, 'deny');
+    assert.equal(dry.decision.decidingRule, 'no-dms');
+    const budget = dataOf(await client.callTool({ name: 'get_budget', arguments: {} }));
+    assert.equal(budget.identity, 'alice');
   });
 
   test('the server address from warden.yaml, the token from $WARDEN_TOKEN', async () => {
@@ -104,17 +115,32 @@ describe('warden mcp: the stdio bridge to the running server', () => {
   });
 
   test('no server: the client is told so, it does not hang', async () => {
-    const port = await freePort();
+    // Port 9 (discard), which nothing here serves: a free ephemeral port may be taken by another
+    // test's server before the bridge dials it (and answer 404 instead of refusing).
+    const port = 9;
     const { transport } = bridge(['--url', `http://127.0.0.1:${port}`], { WARDEN_TOKEN: 'wdn_tok_x_y' });
     await assert.rejects(connectClient(transport), /cannot reach the warden server/);
   });
 
   test('a token file others may read is refused; no token at all is a usage error', async () => {
     const token = await g.token('agent', { identity: 'alice', capabilities: ['nostr:sign'] });
-    const open = await runWarden(['mcp', '--url', g.url, '--token-file', tokenFile('open', token, 0o644)]);
-    assert.equal(open.code, 1);
-    assert.match(open.stderr, /FILE_PERMISSIONS_TOO_OPEN/);
-    assert.doesNotMatch(open.stderr + open.stdout, new RegExp(token));
+    // Readable by the world, or by the group alone: refused either way.
+    for (const [label, mode] of [
+      ['open', 0o644],
+      ['group', 0o640],
+    ] as const) {
+      const open = await runWarden(['mcp', '--url', g.url, '--token-file', tokenFile(label, token, mode)]);
+      assert.equal(open.code, 1, label);
+      assert.match(open.stderr, /FILE_PERMISSIONS_TOO_OPEN/);
+      assert.doesNotMatch(open.stderr + open.stdout, new RegExp(token));
+    }
+    // A server elsewhere over plain HTTP would see the token cross the network in clear.
+    const clear = await runWarden(['mcp', '--url', 'http://192.0.2.7:7878'], {
+      env: { WARDEN_TOKEN: token },
+    });
+    assert.equal(clear.code, 2);
+    assert.match(clear.stderr, /https:\/\//);
+    assert.doesNotMatch(clear.stderr, new RegExp(token));
     const none = await runWarden(['mcp', '--url', g.url], { env: { WARDEN_TOKEN: '' } });
     assert.equal(none.code, 2);
     assert.match(none.stderr, /--token-file/);
