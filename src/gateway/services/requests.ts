@@ -5,6 +5,7 @@ import type { GatewayContext } from '../context.ts';
 import type { Operations } from '../operations.ts';
 import { type Pipeline, requireAgent } from '../pipeline.ts';
 import { getRequestRow, type RequestView, requestView } from '../requests.ts';
+import { tokenStillValid } from '../tokens.ts';
 import type { Access } from './access.ts';
 
 /** Concurrent long-polls (`?wait=`) one token may hold open. */
@@ -53,6 +54,14 @@ export class RequestService {
         operation: 'read.wait',
       });
     }
+    // A wait holds what was authenticated when it began: MCP's wait_for_request chains these for
+    // minutes, so each one asks again whether the token was revoked (or expired) since.
+    if (
+      waitSeconds > 0 &&
+      principal.actor === undefined &&
+      !(await tokenStillValid(this.ctx.store.db, principal.tokenId, this.ctx.clock.now()))
+    )
+      throw new WardenError('UNAUTHENTICATED', 'the token was revoked or has expired');
     this.#waits.set(principal.tokenId, waiting + 1);
     try {
       // Real time, not the gateway clock: this is how long the caller's connection is held.

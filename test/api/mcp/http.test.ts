@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { verifyEvent } from 'nostr-tools';
 import { type Hex, verifyMessage } from 'viem';
 import { readAudit } from '../../../src/audit/index.ts';
+import { createTokenAudited, revokeTokenAudited } from '../../../src/gateway/admin.ts';
 import { MAX_WAITS_PER_TOKEN } from '../../../src/gateway/services/requests.ts';
 import { bitcoinModuleConfig } from '../../../src/protocols/bitcoin/config.ts';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.ts';
@@ -52,6 +53,15 @@ const g: TestGateway = await startTestGateway({
 });
 const agent = (identity: string, capabilities = ['nostr:sign']) =>
   g.token('agent', { identity, capabilities });
+async function tokenWithId(identity: string) {
+  const { token, info } = await createTokenAudited(g.warden, {
+    role: 'agent',
+    identity,
+    capabilities: ['nostr:sign'],
+    label: 'revocable',
+  });
+  return { token, id: info.id };
+}
 
 describe('MCP over Streamable HTTP, official SDK client', () => {
   test('tools follow the token: only the operations its capabilities name, with their schemas', async () => {
@@ -235,6 +245,26 @@ describe('MCP over Streamable HTTP, official SDK client', () => {
       await client.callTool({ name: 'get_request', arguments: { requestId: held.requestId } }),
     );
     assert.equal(now.result.event.id, done.result.event.id);
+  });
+
+  test('a wait ends when its token is revoked: the long wait does not outlive the token', async () => {
+    const { token, id } = await tokenWithId('hold');
+    const client = await httpClient(g.url, token);
+    const held = dataOf(
+      await client.callTool({ name: 'nostr_sign_event', arguments: { kind: 0, content: '{"r":1}' } }),
+    );
+    assert.equal(held.status, 'held');
+    const started = Date.now();
+    const waiting = client.callTool(
+      { name: 'wait_for_request', arguments: { requestId: held.requestId, timeoutSeconds: 120 } },
+      undefined,
+      { timeout: 30_000 },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await revokeTokenAudited(g.warden, id);
+    const error = errorOf(await waiting);
+    assert.equal(error.code, 'UNAUTHENTICATED');
+    assert.ok(Date.now() - started < 20_000, 'within a poll or two, not at the timeout');
   });
 
   test('a hold an operator denies ends the wait as an isError result', async () => {
