@@ -3,7 +3,9 @@ import { describe, test } from 'node:test';
 import { verifyEvent } from 'nostr-tools';
 import { type Hex, verifyMessage } from 'viem';
 import { readAudit } from '../../../src/audit/index.ts';
+import { fixedClock } from '../../../src/core/clock.ts';
 import { createTokenAudited, revokeTokenAudited } from '../../../src/gateway/admin.ts';
+import { HOLD_EXPIRY_MS } from '../../../src/gateway/payload.ts';
 import { MAX_WAITS_PER_TOKEN } from '../../../src/gateway/services/requests.ts';
 import { bitcoinModuleConfig } from '../../../src/protocols/bitcoin/config.ts';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.ts';
@@ -265,6 +267,27 @@ describe('MCP over Streamable HTTP, official SDK client', () => {
     const error = errorOf(await waiting);
     assert.equal(error.code, 'UNAUTHENTICATED');
     assert.ok(Date.now() - started < 20_000, 'within a poll or two, not at the timeout');
+  });
+
+  test('a hold nobody approves expires: the agent is told so, and what to do', async () => {
+    const clock = fixedClock(new Date());
+    const aged = await startTestGateway({ identities: ['aged'], policies: { aged: POLICY }, clock });
+    const client = await httpClient(
+      aged.url,
+      await aged.token('agent', { identity: 'aged', capabilities: ['nostr:sign'] }),
+    );
+    const held = dataOf(
+      await client.callTool({ name: 'nostr_sign_event', arguments: { kind: 0, content: '{}' } }),
+    );
+    assert.equal(Date.parse(held.hold.expiresAt), clock.now().getTime() + HOLD_EXPIRY_MS);
+    clock.advance(HOLD_EXPIRY_MS + 1_000);
+    await aged.gateway.tick();
+    const error = errorOf(
+      await client.callTool({ name: 'get_request', arguments: { requestId: held.requestId } }),
+    );
+    assert.equal(error.code, 'HOLD_EXPIRED');
+    assert.match(error.message, /no operator approved this request within 7 days/);
+    assert.match(error.remedy ?? '', /submit it again/);
   });
 
   test('a hold an operator denies ends the wait as an isError result', async () => {
