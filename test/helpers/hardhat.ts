@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,17 +25,44 @@ export interface HardhatNode {
   stop(): Promise<void>;
 }
 
-/** A raw JSON-RPC call with the global fetch (test-side only; the code under test uses src/net). */
-export async function rpcCall(rpcUrl: string, method: string, params: unknown[] = []): Promise<unknown> {
-  const response = await fetch(rpcUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-    signal: AbortSignal.timeout(5_000),
+/**
+ * A raw JSON-RPC call (test-side only; the code under test uses src/net), on a connection of its
+ * own: a kept-alive one left idle past the node's keep-alive timeout (5 s, e.g. while a test file
+ * sets up its other peers) is closed by the node just as it is reused ("other side closed").
+ */
+export function rpcCall(rpcUrl: string, method: string, params: unknown[] = []): Promise<unknown> {
+  const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method, params });
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      rpcUrl,
+      {
+        method: 'POST',
+        agent: false,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        timeout: 5_000,
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => {
+          text += c;
+        });
+        res.on('error', reject);
+        res.on('end', () => {
+          try {
+            const reply = JSON.parse(text) as { result?: unknown; error?: { message?: string } };
+            if (reply.error) reject(new Error(`${method}: ${reply.error.message ?? 'error'}`));
+            else resolve(reply.result);
+          } catch (err) {
+            reject(err);
+          }
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`${method}: no answer within 5 s`)));
+    req.on('error', reject);
+    req.end(body);
   });
-  const reply = (await response.json()) as { result?: unknown; error?: { message?: string } };
-  if (reply.error) throw new Error(`${method}: ${reply.error.message ?? 'error'}`);
-  return reply.result;
 }
 
 /** Sets the balance of any address (wei) with hardhat_setBalance. */
