@@ -96,6 +96,11 @@ async function startOnce(options: LndFrontOptions) {
     url: '',
     /** Fault injection: when it answers for a route, that answer is sent verbatim instead. */
     fault: null as ((route: LndRoute) => FaultAnswer | null) | null,
+    /**
+     * Lose the answer: the send stream's connection is dropped after its first update, while the
+     * payment goes on in the node (as when a proxy or the network cuts a long stream).
+     */
+    cutSendStreams: false,
     /** Every request body the front received, by route (what the client asked for). */
     requests: [] as { route: LndRoute; body: unknown }[],
     /** Every JSON value the front answered, for the check against lnd's swagger. */
@@ -142,6 +147,7 @@ async function startOnce(options: LndFrontOptions) {
       res.write(`${JSON.stringify(json)}\n`);
     };
     if (!noInflight || p.status !== 'IN_FLIGHT') line(p);
+    if (route === 'send' && front.cutSendStreams) return void res.destroy();
     if (p.status !== 'IN_FLIGHT') return void res.end();
     const set = watchers.get(p.paymentHash) ?? new Set();
     watchers.set(p.paymentHash, set);

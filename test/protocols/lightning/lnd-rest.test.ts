@@ -15,6 +15,7 @@ import { createLndRestBackend } from '../../../src/protocols/lightning/backend/l
 import { startLightningNodes, waitFor } from '../../helpers/ldk-node.ts';
 import { hexOf } from '../../helpers/ldk-peer.ts';
 import { type FaultAnswer, type LndRoute, startLndFront } from '../../helpers/lnd-rest-front.ts';
+import { freePort } from '../../helpers/peer.ts';
 
 const ln = await startLightningNodes(
   ['A', 'B', 'C'],
@@ -142,6 +143,33 @@ test('a stuck payment: in flight while the payee holds it, followed by its hash 
   } finally {
     C.holdIncoming = false;
   }
+});
+
+test('the answer lost mid-payment: the stream is cut after its first update, the payment is followed by its hash to its end', async () => {
+  const earned = B.forwardedFeesMsat;
+  const tracks = front.requests.filter((r) => r.route === 'track').length;
+  front.cutSendStreams = true;
+  try {
+    const paid = await lnd.pay(invoiceOf(C, 3_000_000n).bolt11, PAY);
+    assert.ok(paid.status === 'succeeded');
+    assert.equal(paid.feeMsat, B.forwardedFeesMsat - earned);
+  } finally {
+    front.cutSendStreams = false;
+  }
+  assert.ok(front.requests.filter((r) => r.route === 'track').length > tracks, 'it was tracked');
+});
+
+test('a backend that is not there: BACKEND_UNREACHABLE with sent: false, so nothing was paid', async () => {
+  const url = `http://127.0.0.1:${await freePort()}/`;
+  const gone = createLndRestBackend({
+    url,
+    net: netForEndpoints([url]),
+    identity: 'bot',
+    macaroon,
+    network: 'regtest',
+  });
+  const err = await rejects(gone.pay(invoiceOf(B, 1_000n).bolt11, PAY), 'BACKEND_UNREACHABLE');
+  assert.equal(err.details.sent, false);
 });
 
 test('tracking a hash lnd never saw: null', async () => {
