@@ -163,7 +163,13 @@ async function startOnce(options: LndFrontOptions) {
   function send(res: ServerResponse, body: Record<string, unknown>) {
     const route = 'send';
     const request = typeof body.payment_request === 'string' ? body.payment_request : '';
-    const timeout = typeof body.timeout_seconds === 'number' ? body.timeout_seconds : 0;
+    // Not given: routing's DefaultPayAttemptTimeout (60 s, routing/router.go).
+    const timeout =
+      typeof body.timeout_seconds === 'number' &&
+      Number.isSafeInteger(body.timeout_seconds) &&
+      body.timeout_seconds > 0
+        ? body.timeout_seconds
+        : 60;
     const feeSat = int64Of(body.fee_limit_sat);
     const feeMsat = int64Of(body.fee_limit_msat);
     const amtSat = int64Of(body.amt);
@@ -171,8 +177,6 @@ async function startOnce(options: LndFrontOptions) {
     if (feeSat === null || feeMsat === null || amtSat === null || amtMsat === null)
       return fail(res, route, GRPC.INVALID_ARGUMENT, 'invalid int64 value', true);
     if (request === '') return fail(res, route, GRPC.UNKNOWN, 'payment request must be specified');
-    if (!Number.isSafeInteger(timeout) || timeout <= 0)
-      return fail(res, route, GRPC.UNKNOWN, 'timeout_seconds must be specified');
     if (feeSat !== 0n && feeMsat !== 0n)
       return fail(res, route, GRPC.UNKNOWN, 'sat and msat arguments are mutually exclusive');
     const invoice = parseInvoice(request);

@@ -95,7 +95,12 @@ test('every operation answers, successes and errors', async () => {
     fee_limit_sat: '10',
   });
   assert.equal(failed.lines.at(-1).result.failure_reason, 'FAILURE_REASON_NO_ROUTE');
-  assert.equal((await call('POST', '/v2/router/send', { payment_request: tooMuch })).status, 500);
+  const both = { payment_request: tooMuch, fee_limit_sat: '1', fee_limit_msat: '1000' };
+  const refused = await call('POST', '/v2/router/send', both);
+  assert.deepEqual(
+    [refused.status, refused.lines[0].error.message],
+    [500, 'sat and msat arguments are mutually exclusive'],
+  );
 
   const made = await call('POST', '/v1/invoices', {
     memo: 'to A',
