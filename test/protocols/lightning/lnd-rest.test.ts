@@ -16,6 +16,7 @@ import { startLightningNodes, waitFor } from '../../helpers/ldk-node.ts';
 import { hexOf } from '../../helpers/ldk-peer.ts';
 import { type FaultAnswer, type LndRoute, startLndFront } from '../../helpers/lnd-rest-front.ts';
 import { freePort } from '../../helpers/peer.ts';
+import { loadSwagger, shapeProblems } from './lnd-rest/swagger-shapes.ts';
 
 const ln = await startLightningNodes(
   ['A', 'B', 'C'],
@@ -357,3 +358,15 @@ function strip(state: PaymentState) {
   const { paymentHash: _, ...rest } = state;
   return rest;
 }
+
+test('every request body Warden sent is one lnd reads: checked against the request schemas of lnd’s swagger', async () => {
+  const router = await loadSwagger('./router.swagger.subset.json');
+  const lightning = await loadSwagger('./lightning.swagger.subset.json');
+  const schemas: Partial<Record<LndRoute, unknown>> = {
+    send: router.paths['/v2/router/send'].post.parameters[0].schema,
+    addinvoice: lightning.paths['/v1/invoices'].post.parameters[0].schema,
+  };
+  const posted = front.requests.filter((r) => r.route === 'send' || r.route === 'addinvoice');
+  assert.ok(posted.some((r) => r.route === 'send') && posted.some((r) => r.route === 'addinvoice'));
+  for (const { route, body } of posted) assert.deepEqual(shapeProblems(body, schemas[route]), [], route);
+});
