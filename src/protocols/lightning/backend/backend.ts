@@ -37,7 +37,7 @@ export interface BackendInfo {
   nodeId: string;
   blockHeight: number;
   syncedToChain: boolean;
-  /** As the backend names it: `bitcoin`, `testnet`, `signet`, `regtest`. */
+  /** As the backend names it (lnd: `mainnet`, `testnet`, `signet`, `regtest`, `simnet`); at most 20 characters. */
   network: string;
 }
 
