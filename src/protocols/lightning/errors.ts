@@ -1,10 +1,25 @@
-/** Lightning's own codes: what a payer refuses before anything is paid. */
+/**
+ * Lightning's own codes: what a payer refuses before anything is paid, and what a Lightning
+ * backend (lnd, Core Lightning, an NWC wallet) says that the protocol-neutral BACKEND_* codes do
+ * not (src/core/errors.ts: BACKEND_UNREACHABLE, BACKEND_REJECTED, OUTCOME_UNKNOWN, which the
+ * backends raise with `details.protocol: 'lightning'`).
+ */
 import type { ErrorCodeDeclaration } from '../module.ts';
 
 export const LIGHTNING_ERROR_CODES = {
   INVALID_INVOICE: {
     httpStatus: 400,
     meaning: 'a Lightning invoice a payer must refuse (BOLT 11); `details.reason` says why',
+  },
+  LIGHTNING_BACKEND_AUTH: {
+    httpStatus: 502,
+    meaning:
+      'the Lightning backend refused the credential Warden holds for the identity (macaroon, rune): nothing was done; `details.message` is the backend’s reason',
+  },
+  LIGHTNING_PAYMENT_EXISTS: {
+    httpStatus: 409,
+    meaning:
+      'the backend already has a payment of this invoice’s hash (`details.reason`: `already_paid`, `in_flight` or `exists`): it is not paid again; follow the one there is',
   },
 } as const satisfies Record<string, ErrorCodeDeclaration>;
 

@@ -1,0 +1,81 @@
+/**
+ * What Warden asks of a Lightning backend (lnd over REST now; Core Lightning and an NWC wallet
+ * later), whichever it is. Every answer has been checked before it takes one of these shapes:
+ * amounts are bigint msat, hashes and preimages lower-case hex, and a payment is `succeeded` only
+ * with a preimage whose SHA-256 is the invoice's payment hash: nothing else proves it was paid.
+ */
+import type { Bolt11Invoice } from '../bolt11.ts';
+
+/** Why a payment failed, in the backend-neutral words of Warden (lnd's FAILURE_REASON_*). */
+export type PaymentFailure =
+  | 'no_route'
+  | 'timeout'
+  | 'incorrect_payment_details'
+  | 'insufficient_balance'
+  | 'canceled'
+  | 'error';
+
+export type PaymentState =
+  | { status: 'succeeded'; paymentHash: string; preimage: string; amountMsat: bigint; feeMsat: bigint }
+  /** Final: nothing of it was paid; the backend will not try again on its own. */
+  | { status: 'failed'; paymentHash: string; reason: PaymentFailure }
+  /** Not final yet (an HTLC is still out): keep counting it, and follow it with `track`. */
+  | { status: 'in_flight'; paymentHash: string };
+
+export interface PayOptions {
+  /** The most the routing may cost, in sat (lnd's fee_limit_sat): Warden's budget counts it. */
+  feeLimitSat: bigint;
+  /** How long the backend may try new routes (an HTLC already out may outlive it). */
+  timeoutSeconds: number;
+  /** Only for an invoice without an amount; must not be given for one with an amount. */
+  amountMsat?: bigint;
+  /** How long `pay` follows the payment before answering `in_flight`; default timeout + 30 s. */
+  waitMs?: number;
+}
+
+export interface BackendInfo {
+  nodeId: string;
+  blockHeight: number;
+  syncedToChain: boolean;
+  /** As the backend names it (lnd: `mainnet`, `testnet`, `signet`, `regtest`, `simnet`); at most 20 characters. */
+  network: string;
+}
+
+export interface ChannelBalance {
+  /** What this node can spend in its channels (lnd's local_balance). */
+  localMsat: bigint;
+  remoteMsat: bigint;
+  /** In HTLCs not yet settled, ours. */
+  unsettledLocalMsat: bigint;
+  pendingOpenLocalMsat: bigint;
+}
+
+export interface NewInvoice {
+  amountMsat: bigint;
+  description: string;
+  expirySeconds: number;
+}
+
+export interface MadeInvoice {
+  bolt11: string;
+  paymentHash: string;
+  invoice: Bolt11Invoice;
+}
+
+export type InvoiceState =
+  | { state: 'open' | 'accepted' | 'canceled'; paymentHash: string; amountMsat: bigint }
+  | { state: 'settled'; paymentHash: string; amountMsat: bigint; paidMsat: bigint; preimage: string };
+
+export interface LightningBackend {
+  readonly kind: 'lnd';
+  info(): Promise<BackendInfo>;
+  balance(): Promise<ChannelBalance>;
+  /** Decoded by Warden (bolt11.ts); the backend's decoding must agree, or it is refused. */
+  decode(bolt11: string): Promise<Bolt11Invoice>;
+  pay(bolt11: string, options: PayOptions): Promise<PaymentState>;
+  /** Follows a payment by its hash for at most `waitMs`; null when the backend never had it. */
+  track(paymentHash: string, waitMs: number): Promise<PaymentState | null>;
+  createInvoice(request: NewInvoice): Promise<MadeInvoice>;
+  /** Null when the backend has no invoice of this hash. */
+  lookupInvoice(paymentHash: string): Promise<InvoiceState | null>;
+}

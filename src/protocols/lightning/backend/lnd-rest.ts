@@ -1,0 +1,383 @@
+/**
+ * lnd's REST API as Warden's Lightning backend: getinfo, the channel balance, decoding, paying by
+ * invoice (SendPaymentV2, streamed) and following a payment (TrackPaymentV2), making and looking
+ * up invoices. Everything goes through net/ (Tor or direct as configured); the macaroon is handed
+ * in as bytes and only ever written into the request header, never into an error or a log.
+ *
+ * Every answer is hostile until checked (lnd-payment.ts, and here): the invoice is decoded by
+ * Warden (bolt11.ts) and lnd's decoding, the invoices it makes and the payments it reports must
+ * agree with it. A payment once sent is never reported failed or succeeded on a doubtful answer:
+ * a malformed one is OUTCOME_UNKNOWN (its reservation stays until reconciled), a cut stream is
+ * followed by tracking until the caller's wait is over, then `in_flight`.
+ */
+import { base64, base64url, hex } from '@scure/base';
+import { WardenError } from '../../../core/errors.ts';
+import type { BitcoinNetwork } from '../../../keys/derive.ts';
+import type { Net } from '../../../net/http.ts';
+import { type Bolt11Invoice, checkPayable, decodeBolt11, MAX_AMOUNT_MSAT } from '../bolt11.ts';
+import type {
+  ChannelBalance,
+  InvoiceState,
+  LightningBackend,
+  MadeInvoice,
+  NewInvoice,
+  PaymentState,
+  PayOptions,
+} from './backend.ts';
+import { amountOf, checkSatOf, type Expected, isHash, isRecord, opens, paymentOf } from './lnd-payment.ts';
+import {
+  grpcStatusOf,
+  type LndConnection,
+  lndCall,
+  lndStream,
+  malformed,
+  refusal,
+  rejected,
+} from './lnd-request.ts';
+
+export interface LndRestOptions {
+  /** lnd's REST listener, e.g. https://127.0.0.1:8080/ */
+  url: string;
+  net: Net;
+  identity: string | null;
+  macaroon: Uint8Array;
+  /** The network the identity pays on: invoices of another are refused. */
+  network: BitcoinNetwork;
+}
+
+const GRPC_NOT_FOUND = 5;
+const GRPC_ALREADY_EXISTS = 6;
+/** How long `pay` follows a payment past its timeout before it answers `in_flight`. */
+const FOLLOW_GRACE_MS = 30_000;
+const RETRY_MS = 250;
+/** Warden's invoices are short-lived: at most a day, ten minutes unless asked. */
+const MAX_INVOICE_EXPIRY_SECONDS = 86_400;
+/** BOLT 11: a description fits in 639 bytes (1023 five-bit words). */
+const MAX_DESCRIPTION_BYTES = 639;
+const INT64_MAX = 2n ** 63n - 1n;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function invalid(message: string, details: Record<string, string | number> = {}): WardenError {
+  return new WardenError('INVALID_REQUEST', message, { protocol: 'lightning', ...details });
+}
+
+/** A doubtful answer after the payment was handed to lnd: it may have been paid. */
+function outcomeUnknown(err: WardenError): WardenError {
+  return new WardenError(
+    'OUTCOME_UNKNOWN',
+    `the payment may have been made: ${err.message}`,
+    { protocol: 'lightning', backendCode: err.code, reason: err.details.reason ?? null },
+    { cause: err },
+  );
+}
+
+function exists(message: string): WardenError {
+  const reason = /already paid/.test(message)
+    ? 'already_paid'
+    : /in transition/.test(message)
+      ? 'in_flight'
+      : 'exists';
+  return new WardenError(
+    'LIGHTNING_PAYMENT_EXISTS',
+    `lnd already has a payment of this invoice (${message})`,
+    {
+      protocol: 'lightning',
+      reason,
+    },
+  );
+}
+
+function base64Bytes(value: unknown, length: number, what: string, field: string): Uint8Array {
+  let bytes: Uint8Array | null = null;
+  try {
+    bytes = typeof value === 'string' ? base64.decode(value) : null;
+  } catch {
+    bytes = null;
+  }
+  if (!bytes || bytes.length !== length) throw malformed(what, `${field} is not ${length} bytes of base64`);
+  return bytes;
+}
+
+export function createLndRestBackend(options: LndRestOptions): LightningBackend {
+  const c: LndConnection = {
+    base: new URL(options.url.endsWith('/') ? options.url : `${options.url}/`),
+    net: options.net,
+    identity: options.identity,
+    macaroon: Uint8Array.from(options.macaroon),
+  };
+
+  async function get(path: string, what: string, notFoundOk = false): Promise<unknown> {
+    const reply = await lndCall(c, 'GET', path, undefined, what);
+    if (notFoundOk && reply.status === 404 && grpcStatusOf(reply.json)?.code === GRPC_NOT_FOUND) return null;
+    if (reply.status !== 200) throw refusal(what, reply.status, reply.json);
+    if (!isRecord(reply.json)) throw malformed(what, 'not an object');
+    return reply.json;
+  }
+
+  /**
+   * Follows a payment until it is final or `deadline` (performance.now() ms) passes. Null: lnd
+   * has no payment of this hash. A cut stream or a backend that does not answer is asked again.
+   */
+  async function follow(expected: Expected, deadline: number): Promise<PaymentState | null> {
+    const what = 'the payment’s progress';
+    const path = `v2/router/track/${base64url.encode(hex.decode(expected.paymentHash))}`;
+    for (;;) {
+      const left = deadline - performance.now();
+      if (left <= 0) return { status: 'in_flight', paymentHash: expected.paymentHash };
+      try {
+        const { status, lines } = await lndStream(
+          c,
+          'GET',
+          path,
+          undefined,
+          what,
+          AbortSignal.timeout(Math.ceil(left)),
+        );
+        for await (const line of lines) {
+          if (isRecord(line) && 'error' in line) {
+            const st = grpcStatusOf(line.error);
+            if (st?.code === GRPC_NOT_FOUND) return null;
+            throw refusal(what, status, line.error);
+          }
+          if (status !== 200) throw refusal(what, status, line);
+          if (!isRecord(line) || !('result' in line)) throw malformed(what, 'not a stream of updates');
+          const state = paymentOf(line.result, expected, what);
+          if (state.status !== 'in_flight') return state;
+        }
+      } catch (err) {
+        if (!(err instanceof WardenError && err.code === 'BACKEND_UNREACHABLE')) throw err;
+      }
+      await sleep(Math.min(RETRY_MS, Math.max(0, deadline - performance.now())));
+    }
+  }
+
+  /** Hands the payment to lnd and reads its stream; null: the stream ended before it was final. */
+  async function send(
+    bolt11: string,
+    invoice: Bolt11Invoice,
+    expected: Expected,
+    o: PayOptions,
+    deadline: number,
+  ) {
+    const what = 'the payment';
+    const body = {
+      payment_request: bolt11,
+      timeout_seconds: o.timeoutSeconds,
+      fee_limit_sat: o.feeLimitSat.toString(),
+      no_inflight_updates: false,
+      ...(invoice.amountMsat === null ? { amt_msat: expected.amountMsat!.toString() } : {}),
+    };
+    const signal = AbortSignal.timeout(Math.max(1, Math.ceil(deadline - performance.now())));
+    const { status, lines } = await lndStream(c, 'POST', 'v2/router/send', body, what, signal);
+    let started = false;
+    for await (const line of lines) {
+      if (isRecord(line) && 'error' in line) {
+        // An error on the stream before any update: lnd refused to start it. After one: the
+        // payment exists, and its end is known by following it.
+        if (started) return null;
+        const st = grpcStatusOf(line.error);
+        if (st?.code === GRPC_ALREADY_EXISTS) throw exists(st.message);
+        throw refusal(what, status, line.error);
+      }
+      if (status !== 200) throw refusal(what, status, line);
+      if (!isRecord(line) || !('result' in line)) throw malformed(what, 'not a stream of updates');
+      const state = paymentOf(line.result, expected, what);
+      started = true;
+      if (state.status !== 'in_flight') return state;
+    }
+    return null;
+  }
+
+  return {
+    kind: 'lnd',
+
+    async info() {
+      const what = 'getinfo';
+      const info = (await get('v1/getinfo', what)) as Record<string, unknown>;
+      const nodeId = info.identity_pubkey;
+      if (typeof nodeId !== 'string' || !/^0[23][0-9a-f]{64}$/.test(nodeId))
+        throw malformed(what, 'identity_pubkey');
+      const height = info.block_height;
+      if (!Number.isSafeInteger(height) || (height as number) < 0) throw malformed(what, 'block_height');
+      if (typeof info.synced_to_chain !== 'boolean') throw malformed(what, 'synced_to_chain');
+      const chain = Array.isArray(info.chains) ? info.chains[0] : undefined;
+      if (!isRecord(chain) || typeof chain.network !== 'string') throw malformed(what, 'chains');
+      return {
+        nodeId,
+        blockHeight: height as number,
+        syncedToChain: info.synced_to_chain,
+        network: chain.network.slice(0, 20),
+      };
+    },
+
+    async balance(): Promise<ChannelBalance> {
+      const what = 'the channel balance';
+      const b = (await get('v1/balance/channels', what)) as Record<string, unknown>;
+      const msatOf = (field: string) => {
+        const amount = b[field];
+        if (!isRecord(amount)) throw malformed(what, field);
+        const msat = amountOf(amount.msat, what, `${field}.msat`);
+        checkSatOf(msat, amount.sat, what, `${field}.sat`);
+        return msat;
+      };
+      return {
+        localMsat: msatOf('local_balance'),
+        remoteMsat: msatOf('remote_balance'),
+        unsettledLocalMsat: msatOf('unsettled_local_balance'),
+        pendingOpenLocalMsat: msatOf('pending_open_local_balance'),
+      };
+    },
+
+    async decode(bolt11) {
+      const what = 'decodepayreq';
+      const invoice = decodeBolt11(bolt11);
+      const d = (await get(`v1/payreq/${encodeURIComponent(bolt11)}`, what)) as Record<string, unknown>;
+      const msat = amountOf(d.num_msat, what, 'num_msat');
+      checkSatOf(msat, d.num_satoshis, what, 'num_satoshis');
+      const agrees =
+        d.destination === invoice.payee &&
+        d.payment_hash === invoice.paymentHash &&
+        msat === (invoice.amountMsat ?? 0n) &&
+        d.expiry === String(invoice.expirySeconds) &&
+        d.timestamp === String(invoice.timestamp);
+      if (!agrees)
+        throw rejected(what, { reason: 'mismatch', message: 'lnd reads the invoice otherwise than Warden' });
+      return invoice;
+    },
+
+    async pay(bolt11, o) {
+      const invoice = decodeBolt11(bolt11);
+      checkPayable(invoice, options.network, new Date());
+      if (typeof o.feeLimitSat !== 'bigint' || o.feeLimitSat < 0n || o.feeLimitSat > INT64_MAX / 1000n)
+        throw invalid('the fee limit is not an amount of sat');
+      if (!Number.isSafeInteger(o.timeoutSeconds) || o.timeoutSeconds < 1 || o.timeoutSeconds > 3600)
+        throw invalid('the payment timeout must be 1 to 3600 seconds', {
+          timeoutSeconds: String(o.timeoutSeconds),
+        });
+      if (invoice.amountMsat !== null && o.amountMsat !== undefined && o.amountMsat !== invoice.amountMsat)
+        throw invalid('the invoice names its amount; another is not paid');
+      const amountMsat = invoice.amountMsat ?? o.amountMsat;
+      if (amountMsat === undefined || amountMsat <= 0n || amountMsat > MAX_AMOUNT_MSAT)
+        throw new WardenError('INVALID_AMOUNT', 'the invoice names no amount: say how much, in msat', {
+          protocol: 'lightning',
+        });
+      const expected: Expected = {
+        paymentHash: invoice.paymentHash,
+        amountMsat,
+        feeLimitMsat: o.feeLimitSat * 1000n,
+      };
+      const deadline = performance.now() + (o.waitMs ?? o.timeoutSeconds * 1000 + FOLLOW_GRACE_MS);
+      try {
+        const sent = await send(bolt11, invoice, expected, o, deadline);
+        if (sent) return sent;
+      } catch (err) {
+        if (!(err instanceof WardenError)) throw err;
+        // Nothing left this machine, or lnd said no before starting: not paid.
+        if (err.code === 'BACKEND_UNREACHABLE' && err.details.sent === false) throw err;
+        if (err.code === 'LIGHTNING_PAYMENT_EXISTS' || err.code === 'LIGHTNING_BACKEND_AUTH') throw err;
+        if (
+          err.code === 'BACKEND_REJECTED' &&
+          err.details.reason !== 'malformed' &&
+          err.details.reason !== 'too_large'
+        )
+          throw err;
+        if (err.code !== 'BACKEND_UNREACHABLE') throw outcomeUnknown(err);
+      }
+      try {
+        const followed = await follow(expected, deadline);
+        if (followed === null)
+          throw outcomeUnknown(
+            rejected('the payment', { reason: 'not_found', message: 'lnd has no such payment' }),
+          );
+        return followed;
+      } catch (err) {
+        if (err instanceof WardenError && err.code !== 'OUTCOME_UNKNOWN') throw outcomeUnknown(err);
+        throw err;
+      }
+    },
+
+    async track(paymentHash, waitMs) {
+      if (!isHash(paymentHash)) throw invalid('a payment hash is 64 lower-case hex digits');
+      return follow({ paymentHash, amountMsat: null, feeLimitMsat: null }, performance.now() + waitMs);
+    },
+
+    async createInvoice(request: NewInvoice): Promise<MadeInvoice> {
+      const what = 'addinvoice';
+      const { amountMsat, description, expirySeconds } = request;
+      if (typeof amountMsat !== 'bigint' || amountMsat <= 0n || amountMsat > MAX_AMOUNT_MSAT)
+        throw new WardenError('INVALID_AMOUNT', 'an invoice asks for a positive amount of msat', {
+          protocol: 'lightning',
+        });
+      if (new TextEncoder().encode(description).length > MAX_DESCRIPTION_BYTES)
+        throw invalid(`an invoice's description fits in ${MAX_DESCRIPTION_BYTES} bytes`);
+      if (
+        !Number.isSafeInteger(expirySeconds) ||
+        expirySeconds < 1 ||
+        expirySeconds > MAX_INVOICE_EXPIRY_SECONDS
+      )
+        throw invalid(`an invoice expires within 1 to ${MAX_INVOICE_EXPIRY_SECONDS} seconds`);
+      // `private`: route hints for the node's unannounced channels, or nobody could reach them.
+      const body = {
+        memo: description,
+        value_msat: amountMsat.toString(),
+        expiry: String(expirySeconds),
+        private: true,
+      };
+      const reply = await lndCall(c, 'POST', 'v1/invoices', body, what);
+      if (reply.status !== 200) throw refusal(what, reply.status, reply.json);
+      if (!isRecord(reply.json)) throw malformed(what, 'not an object');
+      const paymentHash = hex.encode(base64Bytes(reply.json.r_hash, 32, what, 'r_hash'));
+      const bolt11 = reply.json.payment_request;
+      if (typeof bolt11 !== 'string') throw malformed(what, 'payment_request');
+      let invoice: Bolt11Invoice;
+      try {
+        invoice = decodeBolt11(bolt11);
+      } catch {
+        throw malformed(what, 'payment_request is not a valid invoice');
+      }
+      const agrees =
+        invoice.paymentHash === paymentHash &&
+        invoice.amountMsat === amountMsat &&
+        invoice.expirySeconds === expirySeconds &&
+        invoice.network === options.network &&
+        invoice.description === description;
+      if (!agrees)
+        throw rejected(what, {
+          reason: 'mismatch',
+          message: 'the invoice lnd made is not the one asked for',
+        });
+      return { bolt11, paymentHash, invoice };
+    },
+
+    async lookupInvoice(paymentHash): Promise<InvoiceState | null> {
+      const what = 'lookupinvoice';
+      if (!isHash(paymentHash)) throw invalid('a payment hash is 64 lower-case hex digits');
+      const inv = (await get(`v1/invoice/${paymentHash}`, what, true)) as Record<string, unknown> | null;
+      if (inv === null) return null;
+      if (hex.encode(base64Bytes(inv.r_hash, 32, what, 'r_hash')) !== paymentHash)
+        throw malformed(what, 'another invoice');
+      const amountMsat = amountOf(inv.value_msat, what, 'value_msat');
+      switch (inv.state) {
+        case 'OPEN':
+        case 'ACCEPTED':
+        case 'CANCELED':
+          return {
+            state: inv.state === 'OPEN' ? 'open' : inv.state === 'ACCEPTED' ? 'accepted' : 'canceled',
+            paymentHash,
+            amountMsat,
+          };
+        case 'SETTLED': {
+          const paidMsat = amountOf(inv.amt_paid_msat, what, 'amt_paid_msat');
+          if (paidMsat < amountMsat) throw malformed(what, 'settled for less than its amount');
+          const preimage = hex.encode(base64Bytes(inv.r_preimage, 32, what, 'r_preimage'));
+          if (!opens(preimage, paymentHash))
+            throw malformed(what, 'a preimage that does not open the payment hash');
+          return { state: 'settled', paymentHash, amountMsat, paidMsat, preimage };
+        }
+        default:
+          throw malformed(what, 'an unknown invoice state');
+      }
+    },
+  };
+}
