@@ -18,6 +18,13 @@ import { startBitcoinNode } from '../helpers/bitcoin-node.ts';
 import { agentWithPolicy, initCliVault, type ServerProcess, writeFileMode } from '../helpers/cli.ts';
 import { type EsploraFaults, startEsplora } from '../helpers/esplora.ts';
 import { TEST_PASSPHRASE } from '../helpers/home.ts';
+import {
+  type Hold,
+  killMidSend,
+  reconcileFromChain,
+  restartTakingOver,
+  wardenJson,
+} from '../helpers/kill-mid-send.ts';
 import { PAYEE, STRANGER } from '../protocols/bitcoin/fixture.ts';
 
 const REGTEST = prefixesOf('regtest');
@@ -78,78 +85,30 @@ async function call(server: ServerProcess, op: string, body: unknown = {}) {
   return json.request;
 }
 
-/** `warden --json …` with the vault passphrase, its output parsed; it must succeed. */
-async function wardenJson(...args: string[]): Promise<any> {
-  const r = await w('--json', ...args);
-  assert.equal(r.code, 0, `warden ${args.join(' ')}: ${r.stderr}`);
-  return JSON.parse(r.stdout);
-}
-
-/** Polls `check` until it holds, for at most `limitMs`. */
-async function until(what: string, check: () => boolean | Promise<boolean>, limitMs = 20_000): Promise<void> {
-  const deadline = performance.now() + limitMs;
-  while (!(await check())) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
+const wj = (...args: string[]) => wardenJson(w, ...args);
 const mempool = async () => new Set<string>(await node.rpc('getrawmempool'));
 const balance = (server: ServerProcess) => call(server, 'balance').then((r) => r.result);
 
-/**
- * Submits a send while `fault` holds the façade at one point, waits until it is held there, and
- * kills the server with SIGKILL. Returns the id of the request the dead server left `executing`
- * (read with the server down, before any restart could touch it).
- */
-async function killDuringSend(
+/** The façade holds the next send at `fault` until resumed; `reached` says when it holds it. */
+function holdAt(
   fault: 'stallLookups' | 'stallBroadcasts' | 'stallAfterTaking',
-  reached: () => boolean | Promise<boolean>,
-  inspect?: (server: ServerProcess, requestId: string) => Promise<void>,
-): Promise<string> {
-  const server = await vault.start();
-  let resume = () => {};
+  reached: Hold['reached'],
+): Hold {
+  let release = () => {};
   esplora.faults[fault] = new Promise<void>((resolve) => {
-    resume = resolve;
+    release = resolve;
   });
-  const answer = fetch(`${server.url}/v1/bitcoin/send`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(SEND),
-  }).then(
-    (r) => `answered ${r.status}`,
-    () => 'no answer',
-  );
-  try {
-    await until(`the façade holds the send (${fault})`, reached);
-    const executing = await wardenJson('requests', 'list', '--status', 'executing');
-    assert.equal(executing.length, 1, JSON.stringify(executing));
-    if (inspect) await inspect(server, executing[0].requestId);
-    await server.stop('SIGKILL');
-    assert.equal(await answer, 'no answer', 'the agent never heard back');
-    // Still executing with its process gone: before this change, invisible for 10 minutes.
-    const after = await wardenJson('requests', 'show', executing[0].requestId);
-    assert.equal(after.status, 'executing');
-    return executing[0].requestId;
-  } finally {
-    delete (esplora.faults as EsploraFaults)[fault];
-    resume();
-  }
+  return {
+    reached,
+    resume() {
+      delete (esplora.faults as EsploraFaults)[fault];
+      release();
+    },
+  };
 }
 
-/** Restarts the server; it must say it took the dead one's request over, now unknown, still counted. */
-async function restartTakingOver(requestId: string): Promise<ServerProcess> {
-  const server = await vault.start();
-  assert.match(server.output(), new RegExp(`left executing by a Warden that was stopped.*${requestId}`));
-  const view = await wardenJson('requests', 'show', requestId);
-  assert.equal(view.status, 'unknown');
-  assert.equal(view.error.code, 'EXECUTOR_GONE');
-  return server;
-}
-
-async function reconcileFromChain(): Promise<{ requestId: string; verdict: string; reason: string }[]> {
-  return wardenJson('ledger', 'reconcile', '--from-chain');
-}
+const killDuringSend = (hold: () => Hold, inspect?: (server: ServerProcess, id: string) => Promise<void>) =>
+  killMidSend({ vault, path: '/v1/bitcoin/send', token, body: SEND, hold, ...(inspect ? { inspect } : {}) });
 
 const fees: bigint[] = [];
 
@@ -167,16 +126,18 @@ describe('kill -9 during a Bitcoin send, restart, reconcile from the chain (real
     await server.stop('SIGTERM');
 
     const lookups = esplora.faults.lookups ?? 0;
-    const requestId = await killDuringSend('stallLookups', () => (esplora.faults.lookups ?? 0) > lookups);
-    const restarted = await restartTakingOver(requestId);
-    const verdicts = await reconcileFromChain();
+    const requestId = await killDuringSend(() =>
+      holdAt('stallLookups', () => (esplora.faults.lookups ?? 0) > lookups),
+    );
+    const restarted = await restartTakingOver(vault, requestId);
+    const verdicts = await reconcileFromChain(vault);
     assert.deepEqual(
       verdicts.map((v) => [v.requestId, v.verdict]),
       [[requestId, 'release']],
       JSON.stringify(verdicts),
     );
     assert.match(verdicts[0]!.reason, /nothing was put on record/);
-    const view = await wardenJson('requests', 'show', requestId);
+    const view = await wj('requests', 'show', requestId);
     assert.equal(view.status, 'failed');
     assert.equal(view.error.code, 'RECONCILED_NOT_EXECUTED');
     const after = await balance(restarted);
@@ -195,24 +156,24 @@ describe('kill -9 during a Bitcoin send, restart, reconcile from the chain (real
 
   test('killed after the node took the broadcast, before its answer: committed from the mempool with its fee, once', async () => {
     const before = await mempool();
-    const requestId = await killDuringSend('stallAfterTaking', async () =>
-      [...(await mempool())].some((t) => !before.has(t)),
+    const requestId = await killDuringSend(() =>
+      holdAt('stallAfterTaking', async () => [...(await mempool())].some((t) => !before.has(t))),
     );
-    const restarted = await restartTakingOver(requestId);
-    const shown = await wardenJson('requests', 'show', requestId);
+    const restarted = await restartTakingOver(vault, requestId);
+    const shown = await wj('requests', 'show', requestId);
     const { txid, fee } = shown.result;
     assert.ok(
       (await mempool()).has(txid),
       'the transaction the dead server recorded is the one the node took',
     );
-    const verdicts = await reconcileFromChain();
+    const verdicts = await reconcileFromChain(vault);
     assert.deepEqual(
       verdicts.map((v) => [v.requestId, v.verdict]),
       [[requestId, 'commit']],
       JSON.stringify(verdicts),
     );
     assert.match(verdicts[0]!.reason, new RegExp(`${txid} is in the node's mempool, fee ${fee} sat`));
-    assert.equal((await wardenJson('requests', 'show', requestId)).status, 'done');
+    assert.equal((await wj('requests', 'show', requestId)).status, 'done');
     fees.push(BigInt(fee));
     await node.confirm(txid, MINER);
     await node.mine(1, MINER);
@@ -227,21 +188,20 @@ describe('kill -9 during a Bitcoin send, restart, reconcile from the chain (real
   test('killed mid-broadcast, the bytes never taken: a live server is left alone; after the kill the very transaction is sent again and committed once', async () => {
     const broadcasts = esplora.faults.broadcasts ?? 0;
     const requestId = await killDuringSend(
-      'stallBroadcasts',
-      () => (esplora.faults.broadcasts ?? 0) > broadcasts,
+      () => holdAt('stallBroadcasts', () => (esplora.faults.broadcasts ?? 0) > broadcasts),
       async (_live, id) => {
         // The server that runs it is alive: a reconcile from another process must not take it.
-        const verdicts = await reconcileFromChain();
+        const verdicts = await reconcileFromChain(vault);
         assert.equal(
           verdicts.filter((v) => v.requestId === id).length,
           0,
           `a live server's send was reconciled: ${JSON.stringify(verdicts)}`,
         );
-        assert.equal((await wardenJson('requests', 'show', id)).status, 'executing');
+        assert.equal((await wj('requests', 'show', id)).status, 'executing');
       },
     );
-    const restarted = await restartTakingOver(requestId);
-    const { txid, fee, inputs } = (await wardenJson('requests', 'show', requestId)).result;
+    const restarted = await restartTakingOver(vault, requestId);
+    const { txid, fee, inputs } = (await wj('requests', 'show', requestId)).result;
     assert.equal((await mempool()).has(txid), false, 'the node never took it');
     // Its coin stays locked to it while its outcome is unknown: no other send may spend it.
     const held = await balance(restarted);
@@ -249,7 +209,7 @@ describe('kill -9 during a Bitcoin send, restart, reconcile from the chain (real
     assert.notEqual(held.lockedSat, '0');
     assert.equal(held.spendableSat, '0');
 
-    const verdicts = await reconcileFromChain();
+    const verdicts = await reconcileFromChain(vault);
     assert.deepEqual(
       verdicts.map((v) => [v.requestId, v.verdict]),
       [[requestId, 'commit']],
@@ -266,12 +226,12 @@ describe('kill -9 during a Bitcoin send, restart, reconcile from the chain (real
       inputs,
     );
     // Reconciling again finds nothing left: settled once.
-    assert.deepEqual(await reconcileFromChain(), []);
+    assert.deepEqual(await reconcileFromChain(vault), []);
     await restarted.stop('SIGTERM');
   });
 
   test('the budget counts each send once with the fee it paid, the released one not at all; the audit chain verifies', async () => {
-    const totals = (await wardenJson('ledger', 'show')) as {
+    const totals = (await wj('ledger', 'show')) as {
       asset: string;
       status: string;
       total: string;
@@ -293,7 +253,7 @@ describe('kill -9 during a Bitcoin send, restart, reconcile from the chain (real
     assert.deepEqual([released.total, released.count], [AMOUNT, 1]);
     const verify = await w('audit', 'verify');
     assert.equal(verify.code, 0, verify.stdout + verify.stderr);
-    const records = (await wardenJson('audit', 'show', '--identity', 'alice', '--limit', '1000')) as {
+    const records = (await wj('audit', 'show', '--identity', 'alice', '--limit', '1000')) as {
       action: string;
     }[];
     assert.equal(records.filter((r) => r.action === 'request.orphaned').length, 3);

@@ -7,7 +7,7 @@
  * the funding and the gateway are set up once for the file.
  */
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { Address, OutScript, p2wpkh, Transaction } from '@scure/btc-signer';
 import { reconcileFromBackends } from '../../../src/gateway/reconcile-backends.ts';
 import { bitcoinModuleConfig } from '../../../src/protocols/bitcoin/config.ts';
@@ -47,6 +47,8 @@ rules:
 const node = await startBitcoinNode();
 await node.activateSegwit(MINER);
 const esplora = await startEsplora(node);
+// A listening façade keeps the file's process alive after its last test.
+after(() => esplora.close());
 const g = await startTestGateway({
   identities: ['alice'],
   policies: { alice: POLICY },
