@@ -1,4 +1,13 @@
-import { closeSync, mkdirSync, openSync, readdirSync, unlinkSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { WardenError } from '../core/errors.ts';
@@ -47,16 +56,27 @@ export function acquireExecutorLock(dir: string, id: string): ExecutorLock {
   if (!ID.test(id)) throw new WardenError('INTERNAL', 'not an executor id');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const path = fileOf(dir, id);
+  // Locked under another name, then renamed into place (the lock is the inode's, so it moves
+  // with it): a prober never finds the file of a live executor before its lock is taken.
+  const pending = `${path}.new`;
   let db: Database.Database | null;
   try {
     // Created 0600 before SQLite opens it, like every file of the home; `wx`: never someone else's.
-    closeSync(openSync(path, 'wx', 0o600));
-    db = exclusive(path);
+    closeSync(openSync(pending, 'wx', 0o600));
+    db = exclusive(pending);
+    if (db && existsSync(path)) {
+      db.close();
+      db = null;
+    }
+    if (db) renameSync(pending, path);
   } catch (cause) {
     if (cause instanceof WardenError) throw cause;
     throw new WardenError('STORE_ERROR', 'cannot create an executor lock', { path }, { cause });
   }
-  if (!db) throw new WardenError('STORE_ERROR', 'a new executor lock is held by someone else', { path });
+  if (!db) {
+    rmSync(pending, { force: true });
+    throw new WardenError('STORE_ERROR', 'cannot create an executor lock: it exists already', { path });
+  }
   const held = db;
   let released = false;
   return {
