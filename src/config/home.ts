@@ -16,6 +16,11 @@ export interface HomeLayout {
   /** Held (a kernel file lock) by the running `warden start`; `serverPid` names its process. */
   serverLock: string;
   serverPid: string;
+  /**
+   * One lock file per process that executes requests, held while it runs (store/executor-lock.ts):
+   * a request `executing` under a lock nobody holds was left by a process that is gone.
+   */
+  executors: string;
 }
 
 /** `--home`, else `$WARDEN_HOME`, else `~/.warden`. Empty is refused, never the current directory. */
@@ -37,6 +42,7 @@ export function homeLayout(dir: string): HomeLayout {
     auditHead: join(dir, 'audit-head.json'),
     serverLock: join(dir, 'server.lock'),
     serverPid: join(dir, 'server.pid'),
+    executors: join(dir, 'executors'),
   };
 }
 

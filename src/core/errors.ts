@@ -83,6 +83,8 @@ export const ERROR_CODES = [
   'REQUEST_VETOED',
   'HOLD_EXPIRED',
   'RECONCILED_NOT_EXECUTED',
+  /** On a request row: the process executing it is gone (killed); its outcome is unknown until reconciled. */
+  'EXECUTOR_GONE',
   'ACCEPTANCE_EXPIRED',
   'INTERNAL',
   'INVALID_REQUEST',

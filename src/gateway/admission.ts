@@ -154,12 +154,15 @@ export function admit(
       ? resultColumns(outcome, resultText)
       : { result: null, error_code: decision.outcome === 'deny' ? decision.code : null }),
     scheduled_for: null,
+    // Executing here, by this process: a start elsewhere takes it over only once this one is gone.
+    executor: columns.status === 'executing' ? ctx.executor.id() : null,
     updated_at: at,
   };
   sync.run(
     `INSERT INTO request (id, identity, token_id, protocol, action, operation, intent, intent_hash, payload,
-       idempotency_key, status, decision, hold_approvals, hold_delay_ms, result, error_code, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       idempotency_key, status, decision, hold_approvals, hold_delay_ms, result, error_code, executor, created_at,
+       updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     [
       row.id,
       row.identity,
@@ -177,6 +180,7 @@ export function admit(
       row.hold_delay_ms,
       row.result,
       row.error_code,
+      row.executor,
       row.created_at,
       row.updated_at,
     ],

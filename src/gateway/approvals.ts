@@ -225,6 +225,7 @@ export class Approvals {
           decision: decisionJson(decision),
           error_code: decision.outcome === 'deny' ? decision.code : null,
           payload,
+          executor: status === 'executing' ? this.ctx.executor.id() : null,
           updated_at: at.toISOString(),
         })
         .where('id', '=', requestId)
@@ -359,7 +360,8 @@ export class Approvals {
       return null;
     }
     if (progress.state !== 'ready' || !this.executeHere) return null;
-    if (!(await transition(tx.sync, row.id, ['held'], 'executing', now))) return null;
+    const executor = this.ctx.executor.id();
+    if (!(await transition(tx.sync, row.id, ['held'], 'executing', now, { executor }))) return null;
     // From now on the reservation counts from the moment it is spent, not from when it was asked.
     await restamp(tx, row.id, now);
     return row;

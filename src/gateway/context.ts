@@ -3,6 +3,7 @@ import type { AuditKeyring } from '../audit/keyring.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Vault } from '../keys/vault.ts';
 import type { Store } from '../store/store.ts';
+import type { ExecutorSlot } from './executor.ts';
 import type { LedgerCache } from './ledger-cache.ts';
 import type { SlidingWindowLimiter } from './rate-limit.ts';
 
@@ -17,4 +18,6 @@ export interface GatewayContext {
   limiter: SlidingWindowLimiter;
   /** Budget snapshots inside store transactions (the store above is guarded by it). */
   ledger: LedgerCache;
+  /** Whose `executing` rows these are: written on every row this gateway moves to `executing`. */
+  executor: ExecutorSlot;
 }

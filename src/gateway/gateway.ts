@@ -3,8 +3,10 @@ import { type JitterRange, JitterScheduler } from '../net/jitter.ts';
 import { Approvals } from './approvals.ts';
 import { AuthFailureThrottle, DEFAULT_AUTH_THROTTLE } from './auth-throttle.ts';
 import type { GatewayContext } from './context.ts';
+import { ExecutorSlot } from './executor.ts';
 import { LedgerCache } from './ledger-cache.ts';
 import { Operations, type ProtocolConfig } from './operations.ts';
+import { type Orphan, recoverOrphans } from './orphans.ts';
 import { Pipeline } from './pipeline.ts';
 import { type RateLimit, SlidingWindowLimiter } from './rate-limit.ts';
 import { Reads } from './reads.ts';
@@ -59,9 +61,11 @@ export class Gateway {
   readonly #engine: Approvals;
   /** For the bench and tests that drive the path without HTTP. */
   readonly pipeline: Pipeline;
+  readonly #warden: Warden;
   #closed = false;
 
   constructor(warden: Warden, options: GatewayOptions) {
+    this.#warden = warden;
     const ledger = new LedgerCache();
     const limits = options.rateLimits ?? defaultRateLimits;
     const ctx: GatewayContext = {
@@ -73,6 +77,7 @@ export class Gateway {
       logger: options.logger,
       auditHead: warden.layout.auditHead,
       limiter: new SlidingWindowLimiter(limits),
+      executor: new ExecutorSlot(warden.layout.executors),
     };
     this.#ctx = ctx;
     const throttle = new AuthFailureThrottle({
@@ -109,6 +114,15 @@ export class Gateway {
 
   health(): 'ok' | 'sealed' | 'unavailable' {
     return this.access.health();
+  }
+
+  /**
+   * What a process that is gone (killed) left `executing` becomes `unknown`, still counted, for
+   * reconcile to settle at once (orphans.ts); a live process's requests are never touched. A
+   * server calls this as it starts, before it takes requests.
+   */
+  recoverOrphans(): Promise<Orphan[]> {
+    return recoverOrphans(this.#warden);
   }
 
   /** Releases due delayed holds; the server calls this every second (not while sealed). */

@@ -3,6 +3,7 @@ import { auditRecord } from '../audit/entry.ts';
 import type { BackendVerdict } from '../protocols/module.ts';
 import { openFees, settleFee } from './ledger.ts';
 import type { Operations } from './operations.ts';
+import { ORPHAN_CODE, recoverOrphans } from './orphans.ts';
 import { reconcile, stuckRequests } from './reconcile.ts';
 import { getRequestRow } from './requests.ts';
 import type { Warden } from './warden.ts';
@@ -24,6 +25,7 @@ async function pending(warden: Warden, requestId: string) {
     requestId,
     identity: row.identity,
     result: row.result === null ? null : (JSON.parse(row.result) as unknown),
+    executorGone: row.status === 'unknown' && row.error_code === ORPHAN_CODE,
   };
 }
 
@@ -38,6 +40,8 @@ export async function reconcileFromBackends(
   warden: Warden,
   operations: Operations,
 ): Promise<ReconcileVerdict[]> {
+  // Left executing by a process that is gone: unknown now, so they are settled in this run.
+  await recoverOrphans(warden);
   const stuck = await stuckRequests(warden);
   const verdicts: ReconcileVerdict[] = [];
   for (const { module, backend } of operations.modules()) {
@@ -46,7 +50,10 @@ export async function reconcileFromBackends(
     if (mine.length === 0) continue;
     const requests = await Promise.all(mine.map((s) => pending(warden, s.requestId)));
     for (const v of (await module.reconcile.verdicts(requests, backend)) as BackendVerdict[]) {
-      if (v.verdict !== 'unresolved') {
+      if ('neverSent' in v) {
+        // Nothing reached the network: what it took (coins, a nonce) goes back with the budget.
+        await reconcile(warden, v.requestId, 'release', { giveBack: true });
+      } else if (v.verdict !== 'unresolved') {
         await reconcile(warden, v.requestId, v.verdict, { giveBack: false, spent: v.spent });
       }
       verdicts.push({ requestId: v.requestId, verdict: v.verdict, reason: v.reason });

@@ -20,7 +20,12 @@ export interface StuckRequest {
  * Requests whose outcome is not known (a crash between reserve and settle, a broadcast that timed
  * out): their reservations keep counting against budgets until an operator reconciles them.
  */
-/** An `executing` request this old was left by a crash, not by a slow node or a queue. */
+/**
+ * An `executing` request this old is taken for stuck, not slow. A process that is gone has its
+ * requests taken over at once (orphans.ts: `unknown`, EXECUTOR_GONE); this rule remains for the
+ * rest: rows written before executors were recorded, one whose lock file was removed by hand, and
+ * an operator's last word over an execution that hangs in a process still alive.
+ */
 export const STUCK_AFTER_MS = 10 * 60 * 1000;
 
 export async function stuckRequests(warden: Warden, olderThanMs = STUCK_AFTER_MS): Promise<StuckRequest[]> {

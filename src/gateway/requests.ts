@@ -90,7 +90,7 @@ export function transition(
   from: readonly RequestStatus[],
   to: RequestStatus,
   at: Date,
-  fields: Partial<Pick<RequestTable, 'result' | 'error_code' | 'payload' | 'decision'>> = {},
+  fields: Partial<Pick<RequestTable, 'result' | 'error_code' | 'payload' | 'decision' | 'executor'>> = {},
 ): boolean {
   // Only the named fields change; the statement text stays one of a few, each prepared once.
   const names = (Object.keys(fields) as (keyof typeof fields)[]).sort();

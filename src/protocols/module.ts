@@ -16,11 +16,19 @@ export interface PendingRequest {
   identity: string;
   /** The request's recorded result (JSON), or null when nothing was recorded. */
   result: unknown;
+  /**
+   * True when the process that executed it is gone (killed) and the request was taken over
+   * (gateway/orphans.ts): it can no longer send anything it had not put on record. With nothing
+   * on record, an operation that records before it sends (`recordBeforeSend`) never sent.
+   */
+  executorGone?: boolean;
 }
 
 /** What a backend says of a request whose outcome is not known. */
 export type BackendVerdict =
   | { requestId: string; verdict: 'commit' | 'release'; reason: string; spent: Spent }
+  /** Certainly never reached its network: released, and what it had taken given back. */
+  | { requestId: string; verdict: 'release'; reason: string; neverSent: true }
   | { requestId: string; verdict: 'unresolved'; reason: string };
 
 /** A fee paid, learned from the backend after the commit (replaces the booked worst case). */

@@ -282,6 +282,14 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('request').addColumn('scheduled_for', 'text').execute();
     },
   },
+  '0012_request_executor': {
+    async up(db: Kysely<unknown>) {
+      // Which process runs an `executing` request (its executor id, store/executor-lock.ts), so a
+      // process that starts takes over only the rows of processes that are gone, never a live
+      // one's. Rows from before have none: they stay to the operator (reconcile after 10 minutes).
+      await db.schema.alterTable('request').addColumn('executor', 'text').execute();
+    },
+  },
 };
 
 /**

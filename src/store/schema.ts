@@ -72,6 +72,8 @@ export interface RequestTable {
   error_code: string | null;
   /** When a send waiting for its jitter delay is due (ISO); null when nothing waits. */
   scheduled_for: string | null;
+  /** The executor (store/executor-lock.ts) that moved it to `executing`; null before 0012 and for what never executed. */
+  executor: string | null;
   created_at: string;
   updated_at: string;
 }

@@ -24,6 +24,15 @@ export interface EsploraFaults {
   dropBroadcasts?: boolean;
   /** Hold every broadcast unanswered (and untaken) until this resolves: a crash mid-broadcast. */
   stallBroadcasts?: Promise<void>;
+  /**
+   * Take every broadcast into the mempool, then hold its answer until this resolves: a crash after
+   * the transaction reached the node, before its answer reached Warden.
+   */
+  stallAfterTaking?: Promise<void>;
+  /** Hold every `GET /tx/:txid/hex` (a send proving its coins, before it signs) until this resolves. */
+  stallLookups?: Promise<void>;
+  /** `GET /tx/:txid/hex` requests received (held or not). */
+  lookups?: number;
   /** Broadcasts received (taken or not). */
   broadcasts?: number;
   /** Fee estimates to serve (sat/vB text by target); default: none, as bcoin's regtest has none. */
@@ -94,6 +103,11 @@ export async function startEsplora(node: BitcoinNode, faults: EsploraFaults = {}
         return send(200, `[${list.join(',')}]`, 'application/json');
       }
       if (req.method === 'GET' && hexOf) {
+        faults.lookups = (faults.lookups ?? 0) + 1;
+        if (faults.stallLookups) {
+          await faults.stallLookups;
+          return res.destroy();
+        }
         const meta = await full.getMeta(hashOf(hexOf[1]!));
         return meta ? send(200, meta.tx.toRaw().toString('hex')) : send(404, 'Transaction not found');
       }
@@ -122,6 +136,10 @@ export async function startEsplora(node: BitcoinNode, faults: EsploraFaults = {}
             400,
             `sendrawtransaction RPC error: {"code":-26,"message":"${err.reason ?? err.message}"}`,
           );
+        }
+        if (faults.stallAfterTaking) {
+          await faults.stallAfterTaking;
+          return res.destroy();
         }
         return send(200, tx.txid());
       }

@@ -113,6 +113,21 @@ async function publishOnion(
   );
 }
 
+/**
+ * Before serving: requests a killed Warden left `executing` become `unknown` (still counted, never
+ * run again), said on the console, for `warden ledger reconcile --from-chain` to settle now.
+ */
+async function reportOrphans(ctx: CliContext, gateway: Gateway): Promise<void> {
+  const orphans = await gateway.recoverOrphans();
+  if (orphans.length === 0) return;
+  ctx.event(
+    'orphans',
+    { requests: orphans.map((o) => o.requestId) },
+    `${orphans.length} request(s) were left executing by a Warden that was stopped without settling them: now unknown, still counted. Settle them with \`warden ledger reconcile --from-chain\`: ${orphans.map((o) => o.requestId).join(', ')}`,
+    true,
+  );
+}
+
 /** Serves the HTTP API until SIGINT/SIGTERM, releasing delayed holds every second. */
 async function serve(
   ctx: CliContext,
@@ -127,6 +142,7 @@ async function serve(
     protocols: config.protocols,
     jitter: config.jitter,
   });
+  await reportOrphans(ctx, gateway);
   const server = await startHttpServer(
     gateway,
     onion ? { ...options, allowedHosts: [...(options.allowedHosts ?? []), onion.address] } : options,

@@ -7,6 +7,7 @@ import {
   tokens,
 } from '../admin.ts';
 import type { Operations } from '../operations.ts';
+import { recoverOrphans } from '../orphans.ts';
 import { reconcile, type StuckRequest, stuckRequests } from '../reconcile.ts';
 import { type ReconcileVerdict, reconcileFromBackends } from '../reconcile-backends.ts';
 import type { TokenSpec } from '../tokens.ts';
@@ -58,6 +59,8 @@ export class AdminService {
   /** Requests whose outcome is not known: their reservations count until reconciled. */
   async stuck(principal: Principal): Promise<StuckRequest[]> {
     this.access.requireRole(principal, OPERATORS);
+    // What a process that is gone left executing is listed (and can be decided) at once.
+    await recoverOrphans(this.warden);
     return stuckRequests(this.warden);
   }
 
@@ -65,6 +68,7 @@ export class AdminService {
   async reconcile(principal: Principal, requestId: string, verdict: 'commit' | 'release') {
     this.access.requireRole(principal, OPERATORS);
     this.access.limit(principal, 'admin.reconcile');
+    await recoverOrphans(this.warden);
     await reconcile(this.warden, requestId, verdict, { actor: actorOf(principal) });
   }
 

@@ -1,6 +1,7 @@
 import type { Hex } from 'viem';
 import { isWardenError } from '../../core/errors.ts';
 import type { BackendVerdict, FeeFinding, PendingRequest, ReconcileHooks } from '../module.ts';
+import { neverSentVerdict } from '../never-sent.ts';
 import type { Spent } from '../operation.ts';
 import type { EvmBackend } from './backend.ts';
 import { feePaid } from './fee.ts';
@@ -44,6 +45,9 @@ function noAnswer(err: unknown): string {
  */
 async function verdictOf(request: PendingRequest, backend: EvmBackend | null): Promise<BackendVerdict> {
   const { requestId } = request;
+  // Killed before the hash and the nonce were on record: nothing was sent, no nonce spent.
+  const unsent = neverSentVerdict(request);
+  if (unsent) return unsent;
   const sent = sentOf(request, backend);
   if (typeof sent === 'string') return { requestId, verdict: 'unresolved', reason: sent };
   const { spent, txHash } = sent;

@@ -47,6 +47,7 @@ rules:
 const node = await startBitcoinNode();
 await node.activateSegwit(MINER);
 const esplora = await startEsplora(node);
+// A listening façade keeps the file's process alive after its last test.
 const g = await startTestGateway({
   identities: ['alice'],
   policies: { alice: POLICY },

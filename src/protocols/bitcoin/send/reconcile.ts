@@ -5,10 +5,17 @@
  * same bytes, so the same coins, payees and fee that were judged and booked) and looked up again.
  * A node that still refuses it leaves the request to the operator, with the node's words: only a
  * person who checked that its coins were spent elsewhere can say it will never be mined.
+ *
+ * A send whose process was killed (gateway/orphans.ts) is treated the same once it recorded its
+ * transaction: the bytes may have left before the kill, so the coins stay spent by that very
+ * transaction, which is broadcast again, rather than freed for another that could conflict with
+ * it (a release would free a budget the chain may still spend). Killed before it recorded
+ * anything, it certainly sent nothing: released, no coin was locked yet.
  */
 import { hex } from '@scure/base';
 import { isWardenError } from '../../../core/errors.ts';
 import type { BackendVerdict, PendingRequest, ReconcileHooks } from '../../module.ts';
+import { neverSentVerdict } from '../../never-sent.ts';
 import type { BitcoinBackend } from '../backend.ts';
 import { isTxid } from '../chain/chain.ts';
 import type { BitcoinDb } from '../tables.ts';
@@ -26,6 +33,8 @@ const why = (err: unknown) => (isWardenError(err) ? `${err.code}: ${err.message}
 
 async function verdictOf(request: PendingRequest, backend: BitcoinBackend | null): Promise<BackendVerdict> {
   const { requestId } = request;
+  const unsent = neverSentVerdict(request);
+  if (unsent) return unsent;
   const sent = recorded(request);
   if (!sent) return { requestId, verdict: 'unresolved', reason: 'nothing was signed on record' };
   if (!backend?.networks.includes(sent.network as never))
