@@ -118,6 +118,13 @@ function ruleSentences(rule: PolicyRule, words: PolicyWords): string[] {
   for (const cap of rule.caps) {
     const declared = words.cap(cap.name);
     const quantity = declared?.quantity ?? cap.name;
+    const relative = declared?.relative;
+    if (relative !== undefined) {
+      out.push(
+        `Rule ${rule.id}: the ${quantity} may be at most ${relative.formatValue(cap.max)} of ${relative.referenceWords}; a request whose ${relative.referenceWords} is unknown is denied.`,
+      );
+      continue;
+    }
     const max = declared === null ? String(cap.max) : declared.format(cap.max);
     out.push(`Rule ${rule.id}: the ${quantity} may be at most ${max}.`);
   }
