@@ -90,7 +90,7 @@ export async function changeTarget(tables: BitcoinDb, identity: string, accounts
 
 export async function feeRateOf(p: SendRequest, chain: BitcoinChain): Promise<bigint> {
   if (p.feeRateMsatPerVb !== null) return p.feeRateMsatPerVb;
-  const estimate = await chain.feeRate(ESTIMATE_TARGET_BLOCKS);
+  const estimate = (await chain.feeEnvironment(ESTIMATE_TARGET_BLOCKS)).estimate;
   if (estimate === null || estimate <= 0n)
     throw new WardenError('FEE_ESTIMATE_UNAVAILABLE', 'the node has no fee estimate: give feerate (sat/vB)', {
       target: ESTIMATE_TARGET_BLOCKS,
