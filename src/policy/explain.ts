@@ -121,7 +121,7 @@ function ruleSentences(rule: PolicyRule, words: PolicyWords): string[] {
     const relative = declared?.relative;
     if (relative !== undefined) {
       out.push(
-        `Rule ${rule.id}: the ${quantity} may be at most ${relative.formatValue(cap.max)} of ${relative.referenceWords}; a request whose ${relative.referenceWords} is unknown is denied.`,
+        `Rule ${rule.id}: the ${quantity} may be at most ${relative.formatValue(cap.max)} of ${relative.referenceWords}, and a request is denied when ${relative.referenceWords} is unknown.`,
       );
       continue;
     }
