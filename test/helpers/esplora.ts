@@ -27,6 +27,11 @@ export interface EsploraFaults {
   broadcasts?: number;
   /** Fee estimates to serve (sat/vB text by target); default: none, as bcoin's regtest has none. */
   feeEstimates?: Record<string, string>;
+  /**
+   * The mempool's size to report instead of the node's own (a congested network cannot be made
+   * on regtest); `null`: answer GET /mempool 404, as a server that does not tell.
+   */
+  mempoolCount?: number | null;
 }
 
 export interface EsploraServer {
@@ -80,6 +85,11 @@ export async function startEsplora(node: BitcoinNode, faults: EsploraFaults = {}
           JSON.stringify(faults.feeEstimates ?? {}).replace(/:"([\d.]+)"/g, ':$1'),
           'application/json',
         );
+      if (req.method === 'GET' && path === '/mempool') {
+        if (faults.mempoolCount === null) return send(404, 'not found');
+        const count = faults.mempoolCount ?? full.mempool.getSnapshot().length;
+        return send(200, `{"count":${count},"vsize":0,"total_fee":0,"fee_histogram":[]}`, 'application/json');
+      }
       if (req.method === 'GET' && utxoOf) {
         const coins = await full.getCoinsByAddress([bcoinAddress(utxoOf[1]!)]);
         const lie = faults.utxoValueLie ?? 0n;
