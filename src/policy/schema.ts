@@ -207,7 +207,7 @@ export function documentSchema(parts: SchemaParts): z.ZodType<PolicyDocument> {
       (c.relative === undefined
         ? amountSchema
         : amountSchema.describe(
-            `Whole number: the cap in 1/${c.relative.scale} of ${c.relative.referenceWords} (${c.relative.formatValue(c.relative.scale)} = all of it); denied when ${c.relative.referenceWords} is unknown.`,
+            `Whole number: the cap in 1/${c.relative.scale} of ${c.relative.referenceWords} (${c.relative.formatValue(c.relative.scale)} = all of it)${c.relative.reference === 'amount' ? '' : `; denied when ${c.relative.referenceWords} is unknown`}.`,
           )
       ).optional(),
     ]),

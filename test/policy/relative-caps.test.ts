@@ -67,6 +67,14 @@ describe('max_fee_share_bps: the fee in basis points of the amount', () => {
     assert.equal(judge(p, psbt(10_100n, 101n, 1_000n, null)).code, 'ALLOWED');
   });
 
+  test('explained in words: the amount is always known, so nothing is said of an unknown one', () => {
+    assert.ok(
+      POLICY_LANGUAGE.explain(p).includes(
+        'Rule share: the Bitcoin fee may be at most 100 bps (1.00%) of the amount.',
+      ),
+    );
+  });
+
   test('an amount of 0 allows no fee at all; a request without a fee is not concerned', () => {
     assert.equal(judge(p, psbt(0n, 1n, 1_000n, null)).code, 'LIMIT_EXCEEDED');
     assert.equal(judge(p, psbt(0n, 0n, 0n, null)).code, 'ALLOWED');
