@@ -58,6 +58,6 @@ export interface Intent {
   facets: Facets;
   /** The module's own part of the intent (an EVM send's gas and fees): only its module reads it. */
   detail: IntentDetail;
-  /** Absent when the module learned nothing (a Nostr signature; intents stored before signals). */
+  /** Absent when the module learned nothing (a signature needing no backend; intents stored before). */
   signals?: IntentSignals;
 }
