@@ -38,6 +38,8 @@ export interface EsploraServer {
   url: string;
   faults: EsploraFaults;
   requests: number;
+  /** GET /fee-estimates answered. */
+  feeReads: number;
   close(): Promise<void>;
 }
 
@@ -66,7 +68,7 @@ const hashOf = reversed;
 
 export async function startEsplora(node: BitcoinNode, faults: EsploraFaults = {}): Promise<EsploraServer> {
   const full = node.full;
-  const state = { requests: 0 };
+  const state = { requests: 0, feeReads: 0 };
   const server: Server = createServer(async (req, res) => {
     state.requests++;
     const send = (status: number, body: string, type = 'text/plain') => {
@@ -79,12 +81,14 @@ export async function startEsplora(node: BitcoinNode, faults: EsploraFaults = {}
       const hexOf = /^\/tx\/([0-9a-f]{64})\/hex$/.exec(path);
       const statusOf = /^\/tx\/([0-9a-f]{64})\/status$/.exec(path);
       if (req.method === 'GET' && path === '/blocks/tip/height') return send(200, String(full.chain.height));
-      if (req.method === 'GET' && path === '/fee-estimates')
+      if (req.method === 'GET' && path === '/fee-estimates') {
+        state.feeReads++;
         return send(
           200,
           JSON.stringify(faults.feeEstimates ?? {}).replace(/:"([\d.]+)"/g, ':$1'),
           'application/json',
         );
+      }
       if (req.method === 'GET' && path === '/mempool') {
         if (faults.mempoolCount === null) return send(404, 'not found');
         const count = faults.mempoolCount ?? full.mempool.getSnapshot().length;
@@ -145,6 +149,9 @@ export async function startEsplora(node: BitcoinNode, faults: EsploraFaults = {}
     faults,
     get requests() {
       return state.requests;
+    },
+    get feeReads() {
+      return state.feeReads;
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

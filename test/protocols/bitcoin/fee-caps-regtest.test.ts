@@ -157,6 +157,21 @@ describe('the fee rate against the node’s next-block estimate (max_fee_rate_es
   });
 });
 
+describe('one fee read per request at most', () => {
+  test('a burst of one identity’s sends shares the reads in flight; one after another, each reads afresh', async () => {
+    esplora.faults.feeEstimates = CALM;
+    const body = { to: PAYEE_ADDRESS, amount_sat: '20000', feerate: '1' };
+    let before = esplora.feeReads;
+    const burst = await Promise.all(Array.from({ length: 20 }, () => dryRun('alice', 'bitcoin.send', body)));
+    assert.ok(burst.every((r) => r.status === 200));
+    const shared = esplora.feeReads - before;
+    assert.ok(shared >= 1 && shared < 20, `${shared} reads for 20 sends`);
+    before = esplora.feeReads;
+    for (let i = 0; i < 3; i++) await dryRun('alice', 'bitcoin.send', body);
+    assert.equal(esplora.feeReads - before, 3, 'never kept after it settled: no stale estimate');
+  });
+});
+
 describe('the fee as a share of the amount (max_fee_share_bps: 500, 5%)', () => {
   test('141 sat of fee: on 5,000 sat (2.82%) allowed, on 2,000 sat (7.05%) refused; Lightning suggested for both', async () => {
     esplora.faults.feeEstimates = CALM;
