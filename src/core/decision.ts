@@ -9,6 +9,8 @@ export type DecisionCode =
   | 'POLICY_DENIED'
   | 'NO_MATCHING_RULE'
   | 'LIMIT_EXCEEDED'
+  /** A rule's cap concerns the request but cannot be measured for it (a reference unknown): fail closed. */
+  | 'LIMIT_UNMEASURABLE'
   | 'DESTINATION_DENIED'
   | 'RISK_TOO_HIGH';
 

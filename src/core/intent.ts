@@ -3,7 +3,8 @@
  * (src/protocols/<name>/) parses raw input into an Intent, and everything after that (risk,
  * policy, ledger, audit) works on Intents only. The envelope is common to every protocol; what
  * only one protocol knows travels in `facets` (what policy and risk may match on, declared by the
- * module as data) and `detail` (what its own execution needs, opaque to everyone else).
+ * module as data), `detail` (what its own execution needs, opaque to everyone else) and
+ * `signals` (facts its backend told, which risk reads).
  * Amounts are bigint in the asset's base unit.
  */
 
@@ -19,6 +20,13 @@ export type IntentAction = string;
  */
 export type FacetValue = string | number | bigint | null;
 export type Facets = Readonly<Record<string, FacetValue>>;
+
+/**
+ * Facts the module learned while building the intent (its backend's fee environment, the depth of
+ * the coins it would spend), by name: risk scores them as monitor signals. Part of the intent, so
+ * the approver sees them and the review's hash covers them. Booleans and finite numbers only.
+ */
+export type IntentSignals = Readonly<Record<string, boolean | number>>;
 
 /** The JSON a protocol keeps in `detail`: plain data (bigints as decimal strings), so it stores as is. */
 export type IntentDetail = Readonly<Record<string, unknown>>;
@@ -50,4 +58,6 @@ export interface Intent {
   facets: Facets;
   /** The module's own part of the intent (an EVM send's gas and fees): only its module reads it. */
   detail: IntentDetail;
+  /** Absent when the module learned nothing (a signature needing no backend; intents stored before). */
+  signals?: IntentSignals;
 }

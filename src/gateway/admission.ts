@@ -4,10 +4,10 @@ import type { Decision } from '../core/decision.ts';
 import { WardenError } from '../core/errors.ts';
 import type { Intent } from '../core/intent.ts';
 import { actorOf, type Principal } from '../core/principal.ts';
-import { evaluate, type Policy, snapshotHorizon } from '../policy/index.ts';
+import { evaluate, normalizeDestination, type Policy, snapshotHorizon } from '../policy/index.ts';
 import type { AnyOperation, ExecutionOutcome } from '../protocols/operation.ts';
 import { RISK_CATALOG } from '../protocols/risk-catalog.ts';
-import { assessRisk, toleranceFromPolicy } from '../risk/index.ts';
+import { assessRisk, type MonitorSignals, PAID_BEFORE, toleranceFromPolicy } from '../risk/index.ts';
 import type { RequestTable } from '../store/schema.ts';
 import type { SyncTx } from '../store/store.ts';
 import type { GatewayContext } from './context.ts';
@@ -53,18 +53,32 @@ export type Admitted =
       executeAfter: boolean;
     };
 
-/** Risk, then policy over the window snapshot the policy needs (pure, given the snapshot). */
+/**
+ * Risk, then policy over the window snapshot the policy needs (pure, given the snapshot). Risk
+ * reads the facts the module put in the intent (`signals`) and one of the ledger's, from the same
+ * snapshot: whether a destination was paid before (PAID_BEFORE). No read beyond the snapshot.
+ */
 export function assessAndEvaluate(
   intent: Intent,
   policy: Policy,
   snapshotFor: (since: Date, now: Date) => Parameters<typeof evaluate>[2],
   now: Date,
 ): Decision {
+  const snapshot = snapshotFor(snapshotHorizon(policy, now), now);
   const risk = assessRisk(intent, {
     tolerance: toleranceFromPolicy(policy.risk?.tolerance),
     catalog: RISK_CATALOG,
+    signals: riskSignals(intent, snapshot.knownDestinations),
   });
-  return evaluate(intent, risk, snapshotFor(snapshotHorizon(policy, now), now), policy, now);
+  return evaluate(intent, risk, snapshot, policy, now);
+}
+
+/** The intent's own signals, and for a request with destinations whether one was paid before. */
+function riskSignals(intent: Intent, known: ReadonlySet<string>): MonitorSignals | undefined {
+  if (intent.destinations.length === 0) return intent.signals;
+  const paid = new Set([...known].map(normalizeDestination));
+  const paidBefore = intent.destinations.some((d) => paid.has(normalizeDestination(d)));
+  return { ...intent.signals, [PAID_BEFORE]: paidBefore };
 }
 
 function count(sync: SyncTx, text: string, params: readonly unknown[]): number {

@@ -42,5 +42,15 @@ export function intentFromJson(text: string): Intent {
     const v = facets[name];
     if (typeof v === 'string' && /^(0|[1-9][0-9]{0,77})$/.test(v)) facets[name] = BigInt(v);
   }
-  return { ...raw, amount: BigInt(raw.amount), maxFee: BigInt(raw.maxFee), facets };
+  const { signals, ...rest } = raw;
+  const intent: Intent = { ...rest, amount: BigInt(raw.amount), maxFee: BigInt(raw.maxFee), facets };
+  // Intents stored before signals have none; what is kept is what risk may read (booleans, numbers).
+  if (signals !== undefined && signals !== null && typeof signals === 'object') {
+    intent.signals = Object.fromEntries(
+      Object.entries(signals).filter(
+        ([, v]) => typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)),
+      ),
+    );
+  }
+  return intent;
 }

@@ -13,10 +13,17 @@ import type { Intent } from '../core/intent.ts';
 import { type RiskAssessment, TOLERANCE_THRESHOLDS } from '../core/risk.ts';
 import { describeMs } from './describe.ts';
 import { normalizeDestination } from './destination.ts';
-import { bindingFailure, type LimitFailure, limitReason, limitRemedy } from './limit-words.ts';
+import {
+  bindingFailure,
+  type LimitFailure,
+  limitReason,
+  limitRemedy,
+  unmeasurableReason,
+  unmeasurableRemedy,
+} from './limit-words.ts';
 import { intentDestinations, matchIntent } from './match.ts';
 import type { LedgerSnapshot } from './snapshot.ts';
-import type { Policy, PolicyRule } from './types.ts';
+import type { Policy, PolicyRule, RuleCap } from './types.ts';
 import { listWindows, type RunningSnapshot, type WindowTotals, type WindowView } from './window-totals.ts';
 import { checkRuleLimits } from './windows.ts';
 import type { PolicyWords } from './words.ts';
@@ -78,6 +85,7 @@ export function evaluate(
   const destinationFailures: DestinationFailure[] = [];
   const riskFailures: { rule: PolicyRule | null; cap: number }[] = [];
   const limitFailures: LimitFailure[] = [];
+  const unmeasured: { rule: PolicyRule; cap: RuleCap }[] = [];
 
   for (const rule of policy.rules) {
     const mismatch = matchIntent(rule, intent, destinations, policy.optIn, words);
@@ -86,7 +94,9 @@ export function evaluate(
       continue;
     }
     const notes: string[] = [];
-    const limits = checkRuleLimits(rule, intent, destinations, windows, t, notes, words);
+    const unmeasurable: RuleCap[] = [];
+    const limits = checkRuleLimits(rule, intent, destinations, windows, t, notes, words, unmeasurable);
+    for (const cap of unmeasurable) unmeasured.push({ rule, cap });
     for (const check of limits) if (!check.ok) limitFailures.push({ rule, check });
     checkLists(rule, rule.denylist, rule.allowlist, destinations, destinationFailures, notes);
     if (rule.newDestination === 'hold' && firstPayments().length > 0) {
@@ -205,6 +215,16 @@ export function evaluate(
       `Denied: risk score ${risk.score} is above the maximum of ${strictest.cap} set by ${where}; top risks: ${topRisks(risk)}.`,
       strictest.rule?.id ?? null,
       `ask an operator to accept the risk (raise ${setting} to at least ${risk.score}), lower the amount${alternative}`,
+    );
+  }
+  // Before the limits exceeded: lowering the amount cannot help a cap that cannot be checked.
+  const unchecked = unmeasured[0];
+  if (unchecked !== undefined) {
+    return deny(
+      'LIMIT_UNMEASURABLE',
+      unmeasurableReason(unchecked.rule, unchecked.cap, what, words),
+      unchecked.rule.id,
+      unmeasurableRemedy(unchecked.rule, unchecked.cap, words),
     );
   }
   const binding = bindingFailure(limitFailures);

@@ -118,6 +118,18 @@ function ruleSentences(rule: PolicyRule, words: PolicyWords): string[] {
   for (const cap of rule.caps) {
     const declared = words.cap(cap.name);
     const quantity = declared?.quantity ?? cap.name;
+    const relative = declared?.relative;
+    if (relative !== undefined) {
+      // The amount is always known; a reference facet may not be (then the request is denied).
+      const unknown =
+        relative.reference === 'amount'
+          ? ''
+          : `, and a request is denied when ${relative.referenceWords} is unknown`;
+      out.push(
+        `Rule ${rule.id}: the ${quantity} may be at most ${relative.formatValue(cap.max)} of ${relative.referenceWords}${unknown}.`,
+      );
+      continue;
+    }
     const max = declared === null ? String(cap.max) : declared.format(cap.max);
     out.push(`Rule ${rule.id}: the ${quantity} may be at most ${max}.`);
   }

@@ -52,6 +52,7 @@ export type {
   FacetVocabulary,
   IntentPhrase,
   ProtocolVocabulary,
+  RelativeCap,
   TemplateFragments,
 } from './vocabulary.ts';
 export type {

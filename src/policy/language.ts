@@ -10,7 +10,7 @@ import type { PolicyFormat } from './load.ts';
 import { type Grammar, parsePolicyIn, policyFromDataIn } from './parse.ts';
 import { documentJsonSchema, documentSchema } from './schema.ts';
 import type { OptInFacet, Policy } from './types.ts';
-import type { CapVocabulary, FacetVocabulary, ProtocolVocabulary } from './vocabulary.ts';
+import type { CapVocabulary, FacetVocabulary, ProtocolVocabulary, RelativeCap } from './vocabulary.ts';
 import { type PolicyWords, wordsOf } from './words.ts';
 
 export interface PolicyLanguage {
@@ -78,11 +78,22 @@ function check(vocabularies: readonly ProtocolVocabulary[]): void {
     }
     for (const c of v.caps ?? []) {
       claim(caps, c.name, v.name, 'cap');
-      // A cap reads the intent's facet of its name, which must then be no match facet's.
-      claim(facets, c.name, v.name, 'cap');
+      // A plain cap reads the intent's facet of its name, which must then be no match facet's; a
+      // relative cap reads the facets it names (which other caps may read too).
+      if (c.relative === undefined) claim(facets, c.name, v.name, 'cap');
+      else checkRelative(v.name, c.name, c.relative);
       if (WINDOW_PATTERN.test(c.name)) refuse(`${v.name}: cap "${c.name}" reads like a window`);
     }
   }
+}
+
+function checkRelative(owner: string, name: string, r: RelativeCap): void {
+  const read = [r.facet, ...(r.reference === 'amount' ? [] : [r.reference.facet])];
+  for (const facet of read) {
+    if (!NAME.test(facet)) refuse(`${owner}: cap ${name} reads a badly named facet "${facet}"`);
+    if (MATCH_KEYS.has(facet)) refuse(`${owner}: cap ${name} reads "${facet}", a key of every policy`);
+  }
+  if (typeof r.scale !== 'bigint' || r.scale <= 0n) refuse(`${owner}: cap ${name} needs a positive scale`);
 }
 
 function checkOptIn(owner: string, f: FacetVocabulary): void {
@@ -106,7 +117,13 @@ function snapshot(v: ProtocolVocabulary): ProtocolVocabulary {
         Object.freeze(Array.isArray(f.optIn) ? { ...f, optIn: Object.freeze([...f.optIn]) } : { ...f }),
       ),
     ),
-    caps: Object.freeze((v.caps ?? []).map((c) => Object.freeze({ ...c }))),
+    caps: Object.freeze(
+      (v.caps ?? []).map((c) =>
+        Object.freeze(
+          c.relative === undefined ? { ...c } : { ...c, relative: Object.freeze({ ...c.relative }) },
+        ),
+      ),
+    ),
   });
 }
 

@@ -1,11 +1,13 @@
 /**
  * The words of a LIMIT_EXCEEDED decision: which limit decides, the reason with its numbers and the
  * remedy. Value limits count fees, so the amounts advised leave room for the request's worst-case
- * fee; a rule cap (a bigint facet) is said with its declared quantity and unit.
+ * fee; a rule cap (a bigint facet) is said with its declared quantity and unit, a relative one with
+ * the reference it was computed from; a cap that cannot be measured has words of its own.
  */
 import type { LimitCheck } from '../core/decision.ts';
 import type { Intent } from '../core/intent.ts';
 import { isoTime } from './describe.ts';
+import { measureCap } from './relative-cap.ts';
 import { feeInAsset } from './snapshot.ts';
 import type { PolicyRule, RuleCap } from './types.ts';
 import type { CapVocabulary } from './vocabulary.ts';
@@ -73,6 +75,32 @@ function capWords(name: string, words: PolicyWords): CapVocabulary {
   );
 }
 
+/** The cap as it bound the request: its value, and for a relative cap how it follows from the reference. */
+function capBound(cap: RuleCap, w: CapVocabulary, intent: Intent, bound: bigint): string {
+  const relative = w.relative;
+  if (relative === undefined) return w.format(bound);
+  const measure = measureCap(cap, w, intent);
+  const reference = measure.kind === 'measured' && measure.reference !== null ? measure.reference : 0n;
+  return `${relative.formatValue(cap.max)} of ${relative.referenceWords} ${w.format(reference)}: at most ${w.format(bound)}`;
+}
+
+/** A cap that concerns the request but cannot be measured for it: the reason of LIMIT_UNMEASURABLE. */
+export function unmeasurableReason(rule: PolicyRule, cap: RuleCap, what: string, words: PolicyWords): string {
+  const w = capWords(cap.name, words);
+  const value =
+    w.relative === undefined
+      ? w.format(cap.max)
+      : `${w.relative.formatValue(cap.max)} of ${w.relative.referenceWords}`;
+  const why = w.relative?.unmeasurable ?? 'its reference is unknown';
+  return `Denied: the ${cap.name} of rule ${rule.id} caps the ${w.quantity} at ${value}, which cannot be measured for ${what} (${why}), and a cap that cannot be checked refuses.`;
+}
+
+export function unmeasurableRemedy(rule: PolicyRule, cap: RuleCap, words: PolicyWords): string {
+  const w = capWords(cap.name, words);
+  const fix = w.relative?.unmeasurableRemedy ?? 'retry once it can be measured';
+  return `${fix}, or ask an operator to remove ${cap.name} from rule ${rule.id}`;
+}
+
 export function limitReason(f: LimitFailure, intent: Intent, what: string, words: PolicyWords): string {
   const c = f.check;
   if (c.limit === 'max_per_tx') {
@@ -81,7 +109,7 @@ export function limitReason(f: LimitFailure, intent: Intent, what: string, words
   const cap = capOf(f);
   if (cap !== null) {
     const w = capWords(cap.name, words);
-    return `Denied: ${w.quantity} ${w.format(c.request)} is above the ${limitName(f)} (${w.format(c.cap)}).`;
+    return `Denied: ${w.quantity} ${w.format(c.request)} is above the ${limitName(f)} (${capBound(cap, w, intent, c.cap)}).`;
   }
   if (c.measure === 'count') {
     return `Denied: ${what} would be operation ${c.used + c.reserved + 1n} in the ${limitName(f)}, whose cap is ${c.cap} (${c.used} committed, ${c.reserved} reserved).`;

@@ -200,7 +200,18 @@ export function documentSchema(parts: SchemaParts): z.ZodType<PolicyDocument> {
       }
     });
 
-  const capShape = Object.fromEntries(parts.caps.map((c) => [c.name, amountSchema.optional()]));
+  // A relative cap's value is a ratio, read like an amount (a whole number) but said as one.
+  const capShape = Object.fromEntries(
+    parts.caps.map((c) => [
+      c.name,
+      (c.relative === undefined
+        ? amountSchema
+        : amountSchema.describe(
+            `Whole number: the cap in 1/${c.relative.scale} of ${c.relative.referenceWords} (${c.relative.formatValue(c.relative.scale)} = all of it)${c.relative.reference === 'amount' ? '' : `; denied when ${c.relative.referenceWords} is unknown`}.`,
+          )
+      ).optional(),
+    ]),
+  );
   const ruleSchema = z
     .strictObject({
       id: z

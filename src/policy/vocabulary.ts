@@ -62,9 +62,34 @@ export interface FacetVocabulary {
 }
 
 /**
+ * A cap relative to a reference quantity: the rule's value is a ratio in units of 1/`scale` of the
+ * reference (`scale` 100: percent; 10,000: basis points), and a request passes when
+ * `facet × scale ≤ value × reference`, in integers. A request without `facet` is not concerned
+ * (the trail notes `notApplicable`); one that has it but whose reference is absent or null (the
+ * module could not measure it: a backend without an estimate) cannot be checked and is refused
+ * (LIMIT_UNMEASURABLE): the cap fails closed.
+ */
+export interface RelativeCap {
+  /** The bigint facet measured (several caps may read the same one). */
+  readonly facet: string;
+  /** What it is measured against, in the same unit: the intent's amount, or a bigint facet. */
+  readonly reference: 'amount' | { readonly facet: string };
+  /** The rule's value is in 1/scale of the reference: 100 (percent), 10,000 (basis points). */
+  readonly scale: bigint;
+  /** The rule's value in words ("200%", "1,000 bps (10%)"). */
+  readonly formatValue: (value: bigint) => string;
+  /** The reference in words ("the node's next-block fee estimate", "the amount"). */
+  readonly referenceWords: string;
+  /** Why the reference is missing, for the trail and the reason ("no fee estimate from a node"). */
+  readonly unmeasurable: string;
+  /** What would let such a request be checked ("configure a node …, or wait until it has one"). */
+  readonly unmeasurableRemedy: string;
+}
+
+/**
  * A quantity a rule may cap (`max_fee_per_gas: "200000000000"` at rule level): the request's bigint
  * facet of the same name must be at most the cap. It does not apply to a request without that
- * facet (the trail notes so).
+ * facet (the trail notes so). With `relative`, the cap is a ratio of a reference instead (above).
  */
 export interface CapVocabulary {
   /** The rule key and the facet it reads. */
@@ -77,6 +102,8 @@ export interface CapVocabulary {
   readonly notApplicable: string;
   /** What to do when it is exceeded, given the cap formatted: "lower … to at most <cap>". */
   readonly remedy: (cap: string) => string;
+  /** A cap relative to a reference; `format` then shows the measured quantity and the reference. */
+  readonly relative?: RelativeCap;
 }
 
 export interface IntentPhrase {

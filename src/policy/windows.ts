@@ -1,6 +1,7 @@
 /**
  * Limit checks of one matching rule: max_per_tx, the rule's caps and every window limit, with the
  * numbers (used, reserved, request, cap) and, when a check fails, when it would pass (freesAt).
+ * A cap relative to a reference is checked in the measured quantity's unit (relative-cap.ts).
  *
  * Fees are money: value limits (max_per_tx and every max_value window) count an operation's amount
  * plus its fee — for a request its worst-case fee (`maxFee`), for a ledger entry the fee booked
@@ -9,8 +10,9 @@
 import type { LimitCheck } from '../core/decision.ts';
 import type { Intent } from '../core/intent.ts';
 import { nextPeriodStart, windowStart } from './duration.ts';
+import { measureCap } from './relative-cap.ts';
 import { feeInAsset } from './snapshot.ts';
-import type { PolicyLimit, PolicyRule } from './types.ts';
+import type { PolicyLimit, PolicyRule, RuleCap } from './types.ts';
 import type { WindowBucket, WindowTotals } from './window-totals.ts';
 import type { PolicyWords } from './words.ts';
 
@@ -41,15 +43,24 @@ export function checkRuleLimits(
   now: number,
   notes: string[],
   words: PolicyWords,
+  /** Receives the caps that concern the request but cannot be measured (they refuse it). */
+  unmeasurable: RuleCap[],
 ): LimitCheck[] {
   const checks: LimitCheck[] = [];
   const value = requestValue(intent);
   if (rule.maxPerTx !== null) checks.push(simpleCheck('max_per_tx', value, rule.maxPerTx));
   for (const cap of rule.caps) {
-    const quantity = Object.hasOwn(intent.facets, cap.name) ? intent.facets[cap.name] : undefined;
-    if (typeof quantity !== 'bigint') {
-      notes.push(words.cap(cap.name)?.notApplicable ?? `${cap.name} does not apply to this request`);
-    } else checks.push(simpleCheck(cap.name, quantity, cap.max));
+    const vocabulary = words.cap(cap.name);
+    const measure = measureCap(cap, vocabulary, intent);
+    if (measure.kind === 'not-applicable') {
+      notes.push(vocabulary?.notApplicable ?? `${cap.name} does not apply to this request`);
+    } else if (measure.kind === 'unmeasurable') {
+      // Fails closed: a cap that concerns the request but cannot be checked refuses it.
+      notes.push(
+        `${cap.name} cannot be checked: ${vocabulary?.relative?.unmeasurable ?? 'its reference is unknown'}`,
+      );
+      unmeasurable.push(cap);
+    } else checks.push(simpleCheck(cap.name, measure.quantity, measure.cap));
   }
   for (const limit of rule.limits) {
     // Per destination: each of the request's destinations has its own window; without one, the whole.

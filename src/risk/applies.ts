@@ -1,6 +1,6 @@
 import type { Intent } from '../core/intent.ts';
 import type { CatalogEntry, Condition, ListedFacetValue, Operation } from './catalog-types.ts';
-import type { MonitorSignals } from './signals.ts';
+import { IS_TRUE, type MonitorSignals, signalPasses } from './signals.ts';
 
 function listed(values: readonly ListedFacetValue[], value: unknown): boolean {
   if (typeof value === 'string') {
@@ -34,8 +34,12 @@ export function conditionHolds(
       const value = intent.facets[condition.facet];
       return value !== null && listed(condition.values, value);
     }
-    case 'signal':
-      return signals?.[condition.signal] === true;
+    case 'signal': {
+      const known =
+        typeof signals === 'object' && signals !== null && Object.hasOwn(signals, condition.signal);
+      if (!known) return condition.whenUnknown === true;
+      return signalPasses(condition.test ?? IS_TRUE, signals[condition.signal]);
+    }
   }
 }
 

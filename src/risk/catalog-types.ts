@@ -41,8 +41,17 @@ export type Condition =
    * in case; matching more only ever adds a risk).
    */
   | { readonly type: 'facet-in'; readonly facet: string; readonly values: readonly ListedFacetValue[] }
-  /** a monitor/backend fact is present and true (see MonitorSignals) */
-  | { readonly type: 'signal'; readonly signal: string };
+  /**
+   * A monitor or backend fact (see MonitorSignals) passes `test` (default: it is true). An absent
+   * signal (the fact is unknown: no backend told it) holds only with `whenUnknown: true`, for
+   * rows that applied before the fact was known and must go on applying when it is not.
+   */
+  | {
+      readonly type: 'signal';
+      readonly signal: string;
+      readonly test?: SignalTest;
+      readonly whenUnknown?: boolean;
+    };
 
 /** Which operations a risk applies to: the protocol, the actions (all when absent), and conditions (all must hold). */
 export interface Operation {

@@ -13,8 +13,10 @@ export function describeCondition(condition: Condition): string {
       return 'at least one destination';
     case 'facet-in':
       return `${condition.facet} is one of ${condition.values.join(', ')} (or not known)`;
-    case 'signal':
-      return `signal ${condition.signal} is true`;
+    case 'signal': {
+      const unknown = condition.whenUnknown === true ? ' (or not known)' : '';
+      return `signal ${condition.signal} ${condition.test === undefined ? 'is true' : describeTest(condition.test)}${unknown}`;
+    }
   }
 }
 

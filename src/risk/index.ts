@@ -31,5 +31,5 @@ export {
 } from './catalog.ts';
 export { describeCondition, describeEntry, describeOperation, describeSignalRule } from './describe.ts';
 export { priorityOf, riskScore } from './score.ts';
-export { HIGH_FEES, type MonitorSignals, RECENT_FAILURES } from './signals.ts';
+export { HIGH_FEES, type MonitorSignals, PAID_BEFORE, RECENT_FAILURES } from './signals.ts';
 export { DEFAULT_TOLERANCE, toleranceFromPolicy, toleranceThreshold } from './tolerance.ts';

@@ -13,11 +13,13 @@ import type { SignalRule, SignalTest } from './catalog-types.ts';
  * |-----------------|-------|---------------------------------------------------------------|
  * | highFees        | true  | +1 the fee rows (fee overpayment, force-close, dust)           |
  * | recentFailures  | ≥ 3   | +1 the operational/transient rows of the intent's protocol     |
+ * | paidBefore      | true  | (a condition) the rows of paying one destination again         |
  *
  * `highFees`: the fee monitor's alert (guideline: fastest fee above 100 sat/vB; or a base fee spike).
  * `recentFailures`: failed operations of the same protocol in the monitor's recent window.
  * The modules declare the others (src/protocols/<name>/risks.ts): the mempool, relay and channel
- * monitors, and the facts a backend reports (a coin selection spending unconfirmed outputs).
+ * monitors, and the facts a backend reports (a coin selection spending unconfirmed outputs), which
+ * reach risk in the intent's `signals` (core/intent.ts).
  */
 export type MonitorSignals = Readonly<Record<string, unknown>>;
 
@@ -27,6 +29,13 @@ export interface LikelihoodBump {
 }
 
 export const FAILURES_ALERT = 3;
+
+/**
+ * `paidBefore`: a destination of the request was paid before by the same identity (a committed
+ * entry of the ledger): the gateway's fact, from the snapshot it judges with. A condition, not a
+ * bump: it makes the rows that name it apply (an address paid again links the payments).
+ */
+export const PAID_BEFORE = 'paidBefore';
 
 export const HIGH_FEES: SignalRule = {
   signal: 'highFees',
@@ -44,7 +53,10 @@ export const RECENT_FAILURES: SignalRule = {
   ],
 };
 
-function passes(test: SignalTest, value: unknown): boolean {
+export const IS_TRUE: SignalTest = Object.freeze({ type: 'true' });
+
+/** Whether a signal's value passes a test: true, or a finite number compared. */
+export function signalPasses(test: SignalTest, value: unknown): boolean {
   if (test.type === 'true') return value === true;
   if (typeof value !== 'number' || !Number.isFinite(value)) return false;
   switch (test.type) {
@@ -61,7 +73,7 @@ function passes(test: SignalTest, value: unknown): boolean {
 export function signalBump(rule: SignalRule, signals: MonitorSignals | undefined): LikelihoodBump | null {
   if (signals === undefined || signals === null || typeof signals !== 'object') return null;
   const value = signals[rule.signal];
-  const tier = rule.tiers.find((t) => passes(t.test, value));
+  const tier = rule.tiers.find((t) => signalPasses(t.test, value));
   return tier === undefined
     ? null
     : { steps: tier.steps, reason: tier.reason.replaceAll('{value}', String(value)) };

@@ -37,12 +37,19 @@ export interface EsploraFaults {
   broadcasts?: number;
   /** Fee estimates to serve (sat/vB text by target); default: none, as bcoin's regtest has none. */
   feeEstimates?: Record<string, string>;
+  /**
+   * The mempool's size to report instead of the node's own (a congested network cannot be made
+   * on regtest); `null`: answer GET /mempool 404, as a server that does not tell.
+   */
+  mempoolCount?: number | null;
 }
 
 export interface EsploraServer {
   url: string;
   faults: EsploraFaults;
   requests: number;
+  /** GET /fee-estimates answered. */
+  feeReads: number;
   close(): Promise<void>;
 }
 
@@ -72,7 +79,7 @@ const hashOf = reversed;
 /** Starts the server on a free loopback port; it is closed in `after()` (or by `close()`). */
 export async function startEsplora(node: BitcoinNode, faults: EsploraFaults = {}): Promise<EsploraServer> {
   const full = node.full;
-  const state = { requests: 0 };
+  const state = { requests: 0, feeReads: 0 };
   const server: Server = createServer(async (req, res) => {
     state.requests++;
     const send = (status: number, body: string, type = 'text/plain') => {
@@ -85,12 +92,19 @@ export async function startEsplora(node: BitcoinNode, faults: EsploraFaults = {}
       const hexOf = /^\/tx\/([0-9a-f]{64})\/hex$/.exec(path);
       const statusOf = /^\/tx\/([0-9a-f]{64})\/status$/.exec(path);
       if (req.method === 'GET' && path === '/blocks/tip/height') return send(200, String(full.chain.height));
-      if (req.method === 'GET' && path === '/fee-estimates')
+      if (req.method === 'GET' && path === '/fee-estimates') {
+        state.feeReads++;
         return send(
           200,
           JSON.stringify(faults.feeEstimates ?? {}).replace(/:"([\d.]+)"/g, ':$1'),
           'application/json',
         );
+      }
+      if (req.method === 'GET' && path === '/mempool') {
+        if (faults.mempoolCount === null) return send(404, 'not found');
+        const count = faults.mempoolCount ?? full.mempool.getSnapshot().length;
+        return send(200, `{"count":${count},"vsize":0,"total_fee":0,"fee_histogram":[]}`, 'application/json');
+      }
       if (req.method === 'GET' && utxoOf) {
         const coins = await full.getCoinsByAddress([bcoinAddress(utxoOf[1]!)]);
         const lie = faults.utxoValueLie ?? 0n;
@@ -162,6 +176,9 @@ export async function startEsplora(node: BitcoinNode, faults: EsploraFaults = {}
     faults,
     get requests() {
       return state.requests;
+    },
+    get feeReads() {
+      return state.feeReads;
     },
     close,
   };

@@ -6,7 +6,7 @@
 import { WardenError } from '../../core/errors.ts';
 import type { Net, Route } from '../../net/http.ts';
 import { netForEndpoints } from '../backend-endpoints.ts';
-import type { BitcoinChain } from './chain/chain.ts';
+import type { BitcoinChain, FeeEnvironment } from './chain/chain.ts';
 import { createCoreRpcChain } from './chain/core-rpc.ts';
 import { createEsploraChain } from './chain/esplora.ts';
 import type { BitcoinNetwork } from './networks.ts';
@@ -38,6 +38,7 @@ export function createBitcoinBackend(config: BitcoinConfig): BitcoinBackend | nu
     [...config.nodes.values()].map((n) => n.url),
     { ...(config.route ? { route: config.route } : {}), ...(config.pins ? { pins: config.pins } : {}) },
   );
+  const feeReads = new Map<string, Promise<FeeEnvironment>>();
   return {
     networks: [...config.nodes.keys()],
     minConfirmations: config.minConfirmations,
@@ -46,11 +47,27 @@ export function createBitcoinBackend(config: BitcoinConfig): BitcoinBackend | nu
       if (!node)
         throw new WardenError('BITCOIN_NO_NODE', `no Bitcoin node is configured for ${network}`, { network });
       const common = { url: node.url, network: network as BitcoinNetwork, net, identity };
-      return node.api === 'core'
-        ? createCoreRpcChain({ ...common, authorization: node.authorization })
-        : createEsploraChain(common);
+      const chain =
+        node.api === 'core'
+          ? createCoreRpcChain({ ...common, authorization: node.authorization })
+          : createEsploraChain(common);
+      const read = chain.feeEnvironment.bind(chain);
+      // Requests of one identity asking at the same moment share one read (a burst of sends is
+      // one fee read, not one each); never across identities, whose circuits stay apart.
+      chain.feeEnvironment = (blocks) =>
+        shared(feeReads, JSON.stringify([network, identity, blocks]), () => read(blocks));
+      return chain;
     },
   };
+}
+
+/** The read in flight under `key`, or a new one, forgotten once it settles (never cached after). */
+function shared<T>(inFlight: Map<string, Promise<T>>, key: string, read: () => Promise<T>): Promise<T> {
+  const pending = inFlight.get(key);
+  if (pending) return pending;
+  const started = read().finally(() => inFlight.delete(key));
+  inFlight.set(key, started);
+  return started;
 }
 
 /** The backend an operation needs; BITCOIN_NO_NODE when none is configured. */

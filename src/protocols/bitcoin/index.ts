@@ -25,6 +25,6 @@ export const bitcoinModule: ProtocolModule<BitcoinBackend, BitcoinDb> = {
   backend: bitcoinBackendOf,
   reconcile: bitcoinReconcile,
   admin: [createMultisig, listMultisig, showMultisig],
-  quantityFacets: ['max_fee', 'max_fee_rate'],
+  quantityFacets: ['max_fee', 'max_fee_rate', 'fee_rate_msat_vb', 'fee_estimate_msat_vb'],
   errorCodes: BITCOIN_ERROR_CODES,
 };

@@ -1,7 +1,8 @@
 /**
  * What policy knows of Bitcoin: the send and sign_psbt actions, amounts of asset `btc` in sat, the
- * facets of a PSBT signature (`network`, `sighash`, `amount_proof`), and the rules for `btc` in the
- * ready-made policies. Those rules cover Lightning too (both pay in sat from the same budget), so
+ * facets of a PSBT signature (`network`, `sighash`, `amount_proof`), the fee caps (absolute, and
+ * relative to the node's estimate and to the amount: fee-environment.ts sets what they read), and
+ * the rules for `btc` in the ready-made policies. Those rules cover Lightning too (both pay in sat from the same budget), so
  * they are declared once, here.
  */
 import { z } from 'zod';
@@ -15,6 +16,7 @@ import {
 } from '../../policy/index.ts';
 import { BITCOIN_NETWORK_NAMES } from './networks.ts';
 import { OPT_IN_SIGHASH, SIGHASH_FACET_VALUES } from './sighash.ts';
+import { formatFeeRate } from './weight.ts';
 
 /** Shared with Lightning by id: a rule over both shows its amounts in sat. */
 const SAT = countedUnit('sat');
@@ -110,6 +112,44 @@ export const BITCOIN_VOCABULARY: ProtocolVocabulary = Object.freeze({
       format: (rate) => `${groupDigits(rate)} sat/vB`,
       notApplicable: 'max_fee_rate does not apply: not a Bitcoin request with a proven fee',
       remedy: (cap) => `pay a fee rate of at most ${cap}`,
+    },
+    {
+      // A multiple of what the market asks now (integer percent: 200 = twice): the fee rate,
+      // rounded up, against the node's next-block estimate. Without an estimate it refuses.
+      name: 'max_fee_rate_estimate_pct',
+      quantity: 'Bitcoin fee rate',
+      format: (rate) => `${formatFeeRate(rate)} sat/vB`,
+      notApplicable: 'max_fee_rate_estimate_pct does not apply: not a Bitcoin request with a proven fee',
+      remedy: (cap) => `pay a fee rate of at most ${cap}`,
+      relative: {
+        facet: 'fee_rate_msat_vb',
+        reference: { facet: 'fee_estimate_msat_vb' },
+        scale: 100n,
+        formatValue: (pct) => `${groupDigits(pct)}%`,
+        referenceWords: "the node's next-block fee estimate",
+        unmeasurable:
+          'no fee estimate: no Bitcoin node is configured for the network, it did not answer, or it has none',
+        unmeasurableRemedy:
+          'retry once the node has a fee estimate (protocols.bitcoin.nodes must have one for the network)',
+      },
+    },
+    {
+      // A share of the amount (basis points: 100 = 1%): what the fee may take of a payment.
+      name: 'max_fee_share_bps',
+      quantity: 'Bitcoin fee',
+      format: SAT.format,
+      notApplicable: 'max_fee_share_bps does not apply: not a Bitcoin request with a proven fee',
+      remedy: (cap) => `pay a fee of at most ${cap}, or pay a larger amount`,
+      relative: {
+        facet: 'max_fee',
+        reference: 'amount',
+        scale: 10_000n,
+        formatValue: (bps) =>
+          `${groupDigits(bps)} bps (${bps / 100n}.${(bps % 100n).toString().padStart(2, '0')}%)`,
+        referenceWords: 'the amount',
+        unmeasurable: 'the amount is unknown',
+        unmeasurableRemedy: 'send a request whose amount is known',
+      },
     },
   ],
   describe: (intent, { amount, to }) =>

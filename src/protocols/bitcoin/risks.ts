@@ -3,15 +3,18 @@
  * matrix), its monitor signals, how its amounts are priced, and its safer alternative. Numbers and
  * the reading of the guideline's words: src/risk/catalog.ts; the matrix's "Very rare" (reorg at 6
  * confirmations) is read as 1, the scale having nothing below Rare. Its rows apply to `bitcoin`
- * `send` once it exists; a wrong payee and an overpaid fee apply to `sign_psbt` too.
+ * `send`; a wrong payee, an overpaid fee and a reused address apply to `sign_psbt` too. The matrix
+ * rows apply on the facts of the request (below), not to every send alike.
  */
 import {
   AMOUNT,
   type AmountScale,
   type CatalogEntry,
+  type Condition,
   DESTINATION,
   HIGH_FEES,
   type Operation,
+  PAID_BEFORE,
   type ProtocolRisks,
   RECENT_FAILURES,
   type SignalRule,
@@ -42,10 +45,55 @@ export const MEMPOOL_CONGESTED: SignalRule = {
 };
 export const SPENDS_UNCONFIRMED = 'spendsUnconfirmed';
 
+/*
+ * The facts a Bitcoin intent carries (its `signals`: fee-environment.ts, wallet/signals.ts), and
+ * the one the gateway adds (PAID_BEFORE). Rows that applied to every send before these facts were
+ * known go on applying when one is unknown (`whenUnknown`); rows that never did, do not.
+ *   minCoinDepth     the least confirmations of the coins a send spends (reorg rows: below 2, 6)
+ *   smallCoins       the wallet's coins worth less than spending them costs at 100 sat/vB (dust)
+ *   paysOwnAddress   a destination is an address Warden handed out to the identity (reuse)
+ *   highFees         the node's next-block estimate is above 100 sat/vB (risk/signals.ts)
+ *   mempoolCongested more than 100,000 transactions in the node's mempool
+ */
+export const MIN_COIN_DEPTH = 'minCoinDepth';
+export const SMALL_COINS = 'smallCoins';
+export const PAYS_OWN_ADDRESS = 'paysOwnAddress';
+
+/** Spends coins fewer than `depth` blocks deep (or of a depth not known). */
+const shallowerThan = (depth: number): Condition => ({
+  type: 'signal',
+  signal: MIN_COIN_DEPTH,
+  test: { type: 'below', than: depth },
+  whenUnknown: true,
+});
+
 const SEND: Operation = { protocol: PROTOCOL, actions: ['send'] };
 /** A signed PSBT moves money once anyone broadcasts it: a wrong payee and an overpaid fee apply. */
 const SEND_OR_SIGN_PSBT: Operation = { protocol: PROTOCOL, actions: ['send', 'sign_psbt'] };
-const PAYMENT: Operation = { protocol: PROTOCOL, actions: ['send'], when: [AMOUNT] };
+const PAYMENT_ACTIONS = ['send', 'sign_psbt'] as const;
+/**
+ * A payment to a destination used before: one the identity paid before, or one of its own
+ * addresses. A send is assumed to when its address book was not read (the row applied to every
+ * send before the facts were known); a PSBT signature only on the facts.
+ */
+const REUSE: readonly Operation[] = [
+  // A send always has a destination.
+  {
+    protocol: PROTOCOL,
+    actions: ['send'],
+    when: [{ type: 'signal', signal: PAYS_OWN_ADDRESS, whenUnknown: true }],
+  },
+  {
+    protocol: PROTOCOL,
+    actions: ['sign_psbt'],
+    when: [DESTINATION, { type: 'signal', signal: PAYS_OWN_ADDRESS }],
+  },
+  {
+    protocol: PROTOCOL,
+    actions: PAYMENT_ACTIONS,
+    when: [DESTINATION, { type: 'signal', signal: PAID_BEFORE }],
+  },
+];
 
 export const BITCOIN_ROWS: readonly CatalogEntry[] = [
   // ── Financial (guideline table 1) ───────────────────────────────────────────────────────────────
@@ -151,7 +199,7 @@ export const BITCOIN_ROWS: readonly CatalogEntry[] = [
     likelihood: 3, // Possible
     mitigation: 'HD wallet, new address per tx',
     source: 'guideline:bitcoin-matrix',
-    appliesTo: [SEND],
+    appliesTo: REUSE,
   },
   {
     id: 'btc.utxo-dust',
@@ -160,9 +208,18 @@ export const BITCOIN_ROWS: readonly CatalogEntry[] = [
     protocol: PROTOCOL,
     severity: 1, // Low
     likelihood: 4, // Likely
+    // The wallet holds coins worth less than spending them costs at a high fee rate.
     mitigation: 'Consolidate during low fees',
     source: 'guideline:bitcoin-matrix',
-    appliesTo: [SEND],
+    appliesTo: [
+      {
+        protocol: PROTOCOL,
+        actions: ['send'],
+        when: [
+          { type: 'signal', signal: SMALL_COINS, test: { type: 'at-least', than: 1 }, whenUnknown: true },
+        ],
+      },
+    ],
     raisedBy: [HIGH_FEES],
   },
   {
@@ -172,9 +229,10 @@ export const BITCOIN_ROWS: readonly CatalogEntry[] = [
     protocol: PROTOCOL,
     severity: 3, // High
     likelihood: 1, // Rare
+    // A send spending a coin 1 block deep: a reorg can take its parent, and the payment with it.
     mitigation: 'Wait for 2-3 confirmations',
     source: 'guideline:bitcoin-matrix',
-    appliesTo: [PAYMENT],
+    appliesTo: [{ protocol: PROTOCOL, actions: ['send'], when: [AMOUNT, shallowerThan(2)] }],
   },
   {
     id: 'btc.reorg-6conf',
@@ -185,9 +243,14 @@ export const BITCOIN_ROWS: readonly CatalogEntry[] = [
     likelihood: 1, // Very rare → 1 (nothing below Rare on the scale)
     mitigation: 'Accept 6-conf as final',
     source: 'guideline:bitcoin-matrix',
-    appliesTo: [PAYMENT],
+    appliesTo: [{ protocol: PROTOCOL, actions: ['send'], when: [AMOUNT, shallowerThan(6)] }],
   },
 ];
+
+const LIGHTNING_FOR_SMALL = {
+  protocol: 'lightning',
+  reason: `amount below ${ONCHAIN_MIN_SAT} sat is too small for an efficient on-chain transaction: use Lightning for micropayments`,
+};
 
 export const BITCOIN_RISKS: ProtocolRisks = {
   protocol: PROTOCOL,
@@ -200,10 +263,16 @@ export const BITCOIN_RISKS: ProtocolRisks = {
         actions: ['send'],
         when: [{ type: 'amount-below', than: ONCHAIN_MIN_SAT }],
       },
-      alternative: {
-        protocol: 'lightning',
-        reason: `amount below ${ONCHAIN_MIN_SAT} sat is too small for an efficient on-chain transaction: use Lightning for micropayments`,
+      alternative: LIGHTNING_FOR_SMALL,
+    },
+    {
+      // A PSBT that pays nobody (a consolidation to the identity's own change) is no payment.
+      operation: {
+        protocol: PROTOCOL,
+        actions: ['sign_psbt'],
+        when: [AMOUNT, { type: 'amount-below', than: ONCHAIN_MIN_SAT }],
       },
+      alternative: LIGHTNING_FOR_SMALL,
     },
   ],
 };

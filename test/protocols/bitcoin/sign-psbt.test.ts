@@ -63,9 +63,12 @@ describe('bitcoin.sign_psbt signs the identity’s inputs, and the signatures ve
         sighash: 'all',
         wallet: 'single_key',
         amount_proof: 'full',
-        // The quantities a rule may cap: the fee, and the rate over the estimated size, rounded up.
+        // The quantities a rule may cap: the fee, and the rate over the estimated size, rounded up
+        // (in sat/vB and in msat/vB); no node is configured, so there is no estimate to compare.
         max_fee: 2_000n,
         max_fee_rate: (2_000n + BigInt(vsize) - 1n) / BigInt(vsize),
+        fee_rate_msat_vb: (2_000_000n + BigInt(vsize) - 1n) / BigInt(vsize),
+        fee_estimate_msat_vb: null,
       });
       assert.deepEqual(result.signedInputs, [0]);
       assert.equal(result.fee, '2000');

@@ -37,8 +37,21 @@ export interface BitcoinChain {
    * BACKEND_REJECTED (`details.sent: true`: the node saw it and said no) or BACKEND_UNREACHABLE.
    */
   broadcast(raw: Uint8Array): Promise<void>;
-  /** The backend's fee rate estimate for confirmation within `blocks`, in msat/vB; null when it has none. */
-  feeRate(blocks: number): Promise<bigint | null>;
+  /**
+   * The fee environment, read once (the backend's calls made together): its estimate for
+   * confirmation within `blocks` and for the next block, and the size of its mempool when it says.
+   */
+  feeEnvironment(blocks: number): Promise<FeeEnvironment>;
+}
+
+/** What a backend tells of the fees now. Rates in msat/vB; null where it has no answer. */
+export interface FeeEnvironment {
+  /** The estimate for confirmation within the target asked for. */
+  estimate: bigint | null;
+  /** The estimate for the next block (the backend's fastest target): what a hurried payer pays. */
+  fastest: bigint | null;
+  /** Transactions waiting in the backend's mempool; null when it does not say (or would not). */
+  mempoolTx: number | null;
 }
 
 export const TXID = /^[0-9a-f]{64}$/;

@@ -106,6 +106,14 @@ export function createCoreRpcChain(options: CoreRpcOptions): BitcoinChain {
     return reply.result;
   }
 
+  /** estimatesmartfee's rate in msat/vB; null when the node has none (an error, or no feerate). */
+  async function smartFee(blocks: number): Promise<bigint | null> {
+    const reply = await call('estimatesmartfee', [blocks], ['feerate']);
+    if ('rpcError' in reply || !isRecord(reply.result)) return null;
+    const rate = reply.result.feerate;
+    return typeof rate === 'string' ? decimalToMsatPerVb(rate, 'BTC/kvB') : null;
+  }
+
   return {
     network: options.network,
     kind: 'core',
@@ -167,11 +175,16 @@ export function createCoreRpcChain(options: CoreRpcOptions): BitcoinChain {
           sent: true,
         });
     },
-    async feeRate(blocks) {
-      const reply = await call('estimatesmartfee', [blocks], ['feerate']);
-      if ('rpcError' in reply || !isRecord(reply.result)) return null;
-      const rate = reply.result.feerate;
-      return typeof rate === 'string' ? decimalToMsatPerVb(rate, 'BTC/kvB') : null;
+    async feeEnvironment(blocks) {
+      // Sent together: one round trip. Core answers target 1 as 2, its fastest.
+      const [estimate, fastest, mempool] = await Promise.all([
+        smartFee(blocks),
+        smartFee(1),
+        call('getmempoolinfo', []).catch(() => null),
+      ]);
+      const size =
+        mempool !== null && 'result' in mempool && isRecord(mempool.result) ? mempool.result.size : null;
+      return { estimate, fastest, mempoolTx: isIndex(size) ? size : null };
     },
   };
 }

@@ -1,7 +1,7 @@
 /**
  * An Esplora REST server (Blockstream's esplora/electrs, mempool.space's API) as a Bitcoin chain
  * backend: GET /blocks/tip/height, /address/:address/utxo, /tx/:txid/hex, /tx/:txid/status,
- * /fee-estimates; POST /tx with the transaction's hex. Amounts are whole satoshis in its JSON;
+ * /fee-estimates, /mempool; POST /tx with the transaction's hex. Amounts are whole satoshis in its JSON;
  * fee estimates (sat/vB, decimals) are read from the reply's text, never as floats.
  */
 import { hex } from '@scure/base';
@@ -50,6 +50,17 @@ function utxoOf(value: unknown, what: string): ChainUtxo {
     value: BigInt(value.value),
     height: status.confirmed ? (status.block_height as number) : null,
   };
+}
+
+/** `{"count": 1234, "vsize": …}` of GET /mempool: the count, or null when not a count. */
+function mempoolCount(text: string | null): number | null {
+  if (text === null) return null;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return isRecord(parsed) && isIndex(parsed.count) ? parsed.count : null;
+  } catch {
+    return null;
+  }
 }
 
 export function createEsploraChain(options: EsploraOptions): BitcoinChain {
@@ -110,15 +121,23 @@ export function createEsploraChain(options: EsploraOptions): BitcoinChain {
       if (reply.status !== 200)
         throw rejectedBy(what, { httpStatus: reply.status, message: sanitized(reply.text), sent: true });
     },
-    async feeRate(blocks) {
-      const text = (await get('fee-estimates', 'the fee estimates'))!;
-      // {"1": 87.882, "2": 87.882, …}: the target's own text, or the nearest faster target's.
+    async feeEnvironment(blocks) {
+      // Two GETs at once: one round trip. The mempool's size is a monitor's fact, never a reason
+      // to refuse: a server that will not tell it (mempool.space rate-limits) leaves it unknown.
+      const [text, mempool] = await Promise.all([
+        get('fee-estimates', 'the fee estimates'),
+        get('mempool', 'the mempool').catch(() => null),
+      ]);
+      // {"1": 87.882, "2": 87.882, …}: each target's own text.
       const rates = new Map<number, string>();
-      for (const m of text.matchAll(/"(\d{1,4})"\s*:\s*(\d{1,12}(?:\.\d{1,12})?)\s*[,}]/g))
+      for (const m of text!.matchAll(/"(\d{1,4})"\s*:\s*(\d{1,12}(?:\.\d{1,12})?)\s*[,}]/g))
         rates.set(Number(m[1]), m[2]!);
-      const targets = [...rates.keys()].filter((t) => t <= blocks).sort((a, b) => b - a);
-      const chosen = targets[0];
-      return chosen === undefined ? null : decimalToMsatPerVb(rates.get(chosen)!, 'sat/vB');
+      const targets = [...rates.keys()].sort((a, b) => a - b);
+      // The target's estimate, or the nearest faster target's; the fastest is the least target's.
+      const within = targets.filter((t) => t <= blocks).at(-1);
+      const rate = (t: number | undefined) =>
+        t === undefined ? null : decimalToMsatPerVb(rates.get(t)!, 'sat/vB');
+      return { estimate: rate(within), fastest: rate(targets[0]), mempoolTx: mempoolCount(mempool) };
     },
   };
 }

@@ -1,7 +1,8 @@
 /**
  * What a send is judged on: the payments (each address checked for the identity's network), the
  * fee rate (the request's, or the node's estimate for 6 blocks: none, and the request is refused),
- * and the fee of the coins Warden would pick now. That fee is booked with the amount (fees are
+ * the fee of the coins Warden would pick now, and what the node and the wallet tell of the moment
+ * (fee-environment.ts, wallet/signals.ts): the fee caps' reference and risk's signals. That fee is booked with the amount (fees are
  * money); the send picks its coins again when it runs, and never pays more fee than was judged.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -16,17 +17,16 @@ import { accountsOf, type BitcoinAccounts, scriptOfKey } from '../accounts.ts';
 import { addressOfScript, scriptOfAddress } from '../addresses.ts';
 import type { BitcoinBackend } from '../backend.ts';
 import { requireChain } from '../backend.ts';
-import type { BitcoinChain } from '../chain/chain.ts';
+import type { BitcoinChain, FeeEnvironment } from '../chain/chain.ts';
+import { ESTIMATE_TARGET_BLOCKS, feeFacets, feeSignals } from '../fee-environment.ts';
 import { DUST_THRESHOLDS } from '../outputs.ts';
 import type { BitcoinDb } from '../tables.ts';
 import { issuedAddresses, nextIndex } from '../wallet/address-book.ts';
 import { lockedOutpoints } from '../wallet/coin-locks.ts';
 import { type CoinView, coinView } from '../wallet/coins.ts';
+import { sendSignals } from '../wallet/signals.ts';
 import { type Payment, selectCoins } from '../wallet/transaction.ts';
 import type { SendRequest } from './request.ts';
-
-/** The confirmation target of the node's estimate when the request names no fee rate. */
-export const ESTIMATE_TARGET_BLOCKS = 6;
 
 export function sendDigest(p: SendRequest): string {
   return bytesToHex(
@@ -88,9 +88,10 @@ export async function changeTarget(tables: BitcoinDb, identity: string, accounts
   return { index, script: scriptOfKey(accounts, { account: 'bip84', chain: 1, index }) };
 }
 
-export async function feeRateOf(p: SendRequest, chain: BitcoinChain): Promise<bigint> {
+/** The request's fee rate, or the node's estimate for ESTIMATE_TARGET_BLOCKS. */
+export function feeRateOf(p: SendRequest, environment: FeeEnvironment): bigint {
   if (p.feeRateMsatPerVb !== null) return p.feeRateMsatPerVb;
-  const estimate = await chain.feeRate(ESTIMATE_TARGET_BLOCKS);
+  const estimate = environment.estimate;
   if (estimate === null || estimate <= 0n)
     throw new WardenError('FEE_ESTIMATE_UNAVAILABLE', 'the node has no fee estimate: give feerate (sat/vB)', {
       target: ESTIMATE_TARGET_BLOCKS,
@@ -106,12 +107,15 @@ export async function sendIntent(
   const accounts = accountsOf(ctx.publicKeys);
   const payments = paymentsOf(p, accounts);
   const chain = requireChain(ctx.backend, accounts.network, identity);
-  const rate = await feeRateOf(p, chain);
+  // The one fee-environment read: the default rate, the caps' reference and risk's signals.
+  const environment = await chain.feeEnvironment(ESTIMATE_TARGET_BLOCKS);
+  const rate = feeRateOf(p, environment);
   if (!ctx.tables) throw new WardenError('INTERNAL', 'a send is judged with the store open');
   const view = await walletView(chain, ctx.tables, identity, ctx.backend!.minConfirmations);
   const change = await changeTarget(ctx.tables, identity, accounts);
   const selection = selectCoins(view.spendable, payments, change.script, rate);
   const amount = payments.reduce((s, x) => s + x.amount, 0n);
+  const destinations = [...new Set(payments.map((x) => x.address))];
   const detail: SendDetail = {
     network: accounts.network,
     outputs: payments.map((x) => ({
@@ -130,7 +134,7 @@ export async function sendIntent(
     identity,
     asset: 'btc',
     amount,
-    destinations: [...new Set(payments.map((x) => x.address))],
+    destinations,
     maxFee: selection.fee,
     feeAsset: 'btc',
     payloadDigest: sendDigest(p),
@@ -140,9 +144,13 @@ export async function sendIntent(
       sighash: 'all',
       amount_proof: 'full',
       wallet: 'single_key',
-      max_fee: selection.fee,
-      max_fee_rate: (rate + 999n) / 1000n,
+      // Of the fee the coins chosen pay (dust change goes to it): the real rate, not the one asked.
+      ...feeFacets(selection.fee, selection.vsize, environment),
     },
     detail,
+    signals: {
+      ...feeSignals(environment),
+      ...sendSignals(view, selection.coins, destinations),
+    },
   };
 }

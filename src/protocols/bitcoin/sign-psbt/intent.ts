@@ -9,12 +9,16 @@ import type { IdentityView } from '../../../keys/view.ts';
 import { accountsOf, type KeyPath } from '../accounts.ts';
 import { scriptOfAddress } from '../addresses.ts';
 import { type AnalysisOptions, analyzePsbt, DEFAULT_ANALYSIS, type PsbtAnalysis } from '../analyze-psbt.ts';
+import type { FeeEnvironment } from '../chain/chain.ts';
+import { feeFacets, feeSignals } from '../fee-environment.ts';
 import { checkGlobalXpubs } from '../global-xpubs.ts';
 import { type BitcoinDb, walletsOf } from '../multisig/registry.ts';
 import { type MultisigWallet, walletScripts } from '../multisig/wallet.ts';
 import { decodedOf, psbtBytesOf } from '../psbt-decode.ts';
 import { OPT_IN_SIGHASH } from '../sighash.ts';
 import { UNCOMMITTED_DESTINATION, uncommittedSpend } from '../uncommitted.ts';
+import type { IssuedAddress } from '../wallet/address-book.ts';
+import { paysOwnAddress } from '../wallet/signals.ts';
 import type { SignPsbtRequest } from './request.ts';
 
 /** What the request commits to: the PSBT's bytes and the declared payees (the key is not part of it). */
@@ -160,13 +164,26 @@ function walletFacet(accounts: readonly string[]): string {
   return multisig === 0 ? 'single_key' : multisig === accounts.length ? 'multisig' : 'mixed';
 }
 
+/**
+ * What toIntent learned beside the PSBT: its analysis (made first, so that a bad PSBT is refused
+ * before anything is asked of a node), the fee environment when a node of the network answered,
+ * and the addresses Warden handed out to the identity (absent where no store is open).
+ */
+export interface SignPsbtFacts {
+  analysis?: PsbtAnalysis;
+  environment?: FeeEnvironment | null;
+  issued?: readonly IssuedAddress[];
+}
+
 export function signPsbtIntent(
   identity: string,
   p: SignPsbtRequest,
   publicKeys: IdentityView,
   wallets: readonly MultisigWallet[] = [],
+  facts: SignPsbtFacts = {},
 ): Intent {
-  const analysis = analysisOf(p, publicKeys, wallets);
+  const analysis = facts.analysis ?? analysisOf(p, publicKeys, wallets);
+  const environment = facts.environment ?? null;
   checkPayTo(p, analysis, publicKeys.network);
   const paid = analysis.outputs.flatMap((o) => (o.role === 'external' && o.address ? [o.address] : []));
   // NONE/SINGLE signatures leave outputs free to be rewritten (uncommitted.ts): no change is
@@ -212,13 +229,13 @@ export function signPsbtIntent(
       sighash: analysis.sighash,
       amount_proof: analysis.amountProof,
       wallet: walletFacet(analysis.toSign.map((k) => k.key.account)),
-      // Quantities rules may cap (policy.ts): the fee, and the rate in sat/vB rounded up.
-      max_fee: analysis.fee,
-      max_fee_rate:
-        analysis.vsize > 0
-          ? (analysis.fee + BigInt(analysis.vsize) - 1n) / BigInt(analysis.vsize)
-          : analysis.fee,
+      // Quantities rules may cap (policy.ts): the fee, its rate rounded up, the node's estimate.
+      ...feeFacets(analysis.fee, analysis.vsize, environment),
     },
     detail,
+    signals: {
+      ...feeSignals(environment),
+      ...(facts.issued === undefined ? {} : { paysOwnAddress: paysOwnAddress(paid, facts.issued) }),
+    },
   };
 }

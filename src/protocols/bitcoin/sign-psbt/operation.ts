@@ -1,7 +1,11 @@
 import type { Operation } from '../../operation.ts';
+import type { BitcoinBackend } from '../backend.ts';
+import { optionalFeeEnvironment } from '../fee-environment.ts';
 import { storedCodec } from '../stored.ts';
+import type { BitcoinDb } from '../tables.ts';
+import { issuedAddresses } from '../wallet/address-book.ts';
 import { signPsbt } from './execute.ts';
-import { liveWallets, type SignPsbtDetail, signPsbtDigest, signPsbtIntent } from './intent.ts';
+import { analysisOf, liveWallets, type SignPsbtDetail, signPsbtDigest, signPsbtIntent } from './intent.ts';
 import { parseSignPsbtRequest, type SignPsbtRequest } from './request.ts';
 import { signPsbtReview } from './review.ts';
 import { requestSchema, resultSchema } from './schema.ts';
@@ -39,10 +43,23 @@ export const signPsbtOperation = {
   parse: (body, _now: Date) => parseSignPsbtRequest(body),
   idempotencyKey: (p) => p.idempotencyKey,
   digest: signPsbtDigest,
-  toIntent: async (p, ctx) => signPsbtIntent(ctx.identity, p, ctx.publicKeys, await liveWallets(ctx)),
+  async toIntent(p, ctx) {
+    const wallets = await liveWallets(ctx);
+    // The PSBT is judged first: a bad one is refused before anything is asked of a node.
+    const analysis = analysisOf(p, ctx.publicKeys, wallets);
+    const [environment, issued] = await Promise.all([
+      optionalFeeEnvironment(ctx.backend, ctx.publicKeys.network, ctx.identity),
+      ctx.tables ? issuedAddresses(ctx.tables, ctx.identity) : undefined,
+    ]);
+    return signPsbtIntent(ctx.identity, p, ctx.publicKeys, wallets, {
+      analysis,
+      environment,
+      ...(issued === undefined ? {} : { issued }),
+    });
+  },
   review: (p, intent, publicKeys) =>
     signPsbtReview(p, publicKeys, (intent.detail as SignPsbtDetail | undefined)?.wallets ?? []),
   encode,
   decode,
   sign: (p, intent, signer) => signPsbt(p, intent, signer),
-} satisfies Operation<SignPsbtRequest, unknown, 'bitcoin-psbt'>;
+} satisfies Operation<SignPsbtRequest, BitcoinBackend, 'bitcoin-psbt', BitcoinDb>;

@@ -19,6 +19,8 @@ export interface WalletCoin {
 
 export interface CoinView {
   tip: number;
+  /** The addresses read (every address Warden handed out to the identity). */
+  issued: readonly IssuedAddress[];
   spendable: WalletCoin[];
   confirming: WalletCoin[];
   unconfirmed: WalletCoin[];
@@ -35,7 +37,15 @@ export async function coinView(
   minConfirmations: number,
 ): Promise<CoinView> {
   const tip = await chain.tipHeight();
-  const view: CoinView = { tip, spendable: [], confirming: [], unconfirmed: [], locked: [], used: [] };
+  const view: CoinView = {
+    tip,
+    issued,
+    spendable: [],
+    confirming: [],
+    unconfirmed: [],
+    locked: [],
+    used: [],
+  };
   const seen = new Set<string>();
   for (const owner of issued) {
     const utxos = await chain.utxos(owner.address);

@@ -27,7 +27,7 @@ export interface Payment {
 }
 
 /** Witness weight of spending a coin of each account (a 72-byte signature at worst, weight.ts). */
-const INPUT_WEIGHT: Record<AccountName, number> = {
+export const INPUT_WEIGHT: Record<AccountName, number> = {
   bip84: 41 * 4 + (1 + 1 + 72 + 1 + 33),
   bip86: 41 * 4 + (1 + 1 + 64),
 };
@@ -44,6 +44,8 @@ function feeFor(weight: number, rateMsatPerVb: bigint): bigint {
 export interface Selection {
   coins: WalletCoin[];
   fee: bigint;
+  /** The signed transaction's size as estimated (with the change output when there is one). */
+  vsize: number;
   /** null: no change output (what was left was dust and went to the fee). */
   change: bigint | null;
 }
@@ -68,11 +70,18 @@ export function selectCoins(
     chosen.push(coin);
     inputs += coin.value;
     weight += INPUT_WEIGHT[coin.owner.account];
-    const withChange = feeFor(weight + outputWeight(changeScript), rateMsatPerVb);
+    const changed = weight + outputWeight(changeScript);
+    const withChange = feeFor(changed, rateMsatPerVb);
     if (inputs >= amount + withChange + dust)
-      return { coins: chosen, fee: withChange, change: inputs - amount - withChange };
+      return {
+        coins: chosen,
+        fee: withChange,
+        vsize: Math.ceil(changed / 4),
+        change: inputs - amount - withChange,
+      };
     const without = feeFor(weight, rateMsatPerVb);
-    if (inputs >= amount + without) return { coins: chosen, fee: inputs - amount, change: null };
+    if (inputs >= amount + without)
+      return { coins: chosen, fee: inputs - amount, vsize: Math.ceil(weight / 4), change: null };
   }
   const needed = amount + feeFor(paid + INPUT_WEIGHT.bip84, rateMsatPerVb);
   throw new WardenError('INSUFFICIENT_FUNDS', 'the spendable coins do not cover the amount and the fee', {
