@@ -7,7 +7,7 @@
  * makes it congested (`faults.mempoolCount`). Coins, depths, payees and the ledger are real.
  */
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { Address, OutScript, p2wpkh } from '@scure/btc-signer';
 import { bitcoinModuleConfig } from '../../../src/protocols/bitcoin/config.ts';
 import { prefixesOf } from '../../../src/protocols/bitcoin/networks.ts';
