@@ -6,7 +6,7 @@
 import { WardenError } from '../../core/errors.ts';
 import type { Net, Route } from '../../net/http.ts';
 import { netForEndpoints } from '../backend-endpoints.ts';
-import type { BitcoinChain, FeeEnvironment } from './chain/chain.ts';
+import type { BitcoinChain, ChainUtxo, FeeEnvironment } from './chain/chain.ts';
 import { createCoreRpcChain } from './chain/core-rpc.ts';
 import { createEsploraChain } from './chain/esplora.ts';
 import type { BitcoinNetwork } from './networks.ts';
@@ -38,7 +38,7 @@ export function createBitcoinBackend(config: BitcoinConfig): BitcoinBackend | nu
     [...config.nodes.values()].map((n) => n.url),
     { ...(config.route ? { route: config.route } : {}), ...(config.pins ? { pins: config.pins } : {}) },
   );
-  const feeReads = new Map<string, Promise<FeeEnvironment>>();
+  const inFlight = new Map<string, Promise<unknown>>();
   return {
     networks: [...config.nodes.keys()],
     minConfirmations: config.minConfirmations,
@@ -51,23 +51,42 @@ export function createBitcoinBackend(config: BitcoinConfig): BitcoinBackend | nu
         node.api === 'core'
           ? createCoreRpcChain({ ...common, authorization: node.authorization })
           : createEsploraChain(common);
-      const read = chain.feeEnvironment.bind(chain);
-      // Requests of one identity asking at the same moment share one read (a burst of sends is
-      // one fee read, not one each); never across identities, whose circuits stay apart.
-      chain.feeEnvironment = (blocks) =>
-        shared(feeReads, JSON.stringify([network, identity, blocks]), () => read(blocks));
-      return chain;
+      return shareReads(chain, inFlight, JSON.stringify([network, identity]));
     },
   };
 }
 
-/** The read in flight under `key`, or a new one, forgotten once it settles (never cached after). */
-function shared<T>(inFlight: Map<string, Promise<T>>, key: string, read: () => Promise<T>): Promise<T> {
-  const pending = inFlight.get(key);
-  if (pending) return pending;
-  const started = read().finally(() => inFlight.delete(key));
-  inFlight.set(key, started);
-  return started;
+/**
+ * Requests of one identity (`scope`: network and identity) reading the same thing at the same
+ * moment share the one read in flight: a burst of sends is one fee read and one listing per
+ * address, not one each, and is judged on one view of the chain. Never across identities, whose
+ * circuits stay apart; nothing is kept once a read settles; each caller gets its own copy. A
+ * shared listing can be a moment older than a send that just went out: the coin locks, read from
+ * the store every time, keep its coins from being picked again.
+ */
+function shareReads(
+  chain: BitcoinChain,
+  inFlight: Map<string, Promise<unknown>>,
+  scope: string,
+): BitcoinChain {
+  const share =
+    <A extends unknown[], T>(name: string, read: (...args: A) => Promise<T>, copy: (value: T) => T) =>
+    (...args: A): Promise<T> => {
+      const key = JSON.stringify([scope, name, ...args]);
+      let pending = inFlight.get(key) as Promise<T> | undefined;
+      if (!pending) {
+        pending = read(...args).finally(() => inFlight.delete(key));
+        inFlight.set(key, pending);
+      }
+      return pending.then(copy);
+    };
+  chain.feeEnvironment = share('fees', chain.feeEnvironment.bind(chain), (e: FeeEnvironment) => ({ ...e }));
+  chain.utxos = share('utxos', chain.utxos.bind(chain), (list: ChainUtxo[]) => list.map((u) => ({ ...u })));
+  chain.rawTransaction = share('raw', chain.rawTransaction.bind(chain), (raw: Uint8Array | null) =>
+    raw === null ? null : Uint8Array.from(raw),
+  );
+  chain.tipHeight = share('tip', chain.tipHeight.bind(chain), (height: number) => height);
+  return chain;
 }
 
 /** The backend an operation needs; BITCOIN_NO_NODE when none is configured. */
