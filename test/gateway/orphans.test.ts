@@ -5,9 +5,7 @@
  * are. Then reconcile: a request taken over with nothing on record is released as never sent.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { verifyAudit } from '../../src/audit/verify.ts';
 import { randomId } from '../../src/core/ids.ts';
 import { nullLogger } from '../../src/core/logger.ts';
@@ -17,26 +15,8 @@ import { stuckRequests } from '../../src/gateway/reconcile.ts';
 import { reconcileFromBackends } from '../../src/gateway/reconcile-backends.ts';
 import { Warden } from '../../src/gateway/warden.ts';
 import { acquireExecutorLock } from '../../src/store/executor-lock.ts';
+import { executorProcess, kill9 } from '../helpers/executor-process.ts';
 import { passphrase, TEST_KDF, tempHome } from '../helpers/home.ts';
-
-const WORKER = fileURLToPath(new URL('../store/fixtures/lock-worker.ts', import.meta.url));
-
-async function executorProcess(dir: string, id: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, 'executor', dir, id], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d) => String(d).includes('held') && resolve());
-    child.once('exit', (code) => reject(new Error(`the executor exited with ${code}`)));
-  });
-  return child;
-}
-
-const kill9 = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
 
 async function openWarden(): Promise<Warden> {
   const layout = tempHome('orphans');

@@ -1,32 +1,11 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { randomId } from '../../src/core/ids.ts';
 import { acquireExecutorLock, executorIds, whenExecutorGone } from '../../src/store/executor-lock.ts';
+import { executorProcess, kill9 } from '../helpers/executor-process.ts';
 import { tempDir } from '../helpers/home.ts';
-
-const WORKER = fileURLToPath(new URL('./fixtures/lock-worker.ts', import.meta.url));
-
-/** Another process holding executor `id`'s lock in `dir` until it is killed. */
-async function executorProcess(dir: string, id: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, 'executor', dir, id], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d) => String(d).includes('held') && resolve());
-    child.once('exit', (code) => reject(new Error(`the executor exited with ${code}`)));
-  });
-  return child;
-}
-
-const killed = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
 
 /** Whether `whenExecutorGone` ran its function for `id`. */
 async function takenOver(dir: string, id: string): Promise<boolean> {
@@ -48,7 +27,7 @@ test('a live executor in another process is never taken over; killed (kill -9), 
     assert.equal(statSync(dir).mode & 0o777, 0o700);
     assert.equal(await takenOver(dir, id), false, 'alive: its lock is held');
   } finally {
-    await killed(child);
+    await kill9(child);
   }
   assert.equal(await takenOver(dir, id), true, 'gone: the kernel released its lock');
   assert.equal(existsSync(join(dir, `${id}.lock`)), false, 'its file goes once its rows are taken over');
