@@ -1,5 +1,5 @@
 import type { Operation } from '../../operation.ts';
-import { storedCodec } from '../stored.ts';
+import { storedCodec } from '../../stored.ts';
 import { signPsbt } from './execute.ts';
 import { liveWallets, type SignPsbtDetail, signPsbtDigest, signPsbtIntent } from './intent.ts';
 import { parseSignPsbtRequest, type SignPsbtRequest } from './request.ts';
