@@ -8,7 +8,7 @@
  *       via: direct                       # tor (the default when Tor is configured) | direct
  *       pins: [BASE64=]                   # optional: SPKI pins of lnd's https certificate
  *       timeout_seconds: 60               # how long lnd may look for routes (1-3600)
- *       wait_seconds: 90                  # how long a request waits for the end (>= timeout_seconds)
+ *       wait_seconds: 90                  # how long a request waits for its end (default timeout + 30)
  *
  * The macaroon is not here: it is the identity's sealed Lightning slot (`warden identity lightning
  * NAME --kind macaroon --credential-file F`), lent to one execution at a time. A loopback lnd needs
