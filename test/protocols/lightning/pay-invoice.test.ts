@@ -32,11 +32,8 @@ const front = await startLndFront({
   chain: { height: () => ln.bitcoin.height(), tipHash: () => ln.bitcoin.full.chain.tip.rhash() },
 });
 
-/**
- * 40 payments of 1,000 sat: below LDK's defaults for B's side of the channel (50 HTLCs in flight,
- * 10 % of the channel's value), so that every payment the window admits can be in flight at once.
- */
-const CAP = 40_000n;
+/** 20 payments of 1,000 sat (LDK fails more of them for want of a route the more HTLCs are in flight at once). */
+const CAP = 20_000n;
 const POLICY = (cap: bigint) => `
 version: 1
 name: lightning-pay
@@ -62,17 +59,7 @@ async function gateway(identity: string, cap: bigint, waitSeconds: number) {
   const g = await startTestGateway({
     identities: [identity],
     policies: { [identity]: POLICY(cap) },
-    protocols: {
-      lightning: lightningModuleConfig(
-        {
-          backend: 'lnd',
-          url: front.url,
-          timeout_seconds: Math.min(5, waitSeconds),
-          wait_seconds: waitSeconds,
-        },
-        { tor: null },
-      ),
-    },
+    protocols: { lightning: LIGHTNING(waitSeconds) },
     rateLimits: () => ({ max: 100_000, windowMs: 60_000 }),
   });
   await g.warden.setCredential(identity, 'macaroon', Uint8Array.from(macaroon));
@@ -285,6 +272,27 @@ describe('lightning.pay_invoice over HTTP, through the LND REST front over real 
       [other.body.error.code, other.body.error.details.reason],
       ['INVALID_INVOICE', 'network_mismatch'],
     );
+    // Expired by the gateway's clock (LDK stamps invoices with its chain's block time, not this
+    // clock): a gateway whose clock reads 30 days on, past the invoice's 10 minutes.
+    const late = await startTestGateway({
+      identities: ['late'],
+      clock: fixedClock(new Date(Date.now() + 30 * 86_400_000)),
+      protocols: { lightning: LIGHTNING(3) },
+    });
+    await late.warden.setCredential('late', 'macaroon', Uint8Array.from(macaroon));
+    const lateToken = await late.token('agent', {
+      identity: 'late',
+      capabilities: ['lightning:pay_invoice'],
+    });
+    const expired = await late.call('POST', '/v1/lightning/pay-invoice', {
+      token: lateToken,
+      body: { invoice: invoiceOf(B, 1_000n, 600).bolt11 },
+    });
+    assert.equal(expired.status, 400, show(expired));
+    assert.deepEqual(
+      [expired.body.error.code, expired.body.error.details.reason],
+      ['INVALID_INVOICE', 'expired'],
+    );
     assert.deepEqual(await counts(), before);
   });
 
@@ -312,7 +320,7 @@ describe('lightning.pay_invoice over HTTP, through the LND REST front over real 
 
 describe('the budget of Lightning payments is exact under concurrency', () => {
   test('concurrent payments of distinct invoices against a 24 h value window: exactly the cap, fees included', async () => {
-    const N = Number(process.env.LN_CONCURRENT ?? 300);
+    const N = Number(process.env.LN_CONCURRENT ?? 1000);
     const AMOUNT = 1_000n;
     // Fees are counted: each payment books its amount and its fee limit (fee_limit_sat 0: one hop is free).
     const c = await gateway('carol', CAP, 120);
@@ -323,20 +331,27 @@ describe('the budget of Lightning payments is exact under concurrency', () => {
     const done = results.filter((r) => r.body.request?.status === 'done');
     const refused = results.filter((r) => r.status === 403);
     const others = results.filter((r) => !done.includes(r) && !refused.includes(r));
-    console.log(`${N} concurrent payments in ${ms} ms: ${done.length} done, ${refused.length} refused`);
-    const reasons = others.map((r) =>
-      JSON.stringify(r.body.error?.details?.request?.error ?? r.body.error?.details?.request?.result ?? null),
+    // LDK finds no route for some payments while many HTLCs of its one channel are in flight: those
+    // fail for good (released), and the window lets later requests in. The window still ends full.
+    assert.deepEqual(
+      others.filter((r) => r.status !== 502 || r.body.error.code !== 'LIGHTNING_PAYMENT_FAILED').map(show),
+      [],
     );
-    console.log(reasons.slice(0, 5));
-    assert.deepEqual(others.map(show).slice(0, 3), []);
+    console.log(
+      `${N} concurrent payments in ${ms} ms: ${done.length} done, ${refused.length} refused, ${others.length} failed (no route)`,
+    );
     assert.equal(done.length, Number(CAP / AMOUNT));
     assert.ok(refused.every((r) => r.body.error.code === 'LIMIT_EXCEEDED'));
     const paid = invoices.filter((i) => B.claimed.has(i.hash)).length;
     assert.equal(paid, done.length, 'every payment done reached B, and no other');
-    const committed = (await c.ledger()).filter((t) => t.status === 'committed' && t.asset === 'btc');
+    const totals = (await c.ledger()).filter((t) => t.asset === 'btc');
+    const of = (status: string) =>
+      totals.filter((t) => t.status === status).map((t) => [t.total, t.fees, t.count]);
+    assert.deepEqual(of('committed'), [[CAP.toString(), '0', done.length]]);
     assert.deepEqual(
-      committed.map((t) => [t.total, t.fees, t.count]),
-      [[CAP.toString(), '0', done.length]],
+      of('released'),
+      others.length ? [[(AMOUNT * BigInt(others.length)).toString(), '0', others.length]] : [],
     );
+    assert.deepEqual([...of('reserved'), ...of('unknown')], []);
   });
 });
