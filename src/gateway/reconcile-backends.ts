@@ -1,6 +1,7 @@
 import { appendAuditInTx } from '../audit/append.ts';
 import { auditRecord } from '../audit/entry.ts';
-import type { BackendVerdict } from '../protocols/module.ts';
+import { signerFor } from '../keys/capabilities.ts';
+import type { BackendVerdict, ReconcileContext } from '../protocols/module.ts';
 import { openFees, settleFee } from './ledger.ts';
 import type { Operations } from './operations.ts';
 import { ORPHAN_CODE, recoverOrphans } from './orphans.ts';
@@ -49,12 +50,19 @@ export async function reconcileFromBackends(
     const mine = stuck.filter((s) => s.protocol === module.name);
     if (mine.length === 0) continue;
     const requests = await Promise.all(mine.map((s) => pending(warden, s.requestId)));
-    for (const v of (await module.reconcile.verdicts(requests, backend)) as BackendVerdict[]) {
+    const context: ReconcileContext<unknown> = {
+      tables: warden.store.db,
+      signer: (identity, kind) => signerFor(warden.vault, identity, kind),
+    };
+    for (const v of (await module.reconcile.verdicts(requests, backend, context)) as BackendVerdict[]) {
       if ('neverSent' in v) {
         // Nothing reached the network: what it took (coins, a nonce) goes back with the budget.
         await reconcile(warden, v.requestId, 'release', { giveBack: true });
       } else if (v.verdict !== 'unresolved') {
-        await reconcile(warden, v.requestId, v.verdict, { giveBack: false, spent: v.spent });
+        await reconcile(warden, v.requestId, v.verdict, {
+          giveBack: false,
+          ...(v.spent ? { spent: v.spent } : {}),
+        });
       }
       verdicts.push({ requestId: v.requestId, verdict: v.verdict, reason: v.reason });
     }

@@ -9,6 +9,7 @@ import { WardenError } from '../core/errors.ts';
 import { type MultisigAccountPublic, multisigAccountPublic } from './bitcoin-multisig-key.ts';
 import { type PsbtInputKey, signPsbtInputs } from './bitcoin-psbt-signer.ts';
 import { type EvmDigestSignature, signEvmDigest } from './evm-signer.ts';
+import type { LightningCredentialKind } from './model.ts';
 import { nostrDecryptNip44, nostrEncryptNip44 } from './nostr-encryption.ts';
 import { signNostrEvent } from './nostr-signer.ts';
 import type { Vault } from './vault.ts';
@@ -61,6 +62,17 @@ export interface BitcoinPsbtSigner {
 }
 export type { MultisigAccountPublic, PsbtInputKey };
 
+/**
+ * Lends the identity's sealed backend credential (its Lightning slot: a macaroon, rune or NWC URI)
+ * to one call: a copy is unsealed for `fn` and wiped when `fn` settles, whatever it returns. It is
+ * never handed back; the caller must not keep it (nor anything that holds it) past `fn`.
+ */
+export interface BackendCredential {
+  /** What the slot holds (`macaroon`, `rune`, `nwc`). */
+  readonly kind: LightningCredentialKind;
+  use<T>(fn: (credential: Uint8Array) => Promise<T>): Promise<T>;
+}
+
 /** Signs nothing: for operations that only read or derive public data (a Bitcoin address, a balance). */
 export type NoSigner = Readonly<Record<string, never>>;
 
@@ -70,6 +82,7 @@ export interface Signers {
   'nostr-encrypt': NostrEncryptor;
   'evm-digest': EvmDigestSigner;
   'bitcoin-psbt': BitcoinPsbtSigner;
+  'lightning-credential': BackendCredential;
 }
 export type SignerKind = keyof Signers;
 export type SignerOf<K extends SignerKind> = Signers[K];
@@ -116,6 +129,22 @@ export function signerFor<K extends SignerKind>(vault: Vault, identity: string, 
           keys: readonly PsbtInputKey[],
           allowed: readonly number[],
         ) => signPsbtInputs(vault, identity, coinType, psbt, keys, allowed),
+      });
+    },
+    'lightning-credential': () => {
+      const kind = vault.getIdentity(identity).lightning.kind as LightningCredentialKind | null;
+      if (!kind) throw new WardenError('KEY_NOT_ACTIVE', 'the identity has no Lightning credential');
+      return Object.freeze({
+        kind,
+        async use<T>(fn: (credential: Uint8Array) => Promise<T>): Promise<T> {
+          // A copy out of the synchronous unseal (wiped as it ends), wiped here once `fn` settles.
+          const copy = vault.useSecret(identity, 'lightning', 'sign', (secret) => Uint8Array.from(secret));
+          try {
+            return await fn(copy);
+          } finally {
+            copy.fill(0);
+          }
+        },
       });
     },
   };

@@ -20,6 +20,12 @@ import {
   evmSectionSchema,
   type TorRoute,
 } from './evm/config.ts';
+import {
+  checkLightningSection,
+  type LightningSection,
+  lightningModuleConfig,
+  lightningSectionSchema,
+} from './lightning/config.ts';
 
 /** A flag that overrides part of a section (repeatable: its values are collected in order). */
 export interface SectionFlag<S> {
@@ -69,9 +75,17 @@ const bitcoinSection: ProtocolConfigSection<BitcoinSection> = {
   flags: [],
 };
 
+const lightningSection: ProtocolConfigSection<LightningSection> = {
+  schema: lightningSectionSchema,
+  check: (section, context) => checkLightningSection(section, context),
+  toModule: lightningModuleConfig,
+  flags: [],
+};
+
 /** Module name → its configuration section. Only modules with a backend have one. */
 // biome-ignore lint/suspicious/noExplicitAny: each module's section has its own type
 export const CONFIG_SECTIONS: Readonly<Record<string, ProtocolConfigSection<any>>> = {
   bitcoin: bitcoinSection,
   evm: evmSection,
+  lightning: lightningSection,
 };

@@ -7,9 +7,11 @@
 import type { Migration } from 'kysely';
 import { BITCOIN_MIGRATIONS } from './bitcoin/migrations.ts';
 import { EVM_MIGRATIONS } from './evm/migrations.ts';
+import { LIGHTNING_MIGRATIONS } from './lightning/migrations.ts';
 
 export const PROTOCOL_MIGRATIONS: Readonly<Record<string, Migration>> = {
   // In name order, the order they apply in (the store's test holds the declaration to it).
   ...BITCOIN_MIGRATIONS,
   ...EVM_MIGRATIONS,
+  ...LIGHTNING_MIGRATIONS,
 };

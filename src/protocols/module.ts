@@ -27,6 +27,8 @@ export interface PendingRequest {
 /** What a backend says of a request whose outcome is not known. */
 export type BackendVerdict =
   | { requestId: string; verdict: 'commit' | 'release'; reason: string; spent: Spent }
+  /** Released without `spent`: nothing reached the network, nothing is counted (a Lightning payment that failed). */
+  | { requestId: string; verdict: 'release'; reason: string; spent?: undefined }
   /** Certainly never reached its network: released, and what it had taken given back. */
   | { requestId: string; verdict: 'release'; reason: string; neverSent: true }
   | { requestId: string; verdict: 'unresolved'; reason: string };
@@ -38,9 +40,22 @@ export interface FeeFinding {
   reason: string;
 }
 
+/**
+ * What reconcile lends a module besides its backend: its own tables, and a signer capability of
+ * a request's identity (a backend credential to ask about a payment with), one call at a time.
+ */
+export interface ReconcileContext<T> {
+  tables: T;
+  signer<K extends SignerKind>(identity: string, kind: K): SignerOf<K>;
+}
+
 /** What reconcile asks of a module; every answer must be certain, or `unresolved`. */
 export interface ReconcileHooks<B, T> {
-  verdicts(requests: readonly PendingRequest[], backend: B | null): Promise<BackendVerdict[]>;
+  verdicts(
+    requests: readonly PendingRequest[],
+    backend: B | null,
+    context?: ReconcileContext<T>,
+  ): Promise<BackendVerdict[]>;
   /** Fees paid by committed requests still booked at their worst case; problems as `unresolved`. */
   feesPaid(
     requests: readonly PendingRequest[],

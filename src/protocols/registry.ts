@@ -7,6 +7,7 @@ import type { Migration } from 'kysely';
 import { ERROR_CODES, type ErrorCode } from '../core/errors.ts';
 import { bitcoinModule } from './bitcoin/index.ts';
 import { evmModule } from './evm/index.ts';
+import { lightningModule } from './lightning/index.ts';
 import type { AnyAdminAction, AnyModule, ErrorCodeDeclaration } from './module.ts';
 import { nostrModule } from './nostr/index.ts';
 import type { AnyOperation } from './operation.ts';
@@ -14,7 +15,7 @@ import type { AnyOperation } from './operation.ts';
 /** What a front door reads of an operation (its name, route, schemas, words). */
 export type RegisteredOperation = AnyOperation;
 
-export const MODULES: readonly AnyModule[] = [nostrModule, evmModule, bitcoinModule];
+export const MODULES: readonly AnyModule[] = [nostrModule, evmModule, bitcoinModule, lightningModule];
 
 export const OPERATIONS: readonly AnyOperation[] = MODULES.flatMap((m) => m.operations);
 

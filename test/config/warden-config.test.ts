@@ -174,7 +174,12 @@ describe('warden.yaml: every kind of invalid file names its path', () => {
         'unsafe.allow_everything',
         /known keys here are: allow_loopback_rpc/,
       ],
-      ['protocols:\n  lightning: {}\n', 'protocols.lightning', /known keys here are: bitcoin, evm/],
+      ['protocols:\n  nwc: {}\n', 'protocols.nwc', /known keys here are: bitcoin, evm, lightning/],
+      [
+        'protocols:\n  lightning:\n    backend: lnd\n    url: https://lnd.example:8080/\n    macaroon: x\n',
+        'protocols.lightning.macaroon',
+        /known keys here are: backend, url, via, pins, timeout_seconds, wait_seconds/,
+      ],
       [
         'protocols:\n  bitcoin:\n    node: {}\n',
         'protocols.bitcoin.node',
@@ -287,6 +292,33 @@ describe('warden.yaml: every kind of invalid file names its path', () => {
     assert.equal(
       rpcUrls(load('protocols:\n  evm:\n    rpc:\n      1: http://127.0.0.1.nip.example\n')).size,
       1,
+    );
+  });
+
+  test('protocols.lightning: lnd by its REST URL, loopback only when opted in, the macaroon never here', () => {
+    const text = 'protocols:\n  lightning:\n    backend: lnd\n    url: http://127.0.0.1:8080\n';
+    assertInvalid(text, 'protocols.lightning.url', /loopback.*unsafe\.allow_loopback_rpc/);
+    const c = load(`${text}    timeout_seconds: 20\nunsafe:\n  allow_loopback_rpc: true\n`);
+    assert.deepEqual(
+      (({ kind, url, timeoutSeconds, waitSeconds }) => ({ kind, url, timeoutSeconds, waitSeconds }))(
+        c.protocols.lightning as Record<string, unknown>,
+      ),
+      { kind: 'lnd', url: 'http://127.0.0.1:8080/', timeoutSeconds: 20, waitSeconds: 50 },
+    );
+    assertInvalid(
+      'protocols:\n  lightning:\n    backend: cln\n    url: https://lnd.example/\n',
+      'protocols.lightning.backend',
+      /lnd/,
+    );
+    assertInvalid(
+      'protocols:\n  lightning:\n    backend: lnd\n    url: http://lnd.example/\n    pins: ["47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="]\n',
+      'protocols.lightning.pins',
+      /https/,
+    );
+    assertInvalid(
+      'protocols:\n  lightning:\n    backend: lnd\n    url: https://lnd.example/\n    timeout_seconds: 0\n',
+      'protocols.lightning.timeout_seconds',
+      /at least 1/,
     );
   });
 

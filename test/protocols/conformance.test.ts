@@ -20,6 +20,7 @@ import { Warden } from '../../src/gateway/warden.ts';
 import type { IdentityView } from '../../src/keys/view.ts';
 import { addressOfScript, scriptOfAddress } from '../../src/protocols/bitcoin/addresses.ts';
 import { bitcoinModuleConfig } from '../../src/protocols/bitcoin/config.ts';
+import { lightningModuleConfig } from '../../src/protocols/lightning/config.ts';
 import type { AnyOperation } from '../../src/protocols/operation.ts';
 import { OPERATIONS } from '../../src/protocols/registry.ts';
 import { startBitcoinNode } from '../helpers/bitcoin-node.ts';
@@ -27,6 +28,8 @@ import { startEsplora } from '../helpers/esplora.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
 import { fund, HARDHAT_CHAIN_ID, rpcCall, startHardhat } from '../helpers/hardhat.ts';
 import { passphrase, TEST_KDF } from '../helpers/home.ts';
+import { startLightningNodes } from '../helpers/ldk-node.ts';
+import { startLndFront } from '../helpers/lnd-rest-front.ts';
 import { scriptAt } from './bitcoin/fixture.ts';
 import { identityPsbt } from './bitcoin/identity-psbt.ts';
 
@@ -61,10 +64,11 @@ interface Sample {
    */
   forIdentity?: (keys: IdentityView) => Body;
   /**
-   * What another identity needs before check 6 can end `done` (coins to send), done while its
-   * policy still allows everything: `call` is the new gateway's, `token` its agent's.
+   * What another identity needs before check 6 can end `done` (coins to send, a backend
+   * credential sealed), done while its policy still allows everything: `call` is the new
+   * gateway's, `token` its agent's; `warden` and `identity` for what only an operator sets.
    */
-  prepare?: (call: GatewayCall, token: string) => Promise<void>;
+  prepare?: (call: GatewayCall, token: string, own: { warden: Warden; identity: string }) => Promise<void>;
 }
 
 type GatewayCall = (
@@ -273,6 +277,18 @@ const BITCOIN = bitcoinModuleConfig(
   { nodes: { regtest: { api: 'esplora', url: esplora.url } }, min_confirmations: 2 },
   { tor: null, baseDir: '.' },
 );
+// Lightning pays through the LND REST front (lnd's shapes) over real LDK nodes: A pays, B is paid.
+const ln = await startLightningNodes(['A', 'B'], [['A', 'B', 2_000_000n]]);
+const MACAROON = new Uint8Array(32).map((_, i) => i + 1);
+const lnFront = await startLndFront({
+  node: ln.node('A'),
+  macaroon: MACAROON,
+  chain: { height: () => ln.bitcoin.height(), tipHash: () => ln.bitcoin.full.chain.tip.rhash() },
+});
+const LIGHTNING = lightningModuleConfig(
+  { backend: 'lnd', url: lnFront.url, wait_seconds: 30 },
+  { tor: null },
+);
 const IDENTITY = 'conformer';
 const ALLOW_ALL = `
 version: 1
@@ -297,6 +313,8 @@ const BACKEND_CODES = new Set([
   'BACKEND_REJECTED',
   'OUTCOME_UNKNOWN',
   'BROADCAST_FAILED',
+  'LIGHTNING_PAYMENT_FAILED',
+  'LIGHTNING_BACKEND_AUTH',
 ]);
 
 const g = await startTestGateway({
@@ -304,9 +322,10 @@ const g = await startTestGateway({
   policies: { [IDENTITY]: ALLOW_ALL },
   clock: fixedClock(NOW),
   evmRpc: RPC,
-  protocols: { bitcoin: BITCOIN },
+  protocols: { bitcoin: BITCOIN, lightning: LIGHTNING },
   rateLimits: () => ({ max: 100_000, windowMs: 60_000 }),
 });
+await g.warden.setCredential(IDENTITY, 'macaroon', Uint8Array.from(MACAROON));
 const agent = await g.token('agent', { identity: IDENTITY, capabilities: CAPABILITIES });
 const operator = await g.token('operator');
 const evmAddress = g.warden.showIdentity(IDENTITY).evm?.address;
@@ -427,6 +446,56 @@ SAMPLES['bitcoin.balance'] = {
     },
     { requiredKeys: [] },
   ),
+};
+
+// ---- Lightning: a fresh invoice of B for every body, since a payment hash is paid once ------------
+
+/** The amount each invoice was made for (null: none), so that a body can be made again anew. */
+const INVOICE_AMOUNT = new Map<string, bigint | null>();
+function freshInvoice(msat: bigint | null): string {
+  const bolt11 = ln.node('B').invoice(msat, 'conformance', 3600).to_str();
+  INVOICE_AMOUNT.set(bolt11, msat);
+  return bolt11;
+}
+/** The same request on a new invoice of the same amount. */
+const anew = (body: Body): Body => ({
+  ...body,
+  invoice: freshInvoice(INVOICE_AMOUNT.get(body.invoice as string) ?? null),
+});
+SAMPLES['lightning.pay_invoice'] = {
+  bodies: [
+    { invoice: freshInvoice(10_000n) },
+    { invoice: freshInvoice(11_000n), fee_limit_sat: '3' },
+    { invoice: freshInvoice(null), amount_msat: '12345' },
+  ],
+  valid: fc.oneof(
+    fc
+      .record(
+        {
+          msat: fc.bigInt({ min: 1_000n, max: 50_000n }),
+          fee_limit_sat: fc.oneof(fc.constant(null), satText(0n, 100n)),
+          idempotencyKey: optionalKey,
+        },
+        { requiredKeys: ['msat'] },
+      )
+      .map(({ msat, ...rest }) => ({ invoice: freshInvoice(msat), ...rest })),
+    fc
+      .record(
+        {
+          amount_msat: satText(1_000n, 50_000n),
+          fee_limit_sat: fc.oneof(fc.constant(null), satText(0n, 100n)),
+          idempotencyKey: optionalKey,
+        },
+        { requiredKeys: ['amount_msat'] },
+      )
+      .map((rest) => ({ invoice: freshInvoice(null), ...rest })),
+  ),
+  // Each request with a key pays an invoice of its own: the same hash twice would be refused.
+  withKey: (body, key) => ({ ...anew(body), idempotencyKey: key }),
+  // The other identity's macaroon, sealed as an operator does (`warden identity lightning`).
+  async prepare(_call, _token, own) {
+    await own.warden.setCredential(own.identity, 'macaroon', Uint8Array.from(MACAROON));
+  },
 };
 
 async function count(w: Warden, table: string, where = ''): Promise<number> {
@@ -745,10 +814,9 @@ for (const op of OPERATIONS) {
 
     test('7. an audit record for each step: the decision and the result, both naming the request', async () => {
       const sample = sampleOf(op);
-      const { view } = await submitToDone(
-        op,
-        withKey(sample, sample.bodies[0]!, `conformance-audit-${op.name}`),
-      );
+      // The body as submitted: a sample's withKey may make it anew (a Lightning invoice is paid once).
+      const submitted = withKey(sample, sample.bodies[0]!, `conformance-audit-${op.name}`);
+      const { view } = await submitToDone(op, submitted);
       const records = await auditOf(g.warden, view.requestId);
       const decision = records.find((r) => r.action === op.name);
       const result = records.find((r) => r.action === `${op.name}.result`);
@@ -765,7 +833,7 @@ for (const op of OPERATIONS) {
       assert.ok(details.decision?.outcome, 'the decision is in the record');
       assert.equal(
         details.intent?.payloadDigest,
-        op.digest((tryParse(op, sample.bodies[0]) as { parsed: unknown }).parsed),
+        op.digest((tryParse(op, submitted) as { parsed: unknown }).parsed),
       );
       assert.equal((result.details as { status?: string }).status, 'done');
     });
@@ -782,7 +850,7 @@ async function openGateway(home: string, create: boolean) {
     : await Warden.unseal(options, passphrase());
   const gateway = new Gateway(warden, {
     logger: nullLogger(),
-    protocols: { evm: { rpcUrls: RPC }, bitcoin: BITCOIN },
+    protocols: { evm: { rpcUrls: RPC }, bitcoin: BITCOIN, lightning: LIGHTNING },
   });
   const server = await startHttpServer(gateway, { host: '127.0.0.1', port: 0 });
   const call: GatewayCall = async (method, path, o) => {
@@ -832,7 +900,7 @@ for (const op of OPERATIONS) {
     if (address) await fund(node.rpcUrl, address, 10n ** 21n);
     if (sample.prepare) {
       await setPolicyAudited(first.warden, identity, ALLOW_ALL);
-      await sample.prepare(first.call, agentToken);
+      await sample.prepare(first.call, agentToken, { warden: first.warden, identity });
     }
     await setPolicyAudited(first.warden, identity, HOLD_ALL);
 

@@ -13,11 +13,11 @@ import { WardenError } from '../../core/errors.ts';
 import { KeyedMutex } from '../../core/mutex.ts';
 import { IDEMPOTENCY_KEY, optionalIdempotencyKey, parseHostile, readBody } from '../../core/validate.ts';
 import type { Operation } from '../operation.ts';
+import { storedCodec } from '../stored.ts';
 import { type AccountName, accountsOf, fullPath, scriptOfKey } from './accounts.ts';
 import { addressOfScript } from './addresses.ts';
 import type { BitcoinBackend } from './backend.ts';
 import { failedWith } from './outcome.ts';
-import { storedCodec } from './stored.ts';
 import type { BitcoinDb } from './tables.ts';
 import {
   GAP_LIMIT,

@@ -16,10 +16,15 @@ export const LIGHTNING_ERROR_CODES = {
     meaning:
       'the Lightning backend refused the credential Warden holds for the identity (macaroon, rune): nothing was done; `details.message` is the backend’s reason',
   },
+  LIGHTNING_PAYMENT_FAILED: {
+    httpStatus: 502,
+    meaning:
+      'the backend tried and the payment failed for good (no route, the payee refused it, a timeout before any HTLC was out): nothing was paid, the reservation is released',
+  },
   LIGHTNING_PAYMENT_EXISTS: {
     httpStatus: 409,
     meaning:
-      'the backend already has a payment of this invoice’s hash (`details.reason`: `already_paid`, `in_flight` or `exists`): it is not paid again; follow the one there is',
+      'this invoice’s payment hash was already paid or is in flight, through Warden or on the backend (`details.reason`: `already_paid`, `in_flight` or `exists`): it is not paid again, whatever the idempotency key; follow the one there is',
   },
 } as const satisfies Record<string, ErrorCodeDeclaration>;
 

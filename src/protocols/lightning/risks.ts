@@ -1,8 +1,8 @@
 /**
  * Lightning's risk catalog rows (guideline 003: its rows of the category tables and the Lightning
  * risk matrix), its monitor signal, how its amounts are priced, and its safer alternative. Numbers
- * and the reading of the guideline's words: src/risk/catalog.ts. Lightning has no operation yet; its
- * rows apply to `lightning` `pay` once it has.
+ * and the reading of the guideline’s words: src/risk/catalog.ts. Its rows apply to `lightning` `pay`
+ * (`lightning.pay_invoice`).
  *
  * Rows that appear in two tables with different numbers keep both facts, under distinct ids:
  *   force close     financial `ln.force-close-loss` (High/Low = 3)  · matrix `ln.force-close-high-fees` (High/Unlikely = 6)

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { IDEMPOTENCY_KEY } from '../../../core/validate.ts';
 import type { Operation } from '../../operation.ts';
+import { storedCodec } from '../../stored.ts';
 import type { BitcoinBackend } from '../backend.ts';
-import { storedCodec } from '../stored.ts';
 import type { BitcoinDb } from '../tables.ts';
 import { executeSend } from './execute.ts';
 import { type SendDetail, sendDigest, sendIntent } from './intent.ts';

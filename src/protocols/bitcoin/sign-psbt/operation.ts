@@ -1,7 +1,7 @@
 import type { Operation } from '../../operation.ts';
+import { storedCodec } from '../../stored.ts';
 import type { BitcoinBackend } from '../backend.ts';
 import { optionalFeeEnvironment } from '../fee-environment.ts';
-import { storedCodec } from '../stored.ts';
 import type { BitcoinDb } from '../tables.ts';
 import { issuedAddresses } from '../wallet/address-book.ts';
 import { signPsbt } from './execute.ts';

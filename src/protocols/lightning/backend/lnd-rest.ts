@@ -40,6 +40,10 @@ export interface LndRestOptions {
   url: string;
   net: Net;
   identity: string | null;
+  /**
+   * Read at each request, never copied: the caller owns it and wipes it after the last call (a
+   * backend credential lent for one execution: keys/capabilities.ts).
+   */
   macaroon: Uint8Array;
   /** The network the identity pays on: invoices of another are refused. */
   network: BitcoinNetwork;
@@ -104,7 +108,7 @@ export function createLndRestBackend(options: LndRestOptions): LightningBackend 
     base: new URL(options.url.endsWith('/') ? options.url : `${options.url}/`),
     net: options.net,
     identity: options.identity,
-    macaroon: Uint8Array.from(options.macaroon),
+    macaroon: options.macaroon,
   };
 
   async function get(path: string, what: string, notFoundOk = false): Promise<unknown> {

@@ -1,9 +1,9 @@
 /**
- * The stored form of a held Bitcoin request (approvals survive restarts): the body as the parser
- * took it, read back by the same parser. One codec for the module's operations that take a body.
+ * The stored form of a held request (approvals survive restarts): the body as the parser
+ * took it, read back by the same parser. One codec for the operations that take a body.
  */
-import { utf8 } from '../../core/bytes.ts';
-import { WardenError } from '../../core/errors.ts';
+import { utf8 } from '../core/bytes.ts';
+import { WardenError } from '../core/errors.ts';
 
 const STORED_VERSION = 1;
 

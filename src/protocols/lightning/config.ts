@@ -1,0 +1,129 @@
+/**
+ * The Lightning module's section of warden.yaml:
+ *
+ *   protocols:
+ *     lightning:
+ *       backend: lnd                      # the one kind so far
+ *       url: https://127.0.0.1:8080/      # lnd's REST listener
+ *       via: direct                       # tor (the default when Tor is configured) | direct
+ *       pins: [BASE64=]                   # optional: SPKI pins of lnd's https certificate
+ *       timeout_seconds: 60               # how long lnd may look for routes (1-3600)
+ *       wait_seconds: 90                  # how long a request waits for its end (default timeout + 30)
+ *
+ * The macaroon is not here: it is the identity's sealed Lightning slot (`warden identity lightning
+ * NAME --kind macaroon --credential-file F`), lent to one execution at a time. A loopback lnd needs
+ * `unsafe.allow_loopback_rpc`; the Tor and direct rules are every backend's (backend-endpoints.ts).
+ */
+import { z } from 'zod';
+import { SPKI_PIN } from '../../net/pin.ts';
+import {
+  type ConfigProblem,
+  checkEndpointUrl,
+  checkLoopback,
+  checkPins,
+  checkRoute,
+  pinsByOrigin,
+  routeOf,
+  type TorRoute,
+} from '../backend-endpoints.ts';
+import type { LightningConfig } from './backend/connect.ts';
+
+export interface LightningSection {
+  backend: 'lnd';
+  url: string;
+  via?: 'tor' | 'direct' | undefined;
+  pins?: string[] | undefined;
+  timeout_seconds?: number | undefined;
+  wait_seconds?: number | undefined;
+}
+
+export const DEFAULT_TIMEOUT_SECONDS = 60;
+/** Past lnd's timeout an HTLC already out may still settle: the request follows it this long more. */
+export const DEFAULT_WAIT_EXTRA_SECONDS = 30;
+
+const seconds = (field: string) =>
+  z
+    .number({ error: `${field} is a whole number of seconds from 1 to 3600` })
+    .int(`${field} is a whole number of seconds from 1 to 3600`)
+    .min(1, `${field} is at least 1`)
+    .max(3600, `${field} is at most 3600`)
+    .optional();
+
+const urlSchema = z
+  .string({ error: "must be the URL of lnd's REST listener (text)" })
+  .transform((value, ctx) => {
+    const checked = checkEndpointUrl(value);
+    if ('problem' in checked) {
+      ctx.addIssue({ code: 'custom', message: checked.problem });
+      return z.NEVER;
+    }
+    return checked.url;
+  });
+
+export const lightningSectionSchema: z.ZodType<LightningSection> = z
+  .strictObject(
+    {
+      backend: z.enum(['lnd'], { error: 'backend is lnd (its REST API); others are not supported yet' }),
+      url: urlSchema,
+      via: z
+        .enum(['tor', 'direct'], { error: "must be tor or direct (direct: from this machine's own address)" })
+        .optional(),
+      pins: z
+        .array(
+          z.string().regex(SPKI_PIN, 'a pin is base64 of the SHA-256 of the key (44 characters ending in =)'),
+        )
+        .min(1, 'at least one pin')
+        .max(8, 'at most 8 pins')
+        .optional(),
+      timeout_seconds: seconds('timeout_seconds'),
+      wait_seconds: seconds('wait_seconds'),
+    },
+    {
+      error: (issue) =>
+        issue.code === 'unrecognized_keys'
+          ? 'unknown key; the known keys here are: backend, url, via, pins, timeout_seconds, wait_seconds'
+          : undefined,
+    },
+  )
+  .refine(
+    (s) => s.wait_seconds === undefined || s.wait_seconds >= (s.timeout_seconds ?? DEFAULT_TIMEOUT_SECONDS),
+    {
+      message: 'wait_seconds is at least timeout_seconds (a request waits for what lnd still tries)',
+      path: ['wait_seconds'],
+    },
+  );
+
+export function checkLightningSection(
+  section: LightningSection,
+  context: { unsafe: Readonly<Record<string, boolean>>; tor: TorRoute | null },
+): ConfigProblem[] {
+  const endpoints = [{ path: ['url'], url: section.url }];
+  return [
+    ...checkRoute(endpoints, section.via, {
+      tor: context.tor,
+      allowDirectBackends: context.unsafe.allow_direct_backends === true,
+    }),
+    ...checkPins(section.pins ? { url: section.pins } : {}, () => section.url, 'the').map((p) => ({
+      ...p,
+      path: ['pins'],
+    })),
+    ...checkLoopback(endpoints, context.unsafe.allow_loopback_rpc === true, () => false, ''),
+  ];
+}
+
+/** The module configuration of a valid section (none: the module has no backend). */
+export function lightningModuleConfig(
+  section: LightningSection | undefined,
+  context: { tor: TorRoute | null },
+): LightningConfig | undefined {
+  if (!section) return undefined;
+  const timeoutSeconds = section.timeout_seconds ?? DEFAULT_TIMEOUT_SECONDS;
+  return {
+    kind: section.backend,
+    url: section.url,
+    route: routeOf(section.via, context.tor),
+    pins: pinsByOrigin(section.pins ? { url: section.pins } : {}, () => section.url),
+    timeoutSeconds,
+    waitSeconds: section.wait_seconds ?? timeoutSeconds + DEFAULT_WAIT_EXTRA_SECONDS,
+  };
+}

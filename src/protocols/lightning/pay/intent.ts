@@ -1,0 +1,104 @@
+/**
+ * What a payment is judged on: the invoice's network against the identity's, the payee (its node
+ * id is the destination), the amount in sat rounded up, and the fee limit, booked whole with it.
+ * A payment hash already paid or in flight through Warden is refused here, before any row.
+ */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { utf8 } from '../../../core/bytes.ts';
+import { canonicalJson } from '../../../core/canonical.ts';
+import { WardenError } from '../../../core/errors.ts';
+import type { Intent } from '../../../core/intent.ts';
+import type { IdentityView } from '../../../keys/view.ts';
+import type { LightningModuleBackend } from '../backend/connect.ts';
+import { expiresAt } from '../bolt11.ts';
+import { refuseKnown } from '../payments.ts';
+import type { LightningDb } from '../tables.ts';
+import { feeLimitSat, satCeil } from './fee-limit.ts';
+import type { PayRequest } from './request.ts';
+
+export function payDigest(p: PayRequest): string {
+  return bytesToHex(
+    sha256(
+      utf8(
+        canonicalJson({
+          invoice: p.invoice,
+          amountMsat: p.givenAmountMsat === null ? null : p.givenAmountMsat.toString(),
+          feeLimitSat: p.feeLimitSat === null ? null : p.feeLimitSat.toString(),
+        }),
+      ),
+    ),
+  );
+}
+
+/** The module's part of the intent (plain JSON, amounts as strings). */
+export type PayDetail = {
+  network: string;
+  paymentHash: string;
+  payee: string;
+  amountMsat: string;
+  feeLimitSat: string;
+  expiresAt: string;
+  description: string | null;
+};
+
+/** The identity's network and credential, checked before the payment is judged. */
+export function checkPayer(p: PayRequest, publicKeys: IdentityView): void {
+  if (p.decoded.network !== publicKeys.network)
+    throw new WardenError(
+      'INVALID_INVOICE',
+      `the invoice is for ${p.decoded.network}, the identity pays on ${publicKeys.network}`,
+      { reason: 'network_mismatch', invoiceNetwork: p.decoded.network },
+    );
+  if (publicKeys.lightning.kind !== 'macaroon')
+    throw new WardenError(
+      'KEY_NOT_ACTIVE',
+      publicKeys.lightning.kind
+        ? `the identity's Lightning credential is a ${publicKeys.lightning.kind}; lnd takes a macaroon`
+        : 'the identity has no Lightning credential: warden identity lightning NAME --kind macaroon --credential-file F',
+      { protocol: 'lightning', purpose: 'lightning' },
+    );
+}
+
+export async function payIntent(
+  p: PayRequest,
+  ctx: {
+    identity: string;
+    publicKeys: IdentityView;
+    backend: LightningModuleBackend | null;
+    tables?: LightningDb;
+  },
+): Promise<Intent> {
+  checkPayer(p, ctx.publicKeys);
+  if (!ctx.backend)
+    throw new WardenError('BACKEND_UNREACHABLE', 'no Lightning backend is configured', {
+      protocol: 'lightning',
+      reason: 'not_configured',
+    });
+  if (ctx.tables) await refuseKnown(ctx.tables, p.decoded.paymentHash);
+  const fee = feeLimitSat(p.amountMsat, p.feeLimitSat);
+  const detail: PayDetail = {
+    network: p.decoded.network,
+    paymentHash: p.decoded.paymentHash,
+    payee: p.decoded.payee,
+    amountMsat: p.amountMsat.toString(),
+    feeLimitSat: fee.toString(),
+    expiresAt: new Date(expiresAt(p.decoded) * 1000).toISOString(),
+    description: p.decoded.description,
+  };
+  return {
+    protocol: 'lightning',
+    action: 'pay',
+    identity: ctx.identity,
+    asset: 'btc',
+    amount: satCeil(p.amountMsat),
+    destinations: [p.decoded.payee],
+    maxFee: fee,
+    feeAsset: 'btc',
+    payloadDigest: payDigest(p),
+    idempotencyKey: p.idempotencyKey,
+    // None declared (policy.ts): its rules are Bitcoin's `btc` rules, one budget for both.
+    facets: {},
+    detail,
+  };
+}

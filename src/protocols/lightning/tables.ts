@@ -1,0 +1,20 @@
+/** The Lightning module's own tables (migrations.ts creates them), as Kysely sees them. */
+import type { Kysely } from 'kysely';
+
+/**
+ * One row per payment hash Warden ever handed to a backend: what keeps an invoice from being paid
+ * twice, whatever the idempotency key. `pending` (handed over, end not known), `succeeded`, or
+ * `failed` (certainly not paid: the hash may be paid again, by a new request).
+ */
+export interface LightningPaymentTable {
+  payment_hash: string;
+  identity: string;
+  request_id: string;
+  status: 'pending' | 'succeeded' | 'failed';
+  updated_at: string;
+}
+
+export interface LightningTables {
+  lightning_payment: LightningPaymentTable;
+}
+export type LightningDb = Kysely<LightningTables>;
