@@ -4,7 +4,8 @@
  * `tor` section and the unsafe options, loopback only when asked for, SPKI pins only for https.
  * Each module's config.ts names its endpoints by its own key; these checks speak of them by path.
  */
-import { createNet, isLoopbackHost, type Net, type Route } from '../net/http.ts';
+import { WardenError } from '../core/errors.ts';
+import { createNet, isLoopbackHost, type Net, type Route, safeOrigin } from '../net/http.ts';
 
 export const MAX_ENDPOINT_URL_LENGTH = 2048;
 
@@ -138,4 +139,31 @@ export function netForEndpoints(
     ...(options.route ? { route: options.route } : {}),
     ...(options.pins ? { pins: options.pins } : {}),
   });
+}
+
+/**
+ * A net failure (NET_UNREACHABLE) to reach a module's backend as BACKEND_UNREACHABLE, naming the
+ * protocol, the call and the origin only (never the path or a credential); `sent: false` kept, so
+ * a caller knows nothing left. Any other error is returned as it was.
+ */
+export function unreachableBackend(
+  err: unknown,
+  protocol: string,
+  who: string,
+  what: string,
+  url: URL,
+): unknown {
+  if (!(err instanceof WardenError) || err.code !== 'NET_UNREACHABLE') return err;
+  return new WardenError(
+    'BACKEND_UNREACHABLE',
+    `${who} did not answer ${what}`,
+    {
+      protocol,
+      what,
+      origin: safeOrigin(url),
+      reason: err.details.reason ?? null,
+      ...(err.details.sent === false ? { sent: false } : {}),
+    },
+    { cause: err },
+  );
 }

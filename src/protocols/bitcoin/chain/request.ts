@@ -5,7 +5,8 @@
  * an API key) or the request body appears in an error; the backend's words only sanitized.
  */
 import { type ErrorDetails, WardenError } from '../../../core/errors.ts';
-import { type Net, readTextLimited, safeOrigin } from '../../../net/http.ts';
+import { type Net, readTextLimited } from '../../../net/http.ts';
+import { unreachableBackend } from '../../backend-endpoints.ts';
 
 const MAX_REPLY_BYTES = 4 * 1024 * 1024;
 
@@ -52,19 +53,6 @@ export async function backendRequest(
   } catch (err) {
     if (err instanceof WardenError && err.details.reason === 'too_large')
       throw rejectedBy(what, { reason: 'too_large' });
-    if (err instanceof WardenError && err.code === 'NET_UNREACHABLE')
-      throw new WardenError(
-        'BACKEND_UNREACHABLE',
-        `the Bitcoin backend did not answer ${what}`,
-        {
-          protocol: 'bitcoin',
-          what,
-          origin: safeOrigin(url),
-          reason: err.details.reason ?? null,
-          ...(err.details.sent === false ? { sent: false } : {}),
-        },
-        { cause: err },
-      );
-    throw err;
+    throw unreachableBackend(err, 'bitcoin', 'the Bitcoin backend', what, url);
   }
 }

@@ -7,7 +7,8 @@
  */
 import { hex } from '@scure/base';
 import { type ErrorDetails, WardenError } from '../../../core/errors.ts';
-import { type Net, readTextLimited, safeOrigin } from '../../../net/http.ts';
+import { type Net, readTextLimited } from '../../../net/http.ts';
+import { unreachableBackend } from '../../backend-endpoints.ts';
 
 const MAX_REPLY_BYTES = 4 * 1024 * 1024;
 /** A Payment update with many HTLC attempts is a few kB; a line of a MiB is not an update. */
@@ -103,20 +104,7 @@ async function open(
       { identity: c.identity },
     );
   } catch (err) {
-    if (err instanceof WardenError && err.code === 'NET_UNREACHABLE')
-      throw new WardenError(
-        'BACKEND_UNREACHABLE',
-        `lnd did not answer ${what}`,
-        {
-          protocol: 'lightning',
-          what,
-          origin: safeOrigin(url),
-          reason: err.details.reason ?? null,
-          ...(err.details.sent === false ? { sent: false } : {}),
-        },
-        { cause: err },
-      );
-    throw err;
+    throw unreachableBackend(err, 'lightning', 'lnd', what, url);
   }
 }
 
