@@ -26,6 +26,11 @@ export const LIGHTNING_ERROR_CODES = {
     meaning:
       'this invoice’s payment hash was already paid or is in flight, through Warden or on the backend (`details.reason`: `already_paid`, `in_flight` or `exists`): it is not paid again, whatever the idempotency key; follow the one there is',
   },
+  LIGHTNING_NOT_SUPPORTED: {
+    httpStatus: 501,
+    meaning:
+      'the configured Lightning backend cannot do this (`details.backend` names it, `details.feature` the missing part): nothing was done',
+  },
 } as const satisfies Record<string, ErrorCodeDeclaration>;
 
 type LightningErrorCodes = Record<keyof typeof LIGHTNING_ERROR_CODES, ErrorCodeDeclaration>;

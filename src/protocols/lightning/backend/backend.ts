@@ -33,6 +33,33 @@ export interface PayOptions {
   waitMs?: number;
 }
 
+/** A payment to a node without an invoice (keysend): Warden picks the preimage, so the hash is known first. */
+export interface KeysendOptions {
+  /** The payee's node id (33-byte compressed key, lower-case hex). */
+  destination: string;
+  amountMsat: bigint;
+  /** 32 bytes from the CSPRNG; its SHA-256 is the payment hash Warden claims before sending. */
+  preimage: Uint8Array;
+  feeLimitSat: bigint;
+  timeoutSeconds: number;
+  waitMs?: number;
+}
+
+/** One channel as the monitor sees it (risk: exhaustion, a counterparty offline). */
+export interface ChannelState {
+  /** The backend's id of the channel (lnd's chan_id, Core Lightning's short_channel_id). */
+  channelId: string;
+  /** The counterparty's node id, lower-case hex. */
+  peerId: string;
+  /** The peer is connected and the channel usable now. */
+  active: boolean;
+  /** Not announced to the network (its route hints go into our invoices). */
+  private: boolean;
+  capacityMsat: bigint;
+  localMsat: bigint;
+  remoteMsat: bigint;
+}
+
 export interface BackendInfo {
   nodeId: string;
   blockHeight: number;
@@ -66,8 +93,10 @@ export type InvoiceState =
   | { state: 'open' | 'accepted' | 'canceled'; paymentHash: string; amountMsat: bigint }
   | { state: 'settled'; paymentHash: string; amountMsat: bigint; paidMsat: bigint; preimage: string };
 
+export type LightningBackendKind = 'lnd' | 'cln';
+
 export interface LightningBackend {
-  readonly kind: 'lnd';
+  readonly kind: LightningBackendKind;
   info(): Promise<BackendInfo>;
   balance(): Promise<ChannelBalance>;
   /** Decoded by Warden (bolt11.ts); the backend's decoding must agree, or it is refused. */
@@ -78,4 +107,8 @@ export interface LightningBackend {
   createInvoice(request: NewInvoice): Promise<MadeInvoice>;
   /** Null when the backend has no invoice of this hash. */
   lookupInvoice(paymentHash: string): Promise<InvoiceState | null>;
+  /** A spontaneous payment; the answer's hash is SHA-256 of `options.preimage`. */
+  keysend(options: KeysendOptions): Promise<PaymentState>;
+  /** Every open channel (pending and closing ones are not spendable and are left out). */
+  channels(): Promise<ChannelState[]>;
 }
