@@ -13,6 +13,7 @@ import { Reads } from './reads.ts';
 import { Access } from './services/access.ts';
 import { AdminService } from './services/admin.ts';
 import { ApprovalService } from './services/approvals.ts';
+import { NwcConnections } from './services/nwc.ts';
 import { ReadService } from './services/reads.ts';
 import { RequestService } from './services/requests.ts';
 import type { Warden } from './warden.ts';
@@ -55,6 +56,7 @@ export class Gateway {
   readonly approvals: ApprovalService;
   readonly reads: ReadService;
   readonly admin: AdminService;
+  readonly nwc: NwcConnections;
   /** The registry's operations with their backends, as this process runs them. */
   readonly operations: Operations;
   readonly #ctx: GatewayContext;
@@ -96,6 +98,7 @@ export class Gateway {
     this.approvals = new ApprovalService(ctx, this.access, reads, this.#engine);
     this.reads = new ReadService(ctx, this.access, warden.vault, reads);
     this.admin = new AdminService(warden, this.access, this.operations);
+    this.nwc = new NwcConnections(warden, this.access);
   }
 
   get logger(): Logger {
