@@ -13,7 +13,7 @@ import { Reads } from './reads.ts';
 import { Access } from './services/access.ts';
 import { AdminService } from './services/admin.ts';
 import { ApprovalService } from './services/approvals.ts';
-import { NwcConnections } from './services/nwc.ts';
+import { NwcConnections, type NwcRoute } from './services/nwc.ts';
 import { ReadService } from './services/reads.ts';
 import { RequestService } from './services/requests.ts';
 import type { Warden } from './warden.ts';
@@ -32,6 +32,8 @@ export interface GatewayOptions {
    * identity (net/jitter.ts). Absent, null or 0..0: off.
    */
   jitter?: JitterRange | null;
+  /** How the NWC door's relays are reached (warden.yaml `nwc`); default direct, no loopback. */
+  nwc?: NwcRoute;
 }
 
 /** Default sliding-window limits per token and operation. */
@@ -98,7 +100,7 @@ export class Gateway {
     this.approvals = new ApprovalService(ctx, this.access, reads, this.#engine);
     this.reads = new ReadService(ctx, this.access, warden.vault, reads);
     this.admin = new AdminService(warden, this.access, this.operations);
-    this.nwc = new NwcConnections(warden, this.access);
+    this.nwc = new NwcConnections(warden, this.access, options.nwc);
   }
 
   get logger(): Logger {

@@ -21,6 +21,9 @@ import { WardenError } from '../core/errors.ts';
 import { randomId } from '../core/ids.ts';
 import type { PrincipalBudget } from '../core/principal.ts';
 import { type NwcEncryption, newNwcClientSecret } from '../keys/nwc-service-key.ts';
+
+export type { NwcEncryption };
+
 import type { NwcConnectionTable } from '../store/schema.ts';
 import type { Db } from '../store/store.ts';
 import { auditedChange } from './admin.ts';

@@ -4,7 +4,7 @@ import { WardenError } from '../core/errors.ts';
 import { createIsolation, type Isolation } from './isolation.ts';
 import { type SocksEndpoint, socksConnect } from './socks5.ts';
 import { exchange } from './transport.ts';
-import { openWebSocket } from './websocket.ts';
+import { type NetWebSocket, openWebSocket } from './websocket.ts';
 
 /**
  * The one place Warden opens outbound connections. Protocol backends (EVM JSON-RPC, Esplora, LND,
@@ -26,7 +26,7 @@ export interface Net {
    * A WebSocket (ws: or wss:, a Nostr relay) on the same route as fetch: through Tor on the
    * identity's circuits, or direct; TLS verified and pinned like https. Opened within the timeout.
    */
-  webSocket(url: string | URL, context: NetContext): Promise<WebSocketClient>;
+  webSocket(url: string | URL, context: NetContext): Promise<NetWebSocket>;
   /** New circuits for this identity's next requests (a new SOCKS nonce); no effect when direct. */
   rotate(identity: string | null): void;
   /** `tor` or `direct`, for doctor and the logs. */

@@ -21,11 +21,12 @@ import { type Event, type Filter, verifyEvent } from 'nostr-tools';
 import { isWardenError } from '../../core/errors.ts';
 import type { Principal } from '../../core/principal.ts';
 import type { Gateway } from '../../gateway/gateway.ts';
-import type { NwcConnection } from '../../gateway/nwc-connections.ts';
-import { NWC_EVENT_MEMORY_MS } from '../../gateway/nwc-connections.ts';
+import {
+  NWC_EVENT_MEMORY_MS,
+  type NwcConnection,
+  type NwcEncryption,
+} from '../../gateway/nwc-connections.ts';
 import type { RequestView } from '../../gateway/requests.ts';
-import type { NwcEncryption } from '../../keys/nwc-service-key.ts';
-import { createNet, type Net, type Route } from '../../net/http.ts';
 import { operationNamed } from '../../protocols/registry.ts';
 import { Nip47Error, nip47CodeOf } from './errors.ts';
 import { METHODS, type OperationMethod, type Params } from './methods.ts';
@@ -43,7 +44,6 @@ const REFRESH_MS = 2000;
 
 export interface NwcDoorOptions {
   relays: readonly string[];
-  net: Net;
   log(message: string, error?: unknown): void;
 }
 
@@ -119,7 +119,7 @@ export class NwcDoor {
     if (!relay) {
       const created: Relay = new Relay({
         url,
-        net: this.o.net,
+        open: (u, who) => this.gateway.nwc.openRelay(u, who),
         identity,
         onEvent: (event) => void this.#handle(created, event),
         onOpen: () => {
@@ -416,23 +416,9 @@ function paymentNotification(view: RequestView, result: Record<string, unknown>)
   };
 }
 
-/** The door as `warden start` runs it: its relays reached on the configured route. */
-export function startNwcDoor(
-  gateway: Gateway,
-  settings: {
-    relays: readonly string[];
-    via: 'tor' | 'direct';
-    socks: { host: string; port: number } | null;
-    allowLoopback: boolean;
-  },
-  log: NwcDoorOptions['log'],
-): Promise<NwcDoor> {
-  // Tor without a SOCKS port is refused by the configuration; never fall back to direct here.
-  const route: Route =
-    settings.via === 'tor'
-      ? { via: 'tor', socks: settings.socks ?? { host: '127.0.0.1', port: 9 } }
-      : { via: 'direct' };
-  const net = createNet({ route, allowLoopback: settings.allowLoopback });
-  const door = new NwcDoor(gateway, { relays: settings.relays, net, log });
-  return door.start().then(() => door);
+/** The door as `warden start` runs it (its relays' route is the gateway's `nwc` option). */
+export async function startNwcDoor(gateway: Gateway, relays: readonly string[], log: NwcDoorOptions['log']) {
+  const door = new NwcDoor(gateway, { relays, log });
+  await door.start();
+  return door;
 }

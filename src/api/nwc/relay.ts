@@ -7,8 +7,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Event, Filter } from 'nostr-tools';
-import type WebSocketClient from 'ws';
-import type { Net } from '../../net/http.ts';
+import type { NetWebSocket } from '../../gateway/index.ts';
 
 const SUBSCRIPTION = 'warden-nwc';
 const PUBLISH_TIMEOUT_MS = 10_000;
@@ -16,7 +15,8 @@ const MAX_PAUSE_MS = 30_000;
 
 export interface RelayOptions {
   url: string;
-  net: Net;
+  /** Opens the socket through net/ (the gateway's relay route), on `identity`'s circuits. */
+  open(url: string, identity: string): Promise<NetWebSocket>;
   /** Whose circuits the socket takes (the connections' identity). */
   identity: string;
   onEvent(event: Event): void;
@@ -41,7 +41,7 @@ function isEvent(value: unknown): value is Event {
 }
 
 export class Relay {
-  #socket: WebSocketClient | null = null;
+  #socket: NetWebSocket | null = null;
   #filter: Filter | null = null;
   #closed = false;
   readonly #waiting = new Map<string, (ok: boolean, message: string) => void>();
@@ -87,18 +87,18 @@ export class Relay {
 
   #send(message: unknown[]): boolean {
     const socket = this.#socket;
-    if (!socket || socket.readyState !== socket.OPEN) return false;
+    if (!socket?.isOpen) return false;
     socket.send(JSON.stringify(message));
     return true;
   }
 
   async #open(): Promise<boolean> {
     try {
-      const socket = await this.o.net.webSocket(this.o.url, { identity: this.o.identity });
+      const socket = await this.o.open(this.o.url, this.o.identity);
       this.#socket = socket;
-      socket.on('message', (data) => this.#receive(String(data)));
-      const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-      socket.on('error', (err) => this.o.log(`relay ${this.o.url}: socket error`, err));
+      socket.onMessage((text) => this.#receive(text));
+      const closed = new Promise<void>((resolve) => socket.onClose(resolve));
+      socket.onError((err) => this.o.log(`relay ${this.o.url}: socket error`, err));
       this.#closedOnce = closed;
       if (this.#filter) this.#send(['REQ', SUBSCRIPTION, this.#filter]);
       this.o.onOpen();

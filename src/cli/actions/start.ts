@@ -132,15 +132,8 @@ async function reportOrphans(ctx: CliContext, gateway: Gateway): Promise<void> {
 /** The NWC door on the configured relays (Tor unless `via: direct`), said on the console. */
 async function startNwc(ctx: CliContext, gateway: Gateway, config: WardenConfig): Promise<NwcDoor> {
   const settings = config.nwc!;
-  const door = await startNwcDoor(
-    gateway,
-    {
-      relays: settings.relays,
-      via: settings.via,
-      socks: config.tor ? { ...config.tor.socks } : null,
-      allowLoopback: config.unsafe.allow_loopback_rpc === true,
-    },
-    (message, err) => gateway.logger.warn({ err }, message),
+  const door = await startNwcDoor(gateway, settings.relays, (message, err) =>
+    gateway.logger.warn({ err }, message),
   );
   ctx.event(
     'nwc',
@@ -163,6 +156,15 @@ async function serve(
     logger: warden.logger,
     protocols: config.protocols,
     jitter: config.jitter,
+    ...(config.nwc
+      ? {
+          nwc: {
+            via: config.nwc.via,
+            socks: config.tor ? { ...config.tor.socks } : null,
+            allowLoopback: config.unsafe.allow_loopback_rpc === true,
+          },
+        }
+      : {}),
   });
   await reportOrphans(ctx, gateway);
   const server = await startHttpServer(

@@ -1,5 +1,7 @@
 import type { Principal, PrincipalBudget } from '../../core/principal.ts';
 import type { NwcServiceKey } from '../../keys/nwc-service-key.ts';
+import { createNet, type Net, type Route } from '../../net/http.ts';
+import type { NetWebSocket } from '../../net/websocket.ts';
 import { nextPeriodStart, parseWindow, windowStart } from '../../policy/index.ts';
 import { COUNTING } from '../ledger.ts';
 import {
@@ -17,6 +19,13 @@ import type { Access } from './access.ts';
 
 const ADMINS = ['admin'] as const;
 
+/** How the door's relays are reached: the `nwc` section of warden.yaml, resolved. */
+export interface NwcRoute {
+  via: 'tor' | 'direct';
+  socks: { host: string; port: number } | null;
+  allowLoopback: boolean;
+}
+
 export interface BudgetStatus {
   used: bigint;
   total: bigint;
@@ -32,10 +41,25 @@ export interface BudgetStatus {
  * once), the connection's own service key for one call, and how much of its budget is used.
  */
 export class NwcConnections {
+  #net: Net | null = null;
+
   constructor(
     private readonly warden: Warden,
     private readonly access: Access,
+    private readonly route: NwcRoute = { via: 'direct', socks: null, allowLoopback: false },
   ) {}
+
+  /** A relay socket through net/, on the identity's own circuits when the route is Tor. */
+  openRelay(url: string, identity: string): Promise<NetWebSocket> {
+    if (!this.#net) {
+      const { via, socks, allowLoopback } = this.route;
+      // Tor without a SOCKS port cannot be configured (nwcSettingsOf); were it, nothing goes direct.
+      const route: Route =
+        via === 'tor' ? { via: 'tor', socks: socks ?? { host: '127.0.0.1', port: 9 } } : { via: 'direct' };
+      this.#net = createNet({ route, allowLoopback });
+    }
+    return this.#net.webSocket(url, { identity });
+  }
 
   async create(principal: Principal, spec: NwcConnectionSpec) {
     this.access.requireRole(principal, ADMINS);

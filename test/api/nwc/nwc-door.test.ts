@@ -16,7 +16,6 @@ import { v2 as nip44 } from 'nostr-tools/nip44';
 import WebSocket from 'ws';
 import { NwcDoor } from '../../../src/api/nwc/door.ts';
 import { connectionSpec } from '../../../src/api/nwc/spec.ts';
-import { createNet } from '../../../src/net/http.ts';
 import { lightningModuleConfig } from '../../../src/protocols/lightning/config.ts';
 import { startTestGateway } from '../../helpers/gateway.ts';
 import { startLightningNodes } from '../../helpers/ldk-node.ts';
@@ -63,12 +62,12 @@ const g = await startTestGateway({
     ),
   },
   rateLimits: () => ({ max: 100_000, windowMs: 60_000 }),
+  nwc: { via: 'direct', socks: null, allowLoopback: true },
 });
 await g.warden.setCredential('agent', 'macaroon', Uint8Array.from(macaroon));
 const logged: string[] = [];
 const door = new NwcDoor(g.gateway, {
   relays: [relay.url],
-  net: createNet({ allowLoopback: true }),
   log: (message) => logged.push(message),
 });
 await door.start();
