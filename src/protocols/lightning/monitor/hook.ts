@@ -120,8 +120,8 @@ export const lightningMonitor: ModuleMonitor<LightningModuleBackend> = {
     const reading = monitorOf(backend).last;
     return reading === null ? null : readingJson(reading);
   },
+  // The channel, not the peer: a node id looks like key material to the log's redaction, and
+  // the operator finds the peer by the channel on the route.
   onAlert: (backend, listener) =>
-    monitorOf(backend).onAlert((a) =>
-      listener({ kind: a.kind, message: a.message, channelId: a.channelId, peerId: a.peerId }),
-    ),
+    monitorOf(backend).onAlert((a) => listener({ kind: a.kind, message: a.message, channelId: a.channelId })),
 };
