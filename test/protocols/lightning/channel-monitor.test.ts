@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
+import { monitorStatus } from '../../../src/cli/actions/monitor-status.ts';
 import { createLogger } from '../../../src/core/logger.ts';
 import { Monitors } from '../../../src/gateway/monitors.ts';
 import { lightningModuleConfig } from '../../../src/protocols/lightning/config.ts';
@@ -170,6 +171,22 @@ describe('the channel monitor over real LDK nodes, through the LND REST front', 
     assert.ok(after.signals.channelLocalRatio < 0.1, JSON.stringify(after.signals));
     assert.ok(after.row('ln.channel-depletion') > before.row('ln.channel-depletion'));
     assert.ok(after.score > before.score, `${before.score} → ${after.score}`);
+  });
+
+  test('`warden status` reads the node afresh and names what needs an eye: the depleted channel, the peer offline', async () => {
+    const { lines, readings } = await monitorStatus(main.g.gateway, main.g.warden);
+    const reading = readings.lightning as { channels: { channelId: string; peerId: string }[] };
+    const ab = reading.channels.find((c) => c.peerId === B.idHex)!;
+    const ac = reading.channels.find((c) => c.peerId === C.idHex)!;
+    assert.match(lines[0]!, /^lightning: {3}node online, 2 channels \(1 depleted, 1 full, 1 peers offline\)/);
+    assert.ok(
+      lines.some((l) => l.includes(`channel ${ab.channelId} `) && /depleted, local [0-9] %/.test(l)),
+      lines.join('\n'),
+    );
+    assert.ok(
+      lines.some((l) => l.includes(`channel ${ac.channelId} `) && l.endsWith('peer offline')),
+      lines.join('\n'),
+    );
   });
 
   test('a backend that is not there: the node offline, alerted; the payment fails closed as before and the next is judged on it', async () => {
