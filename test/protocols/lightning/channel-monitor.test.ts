@@ -10,7 +10,11 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import { monitorStatus } from '../../../src/cli/actions/monitor-status.ts';
+import { utf8 } from '../../../src/core/bytes.ts';
+import { canonicalJson } from '../../../src/core/canonical.ts';
 import { createLogger } from '../../../src/core/logger.ts';
 import { Monitors } from '../../../src/gateway/monitors.ts';
 import { lightningModuleConfig } from '../../../src/protocols/lightning/config.ts';
@@ -40,6 +44,9 @@ name: lightning-monitor
 risk: { tolerance: high }
 new_destination: allow
 rules:
+  - id: large
+    match: { protocol: lightning, action: pay, asset: btc, amount: { min: 500000 } }
+    effect: hold
   - id: payments
     match: { protocol: lightning, action: pay, asset: btc }
     effect: allow
@@ -171,6 +178,19 @@ describe('the channel monitor over real LDK nodes, through the LND REST front', 
     assert.ok(after.signals.channelLocalRatio < 0.1, JSON.stringify(after.signals));
     assert.ok(after.row('ln.channel-depletion') > before.row('ln.channel-depletion'));
     assert.ok(after.score > before.score, `${before.score} → ${after.score}`);
+    // A payment held for an operator: the approver sees the facts it was judged on, under the hash.
+    const held = await main.pay(main.invoice(B, 600_000n));
+    assert.equal(held.status, 202, JSON.stringify(held.body).slice(0, 300));
+    const id = held.body.request.requestId;
+    const shown = await main.g.call('GET', `/v1/approvals/${id}`, { token: main.operator });
+    const { approval } = shown.body;
+    assert.ok(approval.review.intent.signals.channelLocalRatio < 0.1, JSON.stringify(approval.review.intent));
+    assert.equal(approval.intentHash, bytesToHex(sha256(utf8(canonicalJson(approval.review)))));
+    const denied = await main.g.call('POST', `/v1/approvals/${id}/deny`, {
+      token: main.operator,
+      body: { reason: 'test' },
+    });
+    assert.equal(denied.status, 200, JSON.stringify(denied.body).slice(0, 300));
   });
 
   test('`warden status` reads the node afresh and names what needs an eye: the depleted channel, the peer offline', async () => {
