@@ -201,14 +201,21 @@ describe('alerts and the facts of a payment', () => {
       ),
       TypeError,
     );
-    // Two refreshes at once share one read.
+    // A burst of refreshes: the one running, and one more after it for all who asked meanwhile.
     let reads = 0;
+    let running = 0;
     const read = async () => {
       reads++;
+      running++;
+      assert.equal(running, 1, 'one read at a time');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      running--;
       return [];
     };
-    await Promise.all([m.refresh(read, () => at), m.refresh(read, () => at)]);
-    assert.equal(reads, 1);
+    await Promise.all(Array.from({ length: 20 }, () => m.refresh(read, () => at)));
+    assert.equal(reads, 2);
+    await m.refresh(read, () => at);
+    assert.equal(reads, 3, 'a refresh after the burst reads again');
   });
 });
 

@@ -65,6 +65,7 @@ export function alertsOf(previous: NodeReading | null, next: NodeReading): Monit
 export class ChannelMonitor {
   #last: NodeReading | null = null;
   #refreshing: Promise<NodeReading> | null = null;
+  #queued: Promise<NodeReading> | null = null;
   #listeners = new Set<(alert: MonitorAlert) => void>();
 
   /** The last reading, or null before the first. */
@@ -85,14 +86,26 @@ export class ChannelMonitor {
 
   /**
    * Reads the channels with `read` (which lends its credential for that call) and keeps the
-   * reading; refreshes asked for while one runs share it. A Warden error is a reading too
-   * (offline, unknown); anything else is a bug and is thrown.
+   * reading. At most one read runs and one waits: a refresh asked for while one runs gets the
+   * next read, which starts after it (the one running may have begun before what the caller
+   * wants to see, a payment's end), shared by everyone who asked meanwhile, so a burst of
+   * payments costs two reads. A Warden error is a reading too (offline, unknown); anything else
+   * is a bug and is thrown.
    */
   refresh(read: () => Promise<ChannelState[]>, now: () => Date): Promise<NodeReading> {
-    this.#refreshing ??= this.#read(read, now).finally(() => {
-      this.#refreshing = null;
-    });
-    return this.#refreshing;
+    if (this.#refreshing === null) {
+      this.#refreshing = this.#read(read, now).finally(() => {
+        this.#refreshing = null;
+      });
+      return this.#refreshing;
+    }
+    this.#queued ??= this.#refreshing
+      .catch(() => null)
+      .then(() => {
+        this.#queued = null;
+        return this.refresh(read, now);
+      });
+    return this.#queued;
   }
 
   async #read(read: () => Promise<ChannelState[]>, now: () => Date): Promise<NodeReading> {
