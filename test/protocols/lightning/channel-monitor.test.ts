@@ -124,6 +124,21 @@ describe('the channel monitor over real LDK nodes, through the LND REST front', 
     assert.equal(front.requests.filter((x) => x.route === 'channels').length, before);
   });
 
+  test('a payment above 10,000,000 sat is judged with the on-chain alternative; one of exactly that is not', async () => {
+    const judge = async (sat: bigint) => {
+      const r = await main.g.call('POST', '/v1/dry-run', {
+        token: main.agent,
+        body: { operation: 'lightning.pay_invoice', request: { invoice: main.invoice(B, sat) } },
+      });
+      assert.equal(r.status, 200, JSON.stringify(r.body).slice(0, 300));
+      return r.body.decision.risk.alternative;
+    };
+    assert.equal(await judge(10_000_000n), null);
+    const alternative = await judge(10_000_001n);
+    assert.equal(alternative.protocol, 'bitcoin');
+    assert.match(alternative.reason, /on-chain/);
+  });
+
   test('the running server’s tick reads the node when its period is over', async () => {
     const g = await gateway(front.url);
     const before = front.requests.filter((x) => x.route === 'channels').length;
