@@ -139,6 +139,34 @@ describe('the channel monitor over real LDK nodes, through the LND REST front', 
     assert.match(alternative.reason, /on-chain/);
   });
 
+  test('whose credential reads: one refused passes to the next identity’s, none at all is unknown; the reading names nobody', async () => {
+    const g = await startTestGateway({
+      identities: ['amy', 'bob', 'cat'],
+      protocols: { lightning: lightningModuleConfig({ backend: 'lnd', url: front.url }, { tor: null }) },
+    });
+    const operator = await g.token('operator');
+    const read = async () =>
+      (await g.call('GET', '/v1/lightning/channels?fresh=1', { token: operator })).body.lightning;
+    assert.deepEqual([(await read()).node, (await read()).problem], ['unknown', 'KEY_NOT_ACTIVE']);
+    // amy's macaroon is not the node's; cat has none; bob's is.
+    await g.warden.setCredential('amy', 'macaroon', new Uint8Array(randomBytes(32)));
+    assert.deepEqual([(await read()).node, (await read()).problem], ['unknown', 'LIGHTNING_BACKEND_AUTH']);
+    await g.warden.setCredential('bob', 'macaroon', Uint8Array.from(macaroon));
+    const asked = () => front.requests.filter((x) => x.route === 'channels').length;
+    let before = asked();
+    const r = await read();
+    assert.deepEqual(
+      [r.node, r.summary.channels, asked() - before],
+      ['online', 2, 2],
+      'amy refused, then bob',
+    );
+    assert.doesNotMatch(JSON.stringify(r), /amy|bob|cat/);
+    // bob read last: his is tried first.
+    before = asked();
+    assert.equal((await read()).node, 'online');
+    assert.equal(asked() - before, 1);
+  });
+
   test('the running server’s tick reads the node when its period is over', async () => {
     const g = await gateway(front.url);
     const before = front.requests.filter((x) => x.route === 'channels').length;
