@@ -8,6 +8,8 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -18,7 +20,9 @@ import { canonicalJson } from '../../../src/core/canonical.ts';
 import { createLogger } from '../../../src/core/logger.ts';
 import { Monitors } from '../../../src/gateway/monitors.ts';
 import { lightningModuleConfig } from '../../../src/protocols/lightning/config.ts';
+import { initCliVault, writeFileMode } from '../../helpers/cli.ts';
 import { startTestGateway } from '../../helpers/gateway.ts';
+import { TEST_PASSPHRASE } from '../../helpers/home.ts';
 import { startLightningNodes } from '../../helpers/ldk-node.ts';
 import { startLndFront } from '../../helpers/lnd-rest-front.ts';
 import { freePort } from '../../helpers/peer.ts';
@@ -250,6 +254,32 @@ describe('the channel monitor over real LDK nodes, through the LND REST front', 
       lines.some((l) => l.includes(`channel ${ac.channelId} `) && l.endsWith('peer offline')),
       lines.join('\n'),
     );
+  });
+
+  test('`warden status` itself (the real command, warden.yaml naming the node): the node’s line and the channels that need an eye', async () => {
+    const v = await initCliVault('lnmon-status', TEST_PASSPHRASE);
+    writeFileMode(
+      v.home,
+      'warden.yaml',
+      `protocols:\n  lightning:\n    backend: lnd\n    url: ${front.url}\nunsafe:\n  allow_loopback_rpc: true\n`,
+    );
+    const macaroonFile = join(v.dir, 'warden.macaroon');
+    writeFileSync(macaroonFile, macaroon, { mode: 0o600 });
+    for (const args of [
+      ['identity', 'create', 'bot', '--network', 'regtest'],
+      ['identity', 'lightning', 'bot', '--kind', 'macaroon', '--credential-file', macaroonFile],
+    ]) {
+      const r = await v.w(...args);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    const status = await v.w('status');
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(
+      status.stdout,
+      /^lightning: {3}node online, 2 channels \(1 depleted, 1 full, 1 peers offline\)/m,
+    );
+    assert.match(status.stdout, /^ {2}channel \d+ to [0-9a-f]{16}…: depleted, local \d %/m);
+    assert.doesNotMatch(status.stdout + status.stderr, new RegExp(Buffer.from(macaroon).toString('hex')));
   });
 
   test('a backend that is not there: the node offline, alerted; the payment fails closed as before and the next is judged on it', async () => {
