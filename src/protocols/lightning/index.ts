@@ -2,6 +2,7 @@ import type { ProtocolModule } from '../module.ts';
 import { type LightningModuleBackend, lightningBackendOf } from './backend/connect.ts';
 import { LIGHTNING_ERROR_CODES } from './errors.ts';
 import { LIGHTNING_MIGRATIONS } from './migrations.ts';
+import { lightningMonitor } from './monitor/hook.ts';
 import { payInvoiceOperation } from './pay/operation.ts';
 import { lightningReconcile } from './pay/reconcile.ts';
 import type { LightningDb } from './tables.ts';
@@ -18,4 +19,5 @@ export const lightningModule: ProtocolModule<LightningModuleBackend, LightningDb
   backend: lightningBackendOf,
   reconcile: lightningReconcile,
   errorCodes: LIGHTNING_ERROR_CODES,
+  monitor: lightningMonitor,
 };

@@ -24,6 +24,7 @@ import type {
   PaymentState,
   PayOptions,
 } from './backend.ts';
+import { channelsOf } from './lnd-channels.ts';
 import { amountOf, checkSatOf, type Expected, isHash, isRecord, opens, paymentOf } from './lnd-payment.ts';
 import {
   grpcStatusOf,
@@ -392,12 +393,10 @@ export function createLndRestBackend(options: LndRestOptions): LightningBackend 
         feature: 'keysend',
       });
     },
+    // Every open channel, active or not (an inactive one is a peer offline: the monitor says so).
     async channels() {
-      throw new WardenError('LIGHTNING_NOT_SUPPORTED', 'listing lnd channels is not implemented yet', {
-        protocol: 'lightning',
-        backend: 'lnd',
-        feature: 'channels',
-      });
+      const what = 'listchannels';
+      return channelsOf((await get('v1/channels', what)) as Record<string, unknown>, what);
     },
   };
 }

@@ -12,6 +12,7 @@ import type { BitcoinNetwork } from '../../../keys/derive.ts';
 import type { ExecutionContext, ExecutionOutcome } from '../../operation.ts';
 import type { PaymentState } from '../backend/backend.ts';
 import type { LightningModuleBackend } from '../backend/connect.ts';
+import { readAfterPayment } from '../monitor/hook.ts';
 import { claim, settleClaim } from '../payments.ts';
 import type { LightningDb } from '../tables.ts';
 import { satCeil } from './fee-limit.ts';
@@ -109,12 +110,15 @@ export async function executePay(
   let state: PaymentState;
   try {
     state = await backend.withBackend(ctx.identity, d.network as BitcoinNetwork, ctx.signer, (ln) =>
-      ln.pay(p.invoice, {
-        feeLimitSat: BigInt(d.feeLimitSat),
-        timeoutSeconds: backend.timeoutSeconds,
-        waitMs: backend.waitSeconds * 1000,
-        ...(p.decoded.amountMsat === null ? { amountMsat: p.amountMsat } : {}),
-      }),
+      ln
+        .pay(p.invoice, {
+          feeLimitSat: BigInt(d.feeLimitSat),
+          timeoutSeconds: backend.timeoutSeconds,
+          waitMs: backend.waitSeconds * 1000,
+          ...(p.decoded.amountMsat === null ? { amountMsat: p.amountMsat } : {}),
+        })
+        // The channels it changed, read with the credential still lent: the next payment's facts.
+        .finally(() => readAfterPayment(backend, ln)),
     );
   } catch (err) {
     if (certainlyNotPaid(err)) {

@@ -12,6 +12,7 @@ import type { Intent } from '../../../core/intent.ts';
 import type { IdentityView } from '../../../keys/view.ts';
 import type { LightningModuleBackend } from '../backend/connect.ts';
 import { expiresAt } from '../bolt11.ts';
+import { monitorSignals } from '../monitor/hook.ts';
 import { refuseKnown } from '../payments.ts';
 import type { LightningDb } from '../tables.ts';
 import { feeLimitSat, satCeil } from './fee-limit.ts';
@@ -100,5 +101,7 @@ export async function payIntent(
     // None declared (policy.ts): its rules are Bitcoin's `btc` rules, one budget for both.
     facets: {},
     detail,
+    // The channel monitor's last reading, when recent: risk's channel and offline rows read it.
+    signals: monitorSignals(ctx.backend),
   };
 }
