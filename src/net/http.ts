@@ -1,5 +1,4 @@
 import { connect as netConnect, type Socket } from 'node:net';
-import type WebSocketClient from 'ws';
 import { WardenError } from '../core/errors.ts';
 import { createIsolation, type Isolation } from './isolation.ts';
 import { type SocksEndpoint, socksConnect } from './socks5.ts';
