@@ -14,7 +14,7 @@ import { type Event, finalizeEvent, getPublicKey } from 'nostr-tools';
 import * as nip04 from 'nostr-tools/nip04';
 import { v2 as nip44 } from 'nostr-tools/nip44';
 import WebSocket from 'ws';
-import { NwcDoor } from '../../../src/api/nwc/door.ts';
+import { NwcDoor, principalOf } from '../../../src/api/nwc/door.ts';
 import { connectionSpec } from '../../../src/api/nwc/spec.ts';
 import { lightningModuleConfig } from '../../../src/protocols/lightning/config.ts';
 import { startTestGateway } from '../../helpers/gateway.ts';
@@ -52,9 +52,23 @@ rules:
       - { window: 24h, max_value: 60000 }
 `;
 
+/** For the burst: 8,000 sat a day for the identity, whatever its connections' own budgets. */
+const BURST_POLICY = `
+version: 1
+name: nwc-burst
+risk: { tolerance: high }
+new_destination: allow
+rules:
+  - id: payments
+    match: { protocol: lightning, action: pay, asset: btc }
+    effect: allow
+    limits:
+      - { window: 24h, max_value: 8000 }
+`;
+
 const g = await startTestGateway({
-  identities: ['agent'],
-  policies: { agent: POLICY },
+  identities: ['agent', 'burst'],
+  policies: { agent: POLICY, burst: BURST_POLICY },
   protocols: {
     lightning: lightningModuleConfig(
       { backend: 'lnd', url: front.url, timeout_seconds: 30, wait_seconds: 40 },
@@ -65,6 +79,7 @@ const g = await startTestGateway({
   nwc: { via: 'direct', socks: null, allowLoopback: true },
 });
 await g.warden.setCredential('agent', 'macaroon', Uint8Array.from(macaroon));
+await g.warden.setCredential('burst', 'macaroon', Uint8Array.from(macaroon));
 const logged: string[] = [];
 const door = new NwcDoor(g.gateway, {
   relays: [relay.url],
@@ -78,9 +93,15 @@ after(async () => {
 
 const admin = g.gateway.access.localOperator('cli:test');
 
-async function connect(options: { budget: string; methods?: string; holdWait?: number; nip04?: boolean }) {
+async function connect(options: {
+  budget: string;
+  methods?: string;
+  holdWait?: number;
+  nip04?: boolean;
+  identity?: string;
+}) {
   const spec = connectionSpec({
-    identity: 'agent',
+    identity: options.identity ?? 'agent',
     label: 'test',
     methods: options.methods ?? 'pay_invoice,get_info,get_budget',
     budget: options.budget,
@@ -376,5 +397,64 @@ describe('NWC door (NIP-47) over a real relay, paying through LND REST over LDK'
     } finally {
       client.close();
     }
+  });
+
+  test('a burst through two connections: neither passes its own budget, both together not the identity’s', async () => {
+    const one = await connect({ identity: 'burst', budget: '5000sat/day' });
+    const two = await connect({ identity: 'burst', budget: '5000sat/day' });
+    const N = 150;
+    const pay = (c: typeof one, i: number) =>
+      g.gateway.requests
+        .submit(principalOf(c.connection), 'lightning.pay_invoice', {
+          invoice: invoiceOf(100n).bolt11,
+          idempotencyKey: `burst-${c.connection.id}-${i}`,
+        })
+        .then(
+          (view) => view.status,
+          (err: { code?: string }) => `refused ${err.code}`,
+        );
+    const outcomes = await Promise.all([
+      ...Array.from({ length: N }, (_, i) => pay(one, i)),
+      ...Array.from({ length: N }, (_, i) => pay(two, i)),
+    ]);
+    const tally = (status: string) => outcomes.filter((o) => o === status).length;
+    assert.equal(
+      tally('done') + tally('denied') + tally('failed'),
+      2 * N,
+      JSON.stringify(outcomes.slice(0, 5)),
+    );
+    assert.ok(tally('denied') > 0 && tally('done') > 0);
+    const spent = async (connectionId?: string) => {
+      let q = g.warden.store.db
+        .selectFrom('ledger')
+        .innerJoin('request', 'request.id', 'ledger.request_id')
+        .select(['ledger.amount', 'ledger.fee', 'ledger.status'])
+        .where('ledger.identity', '=', 'burst');
+      if (connectionId) q = q.where('request.token_id', '=', connectionId);
+      const rows = await q.execute();
+      assert.ok(rows.every((r) => r.status === 'committed' || r.status === 'released'));
+      return rows
+        .filter((r) => r.status === 'committed')
+        .reduce((t, r) => t + BigInt(r.amount) + BigInt(r.fee), 0n);
+    };
+    const [a, b, all] = [await spent(one.connection.id), await spent(two.connection.id), await spent()];
+    assert.ok(a <= 5_000n && b <= 5_000n, `${a} ${b}`);
+    assert.ok(all <= 8_000n, String(all));
+    assert.equal(all, a + b);
+    // Denials name whichever budget was full: a connection's own, or the identity's.
+    const rules = new Set(
+      (
+        await g.warden.store.db
+          .selectFrom('request')
+          .select('decision')
+          .where('identity', '=', 'burst')
+          .where('status', '=', 'denied')
+          .execute()
+      ).map((r) => JSON.parse(r.decision).decidingRule as string),
+    );
+    assert.ok(
+      [...rules].every((r) => r === 'payments' || r.startsWith('principal:nwc_')),
+      [...rules].join(),
+    );
   });
 });
