@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { after, describe, test } from 'node:test';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import fc from 'fast-check';
 import { type Event, finalizeEvent, getPublicKey } from 'nostr-tools';
 import * as nip04 from 'nostr-tools/nip04';
 import { v2 as nip44 } from 'nostr-tools/nip44';
@@ -456,5 +457,50 @@ describe('NWC door (NIP-47) over a real relay, paying through LND REST over LDK'
       [...rules].every((r) => r === 'payments' || r.startsWith('principal:nwc_')),
       [...rules].join(),
     );
+  });
+
+  test('hostile request contents: each answered with a NIP-47 error, nothing run, the door still answers', async () => {
+    const { connection, secret } = await connect({ budget: '5000sat/day' });
+    const key = nip44.utils.getConversationKey(secret, connection.servicePubkey);
+    const sign = (content: string) =>
+      finalizeEvent(
+        {
+          kind: 23194,
+          created_at: Math.floor(Date.now() / 1000),
+          tags: [
+            ['p', connection.servicePubkey],
+            ['encryption', 'nip44_v2'],
+          ],
+          content,
+        },
+        secret,
+      );
+    const texts = [
+      ...fc.sample(fc.json(), { numRuns: 12, seed: 47 }),
+      '{"method":"pay_invoice","params":[1,2]}',
+      '{"method":7}',
+      `{"method":"${'x'.repeat(100)}"}`,
+      '{"method":"pay_invoice","params":{"invoice":"lnbc1notaninvoice","amount":-5}}',
+      '{"method":"pay_invoice","params":{"invoice":"lnbc1notaninvoice"}}',
+      '{"method":"make_invoice","params":{"amount":1000}}',
+    ];
+    const events = [...texts.map((t) => sign(nip44.encrypt(t, key))), sign('not a payload at all'), sign('')];
+    await publish(...events);
+    for (const event of events) {
+      const answer = await decryptedResponse(secret, connection.servicePubkey, event.id);
+      assert.equal(answer.result, null, JSON.stringify(answer));
+      assert.ok(
+        ['OTHER', 'NOT_IMPLEMENTED', 'RESTRICTED'].includes(answer.error.code),
+        JSON.stringify(answer),
+      );
+    }
+    assert.equal((await requestsOf(connection.id)).length, 0);
+    const alive = requestEvent(secret, connection.servicePubkey, { method: 'get_info', params: {} });
+    await publish(alive);
+    assert.deepEqual((await decryptedResponse(secret, connection.servicePubkey, alive.id)).result.methods, [
+      'pay_invoice',
+      'get_info',
+      'get_budget',
+    ]);
   });
 });
