@@ -8,8 +8,8 @@
 import { isWardenError } from '../../../core/errors.ts';
 import type { BitcoinNetwork } from '../../../keys/derive.ts';
 import type { BackendVerdict, PendingRequest, ReconcileContext, ReconcileHooks } from '../../module.ts';
+import { isHash } from '../backend/answers.ts';
 import type { LightningModuleBackend } from '../backend/connect.ts';
-import { isHash } from '../backend/lnd-payment.ts';
 import { settleClaim } from '../payments.ts';
 import type { LightningDb } from '../tables.ts';
 import type { PayRecord } from './execute.ts';
