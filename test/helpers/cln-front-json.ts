@@ -162,6 +162,7 @@ export function peerChannelsJson(node: LdkPeer) {
     const spendable = c.get_outbound_capacity_msat();
     const total = c.get_channel_value_satoshis() * 1000n;
     const toUs = c.get_is_channel_ready() ? spendable + reserveMsat : c.get_is_outbound() ? total : 0n;
+    const peerId = hexOf(c.get_counterparty().get_node_id());
     const htlcs = [
       ...c.get_pending_outbound_htlcs().map((h) => ({
         direction: 'out',
@@ -185,13 +186,16 @@ export function peerChannelsJson(node: LdkPeer) {
       })),
     ];
     return {
-      peer_id: hexOf(c.get_counterparty().get_node_id()),
+      peer_id: peerId,
       peer_connected: Boolean(c.get_is_usable()),
       state: c.get_is_channel_ready() ? 'CHANNELD_NORMAL' : 'CHANNELD_AWAITING_LOCKIN',
       opener: c.get_is_outbound() ? 'local' : 'remote',
       features: ['option_static_remotekey'],
       private: !c.get_is_announced(),
-      ...(scid instanceof ldk.Option_u64Z_Some ? { short_channel_id: scidOf(scid.some) } : {}),
+      // BOLT 7: direction 0 is the channel as seen from the lesser node id.
+      ...(scid instanceof ldk.Option_u64Z_Some
+        ? { short_channel_id: scidOf(scid.some), direction: node.idHex < peerId ? 0 : 1 }
+        : {}),
       channel_id: hexOf(c.get_channel_id().get_a()),
       ...(txo
         ? { funding_txid: hexOf(txo.get_txid().slice().reverse()), funding_outnum: txo.get_index() }
