@@ -10,8 +10,6 @@ import { type ErrorDetails, WardenError } from '../../../core/errors.ts';
 import { malformedAnswer, parseAnswer, rejectedBy, sanitized } from './answers.ts';
 import { type BackendConnection, type Exchange, jsonExchange, openExchange } from './http-call.ts';
 
-export { sanitized };
-
 /** A Payment update with many HTLC attempts is a few kB; a line of a MiB is not an update. */
 const MAX_LINE_BYTES = 1024 * 1024;
 
@@ -50,7 +48,7 @@ export interface LndConnection extends BackendConnection {
   macaroon: Uint8Array;
 }
 
-export const parseJson = (text: string, what: string): unknown => parseAnswer('lnd', text, what);
+const parseJson = (text: string, what: string): unknown => parseAnswer('lnd', text, what);
 
 /** The macaroon (hex) in lnd's header, written at each request from the lent bytes. */
 function exchange(
