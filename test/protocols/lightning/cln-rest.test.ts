@@ -412,6 +412,8 @@ test('fuzzed answers to pay, and to listpays when following a payment (fast-chec
           );
         } catch (err) {
           assert.ok(err instanceof WardenError, String(err));
+          // On a loaded machine the 200 ms wait may be over before pay is sent: nothing left.
+          if (err.code === 'BACKEND_UNREACHABLE') return assert.equal(err.details.sent, false);
           assert.ok(
             [
               'OUTCOME_UNKNOWN',
