@@ -10,9 +10,10 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { reconcileFromBackends } from '../../../src/gateway/reconcile-backends.ts';
 import { lightningModuleConfig } from '../../../src/protocols/lightning/config.ts';
 import { startClnFront } from '../../helpers/cln-rest-front.ts';
-import { startLightningNodes } from '../../helpers/ldk-node.ts';
+import { startLightningNodes, waitFor } from '../../helpers/ldk-node.ts';
 import { hexOf } from '../../helpers/ldk-peer.ts';
 import { startPayingGateway } from '../../helpers/lightning-gateway.ts';
 
@@ -27,7 +28,8 @@ const [A, B, C] = [ln.node('A'), ln.node('B'), ln.node('C')];
 const rune = new Uint8Array(Buffer.from(randomBytes(48).toString('base64url')));
 const front = await startClnFront({ node: A, rune, chain: { height: () => ln.bitcoin.height() } });
 const CLN = lightningModuleConfig(
-  { backend: 'cln', url: front.url, timeout_seconds: 60, wait_seconds: 90 },
+  // CLN may retry for a minute; the request answers `unknown` after 3 s (a held payment turns so here).
+  { backend: 'cln', url: front.url, timeout_seconds: 60, wait_seconds: 3 },
   { tor: null },
 );
 const gateway = (identity: string, kind: 'rune' | 'macaroon', bytes: Uint8Array) =>
@@ -96,6 +98,41 @@ describe('lightning.pay_invoice over HTTP, through the CLN REST front over real 
       'CLN was not asked to pay again',
     );
     assert.equal(B.claimed.get(hash), 3_000_000n);
+  });
+
+  test('a held payment: unknown and reserved; reconcile (listpays) leaves it while held, commits it once settled; a failed one is not released while pay may still retry', async () => {
+    B.holdIncoming = true;
+    try {
+      const held = invoiceOf(B, 2_000_000n);
+      const r = await main.pay({ invoice: held.bolt11 });
+      assert.equal(r.body.request?.status, 'unknown', show(r));
+      const id = r.body.request.requestId;
+      assert.deepEqual(await main.rowsOf(id), [{ status: 'unknown', amount: '2000', fee: '20' }]);
+      const verdictOf = async (requestId: string) =>
+        (await reconcileFromBackends(main.g.warden, main.g.gateway.operations)).find(
+          (v) => v.requestId === requestId,
+        );
+      assert.equal((await verdictOf(id))?.verdict, 'unresolved');
+      await waitFor(() => B.isHeld(held.hash), 5_000, 'B holds it');
+      assert.ok(B.release(held.hash));
+      await waitFor(() => B.claimed.has(held.hash), 10_000, 'B settles');
+      const verdict = await verdictOf(id);
+      assert.equal(verdict?.verdict, 'commit', JSON.stringify(verdict));
+      assert.deepEqual(await main.rowsOf(id), [{ status: 'committed', amount: '2000', fee: '0' }]);
+
+      const failing = invoiceOf(B, 2_500_000n);
+      const f = await main.pay({ invoice: failing.bolt11 });
+      assert.equal(f.body.request?.status, 'unknown', show(f));
+      await waitFor(() => B.isHeld(failing.hash), 5_000, 'B holds the second');
+      assert.ok(B.failBack(failing.hash));
+      // listpays shows it failed, but says nothing of a retry to come: held until retry_for is over.
+      assert.equal((await verdictOf(f.body.request.requestId))?.verdict, 'unresolved');
+      assert.deepEqual(await main.rowsOf(f.body.request.requestId), [
+        { status: 'unknown', amount: '2500', fee: '25' },
+      ]);
+    } finally {
+      B.holdIncoming = false;
+    }
   });
 
   test('a wrong rune: LIGHTNING_BACKEND_AUTH, the reservation released, nothing paid; a macaroon for a CLN backend: KEY_NOT_ACTIVE', async () => {
