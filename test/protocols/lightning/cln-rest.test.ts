@@ -364,6 +364,63 @@ test('garbled reads are BACKEND_REJECTED (malformed) with a clear message', asyn
   }
 });
 
+test('hostile reads and invoices: a decode that disagrees with Warden’s, an invoice other than the one asked for, a paid invoice whose preimage does not open its hash, an amount JSON cannot carry exactly', async () => {
+  const other = invoiceOf(C, 7_000n, 'other');
+  const mine = invoiceOf(B, 7_000n, 'mine');
+  const decodeOf = (payee: string) => () => ({
+    status: 201,
+    body: JSON.stringify({
+      type: 'bolt11 invoice',
+      valid: true,
+      payee,
+      payment_hash: mine.hash,
+      amount_msat: 7_000,
+    }),
+  });
+  const mismatch = await withFault('decode', decodeOf(C.idHex), () =>
+    rejects(cln.decode(mine.bolt11), 'BACKEND_REJECTED'),
+  );
+  assert.equal(mismatch.details.reason, 'mismatch');
+  const made = () => ({
+    status: 201,
+    body: JSON.stringify({ bolt11: other.bolt11, payment_hash: other.hash }),
+  });
+  const ask = { amountMsat: 7_000n, description: 'other', expirySeconds: 600 };
+  const notAsked = await withFault('invoice', made, () =>
+    rejects(cln.createInvoice(ask), 'BACKEND_REJECTED'),
+  );
+  assert.equal(notAsked.details.reason, 'mismatch');
+  const paid = (preimage: string, amount: number) => () => ({
+    status: 201,
+    body: JSON.stringify({
+      invoices: [
+        {
+          label: 'x',
+          payment_hash: mine.hash,
+          status: 'paid',
+          expires_at: 1,
+          created_index: 1,
+          amount_msat: amount,
+          amount_received_msat: amount,
+          payment_preimage: preimage,
+          pay_index: 1,
+          paid_at: 1,
+        },
+      ],
+    }),
+  });
+  for (const lie of [
+    paid(hexOf(randomBytes(32)), 7_000),
+    paid('00'.repeat(32), 7_000),
+    paid(hexOf(randomBytes(32)), 2 ** 60),
+  ]) {
+    const err = await withFault('listinvoices', lie, () =>
+      rejects(cln.lookupInvoice(mine.hash), 'BACKEND_REJECTED'),
+    );
+    assert.equal(err.details.reason, 'malformed');
+  }
+});
+
 const hex32 = fc.uint8Array({ minLength: 32, maxLength: 32 }).map(hexOf);
 const amount = fc.oneof(
   fc.nat(),

@@ -159,7 +159,7 @@ export function createClnRestBackend(options: ClnRestOptions): LightningBackend 
     return { localMsat, capacityMsat, remoteMsat: capacityMsat - localMsat };
   }
 
-  return {
+  const backend: LightningBackend = {
     kind: 'cln',
 
     async info() {
@@ -331,7 +331,9 @@ export function createClnRestBackend(options: ClnRestOptions): LightningBackend 
       } catch {
         throw malformed(what, 'bolt11 is not a valid invoice');
       }
-      if (!madeAsAsked(invoice, paymentHash, request, options.network))
+      // Payable to this node, not to one an answer names: the payee is checked against getinfo's id.
+      const { nodeId } = await backend.info();
+      if (!madeAsAsked(invoice, paymentHash, request, options.network) || invoice.payee !== nodeId)
         throw rejected(what, {
           reason: 'mismatch',
           message: 'the invoice Core Lightning made is not the one asked for',
@@ -376,4 +378,5 @@ export function createClnRestBackend(options: ClnRestOptions): LightningBackend 
       );
     },
   };
+  return backend;
 }
