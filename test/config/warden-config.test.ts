@@ -299,7 +299,7 @@ describe('warden.yaml: every kind of invalid file names its path', () => {
     );
   });
 
-  test('protocols.lightning: lnd by its REST URL, loopback only when opted in, the macaroon never here', () => {
+  test('protocols.lightning: lnd or cln by its REST URL, loopback only when opted in, the macaroon or rune never here', () => {
     const text = 'protocols:\n  lightning:\n    backend: lnd\n    url: http://127.0.0.1:8080\n';
     assertInvalid(text, 'protocols.lightning.url', /loopback.*unsafe\.allow_loopback_rpc/);
     const c = load(`${text}    timeout_seconds: 20\nunsafe:\n  allow_loopback_rpc: true\n`);
@@ -309,10 +309,22 @@ describe('warden.yaml: every kind of invalid file names its path', () => {
       ),
       { kind: 'lnd', url: 'http://127.0.0.1:8080/', timeoutSeconds: 20, waitSeconds: 50 },
     );
+    const cln = load('protocols:\n  lightning:\n    backend: cln\n    url: https://cln.example:3010/\n');
+    assert.deepEqual(
+      (({ kind, url, timeoutSeconds }) => ({ kind, url, timeoutSeconds }))(
+        cln.protocols.lightning as Record<string, unknown>,
+      ),
+      { kind: 'cln', url: 'https://cln.example:3010/', timeoutSeconds: 60 },
+    );
     assertInvalid(
-      'protocols:\n  lightning:\n    backend: cln\n    url: https://lnd.example/\n',
+      'protocols:\n  lightning:\n    backend: eclair\n    url: https://eclair.example/\n',
       'protocols.lightning.backend',
-      /lnd/,
+      /lnd .* or cln/,
+    );
+    assertInvalid(
+      'protocols:\n  lightning:\n    backend: cln\n    url: https://cln.example/\n    rune: x\n',
+      'protocols.lightning.rune',
+      /unknown key/,
     );
     assertInvalid(
       'protocols:\n  lightning:\n    backend: lnd\n    url: http://lnd.example/\n    pins: ["47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="]\n',

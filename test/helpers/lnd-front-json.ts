@@ -1,4 +1,5 @@
 import * as ldk from 'lightningdevkit';
+import { amountOf, descriptionOf, nowSeconds } from './ldk-front.ts';
 import { hexOf, type LdkPeer } from './ldk-peer.ts';
 
 /**
@@ -43,7 +44,6 @@ export interface FrontInvoice {
 }
 
 export const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
-export const nowSeconds = () => BigInt(Math.floor(Date.now() / 1000));
 
 /** LDK's reason → lnd's. LDK has no "insufficient balance": it says no route. */
 export function lndFailureReason(reason: ldk.PaymentFailureReason | null, timedOut: boolean): string {
@@ -64,16 +64,6 @@ export function lndFailureReason(reason: ldk.PaymentFailureReason | null, timedO
   }
 }
 
-export function parseInvoice(text: string): ldk.Bolt11Invoice | null {
-  const parsed = ldk.Bolt11Invoice.constructor_from_str(text);
-  return parsed instanceof ldk.Result_Bolt11InvoiceParseOrSemanticErrorZ_OK ? parsed.res : null;
-}
-
-export function amountOf(invoice: ldk.Bolt11Invoice): bigint {
-  const amount = invoice.amount_milli_satoshis();
-  return amount instanceof ldk.Option_u64Z_Some ? amount.some : 0n;
-}
-
 function routeHintsOf(invoice: ldk.Bolt11Invoice) {
   return invoice.route_hints().map((hint) => ({
     hop_hints: hint.get_a().map((hop) => ({
@@ -84,11 +74,6 @@ function routeHintsOf(invoice: ldk.Bolt11Invoice) {
       cltv_expiry_delta: hop.get_cltv_expiry_delta(),
     })),
   }));
-}
-
-function descriptionOf(invoice: ldk.Bolt11Invoice): string {
-  const description = invoice.into_signed_raw().raw_invoice().description();
-  return description ? description.to_str() : '';
 }
 
 export function paymentJson(p: FrontPayment) {

@@ -1,8 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { amountOf, nowSeconds, parseInvoice, serveLoopback } from './ldk-front.ts';
 import { hexOf, type LdkPeer, type SentOutcome } from './ldk-peer.ts';
 import {
-  amountOf,
   b64,
   balanceJson,
   channelsJson,
@@ -12,8 +12,6 @@ import {
   invoiceJson,
   type LndFrontChain,
   lndFailureReason,
-  nowSeconds,
-  parseInvoice,
   paymentJson,
   payReqJson,
   ZERO_PREIMAGE,
@@ -369,23 +367,9 @@ async function startOnce(options: LndFrontOptions) {
     }
   }
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch(() => {
-      if (!res.headersSent) res.writeHead(500).end();
-      else res.end();
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  front.url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/`;
-  front.stop = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
+  const served = await serveLoopback(handle);
+  front.url = served.url;
+  front.stop = served.stop;
   return front;
 }
 

@@ -3,16 +3,17 @@
  *
  *   protocols:
  *     lightning:
- *       backend: lnd                      # the one kind so far
- *       url: https://127.0.0.1:8080/      # lnd's REST listener
+ *       backend: lnd                      # lnd (its REST API) | cln (Core Lightning's clnrest)
+ *       url: https://127.0.0.1:8080/      # lnd's REST listener (clnrest: https://127.0.0.1:3010/)
  *       via: direct                       # tor (the default when Tor is configured) | direct
- *       pins: [BASE64=]                   # optional: SPKI pins of lnd's https certificate
- *       timeout_seconds: 60               # how long lnd may look for routes (1-3600)
+ *       pins: [BASE64=]                   # optional: SPKI pins of the node's https certificate
+ *       timeout_seconds: 60               # how long the node may look for routes (1-3600; CLN's retry_for)
  *       wait_seconds: 90                  # how long a request waits for its end (default timeout + 30)
  *       monitor_seconds: 60               # how often a running server reads the channels (10-3600)
  *
- * The macaroon is not here: it is the identity's sealed Lightning slot (`warden identity lightning
- * NAME --kind macaroon --credential-file F`), lent to one execution at a time. A loopback lnd needs
+ * The credential is not here: it is the identity's sealed Lightning slot (`warden identity lightning
+ * NAME --kind macaroon|rune --credential-file F`: a macaroon for lnd, a rune for CLN), lent to one
+ * execution at a time. A loopback node needs
  * `unsafe.allow_loopback_rpc`; the Tor and direct rules are every backend's (backend-endpoints.ts).
  */
 import { z } from 'zod';
@@ -27,10 +28,11 @@ import {
   routeOf,
   type TorRoute,
 } from '../backend-endpoints.ts';
+import type { LightningBackendKind } from './backend/backend.ts';
 import { DEFAULT_MONITOR_SECONDS, type LightningConfig } from './backend/connect.ts';
 
 export interface LightningSection {
-  backend: 'lnd';
+  backend: LightningBackendKind;
   url: string;
   via?: 'tor' | 'direct' | undefined;
   pins?: string[] | undefined;
@@ -40,7 +42,7 @@ export interface LightningSection {
 }
 
 export const DEFAULT_TIMEOUT_SECONDS = 60;
-/** Past lnd's timeout an HTLC already out may still settle: the request follows it this long more. */
+/** Past the node's timeout an HTLC already out may still settle: the request follows it this long more. */
 export const DEFAULT_WAIT_EXTRA_SECONDS = 30;
 
 const seconds = (field: string, min = 1) =>
@@ -55,7 +57,7 @@ const seconds = (field: string, min = 1) =>
 export const MIN_MONITOR_SECONDS = 10;
 
 const urlSchema = z
-  .string({ error: "must be the URL of lnd's REST listener (text)" })
+  .string({ error: "must be the URL of the node's REST listener (text)" })
   .transform((value, ctx) => {
     const checked = checkEndpointUrl(value);
     if ('problem' in checked) {
@@ -68,7 +70,10 @@ const urlSchema = z
 export const lightningSectionSchema: z.ZodType<LightningSection> = z
   .strictObject(
     {
-      backend: z.enum(['lnd'], { error: 'backend is lnd (its REST API); others are not supported yet' }),
+      backend: z.enum(['lnd', 'cln'], {
+        error:
+          "backend is lnd (its REST API) or cln (Core Lightning's clnrest); others are not supported yet",
+      }),
       url: urlSchema,
       via: z
         .enum(['tor', 'direct'], { error: "must be tor or direct (direct: from this machine's own address)" })
@@ -94,7 +99,7 @@ export const lightningSectionSchema: z.ZodType<LightningSection> = z
   .refine(
     (s) => s.wait_seconds === undefined || s.wait_seconds >= (s.timeout_seconds ?? DEFAULT_TIMEOUT_SECONDS),
     {
-      message: 'wait_seconds is at least timeout_seconds (a request waits for what lnd still tries)',
+      message: 'wait_seconds is at least timeout_seconds (a request waits for what the node still tries)',
       path: ['wait_seconds'],
     },
   );

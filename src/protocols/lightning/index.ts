@@ -8,8 +8,8 @@ import { lightningReconcile } from './pay/reconcile.ts';
 import type { LightningDb } from './tables.ts';
 
 /**
- * Lightning: paying BOLT 11 invoices through the backend of `protocols.lightning` (lnd's REST API),
- * with the identity's sealed macaroon lent to each payment. Nothing is offered without a backend.
+ * Lightning: paying BOLT 11 invoices through the backend of `protocols.lightning` (lnd's REST API or
+ * Core Lightning's clnrest), with the identity's sealed macaroon or rune lent to each payment. Nothing is offered without a backend.
  */
 export const lightningModule: ProtocolModule<LightningModuleBackend, LightningDb> = {
   name: 'lightning',

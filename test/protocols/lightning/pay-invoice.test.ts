@@ -15,6 +15,7 @@ import { lightningModuleConfig } from '../../../src/protocols/lightning/config.t
 import { startTestGateway } from '../../helpers/gateway.ts';
 import { startLightningNodes, waitFor } from '../../helpers/ldk-node.ts';
 import { hexOf } from '../../helpers/ldk-peer.ts';
+import { startPayingGateway } from '../../helpers/lightning-gateway.ts';
 import { startLndFront } from '../../helpers/lnd-rest-front.ts';
 
 const ln = await startLightningNodes(
@@ -34,19 +35,6 @@ const front = await startLndFront({
 
 /** 20 payments of 1,000 sat (LDK fails more of them for want of a route the more HTLCs are in flight at once). */
 const CAP = 20_000n;
-const POLICY = (cap: bigint) => `
-version: 1
-name: lightning-pay
-risk: { tolerance: high }
-new_destination: allow
-rules:
-  - id: payments
-    match: { protocol: lightning, action: pay, asset: btc }
-    effect: allow
-    limits:
-      - { window: 24h, max_value: ${cap} }
-`;
-
 const LIGHTNING = (waitSeconds: number) =>
   lightningModuleConfig(
     // lnd may look for routes for a minute; the request answers `unknown` after `waitSeconds`.
@@ -55,29 +43,13 @@ const LIGHTNING = (waitSeconds: number) =>
   );
 
 /** A gateway paying through the front as `identity`, its macaroon sealed in the identity's slot. */
-async function gateway(identity: string, cap: bigint, waitSeconds: number) {
-  const g = await startTestGateway({
-    identities: [identity],
-    policies: { [identity]: POLICY(cap) },
-    protocols: { lightning: LIGHTNING(waitSeconds) },
-    rateLimits: () => ({ max: 100_000, windowMs: 60_000 }),
+const gateway = (identity: string, cap: bigint, waitSeconds: number) =>
+  startPayingGateway({
+    identity,
+    cap,
+    lightning: LIGHTNING(waitSeconds),
+    credential: { kind: 'macaroon', bytes: macaroon },
   });
-  await g.warden.setCredential(identity, 'macaroon', Uint8Array.from(macaroon));
-  const token = await g.token('agent', { identity, capabilities: ['lightning:pay_invoice'] });
-  const operator = await g.token('operator');
-  const pay = (body: unknown) => g.call('POST', '/v1/lightning/pay-invoice', { token, body });
-  const ledger = async () => {
-    const r = await g.call('GET', '/v1/ledger', { token });
-    return r.body.totals as { status: string; asset: string; total: string; fees: string; count: number }[];
-  };
-  const rowsOf = async (requestId: string) =>
-    g.warden.store.db
-      .selectFrom('ledger')
-      .select(['status', 'amount', 'fee'])
-      .where('request_id', '=', requestId)
-      .execute();
-  return { g, token, operator, pay, ledger, rowsOf };
-}
 
 // A short wait, so that a held payment turns `unknown` within the test.
 const main = await gateway('alice', 10_000_000n, 3);

@@ -1,22 +1,45 @@
 /**
- * The Lightning module's backend as the gateway holds it: where lnd is and how to reach it, but no
- * credential. A payment connects with the identity's macaroon, lent for that one call
- * (keys/capabilities.ts `lightning-credential`), so nothing here outlives the credential.
+ * The Lightning module's backend as the gateway holds it: which node (lnd or Core Lightning), where
+ * it is and how to reach it, but no credential. A payment connects with the identity's credential
+ * (lnd: a macaroon, CLN: a rune), lent for that one call (keys/capabilities.ts
+ * `lightning-credential`), so nothing here outlives the credential.
  */
 import { WardenError } from '../../../core/errors.ts';
 import type { BackendCredential } from '../../../keys/capabilities.ts';
 import type { BitcoinNetwork } from '../../../keys/derive.ts';
+import type { LightningCredentialKind } from '../../../keys/model.ts';
 import type { Net, Route } from '../../../net/http.ts';
 import { netForEndpoints } from '../../backend-endpoints.ts';
-import type { LightningBackend } from './backend.ts';
+import type { LightningBackend, LightningBackendKind } from './backend.ts';
+import { createClnRestBackend } from './cln-rest.ts';
 import { createLndRestBackend } from './lnd-rest.ts';
 
+/** The credential each backend takes, and what it is called in messages. */
+export const CREDENTIAL_OF: Readonly<Record<LightningBackendKind, LightningCredentialKind>> = {
+  lnd: 'macaroon',
+  cln: 'rune',
+};
+const NAME_OF: Readonly<Record<LightningBackendKind, string>> = { lnd: 'lnd', cln: 'Core Lightning' };
+
+/** KEY_NOT_ACTIVE unless the identity's credential is the kind `backend` takes. */
+export function checkCredentialKind(backend: LightningBackendKind, kind: string | null): void {
+  const wanted = CREDENTIAL_OF[backend];
+  if (kind === wanted) return;
+  throw new WardenError(
+    'KEY_NOT_ACTIVE',
+    kind
+      ? `the identity's Lightning credential is a ${kind}; ${NAME_OF[backend]} takes a ${wanted}`
+      : `the identity has no Lightning credential: warden identity lightning NAME --kind ${wanted} --credential-file F`,
+    { protocol: 'lightning', purpose: 'lightning', kind },
+  );
+}
+
 export interface LightningConfig {
-  kind: 'lnd';
+  kind: LightningBackendKind;
   url: string;
   route?: Route;
   pins?: ReadonlyMap<string, readonly string[]>;
-  /** lnd's `timeout_seconds`: how long it looks for routes. */
+  /** How long the node looks for routes (lnd's `timeout_seconds`, CLN's `retry_for`). */
   timeoutSeconds: number;
   /** How long a request follows its payment before it answers `unknown` (reconcile takes over). */
   waitSeconds: number;
@@ -25,13 +48,14 @@ export interface LightningConfig {
 }
 
 export interface LightningModuleBackend {
-  readonly kind: 'lnd';
+  readonly kind: LightningBackendKind;
   readonly timeoutSeconds: number;
   readonly waitSeconds: number;
   readonly monitorSeconds: number;
   /**
    * Runs `fn` with a backend that speaks for `identity` with its credential, for that call only.
-   * The credential must be of the kind the backend takes (`macaroon` for lnd).
+   * The credential must be of the kind the backend takes (CREDENTIAL_OF: a macaroon for lnd, a
+   * rune for Core Lightning), else KEY_NOT_ACTIVE.
    */
   withBackend<T>(
     identity: string,
@@ -54,14 +78,20 @@ export function createLightningBackend(config: LightningConfig): LightningModule
     waitSeconds: config.waitSeconds,
     monitorSeconds: config.monitorSeconds ?? DEFAULT_MONITOR_SECONDS,
     withBackend(identity, network, credential, fn) {
-      if (credential.kind !== 'macaroon')
-        throw new WardenError(
-          'KEY_NOT_ACTIVE',
-          `the identity's Lightning credential is a ${credential.kind}; lnd takes a macaroon`,
-          { protocol: 'lightning', kind: credential.kind },
-        );
-      return credential.use((macaroon) =>
-        fn(createLndRestBackend({ url: config.url, net, identity, macaroon, network })),
+      checkCredentialKind(config.kind, credential.kind);
+      return credential.use((secret) =>
+        fn(
+          config.kind === 'cln'
+            ? createClnRestBackend({
+                url: config.url,
+                net,
+                identity,
+                rune: secret,
+                network,
+                retryForSeconds: config.timeoutSeconds,
+              })
+            : createLndRestBackend({ url: config.url, net, identity, macaroon: secret, network }),
+        ),
       );
     },
   };
@@ -69,6 +99,6 @@ export function createLightningBackend(config: LightningConfig): LightningModule
 
 export function lightningBackendOf(config: unknown): LightningModuleBackend | null {
   const c = config as Partial<LightningConfig> | undefined;
-  if (c?.kind !== 'lnd' || typeof c.url !== 'string') return null;
+  if ((c?.kind !== 'lnd' && c?.kind !== 'cln') || typeof c.url !== 'string') return null;
   return createLightningBackend(c as LightningConfig);
 }

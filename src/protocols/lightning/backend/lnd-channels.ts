@@ -5,8 +5,10 @@
  * the peer as hex; a field of another type, a balance above the capacity, or a channel listed
  * twice is a malformed answer (BACKEND_REJECTED), never a reading the monitor would act on.
  */
+
+import { isRecord } from './answers.ts';
 import type { ChannelState } from './backend.ts';
-import { amountOf, isRecord } from './lnd-payment.ts';
+import { amountOf } from './lnd-payment.ts';
 import { malformed } from './lnd-request.ts';
 
 /** More channels than any node Warden drives: an answer this long is refused, not walked. */

@@ -5,16 +5,12 @@
  * consistent with it; the amount paid is the invoice's and the fee within the limit set. Anything
  * else of a final answer is malformed: an answer that cannot be believed is not an outcome.
  */
-import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import { isHash, isRecord, opens } from './answers.ts';
 import type { PaymentFailure, PaymentState } from './backend.ts';
 import { malformed } from './lnd-request.ts';
+import type { Expected } from './pay-checks.ts';
 
 const INT64_MAX = 2n ** 63n - 1n;
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** A non-negative int64 as lnd writes it: a decimal string. Numbers are refused (floats lie). */
 export function amountOf(value: unknown, what: string, field: string): bigint {
@@ -30,14 +26,6 @@ export function checkSatOf(msat: bigint, sat: unknown, what: string, field: stri
   if (amountOf(sat, what, field) !== msat / 1000n) throw malformed(what, `${field} disagrees with its msat`);
 }
 
-export const isHash = (value: unknown): value is string =>
-  typeof value === 'string' && /^[0-9a-f]{64}$/.test(value);
-
-/** The preimage opens the hash: SHA-256(preimage) = payment hash. */
-export function opens(preimage: string, paymentHash: string): boolean {
-  return bytesToHex(sha256(hexToBytes(preimage))) === paymentHash;
-}
-
 const FAILURES: Readonly<Record<string, PaymentFailure>> = {
   FAILURE_REASON_TIMEOUT: 'timeout',
   FAILURE_REASON_NO_ROUTE: 'no_route',
@@ -46,14 +34,6 @@ const FAILURES: Readonly<Record<string, PaymentFailure>> = {
   FAILURE_REASON_INSUFFICIENT_BALANCE: 'insufficient_balance',
   FAILURE_REASON_CANCELED: 'canceled',
 };
-
-export interface Expected {
-  paymentHash: string;
-  /** What the invoice (or the payer, for an invoice without one) says is paid; null: unknown (track). */
-  amountMsat: bigint | null;
-  /** The fee limit the payment was sent with; null: unknown (track). */
-  feeLimitMsat: bigint | null;
-}
 
 export function paymentOf(value: unknown, expected: Expected, what: string): PaymentState {
   if (!isRecord(value)) throw malformed(what, 'not a Payment');

@@ -7,37 +7,16 @@
  */
 import { hex } from '@scure/base';
 import { type ErrorDetails, WardenError } from '../../../core/errors.ts';
-import { type Net, readTextLimited } from '../../../net/http.ts';
-import { unreachableBackend } from '../../backend-endpoints.ts';
+import { malformedAnswer, parseAnswer, rejectedBy, sanitized } from './answers.ts';
+import { type BackendConnection, type Exchange, jsonExchange, openExchange } from './http-call.ts';
 
-const MAX_REPLY_BYTES = 4 * 1024 * 1024;
 /** A Payment update with many HTLC attempts is a few kB; a line of a MiB is not an update. */
 const MAX_LINE_BYTES = 1024 * 1024;
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+export const malformed = (what: string, why: string): WardenError => malformedAnswer('lnd', what, why);
 
-/** lnd's words, fit for an error's details: control characters gone, 200 characters at most. */
-export function sanitized(text: string, max = 200): string {
-  const clean = text.replace(CONTROL, ' ');
-  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
-}
-
-export function malformed(what: string, why: string): WardenError {
-  return new WardenError('BACKEND_REJECTED', `lnd's answer to ${what} is malformed: ${why}`, {
-    protocol: 'lightning',
-    what,
-    reason: 'malformed',
-  });
-}
-
-export function rejected(what: string, details: ErrorDetails): WardenError {
-  return new WardenError('BACKEND_REJECTED', `lnd refused ${what}`, {
-    protocol: 'lightning',
-    what,
-    ...details,
-  });
-}
+export const rejected = (what: string, details: ErrorDetails): WardenError =>
+  rejectedBy('lnd', what, details);
 
 /** A gRPC status as the gateway writes it, or null when `value` is not one. */
 export function grpcStatusOf(value: unknown): { code: number; message: string } | null {
@@ -65,67 +44,40 @@ export function refusal(what: string, httpStatus: number, body: unknown): Warden
   return rejected(what, { httpStatus, grpcCode: st?.code ?? null, message: st?.message ?? '' });
 }
 
-export interface LndConnection {
-  base: URL;
-  net: Net;
-  identity: string | null;
+export interface LndConnection extends BackendConnection {
   macaroon: Uint8Array;
 }
 
-export function parseJson(text: string, what: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw malformed(what, 'not JSON');
-  }
-}
+const parseJson = (text: string, what: string): unknown => parseAnswer('lnd', text, what);
 
-async function open(
+/** The macaroon (hex) in lnd's header, written at each request from the lent bytes. */
+function exchange(
   c: LndConnection,
   method: 'GET' | 'POST',
   path: string,
   body: unknown,
   what: string,
   signal?: AbortSignal,
-): Promise<Response> {
-  const url = new URL(path, c.base);
-  try {
-    return await c.net.fetch(
-      url,
-      {
-        method,
-        headers: {
-          'grpc-metadata-macaroon': hex.encode(c.macaroon),
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        ...(signal ? { signal } : {}),
-      },
-      { identity: c.identity },
-    );
-  } catch (err) {
-    throw unreachableBackend(err, 'lightning', 'lnd', what, url);
-  }
+): Exchange {
+  return {
+    method,
+    path,
+    headers: { 'grpc-metadata-macaroon': hex.encode(c.macaroon) },
+    body,
+    what,
+    ...(signal ? { signal } : {}),
+  };
 }
 
 /** A unary call: its JSON when HTTP 200, else the refusal lnd wrote. */
-export async function lndCall(
+export function lndCall(
   c: LndConnection,
   method: 'GET' | 'POST',
   path: string,
   body: unknown,
   what: string,
 ): Promise<{ status: number; json: unknown }> {
-  const response = await open(c, method, path, body, what);
-  let text: string;
-  try {
-    text = await readTextLimited(response, MAX_REPLY_BYTES);
-  } catch (err) {
-    if (err instanceof WardenError && err.details.reason === 'too_large')
-      throw rejected(what, { reason: 'too_large' });
-    throw err;
-  }
-  return { status: response.status, json: parseJson(text, what) };
+  return jsonExchange(c, 'lnd', exchange(c, method, path, body, what));
 }
 
 /**
@@ -141,7 +93,7 @@ export async function lndStream(
   what: string,
   signal: AbortSignal,
 ): Promise<{ status: number; lines: AsyncGenerator<unknown, { cut: boolean }> }> {
-  const response = await open(c, method, path, body, what, signal);
+  const response = await openExchange(c, 'lnd', exchange(c, method, path, body, what, signal));
   async function* lines(): AsyncGenerator<unknown, { cut: boolean }> {
     const reader = response.body?.getReader();
     if (!reader) return { cut: false };

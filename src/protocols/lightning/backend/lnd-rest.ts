@@ -14,7 +14,8 @@ import { base64, base64url, hex } from '@scure/base';
 import { WardenError } from '../../../core/errors.ts';
 import type { BitcoinNetwork } from '../../../keys/derive.ts';
 import type { Net } from '../../../net/http.ts';
-import { type Bolt11Invoice, checkPayable, decodeBolt11, MAX_AMOUNT_MSAT } from '../bolt11.ts';
+import { type Bolt11Invoice, decodeBolt11 } from '../bolt11.ts';
+import { isHash, isRecord, opens } from './answers.ts';
 import type {
   ChannelBalance,
   InvoiceState,
@@ -25,7 +26,7 @@ import type {
   PayOptions,
 } from './backend.ts';
 import { channelsOf } from './lnd-channels.ts';
-import { amountOf, checkSatOf, type Expected, isHash, isRecord, opens, paymentOf } from './lnd-payment.ts';
+import { amountOf, checkSatOf, paymentOf } from './lnd-payment.ts';
 import {
   grpcStatusOf,
   type LndConnection,
@@ -35,6 +36,15 @@ import {
   refusal,
   rejected,
 } from './lnd-request.ts';
+import {
+  afterSending,
+  checkNewInvoice,
+  checkPayment,
+  type Expected,
+  invalid,
+  madeAsAsked,
+  outcomeUnknown,
+} from './pay-checks.ts';
 
 export interface LndRestOptions {
   /** lnd's REST listener, e.g. https://127.0.0.1:8080/ */
@@ -52,30 +62,9 @@ export interface LndRestOptions {
 
 const GRPC_NOT_FOUND = 5;
 const GRPC_ALREADY_EXISTS = 6;
-/** How long `pay` follows a payment past its timeout before it answers `in_flight`. */
-const FOLLOW_GRACE_MS = 30_000;
 const RETRY_MS = 250;
-/** Warden's invoices are short-lived: at most a day, ten minutes unless asked. */
-const MAX_INVOICE_EXPIRY_SECONDS = 86_400;
-/** BOLT 11: a description fits in 639 bytes (1023 five-bit words). */
-const MAX_DESCRIPTION_BYTES = 639;
-const INT64_MAX = 2n ** 63n - 1n;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function invalid(message: string, details: Record<string, string | number> = {}): WardenError {
-  return new WardenError('INVALID_REQUEST', message, { protocol: 'lightning', ...details });
-}
-
-/** A doubtful answer after the payment was handed to lnd: it may have been paid. */
-function outcomeUnknown(err: WardenError): WardenError {
-  return new WardenError(
-    'OUTCOME_UNKNOWN',
-    `the payment may have been made: ${err.message}`,
-    { protocol: 'lightning', backendCode: err.code, reason: err.details.reason ?? null },
-    { cause: err },
-  );
-}
 
 function exists(message: string): WardenError {
   const reason = /already paid/.test(message)
@@ -252,42 +241,16 @@ export function createLndRestBackend(options: LndRestOptions): LightningBackend 
     },
 
     async pay(bolt11, o) {
-      const invoice = decodeBolt11(bolt11);
-      checkPayable(invoice, options.network, new Date());
-      if (typeof o.feeLimitSat !== 'bigint' || o.feeLimitSat < 0n || o.feeLimitSat > INT64_MAX / 1000n)
-        throw invalid('the fee limit is not an amount of sat');
-      if (!Number.isSafeInteger(o.timeoutSeconds) || o.timeoutSeconds < 1 || o.timeoutSeconds > 3600)
-        throw invalid('the payment timeout must be 1 to 3600 seconds', {
-          timeoutSeconds: String(o.timeoutSeconds),
-        });
-      if (invoice.amountMsat !== null && o.amountMsat !== undefined && o.amountMsat !== invoice.amountMsat)
-        throw invalid('the invoice names its amount; another is not paid');
-      const amountMsat = invoice.amountMsat ?? o.amountMsat;
-      if (amountMsat === undefined || amountMsat <= 0n || amountMsat > MAX_AMOUNT_MSAT)
-        throw new WardenError('INVALID_AMOUNT', 'the invoice names no amount: say how much, in msat', {
-          protocol: 'lightning',
-        });
-      const expected: Expected = {
-        paymentHash: invoice.paymentHash,
-        amountMsat,
-        feeLimitMsat: o.feeLimitSat * 1000n,
-      };
-      const deadline = performance.now() + (o.waitMs ?? o.timeoutSeconds * 1000 + FOLLOW_GRACE_MS);
+      const { invoice, expected, deadline } = checkPayment(bolt11, o, options.network);
       try {
         const sent = await send(bolt11, invoice, expected, o, deadline);
         if (sent) return sent;
       } catch (err) {
         if (!(err instanceof WardenError)) throw err;
         // Nothing left this machine, or lnd said no before starting: not paid.
-        if (err.code === 'BACKEND_UNREACHABLE' && err.details.sent === false) throw err;
-        if (err.code === 'LIGHTNING_PAYMENT_EXISTS' || err.code === 'LIGHTNING_BACKEND_AUTH') throw err;
-        if (
-          err.code === 'BACKEND_REJECTED' &&
-          err.details.reason !== 'malformed' &&
-          err.details.reason !== 'too_large'
-        )
-          throw err;
-        if (err.code !== 'BACKEND_UNREACHABLE') throw outcomeUnknown(err);
+        const meaning = afterSending(err);
+        if (meaning === 'refused') throw err;
+        if (meaning === 'unknown') throw outcomeUnknown(err);
       }
       try {
         const followed = await follow(expected, deadline);
@@ -309,19 +272,8 @@ export function createLndRestBackend(options: LndRestOptions): LightningBackend 
 
     async createInvoice(request: NewInvoice): Promise<MadeInvoice> {
       const what = 'addinvoice';
+      checkNewInvoice(request);
       const { amountMsat, description, expirySeconds } = request;
-      if (typeof amountMsat !== 'bigint' || amountMsat <= 0n || amountMsat > MAX_AMOUNT_MSAT)
-        throw new WardenError('INVALID_AMOUNT', 'an invoice asks for a positive amount of msat', {
-          protocol: 'lightning',
-        });
-      if (new TextEncoder().encode(description).length > MAX_DESCRIPTION_BYTES)
-        throw invalid(`an invoice's description fits in ${MAX_DESCRIPTION_BYTES} bytes`);
-      if (
-        !Number.isSafeInteger(expirySeconds) ||
-        expirySeconds < 1 ||
-        expirySeconds > MAX_INVOICE_EXPIRY_SECONDS
-      )
-        throw invalid(`an invoice expires within 1 to ${MAX_INVOICE_EXPIRY_SECONDS} seconds`);
       // `private`: route hints for the node's unannounced channels, or nobody could reach them.
       const body = {
         memo: description,
@@ -341,13 +293,7 @@ export function createLndRestBackend(options: LndRestOptions): LightningBackend 
       } catch {
         throw malformed(what, 'payment_request is not a valid invoice');
       }
-      const agrees =
-        invoice.paymentHash === paymentHash &&
-        invoice.amountMsat === amountMsat &&
-        invoice.expirySeconds === expirySeconds &&
-        invoice.network === options.network &&
-        invoice.description === description;
-      if (!agrees)
+      if (!madeAsAsked(invoice, paymentHash, request, options.network))
         throw rejected(what, {
           reason: 'mismatch',
           message: 'the invoice lnd made is not the one asked for',

@@ -36,7 +36,7 @@ export interface PaidResult extends PayRecord {
   feeSat: string;
 }
 
-/** Codes of a payment the backend certainly did not make (nothing left, or lnd refused to start). */
+/** Codes of a payment the backend certainly did not make (nothing left, or the node refused to start). */
 const NOT_PAID: ReadonlySet<string> = new Set([
   'INVALID_INVOICE',
   'INVALID_REQUEST',

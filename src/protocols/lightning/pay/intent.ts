@@ -10,7 +10,8 @@ import { canonicalJson } from '../../../core/canonical.ts';
 import { WardenError } from '../../../core/errors.ts';
 import type { Intent } from '../../../core/intent.ts';
 import type { IdentityView } from '../../../keys/view.ts';
-import type { LightningModuleBackend } from '../backend/connect.ts';
+import type { LightningBackendKind } from '../backend/backend.ts';
+import { checkCredentialKind, type LightningModuleBackend } from '../backend/connect.ts';
 import { expiresAt } from '../bolt11.ts';
 import { monitorSignals } from '../monitor/hook.ts';
 import { refuseKnown } from '../payments.ts';
@@ -44,21 +45,19 @@ export type PayDetail = {
 };
 
 /** The identity's network and credential, checked before the payment is judged. */
-export function checkPayer(p: PayRequest, publicKeys: IdentityView): void {
+/** `backend`: the configured kind (lnd when none is: the request fails on its absence next). */
+export function checkPayer(
+  p: PayRequest,
+  publicKeys: IdentityView,
+  backend: LightningBackendKind = 'lnd',
+): void {
   if (p.decoded.network !== publicKeys.network)
     throw new WardenError(
       'INVALID_INVOICE',
       `the invoice is for ${p.decoded.network}, the identity pays on ${publicKeys.network}`,
       { reason: 'network_mismatch', invoiceNetwork: p.decoded.network },
     );
-  if (publicKeys.lightning.kind !== 'macaroon')
-    throw new WardenError(
-      'KEY_NOT_ACTIVE',
-      publicKeys.lightning.kind
-        ? `the identity's Lightning credential is a ${publicKeys.lightning.kind}; lnd takes a macaroon`
-        : 'the identity has no Lightning credential: warden identity lightning NAME --kind macaroon --credential-file F',
-      { protocol: 'lightning', purpose: 'lightning' },
-    );
+  checkCredentialKind(backend, publicKeys.lightning.kind);
 }
 
 export async function payIntent(
@@ -70,7 +69,7 @@ export async function payIntent(
     tables?: LightningDb;
   },
 ): Promise<Intent> {
-  checkPayer(p, ctx.publicKeys);
+  checkPayer(p, ctx.publicKeys, ctx.backend?.kind);
   if (!ctx.backend)
     throw new WardenError('BACKEND_UNREACHABLE', 'no Lightning backend is configured', {
       protocol: 'lightning',

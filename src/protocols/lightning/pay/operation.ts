@@ -60,8 +60,8 @@ const { encode, decode } = storedCodec(
 );
 
 /**
- * `lightning.pay_invoice`: pays a BOLT 11 invoice through the configured backend (lnd), with the
- * identity's macaroon, once per payment hash.
+ * `lightning.pay_invoice`: pays a BOLT 11 invoice through the configured backend (lnd or Core
+ * Lightning), with the identity's macaroon or rune, once per payment hash.
  */
 export const payInvoiceOperation = {
   name: 'lightning.pay_invoice',

@@ -1,6 +1,6 @@
 /**
  * Reconciling payments whose end is not known (a timeout while the payee held the HTLC, a lost
- * answer, a crash): the recorded payment hash is followed on the backend (lnd's TrackPaymentV2),
+ * answer, a crash): the recorded payment hash is followed on the backend (lnd's TrackPaymentV2, CLN's listpays),
  * with the identity's credential. Succeeded → commit, the fee paid booked; failed → release;
  * still in flight or no answer → left for the next run. Nothing on record (the crash came before
  * the hash was claimed and recorded, which is before it left) → release: it was never handed over.
@@ -8,8 +8,8 @@
 import { isWardenError } from '../../../core/errors.ts';
 import type { BitcoinNetwork } from '../../../keys/derive.ts';
 import type { BackendVerdict, PendingRequest, ReconcileContext, ReconcileHooks } from '../../module.ts';
+import { isHash } from '../backend/answers.ts';
 import type { LightningModuleBackend } from '../backend/connect.ts';
-import { isHash } from '../backend/lnd-payment.ts';
 import { settleClaim } from '../payments.ts';
 import type { LightningDb } from '../tables.ts';
 import type { PayRecord } from './execute.ts';
