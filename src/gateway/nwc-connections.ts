@@ -206,11 +206,10 @@ export function revokeNwcConnection(warden: Warden, id: string): Promise<NwcConn
   });
 }
 
-/** The usable connection a request event is for (its `p` tag) and from (its author), or null. */
-export async function nwcConnectionFor(
+/** The connection whose wallet service key is `servicePubkey`, checked, whatever its state; null: none. */
+export async function nwcConnectionByServiceKey(
   warden: Warden,
   servicePubkey: string,
-  clientPubkey: string,
 ): Promise<NwcConnection | null> {
   const db = warden.store.db;
   const row = await db
@@ -218,9 +217,7 @@ export async function nwcConnectionFor(
     .selectAll()
     .where('service_pubkey', '=', servicePubkey)
     .executeTakeFirst();
-  if (!row || row.client_pubkey !== clientPubkey) return null;
-  const connection = await checked(db, row, warden.controlPlane);
-  return usable(connection, warden.clock.now()) ? connection : null;
+  return row ? checked(db, row, warden.controlPlane) : null;
 }
 
 export const isNwcPrincipal = (id: string) => id.startsWith(`${NWC_ID_PREFIX}_`);

@@ -41,6 +41,8 @@ export const NOTIFICATION_KIND = { nip44_v2: 23197, nip04: 23196 } as const;
 const MAX_EVENT_AGE_S = Math.floor(NWC_EVENT_MEMORY_MS / 2000);
 const MAX_EVENT_FUTURE_S = 300;
 const REFRESH_MS = 2000;
+/** UNAUTHORIZED answers per connection per minute: a stranger cannot make the door work for free. */
+const MAX_REFUSALS_PER_MINUTE = 10;
 
 export interface NwcDoorOptions {
   relays: readonly string[];
@@ -67,6 +69,9 @@ export class NwcDoor {
     string,
     { connection: NwcConnection; scheme: NwcEncryption; method: string }
   >();
+  /** The `#p` list each relay socket is subscribed with: a new REQ only when it changes. */
+  readonly #subscribed = new Map<Relay, string>();
+  readonly #refusals = new Map<string, { minute: number; count: number }>();
   #timer: NodeJS.Timeout | null = null;
   #refreshing = false;
 
@@ -96,13 +101,17 @@ export class NwcDoor {
       for (const [identity, list] of byIdentity) {
         for (const url of this.o.relays) {
           const relay = await this.#relay(identity, url);
-          const filter: Filter = {
-            kinds: [REQUEST_KIND],
-            '#p': list.map((c) => c.servicePubkey),
-            since: Math.floor(this.gateway.nwc.now().getTime() / 1000) - MAX_EVENT_AGE_S,
-          };
-          relay.subscribe(filter);
-          for (const c of list) await this.#announce(relay, url, c);
+          const keys = list.map((c) => c.servicePubkey).sort();
+          if (this.#subscribed.get(relay) !== keys.join()) {
+            const filter: Filter = {
+              kinds: [REQUEST_KIND],
+              '#p': keys,
+              since: Math.floor(this.gateway.nwc.now().getTime() / 1000) - MAX_EVENT_AGE_S,
+            };
+            relay.subscribe(filter);
+            this.#subscribed.set(relay, keys.join());
+          }
+          for (const c of list) if (this.gateway.nwc.usable(c)) await this.#announce(relay, url, c);
         }
       }
       await this.#follow();
@@ -175,18 +184,20 @@ export class NwcDoor {
     const expiration = tag(event, 'expiration');
     if (expiration !== undefined && !(Number(expiration) > now)) return;
     if (event.created_at < now - MAX_EVENT_AGE_S || event.created_at > now + MAX_EVENT_FUTURE_S) return;
-    if (!(await this.gateway.nwc.take(event.id, connection.id))) return; // a replay: answered once
     const scheme = (tag(event, 'encryption') ?? 'nip04') as NwcEncryption;
     const respond = (method: string, answer: Answer, as: NwcEncryption = scheme) =>
       this.#respond(relay, connection, event, method, answer, as);
     if (connection.clientPubkey !== event.pubkey || !this.gateway.nwc.usable(connection)) {
-      // Nothing is decrypted for an author who is not this connection's client.
+      // Nothing is decrypted, stored or run for an author who is not this connection's client,
+      // and the answers are counted: past the bound they are dropped.
+      if (!this.#mayRefuse(connection.id, now)) return;
       return respond(
         '',
         { error: { code: 'UNAUTHORIZED', message: 'no wallet is connected for this key' } },
         'nip44_v2',
       );
     }
+    if (!(await this.gateway.nwc.take(event.id, connection.id))) return; // a replay: answered once
     if (!connection.encryptions.includes(scheme)) {
       return respond(
         '',
@@ -221,6 +232,17 @@ export class NwcDoor {
     }
     const answer = await this.#run(connection, method, params, event.id, scheme);
     await respond(method, answer);
+  }
+
+  #mayRefuse(connectionId: string, nowSeconds: number): boolean {
+    const minute = Math.floor(nowSeconds / 60);
+    const seen = this.#refusals.get(connectionId);
+    if (!seen || seen.minute !== minute) {
+      this.#refusals.set(connectionId, { minute, count: 1 });
+      return true;
+    }
+    seen.count += 1;
+    return seen.count <= MAX_REFUSALS_PER_MINUTE;
   }
 
   async #run(

@@ -9,6 +9,7 @@ import {
   listNwcConnections,
   type NwcConnection,
   type NwcConnectionSpec,
+  nwcConnectionByServiceKey,
   revokeNwcConnection,
   takeNwcEvent,
   usable,
@@ -78,16 +79,21 @@ export class NwcConnections {
     return revokeNwcConnection(this.warden, id);
   }
 
-  /** Every connection the door should listen for (usable now), for its subscriptions. */
+  /**
+   * Every connection the door listens for: usable ones, and those revoked or expired in the last
+   * day (their clients are told UNAUTHORIZED rather than left to time out). Tampered rows: none.
+   */
   async listening(): Promise<NwcConnection[]> {
-    const now = this.warden.clock.now();
-    return (await listNwcConnections(this.warden)).filter((c) => usable(c, now));
+    const now = this.warden.clock.now().getTime();
+    const recently = (iso: string | null) => iso !== null && Date.parse(iso) > now - 86_400_000;
+    return (await listNwcConnections(this.warden)).filter(
+      (c) => !c.tampered && (usable(c, new Date(now)) || recently(c.revokedAt) || recently(c.expiresAt)),
+    );
   }
 
   /** The connection whose service key a request event names, whatever its state (the door decides). */
-  async byServiceKey(servicePubkey: string): Promise<NwcConnection | null> {
-    const all = await listNwcConnections(this.warden);
-    return all.find((c) => c.servicePubkey === servicePubkey) ?? null;
+  byServiceKey(servicePubkey: string): Promise<NwcConnection | null> {
+    return nwcConnectionByServiceKey(this.warden, servicePubkey);
   }
 
   usable(connection: NwcConnection): boolean {
