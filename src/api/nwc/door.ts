@@ -19,17 +19,15 @@
  */
 import { type Event, type Filter, verifyEvent } from 'nostr-tools';
 import { isWardenError } from '../../core/errors.ts';
-import type { Principal } from '../../core/principal.ts';
 import type { Gateway } from '../../gateway/gateway.ts';
 import {
   NWC_EVENT_MEMORY_MS,
   type NwcConnection,
   type NwcEncryption,
 } from '../../gateway/nwc-connections.ts';
-import type { RequestView } from '../../gateway/requests.ts';
-import { operationNamed } from '../../protocols/registry.ts';
 import { Nip47Error, nip47CodeOf } from './errors.ts';
 import { METHODS, type OperationMethod, type Params } from './methods.ts';
+import { describe, paymentNotification, principalOf } from './principal.ts';
 import { Relay } from './relay.ts';
 
 export const INFO_KIND = 13194;
@@ -391,51 +389,6 @@ export class NwcDoor {
       await relay.publish(event).catch((err) => this.o.log(`nwc: an event was not published to ${url}`, err));
     }
   }
-}
-
-/** The principal a connection's requests run as. */
-export function principalOf(c: NwcConnection): Principal {
-  const capabilities = [
-    ...new Set(
-      c.methods.flatMap((name) => {
-        const m = METHODS[name];
-        const capability = m?.kind === 'operation' ? operationNamed(m.operation)?.capability : undefined;
-        return capability ? [capability] : [];
-      }),
-    ),
-  ];
-  return {
-    tokenId: c.id,
-    label: c.label,
-    role: 'agent',
-    identity: c.identity,
-    capabilities,
-    expiresAt: new Date(c.expiresAt),
-    actor: `nwc:${c.id}`,
-    frontDoor: 'nwc',
-    ...(c.budget ? { budget: c.budget } : {}),
-  };
-}
-
-function describe(view: RequestView): string {
-  // The decision's own sentence (and what would let it pass): what an agent can act on.
-  const d = view.decision as { reason?: unknown; remedy?: unknown } | null;
-  const words = [d?.reason, d?.remedy].filter((w): w is string => typeof w === 'string' && w !== '');
-  return words.length > 0 ? words.join(' ').slice(0, 500) : view.status;
-}
-
-function paymentNotification(view: RequestView, result: Record<string, unknown>): Record<string, unknown> {
-  const r = (view.result ?? {}) as Record<string, unknown>;
-  return {
-    type: 'outgoing',
-    state: 'settled',
-    payment_hash: r.paymentHash,
-    preimage: result.preimage,
-    amount: Number(r.amountMsat ?? 0),
-    fees_paid: result.fees_paid,
-    created_at: Math.floor(Date.parse(view.createdAt) / 1000),
-    settled_at: Math.floor(Date.parse(view.updatedAt) / 1000),
-  };
 }
 
 /** The door as `warden start` runs it (its relays' route is the gateway's `nwc` option). */
