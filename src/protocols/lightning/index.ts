@@ -1,19 +1,21 @@
 import type { ProtocolModule } from '../module.ts';
 import { type LightningModuleBackend, lightningBackendOf } from './backend/connect.ts';
 import { LIGHTNING_ERROR_CODES } from './errors.ts';
+import { makeInvoiceOperation } from './invoice/make.ts';
 import { LIGHTNING_MIGRATIONS } from './migrations.ts';
 import { payInvoiceOperation } from './pay/operation.ts';
 import { lightningReconcile } from './pay/reconcile.ts';
 import type { LightningDb } from './tables.ts';
 
 /**
- * Lightning: paying BOLT 11 invoices through the backend of `protocols.lightning` (lnd's REST API),
- * with the identity's sealed macaroon lent to each payment. Nothing is offered without a backend.
+ * Lightning: paying BOLT 11 invoices and making them, through the backend of `protocols.lightning`
+ * (lnd's REST API), with the identity's sealed macaroon lent to each call. Nothing is offered
+ * without a backend.
  */
 export const lightningModule: ProtocolModule<LightningModuleBackend, LightningDb> = {
   name: 'lightning',
-  operations: [payInvoiceOperation],
-  needsBackend: [payInvoiceOperation.name],
+  operations: [payInvoiceOperation, makeInvoiceOperation],
+  needsBackend: [payInvoiceOperation.name, makeInvoiceOperation.name],
   migrations: LIGHTNING_MIGRATIONS,
   backend: lightningBackendOf,
   reconcile: lightningReconcile,

@@ -15,6 +15,7 @@ import { WardenError } from '../../../core/errors.ts';
 import type { BitcoinNetwork } from '../../../keys/derive.ts';
 import type { Net } from '../../../net/http.ts';
 import { type Bolt11Invoice, checkPayable, decodeBolt11, MAX_AMOUNT_MSAT } from '../bolt11.ts';
+import { MAX_DESCRIPTION_BYTES, MAX_INVOICE_EXPIRY_SECONDS } from '../invoice/limits.ts';
 import type {
   ChannelBalance,
   InvoiceState,
@@ -54,10 +55,6 @@ const GRPC_ALREADY_EXISTS = 6;
 /** How long `pay` follows a payment past its timeout before it answers `in_flight`. */
 const FOLLOW_GRACE_MS = 30_000;
 const RETRY_MS = 250;
-/** Warden's invoices are short-lived: at most a day, ten minutes unless asked. */
-const MAX_INVOICE_EXPIRY_SECONDS = 86_400;
-/** BOLT 11: a description fits in 639 bytes (1023 five-bit words). */
-const MAX_DESCRIPTION_BYTES = 639;
 const INT64_MAX = 2n ** 63n - 1n;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -12,6 +12,7 @@ import type { Intent } from '../../../core/intent.ts';
 import type { IdentityView } from '../../../keys/view.ts';
 import type { LightningModuleBackend } from '../backend/connect.ts';
 import { expiresAt } from '../bolt11.ts';
+import { checkCredential, requireBackend } from '../identity.ts';
 import { refuseKnown } from '../payments.ts';
 import type { LightningDb } from '../tables.ts';
 import { feeLimitSat, satCeil } from './fee-limit.ts';
@@ -50,14 +51,7 @@ export function checkPayer(p: PayRequest, publicKeys: IdentityView): void {
       `the invoice is for ${p.decoded.network}, the identity pays on ${publicKeys.network}`,
       { reason: 'network_mismatch', invoiceNetwork: p.decoded.network },
     );
-  if (publicKeys.lightning.kind !== 'macaroon')
-    throw new WardenError(
-      'KEY_NOT_ACTIVE',
-      publicKeys.lightning.kind
-        ? `the identity's Lightning credential is a ${publicKeys.lightning.kind}; lnd takes a macaroon`
-        : 'the identity has no Lightning credential: warden identity lightning NAME --kind macaroon --credential-file F',
-      { protocol: 'lightning', purpose: 'lightning' },
-    );
+  checkCredential(publicKeys);
 }
 
 export async function payIntent(
@@ -70,11 +64,7 @@ export async function payIntent(
   },
 ): Promise<Intent> {
   checkPayer(p, ctx.publicKeys);
-  if (!ctx.backend)
-    throw new WardenError('BACKEND_UNREACHABLE', 'no Lightning backend is configured', {
-      protocol: 'lightning',
-      reason: 'not_configured',
-    });
+  requireBackend(ctx.backend);
   if (ctx.tables) await refuseKnown(ctx.tables, p.decoded.paymentHash);
   const fee = feeLimitSat(p.amountMsat, p.feeLimitSat);
   const detail: PayDetail = {

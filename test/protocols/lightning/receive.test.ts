@@ -1,0 +1,195 @@
+/**
+ * The receive side of Lightning end to end over HTTP: `lightning.make_invoice`,
+ * `lightning.lookup_invoice` and `lightning.balance` through a real gateway whose backend is the
+ * LND REST front (lnd's shapes) over real LDK nodes on a bcoin regtest chain. Warden's node is A;
+ * B pays A's invoices over its own channel to A, straight through LDK (no Warden on B's side).
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, test } from 'node:test';
+import { decodeBolt11 } from '../../../src/protocols/lightning/bolt11.ts';
+import { lightningModuleConfig } from '../../../src/protocols/lightning/config.ts';
+import { startTestGateway } from '../../helpers/gateway.ts';
+import { startLightningNodes } from '../../helpers/ldk-node.ts';
+import { balanceJson } from '../../helpers/lnd-front-json.ts';
+import { startLndFront } from '../../helpers/lnd-rest-front.ts';
+
+const ln = await startLightningNodes(
+  ['A', 'B'],
+  [
+    ['A', 'B', 1_000_000n],
+    // B's own channel to A: what B pays A's invoices with.
+    ['B', 'A', 1_000_000n],
+  ],
+);
+const A = ln.node('A');
+const macaroon = new Uint8Array(randomBytes(32));
+const front = await startLndFront({
+  node: A,
+  macaroon,
+  chain: { height: () => ln.bitcoin.height(), tipHash: () => ln.bitcoin.full.chain.tip.rhash() },
+});
+
+const RECEIVE = `
+version: 1
+name: lightning-receive
+risk: { tolerance: high }
+rules:
+  - id: receive-and-read
+    match: { protocol: lightning, action: [receive, read] }
+    effect: allow
+`;
+const PAY_ONLY = `
+version: 1
+name: lightning-pay-only
+risk: { tolerance: high }
+new_destination: allow
+rules:
+  - id: payments
+    match: { protocol: lightning, action: pay, asset: btc }
+    effect: allow
+`;
+const CAPABILITIES = ['lightning:make_invoice', 'lightning:balance'];
+
+const g = await startTestGateway({
+  identities: ['alice', 'bob', 'payonly'],
+  policies: { alice: RECEIVE, bob: RECEIVE, payonly: PAY_ONLY },
+  protocols: { lightning: lightningModuleConfig({ backend: 'lnd', url: front.url }, { tor: null }) },
+  // Tight for make_invoice (the rate-limit test), wide for everything else.
+  rateLimits: (op) => ({ max: op === 'lightning.make_invoice' ? 30 : 1_000, windowMs: 60_000 }),
+});
+for (const identity of ['alice', 'bob', 'payonly'])
+  await g.warden.setCredential(identity, 'macaroon', Uint8Array.from(macaroon));
+const agent = async (identity: string, capabilities = CAPABILITIES) => {
+  const token = await g.token('agent', { identity, capabilities });
+  return (path: string, body: unknown) => g.call('POST', `/v1/lightning/${path}`, { token, body });
+};
+const alice = await agent('alice');
+const bob = await agent('bob');
+const show = (r: { status: number; body: unknown }) => `${r.status} ${JSON.stringify(r.body).slice(0, 500)}`;
+
+async function makeInvoice(call = alice, body: Record<string, unknown> = { amount_msat: '21000' }) {
+  const r = await call('make-invoice', body);
+  assert.equal(r.status, 200, show(r));
+  assert.equal(r.body.request.status, 'done', show(r));
+  return r.body.request.result as {
+    bolt11: string;
+    paymentHash: string;
+    amountMsat: string;
+    expiresAt: string;
+    description: string;
+  };
+}
+
+describe('lightning.make_invoice over the LND REST front and real LDK nodes', () => {
+  test('an invoice of A for the amount, short-lived by default, with route hints, that B can pay', async () => {
+    const made = await makeInvoice(alice, { amount_msat: '21000', description: 'coffee' });
+    const decoded = decodeBolt11(made.bolt11);
+    assert.equal(decoded.payee, A.idHex);
+    assert.equal(decoded.paymentHash, made.paymentHash);
+    assert.equal(decoded.amountMsat, 21_000n);
+    assert.equal(decoded.description, 'coffee');
+    assert.equal(decoded.network, 'regtest');
+    assert.equal(decoded.expirySeconds, 600);
+    assert.equal(made.expiresAt, new Date((decoded.timestamp + 600) * 1000).toISOString());
+    assert.ok(decoded.routeHints.length > 0, 'route hints for the private channels');
+    // lnd is asked for them by name (lnd adds hints only when `private`).
+    const asked = front.requests.filter((r) => r.route === 'addinvoice').at(-1)?.body as Record<
+      string,
+      unknown
+    >;
+    assert.equal(asked.private, true);
+    const paid = await ln.pay('B', made.bolt11, 1_000n);
+    assert.equal(
+      paid.state,
+      'succeeded',
+      JSON.stringify(paid, (_k, v) => (typeof v === 'bigint' ? `${v}` : v)),
+    );
+    assert.equal(A.claimed.get(made.paymentHash), 21_000n);
+  });
+
+  test('nothing is reserved: no ledger row is booked', async () => {
+    const before = await g.warden.store.db.selectFrom('ledger').selectAll().execute();
+    await makeInvoice(alice, { amount_msat: '5000000', expiry_seconds: 86_400 });
+    const after = await g.warden.store.db.selectFrom('ledger').selectAll().execute();
+    for (const row of after.filter((r) => !before.some((b) => b.request_id === r.request_id)))
+      assert.deepEqual([row.amount, row.fee], ['0', '0']);
+  });
+
+  test('hostile bodies: stable codes, nothing asked of the node', async () => {
+    const asked = front.requests.length;
+    const cases: [unknown, string][] = [
+      [{}, 'INVALID_REQUEST'],
+      [{ amount_msat: 21000 }, 'INVALID_AMOUNT'],
+      [{ amount_msat: '0' }, 'INVALID_AMOUNT'],
+      [{ amount_msat: '-1' }, 'INVALID_AMOUNT'],
+      [{ amount_msat: '2100000000000000001' }, 'INVALID_AMOUNT'],
+      [{ amount_msat: '1000', expiry_seconds: 0 }, 'INVALID_REQUEST'],
+      [{ amount_msat: '1000', expiry_seconds: 86_401 }, 'INVALID_REQUEST'],
+      [{ amount_msat: '1000', expiry_seconds: '600' }, 'INVALID_REQUEST'],
+      [{ amount_msat: '1000', description: 'x'.repeat(640) }, 'INVALID_REQUEST'],
+      [{ amount_msat: '1000', description: '\ud800' }, 'INVALID_REQUEST'],
+      [{ amount_msat: '1000', description: 7 }, 'INVALID_REQUEST'],
+      [{ amount_msat: '1000', private: false }, 'INVALID_REQUEST'],
+    ];
+    for (const [body, code] of cases) {
+      const r = await alice('make-invoice', body);
+      assert.equal(r.status, 400, `${JSON.stringify(body)}: ${show(r)}`);
+      assert.equal(r.body.error.code, code, JSON.stringify(body));
+    }
+    // 639 bytes of UTF-8 is the most a description holds: 213 three-byte characters.
+    await makeInvoice(alice, { amount_msat: '1000', description: '€'.repeat(213) });
+    assert.equal(front.requests.length, asked + 1);
+  });
+
+  test('judged by policy: an identity whose policy does not allow receiving is refused, the node not asked', async () => {
+    const payonly = await agent('payonly');
+    const asked = front.requests.length;
+    const r = await payonly('make-invoice', { amount_msat: '1000' });
+    assert.equal(r.status, 403, show(r));
+    assert.match(r.body.error.code, /^(NO_MATCHING_RULE|POLICY_DENIED)$/);
+    assert.equal(front.requests.length, asked);
+  });
+
+  test('a token without lightning:make_invoice cannot make one', async () => {
+    const reader = await agent('alice', ['lightning:balance']);
+    const r = await reader('make-invoice', { amount_msat: '1000' });
+    assert.equal(r.status, 403, show(r));
+    assert.equal(r.body.error.code, 'FORBIDDEN');
+  });
+
+  test('rate-limited like every operation', async () => {
+    const limited = await agent('bob', ['lightning:make_invoice']);
+    const results = [];
+    for (let i = 0; i < 32; i++) results.push(await limited('make-invoice', { amount_msat: '1000' }));
+    const refused = results.filter((r) => r.status === 429);
+    assert.ok(refused.length >= 2, results.map(show).slice(-3).join('\n'));
+    assert.equal(refused[0]?.body.error.code, 'RATE_LIMITED');
+  });
+});
+
+describe('lightning.balance', () => {
+  test('the node’s channel balance, as LDK counts it, marked as shared', async () => {
+    const r = await alice('balance', {});
+    assert.equal(r.status, 200, show(r));
+    const result = r.body.request.result;
+    const node = balanceJson(A);
+    assert.equal(result.localMsat, node.local_balance.msat);
+    assert.equal(result.remoteMsat, node.remote_balance.msat);
+    assert.equal(result.unsettledLocalMsat, node.unsettled_local_balance.msat);
+    assert.equal(result.pendingOpenLocalMsat, node.pending_open_local_balance.msat);
+    assert.ok(BigInt(result.localMsat) > 0n && BigInt(result.remoteMsat) > 0n);
+    assert.equal(result.shared, true);
+    // What LDK itself says, summed here.
+    const local = A.cm.list_channels().reduce((s, c) => s + c.get_outbound_capacity_msat(), 0n);
+    assert.equal(result.localMsat, local.toString());
+  });
+
+  test('hostile bodies refused with INVALID_REQUEST', async () => {
+    for (const body of [[], 'x', { extra: 1 }, { idempotencyKey: 'bad key!' }]) {
+      const r = await alice('balance', body);
+      assert.equal(r.status, 400, show(r));
+      assert.equal(r.body.error.code, 'INVALID_REQUEST');
+    }
+  });
+});
