@@ -1,5 +1,6 @@
 import type { ProtocolModule } from '../module.ts';
 import { type LightningModuleBackend, lightningBackendOf } from './backend/connect.ts';
+import { lightningBalanceOperation } from './balance.ts';
 import { LIGHTNING_ERROR_CODES } from './errors.ts';
 import { makeInvoiceOperation } from './invoice/make.ts';
 import { LIGHTNING_MIGRATIONS } from './migrations.ts';
@@ -14,8 +15,8 @@ import type { LightningDb } from './tables.ts';
  */
 export const lightningModule: ProtocolModule<LightningModuleBackend, LightningDb> = {
   name: 'lightning',
-  operations: [payInvoiceOperation, makeInvoiceOperation],
-  needsBackend: [payInvoiceOperation.name, makeInvoiceOperation.name],
+  operations: [payInvoiceOperation, makeInvoiceOperation, lightningBalanceOperation],
+  needsBackend: [payInvoiceOperation.name, makeInvoiceOperation.name, lightningBalanceOperation.name],
   migrations: LIGHTNING_MIGRATIONS,
   backend: lightningBackendOf,
   reconcile: lightningReconcile,
