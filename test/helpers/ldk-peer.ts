@@ -151,6 +151,8 @@ export function createLdkPeer(options: PeerOptions) {
   const held = new Map<string, Held>();
   /** Payment hash → msat claimed, for the payee's side of a test. */
   const claimed = new Map<string, bigint>();
+  /** Payment hash → when it was claimed (seconds since 1970). */
+  const claimedAt = new Map<string, number>();
   let forwardedFeesMsat = 0n;
   let fundingsPending = 0;
 
@@ -182,6 +184,7 @@ export function createLdkPeer(options: PeerOptions) {
       else cm.claim_funds(preimage);
     } else if (event instanceof ldk.Event_PaymentClaimed) {
       claimed.set(hexOf(event.payment_hash), event.amount_msat);
+      claimedAt.set(hexOf(event.payment_hash), Math.floor(Date.now() / 1000));
     } else if (event instanceof ldk.Event_PendingHTLCsForwardable) {
       setTimeout(() => {
         cm.process_pending_htlc_forwards();
@@ -226,6 +229,7 @@ export function createLdkPeer(options: PeerOptions) {
     /** Hold incoming payments (accepted, unsettled) instead of claiming them. */
     holdIncoming: false,
     claimed,
+    claimedAt,
     get forwardedFeesMsat() {
       return forwardedFeesMsat;
     },

@@ -49,7 +49,7 @@ rules:
     match: { protocol: lightning, action: pay, asset: btc }
     effect: allow
 `;
-const CAPABILITIES = ['lightning:make_invoice', 'lightning:balance'];
+const CAPABILITIES = ['lightning:make_invoice', 'lightning:lookup_invoice', 'lightning:balance'];
 
 const g = await startTestGateway({
   identities: ['alice', 'bob', 'payonly'],
@@ -165,6 +165,110 @@ describe('lightning.make_invoice over the LND REST front and real LDK nodes', ()
     const refused = results.filter((r) => r.status === 429);
     assert.ok(refused.length >= 2, results.map(show).slice(-3).join('\n'));
     assert.equal(refused[0]?.body.error.code, 'RATE_LIMITED');
+  });
+});
+
+describe('lightning.lookup_invoice', () => {
+  const lookup = async (call: typeof alice, paymentHash: string) => {
+    const r = await call('lookup-invoice', { payment_hash: paymentHash });
+    assert.equal(r.status, 200, show(r));
+    assert.equal(r.body.request.status, 'done', show(r));
+    return r.body.request.result;
+  };
+
+  test('open, then settled once B pays: the amount paid, when, and the preimage only then', async () => {
+    const made = await makeInvoice(alice, { amount_msat: '42000', description: 'lookup' });
+    const open = await lookup(alice, made.paymentHash);
+    assert.deepEqual(
+      { ...open },
+      {
+        paymentHash: made.paymentHash,
+        state: 'open',
+        amountMsat: '42000',
+        createdAt: open.createdAt,
+        expiresAt: made.expiresAt,
+      },
+    );
+    assert.equal(open.preimage, undefined, 'no preimage before it is settled');
+    // lnd (and the front) would tell it: Warden does not pass it on.
+    const asked = front.answers.filter((a) => a.route === 'lookupinvoice').at(-1)?.json as {
+      r_preimage: string;
+    };
+    assert.notEqual(asked.r_preimage, '');
+    const before = Math.floor(Date.now() / 1000);
+    const paid = await ln.pay('B', made.bolt11, 1_000n);
+    assert.equal(paid.state, 'succeeded');
+    const settled = await lookup(alice, made.paymentHash);
+    assert.equal(settled.state, 'settled');
+    assert.equal(settled.paidMsat, '42000');
+    assert.ok(paid.state === 'succeeded' && settled.preimage === paid.preimage);
+    assert.ok(Date.parse(settled.settledAt) >= (before - 1) * 1000, settled.settledAt);
+  });
+
+  test('accepted while the node holds the payment', async () => {
+    const made = await makeInvoice(alice, { amount_msat: '7000' });
+    A.holdIncoming = true;
+    try {
+      const paying = ln.pay('B', made.bolt11, 1_000n);
+      const deadline = Date.now() + 10_000;
+      while (!A.isHeld(made.paymentHash) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
+      const held = await lookup(alice, made.paymentHash);
+      assert.equal(held.state, 'accepted');
+      assert.equal(held.preimage, undefined);
+      assert.ok(A.release(made.paymentHash));
+      assert.equal((await paying).state, 'succeeded');
+    } finally {
+      A.holdIncoming = false;
+    }
+    assert.equal((await lookup(alice, made.paymentHash)).state, 'settled');
+  });
+
+  test('canceled once expired', async () => {
+    const made = await makeInvoice(alice, { amount_msat: '1000', expiry_seconds: 1 });
+    await new Promise((r) => setTimeout(r, 2_100));
+    assert.equal((await lookup(alice, made.paymentHash)).state, 'canceled');
+  });
+
+  test('another identity’s invoice on the same node, an invoice made without Warden, an unknown hash: all LIGHTNING_INVOICE_UNKNOWN, the node not asked, no row', async () => {
+    const hers = await makeInvoice(alice, { amount_msat: '1000' });
+    const direct = Buffer.from(A.invoice(1_000n, 'not through Warden', 600).payment_hash()).toString('hex');
+    const asked = front.requests.length;
+    const requests = async () =>
+      (
+        await g.warden.store.db
+          .selectFrom('request')
+          .select((e) => e.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n;
+    const rows = await requests();
+    for (const hash of [hers.paymentHash, direct, 'ab'.repeat(32)]) {
+      const r = await bob('lookup-invoice', { payment_hash: hash });
+      assert.equal(r.status, 404, show(r));
+      assert.equal(r.body.error.code, 'LIGHTNING_INVOICE_UNKNOWN');
+      assert.deepEqual(Object.keys(r.body.error.details).sort(), ['paymentHash', 'protocol']);
+    }
+    assert.equal(front.requests.length, asked);
+    assert.equal(await requests(), rows);
+    // Her own lookup is answered.
+    assert.equal((await lookup(alice, hers.paymentHash)).state, 'open');
+  });
+
+  test('hostile bodies refused with stable codes', async () => {
+    const cases: unknown[] = [
+      {},
+      { payment_hash: 'AB'.repeat(32) },
+      { payment_hash: 'ab'.repeat(31) },
+      { payment_hash: 'ab'.repeat(33) },
+      { payment_hash: 7 },
+      { payment_hash: 'ab'.repeat(32), extra: true },
+      [],
+    ];
+    for (const body of cases) {
+      const r = await alice('lookup-invoice', body);
+      assert.equal(r.status, 400, `${JSON.stringify(body)}: ${show(r)}`);
+      assert.equal(r.body.error.code, 'INVALID_REQUEST');
+    }
   });
 });
 

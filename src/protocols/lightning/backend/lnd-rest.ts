@@ -374,7 +374,19 @@ export function createLndRestBackend(options: LndRestOptions): LightningBackend 
           const preimage = hex.encode(base64Bytes(inv.r_preimage, 32, what, 'r_preimage'));
           if (!opens(preimage, paymentHash))
             throw malformed(what, 'a preimage that does not open the payment hash');
-          return { state: 'settled', paymentHash, amountMsat, paidMsat, preimage };
+          // lnd writes 0 where it has no date (an invoice settled before lnd kept them).
+          const settledAt =
+            inv.settle_date === undefined ? 0n : amountOf(inv.settle_date, what, 'settle_date');
+          if (settledAt > BigInt(Number.MAX_SAFE_INTEGER))
+            throw malformed(what, 'settle_date is out of range');
+          return {
+            state: 'settled',
+            paymentHash,
+            amountMsat,
+            paidMsat,
+            preimage,
+            ...(settledAt > 0n ? { settledAt: Number(settledAt) } : {}),
+          };
         }
         default:
           throw malformed(what, 'an unknown invoice state');
