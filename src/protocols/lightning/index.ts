@@ -4,6 +4,7 @@ import { lightningBalanceOperation } from './balance.ts';
 import { LIGHTNING_ERROR_CODES } from './errors.ts';
 import { lookupInvoiceOperation } from './invoice/lookup.ts';
 import { makeInvoiceOperation } from './invoice/make.ts';
+import { keysendOperation } from './keysend/operation.ts';
 import { LIGHTNING_MIGRATIONS } from './migrations.ts';
 import { payInvoiceOperation } from './pay/operation.ts';
 import { lightningReconcile } from './pay/reconcile.ts';
@@ -12,13 +13,14 @@ import type { LightningDb } from './tables.ts';
 /** Every one of them needs the backend: without one, none is offered. */
 const OPERATIONS = [
   payInvoiceOperation,
+  keysendOperation,
   makeInvoiceOperation,
   lookupInvoiceOperation,
   lightningBalanceOperation,
 ];
 
 /**
- * Lightning: paying BOLT 11 invoices, making and looking them up, the node's balance, through the
+ * Lightning: paying BOLT 11 invoices and nodes by keysend, making and looking them up, the node's balance, through the
  * backend of `protocols.lightning` (lnd's REST API), with the identity's sealed macaroon lent to
  * each call.
  */

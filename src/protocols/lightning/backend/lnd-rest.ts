@@ -1,7 +1,7 @@
 /**
  * lnd's REST API as Warden's Lightning backend: getinfo, the channel balance, decoding, paying by
- * invoice (SendPaymentV2, streamed) and following a payment (TrackPaymentV2), making and looking
- * up invoices. Everything goes through net/ (Tor or direct as configured); the macaroon is handed
+ * invoice and by keysend (SendPaymentV2, streamed) and following a payment (TrackPaymentV2),
+ * making and looking up invoices. Everything goes through net/ (Tor or direct as configured); the macaroon is handed
  * in as bytes and only ever written into the request header, never into an error or a log.
  *
  * Every answer is hostile until checked (lnd-payment.ts, and here): the invoice is decoded by
@@ -10,6 +10,7 @@
  * a malformed one is OUTCOME_UNKNOWN (its reservation stays until reconciled), a cut stream is
  * followed by tracking until the caller's wait is over, then `in_flight`.
  */
+import { sha256 } from '@noble/hashes/sha2.js';
 import { base64, base64url, hex } from '@scure/base';
 import { WardenError } from '../../../core/errors.ts';
 import type { BitcoinNetwork } from '../../../keys/derive.ts';
@@ -19,11 +20,11 @@ import { MAX_DESCRIPTION_BYTES, MAX_INVOICE_EXPIRY_SECONDS } from '../invoice/li
 import type {
   ChannelBalance,
   InvoiceState,
+  KeysendOptions,
   LightningBackend,
   MadeInvoice,
   NewInvoice,
   PaymentState,
-  PayOptions,
 } from './backend.ts';
 import { amountOf, checkSatOf, type Expected, isHash, isRecord, opens, paymentOf } from './lnd-payment.ts';
 import {
@@ -52,6 +53,8 @@ export interface LndRestOptions {
 
 const GRPC_NOT_FOUND = 5;
 const GRPC_ALREADY_EXISTS = 6;
+/** The TLV record of a keysend payment's preimage (bLIP-0003). */
+const KEYSEND_RECORD = '5482373484';
 /** How long `pay` follows a payment past its timeout before it answers `in_flight`. */
 const FOLLOW_GRACE_MS = 30_000;
 const RETRY_MS = 250;
@@ -154,21 +157,8 @@ export function createLndRestBackend(options: LndRestOptions): LightningBackend 
   }
 
   /** Hands the payment to lnd and reads its stream; null: the stream ended before it was final. */
-  async function send(
-    bolt11: string,
-    invoice: Bolt11Invoice,
-    expected: Expected,
-    o: PayOptions,
-    deadline: number,
-  ) {
+  async function send(body: Record<string, unknown>, expected: Expected, deadline: number) {
     const what = 'the payment';
-    const body = {
-      payment_request: bolt11,
-      timeout_seconds: o.timeoutSeconds,
-      fee_limit_sat: o.feeLimitSat.toString(),
-      no_inflight_updates: false,
-      ...(invoice.amountMsat === null ? { amt_msat: expected.amountMsat!.toString() } : {}),
-    };
     const signal = AbortSignal.timeout(Math.max(1, Math.ceil(deadline - performance.now())));
     const { status, lines } = await lndStream(c, 'POST', 'v2/router/send', body, what, signal);
     let started = false;
@@ -188,6 +178,51 @@ export function createLndRestBackend(options: LndRestOptions): LightningBackend 
       if (state.status !== 'in_flight') return state;
     }
     return null;
+  }
+
+  /**
+   * Sends (SendPaymentV2) and follows the payment to its end or the deadline. What certainly did
+   * not leave, or lnd refused before starting, is thrown as it is; every doubt after that is
+   * OUTCOME_UNKNOWN, never failed.
+   */
+  async function dispatch(body: Record<string, unknown>, expected: Expected, deadline: number) {
+    try {
+      const sent = await send(body, expected, deadline);
+      if (sent) return sent;
+    } catch (err) {
+      if (!(err instanceof WardenError)) throw err;
+      // Nothing left this machine, or lnd said no before starting: not paid.
+      if (err.code === 'BACKEND_UNREACHABLE' && err.details.sent === false) throw err;
+      if (err.code === 'LIGHTNING_PAYMENT_EXISTS' || err.code === 'LIGHTNING_BACKEND_AUTH') throw err;
+      if (
+        err.code === 'BACKEND_REJECTED' &&
+        err.details.reason !== 'malformed' &&
+        err.details.reason !== 'too_large'
+      )
+        throw err;
+      if (err.code !== 'BACKEND_UNREACHABLE') throw outcomeUnknown(err);
+    }
+    try {
+      const followed = await follow(expected, deadline);
+      if (followed === null)
+        throw outcomeUnknown(
+          rejected('the payment', { reason: 'not_found', message: 'lnd has no such payment' }),
+        );
+      return followed;
+    } catch (err) {
+      if (err instanceof WardenError && err.code !== 'OUTCOME_UNKNOWN') throw outcomeUnknown(err);
+      throw err;
+    }
+  }
+
+  /** The limits every payment is sent with, checked before anything leaves. */
+  function checkLimits(o: { feeLimitSat: bigint; timeoutSeconds: number }): void {
+    if (typeof o.feeLimitSat !== 'bigint' || o.feeLimitSat < 0n || o.feeLimitSat > INT64_MAX / 1000n)
+      throw invalid('the fee limit is not an amount of sat');
+    if (!Number.isSafeInteger(o.timeoutSeconds) || o.timeoutSeconds < 1 || o.timeoutSeconds > 3600)
+      throw invalid('the payment timeout must be 1 to 3600 seconds', {
+        timeoutSeconds: String(o.timeoutSeconds),
+      });
   }
 
   return {
@@ -250,12 +285,7 @@ export function createLndRestBackend(options: LndRestOptions): LightningBackend 
     async pay(bolt11, o) {
       const invoice = decodeBolt11(bolt11);
       checkPayable(invoice, options.network, new Date());
-      if (typeof o.feeLimitSat !== 'bigint' || o.feeLimitSat < 0n || o.feeLimitSat > INT64_MAX / 1000n)
-        throw invalid('the fee limit is not an amount of sat');
-      if (!Number.isSafeInteger(o.timeoutSeconds) || o.timeoutSeconds < 1 || o.timeoutSeconds > 3600)
-        throw invalid('the payment timeout must be 1 to 3600 seconds', {
-          timeoutSeconds: String(o.timeoutSeconds),
-        });
+      checkLimits(o);
       if (invoice.amountMsat !== null && o.amountMsat !== undefined && o.amountMsat !== invoice.amountMsat)
         throw invalid('the invoice names its amount; another is not paid');
       const amountMsat = invoice.amountMsat ?? o.amountMsat;
@@ -268,34 +298,52 @@ export function createLndRestBackend(options: LndRestOptions): LightningBackend 
         amountMsat,
         feeLimitMsat: o.feeLimitSat * 1000n,
       };
-      const deadline = performance.now() + (o.waitMs ?? o.timeoutSeconds * 1000 + FOLLOW_GRACE_MS);
-      try {
-        const sent = await send(bolt11, invoice, expected, o, deadline);
-        if (sent) return sent;
-      } catch (err) {
-        if (!(err instanceof WardenError)) throw err;
-        // Nothing left this machine, or lnd said no before starting: not paid.
-        if (err.code === 'BACKEND_UNREACHABLE' && err.details.sent === false) throw err;
-        if (err.code === 'LIGHTNING_PAYMENT_EXISTS' || err.code === 'LIGHTNING_BACKEND_AUTH') throw err;
-        if (
-          err.code === 'BACKEND_REJECTED' &&
-          err.details.reason !== 'malformed' &&
-          err.details.reason !== 'too_large'
-        )
-          throw err;
-        if (err.code !== 'BACKEND_UNREACHABLE') throw outcomeUnknown(err);
-      }
-      try {
-        const followed = await follow(expected, deadline);
-        if (followed === null)
-          throw outcomeUnknown(
-            rejected('the payment', { reason: 'not_found', message: 'lnd has no such payment' }),
-          );
-        return followed;
-      } catch (err) {
-        if (err instanceof WardenError && err.code !== 'OUTCOME_UNKNOWN') throw outcomeUnknown(err);
-        throw err;
-      }
+      const body = {
+        payment_request: bolt11,
+        timeout_seconds: o.timeoutSeconds,
+        fee_limit_sat: o.feeLimitSat.toString(),
+        no_inflight_updates: false,
+        ...(invoice.amountMsat === null ? { amt_msat: amountMsat.toString() } : {}),
+      };
+      return dispatch(
+        body,
+        expected,
+        performance.now() + (o.waitMs ?? o.timeoutSeconds * 1000 + FOLLOW_GRACE_MS),
+      );
+    },
+
+    async keysend(o: KeysendOptions) {
+      checkLimits(o);
+      if (typeof o.destination !== 'string' || !/^0[23][0-9a-f]{64}$/.test(o.destination))
+        throw invalid('a keysend destination is a node id: 33 bytes of compressed key, lower-case hex');
+      if (typeof o.amountMsat !== 'bigint' || o.amountMsat <= 0n || o.amountMsat > MAX_AMOUNT_MSAT)
+        throw new WardenError('INVALID_AMOUNT', 'a keysend pays a positive amount of msat', {
+          protocol: 'lightning',
+        });
+      if (!(o.preimage instanceof Uint8Array) || o.preimage.length !== 32)
+        throw invalid('a keysend preimage is 32 bytes');
+      const hash = sha256(o.preimage);
+      const expected: Expected = {
+        paymentHash: hex.encode(hash),
+        amountMsat: o.amountMsat,
+        feeLimitMsat: o.feeLimitSat * 1000n,
+      };
+      // lnd's keysend: the preimage in the custom record BOLT's keysend names (5482373484), the
+      // hash given, no invoice. The body holds the preimage as text only while it is sent.
+      const body = {
+        dest: base64.encode(hex.decode(o.destination)),
+        amt_msat: o.amountMsat.toString(),
+        payment_hash: base64.encode(hash),
+        dest_custom_records: { [KEYSEND_RECORD]: base64.encode(o.preimage) },
+        timeout_seconds: o.timeoutSeconds,
+        fee_limit_sat: o.feeLimitSat.toString(),
+        no_inflight_updates: false,
+      };
+      return dispatch(
+        body,
+        expected,
+        performance.now() + (o.waitMs ?? o.timeoutSeconds * 1000 + FOLLOW_GRACE_MS),
+      );
     },
 
     async track(paymentHash, waitMs) {
@@ -393,14 +441,7 @@ export function createLndRestBackend(options: LndRestOptions): LightningBackend 
       }
     },
 
-    // Placeholders while the keysend and channel-monitor work is under way (this session).
-    async keysend() {
-      throw new WardenError('LIGHTNING_NOT_SUPPORTED', 'keysend through lnd is not implemented yet', {
-        protocol: 'lightning',
-        backend: 'lnd',
-        feature: 'keysend',
-      });
-    },
+    // A placeholder while the channel-monitor work is under way (this session).
     async channels() {
       throw new WardenError('LIGHTNING_NOT_SUPPORTED', 'listing lnd channels is not implemented yet', {
         protocol: 'lightning',

@@ -87,8 +87,8 @@ export async function payIntent(
     feeAsset: 'btc',
     payloadDigest: payDigest(p),
     idempotencyKey: p.idempotencyKey,
-    // None declared (policy.ts): its rules are Bitcoin's `btc` rules, one budget for both.
-    facets: {},
+    // Its rules are Bitcoin's `btc` rules, one budget for both; `payment` tells it from a keysend.
+    facets: { payment: 'invoice' },
     detail,
   };
 }
