@@ -13,6 +13,7 @@ import { startTestGateway } from '../../helpers/gateway.ts';
 import { startLightningNodes } from '../../helpers/ldk-node.ts';
 import { balanceJson } from '../../helpers/lnd-front-json.ts';
 import { startLndFront } from '../../helpers/lnd-rest-front.ts';
+import { httpClient } from '../../helpers/mcp.ts';
 
 const ln = await startLightningNodes(
   ['A', 'B'],
@@ -295,5 +296,26 @@ describe('lightning.balance', () => {
       assert.equal(r.status, 400, show(r));
       assert.equal(r.body.error.code, 'INVALID_REQUEST');
     }
+  });
+});
+
+test('MCP (the official client): the reads are read-only, the invoice not destructive, keysend and pay destructive', async () => {
+  const token = await g.token('agent', {
+    identity: 'alice',
+    capabilities: [...CAPABILITIES, 'lightning:keysend', 'lightning:pay_invoice'],
+  });
+  const client = await httpClient(g.url, token);
+  const tools = (await client.listTools()).tools;
+  const hints = Object.fromEntries(
+    tools
+      .filter((t) => t.name.startsWith('lightning_'))
+      .map((t) => [t.name, [t.annotations?.readOnlyHint, t.annotations?.destructiveHint]]),
+  );
+  assert.deepEqual(hints, {
+    lightning_balance: [true, false],
+    lightning_lookup_invoice: [true, false],
+    lightning_make_invoice: [false, false],
+    lightning_keysend: [false, true],
+    lightning_pay_invoice: [false, true],
   });
 });
