@@ -6,12 +6,10 @@
  *
  * Every answer is hostile until checked (lnd-payment.ts, and here): the invoice is decoded by
  * Warden (bolt11.ts) and lnd's decoding, the invoices it makes and the payments it reports must
- * agree with it. A payment once sent is never reported failed or succeeded on a doubtful answer:
- * a malformed one is OUTCOME_UNKNOWN (its reservation stays until reconciled), a cut stream is
- * followed by tracking until the caller's wait is over, then `in_flight`.
+ * agree with it. Sending and following payments, and what a doubtful answer means: lnd-send.ts.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { base64, base64url, hex } from '@scure/base';
+import { base64, hex } from '@scure/base';
 import { WardenError } from '../../../core/errors.ts';
 import type { BitcoinNetwork } from '../../../keys/derive.ts';
 import type { Net } from '../../../net/http.ts';
@@ -24,18 +22,10 @@ import type {
   LightningBackend,
   MadeInvoice,
   NewInvoice,
-  PaymentState,
 } from './backend.ts';
-import { amountOf, checkSatOf, type Expected, isHash, isRecord, opens, paymentOf } from './lnd-payment.ts';
-import {
-  grpcStatusOf,
-  type LndConnection,
-  lndCall,
-  lndStream,
-  malformed,
-  refusal,
-  rejected,
-} from './lnd-request.ts';
+import { amountOf, checkSatOf, type Expected, isHash, isRecord, opens } from './lnd-payment.ts';
+import { grpcStatusOf, type LndConnection, lndCall, malformed, refusal, rejected } from './lnd-request.ts';
+import { checkLimits, invalid, lndSender } from './lnd-send.ts';
 
 export interface LndRestOptions {
   /** lnd's REST listener, e.g. https://127.0.0.1:8080/ */
@@ -52,45 +42,10 @@ export interface LndRestOptions {
 }
 
 const GRPC_NOT_FOUND = 5;
-const GRPC_ALREADY_EXISTS = 6;
 /** The TLV record of a keysend payment's preimage (bLIP-0003). */
 const KEYSEND_RECORD = '5482373484';
 /** How long `pay` follows a payment past its timeout before it answers `in_flight`. */
 const FOLLOW_GRACE_MS = 30_000;
-const RETRY_MS = 250;
-const INT64_MAX = 2n ** 63n - 1n;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function invalid(message: string, details: Record<string, string | number> = {}): WardenError {
-  return new WardenError('INVALID_REQUEST', message, { protocol: 'lightning', ...details });
-}
-
-/** A doubtful answer after the payment was handed to lnd: it may have been paid. */
-function outcomeUnknown(err: WardenError): WardenError {
-  return new WardenError(
-    'OUTCOME_UNKNOWN',
-    `the payment may have been made: ${err.message}`,
-    { protocol: 'lightning', backendCode: err.code, reason: err.details.reason ?? null },
-    { cause: err },
-  );
-}
-
-function exists(message: string): WardenError {
-  const reason = /already paid/.test(message)
-    ? 'already_paid'
-    : /in transition/.test(message)
-      ? 'in_flight'
-      : 'exists';
-  return new WardenError(
-    'LIGHTNING_PAYMENT_EXISTS',
-    `lnd already has a payment of this invoice (${message})`,
-    {
-      protocol: 'lightning',
-      reason,
-    },
-  );
-}
 
 function base64Bytes(value: unknown, length: number, what: string, field: string): Uint8Array {
   let bytes: Uint8Array | null = null;
@@ -119,111 +74,7 @@ export function createLndRestBackend(options: LndRestOptions): LightningBackend 
     return reply.json;
   }
 
-  /**
-   * Follows a payment until it is final or `deadline` (performance.now() ms) passes. Null: lnd
-   * has no payment of this hash. A cut stream or a backend that does not answer is asked again.
-   */
-  async function follow(expected: Expected, deadline: number): Promise<PaymentState | null> {
-    const what = 'the payment’s progress';
-    const path = `v2/router/track/${base64url.encode(hex.decode(expected.paymentHash))}`;
-    for (;;) {
-      const left = deadline - performance.now();
-      if (left <= 0) return { status: 'in_flight', paymentHash: expected.paymentHash };
-      try {
-        const { status, lines } = await lndStream(
-          c,
-          'GET',
-          path,
-          undefined,
-          what,
-          AbortSignal.timeout(Math.ceil(left)),
-        );
-        for await (const line of lines) {
-          if (isRecord(line) && 'error' in line) {
-            const st = grpcStatusOf(line.error);
-            if (st?.code === GRPC_NOT_FOUND) return null;
-            throw refusal(what, status, line.error);
-          }
-          if (status !== 200) throw refusal(what, status, line);
-          if (!isRecord(line) || !('result' in line)) throw malformed(what, 'not a stream of updates');
-          const state = paymentOf(line.result, expected, what);
-          if (state.status !== 'in_flight') return state;
-        }
-      } catch (err) {
-        if (!(err instanceof WardenError && err.code === 'BACKEND_UNREACHABLE')) throw err;
-      }
-      await sleep(Math.min(RETRY_MS, Math.max(0, deadline - performance.now())));
-    }
-  }
-
-  /** Hands the payment to lnd and reads its stream; null: the stream ended before it was final. */
-  async function send(body: Record<string, unknown>, expected: Expected, deadline: number) {
-    const what = 'the payment';
-    const signal = AbortSignal.timeout(Math.max(1, Math.ceil(deadline - performance.now())));
-    const { status, lines } = await lndStream(c, 'POST', 'v2/router/send', body, what, signal);
-    let started = false;
-    for await (const line of lines) {
-      if (isRecord(line) && 'error' in line) {
-        // An error on the stream before any update: lnd refused to start it. After one: the
-        // payment exists, and its end is known by following it.
-        if (started) return null;
-        const st = grpcStatusOf(line.error);
-        if (st?.code === GRPC_ALREADY_EXISTS) throw exists(st.message);
-        throw refusal(what, status, line.error);
-      }
-      if (status !== 200) throw refusal(what, status, line);
-      if (!isRecord(line) || !('result' in line)) throw malformed(what, 'not a stream of updates');
-      const state = paymentOf(line.result, expected, what);
-      started = true;
-      if (state.status !== 'in_flight') return state;
-    }
-    return null;
-  }
-
-  /**
-   * Sends (SendPaymentV2) and follows the payment to its end or the deadline. What certainly did
-   * not leave, or lnd refused before starting, is thrown as it is; every doubt after that is
-   * OUTCOME_UNKNOWN, never failed.
-   */
-  async function dispatch(body: Record<string, unknown>, expected: Expected, deadline: number) {
-    try {
-      const sent = await send(body, expected, deadline);
-      if (sent) return sent;
-    } catch (err) {
-      if (!(err instanceof WardenError)) throw err;
-      // Nothing left this machine, or lnd said no before starting: not paid.
-      if (err.code === 'BACKEND_UNREACHABLE' && err.details.sent === false) throw err;
-      if (err.code === 'LIGHTNING_PAYMENT_EXISTS' || err.code === 'LIGHTNING_BACKEND_AUTH') throw err;
-      if (
-        err.code === 'BACKEND_REJECTED' &&
-        err.details.reason !== 'malformed' &&
-        err.details.reason !== 'too_large'
-      )
-        throw err;
-      if (err.code !== 'BACKEND_UNREACHABLE') throw outcomeUnknown(err);
-    }
-    try {
-      const followed = await follow(expected, deadline);
-      if (followed === null)
-        throw outcomeUnknown(
-          rejected('the payment', { reason: 'not_found', message: 'lnd has no such payment' }),
-        );
-      return followed;
-    } catch (err) {
-      if (err instanceof WardenError && err.code !== 'OUTCOME_UNKNOWN') throw outcomeUnknown(err);
-      throw err;
-    }
-  }
-
-  /** The limits every payment is sent with, checked before anything leaves. */
-  function checkLimits(o: { feeLimitSat: bigint; timeoutSeconds: number }): void {
-    if (typeof o.feeLimitSat !== 'bigint' || o.feeLimitSat < 0n || o.feeLimitSat > INT64_MAX / 1000n)
-      throw invalid('the fee limit is not an amount of sat');
-    if (!Number.isSafeInteger(o.timeoutSeconds) || o.timeoutSeconds < 1 || o.timeoutSeconds > 3600)
-      throw invalid('the payment timeout must be 1 to 3600 seconds', {
-        timeoutSeconds: String(o.timeoutSeconds),
-      });
-  }
+  const { follow, dispatch } = lndSender(c);
 
   return {
     kind: 'lnd',
