@@ -58,9 +58,31 @@ rules:
     effect: allow
 `;
 
+/**
+ * One 24-hour window of 5,000 sat over invoices and keysends alike. A rule's limits bound what it
+ * matches, and a broad rule does not match a keysend (opt-in): the keysend rule carries its own.
+ */
+const ONE_BUDGET = `
+version: 1
+name: lightning-one-budget
+risk: { tolerance: high }
+new_destination: allow
+rules:
+  - id: payments
+    match: { protocol: lightning, action: pay, asset: btc }
+    effect: allow
+    limits:
+      - { window: 24h, max_value: 5000 }
+  - id: keysend
+    match: { protocol: lightning, action: pay, payment: keysend }
+    effect: allow
+    limits:
+      - { window: 24h, max_value: 5000 }
+`;
+
 const g = await startTestGateway({
-  identities: ['alice', 'invoices'],
-  policies: { alice: POLICY, invoices: INVOICES_ONLY },
+  identities: ['alice', 'invoices', 'budget'],
+  policies: { alice: POLICY, invoices: INVOICES_ONLY, budget: ONE_BUDGET },
   // A short wait, so that a held payment turns `unknown` within the test.
   protocols: {
     lightning: lightningModuleConfig(
@@ -70,7 +92,7 @@ const g = await startTestGateway({
   },
   rateLimits: () => ({ max: 100_000, windowMs: 60_000 }),
 });
-for (const identity of ['alice', 'invoices'])
+for (const identity of ['alice', 'invoices', 'budget'])
   await g.warden.setCredential(identity, 'macaroon', Uint8Array.from(macaroon));
 const tokenOf = (identity: string, capabilities: string[]) => g.token('agent', { identity, capabilities });
 const alice = await tokenOf('alice', ['lightning:keysend']);
@@ -193,6 +215,22 @@ describe('lightning.keysend over the LND REST front and real LDK nodes', () => {
     assert.equal(r.body.error.code, 'NO_MATCHING_RULE');
     assert.match(JSON.stringify(r.body.error), /payment: keysend/);
     assert.equal(front.requests.length, asked);
+  });
+
+  test('one budget with invoices: a keysend counts in the window of the rule for invoices, fees included; the keysend rule’s own limits bound keysends', async () => {
+    const token = await tokenOf('budget', ['lightning:keysend', 'lightning:pay_invoice']);
+    // 3,000 sat + a fee limit of 10: 3,010 of the 5,000 booked (then the fee paid, 0, replaces it).
+    const sent = await keysend({ destination: B.idHex, amount_msat: '3000000', fee_limit_sat: '10' }, token);
+    assert.equal(sent.body.request?.status, 'done', show(sent));
+    // An invoice of 2,500 sat (+ its 10 sat fee floor) does not fit in what is left: refused.
+    const invoice = B.invoice(2_500_000n, 'budget', 600).to_str();
+    const paid = await g.call('POST', '/v1/lightning/pay-invoice', { token, body: { invoice } });
+    assert.equal(paid.status, 403, show(paid));
+    assert.equal(paid.body.error.code, 'LIMIT_EXCEEDED');
+    // Nor does a keysend of the same size, by the keysend rule's own window.
+    const more = await keysend({ destination: B.idHex, amount_msat: '2500000' }, token);
+    assert.equal(more.status, 403, show(more));
+    assert.equal(more.body.error.code, 'LIMIT_EXCEEDED');
   });
 
   test('hostile bodies: stable codes, nothing sent', async () => {
