@@ -2,7 +2,7 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { utf8 } from '../core/bytes.ts';
 import { canonicalJson } from '../core/canonical.ts';
 import type { ControlPlaneMac } from '../keys/control-plane-key.ts';
-import type { PolicyTable, TokenTable } from '../store/schema.ts';
+import type { NwcConnectionTable, PolicyTable, TokenTable } from '../store/schema.ts';
 import type { Db } from '../store/store.ts';
 import { asBytes } from './rows.ts';
 
@@ -16,7 +16,7 @@ import { asBytes } from './rows.ts';
 /** Stable code for a token or policy row whose MAC is missing or wrong. */
 export const CONTROL_PLANE_TAMPERED = 'CONTROL_PLANE_TAMPERED';
 
-export type ControlPlaneTable = 'token' | 'policy';
+export type ControlPlaneTable = 'token' | 'policy' | 'nwc_connection';
 
 export interface ControlPlaneFinding {
   code: typeof CONTROL_PLANE_TAMPERED;
@@ -36,7 +36,33 @@ type Unmaced<T> = Omit<T, 'mac'>;
 const DOMAIN = {
   token: 'warden/control-plane/token/v1\u0000',
   policy: 'warden/control-plane/policy/v1\u0000',
+  nwc: 'warden/control-plane/nwc-connection/v1\u0000',
 } as const;
+
+/** The MAC'd bytes of an NWC connection row (what it may do, for whom, until when). */
+export function nwcConnectionMacMessage(row: Unmaced<NwcConnectionTable>): Uint8Array {
+  const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
+  return utf8(
+    DOMAIN.nwc +
+      canonicalJson({
+        id: String(row.id),
+        identity: String(row.identity),
+        label: String(row.label),
+        clientPubkey: String(row.client_pubkey),
+        servicePubkey: String(row.service_pubkey),
+        methods: String(row.methods),
+        encryptions: String(row.encryptions),
+        relays: String(row.relays),
+        budgetAsset: text(row.budget_asset),
+        budgetMax: text(row.budget_max),
+        budgetWindow: text(row.budget_window),
+        holdWaitSeconds: Number(row.hold_wait_seconds),
+        createdAt: String(row.created_at),
+        expiresAt: String(row.expires_at),
+        revokedAt: text(row.revoked_at),
+      }),
+  );
+}
 
 /** The MAC'd bytes of a token row. Values are coerced as read back (a hand edit may store any type). */
 export function tokenMacMessage(row: Unmaced<TokenTable>): Uint8Array {
@@ -83,11 +109,15 @@ export function tokenRowProblem(mac: ControlPlaneMac, row: TokenTable) {
   return rowMacProblem(mac, tokenMacMessage(row), row.mac);
 }
 
+export function nwcConnectionRowProblem(mac: ControlPlaneMac, row: NwcConnectionTable) {
+  return rowMacProblem(mac, nwcConnectionMacMessage(row), row.mac);
+}
+
 export function policyRowProblem(mac: ControlPlaneMac, row: PolicyTable) {
   return rowMacProblem(mac, policyMacMessage(row), row.mac);
 }
 
-/** Every token and policy row whose MAC fails, in table then id order. */
+/** Every token, policy and NWC connection row whose MAC fails, in table then id order. */
 export async function checkControlPlane(db: Db, mac: ControlPlaneMac): Promise<ControlPlaneFinding[]> {
   const found: ControlPlaneFinding[] = [];
   for (const row of await db.selectFrom('token').selectAll().orderBy('id').execute()) {
@@ -98,6 +128,11 @@ export async function checkControlPlane(db: Db, mac: ControlPlaneMac): Promise<C
     const reason = policyRowProblem(mac, row);
     if (reason)
       found.push({ code: CONTROL_PLANE_TAMPERED, table: 'policy', id: String(row.identity), reason });
+  }
+  for (const row of await db.selectFrom('nwc_connection').selectAll().orderBy('id').execute()) {
+    const reason = nwcConnectionRowProblem(mac, row);
+    if (reason)
+      found.push({ code: CONTROL_PLANE_TAMPERED, table: 'nwc_connection', id: String(row.id), reason });
   }
   return found;
 }

@@ -14,6 +14,7 @@ import { registerDoctorCommand } from './commands/doctor.ts';
 import { registerGatewayCommands } from './commands/gateway.ts';
 import { registerIdentityCommands } from './commands/identity.ts';
 import { registerMcpCommand } from './commands/mcp.ts';
+import { registerNwcCommands } from './commands/nwc.ts';
 import type { Action, Registration, Runner } from './commands/options.ts';
 import { registerStartCommand } from './commands/start.ts';
 import { registerVaultCommands } from './commands/vault.ts';
@@ -41,6 +42,7 @@ export function buildProgram(io: CliIo, run: Runner, facts: CliFacts) {
   registerStartCommand(program, registration);
   registerIdentityCommands(program, registration);
   registerGatewayCommands(program, registration);
+  registerNwcCommands(program, registration);
   registerAuditCommands(program, registration);
   registerConfigCommands(program, registration);
   registerMcpCommand(program, registration);

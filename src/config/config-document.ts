@@ -64,6 +64,7 @@ export function configDocument(config: WardenConfig): Record<string, unknown> {
     ...(config.jitter
       ? { jitter: { min: `${config.jitter.minMs}ms`, max: `${config.jitter.maxMs}ms` } }
       : {}),
+    ...(config.nwc ? { nwc: { relays: [...config.nwc.relays], via: config.nwc.via } } : {}),
     protocols: config.sections,
     unsafe: { ...config.unsafe },
   }) as Record<string, unknown>;

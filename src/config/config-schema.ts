@@ -216,6 +216,67 @@ export function jitterSettingsOf(
   return { ok: true, value: { minMs, maxMs } };
 }
 
+/**
+ * The Nostr Wallet Connect door (api/nwc/): the relays its connections listen on, and how they are
+ * reached (Tor by default when Tor is configured, like every backend):
+ *
+ *   nwc:
+ *     relays: [wss://relay.example.com]
+ *     via: tor
+ *
+ * A relay on this machine needs `unsafe.allow_loopback_rpc`; `via: direct` with Tor configured
+ * needs `unsafe.allow_direct_backends`, as for backends.
+ */
+const relayUrl = z.string({ error: 'a relay is a ws:// or wss:// URL' }).refine((value) => {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'wss:' || url.protocol === 'ws:') && url.username === '' && url.password === '';
+  } catch {
+    return false;
+  }
+}, 'a relay is a ws:// or wss:// URL, without credentials');
+
+const nwcSchema = strictObject({
+  relays: z.array(relayUrl).min(1, 'name at least one relay').max(8, 'at most 8 relays'),
+  via: z.enum(['tor', 'direct'], { error: 'must be tor or direct' }).optional(),
+});
+
+export type NwcSection = z.infer<typeof nwcSchema>;
+
+export interface NwcSettings {
+  relays: string[];
+  via: 'tor' | 'direct';
+}
+
+const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/i;
+
+/** The settings of a valid section, or the problems the rest of the file decides. */
+export function nwcSettingsOf(
+  section: NwcSection,
+  context: { tor: boolean; unsafe: Readonly<Record<string, boolean | undefined>> },
+): { ok: true; value: NwcSettings } | { ok: false; problems: ConfigProblem[] } {
+  const via = section.via ?? (context.tor ? 'tor' : 'direct');
+  const problems: ConfigProblem[] = [];
+  if (via === 'tor' && !context.tor)
+    problems.push({ path: ['nwc', 'via'], message: 'via: tor needs a tor section' });
+  if (via === 'direct' && context.tor && context.unsafe.allow_direct_backends !== true)
+    problems.push({
+      path: ['nwc', 'via'],
+      message:
+        'direct with Tor configured reveals this machine to the relays: set unsafe.allow_direct_backends to mean it',
+    });
+  section.relays.forEach((relay, i) => {
+    if (LOOPBACK.test(new URL(relay).hostname) && context.unsafe.allow_loopback_rpc !== true)
+      problems.push({
+        path: ['nwc', 'relays', i],
+        message: 'a relay on this machine needs unsafe.allow_loopback_rpc',
+      });
+  });
+  if (problems.length > 0) return { ok: false, problems };
+  // One spelling per relay (a trailing slash or case in the host must not make two).
+  return { ok: true, value: { relays: [...new Set(section.relays.map((r) => new URL(r).href))], via } };
+}
+
 /** What a protocol module gives for its section: a zod schema (the rest is in warden-config.ts). */
 export interface SectionSchema {
   // biome-ignore lint/suspicious/noExplicitAny: each module's section has its own type
@@ -230,6 +291,7 @@ export function configSchema(sections: Readonly<Record<string, SectionSchema>>) 
     listen: listenSchema.optional(),
     tor: torSchema.optional(),
     jitter: jitterSchema.optional(),
+    nwc: nwcSchema.optional(),
     protocols: strictObject(protocols).optional(),
     unsafe: unsafeSchema.optional(),
   });
@@ -239,6 +301,7 @@ export interface ConfigFileData {
   listen?: ListenSection;
   tor?: TorSection;
   jitter?: JitterSection;
+  nwc?: NwcSection;
   protocols?: Record<string, unknown>;
   unsafe?: Partial<Record<UnsafeOption, boolean>>;
 }

@@ -15,6 +15,8 @@ import {
   type JitterSettings,
   jitterSettingsOf,
   type ListenSection,
+  type NwcSettings,
+  nwcSettingsOf,
   type TorSettings,
   torSettingsOf,
   UNSAFE_OPTIONS,
@@ -98,6 +100,8 @@ export interface WardenConfig {
   tor: TorSettings | null;
   /** The delay range of sends (the `jitter` section); null: off, sends leave at once. */
   jitter: JitterSettings | null;
+  /** The NWC door's relays (the `nwc` section); null: no NWC door. */
+  nwc: NwcSettings | null;
   unsafe: UnsafeOptions;
   /** Each module's configuration, for the gateway's `protocols` option. */
   protocols: Readonly<Record<string, unknown>>;
@@ -161,6 +165,13 @@ export function resolveWardenConfig(
     jitter = settings.value.maxMs === 0 ? null : settings.value;
   }
 
+  let nwc: NwcSettings | null = null;
+  if (data.nwc !== undefined) {
+    const settings = nwcSettingsOf(data.nwc, { tor: tor !== null, unsafe });
+    if (!settings.ok) throw fileProblems(settings.problems);
+    nwc = settings.value;
+  }
+
   const listenProblems: ConfigProblem[] = [];
   const fileListen = listenFromFile(data.listen, ref, options.normalize, listenProblems);
   if (listenProblems.length > 0) throw fileProblems(listenProblems);
@@ -210,6 +221,7 @@ export function resolveWardenConfig(
     listen,
     tor,
     jitter,
+    nwc,
     unsafe,
     protocols,
     sections: effective,

@@ -8,6 +8,23 @@ export const ROLES: readonly Role[] = ['agent', 'operator', 'admin', 'viewer'];
  */
 export type Capability = string;
 
+/**
+ * A budget of the principal's own, inside its identity's policy (an NWC connection's `--budget`):
+ * the gateway writes `scope` as the `principal` facet of every intent the principal submits, and
+ * judges it against one more rule whose windows count only the ledger entries of that scope. The
+ * identity's rules still apply to every request, so an identity's budgets bound all its principals
+ * together and no principal can spend another's share.
+ */
+export interface PrincipalBudget {
+  /** Unique to the principal (`nwc_…`): the facet value its ledger entries carry. */
+  scope: string;
+  /** The asset counted (`btc`: sat, fees included). */
+  asset: string;
+  maxValue: bigint;
+  /** A policy window: `day`, `week`, `month` (calendar, UTC) or a rolling `24h`, `7d`… */
+  window: string;
+}
+
 export interface Principal {
   tokenId: string;
   label: string;
@@ -26,6 +43,8 @@ export interface Principal {
    * audit record of what the principal submits. Set by that door, after authentication.
    */
   frontDoor?: string;
+  /** Its own budget within the identity's (PrincipalBudget); absent for tokens. */
+  budget?: PrincipalBudget;
 }
 
 /** How a principal appears in audit records and approvals. */

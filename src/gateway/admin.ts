@@ -15,7 +15,7 @@ import type { Warden } from './warden.ts';
  * control plane's witness reads the new record at once (a revocation or policy set here holds
  * from the next request, not a second later; the change is committed whatever that read says).
  */
-async function auditedChange<T>(
+export async function auditedChange<T>(
   warden: Warden,
   action: string,
   identity: string | null,

@@ -3,7 +3,7 @@ import { type AuditEntry, auditRecord } from '../audit/entry.ts';
 import type { Decision } from '../core/decision.ts';
 import { WardenError } from '../core/errors.ts';
 import type { Intent } from '../core/intent.ts';
-import { actorOf, type Principal } from '../core/principal.ts';
+import { actorOf, type Principal, type PrincipalBudget } from '../core/principal.ts';
 import { evaluate, normalizeDestination, type Policy, snapshotHorizon } from '../policy/index.ts';
 import type { AnyOperation, ExecutionOutcome } from '../protocols/operation.ts';
 import { RISK_CATALOG } from '../protocols/risk-catalog.ts';
@@ -15,6 +15,7 @@ import { intentText } from './intent-codec.ts';
 import { reserve } from './ledger.ts';
 import { MAX_ACCEPTABLE_DENIALS, MAX_PENDING_HOLDS, payloadAad } from './payload.ts';
 import type { LoadedPolicy } from './policies.ts';
+import { budgetPolicy, withinPrincipalBudget } from './principal-budget.ts';
 import { decisionText, type RequestStatus } from './requests.ts';
 import { appendResultRecord, ledgerStatusOf, resultColumns, resultTextOf } from './settle.ts';
 
@@ -63,14 +64,19 @@ export function assessAndEvaluate(
   policy: Policy,
   snapshotFor: (since: Date, now: Date) => Parameters<typeof evaluate>[2],
   now: Date,
+  budget?: PrincipalBudget,
 ): Decision {
-  const snapshot = snapshotFor(snapshotHorizon(policy, now), now);
+  const own = budget ? budgetPolicy(budget, policy.words) : null;
+  const horizon = snapshotHorizon(policy, now);
+  const ownHorizon = own ? snapshotHorizon(own, now) : horizon;
+  const snapshot = snapshotFor(ownHorizon < horizon ? ownHorizon : horizon, now);
   const risk = assessRisk(intent, {
     tolerance: toleranceFromPolicy(policy.risk?.tolerance),
     catalog: RISK_CATALOG,
     signals: riskSignals(intent, snapshot.knownDestinations),
   });
-  return evaluate(intent, risk, snapshot, policy, now);
+  const decision = evaluate(intent, risk, snapshot, policy, now);
+  return own ? withinPrincipalBudget(decision, evaluate(intent, risk, snapshot, own, now)) : decision;
 }
 
 /** The intent's own signals, and for a request with destinations whether one was paid before. */
@@ -115,6 +121,7 @@ export function admit(
     a.loaded.policy,
     (since, at) => ctx.ledger.snapshot(sync, intent, since, at),
     now,
+    a.principal.budget,
   );
   if (
     decision.outcome === 'hold' &&

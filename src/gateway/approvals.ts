@@ -17,10 +17,10 @@ import type { Operations } from './operations.ts';
 import { HOLD_EXPIRY_MS, payloadAad, RISK_ACCEPT_WINDOW_MS } from './payload.ts';
 import type { Pipeline } from './pipeline.ts';
 import { loadPolicy } from './policies.ts';
+import { principalBudgetOf, principalStillValid } from './principal-state.ts';
 import { progressOf } from './reads.ts';
 import { decisionJson, getRequestRow, type RequestView, requestView, transition } from './requests.ts';
 import { type OpenedRequest, openRequest } from './review-view.ts';
-import { tokenStillValid } from './tokens.ts';
 
 /** The policy with every risk cap lifted (the highest possible score is 16). */
 function withoutRiskCaps(policy: Policy): Policy {
@@ -193,6 +193,8 @@ export class Approvals {
         relaxed,
         (since, at) => this.ctx.ledger.snapshot(tx.sync, intent, since, at),
         at,
+        // The asker's own budget still bounds it (an NWC connection's): no reservation was made.
+        await principalBudgetOf(tx, row.token_id, at),
       );
       // Where this process does not execute, an allowed request waits, ready, for the server.
       const status =
@@ -257,7 +259,7 @@ export class Approvals {
   ): Promise<{ refusal: ErrorCode } | { opened: OpenedRequest }> {
     if (now.getTime() - Date.parse(row.created_at) > RISK_ACCEPT_WINDOW_MS)
       return { refusal: 'ACCEPTANCE_EXPIRED' };
-    if (!(await tokenStillValid(tx, row.token_id, now))) return { refusal: 'TOKEN_INVALID' };
+    if (!(await principalStillValid(tx, row.token_id, now))) return { refusal: 'TOKEN_INVALID' };
     try {
       const opened = await openRequest(row, this.operations, this.ctx.keyring);
       return opened.matches ? { opened } : { refusal: 'APPROVAL_MISMATCH' };
@@ -373,7 +375,7 @@ export class Approvals {
    * not counted twice; a risk denial is the operator's to accept).
    */
   async #releaseRefusal(tx: WriteTx, row: RequestTable, now: Date): Promise<ErrorCode | null> {
-    if (!(await tokenStillValid(tx, row.token_id, now))) return 'TOKEN_INVALID';
+    if (!(await principalStillValid(tx, row.token_id, now))) return 'TOKEN_INVALID';
     const intent = intentFromJson(row.intent);
     const { policy } = await loadPolicy(tx, row.identity);
     const decision = await assessAndEvaluate(

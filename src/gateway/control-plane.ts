@@ -31,7 +31,7 @@ export interface ControlPlane {
 
 /** The audit log's word on tokens and policies, as of the records read. */
 export interface WitnessView {
-  /** Whether a `token.revoke` for this token id is in the log: its row must say revoked. */
+  /** Whether a `token.revoke` (or `nwc.revoke`) for this id is in the log: its row must say revoked. */
   revoked(id: string): boolean;
   /** The hash of the last `policy.set` for an identity key (`*` the default); undefined if none. */
   policy(identity: string): string | undefined;
@@ -120,7 +120,7 @@ export async function controlPlaneOf(db: Db): Promise<ControlPlane> {
 const EMPTY_VIEW: WitnessView = { revoked: () => false, policy: () => undefined };
 
 /** The audit actions the witness follows (their `ok` records only). */
-const WITNESSED = ['token.revoke', 'policy.set'];
+const WITNESSED = ['token.revoke', 'nwc.revoke', 'policy.set'];
 /** How old the witness may be before a check that would otherwise pass reads the newest records. */
 const WITNESS_MAX_AGE_MS = 1000;
 
@@ -176,7 +176,8 @@ async function readWitnessed(
   for (const row of rows) {
     const details = await openAuditDetails(keyring, row, true);
     if (!details) continue;
-    if (row.action === 'token.revoke' && typeof details.id === 'string') into.revoked.add(details.id);
+    if ((row.action === 'token.revoke' || row.action === 'nwc.revoke') && typeof details.id === 'string')
+      into.revoked.add(details.id);
     if (
       row.action === 'policy.set' &&
       typeof details.identity === 'string' &&

@@ -5,6 +5,7 @@ import { AuthFailureThrottle, DEFAULT_AUTH_THROTTLE } from './auth-throttle.ts';
 import type { GatewayContext } from './context.ts';
 import { ExecutorSlot } from './executor.ts';
 import { LedgerCache } from './ledger-cache.ts';
+import { Monitors } from './monitors.ts';
 import { Operations, type ProtocolConfig } from './operations.ts';
 import { type Orphan, recoverOrphans } from './orphans.ts';
 import { Pipeline } from './pipeline.ts';
@@ -13,6 +14,7 @@ import { Reads } from './reads.ts';
 import { Access } from './services/access.ts';
 import { AdminService } from './services/admin.ts';
 import { ApprovalService } from './services/approvals.ts';
+import { NwcConnections, type NwcRoute } from './services/nwc.ts';
 import { ReadService } from './services/reads.ts';
 import { RequestService } from './services/requests.ts';
 import type { Warden } from './warden.ts';
@@ -31,6 +33,8 @@ export interface GatewayOptions {
    * identity (net/jitter.ts). Absent, null or 0..0: off.
    */
   jitter?: JitterRange | null;
+  /** How the NWC door's relays are reached (warden.yaml `nwc`); default direct, no loopback. */
+  nwc?: NwcRoute;
 }
 
 /** Default sliding-window limits per token and operation. */
@@ -55,6 +59,7 @@ export class Gateway {
   readonly approvals: ApprovalService;
   readonly reads: ReadService;
   readonly admin: AdminService;
+  readonly nwc: NwcConnections;
   /** The registry's operations with their backends, as this process runs them. */
   readonly operations: Operations;
   readonly #ctx: GatewayContext;
@@ -62,6 +67,8 @@ export class Gateway {
   /** For the bench and tests that drive the path without HTTP. */
   readonly pipeline: Pipeline;
   readonly #warden: Warden;
+  /** The modules' monitors (Lightning's channels): refreshed by `tick`, read through `reads`. */
+  readonly monitors: Monitors;
   #closed = false;
 
   constructor(warden: Warden, options: GatewayOptions) {
@@ -90,12 +97,14 @@ export class Gateway {
     const jitter = options.jitter && options.jitter.maxMs > 0 ? new JitterScheduler(options.jitter) : null;
     this.pipeline = new Pipeline(ctx, this.operations, jitter);
     const reads = new Reads(ctx, this.operations);
+    this.monitors = new Monitors(warden.vault, ctx.logger, this.operations);
     this.#engine = new Approvals(ctx, this.pipeline, this.operations, options.executeApprovals ?? true);
     this.access = new Access(ctx, warden.vault, throttle);
     this.requests = new RequestService(ctx, this.access, this.operations, this.pipeline);
     this.approvals = new ApprovalService(ctx, this.access, reads, this.#engine);
-    this.reads = new ReadService(ctx, this.access, warden.vault, reads);
+    this.reads = new ReadService(ctx, this.access, warden.vault, reads, this.monitors);
     this.admin = new AdminService(warden, this.access, this.operations);
+    this.nwc = new NwcConnections(warden, this.access, options.nwc);
   }
 
   get logger(): Logger {
@@ -129,12 +138,15 @@ export class Gateway {
   async tick(): Promise<number> {
     // Sealed or unreadable: nothing is released (health has reported it once already).
     if (this.#closed || this.health() !== 'ok') return 0;
+    // Not awaited: a slow node must not hold back the release of due holds.
+    void this.monitors.tick();
     return this.#engine.tick();
   }
 
   /** Stops long-polls and the scheduler, and waits for executions in flight to settle. */
   async drain(): Promise<void> {
     this.#closed = true;
+    this.monitors.close();
     await this.requests.drain();
   }
 }

@@ -13,6 +13,7 @@ export {
 } from '../config/warden-config.ts';
 export { probeTor } from '../net/tor-probe.ts';
 export { type ManagedTor, startManagedTor } from '../net/tor-process.ts';
+export type { NetWebSocket } from '../net/websocket.ts';
 export { explainPolicy } from '../policy/index.ts';
 export { CONFIG_SECTIONS } from '../protocols/config-sections.ts';
 export { POLICY_TEMPLATES } from '../protocols/policy-language.ts';

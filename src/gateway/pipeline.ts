@@ -16,6 +16,7 @@ import { intentFromJson, reviewDocument, reviewHash } from './intent-codec.ts';
 import { loadSnapshot } from './ledger.ts';
 import type { Operations } from './operations.ts';
 import { loadPolicy } from './policies.ts';
+import { scopedIntent } from './principal-budget.ts';
 import { findByIdempotencyKey, getRequestRow, type RequestView, requestView } from './requests.ts';
 import { runLocally, sendOutcome, settleExecution } from './settle.ts';
 
@@ -108,7 +109,7 @@ export class Pipeline {
       if (existing) return this.#replay(existing, op.digest(parsed));
     }
     const intentContext = this.operations.intentContext(op, identity);
-    const intent = await op.toIntent(parsed, intentContext);
+    const intent = scopedIntent(await op.toIntent(parsed, intentContext), principal);
     const admission: Admission = {
       principal,
       identity,

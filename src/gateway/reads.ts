@@ -7,9 +7,9 @@ import { checkedApprovals } from './approval-mac.ts';
 import type { GatewayContext } from './context.ts';
 import type { Operations } from './operations.ts';
 import { HOLD_EXPIRY_MS, RISK_ACCEPT_WINDOW_MS } from './payload.ts';
+import { principalStillValid } from './principal-state.ts';
 import { type RequestStatus, type RequestView, requestView } from './requests.ts';
 import { type ReviewFields, reviewFields } from './review-view.ts';
-import { tokenStillValid } from './tokens.ts';
 
 /** A request as an operator reviews it: its state plus everything it would sign. */
 export interface ReviewedRequest extends RequestView, ReviewFields {
@@ -93,7 +93,7 @@ export class Reads {
         fields.reviewable &&
         expiresAt !== null &&
         now < expiresAt &&
-        (await tokenStillValid(this.ctx.store.db, row.token_id, this.ctx.clock.now())),
+        (await principalStillValid(this.ctx.store.db, row.token_id, this.ctx.clock.now())),
       expiresAt: expiresAt === null ? null : new Date(expiresAt).toISOString(),
     };
   }

@@ -23,6 +23,7 @@ import {
   rotationIsDue,
   type VaultMeta,
 } from './model.ts';
+import { deriveNwcServiceSecret, type NwcServiceKey, nwcServiceKeyOf } from './nwc-service-key.ts';
 import { deriveOnionServiceKey, type OnionServiceKey } from './onion-service-key.ts';
 import { newSecp256k1SecretKey } from './random.ts';
 import { resealUnder } from './reseal.ts';
@@ -344,6 +345,21 @@ export class Vault extends SealedKeystore {
     return this.withSecret(this.meta.audit.detailsSecretId, (details) =>
       deriveOnionServiceKey(details, this.vaultId),
     );
+  }
+
+  /**
+   * Runs `fn` with the wallet service key of one NWC connection (nwc-service-key.ts), derived for
+   * this call and wiped when it ends.
+   */
+  withNwcServiceKey<T>(connectionId: string, fn: (key: NwcServiceKey) => T): T {
+    const secret = this.withSecret(this.meta.audit.detailsSecretId, (details) =>
+      deriveNwcServiceSecret(details, this.vaultId, connectionId),
+    );
+    try {
+      return fn(nwcServiceKeyOf(secret));
+    } finally {
+      wipe(secret);
+    }
   }
 
   override seal(): void {

@@ -3,6 +3,7 @@ import { WardenError } from '../core/errors.ts';
 import { createIsolation, type Isolation } from './isolation.ts';
 import { type SocksEndpoint, socksConnect } from './socks5.ts';
 import { exchange } from './transport.ts';
+import { type NetWebSocket, openWebSocket } from './websocket.ts';
 
 /**
  * The one place Warden opens outbound connections. Protocol backends (EVM JSON-RPC, Esplora, LND,
@@ -20,6 +21,11 @@ export interface NetContext {
 
 export interface Net {
   fetch(url: string | URL, init: RequestInit, context: NetContext): Promise<Response>;
+  /**
+   * A WebSocket (ws: or wss:, a Nostr relay) on the same route as fetch: through Tor on the
+   * identity's circuits, or direct; TLS verified and pinned like https. Opened within the timeout.
+   */
+  webSocket(url: string | URL, context: NetContext): Promise<NetWebSocket>;
   /** New circuits for this identity's next requests (a new SOCKS nonce); no effect when direct. */
   rotate(identity: string | null): void;
   /** `tor` or `direct`, for doctor and the logs. */
@@ -67,15 +73,15 @@ export function isLoopbackHost(hostname: string): boolean {
   return host === '0.0.0.0' || host === '::';
 }
 
-function checkUrl(raw: string | URL, allowLoopback: boolean): URL {
+function checkUrl(raw: string | URL, allowLoopback: boolean, schemes = ['http:', 'https:']): URL {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
     throw new WardenError('NET_URL_REFUSED', 'not a valid URL');
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new WardenError('NET_URL_REFUSED', 'only http: and https: URLs may be fetched', {
+  if (!schemes.includes(url.protocol)) {
+    throw new WardenError('NET_URL_REFUSED', `only ${schemes.join(' and ')} URLs are taken here`, {
       scheme: url.protocol,
     });
   }
@@ -117,7 +123,8 @@ function directOpen(url: URL): (signal: AbortSignal) => Promise<Socket> {
 }
 
 function portOf(url: URL): number {
-  return url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
+  const secure = url.protocol === 'https:' || url.protocol === 'wss:';
+  return url.port === '' ? (secure ? 443 : 80) : Number(url.port);
 }
 
 export function createNet(options: NetOptions = {}): Net {
@@ -128,26 +135,32 @@ export function createNet(options: NetOptions = {}): Net {
   }
   const route: Route = options.route ?? { via: 'direct' };
   const isolation = route.via === 'tor' ? (route.isolation ?? createIsolation()) : null;
+  /** How a stream to the URL's host is opened on this route, for this identity. */
+  const opener = (url: URL, context: NetContext) =>
+    route.via === 'tor' && isolation
+      ? (s: AbortSignal) =>
+          socksConnect({
+            proxy: route.socks,
+            host: url.hostname.replace(/^\[|\]$/g, ''),
+            port: portOf(url),
+            ...isolation.credentials(context.identity),
+            signal: s,
+          })
+      : directOpen(url);
   return {
     via: route.via,
     rotate(identity) {
       isolation?.rotate(identity);
     },
+    async webSocket(raw, context) {
+      const url = checkUrl(raw, allowLoopback, ['ws:', 'wss:']);
+      return openWebSocket(url, opener(url, context), timeoutMs, options.pins?.get(safeOrigin(url)));
+    },
     async fetch(raw, init, context) {
       const url = checkUrl(raw, allowLoopback);
       const timeout = AbortSignal.timeout(timeoutMs);
       const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
-      const open =
-        route.via === 'tor' && isolation
-          ? (s: AbortSignal) =>
-              socksConnect({
-                proxy: route.socks,
-                host: url.hostname.replace(/^\[|\]$/g, ''),
-                port: portOf(url),
-                ...isolation.credentials(context.identity),
-                signal: s,
-              })
-          : directOpen(url);
+      const open = opener(url, context);
       try {
         return await exchange({ url, init, signal, open, pins: options.pins?.get(safeOrigin(url)) });
       } catch (err) {

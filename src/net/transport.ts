@@ -31,7 +31,8 @@ function notSent(reason: string, message: string, cause?: unknown): WardenError 
   );
 }
 
-function startTls(raw: Socket, url: URL, signal: AbortSignal, pins: readonly string[] | undefined) {
+/** TLS over an opened stream, the certificate verified for the URL's host and the pin checked. */
+export function startTls(raw: Socket, url: URL, signal: AbortSignal, pins: readonly string[] | undefined) {
   return new Promise<TLSSocket>((resolve, reject) => {
     const host = url.hostname.replace(/^\[|\]$/g, '');
     const tls = tlsConnect({

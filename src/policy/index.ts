@@ -6,6 +6,7 @@
 export { BASE_UNITS, countedUnit, formatUnits, groupDigits } from './amount.ts';
 export { BudgetWindows } from './budget-windows.ts';
 export { normalizeDestination } from './destination.ts';
+export { nextPeriodStart, parseWindow, WINDOW_PATTERN, windowStart } from './duration.ts';
 export { evaluate, FIRST_PAYMENT_REASON, GLOBAL_TRACE, globalRiskCap } from './evaluate.ts';
 export { explainPolicy, joinOr } from './explain.ts';
 export {

@@ -103,6 +103,36 @@ export interface ErrorCodeDeclaration {
   readonly meaning: string;
 }
 
+/**
+ * What a module's monitor reads its backend with: the identities whose credential it may borrow,
+ * and the vault's signer capability for one of them, lent for one read (a node shared by several
+ * identities, whose node-level state any of their credentials reads alike).
+ */
+export interface MonitorContext {
+  identities: readonly IdentityView[];
+  signer<K extends SignerKind>(identity: string, kind: K): SignerOf<K>;
+}
+
+/** A change for the worse a monitor saw (a channel depleted, a peer offline), for the operator. */
+export interface MonitorAlertView {
+  kind: string;
+  message: string;
+  [field: string]: Canonical;
+}
+
+/**
+ * A module's live view of its backend (Lightning's channels): refreshed by a running server every
+ * `periodMs`, read by `warden status` and by operators over HTTP (`path`), its alerts logged by
+ * the gateway. Readings are JSON and hold no credential.
+ */
+export interface ModuleMonitor<B> {
+  readonly path: string;
+  periodMs(backend: B): number;
+  refresh(backend: B, ctx: MonitorContext): Promise<Canonical>;
+  last(backend: B): Canonical | null;
+  onAlert(backend: B, listener: (alert: MonitorAlertView) => void): () => void;
+}
+
 export interface ProtocolModule<B = unknown, T = unknown> {
   readonly name: string;
   readonly operations: readonly AnyOperation[];
@@ -119,6 +149,8 @@ export interface ProtocolModule<B = unknown, T = unknown> {
   readonly errorCodes?: Readonly<Record<string, ErrorCodeDeclaration>>;
   /** Its bigint facets (caps such as the max fee per gas): stored as text, read back as bigint. */
   readonly quantityFacets?: readonly string[];
+  /** Its live view of its backend, when it keeps one (Lightning's channel monitor). */
+  readonly monitor?: ModuleMonitor<B>;
 }
 
 /** A module of any backend and tables, as the registry holds them. */

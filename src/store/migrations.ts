@@ -290,6 +290,38 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('request').addColumn('executor', 'text').execute();
     },
   },
+  '0013_nwc_connection': {
+    async up(db: Kysely<unknown>) {
+      // NIP-47 connections (api/nwc/): principals authenticated by a client key, each with the
+      // public key of its own wallet service key; a row carries the control-plane MAC like a token.
+      await db.schema
+        .createTable('nwc_connection')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('identity', 'text', (c) => c.notNull())
+        .addColumn('label', 'text', (c) => c.notNull())
+        .addColumn('client_pubkey', 'text', (c) => c.notNull().unique())
+        .addColumn('service_pubkey', 'text', (c) => c.notNull().unique())
+        .addColumn('methods', 'text', (c) => c.notNull())
+        .addColumn('encryptions', 'text', (c) => c.notNull())
+        .addColumn('relays', 'text', (c) => c.notNull())
+        .addColumn('budget_asset', 'text')
+        .addColumn('budget_max', 'text')
+        .addColumn('budget_window', 'text')
+        .addColumn('hold_wait_seconds', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('revoked_at', 'text')
+        .addColumn('mac', 'blob', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('nwc_event')
+        .addColumn('event_id', 'text', (c) => c.primaryKey())
+        .addColumn('connection_id', 'text', (c) => c.notNull())
+        .addColumn('received_at', 'integer', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('nwc_event_received').on('nwc_event').column('received_at').execute();
+    },
+  },
 };
 
 /**

@@ -52,6 +52,44 @@ export interface TokenTable {
   mac: Uint8Array | null;
 }
 
+/**
+ * A Nostr Wallet Connect connection (api/nwc/): a principal of one identity, authenticated by the
+ * client key whose secret was printed once in its URI. Only the public keys are kept: the service
+ * key is derived from the vault (keys/nwc-service-key.ts), the client's secret is never stored.
+ */
+export interface NwcConnectionTable {
+  id: string;
+  identity: string;
+  label: string;
+  /** x-only hex of the client's key (the URI's `secret`): requests are signed by it. */
+  client_pubkey: string;
+  /** x-only hex of this connection's wallet service key (the URI's host part). */
+  service_pubkey: string;
+  /** JSON list of the NIP-47 methods it may call. */
+  methods: string;
+  /** JSON list of the encryptions it accepts (`nip44_v2`, and `nip04` only when asked by name). */
+  encryptions: string;
+  /** JSON list of the relay URLs it listens on. */
+  relays: string;
+  /** Its own budget: asset, amount (decimal base units) and policy window; all null for none. */
+  budget_asset: string | null;
+  budget_max: string | null;
+  budget_window: string | null;
+  /** How long a payment held for approval may keep the client waiting before it answers. */
+  hold_wait_seconds: number;
+  created_at: string;
+  expires_at: string;
+  revoked_at: string | null;
+  mac: Uint8Array;
+}
+
+/** NIP-47 request events already taken: a replayed one is answered once (kept for a while). */
+export interface NwcEventTable {
+  event_id: string;
+  connection_id: string;
+  received_at: number;
+}
+
 export interface RequestTable {
   id: string;
   identity: string;
@@ -123,4 +161,6 @@ export interface Schema {
   request: RequestTable;
   approval: ApprovalTable;
   ledger: LedgerTable;
+  nwc_connection: NwcConnectionTable;
+  nwc_event: NwcEventTable;
 }

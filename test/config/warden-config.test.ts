@@ -166,7 +166,11 @@ describe('warden.yaml: every kind of invalid file names its path', () => {
 
   test('unknown keys are refused at their own path, with the keys that are known', () => {
     const cases: [string, string, RegExp][] = [
-      ['listner:\n  port: 1\n', 'listner', /known keys here are: listen, tor, jitter, protocols, unsafe/],
+      [
+        'listner:\n  port: 1\n',
+        'listner',
+        /known keys here are: listen, tor, jitter, nwc, protocols, unsafe/,
+      ],
       ['listen:\n  hots: x\n', 'listen.hots', /known keys here are: host, port, allowed_hosts/],
       ['listen:\n  tls: { cert: a, key: b, ca: c }\n', 'listen.tls.ca', /known keys here are: cert, key/],
       [

@@ -41,6 +41,8 @@ export async function startTestGateway(options: {
   authThrottle?: GatewayOptions['authThrottle'];
   /** Timing jitter of sends (warden.yaml `jitter`), in ms. */
   jitter?: GatewayOptions['jitter'];
+  /** How the NWC door's relays are reached (a loopback relay needs allowLoopback). */
+  nwc?: GatewayOptions['nwc'];
   /** Host names and browser origins the server answers besides its own (a proxy in front). */
   allowedHosts?: string[];
   allowedOrigins?: string[];
@@ -69,6 +71,7 @@ export async function startTestGateway(options: {
     ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
     ...(options.authThrottle ? { authThrottle: options.authThrottle } : {}),
     ...(options.jitter ? { jitter: options.jitter } : {}),
+    ...(options.nwc ? { nwc: options.nwc } : {}),
   });
   const server = await startHttpServer(gateway, {
     host: '127.0.0.1',

@@ -170,25 +170,42 @@ export function invoiceJson(
   };
 }
 
+/**
+ * lnd's ListChannels: open channels only (one still opening is in PendingChannels, not here), and
+ * `local_balance`/`remote_balance` as lnd counts them, each side's balance in the commitment with
+ * its channel reserve in it. LDK tells what each side can still send (its balance less the
+ * reserve the other side asked for): the reserve is added back when there is anything above it;
+ * a side with nothing spendable shows 0 (its balance is somewhere below its reserve, LDK does not
+ * say where): never more than lnd would say.
+ */
 export function channelsJson(node: LdkPeer) {
-  return node.cm.list_channels().map((c) => {
-    const txo = c.get_funding_txo();
-    const scid = c.get_short_channel_id();
-    const reserve = c.get_unspendable_punishment_reserve();
-    return {
-      active: Boolean(c.get_is_usable()),
-      remote_pubkey: hexOf(c.get_counterparty().get_node_id()),
-      channel_point: txo ? `${hexOf(txo.get_txid().slice().reverse())}:${txo.get_index()}` : '',
-      chan_id: scid instanceof ldk.Option_u64Z_Some ? scid.some.toString() : '0',
-      capacity: c.get_channel_value_satoshis().toString(),
-      local_balance: (c.get_outbound_capacity_msat() / 1000n).toString(),
-      remote_balance: (c.get_inbound_capacity_msat() / 1000n).toString(),
-      private: !c.get_is_announced(),
-      initiator: Boolean(c.get_is_outbound()),
-      local_chan_reserve_sat: reserve instanceof ldk.Option_u64Z_Some ? reserve.some.toString() : '0',
-      pending_htlcs: [],
-    };
-  });
+  return node.cm
+    .list_channels()
+    .filter((c) => c.get_is_channel_ready())
+    .map((c) => channelJson(c));
+}
+
+function channelJson(c: ldk.ChannelDetails) {
+  const txo = c.get_funding_txo();
+  const scid = c.get_short_channel_id();
+  const reserve = c.get_unspendable_punishment_reserve();
+  const ourReserveSat = reserve instanceof ldk.Option_u64Z_Some ? reserve.some : 0n;
+  const theirReserveSat = c.get_counterparty().get_unspendable_punishment_reserve();
+  const balanceSat = (spendableMsat: bigint, reserveSat: bigint) =>
+    spendableMsat > 0n ? spendableMsat / 1000n + reserveSat : 0n;
+  return {
+    active: Boolean(c.get_is_usable()),
+    remote_pubkey: hexOf(c.get_counterparty().get_node_id()),
+    channel_point: txo ? `${hexOf(txo.get_txid().slice().reverse())}:${txo.get_index()}` : '',
+    chan_id: scid instanceof ldk.Option_u64Z_Some ? scid.some.toString() : '0',
+    capacity: c.get_channel_value_satoshis().toString(),
+    local_balance: balanceSat(c.get_outbound_capacity_msat(), ourReserveSat).toString(),
+    remote_balance: balanceSat(c.get_inbound_capacity_msat(), theirReserveSat).toString(),
+    private: !c.get_is_announced(),
+    initiator: Boolean(c.get_is_outbound()),
+    local_chan_reserve_sat: ourReserveSat.toString(),
+    pending_htlcs: [],
+  };
 }
 
 export function balanceJson(node: LdkPeer) {

@@ -59,13 +59,26 @@ const APPLIES_SINCE: Readonly<Record<string, string>> = {
   'btc.reorg-6conf': 'bitcoin send when amount > 0 and signal minCoinDepth < 6 (or not known)',
 };
 
+/**
+ * Rows raised by more signals since the recording (issue 12: the channel monitor's facts), with
+ * their signals now; the rest of each row is still the recorded one.
+ */
+const SIGNALS_SINCE: Readonly<Record<string, readonly string[]>> = {
+  'ln.node-offline': ['nodeOffline', 'recentFailures'],
+  'ln.counterparty-offline': ['counterpartyOffline', 'recentFailures'],
+};
+
 test('the assembled catalog is the recorded one: rows, order, numbers, sources, operations, signals', () => {
   assert.equal(RECORDED.length, 41);
   const recorded = RISK_CATALOG.entries.filter((e) => !(e.id in ADDED_SINCE));
   const withoutOperations = (row: unknown) => ({ ...(row as object), appliesTo: null });
+  const withSignalsNow = (row: unknown) => {
+    const id = (row as { id: string }).id;
+    return id in SIGNALS_SINCE ? { ...(row as object), signals: SIGNALS_SINCE[id] } : row;
+  };
   assert.deepEqual(
     recorded.map((e) => (e.id in APPLIES_SINCE ? withoutOperations(plain(e)) : plain(e))),
-    RECORDED.map((r) => ((r as { id: string }).id in APPLIES_SINCE ? withoutOperations(r) : r)),
+    RECORDED.map((r) => withSignalsNow((r as { id: string }).id in APPLIES_SINCE ? withoutOperations(r) : r)),
   );
   for (const [id, words] of Object.entries(APPLIES_SINCE))
     assert.equal(describeEntry(riskCatalogEntry(id)!), words, id);

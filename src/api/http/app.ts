@@ -135,7 +135,9 @@ export function createHttpApp(
     const status = gateway.health();
     return status === 'ok' ? c.json({ status }) : c.json({ status }, 503);
   });
-  app.get('/v1/openapi.json', (c) => c.json(openApiDocument(gateway.operations.enabled())));
+  app.get('/v1/openapi.json', (c) =>
+    c.json(openApiDocument(gateway.operations.enabled(), gateway.monitors.routes)),
+  );
   // MCP over Streamable HTTP, behind the same guards and body limit; it authenticates itself.
   mountMcp(app, gateway, limit);
 
@@ -232,6 +234,13 @@ export function createHttpApp(
     const { totals, entries } = await gateway.reads.ledger(c.get('principal'), c.req.query('identity'));
     return c.json({ totals: toJsonValue(totals), entries });
   });
+  // Each module's monitor (GET /v1/lightning/channels): its last reading, `?fresh=1` reads now.
+  for (const { module, path } of gateway.monitors.routes)
+    app.get(path, async (c) =>
+      c.json({
+        [module]: await gateway.reads.monitor(c.get('principal'), module, c.req.query('fresh') === '1'),
+      }),
+    );
 
   return app;
 }

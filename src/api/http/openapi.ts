@@ -153,7 +153,10 @@ function routeBody(op: RegisteredOperation): object {
 }
 
 /** Generated from the registry: each enabled operation's route, body and result come from its module. */
-export function openApiDocument(enabled: readonly RegisteredOperation[]): object {
+export function openApiDocument(
+  enabled: readonly RegisteredOperation[],
+  monitors: readonly { module: string; path: string }[] = [],
+): object {
   const operations = enabled.flatMap((op) => [op.name, ...(op.aliases ?? [])]);
   const paths: Record<string, Record<string, object>> = {};
   const add = (path: string, method: 'get' | 'post', operation: object) => {
@@ -324,6 +327,20 @@ export function openApiDocument(enabled: readonly RegisteredOperation[]): object
     parameters: [{ name: 'identity', in: 'query', schema: { type: 'string' } }],
     responses: { '200': response('totals per window and the entries'), ...authed },
   });
+  for (const { module, path } of monitors)
+    add(path, 'get', {
+      summary: `The ${module} monitor's last reading (operators and viewers: node-level state shared by identities)`,
+      security: bearer,
+      parameters: [
+        {
+          name: 'fresh',
+          in: 'query',
+          schema: { type: 'string', enum: ['1'] },
+          description: 'read the backend now',
+        },
+      ],
+      responses: { '200': response(`{"${module}": reading}`), ...authed, ...notFound },
+    });
   add('/v1/health', 'get', {
     summary: 'Liveness (no token)',
     responses: {

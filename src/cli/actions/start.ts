@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { checkBind, checkPortFree, type ServeOptions, startHttpServer } from '../../api/http/server.ts';
+import { type NwcDoor, startNwcDoor } from '../../api/nwc/door.ts';
 import { asWardenError, WardenError } from '../../core/errors.ts';
 import {
   type ApiOnion,
@@ -128,6 +129,20 @@ async function reportOrphans(ctx: CliContext, gateway: Gateway): Promise<void> {
   );
 }
 
+/** The NWC door on the configured relays (Tor unless `via: direct`), said on the console. */
+async function startNwc(ctx: CliContext, gateway: Gateway, config: WardenConfig): Promise<NwcDoor> {
+  const settings = config.nwc!;
+  const door = await startNwcDoor(gateway, settings.relays, (message, err) =>
+    gateway.logger.warn({ err }, message),
+  );
+  ctx.event(
+    'nwc',
+    { relays: settings.relays, via: settings.via },
+    `Nostr Wallet Connect answers on ${settings.relays.join(', ')} (${settings.via})`,
+  );
+  return door;
+}
+
 /** Serves the HTTP API until SIGINT/SIGTERM, releasing delayed holds every second. */
 async function serve(
   ctx: CliContext,
@@ -141,6 +156,15 @@ async function serve(
     logger: warden.logger,
     protocols: config.protocols,
     jitter: config.jitter,
+    ...(config.nwc
+      ? {
+          nwc: {
+            via: config.nwc.via,
+            socks: config.tor ? { ...config.tor.socks } : null,
+            allowLoopback: config.unsafe.allow_loopback_rpc === true,
+          },
+        }
+      : {}),
   });
   await reportOrphans(ctx, gateway);
   const server = await startHttpServer(
@@ -148,6 +172,7 @@ async function serve(
     onion ? { ...options, allowedHosts: [...(options.allowedHosts ?? []), onion.address] } : options,
   );
   if (onion) await publishOnion(ctx, onion, server);
+  const nwc = config.nwc ? await startNwc(ctx, gateway, config) : null;
   const watchSeal = sealWatcher(ctx, gateway);
   let ticking = false;
   // The log gets every failure; the console each kind once, until a tick succeeds again.
@@ -193,6 +218,7 @@ async function serve(
   await stopped;
   clearInterval(timer);
   stopFees();
+  nwc?.close();
   await server.close();
   // Executions in flight settle (commit, release or unknown) before the vault is sealed.
   ctx.event('draining', {}, 'Stopping: requests in flight are settling…');

@@ -10,6 +10,8 @@ import {
 } from '../../gateway/vault-api.ts';
 import type { CliContext } from '../context.ts';
 import { readNewPassphrase, readPassphrase, requirePassphraseSource } from '../passphrase.ts';
+import { withCliGateway } from './config-flags.ts';
+import { monitorStatus } from './monitor-status.ts';
 import { backupPassphrase, newVaultPassphrase, vaultPassphrase, withUnsealedWarden } from './shared.ts';
 
 interface KdfFlags {
@@ -70,7 +72,12 @@ function auditHealth(a: Awaited<ReturnType<Warden['status']>>['audit']): string 
   return `chain verified after #${a.verifiedFrom} (up to it by an earlier check; \`warden audit verify\` reads all)`;
 }
 
-export async function printStatus(ctx: CliContext, warden: Warden, headline: string): Promise<void> {
+export async function printStatus(
+  ctx: CliContext,
+  warden: Warden,
+  headline: string,
+  monitors: { lines: string[]; readings: Record<string, unknown> } = { lines: [], readings: {} },
+): Promise<void> {
   const s = await warden.status();
   ctx.print(
     [
@@ -82,8 +89,9 @@ export async function printStatus(ctx: CliContext, warden: Warden, headline: str
       s.rotationDue.length === 0
         ? 'rotation:    no key is due'
         : `rotation due: ${s.rotationDue.map((r) => `${r.identity}/${r.purpose} v${r.version} (since ${r.rotationDue})`).join('; ')}`,
+      ...monitors.lines,
     ],
-    s,
+    { ...s, monitors: monitors.readings },
   );
 }
 
@@ -100,8 +108,9 @@ export async function init(ctx: CliContext, command: Command): Promise<void> {
 }
 
 export async function status(ctx: CliContext, command: Command): Promise<void> {
-  await withUnsealedWarden(ctx, command.opts().passphraseFile, (warden) =>
-    printStatus(ctx, warden, 'Warden status'),
+  // Through the CLI's gateway: the monitors (Lightning's channels) are read with its backends.
+  await withCliGateway(ctx, command.opts().passphraseFile, async (gateway, warden) =>
+    printStatus(ctx, warden, 'Warden status', await monitorStatus(gateway, warden)),
   );
 }
 

@@ -3,9 +3,12 @@ import type { Vault } from '../../keys/vault.ts';
 import { explainPolicy } from '../../policy/index.ts';
 import type { GatewayContext } from '../context.ts';
 import { ledgerTotals, listLedger } from '../ledger.ts';
+import type { Monitors } from '../monitors.ts';
 import { loadPolicy } from '../policies.ts';
 import type { Reads, RequestFilter, ReviewedRequest } from '../reads.ts';
 import type { Access } from './access.ts';
+
+const MONITOR_READERS = ['operator', 'admin', 'viewer'] as const;
 
 /** What a principal may read: an agent its own identity, requests, policy and ledger only. */
 export class ReadService {
@@ -14,6 +17,7 @@ export class ReadService {
     private readonly access: Access,
     private readonly vault: Vault,
     private readonly reads: Reads,
+    private readonly monitors: Monitors,
   ) {}
 
   /** Requests by status (or the risk denials that may be accepted); an agent sees its own only. */
@@ -48,6 +52,17 @@ export class ReadService {
       explain: explainPolicy(loaded.policy),
       document: loaded.document,
     };
+  }
+
+  /**
+   * A module's monitor reading (Lightning's channels): node-level state shared by every identity
+   * on the node, so operators and viewers only; an agent sees the facts its own payments were
+   * judged on, in their review. `fresh` reads the backend now (rate-limited as a read).
+   */
+  async monitor(principal: Principal, module: string, fresh: boolean) {
+    this.access.requireRole(principal, MONITOR_READERS);
+    this.access.limit(principal, 'read.monitor');
+    return this.monitors.read(module, fresh);
   }
 
   /** Exact totals per identity, asset and status (bigint), with the entries behind them. */

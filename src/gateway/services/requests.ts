@@ -4,8 +4,8 @@ import type { Principal } from '../../core/principal.ts';
 import type { GatewayContext } from '../context.ts';
 import type { Operations } from '../operations.ts';
 import { type Pipeline, requireAgent } from '../pipeline.ts';
+import { principalStillValid } from '../principal-state.ts';
 import { getRequestRow, type RequestView, requestView } from '../requests.ts';
-import { tokenStillValid } from '../tokens.ts';
 import type { Access } from './access.ts';
 
 /** Concurrent long-polls (`?wait=`) one token may hold open. */
@@ -59,7 +59,7 @@ export class RequestService {
     if (
       waitSeconds > 0 &&
       principal.actor === undefined &&
-      !(await tokenStillValid(this.ctx.store.db, principal.tokenId, this.ctx.clock.now()))
+      !(await principalStillValid(this.ctx.store.db, principal.tokenId, this.ctx.clock.now()))
     )
       throw new WardenError('UNAUTHENTICATED', 'the token was revoked or has expired');
     this.#waits.set(principal.tokenId, waiting + 1);

@@ -9,6 +9,7 @@
  *       pins: [BASE64=]                   # optional: SPKI pins of lnd's https certificate
  *       timeout_seconds: 60               # how long lnd may look for routes (1-3600)
  *       wait_seconds: 90                  # how long a request waits for its end (default timeout + 30)
+ *       monitor_seconds: 60               # how often a running server reads the channels (10-3600)
  *
  * The macaroon is not here: it is the identity's sealed Lightning slot (`warden identity lightning
  * NAME --kind macaroon --credential-file F`), lent to one execution at a time. A loopback lnd needs
@@ -26,7 +27,7 @@ import {
   routeOf,
   type TorRoute,
 } from '../backend-endpoints.ts';
-import type { LightningConfig } from './backend/connect.ts';
+import { DEFAULT_MONITOR_SECONDS, type LightningConfig } from './backend/connect.ts';
 
 export interface LightningSection {
   backend: 'lnd';
@@ -35,19 +36,23 @@ export interface LightningSection {
   pins?: string[] | undefined;
   timeout_seconds?: number | undefined;
   wait_seconds?: number | undefined;
+  monitor_seconds?: number | undefined;
 }
 
 export const DEFAULT_TIMEOUT_SECONDS = 60;
 /** Past lnd's timeout an HTLC already out may still settle: the request follows it this long more. */
 export const DEFAULT_WAIT_EXTRA_SECONDS = 30;
 
-const seconds = (field: string) =>
+const seconds = (field: string, min = 1) =>
   z
-    .number({ error: `${field} is a whole number of seconds from 1 to 3600` })
-    .int(`${field} is a whole number of seconds from 1 to 3600`)
-    .min(1, `${field} is at least 1`)
+    .number({ error: `${field} is a whole number of seconds from ${min} to 3600` })
+    .int(`${field} is a whole number of seconds from ${min} to 3600`)
+    .min(min, `${field} is at least ${min}`)
     .max(3600, `${field} is at most 3600`)
     .optional();
+
+/** The channel monitor reads the node no more often than this: it is one call per period, shared. */
+export const MIN_MONITOR_SECONDS = 10;
 
 const urlSchema = z
   .string({ error: "must be the URL of lnd's REST listener (text)" })
@@ -77,11 +82,12 @@ export const lightningSectionSchema: z.ZodType<LightningSection> = z
         .optional(),
       timeout_seconds: seconds('timeout_seconds'),
       wait_seconds: seconds('wait_seconds'),
+      monitor_seconds: seconds('monitor_seconds', MIN_MONITOR_SECONDS),
     },
     {
       error: (issue) =>
         issue.code === 'unrecognized_keys'
-          ? 'unknown key; the known keys here are: backend, url, via, pins, timeout_seconds, wait_seconds'
+          ? 'unknown key; the known keys here are: backend, url, via, pins, timeout_seconds, wait_seconds, monitor_seconds'
           : undefined,
     },
   )
@@ -125,5 +131,6 @@ export function lightningModuleConfig(
     pins: pinsByOrigin(section.pins ? { url: section.pins } : {}, () => section.url),
     timeoutSeconds,
     waitSeconds: section.wait_seconds ?? timeoutSeconds + DEFAULT_WAIT_EXTRA_SECONDS,
+    monitorSeconds: section.monitor_seconds ?? DEFAULT_MONITOR_SECONDS,
   };
 }

@@ -6,6 +6,7 @@ import { lookupInvoiceOperation } from './invoice/lookup.ts';
 import { makeInvoiceOperation } from './invoice/make.ts';
 import { keysendOperation } from './keysend/operation.ts';
 import { LIGHTNING_MIGRATIONS } from './migrations.ts';
+import { lightningMonitor } from './monitor/hook.ts';
 import { payInvoiceOperation } from './pay/operation.ts';
 import { lightningReconcile } from './pay/reconcile.ts';
 import type { LightningDb } from './tables.ts';
@@ -32,4 +33,5 @@ export const lightningModule: ProtocolModule<LightningModuleBackend, LightningDb
   backend: lightningBackendOf,
   reconcile: lightningReconcile,
   errorCodes: LIGHTNING_ERROR_CODES,
+  monitor: lightningMonitor,
 };

@@ -42,8 +42,9 @@ export const SAT_SCALE: AmountScale = {
 export const LIGHTNING_MAX_SAT = 10_000_000n;
 
 /**
- * `channelLocalRatio`: local balance / capacity of the channels a payment can use (0..1), below the
- * guideline's alert (< 0.1). Its "channel full" alert (> 0.9) only matters for receiving: ignored.
+ * `channelLocalRatio`: local balance / capacity of the channels a payment can use (0..1, whole
+ * percent rounded down: monitor/classify.ts), below the guideline's alert (< 0.1). Its "channel
+ * full" alert (> 0.9) only matters for receiving: ignored here, shown by the monitor.
  */
 export const DEPLETED_LOCAL_RATIO = 0.1;
 export const CHANNEL_DEPLETED: SignalRule = {
@@ -55,6 +56,25 @@ export const CHANNEL_DEPLETED: SignalRule = {
       reason: `monitor: channel local balance {value} (< ${DEPLETED_LOCAL_RATIO}), likelihood +1`,
     },
   ],
+};
+
+/**
+ * The channel monitor's other two facts (monitor/classify.ts `paymentSignals`): the node did not
+ * answer its last reading (`nodeOffline`), a channel's peer is not connected (`counterpartyOffline`).
+ */
+export const NODE_OFFLINE: SignalRule = {
+  signal: 'nodeOffline',
+  tiers: [
+    {
+      test: { type: 'true' },
+      steps: 1,
+      reason: 'monitor: the Lightning node was unreachable, likelihood +1',
+    },
+  ],
+};
+export const COUNTERPARTY_OFFLINE: SignalRule = {
+  signal: 'counterpartyOffline',
+  tiers: [{ test: { type: 'true' }, steps: 1, reason: 'monitor: a channel peer is offline, likelihood +1' }],
 };
 
 const PAY: Operation = { protocol: PROTOCOL, actions: ['pay'] };
@@ -110,7 +130,7 @@ export const LIGHTNING_ROWS: readonly CatalogEntry[] = [
     mitigation: 'Monitor node health; keep a backup node; alert the operator',
     source: 'guideline:operational',
     appliesTo: [PAY],
-    raisedBy: [RECENT_FAILURES],
+    raisedBy: [NODE_OFFLINE, RECENT_FAILURES],
   },
 
   // ── Security (guideline table 3) ────────────────────────────────────────────────────────────────
@@ -137,7 +157,7 @@ export const LIGHTNING_ROWS: readonly CatalogEntry[] = [
     mitigation: 'Multiple channels',
     source: 'guideline:lightning-matrix',
     appliesTo: [PAY],
-    raisedBy: [RECENT_FAILURES],
+    raisedBy: [COUNTERPARTY_OFFLINE, RECENT_FAILURES],
   },
   {
     id: 'ln.force-close-high-fees',

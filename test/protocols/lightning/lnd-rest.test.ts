@@ -9,9 +9,11 @@ import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { sha256 } from '@noble/hashes/sha2.js';
 import fc from 'fast-check';
+import * as ldk from 'lightningdevkit';
 import { WardenError } from '../../../src/core/errors.ts';
 import { netForEndpoints } from '../../../src/protocols/backend-endpoints.ts';
 import type { LightningBackend, PaymentState } from '../../../src/protocols/lightning/backend/backend.ts';
+import { MAX_CHANNELS } from '../../../src/protocols/lightning/backend/lnd-channels.ts';
 import { createLndRestBackend } from '../../../src/protocols/lightning/backend/lnd-rest.ts';
 import { startLightningNodes, waitFor } from '../../helpers/ldk-node.ts';
 import { hexOf } from '../../helpers/ldk-peer.ts';
@@ -422,4 +424,127 @@ test('every request body Warden sent is one lnd reads: checked against the reque
   // A keysend's body too (dest, payment_hash, dest_custom_records).
   assert.ok(posted.some((r) => r.route === 'send' && (r.body as Record<string, unknown>).dest !== undefined));
   for (const { route, body } of posted) assert.deepEqual(shapeProblems(body, schemas[route]), [], route);
+});
+
+test('listchannels: every open channel of the node behind the front, as LDK has it (peer, capacity, active, private), balances within the capacity', async () => {
+  const channels = await lnd.channels();
+  const ldkChannels = A.cm.list_channels().filter((c) => c.get_is_channel_ready());
+  assert.equal(channels.length, 2, 'A–B opened by A and B–A opened by B');
+  assert.equal(channels.length, ldkChannels.length);
+  for (const c of ldkChannels) {
+    const scid = c.get_short_channel_id();
+    assert.ok(scid instanceof ldk.Option_u64Z_Some);
+    const mine = channels.find((x) => x.channelId === scid.some.toString());
+    assert.ok(mine, `channel ${scid.some} is listed`);
+    assert.deepEqual(
+      [mine.peerId, mine.active, mine.private, mine.capacityMsat],
+      [
+        hexOf(c.get_counterparty().get_node_id()),
+        Boolean(c.get_is_usable()),
+        !c.get_is_announced(),
+        c.get_channel_value_satoshis() * 1000n,
+      ],
+    );
+    // What A can still send is in its local balance; both sides fit in the capacity.
+    assert.ok(mine.localMsat >= (c.get_outbound_capacity_msat() / 1000n) * 1000n);
+    assert.ok(mine.localMsat + mine.remoteMsat <= mine.capacityMsat);
+    assert.equal(mine.localMsat % 1000n, 0n, 'lnd lists channel balances in sat');
+  }
+  // A opened A–B with all of it (less what it paid B in this file): most of it is A's.
+  const ab = channels.find((c) => c.peerId === B.idHex && c.localMsat > c.remoteMsat);
+  assert.ok(
+    ab,
+    JSON.stringify(channels, (_k, v) => (typeof v === 'bigint' ? `${v}` : v)),
+  );
+});
+
+test('hostile listchannels answers are BACKEND_REJECTED (malformed), never a reading', async () => {
+  const honest = {
+    active: true,
+    remote_pubkey: B.idHex,
+    chan_id: '123456789',
+    capacity: '1000000',
+    local_balance: '600000',
+    remote_balance: '390000',
+    private: true,
+  };
+  const answer = (body: unknown) => () => ({ status: 200, body: JSON.stringify(body) });
+  const control = await withFault('channels', answer({ channels: [honest] }), () => lnd.channels());
+  assert.deepEqual(control, [
+    {
+      channelId: '123456789',
+      peerId: B.idHex,
+      active: true,
+      private: true,
+      capacityMsat: 1_000_000_000n,
+      localMsat: 600_000_000n,
+      remoteMsat: 390_000_000n,
+    },
+  ]);
+  const lies: unknown[] = [
+    {},
+    { channels: {} },
+    { channels: [null] },
+    { channels: [{ ...honest, capacity: 1000000 }] },
+    { channels: [{ ...honest, local_balance: '600000.5' }] },
+    { channels: [{ ...honest, local_balance: '-1' }] },
+    { channels: [{ ...honest, local_balance: '700000' }] },
+    { channels: [{ ...honest, capacity: '0', local_balance: '0', remote_balance: '0' }] },
+    { channels: [{ ...honest, active: 'true' }] },
+    { channels: [{ ...honest, private: 1 }] },
+    { channels: [{ ...honest, remote_pubkey: B.idHex.toUpperCase() }] },
+    { channels: [{ ...honest, remote_pubkey: `04${B.idHex.slice(2)}` }] },
+    { channels: [{ ...honest, chan_id: '18446744073709551616' }] },
+    { channels: [{ ...honest, chan_id: 5 }] },
+    { channels: [honest, honest] },
+    { channels: Array.from({ length: MAX_CHANNELS + 1 }, (_, i) => ({ ...honest, chan_id: String(i) })) },
+  ];
+  for (const lie of lies) {
+    const err = await withFault('channels', answer(lie), () => rejects(lnd.channels(), 'BACKEND_REJECTED'));
+    assert.equal(err.details.reason, 'malformed', JSON.stringify(lie).slice(0, 200));
+    assert.match(err.message, /listchannels is malformed/);
+  }
+});
+
+test('fuzzed listchannels answers (fast-check): BACKEND_REJECTED, or channels whose balances fit in their capacity', async () => {
+  const amount = fc.oneof(fc.bigInt({ min: -5n, max: 2n ** 64n }).map(String), fc.double(), fc.jsonValue());
+  const channel = fc.record(
+    {
+      active: fc.oneof(fc.boolean(), fc.jsonValue()),
+      remote_pubkey: fc.oneof(fc.constant(B.idHex), fc.constant(C.idHex), fc.string()),
+      chan_id: fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 65n }).map(String), fc.jsonValue()),
+      capacity: amount,
+      local_balance: amount,
+      remote_balance: amount,
+      private: fc.oneof(fc.boolean(), fc.jsonValue()),
+    },
+    { requiredKeys: [] },
+  );
+  const body = fc.oneof(
+    fc.string(),
+    fc.jsonValue().map((v) => JSON.stringify(v)),
+    fc.array(channel, { maxLength: 4 }).map((channels) => JSON.stringify({ channels })),
+  );
+  let read = 0;
+  await fc.assert(
+    fc.asyncProperty(body, async (text) => {
+      try {
+        const channels = await withFault(
+          'channels',
+          () => ({ status: 200, body: text }),
+          () => lnd.channels(),
+        );
+        read++;
+        for (const c of channels) {
+          assert.ok(c.capacityMsat > 0n && c.localMsat >= 0n && c.remoteMsat >= 0n);
+          assert.ok(c.localMsat + c.remoteMsat <= c.capacityMsat);
+          assert.match(c.peerId, /^0[23][0-9a-f]{64}$/);
+        }
+      } catch (err) {
+        assert.ok(err instanceof WardenError && err.code === 'BACKEND_REJECTED', String(err));
+      }
+    }),
+    { numRuns: 150 },
+  );
+  assert.ok(read > 0, 'some answers were well-formed: the property is not vacuous');
 });

@@ -20,12 +20,15 @@ export interface LightningConfig {
   timeoutSeconds: number;
   /** How long a request follows its payment before it answers `unknown` (reconcile takes over). */
   waitSeconds: number;
+  /** How often a running server reads the channels (monitor/); absent: every 60 s. */
+  monitorSeconds?: number;
 }
 
 export interface LightningModuleBackend {
   readonly kind: 'lnd';
   readonly timeoutSeconds: number;
   readonly waitSeconds: number;
+  readonly monitorSeconds: number;
   /**
    * Runs `fn` with a backend that speaks for `identity` with its credential, for that call only.
    * The credential must be of the kind the backend takes (`macaroon` for lnd).
@@ -38,6 +41,8 @@ export interface LightningModuleBackend {
   ): Promise<T>;
 }
 
+export const DEFAULT_MONITOR_SECONDS = 60;
+
 export function createLightningBackend(config: LightningConfig): LightningModuleBackend {
   const net: Net = netForEndpoints([config.url], {
     ...(config.route ? { route: config.route } : {}),
@@ -47,6 +52,7 @@ export function createLightningBackend(config: LightningConfig): LightningModule
     kind: config.kind,
     timeoutSeconds: config.timeoutSeconds,
     waitSeconds: config.waitSeconds,
+    monitorSeconds: config.monitorSeconds ?? DEFAULT_MONITOR_SECONDS,
     withBackend(identity, network, credential, fn) {
       if (credential.kind !== 'macaroon')
         throw new WardenError(

@@ -23,6 +23,7 @@ import type {
   MadeInvoice,
   NewInvoice,
 } from './backend.ts';
+import { channelsOf } from './lnd-channels.ts';
 import { amountOf, checkSatOf, type Expected, isHash, isRecord, opens } from './lnd-payment.ts';
 import { grpcStatusOf, type LndConnection, lndCall, malformed, refusal, rejected } from './lnd-request.ts';
 import { checkLimits, invalid, lndSender } from './lnd-send.ts';
@@ -292,13 +293,10 @@ export function createLndRestBackend(options: LndRestOptions): LightningBackend 
       }
     },
 
-    // A placeholder while the channel-monitor work is under way (this session).
+    // Every open channel, active or not (an inactive one is a peer offline: the monitor says so).
     async channels() {
-      throw new WardenError('LIGHTNING_NOT_SUPPORTED', 'listing lnd channels is not implemented yet', {
-        protocol: 'lightning',
-        backend: 'lnd',
-        feature: 'channels',
-      });
+      const what = 'listchannels';
+      return channelsOf((await get('v1/channels', what)) as Record<string, unknown>, what);
     },
   };
 }

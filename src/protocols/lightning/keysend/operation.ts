@@ -15,6 +15,7 @@ import type { Operation } from '../../operation.ts';
 import { storedCodec } from '../../stored.ts';
 import type { LightningModuleBackend } from '../backend/connect.ts';
 import { checkCredential, requireBackend } from '../identity.ts';
+import { monitorSignals } from '../monitor/hook.ts';
 import { digestOf } from '../no-spend.ts';
 import { executePayment, type PayRecord } from '../pay/execute.ts';
 import { feeLimitSat, satCeil } from '../pay/fee-limit.ts';
@@ -102,7 +103,7 @@ export const keysendOperation = {
   digest,
   async toIntent(p, ctx) {
     checkCredential(ctx.publicKeys);
-    requireBackend(ctx.backend);
+    const backend = requireBackend(ctx.backend);
     const fee = feeLimitSat(p.amountMsat, p.feeLimitSat);
     const detail: KeysendDetail = {
       network: ctx.publicKeys.network,
@@ -123,6 +124,8 @@ export const keysendOperation = {
       idempotencyKey: p.idempotencyKey,
       facets: { payment: 'keysend' },
       detail,
+      // The channel monitor's last reading, when recent: risk's channel and offline rows read it.
+      signals: monitorSignals(backend),
     };
   },
   review(_p, intent) {

@@ -12,6 +12,7 @@ import type { BitcoinNetwork } from '../../../keys/derive.ts';
 import type { ExecutionContext, ExecutionOutcome } from '../../operation.ts';
 import type { LightningBackend, PaymentState } from '../backend/backend.ts';
 import type { LightningModuleBackend } from '../backend/connect.ts';
+import { readAfterPayment } from '../monitor/hook.ts';
 import { claim, settleClaim } from '../payments.ts';
 import type { LightningDb } from '../tables.ts';
 import { satCeil } from './fee-limit.ts';
@@ -106,7 +107,9 @@ export async function executePayment(
   let state: PaymentState;
   try {
     state = await backend.withBackend(ctx.identity, record.network as BitcoinNetwork, ctx.signer, (ln) =>
-      send(ln, backend),
+      send(ln, backend)
+        // The channels it changed, read with the credential still lent: the next payment's facts.
+        .finally(() => readAfterPayment(backend, ln)),
     );
   } catch (err) {
     if (certainlyNotPaid(err)) {

@@ -13,6 +13,7 @@ import type { IdentityView } from '../../../keys/view.ts';
 import type { LightningModuleBackend } from '../backend/connect.ts';
 import { expiresAt } from '../bolt11.ts';
 import { checkCredential, requireBackend } from '../identity.ts';
+import { monitorSignals } from '../monitor/hook.ts';
 import { refuseKnown } from '../payments.ts';
 import type { LightningDb } from '../tables.ts';
 import { feeLimitSat, satCeil } from './fee-limit.ts';
@@ -64,7 +65,7 @@ export async function payIntent(
   },
 ): Promise<Intent> {
   checkPayer(p, ctx.publicKeys);
-  requireBackend(ctx.backend);
+  const backend = requireBackend(ctx.backend);
   if (ctx.tables) await refuseKnown(ctx.tables, p.decoded.paymentHash);
   const fee = feeLimitSat(p.amountMsat, p.feeLimitSat);
   const detail: PayDetail = {
@@ -90,5 +91,7 @@ export async function payIntent(
     // Its rules are Bitcoin's `btc` rules, one budget for both; `payment` tells it from a keysend.
     facets: { payment: 'invoice' },
     detail,
+    // The channel monitor's last reading, when recent: risk's channel and offline rows read it.
+    signals: monitorSignals(backend),
   };
 }
