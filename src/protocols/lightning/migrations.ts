@@ -27,6 +27,8 @@ export const LIGHTNING_MIGRATIONS: Readonly<Record<string, Migration>> = {
         .addColumn('identity', 'text', (c) => c.notNull())
         .addColumn('request_id', 'text', (c) => c.notNull())
         .addColumn('amount_msat', 'text', (c) => c.notNull())
+        // What the payer was handed (not a secret): a lookup shows it, and its description, again.
+        .addColumn('bolt11', 'text', (c) => c.notNull())
         .addColumn('created_at', 'text', (c) => c.notNull())
         .addColumn('expires_at', 'text', (c) => c.notNull())
         .execute();

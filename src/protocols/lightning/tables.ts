@@ -23,6 +23,8 @@ export interface LightningInvoiceTable {
   identity: string;
   request_id: string;
   amount_msat: string;
+  /** The invoice as handed to the payer (its description is in it). */
+  bolt11: string;
   created_at: string;
   expires_at: string;
 }

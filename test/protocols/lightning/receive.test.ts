@@ -186,6 +186,8 @@ describe('lightning.lookup_invoice', () => {
         paymentHash: made.paymentHash,
         state: 'open',
         amountMsat: '42000',
+        bolt11: made.bolt11,
+        description: 'lookup',
         createdAt: open.createdAt,
         expiresAt: made.expiresAt,
       },

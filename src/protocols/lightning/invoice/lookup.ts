@@ -1,5 +1,5 @@
 /**
- * `lightning.lookup_invoice`: the state of an invoice the identity made through Warden (open,
+ * `lightning.lookup_invoice`: the invoice the identity made through Warden, and its state (open,
  * accepted: an HTLC held, settled, canceled: expired or refused), what was paid and when. Only the
  * identity's own invoices (invoice/made.ts): another's and an unknown hash both answer
  * LIGHTNING_INVOICE_UNKNOWN, before the node is asked. The preimage is shown only once settled:
@@ -12,6 +12,7 @@ import { failedWith } from '../../outcome.ts';
 import { storedCodec } from '../../stored.ts';
 import type { InvoiceState } from '../backend/backend.ts';
 import type { LightningModuleBackend } from '../backend/connect.ts';
+import { decodeBolt11 } from '../bolt11.ts';
 import { withIdentityBackend } from '../identity.ts';
 import { digestOf, noSpendIntent } from '../no-spend.ts';
 import type { LightningDb, LightningInvoiceTable } from '../tables.ts';
@@ -36,6 +37,8 @@ function resultOf(state: InvoiceState, row: LightningInvoiceTable): Record<strin
     paymentHash: state.paymentHash,
     state: state.state,
     amountMsat: state.amountMsat.toString(),
+    bolt11: row.bolt11,
+    description: decodeBolt11(row.bolt11).description ?? '',
     createdAt: row.created_at,
     expiresAt: row.expires_at,
   };
@@ -77,6 +80,8 @@ export const lookupInvoiceOperation = {
         paymentHash: hash,
         state: z.enum(['open', 'accepted', 'settled', 'canceled']),
         amountMsat: msat,
+        bolt11: z.string().describe('the invoice as made'),
+        description: z.string(),
         createdAt: z.string(),
         expiresAt: z.string(),
         paidMsat: msat.describe('settled only: what was paid (at least the amount)').optional(),

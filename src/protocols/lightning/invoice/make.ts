@@ -135,6 +135,7 @@ export const makeInvoiceOperation = {
         identity: ctx.identity,
         request_id: ctx.requestId,
         amount_msat: p.amountMsat.toString(),
+        bolt11: made.bolt11,
         created_at: new Date(made.invoice.timestamp * 1000).toISOString(),
         expires_at: expires,
       });
