@@ -127,6 +127,12 @@ export interface Operation<P = unknown, B = unknown, K extends SignerKind = Sign
   readonly publishesNothing?: true;
   /** Changes nothing, here or anywhere (a balance read): what MCP clients show as read-only. */
   readonly readOnly?: true;
+  /**
+   * Uses a credential yet nothing it does costs or binds anything that cannot be undone (a
+   * Lightning invoice: a request to be paid, single use, that expires): what MCP clients show as
+   * not destructive. Read-only operations are not destructive either.
+   */
+  readonly destructive?: false;
   execute?(parsed: P, intent: Intent, ctx: ExecutionContext<B, SignerOf<K>, T>): Promise<ExecutionOutcome>;
 }
 

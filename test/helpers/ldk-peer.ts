@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { sha256 } from '@noble/hashes/sha2.js';
 import * as ldk from 'lightningdevkit';
 import { NodeLDKNet } from 'lightningdevkit-node-net';
 
@@ -24,6 +25,9 @@ const REFUSAL_REASON: Partial<Record<ldk.RetryableSendFailure, ldk.PaymentFailur
   [ldk.RetryableSendFailure.LDKRetryableSendFailure_PaymentExpired]:
     ldk.PaymentFailureReason.LDKPaymentFailureReason_PaymentExpired,
 };
+
+/** lnd's default final CLTV delta of a keysend (routerrpc), above LDK's minimum. */
+const KEYSEND_FINAL_CLTV_DELTA = 40;
 
 let wasmReady: Promise<void> | null = null;
 
@@ -151,6 +155,8 @@ export function createLdkPeer(options: PeerOptions) {
   const held = new Map<string, Held>();
   /** Payment hash → msat claimed, for the payee's side of a test. */
   const claimed = new Map<string, bigint>();
+  /** Payment hash → when it was claimed (seconds since 1970). */
+  const claimedAt = new Map<string, number>();
   let forwardedFeesMsat = 0n;
   let fundingsPending = 0;
 
@@ -171,17 +177,21 @@ export function createLdkPeer(options: PeerOptions) {
       fundingsPending--;
     } else if (event instanceof ldk.Event_PaymentClaimable) {
       const purpose = event.purpose;
+      // An invoice of ours (LDK knows its preimage), or a keysend (the payer sent the preimage).
       const preimage =
         purpose instanceof ldk.PaymentPurpose_Bolt11InvoicePayment &&
         purpose.payment_preimage instanceof ldk.Option_ThirtyTwoBytesZ_Some
           ? purpose.payment_preimage.some
-          : null;
+          : purpose instanceof ldk.PaymentPurpose_SpontaneousPayment
+            ? purpose.spontaneous_payment
+            : null;
       if (preimage === null) cm.fail_htlc_backwards(event.payment_hash);
       else if (peer.holdIncoming)
         held.set(hexOf(event.payment_hash), { preimage, amountMsat: event.amount_msat });
       else cm.claim_funds(preimage);
     } else if (event instanceof ldk.Event_PaymentClaimed) {
       claimed.set(hexOf(event.payment_hash), event.amount_msat);
+      claimedAt.set(hexOf(event.payment_hash), Math.floor(Date.now() / 1000));
     } else if (event instanceof ldk.Event_PendingHTLCsForwardable) {
       setTimeout(() => {
         cm.process_pending_htlc_forwards();
@@ -226,6 +236,7 @@ export function createLdkPeer(options: PeerOptions) {
     /** Hold incoming payments (accepted, unsettled) instead of claiming them. */
     holdIncoming: false,
     claimed,
+    claimedAt,
     get forwardedFeesMsat() {
       return forwardedFeesMsat;
     },
@@ -309,6 +320,37 @@ export function createLdkPeer(options: PeerOptions) {
           state: 'failed',
           paymentId,
           paymentHash: hexOf(params.res.get_a()),
+          reason:
+            REFUSAL_REASON[started.err] ?? ldk.PaymentFailureReason.LDKPaymentFailureReason_UnexpectedError,
+        });
+      net.process_events();
+      return paymentId;
+    },
+    /**
+     * Starts a keysend (spontaneous payment) of `amountMsat` to `destination` with the payer's
+     * `preimage`, over a route LDK finds from its own channels (its graph holds no gossip: one hop
+     * only). Returns the payment id; its end comes as an outcome, as for `send`.
+     */
+    keysend(destination: Uint8Array, preimage: Uint8Array, amountMsat: bigint, maxFeeMsat: bigint): string {
+      const route = ldk.RouteParameters.constructor_from_payment_params_and_value(
+        ldk.PaymentParameters.constructor_for_keysend(destination, KEYSEND_FINAL_CLTV_DELTA, false),
+        amountMsat,
+      );
+      route.set_max_total_routing_fee_msat(ldk.Option_u64Z.constructor_some(maxFeeMsat));
+      const id = new Uint8Array(randomBytes(32));
+      const paymentId = hexOf(id);
+      const started = cm.send_spontaneous_payment(
+        ldk.Option_ThirtyTwoBytesZ.constructor_some(preimage),
+        ldk.RecipientOnionFields.constructor_spontaneous_empty(),
+        id,
+        route,
+        ldk.Retry.constructor_attempts(3),
+      );
+      if (started instanceof ldk.Result_ThirtyTwoBytesRetryableSendFailureZ_Err)
+        settle({
+          state: 'failed',
+          paymentId,
+          paymentHash: hexOf(sha256(preimage)),
           reason:
             REFUSAL_REASON[started.err] ?? ldk.PaymentFailureReason.LDKPaymentFailureReason_UnexpectedError,
         });

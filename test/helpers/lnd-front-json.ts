@@ -132,7 +132,7 @@ export function invoiceJson(
     value_msat: inv.valueMsat.toString(),
     settled: state === 'SETTLED',
     creation_date: inv.creationDate.toString(),
-    settle_date: '0',
+    settle_date: String(node.claimedAt.get(hexOf(inv.invoice.payment_hash())) ?? 0),
     payment_request: inv.paymentRequest,
     description_hash: '',
     expiry: inv.expiry.toString(),

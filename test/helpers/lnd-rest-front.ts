@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { sha256 } from '@noble/hashes/sha2.js';
 import { amountOf, nowSeconds, parseInvoice, serveLoopback } from './ldk-front.ts';
 import { hexOf, type LdkPeer, type SentOutcome } from './ldk-peer.ts';
 import {
@@ -31,6 +32,8 @@ import { startPeer } from './peer.ts';
  *   missing macaroon is code 2, HTTP 500: lnd has no distinct code for it);
  * - /v2/router/send and /v2/router/track stream newline-delimited `{"result": Payment}` lines
  *   (`{"error": Status}` when the call fails), IN_FLIGHT then SUCCEEDED or FAILED;
+ * - keysend (no invoice: `dest`, the amount, `payment_hash` and the preimage in custom record
+ *   5482373484), sent as LDK's spontaneous payment;
  * - one payment per payment hash: paying it again while in flight or after success is refused
  *   (AlreadyExists), after a failure it may be tried again;
  * - the payment keeps going when the client goes away, and `timeout_seconds` stops new attempts
@@ -67,6 +70,8 @@ const GRPC = { UNKNOWN: 2, INVALID_ARGUMENT: 3, NOT_FOUND: 5, ALREADY_EXISTS: 6 
 /** grpc-gateway's HTTP status of a gRPC code. */
 const HTTP_OF_GRPC: Record<number, number> = { 2: 500, 3: 400, 5: 404, 6: 409 };
 const DEFAULT_INVOICE_EXPIRY = 86_400n;
+/** bLIP-0003: the TLV record of a keysend's preimage. */
+const KEYSEND_RECORD = '5482373484';
 
 function status(code: number, message: string) {
   return { code, message, details: [] };
@@ -101,6 +106,8 @@ async function startOnce(options: LndFrontOptions) {
     cutSendStreams: false,
     /** Every request body the front received, by route (what the client asked for). */
     requests: [] as { route: LndRoute; body: unknown }[],
+    /** Every keysend handed to the node (a payment hash must never appear twice). */
+    keysends: [] as { paymentHash: string; destination: string; amountMsat: bigint }[],
     /** Every JSON value the front answered, for the check against lnd's swagger. */
     answers: [] as { route: LndRoute; status: number; json: unknown }[],
     stop: async () => {},
@@ -174,6 +181,8 @@ async function startOnce(options: LndFrontOptions) {
     const amtMsat = int64Of(body.amt_msat);
     if (feeSat === null || feeMsat === null || amtSat === null || amtMsat === null)
       return fail(res, route, GRPC.INVALID_ARGUMENT, 'invalid int64 value', true);
+    if (request === '' && body.dest !== undefined)
+      return keysend(res, body, { timeout, feeSat, feeMsat, amtSat, amtMsat });
     if (request === '') return fail(res, route, GRPC.UNKNOWN, 'payment request must be specified');
     if (feeSat !== 0n && feeMsat !== 0n)
       return fail(res, route, GRPC.UNKNOWN, 'sat and msat arguments are mutually exclusive');
@@ -199,11 +208,22 @@ async function startOnce(options: LndFrontOptions) {
     const maxFee = feeMsat !== 0n ? feeMsat : feeSat * 1000n;
     const paymentId = node.send(invoice, maxFee, invoiceAmount === 0n ? asked : null);
     if (paymentId === null) return fail(res, route, GRPC.UNKNOWN, 'unable to send payment');
+    started(res, body, { paymentId, hash, request, valueMsat: invoiceAmount || asked, timeout });
+  }
+
+  /** A payment LDK started: followed as lnd does, until final, its timeout stopping new attempts. */
+  function started(
+    res: ServerResponse,
+    body: Record<string, unknown>,
+    s: { paymentId: string; hash: string; request: string; valueMsat: bigint; timeout: number },
+  ) {
+    const { paymentId, hash, timeout } = s;
+    const route = 'send';
     const p: FrontPayment = {
       paymentId,
       paymentHash: hash,
-      paymentRequest: request,
-      valueMsat: invoiceAmount || asked,
+      paymentRequest: s.request,
+      valueMsat: s.valueMsat,
       creationNs: BigInt(Date.now()) * 1_000_000n,
       index: ++paymentIndex,
       status: 'IN_FLIGHT',
@@ -226,6 +246,48 @@ async function startOnce(options: LndFrontOptions) {
     }, timeout * 1000);
     timer.unref();
     stream(res, route, p, body.no_inflight_updates === true);
+  }
+
+  /**
+   * A keysend as lnd takes it in SendPaymentV2: no invoice, `dest` (33 bytes, base64), the amount,
+   * `payment_hash` and the preimage in custom record 5482373484 (lnd sends the hash it is given;
+   * LDK derives it from the preimage, so the front refuses a pair that does not match).
+   */
+  function keysend(
+    res: ServerResponse,
+    body: Record<string, unknown>,
+    a: { timeout: number; feeSat: bigint; feeMsat: bigint; amtSat: bigint; amtMsat: bigint },
+  ) {
+    const route = 'send';
+    const bytes = (value: unknown) =>
+      typeof value === 'string' ? Buffer.from(value, 'base64') : Buffer.alloc(0);
+    const dest = bytes(body.dest);
+    if (dest.length !== 33) return fail(res, route, GRPC.UNKNOWN, 'dest must be 33 bytes');
+    const hash = bytes(body.payment_hash);
+    if (hash.length !== 32) return fail(res, route, GRPC.UNKNOWN, 'payment hash must be 32 bytes');
+    const records = body.dest_custom_records;
+    const preimage =
+      typeof records === 'object' && records !== null
+        ? bytes((records as Record<string, unknown>)[KEYSEND_RECORD])
+        : null;
+    if (preimage?.length !== 32)
+      return fail(res, route, GRPC.UNKNOWN, 'keysend needs a 32-byte preimage in record 5482373484');
+    if (!Buffer.from(sha256(preimage)).equals(hash))
+      return fail(res, route, GRPC.INVALID_ARGUMENT, 'payment hash does not match the keysend preimage');
+    if (a.feeSat !== 0n && a.feeMsat !== 0n)
+      return fail(res, route, GRPC.UNKNOWN, 'sat and msat arguments are mutually exclusive');
+    const amount = a.amtMsat !== 0n ? a.amtMsat : a.amtSat * 1000n;
+    if (amount <= 0n) return fail(res, route, GRPC.UNKNOWN, 'amount must be greater than 0');
+    const hashHex = hexOf(hash);
+    const existing = payments.get(hashHex);
+    if (existing?.status === 'SUCCEEDED')
+      return fail(res, route, GRPC.ALREADY_EXISTS, 'invoice is already paid');
+    if (existing?.status === 'IN_FLIGHT')
+      return fail(res, route, GRPC.ALREADY_EXISTS, 'payment is in transition');
+    const maxFee = a.feeMsat !== 0n ? a.feeMsat : a.feeSat * 1000n;
+    const paymentId = node.keysend(new Uint8Array(dest), new Uint8Array(preimage), amount, maxFee);
+    front.keysends.push({ paymentHash: hashHex, destination: hexOf(dest), amountMsat: amount });
+    started(res, body, { paymentId, hash: hashHex, request: '', valueMsat: amount, timeout: a.timeout });
   }
 
   function track(res: ServerResponse, rawHash: string, query: URLSearchParams) {

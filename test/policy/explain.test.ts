@@ -42,7 +42,7 @@ describe('explainPolicy', () => {
     assert.ok(
       lines.some((l) =>
         l.startsWith(
-          'Rule btc-small: Bitcoin requests and Lightning payments of asset btc of at most 999 sat are allowed',
+          'Rule btc-small: Bitcoin requests and Lightning requests of asset btc of at most 999 sat are allowed',
         ),
       ),
     );
@@ -120,7 +120,7 @@ rules:
       'No destination may be paid at all.',
       'A first payment to a destination never paid before is held until 1 operator approves.',
       'Requests whose risk score is above 9 are denied (risk tolerance medium).',
-      'Rule small-sats: Lightning payments of at most 999 sat are allowed.',
+      'Rule small-sats: Lightning requests of at most 999 sat are allowed.',
       'Rule small-sats: at most 20 transactions and 5,000 sat to each destination per calendar day (UTC).',
       'Rule small-sats: at most 100 transactions per calendar week (ISO week from Monday 00:00 UTC).',
       'Rule small-sats: at most 1,000,000 sat per calendar month (UTC).',

@@ -69,6 +69,11 @@ interface Sample {
    * gateway's, `token` its agent's; `warden` and `identity` for what only an operator sets.
    */
   prepare?: (call: GatewayCall, token: string, own: { warden: Warden; identity: string }) => Promise<void>;
+  /**
+   * The request commits to nothing but its name (lightning.balance): one body, so no other body
+   * can conflict with it under a key (check 5) and no changed value can change its digest (check 3).
+   */
+  commitsToNothing?: true;
 }
 
 type GatewayCall = (
@@ -297,6 +302,8 @@ risk: { tolerance: high }
 new_destination: allow
 rules:
   - { id: everything, effect: allow }
+  # A keysend is opt-in: only a rule naming it allows one.
+  - { id: keysend, match: { protocol: lightning, payment: keysend }, effect: allow }
 `;
 const HOLD_ALL = `
 version: 1
@@ -305,6 +312,7 @@ risk: { tolerance: high }
 new_destination: allow
 rules:
   - { id: everything-held, effect: hold, approvals: 1 }
+  - { id: keysend-held, match: { protocol: lightning, payment: keysend }, effect: hold, approvals: 1 }
 `;
 const CAPABILITIES = [...new Set(OPERATIONS.map((o) => o.capability))] as Capability[];
 /** Codes a backend's refusal of a well-formed request may answer with (502), never a 500. */
@@ -492,10 +500,76 @@ SAMPLES['lightning.pay_invoice'] = {
   ),
   // Each request with a key pays an invoice of its own: the same hash twice would be refused.
   withKey: (body, key) => ({ ...anew(body), idempotencyKey: key }),
-  // The other identity's macaroon, sealed as an operator does (`warden identity lightning`).
-  async prepare(_call, _token, own) {
-    await own.warden.setCredential(own.identity, 'macaroon', Uint8Array.from(MACAROON));
+  prepare: sealMacaroon,
+};
+
+/** The other identity's macaroon, sealed as an operator does (`warden identity lightning`). */
+async function sealMacaroon(_call: GatewayCall, _token: string, own: { warden: Warden; identity: string }) {
+  await own.warden.setCredential(own.identity, 'macaroon', Uint8Array.from(MACAROON));
+}
+SAMPLES['lightning.keysend'] = {
+  bodies: [
+    { destination: ln.node('B').idHex, amount_msat: '10000' },
+    { destination: ln.node('B').idHex, amount_msat: '11000', fee_limit_sat: '3' },
+    { destination: ln.node('B').idHex, amount_msat: '12345', fee_limit_sat: null },
+  ],
+  valid: fc
+    .record(
+      {
+        amount_msat: satText(1_000n, 50_000n),
+        fee_limit_sat: fc.oneof(fc.constant(null), satText(0n, 100n)),
+        idempotencyKey: optionalKey,
+      },
+      { requiredKeys: ['amount_msat'] },
+    )
+    .map((rest) => ({ destination: ln.node('B').idHex, ...rest })),
+  prepare: sealMacaroon,
+};
+SAMPLES['lightning.make_invoice'] = {
+  bodies: [
+    { amount_msat: '1000' },
+    { amount_msat: '2000', description: 'conformance' },
+    { amount_msat: '3000', expiry_seconds: 3600 },
+  ],
+  valid: fc.record(
+    {
+      amount_msat: satText(1n, 1_000_000_000n),
+      description: fc.oneof(fc.constant(null), fc.string({ maxLength: 80 })),
+      expiry_seconds: fc.oneof(fc.constant(null), fc.integer({ min: 1, max: 86_400 })),
+      idempotencyKey: optionalKey,
+    },
+    { requiredKeys: ['amount_msat'] },
+  ),
+  prepare: sealMacaroon,
+};
+SAMPLES['lightning.balance'] = {
+  bodies: [{}],
+  valid: fc.record({ idempotencyKey: optionalKey }, { requiredKeys: [] }),
+  prepare: sealMacaroon,
+  commitsToNothing: true,
+};
+/** Invoices the conformer made through Warden: the only ones it may look up. */
+const MADE: string[] = [];
+for (const amount_msat of ['4000', '5000', '6000']) {
+  const r = await g.call('POST', '/v1/lightning/make-invoice', { token: agent, body: { amount_msat } });
+  assert.equal(r.body.request?.status, 'done', JSON.stringify(r.body));
+  MADE.push(r.body.request.result.paymentHash);
+}
+/** The other identity's own invoice, made in `prepare`. */
+let keeperInvoice = '';
+SAMPLES['lightning.lookup_invoice'] = {
+  bodies: MADE.map((payment_hash) => ({ payment_hash })),
+  valid: fc.record(
+    { payment_hash: fc.constantFrom(...MADE), idempotencyKey: optionalKey },
+    { requiredKeys: ['payment_hash'] },
+  ),
+  async prepare(call, token, own) {
+    await sealMacaroon(call, token, own);
+    const r = await call('POST', '/v1/lightning/make-invoice', { token, body: { amount_msat: '7000' } });
+    assert.equal(r.body.request?.status, 'done', JSON.stringify(r.body));
+    keeperInvoice = r.body.request.result.paymentHash;
   },
+  forIdentity: () => ({ payment_hash: keeperInvoice }),
 };
 
 async function count(w: Warden, table: string, where = ''): Promise<number> {
@@ -755,7 +829,7 @@ for (const op of OPERATIONS) {
         }),
         { numRuns: 150 },
       );
-      assert.ok(changeChecks > 0, 'no changed value was checked');
+      assert.ok(changeChecks > 0 || sample.commitsToNothing, 'no changed value was checked');
       assert.ok(optional.length === 0 || nullChecks > 0, 'no optional field was checked absent against null');
     });
 
@@ -803,6 +877,10 @@ for (const op of OPERATIONS) {
       assert.equal(again.body.request.requestId, id);
       assert.deepEqual(await counts(g.warden), before, 'a replay changes nothing');
       assert.equal(await count(g.warden, 'ledger', `WHERE request_id = '${id}'`), 1, 'booked once');
+      if (sample.commitsToNothing) {
+        assert.equal(sample.bodies.length, 1, 'a request that commits to nothing has one body');
+        return;
+      }
       const other = await g.call('POST', op.http.path, {
         token: agent,
         body: withKey(sample, sample.bodies[1]!, key),

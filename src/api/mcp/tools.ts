@@ -130,8 +130,9 @@ function operationTool(op: RegisteredOperation): WardenTool {
       annotations: {
         title: op.title,
         readOnlyHint: op.readOnly === true,
-        // What signs or pays cannot be undone; handing out an address or reading a balance can be.
-        destructiveHint: op.signer !== 'none',
+        // What signs or pays cannot be undone; handing out an address or an invoice, or reading a
+        // balance, can be.
+        destructiveHint: op.signer !== 'none' && op.readOnly !== true && op.destructive !== false,
         openWorldHint: op.execute !== undefined,
       },
       _meta: { 'warden/operation': op.name },

@@ -1,11 +1,2 @@
-import { isWardenError } from '../../core/errors.ts';
-import type { ExecutionOutcome } from '../operation.ts';
-
-/** A Bitcoin execution that certainly did nothing: its reservation is released, with the error's code. */
-export function failedWith(
-  err: unknown,
-  message: string,
-  fallback: 'INTERNAL' | 'SIGNING_FAILED' = 'INTERNAL',
-): ExecutionOutcome {
-  return { status: 'failed', code: isWardenError(err) ? err.code : fallback, message };
-}
+// Shared by every module (src/protocols/outcome.ts); kept here for Bitcoin's imports.
+export { failedWith } from '../outcome.ts';

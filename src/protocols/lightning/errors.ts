@@ -26,6 +26,11 @@ export const LIGHTNING_ERROR_CODES = {
     meaning:
       'this invoice’s payment hash was already paid or is in flight, through Warden or on the backend (`details.reason`: `already_paid`, `in_flight` or `exists`): it is not paid again, whatever the idempotency key; follow the one there is',
   },
+  LIGHTNING_INVOICE_UNKNOWN: {
+    httpStatus: 404,
+    meaning:
+      'no invoice of this payment hash was made by the asking identity through Warden (whether another identity made one, or the node has one, is not said)',
+  },
   LIGHTNING_NOT_SUPPORTED: {
     httpStatus: 501,
     meaning:

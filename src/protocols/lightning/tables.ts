@@ -14,7 +14,23 @@ export interface LightningPaymentTable {
   updated_at: string;
 }
 
+/**
+ * One row per invoice an identity made through Warden: only these may be looked up, and only by
+ * the identity that made them (a node shared by identities holds everyone's invoices).
+ */
+export interface LightningInvoiceTable {
+  payment_hash: string;
+  identity: string;
+  request_id: string;
+  amount_msat: string;
+  /** The invoice as handed to the payer (its description is in it). */
+  bolt11: string;
+  created_at: string;
+  expires_at: string;
+}
+
 export interface LightningTables {
   lightning_payment: LightningPaymentTable;
+  lightning_invoice: LightningInvoiceTable;
 }
 export type LightningDb = Kysely<LightningTables>;

@@ -5,7 +5,7 @@
  * is answered at least once, successes and errors both.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { after, test } from 'node:test';
 import { startLightningNodes } from '../../helpers/ldk-node.ts';
 import { type LndRoute, startLndFront } from '../../helpers/lnd-rest-front.ts';
@@ -119,6 +119,31 @@ test('every operation answers, successes and errors', async () => {
     outcome.state === 'succeeded' && outcome.preimage,
   );
   assert.equal((await call('GET', `/v1/invoice/${'00'.repeat(32)}`)).status, 404);
+  assert.notEqual(settled.settle_date, '0');
+
+  // Keysend: no invoice, the preimage in record 5482373484; a hash that is not the preimage's refused.
+  const preimage = randomBytes(32);
+  const keysendHash = createHash('sha256').update(preimage).digest();
+  const keysend = (record: Buffer, hashOf: Buffer) =>
+    call('POST', '/v2/router/send', {
+      dest: Buffer.from(ln.node('B').idHex, 'hex').toString('base64'),
+      amt_msat: '2000000',
+      payment_hash: hashOf.toString('base64'),
+      dest_custom_records: { '5482373484': record.toString('base64') },
+      timeout_seconds: 30,
+      fee_limit_sat: '10',
+    });
+  const wrong = await keysend(preimage, Buffer.alloc(32));
+  assert.deepEqual([wrong.status, wrong.lines[0].error.code], [400, 3]);
+  const spontaneous = await keysend(preimage, keysendHash);
+  assert.deepEqual(
+    spontaneous.lines.map((l) => l.result.status),
+    ['IN_FLIGHT', 'SUCCEEDED'],
+  );
+  assert.equal(spontaneous.lines[1].result.payment_preimage, preimage.toString('hex'));
+  assert.equal(ln.node('B').claimed.get(keysendHash.toString('hex')), 2_000_000n);
+  const twice = await keysend(preimage, keysendHash);
+  assert.deepEqual([twice.status, twice.lines[0].error.code], [409, 6]);
 });
 
 test('a wrong or missing macaroon is refused as lnd refuses it (code 2, HTTP 500)', async () => {

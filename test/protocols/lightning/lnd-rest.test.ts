@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
+import { sha256 } from '@noble/hashes/sha2.js';
 import fc from 'fast-check';
 import * as ldk from 'lightningdevkit';
 import { WardenError } from '../../../src/core/errors.ts';
@@ -361,6 +362,56 @@ function strip(state: PaymentState) {
   return rest;
 }
 
+test('a real keysend: succeeded, the hash the preimage’s, the amount at B; the same preimage again is refused (LIGHTNING_PAYMENT_EXISTS), nothing paid twice', async () => {
+  const preimage = new Uint8Array(randomBytes(32));
+  const hash = hexOf(sha256(preimage));
+  const o = { destination: B.idHex, amountMsat: 3_000_000n, preimage, ...PAY };
+  const sent = await lnd.keysend(o);
+  assert.ok(
+    sent.status === 'succeeded',
+    JSON.stringify(sent, (_k, v) => (typeof v === 'bigint' ? `${v}` : v)),
+  );
+  assert.deepEqual([sent.paymentHash, sent.preimage, sent.amountMsat], [hash, hexOf(preimage), 3_000_000n]);
+  assert.equal(B.claimed.get(hash), 3_000_000n);
+  const err = await rejects(lnd.keysend(o), 'LIGHTNING_PAYMENT_EXISTS');
+  assert.equal(err.details.reason, 'already_paid');
+  assert.equal(B.claimed.get(hash), 3_000_000n);
+});
+
+test('keysend refused before anything leaves: a destination that is no node id, a preimage not 32 bytes, no amount', async () => {
+  const sends = front.requests.filter((r) => r.route === 'send').length;
+  const preimage = new Uint8Array(randomBytes(32));
+  const base = { destination: B.idHex, amountMsat: 1_000n, preimage, ...PAY };
+  await rejects(lnd.keysend({ ...base, destination: B.idHex.toUpperCase() }), 'INVALID_REQUEST');
+  await rejects(lnd.keysend({ ...base, preimage: preimage.slice(1) }), 'INVALID_REQUEST');
+  await rejects(lnd.keysend({ ...base, amountMsat: 0n }), 'INVALID_AMOUNT');
+  await rejects(lnd.keysend({ ...base, timeoutSeconds: 0 }), 'INVALID_REQUEST');
+  assert.equal(front.requests.filter((r) => r.route === 'send').length, sends);
+});
+
+test('a keysend lnd answers with another payment’s update: OUTCOME_UNKNOWN, never succeeded', async () => {
+  front.fault = (route) =>
+    route === 'send'
+      ? {
+          status: 200,
+          body: `${JSON.stringify({ result: { payment_hash: 'ab'.repeat(32), status: 'SUCCEEDED' } })}\n`,
+        }
+      : null;
+  try {
+    await rejects(
+      lnd.keysend({
+        destination: B.idHex,
+        amountMsat: 1_000n,
+        preimage: new Uint8Array(randomBytes(32)),
+        ...PAY,
+      }),
+      'OUTCOME_UNKNOWN',
+    );
+  } finally {
+    front.fault = null;
+  }
+});
+
 test('every request body Warden sent is one lnd reads: checked against the request schemas of lnd’s swagger', async () => {
   const router = await loadSwagger('./router.swagger.subset.json');
   const lightning = await loadSwagger('./lightning.swagger.subset.json');
@@ -370,6 +421,8 @@ test('every request body Warden sent is one lnd reads: checked against the reque
   };
   const posted = front.requests.filter((r) => r.route === 'send' || r.route === 'addinvoice');
   assert.ok(posted.some((r) => r.route === 'send') && posted.some((r) => r.route === 'addinvoice'));
+  // A keysend's body too (dest, payment_hash, dest_custom_records).
+  assert.ok(posted.some((r) => r.route === 'send' && (r.body as Record<string, unknown>).dest !== undefined));
   for (const { route, body } of posted) assert.deepEqual(shapeProblems(body, schemas[route]), [], route);
 });
 

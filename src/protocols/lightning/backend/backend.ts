@@ -91,7 +91,15 @@ export interface MadeInvoice {
 
 export type InvoiceState =
   | { state: 'open' | 'accepted' | 'canceled'; paymentHash: string; amountMsat: bigint }
-  | { state: 'settled'; paymentHash: string; amountMsat: bigint; paidMsat: bigint; preimage: string };
+  | {
+      state: 'settled';
+      paymentHash: string;
+      amountMsat: bigint;
+      paidMsat: bigint;
+      preimage: string;
+      /** When it was settled, seconds since 1970, where the backend says. */
+      settledAt?: number;
+    };
 
 export type LightningBackendKind = 'lnd' | 'cln';
 

@@ -1,7 +1,7 @@
 /**
  * lnd's REST API as Warden's Lightning backend: getinfo, the channel balance, decoding, paying by
- * invoice (SendPaymentV2, streamed) and following a payment (TrackPaymentV2), making and looking
- * up invoices. Everything goes through net/ (Tor or direct as configured); the macaroon is handed
+ * invoice or by keysend (SendPaymentV2, streamed: lnd-send.ts) and following a payment
+ * (TrackPaymentV2), making and looking up invoices, the channels. Everything goes through net/ (Tor or direct as configured); the macaroon is handed
  * in as bytes and only ever written into the request header, never into an error or a log.
  *
  * Every answer is hostile until checked (lnd-payment.ts, and here): the invoice is decoded by
@@ -10,40 +10,33 @@
  * a malformed one is OUTCOME_UNKNOWN (its reservation stays until reconciled), a cut stream is
  * followed by tracking until the caller's wait is over, then `in_flight`.
  */
-import { base64, base64url, hex } from '@scure/base';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { base64, hex } from '@scure/base';
 import { WardenError } from '../../../core/errors.ts';
 import type { BitcoinNetwork } from '../../../keys/derive.ts';
 import type { Net } from '../../../net/http.ts';
-import { type Bolt11Invoice, decodeBolt11 } from '../bolt11.ts';
+import { type Bolt11Invoice, decodeBolt11, MAX_AMOUNT_MSAT } from '../bolt11.ts';
 import { isHash, isRecord, opens } from './answers.ts';
 import type {
   ChannelBalance,
   InvoiceState,
+  KeysendOptions,
   LightningBackend,
   MadeInvoice,
   NewInvoice,
-  PaymentState,
-  PayOptions,
 } from './backend.ts';
 import { channelsOf } from './lnd-channels.ts';
-import { amountOf, checkSatOf, paymentOf } from './lnd-payment.ts';
+import { amountOf, checkSatOf } from './lnd-payment.ts';
+import { grpcStatusOf, type LndConnection, lndCall, malformed, refusal, rejected } from './lnd-request.ts';
+import { lndSender } from './lnd-send.ts';
 import {
-  grpcStatusOf,
-  type LndConnection,
-  lndCall,
-  lndStream,
-  malformed,
-  refusal,
-  rejected,
-} from './lnd-request.ts';
-import {
-  afterSending,
   checkNewInvoice,
   checkPayment,
+  checkSendLimits,
   type Expected,
   invalid,
   madeAsAsked,
-  outcomeUnknown,
+  payDeadline,
 } from './pay-checks.ts';
 
 export interface LndRestOptions {
@@ -61,26 +54,8 @@ export interface LndRestOptions {
 }
 
 const GRPC_NOT_FOUND = 5;
-const GRPC_ALREADY_EXISTS = 6;
-const RETRY_MS = 250;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function exists(message: string): WardenError {
-  const reason = /already paid/.test(message)
-    ? 'already_paid'
-    : /in transition/.test(message)
-      ? 'in_flight'
-      : 'exists';
-  return new WardenError(
-    'LIGHTNING_PAYMENT_EXISTS',
-    `lnd already has a payment of this invoice (${message})`,
-    {
-      protocol: 'lightning',
-      reason,
-    },
-  );
-}
+/** The TLV record of a keysend payment's preimage (bLIP-0003). */
+const KEYSEND_RECORD = '5482373484';
 
 function base64Bytes(value: unknown, length: number, what: string, field: string): Uint8Array {
   let bytes: Uint8Array | null = null;
@@ -109,79 +84,7 @@ export function createLndRestBackend(options: LndRestOptions): LightningBackend 
     return reply.json;
   }
 
-  /**
-   * Follows a payment until it is final or `deadline` (performance.now() ms) passes. Null: lnd
-   * has no payment of this hash. A cut stream or a backend that does not answer is asked again.
-   */
-  async function follow(expected: Expected, deadline: number): Promise<PaymentState | null> {
-    const what = 'the payment’s progress';
-    const path = `v2/router/track/${base64url.encode(hex.decode(expected.paymentHash))}`;
-    for (;;) {
-      const left = deadline - performance.now();
-      if (left <= 0) return { status: 'in_flight', paymentHash: expected.paymentHash };
-      try {
-        const { status, lines } = await lndStream(
-          c,
-          'GET',
-          path,
-          undefined,
-          what,
-          AbortSignal.timeout(Math.ceil(left)),
-        );
-        for await (const line of lines) {
-          if (isRecord(line) && 'error' in line) {
-            const st = grpcStatusOf(line.error);
-            if (st?.code === GRPC_NOT_FOUND) return null;
-            throw refusal(what, status, line.error);
-          }
-          if (status !== 200) throw refusal(what, status, line);
-          if (!isRecord(line) || !('result' in line)) throw malformed(what, 'not a stream of updates');
-          const state = paymentOf(line.result, expected, what);
-          if (state.status !== 'in_flight') return state;
-        }
-      } catch (err) {
-        if (!(err instanceof WardenError && err.code === 'BACKEND_UNREACHABLE')) throw err;
-      }
-      await sleep(Math.min(RETRY_MS, Math.max(0, deadline - performance.now())));
-    }
-  }
-
-  /** Hands the payment to lnd and reads its stream; null: the stream ended before it was final. */
-  async function send(
-    bolt11: string,
-    invoice: Bolt11Invoice,
-    expected: Expected,
-    o: PayOptions,
-    deadline: number,
-  ) {
-    const what = 'the payment';
-    const body = {
-      payment_request: bolt11,
-      timeout_seconds: o.timeoutSeconds,
-      fee_limit_sat: o.feeLimitSat.toString(),
-      no_inflight_updates: false,
-      ...(invoice.amountMsat === null ? { amt_msat: expected.amountMsat!.toString() } : {}),
-    };
-    const signal = AbortSignal.timeout(Math.max(1, Math.ceil(deadline - performance.now())));
-    const { status, lines } = await lndStream(c, 'POST', 'v2/router/send', body, what, signal);
-    let started = false;
-    for await (const line of lines) {
-      if (isRecord(line) && 'error' in line) {
-        // An error on the stream before any update: lnd refused to start it. After one: the
-        // payment exists, and its end is known by following it.
-        if (started) return null;
-        const st = grpcStatusOf(line.error);
-        if (st?.code === GRPC_ALREADY_EXISTS) throw exists(st.message);
-        throw refusal(what, status, line.error);
-      }
-      if (status !== 200) throw refusal(what, status, line);
-      if (!isRecord(line) || !('result' in line)) throw malformed(what, 'not a stream of updates');
-      const state = paymentOf(line.result, expected, what);
-      started = true;
-      if (state.status !== 'in_flight') return state;
-    }
-    return null;
-  }
+  const { follow, dispatch } = lndSender(c);
 
   return {
     kind: 'lnd',
@@ -242,27 +145,44 @@ export function createLndRestBackend(options: LndRestOptions): LightningBackend 
 
     async pay(bolt11, o) {
       const { invoice, expected, deadline } = checkPayment(bolt11, o, options.network);
-      try {
-        const sent = await send(bolt11, invoice, expected, o, deadline);
-        if (sent) return sent;
-      } catch (err) {
-        if (!(err instanceof WardenError)) throw err;
-        // Nothing left this machine, or lnd said no before starting: not paid.
-        const meaning = afterSending(err);
-        if (meaning === 'refused') throw err;
-        if (meaning === 'unknown') throw outcomeUnknown(err);
-      }
-      try {
-        const followed = await follow(expected, deadline);
-        if (followed === null)
-          throw outcomeUnknown(
-            rejected('the payment', { reason: 'not_found', message: 'lnd has no such payment' }),
-          );
-        return followed;
-      } catch (err) {
-        if (err instanceof WardenError && err.code !== 'OUTCOME_UNKNOWN') throw outcomeUnknown(err);
-        throw err;
-      }
+      const body = {
+        payment_request: bolt11,
+        timeout_seconds: o.timeoutSeconds,
+        fee_limit_sat: o.feeLimitSat.toString(),
+        no_inflight_updates: false,
+        ...(invoice.amountMsat === null ? { amt_msat: expected.amountMsat.toString() } : {}),
+      };
+      return dispatch(body, expected, deadline);
+    },
+
+    async keysend(o: KeysendOptions) {
+      checkSendLimits(o);
+      if (typeof o.destination !== 'string' || !/^0[23][0-9a-f]{64}$/.test(o.destination))
+        throw invalid('a keysend destination is a node id: 33 bytes of compressed key, lower-case hex');
+      if (typeof o.amountMsat !== 'bigint' || o.amountMsat <= 0n || o.amountMsat > MAX_AMOUNT_MSAT)
+        throw new WardenError('INVALID_AMOUNT', 'a keysend pays a positive amount of msat', {
+          protocol: 'lightning',
+        });
+      if (!(o.preimage instanceof Uint8Array) || o.preimage.length !== 32)
+        throw invalid('a keysend preimage is 32 bytes');
+      const hash = sha256(o.preimage);
+      const expected: Expected = {
+        paymentHash: hex.encode(hash),
+        amountMsat: o.amountMsat,
+        feeLimitMsat: o.feeLimitSat * 1000n,
+      };
+      // lnd's keysend: the preimage in the custom record BOLT's keysend names (5482373484), the
+      // hash given, no invoice. The body holds the preimage as text only while it is sent.
+      const body = {
+        dest: base64.encode(hex.decode(o.destination)),
+        amt_msat: o.amountMsat.toString(),
+        payment_hash: base64.encode(hash),
+        dest_custom_records: { [KEYSEND_RECORD]: base64.encode(o.preimage) },
+        timeout_seconds: o.timeoutSeconds,
+        fee_limit_sat: o.feeLimitSat.toString(),
+        no_inflight_updates: false,
+      };
+      return dispatch(body, expected, payDeadline(o));
     },
 
     async track(paymentHash, waitMs) {
@@ -324,21 +244,25 @@ export function createLndRestBackend(options: LndRestOptions): LightningBackend 
           const preimage = hex.encode(base64Bytes(inv.r_preimage, 32, what, 'r_preimage'));
           if (!opens(preimage, paymentHash))
             throw malformed(what, 'a preimage that does not open the payment hash');
-          return { state: 'settled', paymentHash, amountMsat, paidMsat, preimage };
+          // lnd writes 0 where it has no date (an invoice settled before lnd kept them).
+          const settledAt =
+            inv.settle_date === undefined ? 0n : amountOf(inv.settle_date, what, 'settle_date');
+          if (settledAt > BigInt(Number.MAX_SAFE_INTEGER))
+            throw malformed(what, 'settle_date is out of range');
+          return {
+            state: 'settled',
+            paymentHash,
+            amountMsat,
+            paidMsat,
+            preimage,
+            ...(settledAt > 0n ? { settledAt: Number(settledAt) } : {}),
+          };
         }
         default:
           throw malformed(what, 'an unknown invoice state');
       }
     },
 
-    // Placeholders while the keysend and channel-monitor work is under way (this session).
-    async keysend() {
-      throw new WardenError('LIGHTNING_NOT_SUPPORTED', 'keysend through lnd is not implemented yet', {
-        protocol: 'lightning',
-        backend: 'lnd',
-        feature: 'keysend',
-      });
-    },
     // Every open channel, active or not (an inactive one is a peer offline: the monitor says so).
     async channels() {
       const what = 'listchannels';

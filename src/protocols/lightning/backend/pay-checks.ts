@@ -46,16 +46,26 @@ export interface CheckedPayment {
   deadline: number;
 }
 
-/** Everything a payment is refused for before it is sent (INVALID_INVOICE, INVALID_REQUEST, INVALID_AMOUNT). */
-export function checkPayment(bolt11: string, o: PayOptions, network: BitcoinNetwork): CheckedPayment {
-  const invoice = decodeBolt11(bolt11);
-  checkPayable(invoice, network, new Date());
+/** The fee limit and timeout every payment (an invoice's, a keysend) is sent with, checked first. */
+export function checkSendLimits(o: { feeLimitSat: bigint; timeoutSeconds: number }): void {
   if (typeof o.feeLimitSat !== 'bigint' || o.feeLimitSat < 0n || o.feeLimitSat > INT64_MAX / 1000n)
     throw invalid('the fee limit is not an amount of sat');
   if (!Number.isSafeInteger(o.timeoutSeconds) || o.timeoutSeconds < 1 || o.timeoutSeconds > 3600)
     throw invalid('the payment timeout must be 1 to 3600 seconds', {
       timeoutSeconds: String(o.timeoutSeconds),
     });
+}
+
+/** performance.now() ms after which a payment's call answers `in_flight`. */
+export function payDeadline(o: { timeoutSeconds: number; waitMs?: number }): number {
+  return performance.now() + (o.waitMs ?? o.timeoutSeconds * 1000 + FOLLOW_GRACE_MS);
+}
+
+/** Everything a payment is refused for before it is sent (INVALID_INVOICE, INVALID_REQUEST, INVALID_AMOUNT). */
+export function checkPayment(bolt11: string, o: PayOptions, network: BitcoinNetwork): CheckedPayment {
+  const invoice = decodeBolt11(bolt11);
+  checkPayable(invoice, network, new Date());
+  checkSendLimits(o);
   if (invoice.amountMsat !== null && o.amountMsat !== undefined && o.amountMsat !== invoice.amountMsat)
     throw invalid('the invoice names its amount; another is not paid');
   const amountMsat = invoice.amountMsat ?? o.amountMsat;
@@ -66,7 +76,7 @@ export function checkPayment(bolt11: string, o: PayOptions, network: BitcoinNetw
   return {
     invoice,
     expected: { paymentHash: invoice.paymentHash, amountMsat, feeLimitMsat: o.feeLimitSat * 1000n },
-    deadline: performance.now() + (o.waitMs ?? o.timeoutSeconds * 1000 + FOLLOW_GRACE_MS),
+    deadline: payDeadline(o),
   };
 }
 

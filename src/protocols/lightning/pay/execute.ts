@@ -1,5 +1,5 @@
 /**
- * Paying a judged invoice: its hash claimed (lightning_payment) in the transaction that records the
+ * Paying a judged invoice (or a keysend: keysend/execute.ts): its hash claimed (lightning_payment) in the transaction that records the
  * payment before it leaves, then handed to the backend with the fee limit booked and a timeout,
  * under the identity's credential lent for this call. Succeeded (a preimage that opens the hash) →
  * done, the fee paid booked; certainly not paid → failed, released; anything else → unknown, kept
@@ -10,7 +10,7 @@ import type { Intent } from '../../../core/intent.ts';
 import type { BackendCredential } from '../../../keys/capabilities.ts';
 import type { BitcoinNetwork } from '../../../keys/derive.ts';
 import type { ExecutionContext, ExecutionOutcome } from '../../operation.ts';
-import type { PaymentState } from '../backend/backend.ts';
+import type { LightningBackend, PaymentState } from '../backend/backend.ts';
 import type { LightningModuleBackend } from '../backend/connect.ts';
 import { readAfterPayment } from '../monitor/hook.ts';
 import { claim, settleClaim } from '../payments.ts';
@@ -79,25 +79,22 @@ export function outcomeOf(state: PaymentState, record: PayRecord): ExecutionOutc
   }
 }
 
-export async function executePay(
-  p: PayRequest,
-  intent: Intent,
+/**
+ * Pays one payment whose hash is known before it leaves (an invoice's, or a keysend's Warden
+ * drew): the hash claimed and the record kept in one transaction, then `send` with the lent
+ * credential; its end (or doubt) becomes the outcome, the claim settled when the end is known.
+ */
+export async function executePayment(
   ctx: ExecutionContext<LightningModuleBackend, BackendCredential, LightningDb>,
+  record: PayRecord,
+  send: (ln: LightningBackend, backend: LightningModuleBackend) => Promise<PaymentState>,
 ): Promise<ExecutionOutcome> {
-  const d = intent.detail as PayDetail;
   const backend = ctx.backend;
   if (!backend) return failed('BACKEND_UNREACHABLE', 'no Lightning backend is configured; nothing was paid');
   if (!(await ctx.stillExecuting())) return failed('REQUEST_NOT_PENDING', 'no longer executing');
-  const record: PayRecord = {
-    paymentHash: d.paymentHash,
-    network: d.network,
-    payee: d.payee,
-    amountMsat: d.amountMsat,
-    feeLimitSat: d.feeLimitSat,
-  };
   try {
     await ctx.recordBeforeSend(record, (t) =>
-      claim(t, d.paymentHash, ctx.identity, ctx.requestId, new Date().toISOString()),
+      claim(t, record.paymentHash, ctx.identity, ctx.requestId, new Date().toISOString()),
     );
   } catch (err) {
     return failed(
@@ -109,14 +106,8 @@ export async function executePay(
     settleClaim(ctx.tables, ctx.requestId, status, new Date().toISOString());
   let state: PaymentState;
   try {
-    state = await backend.withBackend(ctx.identity, d.network as BitcoinNetwork, ctx.signer, (ln) =>
-      ln
-        .pay(p.invoice, {
-          feeLimitSat: BigInt(d.feeLimitSat),
-          timeoutSeconds: backend.timeoutSeconds,
-          waitMs: backend.waitSeconds * 1000,
-          ...(p.decoded.amountMsat === null ? { amountMsat: p.amountMsat } : {}),
-        })
+    state = await backend.withBackend(ctx.identity, record.network as BitcoinNetwork, ctx.signer, (ln) =>
+      send(ln, backend)
         // The channels it changed, read with the credential still lent: the next payment's facts.
         .finally(() => readAfterPayment(backend, ln)),
     );
@@ -134,4 +125,27 @@ export async function executePay(
   }
   if (state.status !== 'in_flight') await end(state.status);
   return outcomeOf(state, record);
+}
+
+export function executePay(
+  p: PayRequest,
+  intent: Intent,
+  ctx: ExecutionContext<LightningModuleBackend, BackendCredential, LightningDb>,
+): Promise<ExecutionOutcome> {
+  const d = intent.detail as PayDetail;
+  const record: PayRecord = {
+    paymentHash: d.paymentHash,
+    network: d.network,
+    payee: d.payee,
+    amountMsat: d.amountMsat,
+    feeLimitSat: d.feeLimitSat,
+  };
+  return executePayment(ctx, record, (ln, backend) =>
+    ln.pay(p.invoice, {
+      feeLimitSat: BigInt(d.feeLimitSat),
+      timeoutSeconds: backend.timeoutSeconds,
+      waitMs: backend.waitSeconds * 1000,
+      ...(p.decoded.amountMsat === null ? { amountMsat: p.amountMsat } : {}),
+    }),
+  );
 }

@@ -13,6 +13,7 @@ import type { IdentityView } from '../../../keys/view.ts';
 import type { LightningBackendKind } from '../backend/backend.ts';
 import { checkCredentialKind, type LightningModuleBackend } from '../backend/connect.ts';
 import { expiresAt } from '../bolt11.ts';
+import { checkCredential, requireBackend } from '../identity.ts';
 import { monitorSignals } from '../monitor/hook.ts';
 import { refuseKnown } from '../payments.ts';
 import type { LightningDb } from '../tables.ts';
@@ -44,8 +45,10 @@ export type PayDetail = {
   description: string | null;
 };
 
-/** The identity's network and credential, checked before the payment is judged. */
-/** `backend`: the configured kind (lnd when none is: the request fails on its absence next). */
+/**
+ * The identity's network and credential, checked before the payment is judged. `backend`: the
+ * configured kind (lnd when none is: the request fails on its absence next).
+ */
 export function checkPayer(
   p: PayRequest,
   publicKeys: IdentityView,
@@ -57,7 +60,7 @@ export function checkPayer(
       `the invoice is for ${p.decoded.network}, the identity pays on ${publicKeys.network}`,
       { reason: 'network_mismatch', invoiceNetwork: p.decoded.network },
     );
-  checkCredentialKind(backend, publicKeys.lightning.kind);
+  checkCredential(publicKeys, backend);
 }
 
 export async function payIntent(
@@ -70,11 +73,7 @@ export async function payIntent(
   },
 ): Promise<Intent> {
   checkPayer(p, ctx.publicKeys, ctx.backend?.kind);
-  if (!ctx.backend)
-    throw new WardenError('BACKEND_UNREACHABLE', 'no Lightning backend is configured', {
-      protocol: 'lightning',
-      reason: 'not_configured',
-    });
+  const backend = requireBackend(ctx.backend);
   if (ctx.tables) await refuseKnown(ctx.tables, p.decoded.paymentHash);
   const fee = feeLimitSat(p.amountMsat, p.feeLimitSat);
   const detail: PayDetail = {
@@ -97,10 +96,10 @@ export async function payIntent(
     feeAsset: 'btc',
     payloadDigest: payDigest(p),
     idempotencyKey: p.idempotencyKey,
-    // None declared (policy.ts): its rules are Bitcoin's `btc` rules, one budget for both.
-    facets: {},
+    // Its rules are Bitcoin's `btc` rules, one budget for both; `payment` tells it from a keysend.
+    facets: { payment: 'invoice' },
     detail,
     // The channel monitor's last reading, when recent: risk's channel and offline rows read it.
-    signals: monitorSignals(ctx.backend),
+    signals: monitorSignals(backend),
   };
 }

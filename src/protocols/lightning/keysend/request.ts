@@ -1,0 +1,66 @@
+/**
+ * The hostile JSON body of `POST /v1/lightning/keysend`:
+ *
+ *   { destination: "02…" (a node id: 33-byte compressed key, lower-case hex), amount_msat: "21000",
+ *     fee_limit_sat?: "10", idempotencyKey?: string }
+ *
+ * The destination must be a point on secp256k1 (a typo is refused, not paid into the void).
+ * Amounts are decimal strings (core/validate.ts).
+ */
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { WardenError } from '../../../core/errors.ts';
+import {
+  jsonType,
+  optionalIdempotencyKey,
+  parseBaseUnits,
+  parseHostile,
+  readBody,
+  requireFields,
+} from '../../../core/validate.ts';
+import { MAX_AMOUNT_MSAT } from '../bolt11.ts';
+
+export const KEYSEND_FIELDS = ['destination', 'amount_msat', 'fee_limit_sat', 'idempotencyKey'] as const;
+const MAX_SAT = MAX_AMOUNT_MSAT / 1000n;
+
+export interface KeysendRequest {
+  destination: string;
+  amountMsat: bigint;
+  /** null: the default (pay/fee-limit.ts). */
+  feeLimitSat: bigint | null;
+  idempotencyKey: string | null;
+}
+
+function isNodeId(value: string): boolean {
+  if (!/^0[23][0-9a-f]{64}$/.test(value)) return false;
+  try {
+    secp256k1.Point.fromHex(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function parseKeysendRequest(body: unknown): KeysendRequest {
+  return parseHostile(() => {
+    const get = readBody(body, KEYSEND_FIELDS);
+    requireFields(get, ['destination', 'amount_msat']);
+    const destination = get('destination');
+    if (typeof destination !== 'string' || !isNodeId(destination))
+      throw new WardenError(
+        'INVALID_ADDRESS',
+        'destination must be a Lightning node id: a compressed secp256k1 key, 66 lower-case hex digits',
+        { field: 'destination', type: jsonType(destination) },
+      );
+    const amountMsat = parseBaseUnits(get('amount_msat'), 'amount_msat', MAX_AMOUNT_MSAT);
+    if (amountMsat <= 0n)
+      throw new WardenError('INVALID_AMOUNT', 'amount_msat must be above 0', { field: 'amount_msat' });
+    const limit = get('fee_limit_sat');
+    return {
+      destination,
+      amountMsat,
+      feeLimitSat:
+        limit === undefined || limit === null ? null : parseBaseUnits(limit, 'fee_limit_sat', MAX_SAT),
+      idempotencyKey: optionalIdempotencyKey(get('idempotencyKey')),
+    };
+  });
+}
