@@ -11,7 +11,7 @@ import { WardenError } from '../../../core/errors.ts';
 import type { Intent } from '../../../core/intent.ts';
 import type { IdentityView } from '../../../keys/view.ts';
 import type { LightningBackendKind } from '../backend/backend.ts';
-import { checkCredentialKind, type LightningModuleBackend } from '../backend/connect.ts';
+import type { LightningModuleBackend } from '../backend/connect.ts';
 import { expiresAt } from '../bolt11.ts';
 import { checkCredential, requireBackend } from '../identity.ts';
 import { monitorSignals } from '../monitor/hook.ts';
