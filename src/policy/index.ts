@@ -30,6 +30,7 @@ export {
   ledgerTime,
   snapshotHorizon,
 } from './snapshot.ts';
+export { tightestCap } from './tightest-cap.ts';
 export type {
   CalendarUnit,
   FacetCondition,
