@@ -203,6 +203,12 @@ describe('the request: amount_jitter is the recipient’s range, hostile shapes 
 
   test('the range, with min defaulting to amount_sat (never less unless asked) and max likewise', () => {
     assert.deepEqual(send({ max_amount_sat: '20300' }).jitter, { minSat: 20_000n, maxSat: 20_300n });
+    // One payment in the list form too (the stored form of a held send is that one).
+    const listed = parseSendRequest({
+      outputs: [{ to: BTC_ADDR, amount_sat: '20000' }],
+      amount_jitter: { max_amount_sat: '20300' },
+    });
+    assert.deepEqual(listed.jitter, { minSat: 20_000n, maxSat: 20_300n });
     assert.deepEqual(send({ min_amount_sat: '19900' }).jitter, { minSat: 19_900n, maxSat: 20_000n });
     assert.equal(send(null).jitter, null);
     assert.equal(parseSendRequest({ to: BTC_ADDR, amount_sat: '20000' }).jitter, null);
@@ -231,7 +237,10 @@ describe('the request: amount_jitter is the recipient’s range, hostile shapes 
     assert.throws(
       () =>
         parseSendRequest({
-          outputs: [{ to: BTC_ADDR, amount_sat: '20000' }],
+          outputs: [
+            { to: BTC_ADDR, amount_sat: '20000' },
+            { to: BTC_ADDR, amount_sat: '30000' },
+          ],
           amount_jitter: { max_amount_sat: '20300' },
         }),
       (e: unknown) => isWardenError(e, 'INVALID_REQUEST'),

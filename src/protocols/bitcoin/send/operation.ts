@@ -38,7 +38,7 @@ const requestBody = z.strictObject({
     .nullable()
     .optional()
     .describe(
-      'with to and amount_sat: the recipient accepts any amount from min_amount_sat (default amount_sat) to ' +
+      'with one payment: the recipient accepts any amount from min_amount_sat (default amount_sat) to ' +
         'max_amount_sat (default amount_sat); Warden pays a random one there, within the policy’s jitter caps',
     ),
 });

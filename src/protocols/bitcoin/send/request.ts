@@ -3,7 +3,7 @@
  *
  *   { to: address, amount_sat: "1000" }  or  { outputs: [{ to, amount_sat }, …] },
  *   feerate?: "2" | "2.5" (sat/vB), idempotencyKey?: string,
- *   amount_jitter?: { max_amount_sat?: "10500", min_amount_sat?: "9900" }   (with `to` only)
+ *   amount_jitter?: { max_amount_sat?: "10500", min_amount_sat?: "9900" }   (one payment only)
  *
  * `amount_jitter` is the recipient's word that it accepts any amount in [min, max] (min defaults
  * to amount_sat: never less than asked unless the request says so; max to amount_sat): Warden
@@ -52,7 +52,7 @@ export interface AmountJitterRequest {
 
 export interface SendRequest {
   outputs: SendOutput[];
-  /** Null: the amount asked is paid exactly. Only with a single payment (`to`, `amount_sat`). */
+  /** Null: the amount asked is paid exactly. Only with a single payment. */
   jitter: AmountJitterRequest | null;
   /** msat/vB; null: the node's estimate. */
   feeRateMsatPerVb: bigint | null;
@@ -92,7 +92,7 @@ export function parseFeeRate(value: unknown): bigint | null {
 function jitterRange(value: unknown, amountSat: bigint | null): AmountJitterRequest | null {
   if (value === undefined || value === null) return null;
   if (amountSat === null)
-    fail('amount_jitter goes with to and amount_sat: a send of several outputs pays them exactly', {
+    fail('amount_jitter goes with one payment: a send of several outputs pays them exactly', {
       field: 'amount_jitter',
     });
   const item = readBody(value, JITTER_FIELDS, 'amount_jitter');
@@ -137,7 +137,7 @@ export function parseSendRequest(body: unknown): SendRequest {
     }
     return {
       outputs,
-      jitter: jitterRange(get('amount_jitter'), single ? outputs[0]!.amountSat : null),
+      jitter: jitterRange(get('amount_jitter'), outputs.length === 1 ? outputs[0]!.amountSat : null),
       feeRateMsatPerVb: parseFeeRate(get('feerate')),
       idempotencyKey: optionalIdempotencyKey(get('idempotencyKey')),
     };
