@@ -116,10 +116,14 @@ test('warden doctor: listen.onion publishes without the flag; PASS while Tor hos
       }
       assert.equal(check.status, 'PASS', JSON.stringify(check));
       assert.ok(check.message.includes(address), check.message);
+      const status = await vault.w('--json', 'status', '--passphrase-file', vault.pass);
+      assert.deepEqual(JSON.parse(status.stdout).onion, { address, published: true });
     } finally {
       assert.equal(await server.stop(), 0);
     }
     assert.equal(existsSync(join(vault.home, 'server.onion')), false, 'removed at the stop');
+    const after = await vault.w('--json', 'status', '--passphrase-file', vault.pass);
+    assert.deepEqual(JSON.parse(after.stdout).onion, { address: firstAddress, published: false });
     const stopped = await onionCheck();
     assert.equal(stopped.status, 'WARN', JSON.stringify(stopped));
     assert.match(stopped.fix ?? '', /warden start/);
