@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { ensureHome, homeLayout } from '../config/home.ts';
 import { acquireServerLock, type ServerLock } from '../store/server-lock.ts';
 
@@ -10,7 +10,10 @@ export type { ServerLock };
  */
 export function claimServerHome(home: string): ServerLock {
   const layout = ensureHome(home);
-  return acquireServerLock(layout.serverLock, layout.serverPid);
+  const lock = acquireServerLock(layout.serverLock, layout.serverPid);
+  // The lock proves no server runs here: an onion address left by a killed one is stale.
+  rmSync(layout.serverOnion, { force: true });
+  return lock;
 }
 
 /**

@@ -141,6 +141,16 @@ test('warden doctor: listen.onion publishes without the flag; PASS while Tor hos
     writeFileSync(yaml, torOnly, { mode: 0o600 });
   }
   assert.equal((await onionCheck()).status, 'PASS', 'nothing asked: nothing to publish');
+  // What a killed server leaves behind: the next start (holding the lock) removes it.
+  const leftover = join(vault.home, 'server.onion');
+  writeFileSync(leftover, `${firstAddress}\n`, { mode: 0o600 });
+  const plain = await vault.start();
+  try {
+    assert.equal(existsSync(leftover), false);
+    assert.equal((await onionCheck()).status, 'PASS');
+  } finally {
+    assert.equal(await plain.stop(), 0);
+  }
 });
 
 test('--onion without a control port refuses to start, with the fix', async () => {
