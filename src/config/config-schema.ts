@@ -77,6 +77,8 @@ const listenSchema = strictObject({
   tls: strictObject({ cert: pathText(), key: pathText() }).optional(),
   allow_remote: boolean().optional(),
   body_limit: integer(1, 999_999_999).optional(),
+  /** Also publish the API as a v3 onion service (as `warden start --onion`). */
+  onion: boolean().optional(),
 });
 
 export type ListenSection = z.infer<typeof listenSchema>;

@@ -16,6 +16,8 @@ export interface HomeLayout {
   /** Held (a kernel file lock) by the running `warden start`; `serverPid` names its process. */
   serverLock: string;
   serverPid: string;
+  /** The onion address the running server published (`--onion`), for `warden doctor`; removed at its stop. */
+  serverOnion: string;
   /**
    * One lock file per process that executes requests, held while it runs (store/executor-lock.ts):
    * a request `executing` under a lock nobody holds was left by a process that is gone.
@@ -42,6 +44,7 @@ export function homeLayout(dir: string): HomeLayout {
     auditHead: join(dir, 'audit-head.json'),
     serverLock: join(dir, 'server.lock'),
     serverPid: join(dir, 'server.pid'),
+    serverOnion: join(dir, 'server.onion'),
     executors: join(dir, 'executors'),
   };
 }

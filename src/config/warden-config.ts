@@ -49,6 +49,8 @@ export interface ListenConfig {
   bodyLimit?: number;
   allowedHosts: readonly string[];
   allowedOrigins: readonly string[];
+  /** Also publish the API as an onion service (`listen.onion`, or `warden start --onion`). */
+  onion: boolean;
 }
 
 /** What a section's `check` is told: the unsafe options, and what of it came from an override. */
@@ -185,6 +187,7 @@ export function resolveWardenConfig(
     allowRemote: false,
     allowedHosts: [],
     allowedOrigins: [],
+    onion: false,
     ...fileListen,
     ...listenOverride,
   };
@@ -255,6 +258,7 @@ function listenFromFile(
   if (section.port !== undefined) out.port = section.port;
   if (section.allow_remote !== undefined) out.allowRemote = section.allow_remote;
   if (section.body_limit !== undefined) out.bodyLimit = section.body_limit;
+  if (section.onion !== undefined) out.onion = section.onion;
   if (section.allowed_hosts !== undefined) out.allowedHosts = list('allowed_hosts', normalize?.allowedHost);
   if (section.allowed_origins !== undefined)
     out.allowedOrigins = list('allowed_origins', normalize?.allowedOrigin);

@@ -11,7 +11,7 @@ export {
   UNSAFE_OPTIONS,
   type WardenConfig,
 } from '../config/warden-config.ts';
-export { probeTor } from '../net/tor-probe.ts';
+export { probeOnionService, probeTor } from '../net/tor-probe.ts';
 export { type ManagedTor, startManagedTor } from '../net/tor-process.ts';
 export type { NetWebSocket } from '../net/websocket.ts';
 export { explainPolicy } from '../policy/index.ts';
@@ -21,7 +21,7 @@ export { CAPABILITIES, OPERATIONS } from '../protocols/registry.ts';
 export { createTokenAudited, revokeTokenAudited, setPolicyAudited, tokens } from './admin.ts';
 export { Gateway, type GatewayOptions } from './gateway.ts';
 export { ledgerTotals } from './ledger.ts';
-export { type ApiOnion, apiOnion } from './onion.ts';
+export { type ApiOnion, apiOnion, recordedOnion } from './onion.ts';
 export type { ProtocolConfig } from './operations.ts';
 export { HOLD_EXPIRY_MS } from './payload.ts';
 export { loadPolicy, parsePolicy, policyJsonSchema } from './policies.ts';
@@ -33,5 +33,6 @@ export {
 } from './reads.ts';
 export { reconcile, stuckRequests } from './reconcile.ts';
 export { type ReconcileVerdict, reconcileFromBackends, settleFees } from './reconcile-backends.ts';
+export { serverRunning } from './server-slot.ts';
 export { type TokenInfo, type TokenSpec, validateTokenSpec } from './tokens.ts';
 export * from './vault-api.ts';

@@ -1,6 +1,7 @@
 import { WardenError } from '../core/errors.ts';
 import { type SignerKind, type SignerOf, signerFor } from '../keys/capabilities.ts';
 import type { Vault } from '../keys/vault.ts';
+import { type Policy, tightestCap } from '../policy/index.ts';
 import type { AnyModule } from '../protocols/module.ts';
 import type { AnyOperation, ExecutionContext, IntentContext } from '../protocols/operation.ts';
 import { MODULES, moduleNamed, operationNamed } from '../protocols/registry.ts';
@@ -59,13 +60,15 @@ export class Operations {
     return MODULES.map((module) => ({ module, backend: this.#backends.get(module.name) ?? null }));
   }
 
-  intentContext(op: AnyOperation, identity: string): IntentContext<unknown> {
+  /** With the policy the intent will be judged by, the caps it sets (IntentContext.policyCap). */
+  intentContext(op: AnyOperation, identity: string, policy?: Policy): IntentContext<unknown> {
     return {
       identity,
       publicKeys: this.vault.getIdentity(identity),
       backend: this.#backends.get(op.protocol) ?? null,
       tables: this.store.db,
       controlPlane: this.vault.controlPlaneMac(),
+      ...(policy ? { policyCap: (name: string) => tightestCap(policy, name) } : {}),
     };
   }
 

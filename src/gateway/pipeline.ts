@@ -84,8 +84,9 @@ export class Pipeline {
   async dryRun(identity: string, op: AnyOperation, body: unknown) {
     const now = this.ctx.clock.now();
     const parsed = op.parse(body, now);
-    const intent = await op.toIntent(parsed, this.operations.intentContext(op, identity));
+    // The policy first: an operation may choose within its caps (an amount jitter) before judgement.
     const loaded = await loadPolicy(this.ctx.store.db, identity);
+    const intent = await op.toIntent(parsed, this.operations.intentContext(op, identity, loaded.policy));
     // A unit that writes nothing: it reads the window as the next admission would.
     const decision = await this.#commits.run((sync) =>
       assessAndEvaluate(intent, loaded.policy, (since, at) => loadSnapshot(sync, intent, since, at), now),
@@ -108,7 +109,9 @@ export class Pipeline {
       const existing = await findByIdempotencyKey(ctx.store.db, identity, key);
       if (existing) return this.#replay(existing, op.digest(parsed));
     }
-    const intentContext = this.operations.intentContext(op, identity);
+    // The policy the request is judged by, loaded first: an operation may choose within its caps.
+    const loaded = await loadPolicy(ctx.store.db, identity);
+    const intentContext = this.operations.intentContext(op, identity, loaded.policy);
     const intent = scopedIntent(await op.toIntent(parsed, intentContext), principal);
     const admission: Admission = {
       principal,
@@ -121,7 +124,7 @@ export class Pipeline {
       intentHash: reviewHash(
         reviewDocument(op.name, intent, op.review(parsed, intent, intentContext.publicKeys).payload),
       ),
-      loaded: await loadPolicy(ctx.store.db, identity),
+      loaded,
     };
     const admitted = await this.#commits.run((sync) => this.#admitUnit(sync, admission));
     if ('replay' in admitted) return this.#replay(admitted.replay, intent.payloadDigest);

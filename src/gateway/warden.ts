@@ -25,7 +25,9 @@ import { openSqliteStore, type Store } from '../store/store.ts';
 import { auditPublicKeyFromStore, rememberAuditPublicKey } from './audit-key.ts';
 import { attachControlPlane, type ControlPlane, makeControlPlane } from './control-plane.ts';
 import { adoptLegacyRows, rolledBackRows } from './control-plane-adopt.ts';
+import { recordedOnion } from './onion.ts';
 import { anchorFromSnapshot, keystoreOnlyReport, type RestoreReport, settleRestored } from './restore.ts';
+import { serverRunning } from './server-slot.ts';
 
 export interface WardenOptions {
   home: string;
@@ -294,6 +296,7 @@ export class Warden {
       createdAt: this.vault.createdAt,
       identities: this.vault.listIdentities().map((i) => i.name),
       rotationDue: this.vault.rotationDue(),
+      onion: this.#onion(),
       audit: {
         ok: verification.ok,
         records: verification.records,
@@ -301,6 +304,20 @@ export class Warden {
         verifiedFrom: verification.verifiedFrom,
         ...(verification.problem ? { problem: verification.problem } : {}),
       },
+    };
+  }
+
+  /**
+   * The API's onion address (the vault's key gives it, the same every start), and whether the
+   * running server published it (its server.onion, named by a live server.pid: words only).
+   */
+  #onion(): { address: string; published: boolean } {
+    const key = this.vault.onionServiceKey();
+    key.addOnionKey.fill(0);
+    const address = `${key.serviceId}.onion`;
+    return {
+      address,
+      published: recordedOnion(this.layout.dir) === address && serverRunning(this.layout.dir),
     };
   }
 

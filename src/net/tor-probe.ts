@@ -86,3 +86,34 @@ export async function probeTor(settings: {
     return { socks, control: { ok: false, code: e.code, message: e.message } };
   }
 }
+
+/**
+ * Whether the tor behind `control` hosts the onion service `serviceId` (56 base32 characters):
+ * `GETINFO hs/service/desc/id/<id>` answers with its current descriptor for a service this tor
+ * runs, whichever control connection added it, and refuses (552) one it does not run.
+ */
+export async function probeOnionService(
+  settings: { control: SocksEndpoint; cookieFile: string },
+  serviceId: string,
+): Promise<{ ok: true; hosted: boolean } | { ok: false; code: string; message: string }> {
+  if (!/^[a-z2-7]{56}$/.test(serviceId))
+    return { ok: false, code: 'INVALID_ARGUMENT', message: 'not an onion service id' };
+  let control: Awaited<ReturnType<typeof connectTorControl>>;
+  try {
+    control = await connectTorControl(settings.control, settings.cookieFile, 3_000);
+  } catch (err) {
+    const e = asWardenError(err);
+    return { ok: false, code: e.code, message: e.message };
+  }
+  try {
+    const descriptor = await control.getInfo(`hs/service/desc/id/${serviceId}`);
+    return { ok: true, hosted: descriptor.includes('hs-descriptor') };
+  } catch (err) {
+    const e = asWardenError(err);
+    if (e.code === 'TOR_UNAVAILABLE' && e.details.reason === 'control_refused')
+      return { ok: true, hosted: false };
+    return { ok: false, code: e.code, message: e.message };
+  } finally {
+    control.close();
+  }
+}

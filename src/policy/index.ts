@@ -31,6 +31,7 @@ export {
   ledgerTime,
   snapshotHorizon,
 } from './snapshot.ts';
+export { tightestCap } from './tightest-cap.ts';
 export type {
   CalendarUnit,
   FacetCondition,

@@ -48,6 +48,13 @@ export interface IntentContext<B, T = unknown> {
   /** Absent where no store is open (a module's own unit tests): nothing is read from it then. */
   tables?: T;
   controlPlane?: ControlPlaneMac;
+  /**
+   * The smallest value any rule of the identity's policy gives a cap (`max_amount_jitter`), null
+   * when none sets it: what an operation choosing a quantity before judgement (an amount jitter)
+   * stays within, so that the policy it is then judged by cannot refuse its own choice. Absent
+   * where no policy is loaded (a module's unit tests): such an operation refuses to choose.
+   */
+  policyCap?: (name: string) => bigint | null;
 }
 
 /**

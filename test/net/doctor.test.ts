@@ -58,3 +58,12 @@ test('a managed tor that is not running is a WARN (it runs with `warden start`),
   assert.match(r.byId.get('tor.reachable')?.fix ?? '', /warden start/);
   assert.equal(r.code, 0);
 });
+
+test('an onion service asked (listen.onion) without a Tor control port: FAIL with the fix; nothing asked: PASS', async () => {
+  const none = await doctor(null);
+  assert.equal(none.byId.get('onion.service')?.status, 'PASS');
+  const r = await doctor('listen:\n  onion: true\n');
+  assert.equal(r.byId.get('onion.service')?.status, 'FAIL');
+  assert.match(r.byId.get('onion.service')?.fix ?? '', /tor\.control and tor\.cookie|tor\.managed/);
+  assert.equal(r.code, 1);
+});

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { verifyEvent } from 'nostr-tools';
+import type { Check } from '../../src/cli/actions/doctor-check.ts';
+import { onionServiceId } from '../../src/keys/onion-service-key.ts';
 import { createNet } from '../../src/net/http.ts';
-import { agentWithPolicy, initCliVault, type ServerProcess } from '../helpers/cli.ts';
+import { agentWithPolicy, initCliVault, runWarden, type ServerProcess } from '../helpers/cli.ts';
 import { TEST_PASSPHRASE } from '../helpers/home.ts';
 import { nostrNotesPolicy } from '../helpers/policies.ts';
 import { startTorNetwork } from '../helpers/tor-network.ts';
@@ -85,6 +87,69 @@ test('the address is the same after a restart (the key is the vault’s), and To
     assert.equal((await untilReached(`http://${firstAddress}/v1/health`)).status, 200);
   } finally {
     await server.stop();
+  }
+});
+
+/** `warden doctor --json`'s onion.service check on the vault's home. */
+async function onionCheck(): Promise<Check> {
+  const r = await runWarden(['--home', vault.home, '--json', 'doctor']);
+  const out = JSON.parse(r.stdout) as { checks: Check[] };
+  const check = out.checks.find((c) => c.id === 'onion.service');
+  assert.ok(check, r.stdout);
+  return check;
+}
+
+test('warden doctor: listen.onion publishes without the flag; PASS while Tor hosts it, WARN once stopped, FAIL for an address Tor does not host', async () => {
+  const yaml = join(vault.home, 'warden.yaml');
+  const torOnly = readFileSync(yaml, 'utf8');
+  writeFileSync(yaml, `${torOnly}listen:\n  onion: true\n`, { mode: 0o600 });
+  try {
+    const server = await vault.start();
+    try {
+      const address = await waitForOnion(server);
+      assert.equal(address, firstAddress, 'the same service as --onion');
+      // Tor builds the descriptor shortly after ADD_ONION.
+      let check = await onionCheck();
+      for (let i = 0; i < 20 && check.status !== 'PASS'; i++) {
+        await new Promise((r) => setTimeout(r, 1000));
+        check = await onionCheck();
+      }
+      assert.equal(check.status, 'PASS', JSON.stringify(check));
+      assert.ok(check.message.includes(address), check.message);
+      const status = await vault.w('--json', 'status', '--passphrase-file', vault.pass);
+      assert.deepEqual(JSON.parse(status.stdout).onion, { address, published: true });
+    } finally {
+      assert.equal(await server.stop(), 0);
+    }
+    assert.equal(existsSync(join(vault.home, 'server.onion')), false, 'removed at the stop');
+    const after = await vault.w('--json', 'status', '--passphrase-file', vault.pass);
+    assert.deepEqual(JSON.parse(after.stdout).onion, { address: firstAddress, published: false });
+    const stopped = await onionCheck();
+    assert.equal(stopped.status, 'WARN', JSON.stringify(stopped));
+    assert.match(stopped.fix ?? '', /warden start/);
+
+    // A server (this process stands in for it) naming an address this tor does not host.
+    const other = onionServiceId(new Uint8Array(32).fill(7));
+    writeFileSync(join(vault.home, 'server.onion'), `${other}.onion\n`, { mode: 0o600 });
+    writeFileSync(join(vault.home, 'server.pid'), `${process.pid}\n`, { mode: 0o600 });
+    const bogus = await onionCheck();
+    assert.equal(bogus.status, 'FAIL', JSON.stringify(bogus));
+    assert.match(bogus.message, /Tor does not host it/);
+  } finally {
+    rmSync(join(vault.home, 'server.onion'), { force: true });
+    rmSync(join(vault.home, 'server.pid'), { force: true });
+    writeFileSync(yaml, torOnly, { mode: 0o600 });
+  }
+  assert.equal((await onionCheck()).status, 'PASS', 'nothing asked: nothing to publish');
+  // What a killed server leaves behind: the next start (holding the lock) removes it.
+  const leftover = join(vault.home, 'server.onion');
+  writeFileSync(leftover, `${firstAddress}\n`, { mode: 0o600 });
+  const plain = await vault.start();
+  try {
+    assert.equal(existsSync(leftover), false);
+    assert.equal((await onionCheck()).status, 'PASS');
+  } finally {
+    assert.equal(await plain.stop(), 0);
   }
 });
 

@@ -4,7 +4,15 @@ import type { Command } from 'commander';
 import { isLoopback } from '../../api/http/server.ts';
 import { systemClock } from '../../core/clock.ts';
 import { asWardenError } from '../../core/errors.ts';
-import { probeTor, verifyAuditSealed, Warden, type WardenConfig } from '../../gateway/index.ts';
+import {
+  probeOnionService,
+  probeTor,
+  recordedOnion,
+  serverRunning,
+  verifyAuditSealed,
+  Warden,
+  type WardenConfig,
+} from '../../gateway/index.ts';
 import type { CliContext } from '../context.ts';
 import { effectiveConfig } from './config-flags.ts';
 import { type Check, fail, pass, warn } from './doctor-check.ts';
@@ -36,6 +44,12 @@ function routes(config: WardenConfig): { module: string; via: string }[] {
   });
 }
 
+/** The control port doctor may ask, and its cookie (a managed tor's is in the home). */
+function controlOf(home: string, tor: NonNullable<WardenConfig['tor']>) {
+  const cookieFile = tor.managed ? join(home, 'tor', 'data', 'control_auth_cookie') : tor.cookieFile;
+  return tor.control === null || cookieFile === null ? null : { control: tor.control, cookieFile };
+}
+
 async function torChecks(home: string, config: WardenConfig): Promise<Check[]> {
   const tor = config.tor;
   if (tor === null)
@@ -52,10 +66,11 @@ async function torChecks(home: string, config: WardenConfig): Promise<Check[]> {
       `Tor is configured (SocksPort ${endpoint(tor.socks)}${tor.managed ? ', managed' : ''})`,
     ),
   ];
+  const control = controlOf(home, tor);
   const probe = await probeTor({
     socks: tor.socks,
-    control: tor.control,
-    cookieFile: tor.managed ? join(home, 'tor', 'data', 'control_auth_cookie') : tor.cookieFile,
+    control: control?.control ?? null,
+    cookieFile: control?.cookieFile ?? null,
   });
   const down = tor.managed
     ? (id: string, m: string) => warn(id, m, 'Warden’s own tor runs while `warden start` runs; start it')
@@ -95,6 +110,49 @@ async function torChecks(home: string, config: WardenConfig): Promise<Check[]> {
     );
   }
   return checks;
+}
+
+/**
+ * "Onion service up when asked": asked is `listen.onion` (warden.yaml) or a running server that
+ * published one (`--onion`, its address in server.onion); up is Tor hosting its descriptor.
+ */
+async function onionCheck(home: string, config: WardenConfig): Promise<Check> {
+  const asked = config.listen.onion;
+  const address = recordedOnion(home);
+  if (!asked && address === null)
+    return pass('onion.service', 'no onion service asked (`warden start --onion`, or listen.onion: true)');
+  const control = config.tor && controlOf(home, config.tor);
+  if (!control)
+    return fail(
+      'onion.service',
+      'an onion service is asked but no Tor control port is configured to publish it',
+      'add tor.control and tor.cookie to warden.yaml, or tor.managed: true',
+    );
+  const running = serverRunning(home);
+  if (address === null)
+    return running
+      ? fail(
+          'onion.service',
+          'listen.onion is set but the running server publishes no onion service (started before it was set?)',
+          'restart `warden start`',
+        )
+      : warn(
+          'onion.service',
+          'listen.onion is set: the onion service is published while `warden start` runs, and none runs',
+          'start it: `warden start`',
+        );
+  const probe = await probeOnionService(control, address.slice(0, 56));
+  if (probe.ok && probe.hosted)
+    return pass('onion.service', `the API is published as http://${address}/ (Tor hosts its descriptor)`);
+  const why = probe.ok ? 'Tor does not host it' : `Tor's control port: ${probe.message}`;
+  const stale = !running && !asked;
+  return (stale ? warn : fail)(
+    'onion.service',
+    `${running ? 'the running server' : 'a server that is gone'} published ${address}, and ${why}`,
+    running
+      ? 'restart `warden start --onion`, and read tor’s log if it happens again'
+      : 'start `warden start --onion` (the last server was stopped without removing server.onion)',
+  );
 }
 
 function routeCheck(config: WardenConfig): Check {
@@ -223,6 +281,7 @@ export async function doctor(ctx: CliContext, command: Command): Promise<void> {
   const passphraseFile: string | undefined = command.opts().passphraseFile;
   const checks = [
     ...(await torChecks(ctx.home, config)),
+    await onionCheck(ctx.home, config),
     routeCheck(config),
     bindCheck(config),
     ...permissionChecks(ctx.home, config),

@@ -151,7 +151,8 @@ async function serve(
   { config, options }: { config: WardenConfig; options: ServeOptions },
 ): Promise<void> {
   const tor = await startTorIfManaged(ctx, config);
-  const onion: ApiOnion | null = flags.onion ? apiOnion(warden, config.tor ?? null, tor) : null;
+  const onion: ApiOnion | null =
+    flags.onion || config.listen.onion ? apiOnion(warden, config.tor ?? null, tor) : null;
   const gateway = new Gateway(warden, {
     logger: warden.logger,
     protocols: config.protocols,

@@ -86,6 +86,7 @@ export async function printStatus(
       `vault:       ${s.vaultId} (unsealed)`,
       `identities:  ${s.identities.length === 0 ? 'none' : s.identities.join(', ')}`,
       `audit log:   ${s.audit.records} records, ${auditHealth(s.audit)}`,
+      `onion:       ${s.onion.address} (${s.onion.published ? 'published by the running server' : 'not published: `warden start --onion`'})`,
       s.rotationDue.length === 0
         ? 'rotation:    no key is due'
         : `rotation due: ${s.rotationDue.map((r) => `${r.identity}/${r.purpose} v${r.version} (since ${r.rotationDue})`).join('; ')}`,

@@ -44,6 +44,12 @@ export const BITCOIN_ERROR_CODES = {
       'the coins left when the send ran would cost more fee than was judged (`details.judgedFee`): nothing ' +
       'was signed; ask again',
   },
+  AMOUNT_JITTER_NOT_ALLOWED: {
+    httpStatus: 403,
+    meaning:
+      'a send asks for amount jitter (`amount_jitter`) and the identity’s policy sets no jitter cap ' +
+      '(`max_amount_jitter`, `max_amount_jitter_bps`): it pays only the amount asked',
+  },
   ADDRESS_GAP_LIMIT: {
     httpStatus: 409,
     meaning:

@@ -20,6 +20,9 @@ import { formatFeeRate } from './weight.ts';
 
 /** Shared with Lightning by id: a rule over both shows its amounts in sat. */
 const SAT = countedUnit('sat');
+/** Basis points as a rule's relative cap shows them: "150 bps (1.50%)". */
+const formatBps = (bps: bigint) =>
+  `${groupDigits(bps)} bps (${bps / 100n}.${(bps % 100n).toString().padStart(2, '0')}%)`;
 
 const WALLET_KINDS = ['single_key', 'multisig', 'mixed'] as const;
 const WALLET_WORDS: Record<string, string> = {
@@ -95,8 +98,48 @@ export const BITCOIN_VOCABULARY: ProtocolVocabulary = Object.freeze({
       missing: 'request spends from no wallet of the identity',
       words: (kinds) => `from the ${joinOr(kinds.map((k) => WALLET_WORDS[String(k)] ?? String(k)))}`,
     },
+    {
+      // A send paying a random amount the recipient accepts (send/amount-jitter.ts): only a rule
+      // naming it allows it, so no policy jitters by accident.
+      name: 'amount_jitter',
+      type: 'text',
+      item: z.enum(['none', 'jittered'], {
+        error: (iss) => `bad amount jitter ${showInput(iss.input)}; one of none, jittered`,
+      }),
+      plural: 'amount jitter kinds',
+      label: 'amount jitter',
+      missing: 'request is no Bitcoin send',
+      words: (kinds) => (kinds.includes('jittered') ? 'paying a jittered amount' : 'paying the amount asked'),
+      optIn: ['jittered'],
+    },
   ],
   caps: [
+    {
+      // How far a jittered send's amount may be from the one asked, in sat. The draw stays within
+      // the tightest value any rule sets; without this cap or the next, jitter is refused.
+      name: 'max_amount_jitter',
+      quantity: 'amount jitter',
+      format: SAT.format,
+      notApplicable: 'max_amount_jitter does not apply: not a jittered Bitcoin send',
+      remedy: (cap) => `jitter the amount by at most ${cap}`,
+    },
+    {
+      // The same in basis points of the amount asked (100 = 1%).
+      name: 'max_amount_jitter_bps',
+      quantity: 'amount jitter',
+      format: SAT.format,
+      notApplicable: 'max_amount_jitter_bps does not apply: not a jittered Bitcoin send',
+      remedy: (cap) => `jitter the amount by at most ${cap}`,
+      relative: {
+        facet: 'max_amount_jitter',
+        reference: { facet: 'requested_amount_sat' },
+        scale: 10_000n,
+        formatValue: formatBps,
+        referenceWords: 'the amount asked',
+        unmeasurable: 'the amount asked is unknown',
+        unmeasurableRemedy: 'send a request whose amount is known',
+      },
+    },
     {
       // What the PSBT pays in fees (proven inputs less outputs), whatever it sends.
       name: 'max_fee',
@@ -144,8 +187,7 @@ export const BITCOIN_VOCABULARY: ProtocolVocabulary = Object.freeze({
         facet: 'max_fee',
         reference: 'amount',
         scale: 10_000n,
-        formatValue: (bps) =>
-          `${groupDigits(bps)} bps (${bps / 100n}.${(bps % 100n).toString().padStart(2, '0')}%)`,
+        formatValue: formatBps,
         referenceWords: 'the amount',
         unmeasurable: 'the amount is unknown',
         unmeasurableRemedy: 'send a request whose amount is known',

@@ -28,7 +28,7 @@ import {
   provenPrevious,
   selectCoins,
 } from '../wallet/transaction.ts';
-import { changeTarget, paymentsOf, type SendDetail, walletView } from './intent.ts';
+import { changeTarget, judgedPayments, type SendDetail, walletView } from './intent.ts';
 import type { SendRequest } from './request.ts';
 
 const sends = new KeyedMutex();
@@ -48,6 +48,9 @@ export interface SendResult extends Record<string, unknown> {
   change: { address: string; index: number } | null;
   /** The signed transaction (public once it is broadcast): reconcile re-broadcasts the same bytes. */
   raw: string;
+  /** What the payments add up to (sat), as booked; for a jittered send, also the amount asked. */
+  amountSat: string;
+  requestedAmountSat: string;
 }
 
 /** Found on the backend within LOOKUP_MS: in the mempool or a block. */
@@ -80,7 +83,8 @@ export async function executeSend(
       if (accounts.network !== detail.network)
         return failed('KEY_NOT_ACTIVE', 'the identity’s network changed since the send was judged');
       chain = requireChain(ctx.backend, accounts.network, identity);
-      const payments = paymentsOf(p, accounts);
+      // The amounts judged and booked (a jittered send's draw), not drawn again.
+      const payments = judgedPayments(p, detail, accounts);
       const rate = BigInt(detail.feeRateMsatPerVb);
       const view = await walletView(chain, tables, identity, ctx.backend!.minConfirmations);
       const target = await changeTarget(tables, identity, accounts);
@@ -142,6 +146,8 @@ export async function executeSend(
         inputs: coins.map((c) => `${c.txid}:${c.vout}`),
         change,
         raw: hex.encode(raw),
+        amountSat: amount.toString(),
+        requestedAmountSat: detail.amountJitter?.requestedSat ?? amount.toString(),
       };
     } catch (err) {
       return failure(err, 'nothing was signed');

@@ -26,6 +26,7 @@ import { lockedOutpoints } from '../wallet/coin-locks.ts';
 import { type CoinView, coinView } from '../wallet/coins.ts';
 import { sendSignals } from '../wallet/signals.ts';
 import { type Payment, selectCoins } from '../wallet/transaction.ts';
+import { drawJitteredAmount, jitterFacets, policyJitterCaps } from './amount-jitter.ts';
 import type { SendRequest } from './request.ts';
 
 export function sendDigest(p: SendRequest): string {
@@ -35,6 +36,10 @@ export function sendDigest(p: SendRequest): string {
         canonicalJson({
           outputs: p.outputs.map((o) => ({ to: o.to, amountSat: o.amountSat.toString() })),
           feeRate: p.feeRateMsatPerVb === null ? null : p.feeRateMsatPerVb.toString(),
+          // Only when asked: the digest of a send without jitter is the one earlier releases gave.
+          ...(p.jitter
+            ? { amountJitter: { min: p.jitter.minSat.toString(), max: p.jitter.maxSat.toString() } }
+            : {}),
         }),
       ),
     ),
@@ -50,22 +55,42 @@ export type SendDetail = {
   judgedFee: string;
   inputs: number;
   change: boolean;
+  /** A jittered send (amount-jitter.ts): the amount asked, and the range the one paid was drawn from. */
+  amountJitter?: { requestedSat: string; minSat: string; maxSat: string };
 };
 
-/** The payments, each address valid on the identity's network and paying at least the dust threshold. */
-export function paymentsOf(p: SendRequest, accounts: BitcoinAccounts): Payment[] {
+/**
+ * The payments, each address valid on the identity's network and paying at least the dust
+ * threshold (a jittered one at the least it may be drawn). `amounts`: those judged (a jittered
+ * send's drawn amount), else the request's.
+ */
+export function paymentsOf(
+  p: SendRequest,
+  accounts: BitcoinAccounts,
+  amounts?: readonly bigint[],
+): Payment[] {
   return p.outputs.map((o, i) => {
     const field = p.outputs.length === 1 ? 'to' : `outputs[${i}].to`;
     const script = scriptOfAddress(o.to, accounts.network, field);
     const threshold = DUST_THRESHOLDS[OutScript.decode(script).type];
-    if (threshold === undefined || o.amountSat < threshold)
-      throw new WardenError('DUST_OUTPUT', `${field}: ${o.amountSat} sat is below the dust threshold`, {
+    const least = p.jitter && p.jitter.minSat < o.amountSat ? p.jitter.minSat : o.amountSat;
+    if (threshold === undefined || least < threshold)
+      throw new WardenError('DUST_OUTPUT', `${field}: ${least} sat is below the dust threshold`, {
         output: i,
         threshold: (threshold ?? 0n).toString(),
       });
     // The address as the script spells it: one spelling per payee (upper-case bech32 read as lower).
-    return { address: addressOfScript(script, accounts.network) ?? o.to, script, amount: o.amountSat };
+    const amount = amounts?.[i] ?? o.amountSat;
+    return { address: addressOfScript(script, accounts.network) ?? o.to, script, amount };
   });
+}
+
+/** The payments as judged: the amounts the intent booked (a jittered send's draw), never re-drawn. */
+export function judgedPayments(p: SendRequest, detail: SendDetail, accounts: BitcoinAccounts): Payment[] {
+  const amounts = detail.outputs.map((o) => BigInt(o.amountSat));
+  if (amounts.length !== p.outputs.length)
+    throw new WardenError('INTERNAL', 'the judged send has another number of outputs than its request');
+  return paymentsOf(p, accounts, amounts);
 }
 
 /** The identity's coins now (spendable ones not locked by a send in flight). */
@@ -102,10 +127,19 @@ export function feeRateOf(p: SendRequest, environment: FeeEnvironment): bigint {
 export async function sendIntent(
   identity: string,
   p: SendRequest,
-  ctx: { publicKeys: IdentityView; backend: BitcoinBackend | null; tables?: BitcoinDb },
+  ctx: {
+    publicKeys: IdentityView;
+    backend: BitcoinBackend | null;
+    tables?: BitcoinDb;
+    policyCap?: (name: string) => bigint | null;
+  },
 ): Promise<Intent> {
   const accounts = accountsOf(ctx.publicKeys);
-  const payments = paymentsOf(p, accounts);
+  // Drawn first (no backend asked yet): the caps refuse before anything else is looked up.
+  const jittered = p.jitter
+    ? drawJitteredAmount(p.outputs[0]!.amountSat, p.jitter, policyJitterCaps(ctx.policyCap))
+    : null;
+  const payments = paymentsOf(p, accounts, jittered ? [jittered.amountSat] : undefined);
   const chain = requireChain(ctx.backend, accounts.network, identity);
   // The one fee-environment read: the default rate, the caps' reference and risk's signals.
   const environment = await chain.feeEnvironment(ESTIMATE_TARGET_BLOCKS);
@@ -127,6 +161,15 @@ export async function sendIntent(
     judgedFee: selection.fee.toString(),
     inputs: selection.coins.length,
     change: selection.change !== null,
+    ...(jittered
+      ? {
+          amountJitter: {
+            requestedSat: jittered.requestedSat.toString(),
+            minSat: jittered.range.minSat.toString(),
+            maxSat: jittered.range.maxSat.toString(),
+          },
+        }
+      : {}),
   };
   return {
     protocol: 'bitcoin',
@@ -146,6 +189,7 @@ export async function sendIntent(
       wallet: 'single_key',
       // Of the fee the coins chosen pay (dust change goes to it): the real rate, not the one asked.
       ...feeFacets(selection.fee, selection.vsize, environment),
+      ...jitterFacets(jittered),
     },
     detail,
     signals: {

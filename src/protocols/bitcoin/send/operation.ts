@@ -33,6 +33,14 @@ const requestBody = z.strictObject({
     .optional()
     .describe("sat/vB, 1 to 1000; absent: the node's estimate for 6 blocks"),
   idempotencyKey: z.string().regex(IDEMPOTENCY_KEY).nullable().optional(),
+  amount_jitter: z
+    .strictObject({ min_amount_sat: sat.optional(), max_amount_sat: sat.optional() })
+    .nullable()
+    .optional()
+    .describe(
+      'with one payment: the recipient accepts any amount from min_amount_sat (default amount_sat) to ' +
+        'max_amount_sat (default amount_sat); Warden pays a random one there, within the policy’s jitter caps',
+    ),
 });
 
 const resultBody = z.object({
@@ -43,6 +51,8 @@ const resultBody = z.object({
   inputs: z.array(z.string()).describe('the coins spent, txid:vout'),
   change: z.object({ address: z.string(), index: z.number().int() }).nullable(),
   raw: z.string().describe('the signed transaction, hex'),
+  amountSat: sat.describe('what the payments add up to, as sent and booked'),
+  requestedAmountSat: sat.describe('the amount asked (differs from amountSat when jittered)'),
 });
 
 const requestSchema = Object.freeze({ ...z.toJSONSchema(requestBody), title: 'bitcoin.send request' });
@@ -57,6 +67,14 @@ const { encode, decode } = storedCodec(
         ? null
         : `${p.feeRateMsatPerVb / 1000n}.${(p.feeRateMsatPerVb % 1000n).toString().padStart(3, '0')}`,
     idempotencyKey: p.idempotencyKey,
+    ...(p.jitter
+      ? {
+          amount_jitter: {
+            min_amount_sat: p.jitter.minSat.toString(),
+            max_amount_sat: p.jitter.maxSat.toString(),
+          },
+        }
+      : {}),
   }),
   parseSendRequest,
 );
@@ -78,7 +96,8 @@ export const sendOperation = {
     'from the identity’s confirmed coins, with change to a fresh internal address, RBF signalled and an ' +
     'anti-fee-sniping locktime. The fee rate is `feerate` (sat/vB) or the node’s estimate; the fee counts ' +
     'against the budgets with the amount. The transaction is judged like any PSBT before it is signed, and the ' +
-    'send is done only once the node shows it (mempool or block).',
+    'send is done only once the node shows it (mempool or block). With `amount_jitter` (the recipient accepts ' +
+    'a range) and a policy that opts in, a random amount in the range is paid, drawn before judgement.',
   requestSchema,
   resultSchema,
   parse: (body) => parseSendRequest(body),
@@ -88,11 +107,15 @@ export const sendOperation = {
   review(_p, intent) {
     const d = intent.detail as SendDetail;
     const paid = d.outputs.map((o) => `${o.amountSat} sat to ${o.address}`).join(', ');
+    // The approver sees the very amount that will be paid, and that it was drawn.
+    const j = d.amountJitter;
+    const drawn = j ? ` (asked ${j.requestedSat} sat; jittered within ${j.minSat}–${j.maxSat})` : '';
     return {
-      summary: `Send ${paid} on Bitcoin ${d.network}, fee at most ${d.judgedFee} sat`,
+      summary: `Send ${paid}${drawn} on Bitcoin ${d.network}, fee at most ${d.judgedFee} sat`,
       payload: {
         network: d.network,
         outputs: d.outputs.map((o) => ({ address: o.address, amountSat: o.amountSat })),
+        ...(j ? { amountJitter: j } : {}),
         maxFeeSat: d.judgedFee,
         feeRateMsatPerVb: d.feeRateMsatPerVb,
         changeToOwnInternalAddress: d.change,

@@ -2,7 +2,13 @@
  * The hostile JSON body of `POST /v1/bitcoin/send`:
  *
  *   { to: address, amount_sat: "1000" }  or  { outputs: [{ to, amount_sat }, …] },
- *   feerate?: "2" | "2.5" (sat/vB), idempotencyKey?: string
+ *   feerate?: "2" | "2.5" (sat/vB), idempotencyKey?: string,
+ *   amount_jitter?: { max_amount_sat?: "10500", min_amount_sat?: "9900" }   (one payment only)
+ *
+ * `amount_jitter` is the recipient's word that it accepts any amount in [min, max] (min defaults
+ * to amount_sat: never less than asked unless the request says so; max to amount_sat): Warden
+ * may then pay a random amount there, within the policy's caps (amount-jitter.ts). A range that
+ * allows no other amount is refused: jitter asked for and not allowed.
  *
  * Amounts are decimal strings of satoshis (core/validate.ts); the fee rate a decimal string of
  * sat/vB (at most 3 decimals: msat/vB is the unit inside). Addresses are only shaped here; their
@@ -18,7 +24,15 @@ import {
 } from '../../../core/validate.ts';
 import { ADDRESS_SHAPE } from '../sign-psbt/request.ts';
 
-export const SEND_FIELDS = ['to', 'amount_sat', 'outputs', 'feerate', 'idempotencyKey'] as const;
+export const SEND_FIELDS = [
+  'to',
+  'amount_sat',
+  'outputs',
+  'feerate',
+  'idempotencyKey',
+  'amount_jitter',
+] as const;
+const JITTER_FIELDS = ['min_amount_sat', 'max_amount_sat'] as const;
 export const MAX_SEND_OUTPUTS = 50;
 /** 21 million BTC. */
 const MAX_SAT = 2_100_000_000_000_000n;
@@ -30,8 +44,16 @@ export interface SendOutput {
   amountSat: bigint;
 }
 
+/** The amounts the recipient accepts, around the one asked (min ≤ amount_sat ≤ max, min < max). */
+export interface AmountJitterRequest {
+  minSat: bigint;
+  maxSat: bigint;
+}
+
 export interface SendRequest {
   outputs: SendOutput[];
+  /** Null: the amount asked is paid exactly. Only with a single payment. */
+  jitter: AmountJitterRequest | null;
   /** msat/vB; null: the node's estimate. */
   feeRateMsatPerVb: bigint | null;
   idempotencyKey: string | null;
@@ -67,6 +89,30 @@ export function parseFeeRate(value: unknown): bigint | null {
   return rate;
 }
 
+function jitterRange(value: unknown, amountSat: bigint | null): AmountJitterRequest | null {
+  if (value === undefined || value === null) return null;
+  if (amountSat === null)
+    fail('amount_jitter goes with one payment: a send of several outputs pays them exactly', {
+      field: 'amount_jitter',
+    });
+  const item = readBody(value, JITTER_FIELDS, 'amount_jitter');
+  const bound = (field: (typeof JITTER_FIELDS)[number]) => {
+    const v = item(field);
+    return v === undefined ? amountSat : amount(v, `amount_jitter.${field}`);
+  };
+  const minSat = bound('min_amount_sat');
+  const maxSat = bound('max_amount_sat');
+  if (minSat > amountSat || maxSat < amountSat)
+    fail('amount_jitter: min_amount_sat ≤ amount_sat ≤ max_amount_sat', {
+      field: minSat > amountSat ? 'amount_jitter.min_amount_sat' : 'amount_jitter.max_amount_sat',
+    });
+  if (minSat === maxSat)
+    fail('amount_jitter asks for jitter but allows no other amount: give max_amount_sat or min_amount_sat', {
+      field: 'amount_jitter',
+    });
+  return { minSat, maxSat };
+}
+
 export function parseSendRequest(body: unknown): SendRequest {
   return parseHostile(() => {
     const get = readBody(body, SEND_FIELDS);
@@ -91,6 +137,7 @@ export function parseSendRequest(body: unknown): SendRequest {
     }
     return {
       outputs,
+      jitter: jitterRange(get('amount_jitter'), outputs.length === 1 ? outputs[0]!.amountSat : null),
       feeRateMsatPerVb: parseFeeRate(get('feerate')),
       idempotencyKey: optionalIdempotencyKey(get('idempotencyKey')),
     };
