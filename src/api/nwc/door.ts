@@ -27,7 +27,7 @@ import {
 } from '../../gateway/nwc-connections.ts';
 import { Nip47Error, nip47CodeOf } from './errors.ts';
 import { METHODS, type OperationMethod, type Params } from './methods.ts';
-import { describe, paymentNotification, principalOf } from './principal.ts';
+import { describe, notificationsOf, paymentNotification, principalOf } from './principal.ts';
 import { Relay } from './relay.ts';
 
 export const INFO_KIND = 13194;
@@ -41,6 +41,10 @@ const MAX_EVENT_FUTURE_S = 300;
 const REFRESH_MS = 2000;
 /** UNAUTHORIZED answers per connection per minute: a stranger cannot make the door work for free. */
 const MAX_REFUSALS_PER_MINUTE = 10;
+/** How often an open invoice a connection made is looked up (an audited read each time). */
+const INVOICE_POLL_MS = 5000;
+/** Invoices followed at once per door: past this, the oldest is let go (no notification). */
+const MAX_FOLLOWED_INVOICES = 1000;
 
 export interface NwcDoorOptions {
   relays: readonly string[];
@@ -66,6 +70,11 @@ export class NwcDoor {
   readonly #following = new Map<
     string,
     { connection: NwcConnection; scheme: NwcEncryption; method: string }
+  >();
+  /** Invoices made through a connection, followed until paid or expired: `payment_received`. */
+  readonly #invoices = new Map<
+    string,
+    { connection: NwcConnection; scheme: NwcEncryption; expiresAt: number; polledAt: number }
   >();
   /** The `#p` list each relay socket is subscribed with: a new REQ only when it changes. */
   readonly #subscribed = new Map<Relay, string>();
@@ -151,7 +160,7 @@ export class NwcDoor {
         created_at: Math.floor(this.gateway.nwc.now().getTime() / 1000),
         tags: [
           ['encryption', c.encryptions.join(' ')],
-          ['notifications', 'payment_sent'],
+          ['notifications', notificationsOf(c).join(' ')],
         ],
         content: [...c.methods, 'notifications'].join(' '),
       }),
@@ -284,6 +293,8 @@ export class NwcDoor {
     if (view.status === 'done') {
       const result = m.result((view.result ?? {}) as Record<string, unknown>);
       if (m.pays) void this.#notify(connection, scheme, 'payment_sent', paymentNotification(view, result));
+      if (method === 'make_invoice' && typeof result.payment_hash === 'string')
+        this.#followInvoice(result.payment_hash, connection, scheme, result.expires_at);
       return { result };
     }
     if (
@@ -305,7 +316,7 @@ export class NwcDoor {
 
   async #local(connection: NwcConnection, method: string): Promise<Record<string, unknown>> {
     if (method === 'get_info')
-      return { alias: 'Warden', methods: connection.methods, notifications: ['payment_sent'] };
+      return { alias: 'Warden', methods: connection.methods, notifications: notificationsOf(connection) };
     const budget = await this.gateway.nwc.budget(connection);
     if (!budget) return {};
     // NIP-47 counts msat; Warden's Lightning budgets are sat (the asset `btc`).
@@ -317,8 +328,39 @@ export class NwcDoor {
     };
   }
 
-  /** Pending payments of connections: when one ends done, `payment_sent`. */
+  #followInvoice(paymentHash: string, connection: NwcConnection, scheme: NwcEncryption, expiresAt: unknown) {
+    if (this.#invoices.size >= MAX_FOLLOWED_INVOICES)
+      this.#invoices.delete(this.#invoices.keys().next().value!);
+    const expires = typeof expiresAt === 'number' ? expiresAt * 1000 : Date.now() + 600_000;
+    this.#invoices.set(paymentHash, { connection, scheme, expiresAt: expires, polledAt: Date.now() });
+  }
+
+  /** Open invoices of connections, looked up every few seconds: settled → `payment_received`. */
+  async #followInvoices(): Promise<void> {
+    const now = Date.now();
+    for (const [paymentHash, f] of this.#invoices) {
+      if (now > f.expiresAt + 60_000 || !this.gateway.nwc.usable(f.connection)) {
+        this.#invoices.delete(paymentHash);
+        continue;
+      }
+      if (now - f.polledAt < INVOICE_POLL_MS) continue;
+      f.polledAt = now;
+      const m = METHODS.lookup_invoice as OperationMethod;
+      const view = await this.gateway.requests
+        .submit(principalOf(f.connection), m.operation, m.body({ payment_hash: paymentHash }, ''))
+        .catch(() => null);
+      const result =
+        view?.status === 'done' ? m.result((view.result ?? {}) as Record<string, unknown>) : null;
+      if (result?.state === 'settled') {
+        this.#invoices.delete(paymentHash);
+        await this.#notify(f.connection, f.scheme, 'payment_received', result);
+      } else if (result?.state === 'failed') this.#invoices.delete(paymentHash);
+    }
+  }
+
+  /** Pending payments of connections: when one ends done, `payment_sent`; open invoices followed. */
   async #follow(): Promise<void> {
+    await this.#followInvoices();
     for (const [requestId, f] of this.#following) {
       const principal = principalOf(f.connection);
       const view = await this.gateway.requests.get(principal, requestId).catch(() => null);

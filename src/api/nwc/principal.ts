@@ -9,11 +9,21 @@ import type { RequestView } from '../../gateway/requests.ts';
 import { operationNamed } from '../../protocols/registry.ts';
 import { METHODS } from './methods.ts';
 
-/** The principal a connection's requests run as. */
+/** The notifications a connection gets: `payment_received` only when it makes invoices. */
+export function notificationsOf(c: NwcConnection): string[] {
+  return c.methods.includes('make_invoice') ? ['payment_received', 'payment_sent'] : ['payment_sent'];
+}
+
+/**
+ * The principal a connection's requests run as. A connection that makes invoices may also look
+ * them up (the door follows them to send `payment_received`); the `lookup_invoice` method itself is
+ * still only for a connection given it.
+ */
 export function principalOf(c: NwcConnection): Principal {
+  const follows = c.methods.includes('make_invoice') ? ['lookup_invoice'] : [];
   const capabilities = [
     ...new Set(
-      c.methods.flatMap((name) => {
+      [...c.methods, ...follows].flatMap((name) => {
         const m = METHODS[name];
         const capability = m?.kind === 'operation' ? operationNamed(m.operation)?.capability : undefined;
         return capability ? [capability] : [];

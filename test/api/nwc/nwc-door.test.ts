@@ -52,6 +52,9 @@ rules:
     effect: allow
     limits:
       - { window: 24h, max_value: 60000 }
+  - id: receive-and-read
+    match: { protocol: lightning, action: [receive, read] }
+    effect: allow
 `;
 
 /** For the burst: 8,000 sat a day for the identity, whatever its connections' own budgets. */
@@ -503,5 +506,40 @@ describe('NWC door (NIP-47) over a real relay, paying through LND REST over LDK'
       'get_info',
       'get_budget',
     ]);
+  });
+
+  test('receiving: make_invoice, the payer pays it, payment_received, lookup_invoice settled; get_balance', async () => {
+    const { uri } = await connect({
+      budget: '5000sat/day',
+      methods: 'make_invoice,lookup_invoice,get_balance',
+    });
+    const client = new NWCClient({ nostrWalletConnectUrl: uri });
+    let unsubscribe = () => {};
+    try {
+      const info = await client.getWalletServiceInfo();
+      assert.deepEqual(info.notifications.sort(), ['payment_received', 'payment_sent']);
+      const received: { notification_type: string; notification: Record<string, unknown> }[] = [];
+      unsubscribe = await client.subscribeNotifications((n) => received.push(n as never));
+      const before = (await client.getBalance()).balance;
+      const made = await client.makeInvoice({ amount: 2_000_000, description: 'for the agent', expiry: 300 });
+      assert.equal(made.type, 'incoming');
+      assert.equal(made.amount, 2_000_000);
+      assert.equal(made.description, 'for the agent');
+      assert.match(made.invoice, /^lnbcrt/);
+      const paid = await ln.pay('B', made.invoice, 10_000n);
+      assert.equal(paid.state, 'succeeded', String(paid.state));
+      const deadline = Date.now() + 20_000;
+      while (received.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(received[0]?.notification_type, 'payment_received', logged.join(' | '));
+      assert.equal(received[0]?.notification.payment_hash, made.payment_hash);
+      const looked = await client.lookupInvoice({ payment_hash: made.payment_hash });
+      assert.equal(looked.state, 'settled');
+      assert.equal(bytesToHex(sha256(hexToBytes(looked.preimage))), made.payment_hash);
+      // The node's spendable balance grew by what B paid (A's channel balance, msat).
+      assert.equal((await client.getBalance()).balance - before, 2_000_000);
+    } finally {
+      unsubscribe();
+      client.close();
+    }
   });
 });
