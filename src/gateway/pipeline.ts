@@ -12,7 +12,7 @@ import type { SyncTx } from '../store/store.ts';
 import { type Admission, type Admitted, admit, assessAndEvaluate } from './admission.ts';
 import type { GatewayContext } from './context.ts';
 import { GroupCommit } from './group-commit.ts';
-import { intentFromJson, reviewDocument, reviewHash } from './intent-codec.ts';
+import { intentFromJson, intentText, newReviewHash } from './intent-codec.ts';
 import { loadSnapshot } from './ledger.ts';
 import type { Operations } from './operations.ts';
 import { loadPolicy } from './policies.ts';
@@ -109,6 +109,7 @@ export class Pipeline {
     }
     const intentContext = this.operations.intentContext(op, identity);
     const intent = await op.toIntent(parsed, intentContext);
+    const intentCanonical = intentText(intent);
     const admission: Admission = {
       principal,
       identity,
@@ -117,8 +118,11 @@ export class Pipeline {
       intent,
       key,
       requestId: randomId('req'),
-      intentHash: reviewHash(
-        reviewDocument(op.name, intent, op.review(parsed, intent, intentContext.publicKeys).payload),
+      intentText: intentCanonical,
+      intentHash: newReviewHash(
+        op.name,
+        intentCanonical,
+        op.review(parsed, intent, intentContext.publicKeys).payload,
       ),
       loaded: await loadPolicy(ctx.store.db, identity),
     };
