@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeCheckpoint } from '../audit/checkpoint.ts';
 import { WardenError } from '../core/errors.ts';
-import { randomId } from '../core/ids.ts';
+import { timeOrderedId } from '../core/ids.ts';
 import type { Intent } from '../core/intent.ts';
 import { toJsonValue } from '../core/json.ts';
 import { actorOf, type Principal } from '../core/principal.ts';
@@ -117,7 +117,7 @@ export class Pipeline {
       parsed,
       intent,
       key,
-      requestId: randomId('req'),
+      requestId: timeOrderedId('req'),
       intentText: intentCanonical,
       intentHash: newReviewHash(
         op.name,
