@@ -39,6 +39,7 @@ export function detailsAad(fields: RecordFields): Uint8Array {
 export function recordJson(
   seq: number,
   f: Omit<RecordFields, 'seq'>,
+  /** The details blob as lower-case hex (as `hex` writes it), null, or undefined for the aad. */
   details: string | null | undefined,
 ): string {
   const values = [f.action, f.actor, f.identity, f.outcome, f.summary, f.time];
@@ -46,7 +47,8 @@ export function recordJson(
     return canonicalJson({ ...recordObject(seq, f), ...(details === undefined ? {} : { details }) });
   return (
     `{"action":${json(f.action)},"actor":${json(f.actor)},` +
-    (details === undefined ? '' : `"details":${details === null ? 'null' : json(details)},`) +
+    // Hex needs no escaping: written as is, not scanned (a details blob is a few KiB of it).
+    (details === undefined ? '' : `"details":${details === null ? 'null' : `"${details}"`},`) +
     `"identity":${json(f.identity)},"outcome":${json(f.outcome)},"seq":${seq},` +
     `"summary":${json(f.summary)},"time":${json(f.time)},"v":${RECORD_VERSION}}`
   );

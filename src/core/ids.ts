@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { pooledRandomBytes } from './random-pool.ts';
 
 /** Random identifiers from the OS CSPRNG: `prefix_` + 26 base32 characters (128 bits). */
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
@@ -19,7 +19,7 @@ function base32(bytes: Uint8Array, length: number): string {
 }
 
 export function randomId(prefix: string): string {
-  return `${prefix}_${base32(randomBytes(17), 26)}`;
+  return `${prefix}_${base32(pooledRandomBytes(17), 26)}`;
 }
 
 /**
@@ -37,5 +37,5 @@ export function timeOrderedId(prefix: string, nowMs: number = Date.now()): strin
     time = ALPHABET[t % 32] + time;
     t = Math.floor(t / 32);
   }
-  return `${prefix}_${time}${base32(randomBytes(10), 16)}`;
+  return `${prefix}_${time}${base32(pooledRandomBytes(10), 16)}`;
 }
