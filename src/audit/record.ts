@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { constantTimeEqual, utf8 } from '../core/bytes.ts';
-import { canonicalJson } from '../core/canonical.ts';
+import { type Canonical, canonicalJson } from '../core/canonical.ts';
 import type { AuditLogTable } from '../store/schema.ts';
 
 /**
@@ -26,18 +26,49 @@ export type RecordFields = Omit<AuditLogTable, 'details' | 'prev_hash' | 'record
  * The summary goes in as its stored text, so the aad is rebuilt from the columns without parsing.
  */
 export function detailsAad(fields: RecordFields): Uint8Array {
-  return utf8(
-    canonicalJson({
-      v: RECORD_VERSION,
-      seq: fields.seq,
-      time: fields.time,
-      actor: fields.actor,
-      identity: fields.identity,
-      action: fields.action,
-      outcome: fields.outcome,
-      summary: fields.summary,
-    }),
+  return utf8(recordJson(fields.seq, fields, undefined));
+}
+
+/**
+ * The canonical JSON of a record's hashed body (`details` given) or of its aad (`details`
+ * undefined): what `canonicalJson` writes for that object, written by hand in its sorted key
+ * order because it runs for every record appended and verified. A value of another kind than the
+ * columns' (a row edited into a number or a blob) goes through `canonicalJson` itself, and an
+ * absent one through the object: the bytes are canonicalJson's in every case, tested there.
+ */
+export function recordJson(
+  seq: number,
+  f: Omit<RecordFields, 'seq'>,
+  /** The details blob as lower-case hex (as `hex` writes it), null, or undefined for the aad. */
+  details: string | null | undefined,
+): string {
+  const values = [f.action, f.actor, f.identity, f.outcome, f.summary, f.time];
+  if (values.includes(undefined as never) || !Number.isFinite(seq))
+    return canonicalJson({ ...recordObject(seq, f), ...(details === undefined ? {} : { details }) });
+  return (
+    `{"action":${json(f.action)},"actor":${json(f.actor)},` +
+    // Hex needs no escaping: written as is, not scanned (a details blob is a few KiB of it).
+    (details === undefined ? '' : `"details":${details === null ? 'null' : `"${details}"`},`) +
+    `"identity":${json(f.identity)},"outcome":${json(f.outcome)},"seq":${seq},` +
+    `"summary":${json(f.summary)},"time":${json(f.time)},"v":${RECORD_VERSION}}`
   );
+}
+
+function recordObject(seq: number, f: Omit<RecordFields, 'seq'>) {
+  return {
+    v: RECORD_VERSION,
+    seq,
+    time: f.time,
+    actor: f.actor,
+    identity: f.identity,
+    action: f.action,
+    outcome: f.outcome,
+    summary: f.summary,
+  };
+}
+
+function json(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : canonicalJson(value as Canonical);
 }
 
 /**
@@ -52,17 +83,7 @@ export function computeRecordHash(
   record: Omit<StoredRecord, 'record_hash'>,
   seq: number = record.seq,
 ): Uint8Array {
-  const body = canonicalJson({
-    v: RECORD_VERSION,
-    seq,
-    time: record.time,
-    actor: record.actor,
-    identity: record.identity,
-    action: record.action,
-    outcome: record.outcome,
-    summary: record.summary,
-    details: record.details === null ? null : hex(record.details),
-  });
+  const body = recordJson(seq, record, record.details === null ? null : hex(record.details));
   // A plain Uint8Array copy, as everywhere else in the room (a Buffer compares unequal in tests).
   return new Uint8Array(createHash('sha256').update(record.prev_hash).update(body, 'utf8').digest());
 }

@@ -25,6 +25,11 @@ export class CanonicalText {
     return new CanonicalText(canonicalJson(value));
   }
 
+  /** The text of a value that may hold Dates and Sets too (see `canonicalJsonOfValue`). */
+  static ofValue(value: unknown): CanonicalText {
+    return new CanonicalText(canonicalJsonOfValue(value));
+  }
+
   /** Anything else that writes JSON (`JSON.stringify`) writes the value, not this wrapper. */
   toJSON(): unknown {
     return JSON.parse(this.text);
@@ -64,6 +69,36 @@ function canonicalObject(value: { [key: string]: Canonical | undefined }): strin
     const v = value[key];
     if (v === undefined) continue;
     out += `${out.length === 1 ? '' : ','}${JSON.stringify(key)}:${canonicalJson(v)}`;
+  }
+  return `${out}}`;
+}
+
+/**
+ * `canonicalJson(toJsonValue(value))` (core/json.ts) in one walk, without the copy: Dates as their
+ * ISO text, Sets as arrays, bytes refused. The request path writes a decision, an intent and a
+ * result this way for every request; test/core/json.test.ts holds it to the two steps.
+ */
+export function canonicalJsonOfValue(value: unknown): string {
+  if (typeof value !== 'object' || value === null || value instanceof CanonicalText)
+    return canonicalJson(value as Canonical);
+  if (value instanceof Date) return JSON.stringify(value.toISOString());
+  if (value instanceof Uint8Array) throw new TypeError('toJsonValue: bytes are never serialized');
+  if (Array.isArray(value) || value instanceof Set) {
+    let out = '[';
+    let first = true;
+    for (const item of value) {
+      out += (first ? '' : ',') + canonicalJsonOfValue(item);
+      first = false;
+    }
+    return `${out}]`;
+  }
+  const object = value as Record<string, unknown>;
+  const keys = Object.keys(object).sort();
+  let out = '{';
+  for (const key of keys) {
+    const v = object[key];
+    if (v === undefined) continue;
+    out += `${out.length === 1 ? '' : ','}${JSON.stringify(key)}:${canonicalJsonOfValue(v)}`;
   }
   return `${out}}`;
 }

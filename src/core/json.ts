@@ -1,4 +1,4 @@
-import { type Canonical, CanonicalText } from './canonical.ts';
+import { CanonicalText } from './canonical.ts';
 
 /**
  * JSON for values that hold bigints (amounts): bigint becomes its decimal string, Dates their ISO
@@ -40,5 +40,5 @@ function jsonReplacer(this: Record<string, unknown>, key: string, value: unknown
 
 /** The canonical JSON of a value that holds bigints, Dates or Sets, written once (see CanonicalText). */
 export function canonicalTextOf(value: unknown): CanonicalText {
-  return CanonicalText.of(toJsonValue(value) as Canonical);
+  return CanonicalText.ofValue(value);
 }

@@ -1,5 +1,6 @@
 import { appendAuditInTx } from '../audit/append.ts';
 import { type AuditEntry, auditRecord } from '../audit/entry.ts';
+import type { CanonicalText } from '../core/canonical.ts';
 import type { Decision } from '../core/decision.ts';
 import { WardenError } from '../core/errors.ts';
 import type { Intent } from '../core/intent.ts';
@@ -11,7 +12,6 @@ import { assessRisk, type MonitorSignals, PAID_BEFORE, toleranceFromPolicy } fro
 import type { RequestTable } from '../store/schema.ts';
 import type { SyncTx } from '../store/store.ts';
 import type { GatewayContext } from './context.ts';
-import { intentText } from './intent-codec.ts';
 import { reserve } from './ledger.ts';
 import { MAX_ACCEPTABLE_DENIALS, MAX_PENDING_HOLDS, payloadAad } from './payload.ts';
 import type { LoadedPolicy } from './policies.ts';
@@ -37,6 +37,8 @@ export interface Admission {
   op: AnyOperation;
   parsed: unknown;
   intent: Intent;
+  /** The intent's canonical text (`intentText`), written once for the review hash, the row and the record. */
+  intentText: CanonicalText;
   key: string | null;
   requestId: string;
   intentHash: string;
@@ -147,7 +149,7 @@ export function admit(
   const outcome = decision.outcome === 'allow' && signLocally ? signLocally() : null;
   const at = now.toISOString();
   // Written once each, for the request row and again, copied, into the audit records.
-  const intentCanonical = intentText(intent);
+  const intentCanonical = a.intentText;
   const decisionCanonical = decisionText(decision);
   const resultText = outcome ? resultTextOf(outcome) : null;
   const columns = {

@@ -1,6 +1,4 @@
-import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex } from '@noble/hashes/utils.js';
-import { utf8 } from '../core/bytes.ts';
+import { createHash } from 'node:crypto';
 import { type Canonical, type CanonicalText, canonicalJson } from '../core/canonical.ts';
 import type { FacetValue, Intent } from '../core/intent.ts';
 import { canonicalTextOf, toJsonValue } from '../core/json.ts';
@@ -31,7 +29,17 @@ export function reviewDocument(operation: string, intent: Intent, payload: Recor
 }
 
 export function reviewHash(review: Review): string {
-  return bytesToHex(sha256(utf8(canonicalJson(review as unknown as Canonical))));
+  return createHash('sha256')
+    .update(canonicalJson(review as unknown as Canonical), 'utf8')
+    .digest('hex');
+}
+
+/**
+ * The review hash of a new request, from the intent's canonical text the request row and the audit
+ * record hold too (one walk of the intent, not two): the same bytes as `reviewDocument`'s.
+ */
+export function newReviewHash(operation: string, intent: CanonicalText, payload: Record<string, unknown>) {
+  return reviewHash({ operation, intent, payload: toJsonValue(payload) as Canonical });
 }
 
 export function intentFromJson(text: string): Intent {

@@ -1,4 +1,4 @@
-import { randomId } from '../core/ids.ts';
+import { timeOrderedId } from '../core/ids.ts';
 import type { Intent } from '../core/intent.ts';
 import {
   type LedgerEntry,
@@ -219,7 +219,7 @@ export function reserve(
     `INSERT INTO ledger (id, request_id, identity, protocol, action, asset, destination, facets, amount,
        fee, fee_final, at, status, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     [
-      randomId('led'),
+      timeOrderedId('led'),
       requestId,
       intent.identity,
       e.protocol,

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeCheckpoint } from '../audit/checkpoint.ts';
 import { WardenError } from '../core/errors.ts';
-import { randomId } from '../core/ids.ts';
+import { timeOrderedId } from '../core/ids.ts';
 import type { Intent } from '../core/intent.ts';
 import { toJsonValue } from '../core/json.ts';
 import { actorOf, type Principal } from '../core/principal.ts';
@@ -12,7 +12,7 @@ import type { SyncTx } from '../store/store.ts';
 import { type Admission, type Admitted, admit, assessAndEvaluate } from './admission.ts';
 import type { GatewayContext } from './context.ts';
 import { GroupCommit } from './group-commit.ts';
-import { intentFromJson, reviewDocument, reviewHash } from './intent-codec.ts';
+import { intentFromJson, intentText, newReviewHash } from './intent-codec.ts';
 import { loadSnapshot } from './ledger.ts';
 import type { Operations } from './operations.ts';
 import { loadPolicy } from './policies.ts';
@@ -113,6 +113,7 @@ export class Pipeline {
     const loaded = await loadPolicy(ctx.store.db, identity);
     const intentContext = this.operations.intentContext(op, identity, loaded.policy);
     const intent = scopedIntent(await op.toIntent(parsed, intentContext), principal);
+    const intentCanonical = intentText(intent);
     const admission: Admission = {
       principal,
       identity,
@@ -120,9 +121,12 @@ export class Pipeline {
       parsed,
       intent,
       key,
-      requestId: randomId('req'),
-      intentHash: reviewHash(
-        reviewDocument(op.name, intent, op.review(parsed, intent, intentContext.publicKeys).payload),
+      requestId: timeOrderedId('req'),
+      intentText: intentCanonical,
+      intentHash: newReviewHash(
+        op.name,
+        intentCanonical,
+        op.review(parsed, intent, intentContext.publicKeys).payload,
       ),
       loaded,
     };

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { hchacha } from '@noble/ciphers/chacha.js';
-import { csprngBytes } from './random.ts';
+import { pooledRandomBytes } from '../core/random-pool.ts';
 
 /**
  * XChaCha20-Poly1305 (draft-irtf-cfrg-xchacha) for the records of the request path (audit
@@ -45,7 +45,8 @@ function subkeyAndNonce(key: Uint8Array, nonce: Uint8Array): { subkey: Uint8Arra
 
 /** Seals `plaintext` under `key` with `aad`, under a fresh random nonce: `nonce || ciphertext || tag`. */
 export function sealXChaCha(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
-  const nonce = csprngBytes(NONCE_LENGTH);
+  // Public, unique per message: from the pool of CSPRNG bytes (core/random-pool.ts).
+  const nonce = pooledRandomBytes(NONCE_LENGTH);
   const { subkey, iv } = subkeyAndNonce(key, nonce);
   try {
     const cipher = createCipheriv(CIPHER, subkey, iv, { authTagLength: TAG_LENGTH });

@@ -31,6 +31,31 @@ export interface IdentityView {
   keys: KeyView[];
 }
 
+/**
+ * Each key's public data as views hand it out: a deep copy, frozen, made once per key record
+ * (records are replaced, never edited, when a key changes). Every request reads its identity's
+ * view twice, and copying it each time was a visible part of a request; frozen, a caller that
+ * tried to change it would throw rather than reach the vault's record or another caller's view.
+ */
+const publicCopies = new WeakMap<object, KeyView['public']>();
+
+function publicCopy(p: KeyView['public']): KeyView['public'] {
+  let copy = publicCopies.get(p);
+  if (copy === undefined) {
+    copy = deepFreeze(structuredClone(p));
+    publicCopies.set(p, copy);
+  }
+  return copy;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 export function identityView(identity: IdentityMeta, now: Date): IdentityView {
   const keys: KeyView[] = identity.keys.map((k) => ({
     purpose: k.purpose,
@@ -41,7 +66,7 @@ export function identityView(identity: IdentityMeta, now: Date): IdentityView {
     rotationDue: k.rotationDue,
     deprecatedAt: k.deprecatedAt,
     retiresAt: k.retiresAt,
-    public: structuredClone(k.public),
+    public: publicCopy(k.public),
   }));
   const active = (purpose: KeyPurpose) => keys.find((k) => k.purpose === purpose && k.status === 'active');
   const seed = active('seed')?.public as SeedPublic | undefined;
