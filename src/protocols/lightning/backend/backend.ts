@@ -93,7 +93,7 @@ export type InvoiceState =
   | { state: 'open' | 'accepted' | 'canceled'; paymentHash: string; amountMsat: bigint }
   | { state: 'settled'; paymentHash: string; amountMsat: bigint; paidMsat: bigint; preimage: string };
 
-export type LightningBackendKind = 'lnd' | 'cln';
+export type LightningBackendKind = 'lnd' | 'cln' | 'nwc';
 
 export interface LightningBackend {
   readonly kind: LightningBackendKind;
