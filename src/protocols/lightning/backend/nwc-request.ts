@@ -66,9 +66,11 @@ export function replyOf(
   const tags = event.tags;
   if (!Array.isArray(tags) || !tags.some((t) => Array.isArray(t) && t[0] === 'e' && t[1] === request.id))
     return null;
-  // A forged or altered event is not the wallet's: ignored, as if another's.
+  // A forged or altered event is not the wallet's: ignored, as if another's. Verified as a fresh
+  // object: nostr-tools caches a verdict on the event object (a symbol a copy carries along).
+  const { id, pubkey, created_at, kind, content, sig } = event;
   try {
-    if (!verifyEvent(event as Event)) return null;
+    if (!verifyEvent({ id, pubkey, created_at, kind, tags, content, sig } as Event)) return null;
   } catch {
     return null;
   }
