@@ -133,6 +133,37 @@ test('the wallet pays but its answer never comes: OUTCOME_UNKNOWN, then track fi
   assert.equal(C.claimed.get(hash), 20_000_000n);
 });
 
+test('track believes lookup_invoice only with a preimage that opens the hash; pending is in flight', async () => {
+  const hash = invoiceOf(C, 1_000n).hash;
+  const lie = (state: string, preimage: string) => ({
+    result: { type: 'outgoing', state, payment_hash: hash, preimage, amount: 1_000, fees_paid: 0 },
+  });
+  wallet.faults.next.set('lookup_invoice', [
+    lie('settled', bytesToHex(sha256(new Uint8Array(1)))),
+    lie('settled', 'zz'),
+    lie('pending', ''),
+    { result: { type: 'incoming', state: 'settled', payment_hash: hash, amount: 1 } },
+    { result: { type: 'outgoing', state: 'settled', payment_hash: '22'.repeat(32), amount: 1 } },
+  ]);
+  await rejects(
+    withWallet((w) => w.track(hash, 0)),
+    'BACKEND_REJECTED',
+  );
+  await rejects(
+    withWallet((w) => w.track(hash, 0)),
+    'BACKEND_REJECTED',
+  );
+  assert.deepEqual(await withWallet((w) => w.track(hash, 0)), { status: 'in_flight', paymentHash: hash });
+  await rejects(
+    withWallet((w) => w.track(hash, 0)),
+    'BACKEND_REJECTED',
+  );
+  await rejects(
+    withWallet((w) => w.track(hash, 0)),
+    'BACKEND_REJECTED',
+  );
+});
+
 test('a preimage that does not open the hash is never succeeded', async () => {
   const { bolt11 } = invoiceOf(C, 1_000_000n);
   wallet.faults.next.set('pay_invoice', ['bad_preimage']);
