@@ -1,7 +1,8 @@
 /**
- * The Lightning module's backend as the gateway holds it: which node (lnd or Core Lightning), where
- * it is and how to reach it, but no credential. A payment connects with the identity's credential
- * (lnd: a macaroon, CLN: a rune), lent for that one call (keys/capabilities.ts
+ * The Lightning module's backend as the gateway holds it: which node (lnd, Core Lightning or an
+ * upstream NWC wallet), where it is and how to reach it, but no credential. A payment connects with
+ * the identity's credential (lnd: a macaroon, CLN: a rune, NWC: the wallet's URI, whose secret
+ * stays in keys/), lent for that one call (keys/capabilities.ts
  * `lightning-credential`), so nothing here outlives the credential.
  */
 import { WardenError } from '../../../core/errors.ts';

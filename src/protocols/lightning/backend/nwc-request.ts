@@ -18,7 +18,6 @@ import { type ErrorDetails, WardenError } from '../../../core/errors.ts';
 import type { NwcWalletClient } from '../../../keys/capabilities.ts';
 import type { Net } from '../../../net/http.ts';
 import type { NetWebSocket } from '../../../net/websocket.ts';
-import { checkNip44Payload } from '../../nostr/nip44.ts';
 import { isRecord, malformedAnswer, rejectedBy, sanitized } from './answers.ts';
 
 export const REQUEST_KIND = 23194;
@@ -76,7 +75,9 @@ export function replyOf(
   }
   let text: string;
   try {
-    text = c.client.decrypt(checkNip44Payload(event.content));
+    // keys/ refuses any payload NIP-44 v2 does not open (NIP44_REFUSED); net/ bounds its size.
+    if (typeof content !== 'string') throw new Error('not text');
+    text = c.client.decrypt(content);
   } catch {
     throw malformed(what, 'the response does not decrypt (NIP-44 v2)');
   }

@@ -100,7 +100,7 @@ export function createNwcWalletBackend(options: NwcWalletOptions): LightningBack
     return transactionOf(reply.result, paymentHash, what);
   }
 
-  /** A pay_invoice / pay_keysend answer as a payment state; null: doubtful (the caller: unknown). */
+  /** A pay_invoice / pay_keysend answer as a payment state; a doubtful one is OUTCOME_UNKNOWN. */
   function paidOf(
     reply: NwcReply,
     expected: { paymentHash: string; amountMsat: bigint; feeLimitMsat: bigint },
