@@ -12,6 +12,7 @@ import { type EvmDigestSignature, signEvmDigest } from './evm-signer.ts';
 import type { LightningCredentialKind } from './model.ts';
 import { nostrDecryptNip44, nostrEncryptNip44 } from './nostr-encryption.ts';
 import { signNostrEvent } from './nostr-signer.ts';
+import { type NwcWalletClient, withNwcClient } from './nwc-client-key.ts';
 import type { Vault } from './vault.ts';
 
 /** Signs NIP-01 events with the identity's active Nostr key. */
@@ -71,7 +72,14 @@ export interface BackendCredential {
   /** What the slot holds (`macaroon`, `rune`, `nwc`). */
   readonly kind: LightningCredentialKind;
   use<T>(fn: (credential: Uint8Array) => Promise<T>): Promise<T>;
+  /**
+   * For the `nwc` kind: a client of the upstream wallet (its key and relays, signing and NIP-44 v2
+   * to it) for `fn`, the URI's secret never leaving keys/ and wiped when `fn` settles. Any other
+   * kind: KEY_NOT_ACTIVE. A malformed URI: INVALID_ARGUMENT (keys/nwc-uri.ts).
+   */
+  useNwc<T>(fn: (client: NwcWalletClient) => Promise<T>): Promise<T>;
 }
+export type { NwcWalletClient };
 
 /** Signs nothing: for operations that only read or derive public data (a Bitcoin address, a balance). */
 export type NoSigner = Readonly<Record<string, never>>;
@@ -134,16 +142,25 @@ export function signerFor<K extends SignerKind>(vault: Vault, identity: string, 
     'lightning-credential': () => {
       const kind = vault.getIdentity(identity).lightning.kind as LightningCredentialKind | null;
       if (!kind) throw new WardenError('KEY_NOT_ACTIVE', 'the identity has no Lightning credential');
+      async function use<T>(fn: (credential: Uint8Array) => Promise<T>): Promise<T> {
+        // A copy out of the synchronous unseal (wiped as it ends), wiped here once `fn` settles.
+        const copy = vault.useSecret(identity, 'lightning', 'sign', (secret) => Uint8Array.from(secret));
+        try {
+          return await fn(copy);
+        } finally {
+          copy.fill(0);
+        }
+      }
       return Object.freeze({
         kind,
-        async use<T>(fn: (credential: Uint8Array) => Promise<T>): Promise<T> {
-          // A copy out of the synchronous unseal (wiped as it ends), wiped here once `fn` settles.
-          const copy = vault.useSecret(identity, 'lightning', 'sign', (secret) => Uint8Array.from(secret));
-          try {
-            return await fn(copy);
-          } finally {
-            copy.fill(0);
-          }
+        use,
+        async useNwc<T>(fn: (client: NwcWalletClient) => Promise<T>): Promise<T> {
+          if (kind !== 'nwc')
+            throw new WardenError(
+              'KEY_NOT_ACTIVE',
+              `the identity's Lightning credential is a ${kind}, not nwc`,
+            );
+          return use((uri) => withNwcClient(uri, fn));
         },
       });
     },

@@ -24,6 +24,7 @@ import {
   type VaultMeta,
 } from './model.ts';
 import { deriveNwcServiceSecret, type NwcServiceKey, nwcServiceKeyOf } from './nwc-service-key.ts';
+import { checkNwcUri } from './nwc-uri.ts';
 import { deriveOnionServiceKey, type OnionServiceKey } from './onion-service-key.ts';
 import { newSecp256k1SecretKey } from './random.ts';
 import { resealUnder } from './reseal.ts';
@@ -274,6 +275,8 @@ export class Vault extends SealedKeystore {
     credential: Uint8Array,
   ): Promise<void> {
     try {
+      // A wallet connection URI is checked now, not at the first payment (keys/nwc-uri.ts).
+      if (kind === 'nwc') checkNwcUri(credential);
       await this.update({ action: CREDENTIAL_SET_ACTION, identity: name }, (draft) => {
         const identity = requireIdentity(draft.meta, name);
         const slot = identity.keys.find((k) => k.purpose === 'lightning' && k.status === 'active');

@@ -6,7 +6,7 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { HDKey } from '@scure/bip32';
 import { generateMnemonic, mnemonicToSeedSync } from '@scure/bip39';
 import { wordlist } from '@scure/bip39/wordlists/english.js';
-import { generateSecretKey, nip19 } from 'nostr-tools';
+import { generateSecretKey, getPublicKey, nip19 } from 'nostr-tools';
 import * as nip49 from 'nostr-tools/nip49';
 import { type CliResult, FAST_KDF, runWarden, startWardenServer, writeFileMode } from '../helpers/cli.ts';
 import { tokenParts } from '../helpers/gateway.ts';
@@ -54,6 +54,10 @@ test('canary: a full CLI session leaks no secret into output, logs or data files
   const ncryptsecPassword = 'canary ncryptsec password 5150';
   const rune = 'canaryrune0123456789abcdefghijklmnopqrstuvwxyzABCDEF';
   const ncryptsec = nip49.encrypt(nostrKey2, ncryptsecPassword, 8);
+  // An upstream wallet's NWC URI (--kind nwc): its client secret is a secret like any key.
+  const nwcSecret = generateSecretKey();
+  const nwcUri = (pubkey: string) =>
+    `nostr+walletconnect://${pubkey}?relay=wss%3A%2F%2Frelay.example&secret=${bytesToHex(nwcSecret)}\n`;
 
   const secrets: [string, string][] = [
     ['mnemonic', mnemonic],
@@ -71,6 +75,7 @@ test('canary: a full CLI session leaks no secret into output, logs or data files
     ...forms('seed', seed),
     ...forms('nostr key', nostrKey),
     ...forms('nostr key 2', nostrKey2),
+    ...forms('nwc secret', nwcSecret),
     ...forms('evm key', root.derive("m/44'/60'/0'/0/0").privateKey!),
   ];
   // Any four consecutive words of the mnemonic count as a leak of it.
@@ -87,6 +92,9 @@ test('canary: a full CLI session leaks no secret into output, logs or data files
     ncryptsec: writeFileMode(dir, 'ncryptsec', ncryptsec),
     ncPass: writeFileMode(dir, 'ncpass', ncryptsecPassword),
     rune: writeFileMode(dir, 'rune', rune),
+    nwc: writeFileMode(dir, 'nwc', nwcUri(getPublicKey(generateSecretKey()))),
+    // Refused when sealed (a wallet key of 63 hex digits): the refusal must not quote it either.
+    badNwc: writeFileMode(dir, 'nwc-bad', nwcUri('a'.repeat(63))),
   };
   const outputs: CliResult[] = [];
   const w = async (...args: string[]) => {
@@ -122,6 +130,8 @@ test('canary: a full CLI session leaks no secret into output, logs or data files
     ],
     ['identity', 'create', 'fresh', ...p],
     ['identity', 'lightning', 'main', '--kind', 'rune', '--credential-file', files.rune, ...p],
+    ['identity', 'lightning', 'fresh', '--kind', 'nwc', '--credential-file', files.nwc, ...p],
+    ['identity', 'lightning', 'dup', '--kind', 'nwc', '--credential-file', files.badNwc, ...p],
     ['identity', 'rotate', 'main', '--nostr', ...p],
     ['identity', 'rotate', 'main', '--seed', ...p],
     ['--json', 'identity', 'show', 'main', ...p],
@@ -214,9 +224,12 @@ test('canary: a full CLI session leaks no secret into output, logs or data files
   // The session really ran: the imports succeeded and the refusals were refused.
   assert.deepEqual(
     outputs.slice(0, session.length).map((r) => r.code),
-    [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0],
+    [0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0],
     outputs.map((r) => r.stderr).join('\n'),
   );
+  // The NWC URI sealed; the malformed one refused by what is wrong, never quoted.
+  assert.match(outputs[6]!.stdout, /nwc credential sealed for fresh/);
+  assert.match(outputs[7]!.stderr, /NWC connection URI is refused: the wallet's public key/);
 
   const haystacks: [string, string][] = outputs.flatMap((r, i) => [
     [`stdout of command ${i}`, r.stdout],

@@ -316,10 +316,30 @@ describe('warden.yaml: every kind of invalid file names its path', () => {
       ),
       { kind: 'cln', url: 'https://cln.example:3010/', timeoutSeconds: 60 },
     );
+    const nwc = load('protocols:\n  lightning:\n    backend: nwc\n    url: wss://Relay.example\n');
+    assert.deepEqual(
+      (({ kind, url }) => ({ kind, url }))(nwc.protocols.lightning as Record<string, unknown>),
+      { kind: 'nwc', url: 'wss://relay.example/' },
+    );
+    assertInvalid(
+      'protocols:\n  lightning:\n    backend: nwc\n    url: https://relay.example/\n',
+      'protocols.lightning.url',
+      /ws:\/\/ or wss:\/\//,
+    );
+    assertInvalid(
+      'protocols:\n  lightning:\n    backend: lnd\n    url: wss://lnd.example/\n',
+      'protocols.lightning.url',
+      /lnd and cln take http/,
+    );
+    assertInvalid(
+      'protocols:\n  lightning:\n    backend: nwc\n    url: wss://user:pw@relay.example/\n',
+      'protocols.lightning.url',
+      /credentials/,
+    );
     assertInvalid(
       'protocols:\n  lightning:\n    backend: eclair\n    url: https://eclair.example/\n',
       'protocols.lightning.backend',
-      /lnd .* or cln/,
+      /lnd .* cln .* or nwc/,
     );
     assertInvalid(
       'protocols:\n  lightning:\n    backend: cln\n    url: https://cln.example/\n    rune: x\n',

@@ -26,7 +26,7 @@ export interface PayingGatewayOptions {
   identity: string;
   cap: bigint;
   lightning: LightningConfig | undefined;
-  credential: { kind: 'macaroon' | 'rune'; bytes: Uint8Array };
+  credential: { kind: 'macaroon' | 'rune' | 'nwc'; bytes: Uint8Array };
 }
 
 export async function startPayingGateway(o: PayingGatewayOptions) {

@@ -11,10 +11,10 @@ import WebSocket from 'ws';
 (globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket;
 useWebSocketImplementation(WebSocket);
 
-const { NWCClient } = await import('@getalby/sdk/nwc');
+const { NWCClient, NWCWalletService, NWCWalletServiceKeyPair } = await import('@getalby/sdk/nwc');
 const { WalletConnect } = await import('applesauce-wallet-connect');
 
-export { NWCClient, WalletConnect };
+export { NWCClient, NWCWalletService, NWCWalletServiceKeyPair, WalletConnect };
 
 /** An applesauce client of the URI, its subscriptions and publishes over one SimplePool. */
 export function applesauceClient(uri: string) {

@@ -3,8 +3,9 @@
  *
  *   protocols:
  *     lightning:
- *       backend: lnd                      # lnd (its REST API) | cln (Core Lightning's clnrest)
- *       url: https://127.0.0.1:8080/      # lnd's REST listener (clnrest: https://127.0.0.1:3010/)
+ *       backend: lnd                      # lnd (its REST API) | cln (Core Lightning's clnrest) | nwc
+ *       url: https://127.0.0.1:8080/      # lnd's REST listener (clnrest: https://127.0.0.1:3010/;
+ *                                         #   nwc: the wallet's relay, wss://relay.example/)
  *       via: direct                       # tor (the default when Tor is configured) | direct
  *       pins: [BASE64=]                   # optional: SPKI pins of the node's https certificate
  *       timeout_seconds: 60               # how long the node may look for routes (1-3600; CLN's retry_for)
@@ -12,7 +13,8 @@
  *       monitor_seconds: 60               # how often a running server reads the channels (10-3600)
  *
  * The credential is not here: it is the identity's sealed Lightning slot (`warden identity lightning
- * NAME --kind macaroon|rune --credential-file F`: a macaroon for lnd, a rune for CLN), lent to one
+ * NAME --kind macaroon|rune|nwc --credential-file F`: a macaroon for lnd, a rune for CLN, the
+ * wallet's `nostr+walletconnect://` URI for nwc), lent to one
  * execution at a time. A loopback node needs
  * `unsafe.allow_loopback_rpc`; the Tor and direct rules are every backend's (backend-endpoints.ts).
  */
@@ -56,10 +58,16 @@ const seconds = (field: string, min = 1) =>
 /** The channel monitor reads the node no more often than this: it is one call per period, shared. */
 export const MIN_MONITOR_SECONDS = 10;
 
+/** An NWC wallet's relay: ws:// or wss://, checked as an endpoint is (its http twin), kept as written. */
+function checkRelayUrl(value: string): { url: string } | { problem: string } {
+  const checked = checkEndpointUrl(value.replace(/^ws(s?):/i, 'http$1:'));
+  return 'problem' in checked ? checked : { url: checked.url.replace(/^http(s?):/, 'ws$1:') };
+}
+
 const urlSchema = z
   .string({ error: "must be the URL of the node's REST listener (text)" })
   .transform((value, ctx) => {
-    const checked = checkEndpointUrl(value);
+    const checked = /^wss?:/i.test(value) ? checkRelayUrl(value) : checkEndpointUrl(value);
     if ('problem' in checked) {
       ctx.addIssue({ code: 'custom', message: checked.problem });
       return z.NEVER;
@@ -70,9 +78,9 @@ const urlSchema = z
 export const lightningSectionSchema: z.ZodType<LightningSection> = z
   .strictObject(
     {
-      backend: z.enum(['lnd', 'cln'], {
+      backend: z.enum(['lnd', 'cln', 'nwc'], {
         error:
-          "backend is lnd (its REST API) or cln (Core Lightning's clnrest); others are not supported yet",
+          "backend is lnd (its REST API), cln (Core Lightning's clnrest) or nwc (an upstream NIP-47 wallet); others are not supported yet",
       }),
       url: urlSchema,
       via: z
@@ -96,6 +104,11 @@ export const lightningSectionSchema: z.ZodType<LightningSection> = z
           : undefined,
     },
   )
+  // The relay of an NWC wallet is a WebSocket; the REST listeners of lnd and CLN are not.
+  .refine((s) => (s.backend === 'nwc') === /^wss?:/.test(s.url), {
+    message: 'backend nwc takes the relay of the wallet (ws:// or wss://); lnd and cln take http(s)://',
+    path: ['url'],
+  })
   .refine(
     (s) => s.wait_seconds === undefined || s.wait_seconds >= (s.timeout_seconds ?? DEFAULT_TIMEOUT_SECONDS),
     {

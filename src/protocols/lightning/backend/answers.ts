@@ -9,7 +9,7 @@ import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { type ErrorDetails, WardenError } from '../../../core/errors.ts';
 
 /** The backend as an error names it. */
-export type BackendName = 'lnd' | 'Core Lightning';
+export type BackendName = 'lnd' | 'Core Lightning' | 'the NWC wallet';
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

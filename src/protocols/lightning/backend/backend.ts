@@ -101,7 +101,7 @@ export type InvoiceState =
       settledAt?: number;
     };
 
-export type LightningBackendKind = 'lnd' | 'cln';
+export type LightningBackendKind = 'lnd' | 'cln' | 'nwc';
 
 export interface LightningBackend {
   readonly kind: LightningBackendKind;

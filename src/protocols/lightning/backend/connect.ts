@@ -1,7 +1,8 @@
 /**
- * The Lightning module's backend as the gateway holds it: which node (lnd or Core Lightning), where
- * it is and how to reach it, but no credential. A payment connects with the identity's credential
- * (lnd: a macaroon, CLN: a rune), lent for that one call (keys/capabilities.ts
+ * The Lightning module's backend as the gateway holds it: which node (lnd, Core Lightning or an
+ * upstream NWC wallet), where it is and how to reach it, but no credential. A payment connects with
+ * the identity's credential (lnd: a macaroon, CLN: a rune, NWC: the wallet's URI, whose secret
+ * stays in keys/), lent for that one call (keys/capabilities.ts
  * `lightning-credential`), so nothing here outlives the credential.
  */
 import { WardenError } from '../../../core/errors.ts';
@@ -13,13 +14,20 @@ import { netForEndpoints } from '../../backend-endpoints.ts';
 import type { LightningBackend, LightningBackendKind } from './backend.ts';
 import { createClnRestBackend } from './cln-rest.ts';
 import { createLndRestBackend } from './lnd-rest.ts';
+import { createNwcChannel } from './nwc-request.ts';
+import { createNwcWalletBackend } from './nwc-wallet.ts';
 
 /** The credential each backend takes, and what it is called in messages. */
 export const CREDENTIAL_OF: Readonly<Record<LightningBackendKind, LightningCredentialKind>> = {
   lnd: 'macaroon',
   cln: 'rune',
+  nwc: 'nwc',
 };
-const NAME_OF: Readonly<Record<LightningBackendKind, string>> = { lnd: 'lnd', cln: 'Core Lightning' };
+const NAME_OF: Readonly<Record<LightningBackendKind, string>> = {
+  lnd: 'lnd',
+  cln: 'Core Lightning',
+  nwc: 'an NWC wallet',
+};
 
 /** KEY_NOT_ACTIVE unless the identity's credential is the kind `backend` takes. */
 export function checkCredentialKind(backend: LightningBackendKind, kind: string | null): void {
@@ -79,6 +87,7 @@ export function createLightningBackend(config: LightningConfig): LightningModule
     monitorSeconds: config.monitorSeconds ?? DEFAULT_MONITOR_SECONDS,
     withBackend(identity, network, credential, fn) {
       checkCredentialKind(config.kind, credential.kind);
+      if (config.kind === 'nwc') return withNwcWallet(config, net, identity, network, credential, fn);
       return credential.use((secret) =>
         fn(
           config.kind === 'cln'
@@ -97,8 +106,30 @@ export function createLightningBackend(config: LightningConfig): LightningModule
   };
 }
 
+/**
+ * An upstream NWC wallet: the URI's secret stays in keys/ (`useNwc`); one relay socket, the
+ * configured relay (`url`), serves the whole call chain and is closed when `fn` settles.
+ */
+function withNwcWallet<T>(
+  config: LightningConfig,
+  net: Net,
+  identity: string,
+  network: BitcoinNetwork,
+  credential: BackendCredential,
+  fn: (backend: LightningBackend) => Promise<T>,
+): Promise<T> {
+  return credential.useNwc(async (client) => {
+    const channel = createNwcChannel({ relay: config.url, net, identity, client });
+    try {
+      return await fn(createNwcWalletBackend({ channel, network }));
+    } finally {
+      channel.close();
+    }
+  });
+}
+
 export function lightningBackendOf(config: unknown): LightningModuleBackend | null {
   const c = config as Partial<LightningConfig> | undefined;
-  if ((c?.kind !== 'lnd' && c?.kind !== 'cln') || typeof c.url !== 'string') return null;
+  if ((c?.kind !== 'lnd' && c?.kind !== 'cln' && c?.kind !== 'nwc') || typeof c.url !== 'string') return null;
   return createLightningBackend(c as LightningConfig);
 }
