@@ -38,13 +38,12 @@ import {
   rejected,
 } from './cln-request.ts';
 import {
-  afterSending,
   checkNewInvoice,
   checkPayment,
   type Expected,
   invalid,
   madeAsAsked,
-  outcomeUnknown,
+  sendThenFollow,
 } from './pay-checks.ts';
 
 export interface ClnRestOptions {
@@ -258,50 +257,39 @@ export function createClnRestBackend(options: ClnRestOptions): LightningBackend 
       const before = await listed(expected, false);
       if (before?.status === 'succeeded') throw exists('already_paid', 'it is paid');
       if (before?.status === 'in_flight') throw exists('in_flight', 'it is in flight');
-      try {
-        const reply = await clnCall(
-          c,
-          'pay',
-          params,
-          'the payment',
-          AbortSignal.timeout(Math.max(1, Math.ceil(deadline - performance.now()))),
-        );
-        if (reply.ok) {
-          const state = paymentOfPay(reply.result, expected, 'the payment');
-          if (state) return state;
-        } else {
-          const { code, message } = reply.error;
-          if (code === PAY_IN_PROGRESS) throw exists('in_flight', message);
-          if (code === PAY_RHASH_ALREADY_USED) throw exists('exists', message);
-          if (code === PAY_ALREADY_PAID) throw exists('already_paid', message);
-          if (code === INVALID_PARAMS) throw refused('the payment', reply.error);
-          // A failure is believed when listpays agrees; nothing listed: nothing was sent.
-          const now = await listed(expected, true);
-          const reason = FAILURES[code];
-          if (now === null) {
-            if (reason) return { status: 'failed', paymentHash: expected.paymentHash, reason };
-            throw refused('the payment', reply.error);
-          }
-          if (now.status === 'failed') return { ...now, reason: reason ?? 'error' };
-          if (now.status === 'succeeded') return now;
-        }
-      } catch (err) {
-        if (!(err instanceof WardenError)) throw err;
-        const meaning = afterSending(err);
-        if (meaning === 'refused') throw err;
-        if (meaning === 'unknown') throw outcomeUnknown(err);
-      }
-      try {
-        const followed = await follow(expected, deadline);
-        if (followed === null)
-          throw outcomeUnknown(
-            rejected('the payment', { reason: 'not_found', message: 'Core Lightning has no such payment' }),
+      return sendThenFollow(
+        'Core Lightning',
+        async () => {
+          const reply = await clnCall(
+            c,
+            'pay',
+            params,
+            'the payment',
+            AbortSignal.timeout(Math.max(1, Math.ceil(deadline - performance.now()))),
           );
-        return followed;
-      } catch (err) {
-        if (err instanceof WardenError && err.code !== 'OUTCOME_UNKNOWN') throw outcomeUnknown(err);
-        throw err;
-      }
+          if (reply.ok) {
+            const state = paymentOfPay(reply.result, expected, 'the payment');
+            if (state) return state;
+          } else {
+            const { code, message } = reply.error;
+            if (code === PAY_IN_PROGRESS) throw exists('in_flight', message);
+            if (code === PAY_RHASH_ALREADY_USED) throw exists('exists', message);
+            if (code === PAY_ALREADY_PAID) throw exists('already_paid', message);
+            if (code === INVALID_PARAMS) throw refused('the payment', reply.error);
+            // A failure is believed when listpays agrees; nothing listed: nothing was sent.
+            const now = await listed(expected, true);
+            const reason = FAILURES[code];
+            if (now === null) {
+              if (reason) return { status: 'failed', paymentHash: expected.paymentHash, reason };
+              throw refused('the payment', reply.error);
+            }
+            if (now.status === 'failed') return { ...now, reason: reason ?? 'error' };
+            if (now.status === 'succeeded') return now;
+          }
+          return null;
+        },
+        () => follow(expected, deadline),
+      );
     },
 
     async track(paymentHash, waitMs) {

@@ -10,8 +10,8 @@ import { WardenError } from '../../../core/errors.ts';
 import { isRecord } from './answers.ts';
 import type { PaymentState } from './backend.ts';
 import { paymentOf } from './lnd-payment.ts';
-import { grpcStatusOf, type LndConnection, lndStream, malformed, refusal, rejected } from './lnd-request.ts';
-import { afterSending, type Expected, outcomeUnknown } from './pay-checks.ts';
+import { grpcStatusOf, type LndConnection, lndStream, malformed, refusal } from './lnd-request.ts';
+import { type Expected, sendThenFollow } from './pay-checks.ts';
 
 const GRPC_NOT_FOUND = 5;
 const GRPC_ALREADY_EXISTS = 6;
@@ -102,28 +102,12 @@ export function lndSender(c: LndConnection) {
    * not leave, or lnd refused before starting, is thrown as it is; every doubt after that is
    * OUTCOME_UNKNOWN, never failed.
    */
-  async function dispatch(body: Record<string, unknown>, expected: Expected, deadline: number) {
-    try {
-      const sent = await send(body, expected, deadline);
-      if (sent) return sent;
-    } catch (err) {
-      if (!(err instanceof WardenError)) throw err;
-      // Nothing left this machine, or lnd said no before starting: not paid.
-      const meaning = afterSending(err);
-      if (meaning === 'refused') throw err;
-      if (meaning === 'unknown') throw outcomeUnknown(err);
-    }
-    try {
-      const followed = await follow(expected, deadline);
-      if (followed === null)
-        throw outcomeUnknown(
-          rejected('the payment', { reason: 'not_found', message: 'lnd has no such payment' }),
-        );
-      return followed;
-    } catch (err) {
-      if (err instanceof WardenError && err.code !== 'OUTCOME_UNKNOWN') throw outcomeUnknown(err);
-      throw err;
-    }
+  function dispatch(body: Record<string, unknown>, expected: Expected, deadline: number) {
+    return sendThenFollow(
+      'lnd',
+      () => send(body, expected, deadline),
+      () => follow(expected, deadline),
+    );
   }
 
   return { follow, dispatch };

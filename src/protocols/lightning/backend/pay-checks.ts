@@ -7,7 +7,8 @@
 import { WardenError } from '../../../core/errors.ts';
 import type { BitcoinNetwork } from '../../../keys/derive.ts';
 import { type Bolt11Invoice, checkPayable, decodeBolt11, MAX_AMOUNT_MSAT } from '../bolt11.ts';
-import type { NewInvoice, PayOptions } from './backend.ts';
+import { type BackendName, rejectedBy } from './answers.ts';
+import type { NewInvoice, PaymentState, PayOptions } from './backend.ts';
 
 /** How long `pay` follows a payment past its timeout before it answers `in_flight`. */
 export const FOLLOW_GRACE_MS = 30_000;
@@ -123,4 +124,40 @@ export function afterSending(err: unknown): 'refused' | 'follow' | 'unknown' {
   if (err.code === 'BACKEND_REJECTED')
     return err.details.reason === 'malformed' || err.details.reason === 'too_large' ? 'unknown' : 'refused';
   return 'unknown';
+}
+
+/**
+ * Hands a payment over (`send`: its final state, or null when its answer did not say) and, unless
+ * it certainly was not paid, follows it by its hash to its end or the deadline (`follow`: null when
+ * the backend has no such payment). What certainly did not leave, or the backend refused before
+ * starting, is thrown as it is; every doubt after that is OUTCOME_UNKNOWN, never failed.
+ */
+export async function sendThenFollow(
+  backend: BackendName,
+  send: () => Promise<PaymentState | null>,
+  follow: () => Promise<PaymentState | null>,
+): Promise<PaymentState> {
+  try {
+    const sent = await send();
+    if (sent) return sent;
+  } catch (err) {
+    if (!(err instanceof WardenError)) throw err;
+    const meaning = afterSending(err);
+    if (meaning === 'refused') throw err;
+    if (meaning === 'unknown') throw outcomeUnknown(err);
+  }
+  try {
+    const followed = await follow();
+    if (followed === null)
+      throw outcomeUnknown(
+        rejectedBy(backend, 'the payment', {
+          reason: 'not_found',
+          message: `${backend} has no such payment`,
+        }),
+      );
+    return followed;
+  } catch (err) {
+    if (err instanceof WardenError && err.code !== 'OUTCOME_UNKNOWN') throw outcomeUnknown(err);
+    throw err;
+  }
 }
