@@ -251,7 +251,7 @@ describe('NWC door (NIP-47) over a real relay, paying through LND REST over LDK'
     }
   });
 
-  test('applesauce-wallet-connect: pays a real invoice through the same door', async () => {
+  test('applesauce-wallet-connect: pays a real invoice, its budget exhausted, makes an invoice, reads the balance', async () => {
     const { uri } = await connect({ budget: '5000sat/week' });
     const { client, close } = applesauceClient(uri);
     try {
@@ -260,8 +260,21 @@ describe('NWC door (NIP-47) over a real relay, paying through LND REST over LDK'
       assert.equal(bytesToHex(sha256(hexToBytes(paid.preimage))), hash);
       assert.equal(B.claimed.get(hash), 700_000n);
       await assert.rejects(client.request('get_balance' as never, {} as never), /RESTRICTED|may not call/);
+      // Its budget (5,000 sat a week) holds 700 + 10 sat of fee limit booked at most: 4,500 more is over.
+      await assert.rejects(client.payInvoice(invoiceOf(4_500n).bolt11), /QUOTA_EXCEEDED|LIMIT_EXCEEDED/);
     } finally {
       close();
+    }
+    const receiving = await connect({ budget: '5000sat/day', methods: 'make_invoice,get_balance' });
+    const second = applesauceClient(receiving.uri);
+    try {
+      const made = await second.client.makeInvoice(1_234_000, { description: 'applesauce' });
+      assert.equal(made.amount, 1_234_000);
+      assert.match(made.invoice ?? '', /^lnbcrt/);
+      const { balance } = await second.client.getBalance();
+      assert.ok(Number.isSafeInteger(balance) && balance > 0, String(balance));
+    } finally {
+      second.close();
     }
   });
 
