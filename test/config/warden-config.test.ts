@@ -99,6 +99,7 @@ unsafe:
       port: 8443,
       allowRemote: true,
       bodyLimit: 131072,
+      onion: false,
       allowedHosts: ['warden.example', 'proxy.example:443'],
       allowedOrigins: ['https://app.example'],
       // A relative path is found beside warden.yaml.
@@ -210,7 +211,7 @@ describe('warden.yaml: every kind of invalid file names its path', () => {
     assert.match(err.message, /and 2 more problems/);
     assert.deepEqual(String(err.details.problemList).split('\n'), [
       'listen.port: must be a whole number from 0 to 65535 (line 2)',
-      'listen.hots: unknown key; the known keys here are: host, port, allowed_hosts, allowed_origins, tls, allow_remote, body_limit (line 3)',
+      'listen.hots: unknown key; the known keys here are: host, port, allowed_hosts, allowed_origins, tls, allow_remote, body_limit, onion (line 3)',
       'unsafe.nope: unknown key; the known keys here are: allow_loopback_rpc, allow_direct_backends (line 5)',
     ]);
   });
