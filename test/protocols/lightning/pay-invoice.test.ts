@@ -317,7 +317,20 @@ describe('the budget of Lightning payments is exact under concurrency', () => {
     console.log(
       `${N} concurrent payments in ${ms} ms: ${done.length} done, ${refused.length} refused, ${others.length} failed (no route)`,
     );
+    assert.ok(done.length <= Number(CAP / AMOUNT), `${done.length} done: above the cap`);
+    // On a loaded machine LDK may fail every payment of a burst for want of a route (its peer
+    // link stalls): then the window is filled one payment at a time, and must end exactly full.
+    for (let tries = 0; done.length < Number(CAP / AMOUNT) && tries < 200; tries++) {
+      const extra = invoiceOf(B, AMOUNT * 1000n);
+      invoices.push(extra);
+      const r = await c.pay({ invoice: extra.bolt11, fee_limit_sat: '0' });
+      if (r.body.request?.status === 'done') done.push(r);
+      else if (r.status === 502 && r.body.error?.code === 'LIGHTNING_PAYMENT_FAILED') others.push(r);
+      else assert.fail(`a top-up payment was ${show(r)}`);
+    }
     assert.equal(done.length, Number(CAP / AMOUNT));
+    const over = await c.pay({ invoice: invoiceOf(B, AMOUNT * 1000n).bolt11, fee_limit_sat: '0' });
+    assert.equal(over.body.error?.code, 'LIMIT_EXCEEDED', show(over));
     assert.ok(refused.every((r) => r.body.error.code === 'LIMIT_EXCEEDED'));
     const paid = invoices.filter((i) => B.claimed.has(i.hash)).length;
     assert.equal(paid, done.length, 'every payment done reached B, and no other');
