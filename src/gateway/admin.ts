@@ -21,9 +21,19 @@ export async function auditedChange<T>(
   identity: string | null,
   change: (tx: Db) => Promise<{ result: T; details: Canonical }>,
 ): Promise<T> {
-  const result = await warden.store.transaction(async (tx) => {
+  return (await auditedChangeAt(warden, action, identity, change)).result;
+}
+
+/** auditedChange, also saying at which seq of the log its record went. */
+export async function auditedChangeAt<T>(
+  warden: Warden,
+  action: string,
+  identity: string | null,
+  change: (tx: Db) => Promise<{ result: T; details: Canonical }>,
+): Promise<{ result: T; seq: number }> {
+  const done = await warden.store.transaction(async (tx) => {
     const { result, details } = await change(tx);
-    await appendAuditInTx(
+    const { seq } = appendAuditInTx(
       tx.sync,
       warden.vault.auditKeys(),
       auditRecord({
@@ -37,10 +47,10 @@ export async function auditedChange<T>(
       }),
       warden.clock,
     );
-    return result;
+    return { result, seq };
   });
   await warden.controlPlane.witness(warden.store.db, true).catch(() => undefined);
-  return result;
+  return done;
 }
 
 export function createTokenAudited(

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { type JitterRange, JitterScheduler } from '../net/jitter.ts';
 import { Approvals } from './approvals.ts';
 import { AuthFailureThrottle, DEFAULT_AUTH_THROTTLE } from './auth-throttle.ts';
+import { Circuits } from './circuits.ts';
 import type { GatewayContext } from './context.ts';
 import { ExecutorSlot } from './executor.ts';
 import { LedgerCache } from './ledger-cache.ts';
@@ -60,6 +61,8 @@ export class Gateway {
   readonly reads: ReadService;
   readonly admin: AdminService;
   readonly nwc: NwcConnections;
+  /** Tor circuits per identity: rotated by an operator (any process) or a key rotation. */
+  readonly circuits: Circuits;
   /** The registry's operations with their backends, as this process runs them. */
   readonly operations: Operations;
   readonly #ctx: GatewayContext;
@@ -103,7 +106,8 @@ export class Gateway {
     this.requests = new RequestService(ctx, this.access, this.operations, this.pipeline);
     this.approvals = new ApprovalService(ctx, this.access, reads, this.#engine);
     this.reads = new ReadService(ctx, this.access, warden.vault, reads, this.monitors);
-    this.admin = new AdminService(warden, this.access, this.operations);
+    this.circuits = new Circuits(warden);
+    this.admin = new AdminService(warden, this.access, this.operations, this.circuits);
     this.nwc = new NwcConnections(warden, this.access, options.nwc);
   }
 
@@ -140,7 +144,18 @@ export class Gateway {
     if (this.#closed || this.health() !== 'ok') return 0;
     // Not awaited: a slow node must not hold back the release of due holds.
     void this.monitors.tick();
+    await this.#followRotations();
     return this.#engine.tick();
+  }
+
+  /** Applies circuit rotations other processes recorded; a failed read is retried next tick. */
+  async #followRotations(): Promise<void> {
+    try {
+      const rotated = await this.circuits.follow();
+      if (rotated.length > 0) this.#ctx.logger.info({ count: rotated.length }, 'Tor circuits rotated');
+    } catch (err) {
+      this.#ctx.logger.warn({ err }, 'following circuit rotations failed; retried next second');
+    }
   }
 
   /** Stops long-polls and the scheduler, and waits for executions in flight to settle. */

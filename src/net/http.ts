@@ -1,6 +1,6 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { WardenError } from '../core/errors.ts';
-import { createIsolation, type Isolation } from './isolation.ts';
+import { type Isolation, processIsolation } from './isolation.ts';
 import { type SocksEndpoint, socksConnect } from './socks5.ts';
 import { exchange } from './transport.ts';
 import { type NetWebSocket, openWebSocket } from './websocket.ts';
@@ -26,7 +26,10 @@ export interface Net {
    * identity's circuits, or direct; TLS verified and pinned like https. Opened within the timeout.
    */
   webSocket(url: string | URL, context: NetContext): Promise<NetWebSocket>;
-  /** New circuits for this identity's next requests (a new SOCKS nonce); no effect when direct. */
+  /**
+   * New circuits for this identity's next requests (a new SOCKS nonce) on every Net sharing this
+   * one's isolation; no effect when direct.
+   */
   rotate(identity: string | null): void;
   /** `tor` or `direct`, for doctor and the logs. */
   readonly via: Route['via'];
@@ -38,7 +41,7 @@ export type Route =
   | {
       via: 'tor';
       socks: SocksEndpoint;
-      /** Shared between backends so that rotating an identity rotates it everywhere. */
+      /** Default: the process's own (isolation.ts), shared by every backend and relay. */
       isolation?: Isolation;
     };
 
@@ -134,7 +137,7 @@ export function createNet(options: NetOptions = {}): Net {
     throw new WardenError('INVALID_ARGUMENT', 'timeoutMs must be a positive integer', { timeoutMs });
   }
   const route: Route = options.route ?? { via: 'direct' };
-  const isolation = route.via === 'tor' ? (route.isolation ?? createIsolation()) : null;
+  const isolation = route.via === 'tor' ? (route.isolation ?? processIsolation) : null;
   /** How a stream to the URL's host is opened on this route, for this identity. */
   const opener = (url: URL, context: NetContext) =>
     route.via === 'tor' && isolation

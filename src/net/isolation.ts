@@ -38,3 +38,10 @@ export function createIsolation(): Isolation {
     },
   };
 }
+
+/**
+ * The isolation every Net of this process shares unless its route names its own (one Warden runs
+ * per process): an identity has one set of circuits for all its backends and relays, and rotating
+ * it (gateway/circuits.ts) rotates them all at once.
+ */
+export const processIsolation: Isolation = createIsolation();

@@ -15,7 +15,7 @@ import { CONFIG_SECTIONS } from '../../src/protocols/config-sections.ts';
 import { createEvmBackend, type EvmBackend } from '../../src/protocols/evm/backend.ts';
 import { certainlyNotBroadcast } from '../../src/protocols/evm/broadcast-outcome.ts';
 import { evmModule } from '../../src/protocols/evm/index.ts';
-import { initCliVault, runWarden } from '../helpers/cli.ts';
+import { agentWithPolicy, initCliVault, runWarden } from '../helpers/cli.ts';
 import { HARDHAT_CHAIN_ID, startHardhat } from '../helpers/hardhat.ts';
 import { tempDir } from '../helpers/home.ts';
 import { freePort } from '../helpers/peer.ts';
@@ -251,6 +251,79 @@ test("Warden's managed tor: a torrc in the home (0600, data 0700, isolation, coo
   await assert.rejects(after.fetch(`http://${onion}/x`, {}, { identity: 'carol' }), (err) =>
     isWardenError(err, 'TOR_UNAVAILABLE'),
   );
+});
+
+/**
+ * A running server (`warden start`, its backend the EVM node that exists only as an onion service)
+ * and the operator's `warden identity rotate NAME --circuits` from another process: the server
+ * follows the audit log and alice's next request leaves on a new circuit with a new nonce, bob's
+ * on his same one. Each identity's dry-run of a send without fees asks the node for its estimate.
+ */
+test("`warden identity rotate --circuits` while the server runs: alice's next request on a new circuit, bob's not", async () => {
+  const cli = await initCliVault('tor-rotate', 'rotate passphrase long enough');
+  writeFileSync(
+    join(cli.home, 'warden.yaml'),
+    [
+      'tor:',
+      `  socks: 127.0.0.1:${warden.socks.port}`,
+      'protocols:',
+      '  evm:',
+      '    rpc:',
+      `      ${HARDHAT_CHAIN_ID}: http://${onion}:8545/`,
+    ].join('\n'),
+    { mode: 0o600 },
+  );
+  const policy = `version: 1\nname: dry\nrisk: { tolerance: high }\nrules:\n  - id: sends\n    match: { protocol: evm }\n    effect: allow\n`;
+  const tokens: Record<string, string> = {};
+  for (const name of ['alice', 'bob']) {
+    assert.equal((await cli.w('identity', 'create', name, '--network', 'regtest')).code, 0);
+    tokens[name] = await agentWithPolicy(cli.w, cli.dir, name, policy, 'evm:send');
+  }
+  const server = await cli.start('--fee-follow', '0');
+  try {
+    /** The circuit and its nonce of the node's stream for one dry run of `identity`'s. */
+    const circuitOfDryRun = async (identity: string) => {
+      const from = streams.length;
+      const body = {
+        operation: 'evm.send',
+        request: { chainId: HARDHAT_CHAIN_ID, to: `0x${'33'.repeat(20)}`, value: '1' },
+      };
+      const r = await untilPublished(async () => {
+        const res = await fetch(`${server.url}/v1/dry-run`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${tokens[identity]}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        if (res.status !== 200) throw new Error(`dry run ${res.status}: ${await res.text()}`);
+        return res;
+      });
+      await r.text();
+      const line = streams
+        .slice(from)
+        .reverse()
+        .find((l) => / SUCCEEDED /.test(l) && l.includes(`${onion}:8545`));
+      assert.ok(line, `no stream to the node: ${streams.slice(from).join(' | ')}`);
+      const circuit = line.split(' ')[3]!;
+      return { circuit, nonce: await usernameOf(circuit) };
+    };
+    const alice = await circuitOfDryRun('alice');
+    const bob = await circuitOfDryRun('bob');
+    assert.ok(alice.nonce && bob.nonce && alice.nonce !== bob.nonce, JSON.stringify({ alice, bob }));
+    assert.notEqual(alice.circuit, bob.circuit);
+
+    const rotated = await cli.w('--json', 'identity', 'rotate', 'alice', '--circuits');
+    assert.equal(rotated.code, 0, rotated.stderr);
+    assert.equal(JSON.parse(rotated.stdout).serverRunning, true);
+    // The server follows the log every second.
+    await new Promise((r) => setTimeout(r, 2_500));
+    const alice2 = await circuitOfDryRun('alice');
+    assert.ok(alice2.nonce && alice2.nonce !== alice.nonce && alice2.nonce !== bob.nonce);
+    assert.notEqual(alice2.circuit, alice.circuit);
+    assert.notEqual(alice2.circuit, bob.circuit);
+    assert.equal((await circuitOfDryRun('bob')).nonce, bob.nonce, 'bob keeps his isolation');
+  } finally {
+    assert.equal(await server.stop(), 0);
+  }
 });
 
 test('Tor stopped mid-run: requests fail closed with TOR_UNAVAILABLE and nothing goes direct', async () => {

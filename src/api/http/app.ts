@@ -227,6 +227,9 @@ export function createHttpApp(
   app.get('/v1/identities/:name', (c) =>
     c.json({ identity: gateway.reads.identity(c.get('principal'), c.req.param('name')) }),
   );
+  app.post('/v1/identities/:name/circuits/rotate', async (c) =>
+    c.json({ rotated: await gateway.admin.rotateCircuits(c.get('principal'), c.req.param('name')) }),
+  );
   app.get('/v1/identities/:name/policy', async (c) =>
     c.json(await gateway.reads.policy(c.get('principal'), c.req.param('name'))),
   );

@@ -315,6 +315,13 @@ export function openApiDocument(
     parameters: [pathParam('name')],
     responses: { '200': response('the identity'), ...authed, ...notFound },
   });
+  add('/v1/identities/{name}/circuits/rotate', 'post', {
+    summary:
+      "New Tor circuits for this identity's next requests, no other identity's (operators and admins; audited)",
+    security: bearer,
+    parameters: [pathParam('name')],
+    responses: { '200': response('rotated, with the audit record'), ...withBody, ...notFound },
+  });
   add('/v1/identities/{name}/policy', 'get', {
     summary: 'The policy that applies, explained',
     security: bearer,

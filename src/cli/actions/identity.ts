@@ -1,8 +1,11 @@
 import type { Command } from 'commander';
 import { wipe } from '../../core/bytes.ts';
 import { WardenError } from '../../core/errors.ts';
+import { serverRunning } from '../../gateway/index.ts';
 import { checkIdentityName, type IdentityView, readSecretFile } from '../../gateway/vault-api.ts';
 import type { CliContext } from '../context.ts';
+import { withCliGateway } from './config-flags.ts';
+import { localOperator } from './local-operator.ts';
 import { parseNetwork, withUnsealedWarden } from './shared.ts';
 
 function describe(identity: IdentityView): string[] {
@@ -61,10 +64,30 @@ export async function show(ctx: CliContext, command: Command): Promise<void> {
 
 export async function rotate(ctx: CliContext, command: Command): Promise<void> {
   const opts = command.opts();
-  if (!!opts.nostr === !!opts.seed) throw new WardenError('USAGE', 'give exactly one of --nostr or --seed');
+  if ([opts.nostr, opts.seed, opts.circuits].filter(Boolean).length !== 1)
+    throw new WardenError('USAGE', 'give exactly one of --nostr, --seed or --circuits');
+  if (opts.circuits) return rotateCircuits(ctx, command.args[0]!, opts.passphraseFile);
   await withUnsealedWarden(ctx, opts.passphraseFile, async (w) => {
     const rotated = await w.rotate(command.args[0]!, opts.nostr ? 'nostr' : 'seed');
     ctx.print(describe(rotated), rotated);
+  });
+}
+
+/**
+ * Records the rotation in the audit log; the running server, which makes the identity's requests,
+ * follows the log and applies it within a second (gateway/circuits.ts).
+ */
+async function rotateCircuits(ctx: CliContext, name: string, passphraseFile?: string): Promise<void> {
+  checkIdentityName(name);
+  await withCliGateway(ctx, passphraseFile, async (gateway, w) => {
+    const { seq } = await gateway.admin.rotateCircuits(localOperator(gateway, w), name);
+    const running = serverRunning(ctx.home);
+    ctx.print(
+      running
+        ? `circuits of ${name} rotated (audit record ${seq}): the running server sends its next requests on new Tor circuits within a second; other identities keep theirs`
+        : `circuits of ${name} rotated (audit record ${seq}); no server runs in this home: the next \`warden start\` begins with new circuits for every identity`,
+      { identity: name, seq, serverRunning: running },
+    );
   });
 }
 

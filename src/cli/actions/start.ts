@@ -168,6 +168,8 @@ async function serve(
       : {}),
   });
   await reportOrphans(ctx, gateway);
+  // Where the audit log stands: circuit rotations recorded from here on (by the CLI) are followed.
+  await gateway.circuits.follow();
   const server = await startHttpServer(
     gateway,
     onion ? { ...options, allowedHosts: [...(options.allowedHosts ?? []), onion.address] } : options,

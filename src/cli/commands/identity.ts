@@ -30,10 +30,13 @@ export function registerIdentityCommands(program: Command, { run }: Registration
   withPassphraseFile(
     identity
       .command('rotate')
-      .description('new version of a key; the old one stays deprecated (verify/decrypt only) for 30 days')
+      .description(
+        'new version of a key (the old one stays deprecated, verify/decrypt only, for 30 days; the identity also gets new Tor circuits), or new Tor circuits alone',
+      )
       .argument('<name>')
       .option('--nostr', 'rotate the Nostr key')
-      .option('--seed', 'rotate the BIP-39 seed (Bitcoin and EVM)'),
+      .option('--seed', 'rotate the BIP-39 seed (Bitcoin and EVM)')
+      .option('--circuits', "new Tor circuits for the identity's next requests (no other identity's)"),
   ).action(run(actions, 'rotate'));
 
   withPassphraseFile(

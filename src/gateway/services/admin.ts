@@ -6,6 +6,7 @@ import {
   setPolicyAudited,
   tokens,
 } from '../admin.ts';
+import type { Circuits } from '../circuits.ts';
 import type { Operations } from '../operations.ts';
 import { recoverOrphans } from '../orphans.ts';
 import { reconcile, type StuckRequest, stuckRequests } from '../reconcile.ts';
@@ -23,7 +24,19 @@ export class AdminService {
     private readonly warden: Warden,
     private readonly access: Access,
     private readonly operations: Operations,
+    private readonly circuits: Circuits,
   ) {}
+
+  /**
+   * New Tor circuits for one identity's next requests, and none other's (incident response: an
+   * identity whose traffic may be watched). Operators may: it widens nothing.
+   */
+  async rotateCircuits(principal: Principal, identity: string): Promise<{ identity: string; seq: number }> {
+    this.access.requireRole(principal, OPERATORS);
+    this.access.limit(principal, 'admin.circuits');
+    const { seq } = await this.circuits.rotate(identity);
+    return { identity, seq };
+  }
 
   async tokens(principal: Principal) {
     this.access.requireRole(principal, ADMINS);
