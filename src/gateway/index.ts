@@ -11,6 +11,7 @@ export {
   UNSAFE_OPTIONS,
   type WardenConfig,
 } from '../config/warden-config.ts';
+export { probeIsolation } from '../net/isolation-probe.ts';
 export { probeOnionService, probeTor } from '../net/tor-probe.ts';
 export { type ManagedTor, startManagedTor } from '../net/tor-process.ts';
 export type { NetWebSocket } from '../net/websocket.ts';

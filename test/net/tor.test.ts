@@ -9,6 +9,7 @@ import { normalizeAllowedHost, normalizeAllowedOrigin } from '../../src/api/http
 import { resolveWardenConfig } from '../../src/config/warden-config.ts';
 import { isWardenError, type WardenError } from '../../src/core/errors.ts';
 import { createNet, type Route } from '../../src/net/http.ts';
+import { probeIsolation } from '../../src/net/isolation-probe.ts';
 import type { TorControl } from '../../src/net/tor-control.ts';
 import { startManagedTor } from '../../src/net/tor-process.ts';
 import { CONFIG_SECTIONS } from '../../src/protocols/config-sections.ts';
@@ -221,6 +222,71 @@ test('warden doctor against the running tor: reachable, bootstrapped, isolating 
   assert.equal(code, 0);
   for (const id of ['tor.configured', 'tor.reachable', 'tor.bootstrapped', 'tor.isolation', 'routes.direct'])
     assert.equal(status.get(id), 'PASS', id);
+});
+
+/** warden.yaml of a doctor home: Tor behind `socks` (client0's control port) and the EVM node on the onion. */
+function doctorYamlWithOnionBackend(socksPort: number, client = warden): string {
+  return [
+    `tor:\n  socks: 127.0.0.1:${socksPort}\n  control: 127.0.0.1:${client.control.port}\n  cookie: ${client.cookieFile}`,
+    'protocols:',
+    '  evm:',
+    '    rpc:',
+    `      ${HARDHAT_CHAIN_ID}: http://${onion}:8545/`,
+  ].join('\n');
+}
+
+async function doctorIsolation(yaml: string): Promise<{ status: string; message: string }> {
+  writeFileSync(join(doctorHome.home, 'warden.yaml'), yaml, { mode: 0o600 });
+  const r = await runWarden(['--home', doctorHome.home, '--json', 'doctor']);
+  const checks = (JSON.parse(r.stdout) as { checks: { id: string; status: string; message: string }[] })
+    .checks;
+  const check = checks.find((c) => c.id === 'tor.isolation');
+  assert.ok(check, r.stdout);
+  return check;
+}
+
+test("doctor's isolation check, live: two test streams to the Tor-routed backend, two circuits", async () => {
+  await untilPublished(() => torNet.fetch(`http://${onion}:8545/`, { method: 'POST' }, { identity: null }));
+  const check = await doctorIsolation(doctorYamlWithOnionBackend(warden.socks.port));
+  assert.equal(check.status, 'PASS', check.message);
+  assert.match(check.message, /^two identities' test streams went out on two circuits \(\d+ and \d+\)$/);
+});
+
+test('a SocksPort that does not isolate by SOCKS auth: the live test sees one circuit for both streams', async () => {
+  // client1 gets a second SocksPort with NoIsolateSOCKSAuth (its first one stays as it was).
+  const hostControl = await host.controller();
+  const shared = await freePort();
+  await hostControl.command(
+    `SETCONF SocksPort="127.0.0.1:${host.socks.port}" SocksPort="127.0.0.1:${shared} NoIsolateSOCKSAuth"`,
+  );
+  try {
+    const probe = await probeIsolation({
+      socks: { host: '127.0.0.1', port: shared },
+      control: host.control,
+      cookieFile: host.cookieFile,
+      target: { host: onion, port: 8545 },
+    });
+    assert.ok(probe.ok, JSON.stringify(probe));
+    assert.equal(probe.separate, false);
+    // The isolating port of the same tor, the same target: two circuits.
+    const isolating = await probeIsolation({
+      socks: host.socks,
+      control: host.control,
+      cookieFile: host.cookieFile,
+      target: { host: onion, port: 8545 },
+    });
+    assert.ok(isolating.ok && isolating.separate, JSON.stringify(isolating));
+    const check = await doctorIsolation(doctorYamlWithOnionBackend(shared, host));
+    assert.equal(check.status, 'FAIL', check.message);
+    assert.match(check.message, /shared circuit \d+/);
+    // The SocksPort and control port of two different tors: the live test cannot conclude.
+    const mixed = await doctorIsolation(doctorYamlWithOnionBackend(host.socks.port));
+    assert.equal(mixed.status, 'WARN', mixed.message);
+    assert.match(mixed.message, /same tor/);
+  } finally {
+    await hostControl.command(`SETCONF SocksPort="127.0.0.1:${host.socks.port}"`);
+    hostControl.close();
+  }
 });
 
 test("Warden's managed tor: a torrc in the home (0600, data 0700, isolation, cookie auth) and requests through it", async () => {

@@ -5,6 +5,7 @@ import { isLoopback } from '../../api/http/server.ts';
 import { systemClock } from '../../core/clock.ts';
 import { asWardenError } from '../../core/errors.ts';
 import {
+  probeIsolation,
   probeOnionService,
   probeTor,
   recordedOnion,
@@ -20,8 +21,9 @@ import { backupCheck, vaultChecks } from './doctor-vault.ts';
 
 /**
  * `warden doctor`: the deployment checklist as checks, each PASS, WARN or FAIL with what to do
- * about it. Needs no passphrase and sends nothing outside this machine: Tor is asked on its own
- * ports (a SOCKS greeting, the control port), nothing else. With `--passphrase-file` it also
+ * about it. Needs no passphrase and sends nothing outside this machine but two empty streams
+ * through Tor to a backend Warden is configured to reach through it (the isolation check); Tor is
+ * otherwise asked on its own ports (a SOCKS greeting, the control port). With `--passphrase-file` it also
  * unseals the vault for what only the sealed metadata knows (keys due, each identity's policy).
  * Exit 1 when a check fails.
  */
@@ -30,18 +32,46 @@ function endpoint(e: { host: string; port: number }): string {
   return e.host.includes(':') ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
 }
 
-/** Modules whose configuration names a route (net/'s Route), by name. */
-function routes(config: WardenConfig): { module: string; via: string }[] {
+/** Modules whose configuration names a route (net/'s Route), by name, with their endpoints' URLs. */
+function routes(config: WardenConfig): { module: string; via: string; urls: string[] }[] {
   return Object.entries(config.protocols).flatMap(([module, c]) => {
     const route =
       (c as
-        | { route?: { via?: unknown }; rpcUrls?: Map<unknown, unknown>; nodes?: Map<unknown, unknown> }
+        | {
+            route?: { via?: unknown };
+            rpcUrls?: Map<unknown, unknown>;
+            nodes?: Map<unknown, unknown>;
+            url?: unknown;
+          }
         | undefined) ?? {};
     // A section without endpoints (EVM chains, Bitcoin nodes) reaches nothing, by any route.
     const endpoints = route.rpcUrls ?? route.nodes;
     if (endpoints instanceof Map && endpoints.size === 0) return [];
-    return typeof route.route?.via === 'string' ? [{ module, via: route.route.via }] : [];
+    const urls = [
+      ...(endpoints instanceof Map ? [...endpoints.values()] : []).map((e) =>
+        typeof e === 'string' ? e : (e as { url?: unknown } | null)?.url,
+      ),
+      route.url,
+    ].filter((u): u is string => typeof u === 'string');
+    return typeof route.route?.via === 'string' ? [{ module, via: route.route.via, urls }] : [];
   });
+}
+
+/** Where the isolation check's test streams may go: an endpoint Warden reaches through Tor anyway. */
+function torTarget(config: WardenConfig): { host: string; port: number } | null {
+  const urls = [
+    ...routes(config).flatMap((r) => (r.via === 'tor' ? r.urls : [])),
+    ...(config.nwc?.via === 'tor' ? config.nwc.relays : []),
+  ];
+  for (const raw of urls) {
+    try {
+      const url = new URL(raw);
+      const secure = url.protocol === 'https:' || url.protocol === 'wss:';
+      const port = url.port === '' ? (secure ? 443 : 80) : Number(url.port);
+      return { host: url.hostname.replace(/^\[|\]$/g, ''), port };
+    } catch {}
+  }
+  return null;
 }
 
 /** The control port doctor may ask, and its cookie (a managed tor's is in the home). */
@@ -100,16 +130,51 @@ async function torChecks(home: string, config: WardenConfig): Promise<Check[]> {
             `tor has bootstrapped ${c.bootstrap} %`,
             'wait, or read tor’s log: it cannot reach the Tor network',
           ),
-      c.isolatesBySocksAuth
-        ? pass('tor.isolation', 'each identity gets its own circuits (IsolateSOCKSAuth on the SocksPort)')
-        : fail(
-            'tor.isolation',
-            'the SocksPort has NoIsolateSOCKSAuth: identities would share circuits',
-            'remove NoIsolateSOCKSAuth from the torrc',
-          ),
     );
+    checks.push(await isolationCheck(config, tor, control!, c.isolatesBySocksAuth));
   }
   return checks;
+}
+
+/**
+ * "Isolation working (two identities, two circuits)": two streams with two identities' kinds of
+ * credentials to a Tor-routed backend, and the circuits Tor put them on. Without such a backend,
+ * or when the test streams cannot be opened, what the SocksPort's flags say.
+ */
+async function isolationCheck(
+  config: WardenConfig,
+  tor: NonNullable<WardenConfig['tor']>,
+  control: NonNullable<ReturnType<typeof controlOf>>,
+  flagsIsolate: boolean,
+): Promise<Check> {
+  const flagFix = 'remove NoIsolateSOCKSAuth from the SocksPort line of the torrc';
+  const byFlags = (why: string) =>
+    flagsIsolate
+      ? pass('tor.isolation', `the SocksPort isolates by SOCKS auth (IsolateSOCKSAuth); ${why}`)
+      : fail(
+          'tor.isolation',
+          'the SocksPort has NoIsolateSOCKSAuth: identities would share circuits',
+          flagFix,
+        );
+  const target = torTarget(config);
+  if (target === null) return byFlags('no backend is reached through Tor to test two circuits against');
+  const probe = await probeIsolation({ socks: tor.socks, ...control, target });
+  if (!probe.ok)
+    return flagsIsolate
+      ? warn(
+          'tor.isolation',
+          `the SocksPort isolates by SOCKS auth, but the live test could not run: ${probe.message}`,
+          'check that the backend is reachable through Tor, then run doctor again',
+        )
+      : byFlags('');
+  const [a, b] = probe.circuits;
+  return probe.separate
+    ? pass('tor.isolation', `two identities' test streams went out on two circuits (${a} and ${b})`)
+    : fail(
+        'tor.isolation',
+        `two identities' test streams shared circuit ${a}: Tor would link identities`,
+        flagsIsolate ? 'check the tor behind tor.socks: its SocksPort must isolate by SOCKS auth' : flagFix,
+      );
 }
 
 /**
