@@ -8,6 +8,7 @@
  * lost), answer with a given response (a lie), or pay and answer with a wrong preimage.
  */
 
+import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import * as ldk from 'lightningdevkit';
 import { generateSecretKey, getPublicKey } from 'nostr-tools';
@@ -75,6 +76,26 @@ export async function startNwcWallet(
     const amountMsat = amountOf(invoice) || BigInt(amount ?? 0);
     // NIP-47 carries no fee limit: the wallet pays with its own (here: a generous one).
     const id = node.send(invoice, 100_000_000n, amountOf(invoice) === 0n ? BigInt(amount ?? 0) : null);
+    return followPayment(id, hash, amountMsat);
+  }
+
+  /** pay_keysend: LDK's spontaneous payment with the preimage the client chose (one hop). */
+  async function keysend(request: { amount: number; pubkey: string; preimage?: string }): Promise<Response> {
+    if (!request.preimage || !/^[0-9a-f]{64}$/.test(request.preimage))
+      return { error: { code: 'OTHER', message: 'this wallet pays keysend only with the preimage given' } };
+    const preimage = Buffer.from(request.preimage, 'hex');
+    const hash = bytesToHex(sha256(preimage));
+    const id = node.keysend(
+      Buffer.from(request.pubkey, 'hex'),
+      preimage,
+      BigInt(request.amount),
+      100_000_000n,
+    );
+    return followPayment(id, hash, BigInt(request.amount));
+  }
+
+  /** A payment LDK started (null: it refused to): its end as NIP-47 answers it, kept for lookups. */
+  async function followPayment(id: string | null, hash: string, amountMsat: bigint): Promise<Response> {
     if (id === null) {
       outgoing.set(hash, { state: 'failed', amount: amountMsat, fee: 0n, preimage: '' });
       return { error: { code: 'PAYMENT_FAILED', message: 'no route' } };
@@ -162,7 +183,14 @@ export async function startNwcWallet(
             network: 'regtest',
             block_height: height(),
             block_hash: '00'.repeat(32),
-            methods: ['pay_invoice', 'make_invoice', 'lookup_invoice', 'get_balance', 'get_info'],
+            methods: [
+              'pay_invoice',
+              'pay_keysend',
+              'make_invoice',
+              'lookup_invoice',
+              'get_balance',
+              'get_info',
+            ],
           },
         })),
       getBalance: () =>
@@ -174,6 +202,7 @@ export async function startNwcWallet(
           },
         })),
       payInvoice: (request) => answer('pay_invoice', request, () => pay(request.invoice, request.amount)),
+      payKeysend: (request) => answer('pay_keysend', request, () => keysend(request)),
       makeInvoice: (request) =>
         answer('make_invoice', request, async () => {
           const inv = node.invoice(BigInt(request.amount), request.description ?? '', request.expiry ?? 3600);

@@ -11,6 +11,7 @@ import { describe, test } from 'node:test';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { reconcileFromBackends } from '../../../src/gateway/reconcile-backends.ts';
 import { lightningModuleConfig } from '../../../src/protocols/lightning/config.ts';
+import { startTestGateway } from '../../helpers/gateway.ts';
 import { startLightningNodes } from '../../helpers/ldk-node.ts';
 import { hexOf } from '../../helpers/ldk-peer.ts';
 import { startPayingGateway } from '../../helpers/lightning-gateway.ts';
@@ -113,5 +114,72 @@ describe('lightning.pay_invoice over HTTP, through an upstream NWC wallet over r
     const refused = await lnd.pay({ invoice: invoiceOf(B, 1_000n).bolt11 });
     assert.equal(refused.body.error?.code, 'KEY_NOT_ACTIVE', show(refused));
     assert.match(refused.body.error.message, /NWC wallet takes a nwc/);
+  });
+});
+
+/** Keysend needs its own rule (the opt-in facet `payment: keysend`) and its own capability. */
+const KEYSEND_POLICY = `
+version: 1
+name: lightning-keysend
+risk: { tolerance: high }
+new_destination: allow
+rules:
+  - id: keysend
+    match: { protocol: lightning, action: pay, payment: keysend }
+    effect: allow
+    limits:
+      - { window: 24h, max_value: 1000000 }
+`;
+
+describe('lightning.keysend over HTTP, through the same upstream NWC wallet (pay_keysend)', async () => {
+  const k = await startTestGateway({
+    identities: ['bob'],
+    policies: { bob: KEYSEND_POLICY },
+    protocols: { lightning: NWC },
+  });
+  await k.warden.setCredential('bob', 'nwc', new TextEncoder().encode(wallet.uri));
+  const token = await k.token('agent', { identity: 'bob', capabilities: ['lightning:keysend'] });
+  const keysend = (body: unknown) => k.call('POST', '/v1/lightning/keysend', { token, body });
+  const rowsOf = (requestId: string) =>
+    k.warden.store.db
+      .selectFrom('ledger')
+      .select(['status', 'amount', 'fee'])
+      .where('request_id', '=', requestId)
+      .execute();
+
+  test('A to B, one hop: done; the wallet was handed the preimage Warden drew, which opens the hash B was paid by', async () => {
+    const r = await keysend({ destination: B.idHex, amount_msat: '21000000', fee_limit_sat: '5' });
+    assert.equal(r.status, 200, show(r));
+    const { request } = r.body;
+    assert.equal(request.status, 'done', show(r));
+    const { paymentHash, preimage, payee } = request.result;
+    assert.equal(payee, B.idHex);
+    assert.equal(Buffer.from(sha256(Buffer.from(preimage, 'hex'))).toString('hex'), paymentHash);
+    assert.equal(B.claimed.get(paymentHash), 21_000_000n);
+    const asked = wallet.requests.filter((q) => q.method === 'pay_keysend').at(-1)?.params;
+    assert.deepEqual(asked, { amount: 21_000_000, pubkey: B.idHex, preimage });
+    assert.deepEqual(await rowsOf(request.requestId), [{ status: 'committed', amount: '21000', fee: '0' }]);
+  });
+
+  test('A to C, two hops over a channel A has no route to without a hint: failed, the reservation released', async () => {
+    const r = await keysend({ destination: C.idHex, amount_msat: '10000000' });
+    assert.equal(r.status, 502, show(r));
+    assert.equal(r.body.error.code, 'LIGHTNING_PAYMENT_FAILED');
+    const rows = await rowsOf(r.body.error.details.requestId);
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0]!.status, 'released');
+  });
+
+  test('a wallet whose answer is lost: unknown and still reserved; the payment is looked up by its hash and committed', async () => {
+    wallet.faults.next.set('pay_keysend', ['silent']);
+    const r = await keysend({ destination: B.idHex, amount_msat: '3000000' });
+    assert.equal(r.body.request?.status, 'unknown', show(r));
+    const id = r.body.request.requestId;
+    assert.deepEqual(await rowsOf(id), [{ status: 'unknown', amount: '3000', fee: '30' }]);
+    const verdict = (await reconcileFromBackends(k.warden, k.gateway.operations)).find(
+      (v) => v.requestId === id,
+    );
+    assert.equal(verdict?.verdict, 'commit', JSON.stringify(verdict));
+    assert.deepEqual(await rowsOf(id), [{ status: 'committed', amount: '3000', fee: '0' }]);
   });
 });
