@@ -11,20 +11,12 @@ import { describe, test } from 'node:test';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { reconcileFromBackends } from '../../../src/gateway/reconcile-backends.ts';
 import { lightningModuleConfig } from '../../../src/protocols/lightning/config.ts';
-import { startLightningNodes } from '../../helpers/ldk-node.ts';
-import { hexOf } from '../../helpers/ldk-peer.ts';
 import { startPayingGateway } from '../../helpers/lightning-gateway.ts';
+import { invoiceOf, show, startNodesABC } from '../../helpers/lightning-setup.ts';
 import { startTestRelay } from '../../helpers/nostr-relay.ts';
 import { startNwcWallet } from '../../helpers/nwc-wallet-service.ts';
 
-const ln = await startLightningNodes(
-  ['A', 'B', 'C'],
-  [
-    ['A', 'B', 1_000_000n],
-    ['B', 'C', 1_000_000n],
-  ],
-);
-const [A, B, C] = [ln.node('A'), ln.node('B'), ln.node('C')];
+const { ln, A, B, C } = await startNodesABC();
 const relay = await startTestRelay();
 const wallet = await startNwcWallet(A, relay.url, () => ln.bitcoin.height());
 test.after(async () => {
@@ -44,12 +36,6 @@ const gateway = (identity: string, uri: string) =>
     credential: { kind: 'nwc', bytes: new TextEncoder().encode(uri) },
   });
 const main = await gateway('alice', wallet.uri);
-
-const invoiceOf = (payee: typeof A, msat: bigint) => {
-  const invoice = payee.invoice(msat, 'warden test', 600);
-  return { bolt11: invoice.to_str(), hash: hexOf(invoice.payment_hash()) };
-};
-const show = (r: { status: number; body: unknown }) => `${r.status} ${JSON.stringify(r.body).slice(0, 500)}`;
 
 describe('lightning.pay_invoice over HTTP, through an upstream NWC wallet over real LDK nodes', () => {
   test('a two-hop payment: done with a preimage that opens the hash; the ledger books the fee the wallet paid', async () => {
