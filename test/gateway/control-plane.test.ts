@@ -4,6 +4,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { base64urlnopad } from '@scure/base';
 import Database from 'better-sqlite3';
 import { appendAudit } from '../../src/audit/append.ts';
+import type { ControlPlaneFinding } from '../../src/audit/control-plane.ts';
 import { systemClock } from '../../src/core/clock.ts';
 import { isWardenError } from '../../src/core/errors.ts';
 import { randomId } from '../../src/core/ids.ts';
@@ -65,6 +66,28 @@ async function newWarden() {
   const warden = await Warden.init(options(layout.dir), passphrase());
   await warden.createIdentity('bot', 'regtest');
   return warden;
+}
+
+/**
+ * bot's policy row was changed behind Warden's back (`reason`): bot gets the tampered deny-all,
+ * an identity without its own policy still the honest default, and verify names the row. Set
+ * again through Warden, the policy heals.
+ */
+async function assertTamperedPolicyDeniesThenHeals(warden: Warden, reason: ControlPlaneFinding['reason']) {
+  const loaded = await loadPolicy(warden.store.db, 'bot');
+  assert.equal(loaded.source, 'tampered');
+  assert.deepEqual(loaded.problem, { code: 'POLICY_TAMPERED', identity: 'bot', reason });
+  assert.equal(loaded.policy.rules.length, 1);
+  assert.equal(loaded.policy.rules[0]!.effect, 'deny');
+  assert.equal((await loadPolicy(warden.store.db, 'other')).source, 'default');
+  const verified = await warden.verifyAudit();
+  assert.equal(verified.ok, false);
+  assert.deepEqual(verified.controlPlane, [
+    { code: 'CONTROL_PLANE_TAMPERED', table: 'policy', id: 'bot', reason },
+  ]);
+  await setPolicyAudited(warden, 'bot', POLICY_TEMPLATES['deny-all']!);
+  assert.equal((await loadPolicy(warden.store.db, 'bot')).source, 'identity');
+  assert.equal((await warden.verifyAudit()).ok, true);
 }
 
 test('a token row written without the vault key is refused; honest tokens keep working', async () => {
@@ -134,23 +157,7 @@ test('a loosened policy is refused: the identity gets the tampered deny-all, not
     );
     db.close();
 
-    const loaded = await loadPolicy(warden.store.db, 'bot');
-    assert.equal(loaded.source, 'tampered');
-    assert.equal(loaded.problem?.code, 'POLICY_TAMPERED');
-    assert.equal(loaded.policy.rules.length, 1);
-    assert.equal(loaded.policy.rules[0]!.effect, 'deny');
-    // The honest default still applies to identities without their own policy.
-    assert.equal((await loadPolicy(warden.store.db, 'other')).source, 'default');
-
-    const verified = await warden.verifyAudit();
-    assert.equal(verified.ok, false);
-    assert.deepEqual(verified.controlPlane, [
-      { code: 'CONTROL_PLANE_TAMPERED', table: 'policy', id: 'bot', reason: 'mac-mismatch' },
-    ]);
-    // Setting the policy again through Warden heals it.
-    await setPolicyAudited(warden, 'bot', POLICY_TEMPLATES['deny-all']!);
-    assert.equal((await loadPolicy(warden.store.db, 'bot')).source, 'identity');
-    assert.equal((await warden.verifyAudit()).ok, true);
+    await assertTamperedPolicyDeniesThenHeals(warden, 'mac-mismatch');
   } finally {
     await warden.close();
   }
@@ -238,20 +245,7 @@ test('a deleted policy row is not a fallback to the default: deny-all, and audit
     db.prepare("DELETE FROM policy WHERE identity = 'bot'").run();
     db.close();
 
-    const loaded = await loadPolicy(warden.store.db, 'bot');
-    assert.equal(loaded.source, 'tampered');
-    assert.deepEqual(loaded.problem, { code: 'POLICY_TAMPERED', identity: 'bot', reason: 'deleted' });
-    assert.equal(loaded.policy.rules[0]!.effect, 'deny');
-    assert.equal((await loadPolicy(warden.store.db, 'other')).source, 'default');
-    const verified = await warden.verifyAudit();
-    assert.equal(verified.ok, false);
-    assert.deepEqual(verified.controlPlane, [
-      { code: 'CONTROL_PLANE_TAMPERED', table: 'policy', id: 'bot', reason: 'deleted' },
-    ]);
-    // Setting it again heals it.
-    await setPolicyAudited(warden, 'bot', POLICY_TEMPLATES['deny-all']!);
-    assert.equal((await loadPolicy(warden.store.db, 'bot')).source, 'identity');
-    assert.equal((await warden.verifyAudit()).ok, true);
+    await assertTamperedPolicyDeniesThenHeals(warden, 'deleted');
   } finally {
     await warden.close();
   }
