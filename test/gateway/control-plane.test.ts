@@ -68,6 +68,16 @@ async function newWarden() {
   return warden;
 }
 
+/** Runs `fn` on a new Warden (newWarden), closed after it whatever happens. */
+async function withNewWarden(fn: (warden: Warden) => Promise<void>): Promise<void> {
+  const warden = await newWarden();
+  try {
+    await fn(warden);
+  } finally {
+    await warden.close();
+  }
+}
+
 /**
  * bot's policy row was changed behind Warden's back (`reason`): bot gets the tampered deny-all,
  * an identity without its own policy still the honest default, and verify names the row. Set
@@ -91,8 +101,7 @@ async function assertTamperedPolicyDeniesThenHeals(warden: Warden, reason: Contr
 }
 
 test('a token row written without the vault key is refused; honest tokens keep working', async () => {
-  const warden = await newWarden();
-  try {
+  await withNewWarden(async (warden) => {
     const honest = await createTokenAudited(warden, {
       role: 'agent',
       identity: 'bot',
@@ -135,14 +144,11 @@ test('a token row written without the vault key is refused; honest tokens keep w
       Array(4).fill(['CONTROL_PLANE_TAMPERED', 'token']),
     );
     assert.ok(verified.controlPlane?.some((f) => f.id === widened.info.id));
-  } finally {
-    await warden.close();
-  }
+  });
 });
 
 test('a loosened policy is refused: the identity gets the tampered deny-all, not the default', async () => {
-  const warden = await newWarden();
-  try {
+  await withNewWarden(async (warden) => {
     await setPolicyAudited(warden, 'bot', POLICY_TEMPLATES['deny-all']!);
     await setPolicyAudited(warden, null, ALLOW_NOSTR); // a looser default must not be the fallback
     const before = await loadPolicy(warden.store.db, 'bot');
@@ -158,9 +164,7 @@ test('a loosened policy is refused: the identity gets the tampered deny-all, not
     db.close();
 
     await assertTamperedPolicyDeniesThenHeals(warden, 'mac-mismatch');
-  } finally {
-    await warden.close();
-  }
+  });
 });
 
 test('a revoked token put back as it was before (old MAC) stays refused: over HTTP, for holds, by verify', async () => {
@@ -201,8 +205,7 @@ test('a revoked token put back as it was before (old MAC) stays refused: over HT
 });
 
 test('a revocation by another process is seen within about a second', async () => {
-  const warden = await newWarden();
-  try {
+  await withNewWarden(async (warden) => {
     const t = await createTokenAudited(warden, {
       role: 'viewer',
       identity: null,
@@ -230,14 +233,11 @@ test('a revocation by another process is seen within about a second', async () =
     db2.close();
     await new Promise((r) => setTimeout(r, 1100));
     await assert.rejects(authenticate(warden.store.db, bearer(t.token), warden.clock), unauthenticated);
-  } finally {
-    await warden.close();
-  }
+  });
 });
 
 test('a deleted policy row is not a fallback to the default: deny-all, and audit verify names it', async () => {
-  const warden = await newWarden();
-  try {
+  await withNewWarden(async (warden) => {
     await setPolicyAudited(warden, 'bot', POLICY_TEMPLATES['deny-all']!);
     await setPolicyAudited(warden, null, ALLOW_NOSTR); // the looser default a deletion would expose
     assert.equal((await loadPolicy(warden.store.db, 'bot')).source, 'identity');
@@ -246,9 +246,7 @@ test('a deleted policy row is not a fallback to the default: deny-all, and audit
     db.close();
 
     await assertTamperedPolicyDeniesThenHeals(warden, 'deleted');
-  } finally {
-    await warden.close();
-  }
+  });
 });
 
 test('an older, looser policy row put back with its old MAC gives deny-all (HTTP, after unseal, verify)', async () => {
