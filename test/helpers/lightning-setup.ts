@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { WardenError } from '../../src/core/errors.ts';
+import { netForEndpoints } from '../../src/protocols/backend-endpoints.ts';
 import type { PaymentState } from '../../src/protocols/lightning/backend/backend.ts';
 import { startClnFront } from './cln-rest-front.ts';
 import { startTestGateway } from './gateway.ts';
@@ -48,6 +49,10 @@ export async function startClnFrontOver(ln: LightningNodes, node: LdkPeer) {
   const front = await startClnFront({ node, rune, chain: { height: () => ln.bitcoin.height() } });
   return { rune, front };
 }
+
+/** Where a REST client of the backend tests reaches its front, and as whom: identity bot, regtest. */
+export const clientAt = (url: string) =>
+  ({ url, net: netForEndpoints([url]), identity: 'bot', network: 'regtest' }) as const;
 
 type TestGatewayOptions = Parameters<typeof startTestGateway>[0];
 

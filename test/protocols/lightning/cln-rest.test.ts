@@ -10,7 +10,6 @@ import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { WardenError } from '../../../src/core/errors.ts';
-import { netForEndpoints } from '../../../src/protocols/backend-endpoints.ts';
 import type { LightningBackend, PaymentState } from '../../../src/protocols/lightning/backend/backend.ts';
 import { createClnRestBackend } from '../../../src/protocols/lightning/backend/cln-rest.ts';
 import { type ClnMethod, type FaultAnswer, startClnFront } from '../../helpers/cln-rest-front.ts';
@@ -19,6 +18,7 @@ import { hexOf } from '../../helpers/ldk-peer.ts';
 import {
   A_B_C,
   B_TO_A,
+  clientAt,
   invoiceOf,
   newRune,
   rejects,
@@ -32,14 +32,7 @@ import { loadClnSchemas, requestProblems } from './cln-rest/cln-shapes.ts';
 const { ln, A, B, C } = await startNodesABC([...A_B_C, B_TO_A]);
 const { rune, front } = await startClnFrontOver(ln, A);
 const clientWith = (r: Uint8Array, url = front.url): LightningBackend =>
-  createClnRestBackend({
-    url,
-    net: netForEndpoints([url]),
-    identity: 'bot',
-    rune: r,
-    network: 'regtest',
-    retryForSeconds: 30,
-  });
+  createClnRestBackend({ ...clientAt(url), rune: r, retryForSeconds: 30 });
 const cln = clientWith(rune);
 const PAY = { feeLimitSat: 10n, timeoutSeconds: 30 };
 

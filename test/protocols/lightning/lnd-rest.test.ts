@@ -11,7 +11,6 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import fc from 'fast-check';
 import * as ldk from 'lightningdevkit';
 import { WardenError } from '../../../src/core/errors.ts';
-import { netForEndpoints } from '../../../src/protocols/backend-endpoints.ts';
 import type { LightningBackend, PaymentState } from '../../../src/protocols/lightning/backend/backend.ts';
 import { MAX_CHANNELS } from '../../../src/protocols/lightning/backend/lnd-channels.ts';
 import { createLndRestBackend } from '../../../src/protocols/lightning/backend/lnd-rest.ts';
@@ -20,6 +19,7 @@ import { hexOf } from '../../helpers/ldk-peer.ts';
 import {
   A_B_C,
   B_TO_A,
+  clientAt,
   invoiceOf,
   rejects,
   startLndFrontOver,
@@ -33,13 +33,7 @@ import { loadSwagger, shapeProblems } from './lnd-rest/swagger-shapes.ts';
 const { ln, A, B, C } = await startNodesABC([...A_B_C, B_TO_A]);
 const { macaroon, front } = await startLndFrontOver(ln, A);
 const clientWith = (mac: Uint8Array, url = front.url): LightningBackend =>
-  createLndRestBackend({
-    url,
-    net: netForEndpoints([url]),
-    identity: 'bot',
-    macaroon: mac,
-    network: 'regtest',
-  });
+  createLndRestBackend({ ...clientAt(url), macaroon: mac });
 const lnd = clientWith(macaroon);
 const PAY = { feeLimitSat: 10n, timeoutSeconds: 30 };
 
