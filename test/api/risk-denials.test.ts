@@ -11,7 +11,11 @@ const DENY_NOSTR =
 
 async function setup() {
   const clock = fixedClock(new Date('2026-12-01T00:00:00Z'));
-  const g = await startTestGateway({ identities: ['alice'], policies: { alice: STRICT_NOSTR_POLICY }, clock });
+  const g = await startTestGateway({
+    identities: ['alice'],
+    policies: { alice: STRICT_NOSTR_POLICY },
+    clock,
+  });
   const agent = await g.token('agent', { identity: 'alice', capabilities: ['nostr:sign'] });
   const operator = await g.token('operator');
   const deny = async (content: string) => {
