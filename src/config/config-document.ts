@@ -2,6 +2,8 @@
  * The effective configuration written back in warden.yaml's shape, for `warden config show`, with
  * every URL redacted: RPC URLs often carry an API key in the path or the query.
  */
+
+import { setOwnField } from '../core/own-field.ts';
 import type { TorSettings, WardenConfig } from './warden-config.ts';
 
 export const REDACTED_PART = '***';
@@ -35,13 +37,7 @@ function redactUrls(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redactUrls);
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value))
-      Object.defineProperty(out, k, {
-        value: redactUrls(v),
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+    for (const [k, v] of Object.entries(value)) setOwnField(out, k, redactUrls(v));
     return out;
   }
   return value;

@@ -6,6 +6,7 @@
  */
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { z } from 'zod';
+import { setOwnField } from '../core/own-field.ts';
 import { parseSafeYaml, type YamlPath } from '../core/yaml.ts';
 import { type ConfigFileRef, readConfigText } from './config-file.ts';
 import { type ConfigProblem, configInvalid, overrideInvalid } from './config-invalid.ts';
@@ -286,14 +287,7 @@ export function mergeOver(base: unknown, over: unknown): unknown {
   if (over === undefined) return base;
   if (!isPlainObject(base) || !isPlainObject(over)) return over;
   const out: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(over)) {
-    Object.defineProperty(out, key, {
-      value: mergeOver(base[key], value),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  }
+  for (const [key, value] of Object.entries(over)) setOwnField(out, key, mergeOver(base[key], value));
   return out;
 }
 

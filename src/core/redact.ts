@@ -1,4 +1,5 @@
 import { wordlist } from '@scure/bip39/wordlists/english.js';
+import { setOwnField } from './own-field.ts';
 
 /**
  * Redaction of key material for logs and any other text that leaves the vault.
@@ -275,14 +276,6 @@ function httpSummary(obj: object): Record<string, unknown> | undefined {
   return undefined;
 }
 
-function setField(out: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') {
-    Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
-  } else {
-    out[key] = value;
-  }
-}
-
 function redactField(name: string, value: unknown, depth: number, walk: Walk): unknown {
   if (isSecretFieldName(name) && value !== null && value !== undefined && typeof value !== 'boolean') {
     return REDACTED;
@@ -334,7 +327,7 @@ function redactObject(value: object, depth: number, walk: Walk): unknown {
     const out: Record<string, unknown> = {};
     for (const [k, v] of value) {
       const name = typeof k === 'string' ? k : String(redactInner(k, next, walk));
-      setField(out, redactString(name), redactField(name, v, next, walk));
+      setOwnField(out, redactString(name), redactField(name, v, next, walk));
     }
     return out;
   }
@@ -372,7 +365,7 @@ function redactPlain(value: object, next: number, walk: Walk): unknown {
     } catch {
       v = '[unreadable]';
     }
-    setField(out, redactString(key), redactField(key, v, next, walk));
+    setOwnField(out, redactString(key), redactField(key, v, next, walk));
   }
   return out;
 }

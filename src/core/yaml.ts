@@ -17,6 +17,7 @@ import {
   parseDocument,
   type Document as YamlDocument,
 } from 'yaml';
+import { setOwnField } from './own-field.ts';
 
 export type YamlPath = readonly (string | number)[];
 
@@ -139,13 +140,8 @@ function walk(node: Node | null, path: (string | number)[], state: WalkState, de
       if (key === null) throw fail('every key must be plain text or a number');
       if (Object.hasOwn(out, key))
         throw state.invalid([...path, key], 'duplicate key', lineOfNode(pair.key as Node, state));
-      // defineProperty: a key named "__proto__" stays an ordinary (and then unknown) field.
-      Object.defineProperty(out, key, {
-        value: walk(pair.value as Node | null, [...path, key], state, depth + 1),
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+      // A key named "__proto__" stays an ordinary (and then unknown) field.
+      setOwnField(out, key, walk(pair.value as Node | null, [...path, key], state, depth + 1));
     }
     return out;
   }

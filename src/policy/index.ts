@@ -19,7 +19,7 @@ export {
 export { createPolicyLanguage, type PolicyLanguage } from './language.ts';
 export { MAX_POLICY_BYTES, type PolicyFormat } from './load.ts';
 export type { PolicyDocument } from './schema.ts';
-export { showInput } from './schema.ts';
+export { oneOfItem, showInput } from './schema.ts';
 export {
   EMPTY_SNAPSHOT,
   type LedgerEntry,

@@ -14,6 +14,7 @@ import {
   parseDocument,
   type Document as YamlDocument,
 } from 'yaml';
+import { setOwnField } from '../core/own-field.ts';
 import { type PathSegment, policyInvalid } from './invalid.ts';
 
 export const MAX_POLICY_BYTES = 256 * 1024;
@@ -95,13 +96,8 @@ function walk(node: Node | null, path: PathSegment[], state: WalkState, depth: n
       }
       const key = keyNode.value;
       if (Object.hasOwn(out, key)) throw policyInvalid([...path, key], 'duplicate key');
-      // defineProperty: a key named "__proto__" stays an ordinary (and then unknown) field.
-      Object.defineProperty(out, key, {
-        value: walk(pair.value as Node | null, [...path, key], state, depth + 1),
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+      // A key named "__proto__" stays an ordinary (and then unknown) field.
+      setOwnField(out, key, walk(pair.value as Node | null, [...path, key], state, depth + 1));
     }
     return out;
   }

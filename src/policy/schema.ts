@@ -17,6 +17,13 @@ export const showInput = (input: unknown): string => {
   return Array.isArray(input) ? 'a list' : typeof input === 'object' ? 'an object' : typeof input;
 };
 
+/** A text facet's item: one of `values`; anything else is "bad <what> …; one of …" (all of them). */
+export function oneOfItem<const T extends readonly [string, ...string[]]>(values: T, what: string) {
+  return z.enum(values, {
+    error: (iss) => `bad ${what} ${showInput(iss.input)}; one of ${values.join(', ')}`,
+  });
+}
+
 const AMOUNT_HELP = 'write a whole number of base units as digits, e.g. "1000000"';
 
 function amountSchemaNaming(baseUnits: readonly string[]) {

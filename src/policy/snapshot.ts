@@ -4,6 +4,7 @@
  * that then reserves the request, so the check and the reservation see the same numbers.
  */
 import type { Facets, Intent, IntentAction, Protocol } from '../core/intent.ts';
+import { setOwnField } from '../core/own-field.ts';
 import { normalizeDestination } from './destination.ts';
 import { windowStart } from './duration.ts';
 import type { Policy } from './types.ts';
@@ -103,8 +104,8 @@ export function ledgerFacets(facets: Facets): LedgerFacets {
   for (const name of Object.keys(facets).sort()) {
     const v = facets[name];
     if (typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v))) {
-      // defineProperty: a facet named "__proto__" stays a plain key, as everywhere in policy/.
-      Object.defineProperty(out, name, { value: v, enumerable: true, writable: true, configurable: true });
+      // A facet named "__proto__" stays a plain key, as everywhere in policy/.
+      setOwnField(out, name, v);
     }
   }
   return out;

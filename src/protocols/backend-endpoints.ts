@@ -3,9 +3,13 @@
  * by network): http(s) URLs without credentials or fragment, Tor or direct consistently with the
  * `tor` section and the unsafe options, loopback only when asked for, SPKI pins only for https.
  * Each module's config.ts names its endpoints by its own key; these checks speak of them by path.
+ * The schemas of a section's `url`, `via` and `pins` values are here too, their messages the same
+ * in every section.
  */
+import { z } from 'zod';
 import { WardenError } from '../core/errors.ts';
 import { createNet, isLoopbackHost, type Net, type Route, safeOrigin } from '../net/http.ts';
+import { SPKI_PIN } from '../net/pin.ts';
 
 export const MAX_ENDPOINT_URL_LENGTH = 2048;
 
@@ -36,6 +40,40 @@ export function checkEndpointUrl(value: string): { url: string } | { problem: st
   if (url.hash !== '') return { problem: 'a URL fragment (#…) is never sent; remove it' };
   return { url: url.href };
 }
+
+/**
+ * A section's endpoint URL (`error`: what a value that is not text is told), valid by `check`
+ * (checkEndpointUrl unless the endpoint is of another kind) and kept normalized.
+ */
+export function endpointUrlSchema(
+  error: string,
+  check: (value: string) => { url: string } | { problem: string } = checkEndpointUrl,
+) {
+  return z.string({ error }).transform((value, ctx) => {
+    const checked = check(value);
+    if ('problem' in checked) {
+      ctx.addIssue({ code: 'custom', message: checked.problem });
+      return z.NEVER;
+    }
+    return checked.url;
+  });
+}
+
+/** A section's `via`: how its endpoints are reached. */
+export const viaSchema = z.enum(['tor', 'direct'], {
+  error: "must be tor or direct (direct: from this machine's own address)",
+});
+
+/** The SPKI pins of one endpoint's https key: 1 to 8. */
+export const pinListSchema = z
+  .array(
+    z.string().regex(SPKI_PIN, 'a pin is base64 of the SHA-256 of the key (44 characters ending in =)'),
+    {
+      error: 'must be a list of SPKI pins',
+    },
+  )
+  .min(1, 'at least one pin')
+  .max(8, 'at most 8 pins');
 
 /** An endpoint of a section: where it is in the section, and its (valid, normalized) URL. */
 export interface Endpoint {

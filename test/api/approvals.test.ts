@@ -8,6 +8,7 @@ import { fixedClock } from '../../src/core/clock.ts';
 import { revokeTokenAudited, setPolicyAudited } from '../../src/gateway/admin.ts';
 import { type RiskAcceptanceRecord, riskAcceptanceBytes } from '../../src/risk/index.ts';
 import { startTestGateway, tokenParts } from '../helpers/gateway.ts';
+import { STRICT_NOSTR_POLICY } from '../helpers/policies.ts';
 
 const POLICY = `
 version: 1
@@ -154,8 +155,7 @@ describe('approvals', () => {
     const g = await startTestGateway({
       identities: ['alice'],
       policies: {
-        alice:
-          'version: 1\nname: strict\nrisk: { tolerance: low }\nrules:\n  - { id: all-nostr, match: { protocol: nostr }, effect: allow }\n',
+        alice: STRICT_NOSTR_POLICY,
       },
     });
     const agent = await g.token('agent', { identity: 'alice', capabilities: ['nostr:sign'] });

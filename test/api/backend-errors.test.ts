@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { httpStatusFor, withLegacyCode } from '../../src/api/http/errors.ts';
 import {
@@ -12,6 +11,7 @@ import {
 } from '../../src/core/errors.ts';
 import { ALL_ERROR_CODES, MODULES, moduleErrorCode } from '../../src/protocols/registry.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
+import { listenOnLoopback } from '../helpers/peer.ts';
 
 /**
  * The protocol-neutral backend codes over HTTP (core/errors.ts): BACKEND_UNREACHABLE,
@@ -49,15 +49,7 @@ async function scriptedNode(send: () => { status: number; body: string }) {
       res.end(answer.body.replace('"ID"', String(id)));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  after(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return listenOnLoopback(server);
 }
 
 describe('backend error codes', () => {

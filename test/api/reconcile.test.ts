@@ -9,23 +9,13 @@ import { reconcileFromBackends } from '../../src/gateway/reconcile-backends.ts';
 import type { Warden } from '../../src/gateway/warden.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
 import { fund, HARDHAT_CHAIN_ID, rpcCall, startHardhat } from '../helpers/hardhat.ts';
+import { evmSendsPolicy } from '../helpers/policies.ts';
 
 const ONE_ETH = 10n ** 18n;
 const TENTH = ONE_ETH / 10n;
 const RECIPIENT = '0x2222222222222222222222222222222222222222';
 
-const POLICY = `
-version: 1
-name: reconcile
-risk: { tolerance: high }
-new_destination: allow
-rules:
-  - id: sends
-    match: { protocol: evm, action: send, chain_id: ${HARDHAT_CHAIN_ID} }
-    effect: allow
-    limits:
-      - { window: 24h, max_value: "${ONE_ETH}" }
-`;
+const POLICY = evmSendsPolicy('reconcile', HARDHAT_CHAIN_ID, ONE_ETH);
 
 type Fault = 'none' | 'answer-lost' | 'never-arrives';
 

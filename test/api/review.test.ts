@@ -6,6 +6,7 @@ import { fixedClock } from '../../src/core/clock.ts';
 import { SENSITIVE_NOSTR_KINDS } from '../../src/protocols/nostr/kinds.ts';
 import { nostrReview } from '../../src/protocols/nostr/review.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
+import { STRICT_NOSTR_POLICY } from '../helpers/policies.ts';
 import { rawRequest } from '../helpers/raw-http.ts';
 
 const POLICY = `
@@ -217,7 +218,7 @@ describe('risk denials an operator may accept are listed with the same view', ()
     const g = await startTestGateway({
       identities: ['alice', 'bob'],
       policies: {
-        '*': 'version: 1\nname: strict\nrisk: { tolerance: low }\nrules:\n  - { id: all-nostr, match: { protocol: nostr }, effect: allow }\n',
+        '*': STRICT_NOSTR_POLICY,
       },
     });
     const alice = await g.token('agent', { identity: 'alice', capabilities: ['nostr:sign'] });
@@ -406,8 +407,7 @@ describe('a process that can write the database but has no vault key cannot move
     const g = await startTestGateway({
       identities: ['alice'],
       policies: {
-        alice:
-          'version: 1\nname: strict\nrisk: { tolerance: low }\nrules:\n  - { id: all-nostr, match: { protocol: nostr }, effect: allow }\n',
+        alice: STRICT_NOSTR_POLICY,
       },
     });
     const agent = await g.token('agent', { identity: 'alice', capabilities: ['nostr:sign'] });

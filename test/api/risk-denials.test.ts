@@ -4,16 +4,18 @@ import { fixedClock } from '../../src/core/clock.ts';
 import { revokeTokenAudited, setPolicyAudited } from '../../src/gateway/admin.ts';
 import { MAX_ACCEPTABLE_DENIALS, RISK_ACCEPT_WINDOW_MS } from '../../src/gateway/payload.ts';
 import { startTestGateway, tokenParts } from '../helpers/gateway.ts';
+import { STRICT_NOSTR_POLICY } from '../helpers/policies.ts';
 
-/** A low risk tolerance: every Nostr signature is denied RISK_TOO_HIGH, for an operator to accept. */
-const STRICT =
-  'version: 1\nname: strict\nrisk: { tolerance: low }\nrules:\n  - { id: all-nostr, match: { protocol: nostr }, effect: allow }\n';
 const DENY_NOSTR =
   'version: 1\nname: no-nostr\nrisk: { tolerance: low }\nrules:\n  - { id: no-nostr, match: { protocol: nostr }, effect: deny }\n';
 
 async function setup() {
   const clock = fixedClock(new Date('2026-12-01T00:00:00Z'));
-  const g = await startTestGateway({ identities: ['alice'], policies: { alice: STRICT }, clock });
+  const g = await startTestGateway({
+    identities: ['alice'],
+    policies: { alice: STRICT_NOSTR_POLICY },
+    clock,
+  });
   const agent = await g.token('agent', { identity: 'alice', capabilities: ['nostr:sign'] });
   const operator = await g.token('operator');
   const deny = async (content: string) => {

@@ -17,6 +17,7 @@ import {
   tempStore,
   testClock,
   testKeyring,
+  withStore,
 } from './helpers.ts';
 
 const keyring = testKeyring();
@@ -29,8 +30,7 @@ function assertAppendFailed(err: unknown, reason?: string): true {
 }
 
 test('appends a contiguous hash chain from genesis that verifies clean', async () => {
-  const t = await tempStore();
-  try {
+  await withStore(tempStore, async (t) => {
     await appendMany(t.store, keyring, 12);
     const rows = (await t.store.db.selectFrom('audit_log').selectAll().orderBy('seq').execute()).map((r) =>
       toStoredRecord(r as unknown as Record<string, unknown>),
@@ -46,27 +46,21 @@ test('appends a contiguous hash chain from genesis that verifies clean', async (
     assert.equal(result.ok, true);
     assert.equal(result.records, 12);
     assert.equal(result.problem, undefined);
-  } finally {
-    await t.cleanup();
-  }
+  });
 });
 
 test('an empty log verifies', async () => {
-  const t = await tempStore();
-  try {
+  await withStore(tempStore, async (t) => {
     const result = await verifyAudit(t.store, keyring.publicKey);
     assert.deepEqual(
       { ok: result.ok, records: result.records, checkpoints: result.checkpoints },
       { ok: true, records: 0, checkpoints: 0 },
     );
-  } finally {
-    await t.cleanup();
-  }
+  });
 });
 
 test('returns seq and record hash, and stores the summary as canonical clear text', async () => {
-  const t = await tempStore();
-  try {
+  await withStore(tempStore, async (t) => {
     const clock = testClock();
     const first = await appendAudit(t.store, null, sampleEntry(1), clock);
     const second = await appendAudit(
@@ -86,14 +80,11 @@ test('returns seq and record hash, and stores the summary as canonical clear tex
     assert.equal(row.details, null);
     assert.deepEqual(new Uint8Array(row.record_hash), second.recordHash);
     assert.equal(row.time, '2025-01-01T00:00:00.000Z');
-  } finally {
-    await t.cleanup();
-  }
+  });
 });
 
 test('rejects summaries that are not short scalars, and writes nothing', async () => {
-  const t = await tempStore();
-  try {
+  await withStore(tempStore, async (t) => {
     const bad: AuditEntry['summary'][] = [
       { operationId: 'op', nested: { a: 1 } as unknown as string },
       { operationId: 'op', list: [1, 2] as unknown as string },
@@ -125,14 +116,11 @@ test('rejects summaries that are not short scalars, and writes nothing', async (
       );
     }
     assert.equal(await countRows(t.store, 'audit_log'), 0);
-  } finally {
-    await t.cleanup();
-  }
+  });
 });
 
 test('details without a keyring (sealed vault) are refused, never stored in clear', async () => {
-  const t = await tempStore();
-  try {
+  await withStore(tempStore, async (t) => {
     await assert.rejects(
       appendAudit(t.store, null, { ...sampleEntry(1), details: { to: 'somewhere' } }, testClock()),
       (err) => {
@@ -144,9 +132,7 @@ test('details without a keyring (sealed vault) are refused, never stored in clea
     assert.equal(await countRows(t.store, 'audit_log'), 0);
     const ok = await appendAudit(t.store, null, sampleEntry(1), testClock());
     assert.equal(ok.seq, 1);
-  } finally {
-    await t.cleanup();
-  }
+  });
 });
 
 /** The real store, except that its transaction fails (disk full, database locked, …). */
@@ -164,8 +150,7 @@ function failingStore(real: Store): Store {
 }
 
 test('fail closed: when the store cannot write, audited() throws AUDIT_APPEND_FAILED and never runs the effect', async () => {
-  const t = await tempStore();
-  try {
+  await withStore(tempStore, async (t) => {
     let ran = false;
     await assert.rejects(
       audited(failingStore(t.store), keyring, sampleEntry(1), testClock(), () => {
@@ -176,14 +161,11 @@ test('fail closed: when the store cannot write, audited() throws AUDIT_APPEND_FA
     );
     assert.equal(ran, false, 'the effect must not run');
     assert.equal(await countRows(t.store, 'audit_log'), 0);
-  } finally {
-    await t.cleanup();
-  }
+  });
 });
 
 test('fail closed: a failing insert (real SQLite error) or a failing encryption stops the effect too', async () => {
-  const t = await tempStore();
-  try {
+  await withStore(tempStore, async (t) => {
     let ran = 0;
     const effect = () => {
       ran++;
@@ -210,28 +192,22 @@ test('fail closed: a failing insert (real SQLite error) or a failing encryption 
     );
     assert.equal(ran, 0);
     assert.equal(await countRows(t.store, 'audit_log'), 0);
-  } finally {
-    await t.cleanup();
-  }
+  });
 });
 
 test('audited() runs the effect after the record is committed and returns its result', async () => {
-  const t = await tempStore();
-  try {
+  await withStore(tempStore, async (t) => {
     const result = await audited(t.store, keyring, sampleEntry(1), testClock(), async () => {
       // The record is already durable when the effect runs.
       assert.equal(await countRows(t.store, 'audit_log'), 1);
       return 42;
     });
     assert.equal(result, 42);
-  } finally {
-    await t.cleanup();
-  }
+  });
 });
 
 test('appendAuditInTx joins the caller transaction: a rollback removes the record too', async () => {
-  const t = await tempStore();
-  try {
+  await withStore(tempStore, async (t) => {
     await appendAudit(t.store, keyring, sampleEntry(1), testClock());
     await assert.rejects(
       t.store.transaction(async (tx) => {
@@ -247,19 +223,14 @@ test('appendAuditInTx joins the caller transaction: a rollback removes the recor
     );
     assert.equal(next.seq, 2, 'the rolled-back seq is reused, so the chain stays contiguous');
     assert.equal((await verifyAudit(t.store, keyring.publicKey)).ok, true);
-  } finally {
-    await t.cleanup();
-  }
+  });
 });
 
 test('an invalid clock fails the append closed', async () => {
-  const m = await memoryStore();
-  try {
+  await withStore(memoryStore, async (m) => {
     await assert.rejects(
       appendAudit(m.store, null, sampleEntry(1), { now: () => new Date(Number.NaN) }),
       (err) => isWardenError(err, 'AUDIT_APPEND_FAILED') && err.details.reason === 'INVALID_ARGUMENT',
     );
-  } finally {
-    await m.cleanup();
-  }
+  });
 });

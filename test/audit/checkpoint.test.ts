@@ -17,6 +17,7 @@ import {
   tempStore,
   testClock,
   testKeyring,
+  withStore,
 } from './helpers.ts';
 
 const keyring = testKeyring();
@@ -27,8 +28,7 @@ async function checkpointSeqs(t: Awaited<ReturnType<typeof tempStore>>): Promise
 }
 
 test('a checkpoint is written every N records when the keyring is present, and at close', async () => {
-  const t = await tempStore();
-  try {
+  await withStore(tempStore, async (t) => {
     await appendMany(t.store, keyring, 25, { checkpointEvery: 10, headFile: t.headFile });
     assert.deepEqual(await checkpointSeqs(t), [10, 20]);
 
@@ -47,28 +47,22 @@ test('a checkpoint is written every N records when the keyring is present, and a
     assert.equal(result.checkpoints, 3);
     assert.equal(result.lastCheckpointSeq, 25);
     assert.equal(result.anchor, 'verified');
-  } finally {
-    await t.cleanup();
-  }
+  });
 });
 
 test('default policy is one checkpoint per 100 records', async () => {
-  const t = await tempStore();
-  try {
+  await withStore(tempStore, async (t) => {
     await appendMany(t.store, null, 99);
     const r100 = await appendAudit(t.store, keyring, sampleEntry(100), testClock());
     assert.equal(r100.checkpoint?.seq, 100);
     const r101 = await appendAudit(t.store, keyring, sampleEntry(101), testClock());
     assert.equal(r101.checkpoint, null);
     assert.equal(r101.checkpointDue, false);
-  } finally {
-    await t.cleanup();
-  }
+  });
 });
 
 test('while sealed the checkpoint stays due and is reported; it is written once a keyring is back', async () => {
-  const t = await tempStore();
-  try {
+  await withStore(tempStore, async (t) => {
     await appendMany(t.store, null, 4, { checkpointEvery: 3 });
     const r = await appendAudit(t.store, null, sampleEntry(5), testClock(), { checkpointEvery: 3 });
     assert.equal(r.checkpointDue, true);
@@ -78,24 +72,18 @@ test('while sealed the checkpoint stays due and is reported; it is written once 
     const unsealed = await appendAudit(t.store, keyring, sampleEntry(6), testClock(), { checkpointEvery: 3 });
     assert.equal(unsealed.checkpoint?.seq, 6);
     assert.equal(unsealed.checkpointDue, false);
-  } finally {
-    await t.cleanup();
-  }
+  });
 });
 
 test('an empty log has nothing to checkpoint', async () => {
-  const t = await tempStore();
-  try {
+  await withStore(tempStore, async (t) => {
     assert.equal(await writeCheckpoint(t.store, keyring, testClock(), t.headFile), null);
     assert.equal((await readAnchorFile(t.headFile)).kind, 'missing');
-  } finally {
-    await t.cleanup();
-  }
+  });
 });
 
 test('checkpoints are Ed25519 signatures over the canonical message, named by key id', async () => {
-  const t = await tempStore();
-  try {
+  await withStore(tempStore, async (t) => {
     await appendMany(t.store, keyring, 3);
     const written = await writeCheckpoint(t.store, keyring, testClock());
     assert.ok(written);
@@ -123,14 +111,11 @@ test('checkpoints are Ed25519 signatures over the canonical message, named by ke
       verifyCheckpointSignature(keyring.publicKey, checkpointMessage(checkpoint), new Uint8Array(3)),
       false,
     );
-  } finally {
-    await t.cleanup();
-  }
+  });
 });
 
 test('the anchor file is written atomically with mode 0600 and only moves forward', async () => {
-  const t = await tempStore();
-  try {
+  await withStore(tempStore, async (t) => {
     await appendMany(t.store, keyring, 5, { checkpointEvery: 2, headFile: t.headFile });
     const st = statSync(t.headFile);
     assert.equal(st.mode & 0o777, 0o600);
@@ -150,14 +135,11 @@ test('the anchor file is written atomically with mode 0600 and only moves forwar
     const older = { ...read.checkpoint, seq: 2 };
     assert.equal(await writeAnchorFile(t.headFile, older), false);
     assert.equal(JSON.parse(readFileSync(t.headFile, 'utf8')).seq, 4);
-  } finally {
-    await t.cleanup();
-  }
+  });
 });
 
 test('a missing anchor file with checkpoints present is a warning, not a failure', async () => {
-  const t = await tempStore();
-  try {
+  await withStore(tempStore, async (t) => {
     await appendMany(t.store, keyring, 3, { checkpointEvery: 2 });
     const result = await verifyAudit(t.store, keyring.publicKey, t.headFile);
     assert.equal(result.ok, true);
@@ -166,28 +148,22 @@ test('a missing anchor file with checkpoints present is a warning, not a failure
       result.warnings.map((w) => w.code),
       ['AUDIT_ANCHOR_MISSING'],
     );
-  } finally {
-    await t.cleanup();
-  }
+  });
 });
 
 test('writeCheckpoint refreshes a lagging anchor file even when nothing new is signed', async () => {
-  const t = await tempStore();
-  try {
+  await withStore(tempStore, async (t) => {
     await appendMany(t.store, keyring, 4, { checkpointEvery: 2 });
     // Crash between commit and anchor write: the checkpoint exists, the anchor does not.
     const r = await writeCheckpoint(t.store, keyring, testClock(), t.headFile);
     assert.equal(r?.created, false);
     const read = await readAnchorFile(t.headFile);
     assert.equal(read.kind === 'ok' && read.checkpoint.seq, 4);
-  } finally {
-    await t.cleanup();
-  }
+  });
 });
 
 test('a checkpoint that cannot be anchored is reported, while the committed record stands', async () => {
-  const m = await memoryStore();
-  try {
+  await withStore(memoryStore, async (m) => {
     const keyring = testKeyring();
     const headFile = join('/nonexistent-warden-dir', 'audit-head.json');
     const r = await appendAudit(m.store, keyring, sampleEntry(1), testClock(), {
@@ -198,7 +174,5 @@ test('a checkpoint that cannot be anchored is reported, while the committed reco
     assert.ok(isWardenError(r.checkpointError, 'AUDIT_APPEND_FAILED'));
     assert.equal(await countRows(m.store, 'audit_log'), 1);
     assert.equal((await verifyAudit(m.store, keyring.publicKey)).ok, true);
-  } finally {
-    await m.cleanup();
-  }
+  });
 });

@@ -7,15 +7,14 @@ import { appendAudit } from '../../src/audit/append.ts';
 import { DETAILS_NONCE_LENGTH } from '../../src/audit/keyring.ts';
 import { readAudit } from '../../src/audit/show.ts';
 import { verifyAudit } from '../../src/audit/verify.ts';
-import { dropTriggers, sampleEntry, tempStore, testClock, testKeyring } from './helpers.ts';
+import { dropTriggers, sampleEntry, tempStore, testClock, testKeyring, withStore } from './helpers.ts';
 
 const keyring = testKeyring();
 const SECRET_DESTINATION = 'bc1qsecretdestinationthatmustneverbeinclear0000';
 const SECRET_NOTE = 'pay the landlord 1234567 sats';
 
 test('details are encrypted at rest and decrypt back through readAudit', async () => {
-  const t = await tempStore();
-  try {
+  await withStore(tempStore, async (t) => {
     const details = {
       request: { to: SECRET_DESTINATION, note: SECRET_NOTE, amount: 1234567n },
       decision: 'allow',
@@ -51,14 +50,11 @@ test('details are encrypted at rest and decrypt back through readAudit', async (
       onDisk.some((b) => b.includes('op_1')),
       'the clear summary is on disk (sanity check of the search)',
     );
-  } finally {
-    await t.cleanup();
-  }
+  });
 });
 
 test('without a keyring (sealed) records are readable and details are marked sealed', async () => {
-  const t = await tempStore();
-  try {
+  await withStore(tempStore, async (t) => {
     await appendAudit(t.store, keyring, { ...sampleEntry(1), details: { a: 1 } }, testClock());
     await appendAudit(t.store, keyring, sampleEntry(2), testClock());
     const [sealed, plain] = await readAudit(t.store, null);
@@ -66,14 +62,11 @@ test('without a keyring (sealed) records are readable and details are marked sea
     assert.equal('details' in (sealed ?? {}), false);
     assert.deepEqual(sealed?.summary, { operationId: 'op_1', protocol: 'bitcoin' });
     assert.equal(plain?.sealed, undefined);
-  } finally {
-    await t.cleanup();
-  }
+  });
 });
 
 test('a details blob moved to another record fails to decrypt there (bound by its aad)', async () => {
-  const t = await tempStore();
-  try {
+  await withStore(tempStore, async (t) => {
     for (let i = 1; i <= 3; i++) {
       await appendAudit(t.store, keyring, { ...sampleEntry(i), details: { i } }, testClock());
     }
@@ -93,14 +86,11 @@ test('a details blob moved to another record fails to decrypt there (bound by it
     const result = await verifyAudit(t.store, keyring.publicKey);
     assert.equal(result.problem?.code, 'AUDIT_RECORD_MODIFIED');
     assert.equal(result.firstBadSeq, 2);
-  } finally {
-    await t.cleanup();
-  }
+  });
 });
 
 test('a changed clear field makes the details undecryptable too, and a wrong key is reported per record', async () => {
-  const t = await tempStore();
-  try {
+  await withStore(tempStore, async (t) => {
     await appendAudit(t.store, keyring, { ...sampleEntry(1), details: { i: 1 } }, testClock());
     await appendAudit(t.store, keyring, { ...sampleEntry(2), details: { i: 2 } }, testClock());
     const wrong = await readAudit(t.store, testKeyring('other'));
@@ -115,14 +105,11 @@ test('a changed clear field makes the details undecryptable too, and a wrong key
       views.map((v) => v.detailsError),
       [undefined, 'DECRYPT_FAILED'],
     );
-  } finally {
-    await t.cleanup();
-  }
+  });
 });
 
 test('readAudit filters by identity and time, and limits to the newest records', async () => {
-  const t = await tempStore();
-  try {
+  await withStore(tempStore, async (t) => {
     const clock = testClock();
     for (let i = 1; i <= 10; i++) {
       await appendAudit(t.store, null, sampleEntry(i), clock);
@@ -146,7 +133,5 @@ test('readAudit filters by identity and time, and limits to the newest records',
     );
     await assert.rejects(readAudit(t.store, null, { limit: 0 }), { code: 'INVALID_ARGUMENT' });
     await assert.rejects(readAudit(t.store, null, { since: new Date('nope') }), { code: 'INVALID_ARGUMENT' });
-  } finally {
-    await t.cleanup();
-  }
+  });
 });

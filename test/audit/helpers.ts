@@ -42,6 +42,19 @@ export async function tempStore(): Promise<TempStore> {
   };
 }
 
+/** Runs `fn` on a fresh store (`tempStore` or `memoryStore`), cleaned up after it whatever happens. */
+export async function withStore<S extends { cleanup(): Promise<void> }>(
+  open: () => Promise<S>,
+  fn: (s: S) => Promise<void>,
+): Promise<void> {
+  const s = await open();
+  try {
+    await fn(s);
+  } finally {
+    await s.cleanup();
+  }
+}
+
 /** Deterministic test keys (never for production): derived from a label so tests can make "another" key. */
 export function testKeyring(label = 'test'): AuditKeyring {
   return memoryAuditKeyring(sha256(utf8(`sign:${label}`)), sha256(utf8(`details:${label}`)));

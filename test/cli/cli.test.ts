@@ -262,56 +262,35 @@ describe('warden CLI', () => {
     );
     const backupPass = writeFileMode(dir, 'bpass', 'a different backup passphrase 7');
     const out = join(dir, 'vault.backup');
-    const b = await w(
-      'backup',
-      '--out',
-      out,
-      '--backup-passphrase-file',
-      backupPass,
-      '--passphrase-file',
-      pass,
-    );
+    const backup = (to: string, backupFile: string) =>
+      w('backup', '--out', to, '--backup-passphrase-file', backupFile, '--passphrase-file', pass);
+    const b = await backup(out, backupPass);
     assert.equal(b.code, 0, b.stderr);
     assert.equal(statSync(out).mode & 0o777, 0o600);
-    const same = await w(
-      'backup',
-      '--out',
-      join(dir, 'x.backup'),
-      '--backup-passphrase-file',
-      pass,
-      '--passphrase-file',
-      pass,
-    );
+    const same = await backup(join(dir, 'x.backup'), pass);
     assert.equal(same.code, 1);
     assert.match(same.stderr, /must differ/);
 
     const target = join(dir, 'restored');
     const newPass = writeFileMode(dir, 'npass', 'the new vault passphrase 99');
-    const wrong = await runWarden([
-      '--home',
-      target,
-      'restore',
-      out,
-      '--backup-passphrase-file',
-      pass,
-      '--passphrase-file',
-      newPass,
-      ...FAST_KDF,
-    ]);
+    /** `warden restore` of the backup into a new home, its passphrase read from `backupFile`. */
+    const restore = (backupFile: string) =>
+      runWarden([
+        '--home',
+        target,
+        'restore',
+        out,
+        '--backup-passphrase-file',
+        backupFile,
+        '--passphrase-file',
+        newPass,
+        ...FAST_KDF,
+      ]);
+    const wrong = await restore(pass);
     assert.equal(wrong.code, 1);
     assert.match(wrong.stderr, /^BACKUP_BAD_PASSPHRASE: /m);
     assert.equal(existsSync(join(target, 'keystore.json')), false, 'a failed restore writes no keystore');
-    const r = await runWarden([
-      '--home',
-      target,
-      'restore',
-      out,
-      '--backup-passphrase-file',
-      backupPass,
-      '--passphrase-file',
-      newPass,
-      ...FAST_KDF,
-    ]);
+    const r = await restore(backupPass);
     assert.equal(r.code, 0, r.stderr);
     const shown = JSON.parse(
       (
@@ -329,17 +308,7 @@ describe('warden CLI', () => {
     );
     assert.deepEqual(shown.nostr, created.nostr);
     assert.deepEqual(shown.bitcoin, created.bitcoin);
-    const again = await runWarden([
-      '--home',
-      target,
-      'restore',
-      out,
-      '--backup-passphrase-file',
-      backupPass,
-      '--passphrase-file',
-      newPass,
-      ...FAST_KDF,
-    ]);
+    const again = await restore(backupPass);
     assert.equal(again.code, 1);
     assert.match(again.stderr, /^VAULT_EXISTS: /m);
     const audit = JSON.parse(

@@ -12,6 +12,7 @@ import { agentWithPolicy, initCliVault, writeFileMode } from '../helpers/cli.ts'
 import { fund, HARDHAT_CHAIN_ID, rpcCall, startHardhat } from '../helpers/hardhat.ts';
 import { TEST_PASSPHRASE } from '../helpers/home.ts';
 import { killMidSend, reconcileFromChain, restartTakingOver, wardenJson } from '../helpers/kill-mid-send.ts';
+import { evmSendsPolicy } from '../helpers/policies.ts';
 import { startRpcHop } from '../helpers/rpc-hop.ts';
 
 const ONE_ETH = 10n ** 18n;
@@ -24,18 +25,7 @@ const SEND = {
   maxFeePerGas: '20000000000',
   maxPriorityFeePerGas: '1000000000',
 };
-const POLICY = `
-version: 1
-name: restart-evm
-risk: { tolerance: high }
-new_destination: allow
-rules:
-  - id: sends
-    match: { protocol: evm, action: send, chain_id: ${HARDHAT_CHAIN_ID} }
-    effect: allow
-    limits:
-      - { window: 24h, max_value: "${ONE_ETH}" }
-`;
+const POLICY = evmSendsPolicy('restart-evm', HARDHAT_CHAIN_ID, ONE_ETH);
 // Fees stay as reconcile books them: no fee following by the server in between.
 const START = ['--fee-follow', '0'];
 

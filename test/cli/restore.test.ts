@@ -37,6 +37,11 @@ function options(home: string) {
   return { home, actor: 'cli:test', logger: nullLogger(), kdf: TEST_KDF };
 }
 
+/** `bytes` of a backup restored into `home`: the backup's passphrase, then the new vault's. */
+function restoreInto(home: string, bytes: Uint8Array) {
+  return Warden.restore(options(home), bytes, passphrase(BACKUP_PASS), passphrase(NEW_PASS));
+}
+
 /** Every row of the tables a restore must bring back, as plain comparable values. */
 function tableRows(home: string) {
   const db = new Database(join(home, 'warden.db'), { readonly: true });
@@ -83,12 +88,7 @@ test('a restore gives back policies, tokens, the ledger and the audit log; budge
   await g.close();
 
   const target = tempHome('restored');
-  const restored = await Warden.restore(
-    options(target.dir),
-    readFileSync(out),
-    passphrase(BACKUP_PASS),
-    passphrase(NEW_PASS),
-  );
+  const restored = await restoreInto(target.dir, readFileSync(out));
   let reopened: Warden | undefined;
   try {
     assert.equal(statSync(target.database).mode & 0o777, 0o600);
@@ -164,12 +164,7 @@ test('a request executing at backup time is never run again: it comes back unkno
   await g.close();
 
   const target = tempHome('restored');
-  const restored = await Warden.restore(
-    options(target.dir),
-    readFileSync(out),
-    passphrase(BACKUP_PASS),
-    passphrase(NEW_PASS),
-  );
+  const restored = await restoreInto(target.dir, readFileSync(out));
   try {
     assert.deepEqual(restored.restoreReport?.executingToUnknown, [id]);
     const row = await restored.store.db
@@ -198,23 +193,14 @@ test('the database in a backup cannot be swapped or stripped; a home with a data
   const fileA = JSON.parse(readFileSync(a, 'utf8'));
   const fileB = JSON.parse(readFileSync(b, 'utf8'));
   const corrupt = (e: unknown) => isWardenError(e, 'BACKUP_CORRUPT');
-  const restoreBytes = (file: object) =>
-    Warden.restore(
-      options(tempHome('swap').dir),
-      Buffer.from(JSON.stringify(file)),
-      passphrase(BACKUP_PASS),
-      passphrase(NEW_PASS),
-    );
+  const restoreBytes = (file: object) => restoreInto(tempHome('swap').dir, Buffer.from(JSON.stringify(file)));
   await assert.rejects(restoreBytes({ ...fileA, database: fileB.database }), corrupt);
   const { database: _gone, ...stripped } = fileA;
   await assert.rejects(restoreBytes(stripped), corrupt);
 
   const occupied = tempHome('occupied');
   writeFileSync(occupied.database, 'not empty');
-  await assert.rejects(
-    Warden.restore(options(occupied.dir), readFileSync(a), passphrase(BACKUP_PASS), passphrase(NEW_PASS)),
-    (e) => isWardenError(e, 'VAULT_EXISTS'),
-  );
+  await assert.rejects(restoreInto(occupied.dir, readFileSync(a)), (e) => isWardenError(e, 'VAULT_EXISTS'));
   assert.equal(existsSync(occupied.keystore), false);
 });
 
@@ -291,8 +277,7 @@ test('a restore that fails after writing the keystore leaves the home empty, and
   await g.close();
 
   const target = tempHome('half');
-  const restore = (file: string) =>
-    Warden.restore(options(target.dir), readFileSync(file), passphrase(BACKUP_PASS), passphrase(NEW_PASS));
+  const restore = (file: string) => restoreInto(target.dir, readFileSync(file));
   await assert.rejects(restore(bad));
   assert.deepEqual(readdirSync(target.dir), [], 'nothing this restore wrote is left');
   assert.equal(Warden.exists(target.dir), false);

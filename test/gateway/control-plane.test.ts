@@ -4,6 +4,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { base64urlnopad } from '@scure/base';
 import Database from 'better-sqlite3';
 import { appendAudit } from '../../src/audit/append.ts';
+import type { ControlPlaneFinding } from '../../src/audit/control-plane.ts';
 import { systemClock } from '../../src/core/clock.ts';
 import { isWardenError } from '../../src/core/errors.ts';
 import { randomId } from '../../src/core/ids.ts';
@@ -67,9 +68,40 @@ async function newWarden() {
   return warden;
 }
 
-test('a token row written without the vault key is refused; honest tokens keep working', async () => {
+/** Runs `fn` on a new Warden (newWarden), closed after it whatever happens. */
+async function withNewWarden(fn: (warden: Warden) => Promise<void>): Promise<void> {
   const warden = await newWarden();
   try {
+    await fn(warden);
+  } finally {
+    await warden.close();
+  }
+}
+
+/**
+ * bot's policy row was changed behind Warden's back (`reason`): bot gets the tampered deny-all,
+ * an identity without its own policy still the honest default, and verify names the row. Set
+ * again through Warden, the policy heals.
+ */
+async function assertTamperedPolicyDeniesThenHeals(warden: Warden, reason: ControlPlaneFinding['reason']) {
+  const loaded = await loadPolicy(warden.store.db, 'bot');
+  assert.equal(loaded.source, 'tampered');
+  assert.deepEqual(loaded.problem, { code: 'POLICY_TAMPERED', identity: 'bot', reason });
+  assert.equal(loaded.policy.rules.length, 1);
+  assert.equal(loaded.policy.rules[0]!.effect, 'deny');
+  assert.equal((await loadPolicy(warden.store.db, 'other')).source, 'default');
+  const verified = await warden.verifyAudit();
+  assert.equal(verified.ok, false);
+  assert.deepEqual(verified.controlPlane, [
+    { code: 'CONTROL_PLANE_TAMPERED', table: 'policy', id: 'bot', reason },
+  ]);
+  await setPolicyAudited(warden, 'bot', POLICY_TEMPLATES['deny-all']!);
+  assert.equal((await loadPolicy(warden.store.db, 'bot')).source, 'identity');
+  assert.equal((await warden.verifyAudit()).ok, true);
+}
+
+test('a token row written without the vault key is refused; honest tokens keep working', async () => {
+  await withNewWarden(async (warden) => {
     const honest = await createTokenAudited(warden, {
       role: 'agent',
       identity: 'bot',
@@ -112,14 +144,11 @@ test('a token row written without the vault key is refused; honest tokens keep w
       Array(4).fill(['CONTROL_PLANE_TAMPERED', 'token']),
     );
     assert.ok(verified.controlPlane?.some((f) => f.id === widened.info.id));
-  } finally {
-    await warden.close();
-  }
+  });
 });
 
 test('a loosened policy is refused: the identity gets the tampered deny-all, not the default', async () => {
-  const warden = await newWarden();
-  try {
+  await withNewWarden(async (warden) => {
     await setPolicyAudited(warden, 'bot', POLICY_TEMPLATES['deny-all']!);
     await setPolicyAudited(warden, null, ALLOW_NOSTR); // a looser default must not be the fallback
     const before = await loadPolicy(warden.store.db, 'bot');
@@ -134,26 +163,8 @@ test('a loosened policy is refused: the identity gets the tampered deny-all, not
     );
     db.close();
 
-    const loaded = await loadPolicy(warden.store.db, 'bot');
-    assert.equal(loaded.source, 'tampered');
-    assert.equal(loaded.problem?.code, 'POLICY_TAMPERED');
-    assert.equal(loaded.policy.rules.length, 1);
-    assert.equal(loaded.policy.rules[0]!.effect, 'deny');
-    // The honest default still applies to identities without their own policy.
-    assert.equal((await loadPolicy(warden.store.db, 'other')).source, 'default');
-
-    const verified = await warden.verifyAudit();
-    assert.equal(verified.ok, false);
-    assert.deepEqual(verified.controlPlane, [
-      { code: 'CONTROL_PLANE_TAMPERED', table: 'policy', id: 'bot', reason: 'mac-mismatch' },
-    ]);
-    // Setting the policy again through Warden heals it.
-    await setPolicyAudited(warden, 'bot', POLICY_TEMPLATES['deny-all']!);
-    assert.equal((await loadPolicy(warden.store.db, 'bot')).source, 'identity');
-    assert.equal((await warden.verifyAudit()).ok, true);
-  } finally {
-    await warden.close();
-  }
+    await assertTamperedPolicyDeniesThenHeals(warden, 'mac-mismatch');
+  });
 });
 
 test('a revoked token put back as it was before (old MAC) stays refused: over HTTP, for holds, by verify', async () => {
@@ -194,8 +205,7 @@ test('a revoked token put back as it was before (old MAC) stays refused: over HT
 });
 
 test('a revocation by another process is seen within about a second', async () => {
-  const warden = await newWarden();
-  try {
+  await withNewWarden(async (warden) => {
     const t = await createTokenAudited(warden, {
       role: 'viewer',
       identity: null,
@@ -223,14 +233,11 @@ test('a revocation by another process is seen within about a second', async () =
     db2.close();
     await new Promise((r) => setTimeout(r, 1100));
     await assert.rejects(authenticate(warden.store.db, bearer(t.token), warden.clock), unauthenticated);
-  } finally {
-    await warden.close();
-  }
+  });
 });
 
 test('a deleted policy row is not a fallback to the default: deny-all, and audit verify names it', async () => {
-  const warden = await newWarden();
-  try {
+  await withNewWarden(async (warden) => {
     await setPolicyAudited(warden, 'bot', POLICY_TEMPLATES['deny-all']!);
     await setPolicyAudited(warden, null, ALLOW_NOSTR); // the looser default a deletion would expose
     assert.equal((await loadPolicy(warden.store.db, 'bot')).source, 'identity');
@@ -238,23 +245,8 @@ test('a deleted policy row is not a fallback to the default: deny-all, and audit
     db.prepare("DELETE FROM policy WHERE identity = 'bot'").run();
     db.close();
 
-    const loaded = await loadPolicy(warden.store.db, 'bot');
-    assert.equal(loaded.source, 'tampered');
-    assert.deepEqual(loaded.problem, { code: 'POLICY_TAMPERED', identity: 'bot', reason: 'deleted' });
-    assert.equal(loaded.policy.rules[0]!.effect, 'deny');
-    assert.equal((await loadPolicy(warden.store.db, 'other')).source, 'default');
-    const verified = await warden.verifyAudit();
-    assert.equal(verified.ok, false);
-    assert.deepEqual(verified.controlPlane, [
-      { code: 'CONTROL_PLANE_TAMPERED', table: 'policy', id: 'bot', reason: 'deleted' },
-    ]);
-    // Setting it again heals it.
-    await setPolicyAudited(warden, 'bot', POLICY_TEMPLATES['deny-all']!);
-    assert.equal((await loadPolicy(warden.store.db, 'bot')).source, 'identity');
-    assert.equal((await warden.verifyAudit()).ok, true);
-  } finally {
-    await warden.close();
-  }
+    await assertTamperedPolicyDeniesThenHeals(warden, 'deleted');
+  });
 });
 
 test('an older, looser policy row put back with its old MAC gives deny-all (HTTP, after unseal, verify)', async () => {

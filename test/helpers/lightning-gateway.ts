@@ -1,5 +1,6 @@
 import type { LightningConfig } from '../../src/protocols/lightning/backend/connect.ts';
-import { startTestGateway } from './gateway.ts';
+import type { TestGateway } from './gateway.ts';
+import { startLightningGateway } from './lightning-setup.ts';
 
 /**
  * A test gateway that pays Lightning invoices as one identity through a configured backend (an
@@ -8,19 +9,41 @@ import { startTestGateway } from './gateway.ts';
  * pay_invoice tests make of the ledger.
  */
 
-/** A policy allowing Lightning payments up to `cap` sat a day. */
-export const PAY_POLICY = (cap: bigint) => `
+/** A rule's limits: one 24-hour window of `cap` sat, or none. */
+const capOf = (cap: bigint | undefined) =>
+  cap === undefined ? '' : `\n    limits:\n      - { window: 24h, max_value: ${cap} }`;
+
+/**
+ * A policy allowing Lightning payments to new destinations, up to `cap` sat a day if given; with
+ * `keysend`, a second rule allows keysends too (a broad rule does not match one: opt-in), within
+ * its own `keysend.cap` if given.
+ */
+export function lightningPayPolicy(name: string, o: { cap?: bigint; keysend?: { cap?: bigint } } = {}) {
+  const keysend = o.keysend
+    ? `
+  - id: keysend
+    match: { protocol: lightning, action: pay, payment: keysend }
+    effect: allow${capOf(o.keysend.cap)}`
+    : '';
+  return `
 version: 1
-name: lightning-pay
+name: ${name}
 risk: { tolerance: high }
 new_destination: allow
 rules:
   - id: payments
     match: { protocol: lightning, action: pay, asset: btc }
-    effect: allow
-    limits:
-      - { window: 24h, max_value: ${cap} }
+    effect: allow${capOf(o.cap)}${keysend}
 `;
+}
+
+/** The ledger rows of one request (status, amount and fee in sat), as the tests compare them. */
+export const ledgerRowsOf = (g: TestGateway, requestId: string) =>
+  g.warden.store.db
+    .selectFrom('ledger')
+    .select(['status', 'amount', 'fee'])
+    .where('request_id', '=', requestId)
+    .execute();
 
 export interface PayingGatewayOptions {
   identity: string;
@@ -30,13 +53,12 @@ export interface PayingGatewayOptions {
 }
 
 export async function startPayingGateway(o: PayingGatewayOptions) {
-  const g = await startTestGateway({
+  const g = await startLightningGateway({
     identities: [o.identity],
-    policies: { [o.identity]: PAY_POLICY(o.cap) },
-    protocols: { lightning: o.lightning },
-    rateLimits: () => ({ max: 100_000, windowMs: 60_000 }),
+    policies: { [o.identity]: lightningPayPolicy('lightning-pay', { cap: o.cap }) },
+    lightning: o.lightning,
+    credential: o.credential,
   });
-  await g.warden.setCredential(o.identity, o.credential.kind, Uint8Array.from(o.credential.bytes));
   const token = await g.token('agent', { identity: o.identity, capabilities: ['lightning:pay_invoice'] });
   const operator = await g.token('operator');
   const pay = (body: unknown) => g.call('POST', '/v1/lightning/pay-invoice', { token, body });
@@ -44,11 +66,6 @@ export async function startPayingGateway(o: PayingGatewayOptions) {
     const r = await g.call('GET', '/v1/ledger', { token });
     return r.body.totals as { status: string; asset: string; total: string; fees: string; count: number }[];
   };
-  const rowsOf = async (requestId: string) =>
-    g.warden.store.db
-      .selectFrom('ledger')
-      .select(['status', 'amount', 'fee'])
-      .where('request_id', '=', requestId)
-      .execute();
+  const rowsOf = (requestId: string) => ledgerRowsOf(g, requestId);
   return { g, token, operator, pay, ledger, rowsOf };
 }

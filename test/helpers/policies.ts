@@ -37,3 +37,23 @@ rules:
     effect: allow${limit}
 `;
 }
+
+/** A low risk tolerance: every Nostr signature is denied RISK_TOO_HIGH, for an operator to accept. */
+export const STRICT_NOSTR_POLICY =
+  'version: 1\nname: strict\nrisk: { tolerance: low }\nrules:\n  - { id: all-nostr, match: { protocol: nostr }, effect: allow }\n';
+
+/** EVM sends on `chainId` to any address, up to `maxWei` a rolling 24 hours. */
+export function evmSendsPolicy(name: string, chainId: number, maxWei: bigint): string {
+  return `
+version: 1
+name: ${name}
+risk: { tolerance: high }
+new_destination: allow
+rules:
+  - id: sends
+    match: { protocol: evm, action: send, chain_id: ${chainId} }
+    effect: allow
+    limits:
+      - { window: 24h, max_value: "${maxWei}" }
+`;
+}

@@ -9,17 +9,15 @@
  * reads what is final enough for the caller (an exchange waiting for 6); a shallower one is refused,
  * since "spendable" would then promise coins a send will not use.
  */
-import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex } from '@noble/hashes/utils.js';
 import { z } from 'zod';
-import { utf8 } from '../../core/bytes.ts';
-import { canonicalJson } from '../../core/canonical.ts';
 import { WardenError } from '../../core/errors.ts';
 import { IDEMPOTENCY_KEY, optionalIdempotencyKey, parseHostile, readBody } from '../../core/validate.ts';
+import { requestDigest } from '../no-spend.ts';
 import type { Operation } from '../operation.ts';
 import { storedCodec } from '../stored.ts';
 import { accountsOf } from './accounts.ts';
 import { type BitcoinBackend, requireBackend, requireChain } from './backend.ts';
+import { bitcoinNoSpendIntent } from './no-spend.ts';
 import { failedWith } from './outcome.ts';
 import { walletView } from './send/intent.ts';
 import type { BitcoinDb } from './tables.ts';
@@ -55,7 +53,7 @@ export function parseBalanceRequest(body: unknown): BalanceRequest {
 }
 
 const digestOf = (p: BalanceRequest) =>
-  bytesToHex(sha256(utf8(canonicalJson({ op: 'bitcoin.balance', minConfirmations: p.minConfirmations }))));
+  requestDigest('bitcoin.balance', { minConfirmations: p.minConfirmations });
 const sat = z.string().regex(/^[0-9]+$/);
 
 /** The depth the read counts as confirmed: the request's, never shallower than the configured one. */
@@ -120,21 +118,13 @@ export const balanceOperation = {
   async toIntent(p, ctx) {
     const accounts = accountsOf(ctx.publicKeys);
     const depth = depthOf(p, requireBackend(ctx.backend, accounts.network));
-    return {
-      protocol: 'bitcoin',
+    return bitcoinNoSpendIntent(ctx, {
       action: 'balance',
-      identity: ctx.identity,
-      // Moves nothing: its own asset, so that no rule about payments in btc counts it.
       asset: 'btc:balance',
-      amount: 0n,
-      destinations: [],
-      maxFee: 0n,
-      feeAsset: 'btc',
-      payloadDigest: digestOf(p),
+      digest: digestOf(p),
       idempotencyKey: p.idempotencyKey,
-      facets: { network: accounts.network },
-      detail: { network: accounts.network, minConfirmations: depth },
-    };
+      detail: { minConfirmations: depth },
+    });
   },
   review: (_p, intent) => ({
     summary: `Read the Bitcoin balance on ${String(intent.detail?.network)}, confirmed at ${String(intent.detail?.minConfirmations)} blocks`,

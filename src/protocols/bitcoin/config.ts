@@ -18,16 +18,17 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { SPKI_PIN } from '../../net/pin.ts';
 import {
   type ConfigProblem,
-  checkEndpointUrl,
   checkLoopback,
   checkPins,
   checkRoute,
+  endpointUrlSchema,
+  pinListSchema,
   pinsByOrigin,
   routeOf,
   type TorRoute,
+  viaSchema,
 } from '../backend-endpoints.ts';
 import type { BitcoinConfig, BitcoinNodeConfig } from './backend.ts';
 import { BITCOIN_NETWORK_NAMES, type BitcoinNetwork } from './networks.ts';
@@ -51,20 +52,11 @@ const networkSchema = z.enum(BITCOIN_NETWORK_NAMES as [BitcoinNetwork, ...Bitcoi
   error: `a network is one of ${BITCOIN_NETWORK_NAMES.join(', ')}`,
 });
 
-const urlSchema = z.string({ error: 'must be the URL of the node (text)' }).transform((value, ctx) => {
-  const checked = checkEndpointUrl(value);
-  if ('problem' in checked) {
-    ctx.addIssue({ code: 'custom', message: checked.problem });
-    return z.NEVER;
-  }
-  return checked.url;
-});
-
 const nodeSchema = z
   .strictObject(
     {
       api: z.enum(['core', 'esplora'], { error: 'api is core (Bitcoin Core JSON-RPC) or esplora (REST)' }),
-      url: urlSchema,
+      url: endpointUrlSchema('must be the URL of the node (text)'),
       cookie: z.string().min(1).max(4096).optional(),
     },
     {
@@ -82,22 +74,8 @@ const nodeSchema = z
 export const bitcoinSectionSchema: z.ZodType<BitcoinSection> = z.strictObject(
   {
     nodes: z.partialRecord(networkSchema, nodeSchema).optional(),
-    via: z
-      .enum(['tor', 'direct'], { error: "must be tor or direct (direct: from this machine's own address)" })
-      .optional(),
-    pins: z
-      .partialRecord(
-        networkSchema,
-        z
-          .array(
-            z
-              .string()
-              .regex(SPKI_PIN, 'a pin is base64 of the SHA-256 of the key (44 characters ending in =)'),
-          )
-          .min(1, 'at least one pin')
-          .max(8, 'at most 8 pins'),
-      )
-      .optional(),
+    via: viaSchema.optional(),
+    pins: z.partialRecord(networkSchema, pinListSchema).optional(),
     min_confirmations: z
       .number({ error: 'min_confirmations is a whole number from 1 to 100' })
       .int('min_confirmations is a whole number from 1 to 100')

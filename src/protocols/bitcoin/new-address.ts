@@ -17,6 +17,7 @@ import { storedCodec } from '../stored.ts';
 import { type AccountName, accountsOf, fullPath, scriptOfKey } from './accounts.ts';
 import { addressOfScript } from './addresses.ts';
 import type { BitcoinBackend } from './backend.ts';
+import { bitcoinNoSpendIntent } from './no-spend.ts';
 import { failedWith } from './outcome.ts';
 import type { BitcoinDb } from './tables.ts';
 import {
@@ -106,24 +107,14 @@ export const newAddressOperation = {
   parse: (body) => parseNewAddressRequest(body),
   idempotencyKey: (p) => p.idempotencyKey,
   digest: digestOf,
-  async toIntent(p, ctx) {
-    const accounts = accountsOf(ctx.publicKeys);
-    return {
-      protocol: 'bitcoin',
+  toIntent: async (p, ctx) =>
+    bitcoinNoSpendIntent(ctx, {
       action: 'new_address',
-      identity: ctx.identity,
-      // Moves nothing: its own asset, so that no rule about payments in btc counts it.
       asset: 'btc:address',
-      amount: 0n,
-      destinations: [],
-      maxFee: 0n,
-      feeAsset: 'btc',
-      payloadDigest: digestOf(p),
+      digest: digestOf(p),
       idempotencyKey: p.idempotencyKey,
-      facets: { network: accounts.network },
-      detail: { type: p.type, network: accounts.network },
-    };
-  },
+      detail: { type: p.type },
+    }),
   review: (p, intent) => ({
     summary: `A fresh ${p.type} receive address on Bitcoin ${String(intent.detail?.network)}`,
     payload: { type: p.type, network: intent.detail?.network ?? null },

@@ -1,17 +1,9 @@
-/**
- * What policy knows of Bitcoin: the send and sign_psbt actions, amounts of asset `btc` in sat, the
- * facets of a PSBT signature (`network`, `sighash`, `amount_proof`), the fee caps (absolute, and
- * relative to the node's estimate and to the amount: fee-environment.ts sets what they read), and
- * the rules for `btc` in the ready-made policies. Those rules cover Lightning too (both pay in sat from the same budget), so
- * they are declared once, here.
- */
-import { z } from 'zod';
 import {
   countedUnit,
   groupDigits,
   joinOr,
+  oneOfItem,
   type ProtocolVocabulary,
-  showInput,
   type TemplateFragments,
 } from '../../policy/index.ts';
 import { BITCOIN_NETWORK_NAMES } from './networks.ts';
@@ -48,10 +40,7 @@ export const BITCOIN_VOCABULARY: ProtocolVocabulary = Object.freeze({
     {
       name: 'network',
       type: 'text',
-      item: z.enum(BITCOIN_NETWORK_NAMES as [string, ...string[]], {
-        error: (iss) =>
-          `bad Bitcoin network ${showInput(iss.input)}; one of ${BITCOIN_NETWORK_NAMES.join(', ')}`,
-      }),
+      item: oneOfItem(BITCOIN_NETWORK_NAMES as [string, ...string[]], 'Bitcoin network'),
       plural: 'Bitcoin networks',
       label: 'Bitcoin network',
       missing: 'request is on no Bitcoin network',
@@ -62,9 +51,7 @@ export const BITCOIN_VOCABULARY: ProtocolVocabulary = Object.freeze({
       // transaction after it is signed, so only a rule naming the type allows it.
       name: 'sighash',
       type: 'text',
-      item: z.enum(SIGHASH_FACET_VALUES as [string, ...string[]], {
-        error: (iss) => `bad sighash ${showInput(iss.input)}; one of ${SIGHASH_FACET_VALUES.join(', ')}`,
-      }),
+      item: oneOfItem(SIGHASH_FACET_VALUES as [string, ...string[]], 'sighash'),
       plural: 'sighash types',
       label: 'sighash',
       missing: 'request signs no Bitcoin input',
@@ -76,9 +63,7 @@ export const BITCOIN_VOCABULARY: ProtocolVocabulary = Object.freeze({
       // the PSBT's word (CVE-2020-14199), which only a rule naming it allows.
       name: 'amount_proof',
       type: 'text',
-      item: z.enum(['full', 'witness_utxo'], {
-        error: (iss) => `bad amount proof ${showInput(iss.input)}; one of full, witness_utxo`,
-      }),
+      item: oneOfItem(['full', 'witness_utxo'], 'amount proof'),
       plural: 'amount proofs',
       label: 'amount proof',
       missing: 'request spends no Bitcoin input',
@@ -90,9 +75,7 @@ export const BITCOIN_VOCABULARY: ProtocolVocabulary = Object.freeze({
       // account the smallest payments and the 2-of-3 the rest (the bitcoin-tiers template).
       name: 'wallet',
       type: 'text',
-      item: z.enum(WALLET_KINDS, {
-        error: (iss) => `bad wallet kind ${showInput(iss.input)}; one of ${WALLET_KINDS.join(', ')}`,
-      }),
+      item: oneOfItem(WALLET_KINDS, 'wallet kind'),
       plural: 'wallet kinds',
       label: 'wallet',
       missing: 'request spends from no wallet of the identity',
@@ -103,9 +86,7 @@ export const BITCOIN_VOCABULARY: ProtocolVocabulary = Object.freeze({
       // naming it allows it, so no policy jitters by accident.
       name: 'amount_jitter',
       type: 'text',
-      item: z.enum(['none', 'jittered'], {
-        error: (iss) => `bad amount jitter ${showInput(iss.input)}; one of none, jittered`,
-      }),
+      item: oneOfItem(['none', 'jittered'], 'amount jitter'),
       plural: 'amount jitter kinds',
       label: 'amount jitter',
       missing: 'request is no Bitcoin send',

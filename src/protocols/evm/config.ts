@@ -21,7 +21,6 @@
  */
 import { z } from 'zod';
 import { WardenError } from '../../core/errors.ts';
-import { SPKI_PIN } from '../../net/pin.ts';
 import {
   type ConfigProblem,
   checkEndpointUrl,
@@ -30,9 +29,11 @@ import {
   checkRoute,
   type Endpoint,
   MAX_ENDPOINT_URL_LENGTH,
+  pinListSchema,
   pinsByOrigin,
   routeOf,
   type TorRoute,
+  viaSchema,
 } from '../backend-endpoints.ts';
 import type { EvmConfig } from './index.ts';
 
@@ -76,22 +77,10 @@ const rpcSchema = z
     return out;
   });
 
-const viaSchema = z.enum(['tor', 'direct'], {
-  error: "must be tor or direct (direct: from this machine's own address)",
-});
-
 const pinsSchema = z
   .record(
     z.string().regex(CHAIN_ID_KEY, 'a chain id is a positive whole number with no leading zero'),
-    z
-      .array(
-        z.string().regex(SPKI_PIN, 'a pin is base64 of the SHA-256 of the key (44 characters ending in =)'),
-        {
-          error: 'must be a list of SPKI pins',
-        },
-      )
-      .min(1, 'at least one pin')
-      .max(8, 'at most 8 pins'),
+    pinListSchema,
     { error: 'pins maps chain ids to lists of SPKI pins' },
   )
   .optional();

@@ -8,6 +8,7 @@ import {
   type AssetUnit,
   formatUnits,
   joinOr,
+  oneOfItem,
   type ProtocolVocabulary,
   showInput,
   type TemplateFragments,
@@ -122,9 +123,7 @@ export const EVM_VOCABULARY: ProtocolVocabulary = Object.freeze({
       // a transaction or of anything else a dapp wants authorized: only a rule naming it signs it.
       name: 'message_type',
       type: 'text',
-      item: z.enum(['siwe', 'text', 'bytes', 'hash32'], {
-        error: (iss) => `bad message type ${showInput(iss.input)}; one of siwe, text, bytes, hash32`,
-      }),
+      item: oneOfItem(['siwe', 'text', 'bytes', 'hash32'], 'message type'),
       plural: 'message types',
       label: 'message type',
       missing: 'request signs no message',

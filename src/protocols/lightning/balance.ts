@@ -9,12 +9,13 @@
  */
 import { z } from 'zod';
 import { IDEMPOTENCY_KEY, optionalIdempotencyKey, parseHostile, readBody } from '../../core/validate.ts';
+import { requestDigest } from '../no-spend.ts';
 import type { Operation } from '../operation.ts';
 import { failedWith } from '../outcome.ts';
 import { storedCodec } from '../stored.ts';
 import type { LightningModuleBackend } from './backend/connect.ts';
 import { withIdentityBackend } from './identity.ts';
-import { digestOf, noSpendIntent } from './no-spend.ts';
+import { lightningNoSpendIntent } from './no-spend.ts';
 import type { LightningDb } from './tables.ts';
 
 const NAME = 'lightning.balance';
@@ -30,7 +31,7 @@ export function parseLightningBalanceRequest(body: unknown): LightningBalanceReq
   });
 }
 
-const digest = () => digestOf(NAME, {});
+const digest = () => requestDigest(NAME, {});
 const msat = z.string().regex(/^[0-9]+$/);
 
 const { encode, decode } = storedCodec(
@@ -77,7 +78,7 @@ export const lightningBalanceOperation = {
   idempotencyKey: (p) => p.idempotencyKey,
   digest,
   toIntent: async (p, ctx) =>
-    noSpendIntent(ctx, {
+    lightningNoSpendIntent(ctx, {
       action: 'read',
       asset: 'btc:balance',
       digest: digest(),

@@ -19,16 +19,18 @@
  * `unsafe.allow_loopback_rpc`; the Tor and direct rules are every backend's (backend-endpoints.ts).
  */
 import { z } from 'zod';
-import { SPKI_PIN } from '../../net/pin.ts';
 import {
   type ConfigProblem,
   checkEndpointUrl,
   checkLoopback,
   checkPins,
   checkRoute,
+  endpointUrlSchema,
+  pinListSchema,
   pinsByOrigin,
   routeOf,
   type TorRoute,
+  viaSchema,
 } from '../backend-endpoints.ts';
 import type { LightningBackendKind } from './backend/backend.ts';
 import { DEFAULT_MONITOR_SECONDS, type LightningConfig } from './backend/connect.ts';
@@ -64,16 +66,9 @@ function checkRelayUrl(value: string): { url: string } | { problem: string } {
   return 'problem' in checked ? checked : { url: checked.url.replace(/^http(s?):/, 'ws$1:') };
 }
 
-const urlSchema = z
-  .string({ error: "must be the URL of the node's REST listener (text)" })
-  .transform((value, ctx) => {
-    const checked = /^wss?:/i.test(value) ? checkRelayUrl(value) : checkEndpointUrl(value);
-    if ('problem' in checked) {
-      ctx.addIssue({ code: 'custom', message: checked.problem });
-      return z.NEVER;
-    }
-    return checked.url;
-  });
+const urlSchema = endpointUrlSchema("must be the URL of the node's REST listener (text)", (value) =>
+  /^wss?:/i.test(value) ? checkRelayUrl(value) : checkEndpointUrl(value),
+);
 
 export const lightningSectionSchema: z.ZodType<LightningSection> = z
   .strictObject(
@@ -83,16 +78,8 @@ export const lightningSectionSchema: z.ZodType<LightningSection> = z
           "backend is lnd (its REST API), cln (Core Lightning's clnrest) or nwc (an upstream NIP-47 wallet); others are not supported yet",
       }),
       url: urlSchema,
-      via: z
-        .enum(['tor', 'direct'], { error: "must be tor or direct (direct: from this machine's own address)" })
-        .optional(),
-      pins: z
-        .array(
-          z.string().regex(SPKI_PIN, 'a pin is base64 of the SHA-256 of the key (44 characters ending in =)'),
-        )
-        .min(1, 'at least one pin')
-        .max(8, 'at most 8 pins')
-        .optional(),
+      via: viaSchema.optional(),
+      pins: pinListSchema.optional(),
       timeout_seconds: seconds('timeout_seconds'),
       wait_seconds: seconds('wait_seconds'),
       monitor_seconds: seconds('monitor_seconds', MIN_MONITOR_SECONDS),

@@ -1,17 +1,8 @@
-/**
- * What policy knows of Lightning: the pay action and amounts of asset `btc` in sat; `receive`
- * (invoices made: asset `btc:invoice`, amount 0) and `read` (invoices looked up, the balance:
- * `btc:invoice`, `btc:balance`), which spend nothing. Its payment rules in the ready-made
- * policies are Bitcoin's `btc` rules (src/protocols/bitcoin/policy.ts), which match both: the two
- * spend one budget. Its own fragment allows the receive side and the reads, at a bounded rate.
- * Its facet `payment` (invoice, keysend: opt-in) lets a policy allow invoices and not keysend.
- */
-import { z } from 'zod';
 import {
   countedUnit,
   joinOr,
+  oneOfItem,
   type ProtocolVocabulary,
-  showInput,
   type TemplateFragments,
 } from '../../policy/index.ts';
 
@@ -36,10 +27,7 @@ export const LIGHTNING_VOCABULARY: ProtocolVocabulary = Object.freeze({
       // so that a rule written for invoices never pays a node id by accident.
       name: 'payment',
       type: 'text',
-      item: z.enum(PAYMENT_KINDS, {
-        error: (iss) =>
-          `bad Lightning payment kind ${showInput(iss.input)}; one of ${PAYMENT_KINDS.join(', ')}`,
-      }),
+      item: oneOfItem(PAYMENT_KINDS, 'Lightning payment kind'),
       plural: 'Lightning payment kinds',
       label: 'Lightning payment',
       missing: 'request is no Lightning payment',

@@ -19,21 +19,19 @@ import { NwcDoor } from '../../../src/api/nwc/door.ts';
 import { principalOf } from '../../../src/api/nwc/principal.ts';
 import { connectionSpec } from '../../../src/api/nwc/spec.ts';
 import { lightningModuleConfig } from '../../../src/protocols/lightning/config.ts';
-import { startTestGateway } from '../../helpers/gateway.ts';
 import { startLightningNodes } from '../../helpers/ldk-node.ts';
-import { hexOf } from '../../helpers/ldk-peer.ts';
-import { startLndFront } from '../../helpers/lnd-rest-front.ts';
+import { lightningPayPolicy } from '../../helpers/lightning-gateway.ts';
+import {
+  invoiceOf as invoiceOfPeer,
+  startLightningGateway,
+  startLndFrontOver,
+} from '../../helpers/lightning-setup.ts';
 import { startTestRelay } from '../../helpers/nostr-relay.ts';
 import { applesauceClient, NWCClient } from '../../helpers/nwc-clients.ts';
 
 const ln = await startLightningNodes(['A', 'B'], [['A', 'B', 1_000_000n]]);
 const [A, B] = [ln.node('A'), ln.node('B')];
-const macaroon = new Uint8Array(randomBytes(32));
-const front = await startLndFront({
-  node: A,
-  macaroon,
-  chain: { height: () => ln.bitcoin.height(), tipHash: () => ln.bitcoin.full.chain.tip.rhash() },
-});
+const { macaroon, front } = await startLndFrontOver(ln, A);
 const relay = await startTestRelay();
 
 /** The identity may pay 60,000 sat a day in all; a payment over 40,000 sat waits for an operator. */
@@ -58,33 +56,18 @@ rules:
 `;
 
 /** For the burst: 8,000 sat a day for the identity, whatever its connections' own budgets. */
-const BURST_POLICY = `
-version: 1
-name: nwc-burst
-risk: { tolerance: high }
-new_destination: allow
-rules:
-  - id: payments
-    match: { protocol: lightning, action: pay, asset: btc }
-    effect: allow
-    limits:
-      - { window: 24h, max_value: 8000 }
-`;
+const BURST_POLICY = lightningPayPolicy('nwc-burst', { cap: 8_000n });
 
-const g = await startTestGateway({
+const g = await startLightningGateway({
   identities: ['agent', 'burst'],
   policies: { agent: POLICY, burst: BURST_POLICY },
-  protocols: {
-    lightning: lightningModuleConfig(
-      { backend: 'lnd', url: front.url, timeout_seconds: 30, wait_seconds: 40 },
-      { tor: null },
-    ),
-  },
-  rateLimits: () => ({ max: 100_000, windowMs: 60_000 }),
+  lightning: lightningModuleConfig(
+    { backend: 'lnd', url: front.url, timeout_seconds: 30, wait_seconds: 40 },
+    { tor: null },
+  ),
+  credential: { kind: 'macaroon', bytes: macaroon },
   nwc: { via: 'direct', socks: null, allowLoopback: true },
 });
-await g.warden.setCredential('agent', 'macaroon', Uint8Array.from(macaroon));
-await g.warden.setCredential('burst', 'macaroon', Uint8Array.from(macaroon));
 const logged: string[] = [];
 const door = new NwcDoor(g.gateway, {
   relays: [relay.url],
@@ -120,10 +103,8 @@ async function connect(options: {
   return { connection, secret: hexToBytes(clientSecretHex), uri };
 }
 
-const invoiceOf = (sat: bigint) => {
-  const invoice = B.invoice(sat * 1000n, 'nwc test', 600);
-  return { bolt11: invoice.to_str(), hash: hexOf(invoice.payment_hash()) };
-};
+/** An invoice of B's for `sat`. */
+const invoiceOf = (sat: bigint) => invoiceOfPeer(B, sat * 1000n, 'nwc test');
 
 /** A request event as a client would sign it, with the tags given (NIP-44 unless `nip04`). */
 function requestEvent(

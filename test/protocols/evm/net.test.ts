@@ -1,24 +1,17 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { isWardenError } from '../../../src/core/errors.ts';
 import { createNet, readTextLimited } from '../../../src/net/http.ts';
+import { listenOnLoopback } from '../../helpers/peer.ts';
 
 const ctx = { identity: 'alice' };
 
 /** A tiny HTTP server on 127.0.0.1 whose behaviour each request path chooses. */
 async function serve(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
   const server: Server = createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  after(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return listenOnLoopback(server);
 }
 
 const base = await serve((req, res) => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { keccak256 } from 'viem';
 import { isWardenError } from '../../../src/core/errors.ts';
 import { createNet } from '../../../src/net/http.ts';
@@ -9,6 +9,7 @@ import { evmSendIntent } from '../../../src/protocols/evm/intent.ts';
 import { parseEvmSendRequest } from '../../../src/protocols/evm/request.ts';
 import { createEvmRpc, type EvmRpc } from '../../../src/protocols/evm/rpc.ts';
 import { buildSendTransaction, serializeSigned } from '../../../src/protocols/evm/transaction.ts';
+import { listenOnLoopback } from '../../helpers/peer.ts';
 
 /**
  * The error paths of the RPC client against a scripted, hostile JSON-RPC server on loopback: what a
@@ -40,15 +41,7 @@ const server = createServer((req, res: ServerResponse) => {
     res.end(JSON.stringify({ jsonrpc: '2.0', id, ...reply }));
   });
 });
-await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-after(
-  () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-);
-const URL_WITH_KEY = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v2/SECRET-KEY`;
+const URL_WITH_KEY = `${await listenOnLoopback(server)}/v2/SECRET-KEY`;
 
 function rpc(timeoutMs = 2_000, maxResponseBytes?: number): EvmRpc {
   const net = createNet({ allowLoopback: true, timeoutMs });

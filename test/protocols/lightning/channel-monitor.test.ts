@@ -23,24 +23,14 @@ import { lightningModuleConfig } from '../../../src/protocols/lightning/config.t
 import { initCliVault, writeFileMode } from '../../helpers/cli.ts';
 import { startTestGateway } from '../../helpers/gateway.ts';
 import { TEST_PASSPHRASE } from '../../helpers/home.ts';
-import { startLightningNodes } from '../../helpers/ldk-node.ts';
-import { startLndFront } from '../../helpers/lnd-rest-front.ts';
+import { startLightningGateway, startLndFrontOver, startNodesABC } from '../../helpers/lightning-setup.ts';
 import { freePort } from '../../helpers/peer.ts';
 
-const ln = await startLightningNodes(
-  ['A', 'B', 'C'],
-  [
-    ['A', 'B', 1_000_000n],
-    ['A', 'C', 1_000_000n],
-  ],
-);
-const [A, B, C] = [ln.node('A'), ln.node('B'), ln.node('C')];
-const macaroon = new Uint8Array(randomBytes(32));
-const front = await startLndFront({
-  node: A,
-  macaroon,
-  chain: { height: () => ln.bitcoin.height(), tipHash: () => ln.bitcoin.full.chain.tip.rhash() },
-});
+const { ln, A, B, C } = await startNodesABC([
+  ['A', 'B', 1_000_000n],
+  ['A', 'C', 1_000_000n],
+]);
+const { macaroon, front } = await startLndFrontOver(ln, A);
 
 const POLICY = `
 version: 1
@@ -60,15 +50,12 @@ rules:
 
 /** A gateway paying through `url` as alice (her macaroon sealed), with an operator and an agent token. */
 async function gateway(url: string) {
-  const g = await startTestGateway({
+  const g = await startLightningGateway({
     identities: ['alice'],
     policies: { alice: POLICY },
-    protocols: {
-      lightning: lightningModuleConfig({ backend: 'lnd', url, timeout_seconds: 30 }, { tor: null }),
-    },
-    rateLimits: () => ({ max: 100_000, windowMs: 60_000 }),
+    lightning: lightningModuleConfig({ backend: 'lnd', url, timeout_seconds: 30 }, { tor: null }),
+    credential: { kind: 'macaroon', bytes: macaroon },
   });
-  await g.warden.setCredential('alice', 'macaroon', Uint8Array.from(macaroon));
   const agent = await g.token('agent', { identity: 'alice', capabilities: ['lightning:pay_invoice'] });
   const operator = await g.token('operator');
   // The gateway's own alert log, as a running server writes it.

@@ -10,61 +10,32 @@ import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { WardenError } from '../../../src/core/errors.ts';
-import { netForEndpoints } from '../../../src/protocols/backend-endpoints.ts';
 import type { LightningBackend, PaymentState } from '../../../src/protocols/lightning/backend/backend.ts';
 import { createClnRestBackend } from '../../../src/protocols/lightning/backend/cln-rest.ts';
 import { type ClnMethod, type FaultAnswer, startClnFront } from '../../helpers/cln-rest-front.ts';
-import { startLightningNodes, waitFor } from '../../helpers/ldk-node.ts';
+import { waitFor } from '../../helpers/ldk-node.ts';
 import { hexOf } from '../../helpers/ldk-peer.ts';
+import {
+  A_B_C,
+  B_TO_A,
+  clientAt,
+  invoiceOf,
+  newRune,
+  rejects,
+  startClnFrontOver,
+  startNodesABC,
+  withoutHash,
+} from '../../helpers/lightning-setup.ts';
 import { freePort } from '../../helpers/peer.ts';
 import { loadClnSchemas, requestProblems } from './cln-rest/cln-shapes.ts';
 
-const ln = await startLightningNodes(
-  ['A', 'B', 'C'],
-  [
-    ['A', 'B', 1_000_000n],
-    ['B', 'C', 1_000_000n],
-    // B pays A's invoices over a channel of its own (A–B is all A's).
-    ['B', 'A', 1_000_000n],
-  ],
-);
-const [A, B, C] = [ln.node('A'), ln.node('B'), ln.node('C')];
-const newRune = () => new Uint8Array(Buffer.from(randomBytes(48).toString('base64url')));
-const rune = newRune();
-const front = await startClnFront({ node: A, rune, chain: { height: () => ln.bitcoin.height() } });
+const { ln, A, B, C } = await startNodesABC([...A_B_C, B_TO_A]);
+const { rune, front } = await startClnFrontOver(ln, A);
 const clientWith = (r: Uint8Array, url = front.url): LightningBackend =>
-  createClnRestBackend({
-    url,
-    net: netForEndpoints([url]),
-    identity: 'bot',
-    rune: r,
-    network: 'regtest',
-    retryForSeconds: 30,
-  });
+  createClnRestBackend({ ...clientAt(url), rune: r, retryForSeconds: 30 });
 const cln = clientWith(rune);
 const PAY = { feeLimitSat: 10n, timeoutSeconds: 30 };
 
-/** A real invoice of `payee` (LDK's), and its payment hash as LDK reads it (not Warden's decoder). */
-function invoiceOf(payee: typeof A, msat: bigint | null, what = 'test') {
-  const invoice = payee.invoice(msat, what, 600);
-  return { bolt11: invoice.to_str(), hash: hexOf(invoice.payment_hash()) };
-}
-
-async function rejects(promise: Promise<unknown>, code: string): Promise<WardenError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof WardenError, String(err));
-    assert.equal(err.code, code, `${err.code}: ${err.message} ${JSON.stringify(err.details)}`);
-    return err;
-  }
-  assert.fail(`expected ${code}`);
-}
-
-function strip(state: PaymentState) {
-  const { paymentHash: _, ...rest } = state;
-  return rest;
-}
 const lastParams = (method: ClnMethod) => front.requests.filter((r) => r.method === method).at(-1)!.params;
 
 test('getinfo: the node behind the front, on regtest, synced', async () => {
@@ -78,7 +49,7 @@ test('a real one-hop payment: succeeded with the preimage, the balance down by e
   const paid = await cln.pay(invoiceOf(B, 21_000_000n).bolt11, PAY);
   assert.ok(
     paid.status === 'succeeded',
-    JSON.stringify(strip(paid), (_k, v) => (typeof v === 'bigint' ? `${v}` : v)),
+    JSON.stringify(withoutHash(paid), (_k, v) => (typeof v === 'bigint' ? `${v}` : v)),
   );
   assert.deepEqual([paid.amountMsat, paid.feeMsat], [21_000_000n, 0n]);
   assert.equal(B.claimed.get(paid.paymentHash), 21_000_000n);
@@ -110,13 +81,13 @@ test('an invoice without an amount is paid the amount given (amount_msat), and o
 
 test('a fee limit of 0 sat leaves no route two hops away: failed (no_route), nothing paid', async () => {
   const state = await cln.pay(invoiceOf(C, 1_000_000n).bolt11, { feeLimitSat: 0n, timeoutSeconds: 30 });
-  assert.deepEqual(strip(state), { status: 'failed', reason: 'no_route' });
+  assert.deepEqual(withoutHash(state), { status: 'failed', reason: 'no_route' });
   assert.equal(C.claimed.has(state.paymentHash), false);
 });
 
 test('a failed route is reported as failed (no_route), not unknown', async () => {
   const state = await cln.pay(invoiceOf(C, 5_000_000_000n).bolt11, PAY);
-  assert.deepEqual(strip(state), { status: 'failed', reason: 'no_route' });
+  assert.deepEqual(withoutHash(state), { status: 'failed', reason: 'no_route' });
 });
 
 test('the same invoice twice: the second is refused (LIGHTNING_PAYMENT_EXISTS, already_paid) although CLN’s pay would answer it complete again', async () => {
@@ -339,7 +310,7 @@ test('listpays saying every attempt failed is a failure only once pay can no lon
   const recent = await withFault('listpays', failedAt(now - 5), () => cln.track(hash, 300));
   assert.equal(recent?.status, 'in_flight');
   const old = await withFault('listpays', failedAt(now - 3_600), () => cln.track(hash, 300));
-  assert.deepEqual(old && strip(old), { status: 'failed', reason: 'error' });
+  assert.deepEqual(old && withoutHash(old), { status: 'failed', reason: 'error' });
 });
 
 test('garbled reads are BACKEND_REJECTED (malformed) with a clear message', async () => {

@@ -5,105 +5,47 @@
  * Warden's node is A. The payments, fees, failures and preimages are real.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { reconcileFromBackends } from '../../../src/gateway/reconcile-backends.ts';
 import { lightningModuleConfig } from '../../../src/protocols/lightning/config.ts';
 import type { LightningDb } from '../../../src/protocols/lightning/tables.ts';
-import { startTestGateway } from '../../helpers/gateway.ts';
-import { startLightningNodes, waitFor } from '../../helpers/ldk-node.ts';
-import { startLndFront } from '../../helpers/lnd-rest-front.ts';
+import { waitFor } from '../../helpers/ldk-node.ts';
+import { ledgerRowsOf, lightningPayPolicy } from '../../helpers/lightning-gateway.ts';
+import {
+  show,
+  startLightningGateway,
+  startLndFrontOver,
+  startNodesABC,
+} from '../../helpers/lightning-setup.ts';
 
-const ln = await startLightningNodes(
-  ['A', 'B', 'C'],
-  [
-    ['A', 'B', 1_000_000n],
-    ['B', 'C', 1_000_000n],
-  ],
-);
-const [A, B, C] = [ln.node('A'), ln.node('B'), ln.node('C')];
-const macaroon = new Uint8Array(randomBytes(32));
-const front = await startLndFront({
-  node: A,
-  macaroon,
-  chain: { height: () => ln.bitcoin.height(), tipHash: () => ln.bitcoin.full.chain.tip.rhash() },
-});
+const { ln, A, B, C } = await startNodesABC();
+const { macaroon, front } = await startLndFrontOver(ln, A);
 
 /** Invoices and keysend, one budget: only the second rule names keysend, so only it allows one. */
-const POLICY = `
-version: 1
-name: lightning-keysend
-risk: { tolerance: high }
-new_destination: allow
-rules:
-  - id: payments
-    match: { protocol: lightning, action: pay, asset: btc }
-    effect: allow
-    limits:
-      - { window: 24h, max_value: 1000000 }
-  - id: keysend
-    match: { protocol: lightning, action: pay, payment: keysend }
-    effect: allow
-`;
+const POLICY = lightningPayPolicy('lightning-keysend', { cap: 1_000_000n, keysend: {} });
 /** A policy written for invoices: a keysend is not allowed by it. */
-const INVOICES_ONLY = `
-version: 1
-name: lightning-invoices
-risk: { tolerance: high }
-new_destination: allow
-rules:
-  - id: payments
-    match: { protocol: lightning, action: pay, asset: btc }
-    effect: allow
-`;
-
+const INVOICES_ONLY = lightningPayPolicy('lightning-invoices');
 /**
  * One 24-hour window of 5,000 sat over invoices and keysends alike. A rule's limits bound what it
  * matches, and a broad rule does not match a keysend (opt-in): the keysend rule carries its own.
  */
-const ONE_BUDGET = `
-version: 1
-name: lightning-one-budget
-risk: { tolerance: high }
-new_destination: allow
-rules:
-  - id: payments
-    match: { protocol: lightning, action: pay, asset: btc }
-    effect: allow
-    limits:
-      - { window: 24h, max_value: 5000 }
-  - id: keysend
-    match: { protocol: lightning, action: pay, payment: keysend }
-    effect: allow
-    limits:
-      - { window: 24h, max_value: 5000 }
-`;
+const ONE_BUDGET = lightningPayPolicy('lightning-one-budget', { cap: 5_000n, keysend: { cap: 5_000n } });
 
-const g = await startTestGateway({
+const g = await startLightningGateway({
   identities: ['alice', 'invoices', 'budget'],
   policies: { alice: POLICY, invoices: INVOICES_ONLY, budget: ONE_BUDGET },
   // A short wait, so that a held payment turns `unknown` within the test.
-  protocols: {
-    lightning: lightningModuleConfig(
-      { backend: 'lnd', url: front.url, timeout_seconds: 60, wait_seconds: 3 },
-      { tor: null },
-    ),
-  },
-  rateLimits: () => ({ max: 100_000, windowMs: 60_000 }),
+  lightning: lightningModuleConfig(
+    { backend: 'lnd', url: front.url, timeout_seconds: 60, wait_seconds: 3 },
+    { tor: null },
+  ),
+  credential: { kind: 'macaroon', bytes: macaroon },
 });
-for (const identity of ['alice', 'invoices', 'budget'])
-  await g.warden.setCredential(identity, 'macaroon', Uint8Array.from(macaroon));
 const tokenOf = (identity: string, capabilities: string[]) => g.token('agent', { identity, capabilities });
 const alice = await tokenOf('alice', ['lightning:keysend']);
 const keysend = (body: unknown, token = alice) => g.call('POST', '/v1/lightning/keysend', { token, body });
-const rowsOf = (requestId: string) =>
-  g.warden.store.db
-    .selectFrom('ledger')
-    .select(['status', 'amount', 'fee'])
-    .where('request_id', '=', requestId)
-    .execute();
-const show = (r: { status: number; body: unknown }) => `${r.status} ${JSON.stringify(r.body).slice(0, 500)}`;
+const rowsOf = (requestId: string) => ledgerRowsOf(g, requestId);
 const opens = (preimage: string, hash: string) =>
   Buffer.from(sha256(Buffer.from(preimage, 'hex'))).toString('hex') === hash;
 

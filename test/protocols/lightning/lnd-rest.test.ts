@@ -11,59 +11,31 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import fc from 'fast-check';
 import * as ldk from 'lightningdevkit';
 import { WardenError } from '../../../src/core/errors.ts';
-import { netForEndpoints } from '../../../src/protocols/backend-endpoints.ts';
 import type { LightningBackend, PaymentState } from '../../../src/protocols/lightning/backend/backend.ts';
 import { MAX_CHANNELS } from '../../../src/protocols/lightning/backend/lnd-channels.ts';
 import { createLndRestBackend } from '../../../src/protocols/lightning/backend/lnd-rest.ts';
-import { startLightningNodes, waitFor } from '../../helpers/ldk-node.ts';
+import { waitFor } from '../../helpers/ldk-node.ts';
 import { hexOf } from '../../helpers/ldk-peer.ts';
-import { type FaultAnswer, type LndRoute, startLndFront } from '../../helpers/lnd-rest-front.ts';
+import {
+  A_B_C,
+  B_TO_A,
+  clientAt,
+  invoiceOf,
+  rejects,
+  startLndFrontOver,
+  startNodesABC,
+  withoutHash,
+} from '../../helpers/lightning-setup.ts';
+import type { FaultAnswer, LndRoute } from '../../helpers/lnd-rest-front.ts';
 import { freePort } from '../../helpers/peer.ts';
 import { loadSwagger, shapeProblems } from './lnd-rest/swagger-shapes.ts';
 
-const ln = await startLightningNodes(
-  ['A', 'B', 'C'],
-  [
-    ['A', 'B', 1_000_000n],
-    ['B', 'C', 1_000_000n],
-    // B pays A's invoices over a channel of its own (A–B is all A's).
-    ['B', 'A', 1_000_000n],
-  ],
-);
-const [A, B, C] = [ln.node('A'), ln.node('B'), ln.node('C')];
-const macaroon = new Uint8Array(randomBytes(32));
-const front = await startLndFront({
-  node: A,
-  macaroon,
-  chain: { height: () => ln.bitcoin.height(), tipHash: () => ln.bitcoin.full.chain.tip.rhash() },
-});
-const clientWith = (mac: Uint8Array): LightningBackend =>
-  createLndRestBackend({
-    url: front.url,
-    net: netForEndpoints([front.url]),
-    identity: 'bot',
-    macaroon: mac,
-    network: 'regtest',
-  });
+const { ln, A, B, C } = await startNodesABC([...A_B_C, B_TO_A]);
+const { macaroon, front } = await startLndFrontOver(ln, A);
+const clientWith = (mac: Uint8Array, url = front.url): LightningBackend =>
+  createLndRestBackend({ ...clientAt(url), macaroon: mac });
 const lnd = clientWith(macaroon);
 const PAY = { feeLimitSat: 10n, timeoutSeconds: 30 };
-
-/** A real invoice of `payee` (LDK's), and its payment hash as LDK reads it (not Warden's decoder). */
-function invoiceOf(payee: typeof A, msat: bigint | null, what = 'test') {
-  const invoice = payee.invoice(msat, what, 600);
-  return { bolt11: invoice.to_str(), hash: hexOf(invoice.payment_hash()) };
-}
-
-async function rejects(promise: Promise<unknown>, code: string): Promise<WardenError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof WardenError, String(err));
-    assert.equal(err.code, code, `${err.code}: ${err.message} ${JSON.stringify(err.details)}`);
-    return err;
-  }
-  assert.fail(`expected ${code}`);
-}
 
 test(`the Lightning nodes started in ${ln.startup.totalMs} ms (bcoin ${ln.startup.bitcoinMs}, segwit ${ln.startup.segwitMs}, channels ${ln.startup.channelsMs})`, () => {
   assert.ok(ln.startup.totalMs < 30_000);
@@ -104,13 +76,13 @@ test('a real two-hop payment: the routing fee reported is exactly what B earned,
 
 test('a fee limit of 0 sat leaves no route two hops away: failed, nothing paid', async () => {
   const state = await lnd.pay(invoiceOf(C, 1_000_000n).bolt11, { feeLimitSat: 0n, timeoutSeconds: 30 });
-  assert.deepEqual(strip(state), { status: 'failed', reason: 'no_route' });
+  assert.deepEqual(withoutHash(state), { status: 'failed', reason: 'no_route' });
   assert.equal(C.claimed.has(state.paymentHash), false);
 });
 
 test('a failed route is reported as failed (no_route), not unknown', async () => {
   const state = await lnd.pay(invoiceOf(C, 5_000_000_000n).bolt11, PAY);
-  assert.deepEqual(strip(state), { status: 'failed', reason: 'no_route' });
+  assert.deepEqual(withoutHash(state), { status: 'failed', reason: 'no_route' });
 });
 
 test('the same invoice twice: the second is refused (LIGHTNING_PAYMENT_EXISTS, already_paid), nothing paid again', async () => {
@@ -140,7 +112,7 @@ test('a stuck payment: in flight while the payee holds it, followed by its hash 
     assert.equal(refused.status, 'in_flight');
     await waitFor(() => C.isHeld(refused.paymentHash), 5_000, 'C holds the second payment');
     assert.ok(C.failBack(refused.paymentHash));
-    assert.deepEqual(strip((await lnd.track(refused.paymentHash, 10_000))!), {
+    assert.deepEqual(withoutHash((await lnd.track(refused.paymentHash, 10_000))!), {
       status: 'failed',
       reason: 'incorrect_payment_details',
     });
@@ -165,14 +137,10 @@ test('the answer lost mid-payment: the stream is cut after its first update, the
 
 test('a backend that is not there: BACKEND_UNREACHABLE with sent: false, so nothing was paid', async () => {
   const url = `http://127.0.0.1:${await freePort()}/`;
-  const gone = createLndRestBackend({
-    url,
-    net: netForEndpoints([url]),
-    identity: 'bot',
-    macaroon,
-    network: 'regtest',
-  });
-  const err = await rejects(gone.pay(invoiceOf(B, 1_000n).bolt11, PAY), 'BACKEND_UNREACHABLE');
+  const err = await rejects(
+    clientWith(macaroon, url).pay(invoiceOf(B, 1_000n).bolt11, PAY),
+    'BACKEND_UNREACHABLE',
+  );
   assert.equal(err.details.sent, false);
 });
 
@@ -356,11 +324,6 @@ test('fuzzed answers to a payment (fast-check): a WardenError or an outcome, nev
   );
   assert.equal(C.claimed.has(hash), false);
 });
-
-function strip(state: PaymentState) {
-  const { paymentHash: _, ...rest } = state;
-  return rest;
-}
 
 test('a real keysend: succeeded, the hash the preimage’s, the amount at B; the same preimage again is refused (LIGHTNING_PAYMENT_EXISTS), nothing paid twice', async () => {
   const preimage = new Uint8Array(randomBytes(32));

@@ -18,20 +18,11 @@ import { Vault } from '../../../src/keys/vault.ts';
 import type { LightningBackend } from '../../../src/protocols/lightning/backend/backend.ts';
 import { createLightningBackend } from '../../../src/protocols/lightning/backend/connect.ts';
 import { passphrase, TEST_KDF, tempHome } from '../../helpers/home.ts';
-import { startLightningNodes } from '../../helpers/ldk-node.ts';
-import { hexOf } from '../../helpers/ldk-peer.ts';
+import { A_B_C, B_TO_A, invoiceOf, rejects, startNodesABC } from '../../helpers/lightning-setup.ts';
 import { startTestRelay } from '../../helpers/nostr-relay.ts';
 import { startNwcWallet } from '../../helpers/nwc-wallet-service.ts';
 
-const ln = await startLightningNodes(
-  ['A', 'B', 'C'],
-  [
-    ['A', 'B', 1_000_000n],
-    ['B', 'C', 1_000_000n],
-    ['B', 'A', 1_000_000n],
-  ],
-);
-const [A, B, C] = [ln.node('A'), ln.node('B'), ln.node('C')];
+const { ln, A, B, C } = await startNodesABC([...A_B_C, B_TO_A]);
 const relay = await startTestRelay();
 const wallet = await startNwcWallet(A, relay.url, () => ln.bitcoin.height());
 test.after(async () => {
@@ -50,22 +41,6 @@ const module = createLightningBackend({ kind: 'nwc', url: relay.url, timeoutSeco
 const withWallet = <T>(fn: (w: LightningBackend) => Promise<T>, identity = 'bot') =>
   module.withBackend(identity, 'regtest', signerFor(vault, identity, 'lightning-credential'), fn);
 const PAY = { feeLimitSat: 10n, timeoutSeconds: 30 };
-
-function invoiceOf(payee: typeof C, msat: bigint, what = 'test') {
-  const invoice = payee.invoice(msat, what, 600);
-  return { bolt11: invoice.to_str(), hash: hexOf(invoice.payment_hash()) };
-}
-
-async function rejects(promise: Promise<unknown>, code: string): Promise<WardenError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof WardenError, String(err));
-    assert.equal(err.code, code, `${err.code}: ${err.message} ${JSON.stringify(err.details)}`);
-    return err;
-  }
-  assert.fail(`expected ${code}`);
-}
 
 test('info and balance are the LDK node behind the wallet; channels are not offered', async () => {
   await withWallet(async (w) => {

@@ -12,21 +12,12 @@ import { describe, test } from 'node:test';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { reconcileFromBackends } from '../../../src/gateway/reconcile-backends.ts';
 import { lightningModuleConfig } from '../../../src/protocols/lightning/config.ts';
-import { startClnFront } from '../../helpers/cln-rest-front.ts';
-import { startLightningNodes, waitFor } from '../../helpers/ldk-node.ts';
-import { hexOf } from '../../helpers/ldk-peer.ts';
+import { waitFor } from '../../helpers/ldk-node.ts';
 import { startPayingGateway } from '../../helpers/lightning-gateway.ts';
+import { invoiceOf, newRune, show, startClnFrontOver, startNodesABC } from '../../helpers/lightning-setup.ts';
 
-const ln = await startLightningNodes(
-  ['A', 'B', 'C'],
-  [
-    ['A', 'B', 1_000_000n],
-    ['B', 'C', 1_000_000n],
-  ],
-);
-const [A, B, C] = [ln.node('A'), ln.node('B'), ln.node('C')];
-const rune = new Uint8Array(Buffer.from(randomBytes(48).toString('base64url')));
-const front = await startClnFront({ node: A, rune, chain: { height: () => ln.bitcoin.height() } });
+const { ln, A, B, C } = await startNodesABC();
+const { rune, front } = await startClnFrontOver(ln, A);
 const CLN = lightningModuleConfig(
   // CLN may retry for a minute; the request answers `unknown` after 3 s (a held payment turns so here).
   { backend: 'cln', url: front.url, timeout_seconds: 60, wait_seconds: 3 },
@@ -35,12 +26,6 @@ const CLN = lightningModuleConfig(
 const gateway = (identity: string, kind: 'rune' | 'macaroon', bytes: Uint8Array) =>
   startPayingGateway({ identity, cap: 10_000_000n, lightning: CLN, credential: { kind, bytes } });
 const main = await gateway('alice', 'rune', rune);
-
-const invoiceOf = (payee: typeof A, msat: bigint) => {
-  const invoice = payee.invoice(msat, 'warden test', 600);
-  return { bolt11: invoice.to_str(), hash: hexOf(invoice.payment_hash()) };
-};
-const show = (r: { status: number; body: unknown }) => `${r.status} ${JSON.stringify(r.body).slice(0, 500)}`;
 
 describe('lightning.pay_invoice over HTTP, through the CLN REST front over real LDK nodes', () => {
   test('a one-hop payment: done with a preimage that opens the hash; the ledger holds the amount and the fee exactly', async () => {
@@ -136,11 +121,7 @@ describe('lightning.pay_invoice over HTTP, through the CLN REST front over real 
   });
 
   test('a wrong rune: LIGHTNING_BACKEND_AUTH, the reservation released, nothing paid; a macaroon for a CLN backend: KEY_NOT_ACTIVE', async () => {
-    const wrong = await gateway(
-      'mallory',
-      'rune',
-      new Uint8Array(Buffer.from(randomBytes(48).toString('base64url'))),
-    );
+    const wrong = await gateway('mallory', 'rune', newRune());
     const { bolt11, hash } = invoiceOf(B, 1_000_000n);
     const r = await wrong.pay({ invoice: bolt11 });
     const code = r.body.error?.code ?? r.body.request?.error?.code;

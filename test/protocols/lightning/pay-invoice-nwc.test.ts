@@ -11,21 +11,12 @@ import { describe, test } from 'node:test';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { reconcileFromBackends } from '../../../src/gateway/reconcile-backends.ts';
 import { lightningModuleConfig } from '../../../src/protocols/lightning/config.ts';
-import { startTestGateway } from '../../helpers/gateway.ts';
-import { startLightningNodes } from '../../helpers/ldk-node.ts';
-import { hexOf } from '../../helpers/ldk-peer.ts';
-import { startPayingGateway } from '../../helpers/lightning-gateway.ts';
+import { ledgerRowsOf, lightningPayPolicy, startPayingGateway } from '../../helpers/lightning-gateway.ts';
+import { invoiceOf, show, startLightningGateway, startNodesABC } from '../../helpers/lightning-setup.ts';
 import { startTestRelay } from '../../helpers/nostr-relay.ts';
 import { startNwcWallet } from '../../helpers/nwc-wallet-service.ts';
 
-const ln = await startLightningNodes(
-  ['A', 'B', 'C'],
-  [
-    ['A', 'B', 1_000_000n],
-    ['B', 'C', 1_000_000n],
-  ],
-);
-const [A, B, C] = [ln.node('A'), ln.node('B'), ln.node('C')];
+const { ln, A, B, C } = await startNodesABC();
 const relay = await startTestRelay();
 const wallet = await startNwcWallet(A, relay.url, () => ln.bitcoin.height());
 test.after(async () => {
@@ -45,12 +36,6 @@ const gateway = (identity: string, uri: string) =>
     credential: { kind: 'nwc', bytes: new TextEncoder().encode(uri) },
   });
 const main = await gateway('alice', wallet.uri);
-
-const invoiceOf = (payee: typeof A, msat: bigint) => {
-  const invoice = payee.invoice(msat, 'warden test', 600);
-  return { bolt11: invoice.to_str(), hash: hexOf(invoice.payment_hash()) };
-};
-const show = (r: { status: number; body: unknown }) => `${r.status} ${JSON.stringify(r.body).slice(0, 500)}`;
 
 describe('lightning.pay_invoice over HTTP, through an upstream NWC wallet over real LDK nodes', () => {
   test('a two-hop payment: done with a preimage that opens the hash; the ledger books the fee the wallet paid', async () => {
@@ -117,35 +102,17 @@ describe('lightning.pay_invoice over HTTP, through an upstream NWC wallet over r
   });
 });
 
-/** Keysend needs its own rule (the opt-in facet `payment: keysend`) and its own capability. */
-const KEYSEND_POLICY = `
-version: 1
-name: lightning-keysend
-risk: { tolerance: high }
-new_destination: allow
-rules:
-  - id: keysend
-    match: { protocol: lightning, action: pay, payment: keysend }
-    effect: allow
-    limits:
-      - { window: 24h, max_value: 1000000 }
-`;
-
 describe('lightning.keysend over HTTP, through the same upstream NWC wallet (pay_keysend)', async () => {
-  const k = await startTestGateway({
+  // Keysend needs its own rule (the opt-in facet `payment: keysend`) and its own capability.
+  const k = await startLightningGateway({
     identities: ['bob'],
-    policies: { bob: KEYSEND_POLICY },
-    protocols: { lightning: NWC },
+    policies: { bob: lightningPayPolicy('lightning-keysend', { keysend: { cap: 1_000_000n } }) },
+    lightning: NWC,
+    credential: { kind: 'nwc', bytes: new TextEncoder().encode(wallet.uri) },
   });
-  await k.warden.setCredential('bob', 'nwc', new TextEncoder().encode(wallet.uri));
   const token = await k.token('agent', { identity: 'bob', capabilities: ['lightning:keysend'] });
   const keysend = (body: unknown) => k.call('POST', '/v1/lightning/keysend', { token, body });
-  const rowsOf = (requestId: string) =>
-    k.warden.store.db
-      .selectFrom('ledger')
-      .select(['status', 'amount', 'fee'])
-      .where('request_id', '=', requestId)
-      .execute();
+  const rowsOf = (requestId: string) => ledgerRowsOf(k, requestId);
 
   test('A to B, one hop: done; the wallet was handed the preimage Warden drew, which opens the hash B was paid by', async () => {
     const r = await keysend({ destination: B.idHex, amount_msat: '21000000', fee_limit_sat: '5' });

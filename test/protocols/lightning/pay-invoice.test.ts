@@ -6,32 +6,24 @@
  * front's, not lnd itself.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { fixedClock } from '../../../src/core/clock.ts';
 import { reconcileFromBackends } from '../../../src/gateway/reconcile-backends.ts';
 import { lightningModuleConfig } from '../../../src/protocols/lightning/config.ts';
-import { startTestGateway } from '../../helpers/gateway.ts';
-import { startLightningNodes, waitFor } from '../../helpers/ldk-node.ts';
+import { waitFor } from '../../helpers/ldk-node.ts';
 import { hexOf } from '../../helpers/ldk-peer.ts';
 import { startPayingGateway } from '../../helpers/lightning-gateway.ts';
-import { startLndFront } from '../../helpers/lnd-rest-front.ts';
+import {
+  invoiceOf,
+  show,
+  startLightningGateway,
+  startLndFrontOver,
+  startNodesABC,
+} from '../../helpers/lightning-setup.ts';
 
-const ln = await startLightningNodes(
-  ['A', 'B', 'C'],
-  [
-    ['A', 'B', 1_000_000n],
-    ['B', 'C', 1_000_000n],
-  ],
-);
-const [A, B, C] = [ln.node('A'), ln.node('B'), ln.node('C')];
-const macaroon = new Uint8Array(randomBytes(32));
-const front = await startLndFront({
-  node: A,
-  macaroon,
-  chain: { height: () => ln.bitcoin.height(), tipHash: () => ln.bitcoin.full.chain.tip.rhash() },
-});
+const { ln, A, B, C } = await startNodesABC();
+const { macaroon, front } = await startLndFrontOver(ln, A);
 
 /** 20 payments of 1,000 sat (LDK fails more of them for want of a route the more HTLCs are in flight at once). */
 const CAP = 20_000n;
@@ -54,10 +46,6 @@ const gateway = (identity: string, cap: bigint, waitSeconds: number) =>
 // A short wait, so that a held payment turns `unknown` within the test.
 const main = await gateway('alice', 10_000_000n, 3);
 
-const invoiceOf = (payee: typeof A, msat: bigint | null, expiry = 600) => {
-  const invoice = payee.invoice(msat, 'warden test', expiry);
-  return { bolt11: invoice.to_str(), hash: hexOf(invoice.payment_hash()) };
-};
 const counts = async () => ({
   request: Number(
     (
@@ -76,7 +64,6 @@ const counts = async () => ({
     ).n,
   ),
 });
-const show = (r: { status: number; body: unknown }) => `${r.status} ${JSON.stringify(r.body).slice(0, 500)}`;
 
 describe('lightning.pay_invoice over HTTP, through the LND REST front over real LDK nodes', () => {
   test('a one-hop payment: done with a preimage that opens the hash; the ledger holds the amount and the fee exactly', async () => {
@@ -251,19 +238,19 @@ describe('lightning.pay_invoice over HTTP, through the LND REST front over real 
     );
     // Expired by the gateway's clock (LDK stamps invoices with its chain's block time, not this
     // clock): a gateway whose clock reads 30 days on, past the invoice's 10 minutes.
-    const late = await startTestGateway({
+    const late = await startLightningGateway({
       identities: ['late'],
       clock: fixedClock(new Date(Date.now() + 30 * 86_400_000)),
-      protocols: { lightning: LIGHTNING(3) },
+      lightning: LIGHTNING(3),
+      credential: { kind: 'macaroon', bytes: macaroon },
     });
-    await late.warden.setCredential('late', 'macaroon', Uint8Array.from(macaroon));
     const lateToken = await late.token('agent', {
       identity: 'late',
       capabilities: ['lightning:pay_invoice'],
     });
     const expired = await late.call('POST', '/v1/lightning/pay-invoice', {
       token: lateToken,
-      body: { invoice: invoiceOf(B, 1_000n, 600).bolt11 },
+      body: { invoice: invoiceOf(B, 1_000n).bolt11 },
     });
     assert.equal(expired.status, 400, show(expired));
     assert.deepEqual(

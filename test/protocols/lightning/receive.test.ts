@@ -5,31 +5,18 @@
  * B pays A's invoices over its own channel to A, straight through LDK (no Warden on B's side).
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { decodeBolt11 } from '../../../src/protocols/lightning/bolt11.ts';
 import { lightningModuleConfig } from '../../../src/protocols/lightning/config.ts';
-import { startTestGateway } from '../../helpers/gateway.ts';
 import { startLightningNodes } from '../../helpers/ldk-node.ts';
+import { lightningPayPolicy } from '../../helpers/lightning-gateway.ts';
+import { B_TO_A, show, startLightningGateway, startLndFrontOver } from '../../helpers/lightning-setup.ts';
 import { balanceJson } from '../../helpers/lnd-front-json.ts';
-import { startLndFront } from '../../helpers/lnd-rest-front.ts';
 import { httpClient } from '../../helpers/mcp.ts';
 
-const ln = await startLightningNodes(
-  ['A', 'B'],
-  [
-    ['A', 'B', 1_000_000n],
-    // B's own channel to A: what B pays A's invoices with.
-    ['B', 'A', 1_000_000n],
-  ],
-);
+const ln = await startLightningNodes(['A', 'B'], [['A', 'B', 1_000_000n], B_TO_A]);
 const A = ln.node('A');
-const macaroon = new Uint8Array(randomBytes(32));
-const front = await startLndFront({
-  node: A,
-  macaroon,
-  chain: { height: () => ln.bitcoin.height(), tipHash: () => ln.bitcoin.full.chain.tip.rhash() },
-});
+const { macaroon, front } = await startLndFrontOver(ln, A);
 
 const RECEIVE = `
 version: 1
@@ -40,34 +27,23 @@ rules:
     match: { protocol: lightning, action: [receive, read] }
     effect: allow
 `;
-const PAY_ONLY = `
-version: 1
-name: lightning-pay-only
-risk: { tolerance: high }
-new_destination: allow
-rules:
-  - id: payments
-    match: { protocol: lightning, action: pay, asset: btc }
-    effect: allow
-`;
+const PAY_ONLY = lightningPayPolicy('lightning-pay-only');
 const CAPABILITIES = ['lightning:make_invoice', 'lightning:lookup_invoice', 'lightning:balance'];
 
-const g = await startTestGateway({
+const g = await startLightningGateway({
   identities: ['alice', 'bob', 'payonly'],
   policies: { alice: RECEIVE, bob: RECEIVE, payonly: PAY_ONLY },
-  protocols: { lightning: lightningModuleConfig({ backend: 'lnd', url: front.url }, { tor: null }) },
+  lightning: lightningModuleConfig({ backend: 'lnd', url: front.url }, { tor: null }),
+  credential: { kind: 'macaroon', bytes: macaroon },
   // Tight for make_invoice (the rate-limit test), wide for everything else.
   rateLimits: (op) => ({ max: op === 'lightning.make_invoice' ? 30 : 1_000, windowMs: 60_000 }),
 });
-for (const identity of ['alice', 'bob', 'payonly'])
-  await g.warden.setCredential(identity, 'macaroon', Uint8Array.from(macaroon));
 const agent = async (identity: string, capabilities = CAPABILITIES) => {
   const token = await g.token('agent', { identity, capabilities });
   return (path: string, body: unknown) => g.call('POST', `/v1/lightning/${path}`, { token, body });
 };
 const alice = await agent('alice');
 const bob = await agent('bob');
-const show = (r: { status: number; body: unknown }) => `${r.status} ${JSON.stringify(r.body).slice(0, 500)}`;
 
 async function makeInvoice(call = alice, body: Record<string, unknown> = { amount_msat: '21000' }) {
   const r = await call('make-invoice', body);

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { IDEMPOTENCY_KEY } from '../../../core/validate.ts';
+import { requestDigest } from '../../no-spend.ts';
 import type { Operation } from '../../operation.ts';
 import { failedWith } from '../../outcome.ts';
 import { storedCodec } from '../../stored.ts';
@@ -14,7 +15,7 @@ import type { InvoiceState } from '../backend/backend.ts';
 import type { LightningModuleBackend } from '../backend/connect.ts';
 import { decodeBolt11 } from '../bolt11.ts';
 import { withIdentityBackend } from '../identity.ts';
-import { digestOf, noSpendIntent } from '../no-spend.ts';
+import { lightningNoSpendIntent } from '../no-spend.ts';
 import type { LightningDb, LightningInvoiceTable } from '../tables.ts';
 import { ownInvoice } from './made.ts';
 import { type LookupInvoiceRequest, parseLookupInvoiceRequest } from './request.ts';
@@ -23,7 +24,7 @@ const NAME = 'lightning.lookup_invoice';
 const hash = z.string().regex(/^[0-9a-f]{64}$/);
 const msat = z.string().regex(/^[0-9]+$/);
 
-const digest = (p: LookupInvoiceRequest) => digestOf(NAME, { paymentHash: p.paymentHash });
+const digest = (p: LookupInvoiceRequest) => requestDigest(NAME, { paymentHash: p.paymentHash });
 
 const { encode, decode } = storedCodec(
   'invoice lookup',
@@ -97,7 +98,7 @@ export const lookupInvoiceOperation = {
   async toIntent(p, ctx) {
     // Refused before any row: nothing about another identity's invoice, not even that it exists.
     if (ctx.tables) await ownInvoice(ctx.tables, ctx.identity, p.paymentHash);
-    return noSpendIntent(ctx, {
+    return lightningNoSpendIntent(ctx, {
       action: 'read',
       asset: 'btc:invoice',
       digest: digest(p),

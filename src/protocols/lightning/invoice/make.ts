@@ -7,13 +7,14 @@
  */
 import { z } from 'zod';
 import { IDEMPOTENCY_KEY } from '../../../core/validate.ts';
+import { requestDigest } from '../../no-spend.ts';
 import type { Operation } from '../../operation.ts';
 import { failedWith } from '../../outcome.ts';
 import { storedCodec } from '../../stored.ts';
 import type { LightningModuleBackend } from '../backend/connect.ts';
 import { expiresAt } from '../bolt11.ts';
 import { withIdentityBackend } from '../identity.ts';
-import { digestOf, noSpendIntent } from '../no-spend.ts';
+import { lightningNoSpendIntent } from '../no-spend.ts';
 import type { LightningDb } from '../tables.ts';
 import {
   DEFAULT_INVOICE_EXPIRY_SECONDS,
@@ -27,7 +28,7 @@ const NAME = 'lightning.make_invoice';
 const msat = z.string().regex(/^(0|[1-9][0-9]{0,18})$/);
 
 const digest = (p: MakeInvoiceRequest) =>
-  digestOf(NAME, {
+  requestDigest(NAME, {
     amountMsat: p.amountMsat.toString(),
     description: p.description,
     expirySeconds: p.expirySeconds,
@@ -98,7 +99,7 @@ export const makeInvoiceOperation = {
   idempotencyKey: (p) => p.idempotencyKey,
   digest,
   toIntent: async (p, ctx) =>
-    noSpendIntent(ctx, {
+    lightningNoSpendIntent(ctx, {
       action: 'receive',
       asset: 'btc:invoice',
       digest: digest(p),

@@ -13,12 +13,11 @@ import { WardenError } from '../../../core/errors.ts';
 import {
   jsonType,
   optionalIdempotencyKey,
-  parseBaseUnits,
   parseHostile,
   readBody,
   requireFields,
 } from '../../../core/validate.ts';
-import { MAX_AMOUNT_MSAT } from '../bolt11.ts';
+import { parseAmountMsat } from '../amounts.ts';
 import {
   DEFAULT_INVOICE_EXPIRY_SECONDS,
   MAX_DESCRIPTION_BYTES,
@@ -48,9 +47,7 @@ export function parseMakeInvoiceRequest(body: unknown): MakeInvoiceRequest {
   return parseHostile(() => {
     const get = readBody(body, MAKE_FIELDS);
     requireFields(get, ['amount_msat']);
-    const amountMsat = parseBaseUnits(get('amount_msat'), 'amount_msat', MAX_AMOUNT_MSAT);
-    if (amountMsat <= 0n)
-      throw new WardenError('INVALID_AMOUNT', 'amount_msat must be above 0', { field: 'amount_msat' });
+    const amountMsat = parseAmountMsat(get('amount_msat'));
     const text = get('description') ?? '';
     if (typeof text !== 'string')
       invalid('description must be text', 'description', { type: jsonType(text) });

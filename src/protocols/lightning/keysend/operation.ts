@@ -11,20 +11,19 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, randomBytes } from '@noble/hashes/utils.js';
 import { z } from 'zod';
 import { IDEMPOTENCY_KEY } from '../../../core/validate.ts';
+import { requestDigest } from '../../no-spend.ts';
 import type { Operation } from '../../operation.ts';
 import { storedCodec } from '../../stored.ts';
 import type { LightningModuleBackend } from '../backend/connect.ts';
 import { checkCredential, requireBackend } from '../identity.ts';
-import { monitorSignals } from '../monitor/hook.ts';
-import { digestOf } from '../no-spend.ts';
 import { executePayment, type PayRecord } from '../pay/execute.ts';
-import { feeLimitSat, satCeil } from '../pay/fee-limit.ts';
+import { feeLimitSat } from '../pay/fee-limit.ts';
+import { paymentIntent } from '../pay/intent.ts';
+import { baseUnits, feeLimitField, paymentResultBody } from '../pay/schemas.ts';
 import type { LightningDb } from '../tables.ts';
 import { type KeysendRequest, parseKeysendRequest } from './request.ts';
 
 const NAME = 'lightning.keysend';
-const amount = z.string().regex(/^(0|[1-9][0-9]{0,18})$/);
-const hash = z.string().regex(/^[0-9a-f]{64}$/);
 
 /** The module's part of the intent (plain JSON, amounts as strings). */
 export type KeysendDetail = {
@@ -35,7 +34,7 @@ export type KeysendDetail = {
 };
 
 const digest = (p: KeysendRequest) =>
-  digestOf(NAME, {
+  requestDigest(NAME, {
     destination: p.destination,
     amountMsat: p.amountMsat.toString(),
     feeLimitSat: p.feeLimitSat === null ? null : p.feeLimitSat.toString(),
@@ -73,29 +72,15 @@ export const keysendOperation = {
           .string()
           .regex(/^0[23][0-9a-f]{64}$/)
           .describe('the payee’s node id: a compressed secp256k1 key, lower-case hex'),
-        amount_msat: amount.describe('msat to pay (above 0)'),
-        fee_limit_sat: amount
-          .describe('the most the routing may cost, sat; absent: 1 % of the amount, at least 10 sat')
-          .nullable()
-          .optional(),
+        amount_msat: baseUnits('msat to pay (above 0)'),
+        fee_limit_sat: feeLimitField,
         idempotencyKey: z.string().regex(IDEMPOTENCY_KEY).nullable().optional(),
       }),
     ),
     title: `${NAME} request`,
   }),
   resultSchema: Object.freeze({
-    ...z.toJSONSchema(
-      z.object({
-        paymentHash: hash,
-        preimage: hash.describe('the proof of payment: its SHA-256 is the payment hash'),
-        network: z.string(),
-        payee: z.string().describe('the payee’s node id'),
-        amountMsat: z.string(),
-        feeLimitSat: z.string(),
-        feeMsat: z.string().describe('the routing fee paid'),
-        feeSat: z.string().describe('the fee as booked: msat rounded up'),
-      }),
-    ),
+    ...z.toJSONSchema(paymentResultBody),
     title: `${NAME} result`,
   }),
   parse: (body) => parseKeysendRequest(body),
@@ -111,22 +96,17 @@ export const keysendOperation = {
       amountMsat: p.amountMsat.toString(),
       feeLimitSat: fee.toString(),
     };
-    return {
-      protocol: 'lightning',
-      action: 'pay',
+    return paymentIntent({
+      payment: 'keysend',
       identity: ctx.identity,
-      asset: 'btc',
-      amount: satCeil(p.amountMsat),
-      destinations: [p.destination],
-      maxFee: fee,
-      feeAsset: 'btc',
-      payloadDigest: digest(p),
+      payee: p.destination,
+      amountMsat: p.amountMsat,
+      feeLimitSat: fee,
+      digest: digest(p),
       idempotencyKey: p.idempotencyKey,
-      facets: { payment: 'keysend' },
       detail,
-      // The channel monitor's last reading, when recent: risk's channel and offline rows read it.
-      signals: monitorSignals(backend),
-    };
+      backend,
+    });
   },
   review(_p, intent) {
     const d = intent.detail as KeysendDetail;

@@ -12,15 +12,13 @@ import { WardenError } from '../../../core/errors.ts';
 import {
   jsonType,
   optionalIdempotencyKey,
-  parseBaseUnits,
   parseHostile,
   readBody,
   requireFields,
 } from '../../../core/validate.ts';
-import { MAX_AMOUNT_MSAT } from '../bolt11.ts';
+import { parseAmountMsat, parseFeeLimitSat } from '../amounts.ts';
 
 export const KEYSEND_FIELDS = ['destination', 'amount_msat', 'fee_limit_sat', 'idempotencyKey'] as const;
-const MAX_SAT = MAX_AMOUNT_MSAT / 1000n;
 
 export interface KeysendRequest {
   destination: string;
@@ -51,15 +49,10 @@ export function parseKeysendRequest(body: unknown): KeysendRequest {
         'destination must be a Lightning node id: a compressed secp256k1 key, 66 lower-case hex digits',
         { field: 'destination', type: jsonType(destination) },
       );
-    const amountMsat = parseBaseUnits(get('amount_msat'), 'amount_msat', MAX_AMOUNT_MSAT);
-    if (amountMsat <= 0n)
-      throw new WardenError('INVALID_AMOUNT', 'amount_msat must be above 0', { field: 'amount_msat' });
-    const limit = get('fee_limit_sat');
     return {
       destination,
-      amountMsat,
-      feeLimitSat:
-        limit === undefined || limit === null ? null : parseBaseUnits(limit, 'fee_limit_sat', MAX_SAT),
+      amountMsat: parseAmountMsat(get('amount_msat')),
+      feeLimitSat: parseFeeLimitSat(get('fee_limit_sat')),
       idempotencyKey: optionalIdempotencyKey(get('idempotencyKey')),
     };
   });

@@ -8,7 +8,7 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { utf8 } from '../../../core/bytes.ts';
 import { canonicalJson } from '../../../core/canonical.ts';
 import { WardenError } from '../../../core/errors.ts';
-import type { Intent } from '../../../core/intent.ts';
+import type { Intent, IntentDetail } from '../../../core/intent.ts';
 import type { IdentityView } from '../../../keys/view.ts';
 import type { LightningBackendKind } from '../backend/backend.ts';
 import type { LightningModuleBackend } from '../backend/connect.ts';
@@ -85,21 +85,49 @@ export async function payIntent(
     expiresAt: new Date(expiresAt(p.decoded) * 1000).toISOString(),
     description: p.decoded.description,
   };
+  return paymentIntent({
+    payment: 'invoice',
+    identity: ctx.identity,
+    payee: p.decoded.payee,
+    amountMsat: p.amountMsat,
+    feeLimitSat: fee,
+    digest: payDigest(p),
+    idempotencyKey: p.idempotencyKey,
+    detail,
+    backend,
+  });
+}
+
+/**
+ * The intent of a Lightning payment, of an invoice or by keysend: `amountMsat` to `payee` in sat
+ * rounded up, the fee limit booked whole with it.
+ */
+export function paymentIntent(what: {
+  payment: 'invoice' | 'keysend';
+  identity: string;
+  payee: string;
+  amountMsat: bigint;
+  feeLimitSat: bigint;
+  digest: string;
+  idempotencyKey: string | null;
+  detail: IntentDetail;
+  backend: LightningModuleBackend;
+}): Intent {
   return {
     protocol: 'lightning',
     action: 'pay',
-    identity: ctx.identity,
+    identity: what.identity,
     asset: 'btc',
-    amount: satCeil(p.amountMsat),
-    destinations: [p.decoded.payee],
-    maxFee: fee,
+    amount: satCeil(what.amountMsat),
+    destinations: [what.payee],
+    maxFee: what.feeLimitSat,
     feeAsset: 'btc',
-    payloadDigest: payDigest(p),
-    idempotencyKey: p.idempotencyKey,
-    // Its rules are Bitcoin's `btc` rules, one budget for both; `payment` tells it from a keysend.
-    facets: { payment: 'invoice' },
-    detail,
+    payloadDigest: what.digest,
+    idempotencyKey: what.idempotencyKey,
+    // Its rules are Bitcoin's `btc` rules, one budget for both; `payment` tells an invoice from a keysend.
+    facets: { payment: what.payment },
+    detail: what.detail,
     // The channel monitor's last reading, when recent: risk's channel and offline rows read it.
-    signals: monitorSignals(backend),
+    signals: monitorSignals(what.backend),
   };
 }

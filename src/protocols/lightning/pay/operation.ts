@@ -7,12 +7,7 @@ import type { LightningDb } from '../tables.ts';
 import { executePay } from './execute.ts';
 import { type PayDetail, payDigest, payIntent } from './intent.ts';
 import { type PayRequest, parsePayRequest } from './request.ts';
-
-const amount = (what: string) =>
-  z
-    .string()
-    .regex(/^(0|[1-9][0-9]{0,18})$/)
-    .describe(what);
+import { baseUnits, feeLimitField, paymentResultBody } from './schemas.ts';
 
 const requestBody = z.strictObject({
   invoice: z
@@ -20,32 +15,21 @@ const requestBody = z.strictObject({
     .min(1)
     .max(4106)
     .describe('a BOLT 11 invoice of the identity’s network (`lightning:` prefix allowed)'),
-  amount_msat: amount('msat to pay; only for an invoice without an amount (or equal to its own)')
+  amount_msat: baseUnits('msat to pay; only for an invoice without an amount (or equal to its own)')
     .nullable()
     .optional(),
-  fee_limit_sat: amount('the most the routing may cost, sat; absent: 1 % of the amount, at least 10 sat')
-    .nullable()
-    .optional(),
+  fee_limit_sat: feeLimitField,
   idempotencyKey: z.string().regex(IDEMPOTENCY_KEY).nullable().optional(),
-});
-
-const hash = z.string().regex(/^[0-9a-f]{64}$/);
-const resultBody = z.object({
-  paymentHash: hash,
-  preimage: hash.describe('the proof of payment: its SHA-256 is the payment hash'),
-  network: z.string(),
-  payee: z.string().describe('the payee’s node id'),
-  amountMsat: z.string(),
-  feeLimitSat: z.string(),
-  feeMsat: z.string().describe('the routing fee paid'),
-  feeSat: z.string().describe('the fee as booked: msat rounded up'),
 });
 
 const requestSchema = Object.freeze({
   ...z.toJSONSchema(requestBody),
   title: 'lightning.pay_invoice request',
 });
-const resultSchema = Object.freeze({ ...z.toJSONSchema(resultBody), title: 'lightning.pay_invoice result' });
+const resultSchema = Object.freeze({
+  ...z.toJSONSchema(paymentResultBody),
+  title: 'lightning.pay_invoice result',
+});
 
 const { encode, decode } = storedCodec(
   'lightning payment',

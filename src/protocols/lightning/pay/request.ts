@@ -9,18 +9,11 @@
  * amount takes none but its own. Amounts are decimal strings (core/validate.ts).
  */
 import { type ErrorDetails, WardenError } from '../../../core/errors.ts';
-import {
-  jsonType,
-  optionalIdempotencyKey,
-  parseBaseUnits,
-  parseHostile,
-  readBody,
-} from '../../../core/validate.ts';
-import { type Bolt11Invoice, decodeBolt11, expiresAt, MAX_AMOUNT_MSAT } from '../bolt11.ts';
+import { jsonType, optionalIdempotencyKey, parseHostile, readBody } from '../../../core/validate.ts';
+import { parseAmountMsat, parseFeeLimitSat } from '../amounts.ts';
+import { type Bolt11Invoice, decodeBolt11, expiresAt } from '../bolt11.ts';
 
 export const PAY_FIELDS = ['invoice', 'amount_msat', 'fee_limit_sat', 'idempotencyKey'] as const;
-/** 21 million BTC in sat: no fee limit above all the money there is. */
-const MAX_SAT = MAX_AMOUNT_MSAT / 1000n;
 
 export interface PayRequest {
   /** The invoice as paid: lower case, without a `lightning:` prefix. */
@@ -57,10 +50,7 @@ export function parsePayRequest(body: unknown, now: Date | null): PayRequest {
         expiredAt: new Date(expiresAt(decoded) * 1000).toISOString(),
       });
     const amount = get('amount_msat');
-    const givenAmountMsat =
-      amount === undefined || amount === null ? null : parseBaseUnits(amount, 'amount_msat', MAX_AMOUNT_MSAT);
-    if (givenAmountMsat !== null && givenAmountMsat <= 0n)
-      fail('INVALID_AMOUNT', 'amount_msat must be above 0', { field: 'amount_msat' });
+    const givenAmountMsat = amount === undefined || amount === null ? null : parseAmountMsat(amount);
     if (decoded.amountMsat === null && givenAmountMsat === null)
       fail('INVALID_AMOUNT', 'the invoice names no amount: give amount_msat', { field: 'amount_msat' });
     if (decoded.amountMsat !== null && givenAmountMsat !== null && givenAmountMsat !== decoded.amountMsat)
@@ -68,14 +58,12 @@ export function parsePayRequest(body: unknown, now: Date | null): PayRequest {
         field: 'amount_msat',
         invoiceAmountMsat: decoded.amountMsat.toString(),
       });
-    const limit = get('fee_limit_sat');
     return {
       invoice: text.toLowerCase(),
       decoded,
       amountMsat: (decoded.amountMsat ?? givenAmountMsat)!,
       givenAmountMsat,
-      feeLimitSat:
-        limit === undefined || limit === null ? null : parseBaseUnits(limit, 'fee_limit_sat', MAX_SAT),
+      feeLimitSat: parseFeeLimitSat(get('fee_limit_sat')),
       idempotencyKey: optionalIdempotencyKey(get('idempotencyKey')),
     };
   });

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import fc from 'fast-check';
@@ -22,6 +21,7 @@ import type { IdentityView } from '../../../../src/keys/view.ts';
 import { signMessageOperation as op } from '../../../../src/protocols/evm/sign-message/operation.ts';
 import type { SignMessageRequest } from '../../../../src/protocols/evm/sign-message/request.ts';
 import type { Operation } from '../../../../src/protocols/operation.ts';
+import { SPEC_ADDRESS, SPEC_EXAMPLE, specExampleFields } from './spec-examples.ts';
 
 // Hardhat's first development account: a published test key, never holding anything.
 const PRIVATE_KEY: Hex = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
@@ -30,11 +30,6 @@ const LOWER = ADDRESS.toLowerCase();
 const NOW = new Date('2026-03-01T12:00:00Z');
 const IDENTITY = 'agent';
 
-const spec = JSON.parse(
-  readFileSync(new URL('./fixtures/eip4361-examples.from-spec.json', import.meta.url), 'utf8'),
-) as { examples: { message: string }[] };
-const SPEC_EXAMPLE = spec.examples[0]!.message;
-const SPEC_ADDRESS = '0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2';
 /** The spec's first example, signing in as the test key instead of the spec's address. */
 const SPEC_EXAMPLE_OURS = SPEC_EXAMPLE.replace(SPEC_ADDRESS, ADDRESS);
 
@@ -199,24 +194,7 @@ test('the EIP-4361 spec example, signing in as our key, is shown field by field 
     payload.prefix,
     `\x19Ethereum Signed Message:\n${new TextEncoder().encode(SPEC_EXAMPLE_OURS).length}`,
   );
-  assert.deepEqual(payload.siwe, {
-    scheme: null,
-    domain: 'example.com',
-    address: ADDRESS,
-    statement: 'I accept the ExampleOrg Terms of Service: https://example.com/tos',
-    uri: 'https://example.com/login',
-    version: '1',
-    chainId: 1,
-    nonce: '32891756',
-    issuedAt: '2021-09-30T16:25:24Z',
-    expirationTime: null,
-    notBefore: null,
-    requestId: null,
-    resources: [
-      'ipfs://bafybeiemxf5abjwjbikoz4mc3a3dla6ual3jsgpdr4cjr3oz3evfyavhwq/',
-      'https://example.com/my-web2-claim.json',
-    ],
-  });
+  assert.deepEqual(payload.siwe, specExampleFields(null, 'example.com', ADDRESS));
   assert.ok(payload.warnings.some((w: string) => /no expiration time/.test(w)));
   assert.equal(
     review.summary,

@@ -11,16 +11,14 @@ import {
   parseSiwe,
   type SiweMessage,
 } from '../../../../src/protocols/evm/sign-message/siwe.ts';
-
-const FIXTURES = new URL('./fixtures/', import.meta.url);
-const EXAMPLES_FILE = new URL('eip4361-examples.from-spec.json', FIXTURES);
-const spec = JSON.parse(readFileSync(EXAMPLES_FILE, 'utf8')) as {
-  examples: { description: string; message: string }[];
-};
-
-/** The address of the spec's examples (WETH's, EIP-55 spelled). */
-const SPEC_ADDRESS = '0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2';
-const SPEC_EXAMPLE = spec.examples[0]!.message;
+import {
+  EXAMPLES_FILE,
+  FIXTURES,
+  SPEC_ADDRESS,
+  SPEC_EXAMPLE,
+  spec,
+  specExampleFields,
+} from './spec-examples.ts';
 
 /** The siweField of the refusal, or 'accepted'. */
 function refusal(text: string): string {
@@ -44,28 +42,10 @@ test('the fixture file matches the sha256 recorded in PROVENANCE.txt', () => {
 });
 
 test('the three EIP-4361 spec examples parse, with every field as the spec writes it', () => {
-  const expected = (scheme: string | null, domain: string): SiweMessage => ({
-    scheme,
-    domain,
-    address: SPEC_ADDRESS,
-    statement: 'I accept the ExampleOrg Terms of Service: https://example.com/tos',
-    uri: 'https://example.com/login',
-    version: '1',
-    chainId: 1,
-    nonce: '32891756',
-    issuedAt: '2021-09-30T16:25:24Z',
-    expirationTime: null,
-    notBefore: null,
-    requestId: null,
-    resources: [
-      'ipfs://bafybeiemxf5abjwjbikoz4mc3a3dla6ual3jsgpdr4cjr3oz3evfyavhwq/',
-      'https://example.com/my-web2-claim.json',
-    ],
-  });
   const [implicit, port, explicit] = spec.examples.map((e) => parseSiwe(e.message, 'message'));
-  assert.deepEqual(implicit, expected(null, 'example.com'));
-  assert.deepEqual(port, expected(null, 'example.com:3388'));
-  assert.deepEqual(explicit, expected('https', 'example.com'));
+  assert.deepEqual(implicit, specExampleFields(null, 'example.com'));
+  assert.deepEqual(port, specExampleFields(null, 'example.com:3388'));
+  assert.deepEqual(explicit, specExampleFields('https', 'example.com'));
 });
 
 test('messages viem creates parse back to the fields they were made from', () => {
