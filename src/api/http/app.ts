@@ -9,14 +9,15 @@ import { readBody } from '../../core/validate.ts';
 import type { Gateway } from '../../gateway/gateway.ts';
 import { MAX_LIST_LIMIT, REQUEST_FILTERS, type RequestFilter } from '../../gateway/reads.ts';
 import type { RequestView } from '../../gateway/requests.ts';
-import { mountMcp } from '../mcp/http.ts';
+import { MCP_PATH, mountMcp } from '../mcp/http.ts';
+import { bodyText, declaredOversize } from './body.ts';
 import { httpStatusFor, withLegacyCode } from './errors.ts';
 import { type GuardOptions, installGuards } from './guards.ts';
 import { openApiDocument } from './openapi.ts';
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
 
-type Env = { Bindings: HttpBindings; Variables: { principal: Principal } };
+type Env = { Bindings: HttpBindings; Variables: { principal: Principal; bodyLimit: number } };
 
 /** `{error: {code, message, details}}`; a neutral backend code also names its legacy one (errors.ts). */
 function errorBody(code: string, message: string, details: Record<string, unknown> = {}) {
@@ -30,7 +31,7 @@ function errorBody(code: string, message: string, details: Record<string, unknow
  */
 async function readJson(c: Context<Env>, emptyAllowed = false): Promise<Record<string, unknown>> {
   const type = c.req.header('content-type');
-  const text = await c.req.text();
+  const text = await bodyText(c, c.get('bodyLimit'));
   if (emptyAllowed && text.length === 0 && type === undefined) return {};
   if (!/^application\/json\s*(;|$)/i.test(type ?? '')) {
     throw new WardenError('UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json', {
@@ -113,22 +114,26 @@ export function createHttpApp(
     if (e.code === 'INTERNAL') gateway.logger.error({ err }, 'internal error');
     const status = httpStatusFor(e.code) as ContentfulStatusCode;
     if (e.code === 'RATE_LIMITED') c.header('Retry-After', String(e.details.retryAfterSeconds ?? 1));
+    if (e.code === 'PAYLOAD_TOO_LARGE') c.header('Connection', 'close');
     return c.json(errorBody(e.code, e.message, e.details), status);
   });
   app.notFound((c) => c.json(errorBody('NOT_FOUND', 'no such endpoint'), 404));
 
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: limit,
-      onError: (c) => {
-        // The rest of the body is never read, so the connection cannot carry another request:
-        // say so, or a keep-alive client sends its next one into a socket that is about to close.
-        c.header('Connection', 'close');
-        return c.json(errorBody('PAYLOAD_TOO_LARGE', `the body exceeds ${limit} bytes`), 413);
-      },
-    }),
-  );
+  // Every body at most `limit` bytes (body.ts): a declared oversize is refused here, before
+  // authentication; a body is read only by the handler that needs it. The rest of an oversized
+  // body is never read, so the connection cannot carry another request: say so (onError too), or
+  // a keep-alive client sends its next one into a socket that is about to close.
+  const payloadTooLarge = (c: Context<Env>) => {
+    c.header('Connection', 'close');
+    return c.json(errorBody('PAYLOAD_TOO_LARGE', `the body exceeds ${limit} bytes`), 413);
+  };
+  app.use('*', async (c, next) => {
+    if (declaredOversize(c, limit)) return payloadTooLarge(c);
+    c.set('bodyLimit', limit);
+    await next();
+  });
+  // The MCP transport reads its web Request's body itself: a chunked one is counted here.
+  app.use(MCP_PATH, bodyLimit({ maxSize: limit, onError: payloadTooLarge }));
 
   // Monitors see a sealed vault (passphrase changed elsewhere) or an unreadable keystore as down.
   app.get('/v1/health', (c) => {
