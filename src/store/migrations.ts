@@ -339,6 +339,16 @@ const migrations: Record<string, Migration> = {
         BEGIN SELECT RAISE(ABORT, 'content is append-only'); END`.execute(db);
     },
   },
+  '0015_ledger_destination_partial': {
+    async up(db: Kysely<unknown>) {
+      // Only entries with a destination are looked up by it (knownDestinations: `destination IN
+      // (…)`, which SQLite takes to imply IS NOT NULL): the entries without one (every Nostr
+      // signature) no longer each write a leaf page of this index.
+      await sql`DROP INDEX ledger_destination`.execute(db);
+      await sql`CREATE INDEX ledger_destination ON ledger (identity, destination, status)
+        WHERE destination IS NOT NULL`.execute(db);
+    },
+  },
 };
 
 /**
