@@ -1,11 +1,12 @@
 /**
- * What one audited Nostr signature costs, in measures that do not depend on the machine's load:
+ * What one audited Nostr signature costs, in measures that depend little on the machine's load:
  * process CPU time per request and SQLite pages written per request (WAL frames, with SQLite's
  * auto-checkpoint off so that every frame stays in the file to be counted), and which table or
  * index each written page belongs to. The throughput stages give rates; this says where they go.
+ * `npm run bench` runs it as the `nostr.cost.*` stages (the numbers in their notes); alone:
  *
- *   node --import tsx bench/request-cost.ts            # 64 and 1 in flight, 2,000 requests each
- *   BENCH_N=500 node --import tsx bench/request-cost.ts --json
+ *   node --import tsx bench/request-cost.ts            # 64 and 1 in flight, by table and index
+ *   BENCH_N=500 node --import tsx bench/request-cost.ts --json --concurrency 64
  */
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +21,7 @@ import { Gateway } from '../src/gateway/gateway.ts';
 import { authenticate } from '../src/gateway/tokens.ts';
 import { Warden } from '../src/gateway/warden.ts';
 import { nostrNotesPolicy } from '../test/helpers/policies.ts';
-import { measure } from './measure.ts';
+import { type BenchOptions, measure, type StageResult } from './measure.ts';
 
 const WAL_HEADER = 32;
 const FRAME_HEADER = 24;
@@ -58,9 +59,8 @@ function pageOwners(dbPath: string): Map<number, string> {
 }
 
 interface Cost {
+  stage: StageResult;
   concurrency: number;
-  n: number;
-  opsPerSecond: number;
   cpuUsPerRequest: number;
   walPagesPerRequest: number;
   /** Pages written per request, by table or index, largest first. */
@@ -122,9 +122,8 @@ async function costAt(concurrency: number, n: number): Promise<Cost> {
     }
     await warden.close();
     return {
+      stage,
       concurrency,
-      n,
-      opsPerSecond: Math.round(stage.opsPerSecond),
       cpuUsPerRequest: Math.round((cpu.user + cpu.system) / n),
       walPagesPerRequest: +(pages.length / n).toFixed(2),
       pagesByOwner: Object.fromEntries(
@@ -136,15 +135,40 @@ async function costAt(concurrency: number, n: number): Promise<Cost> {
   }
 }
 
+/** The bench stages: 64 and 1 in flight, the costs per request in their notes. */
+export async function requestCostStages(options: BenchOptions): Promise<StageResult[]> {
+  const stages: StageResult[] = [];
+  for (const c of [64, 1]) {
+    const cost = await costAt(c, options.n);
+    stages.push({
+      ...cost.stage,
+      id: `nostr.cost.window.c${c}`,
+      name: `cost per request, count window, ${c} in flight (WAL kept)`,
+      notes: { cpuUsPerRequest: cost.cpuUsPerRequest, walPagesPerRequest: cost.walPagesPerRequest },
+    });
+  }
+  return stages;
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { json: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: {
+      json: { type: 'boolean', default: false },
+      concurrency: { type: 'string', multiple: true, default: ['64', '1'] },
+    },
+  });
   const n = Number(process.env.BENCH_N ?? 2000);
-  const costs = [await costAt(64, n), await costAt(1, n)];
+  const costs: Cost[] = [];
+  for (const c of values.concurrency) costs.push(await costAt(Number(c), n));
+  const shown = costs.map(({ stage, ...cost }) => ({
+    ...cost,
+    opsPerSecond: Math.round(stage.opsPerSecond),
+  }));
   if (values.json) {
-    console.log(JSON.stringify({ costs }));
+    console.log(JSON.stringify({ costs: shown }));
     return;
   }
-  for (const c of costs) {
+  for (const c of shown) {
     console.log(
       `${c.concurrency} in flight: ${c.opsPerSecond}/s, ${c.cpuUsPerRequest} µs CPU and ${c.walPagesPerRequest} WAL pages per request`,
     );
@@ -153,4 +177,5 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+// Run alone (not imported by bench/run.ts).
+if (import.meta.url === `file://${process.argv[1]}`) await main();
