@@ -1,6 +1,5 @@
 import type { HttpBindings } from '@hono/node-server';
 import { type Context, Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { asWardenError, WardenError } from '../../core/errors.ts';
 import { toJsonValue } from '../../core/json.ts';
@@ -10,6 +9,7 @@ import type { Gateway } from '../../gateway/gateway.ts';
 import { MAX_LIST_LIMIT, REQUEST_FILTERS, type RequestFilter } from '../../gateway/reads.ts';
 import type { RequestView } from '../../gateway/requests.ts';
 import { mountMcp } from '../mcp/http.ts';
+import { declaredBodyLimit } from './body-limit.ts';
 import { httpStatusFor, withLegacyCode } from './errors.ts';
 import { type GuardOptions, installGuards } from './guards.ts';
 import { openApiDocument } from './openapi.ts';
@@ -119,14 +119,11 @@ export function createHttpApp(
 
   app.use(
     '*',
-    bodyLimit({
-      maxSize: limit,
-      onError: (c) => {
-        // The rest of the body is never read, so the connection cannot carry another request:
-        // say so, or a keep-alive client sends its next one into a socket that is about to close.
-        c.header('Connection', 'close');
-        return c.json(errorBody('PAYLOAD_TOO_LARGE', `the body exceeds ${limit} bytes`), 413);
-      },
+    declaredBodyLimit<Env>(limit, (c) => {
+      // The rest of the body is never read, so the connection cannot carry another request:
+      // say so, or a keep-alive client sends its next one into a socket that is about to close.
+      c.header('Connection', 'close');
+      return c.json(errorBody('PAYLOAD_TOO_LARGE', `the body exceeds ${limit} bytes`), 413);
     }),
   );
 
