@@ -17,11 +17,13 @@ import { cliStartStages } from './cli-start.ts';
 import type { BenchOptions, StageResult } from './measure.ts';
 import { nostrSignStages, RAW_STAGE, rawStages } from './nostr-sign.ts';
 import { psbtSignStages } from './psbt-sign.ts';
+import { requestCostStages } from './request-cost.ts';
 
 type StageGroup = { prefix: string; run: (options: BenchOptions) => Promise<StageResult[]> };
 
 const GROUPS: StageGroup[] = [
   { prefix: 'nostr', run: nostrSignStages },
+  { prefix: 'nostr.cost', run: requestCostStages },
   { prefix: 'bitcoin', run: psbtSignStages },
   { prefix: 'budget', run: budgetCheckStages },
   { prefix: 'cli', run: cliStartStages },

@@ -1,6 +1,8 @@
 import { wipe } from '../core/bytes.ts';
 import type { Canonical } from '../core/canonical.ts';
 import { WardenError } from '../core/errors.ts';
+import { riskHashOf, withRiskAssessment } from '../core/stored-decision.ts';
+import { getContents } from '../store/content.ts';
 import type { Store } from '../store/store.ts';
 import type { AuditKeyring } from './keyring.ts';
 import type { StoredRecord } from './record.ts';
@@ -29,8 +31,11 @@ export interface AuditView {
   details?: Canonical;
   /** The record has details but no keyring was given (vault sealed): they are not shown. */
   sealed?: true;
-  /** The details did not decrypt (wrong key, altered or moved blob) or were not JSON. */
-  detailsError?: 'DECRYPT_FAILED';
+  /**
+   * The details did not decrypt (wrong key, altered or moved blob) or were not JSON; or the risk
+   * assessment their decision names by hash is missing or altered (PART_MISSING; run verify).
+   */
+  detailsError?: 'DECRYPT_FAILED' | 'PART_MISSING';
 }
 
 export const DEFAULT_READ_LIMIT = 100;
@@ -63,6 +68,28 @@ export async function readAudit(
   rows.reverse();
   const views: AuditView[] = [];
   for (const row of rows) views.push(await view(row, keyring));
+  return withAssessments(store, views);
+}
+
+/**
+ * A decision in a record's details names its risk assessment by hash (core/stored-decision.ts):
+ * the assessment is put back, so a record shows what was decided, whole. The hash is inside the
+ * authenticated details, so the record commits to the text; a text that does not match is not shown.
+ */
+async function withAssessments(store: Store, views: AuditView[]): Promise<AuditView[]> {
+  const decisionOf = (v: AuditView) => (v.details as { decision?: unknown } | undefined)?.decision;
+  const hashes = views.map((v) => riskHashOf(decisionOf(v))).filter((h) => h !== null);
+  if (hashes.length === 0) return views;
+  const texts = await getContents(store.db, hashes);
+  for (const v of views) {
+    const hash = riskHashOf(decisionOf(v));
+    if (hash === null) continue;
+    if (texts.has(hash)) withRiskAssessment(decisionOf(v), texts);
+    else {
+      delete v.details;
+      v.detailsError = 'PART_MISSING';
+    }
+  }
   return views;
 }
 

@@ -16,7 +16,13 @@ import { reserve } from './ledger.ts';
 import { MAX_ACCEPTABLE_DENIALS, MAX_PENDING_HOLDS, payloadAad } from './payload.ts';
 import type { LoadedPolicy } from './policies.ts';
 import { budgetPolicy, withinPrincipalBudget } from './principal-budget.ts';
-import { decisionText, type RequestStatus } from './requests.ts';
+import {
+  type RequestStatus,
+  type RequestView,
+  requestView,
+  storeDecision,
+  storedDecisionView,
+} from './requests.ts';
 import { appendResultRecord, ledgerStatusOf, resultColumns, resultTextOf } from './settle.ts';
 
 const STATUS_FOR: Record<Decision['outcome'], RequestStatus> = {
@@ -52,6 +58,8 @@ export type Admitted =
       checkpointDue: boolean;
       /** The request row as this unit left it. */
       row: RequestTable;
+      /** The row as it is shown (its decision whole). */
+      view: RequestView;
       /** Allowed, and its execution still to run (it sends, or it signs outside this unit). */
       executeAfter: boolean;
     };
@@ -150,7 +158,9 @@ export function admit(
   const at = now.toISOString();
   // Written once each, for the request row and again, copied, into the audit records.
   const intentCanonical = a.intentText;
-  const decisionCanonical = decisionText(decision);
+  // The risk assessment named by its hash in the row and in the record, its text kept once.
+  const decisionStored = storeDecision(sync, decision);
+  const decisionCanonical = decisionStored.text;
   const resultText = outcome ? resultTextOf(outcome) : null;
   const columns = {
     id: requestId,
@@ -246,6 +256,7 @@ export function admit(
     decision,
     checkpointDue: audit.checkpointDue || (result?.checkpointDue ?? false),
     row,
+    view: requestView(row, storedDecisionView(decisionStored)),
     executeAfter: decision.outcome === 'allow' && !outcome,
   };
 }

@@ -19,7 +19,14 @@ import type { Pipeline } from './pipeline.ts';
 import { loadPolicy } from './policies.ts';
 import { principalBudgetOf, principalStillValid } from './principal-state.ts';
 import { progressOf } from './reads.ts';
-import { decisionJson, getRequestRow, type RequestView, requestView, transition } from './requests.ts';
+import {
+  decisionOf,
+  getRequestRow,
+  loadRequestView,
+  type RequestView,
+  storeDecision,
+  transition,
+} from './requests.ts';
 import { type OpenedRequest, openRequest } from './review-view.ts';
 
 /** The policy with every risk cap lifted (the highest possible score is 16). */
@@ -119,7 +126,7 @@ export class Approvals {
       return this.#advance(tx, row, actor);
     });
     if (ready) await this.#execute(ready, actor);
-    return requestView(await getRequestRow(this.ctx.store.db, requestId));
+    return loadRequestView(this.ctx.store.db, await getRequestRow(this.ctx.store.db, requestId));
   }
 
   /**
@@ -139,7 +146,7 @@ export class Approvals {
   ): Promise<RequestView> {
     if (reason.length > 500) throw new WardenError('INVALID_REQUEST', 'reason: at most 500 characters');
     const row = await getRequestRow(this.ctx.store.db, requestId);
-    const stored = JSON.parse(row.decision) as Decision;
+    const stored = await decisionOf(this.ctx.store.db, row);
     if (row.status !== 'denied' || stored.code !== 'RISK_TOO_HIGH' || !row.payload) {
       throw new WardenError(
         'REQUEST_NOT_PENDING',
@@ -164,7 +171,7 @@ export class Approvals {
     };
     const outcome = await this.ctx.store.transaction(async (tx) => {
       const current = await getRequestRow(tx, requestId);
-      const currentCode = (JSON.parse(current.decision) as Decision).code;
+      const currentCode = (JSON.parse(current.decision) as Pick<Decision, 'code'>).code;
       if (current.status !== 'denied' || currentCode !== 'RISK_TOO_HIGH' || !current.payload) {
         throw new WardenError('REQUEST_NOT_PENDING', `the request is ${current.status}`, { requestId });
       }
@@ -224,7 +231,7 @@ export class Approvals {
         .updateTable('request')
         .set({
           ...columns,
-          decision: decisionJson(decision),
+          decision: storeDecision(tx.sync, decision).text.text,
           error_code: decision.outcome === 'deny' ? decision.code : null,
           payload,
           executor: status === 'executing' ? this.ctx.executor.id() : null,
@@ -248,7 +255,7 @@ export class Approvals {
       );
     }
     if (outcome.ready) await this.#execute(outcome.ready, actor);
-    return requestView(await getRequestRow(this.ctx.store.db, requestId));
+    return loadRequestView(this.ctx.store.db, await getRequestRow(this.ctx.store.db, requestId));
   }
 
   /** Why a risk denial can no longer be accepted, if it cannot. */

@@ -17,7 +17,7 @@ import { loadSnapshot } from './ledger.ts';
 import type { Operations } from './operations.ts';
 import { loadPolicy } from './policies.ts';
 import { scopedIntent } from './principal-budget.ts';
-import { findByIdempotencyKey, getRequestRow, type RequestView, requestView } from './requests.ts';
+import { findByIdempotencyKey, getRequestRow, loadRequestView, type RequestView } from './requests.ts';
 import { runLocally, sendOutcome, settleExecution } from './settle.ts';
 
 /** Only agents sign, each for its one identity and only with its capabilities. */
@@ -139,8 +139,8 @@ export class Pipeline {
     );
     if (admitted.executeAfter)
       await this.execute(admission.requestId, op, parsed, intent, actorOf(principal));
-    else return requestView(admitted.row);
-    return requestView(await getRequestRow(ctx.store.db, admission.requestId));
+    else return admitted.view;
+    return loadRequestView(ctx.store.db, await getRequestRow(ctx.store.db, admission.requestId));
   }
 
   /** Admission, and for an allowed request that signs locally, the signature, settled at once. */
@@ -306,7 +306,7 @@ export class Pipeline {
         requestId: existing.id,
       });
     }
-    return requestView(await getRequestRow(this.ctx.store.db, existing.id));
+    return loadRequestView(this.ctx.store.db, await getRequestRow(this.ctx.store.db, existing.id));
   }
 
   /**

@@ -8,7 +8,7 @@ import type { GatewayContext } from './context.ts';
 import type { Operations } from './operations.ts';
 import { HOLD_EXPIRY_MS, RISK_ACCEPT_WINDOW_MS } from './payload.ts';
 import { principalStillValid } from './principal-state.ts';
-import { type RequestStatus, type RequestView, requestView } from './requests.ts';
+import { loadRequestView, type RequestStatus, type RequestView } from './requests.ts';
 import { type ReviewFields, reviewFields } from './review-view.ts';
 
 /** A request as an operator reviews it: its state plus everything it would sign. */
@@ -84,7 +84,7 @@ export class Reads {
           ? created + RISK_ACCEPT_WINDOW_MS
           : null;
     return {
-      ...requestView(row),
+      ...(await loadRequestView(this.ctx.store.db, row)),
       ...fields,
       ageSeconds: Math.max(0, Math.floor((now - created) / 1000)),
       // What accept-risk would check: kept and intact, in time, and its token still valid.

@@ -2,6 +2,8 @@ import type { CanonicalText } from '../core/canonical.ts';
 import type { Decision } from '../core/decision.ts';
 import { WardenError } from '../core/errors.ts';
 import { canonicalTextOf } from '../core/json.ts';
+import { riskHashOf, riskReference, withRiskAssessment } from '../core/stored-decision.ts';
+import { putContent, requireContents } from '../store/content.ts';
 import type { RequestTable } from '../store/schema.ts';
 import type { Db, SyncTx } from '../store/store.ts';
 
@@ -34,7 +36,11 @@ export interface RequestView {
   hold: { approvals: number; delaySeconds: number } | null;
 }
 
-export function requestView(row: RequestTable): RequestView {
+/**
+ * A request as it is shown. `decision` is the row's decision with its risk assessment put back
+ * (`decisionOf`, or the texts the admission just wrote): never the stored form with a hash.
+ */
+export function requestView(row: RequestTable, decision: unknown): RequestView {
   const scheduled = row.status === 'executing' && row.scheduled_for !== null;
   return {
     requestId: row.id,
@@ -45,7 +51,7 @@ export function requestView(row: RequestTable): RequestView {
     scheduledFor: scheduled ? row.scheduled_for : null,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
-    decision: JSON.parse(row.decision),
+    decision,
     result: row.result === null ? null : JSON.parse(row.result),
     error: row.error_code ? { code: row.error_code } : null,
     hold:
@@ -53,6 +59,18 @@ export function requestView(row: RequestTable): RequestView {
         ? { approvals: row.hold_approvals, delaySeconds: Math.round(row.hold_delay_ms / 1000) }
         : null,
   };
+}
+
+/** The view of a row read from the store, its decision read back whole. */
+export async function loadRequestView(db: Db, row: RequestTable): Promise<RequestView> {
+  return requestView(row, await decisionOf(db, row));
+}
+
+/** A row's decision as it was decided: the stored form with its risk assessment put back. */
+export async function decisionOf(db: Db, row: Pick<RequestTable, 'decision'>): Promise<Decision> {
+  const decision = JSON.parse(row.decision) as Decision;
+  const hash = riskHashOf(decision);
+  return hash === null ? decision : withRiskAssessment(decision, await requireContents(db, [hash]));
 }
 
 export async function getRequestRow(db: Db, id: string): Promise<RequestTable> {
@@ -74,13 +92,30 @@ export async function findByIdempotencyKey(
     .executeTakeFirst();
 }
 
-/** A decision as stored in its request row: canonical JSON, the same text its audit record holds. */
-export function decisionText(decision: Decision): CanonicalText {
-  return canonicalTextOf(decision);
+/** A decision as its request row and its admission's audit record hold it, and what it names. */
+export interface StoredDecision {
+  /** Canonical JSON with the risk assessment named by its hash (core/stored-decision.ts). */
+  text: CanonicalText;
+  /** The assessment's hash and canonical text, kept once in the content table. */
+  assessment: { hash: string; text: string };
 }
 
-export function decisionJson(decision: Decision): string {
-  return decisionText(decision).text;
+/** Writes the decision's risk assessment once (if new) and returns the decision that names it. */
+export function storeDecision(sync: SyncTx, decision: Decision): StoredDecision {
+  const risk = canonicalTextOf(decision.risk);
+  const hash = putContent(sync, risk.text);
+  return {
+    text: canonicalTextOf({ ...decision, risk: riskReference(hash) }),
+    assessment: { hash, text: risk.text },
+  };
+}
+
+/** The decision a `storeDecision` wrote, as readers show it (what `decisionOf` reads back). */
+export function storedDecisionView(stored: StoredDecision): Decision {
+  return withRiskAssessment(
+    JSON.parse(stored.text.text) as Decision,
+    new Map([[stored.assessment.hash, stored.assessment.text]]),
+  );
 }
 
 /** Moves a request from one of `from` to `to`; returns false if another worker got there first. */

@@ -322,6 +322,33 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('nwc_event_received').on('nwc_event').column('received_at').execute();
     },
   },
+  '0014_content': {
+    async up(db: Kysely<unknown>) {
+      // Texts stored once by their SHA-256 (store/content.ts): a request's risk assessment is the
+      // same catalog rows' text in every request of its kind (2 KB of a 2.8 KB decision), and
+      // its row and audit record name it by hash instead of copying it. Rows from before keep theirs.
+      await db.schema
+        .createTable('content')
+        .addColumn('hash', 'text', (c) => c.primaryKey())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .execute();
+      // Rows and audit records name these texts: a text once stored stays as it is.
+      await sql`CREATE TRIGGER content_no_update BEFORE UPDATE ON content
+        BEGIN SELECT RAISE(ABORT, 'content is append-only'); END`.execute(db);
+      await sql`CREATE TRIGGER content_no_delete BEFORE DELETE ON content
+        BEGIN SELECT RAISE(ABORT, 'content is append-only'); END`.execute(db);
+    },
+  },
+  '0015_ledger_destination_partial': {
+    async up(db: Kysely<unknown>) {
+      // Only entries with a destination are looked up by it (knownDestinations: `destination IN
+      // (…)`, which SQLite takes to imply IS NOT NULL): the entries without one (every Nostr
+      // signature) no longer each write a leaf page of this index.
+      await sql`DROP INDEX ledger_destination`.execute(db);
+      await sql`CREATE INDEX ledger_destination ON ledger (identity, destination, status)
+        WHERE destination IS NOT NULL`.execute(db);
+    },
+  },
 };
 
 /**

@@ -152,6 +152,12 @@ export interface LedgerTable {
   version: number;
 }
 
+/** A text stored once by its SHA-256 (store/content.ts). */
+export interface ContentTable {
+  hash: string;
+  body: string;
+}
+
 export interface Schema {
   meta: MetaTable;
   audit_log: AuditLogTable;
@@ -163,4 +169,5 @@ export interface Schema {
   ledger: LedgerTable;
   nwc_connection: NwcConnectionTable;
   nwc_event: NwcEventTable;
+  content: ContentTable;
 }

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { startTestGateway } from '../helpers/gateway.ts';
-import { rawRequest } from '../helpers/raw-http.ts';
 
 const POLICY = `
 version: 1
@@ -83,33 +82,6 @@ describe('hostile input: a 4xx with a code, never a 5xx, never a signature', asy
         'PAYLOAD_TOO_LARGE',
       );
     }
-  });
-
-  test('a chunked body (no length declared): read up to the limit, then 413 with the connection closed; nothing signed', async () => {
-    const chunked = (body: string, auth = true) =>
-      rawRequest(`${g.url}/v1/nostr/sign`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'transfer-encoding': 'chunked',
-          ...(auth ? { authorization: `Bearer ${token}` } : {}),
-        },
-        body,
-      });
-    const requestsBefore = await g.warden.store.db.selectFrom('request').select('id').execute();
-    const small = await chunked(JSON.stringify({ kind: 1, content: 'a chunked note' }));
-    assert.equal(small.status, 200, JSON.stringify(small.body));
-    assert.equal(small.body.request.result.event.content, 'a chunked note');
-    const huge = JSON.stringify({ kind: 1, content: 'x'.repeat(100_000) });
-    const refused = await chunked(huge);
-    assert.equal(refused.status, 413, JSON.stringify(refused.body));
-    assert.equal(refused.body.error.code, 'PAYLOAD_TOO_LARGE');
-    assert.equal(refused.headers.connection, 'close');
-    // Without a token the body is never read: the answer is about the credential.
-    const anonymous = await chunked(huge, false);
-    assert.equal(anonymous.status, 401);
-    const requestsAfter = await g.warden.store.db.selectFrom('request').select('id').execute();
-    assert.equal(requestsAfter.length, requestsBefore.length + 1, 'only the small note was a request');
   });
 
   test('Nostr: bad kinds, types, tags, timestamps and unknown fields', async () => {

@@ -5,7 +5,7 @@ import type { GatewayContext } from '../context.ts';
 import type { Operations } from '../operations.ts';
 import { type Pipeline, requireAgent } from '../pipeline.ts';
 import { principalStillValid } from '../principal-state.ts';
-import { getRequestRow, type RequestView, requestView } from '../requests.ts';
+import { getRequestRow, loadRequestView, type RequestView } from '../requests.ts';
 import type { Access } from './access.ts';
 
 /** Concurrent long-polls (`?wait=`) one token may hold open. */
@@ -72,7 +72,8 @@ export class RequestService {
           throw new WardenError('FORBIDDEN', 'this request belongs to another identity');
         }
         const pending = row.status === 'held' || row.status === 'executing';
-        if (!pending || Date.now() >= deadline || this.#closed) return requestView(row);
+        if (!pending || Date.now() >= deadline || this.#closed)
+          return loadRequestView(this.ctx.store.db, row);
         await sleep(250);
       }
     } finally {
