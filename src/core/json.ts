@@ -1,4 +1,5 @@
 import { CanonicalText } from './canonical.ts';
+import { setOwnField } from './own-field.ts';
 
 /**
  * JSON for values that hold bigints (amounts): bigint becomes its decimal string, Dates their ISO
@@ -17,8 +18,7 @@ export function toJsonValue(value: unknown): unknown {
     for (const [k, v] of Object.entries(value)) {
       if (v === undefined) continue;
       // A `__proto__` key from hostile input stays a key (as JSON.stringify writes it), not a prototype.
-      if (k === '__proto__') Object.defineProperty(out, k, { value: toJsonValue(v), enumerable: true });
-      else out[k] = toJsonValue(v);
+      setOwnField(out, k, toJsonValue(v));
     }
     return out;
   }

@@ -7,17 +7,14 @@ import type { Warden } from './warden.ts';
 export const ROTATE_CIRCUITS_ACTION = 'net.circuits.rotate';
 
 /**
- * The actions after which an identity's next requests leave on new circuits: the operator's
- * rotation, and a key rotation (the new key's traffic never shares circuits with the old key's).
- */
-const ROTATING_ACTIONS = [ROTATE_CIRCUITS_ACTION, 'identity.rotate'] as const;
-
-/**
- * An identity's Tor circuits, rotated from any process. The audit record is the request: the
- * process that makes the identity's requests (the running server, when the CLI wrote it) follows
- * the log (`follow`, every second) and gives each rotated identity a new SOCKS nonce in its
- * isolation (net/isolation.ts), so that identity's next stream goes out on a new circuit and no
- * other identity's circuits change (never a global NEWNYM).
+ * An identity's Tor circuits, rotated from any process. The operator's rotation is an audit
+ * record, and the record is the request: the process that makes the identity's requests (the
+ * running server, when the CLI wrote it) follows the log (`follow`, every second while unsealed)
+ * and gives each rotated identity a new SOCKS nonce in its isolation (net/isolation.ts), so that
+ * identity's next stream goes out on a new circuit and no other identity's circuits change (never
+ * a global NEWNYM). A key rotation does the same at once, without waiting for the log: the vault
+ * reports it on the first access that reads the new keystore, before the request that made that
+ * access goes out, so no traffic of the new key leaves on the old key's circuits.
  *
  * The log is read by its plain action column, only what was appended since the last call: a
  * forged record could only rotate, never keep a circuit, so nothing here needs the chain's
@@ -28,25 +25,45 @@ export class Circuits {
   #seen: number | null = null;
   /** Records this process has already applied (rotated here as they were written). */
   readonly #applied = new Set<number>();
+  readonly #listeners = new Set<(identity: string) => void>();
 
   constructor(
     private readonly warden: Warden,
     private readonly isolation: Isolation = processIsolation,
-  ) {}
+  ) {
+    warden.vault.onKeyRotation((identity) => this.#rotateHere(identity));
+  }
+
+  /**
+   * Calls `listener` with each identity rotated in this process: what keeps a connection open
+   * across requests (the NWC door's relay sockets) reopens it on the new circuits.
+   */
+  onRotated(listener: (identity: string) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #rotateHere(identity: string): void {
+    this.isolation.rotate(identity);
+    for (const listener of this.#listeners) listener(identity);
+  }
 
   /** Records the rotation of one identity's circuits and applies it in this process at once. */
-  async rotate(identity: string): Promise<{ seq: number }> {
+  async rotate(identity: string, reason: string | null = null): Promise<{ seq: number }> {
     this.warden.vault.getIdentity(identity);
     const { seq } = await auditedChangeAt(this.warden, ROTATE_CIRCUITS_ACTION, identity, async () => ({
       result: null,
-      details: { identity },
+      details: { identity, reason },
     }));
-    this.isolation.rotate(identity);
     this.#applied.add(seq);
+    this.#rotateHere(identity);
     return { seq };
   }
 
-  /** Rotates each identity rotated by another process since the last call; returns them. */
+  /**
+   * Rotates each identity another process rotated since the last call; returns them. The log's
+   * position moves only once what lies before it was read: a failed read is read again next call.
+   */
   async follow(): Promise<string[]> {
     const db: Db = this.warden.store.db;
     const top = await db
@@ -55,7 +72,6 @@ export class Circuits {
       .executeTakeFirst();
     const upTo = Number(top?.seq ?? 0);
     const after = this.#seen;
-    this.#seen = upTo;
     const rows =
       after === null || upTo <= after
         ? []
@@ -64,14 +80,15 @@ export class Circuits {
             .select(['seq', 'identity'])
             .where('seq', '>', after)
             .where('seq', '<=', upTo)
-            .where('action', 'in', ROTATING_ACTIONS)
+            .where('action', '=', ROTATE_CIRCUITS_ACTION)
             .where('outcome', '=', 'ok')
             .orderBy('seq')
             .execute();
+    this.#seen = Math.max(after ?? 0, upTo);
     const rotated: string[] = [];
     for (const { seq, identity } of rows) {
       if (this.#applied.has(Number(seq)) || identity === null) continue;
-      this.isolation.rotate(identity);
+      this.#rotateHere(identity);
       rotated.push(identity);
     }
     for (const seq of this.#applied) if (seq <= upTo) this.#applied.delete(seq);

@@ -313,10 +313,15 @@ export class SealedKeystore {
     }
     if (stamp === this.#stamp) return;
     const current = this.#readCurrent(this.#kek);
+    const previous = this.#meta;
     this.#meta = current.meta;
     this.#secrets = current.secrets;
     this.#stamp = stamp;
+    this.reloaded(previous, current.meta);
   }
+
+  /** Called after `refresh` read what another process wrote; `previous` is what this handle had. */
+  protected reloaded(_previous: VaultMeta, _current: VaultMeta): void {}
 
   /** The keystore as on disk now. Re-sealed elsewhere under a new passphrase: seal, and say so. */
   #readCurrent(kek: Uint8Array): SealedContainer<VaultMeta> {

@@ -41,7 +41,32 @@ export type { AuditSink, KdfSettings, VaultEvent } from './sealed-keystore.ts';
  * decrypted only inside `useSecret` (or the audit keys' calls), and wiped when the synchronous run
  * that used it ends (SealedKeystore.withSecret).
  */
+/** An identity's generated keys as versions, for telling that one of them was rotated. */
+function keyVersionsOf(meta: VaultMeta, identity: string): string {
+  return (meta.identities[identity]?.keys ?? []).map((k) => `${k.purpose}:${k.version}`).join(',');
+}
+
 export class Vault extends SealedKeystore {
+  readonly #rotationListeners = new Set<(identity: string) => void>();
+
+  /**
+   * Calls `listener` with each identity that has a new key version, as soon as this handle sees
+   * it: rotated here, or by another process (the CLI) and read back by the next access. Returns
+   * the unsubscribe.
+   */
+  onKeyRotation(listener: (identity: string) => void): () => void {
+    this.#rotationListeners.add(listener);
+    return () => this.#rotationListeners.delete(listener);
+  }
+
+  protected override reloaded(previous: VaultMeta, current: VaultMeta): void {
+    for (const identity of Object.keys(current.identities))
+      if (
+        previous.identities[identity] &&
+        keyVersionsOf(previous, identity) !== keyVersionsOf(current, identity)
+      )
+        for (const listener of this.#rotationListeners) listener(identity);
+  }
   /** A new vault in memory, with its audit keys. Nothing is written until `commitNew`. */
   static async create(
     layout: KeystorePaths,
@@ -246,7 +271,7 @@ export class Vault extends SealedKeystore {
   async rotate(name: string, purpose: RotatablePurpose): Promise<IdentityView> {
     const material = purpose === 'seed' ? generatedSeed() : newSecp256k1SecretKey();
     try {
-      return await this.update({ action: 'identity.rotate', identity: name }, (draft) => {
+      const view = await this.update({ action: 'identity.rotate', identity: name }, (draft) => {
         const identity = requireIdentity(draft.meta, name);
         const now = this.clock.now();
         const current = identity.keys.filter((k) => k.purpose === purpose);
@@ -263,6 +288,8 @@ export class Vault extends SealedKeystore {
           details: { purpose, newVersion: version, deprecatedVersion: active?.version ?? null },
         };
       });
+      for (const listener of this.#rotationListeners) listener(name);
+      return view;
     } finally {
       wipe(material);
     }

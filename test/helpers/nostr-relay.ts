@@ -49,6 +49,8 @@ export interface TestRelay {
   url: string;
   /** Every EVENT message the relay got, in order (requests, responses, notifications, info). */
   received: Event[];
+  /** How many WebSocket connections were opened to it so far. */
+  readonly connections: number;
   close(): Promise<void>;
 }
 
@@ -57,7 +59,9 @@ export async function startTestRelay(): Promise<TestRelay> {
   const relay = new NostrRelay(repository, { eventHandlingResultCacheTtl: 0 });
   const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   const received: Event[] = [];
+  let connections = 0;
   server.on('connection', (ws) => {
+    connections++;
     relay.handleConnection(ws);
     ws.on('message', async (data) => {
       let message: unknown;
@@ -76,6 +80,9 @@ export async function startTestRelay(): Promise<TestRelay> {
   return {
     url: `ws://127.0.0.1:${port}`,
     received,
+    get connections() {
+      return connections;
+    },
     async close() {
       for (const client of server.clients) client.terminate();
       await new Promise<void>((resolve) => server.close(() => resolve()));

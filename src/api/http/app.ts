@@ -67,16 +67,18 @@ function splitIdentity(body: Record<string, unknown>): {
  */
 function decisionBody(body: Record<string, unknown>): { reason: string | null; intentHash: string | null } {
   const get = readBody(body, ['reason', 'intentHash']);
-  const reason = get('reason');
+  const reason = checkedReason(get('reason'));
   const intentHash = get('intentHash');
-  if (reason !== undefined && (typeof reason !== 'string' || reason.length > 500))
-    throw new WardenError('INVALID_REQUEST', 'reason must be a string of at most 500 characters');
   if (intentHash !== undefined && (typeof intentHash !== 'string' || !/^[0-9a-f]{64}$/.test(intentHash)))
     throw new WardenError('INVALID_REQUEST', 'intentHash is 64 lower-case hex digits');
-  return {
-    reason: (reason as string | undefined) ?? null,
-    intentHash: (intentHash as string | undefined) ?? null,
-  };
+  return { reason, intentHash: (intentHash as string | undefined) ?? null };
+}
+
+/** An operator's reason, for the audit record: optional, at most 500 characters. */
+function checkedReason(reason: unknown): string | null {
+  if (reason !== undefined && (typeof reason !== 'string' || reason.length > 500))
+    throw new WardenError('INVALID_REQUEST', 'reason must be a string of at most 500 characters');
+  return (reason as string | undefined) ?? null;
 }
 
 /** How a request's state maps to HTTP: done 200, pending 202, denied 403, failed with its code. */
@@ -232,9 +234,12 @@ export function createHttpApp(
   app.get('/v1/identities/:name', (c) =>
     c.json({ identity: gateway.reads.identity(c.get('principal'), c.req.param('name')) }),
   );
-  app.post('/v1/identities/:name/circuits/rotate', async (c) =>
-    c.json({ rotated: await gateway.admin.rotateCircuits(c.get('principal'), c.req.param('name')) }),
-  );
+  app.post('/v1/identities/:name/circuits/rotate', async (c) => {
+    const reason = checkedReason(readBody(await readJson(c, true), ['reason'])('reason'));
+    return c.json({
+      rotated: await gateway.admin.rotateCircuits(c.get('principal'), c.req.param('name'), reason),
+    });
+  });
   app.get('/v1/identities/:name/policy', async (c) =>
     c.json(await gateway.reads.policy(c.get('principal'), c.req.param('name'))),
   );

@@ -47,7 +47,7 @@ function readIncoming(incoming: IncomingMessage, limit: number): Promise<Uint8Ar
 
 /**
  * Request bodies, at most `limit` bytes. A declared Content-Length over the limit is refused
- * before anything else is done with the request (`refuseDeclaredOversize`, a middleware); a body
+ * before anything else is done with the request (`declaredOversize`, by app.ts's first middleware); a body
  * is read only by the handler that needs it, after authentication, and refused as soon as it
  * grows past the limit (a chunked body declares nothing).
  *
@@ -62,6 +62,8 @@ export async function bodyText(c: Context, limit: number): Promise<string> {
   if (declaredOversize(c, limit)) throw tooLarge(limit);
   const incoming = (c.env as HttpBindings | undefined)?.incoming;
   if (incoming) return new TextDecoder().decode(await readIncoming(incoming, limit));
+  // Only without Node (hono's `app.request`, never the real server): the whole body is read
+  // before it is measured.
   const text = await c.req.text();
   if (new TextEncoder().encode(text).length > limit) throw tooLarge(limit);
   return text;

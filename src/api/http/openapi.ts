@@ -320,6 +320,10 @@ export function openApiDocument(
       "New Tor circuits for this identity's next requests, no other identity's (operators and admins; audited)",
     security: bearer,
     parameters: [pathParam('name')],
+    requestBody: {
+      required: false,
+      ...json({ type: 'object', additionalProperties: false, properties: { reason: REASON } }),
+    },
     responses: { '200': response('rotated, with the audit record'), ...withBody, ...notFound },
   });
   add('/v1/identities/{name}/policy', 'get', {

@@ -93,6 +93,7 @@ export class NwcDoor {
   readonly #refusals = new Map<string, { minute: number; count: number }>();
   #timer: NodeJS.Timeout | null = null;
   #refreshing = false;
+  #stopRotations: () => void = () => {};
 
   constructor(
     private readonly gateway: Gateway,
@@ -102,10 +103,15 @@ export class NwcDoor {
   async start(): Promise<void> {
     await this.refresh();
     this.#timer = setInterval(() => void this.refresh(), REFRESH_MS);
+    // A socket stays on the circuit it was opened on: an identity's rotation reopens its relays.
+    this.#stopRotations = this.gateway.circuits.onRotated((identity) => {
+      for (const [key, relay] of this.#relays) if (key.startsWith(`${identity}\u0000`)) relay.reconnect();
+    });
   }
 
   close(): void {
     if (this.#timer) clearInterval(this.#timer);
+    this.#stopRotations();
     for (const relay of this.#relays.values()) relay.close();
   }
 

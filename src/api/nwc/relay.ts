@@ -85,6 +85,11 @@ export class Relay {
     this.#socket?.close();
   }
 
+  /** Closes the socket and lets `start`'s loop open a new one (on the identity's circuits now). */
+  reconnect(): void {
+    this.#socket?.close();
+  }
+
   #send(message: unknown[]): boolean {
     const socket = this.#socket;
     if (!socket?.isOpen) return false;

@@ -131,15 +131,36 @@ async function torChecks(home: string, config: WardenConfig): Promise<Check[]> {
             'wait, or read tor’s log: it cannot reach the Tor network',
           ),
     );
-    checks.push(await isolationCheck(config, tor, control!, c.isolatesBySocksAuth));
+    checks.push(
+      c.bootstrap === 100
+        ? await isolationCheck(config, tor, control!, c.isolatesBySocksAuth)
+        : isolationByFlags(
+            c.isolatesBySocksAuth,
+            'tor has not bootstrapped, so two circuits cannot be tried yet',
+          ),
+    );
   }
   return checks;
 }
 
+const NO_ISOLATION_FIX = 'remove NoIsolateSOCKSAuth from the SocksPort line of the torrc';
+
+/** What the SocksPort's flags say of isolation: NoIsolateSOCKSAuth fails, whatever else is seen. */
+function isolationByFlags(flagsIsolate: boolean, why: string): Check {
+  return flagsIsolate
+    ? pass('tor.isolation', `the SocksPort isolates by SOCKS auth (IsolateSOCKSAuth); ${why}`)
+    : fail(
+        'tor.isolation',
+        'the SocksPort has NoIsolateSOCKSAuth: identities would share circuits',
+        NO_ISOLATION_FIX,
+      );
+}
+
 /**
  * "Isolation working (two identities, two circuits)": two streams with two identities' kinds of
- * credentials to a Tor-routed backend, and the circuits Tor put them on. Without such a backend,
- * or when the test streams cannot be opened, what the SocksPort's flags say.
+ * credentials to a Tor-routed backend, and the circuits Tor put them on. A port configured not to
+ * isolate fails whatever one try shows (two circuits can be chance: one closed between the
+ * streams); without such a backend, or when the test streams cannot be opened, the flags decide.
  */
 async function isolationCheck(
   config: WardenConfig,
@@ -147,33 +168,24 @@ async function isolationCheck(
   control: NonNullable<ReturnType<typeof controlOf>>,
   flagsIsolate: boolean,
 ): Promise<Check> {
-  const flagFix = 'remove NoIsolateSOCKSAuth from the SocksPort line of the torrc';
-  const byFlags = (why: string) =>
-    flagsIsolate
-      ? pass('tor.isolation', `the SocksPort isolates by SOCKS auth (IsolateSOCKSAuth); ${why}`)
-      : fail(
-          'tor.isolation',
-          'the SocksPort has NoIsolateSOCKSAuth: identities would share circuits',
-          flagFix,
-        );
+  if (!flagsIsolate) return isolationByFlags(false, '');
   const target = torTarget(config);
-  if (target === null) return byFlags('no backend is reached through Tor to test two circuits against');
-  const probe = await probeIsolation({ socks: tor.socks, ...control, target });
+  if (target === null)
+    return isolationByFlags(true, 'no backend is reached through Tor to test two circuits against');
+  const probe = await probeIsolation({ socks: tor.socks, ...control, target, timeoutMs: 15_000 });
   if (!probe.ok)
-    return flagsIsolate
-      ? warn(
-          'tor.isolation',
-          `the SocksPort isolates by SOCKS auth, but the live test could not run: ${probe.message}`,
-          'check that the backend is reachable through Tor, then run doctor again',
-        )
-      : byFlags('');
+    return warn(
+      'tor.isolation',
+      `the SocksPort isolates by SOCKS auth, but the live test could not run: ${probe.message}`,
+      'check that the backend is reachable through Tor, then run doctor again',
+    );
   const [a, b] = probe.circuits;
   return probe.separate
     ? pass('tor.isolation', `two identities' test streams went out on two circuits (${a} and ${b})`)
     : fail(
         'tor.isolation',
         `two identities' test streams shared circuit ${a}: Tor would link identities`,
-        flagsIsolate ? 'check the tor behind tor.socks: its SocksPort must isolate by SOCKS auth' : flagFix,
+        'check the tor behind tor.socks: its SocksPort must isolate by SOCKS auth (and tor.control must be the same tor)',
       );
 }
 

@@ -66,7 +66,9 @@ export async function rotate(ctx: CliContext, command: Command): Promise<void> {
   const opts = command.opts();
   if ([opts.nostr, opts.seed, opts.circuits].filter(Boolean).length !== 1)
     throw new WardenError('USAGE', 'give exactly one of --nostr, --seed or --circuits');
-  if (opts.circuits) return rotateCircuits(ctx, command.args[0]!, opts.passphraseFile);
+  if (opts.reason !== undefined && !opts.circuits)
+    throw new WardenError('USAGE', '--reason goes with --circuits');
+  if (opts.circuits) return rotateCircuits(ctx, command.args[0]!, opts.reason ?? null, opts.passphraseFile);
   await withUnsealedWarden(ctx, opts.passphraseFile, async (w) => {
     const rotated = await w.rotate(command.args[0]!, opts.nostr ? 'nostr' : 'seed');
     ctx.print(describe(rotated), rotated);
@@ -77,14 +79,21 @@ export async function rotate(ctx: CliContext, command: Command): Promise<void> {
  * Records the rotation in the audit log; the running server, which makes the identity's requests,
  * follows the log and applies it within a second (gateway/circuits.ts).
  */
-async function rotateCircuits(ctx: CliContext, name: string, passphraseFile?: string): Promise<void> {
+async function rotateCircuits(
+  ctx: CliContext,
+  name: string,
+  reason: string | null,
+  passphraseFile?: string,
+): Promise<void> {
   checkIdentityName(name);
+  if (reason !== null && reason.length > 500)
+    throw new WardenError('USAGE', '--reason is at most 500 characters');
   await withCliGateway(ctx, passphraseFile, async (gateway, w) => {
-    const { seq } = await gateway.admin.rotateCircuits(localOperator(gateway, w), name);
+    const { seq } = await gateway.admin.rotateCircuits(localOperator(gateway, w), name, reason);
     const running = serverRunning(ctx.home);
     ctx.print(
       running
-        ? `circuits of ${name} rotated (audit record ${seq}): the running server sends its next requests on new Tor circuits within a second; other identities keep theirs`
+        ? `circuits of ${name} rotated (audit record ${seq}): the running server takes it within a second while it is unsealed, and sends ${name}'s next requests on new Tor circuits; other identities keep theirs`
         : `circuits of ${name} rotated (audit record ${seq}); no server runs in this home: the next \`warden start\` begins with new circuits for every identity`,
       { identity: name, seq, serverRunning: running },
     );

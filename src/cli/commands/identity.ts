@@ -36,7 +36,8 @@ export function registerIdentityCommands(program: Command, { run }: Registration
       .argument('<name>')
       .option('--nostr', 'rotate the Nostr key')
       .option('--seed', 'rotate the BIP-39 seed (Bitcoin and EVM)')
-      .option('--circuits', "new Tor circuits for the identity's next requests (no other identity's)"),
+      .option('--circuits', "new Tor circuits for the identity's next requests (no other identity's)")
+      .option('--reason <text>', 'with --circuits: why, for the audit record (at most 500 characters)'),
   ).action(run(actions, 'rotate'));
 
   withPassphraseFile(

@@ -31,10 +31,14 @@ export class AdminService {
    * New Tor circuits for one identity's next requests, and none other's (incident response: an
    * identity whose traffic may be watched). Operators may: it widens nothing.
    */
-  async rotateCircuits(principal: Principal, identity: string): Promise<{ identity: string; seq: number }> {
+  async rotateCircuits(
+    principal: Principal,
+    identity: string,
+    reason: string | null = null,
+  ): Promise<{ identity: string; seq: number }> {
     this.access.requireRole(principal, OPERATORS);
     this.access.limit(principal, 'admin.circuits');
-    const { seq } = await this.circuits.rotate(identity);
+    const { seq } = await this.circuits.rotate(identity, reason);
     return { identity, seq };
   }
 

@@ -1,3 +1,10 @@
+/**
+ * What policy knows of Bitcoin: the send and sign_psbt actions, amounts of asset `btc` in sat, the
+ * facets of a PSBT signature (`network`, `sighash`, `amount_proof`), the fee caps (absolute, and
+ * relative to the node's estimate and to the amount: fee-environment.ts sets what they read), and
+ * the rules for `btc` in the ready-made policies. Those rules cover Lightning too (both pay in sat
+ * from the same budget), so they are declared once, here.
+ */
 import {
   countedUnit,
   groupDigits,

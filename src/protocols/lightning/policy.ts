@@ -1,3 +1,11 @@
+/**
+ * What policy knows of Lightning: the pay action and amounts of asset `btc` in sat; `receive`
+ * (invoices made: asset `btc:invoice`, amount 0) and `read` (invoices looked up, the balance:
+ * `btc:invoice`, `btc:balance`), which spend nothing. Its payment rules in the ready-made
+ * policies are Bitcoin's `btc` rules (src/protocols/bitcoin/policy.ts), which match both: the two
+ * spend one budget. Its own fragment allows the receive side and the reads, at a bounded rate.
+ * Its facet `payment` (invoice, keysend: opt-in) lets a policy allow invoices and not keysend.
+ */
 import {
   countedUnit,
   joinOr,

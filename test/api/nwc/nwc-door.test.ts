@@ -502,6 +502,25 @@ describe('NWC door (NIP-47) over a real relay, paying through LND REST over LDK'
     ]);
   });
 
+  test("rotating an identity's circuits reopens its relay socket (on the new circuits); the door still answers", async () => {
+    const { uri } = await connect({ budget: '1000sat/day' });
+    const before = relay.connections;
+    await g.gateway.circuits.rotate('agent');
+    const deadline = Date.now() + 10_000;
+    while (relay.connections === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(
+      relay.connections,
+      before + 1,
+      "the agent's relay socket was opened anew, the burst identity's not",
+    );
+    const client = new NWCClient({ nostrWalletConnectUrl: uri });
+    try {
+      assert.deepEqual((await client.getInfo()).methods, ['pay_invoice', 'get_info', 'get_budget']);
+    } finally {
+      client.close();
+    }
+  });
+
   test('receiving: make_invoice, the payer pays it, payment_received, lookup_invoice settled; get_balance', async () => {
     const { uri } = await connect({
       budget: '5000sat/day',
