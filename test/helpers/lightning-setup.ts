@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { WardenError } from '../../src/core/errors.ts';
 import { netForEndpoints } from '../../src/protocols/backend-endpoints.ts';
 import type { PaymentState } from '../../src/protocols/lightning/backend/backend.ts';
@@ -106,3 +108,18 @@ export function withoutHash(state: PaymentState) {
 /** An HTTP answer for a failing assertion's message. */
 export const show = (r: { status: number; body: unknown }) =>
   `${r.status} ${JSON.stringify(r.body).slice(0, 500)}`;
+
+/**
+ * A keysend's HTTP answer that must be `done`, paid to `payee` with `amountMsat`: the preimage
+ * Warden drew opens the hash, and the payee's node was paid by that hash. Returns the request.
+ */
+export function assertKeysendDone(r: { status: number; body: any }, payee: LdkPeer, amountMsat: bigint) {
+  assert.equal(r.status, 200, show(r));
+  const { request } = r.body;
+  assert.equal(request.status, 'done', show(r));
+  const { paymentHash, preimage } = request.result;
+  assert.equal(request.result.payee, payee.idHex);
+  assert.equal(bytesToHex(sha256(hexToBytes(preimage))), paymentHash, 'the preimage opens the hash');
+  assert.equal(payee.claimed.get(paymentHash), amountMsat);
+  return request;
+}

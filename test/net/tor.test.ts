@@ -119,17 +119,25 @@ test(`the tor network is ready (${tor.readyMs} ms) and an onion-only backend is 
   assert.equal(await response.text(), 'hello /hello');
 });
 
-test('the EVM backend, configured with a tor section, reaches a node that exists only as an onion service', async () => {
-  const yaml = [
+/**
+ * warden.yaml naming Tor behind `socksPort` (and, given a client, its control port) and the EVM
+ * node that exists only as the onion service.
+ */
+function yamlWithOnionNode(socksPort: number, control?: (typeof tor.clients)[0]): string {
+  return [
     'tor:',
-    `  socks: 127.0.0.1:${warden.socks.port}`,
+    `  socks: 127.0.0.1:${socksPort}`,
+    ...(control ? [`  control: 127.0.0.1:${control.control.port}`, `  cookie: ${control.cookieFile}`] : []),
     'protocols:',
     '  evm:',
     '    rpc:',
     `      ${HARDHAT_CHAIN_ID}: http://${onion}:8545/`,
   ].join('\n');
+}
+
+test('the EVM backend, configured with a tor section, reaches a node that exists only as an onion service', async () => {
   const config = resolveWardenConfig(
-    yaml,
+    yamlWithOnionNode(warden.socks.port),
     { path: '/etc/warden/warden.yaml', source: 'home' },
     {
       sections: CONFIG_SECTIONS,
@@ -224,17 +232,6 @@ test('warden doctor against the running tor: reachable, bootstrapped, isolating 
     assert.equal(status.get(id), 'PASS', id);
 });
 
-/** warden.yaml of a doctor home: Tor behind `socks` (client0's control port) and the EVM node on the onion. */
-function doctorYamlWithOnionBackend(socksPort: number, client = warden): string {
-  return [
-    `tor:\n  socks: 127.0.0.1:${socksPort}\n  control: 127.0.0.1:${client.control.port}\n  cookie: ${client.cookieFile}`,
-    'protocols:',
-    '  evm:',
-    '    rpc:',
-    `      ${HARDHAT_CHAIN_ID}: http://${onion}:8545/`,
-  ].join('\n');
-}
-
 async function doctorIsolation(yaml: string): Promise<{ status: string; message: string }> {
   writeFileSync(join(doctorHome.home, 'warden.yaml'), yaml, { mode: 0o600 });
   const r = await runWarden(['--home', doctorHome.home, '--json', 'doctor']);
@@ -247,7 +244,7 @@ async function doctorIsolation(yaml: string): Promise<{ status: string; message:
 
 test("doctor's isolation check, live: two test streams to the Tor-routed backend, two circuits", async () => {
   await untilPublished(() => torNet.fetch(`http://${onion}:8545/`, { method: 'POST' }, { identity: null }));
-  const check = await doctorIsolation(doctorYamlWithOnionBackend(warden.socks.port));
+  const check = await doctorIsolation(yamlWithOnionNode(warden.socks.port, warden));
   assert.equal(check.status, 'PASS', check.message);
   assert.match(check.message, /^two identities' test streams went out on two circuits \(\d+ and \d+\)$/);
 });
@@ -277,11 +274,11 @@ test('a SocksPort that does not isolate by SOCKS auth: the live test sees one ci
     });
     assert.ok(isolating.ok && isolating.separate, JSON.stringify(isolating));
     // doctor fails such a port by its flags, whatever one try of two circuits would show.
-    const check = await doctorIsolation(doctorYamlWithOnionBackend(shared, host));
+    const check = await doctorIsolation(yamlWithOnionNode(shared, host));
     assert.equal(check.status, 'FAIL', check.message);
     assert.match(check.message, /NoIsolateSOCKSAuth/);
     // The SocksPort and control port of two different tors: the live test cannot conclude.
-    const mixed = await doctorIsolation(doctorYamlWithOnionBackend(host.socks.port));
+    const mixed = await doctorIsolation(yamlWithOnionNode(host.socks.port, warden));
     assert.equal(mixed.status, 'WARN', mixed.message);
     assert.match(mixed.message, /same tor/);
   } finally {
@@ -328,18 +325,7 @@ test("Warden's managed tor: a torrc in the home (0600, data 0700, isolation, coo
  */
 test("`warden identity rotate --circuits` while the server runs: alice's next request on a new circuit, bob's not", async () => {
   const cli = await initCliVault('tor-rotate', 'rotate passphrase long enough');
-  writeFileSync(
-    join(cli.home, 'warden.yaml'),
-    [
-      'tor:',
-      `  socks: 127.0.0.1:${warden.socks.port}`,
-      'protocols:',
-      '  evm:',
-      '    rpc:',
-      `      ${HARDHAT_CHAIN_ID}: http://${onion}:8545/`,
-    ].join('\n'),
-    { mode: 0o600 },
-  );
+  writeFileSync(join(cli.home, 'warden.yaml'), yamlWithOnionNode(warden.socks.port), { mode: 0o600 });
   const policy = `version: 1\nname: dry\nrisk: { tolerance: high }\nrules:\n  - id: sends\n    match: { protocol: evm }\n    effect: allow\n`;
   const tokens: Record<string, string> = {};
   for (const name of ['alice', 'bob']) {

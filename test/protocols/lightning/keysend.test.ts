@@ -6,13 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { sha256 } from '@noble/hashes/sha2.js';
 import { reconcileFromBackends } from '../../../src/gateway/reconcile-backends.ts';
 import { lightningModuleConfig } from '../../../src/protocols/lightning/config.ts';
 import type { LightningDb } from '../../../src/protocols/lightning/tables.ts';
 import { waitFor } from '../../helpers/ldk-node.ts';
 import { ledgerRowsOf, lightningPayPolicy } from '../../helpers/lightning-gateway.ts';
 import {
+  assertKeysendDone,
   show,
   startLightningGateway,
   startLndFrontOver,
@@ -46,19 +46,12 @@ const tokenOf = (identity: string, capabilities: string[]) => g.token('agent', {
 const alice = await tokenOf('alice', ['lightning:keysend']);
 const keysend = (body: unknown, token = alice) => g.call('POST', '/v1/lightning/keysend', { token, body });
 const rowsOf = (requestId: string) => ledgerRowsOf(g, requestId);
-const opens = (preimage: string, hash: string) =>
-  Buffer.from(sha256(Buffer.from(preimage, 'hex'))).toString('hex') === hash;
 
 describe('lightning.keysend over the LND REST front and real LDK nodes', () => {
   test('A to B, one hop: done, the preimage Warden drew opens the hash, B received it, the ledger holds amount and fee', async () => {
     const r = await keysend({ destination: B.idHex, amount_msat: '21000000', fee_limit_sat: '5' });
-    assert.equal(r.status, 200, show(r));
-    const { request } = r.body;
-    assert.equal(request.status, 'done', show(r));
-    const { paymentHash, preimage, payee } = request.result;
-    assert.equal(payee, B.idHex);
-    assert.ok(opens(preimage, paymentHash));
-    assert.equal(B.claimed.get(paymentHash), 21_000_000n);
+    const request = assertKeysendDone(r, B, 21_000_000n);
+    const { paymentHash, preimage } = request.result;
     // lnd was asked in its keysend shape, the hash Warden claimed, the preimage in its record.
     const asked = front.requests.filter((q) => q.route === 'send').at(-1)?.body as Record<string, any>;
     assert.equal(asked.payment_request, undefined);

@@ -12,7 +12,13 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { reconcileFromBackends } from '../../../src/gateway/reconcile-backends.ts';
 import { lightningModuleConfig } from '../../../src/protocols/lightning/config.ts';
 import { ledgerRowsOf, lightningPayPolicy, startPayingGateway } from '../../helpers/lightning-gateway.ts';
-import { invoiceOf, show, startLightningGateway, startNodesABC } from '../../helpers/lightning-setup.ts';
+import {
+  assertKeysendDone,
+  invoiceOf,
+  show,
+  startLightningGateway,
+  startNodesABC,
+} from '../../helpers/lightning-setup.ts';
 import { startTestRelay } from '../../helpers/nostr-relay.ts';
 import { startNwcWallet } from '../../helpers/nwc-wallet-service.ts';
 
@@ -116,13 +122,8 @@ describe('lightning.keysend over HTTP, through the same upstream NWC wallet (pay
 
   test('A to B, one hop: done; the wallet was handed the preimage Warden drew, which opens the hash B was paid by', async () => {
     const r = await keysend({ destination: B.idHex, amount_msat: '21000000', fee_limit_sat: '5' });
-    assert.equal(r.status, 200, show(r));
-    const { request } = r.body;
-    assert.equal(request.status, 'done', show(r));
-    const { paymentHash, preimage, payee } = request.result;
-    assert.equal(payee, B.idHex);
-    assert.equal(Buffer.from(sha256(Buffer.from(preimage, 'hex'))).toString('hex'), paymentHash);
-    assert.equal(B.claimed.get(paymentHash), 21_000_000n);
+    const request = assertKeysendDone(r, B, 21_000_000n);
+    const { preimage } = request.result;
     const asked = wallet.requests.filter((q) => q.method === 'pay_keysend').at(-1)?.params;
     assert.deepEqual(asked, { amount: 21_000_000, pubkey: B.idHex, preimage });
     assert.deepEqual(await rowsOf(request.requestId), [{ status: 'committed', amount: '21000', fee: '0' }]);
