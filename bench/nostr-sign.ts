@@ -10,13 +10,10 @@ import Database from 'better-sqlite3';
 import { finalizeEvent, generateSecretKey, verifyEvent } from 'nostr-tools';
 import { signSchnorr } from 'tiny-secp256k1';
 import { startHttpServer } from '../src/api/http/server.ts';
-import { utf8 } from '../src/core/bytes.ts';
-import { nullLogger } from '../src/core/logger.ts';
 import { createTokenAudited, setPolicyAudited } from '../src/gateway/admin.ts';
-import { Gateway } from '../src/gateway/gateway.ts';
 import { authenticate } from '../src/gateway/tokens.ts';
-import { Warden } from '../src/gateway/warden.ts';
 import { nostrNotesPolicy } from '../test/helpers/policies.ts';
+import { startBenchWarden } from './bench-warden.ts';
 import { runHttpLoad } from './http-load.ts';
 import { type BenchOptions, measure, type StageResult } from './measure.ts';
 
@@ -84,19 +81,7 @@ export async function nostrSignStages(options: BenchOptions): Promise<StageResul
   const N = options.n;
   const root = mkdtempSync(join(tmpdir(), 'warden-bench-'));
   try {
-    const warden = await Warden.init(
-      {
-        home: join(root, 'home'),
-        actor: 'bench',
-        logger: nullLogger(),
-        kdf: { memoryKiB: 8 * 1024, iterations: 1, parallelism: 1 },
-      },
-      utf8('benchmark passphrase 2026'),
-    );
-    const gateway = new Gateway(warden, {
-      logger: nullLogger(),
-      rateLimits: () => ({ max: 10_000_000, windowMs: 60_000 }),
-    });
+    const { warden, gateway } = await startBenchWarden(root);
     const handler = gateway.operations.get('nostr.sign_event');
     const agents: Record<string, { token: string; principal: Awaited<ReturnType<typeof authenticate>> }> = {};
     for (const [name, policy] of Object.entries(POLICIES)) {

@@ -14,13 +14,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { sql } from 'kysely';
-import { utf8 } from '../src/core/bytes.ts';
-import { nullLogger } from '../src/core/logger.ts';
 import { createTokenAudited, setPolicyAudited } from '../src/gateway/admin.ts';
-import { Gateway } from '../src/gateway/gateway.ts';
 import { authenticate } from '../src/gateway/tokens.ts';
-import { Warden } from '../src/gateway/warden.ts';
 import { nostrNotesPolicy } from '../test/helpers/policies.ts';
+import { startBenchWarden } from './bench-warden.ts';
 import { type BenchOptions, measure, type StageResult } from './measure.ts';
 
 const WAL_HEADER = 32;
@@ -70,19 +67,7 @@ interface Cost {
 async function costAt(concurrency: number, n: number): Promise<Cost> {
   const root = mkdtempSync(join(tmpdir(), 'warden-cost-'));
   try {
-    const warden = await Warden.init(
-      {
-        home: join(root, 'home'),
-        actor: 'bench',
-        logger: nullLogger(),
-        kdf: { memoryKiB: 8 * 1024, iterations: 1, parallelism: 1 },
-      },
-      utf8('benchmark passphrase 2026'),
-    );
-    const gateway = new Gateway(warden, {
-      logger: nullLogger(),
-      rateLimits: () => ({ max: 10_000_000, windowMs: 60_000 }),
-    });
+    const { warden, gateway } = await startBenchWarden(root);
     await warden.createIdentity('cost');
     await setPolicyAudited(warden, 'cost', nostrNotesPolicy('bench-cost', 100_000_000));
     const { token } = await createTokenAudited(warden, {
