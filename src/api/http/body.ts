@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http';
 import type { HttpBindings } from '@hono/node-server';
 import type { Context } from 'hono';
 import { WardenError } from '../../core/errors.ts';
@@ -14,7 +13,7 @@ export function declaredOversize(c: Context, limit: number): boolean {
   return !/^\d{1,15}$/.test(declared.trim()) || Number(declared) > limit;
 }
 
-function readIncoming(incoming: IncomingMessage, limit: number): Promise<Uint8Array> {
+function readIncoming(incoming: HttpBindings['incoming'], limit: number): Promise<Uint8Array> {
   // Read once, by one handler: a body gone already is never taken for an empty one.
   if (incoming.readableEnded || incoming.readableDidRead)
     return Promise.reject(new WardenError('INTERNAL', 'the request body was read twice'));
