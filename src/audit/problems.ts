@@ -27,6 +27,11 @@ export const AUDIT_PROBLEM_CODES = [
    * start; `warden audit verify` checks everything and replaces it.
    */
   'AUDIT_MARK_INVALID',
+  /**
+   * A text stored once by its hash (store/content.ts: a request's risk assessment, which records
+   * name by hash) no longer matches that hash: the records naming it cannot be shown.
+   */
+  'AUDIT_PART_ALTERED',
 ] as const;
 
 export type AuditProblemCode = (typeof AUDIT_PROBLEM_CODES)[number];

@@ -1,9 +1,10 @@
 import { asWardenError, WardenError } from '../core/errors.ts';
 import type { ControlPlaneMac } from '../keys/control-plane-key.ts';
+import { alteredContents } from '../store/content.ts';
 import type { Store } from '../store/store.ts';
 import { checkpointHorizon, judgeAnchor, readAnchorSafely } from './anchor-check.ts';
 import { type ControlPlaneFinding, checkControlPlane } from './control-plane.ts';
-import type { AuditProblem, AuditWarning, Finding } from './problems.ts';
+import { type AuditProblem, type AuditWarning, type Finding, finding } from './problems.ts';
 import { readHead } from './rows.ts';
 import { markContradiction, readVerifiedMark, writeVerifiedMark } from './verified-mark.ts';
 import { FROM_GENESIS, reached, startState, type WalkOptions, type WalkState, walk } from './walk.ts';
@@ -79,7 +80,8 @@ export async function verifyAudit(
     const state = startState(FROM_GENESIS);
     const bad =
       (await walk(store.db, publicKey, maxCheckpointId, FROM_GENESIS, state, { ...options, total })) ??
-      (mark?.kind === 'ok' ? markContradiction(mark.mark, state.lastSeq, maxCheckpointId) : undefined);
+      (mark?.kind === 'ok' ? markContradiction(mark.mark, state.lastSeq, maxCheckpointId) : undefined) ??
+      (await alteredParts(store));
     const controlPlane = options.controlPlane
       ? await checkControlPlane(store.db, options.controlPlane)
       : null;
@@ -104,6 +106,16 @@ export async function verifyAudit(
   } catch (err) {
     throw asWardenError(err, 'STORE_ERROR');
   }
+}
+
+/** The texts records name by hash, each checked against its name: a full verification checks everything. */
+async function alteredParts(store: Store): Promise<Finding | undefined> {
+  const altered = await alteredContents(store.db);
+  if (altered.length === 0) return undefined;
+  return finding(
+    'AUDIT_PART_ALTERED',
+    `${altered.length} stored part(s) no longer match their hash, so the records naming them cannot be shown: ${altered.slice(0, 3).join(', ')}${altered.length > 3 ? ', …' : ''}`,
+  );
 }
 
 type Counts = Pick<

@@ -63,3 +63,9 @@ export async function requireContents(db: Db, hashes: Iterable<string>): Promise
     });
   return out;
 }
+
+/** The hashes whose stored text no longer matches them (for `audit verify`: every row is read). */
+export async function alteredContents(db: Db): Promise<string[]> {
+  const rows = await db.selectFrom('content').select(['hash', 'body']).orderBy('hash').execute();
+  return rows.filter((row) => contentHash(row.body) !== row.hash).map((row) => row.hash);
+}

@@ -83,11 +83,12 @@ test('the assessment is stored once; the request views and the audit record show
   }
 });
 
-test('an altered or missing stored assessment is refused by the views and marked in the audit log', async () => {
+test('an altered or missing stored assessment is refused by the views, marked in the audit log, and fails audit verify', async () => {
   const { g, sign, view, admissionDetails } = await setup();
   try {
     const { requestId } = await sign('gm');
     const { db } = g.warden.store;
+    assert.equal((await g.warden.verifyAudit()).ok, true);
     await assert.rejects(sql`UPDATE content SET body = ''`.execute(db), /content is append-only/);
     await assert.rejects(sql`DELETE FROM content`.execute(db), /content is append-only/);
     // What an attacker with file access does first.
@@ -100,6 +101,10 @@ test('an altered or missing stored assessment is refused by the views and marked
     const altered = await admissionDetails(requestId);
     assert.equal(altered?.detailsError, 'PART_MISSING');
     assert.equal(altered?.details, undefined, 'nothing of an unverified text is shown');
+    // And `audit verify`, which checks everything, fails on it.
+    const verified = await g.warden.verifyAudit();
+    assert.equal(verified.ok, false);
+    assert.equal(verified.problem?.code, 'AUDIT_PART_ALTERED');
     await sql`DELETE FROM content`.execute(g.warden.store.db);
     assert.equal((await view(requestId)).error.code, 'STORE_ERROR');
     assert.equal((await admissionDetails(requestId))?.detailsError, 'PART_MISSING');
