@@ -67,6 +67,28 @@ export async function readHead(db: Db): Promise<{ seq: number; recordHash: Uint8
   return { seq: Number(row.seq), recordHash: asBytes(row.record_hash) };
 }
 
+/**
+ * The records that succeeded (`ok`) with one of `actions`, after seq `afterSeq` up to `upToSeq`, in
+ * seq order: what a follower of the log (the control-plane witness, circuit rotations) has not
+ * read yet. Only the new part of the log is scanned, by its primary key.
+ */
+export async function okRecordsBetween(
+  db: Db,
+  afterSeq: number,
+  upToSeq: number,
+  actions: readonly string[],
+) {
+  return db
+    .selectFrom('audit_log')
+    .selectAll()
+    .where('seq', '>', afterSeq)
+    .where('seq', '<=', upToSeq)
+    .where('action', 'in', actions)
+    .where('outcome', '=', 'ok')
+    .orderBy('seq')
+    .execute();
+}
+
 /** The most recently written checkpoint (by insertion id: cheap, and writers insert in seq order). */
 export async function readLastCheckpoint(db: Db): Promise<StoredCheckpoint | undefined> {
   const row = await db

@@ -1,5 +1,5 @@
+import { okRecordsBetween, readHead } from '../audit/rows.ts';
 import { type Isolation, processIsolation } from '../net/isolation.ts';
-import type { Db } from '../store/store.ts';
 import { auditedChangeAt } from './admin.ts';
 import type { Warden } from './warden.ts';
 
@@ -65,25 +65,13 @@ export class Circuits {
    * position moves only once what lies before it was read: a failed read is read again next call.
    */
   async follow(): Promise<string[]> {
-    const db: Db = this.warden.store.db;
-    const top = await db
-      .selectFrom('audit_log')
-      .select((e) => e.fn.max('seq').as('seq'))
-      .executeTakeFirst();
-    const upTo = Number(top?.seq ?? 0);
+    const db = this.warden.store.db;
+    const upTo = (await readHead(db))?.seq ?? 0;
     const after = this.#seen;
     const rows =
       after === null || upTo <= after
         ? []
-        : await db
-            .selectFrom('audit_log')
-            .select(['seq', 'identity'])
-            .where('seq', '>', after)
-            .where('seq', '<=', upTo)
-            .where('action', '=', ROTATE_CIRCUITS_ACTION)
-            .where('outcome', '=', 'ok')
-            .orderBy('seq')
-            .execute();
+        : await okRecordsBetween(db, after, upTo, [ROTATE_CIRCUITS_ACTION]);
     this.#seen = Math.max(after ?? 0, upTo);
     const rotated: string[] = [];
     for (const { seq, identity } of rows) {

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { ControlPlaneFinding } from '../audit/control-plane.ts';
 import type { AuditKeyring } from '../audit/keyring.ts';
 import { detailsAad } from '../audit/record.ts';
-import { asBytes, readHead, toStoredRecord } from '../audit/rows.ts';
+import { asBytes, okRecordsBetween, readHead, toStoredRecord } from '../audit/rows.ts';
 import { constantTimeEqual, wipe } from '../core/bytes.ts';
 import { isWardenError, WardenError } from '../core/errors.ts';
 import type { ControlPlaneMac } from '../keys/vault.ts';
@@ -164,16 +164,7 @@ async function readWitnessed(
   upToSeq: number,
   into: Witnessed,
 ): Promise<void> {
-  const rows = await db
-    .selectFrom('audit_log')
-    .selectAll()
-    .where('seq', '>', afterSeq)
-    .where('seq', '<=', upToSeq)
-    .where('action', 'in', WITNESSED)
-    .where('outcome', '=', 'ok')
-    .orderBy('seq')
-    .execute();
-  for (const row of rows) {
+  for (const row of await okRecordsBetween(db, afterSeq, upToSeq, WITNESSED)) {
     const details = await openAuditDetails(keyring, row, true);
     if (!details) continue;
     if ((row.action === 'token.revoke' || row.action === 'nwc.revoke') && typeof details.id === 'string')
