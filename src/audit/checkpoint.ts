@@ -11,6 +11,7 @@ import {
 import type { AuditKeyring } from './keyring.ts';
 import { bytesEqual } from './record.ts';
 import { readHead, readLastCheckpoint } from './rows.ts';
+import type { TailVerifier } from './tail-verifier.ts';
 import { recordVerifiedMark, type VerifiedMark } from './verified-mark.ts';
 import { earnedMark } from './verify-tail.ts';
 
@@ -44,16 +45,18 @@ export interface WriteCheckpointResult {
  * With `headFile`, the covering checkpoint is then written to the anchor file, after the commit, so
  * the file never names a checkpoint that a failed commit dropped. The anchor file is refreshed even
  * when nothing new was signed: that repairs an anchor lost to a crash between commit and write.
- * In the same transaction, the verified mark moves up to the head if the records since it verify.
+ * In the same transaction, the verified mark moves up to the head if the records since it verify:
+ * walked by `tails` on its worker thread when given (a running server), else on this thread.
  */
 export async function writeCheckpoint(
   store: Store,
   keyring: AuditKeyring,
   clock: Clock,
   headFile?: string,
+  tails?: TailVerifier,
 ): Promise<WriteCheckpointResult | null> {
   try {
-    const result = await checkpointHead(store, keyring, clock);
+    const result = await checkpointHead(store, keyring, clock, tails);
     if (result && headFile !== undefined) await writeAnchorFile(headFile, result.checkpoint);
     return result;
   } catch (cause) {
@@ -80,11 +83,12 @@ async function checkpointHead(
   store: Store,
   keyring: AuditKeyring,
   clock: Clock,
+  tails: TailVerifier | undefined,
 ): Promise<WriteCheckpointResult | null> {
   if (walking.has(store.db)) return signHead(store, keyring, clock, null);
   walking.add(store.db);
   try {
-    return await signHead(store, keyring, clock, await earnedMarkQuietly(store, keyring));
+    return await signHead(store, keyring, clock, await earnedMarkQuietly(store, keyring, tails));
   } finally {
     walking.delete(store.db);
   }
@@ -143,9 +147,13 @@ function signHead(
  * it never fails the checkpoint: when it cannot (too far behind, a problem found, a store error),
  * the mark stays where it was and the next start-up check reads more, and reports what it finds.
  */
-async function earnedMarkQuietly(store: Store, keyring: AuditKeyring): Promise<VerifiedMark | null> {
+async function earnedMarkQuietly(
+  store: Store,
+  keyring: AuditKeyring,
+  tails: TailVerifier | undefined,
+): Promise<VerifiedMark | null> {
   try {
-    return await earnedMark(store.db, keyring);
+    return await (tails ? tails.earnedMark(keyring) : earnedMark(store.db, keyring));
   } catch {
     return null;
   }

@@ -65,6 +65,7 @@ export class LedgerCache {
   guard(store: Store): Store {
     return {
       db: store.db,
+      path: store.path,
       close: () => store.close(),
       transaction: async (fn) => {
         let takenBack = false;

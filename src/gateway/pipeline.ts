@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeCheckpoint } from '../audit/checkpoint.ts';
+import { TailVerifier } from '../audit/tail-verifier.ts';
 import { WardenError } from '../core/errors.ts';
 import { timeOrderedId } from '../core/ids.ts';
 import type { Intent } from '../core/intent.ts';
@@ -64,6 +65,8 @@ export class Pipeline {
   /** When the last checkpoint of this pipeline ended (monotonic ms), and the one waiting for it. */
   #lastCheckpointEnd = Number.NEGATIVE_INFINITY;
   #checkpointTimer: NodeJS.Timeout | null = null;
+  /** Walks the log for the verified mark off this thread (null: a database only this connection sees). */
+  readonly #tails: TailVerifier | null;
 
   constructor(
     private readonly ctx: GatewayContext,
@@ -72,6 +75,7 @@ export class Pipeline {
     private readonly jitter: JitterScheduler | null = null,
   ) {
     this.#commits = new GroupCommit(ctx.store);
+    this.#tails = ctx.store.path === null ? null : new TailVerifier(ctx.store.path);
   }
 
   /** Waits for every execution in flight to settle (shutdown; the closing Warden checkpoints the rest). */
@@ -79,6 +83,7 @@ export class Pipeline {
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
     if (this.#checkpointTimer) clearTimeout(this.#checkpointTimer);
     this.#checkpointTimer = null;
+    await this.#tails?.close();
   }
 
   async dryRun(identity: string, op: AnyOperation, body: unknown) {
@@ -328,7 +333,13 @@ export class Pipeline {
       return;
     }
     this.#checkpointing = true;
-    writeCheckpoint(this.ctx.store, this.ctx.keyring, this.ctx.clock, this.ctx.auditHead)
+    writeCheckpoint(
+      this.ctx.store,
+      this.ctx.keyring,
+      this.ctx.clock,
+      this.ctx.auditHead,
+      this.#tails ?? undefined,
+    )
       .catch((err) => this.ctx.logger.warn({ err }, 'audit checkpoint failed; it stays due'))
       .finally(() => {
         this.#lastCheckpointEnd = performance.now();

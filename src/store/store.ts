@@ -42,6 +42,8 @@ export type UnitOutcome<T> = { ok: true; value: T } | { ok: false; error: unknow
  */
 export interface Store {
   readonly db: Db;
+  /** The database file, or null for one that lives in memory (no other connection can open it). */
+  readonly path: string | null;
   /** One write transaction; `tx.sync` runs statements on the same connection, inside it. */
   transaction<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T>;
   /**
@@ -85,6 +87,7 @@ export async function openSqliteStore(
   const sync = syncTx(statements);
   const store: Store = {
     db,
+    path: path === ':memory:' ? null : path,
     // Both kinds of transaction hold Kysely's one connection while they run, so they never
     // interleave with each other or with a query outside any transaction.
     async transaction(fn) {
@@ -118,6 +121,26 @@ export async function openSqliteStore(
     throw err;
   }
   return store;
+}
+
+/**
+ * A second, read-only connection to the database file at `path` (no migrations, no writes): for
+ * work that reads the log on another thread while the store's own connection goes on writing.
+ * WAL lets it read committed data without ever blocking the writer.
+ */
+export function openSqliteReader(path: string): { db: Db; close(): Promise<void> } {
+  let sqlite: Database.Database;
+  try {
+    sqlite = new Database(path, { readonly: true, fileMustExist: true });
+    sqlite.pragma('query_only = ON');
+    sqlite.pragma('busy_timeout = 10000');
+  } catch (cause) {
+    throw new WardenError('STORE_ERROR', 'cannot open the database for reading', { path }, { cause });
+  }
+  const db = new Kysely<Schema>({
+    dialect: new SqliteDialect({ database: preparedOnce(sqlite, new StatementCache(sqlite)) }),
+  });
+  return { db, close: () => db.destroy() };
 }
 
 function syncTx(statements: StatementCache): SyncTx {

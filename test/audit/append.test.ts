@@ -139,6 +139,7 @@ test('details without a keyring (sealed vault) are refused, never stored in clea
 function failingStore(real: Store): Store {
   return {
     db: real.db,
+    path: real.path,
     async transaction() {
       throw new Error('SQLITE_FULL: database or disk is full');
     },

@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { after, before, test } from 'node:test';
+import { writeCheckpoint } from '../../src/audit/checkpoint.ts';
+import type { AuditKeyring } from '../../src/audit/keyring.ts';
+import { TailVerifier } from '../../src/audit/tail-verifier.ts';
+import { readVerifiedMark } from '../../src/audit/verified-mark.ts';
+import { earnedMark } from '../../src/audit/verify-tail.ts';
+import type { TempStore } from './helpers.ts';
+import {
+  appendMany,
+  dropTriggers,
+  exec,
+  rechain,
+  templateFactory,
+  testClock,
+  testKeyring,
+} from './helpers.ts';
+
+/**
+ * The walk for the verified mark on a worker thread (audit/tail-verifier.ts), as a running server
+ * does it at every checkpoint: the same mark as the walk on the caller's thread, the same refusals,
+ * and the audit key never leaves the caller's thread.
+ */
+
+const keyring = testKeyring();
+/** Checkpoints every 10 records: the mark stands at 20, records 21..25 come after it. */
+const N = 25;
+const MARK = 20;
+
+let template: Awaited<ReturnType<typeof templateFactory>> | undefined;
+
+before(async () => {
+  template = await templateFactory((t) => appendMany(t.store, keyring, N, { checkpointEvery: 10 }));
+});
+after(() => template?.dispose());
+
+/** A copy of the log (triggers dropped, so a test can tamper) and a verifier of its file. */
+async function withCopy(fn: (t: TempStore, tails: TailVerifier) => Promise<void>) {
+  assert.ok(template);
+  const t = await template.clone();
+  const tails = new TailVerifier(t.dbPath);
+  try {
+    await dropTriggers(t.store);
+    await fn(t, tails);
+  } finally {
+    await tails.close();
+    await t.cleanup();
+  }
+}
+
+const markSeq = async (t: TempStore) => {
+  const read = await readVerifiedMark(t.store.db, keyring);
+  return read.kind === 'ok' ? read.mark.seq : undefined;
+};
+
+test('the worker earns exactly the mark the walk on this thread earns, and no further than the limit', async () => {
+  await withCopy(async (t, tails) => {
+    assert.equal(await markSeq(t), MARK);
+    const here = await earnedMark(t.store.db, keyring);
+    const there = await tails.earnedMark(keyring);
+    assert.equal(there?.seq, N);
+    assert.deepEqual(there, here);
+    assert.equal(await tails.earnedMark(keyring, N - MARK - 1), null, 'too far behind');
+    assert.equal((await tails.earnedMark(keyring, N - MARK))?.seq, N);
+    assert.equal(await markSeq(t), MARK, 'earning is not recording');
+    assert.ok(await writeCheckpoint(t.store, keyring, testClock(), t.headFile, tails));
+    assert.equal(await markSeq(t), N, 'the checkpoint records the mark the worker earned');
+  });
+});
+
+test('an edited record or one forged with a fresh chain earns no mark, and the checkpoint leaves the mark', async () => {
+  await withCopy(async (t, tails) => {
+    await exec(t.store, `UPDATE audit_log SET outcome = 'denied' WHERE seq = 23`);
+    assert.equal(await earnedMark(t.store.db, keyring), null);
+    assert.equal(await tails.earnedMark(keyring), null);
+  });
+  await withCopy(async (t, tails) => {
+    // The chain is whole again: only the details' authentication, asked of this thread, finds it.
+    await exec(t.store, `UPDATE audit_log SET actor = 'token_other' WHERE seq = 22`);
+    await rechain(t.store, 22);
+    assert.equal(await tails.earnedMark(keyring), null);
+    assert.ok(await writeCheckpoint(t.store, keyring, testClock(), t.headFile, tails));
+    assert.equal(await markSeq(t), MARK);
+  });
+});
+
+test("blobs are opened on the keyring's thread: the worker asks for the records after the mark only", async () => {
+  await withCopy(async (_t, tails) => {
+    const opened: string[] = [];
+    const counting: AuditKeyring = {
+      ...keyring,
+      decryptMany: async (items) => {
+        for (const i of items) {
+          const text = new TextDecoder().decode(i.aad);
+          opened.push(text.startsWith('{') ? String(JSON.parse(text).seq) : 'mark');
+        }
+        return keyring.decryptMany(items);
+      },
+    };
+    assert.equal((await tails.earnedMark(counting))?.seq, N);
+    assert.deepEqual(opened, ['mark', '21', '22', '23', '24', '25']);
+  });
+});
+
+test('a key that cannot be used, or a worker stopped mid-walk, earns no mark; the next walk starts a new worker', async () => {
+  await withCopy(async (t, tails) => {
+    const sealed: AuditKeyring = {
+      ...keyring,
+      decryptMany: async () => {
+        throw new Error('the vault is sealed');
+      },
+    };
+    assert.equal(await tails.earnedMark(sealed), null);
+    const underWay = tails.earnedMark(keyring);
+    await tails.close();
+    assert.equal(await underWay, null);
+    assert.equal((await tails.earnedMark(keyring))?.seq, N);
+    assert.equal(await markSeq(t), MARK);
+  });
+});
+
+test('a database file that is not there earns no mark (and throws nothing)', async () => {
+  const tails = new TailVerifier('/nonexistent/warden.db');
+  try {
+    assert.equal(await tails.earnedMark(keyring), null);
+  } finally {
+    await tails.close();
+  }
+});
+
+test('an idle worker never keeps a process alive: one whose walks have ended exits by itself', async () => {
+  await withCopy(async (t) => {
+    const module = (path: string) => JSON.stringify(new URL(path, import.meta.url).href);
+    const code = `
+      import { TailVerifier } from ${module('../../src/audit/tail-verifier.ts')};
+      import { testKeyring } from ${module('./helpers.ts')};
+      const mark = await new TailVerifier(${JSON.stringify(t.dbPath)}).earnedMark(testKeyring());
+      console.log(mark?.seq);`;
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+      timeout: 30_000,
+      encoding: 'utf8',
+    });
+    assert.equal(child.signal, null, 'the process exited by itself');
+    assert.equal(child.status, 0, child.stderr);
+    assert.equal(child.stdout.trim(), String(N), 'the walk it awaited kept it alive until its end');
+  });
+});
