@@ -32,6 +32,11 @@ export const AUDIT_PROBLEM_CODES = [
    * name by hash) no longer matches that hash: the records naming it cannot be shown.
    */
   'AUDIT_PART_ALTERED',
+  /**
+   * A text a record names by hash (its risk assessment) is not in the `content` table: deleted,
+   * so that record cannot be shown whole. Found by the full verification, which opens every record.
+   */
+  'AUDIT_PART_MISSING',
 ] as const;
 
 export type AuditProblemCode = (typeof AUDIT_PROBLEM_CODES)[number];

@@ -1,6 +1,7 @@
 import { asWardenError, WardenError } from '../core/errors.ts';
+import { riskHashOf } from '../core/stored-decision.ts';
 import type { ControlPlaneMac } from '../keys/control-plane-key.ts';
-import { alteredContents } from '../store/content.ts';
+import { alteredContents, storedHashes } from '../store/content.ts';
 import type { Store } from '../store/store.ts';
 import { checkpointHorizon, judgeAnchor, readAnchorSafely } from './anchor-check.ts';
 import { type ControlPlaneFinding, checkControlPlane } from './control-plane.ts';
@@ -78,10 +79,17 @@ export async function verifyAudit(
     const maxCheckpointId = await checkpointHorizon(store.db);
     const total = (await readHead(store.db))?.seq ?? 0;
     const state = startState(FROM_GENESIS);
+    const named = new PartsNamed();
+    const walkOptions = {
+      ...options,
+      total,
+      onDetails: (seq: number, plain: Uint8Array) => named.note(seq, plain),
+    };
     const bad =
-      (await walk(store.db, publicKey, maxCheckpointId, FROM_GENESIS, state, { ...options, total })) ??
+      (await walk(store.db, publicKey, maxCheckpointId, FROM_GENESIS, state, walkOptions)) ??
       (mark?.kind === 'ok' ? markContradiction(mark.mark, state.lastSeq, maxCheckpointId) : undefined) ??
-      (await alteredParts(store));
+      (await alteredParts(store)) ??
+      (await named.missing(store));
     const controlPlane = options.controlPlane
       ? await checkControlPlane(store.db, options.controlPlane)
       : null;
@@ -116,6 +124,39 @@ async function alteredParts(store: Store): Promise<Finding | undefined> {
     'AUDIT_PART_ALTERED',
     `${altered.length} stored part(s) no longer match their hash, so the records naming them cannot be shown: ${altered.slice(0, 3).join(', ')}${altered.length > 3 ? ', …' : ''}`,
   );
+}
+
+/**
+ * The stored parts the opened records name (their decision's risk assessment, by hash), each
+ * with the first record naming it; then, which of them the `content` table no longer has.
+ */
+class PartsNamed {
+  readonly #firstSeq = new Map<string, number>();
+  readonly #decoder = new TextDecoder('utf-8', { fatal: true });
+
+  note(seq: number, plain: Uint8Array): void {
+    let details: unknown;
+    try {
+      details = JSON.parse(this.#decoder.decode(plain));
+    } catch {
+      return; // authentic but not JSON: nothing it names
+    }
+    const hash = riskHashOf((details as { decision?: unknown } | null)?.decision);
+    if (hash !== null && !this.#firstSeq.has(hash)) this.#firstSeq.set(hash, seq);
+  }
+
+  async missing(store: Store): Promise<Finding | undefined> {
+    if (this.#firstSeq.size === 0) return undefined;
+    const stored = await storedHashes(store.db, this.#firstSeq.keys());
+    const gone = [...this.#firstSeq].filter(([hash]) => !stored.has(hash)).sort((a, b) => a[1] - b[1]);
+    const first = gone[0];
+    if (first === undefined) return undefined;
+    return finding(
+      'AUDIT_PART_MISSING',
+      `${gone.length} stored part(s) that records name by hash are gone, so those records cannot be shown whole; the first is named by record ${first[1]}`,
+      first[1],
+    );
+  }
 }
 
 type Counts = Pick<

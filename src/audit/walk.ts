@@ -36,6 +36,11 @@ export interface WalkOptions {
   onProgress?: (done: number, total: number) => void;
   /** Default PROGRESS_EVERY: often enough for a line a second, rarely enough to cost nothing. */
   progressEvery?: number;
+  /**
+   * With a keyring: each record's details that authenticate, opened, before they are wiped (the
+   * full verification reads the stored parts they name). Must not keep `plain`.
+   */
+  onDetails?: (seq: number, plain: Uint8Array) => void;
 }
 
 export const PROGRESS_EVERY = 10_000;
@@ -91,6 +96,7 @@ export async function walk(
         sealed.forEach((r, i) => {
           const plain = opened[i];
           authentic.set(r, plain !== null && plain !== undefined);
+          if (plain) options.onDetails?.(r.seq, plain);
           wipe(plain);
         });
       }

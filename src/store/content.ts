@@ -69,3 +69,19 @@ export async function alteredContents(db: Db): Promise<string[]> {
   const rows = await db.selectFrom('content').select(['hash', 'body']).orderBy('hash').execute();
   return rows.filter((row) => contentHash(row.body) !== row.hash).map((row) => row.hash);
 }
+
+/** Which of `hashes` have a stored text (matching or not: `alteredContents` judges the texts). */
+export async function storedHashes(db: Db, hashes: Iterable<string>): Promise<Set<string>> {
+  const wanted = [...new Set(hashes)];
+  const found = new Set<string>();
+  // In slices: SQLite bounds the parameters of one statement.
+  for (let i = 0; i < wanted.length; i += 500) {
+    const rows = await db
+      .selectFrom('content')
+      .select('hash')
+      .where('hash', 'in', wanted.slice(i, i + 500))
+      .execute();
+    for (const row of rows) found.add(row.hash);
+  }
+  return found;
+}

@@ -83,7 +83,7 @@ test('the assessment is stored once; the request views and the audit record show
   }
 });
 
-test('an altered or missing stored assessment is refused by the views, marked in the audit log, and fails audit verify', async () => {
+test('an altered or deleted stored assessment is refused by the views, marked in the audit log, and fails audit verify', async () => {
   const { g, sign, view, admissionDetails } = await setup();
   try {
     const { requestId } = await sign('gm');
@@ -107,7 +107,13 @@ test('an altered or missing stored assessment is refused by the views, marked in
     assert.equal(verified.problem?.code, 'AUDIT_PART_ALTERED');
     await sql`DELETE FROM content`.execute(g.warden.store.db);
     assert.equal((await view(requestId)).error.code, 'STORE_ERROR');
-    assert.equal((await admissionDetails(requestId))?.detailsError, 'PART_MISSING');
+    const gone = await admissionDetails(requestId);
+    assert.equal(gone?.detailsError, 'PART_MISSING');
+    // Deleted outright, nothing is left to compare: the full verification finds the name without a text.
+    const deleted = await g.warden.verifyAudit();
+    assert.equal(deleted.ok, false);
+    assert.equal(deleted.problem?.code, 'AUDIT_PART_MISSING', deleted.problem?.message);
+    assert.equal(deleted.firstBadSeq, gone?.seq, 'the first record naming the deleted text');
   } finally {
     await g.close();
   }
