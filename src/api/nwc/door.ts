@@ -26,6 +26,7 @@ import {
   type NwcEncryption,
 } from '../../gateway/nwc-connections.ts';
 import { Nip47Error, nip47CodeOf } from './errors.ts';
+import { InvoicePolls } from './invoice-polls.ts';
 import { METHODS, type OperationMethod, type Params } from './methods.ts';
 import { describe, notificationsOf, paymentNotification, principalOf } from './principal.ts';
 import { Relay } from './relay.ts';
@@ -41,16 +42,6 @@ const MAX_EVENT_FUTURE_S = 300;
 const REFRESH_MS = 2000;
 /** UNAUTHORIZED answers per connection per minute: a stranger cannot make the door work for free. */
 const MAX_REFUSALS_PER_MINUTE = 10;
-/**
- * How often an open invoice a connection made is looked up: an audited read each time, so the
- * interval doubles from the first (most invoices are paid within seconds of being made) up to
- * the last: a ten-minute invoice costs about 25 lookups, not 120, and a payment is still told
- * within half a minute.
- */
-const INVOICE_POLL_FIRST_MS = 5000;
-const INVOICE_POLL_MAX_MS = 30_000;
-/** Invoices followed at once per door: past this, the oldest is let go (no notification). */
-const MAX_FOLLOWED_INVOICES = 1000;
 
 export interface NwcDoorOptions {
   relays: readonly string[];
@@ -78,16 +69,7 @@ export class NwcDoor {
     { connection: NwcConnection; scheme: NwcEncryption; method: string }
   >();
   /** Invoices made through a connection, followed until paid or expired: `payment_received`. */
-  readonly #invoices = new Map<
-    string,
-    {
-      connection: NwcConnection;
-      scheme: NwcEncryption;
-      expiresAt: number;
-      nextPollAt: number;
-      intervalMs: number;
-    }
-  >();
+  readonly #invoices = new InvoicePolls<{ connection: NwcConnection; scheme: NwcEncryption }>();
   /** The `#p` list each relay socket is subscribed with: a new REQ only when it changes. */
   readonly #subscribed = new Map<Relay, string>();
   readonly #refusals = new Map<string, { minute: number; count: number }>();
@@ -347,29 +329,15 @@ export class NwcDoor {
   }
 
   #followInvoice(paymentHash: string, connection: NwcConnection, scheme: NwcEncryption, expiresAt: unknown) {
-    if (this.#invoices.size >= MAX_FOLLOWED_INVOICES)
-      this.#invoices.delete(this.#invoices.keys().next().value!);
-    const expires = typeof expiresAt === 'number' ? expiresAt * 1000 : Date.now() + 600_000;
-    this.#invoices.set(paymentHash, {
-      connection,
-      scheme,
-      expiresAt: expires,
-      nextPollAt: Date.now() + INVOICE_POLL_FIRST_MS,
-      intervalMs: INVOICE_POLL_FIRST_MS,
-    });
+    const now = Date.now();
+    const expires = typeof expiresAt === 'number' ? expiresAt * 1000 : now + 600_000;
+    this.#invoices.follow(paymentHash, { connection, scheme }, expires, now);
   }
 
   /** Open invoices of connections, looked up ever less often: settled → `payment_received`. */
   async #followInvoices(): Promise<void> {
-    const now = Date.now();
-    for (const [paymentHash, f] of this.#invoices) {
-      if (now > f.expiresAt + 60_000 || !this.gateway.nwc.usable(f.connection)) {
-        this.#invoices.delete(paymentHash);
-        continue;
-      }
-      if (now < f.nextPollAt) continue;
-      f.intervalMs = Math.min(f.intervalMs * 2, INVOICE_POLL_MAX_MS);
-      f.nextPollAt = now + f.intervalMs;
+    const due = this.#invoices.due(Date.now(), (f) => this.gateway.nwc.usable(f.connection));
+    for (const { paymentHash, value: f } of due) {
       const m = METHODS.lookup_invoice as OperationMethod;
       const view = await this.gateway.requests
         .submit(principalOf(f.connection), m.operation, m.body({ payment_hash: paymentHash }, ''))
@@ -377,9 +345,9 @@ export class NwcDoor {
       const result =
         view?.status === 'done' ? m.result((view.result ?? {}) as Record<string, unknown>) : null;
       if (result?.state === 'settled') {
-        this.#invoices.delete(paymentHash);
+        this.#invoices.done(paymentHash);
         await this.#notify(f.connection, f.scheme, 'payment_received', result);
-      } else if (result?.state === 'failed') this.#invoices.delete(paymentHash);
+      } else if (result?.state === 'failed') this.#invoices.done(paymentHash);
     }
   }
 
