@@ -153,7 +153,7 @@ async function earnedMarkQuietly(
   tails: TailVerifier | undefined,
 ): Promise<VerifiedMark | null> {
   try {
-    return await (tails ? tails.earnedMark(keyring) : earnedMark(store.db, keyring));
+    return await (tails ? tails.earnedMark(store.db, keyring) : earnedMark(store.db, keyring));
   } catch {
     return null;
   }

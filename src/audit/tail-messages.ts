@@ -4,8 +4,11 @@ import type { VerifiedMark } from './verified-mark.ts';
 /** What the thread owning the keyring sends to the tail worker (tail-worker.ts). */
 export type ToTailWorker =
   | EarnRequest
-  /** The answer to an `open`: per blob, the length it opened to, or null where it does not authenticate. */
-  | { kind: 'opened'; callId: number; lengths: (number | null)[] };
+  /**
+   * The answer to an `open`: per blob, the length it opened to, or null where it does not
+   * authenticate; `lengths` null when the key could not be used (the walk fails).
+   */
+  | { kind: 'opened'; callId: number; lengths: (number | null)[] | null };
 
 /** Walk the log at `path` after its verified mark, at most `limit` records (earnedMark). */
 export interface EarnRequest {

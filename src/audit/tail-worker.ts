@@ -18,7 +18,7 @@ if (!port) throw new Error('tail-worker.ts runs only as a worker thread');
 
 let reader: { path: string; db: Db; close(): Promise<void> } | null = null;
 let nextCall = 0;
-const answers = new Map<number, (lengths: (number | null)[]) => void>();
+const answers = new Map<number, (lengths: (number | null)[] | null) => void>();
 
 const post = (message: FromTailWorker) => port.postMessage(message);
 
@@ -41,12 +41,13 @@ function remoteKeyring(request: EarnRequest): AuditKeyring {
     encrypt: () => refused(),
     decrypt: async () => refused(),
     decryptMany: (items) =>
-      new Promise((resolve) => {
+      new Promise((resolve, reject) => {
         const callId = nextCall++;
-        answers.set(callId, (lengths) =>
+        answers.set(callId, (lengths) => {
+          if (lengths === null) return reject(new Error('the audit key could not be used'));
           // Zeros of the opened length stand for the plaintext this thread is never given.
-          resolve(lengths.map((n) => (n === null ? null : new Uint8Array(n)))),
-        );
+          resolve(lengths.map((n) => (n === null ? null : new Uint8Array(n))));
+        });
         post({ kind: 'open', id: request.id, callId, items: [...items] });
       }),
   };

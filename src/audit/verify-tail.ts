@@ -92,6 +92,9 @@ export const ADVANCE_LIMIT = 10_000;
  * for the writer to record in its checkpoint's transaction, or null: nothing new, more than
  * `limit` records behind (a log from before marks: left to the next start-up check), an invalid
  * mark (left for that check to report), or a problem found (likewise).
+ *
+ * Runs on the tail worker too (tail-verifier.ts), where an opened blob is zeros of its length: it
+ * must read of an opened blob only whether it opened, and its length.
  */
 export async function earnedMark(
   db: Db,

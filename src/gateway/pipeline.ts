@@ -65,6 +65,8 @@ export class Pipeline {
   /** When the last checkpoint of this pipeline ended (monotonic ms), and the one waiting for it. */
   #lastCheckpointEnd = Number.NEGATIVE_INFINITY;
   #checkpointTimer: NodeJS.Timeout | null = null;
+  /** The checkpoint being written, for drain to wait for. */
+  #checkpointRun: Promise<void> | null = null;
   /** Walks the log for the verified mark off this thread (null: a database only this connection sees). */
   readonly #tails: TailVerifier | null;
 
@@ -75,15 +77,20 @@ export class Pipeline {
     private readonly jitter: JitterScheduler | null = null,
   ) {
     this.#commits = new GroupCommit(ctx.store);
-    this.#tails = ctx.store.path === null ? null : new TailVerifier(ctx.store.path);
+    this.#tails =
+      ctx.store.path === null
+        ? null
+        : new TailVerifier(ctx.store.path, { log: (message) => ctx.logger.warn({}, message) });
   }
 
   /** Waits for every execution in flight to settle (shutdown; the closing Warden checkpoints the rest). */
   async drain(): Promise<void> {
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+    // The walk under way comes to no mark at once; its checkpoint is still signed, before the store closes.
+    await this.#tails?.close();
+    while (this.#checkpointRun) await this.#checkpointRun;
     if (this.#checkpointTimer) clearTimeout(this.#checkpointTimer);
     this.#checkpointTimer = null;
-    await this.#tails?.close();
   }
 
   async dryRun(identity: string, op: AnyOperation, body: unknown) {
@@ -333,7 +340,7 @@ export class Pipeline {
       return;
     }
     this.#checkpointing = true;
-    writeCheckpoint(
+    this.#checkpointRun = writeCheckpoint(
       this.ctx.store,
       this.ctx.keyring,
       this.ctx.clock,
@@ -341,7 +348,9 @@ export class Pipeline {
       this.#tails ?? undefined,
     )
       .catch((err) => this.ctx.logger.warn({ err }, 'audit checkpoint failed; it stays due'))
+      .then(() => undefined)
       .finally(() => {
+        this.#checkpointRun = null;
         this.#lastCheckpointEnd = performance.now();
         this.#checkpointing = false;
         if (this.#checkpointAgain) {

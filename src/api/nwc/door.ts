@@ -338,6 +338,11 @@ export class NwcDoor {
   async #followInvoices(): Promise<void> {
     const due = this.#invoices.due(Date.now(), (f) => this.gateway.nwc.usable(f.connection));
     for (const { paymentHash, value: f } of due) {
+      // Asked again before each lookup: the connection may be revoked while earlier ones run.
+      if (!this.gateway.nwc.usable(f.connection)) {
+        this.#invoices.done(paymentHash);
+        continue;
+      }
       const m = METHODS.lookup_invoice as OperationMethod;
       const view = await this.gateway.requests
         .submit(principalOf(f.connection), m.operation, m.body({ payment_hash: paymentHash }, ''))

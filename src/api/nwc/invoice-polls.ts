@@ -1,8 +1,8 @@
 /**
  * When the NWC door looks up the open invoices its connections made (`payment_received`). Each
  * lookup is an audited read, so the interval doubles from the first (most invoices are paid
- * within seconds of being made) up to the last: a ten-minute invoice costs some 20 lookups, not
- * 120, and a payment is still told within half a minute. Times are milliseconds since 1970.
+ * within seconds of being made) up to the last: a ten-minute invoice costs some two dozen lookups,
+ * not 120, and a payment is still told within half a minute. Times are milliseconds since 1970.
  */
 export const INVOICE_POLL_FIRST_MS = 5000;
 export const INVOICE_POLL_MAX_MS = 30_000;

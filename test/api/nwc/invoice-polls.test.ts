@@ -25,7 +25,7 @@ test('an open invoice is looked up 5 s after it is made, then ever less often up
     `never more than 30 s apart: ${gaps}`,
   );
   assert.ok(at.at(-1)! <= 660 && at.at(-1)! > 630, 'followed until a minute past its expiry, then let go');
-  assert.equal(at.length, 23, 'a ten-minute invoice costs some 20 lookups, not 120');
+  assert.equal(at.length, 23, 'a ten-minute invoice costs some two dozen lookups, not 120');
   assert.equal(polls.size, 0);
 });
 
