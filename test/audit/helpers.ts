@@ -1,6 +1,7 @@
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { sql } from 'kysely';
 import type { AppendOptions } from '../../src/audit/append.ts';
@@ -180,4 +181,31 @@ export async function rechain(store: Store, fromSeq: number): Promise<void> {
       .execute();
     prev = record_hash;
   }
+}
+
+/**
+ * A log built once for a test file (`build`, before its tests) and, per use, a fresh copy of it
+ * with the append-only triggers dropped, as an attacker with the file would; `untouched` checks
+ * the copy first. Returns the function that hands a test its copy.
+ */
+export function tamperableCopies(
+  build: (t: TempStore) => Promise<void>,
+  untouched?: (t: TempStore) => Promise<void>,
+): (fn: (t: TempStore) => Promise<void>) => Promise<void> {
+  let template: Awaited<ReturnType<typeof templateFactory>> | undefined;
+  before(async () => {
+    template = await templateFactory(build);
+  });
+  after(() => template?.dispose());
+  return async (fn) => {
+    if (!template) throw new Error('tamperableCopies: the template is built before the tests');
+    const t = await template.clone();
+    try {
+      await untouched?.(t);
+      await dropTriggers(t.store);
+      await fn(t);
+    } finally {
+      await t.cleanup();
+    }
+  };
 }

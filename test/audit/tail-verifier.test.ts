@@ -1,22 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { writeCheckpoint } from '../../src/audit/checkpoint.ts';
 import type { AuditKeyring } from '../../src/audit/keyring.ts';
 import { TailVerifier } from '../../src/audit/tail-verifier.ts';
 import { readVerifiedMark } from '../../src/audit/verified-mark.ts';
 import { earnedMark } from '../../src/audit/verify-tail.ts';
 import type { TempStore } from './helpers.ts';
-import {
-  appendMany,
-  dropTriggers,
-  exec,
-  rechain,
-  templateFactory,
-  testClock,
-  testKeyring,
-} from './helpers.ts';
+import { appendMany, exec, rechain, tamperableCopies, testClock, testKeyring } from './helpers.ts';
 
 /**
  * The walk for the verified mark on a worker thread (audit/tail-verifier.ts), as a running server
@@ -29,25 +21,18 @@ const keyring = testKeyring();
 const N = 25;
 const MARK = 20;
 
-let template: Awaited<ReturnType<typeof templateFactory>> | undefined;
-
-before(async () => {
-  template = await templateFactory((t) => appendMany(t.store, keyring, N, { checkpointEvery: 10 }));
-});
-after(() => template?.dispose());
+const copy = tamperableCopies((t) => appendMany(t.store, keyring, N, { checkpointEvery: 10 }));
 
 /** A copy of the log (triggers dropped, so a test can tamper) and a verifier of its file. */
-async function withCopy(fn: (t: TempStore, tails: TailVerifier) => Promise<void>) {
-  assert.ok(template);
-  const t = await template.clone();
-  const tails = new TailVerifier(t.dbPath);
-  try {
-    await dropTriggers(t.store);
-    await fn(t, tails);
-  } finally {
-    await tails.close();
-    await t.cleanup();
-  }
+function withCopy(fn: (t: TempStore, tails: TailVerifier) => Promise<void>) {
+  return copy(async (t) => {
+    const tails = new TailVerifier(t.dbPath);
+    try {
+      await fn(t, tails);
+    } finally {
+      await tails.close();
+    }
+  });
 }
 
 const markSeq = async (t: TempStore) => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { sql } from 'kysely';
 import { appendAudit, appendAuditInTx } from '../../src/audit/append.ts';
@@ -11,7 +11,6 @@ import { assertAuditIntact, verifyAudit } from '../../src/audit/verify.ts';
 import { utf8 } from '../../src/core/bytes.ts';
 import { isWardenError, WardenError } from '../../src/core/errors.ts';
 import type { Store } from '../../src/store/store.ts';
-import type { TempStore } from './helpers.ts';
 import {
   appendMany,
   dropTriggers,
@@ -20,7 +19,7 @@ import {
   rechain,
   rows,
   sampleEntry,
-  templateFactory,
+  tamperableCopies,
   testClock,
   testKeyring,
 } from './helpers.ts';
@@ -29,32 +28,21 @@ const keyring = testKeyring();
 const N = 25;
 const EVERY = 10;
 
-/** 25 records, checkpoints at 10, 20 and (at close) 25, anchor file at 25. Built once, copied per test. */
-let template: Awaited<ReturnType<typeof templateFactory>> | undefined;
-
-before(async () => {
-  template = await templateFactory(async (t) => {
+/**
+ * 25 records, checkpoints at 10, 20 and (at close) 25, anchor file at 25. Built once; each test
+ * gets a copy that verifies untouched, its append-only triggers then dropped.
+ */
+const victim = tamperableCopies(
+  async (t) => {
     await appendMany(t.store, keyring, N, { checkpointEvery: EVERY, headFile: t.headFile });
     await writeCheckpoint(t.store, keyring, testClock(), t.headFile);
-  });
-});
-
-after(() => template?.dispose());
-
-/** A copy of the template log, with the append-only triggers dropped as an attacker with the file would. */
-async function victim(fn: (t: TempStore) => Promise<void>) {
-  assert.ok(template);
-  const t = await template.clone();
-  try {
+  },
+  async (t) => {
     const clean = await verifyAudit(t.store, keyring.publicKey, t.headFile);
     assert.equal(clean.ok, true, 'the untouched log verifies');
     assert.equal(clean.anchor, 'verified');
-    await dropTriggers(t.store);
-    await fn(t);
-  } finally {
-    await t.cleanup();
-  }
-}
+  },
+);
 
 function expectProblem(result: VerifyResult, code: string, firstBadSeq: number | undefined) {
   assert.equal(result.ok, false, 'tampering must be detected');

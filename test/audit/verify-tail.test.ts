@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { writeCheckpoint } from '../../src/audit/checkpoint.ts';
@@ -13,15 +13,7 @@ import { earnedMark, verifyAuditTail } from '../../src/audit/verify-tail.ts';
 import { utf8 } from '../../src/core/bytes.ts';
 import type { Store } from '../../src/store/store.ts';
 import type { TempStore } from './helpers.ts';
-import {
-  appendMany,
-  dropTriggers,
-  exec,
-  rechain,
-  templateFactory,
-  testClock,
-  testKeyring,
-} from './helpers.ts';
+import { appendMany, exec, rechain, tamperableCopies, testClock, testKeyring } from './helpers.ts';
 
 /**
  * The start-up check (verify-tail.ts) against an attacker who can write the database file but has
@@ -35,32 +27,16 @@ const EVERY = 10;
 const N = 25;
 const MARK = 20;
 
-let template: Awaited<ReturnType<typeof templateFactory>> | undefined;
 /** The genuine mark as it stood at seq 10: an old, validly authenticated mark to replay. */
 let markAt10 = '';
 
-before(async () => {
-  template = await templateFactory(async (t) => {
-    await appendMany(t.store, keyring, 10, { checkpointEvery: EVERY, headFile: t.headFile });
-    markAt10 = await markText(t.store);
-    const clock = testClock();
-    clock.advance(10_000);
-    await appendMany(t.store, keyring, N - 10, { checkpointEvery: EVERY, headFile: t.headFile }, clock);
-  });
+const victim = tamperableCopies(async (t) => {
+  await appendMany(t.store, keyring, 10, { checkpointEvery: EVERY, headFile: t.headFile });
+  markAt10 = await markText(t.store);
+  const clock = testClock();
+  clock.advance(10_000);
+  await appendMany(t.store, keyring, N - 10, { checkpointEvery: EVERY, headFile: t.headFile }, clock);
 });
-
-after(() => template?.dispose());
-
-async function victim(fn: (t: TempStore) => Promise<void>) {
-  assert.ok(template);
-  const t = await template.clone();
-  try {
-    await dropTriggers(t.store);
-    await fn(t);
-  } finally {
-    await t.cleanup();
-  }
-}
 
 const tail = (t: TempStore, k: AuditKeyring = keyring) => verifyAuditTail(t.store, k, t.headFile);
 const full = (t: TempStore) =>
