@@ -9,7 +9,7 @@ import { ADVANCE_LIMIT } from './verify-tail.ts';
 export interface TailVerifierOptions {
   /** Told why a walk earned no mark (a failing reader, a dead worker), so a stuck mark is seen. */
   log?: (message: string) => void;
-  /** Well above a walk of ADVANCE_LIMIT records here (about half a second); then the worker is stopped. */
+  /** Default 15 s, well above a walk of ADVANCE_LIMIT records here (about half a second); then the worker is stopped. */
   timeoutMs?: number;
   /** The worker's script: tests give another one. */
   entry?: URL;
