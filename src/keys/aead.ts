@@ -3,10 +3,13 @@ import { hchacha } from '@noble/ciphers/chacha.js';
 import { pooledRandomBytes } from '../core/random-pool.ts';
 
 /**
- * XChaCha20-Poly1305 (draft-irtf-cfrg-xchacha) for the records of the request path (audit
- * details, held payloads): a 24-byte nonce drawn at random for every message, the blob
- * `nonce || ciphertext || tag`, byte for byte what @noble/ciphers' `xchacha20poly1305` writes
- * (property-tested against it, both ways).
+ * XChaCha20-Poly1305 (draft-irtf-cfrg-xchacha), Warden's one AEAD: the records of the request
+ * path (audit details, held payloads) and the sealed containers (keystore and backups,
+ * container.ts; a backup's 64 MiB database seals and opens in 0.27 s here instead of noble's
+ * 1.4 s, a 32-byte secret in 21 µs instead of 26). A 24-byte nonce drawn at random for
+ * every message, the blob `nonce || ciphertext || tag`, byte for byte what @noble/ciphers'
+ * `xchacha20poly1305` writes (property-tested against it, both ways), so every keystore written
+ * before the containers moved here opens as it did.
  *
  * Why not noble's whole: every request seals and later opens a kilobyte or two here, and the
  * JavaScript ChaCha20 and Poly1305 cost ~10 % of a request. So noble derives the per-message

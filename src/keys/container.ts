@@ -1,10 +1,10 @@
-import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, randomBytes } from '@noble/hashes/utils.js';
 import { base64 } from '@scure/base';
 import { constantTimeEqual, utf8, wipe } from '../core/bytes.ts';
 import { type Canonical, canonicalJson } from '../core/canonical.ts';
 import { type ErrorCode, WardenError } from '../core/errors.ts';
+import { NONCE_LENGTH, openXChaCha, sealXChaCha, TAG_LENGTH } from './aead.ts';
 import { type DerivedKeys, deriveKeys, type KdfParams, kdfParamsWithinBounds } from './kdf.ts';
 
 /**
@@ -27,7 +27,6 @@ import { type DerivedKeys, deriveKeys, type KdfParams, kdfParamsWithinBounds } f
 export type ContainerKind = 'warden-keystore' | 'warden-backup';
 export const CONTAINER_VERSION = 1;
 const CIPHER = 'xchacha20poly1305';
-const NONCE_BYTES = 24;
 const MAX_FILE_BYTES = 16 * 1024 * 1024;
 /** A backup carries the database too (audit log, ledger): base64 in JSON, so kept bounded. */
 const MAX_BACKUP_BYTES = 512 * 1024 * 1024;
@@ -91,12 +90,7 @@ export function sealSecret(
   secretId: string,
   plaintext: Uint8Array,
 ): Uint8Array {
-  const nonce = randomBytes(NONCE_BYTES);
-  const ct = xchacha20poly1305(kek, nonce, secretAad(vaultId, secretId)).encrypt(plaintext);
-  const out = new Uint8Array(NONCE_BYTES + ct.length);
-  out.set(nonce);
-  out.set(ct, NONCE_BYTES);
-  return out;
+  return sealXChaCha(kek, plaintext, secretAad(vaultId, secretId));
 }
 
 /** Decrypts one secret. The caller owns the result and must wipe it. */
@@ -107,13 +101,10 @@ export function openSecret(
   blob: Uint8Array,
   kind: ContainerKind = 'warden-keystore',
 ): Uint8Array {
-  try {
-    return xchacha20poly1305(kek, blob.subarray(0, NONCE_BYTES), secretAad(vaultId, secretId)).decrypt(
-      blob.subarray(NONCE_BYTES),
-    );
-  } catch {
+  const plain = openXChaCha(kek, blob, secretAad(vaultId, secretId));
+  if (plain === null)
     throw new WardenError(codesFor(kind).corrupt, 'a sealed secret failed authentication', { secretId });
-  }
+  return plain;
 }
 
 function databaseAad(h: ContainerHeader): Uint8Array {
@@ -122,22 +113,14 @@ function databaseAad(h: ContainerHeader): Uint8Array {
 
 /** Seals a database snapshot into a backup under its key, bound to its header. */
 export function sealDatabase(kek: Uint8Array, header: ContainerHeader, snapshot: Uint8Array): Uint8Array {
-  const nonce = randomBytes(NONCE_BYTES);
-  const ct = xchacha20poly1305(kek, nonce, databaseAad(header)).encrypt(snapshot);
-  const out = new Uint8Array(NONCE_BYTES + ct.length);
-  out.set(nonce);
-  out.set(ct, NONCE_BYTES);
-  return out;
+  return sealXChaCha(kek, snapshot, databaseAad(header));
 }
 
 export function openDatabase(kek: Uint8Array, header: ContainerHeader, blob: Uint8Array): Uint8Array {
-  try {
-    return xchacha20poly1305(kek, blob.subarray(0, NONCE_BYTES), databaseAad(header)).decrypt(
-      blob.subarray(NONCE_BYTES),
-    );
-  } catch {
+  const plain = openXChaCha(kek, blob, databaseAad(header));
+  if (plain === null)
     throw new WardenError('BACKUP_CORRUPT', 'the database in the backup failed authentication');
-  }
+  return plain;
 }
 
 export async function newHeader(
@@ -174,11 +157,7 @@ export function encodeContainer<M>(c: SealedContainer<M>, kek: Uint8Array): Uint
   const plaintext = utf8(
     canonicalJson({ meta: c.meta as Canonical, secretDigests: digests, ...databaseDigest }),
   );
-  const nonce = randomBytes(NONCE_BYTES);
-  const ct = xchacha20poly1305(kek, nonce, headerAad(c.header)).encrypt(plaintext);
-  const body = new Uint8Array(NONCE_BYTES + ct.length);
-  body.set(nonce);
-  body.set(ct, NONCE_BYTES);
+  const body = sealXChaCha(kek, plaintext, headerAad(c.header));
   const file = {
     ...headerJson(c.header),
     body: base64.encode(body),
@@ -258,7 +237,7 @@ export function parseContainer(bytes: Uint8Array, kind: ContainerKind): ParsedFi
   if (salt.length < 16) throw corrupt(codes, 'salt too short');
   const verifier = decodeB64(raw.verifier, codes, 'verifier');
   const body = decodeB64(raw.body, codes, 'body');
-  if (body.length < NONCE_BYTES + 16) throw corrupt(codes, 'body too short');
+  if (body.length < NONCE_LENGTH + TAG_LENGTH) throw corrupt(codes, 'body too short');
   const rawSecrets = raw.secrets;
   if (typeof rawSecrets !== 'object' || rawSecrets === null || Array.isArray(rawSecrets)) {
     throw corrupt(codes, 'secrets missing');
@@ -331,14 +310,8 @@ function openWithKeys<M>(parsed: ParsedFile, keys: DerivedKeys, kind: ContainerK
 }
 
 function decryptBody<M>(parsed: ParsedFile, kek: Uint8Array, codes: ErrorCodes): SealedContainer<M> {
-  let plain: Uint8Array;
-  try {
-    plain = xchacha20poly1305(kek, parsed.body.subarray(0, NONCE_BYTES), headerAad(parsed.header)).decrypt(
-      parsed.body.subarray(NONCE_BYTES),
-    );
-  } catch {
-    throw corrupt(codes, 'authentication failed');
-  }
+  const plain = openXChaCha(kek, parsed.body, headerAad(parsed.header));
+  if (plain === null) throw corrupt(codes, 'authentication failed');
   let decoded: { meta: M; secretDigests: Record<string, string>; databaseDigest?: string };
   try {
     decoded = JSON.parse(new TextDecoder().decode(plain));

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import fc from 'fast-check';
 import { NONCE_LENGTH, openXChaCha, sealXChaCha, TAG_LENGTH } from '../../src/keys/aead.ts';
+import { openSecret, sealSecret } from '../../src/keys/container.ts';
 
 const bytes = (max: number) => fc.uint8Array({ maxLength: max });
 const key = fc.uint8Array({ minLength: 32, maxLength: 32 });
@@ -73,4 +74,23 @@ test('two seals of the same message differ (a fresh nonce each time)', () => {
   const a = sealXChaCha(k, new Uint8Array(10), new Uint8Array());
   const b = sealXChaCha(k, new Uint8Array(10), new Uint8Array());
   assert.notDeepEqual(a.subarray(0, NONCE_LENGTH), b.subarray(0, NONCE_LENGTH));
+});
+
+test('a keystore secret sealed by noble whole (as every keystore was before the containers used aead.ts) opens, and noble opens what sealSecret writes', () => {
+  fc.assert(
+    fc.property(key, fc.uint8Array({ minLength: 32, maxLength: 64 }), (kek, secret) => {
+      const aad = new TextEncoder().encode('warden/secret/v1/vlt_a/sec_b');
+      const nonce = crypto.getRandomValues(new Uint8Array(NONCE_LENGTH));
+      const before = new Uint8Array([...nonce, ...xchacha20poly1305(kek, nonce, aad).encrypt(secret)]);
+      assert.deepEqual(openSecret(kek, 'vlt_a', 'sec_b', before), secret);
+      const now = sealSecret(kek, 'vlt_a', 'sec_b', secret);
+      assert.deepEqual(
+        xchacha20poly1305(kek, now.subarray(0, NONCE_LENGTH), aad).decrypt(now.subarray(NONCE_LENGTH)),
+        secret,
+      );
+      // Bound to its vault and id: the same blob under another id does not open.
+      assert.throws(() => openSecret(kek, 'vlt_a', 'sec_c', before), { code: 'KEYSTORE_CORRUPT' });
+    }),
+    { numRuns: 100 },
+  );
 });
