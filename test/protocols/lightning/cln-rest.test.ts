@@ -35,6 +35,8 @@ const clientWith = (r: Uint8Array, url = front.url): LightningBackend =>
   createClnRestBackend({ ...clientAt(url), rune: r, retryForSeconds: 30 });
 const cln = clientWith(rune);
 const PAY = { feeLimitSat: 10n, timeoutSeconds: 30 };
+/** What track is told the payment may have cost in fees: lnd and CLN name what they paid, so it is not used. */
+const FEE_LIMIT_MSAT = PAY.feeLimitSat * 1000n;
 
 const lastParams = (method: ClnMethod) => front.requests.filter((r) => r.method === method).at(-1)!.params;
 
@@ -108,14 +110,14 @@ test('a stuck payment: in flight while the payee holds it, followed by its hash 
     const first = await cln.pay(bolt11, { ...PAY, waitMs: 1_000 });
     assert.equal(first.status, 'in_flight');
     const hash = first.paymentHash;
-    assert.equal((await cln.track(hash, 500))?.status, 'in_flight');
+    assert.equal((await cln.track(hash, 500, FEE_LIMIT_MSAT))?.status, 'in_flight');
     assert.equal(
       (await rejects(cln.pay(bolt11, PAY), 'LIGHTNING_PAYMENT_EXISTS')).details.reason,
       'in_flight',
     );
     await waitFor(() => C.isHeld(hash), 5_000, 'C holds the payment');
     assert.ok(C.release(hash));
-    const end = await cln.track(hash, 10_000);
+    const end = await cln.track(hash, 10_000, FEE_LIMIT_MSAT);
     assert.ok(end?.status === 'succeeded');
     assert.equal(end.feeMsat, 1_000n);
 
@@ -124,7 +126,7 @@ test('a stuck payment: in flight while the payee holds it, followed by its hash 
     await waitFor(() => C.isHeld(refused.paymentHash), 5_000, 'C holds the second payment');
     assert.ok(C.failBack(refused.paymentHash));
     // listpays says failed but not why, and pay may still be retrying (retry_for): in flight until it is over.
-    const followed = await cln.track(refused.paymentHash, 1_000);
+    const followed = await cln.track(refused.paymentHash, 1_000, FEE_LIMIT_MSAT);
     assert.equal(followed?.status, 'in_flight');
   } finally {
     C.holdIncoming = false;
@@ -155,7 +157,7 @@ test('a backend that is not there: BACKEND_UNREACHABLE with sent: false, so noth
 });
 
 test('tracking a hash CLN never saw: null', async () => {
-  assert.equal(await cln.track('00'.repeat(32), 1_000), null);
+  assert.equal(await cln.track('00'.repeat(32), 1_000, FEE_LIMIT_MSAT), null);
 });
 
 test('a wrong rune, a rune that is not one, a rune without the method: LIGHTNING_BACKEND_AUTH, nothing paid, no rune in any error', async () => {
@@ -307,9 +309,9 @@ test('listpays saying every attempt failed is a failure only once pay can no lon
     }),
   });
   const now = Math.floor(Date.now() / 1000);
-  const recent = await withFault('listpays', failedAt(now - 5), () => cln.track(hash, 300));
+  const recent = await withFault('listpays', failedAt(now - 5), () => cln.track(hash, 300, FEE_LIMIT_MSAT));
   assert.equal(recent?.status, 'in_flight');
-  const old = await withFault('listpays', failedAt(now - 3_600), () => cln.track(hash, 300));
+  const old = await withFault('listpays', failedAt(now - 3_600), () => cln.track(hash, 300, FEE_LIMIT_MSAT));
   assert.deepEqual(old && withoutHash(old), { status: 'failed', reason: 'error' });
 });
 
@@ -436,7 +438,10 @@ test('fuzzed answers to pay, and to listpays when following a payment (fast-chec
           state = await withFault(
             method,
             () => ({ status, body }),
-            () => (method === 'pay' ? cln.pay(bolt11, { ...PAY, waitMs: 200 }) : cln.track(unpaid, 200)),
+            () =>
+              method === 'pay'
+                ? cln.pay(bolt11, { ...PAY, waitMs: 200 })
+                : cln.track(unpaid, 200, FEE_LIMIT_MSAT),
           );
         } catch (err) {
           assert.ok(err instanceof WardenError, String(err));

@@ -36,6 +36,8 @@ const clientWith = (mac: Uint8Array, url = front.url): LightningBackend =>
   createLndRestBackend({ ...clientAt(url), macaroon: mac });
 const lnd = clientWith(macaroon);
 const PAY = { feeLimitSat: 10n, timeoutSeconds: 30 };
+/** What track is told the payment may have cost in fees: lnd and CLN name what they paid, so it is not used. */
+const FEE_LIMIT_MSAT = PAY.feeLimitSat * 1000n;
 
 test(`the Lightning nodes started in ${ln.startup.totalMs} ms (bcoin ${ln.startup.bitcoinMs}, segwit ${ln.startup.segwitMs}, channels ${ln.startup.channelsMs})`, () => {
   assert.ok(ln.startup.totalMs < 30_000);
@@ -101,10 +103,10 @@ test('a stuck payment: in flight while the payee holds it, followed by its hash 
     const first = await lnd.pay(bolt11, { ...PAY, waitMs: 1_000 });
     assert.equal(first.status, 'in_flight');
     const hash = first.paymentHash;
-    assert.equal((await lnd.track(hash, 500))?.status, 'in_flight');
+    assert.equal((await lnd.track(hash, 500, FEE_LIMIT_MSAT))?.status, 'in_flight');
     await rejects(lnd.pay(bolt11, PAY), 'LIGHTNING_PAYMENT_EXISTS');
     assert.ok(C.release(hash));
-    const end = await lnd.track(hash, 10_000);
+    const end = await lnd.track(hash, 10_000, FEE_LIMIT_MSAT);
     assert.equal(end?.status, 'succeeded');
     assert.equal(end?.status === 'succeeded' && end.feeMsat, 1_000n);
 
@@ -112,7 +114,7 @@ test('a stuck payment: in flight while the payee holds it, followed by its hash 
     assert.equal(refused.status, 'in_flight');
     await waitFor(() => C.isHeld(refused.paymentHash), 5_000, 'C holds the second payment');
     assert.ok(C.failBack(refused.paymentHash));
-    assert.deepEqual(withoutHash((await lnd.track(refused.paymentHash, 10_000))!), {
+    assert.deepEqual(withoutHash((await lnd.track(refused.paymentHash, 10_000, FEE_LIMIT_MSAT))!), {
       status: 'failed',
       reason: 'incorrect_payment_details',
     });
@@ -145,7 +147,7 @@ test('a backend that is not there: BACKEND_UNREACHABLE with sent: false, so noth
 });
 
 test('tracking a hash lnd never saw: null', async () => {
-  assert.equal(await lnd.track('00'.repeat(32), 1_000), null);
+  assert.equal(await lnd.track('00'.repeat(32), 1_000, FEE_LIMIT_MSAT), null);
 });
 
 test('a wrong macaroon: LIGHTNING_BACKEND_AUTH, for reads and payments, and the macaroon is in no error', async () => {

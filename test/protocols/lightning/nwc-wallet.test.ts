@@ -41,6 +41,7 @@ const module = createLightningBackend({ kind: 'nwc', url: relay.url, timeoutSeco
 const withWallet = <T>(fn: (w: LightningBackend) => Promise<T>, identity = 'bot') =>
   module.withBackend(identity, 'regtest', signerFor(vault, identity, 'lightning-credential'), fn);
 const PAY = { feeLimitSat: 10n, timeoutSeconds: 30 };
+const FEE_LIMIT_MSAT = PAY.feeLimitSat * 1000n;
 
 test('info and balance are the LDK node behind the wallet; channels are not offered', async () => {
   await withWallet(async (w) => {
@@ -81,7 +82,7 @@ test('pays a real invoice two hops away: the preimage opens the hash, the fee is
   assert.ok(paid.feeMsat > 0n, 'a hop through B costs a fee');
   assert.equal(C.claimed.get(hash), 50_000_000n);
   // And tracked afterwards by its hash: the same payment.
-  const tracked = await withWallet((w) => w.track(hash, 1000));
+  const tracked = await withWallet((w) => w.track(hash, 1000, FEE_LIMIT_MSAT));
   assert.deepEqual(tracked, paid);
 });
 
@@ -91,9 +92,13 @@ test('a payment the network refuses is failed (nothing paid), and tracked as fai
   const state = await withWallet((w) => w.pay(bolt11, PAY));
   assert.equal(state.status, 'failed');
   assert.equal(C.claimed.get(hash), undefined);
-  const tracked = await withWallet((w) => w.track(hash, 1000));
+  const tracked = await withWallet((w) => w.track(hash, 1000, FEE_LIMIT_MSAT));
   assert.equal(tracked?.status, 'failed');
-  assert.equal(await withWallet((w) => w.track('00'.repeat(32), 500)), null, 'an unknown hash: null');
+  assert.equal(
+    await withWallet((w) => w.track('00'.repeat(32), 500, FEE_LIMIT_MSAT)),
+    null,
+    'an unknown hash: null',
+  );
 });
 
 test('the wallet pays but its answer never comes: OUTCOME_UNKNOWN, then track finds it paid', async () => {
@@ -103,7 +108,7 @@ test('the wallet pays but its answer never comes: OUTCOME_UNKNOWN, then track fi
     withWallet((w) => w.pay(bolt11, { ...PAY, waitMs: 4000 })),
     'OUTCOME_UNKNOWN',
   );
-  const tracked = await withWallet((w) => w.track(hash, 20_000));
+  const tracked = await withWallet((w) => w.track(hash, 20_000, FEE_LIMIT_MSAT));
   assert.equal(tracked?.status, 'succeeded');
   assert.equal(C.claimed.get(hash), 20_000_000n);
 });
@@ -121,21 +126,49 @@ test('track believes lookup_invoice only with a preimage that opens the hash; pe
     { result: { type: 'outgoing', state: 'settled', payment_hash: '22'.repeat(32), amount: 1 } },
   ]);
   await rejects(
-    withWallet((w) => w.track(hash, 0)),
+    withWallet((w) => w.track(hash, 0, FEE_LIMIT_MSAT)),
     'BACKEND_REJECTED',
   );
   await rejects(
-    withWallet((w) => w.track(hash, 0)),
+    withWallet((w) => w.track(hash, 0, FEE_LIMIT_MSAT)),
     'BACKEND_REJECTED',
   );
-  assert.deepEqual(await withWallet((w) => w.track(hash, 0)), { status: 'in_flight', paymentHash: hash });
+  assert.deepEqual(await withWallet((w) => w.track(hash, 0, FEE_LIMIT_MSAT)), {
+    status: 'in_flight',
+    paymentHash: hash,
+  });
   await rejects(
-    withWallet((w) => w.track(hash, 0)),
+    withWallet((w) => w.track(hash, 0, FEE_LIMIT_MSAT)),
     'BACKEND_REJECTED',
   );
   await rejects(
-    withWallet((w) => w.track(hash, 0)),
+    withWallet((w) => w.track(hash, 0, FEE_LIMIT_MSAT)),
     'BACKEND_REJECTED',
+  );
+});
+
+test('a success whose lookup names no fee counts the whole fee limit (never 0): the budget never under-counts', async () => {
+  const preimage = bytesToHex(sha256(new TextEncoder().encode('no fee named')));
+  const hash = bytesToHex(sha256(hexToBytes(preimage)));
+  const settled = (fees: Record<string, unknown>) => ({
+    result: { type: 'outgoing', state: 'settled', payment_hash: hash, preimage, amount: 5_000, ...fees },
+  });
+  wallet.faults.next.set('lookup_invoice', [
+    settled({}),
+    settled({ fees_paid: null }),
+    settled({ fees_paid: 3 }),
+  ]);
+  const expected = { status: 'succeeded', paymentHash: hash, preimage, amountMsat: 5_000n };
+  assert.deepEqual(await withWallet((w) => w.track(hash, 0, FEE_LIMIT_MSAT)), {
+    ...expected,
+    feeMsat: FEE_LIMIT_MSAT,
+  });
+  assert.deepEqual(await withWallet((w) => w.track(hash, 0, 7n)), { ...expected, feeMsat: 7n });
+  // A fee named is the fee, even below the limit.
+  assert.deepEqual(await withWallet((w) => w.track(hash, 0, FEE_LIMIT_MSAT)), { ...expected, feeMsat: 3n });
+  await rejects(
+    withWallet((w) => w.track(hash, 0, -1n)),
+    'INVALID_REQUEST',
   );
 });
 

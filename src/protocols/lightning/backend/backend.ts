@@ -110,8 +110,12 @@ export interface LightningBackend {
   /** Decoded by Warden (bolt11.ts); the backend's decoding must agree, or it is refused. */
   decode(bolt11: string): Promise<Bolt11Invoice>;
   pay(bolt11: string, options: PayOptions): Promise<PaymentState>;
-  /** Follows a payment by its hash for at most `waitMs`; null when the backend never had it. */
-  track(paymentHash: string, waitMs: number): Promise<PaymentState | null>;
+  /**
+   * Follows a payment by its hash for at most `waitMs`; null when the backend never had it.
+   * `feeLimitMsat` is the most it was allowed in fees: the fee of a success whose answer names
+   * none (NIP-47 makes `fees_paid` optional), so a budget counts at least what may have been spent.
+   */
+  track(paymentHash: string, waitMs: number, feeLimitMsat: bigint): Promise<PaymentState | null>;
   createInvoice(request: NewInvoice): Promise<MadeInvoice>;
   /** Null when the backend has no invoice of this hash. */
   lookupInvoice(paymentHash: string): Promise<InvoiceState | null>;

@@ -6,7 +6,8 @@
  * What NIP-47 cannot say, and what Warden does about it:
  * - no fee limit: a payment whose fee is above Warden's limit has still been paid; it is reported
  *   `succeeded` with the fee the wallet names (the ledger commits what was paid), and a fee not
- *   named is taken to be the whole limit (budgets count at least what may have been spent);
+ *   named, in the payment's answer or in lookup_invoice's when it is tracked, is taken to be the
+ *   whole limit (budgets count at least what may have been spent);
  * - no channels: `channels` is LIGHTNING_NOT_SUPPORTED, and the balance is the wallet's spendable one;
  * - no proof but the preimage: a payment is `succeeded` only with a preimage that opens the hash;
  *   any other answer after the request was published is OUTCOME_UNKNOWN (reconcile `track`s it).
@@ -45,6 +46,15 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 function msatOf(value: unknown, what: string, field: string): bigint {
   if (!Number.isSafeInteger(value) || (value as number) < 0) throw malformed(what, `${field} is not msat`);
   return BigInt(value as number);
+}
+
+/**
+ * The fee of a success: the one the wallet names, else the whole limit (NIP-47 makes `fees_paid`
+ * optional in both the payment's answer and lookup_invoice's, and a budget counts at least what
+ * may have been spent).
+ */
+function feeOf(value: unknown, feeLimitMsat: bigint, what: string): bigint {
+  return value === undefined || value === null ? feeLimitMsat : msatOf(value, what, 'fees_paid');
 }
 
 /** NIP-47 errors that refuse a call before it does anything (for a payment: nothing was paid). */
@@ -119,16 +129,12 @@ export function createNwcWalletBackend(options: NwcWalletOptions): LightningBack
     const { preimage } = reply.result;
     if (!isHash(preimage) || !opens(preimage, expected.paymentHash))
       throw outcomeUnknown(malformed(what, 'a preimage that does not open the payment hash'));
-    const fee = reply.result.fees_paid;
-    // No fee named: count the whole limit, the most it may have cost.
-    const feeMsat =
-      fee === undefined || fee === null ? expected.feeLimitMsat : msatOf(fee, what, 'fees_paid');
     return {
       status: 'succeeded',
       paymentHash: expected.paymentHash,
       preimage,
       amountMsat: expected.amountMsat,
-      feeMsat,
+      feeMsat: feeOf(reply.result.fees_paid, expected.feeLimitMsat, what),
     };
   }
 
@@ -151,7 +157,7 @@ export function createNwcWalletBackend(options: NwcWalletOptions): LightningBack
   }
 
   /** An outgoing transaction as a payment state (null: the wallet has none of this hash). */
-  async function tracked(paymentHash: string): Promise<PaymentState | null> {
+  async function tracked(paymentHash: string, feeLimitMsat: bigint): Promise<PaymentState | null> {
     const what = 'lookup_invoice';
     const tx = await lookup(paymentHash, what);
     if (!tx) return null;
@@ -164,8 +170,13 @@ export function createNwcWalletBackend(options: NwcWalletOptions): LightningBack
     if (!isHash(preimage) || !opens(preimage, paymentHash))
       throw malformed(what, 'a preimage that does not open the payment hash');
     const amountMsat = msatOf(tx.amount, what, 'amount');
-    const feeMsat = tx.fees_paid === undefined ? 0n : msatOf(tx.fees_paid, what, 'fees_paid');
-    return { status: 'succeeded', paymentHash, preimage, amountMsat, feeMsat };
+    return {
+      status: 'succeeded',
+      paymentHash,
+      preimage,
+      amountMsat,
+      feeMsat: feeOf(tx.fees_paid, feeLimitMsat, what),
+    };
   }
 
   const backend: LightningBackend = {
@@ -225,11 +236,13 @@ export function createNwcWalletBackend(options: NwcWalletOptions): LightningBack
       return payWith('pay_invoice', params, expected, Math.max(1, deadline - performance.now()));
     },
 
-    async track(paymentHash, waitMs) {
+    async track(paymentHash, waitMs, feeLimitMsat) {
       if (!isHash(paymentHash)) throw invalid('a payment hash is 64 lower-case hex digits');
+      if (typeof feeLimitMsat !== 'bigint' || feeLimitMsat < 0n)
+        throw invalid('the fee limit is not an amount of msat');
       const deadline = performance.now() + waitMs;
       for (;;) {
-        const state = await tracked(paymentHash);
+        const state = await tracked(paymentHash, feeLimitMsat);
         if (state === null || state.status !== 'in_flight') return state;
         const left = deadline - performance.now();
         if (left <= 0) return state;

@@ -41,11 +41,13 @@ async function verdictOf(
     };
   if (!backend) return { requestId, verdict: 'unresolved', reason: 'no Lightning backend is configured' };
   try {
+    // What a backend that names no fee counts as the fee (a record without a limit: unresolved).
+    const feeLimitMsat = BigInt(paid.feeLimitSat) * 1000n;
     const state = await backend.withBackend(
       request.identity,
       paid.network as BitcoinNetwork,
       rc.signer(request.identity, 'lightning-credential'),
-      (ln) => ln.track(paid.paymentHash, TRACK_MS),
+      (ln) => ln.track(paid.paymentHash, TRACK_MS, feeLimitMsat),
     );
     const at = new Date().toISOString();
     if (state === null) {
