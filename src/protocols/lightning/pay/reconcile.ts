@@ -40,9 +40,15 @@ async function verdictOf(
       reason: 'no payment hash on record: it was never handed to the backend',
     };
   if (!backend) return { requestId, verdict: 'unresolved', reason: 'no Lightning backend is configured' };
+  // What a backend that names no fee counts as the fee: without it nothing can be booked right.
+  if (typeof paid.feeLimitSat !== 'string' || !/^[0-9]{1,19}$/.test(paid.feeLimitSat))
+    return {
+      requestId,
+      verdict: 'unresolved',
+      reason: 'no fee limit on record: the fee paid could not be counted',
+    };
+  const feeLimitMsat = BigInt(paid.feeLimitSat) * 1000n;
   try {
-    // What a backend that names no fee counts as the fee (a record without a limit: unresolved).
-    const feeLimitMsat = BigInt(paid.feeLimitSat) * 1000n;
     const state = await backend.withBackend(
       request.identity,
       paid.network as BitcoinNetwork,
