@@ -17,6 +17,18 @@ import type { Db } from '../store/store.ts';
  */
 export interface ControlPlane {
   readonly mac: ControlPlaneMac;
+  /**
+   * `check`'s word on a row's MAC (null: it verifies), remembered for the row as it was: read
+   * again with every column equal, the MAC included, it verifies again without its message being
+   * rebuilt (a policy's whole document, on every request). Any changed column is checked afresh,
+   * a failure is never remembered, and a sealed vault still refuses with VAULT_SEALED.
+   */
+  rowProblem<R extends object>(
+    table: string,
+    id: string,
+    row: R,
+    check: (mac: ControlPlaneMac, row: R) => ControlPlaneFinding['reason'] | null,
+  ): ControlPlaneFinding['reason'] | null;
   /** Logs a row that fails its MAC at error level, once per row and process. */
   report(finding: ControlPlaneFinding): void;
   /**
@@ -51,8 +63,24 @@ export function makeControlPlane(
         ),
       )
     : null;
+  const verified = new Map<string, object>();
   return {
     mac,
+    rowProblem(table, id, row, check) {
+      const key = `${table}\u0000${id}`;
+      const seen = verified.get(key);
+      if (seen && sameColumns(seen, row)) {
+        mac.mac(NOTHING); // refuses once the vault is sealed, as the check itself would
+        return null;
+      }
+      verified.delete(key);
+      const reason = check(mac, row);
+      if (reason === null) {
+        if (verified.size >= MAX_VERIFIED_ROWS) verified.clear();
+        verified.set(key, copyOfRow(row));
+      }
+      return reason;
+    },
     witness: (db, fresh) => (witness ? witness.view(db, fresh ?? false) : Promise.resolve(EMPTY_VIEW)),
     follows: (db) => (witness ? witness.follows(db) : Promise.resolve(true)),
     report(finding) {
@@ -65,6 +93,35 @@ export function makeControlPlane(
       );
     },
   };
+}
+
+const NOTHING = new Uint8Array(0);
+/** Rows remembered as verified, per control plane: past this, it starts again (a check each). */
+const MAX_VERIFIED_ROWS = 4096;
+
+/** The same columns with the same values (bytes compared as bytes): a row read again unchanged. */
+function sameColumns(a: object, b: object): boolean {
+  const left = a as Record<string, unknown>;
+  const right = b as Record<string, unknown>;
+  const names = Object.keys(left);
+  if (names.length !== Object.keys(right).length) return false;
+  return names.every((name) => {
+    const x = left[name];
+    const y = right[name];
+    if (x instanceof Uint8Array || y instanceof Uint8Array)
+      return x instanceof Uint8Array && y instanceof Uint8Array && constantTimeEqual(x, y);
+    return Object.hasOwn(right, name) && x === y;
+  });
+}
+
+/** The row as verified, its bytes copied: nothing the caller does to its row changes this one. */
+function copyOfRow(row: object): object {
+  return Object.fromEntries(
+    Object.entries(row).map(([name, value]) => [
+      name,
+      value instanceof Uint8Array ? Uint8Array.from(value) : value,
+    ]),
+  );
 }
 
 const byDb = new WeakMap<Db, ControlPlane>();

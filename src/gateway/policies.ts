@@ -21,6 +21,7 @@ export function policyJsonSchema(): Record<string, unknown> {
   return POLICY_LANGUAGE.jsonSchema();
 }
 
+import { committedReadsOf } from '../store/committed-reads.ts';
 import type { PolicyTable } from '../store/schema.ts';
 import type { Db } from '../store/store.ts';
 import { type ControlPlane, controlPlaneOf, type WitnessView } from './control-plane.ts';
@@ -116,16 +117,19 @@ export async function loadPolicy(
   identity: string,
   controlPlane?: ControlPlane,
 ): Promise<LoadedPolicy> {
-  const rows: PolicyTable[] = await db
-    .selectFrom('policy')
-    .selectAll()
-    .where('identity', 'in', [identity, DEFAULT_POLICY_KEY])
-    .execute();
+  const reads = committedReadsOf(db);
+  const rows: PolicyTable[] = reads
+    ? reads.all<PolicyTable>('SELECT * FROM policy WHERE identity IN (?, ?)', [identity, DEFAULT_POLICY_KEY])
+    : await db
+        .selectFrom('policy')
+        .selectAll()
+        .where('identity', 'in', [identity, DEFAULT_POLICY_KEY])
+        .execute();
   const cp = controlPlane ?? (await controlPlaneOf(db));
   // The MAC first: a row written without the vault key is refused whatever the log says.
   const first =
     rows.find((r) => r.identity === identity) ?? rows.find((r) => r.identity === DEFAULT_POLICY_KEY);
-  const reason = first ? policyRowProblem(cp.mac, first) : null;
+  const reason = first ? cp.rowProblem('policy', first.identity, first, policyRowProblem) : null;
   if (first && reason) return tampered(cp, first.identity, reason);
   let chosen = choose(identity, rows, await cp.witness(db));
   if ('tampered' in chosen) chosen = choose(identity, rows, await cp.witness(db, true));

@@ -12,6 +12,7 @@ import { WardenError } from '../core/errors.ts';
 import { randomId } from '../core/ids.ts';
 import { type Capability, type Principal, ROLES, type Role } from '../core/principal.ts';
 import { CAPABILITIES } from '../protocols/registry.ts';
+import { committedReadsOf } from '../store/committed-reads.ts';
 import type { TokenTable } from '../store/schema.ts';
 import type { Db } from '../store/store.ts';
 import { type ControlPlane, controlPlaneOf } from './control-plane.ts';
@@ -121,9 +122,16 @@ export async function createToken(
   return { token, info };
 }
 
+/** A token's row as committed (read on every request: see store/committed-reads.ts). */
+async function tokenRow(db: Db, id: string): Promise<TokenTable | undefined> {
+  const reads = committedReadsOf(db);
+  if (reads) return reads.get<TokenTable>('SELECT * FROM token WHERE id = ?', [id]);
+  return db.selectFrom('token').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
 /** A row read back, with its MAC checked: a failing one is reported once and flagged. */
 function checkedInfo(row: TokenTable, cp: ControlPlane): TokenInfo {
-  const reason = tokenRowProblem(cp.mac, row);
+  const reason = cp.rowProblem('token', row.id, row, tokenRowProblem);
   if (!reason) return rowToInfo(row);
   cp.report({ code: CONTROL_PLANE_TAMPERED, table: 'token', id: String(row.id), reason });
   return { ...rowToInfo(row), tampered: reason };
@@ -207,7 +215,7 @@ export async function authenticate(
   const match = TOKEN_PATTERN.exec(authorization.slice(7).trim());
   if (!match) throw unauthenticated();
   const [, id, secretText] = match;
-  const row = await db.selectFrom('token').selectAll().where('id', '=', id!).executeTakeFirst();
+  const row = await tokenRow(db, id!);
   let presented: Uint8Array;
   try {
     // Hashed even when the id is unknown, so both paths take the same time.
@@ -240,7 +248,7 @@ export async function authenticate(
  * id rather than its secret.
  */
 export async function tokenStillValid(db: Db, id: string, now: Date, controlPlane?: ControlPlane) {
-  const row = await db.selectFrom('token').selectAll().where('id', '=', id).executeTakeFirst();
+  const row = await tokenRow(db, id);
   if (!row) return false;
   const cp = controlPlane ?? (await controlPlaneOf(db));
   const info = checkedInfo(row, cp);

@@ -2,6 +2,12 @@ import { chmodSync, closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { Kysely, type Migration, Migrator, SqliteDialect, sql } from 'kysely';
 import { WardenError } from '../core/errors.ts';
+import {
+  attachCommittedReads,
+  type CommittedReads,
+  openCommittedReads,
+  openReadonlyConnection,
+} from './committed-reads.ts';
 import { migrationProvider } from './migrations.ts';
 import type { Schema } from './schema.ts';
 import { preparedOnce, StatementCache } from './statements.ts';
@@ -85,6 +91,7 @@ export async function openSqliteStore(
     dialect: new SqliteDialect({ database: preparedOnce(sqlite, statements) }),
   });
   const sync = syncTx(statements);
+  let reads: CommittedReads | null = null;
   const store: Store = {
     db,
     path: path === ':memory:' ? null : path,
@@ -111,11 +118,17 @@ export async function openSqliteStore(
       return db.connection().execute(async () => runBatch(sync, units));
     },
     async close() {
+      reads?.close();
       await db.destroy();
     },
   };
   try {
     await migrate(db, migrations);
+    // Opened once the schema is there: its statements are prepared against it.
+    if (path !== ':memory:') {
+      reads = openCommittedReads(path);
+      attachCommittedReads(db, reads);
+    }
   } catch (err) {
     await db.destroy();
     throw err;
@@ -129,14 +142,7 @@ export async function openSqliteStore(
  * WAL lets it read committed data without ever blocking the writer.
  */
 export function openSqliteReader(path: string): { db: Db; close(): Promise<void> } {
-  let sqlite: Database.Database;
-  try {
-    sqlite = new Database(path, { readonly: true, fileMustExist: true });
-    sqlite.pragma('query_only = ON');
-    sqlite.pragma('busy_timeout = 10000');
-  } catch (cause) {
-    throw new WardenError('STORE_ERROR', 'cannot open the database for reading', { path }, { cause });
-  }
+  const sqlite = openReadonlyConnection(path);
   const db = new Kysely<Schema>({
     dialect: new SqliteDialect({ database: preparedOnce(sqlite, new StatementCache(sqlite)) }),
   });

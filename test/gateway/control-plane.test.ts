@@ -147,6 +147,42 @@ test('a token row written without the vault key is refused; honest tokens keep w
   });
 });
 
+test('a row remembered as verified is checked again once any column changes (the MAC too); a sealed vault refuses it', async () => {
+  await withNewWarden(async (warden) => {
+    const honest = await createTokenAudited(warden, {
+      role: 'agent',
+      identity: 'bot',
+      capabilities: ['nostr:sign'],
+      label: 'remembered',
+    });
+    const signIn = () => authenticate(warden.store.db, bearer(honest.token), warden.clock);
+    assert.equal((await signIn()).role, 'agent');
+    assert.equal((await signIn()).role, 'agent', 'read again unchanged: still verifies');
+    const db = raw(warden.layout.dir);
+    const { mac } = db.prepare('SELECT mac FROM token WHERE id = ?').get(honest.info.id) as { mac: Buffer };
+    const flipped = Uint8Array.from(mac);
+    flipped[31]! ^= 1;
+    const edits: Array<[string, unknown]> = [
+      ['role', 'admin'],
+      ['label', 'renamed'],
+      ['expires_at', '2999-01-01T00:00:00.000Z'],
+      ['mac', flipped],
+    ];
+    for (const [column, value] of edits) {
+      const before = db.prepare(`SELECT ${column} AS v FROM token WHERE id = ?`).get(honest.info.id) as {
+        v: unknown;
+      };
+      db.prepare(`UPDATE token SET ${column} = ? WHERE id = ?`).run(value, honest.info.id);
+      await assert.rejects(signIn(), unauthenticated, `${column} changed after the row verified`);
+      db.prepare(`UPDATE token SET ${column} = ? WHERE id = ?`).run(before.v, honest.info.id);
+      assert.equal((await signIn()).role, 'agent', `${column} put back: the row is the honest one again`);
+    }
+    db.close();
+    warden.vault.seal();
+    await assert.rejects(signIn(), (e) => isWardenError(e, 'VAULT_SEALED'));
+  });
+});
+
 test('a loosened policy is refused: the identity gets the tampered deny-all, not the default', async () => {
   await withNewWarden(async (warden) => {
     await setPolicyAudited(warden, 'bot', POLICY_TEMPLATES['deny-all']!);
