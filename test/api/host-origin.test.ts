@@ -160,8 +160,36 @@ describe('Host and Origin checks (DNS rebinding, browsers)', async () => {
     // One read a minute: the second is over the limit.
     await read();
     answers.push(['429', await read()]);
+    // An answer the MCP transport builds itself (not through the app's context), and a refusal there.
+    const agent = await limited.token('agent', { identity: 'bob', capabilities: ['nostr:sign'] });
+    const initialize = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: {
+        protocolVersion: '2025-06-18',
+        capabilities: {},
+        clientInfo: { name: 'headers', version: '1' },
+      },
+    });
+    const mcp = (authorization: Record<string, string>) =>
+      raw(limited.url, '/mcp', {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          ...authorization,
+        },
+        body: initialize,
+      });
+    // Without a token, after the 401 above: the failed-authentication throttle answers.
+    answers.push(['MCP 200', await mcp({ authorization: `Bearer ${agent}` })], ['MCP 429', await mcp({})]);
     const statuses = answers.map(([, r]) => r.status);
-    assert.deepEqual(statuses, [200, 401, 404, 413, 429], JSON.stringify(answers.map(([, r]) => r.body)));
+    assert.deepEqual(
+      statuses,
+      [200, 401, 404, 413, 429, 200, 429],
+      JSON.stringify(answers.map(([, r]) => r.body)),
+    );
     for (const [what, r] of answers) assertSecurityHeaders(r, what);
     assert.equal(answers[3]![1].body.error.code, 'PAYLOAD_TOO_LARGE');
     assert.equal(answers[4]![1].body.error.code, 'RATE_LIMITED');

@@ -9,6 +9,7 @@ import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/
 import type { Hono } from 'hono';
 import { WardenError } from '../../core/errors.ts';
 import type { Gateway } from '../../gateway/gateway.ts';
+import { withSecurityHeaders } from '../http/guards.ts';
 import { createMcpServer } from './server.ts';
 
 export const MCP_PATH = '/mcp';
@@ -39,6 +40,6 @@ export function mountMcp(app: Hono<any>, gateway: Gateway, bodyLimit: number): v
     await server.connect(transport);
     // The client went away (a cancelled wait): the handlers' signals abort, the server closes.
     c.req.raw.signal.addEventListener('abort', () => void server.close(), { once: true });
-    return transport.handleRequest(c.req.raw);
+    return withSecurityHeaders(await transport.handleRequest(c.req.raw));
   });
 }
