@@ -1,3 +1,4 @@
+import { constants } from 'node:buffer';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, randomBytes } from '@noble/hashes/utils.js';
 import { base64 } from '@scure/base';
@@ -30,6 +31,31 @@ const CIPHER = 'xchacha20poly1305';
 const MAX_FILE_BYTES = 16 * 1024 * 1024;
 /** A backup carries the database too (audit log, ledger): base64 in JSON, so kept bounded. */
 const MAX_BACKUP_BYTES = 512 * 1024 * 1024;
+const { MAX_STRING_LENGTH } = constants;
+
+/**
+ * The most a container's file may hold: what parseContainer reads, and so what may be written. A
+ * file is decoded to one string, so never more than the longest string V8 makes (24 bytes under
+ * 512 MiB): past it, reading would fail however sound the file.
+ */
+function maxFileBytes(kind: ContainerKind): number {
+  return kind === 'warden-backup' ? Math.min(MAX_BACKUP_BYTES, MAX_STRING_LENGTH) : MAX_FILE_BYTES;
+}
+
+/** What `n` bytes take in the file, as base64 in its JSON. */
+function base64Length(n: number): number {
+  return 4 * Math.ceil(n / 3);
+}
+
+function tooLarge(kind: ContainerKind, bytes: number): WardenError {
+  const what = kind === 'warden-backup' ? 'backup' : 'keystore';
+  const limit = maxFileBytes(kind);
+  return new WardenError(
+    'FILE_TOO_LARGE',
+    `the ${what} would take ${bytes} bytes, more than Warden reads back (${limit}); nothing was written`,
+    { bytes, limit },
+  );
+}
 
 export interface ContainerHeader {
   format: ContainerKind;
@@ -113,6 +139,9 @@ function databaseAad(h: ContainerHeader): Uint8Array {
 
 /** Seals a database snapshot into a backup under its key, bound to its header. */
 export function sealDatabase(kek: Uint8Array, header: ContainerHeader, snapshot: Uint8Array): Uint8Array {
+  // Refused before anything is sealed: base64 in the file, it could never be read back.
+  const inFile = base64Length(NONCE_LENGTH + snapshot.length + TAG_LENGTH);
+  if (inFile > maxFileBytes('warden-backup')) throw tooLarge('warden-backup', inFile);
   return sealXChaCha(kek, snapshot, databaseAad(header));
 }
 
@@ -164,7 +193,11 @@ export function encodeContainer<M>(c: SealedContainer<M>, kek: Uint8Array): Uint
     secrets,
     ...(c.database ? { database: base64.encode(c.database) } : {}),
   };
-  return utf8(`${JSON.stringify(file, null, 2)}\n`);
+  const bytes = utf8(`${JSON.stringify(file, null, 2)}\n`);
+  // A file its reader would refuse (parseContainer) is never written: a keystore or backup that
+  // cannot be opened again is lost.
+  if (bytes.length > maxFileBytes(c.header.format)) throw tooLarge(c.header.format, bytes.length);
+  return bytes;
 }
 
 function decodeB64(value: unknown, codes: ErrorCodes, field: string): Uint8Array {
@@ -205,8 +238,7 @@ function refuseUnknownFields(
 /** Structural parse of a hostile file; no key material involved yet. */
 export function parseContainer(bytes: Uint8Array, kind: ContainerKind): ParsedFile {
   const codes = codesFor(kind);
-  if (bytes.length > (kind === 'warden-backup' ? MAX_BACKUP_BYTES : MAX_FILE_BYTES))
-    throw corrupt(codes, 'file too large');
+  if (bytes.length > maxFileBytes(kind)) throw corrupt(codes, 'file too large');
   let raw: Record<string, unknown>;
   try {
     raw = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));

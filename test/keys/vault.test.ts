@@ -6,6 +6,7 @@ import { getPublicKey } from 'nostr-tools';
 import { privateKeyFromSeedWords } from 'nostr-tools/nip06';
 import { DAY_MS, fixedClock } from '../../src/core/clock.ts';
 import { isWardenError } from '../../src/core/errors.ts';
+import { encodeContainer, newHeader, openContainer } from '../../src/keys/container.ts';
 import { mnemonicBytesFromEntropy } from '../../src/keys/mnemonic.ts';
 import { Vault, type VaultEvent } from '../../src/keys/vault.ts';
 import { passphrase, TEST_KDF, tempHome } from '../helpers/home.ts';
@@ -254,6 +255,32 @@ test("two vault handles on one home do not lose each other's changes", async () 
     third.listIdentities().map((i) => i.name),
     ['a1', 'a2', 'b1'],
   );
+});
+
+test('a backup or a keystore too large to be read back is refused before anything is written (FILE_TOO_LARGE)', async () => {
+  const events: VaultEvent[] = [];
+  const { layout, vault } = await newVault(events);
+  const before = events.length;
+  const out = `${layout.dir}/../too-large.warden`;
+  // 400 MiB of database is about 533 MiB as base64: more than restore reads.
+  await assert.rejects(
+    vault.writeBackup(out, passphrase('backup passphrase 123'), {
+      database: new Uint8Array(400 * 1024 * 1024),
+    }),
+    (e) => isWardenError(e, 'FILE_TOO_LARGE') && (e.details.limit as number) <= 512 * 1024 * 1024,
+  );
+  assert.equal(existsSync(out), false, 'no file');
+  assert.equal(events.length, before, 'no vault.backup record for a backup never written');
+  // A keystore over its 16 MiB is not written either (its reader refuses it); under, it opens.
+  const { header, kek } = await newHeader('warden-keystore', vault.vaultId, passphrase(), TEST_KDF);
+  const sealed = (pad: number) => ({ header, meta: { pad: 'x'.repeat(pad) }, secrets: new Map() });
+  assert.throws(
+    () => encodeContainer(sealed(17 * 1024 * 1024), kek),
+    (e) => isWardenError(e, 'FILE_TOO_LARGE'),
+  );
+  const fits = encodeContainer(sealed(11 * 1024 * 1024), kek); // about 14.7 MiB as base64
+  const opened = await openContainer<{ pad: string }>(fits, passphrase(), 'warden-keystore');
+  assert.equal(opened.container.meta.pad.length, 11 * 1024 * 1024);
 });
 
 test('backup and restore round trip under separate passphrases', async () => {
