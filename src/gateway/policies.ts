@@ -109,30 +109,24 @@ function tampered(cp: ControlPlane, identity: string, reason: ControlPlaneFindin
  * row used must pass its MAC and be the last one the audit log says was set, and a row the log
  * says exists must be there; otherwise the identity gets the tampered deny-all (fail secure: no
  * fallback to the default or an older policy, either of which may be looser than what was set).
- * The log is asked through the in-memory witness (control-plane.ts): a disagreement is read again
- * from the newest records before it counts, since another process may just have set a policy.
+ * The log is asked through the in-memory witness (control-plane.ts): a disagreement counts only
+ * once the log's newest records and then the rows were read again, since a policy may just have
+ * been set (by another process, or by a transaction this one's reads did not wait for).
  */
 export async function loadPolicy(
   db: Db,
   identity: string,
   controlPlane?: ControlPlane,
 ): Promise<LoadedPolicy> {
-  const reads = committedReadsOf(db);
-  const rows: PolicyTable[] = reads
-    ? reads.all<PolicyTable>('SELECT * FROM policy WHERE identity IN (?, ?)', [identity, DEFAULT_POLICY_KEY])
-    : await db
-        .selectFrom('policy')
-        .selectAll()
-        .where('identity', 'in', [identity, DEFAULT_POLICY_KEY])
-        .execute();
   const cp = controlPlane ?? (await controlPlaneOf(db));
-  // The MAC first: a row written without the vault key is refused whatever the log says.
-  const first =
-    rows.find((r) => r.identity === identity) ?? rows.find((r) => r.identity === DEFAULT_POLICY_KEY);
-  const reason = first ? cp.rowProblem('policy', first.identity, first, policyRowProblem) : null;
-  if (first && reason) return tampered(cp, first.identity, reason);
-  let chosen = choose(identity, rows, await cp.witness(db));
-  if ('tampered' in chosen) chosen = choose(identity, rows, await cp.witness(db, true));
+  // The log's word before the rows: rows read after it are never older than what it says, so a
+  // policy set in between reads as newer than the log (looked at again below), never as a rollback.
+  let chosen = judged(cp, identity, await policyRows(db, identity), await cp.witness(db));
+  if ('tampered' in chosen) {
+    const fresh = await cp.witness(db, true);
+    chosen = judged(cp, identity, await policyRows(db, identity), fresh);
+  }
+  if ('loaded' in chosen) return chosen.loaded;
   if ('tampered' in chosen) return tampered(cp, chosen.tampered.identity, chosen.tampered.reason);
   if (!chosen.row) return builtIn(POLICY_TEMPLATES['deny-all']!, 'built-in deny-all');
   return {
@@ -141,6 +135,38 @@ export async function loadPolicy(
     hash: chosen.row.hash,
     document: chosen.row.document,
   };
+}
+
+/** The identity's row and the default's, as committed (read for every request). */
+async function policyRows(db: Db, identity: string): Promise<PolicyTable[]> {
+  const reads = committedReadsOf(db);
+  if (reads)
+    return reads.all<PolicyTable>('SELECT * FROM policy WHERE identity IN (?, ?)', [
+      identity,
+      DEFAULT_POLICY_KEY,
+    ]);
+  return db
+    .selectFrom('policy')
+    .selectAll()
+    .where('identity', 'in', [identity, DEFAULT_POLICY_KEY])
+    .execute();
+}
+
+/**
+ * The row that applies, judged: the MAC first (a row written without the vault key is refused
+ * whatever the log says, at once), then against the log (choose).
+ */
+function judged(
+  cp: ControlPlane,
+  identity: string,
+  rows: PolicyTable[],
+  witness: WitnessView,
+): Chosen | { loaded: LoadedPolicy } {
+  const first =
+    rows.find((r) => r.identity === identity) ?? rows.find((r) => r.identity === DEFAULT_POLICY_KEY);
+  const reason = first ? cp.rowProblem('policy', first.identity, first, policyRowProblem) : null;
+  if (first && reason) return { loaded: tampered(cp, first.identity, reason) };
+  return choose(identity, rows, witness);
 }
 
 /** Validates and stores a policy document (the caller audits it in the same transaction). */

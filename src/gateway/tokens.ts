@@ -168,6 +168,9 @@ function rowToInfo(row: TokenTable): TokenInfo {
  */
 async function revokedInLog(db: Db, row: TokenTable, cp: ControlPlane): Promise<boolean> {
   if (row.revoked_at !== null || !(await cp.witness(db)).revoked(row.id)) return false;
+  // The row may have been read before the revocation committed and the log after: read again, a
+  // row that now says revoked is refused as revoked, not reported as put back.
+  if ((await tokenRow(db, row.id))?.revoked_at) return true;
   cp.report({ code: CONTROL_PLANE_TAMPERED, table: 'token', id: String(row.id), reason: 'rolled-back' });
   return true;
 }

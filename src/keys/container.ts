@@ -47,12 +47,14 @@ function base64Length(n: number): number {
   return 4 * Math.ceil(n / 3);
 }
 
-function tooLarge(kind: ContainerKind, bytes: number): WardenError {
+/** `bytes`: what the file would take, or null when it is past what a string can hold. */
+function tooLarge(kind: ContainerKind, bytes: number | null): WardenError {
   const what = kind === 'warden-backup' ? 'backup' : 'keystore';
   const limit = maxFileBytes(kind);
+  const size = bytes === null ? 'more bytes than a string holds' : `${bytes} bytes`;
   return new WardenError(
     'FILE_TOO_LARGE',
-    `the ${what} would take ${bytes} bytes, more than Warden reads back (${limit}); nothing was written`,
+    `the ${what} would take ${size}, more than Warden reads back (${limit}); nothing was written`,
     { bytes, limit },
   );
 }
@@ -139,10 +141,18 @@ function databaseAad(h: ContainerHeader): Uint8Array {
 
 /** Seals a database snapshot into a backup under its key, bound to its header. */
 export function sealDatabase(kek: Uint8Array, header: ContainerHeader, snapshot: Uint8Array): Uint8Array {
-  // Refused before anything is sealed: base64 in the file, it could never be read back.
-  const inFile = base64Length(NONCE_LENGTH + snapshot.length + TAG_LENGTH);
-  if (inFile > maxFileBytes('warden-backup')) throw tooLarge('warden-backup', inFile);
+  checkBackupDatabaseSize(snapshot.length);
   return sealXChaCha(kek, snapshot, databaseAad(header));
+}
+
+/**
+ * FILE_TOO_LARGE for a database snapshot whose backup could never be read back: its base64 must
+ * leave the rest of the file (the keys and metadata, at most a keystore's bound) room under the
+ * backup's. Checked before a backup does any other work.
+ */
+export function checkBackupDatabaseSize(snapshotBytes: number): void {
+  const inFile = base64Length(NONCE_LENGTH + snapshotBytes + TAG_LENGTH) + MAX_FILE_BYTES;
+  if (inFile > maxFileBytes('warden-backup')) throw tooLarge('warden-backup', inFile);
 }
 
 export function openDatabase(kek: Uint8Array, header: ContainerHeader, blob: Uint8Array): Uint8Array {
@@ -187,13 +197,21 @@ export function encodeContainer<M>(c: SealedContainer<M>, kek: Uint8Array): Uint
     canonicalJson({ meta: c.meta as Canonical, secretDigests: digests, ...databaseDigest }),
   );
   const body = sealXChaCha(kek, plaintext, headerAad(c.header));
-  const file = {
-    ...headerJson(c.header),
-    body: base64.encode(body),
-    secrets,
-    ...(c.database ? { database: base64.encode(c.database) } : {}),
-  };
-  const bytes = utf8(`${JSON.stringify(file, null, 2)}\n`);
+  let text: string;
+  try {
+    const file = {
+      ...headerJson(c.header),
+      body: base64.encode(body),
+      secrets,
+      ...(c.database ? { database: base64.encode(c.database) } : {}),
+    };
+    text = `${JSON.stringify(file, null, 2)}\n`;
+  } catch (err) {
+    // Past the longest string V8 makes: far past what the reader takes.
+    if (err instanceof RangeError) throw tooLarge(c.header.format, null);
+    throw err;
+  }
+  const bytes = utf8(text);
   // A file its reader would refuse (parseContainer) is never written: a keystore or backup that
   // cannot be opened again is lost.
   if (bytes.length > maxFileBytes(c.header.format)) throw tooLarge(c.header.format, bytes.length);

@@ -7,6 +7,7 @@ import { WardenError } from '../core/errors.ts';
 import { withFileLock } from '../store/file-lock.ts';
 import {
   type ContainerHeader,
+  checkBackupDatabaseSize,
   encodeContainer,
   openSecret,
   parseContainer,
@@ -152,6 +153,7 @@ export class SealedKeystore {
     const kdf = options.kdf ?? this.kdf;
     if (existsSync(outPath))
       throw new WardenError('INVALID_ARGUMENT', 'the backup file already exists', { path: outPath });
+    if (options.database) checkBackupDatabaseSize(options.database.length);
     this.refresh(); // another process may have added identities since this handle last read
     const kek = this.#requireKek();
     if (await this.#opensVault(backupPassphrase)) {

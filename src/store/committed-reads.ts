@@ -42,9 +42,13 @@ export function openCommittedReads(path: string): CommittedReads {
 
 const byDb = new WeakMap<Db, CommittedReads>();
 
-/** Ties a store's committed reads to its own handle (store.ts, when it opens the file). */
-export function attachCommittedReads(db: Db, reads: CommittedReads): void {
+/**
+ * Ties a store's committed reads to its own handle (store.ts, when it opens the file); returns
+ * the untie, for close: a closed store's handle then reads through Kysely, which refuses.
+ */
+export function attachCommittedReads(db: Db, reads: CommittedReads): () => void {
   byDb.set(db, reads);
+  return () => byDb.delete(db);
 }
 
 /**

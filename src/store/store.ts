@@ -92,6 +92,7 @@ export async function openSqliteStore(
   });
   const sync = syncTx(statements);
   let reads: CommittedReads | null = null;
+  let detachReads = () => {};
   const store: Store = {
     db,
     path: path === ':memory:' ? null : path,
@@ -118,6 +119,7 @@ export async function openSqliteStore(
       return db.connection().execute(async () => runBatch(sync, units));
     },
     async close() {
+      detachReads();
       reads?.close();
       await db.destroy();
     },
@@ -127,7 +129,7 @@ export async function openSqliteStore(
     // Opened once the schema is there: its statements are prepared against it.
     if (path !== ':memory:') {
       reads = openCommittedReads(path);
-      attachCommittedReads(db, reads);
+      detachReads = attachCommittedReads(db, reads);
     }
   } catch (err) {
     await db.destroy();

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { base64urlnopad } from '@scure/base';
 import Database from 'better-sqlite3';
@@ -9,7 +10,7 @@ import { systemClock } from '../../src/core/clock.ts';
 import { isWardenError } from '../../src/core/errors.ts';
 import { randomId } from '../../src/core/ids.ts';
 import { nullLogger } from '../../src/core/logger.ts';
-import { createTokenAudited, setPolicyAudited, tokens } from '../../src/gateway/admin.ts';
+import { createTokenAudited, revokeTokenAudited, setPolicyAudited, tokens } from '../../src/gateway/admin.ts';
 import { rememberAuditPublicKey } from '../../src/gateway/audit-key.ts';
 import { loadPolicy } from '../../src/gateway/policies.ts';
 import { authenticate } from '../../src/gateway/tokens.ts';
@@ -181,6 +182,61 @@ test('a row remembered as verified is checked again once any column changes (the
     warden.vault.seal();
     await assert.rejects(signIn(), (e) => isWardenError(e, 'VAULT_SEALED'));
   });
+});
+
+test('a policy set or a token revoked while a request reads them is not taken for a rollback', async () => {
+  const logged: unknown[] = [];
+  const logger = nullLogger();
+  logger.error = ((first: unknown) => void logged.push(first)) as typeof logger.error;
+  const warden = await Warden.init({ ...options(tempHome('cp-race').dir), logger }, passphrase());
+  try {
+    await warden.createIdentity('bot', 'regtest');
+    await setPolicyAudited(warden, 'bot', POLICY_TEMPLATES['deny-all']!);
+    const agent = await createTokenAudited(warden, {
+      role: 'agent',
+      identity: 'bot',
+      capabilities: ['nostr:sign'],
+      label: 'race',
+    });
+    /**
+     * Runs `change` while another transaction holds the writer's connection, and `read` as it
+     * waits: the rows are committed reads (they do not wait), the log is read through the writer's
+     * connection (it does), so the log can be newer than rows read first.
+     */
+    const duringChange = async <T>(change: () => Promise<unknown>, read: () => Promise<T>): Promise<T> => {
+      await sleep(1100); // the witness is more than a second old: the next read asks the log
+      let release = () => {};
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const holder = warden.store.transaction(() => held);
+      await sleep(10);
+      const changing = change();
+      const reading = read();
+      setTimeout(release, 50);
+      await Promise.all([holder, changing]);
+      return reading;
+    };
+    const looser = POLICY_TEMPLATES['deny-all']!.replace('name: deny-all', 'name: deny-all-again');
+    const loaded = await duringChange(
+      () => setPolicyAudited(warden, 'bot', looser),
+      () => loadPolicy(warden.store.db, 'bot'),
+    );
+    assert.equal(loaded.source, 'identity', JSON.stringify(loaded.problem));
+    const signedIn = await duringChange(
+      () => revokeTokenAudited(warden, agent.info.id),
+      () =>
+        authenticate(warden.store.db, bearer(agent.token), warden.clock).then(
+          () => 'accepted',
+          (e: unknown) => (isWardenError(e) ? e.code : 'other'),
+        ),
+    );
+    assert.ok(['accepted', 'UNAUTHENTICATED'].includes(signedIn), signedIn);
+    await assert.rejects(authenticate(warden.store.db, bearer(agent.token), warden.clock), unauthenticated);
+    assert.deepEqual(logged, [], 'no CONTROL_PLANE_TAMPERED for an honest change');
+  } finally {
+    await warden.close();
+  }
 });
 
 test('a loosened policy is refused: the identity gets the tampered deny-all, not the default', async () => {
