@@ -141,14 +141,14 @@ function databaseAad(h: ContainerHeader): Uint8Array {
 
 /** Seals a database snapshot into a backup under its key, bound to its header. */
 export function sealDatabase(kek: Uint8Array, header: ContainerHeader, snapshot: Uint8Array): Uint8Array {
-  checkBackupDatabaseSize(snapshot.length);
   return sealXChaCha(kek, snapshot, databaseAad(header));
 }
 
 /**
  * FILE_TOO_LARGE for a database snapshot whose backup could never be read back: its base64 must
  * leave the rest of the file (the keys and metadata, at most a keystore's bound) room under the
- * backup's. Checked before a backup does any other work.
+ * backup's. Checked before a backup does any other work (the file's own size is checked again
+ * as it is encoded).
  */
 export function checkBackupDatabaseSize(snapshotBytes: number): void {
   const inFile = base64Length(NONCE_LENGTH + snapshotBytes + TAG_LENGTH) + MAX_FILE_BYTES;

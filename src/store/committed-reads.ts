@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { WardenError } from '../core/errors.ts';
-import { StatementCache } from './statements.ts';
+import { type RowReads, rowReads, StatementCache } from './statements.ts';
 import type { Db } from './store.ts';
 
 /**
@@ -11,9 +11,7 @@ import type { Db } from './store.ts';
  * the same read builds its query and queues for the writer's one connection (about 11 µs, and
  * the wait). Prepared once, run at once, nothing held between calls.
  */
-export interface CommittedReads {
-  get<R>(sql: string, params?: readonly unknown[]): R | undefined;
-  all<R>(sql: string, params?: readonly unknown[]): R[];
+export interface CommittedReads extends RowReads {
   close(): void;
 }
 
@@ -29,14 +27,28 @@ export function openReadonlyConnection(path: string): Database.Database {
   }
 }
 
+/**
+ * The committed reads of the database at `path`. The connection opens at the first read, so a
+ * store that never reads a token or a policy (most CLI commands) never opens it.
+ */
 export function openCommittedReads(path: string): CommittedReads {
-  const sqlite = openReadonlyConnection(path);
-  const statements = new StatementCache(sqlite);
+  let open: { sqlite: Database.Database; statements: StatementCache } | null = null;
+  let closed = false;
+  const statements = () => {
+    if (closed) throw new WardenError('STORE_ERROR', 'the store is closed');
+    if (!open) {
+      const sqlite = openReadonlyConnection(path);
+      open = { sqlite, statements: new StatementCache(sqlite) };
+    }
+    return open.statements;
+  };
   return {
-    get: <R>(text: string, params: readonly unknown[] = []) =>
-      statements.get(text).get(...params) as R | undefined,
-    all: <R>(text: string, params: readonly unknown[] = []) => statements.get(text).all(...params) as R[],
-    close: () => sqlite.close(),
+    ...rowReads(statements),
+    close() {
+      closed = true;
+      open?.sqlite.close();
+      open = null;
+    },
   };
 }
 

@@ -34,3 +34,23 @@ export function preparedOnce(sqlite: Database.Database, cache: StatementCache) {
     prepare: (sql: string) => cache.get(sql),
   };
 }
+
+/** `get` and `all` over prepared statements: positional parameters, rows as better-sqlite3 gives them. */
+export interface RowReads {
+  get<R>(sql: string, params?: readonly unknown[]): R | undefined;
+  all<R>(sql: string, params?: readonly unknown[]): R[];
+}
+
+/** The reads of `cache`'s connection (the write transaction's, and the committed reads'). */
+export function rowReads(cache: () => StatementCache): RowReads {
+  return {
+    get: <R>(text: string, params: readonly unknown[] = []) =>
+      cache()
+        .get(text)
+        .get(...params) as R | undefined,
+    all: <R>(text: string, params: readonly unknown[] = []) =>
+      cache()
+        .get(text)
+        .all(...params) as R[],
+  };
+}

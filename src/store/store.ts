@@ -10,7 +10,7 @@ import {
 } from './committed-reads.ts';
 import { migrationProvider } from './migrations.ts';
 import type { Schema } from './schema.ts';
-import { preparedOnce, StatementCache } from './statements.ts';
+import { preparedOnce, rowReads, StatementCache } from './statements.ts';
 
 export type Db = Kysely<Schema>;
 
@@ -126,7 +126,7 @@ export async function openSqliteStore(
   };
   try {
     await migrate(db, migrations);
-    // Opened once the schema is there: its statements are prepared against it.
+    // Tied once the schema is there; its connection opens at the first read.
     if (path !== ':memory:') {
       reads = openCommittedReads(path);
       detachReads = attachCommittedReads(db, reads);
@@ -153,9 +153,7 @@ export function openSqliteReader(path: string): { db: Db; close(): Promise<void>
 
 function syncTx(statements: StatementCache): SyncTx {
   return {
-    get: <R>(text: string, params: readonly unknown[] = []) =>
-      statements.get(text).get(...params) as R | undefined,
-    all: <R>(text: string, params: readonly unknown[] = []) => statements.get(text).all(...params) as R[],
+    ...rowReads(() => statements),
     iterate: <R>(text: string, params: readonly unknown[] = []) =>
       statements.get(text).iterate(...params) as IterableIterator<R>,
     run: (text, params = []) => statements.get(text).run(...params).changes,

@@ -62,5 +62,5 @@ test('an open transaction is not seen and not waited for; its commit is seen at 
   assert.deepEqual(reads.get(META, ['probe']), { value: 'uncommitted' }, 'committed: seen by the next read');
   assert.deepEqual(await viaKysely, { value: 'uncommitted' });
   await store.close();
-  assert.throws(() => reads.get(META, ['probe']), /not open/);
+  assert.throws(() => reads.get(META, ['probe']), /the store is closed/);
 });
