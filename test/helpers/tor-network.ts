@@ -86,6 +86,8 @@ interface Node {
   dirPort?: number;
   socks?: number;
   child?: ChildProcess;
+  /** The end of tor's standard error: a port it cannot bind is told there, before any log file. */
+  stderrTail?: string;
 }
 
 function stopChild(child: ChildProcess | undefined): Promise<void> {
@@ -174,8 +176,23 @@ function torrc(node: Node, role: 'authority' | 'relay' | 'client', dirAuthoritie
 function spawnTor(node: Node, config: string): void {
   const file = join(node.dir, 'torrc');
   writeFileSync(file, config);
-  node.child = spawn('tor', ['-f', file], { stdio: ['ignore', 'ignore', 'pipe'] });
-  node.child.stderr?.resume();
+  node.child = spawn('tor', ['-f', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  node.stderrTail = '';
+  const keep = (chunk: Buffer) => {
+    node.stderrTail = (node.stderrTail + chunk.toString('utf8')).slice(-1_500);
+  };
+  node.child.stdout?.on('data', keep);
+  node.child.stderr?.on('data', keep);
+}
+
+/**
+ * Why a tor process exited. A port taken between `freePort` and tor's bind (another test file's
+ * peer) is named EADDRINUSE, so that `startPeer` starts the network again on new ports.
+ */
+function exitReason(node: Node): string {
+  const output = `${node.stderrTail ?? ''}\n${tail(node)}`;
+  const taken = /Address already in use/.test(output) ? ' (EADDRINUSE)' : '';
+  return `tor ${node.name} exited${taken}: ${output.slice(-1_500)}`;
 }
 
 /** One GET through the client's SOCKS port to a loopback server; true on 200. */
@@ -250,7 +267,7 @@ async function startOnce(clientCount: number): Promise<TorNetwork> {
     for (const c of clients) {
       while (!(await probe(c.socks!, targetPort))) {
         const dead = nodes.find((n) => n.child?.exitCode !== null && n.child?.exitCode !== undefined);
-        if (dead) throw new Error(`tor ${dead.name} exited: ${tail(dead)}`);
+        if (dead) throw new Error(exitReason(dead));
         if (performance.now() > deadline) throw new Error(`tor network not ready: ${tail(c)}`);
         await new Promise((r) => setTimeout(r, 500));
       }
