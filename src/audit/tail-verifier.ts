@@ -1,5 +1,6 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { wipe } from '../core/bytes.ts';
+import { siblingModule, startModuleWorker } from '../core/module-worker.ts';
 import type { Db } from '../store/store.ts';
 import type { AuditKeyring } from './keyring.ts';
 import type { FromTailWorker, ToTailWorker } from './tail-messages.ts';
@@ -98,18 +99,7 @@ export class TailVerifier {
 
   #started(): Worker {
     if (this.#worker) return this.#worker;
-    const entry =
-      this.options.entry ??
-      new URL(import.meta.url.endsWith('.ts') ? './tail-worker.ts' : './tail-worker.js', import.meta.url);
-    // Run from the sources (tests, a stale build), the worker registers tsx first: a thread does not
-    // inherit the loader hooks of the one that starts it.
-    const worker = entry.pathname.endsWith('.ts')
-      ? new Worker(
-          `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
-            .then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`,
-          { eval: true },
-        )
-      : new Worker(entry);
+    const worker = startModuleWorker(this.options.entry ?? siblingModule(import.meta.url, 'tail-worker'));
     worker.on('message', (message: FromTailWorker) => void this.#onMessage(worker, message));
     worker.on('error', (err) => {
       this.#log(`the audit tail worker failed: ${err.message}`);

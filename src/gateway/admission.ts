@@ -25,6 +25,9 @@ import {
 } from './requests.ts';
 import { appendResultRecord, ledgerStatusOf, resultColumns, resultTextOf } from './settle.ts';
 
+/** What a `signLocally` answers when the request is signed after its unit (admit-off-thread.ts). */
+export const SIGNED_AFTER: unique symbol = Symbol('signed after this unit');
+
 const STATUS_FOR: Record<Decision['outcome'], RequestStatus> = {
   allow: 'executing',
   hold: 'held',
@@ -110,12 +113,14 @@ function count(sync: SyncTx, text: string, params: readonly unknown[]): number {
  * With `signLocally` (an operation that signs locally), an allowed request is signed here, before
  * anything is written, and its rows are written once, already settled: the request done (or
  * failed), the ledger entry committed (or released), then the decision and the result records.
+ * A `signLocally` that answers SIGNED_AFTER signs after this unit, in the same transaction
+ * (admit-off-thread.ts): the rows are written as done and committed, the result still to come.
  */
 export function admit(
   sync: SyncTx,
   ctx: GatewayContext,
   a: Admission,
-  signLocally?: () => ExecutionOutcome,
+  signLocally?: () => ExecutionOutcome | typeof SIGNED_AFTER,
 ): Admitted {
   const { identity, op, intent, requestId } = a;
   if (a.key) {
@@ -154,7 +159,9 @@ export function admit(
         "SELECT count(*) AS n FROM request WHERE identity = ? AND status = 'denied' AND payload IS NOT NULL",
         [identity],
       ) < MAX_ACCEPTABLE_DENIALS);
-  const outcome = decision.outcome === 'allow' && signLocally ? signLocally() : null;
+  const signed = decision.outcome === 'allow' && signLocally ? signLocally() : null;
+  const after = signed === SIGNED_AFTER;
+  const outcome = signed === SIGNED_AFTER ? null : signed;
   const at = now.toISOString();
   // Written once each, for the request row and again, copied, into the audit records.
   const intentCanonical = a.intentText;
@@ -165,7 +172,7 @@ export function admit(
   const columns = {
     id: requestId,
     intent_hash: a.intentHash,
-    status: outcome ? outcome.status : STATUS_FOR[decision.outcome],
+    status: outcome ? outcome.status : after ? 'done' : STATUS_FOR[decision.outcome],
     hold_approvals: decision.hold?.approvals ?? 0,
     hold_delay_ms: (decision.hold?.delaySeconds ?? 0) * 1000,
     created_at: at,
@@ -220,7 +227,12 @@ export function admit(
   );
   if (decision.outcome !== 'deny') {
     const spent = outcome?.status === 'done' ? outcome.spent : undefined;
-    reserve(sync, requestId, intent, now, outcome ? { status: ledgerStatusOf(outcome), spent } : undefined);
+    const settled = outcome
+      ? { status: ledgerStatusOf(outcome), spent }
+      : after
+        ? { status: 'committed' as const, spent: undefined }
+        : undefined;
+    reserve(sync, requestId, intent, now, settled);
   }
   const audit = appendAuditInTx(
     sync,
@@ -257,6 +269,6 @@ export function admit(
     checkpointDue: audit.checkpointDue || (result?.checkpointDue ?? false),
     row,
     view: requestView(row, storedDecisionView(decisionStored)),
-    executeAfter: decision.outcome === 'allow' && !outcome,
+    executeAfter: decision.outcome === 'allow' && !outcome && !after,
   };
 }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { SchnorrThread } from '../keys/schnorr-thread.ts';
 import { type JitterRange, JitterScheduler } from '../net/jitter.ts';
 import { Approvals } from './approvals.ts';
 import { AuthFailureThrottle, DEFAULT_AUTH_THROTTLE } from './auth-throttle.ts';
@@ -36,6 +37,8 @@ export interface GatewayOptions {
   jitter?: JitterRange | null;
   /** How the NWC door's relays are reached (warden.yaml `nwc`); default direct, no loopback. */
   nwc?: NwcRoute;
+  /** The signing thread of batches that sign several requests (tests give one that fails). */
+  signing?: SchnorrThread;
 }
 
 /** Default sliding-window limits per token and operation. */
@@ -98,7 +101,7 @@ export class Gateway {
     });
     this.operations = new Operations(warden.vault, ctx.store, options.protocols);
     const jitter = options.jitter && options.jitter.maxMs > 0 ? new JitterScheduler(options.jitter) : null;
-    this.pipeline = new Pipeline(ctx, this.operations, jitter);
+    this.pipeline = new Pipeline(ctx, this.operations, jitter, options.signing);
     const reads = new Reads(ctx, this.operations);
     this.monitors = new Monitors(warden.vault, ctx.logger, this.operations);
     this.#engine = new Approvals(ctx, this.pipeline, this.operations, options.executeApprovals ?? true);

@@ -1,7 +1,8 @@
+import type { UnitResult } from '../store/later-step.ts';
 import type { Store, SyncTx } from '../store/store.ts';
 
 interface Pending {
-  unit: (sync: SyncTx) => unknown;
+  unit: (sync: SyncTx) => UnitResult<unknown>;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -20,6 +21,7 @@ interface Pending {
 export class GroupCommit {
   #queue: Pending[] = [];
   #running = false;
+  #batchSize = 0;
 
   /** @param maxUnits the most units in one transaction: a bound on one batch's latency. */
   constructor(
@@ -27,7 +29,12 @@ export class GroupCommit {
     readonly maxUnits = 128,
   ) {}
 
-  run<T>(unit: (sync: SyncTx) => T): Promise<T> {
+  /** How many units the batch now running holds (0 between batches): a unit may ask it. */
+  get batchSize(): number {
+    return this.#batchSize;
+  }
+
+  run<T>(unit: (sync: SyncTx) => UnitResult<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ unit, resolve: resolve as (value: unknown) => void, reject });
       if (!this.#running) {
@@ -42,6 +49,7 @@ export class GroupCommit {
     try {
       while (this.#queue.length > 0) {
         const batch = this.#queue.splice(0, this.maxUnits);
+        this.#batchSize = batch.length;
         try {
           const outcomes = await this.store.batch(batch.map((p) => p.unit));
           outcomes.forEach((outcome, i) => {
@@ -56,6 +64,7 @@ export class GroupCommit {
       }
     } finally {
       this.#running = false;
+      this.#batchSize = 0;
     }
   }
 }

@@ -278,6 +278,22 @@ export function settle(
 }
 
 /**
+ * An entry booked committed at admission whose signature then failed (admit-off-thread.ts), in
+ * the same transaction: released (failed) or kept counting (unknown). Returns the rows changed.
+ */
+export function rebookCommitted(
+  sync: SyncTx,
+  requestId: string,
+  status: 'released' | 'unknown',
+  at: Date,
+): number {
+  return sync.run(
+    "UPDATE ledger SET status = ?, updated_at = ?, version = ? WHERE request_id = ? AND status = 'committed'",
+    [status, at.toISOString(), nextLedgerVersion(sync), requestId],
+  );
+}
+
+/**
  * The fee paid, learned after the commit: replaces the worst case of a committed entry (and its
  * amount with 0 when the value never moved). Only once: a final fee never changes again.
  */

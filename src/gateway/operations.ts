@@ -1,5 +1,6 @@
 import { WardenError } from '../core/errors.ts';
 import { type SignerKind, type SignerOf, signerFor } from '../keys/capabilities.ts';
+import type { SchnorrThread } from '../keys/schnorr-thread.ts';
 import type { Vault } from '../keys/vault.ts';
 import { type Policy, tightestCap } from '../policy/index.ts';
 import type { AnyModule } from '../protocols/module.ts';
@@ -80,13 +81,14 @@ export class Operations {
     op: AnyOperation,
     identity: string,
     requestId: string,
+    thread?: SchnorrThread,
   ): ExecutionContext<unknown, SignerOf<SignerKind>, unknown> {
     const { store } = this;
     return {
       requestId,
       identity,
       publicKeys: this.vault.getIdentity(identity),
-      signer: signerFor(this.vault, identity, op.signer),
+      signer: signerFor(this.vault, identity, op.signer, thread),
       backend: this.#backends.get(op.protocol) ?? null,
       tables: store.db,
       async stillExecuting() {

@@ -4,6 +4,7 @@ import type { CanonicalText } from '../core/canonical.ts';
 import { isWardenError, WardenError } from '../core/errors.ts';
 import type { Intent } from '../core/intent.ts';
 import { canonicalTextOf } from '../core/json.ts';
+import type { SchnorrThread } from '../keys/schnorr-thread.ts';
 import type { AnyOperation, ExecutionOutcome } from '../protocols/operation.ts';
 import type { RequestTable } from '../store/schema.ts';
 import type { SyncTx } from '../store/store.ts';
@@ -15,14 +16,15 @@ import { type RequestStatus, transition } from './requests.ts';
 type Context = ReturnType<Operations['executionContext']>;
 
 /** The execution's narrow context; an identity without the key it needs signs nothing (released). */
-function contextOf(
+export function contextOf(
   operations: Operations,
   op: AnyOperation,
   intent: Intent,
   requestId: string,
+  thread?: SchnorrThread,
 ): Context | ExecutionOutcome {
   try {
-    return operations.executionContext(op, intent.identity, requestId);
+    return operations.executionContext(op, intent.identity, requestId, thread);
   } catch (err) {
     const code = isWardenError(err) ? err.code : 'SIGNING_FAILED';
     return { status: 'failed', code, message: 'nothing was signed' };
@@ -30,7 +32,7 @@ function contextOf(
 }
 
 /** Fail secure: an execution that broke in an unknown way keeps its reservation counted. */
-function broken(ctx: GatewayContext, requestId: string, err: unknown): ExecutionOutcome {
+export function broken(ctx: GatewayContext, requestId: string, err: unknown): ExecutionOutcome {
   ctx.logger.error({ operationId: requestId, err }, 'execution failed unexpectedly');
   return { status: 'unknown', code: 'INTERNAL', message: 'execution ended in an unknown state' };
 }

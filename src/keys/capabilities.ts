@@ -11,8 +11,9 @@ import { type PsbtInputKey, signPsbtInputs } from './bitcoin-psbt-signer.ts';
 import { type EvmDigestSignature, signEvmDigest } from './evm-signer.ts';
 import type { LightningCredentialKind } from './model.ts';
 import { nostrDecryptNip44, nostrEncryptNip44 } from './nostr-encryption.ts';
-import { signNostrEvent } from './nostr-signer.ts';
+import { signNostrEvent, signNostrEventOffThread } from './nostr-signer.ts';
 import { type NwcWalletClient, withNwcClient } from './nwc-client-key.ts';
+import type { SchnorrThread } from './schnorr-thread.ts';
 import type { Vault } from './vault.ts';
 
 /** Signs NIP-01 events with the identity's active Nostr key. */
@@ -20,6 +21,8 @@ export interface NostrEventSigner {
   /** The x-only public key (hex) that signs: the review names it. */
   readonly publicKey: string;
   signEvent(template: EventTemplate): NostrEvent;
+  /** The same on the signing thread, when the caller runs one (`signerFor`'s `thread`). */
+  signEventOffThread?(template: EventTemplate): Promise<NostrEvent>;
 }
 
 /**
@@ -96,7 +99,12 @@ export type SignerKind = keyof Signers;
 export type SignerOf<K extends SignerKind> = Signers[K];
 
 /** The capability of `kind` for one identity; KEY_NOT_ACTIVE when the identity has no such key. */
-export function signerFor<K extends SignerKind>(vault: Vault, identity: string, kind: K): Signers[K] {
+export function signerFor<K extends SignerKind>(
+  vault: Vault,
+  identity: string,
+  kind: K,
+  thread?: SchnorrThread,
+): Signers[K] {
   const make: { [S in SignerKind]: () => Signers[S] } = {
     none: () => Object.freeze({}),
     'nostr-event': () => {
@@ -106,6 +114,12 @@ export function signerFor<K extends SignerKind>(vault: Vault, identity: string, 
       return Object.freeze({
         publicKey,
         signEvent: (t: EventTemplate) => signNostrEvent(vault, identity, publicKey, t),
+        ...(thread
+          ? {
+              signEventOffThread: (t: EventTemplate) =>
+                signNostrEventOffThread(vault, thread, identity, publicKey, t),
+            }
+          : {}),
       });
     },
     'nostr-encrypt': () => {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { type EventTemplate, type NostrEvent, serializeEvent } from 'nostr-tools';
 import { signSchnorrDigest } from './schnorr.ts';
+import type { SchnorrThread } from './schnorr-thread.ts';
 import type { Vault } from './vault.ts';
 
 /**
@@ -19,6 +20,32 @@ export function signNostrEvent(
   pubkey: string,
   template: EventTemplate,
 ): NostrEvent {
+  const { unsigned, id } = eventToSign(pubkey, template);
+  const sig = vault.useSecret(identity, 'nostr', 'sign', (secretKey) =>
+    signSchnorrDigest(hexToBytes(id), secretKey),
+  );
+  return { ...unsigned, id, sig: bytesToHex(sig) };
+}
+
+/** The same, signed on the signing thread: the key is unsealed here, a copy moved there for the job. */
+export async function signNostrEventOffThread(
+  vault: Vault,
+  thread: SchnorrThread,
+  identity: string,
+  pubkey: string,
+  template: EventTemplate,
+): Promise<NostrEvent> {
+  const { unsigned, id } = eventToSign(pubkey, template);
+  // Boxed: useSecret refuses a callback that returns a promise (it would hold the key past the
+  // turn); the thread took its own copy of the key before this returns.
+  const job = vault.useSecret(identity, 'nostr', 'sign', (secretKey) => ({
+    signed: thread.sign(hexToBytes(id), secretKey),
+  }));
+  const sig = await job.signed;
+  return { ...unsigned, id, sig: bytesToHex(sig) };
+}
+
+function eventToSign(pubkey: string, template: EventTemplate) {
   const unsigned = {
     kind: template.kind,
     created_at: template.created_at,
@@ -29,8 +56,5 @@ export function signNostrEvent(
   // NIP-01's id: SHA-256 of nostr-tools' serialization, hashed by OpenSSL (a third of the cost of
   // nostr-tools' getEventHash, which hashes it with noble); every verifier hashes it again.
   const id = createHash('sha256').update(serializeEvent(unsigned), 'utf8').digest('hex');
-  const sig = vault.useSecret(identity, 'nostr', 'sign', (secretKey) =>
-    signSchnorrDigest(hexToBytes(id), secretKey),
-  );
-  return { ...unsigned, id, sig: bytesToHex(sig) };
+  return { unsigned, id };
 }

@@ -128,6 +128,12 @@ export interface Operation<P = unknown, B = unknown, K extends SignerKind = Sign
    */
   sign?(parsed: P, intent: Intent, signer: SignerOf<K>): ExecutionOutcome;
   /**
+   * The same signature made on the signing thread, if the operation can: the gateway uses it when
+   * several requests share a transaction, which then stays open until their signatures are back
+   * and recorded; the signature is still released only after that commit.
+   */
+  signOffThread?(parsed: P, intent: Intent, signer: SignerOf<K>): Promise<ExecutionOutcome> | null;
+  /**
    * An executing operation that publishes nothing (reads a balance, derives an address) says so:
    * the timing jitter of sends (net/jitter.ts) is for what an observer of the network could time.
    */

@@ -8,6 +8,7 @@ import {
   openCommittedReads,
   openReadonlyConnection,
 } from './committed-reads.ts';
+import { LaterStep, type UnitResult } from './later-step.ts';
 import { migrationProvider } from './migrations.ts';
 import type { Schema } from './schema.ts';
 import { preparedOnce, rowReads, StatementCache } from './statements.ts';
@@ -55,10 +56,12 @@ export interface Store {
   /**
    * Group commit: the units run in order, synchronously, in one write transaction and one fsync.
    * Each unit runs in its own savepoint: one that throws has its writes undone and the others still
-   * commit. Each unit sees the writes of the units before it. Resolves once the commit is durable;
-   * rejects (every unit lost, nothing written) when the transaction itself cannot begin or commit.
+   * commit. Each unit sees the writes of the units before it. A unit may return a `LaterStep`: its
+   * second step runs after every unit's first, once what it waits for settles, still in the
+   * transaction (later-step.ts). Resolves once the commit is durable; rejects (every unit lost,
+   * nothing written) when the transaction itself cannot begin or commit.
    */
-  batch<T>(units: readonly ((sync: SyncTx) => T)[]): Promise<UnitOutcome<T>[]>;
+  batch<T>(units: readonly ((sync: SyncTx) => UnitResult<T>)[]): Promise<UnitOutcome<T>[]>;
   close(): Promise<void>;
 }
 
@@ -161,22 +164,27 @@ function syncTx(statements: StatementCache): SyncTx {
   };
 }
 
-function runBatch<T>(sync: SyncTx, units: readonly ((sync: SyncTx) => T)[]): UnitOutcome<T>[] {
+async function runBatch<T>(
+  sync: SyncTx,
+  units: readonly ((sync: SyncTx) => UnitResult<T>)[],
+): Promise<UnitOutcome<T>[]> {
   sync.run('BEGIN IMMEDIATE');
   sync.memo.clear();
   const outcomes: UnitOutcome<T>[] = [];
+  const laters: { index: number; step: LaterStep<T> }[] = [];
   try {
-    for (const unit of units) {
-      sync.run('SAVEPOINT unit');
-      try {
-        outcomes.push({ ok: true, value: unit(sync) });
-        sync.run('RELEASE unit');
-      } catch (error) {
-        sync.run('ROLLBACK TO unit');
-        sync.run('RELEASE unit');
-        sync.memo.clear(); // it may hold what the unit wrote
-        outcomes.push({ ok: false, error });
-      }
+    units.forEach((unit, index) => {
+      const outcome = inSavepoint(sync, () => unit(sync));
+      if (outcome.ok && outcome.value instanceof LaterStep) laters.push({ index, step: outcome.value });
+      outcomes.push(outcome as UnitOutcome<T>);
+    });
+    if (laters.length > 0) {
+      // The transaction stays open and the connection held: nothing else writes meanwhile.
+      const settled = await Promise.allSettled(laters.map((l) => l.step.pending));
+      laters.forEach(({ index, step }, i) => {
+        // Not in a savepoint: one that throws fails the batch (its first step must not commit alone).
+        outcomes[index] = { ok: true, value: step.finish(sync, settled[i]!) };
+      });
     }
     sync.run('COMMIT');
     return outcomes;
@@ -189,6 +197,21 @@ function runBatch<T>(sync: SyncTx, units: readonly ((sync: SyncTx) => T)[]): Uni
     throw err;
   } finally {
     sync.memo.clear();
+  }
+}
+
+/** `fn` in a savepoint of its own: what it wrote is undone if it throws, and the error returned. */
+function inSavepoint<R>(sync: SyncTx, fn: () => R): UnitOutcome<R> {
+  sync.run('SAVEPOINT unit');
+  try {
+    const value = fn();
+    sync.run('RELEASE unit');
+    return { ok: true, value };
+  } catch (error) {
+    sync.run('ROLLBACK TO unit');
+    sync.run('RELEASE unit');
+    sync.memo.clear(); // it may hold what the unit wrote
+    return { ok: false, error };
   }
 }
 

@@ -46,6 +46,8 @@ export async function startTestGateway(options: {
   /** Host names and browser origins the server answers besides its own (a proxy in front). */
   allowedHosts?: string[];
   allowedOrigins?: string[];
+  /** The signing thread of batches that sign several requests (one whose worker fails). */
+  signing?: GatewayOptions['signing'];
 }): Promise<TestGateway> {
   const root = mkdtempSync(join(tmpdir(), 'warden-gateway-'));
   const layout = ensureHome(join(root, 'home'));
@@ -72,6 +74,7 @@ export async function startTestGateway(options: {
     ...(options.authThrottle ? { authThrottle: options.authThrottle } : {}),
     ...(options.jitter ? { jitter: options.jitter } : {}),
     ...(options.nwc ? { nwc: options.nwc } : {}),
+    ...(options.signing ? { signing: options.signing } : {}),
   });
   const server = await startHttpServer(gateway, {
     host: '127.0.0.1',

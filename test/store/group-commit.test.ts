@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { sql } from 'kysely';
 import { GroupCommit } from '../../src/gateway/group-commit.ts';
-import { openSqliteStore, type Store } from '../../src/store/store.ts';
+import { LaterStep } from '../../src/store/later-step.ts';
+import { openSqliteReader, openSqliteStore, type Store } from '../../src/store/store.ts';
 import { tempDir } from '../helpers/home.ts';
 
 async function storeWithTable(): Promise<Store> {
@@ -127,6 +128,95 @@ test('group commit: units queued in one turn share one transaction; each settles
     ]);
     assert.equal(bad.status, 'rejected');
     assert.deepEqual(good, { status: 'fulfilled', value: 40 });
+  } finally {
+    await store.close();
+  }
+});
+
+test('batch: a later step runs after every first step, in the same transaction, with what it waited for', async () => {
+  const store = await storeWithTable();
+  try {
+    const order: string[] = [];
+    let release: (v: number) => void = () => undefined;
+    const waited = new Promise<number>((resolve) => {
+      release = resolve;
+    });
+    const refused: Promise<number> = Promise.reject(new Error('the thread failed'));
+    refused.catch(() => undefined); // handled: the batch reads it later
+    const batch = store.batch<string>([
+      (sync) => {
+        order.push('first 1');
+        sync.run('INSERT INTO t (v) VALUES (1)');
+        return new LaterStep(waited, (tx, settled) => {
+          order.push('later 1');
+          assert.deepEqual(settled, { status: 'fulfilled', value: 10 });
+          // Its first step's write is there, and so is the next unit's.
+          const n = tx.get<{ n: number }>('SELECT count(*) AS n FROM t')!.n;
+          tx.run('INSERT INTO t (v) VALUES (10)');
+          return `saw ${n}`;
+        });
+      },
+      (sync) => {
+        order.push('first 2');
+        sync.run('INSERT INTO t (v) VALUES (2)');
+        return 'plain';
+      },
+      () =>
+        new LaterStep(refused, (_tx, settled) => {
+          order.push('later 3');
+          return settled.status === 'rejected' ? `rejected: ${(settled.reason as Error).message}` : 'no';
+        }),
+    ]);
+    // While the batch waits, the transaction is open: nothing is committed yet.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(order, ['first 1', 'first 2']);
+    const reader = openSqliteReader(store.path!);
+    try {
+      const seen = await reader.db
+        .selectFrom('t' as never)
+        .selectAll()
+        .execute();
+      assert.deepEqual(seen, [], 'a reader sees nothing of the batch before its commit');
+    } finally {
+      await reader.close();
+    }
+    release(10);
+    assert.deepEqual(await batch, [
+      { ok: true, value: 'saw 2' },
+      { ok: true, value: 'plain' },
+      { ok: true, value: 'rejected: the thread failed' },
+    ]);
+    assert.deepEqual(order, ['first 1', 'first 2', 'later 1', 'later 3']);
+    assert.deepEqual(
+      (await values(store)).map((r) => r.v),
+      [1, 2, 10],
+    );
+  } finally {
+    await store.close();
+  }
+});
+
+test('batch: a later step that throws fails the whole batch; no first step is committed alone', async () => {
+  const store = await storeWithTable();
+  try {
+    await assert.rejects(
+      store.batch([
+        (sync) => sync.run('INSERT INTO t (v) VALUES (1)'),
+        (sync) => {
+          sync.run('INSERT INTO t (v) VALUES (2)');
+          return new LaterStep(Promise.resolve(0), () => {
+            throw new Error('cannot record the result');
+          });
+        },
+      ]),
+      /cannot record the result/,
+    );
+    assert.deepEqual(await values(store), []);
+    await store.batch([(sync) => sync.run('INSERT INTO t (v) VALUES (3)')]);
+    assert.deepEqual(
+      (await values(store)).map((r) => r.v),
+      [3],
+    );
   } finally {
     await store.close();
   }

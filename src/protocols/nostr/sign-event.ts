@@ -1,7 +1,7 @@
-import type { EventTemplate } from 'nostr-tools';
+import type { EventTemplate, NostrEvent } from 'nostr-tools';
 import { utf8 } from '../../core/bytes.ts';
 import { WardenError } from '../../core/errors.ts';
-import type { Operation } from '../operation.ts';
+import type { ExecutionOutcome, Operation } from '../operation.ts';
 import {
   NOSTR_SIGN_REQUEST_SCHEMA,
   NOSTR_SIGN_RESULT_SCHEMA,
@@ -40,11 +40,23 @@ export const signEventOperation: Operation<NostrSignRequest, null, 'nostr-event'
   },
   sign(p, _intent, signer) {
     try {
-      const event = signer.signEvent(p.template as EventTemplate);
-      return { status: 'done', result: { event } };
+      return signedOutcome(signer.signEvent(p.template as EventTemplate));
     } catch (err) {
-      const code = err instanceof WardenError ? err.code : 'SIGNING_FAILED';
-      return { status: 'failed', code, message: 'the event could not be signed' };
+      return notSigned(err);
     }
   },
+  signOffThread(p, _intent, signer) {
+    return signer.signEventOffThread
+      ? signer.signEventOffThread(p.template as EventTemplate).then(signedOutcome, notSigned)
+      : null;
+  },
 };
+
+function signedOutcome(event: NostrEvent): ExecutionOutcome {
+  return { status: 'done', result: { event } };
+}
+
+function notSigned(err: unknown): ExecutionOutcome {
+  const code = err instanceof WardenError ? err.code : 'SIGNING_FAILED';
+  return { status: 'failed', code, message: 'the event could not be signed' };
+}
