@@ -12,10 +12,17 @@ export function contentHash(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
-/** Stores `text` under its hash unless it is there already; returns the hash. */
+/**
+ * Stores `text` under its hash unless it is there already; returns the hash. A text put earlier in
+ * the same transaction is not written again (the requests of one batch mostly share their
+ * assessment): the transaction's memo says so, and it is emptied with whatever undoes the write.
+ */
 export function putContent(sync: SyncTx, text: string): string {
   const hash = contentHash(text);
+  const key = `content:${hash}`;
+  if (sync.memo.has(key)) return hash;
   sync.run('INSERT INTO content (hash, body) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING', [hash, text]);
+  sync.memo.set(key, true);
   return hash;
 }
 
