@@ -9,7 +9,7 @@ import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { nostrNotesPolicy } from '../helpers/policies.ts';
 
 /**
- * Requests that arrive together (a batch of 8 or more) are signed on the signing thread, inside
+ * Requests that arrive together (a batch of 16 or more) are signed on the signing thread, inside
  * their batch's transaction. In process, so that a batch's size is known: every submit below is
  * made in one turn and joins one batch.
  */
@@ -84,25 +84,41 @@ test('64 requests in one batch against a cap of 40: exactly 40 signed on the thr
 test('a signing thread whose worker dies mid-batch: every request of it failed, its budget released, nothing signed on record', async () => {
   const g = await startTestGateway({
     identities: ['poster'],
-    policies: { poster: nostrNotesPolicy('dies', 16) },
+    policies: { poster: nostrNotesPolicy('dies', 24) },
     signing: new SchnorrThread({
       entry: new URL('../keys/fixtures/faulty-schnorr-worker.ts?fault=exit', import.meta.url),
     }),
   });
-  const views = await submitTogether(g, 'poster', 16);
+  const views = await submitTogether(g, 'poster', 24);
   for (const v of views) {
     assert.equal(v.status, 'failed');
     assert.deepEqual(v.error, { code: 'SIGNING_FAILED' });
     assert.equal(v.result, null);
   }
-  assert.deepEqual(await ledgerStatuses(g), { released: 16 });
+  assert.deepEqual(await ledgerStatuses(g), { released: 24 });
   const results = await resultRecords(g);
-  assert.equal(results.length, 16);
+  assert.equal(results.length, 24);
   for (const r of results) assert.equal(r.outcome, 'failed');
   await assertAuditIntact(g.warden.store, g.warden.vault.auditKeys().publicKey);
 
-  // The cap of 16 is whole again: a request alone (signed on this thread) is allowed and done.
+  // The cap of 24 is whole again: a request alone (signed on this thread) is allowed and done.
   const [alone] = await submitTogether(g, 'poster', 1);
   assert.equal(alone!.status, 'done');
   assert.equal(verifyEvent((alone!.result as { event: NostrEvent }).event), true);
+});
+
+test('a batch of 8 signs on this thread: its signatures would come back to a thread with nothing else to do', async () => {
+  const signing = new CountingThread();
+  const g = await startTestGateway({
+    identities: ['poster'],
+    policies: { poster: nostrNotesPolicy('small', 100) },
+    signing,
+  });
+  const views = await submitTogether(g, 'poster', 8);
+  for (const v of views) {
+    assert.equal(v.status, 'done');
+    assert.equal(verifyEvent((v.result as { event: NostrEvent }).event), true);
+  }
+  assert.equal(signing.jobs, 0);
+  assert.deepEqual(await ledgerStatuses(g), { committed: 8 });
 });
