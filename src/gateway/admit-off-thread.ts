@@ -1,3 +1,5 @@
+import type { CanonicalText } from '../core/canonical.ts';
+import { WardenError } from '../core/errors.ts';
 import { actorOf } from '../core/principal.ts';
 import type { SchnorrThread } from '../keys/schnorr-thread.ts';
 import type { ExecutionOutcome } from '../protocols/operation.ts';
@@ -9,7 +11,7 @@ import type { GatewayContext } from './context.ts';
 import { rebookCommitted } from './ledger.ts';
 import type { Operations } from './operations.ts';
 import { requestView, transition } from './requests.ts';
-import { appendResultRecord, broken, contextOf, resultColumns, resultTextOf, runLocally } from './settle.ts';
+import { appendResultRecord, broken, resultColumns, resultTextOf, runLocally, withSigner } from './settle.ts';
 
 /**
  * The unit of a request that signs locally when several share a batch. Its first step judges it
@@ -19,8 +21,9 @@ import { appendResultRecord, broken, contextOf, resultColumns, resultTextOf, run
  * in the same transaction, writes the result and its record, or, if the signature failed, the
  * request failed and its entry released (kept counting if the failure is of an unknown kind).
  *
- * Nothing is released before the commit, as when it signs here. The first step alone is never
- * committed: a second step that throws fails the whole batch (store/later-step.ts).
+ * When the thread itself failed (its worker died or hung), the second step signs here instead: a
+ * request is not refused for the thread's fault. Nothing is released before the commit, as when
+ * it signs here; a second step that cannot be written is abandoned as failed (later-step.ts).
  */
 export function admitThenSignOffThread(
   sync: SyncTx,
@@ -32,19 +35,17 @@ export function admitThenSignOffThread(
   const admitted = admit(sync, ctx, admission, () => SIGNED_AFTER);
   if ('replay' in admitted || admitted.decision.outcome !== 'allow') return admitted;
   const { op, parsed, intent, requestId } = admission;
-  const pending =
-    signedOffThread(ctx, operations, thread, admission) ??
-    Promise.resolve(runLocally(ctx, operations, op, parsed, intent, requestId));
-  return new LaterStep(pending, (tx, signed): Admitted => {
-    const outcome = signed.status === 'fulfilled' ? signed.value : broken(ctx, requestId, signed.reason);
-    const row = recordOutcome(tx, ctx, admitted.row, outcome);
+  const signLocally = () => runLocally(ctx, operations, op, parsed, intent, requestId);
+  const pending = signedOffThread(ctx, operations, thread, admission) ?? Promise.resolve(signLocally());
+  const settle = (tx: SyncTx, outcome: ExecutionOutcome): Admitted => {
+    const { row, resultText } = recordOutcome(tx, ctx, admitted.row, outcome);
     const result = appendResultRecord(tx, ctx, {
       requestId,
       op,
       intent,
       actor: actorOf(admission.principal),
       outcome,
-      resultText: resultTextOf(outcome),
+      resultText,
     });
     return {
       ...admitted,
@@ -52,25 +53,55 @@ export function admitThenSignOffThread(
       row,
       view: requestView(row, admitted.view.decision),
     };
-  });
+  };
+  return new LaterStep(
+    pending,
+    (tx, signed): Admitted => {
+      let outcome = signed.status === 'fulfilled' ? signed.value : broken(ctx, requestId, signed.reason);
+      if (outcome.status === 'failed' && outcome.code === 'SIGNING_FAILED' && !thread.healthy)
+        outcome = signLocally();
+      return settle(tx, outcome);
+    },
+    (tx, err) => {
+      ctx.logger.error(
+        { operationId: requestId, err },
+        'a signature could not be recorded; it was not released',
+      );
+      settle(tx, { status: 'failed', code: 'INTERNAL', message: 'the signature could not be recorded' });
+    },
+  );
 }
 
-/** The row written done at admission, brought to the outcome; the row as it now is. */
+/**
+ * The row written done at admission, brought to the outcome: the row as it now is, and the
+ * result's text. Each statement must change exactly that row, else nothing of this step stands
+ * (it throws).
+ */
 function recordOutcome(
   sync: SyncTx,
   ctx: GatewayContext,
   row: RequestTable,
   outcome: ExecutionOutcome,
-): RequestTable {
-  const columns = resultColumns(outcome);
+): { row: RequestTable; resultText: CanonicalText | null } {
+  const resultText = resultTextOf(outcome);
+  const columns = resultColumns(outcome, resultText);
+  const unchanged = () => new WardenError('INTERNAL', 'the admitted request is not as its admission left it');
   if (outcome.status === 'done') {
-    sync.run('UPDATE request SET result = ? WHERE id = ?', [columns.result, row.id]);
-    return { ...row, ...columns };
+    // Its entry was booked at the reservation's worst case: an operation that learns what it
+    // spent is not signed off the thread.
+    if (outcome.spent !== undefined) throw new WardenError('INTERNAL', 'a spend cannot be booked here');
+    const changed = sync.run(
+      "UPDATE request SET result = ? WHERE id = ? AND status = 'done' AND result IS NULL",
+      [columns.result, row.id],
+    );
+    if (changed !== 1) throw unchanged();
+    return { row: { ...row, ...columns }, resultText };
   }
   const now = ctx.clock.now();
-  transition(sync, row.id, ['done'], outcome.status, now, columns);
-  rebookCommitted(sync, row.id, outcome.status === 'failed' ? 'released' : 'unknown', now);
-  return { ...row, ...columns, status: outcome.status, updated_at: now.toISOString() };
+  if (!transition(sync, row.id, ['done'], outcome.status, now, columns)) throw unchanged();
+  if (rebookCommitted(sync, row.id, outcome.status === 'failed' ? 'released' : 'unknown', now) !== 1)
+    throw unchanged();
+  return { row: { ...row, ...columns, status: outcome.status, updated_at: now.toISOString() }, resultText };
 }
 
 /** The operation's signature on the thread; null when it has none there. Never rejects. */
@@ -78,18 +109,14 @@ function signedOffThread(
   ctx: GatewayContext,
   operations: Operations,
   thread: SchnorrThread,
-  { op, parsed, intent, requestId }: Admission,
+  admission: Admission,
 ): Promise<ExecutionOutcome> | null {
+  const { op, parsed, intent, requestId } = admission;
   if (!op.signOffThread) return null;
-  const context = contextOf(operations, op, intent, requestId, thread);
-  if ('status' in context) return Promise.resolve(context);
-  try {
-    return (
-      op
-        .signOffThread(parsed, intent, context.signer)
-        ?.catch((err: unknown) => broken(ctx, requestId, err)) ?? null
-    );
-  } catch (err) {
-    return Promise.resolve(broken(ctx, requestId, err));
-  }
+  const signed = withSigner(ctx, operations, admission, thread, (signer) =>
+    op.signOffThread!(parsed, intent, signer),
+  );
+  if (signed === null) return null;
+  if (signed instanceof Promise) return signed.catch((err: unknown) => broken(ctx, requestId, err));
+  return Promise.resolve(signed);
 }

@@ -22,6 +22,7 @@ export class GroupCommit {
   #queue: Pending[] = [];
   #running = false;
   #batchSize = 0;
+  #idle: (() => void)[] = [];
 
   /** @param maxUnits the most units in one transaction: a bound on one batch's latency. */
   constructor(
@@ -32,6 +33,12 @@ export class GroupCommit {
   /** How many units the batch now running holds (0 between batches): a unit may ask it. */
   get batchSize(): number {
     return this.#batchSize;
+  }
+
+  /** Resolves once no batch runs or waits (at once if none does). */
+  idle(): Promise<void> {
+    if (!this.#running) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
   }
 
   run<T>(unit: (sync: SyncTx) => UnitResult<T>): Promise<T> {
@@ -58,13 +65,15 @@ export class GroupCommit {
             else pending.reject(outcome.error);
           });
         } catch (err) {
-          // The transaction could not begin or commit: nothing of the batch was written.
+          // The transaction could not begin or commit (or a unit's later step could not be
+          // abandoned): nothing of the batch was written.
           for (const pending of batch) pending.reject(err);
         }
       }
     } finally {
       this.#running = false;
       this.#batchSize = 0;
+      for (const resolve of this.#idle.splice(0)) resolve();
     }
   }
 }

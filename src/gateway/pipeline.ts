@@ -88,9 +88,9 @@ export class Pipeline {
     /** Timing jitter of sends (null: off, a send leaves as soon as it is admitted). */
     private readonly jitter: JitterScheduler | null = null,
     /** libsecp256k1 on a worker thread, for the batches that sign several requests. */
-    signing: SchnorrThread = new SchnorrThread(),
+    signing?: SchnorrThread,
   ) {
-    this.#signing = signing;
+    this.#signing = signing ?? new SchnorrThread({ log: (message) => ctx.logger.warn({}, message) });
     this.#commits = new GroupCommit(ctx.store);
     this.#tails =
       ctx.store.path === null
@@ -103,6 +103,8 @@ export class Pipeline {
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
     // The walk under way comes to no mark at once; its checkpoint is still signed, before the store closes.
     await this.#tails?.close();
+    // A batch still waiting for its signatures gets them before the thread stops.
+    await this.#commits.idle();
     await this.#signing.close();
     while (this.#checkpointRun) await this.#checkpointRun;
     if (this.#checkpointTimer) clearTimeout(this.#checkpointTimer);
@@ -178,7 +180,8 @@ export class Pipeline {
    */
   #admitUnit(sync: SyncTx, admission: Admission): UnitResult<Admitted> {
     const { op, parsed, intent, requestId } = admission;
-    if (op.signOffThread && this.#commits.batchSize >= SIGN_OFF_THREAD_FROM)
+    // The batch's size counts every unit (settlements too): a rough measure of the work at hand.
+    if (op.signOffThread && this.#commits.batchSize >= SIGN_OFF_THREAD_FROM && this.#signing.healthy)
       return admitThenSignOffThread(sync, this.ctx, this.operations, this.#signing, admission);
     const signLocally = op.sign
       ? () => runLocally(this.ctx, this.operations, op, parsed, intent, requestId)

@@ -16,7 +16,7 @@ import { type RequestStatus, transition } from './requests.ts';
 type Context = ReturnType<Operations['executionContext']>;
 
 /** The execution's narrow context; an identity without the key it needs signs nothing (released). */
-export function contextOf(
+function contextOf(
   operations: Operations,
   op: AnyOperation,
   intent: Intent,
@@ -46,11 +46,27 @@ export function runLocally(
   intent: Intent,
   requestId: string,
 ): ExecutionOutcome {
-  const context = contextOf(operations, op, intent, requestId);
+  return withSigner(ctx, operations, { op, intent, requestId }, undefined, (signer) => {
+    if (!op.sign) throw new WardenError('INTERNAL', `operation ${op.name} does not sign locally`);
+    return op.sign(parsed, intent, signer);
+  });
+}
+
+/**
+ * `sign` with the signer the operation declared (made with the signing `thread`, if given), or
+ * the outcome that says why it could not: no such key (released), or a throw (unknown).
+ */
+export function withSigner<T>(
+  ctx: GatewayContext,
+  operations: Operations,
+  { op, intent, requestId }: { op: AnyOperation; intent: Intent; requestId: string },
+  thread: SchnorrThread | undefined,
+  sign: (signer: Context['signer']) => T,
+): T | ExecutionOutcome {
+  const context = contextOf(operations, op, intent, requestId, thread);
   if ('status' in context) return context;
   try {
-    if (!op.sign) throw new WardenError('INTERNAL', `operation ${op.name} does not sign locally`);
-    return op.sign(parsed, intent, context.signer);
+    return sign(context.signer);
   } catch (err) {
     return broken(ctx, requestId, err);
   }

@@ -1,8 +1,8 @@
 /**
  * The worker thread of schnorr-thread.ts: BIP-340 signatures by libsecp256k1, off the thread
- * that admits requests. Each job brings its own copy of the secret key, moved here (transferred,
- * so the sending thread no longer holds it); the copy is wiped as soon as the signature is made,
- * whatever happened. Nothing is kept between jobs, and nothing but signatures goes back.
+ * that admits requests. Each job brings its own copy of the secret key in a shared slot, wiped
+ * here as soon as the signature is made, whatever happened (and by the sending thread when the
+ * job settles). Nothing is kept between jobs, and nothing but signatures goes back.
  */
 import { parentPort } from 'node:worker_threads';
 import { wipe } from '../core/bytes.ts';

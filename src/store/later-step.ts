@@ -4,14 +4,23 @@ import type { SyncTx } from './store.ts';
  * What a unit of `Store.batch` returns when it must wait for something (a signature made on
  * another thread) before it can finish: the batch runs every unit's first step, waits for all the
  * units' `pending` at once, the transaction still open and the connection still held, then runs
- * each `finish` in order. The first step may write what only `finish` makes true, so a `finish`
- * that throws fails the whole batch: nothing of it is written, every unit rejects. (`pending`
- * should therefore come to a value that `finish` can always record, never to a rejection.)
+ * each `finish` in order, in a savepoint of its own.
+ *
+ * The first step may write what only `finish` makes true (a request written done, its result to
+ * come), so a `finish` that throws has its writes undone and `abandon` writes what is true
+ * instead (the request failed, nothing released); the unit then rejects with the error `finish`
+ * threw. Only if `abandon` throws too does the whole batch fail, so that the first step is never
+ * committed alone.
+ *
+ * `pending` must never wait for the store: the batch holds its only connection until it settles.
+ * It should come to a value `finish` can record rather than reject, and soon: the write lock is
+ * held meanwhile.
  */
 export class LaterStep<T, V = unknown> {
   constructor(
     readonly pending: Promise<V>,
     readonly finish: (sync: SyncTx, settled: PromiseSettledResult<V>) => T,
+    readonly abandon: (sync: SyncTx, error: unknown) => void,
   ) {}
 }
 

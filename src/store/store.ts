@@ -59,7 +59,8 @@ export interface Store {
    * commit. Each unit sees the writes of the units before it. A unit may return a `LaterStep`: its
    * second step runs after every unit's first, once what it waits for settles, still in the
    * transaction (later-step.ts). Resolves once the commit is durable; rejects (every unit lost,
-   * nothing written) when the transaction itself cannot begin or commit.
+   * nothing written) when the transaction itself cannot begin or commit, or when a later step
+   * can neither finish nor be abandoned.
    */
   batch<T>(units: readonly ((sync: SyncTx) => UnitResult<T>)[]): Promise<UnitOutcome<T>[]>;
   close(): Promise<void>;
@@ -182,8 +183,13 @@ async function runBatch<T>(
       // The transaction stays open and the connection held: nothing else writes meanwhile.
       const settled = await Promise.allSettled(laters.map((l) => l.step.pending));
       laters.forEach(({ index, step }, i) => {
-        // Not in a savepoint: one that throws fails the batch (its first step must not commit alone).
-        outcomes[index] = { ok: true, value: step.finish(sync, settled[i]!) };
+        const finished = inSavepoint(sync, () => step.finish(sync, settled[i]!));
+        if (!finished.ok) {
+          // Its first step must not commit alone: what `abandon` writes, or the batch fails.
+          const abandoned = inSavepoint(sync, () => step.abandon(sync, finished.error));
+          if (!abandoned.ok) throw abandoned.error;
+        }
+        outcomes[index] = finished;
       });
     }
     sync.run('COMMIT');

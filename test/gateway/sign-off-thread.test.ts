@@ -81,13 +81,14 @@ test('64 requests in one batch against a cap of 40: exactly 40 signed on the thr
   await assertAuditIntact(g.warden.store, g.warden.vault.auditKeys().publicKey);
 });
 
-test('a signing thread whose worker dies mid-batch: every request of it failed, its budget released, nothing signed on record', async () => {
+const faulty = (fault: string) =>
+  new URL(`../keys/fixtures/faulty-schnorr-worker.ts?fault=${fault}`, import.meta.url);
+
+test('a signature the thread refuses: every request of the batch failed, its budget released, nothing signed on record', async () => {
   const g = await startTestGateway({
     identities: ['poster'],
-    policies: { poster: nostrNotesPolicy('dies', 24) },
-    signing: new SchnorrThread({
-      entry: new URL('../keys/fixtures/faulty-schnorr-worker.ts?fault=exit', import.meta.url),
-    }),
+    policies: { poster: nostrNotesPolicy('refused', 24) },
+    signing: new SchnorrThread({ entry: faulty('refuse') }),
   });
   const views = await submitTogether(g, 'poster', 24);
   for (const v of views) {
@@ -105,6 +106,27 @@ test('a signing thread whose worker dies mid-batch: every request of it failed, 
   const [alone] = await submitTogether(g, 'poster', 1);
   assert.equal(alone!.status, 'done');
   assert.equal(verifyEvent((alone!.result as { event: NostrEvent }).event), true);
+});
+
+test('a signing thread whose worker dies mid-batch: the batch signs on this thread instead, and the failure is told', async () => {
+  const told: string[] = [];
+  const g = await startTestGateway({
+    identities: ['poster'],
+    policies: { poster: nostrNotesPolicy('dies', 24) },
+    signing: new SchnorrThread({ entry: faulty('exit'), log: (m) => told.push(m) }),
+  });
+  const views = await submitTogether(g, 'poster', 24);
+  for (const v of views) {
+    assert.equal(v.status, 'done');
+    assert.equal(verifyEvent((v.result as { event: NostrEvent }).event), true);
+  }
+  assert.match(told.join('; '), /the signing thread exited/);
+  assert.deepEqual(await ledgerStatuses(g), { committed: 24 });
+  assert.equal((await resultRecords(g)).filter((r) => r.outcome === 'ok').length, 24);
+  await assertAuditIntact(g.warden.store, g.warden.vault.auditKeys().publicKey);
+  // Beyond the cap, refused as always.
+  const [over] = await submitTogether(g, 'poster', 1);
+  assert.equal(over!.status, 'denied');
 });
 
 test('a batch of 8 signs on this thread: its signatures would come back to a thread with nothing else to do', async () => {

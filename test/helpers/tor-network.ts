@@ -266,7 +266,7 @@ async function startOnce(clientCount: number): Promise<TorNetwork> {
     const deadline = started + READY_LIMIT_MS;
     for (const c of clients) {
       while (!(await probe(c.socks!, targetPort))) {
-        const dead = nodes.find((n) => n.child?.exitCode !== null && n.child?.exitCode !== undefined);
+        const dead = nodes.find((n) => n.child && (n.child.exitCode !== null || n.child.signalCode !== null));
         if (dead) throw new Error(exitReason(dead));
         if (performance.now() > deadline) throw new Error(`tor network not ready: ${tail(c)}`);
         await new Promise((r) => setTimeout(r, 500));

@@ -50,8 +50,15 @@ test('a job of the wrong size is INVALID_ARGUMENT, and nothing is sent', async (
 });
 
 test('a worker that exits, stays silent, refuses or answers nonsense fails its jobs with SIGNING_FAILED', async () => {
-  for (const fault of ['exit', 'silent', 'refuse', 'short']) {
-    const thread = new SchnorrThread({ entry: faulty(fault), timeoutMs: 300 });
+  for (const [fault, failure] of [
+    ['exit', true],
+    ['silent', true],
+    ['nonsense', true],
+    ['short', true],
+    ['refuse', false],
+  ] as const) {
+    const told: string[] = [];
+    const thread = new SchnorrThread({ entry: faulty(fault), timeoutMs: 300, log: (m) => told.push(m) });
     try {
       const jobs = Array.from({ length: 10 }, keyAndDigest);
       const settled = await Promise.allSettled(jobs.map((j) => thread.sign(j.digest, j.secret)));
@@ -62,6 +69,9 @@ test('a worker that exits, stays silent, refuses or answers nonsense fails its j
           `${fault}: ${(s as PromiseRejectedResult).reason}`,
         );
       }
+      // A worker that failed is told and leaves the thread unhealthy; jobs it refused do not.
+      assert.equal(thread.healthy, !failure, fault);
+      assert.equal(told.length > 0, failure, `${fault}: ${told.join('; ')}`);
     } finally {
       await thread.close();
     }
@@ -69,12 +79,30 @@ test('a worker that exits, stays silent, refuses or answers nonsense fails its j
 });
 
 test('after its worker died, the thread starts a new one at the next job', async () => {
+  const thread = new SchnorrThread({ entry: faulty('exit-on-ff') });
+  try {
+    const { secret, digest, publicKey } = keyAndDigest();
+    digest[0] = 0x01;
+    assert.equal(schnorr.verify(await thread.sign(digest, secret), digest, publicKey), true);
+    const fatal = Uint8Array.from(digest);
+    fatal[0] = 0xff;
+    await assert.rejects(thread.sign(fatal, secret), signingFailed);
+    assert.equal(thread.healthy, false);
+    // Not left waiting for a dead worker: a new one signs.
+    assert.equal(schnorr.verify(await thread.sign(digest, secret), digest, publicKey), true);
+  } finally {
+    await thread.close();
+  }
+});
+
+test('close stops a worker with a job in it: the job fails, the thread is still healthy and signs again', async () => {
   const thread = new SchnorrThread();
   try {
     const { secret, digest, publicKey } = keyAndDigest();
     const first = assert.rejects(thread.sign(digest, secret), signingFailed);
-    await thread.close(); // the worker is stopped with the job in it
+    await thread.close();
     await first;
+    assert.equal(thread.healthy, true);
     assert.equal(schnorr.verify(await thread.sign(digest, secret), digest, publicKey), true);
   } finally {
     await thread.close();

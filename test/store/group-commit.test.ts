@@ -147,14 +147,18 @@ test('batch: a later step runs after every first step, in the same transaction, 
       (sync) => {
         order.push('first 1');
         sync.run('INSERT INTO t (v) VALUES (1)');
-        return new LaterStep(waited, (tx, settled) => {
-          order.push('later 1');
-          assert.deepEqual(settled, { status: 'fulfilled', value: 10 });
-          // Its first step's write is there, and so is the next unit's.
-          const n = tx.get<{ n: number }>('SELECT count(*) AS n FROM t')!.n;
-          tx.run('INSERT INTO t (v) VALUES (10)');
-          return `saw ${n}`;
-        });
+        return new LaterStep(
+          waited,
+          (tx, settled) => {
+            order.push('later 1');
+            assert.deepEqual(settled, { status: 'fulfilled', value: 10 });
+            // Its first step's write is there, and so is the next unit's.
+            const n = tx.get<{ n: number }>('SELECT count(*) AS n FROM t')!.n;
+            tx.run('INSERT INTO t (v) VALUES (10)');
+            return `saw ${n}`;
+          },
+          () => assert.fail('a finish that did not throw is not abandoned'),
+        );
       },
       (sync) => {
         order.push('first 2');
@@ -162,10 +166,14 @@ test('batch: a later step runs after every first step, in the same transaction, 
         return 'plain';
       },
       () =>
-        new LaterStep(refused, (_tx, settled) => {
-          order.push('later 3');
-          return settled.status === 'rejected' ? `rejected: ${(settled.reason as Error).message}` : 'no';
-        }),
+        new LaterStep(
+          refused,
+          (_tx, settled) => {
+            order.push('later 3');
+            return settled.status === 'rejected' ? `rejected: ${(settled.reason as Error).message}` : 'no';
+          },
+          () => assert.fail('not abandoned'),
+        ),
     ]);
     // While the batch waits, the transaction is open: nothing is committed yet.
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -196,26 +204,63 @@ test('batch: a later step runs after every first step, in the same transaction, 
   }
 });
 
-test('batch: a later step that throws fails the whole batch; no first step is committed alone', async () => {
+test('batch: a later step that throws is undone and abandoned; if abandoning throws too, the whole batch fails', async () => {
   const store = await storeWithTable();
   try {
-    await assert.rejects(
-      store.batch([
-        (sync) => sync.run('INSERT INTO t (v) VALUES (1)'),
-        (sync) => {
-          sync.run('INSERT INTO t (v) VALUES (2)');
-          return new LaterStep(Promise.resolve(0), () => {
+    const abandoned: string[] = [];
+    const outcomes = await store.batch([
+      (sync) => sync.run('INSERT INTO t (v) VALUES (1)'),
+      (sync) => {
+        sync.run('INSERT INTO t (v) VALUES (2)');
+        return new LaterStep(
+          Promise.resolve(0),
+          (tx) => {
+            tx.run('INSERT INTO t (v) VALUES (20)');
             throw new Error('cannot record the result');
-          });
-        },
-      ]),
-      /cannot record the result/,
-    );
-    assert.deepEqual(await values(store), []);
-    await store.batch([(sync) => sync.run('INSERT INTO t (v) VALUES (3)')]);
+          },
+          (tx, err) => {
+            abandoned.push((err as Error).message);
+            // What the first step wrote is still there; what finish wrote is not.
+            assert.deepEqual(
+              tx.all<{ v: number }>('SELECT v FROM t ORDER BY v').map((r) => r.v),
+              [1, 2],
+            );
+            tx.run('UPDATE t SET v = -2 WHERE v = 2');
+          },
+        );
+      },
+    ]);
+    assert.deepEqual(outcomes[0], { ok: true, value: 1 });
+    assert.equal(outcomes[1]!.ok, false, 'the unit rejects with the error of its finish');
+    assert.match(String((outcomes[1] as { error: unknown }).error), /cannot record the result/);
+    assert.deepEqual(abandoned, ['cannot record the result']);
     assert.deepEqual(
       (await values(store)).map((r) => r.v),
-      [3],
+      [1, -2],
+    );
+
+    await assert.rejects(
+      store.batch([
+        (sync) => sync.run('INSERT INTO t (v) VALUES (3)'),
+        (sync) => {
+          sync.run('INSERT INTO t (v) VALUES (4)');
+          return new LaterStep(
+            Promise.resolve(0),
+            () => {
+              throw new Error('cannot record the result');
+            },
+            () => {
+              throw new Error('cannot abandon it either');
+            },
+          );
+        },
+      ]),
+      /cannot abandon it either/,
+    );
+    assert.deepEqual(
+      (await values(store)).map((r) => r.v),
+      [1, -2],
+      'nothing of the failed batch was written',
     );
   } finally {
     await store.close();
