@@ -4,7 +4,9 @@ import type { SyncTx } from './store.ts';
  * What a unit of `Store.batch` returns when it must wait for something (a signature made on
  * another thread) before it can finish: the batch runs every unit's first step, waits for all the
  * units' `pending` at once, the transaction still open and the connection still held, then runs
- * each `finish` in order, in a savepoint of its own.
+ * each `finish` in order, all in one savepoint. If one throws, that savepoint is undone and each
+ * `finish` runs again in a savepoint of its own: a `finish` may run twice, the first time undone,
+ * so it must not act outside the transaction (what it computes is released only after the commit).
  *
  * The first step may write what only `finish` makes true (a request written done, its result to
  * come), so a `finish` that throws has its writes undone and `abandon` writes what is true

@@ -182,7 +182,13 @@ async function runBatch<T>(
     if (laters.length > 0) {
       // The transaction stays open and the connection held: nothing else writes meanwhile.
       const settled = await Promise.allSettled(laters.map((l) => l.step.pending));
+      // One savepoint for them all; only if one throws are they run again, each in its own.
+      const all = inSavepoint(sync, () => laters.map(({ step }, i) => step.finish(sync, settled[i]!)));
       laters.forEach(({ index, step }, i) => {
+        if (all.ok) {
+          outcomes[index] = { ok: true, value: all.value[i]! };
+          return;
+        }
         const finished = inSavepoint(sync, () => step.finish(sync, settled[i]!));
         if (!finished.ok) {
           // Its first step must not commit alone: what `abandon` writes, or the batch fails.
